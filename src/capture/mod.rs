@@ -1,0 +1,89 @@
+//! Capture reading: legacy pcap and pcapng, streamed from a file or standard input.
+//!
+//! Produces [`Frame`]s numbered from 1 in file order, as Wireshark numbers them.
+
+/// A capture timestamp: nanoseconds since the Unix epoch (UTC).
+///
+/// Kept as one integer so arithmetic (timeouts, ordering) is trivial; `i64` nanoseconds
+/// reach the year 2262.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Builds a timestamp from seconds and nanoseconds.
+    pub fn from_parts(secs: i64, nanos: u32) -> Self {
+        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(i64::from(nanos)))
+    }
+    /// Whole seconds since the epoch.
+    pub fn secs(self) -> i64 {
+        self.0.div_euclid(1_000_000_000)
+    }
+    /// Nanoseconds within the second.
+    pub fn subsec_nanos(self) -> u32 {
+        // rem_euclid of a positive modulus is always in 0..1e9, so it fits in u32.
+        self.0.rem_euclid(1_000_000_000) as u32
+    }
+    /// RFC 3339 rendering in UTC with nanosecond precision, e.g. `2026-11-28T10:00:00.000000001Z`.
+    pub fn to_rfc3339(self) -> String {
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z"
+        );
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0))
+            .ok()
+            .and_then(|t| t.format(&format).ok())
+            .unwrap_or_else(|| format!("{}.{:09}", self.secs(), self.subsec_nanos()))
+    }
+}
+
+/// A link-layer type as numbered by tcpdump's LINKTYPE_ registry (kept raw so unknown
+/// values still flow through and can be counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkType(pub u32);
+
+impl LinkType {
+    /// BSD loopback, host byte order address family.
+    pub const NULL: LinkType = LinkType(0);
+    /// Ethernet II (and 802.3).
+    pub const ETHERNET: LinkType = LinkType(1);
+    /// Raw IP as written by some platforms with the old DLT value 12.
+    pub const RAW_DLT12: LinkType = LinkType(12);
+    /// Raw IP as written by OpenBSD with DLT value 14.
+    pub const RAW_DLT14: LinkType = LinkType(14);
+    /// Raw IP (version nibble decides 4 or 6).
+    pub const RAW: LinkType = LinkType(101);
+    /// OpenBSD loopback, network byte order address family.
+    pub const LOOP: LinkType = LinkType(108);
+    /// Linux cooked capture v1.
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    /// Raw IPv4.
+    pub const IPV4: LinkType = LinkType(228);
+    /// Raw IPv6.
+    pub const IPV6: LinkType = LinkType(229);
+    /// Linux cooked capture v2.
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+}
+
+/// One captured packet, borrowed from the reader's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// 1-based frame number in file order (Wireshark's "frame N").
+    pub number: u64,
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Link type of the interface the frame was captured on.
+    pub link_type: LinkType,
+    /// pcapng interface index (0 for legacy pcap).
+    pub interface: u32,
+    /// The captured bytes (`caplen` of them).
+    pub data: &'a [u8],
+    /// Length of the packet on the wire; larger than `data.len()` when snaplen cut it.
+    pub orig_len: u32,
+}
+
+impl Frame<'_> {
+    /// True when the capture kept fewer bytes than were on the wire: payloads from such a
+    /// frame must not be taken as whole.
+    pub fn truncated(&self) -> bool {
+        (self.data.len() as u64) < u64::from(self.orig_len)
+    }
+}

@@ -1,0 +1,265 @@
+//! Evidence: the plain data the protocol stage hands to the diagnosis.
+//!
+//! Every record carries frame numbers and times so a finding can cite "frame N". Nothing here
+//! parses bytes; these are the facts a capture showed.
+
+use crate::capture::Timestamp;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+/// A transport endpoint, rendered `ip:port` (IPv6 as `[addr]:port`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    /// IP address.
+    pub ip: IpAddr,
+    /// UDP or TCP port.
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", SocketAddr::new(self.ip, self.port))
+    }
+}
+
+/// Where and when something was seen in the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Seen {
+    /// 1-based frame number.
+    pub frame: u64,
+    /// Capture time of that frame.
+    pub ts: Timestamp,
+}
+
+/// How a file travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileTransport {
+    /// TFTP (UDP 69 and an ephemeral server port).
+    Tftp,
+    /// HTTP GET (TCP 6970 by default).
+    Http,
+}
+
+impl FileTransport {
+    /// The JSON name: `tftp` or `http`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileTransport::Tftp => "tftp",
+            FileTransport::Http => "http",
+        }
+    }
+}
+
+/// A file download (or upload) the phone attempted, complete or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileTransfer {
+    /// Requested name as the phone asked for it (TFTP file name, or HTTP path without the
+    /// leading `/`, e.g. `ITLSEP0011223344AA.tlv` or `Desktops/320x196x4/List.xml.sgn`).
+    pub name: String,
+    /// TFTP or HTTP.
+    pub transport: FileTransport,
+    /// True for a TFTP write request (opcode 2): the client sends the file.
+    pub upload: bool,
+    /// The phone's end.
+    pub client: Endpoint,
+    /// The server's end (for TFTP, the server's transfer port once seen, else port 69).
+    pub server: Endpoint,
+    /// The file's bytes as reassembled. Only whole when `complete`; never zero-filled: when
+    /// ranges are missing, this holds the bytes up to the first gap.
+    pub data: Vec<u8>,
+    /// Size of the file: bytes seen when complete, else the best known size (e.g. from the
+    /// last block number or Content-Length), if any.
+    pub size: Option<u64>,
+    /// True when every byte arrived and the transfer ended normally.
+    pub complete: bool,
+    /// Byte ranges `[start, end)` of the file that the capture does not hold.
+    pub missing: Vec<(u64, u64)>,
+    /// Why the download failed, in words ("TFTP error 1: File not found", "HTTP 503 Service
+    /// Unavailable", "transfer never finished", "cut at 2 MiB limit"), or None when it worked.
+    pub error: Option<String>,
+    /// HTTP status code, if HTTP.
+    pub http_status: Option<u16>,
+    /// TFTP error code, if the server (or client) sent an ERROR packet.
+    pub tftp_error_code: Option<u16>,
+    /// Negotiated or requested options (TFTP option name/value pairs; HTTP request headers
+    /// worth keeping such as `Host`).
+    pub options: Vec<(String, String)>,
+    /// The request.
+    pub first: Seen,
+    /// The last packet of the transfer.
+    pub last: Seen,
+}
+
+/// Which side of a TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The side that opened the connection (the phone).
+    Client,
+    /// The side that accepted it.
+    Server,
+}
+
+impl Side {
+    /// `client` or `server`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+}
+
+/// A decoded X.509 certificate seen on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateInfo {
+    /// The DER bytes.
+    pub der: Vec<u8>,
+    /// Subject, RDNs in encoded order, e.g. `C=US, O=Cisco, CN=tvs-1`.
+    pub subject: String,
+    /// Issuer, same rendering.
+    pub issuer: String,
+    /// Serial as lower-case hex of the unsigned integer (leading zero bytes stripped).
+    pub serial: String,
+    /// SHA-1 of the DER, lower-case hex.
+    pub sha1: String,
+    /// SHA-256 of the DER, lower-case hex.
+    pub sha256: String,
+    /// Validity start, seconds since the epoch.
+    pub not_before: i64,
+    /// Validity end, seconds since the epoch.
+    pub not_after: i64,
+    /// "RSA", "EC", … and the key size in bits when known.
+    pub key_type: String,
+    /// Key size in bits, when known.
+    pub key_bits: Option<u32>,
+}
+
+/// A TLS alert sent in clear text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsAlert {
+    /// Who sent it.
+    pub from: Side,
+    /// 1 warning, 2 fatal.
+    pub level: u8,
+    /// Alert description code (e.g. 42 bad_certificate, 48 unknown_ca).
+    pub description: u8,
+    /// True when it came after the server's Certificate message.
+    pub after_server_certificate: bool,
+    /// Where.
+    pub seen: Seen,
+}
+
+/// How a TCP connection ended, as far as the capture shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpEnd {
+    /// SYN sent, never answered in the capture.
+    NeverAnswered,
+    /// The SYN was answered with a RST (port closed).
+    Refused,
+    /// Closed with FIN by this side first.
+    Fin(Side),
+    /// Reset by this side.
+    Reset(Side),
+    /// Still open when the capture ended.
+    Open,
+}
+
+/// One TLS conversation (any port), with what its handshake showed in clear text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSession {
+    /// The phone's end.
+    pub client: Endpoint,
+    /// The server's end.
+    pub server: Endpoint,
+    /// Service label by server port: "tvs" (2445), "https" (8443/443), "sccp-tls" (2443),
+    /// "sip-tls" (5061), "capf" (3804), "https-tftp" (6971/6972), else None.
+    pub service: Option<String>,
+    /// Versions the client offered (wire values, e.g. 0x0303), highest first.
+    pub offered_versions: Vec<u16>,
+    /// SNI host name from the ClientHello.
+    pub sni: Option<String>,
+    /// Version chosen by the server (0x0304 when `supported_versions` says TLS 1.3).
+    pub version: Option<u16>,
+    /// Cipher suite chosen by the server.
+    pub cipher_suite: Option<u16>,
+    /// Server certificate chain, leaf first (empty when not seen or encrypted).
+    pub certificates: Vec<CertificateInfo>,
+    /// True when the chain could not be seen because the session is TLS 1.3.
+    pub certificates_encrypted: bool,
+    /// Clear-text alerts in order.
+    pub alerts: Vec<TlsAlert>,
+    /// Both sides sent ChangeCipherSpec/Finished (TLS ≤ 1.2), or application data flowed.
+    pub handshake_complete: bool,
+    /// Application-data bytes (record payloads) sent by the client and by the server.
+    pub app_data_bytes: (u64, u64),
+    /// How the connection ended.
+    pub end: TcpEnd,
+    /// Anomalies met while reassembling (gaps, over-long messages, SSLv2 hello…).
+    pub notes: Vec<String>,
+    /// First packet (the SYN or first data).
+    pub first: Seen,
+    /// Frame of the server's Certificate message, if seen.
+    pub certificate_seen: Option<Seen>,
+    /// Last packet.
+    pub last: Seen,
+}
+
+/// A `DeviceTLInfo` alarm the phone sent over clear-text SIP (REFER with
+/// `application/x-cisco-alarm+xml`): the hash of the trust lists the phone has installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneTrustAlarm {
+    /// The phone's SIP endpoint.
+    pub phone: Endpoint,
+    /// `DeviceName` (e.g. `SEP0011223344AA`).
+    pub device_name: Option<String>,
+    /// `ITL_Signature` as lower-case hex without spaces (None when "Not Installed").
+    pub itl_signature: Option<String>,
+    /// `CTL_Signature`, same form.
+    pub ctl_signature: Option<String>,
+    /// `ITL_TFTP_Server`.
+    pub itl_tftp_server: Option<String>,
+    /// `StatusCode`.
+    pub status_code: Option<u32>,
+    /// Where.
+    pub seen: Seen,
+}
+
+/// Per-capture-file facts: what was read and what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CaptureSummary {
+    /// The file as named on the command line (`-` for standard input).
+    pub path: String,
+    /// "pcap" or "pcapng".
+    pub format: String,
+    /// Frames read.
+    pub frames: u64,
+    /// Bytes of the file consumed.
+    pub bytes: u64,
+    /// Frames per link type.
+    pub link_types: Vec<(u32, u64)>,
+    /// Frames whose headers lied (lengths past the end, bad IHL…), skipped.
+    pub malformed: u64,
+    /// Frames cut by the snaplen.
+    pub snaplen_truncated: u64,
+    /// Set when the file ended mid-record: the message to show.
+    pub truncated: Option<String>,
+    /// First and last capture times.
+    pub first_ts: Option<Timestamp>,
+    /// Last capture time.
+    pub last_ts: Option<Timestamp>,
+    /// Limits that cut something off (never silent), in words.
+    pub limits_hit: Vec<String>,
+}
+
+/// Everything the protocol stage found in one or more captures.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Evidence {
+    /// One per capture file.
+    pub captures: Vec<CaptureSummary>,
+    /// File transfers, in order of their first frame.
+    pub files: Vec<FileTransfer>,
+    /// TLS conversations, in order of their first frame.
+    pub tls: Vec<TlsSession>,
+    /// Trust-list alarms the phones sent.
+    pub alarms: Vec<PhoneTrustAlarm>,
+}

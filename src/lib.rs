@@ -1,0 +1,25 @@
+//! itlscope: does this Cisco IP phone's Identity Trust List really have to be deleted?
+//!
+//! The library is a one-way pipeline; each stage only knows the stages below it:
+//!
+//! ```text
+//! capture  (pcap / pcapng frames)
+//!   -> net        (link layer, VLAN, IPv4/IPv6, defragmentation)
+//!   -> transport  (UDP dispatch, TCP reassembly)
+//!   -> proto      (TFTP, HTTP on 6970, TLS, SIP alarms)  => evidence
+//!   -> cisco      (trust lists and signed files: parse and verify; no packets)
+//!   -> diagnosis  (per-phone checks and the verdict; no byte parsing)
+//!   -> report     (text and JSON; formatting only)
+//! ```
+//!
+//! [`evidence`] holds the plain data the protocol stage hands up to the diagnosis.
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod cisco;
+pub mod diagnosis;
+pub mod evidence;
+pub mod net;
+pub mod proto;
+pub mod report;
+pub mod transport;

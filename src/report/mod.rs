@@ -1,0 +1,1 @@
+//! Reports: the readable text report and the JSON object. Formatting only.

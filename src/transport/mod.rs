@@ -1,0 +1,1 @@
+//! Transport layer: UDP dispatch and per-direction TCP stream reassembly.
