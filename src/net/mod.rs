@@ -2,3 +2,80 @@
 //! 802.1Q/802.1ad tags, IPv4 and IPv6 (extension headers), and IP fragment reassembly.
 //!
 //! Turns a [`crate::capture::Frame`] into a transport-level packet with addresses and ports.
+
+use crate::capture::Timestamp;
+use std::net::IpAddr;
+
+/// TCP header fields the reassembler needs, with the segment's payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpSegment<'a> {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgment number (meaningful when `flags.ack`).
+    pub ack: u32,
+    /// Flags.
+    pub flags: TcpFlags,
+    /// Receive window.
+    pub window: u16,
+    /// Payload bytes (as captured; see [`Packet::truncated`]).
+    pub payload: &'a [u8],
+}
+
+/// TCP flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpFlags {
+    /// SYN.
+    pub syn: bool,
+    /// ACK.
+    pub ack: bool,
+    /// FIN.
+    pub fin: bool,
+    /// RST.
+    pub rst: bool,
+    /// PSH.
+    pub psh: bool,
+}
+
+/// The transport part of a decoded packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport<'a> {
+    /// A UDP datagram.
+    Udp {
+        /// Source port.
+        src_port: u16,
+        /// Destination port.
+        dst_port: u16,
+        /// Payload (as captured; see [`Packet::truncated`]).
+        payload: &'a [u8],
+    },
+    /// A TCP segment.
+    Tcp(TcpSegment<'a>),
+    /// Another IP protocol (ICMP, …), by number.
+    Other {
+        /// IP protocol number.
+        protocol: u8,
+    },
+}
+
+/// A decoded IP packet (after defragmentation when it was fragmented).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<'a> {
+    /// Frame number of the frame that completed this packet.
+    pub frame: u64,
+    /// Capture time of that frame.
+    pub ts: Timestamp,
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Outermost VLAN ID, if tagged.
+    pub vlan: Option<u16>,
+    /// Transport header and payload.
+    pub transport: Transport<'a>,
+    /// True when the snaplen cut the packet: the payload is not whole.
+    pub truncated: bool,
+}
