@@ -214,6 +214,9 @@ pub struct PhoneTrustAlarm {
     pub device_name: Option<String>,
     /// `ITL_Signature` as lower-case hex without spaces (None when "Not Installed").
     pub itl_signature: Option<String>,
+    /// `ITL_Signature` as the phone wrote it (e.g. `Not Installed`, or hex bytes with spaces),
+    /// so "not installed" can be told from "field absent".
+    pub itl_signature_raw: Option<String>,
     /// `CTL_Signature`, same form.
     pub ctl_signature: Option<String>,
     /// `ITL_TFTP_Server`.
