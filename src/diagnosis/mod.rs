@@ -17,6 +17,8 @@ pub mod verdict;
 
 #[cfg(test)]
 pub(crate) mod testkit;
+#[cfg(test)]
+mod tests;
 
 pub use facts::{HashAlgorithm, ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
 pub use model::{
