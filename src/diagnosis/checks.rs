@@ -175,7 +175,10 @@ fn signer_attrs(item: EvidenceItem, list: &TrustList<'_>) -> EvidenceItem {
         item = item.with("signer_serial", serial_hex(serial));
     }
     if let Some(issuer) = list.header.signer_issuer {
-        item = item.with("signer_issuer", String::from_utf8_lossy(issuer).into_owned());
+        item = item.with(
+            "signer_issuer",
+            String::from_utf8_lossy(issuer).into_owned(),
+        );
     }
     item
 }
@@ -235,11 +238,10 @@ fn served_list(ctx: &PhoneCtx<'_>, id: &'static str, served: &Served<'_>, what: 
                 c.explanation
                     .push_str(" (the signer record's role is not SAST, which phones expect)");
             }
-            c.evidence
-                .push(EvidenceItem::note(describe_record(list, *signer_record)).with(
-                    "signer_record",
-                    (signer_record + 1).to_string(),
-                ));
+            c.evidence.push(
+                EvidenceItem::note(describe_record(list, *signer_record))
+                    .with("signer_record", (signer_record + 1).to_string()),
+            );
         }
         Some(SignatureCheck::Invalid { reason }) => {
             c.status = Status::Fail;
@@ -314,8 +316,12 @@ fn served_itl_content(ctx: &PhoneCtx<'_>) -> Check {
         .map(|r| r.function.map(function::name).unwrap_or_else(|| "?".into()))
         .collect();
     c.evidence.push(
-        EvidenceItem::note(format!("{} records: {}", list.records.len(), roles.join(", ")))
-            .with("records", list.records.len().to_string()),
+        EvidenceItem::note(format!(
+            "{} records: {}",
+            list.records.len(),
+            roles.join(", ")
+        ))
+        .with("records", list.records.len().to_string()),
     );
     if is_rollback(list, signer) {
         push_flag(&mut c.flags, "rollback-itl");
@@ -332,12 +338,15 @@ fn served_itl_content(ctx: &PhoneCtx<'_>) -> Check {
         } else {
             parts.push(format!("{} TVS record(s)", tvs.len()));
         }
-        let tftp = list.records.iter().any(|r| {
-            matches!(r.function, Some(function::CCM_TFTP | function::TFTP))
-        });
+        let tftp = list
+            .records
+            .iter()
+            .any(|r| matches!(r.function, Some(function::CCM_TFTP | function::TFTP)));
         if !tftp {
             push_flag(&mut c.flags, "no-tftp-record");
-            parts.push("no TFTP or CCM+TFTP record: signed configs cannot be verified with it".into());
+            parts.push(
+                "no TFTP or CCM+TFTP record: signed configs cannot be verified with it".into(),
+            );
             if c.status == Status::Pass {
                 c.status = Status::Fail;
             }
@@ -406,7 +415,8 @@ fn config(ctx: &PhoneCtx<'_>) -> Check {
         .any(|(_, _, k)| *k == RequestKind::EncryptedConfig)
     {
         push_flag(&mut c.flags, "encrypted-config");
-        notes.push("encrypted config requested (.enc.sgn: TFTP encrypted config is on)".to_string());
+        notes
+            .push("encrypted config requested (.enc.sgn: TFTP encrypted config is on)".to_string());
     }
     if requests
         .iter()
@@ -483,7 +493,10 @@ fn config(ctx: &PhoneCtx<'_>) -> Check {
         signer = signer.with("signer_serial", serial_hex(serial));
     }
     if let Some(issuer) = parsed.header.signer_issuer {
-        signer = signer.with("signer_issuer", String::from_utf8_lossy(issuer).into_owned());
+        signer = signer.with(
+            "signer_issuer",
+            String::from_utf8_lossy(issuer).into_owned(),
+        );
     }
     c.evidence.push(signer);
     let lists: Vec<(&str, &TrustList<'_>)> = [
@@ -583,7 +596,10 @@ pub fn phone_rejected(s: &TlsSession) -> Option<&crate::evidence::TlsAlert> {
 }
 
 fn session_summary(s: &TlsSession) -> String {
-    let version = s.version.map(version_name).unwrap_or_else(|| "no ServerHello".into());
+    let version = s
+        .version
+        .map(version_name)
+        .unwrap_or_else(|| "no ServerHello".into());
     let end = match s.end {
         TcpEnd::NeverAnswered => "SYN never answered".to_string(),
         TcpEnd::Refused => "refused (RST to SYN)".to_string(),
@@ -596,7 +612,11 @@ fn session_summary(s: &TlsSession) -> String {
         s.client,
         s.server,
         service_of(s),
-        if s.handshake_complete { "completed" } else { "not completed" },
+        if s.handshake_complete {
+            "completed"
+        } else {
+            "not completed"
+        },
         s.app_data_bytes.0,
         s.app_data_bytes.1
     )
@@ -620,7 +640,9 @@ fn tvs_reachability(ctx: &PhoneCtx<'_>) -> Check {
         return c;
     }
     for (_, s) in &sessions {
-        c.evidence.push(EvidenceItem::at(s.first, session_summary(s)).with("server", s.server.to_string()));
+        c.evidence.push(
+            EvidenceItem::at(s.first, session_summary(s)).with("server", s.server.to_string()),
+        );
     }
     let unreachable: Vec<_> = sessions.iter().filter(|(_, s)| is_unreachable(s)).collect();
     let reached = sessions.len() - unreachable.len();
@@ -754,7 +776,9 @@ fn tvs_certificate(ctx: &PhoneCtx<'_>) -> Check {
     } else if c.evidence.is_empty() {
         c.explanation = "no TVS certificate seen in clear".into();
     } else {
-        c.explanation = format!("TVS certificate seen but {reference_name} is not available to compare it with");
+        c.explanation = format!(
+            "TVS certificate seen but {reference_name} is not available to compare it with"
+        );
     }
     c
 }
@@ -766,7 +790,8 @@ fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
     let ctl = ctx.served_ctl_list();
     let sessions: Vec<_> = ctx.tls.iter().filter(|(_, s)| !is_tvs(s)).collect();
     if sessions.is_empty() {
-        c.explanation = "no other TLS server (8443, 2443, 5061, 3804, 6971/6972) in the capture".into();
+        c.explanation =
+            "no other TLS server (8443, 2443, 5061, 3804, 6971/6972) in the capture".into();
         return c;
     }
     let mut in_list = 0usize;
@@ -802,7 +827,9 @@ fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
         };
         let found = reference
             .and_then(|l| find_certificate(leaf, l, &[]).map(|m| (l, m, reference_name.as_str())))
-            .or_else(|| ctl.and_then(|l| find_certificate(leaf, l, &[]).map(|m| (l, m, "the served CTL"))));
+            .or_else(|| {
+                ctl.and_then(|l| find_certificate(leaf, l, &[]).map(|m| (l, m, "the served CTL")))
+            });
         let detail = match found {
             Some((list, (record, how), name)) => {
                 in_list += 1;
@@ -916,8 +943,9 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
             .with("sha256", file.hashes.sha256.clone()),
         );
         if let Err(e) = &file.parsed {
-            c.evidence
-                .push(EvidenceItem::note(format!("--phone-itl does not parse: {e}")));
+            c.evidence.push(EvidenceItem::note(format!(
+                "--phone-itl does not parse: {e}"
+            )));
         }
     }
     if let Some(hash) = &ctx.facts.phone_itl_hash {

@@ -223,12 +223,16 @@ impl<'e> PhoneCtx<'e> {
 
     /// The served ITL, parsed.
     pub fn served_itl_list(&self) -> Option<&TrustList<'e>> {
-        self.served_itl.as_ref().and_then(|s| s.parsed.as_ref().ok())
+        self.served_itl
+            .as_ref()
+            .and_then(|s| s.parsed.as_ref().ok())
     }
 
     /// The served CTL, parsed.
     pub fn served_ctl_list(&self) -> Option<&TrustList<'e>> {
-        self.served_ctl.as_ref().and_then(|s| s.parsed.as_ref().ok())
+        self.served_ctl
+            .as_ref()
+            .and_then(|s| s.parsed.as_ref().ok())
     }
 
     /// The ITL the phone's TVS records come from: `--phone-itl` when given (None if it does not
@@ -242,7 +246,10 @@ impl<'e> PhoneCtx<'e> {
             None => match &self.served_itl {
                 Some(s) => (
                     s.parsed.as_ref().ok(),
-                    format!("the served ITL ({}, frame {})", s.file.name, s.file.first.frame),
+                    format!(
+                        "the served ITL ({}, frame {})",
+                        s.file.name, s.file.first.frame
+                    ),
                 ),
                 None => (None, "no ITL".to_string()),
             },

@@ -112,7 +112,7 @@ impl ItlHash {
                 return Err(HashError::NotHex(c));
             }
         }
-        if hex.len() % 2 != 0 {
+        if !hex.len().is_multiple_of(2) {
             return Err(HashError::OddLength(hex.len()));
         }
         let algorithm = match hex.len() / 2 {

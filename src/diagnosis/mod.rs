@@ -18,7 +18,7 @@ pub mod verdict;
 #[cfg(test)]
 pub(crate) mod testkit;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use facts::{HashAlgorithm, ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
 pub use model::{
@@ -104,7 +104,9 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
                 Some(SignatureCheck::Invalid { .. }) => Some(false),
                 _ => None,
             },
-            signer: list.zip(signer_record).map(|(l, r)| trust::describe_record(l, r)),
+            signer: list
+                .zip(signer_record)
+                .map(|(l, r)| trust::describe_record(l, r)),
             rollback: list.is_some_and(|l| trust::is_rollback(l, signer_record)),
         }
     });
@@ -192,6 +194,9 @@ fn trust_path_check(path: Option<&TrustPath>) -> Check {
             path.config.explanation
         ),
         flags,
-        evidence: vec![EvidenceItem::note(format!("installed ITL known from {}", path.basis))],
+        evidence: vec![EvidenceItem::note(format!(
+            "installed ITL known from {}",
+            path.basis
+        ))],
     }
 }

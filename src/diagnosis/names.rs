@@ -146,7 +146,10 @@ mod tests {
             classify("SEP0011223344AA.cnf.xml.enc.sgn").0,
             RequestKind::EncryptedConfig
         );
-        assert_eq!(classify("SEP0011223344AA.cnf.xml").0, RequestKind::UnsignedConfig);
+        assert_eq!(
+            classify("SEP0011223344AA.cnf.xml").0,
+            RequestKind::UnsignedConfig
+        );
         assert_eq!(
             classify("ext_ITLSEP0011223344AA.tlv").0,
             RequestKind::ItlExtended

@@ -149,8 +149,10 @@ mod tests {
     #[test]
     fn groups_by_mac_then_by_ip() {
         let mut ev = Evidence::default();
-        ev.files.push(file("ITLSEP0011223344AA.tlv", "10.0.0.5", b"x"));
-        ev.files.push(file("SEP0011223344AA.cnf.xml.sgn", "10.0.0.5", b"y"));
+        ev.files
+            .push(file("ITLSEP0011223344AA.tlv", "10.0.0.5", b"x"));
+        ev.files
+            .push(file("SEP0011223344AA.cnf.xml.sgn", "10.0.0.5", b"y"));
         ev.files.push(file("ITLFile.tlv", "10.0.0.5", b"z"));
         ev.files.push(file("ITLFile.tlv", "10.0.0.9", b"z"));
         ev.tls.push(tls("10.0.0.5", 2445));
@@ -183,11 +185,16 @@ mod tests {
         let mut ev = Evidence::default();
         for n in 0..300u32 {
             let ip = format!("10.1.{}.{}", n / 250, n % 250 + 1);
-            ev.files.push(file(&format!("ITLSEP0011223{n:05X}.tlv"), &ip, b"x"));
+            ev.files
+                .push(file(&format!("ITLSEP0011223{n:05X}.tlv"), &ip, b"x"));
             ev.tls.push(tls(&ip, 2445));
         }
         let (phones, _) = group(&ev);
         assert_eq!(phones.len(), 300);
-        assert!(phones.iter().all(|p| p.files.len() == 1 && p.tls.len() == 1));
+        assert!(
+            phones
+                .iter()
+                .all(|p| p.files.len() == 1 && p.tls.len() == 1)
+        );
     }
 }

@@ -151,7 +151,9 @@ pub fn record(function: u16, subject: &str, issuer: &str, serial: &[u8]) -> Reco
         issuer: Some(leak_str(issuer)),
         serial: Some(leak(serial)),
         public_key: Some(leak(b"key")),
-        certificate: Some(leak(format!("DER:{subject}:{}", hex::encode(serial)).as_bytes())),
+        certificate: Some(leak(
+            format!("DER:{subject}:{}", hex::encode(serial)).as_bytes(),
+        )),
         ..Record::default()
     }
 }
@@ -174,7 +176,11 @@ pub fn empty_record(function: u16) -> Record<'static> {
 }
 
 /// A trust list signed by the record at `signer`.
-pub fn list(format: FileFormat, records: Vec<Record<'static>>, signer: usize) -> TrustList<'static> {
+pub fn list(
+    format: FileFormat,
+    records: Vec<Record<'static>>,
+    signer: usize,
+) -> TrustList<'static> {
     let s = records.get(signer).expect("signer record");
     TrustList {
         format,
@@ -263,7 +269,8 @@ impl TrustBackend for FakeBackend {
         };
         let found = trust.records.iter().position(|r| {
             r.function.is_some_and(|f| allowed.contains(&f))
-                && r.serial.is_some_and(|s| serial_hex(s) == serial_hex(serial))
+                && r.serial
+                    .is_some_and(|s| serial_hex(s) == serial_hex(serial))
         });
         match found {
             None => SignatureCheck::Invalid {

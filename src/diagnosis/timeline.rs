@@ -36,7 +36,10 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
     }
     for (_, s) in &ctx.tls {
         let service = service_of(s);
-        events.push(event(s.first, format!("connects to {} ({service})", s.server)));
+        events.push(event(
+            s.first,
+            format!("connects to {} ({service})", s.server),
+        ));
         if let (Some(seen), Some(leaf)) = (s.certificate_seen, s.certificates.first()) {
             events.push(event(
                 seen,

@@ -189,8 +189,8 @@ pub fn find_certificate(
     functions: &[u16],
 ) -> Option<(usize, MatchedBy)> {
     list.records.iter().enumerate().find_map(|(i, record)| {
-        let role_ok = functions.is_empty()
-            || record.function.is_some_and(|f| functions.contains(&f));
+        let role_ok =
+            functions.is_empty() || record.function.is_some_and(|f| functions.contains(&f));
         if role_ok {
             match_record(cert, record).map(|m| (i, m))
         } else {
@@ -247,7 +247,10 @@ pub fn describe_record(list: &TrustList<'_>, index: usize) -> String {
     let Some(r) = list.records.get(index) else {
         return format!("record #{}", index + 1);
     };
-    let role = r.function.map(function::name).unwrap_or_else(|| "no role".into());
+    let role = r
+        .function
+        .map(function::name)
+        .unwrap_or_else(|| "no role".into());
     let subject = r
         .subject
         .map(|s| String::from_utf8_lossy(s).into_owned())

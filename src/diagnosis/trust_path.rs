@@ -47,7 +47,9 @@ fn tvs_route(ctx: &PhoneCtx<'_>, list: &TrustList<'_>, what: &str) -> PathStep {
         return step(
             Acceptance::Rejected,
             None,
-            format!("the {what}'s signer is not in the phone's ITL and that ITL lists no TVS to ask: the phone rejects it"),
+            format!(
+                "the {what}'s signer is not in the phone's ITL and that ITL lists no TVS to ask: the phone rejects it"
+            ),
         );
     }
     let mut seen_mismatch = None;
@@ -84,7 +86,9 @@ fn tvs_route(ctx: &PhoneCtx<'_>, list: &TrustList<'_>, what: &str) -> PathStep {
         return step(
             Acceptance::Undetermined,
             None,
-            format!("the {what}'s signer is not in the phone's ITL; TVS {server} presented a matching certificate but the handshake did not complete"),
+            format!(
+                "the {what}'s signer is not in the phone's ITL; TVS {server} presented a matching certificate but the handshake did not complete"
+            ),
         );
     }
     if let Some((server, serial)) = seen_mismatch {
@@ -251,7 +255,10 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
     match &ctx.installed {
         Installed::Unknown => None,
         Installed::NotInstalled(alarm) => {
-            let basis = format!("DeviceTLInfo alarm, frame {}: no ITL installed", alarm.seen.frame);
+            let basis = format!(
+                "DeviceTLInfo alarm, frame {}: no ITL installed",
+                alarm.seen.frame
+            );
             let itl = step(
                 Acceptance::Accepted,
                 Some("no-itl"),
@@ -271,7 +278,12 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
             let basis = format!("--phone-itl {}", file.name);
             let installed = match &file.parsed {
                 Ok(list) => list,
-                Err(e) => return Some(undetermined(basis, &format!("the phone's ITL does not parse: {e}"))),
+                Err(e) => {
+                    return Some(undetermined(
+                        basis,
+                        &format!("the phone's ITL does not parse: {e}"),
+                    ));
+                }
             };
             Some(path_from(ctx, basis, installed))
         }
@@ -279,7 +291,11 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
             let basis = super::checks::installed_source(installed);
             let served = ctx.served_itl.as_ref()?;
             match (installed_matches(installed, served), &served.parsed) {
-                (Some(true), Ok(list)) => Some(path_from(ctx, format!("{basis} (equals the served ITL)"), list)),
+                (Some(true), Ok(list)) => Some(path_from(
+                    ctx,
+                    format!("{basis} (equals the served ITL)"),
+                    list,
+                )),
                 (Some(true), Err(_)) => Some(undetermined(basis, "the served ITL does not parse")),
                 _ => Some(undetermined(
                     basis,

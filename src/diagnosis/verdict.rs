@@ -3,12 +3,12 @@
 //! conditions decided it and next steps come from the documented recovery paths
 //! (phone-behaviour.md §4.3).
 
-use super::checks::{installed_matches, is_tls13, is_unreachable, status_code_failed, status_code_name};
+use super::checks::{
+    installed_matches, is_tls13, is_unreachable, status_code_failed, status_code_name,
+};
 use super::context::{Installed, PhoneCtx};
 use super::facts::{KeyBackup, PhoneStatus};
-use super::model::{
-    Acceptance, Check, Condition, Conditions, DeleteItl, TrustPath, Verdict,
-};
+use super::model::{Acceptance, Check, Condition, Conditions, DeleteItl, TrustPath, Verdict};
 use super::trust::find_certificate;
 use crate::cisco::model::function;
 
@@ -46,7 +46,10 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
                     Some(true),
                     format!(
                         "the phone's ITL ({source}) differs from the served {} (frame {}, md5 {}, sha1 {})",
-                        served.file.name, served.file.first.frame, served.hashes.md5, served.hashes.sha1
+                        served.file.name,
+                        served.file.first.frame,
+                        served.hashes.md5,
+                        served.hashes.sha1
                     ),
                 ),
                 None => Condition::new(None, "the two ITLs cannot be compared"),
@@ -78,13 +81,18 @@ fn tvs_cert_mismatch(ctx: &PhoneCtx<'_>) -> Condition {
     if let Some(file) = ctx.installed_file
         && let Err(e) = &file.parsed
     {
-        return Condition::new(None, format!("--phone-itl {} does not parse: {e}", file.name));
+        return Condition::new(
+            None,
+            format!("--phone-itl {} does not parse: {e}", file.name),
+        );
     }
     let (reference, name) = ctx.reference_itl();
     let Some(list) = reference else {
         return Condition::new(
             None,
-            format!("a TVS certificate was seen but there is no parsed ITL to compare it with ({name})"),
+            format!(
+                "a TVS certificate was seen but there is no parsed ITL to compare it with ({name})"
+            ),
         );
     };
     for (s, leaf) in &leaves {
@@ -117,8 +125,14 @@ fn tvs_cert_mismatch(ctx: &PhoneCtx<'_>) -> Condition {
 
 fn phone_verification_failed(ctx: &PhoneCtx<'_>) -> Condition {
     match ctx.facts.phone_status {
-        PhoneStatus::Failed => Condition::new(Some(true), "--phone-status failed: the phone shows a verification failure"),
-        PhoneStatus::Ok => Condition::new(Some(false), "--phone-status ok: the phone shows no verification failure"),
+        PhoneStatus::Failed => Condition::new(
+            Some(true),
+            "--phone-status failed: the phone shows a verification failure",
+        ),
+        PhoneStatus::Ok => Condition::new(
+            Some(false),
+            "--phone-status ok: the phone shows no verification failure",
+        ),
         PhoneStatus::Unknown => {
             let hint = ctx
                 .alarms
@@ -133,15 +147,24 @@ fn phone_verification_failed(ctx: &PhoneCtx<'_>) -> Condition {
                     )
                 })
                 .unwrap_or_default();
-            Condition::new(None, format!("--phone-status not given (read the phone's Status Messages){hint}"))
+            Condition::new(
+                None,
+                format!("--phone-status not given (read the phone's Status Messages){hint}"),
+            )
         }
     }
 }
 
 fn no_key_backup(ctx: &PhoneCtx<'_>) -> Condition {
     match ctx.facts.key_backup {
-        KeyBackup::No => Condition::new(Some(true), "--key-backup no: no backup of the old TFTP (CallManager.pem) key"),
-        KeyBackup::Yes => Condition::new(Some(false), "--key-backup yes: a backup of the old TFTP key exists"),
+        KeyBackup::No => Condition::new(
+            Some(true),
+            "--key-backup no: no backup of the old TFTP (CallManager.pem) key",
+        ),
+        KeyBackup::Yes => Condition::new(
+            Some(false),
+            "--key-backup yes: a backup of the old TFTP key exists",
+        ),
         KeyBackup::Unknown => Condition::new(None, "--key-backup not given"),
     }
 }
@@ -176,8 +199,11 @@ fn installed_has_itl_recovery(ctx: &PhoneCtx<'_>) -> bool {
     };
     list.records.iter().any(|r| {
         r.function == Some(function::SAST)
-            && r.subject
-                .is_some_and(|s| String::from_utf8_lossy(s).to_ascii_uppercase().contains("ITLRECOVERY"))
+            && r.subject.is_some_and(|s| {
+                String::from_utf8_lossy(s)
+                    .to_ascii_uppercase()
+                    .contains("ITLRECOVERY")
+            })
     })
 }
 
@@ -190,71 +216,132 @@ fn next_steps(
 ) -> Vec<String> {
     let mut steps = Vec::new();
     if has_flag(checks, "tvs-unreachable") {
-        push(&mut steps, "Restore TVS reachability: check the Cisco Trust Verification Service and TCP 2445 from the phone to each CUCM node in its group; an unreachable TVS is a service problem and deleting the ITL does not fix it.");
+        push(
+            &mut steps,
+            "Restore TVS reachability: check the Cisco Trust Verification Service and TCP 2445 from the phone to each CUCM node in its group; an unreachable TVS is a service problem and deleting the ITL does not fix it.",
+        );
     }
     if has_flag(checks, "itl-over-64k") {
-        push(&mut steps, "Shrink the ITL below 64 KB (fewer certificates in the cluster's trust stores); an oversized ITL fails to load and deleting it on the phone does not help.");
+        push(
+            &mut steps,
+            "Shrink the ITL below 64 KB (fewer certificates in the cluster's trust stores); an oversized ITL fails to load and deleting it on the phone does not help.",
+        );
     }
     if has_flag(checks, "bad-signature") || has_flag(checks, "unparseable") {
-        push(&mut steps, "The TFTP server serves a broken trust list: restart the Cisco TFTP service so it rebuilds the ITL/CTL, and check the CallManager/ITLRecovery certificates; phones keep their old ITL meanwhile.");
+        push(
+            &mut steps,
+            "The TFTP server serves a broken trust list: restart the Cisco TFTP service so it rebuilds the ITL/CTL, and check the CallManager/ITLRecovery certificates; phones keep their old ITL meanwhile.",
+        );
     }
     match decision {
         DeleteItl::NotRequired => {
             if conditions.itl_differs.value == Some(false) {
-                push(&mut steps, "Do not delete the ITL: the phone's ITL is not the problem (it already holds the served ITL, or none); look at the config signature, TVS and registration instead.");
+                push(
+                    &mut steps,
+                    "Do not delete the ITL: the phone's ITL is not the problem (it already holds the served ITL, or none); look at the config signature, TVS and registration instead.",
+                );
             }
             if conditions.tvs_cert_mismatch.value == Some(false) {
-                push(&mut steps, "Do not delete the ITL: TVS presents a certificate the phone's ITL lists, so the phone can have the new signer vouched for by TVS. Keep (or restore) that TVS certificate unchanged until every phone has downloaded the new ITL, then reset the phone with TVS reachable.");
+                push(
+                    &mut steps,
+                    "Do not delete the ITL: TVS presents a certificate the phone's ITL lists, so the phone can have the new signer vouched for by TVS. Keep (or restore) that TVS certificate unchanged until every phone has downloaded the new ITL, then reset the phone with TVS reachable.",
+                );
             }
             if conditions.phone_verification_failed.value == Some(false) {
-                push(&mut steps, "The phone shows no verification failure: its trust works; no ITL deletion.");
+                push(
+                    &mut steps,
+                    "The phone shows no verification failure: its trust works; no ITL deletion.",
+                );
             }
             if conditions.no_key_backup.value == Some(false) {
-                push(&mut steps, "Restore CallManager.pem and its private key from the backup (DRS restore of the TFTP certificate) so the TFTP server signs with the key the phone trusts, then reset the phone; or point the phone at a TFTP server it still trusts.");
+                push(
+                    &mut steps,
+                    "Restore CallManager.pem and its private key from the backup (DRS restore of the TFTP certificate) so the TFTP server signs with the key the phone trusts, then reset the phone; or point the phone at a TFTP server it still trusts.",
+                );
             }
         }
         DeleteItl::Required => {
             if installed_has_itl_recovery(ctx) {
-                push(&mut steps, "The phone's ITL holds an ITLRecovery record: try `utils itl reset localkey` (or `remotekey <host> <user> ITLRecovery.p12`) on the publisher first (CUCM 10.0+), then reset the phones.");
+                push(
+                    &mut steps,
+                    "The phone's ITL holds an ITLRecovery record: try `utils itl reset localkey` (or `remotekey <host> <user> ITLRecovery.p12`) on the publisher first (CUCM 10.0+), then reset the phones.",
+                );
             }
-            push(&mut steps, "Delete the ITL on the phone (all four conditions hold): Settings > Security > Trust List > ITL > Erase on 79xx (unlock with **#), Settings > Admin Settings > Reset Settings > Security Settings on 78xx/88xx/89xx, or a factory reset when settings access is disabled; the phone then takes the served ITL on leap of faith.");
-            push(&mut steps, "Afterwards: never regenerate CallManager and TVS certificates together, let every phone download the new ITL between regenerations, and take a DRS backup after each TFTP certificate regeneration.");
+            push(
+                &mut steps,
+                "Delete the ITL on the phone (all four conditions hold): Settings > Security > Trust List > ITL > Erase on 79xx (unlock with **#), Settings > Admin Settings > Reset Settings > Security Settings on 78xx/88xx/89xx, or a factory reset when settings access is disabled; the phone then takes the served ITL on leap of faith.",
+            );
+            push(
+                &mut steps,
+                "Afterwards: never regenerate CallManager and TVS certificates together, let every phone download the new ITL between regenerations, and take a DRS backup after each TFTP certificate regeneration.",
+            );
         }
         DeleteItl::Undetermined => {
             if conditions.itl_differs.value.is_none() {
-                push(&mut steps, "Read the ITL hash on the phone (Settings > Security Configuration > Trust List) and pass --phone-itl-hash HEX, or --phone-itl FILE; or capture the phone booting (reset it while capturing) so the ITL download and its DeviceTLInfo alarm are seen.");
+                push(
+                    &mut steps,
+                    "Read the ITL hash on the phone (Settings > Security Configuration > Trust List) and pass --phone-itl-hash HEX, or --phone-itl FILE; or capture the phone booting (reset it while capturing) so the ITL download and its DeviceTLInfo alarm are seen.",
+                );
             }
             if conditions.tvs_cert_mismatch.value.is_none() {
                 if ctx.tvs_sessions().any(|(_, s)| is_tls13(s)) {
-                    push(&mut steps, "TVS uses TLS 1.3, so its certificate is not visible: compare the TVS record serial in `show itl` with `show cert own TVS` on each node by hand.");
+                    push(
+                        &mut steps,
+                        "TVS uses TLS 1.3, so its certificate is not visible: compare the TVS record serial in `show itl` with `show cert own TVS` on each node by hand.",
+                    );
                 } else {
-                    push(&mut steps, "Capture the phone while it validates a new signer (reset it during the capture) so the TVS handshake on TCP 2445 shows the certificate.");
+                    push(
+                        &mut steps,
+                        "Capture the phone while it validates a new signer (reset it during the capture) so the TVS handshake on TCP 2445 shows the certificate.",
+                    );
                 }
             }
             if conditions.phone_verification_failed.value.is_none() {
-                push(&mut steps, "Check the phone's Status Messages for \"Trust List update failed\" or \"authenticated fail\" and pass --phone-status failed|ok.");
+                push(
+                    &mut steps,
+                    "Check the phone's Status Messages for \"Trust List update failed\" or \"authenticated fail\" and pass --phone-status failed|ok.",
+                );
             }
             if conditions.no_key_backup.value.is_none() {
-                push(&mut steps, "Check whether a DRS backup holding CallManager.pem and its private key exists and pass --key-backup yes|no; restoring it avoids touching the phones.");
+                push(
+                    &mut steps,
+                    "Check whether a DRS backup holding CallManager.pem and its private key exists and pass --key-backup yes|no; restoring it avoids touching the phones.",
+                );
             }
         }
     }
     if has_flag(checks, "itlfile-fallback") {
-        push(&mut steps, "The phone fell back to ITLFile.tlv (centralized TFTP): phones of another cluster reject its signatures unless rollback is set on the central TFTP, or the clusters' TFTP certificates are shared with Bulk Certificate Management (export, consolidate, import).");
+        push(
+            &mut steps,
+            "The phone fell back to ITLFile.tlv (centralized TFTP): phones of another cluster reject its signatures unless rollback is set on the central TFTP, or the clusters' TFTP certificates are shared with Bulk Certificate Management (export, consolidate, import).",
+        );
     }
     if has_flag(checks, "rollback-itl") {
-        push(&mut steps, "A rollback ITL is served (Prepare Cluster for Rollback to pre 8.0 = True): it works only while phones still trust the cluster serving it and turns signed config, TVS and HTTPS trust off; set it back to False once the phones have moved.");
+        push(
+            &mut steps,
+            "A rollback ITL is served (Prepare Cluster for Rollback to pre 8.0 = True): it works only while phones still trust the cluster serving it and turns signed config, TVS and HTTPS trust off; set it back to False once the phones have moved.",
+        );
     }
     if let Some(path) = path {
         if path.itl.via == Some("via-tvs") {
-            push(&mut steps, "This phone accepts the new ITL only through TVS: keep the TVS certificate until every phone has updated; never regenerate CallManager and TVS together.");
+            push(
+                &mut steps,
+                "This phone accepts the new ITL only through TVS: keep the TVS certificate until every phone has updated; never regenerate CallManager and TVS together.",
+            );
         }
-        if path.itl.acceptance == Acceptance::Rejected && conditions.itl_differs.value == Some(true) {
-            push(&mut steps, "If the phone moved between clusters: use Bulk Certificate Management (export, consolidate, import the TFTP certificates, plus ITLRecovery on 12.x) so its old TVS vouches for the new signer, or Prepare Cluster for Rollback on the old cluster while the phone still trusts it.");
+        if path.itl.acceptance == Acceptance::Rejected && conditions.itl_differs.value == Some(true)
+        {
+            push(
+                &mut steps,
+                "If the phone moved between clusters: use Bulk Certificate Management (export, consolidate, import the TFTP certificates, plus ITLRecovery on 12.x) so its old TVS vouches for the new signer, or Prepare Cluster for Rollback on the old cluster while the phone still trusts it.",
+            );
         }
     }
     if has_flag(checks, "certificate-expired") || has_flag(checks, "certificate-not-yet-valid") {
-        push(&mut steps, "Renew the expired or not-yet-valid certificate(s) on CUCM one at a time (never CallManager and TVS together), letting the phones re-download the ITL in between.");
+        push(
+            &mut steps,
+            "Renew the expired or not-yet-valid certificate(s) on CUCM one at a time (never CallManager and TVS together), letting the phones re-download the ITL in between.",
+        );
     }
     steps
 }
@@ -318,9 +405,15 @@ mod tests {
         let f = Some(false);
         assert_eq!(decide(&conds([t, t, t, t])), DeleteItl::Required);
         assert_eq!(decide(&conds([t, t, t, f])), DeleteItl::NotRequired);
-        assert_eq!(decide(&conds([f, None, None, None])), DeleteItl::NotRequired);
+        assert_eq!(
+            decide(&conds([f, None, None, None])),
+            DeleteItl::NotRequired
+        );
         assert_eq!(decide(&conds([t, t, t, None])), DeleteItl::Undetermined);
-        assert_eq!(decide(&conds([None, None, None, None])), DeleteItl::Undetermined);
+        assert_eq!(
+            decide(&conds([None, None, None, None])),
+            DeleteItl::Undetermined
+        );
         // Every combination: required iff all true; not-required iff any false.
         let values = [Some(true), Some(false), None];
         for a in values {
