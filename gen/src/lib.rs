@@ -2,5 +2,6 @@
 //! give the same bytes on every run.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod packet;
 pub mod pcap;
