@@ -28,20 +28,61 @@ pub use model::FileFormat;
 /// taken for a trust list; no signed config or firmware seen starts that way.
 pub fn detect_format(bytes: &[u8]) -> Option<FileFormat> {
     let header = header::parse_header(bytes).ok()?;
-    let start = usize::from(header.header_length);
-    let is_trust_list = if start >= bytes.len() {
-        header
-            .filename
-            .is_some_and(|n| n.to_ascii_lowercase().ends_with(b".tlv"))
-    } else {
-        trustlist::starts_record(bytes, start)
-    };
-    if !is_trust_list {
+    if !looks_like_trust_list(bytes, &header) {
         return Some(FileFormat::Signed);
     }
     match trustlist::parse_trust_list(bytes) {
         Ok(list) => Some(list.format),
         Err(_) => Some(trustlist::kind(&header, &[])),
+    }
+}
+
+/// A parsed trust list or signed file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParsedFile<'a> {
+    /// ITL or CTL.
+    TrustList(model::TrustList<'a>),
+    /// Signed file.
+    Signed(model::SignedFile<'a>),
+}
+
+impl<'a> ParsedFile<'a> {
+    /// The header.
+    pub fn header(&self) -> &model::Header<'a> {
+        match self {
+            ParsedFile::TrustList(t) => &t.header,
+            ParsedFile::Signed(s) => &s.header,
+        }
+    }
+
+    /// The whole file.
+    pub fn bytes(&self) -> &'a [u8] {
+        match self {
+            ParsedFile::TrustList(t) => t.bytes,
+            ParsedFile::Signed(s) => s.bytes,
+        }
+    }
+}
+
+/// Parses a trust list or a signed file, told apart as [`detect_format`] does; the error is
+/// the header's or the records' parse error.
+pub fn parse_any(bytes: &[u8]) -> Result<ParsedFile<'_>, FormatError> {
+    let header = header::parse_header(bytes)?;
+    if looks_like_trust_list(bytes, &header) {
+        trustlist::parse_trust_list(bytes).map(ParsedFile::TrustList)
+    } else {
+        signed::parse_signed_file(bytes).map(ParsedFile::Signed)
+    }
+}
+
+fn looks_like_trust_list(bytes: &[u8], header: &model::Header<'_>) -> bool {
+    let start = usize::from(header.header_length);
+    if start >= bytes.len() {
+        header
+            .filename
+            .is_some_and(|n| n.to_ascii_lowercase().ends_with(b".tlv"))
+    } else {
+        trustlist::starts_record(bytes, start)
     }
 }
 
