@@ -4,3 +4,5 @@
 
 pub mod packet;
 pub mod pcap;
+pub mod pki;
+pub mod trustlist;
