@@ -5,3 +5,5 @@
 pub mod bench;
 pub mod packet;
 pub mod pcap;
+pub mod pki;
+pub mod trustlist;

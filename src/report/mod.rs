@@ -1,1 +1,3 @@
 //! Reports: the readable text report and the JSON object. Formatting only.
+
+pub mod trustlist;
