@@ -1,3 +1,9 @@
 //! Builders for itlscope's test data and scenario captures. Deterministic: the same inputs
 //! give the same bytes on every run.
 #![forbid(unsafe_code)]
+
+pub mod bench;
+pub mod packet;
+pub mod pcap;
+pub mod pki;
+pub mod trustlist;

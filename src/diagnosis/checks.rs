@@ -243,6 +243,12 @@ fn served_list(ctx: &PhoneCtx<'_>, id: &'static str, served: &Served<'_>, what: 
                     .with("signer_record", (signer_record + 1).to_string()),
             );
         }
+        Some(SignatureCheck::Invalid { reason }) if is_rollback(list, None) => {
+            c.explanation = format!(
+                "parses ({} records): a rollback {what} whose records carry no key, so its signature cannot be checked from the file alone ({reason}); the phone checks it against the trust list it holds",
+                list.records.len()
+            );
+        }
         Some(SignatureCheck::Invalid { reason }) => {
             c.status = Status::Fail;
             push_flag(&mut c.flags, "bad-signature");

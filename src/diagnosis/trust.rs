@@ -33,50 +33,28 @@ pub trait TrustBackend {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CiscoBackend;
 
-/// Said while the `cisco` parser is not part of this build.
-const NO_PARSER: &str = "the trust-list parser is not part of this build yet";
-
 impl TrustBackend for CiscoBackend {
-    fn available(&self) -> bool {
-        false
+    fn parse_trust_list<'a>(&self, bytes: &'a [u8]) -> Result<TrustList<'a>, String> {
+        crate::cisco::trustlist::parse_trust_list(bytes).map_err(|e| e.to_string())
     }
-    fn parse_trust_list<'a>(&self, _bytes: &'a [u8]) -> Result<TrustList<'a>, String> {
-        Err(NO_PARSER.to_string())
+    fn parse_signed_file<'a>(&self, bytes: &'a [u8]) -> Result<SignedFile<'a>, String> {
+        crate::cisco::signed::parse_signed_file(bytes).map_err(|e| e.to_string())
     }
-    fn parse_signed_file<'a>(&self, _bytes: &'a [u8]) -> Result<SignedFile<'a>, String> {
-        Err(NO_PARSER.to_string())
-    }
-    fn verify_trust_list(&self, _list: &TrustList<'_>) -> SignatureCheck {
-        SignatureCheck::NotCheckable {
-            reason: NO_PARSER.to_string(),
-        }
+    fn verify_trust_list(&self, list: &TrustList<'_>) -> SignatureCheck {
+        crate::cisco::verify::verify_trust_list(list)
     }
     fn verify_with_trust(
         &self,
-        _file: &[u8],
-        _header: &Header<'_>,
-        _trust: &TrustList<'_>,
-        _allowed_functions: &[u16],
+        file: &[u8],
+        header: &Header<'_>,
+        trust: &TrustList<'_>,
+        allowed_functions: &[u16],
     ) -> SignatureCheck {
-        SignatureCheck::NotCheckable {
-            reason: NO_PARSER.to_string(),
-        }
+        crate::cisco::verify::verify_with_trust(file, header, trust, allowed_functions)
     }
 }
 
-/// Lower-case hex of an unsigned big-endian integer, leading zero bytes stripped ("0" for
-/// zero), the form [`CertificateInfo::serial`] uses.
-pub fn serial_hex(raw: &[u8]) -> String {
-    let start = raw.iter().position(|&b| b != 0).unwrap_or(raw.len());
-    let text = hex::encode(raw.get(start..).unwrap_or_default());
-    // A leading zero nibble is kept by hex::encode; strip it so "0a" and "a" compare equal.
-    let trimmed = text.trim_start_matches('0');
-    if trimmed.is_empty() {
-        "0".to_string()
-    } else {
-        trimmed.to_string()
-    }
-}
+pub use crate::cisco::serial_hex;
 
 /// Normalises a serial written as hex (any case, separators) the same way as [`serial_hex`].
 pub fn normalise_serial_text(text: &str) -> String {
@@ -166,7 +144,7 @@ pub fn match_record(cert: &CertificateInfo, record: &Record<'_>) -> Option<Match
         return Some(MatchedBy::Certificate);
     }
     if let Some(serial) = record.serial
-        && serial_hex(serial) == normalise_serial_text(&cert.serial)
+        && normalise_serial_text(&serial_hex(serial)) == normalise_serial_text(&cert.serial)
     {
         let issuer_ok = match record.issuer {
             Some(issuer) => {
@@ -212,6 +190,9 @@ pub fn tvs_records(list: &TrustList<'_>) -> Vec<usize> {
 /// True for a "Prepare Cluster for Rollback to pre 8.0" ITL: records whose functions carry no
 /// certificate, hash or key, apart from the signer that signs the file.
 pub fn is_rollback(list: &TrustList<'_>, signer: Option<usize>) -> bool {
+    if list.is_rollback() {
+        return true;
+    }
     let mut others = list
         .records
         .iter()
@@ -227,14 +208,14 @@ pub fn is_rollback(list: &TrustList<'_>, signer: Option<usize>) -> bool {
 /// The signer record of a trust list by its header (SAST role, serial and, when both carry
 /// one, issuer), without checking the signature.
 pub fn header_signer(list: &TrustList<'_>) -> Option<usize> {
-    let serial = serial_hex(list.header.signer_serial?);
+    let serial = list.header.signer_serial?;
     let issuer = list
         .header
         .signer_issuer
         .map(|i| normalise_dn(&String::from_utf8_lossy(i)));
     list.records.iter().position(|r| {
         r.function == Some(function::SAST)
-            && r.serial.is_some_and(|s| serial_hex(s) == serial)
+            && r.serial.is_some_and(|s| crate::cisco::serial_eq(s, serial))
             && match (&issuer, r.issuer) {
                 (Some(h), Some(ri)) => *h == normalise_dn(&String::from_utf8_lossy(ri)),
                 _ => true,
@@ -267,8 +248,7 @@ mod tests {
     #[test]
     fn serials_compare_as_unsigned_integers() {
         assert_eq!(serial_hex(&[0x00, 0x81, 0xa3]), "81a3");
-        assert_eq!(serial_hex(&[0x0a, 0xbc]), "abc");
-        assert_eq!(serial_hex(&[0, 0]), "0");
+        assert_eq!(normalise_serial_text(&serial_hex(&[0x0a, 0xbc])), "abc");
         assert_eq!(normalise_serial_text("2E:3E:1A:7B"), "2e3e1a7b");
         assert_eq!(normalise_serial_text("00:0a:bc"), "abc");
     }

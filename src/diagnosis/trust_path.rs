@@ -6,9 +6,7 @@
 use super::checks::{installed_matches, is_tls13, is_unreachable, phone_rejected};
 use super::context::{Installed, PhoneCtx, Served};
 use super::model::{Acceptance, PathStep, TrustPath};
-use super::trust::{
-    describe_record, find_certificate, is_rollback, normalise_dn, serial_hex, tvs_records,
-};
+use super::trust::{describe_record, find_certificate, is_rollback, normalise_dn, tvs_records};
 use crate::cisco::model::{Header, SignatureCheck, TrustList, function};
 
 /// Roles that may sign a trust list for the phone.
@@ -26,13 +24,13 @@ fn step(acceptance: Acceptance, via: Option<&'static str>, explanation: String) 
 
 /// The record of `list` named by a file header's signer fields, with an allowed role.
 fn signer_in(list: &TrustList<'_>, header: &Header<'_>, roles: &[u16]) -> Option<usize> {
-    let serial = serial_hex(header.signer_serial?);
+    let serial = header.signer_serial?;
     let issuer = header
         .signer_issuer
         .map(|i| normalise_dn(&String::from_utf8_lossy(i)));
     list.records.iter().position(|r| {
         r.function.is_some_and(|f| roles.contains(&f))
-            && r.serial.is_some_and(|s| serial_hex(s) == serial)
+            && r.serial.is_some_and(|s| crate::cisco::serial_eq(s, serial))
             && match (&issuer, r.issuer) {
                 (Some(h), Some(ri)) => *h == normalise_dn(&String::from_utf8_lossy(ri)),
                 _ => true,

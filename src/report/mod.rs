@@ -3,6 +3,7 @@
 mod interim;
 pub mod json;
 pub mod text;
+pub mod trustlist;
 
 use crate::diagnosis::{OperatorFacts, diagnose};
 use crate::evidence::Evidence;
