@@ -249,6 +249,9 @@ pub struct CaptureSummary {
     pub last_ts: Option<Timestamp>,
     /// Limits that cut something off (never silent), in words.
     pub limits_hit: Vec<String>,
+    /// Other facts about the file itself, in words: skipped records and why, compression,
+    /// embedded TLS secrets.
+    pub notes: Vec<String>,
 }
 
 /// Everything the protocol stage found in one or more captures.

@@ -1,6 +1,17 @@
 //! Capture reading: legacy pcap and pcapng, streamed from a file or standard input.
 //!
 //! Produces [`Frame`]s numbered from 1 in file order, as Wireshark numbers them.
+//! [`CaptureReader`] streams through a bounded buffer (1 MiB, growing up to
+//! [`ReaderOptions::max_record_size`] for big records), gunzips transparently, and reads
+//! standard input for `-`.
+
+mod clock;
+mod error;
+mod input;
+mod reader;
+
+pub use error::CaptureError;
+pub use reader::{CaptureReader, ReaderOptions};
 
 /// A capture timestamp: nanoseconds since the Unix epoch (UTC).
 ///
