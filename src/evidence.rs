@@ -241,7 +241,8 @@ pub struct CaptureSummary {
     pub malformed: u64,
     /// Frames cut by the snaplen.
     pub snaplen_truncated: u64,
-    /// Set when the file ended mid-record: the message to show.
+    /// Set when reading stopped before the end of the file (cut mid-record, or a corrupt
+    /// or oversized record): the message to show.
     pub truncated: Option<String>,
     /// First and last capture times.
     pub first_ts: Option<Timestamp>,

@@ -50,10 +50,31 @@ fn not_yet(what: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Until the diagnosis lands: a per-capture summary on stdout; warnings (truncated capture)
+/// on stderr; exit 1 when a capture cannot be read at all.
+fn analyze(captures: &[PathBuf]) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    for path in captures {
+        match itlscope::net::summarize_path(path) {
+            Ok(summary) => {
+                print!("{}", itlscope::net::render_summary(&summary));
+                if let Some(warning) = &summary.truncated {
+                    eprintln!("itlscope: warning: {warning}");
+                }
+            }
+            Err(e) => {
+                eprintln!("itlscope: {e}");
+                code = ExitCode::from(1);
+            }
+        }
+    }
+    code
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Analyze { .. } => not_yet("analyze"),
+        Command::Analyze { captures } => analyze(&captures),
         Command::Show { .. } => not_yet("show"),
         Command::Extract { .. } => not_yet("extract"),
         Command::Verify { .. } => not_yet("verify"),

@@ -75,6 +75,21 @@ impl LinkType {
     pub const IPV6: LinkType = LinkType(229);
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: LinkType = LinkType(276);
+
+    /// A short human name for the link types itlscope decodes.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            LinkType::NULL => "BSD loopback",
+            LinkType::ETHERNET => "Ethernet",
+            LinkType::RAW_DLT12 | LinkType::RAW_DLT14 | LinkType::RAW => "raw IP",
+            LinkType::LOOP => "OpenBSD loopback",
+            LinkType::LINUX_SLL => "Linux cooked",
+            LinkType::IPV4 => "raw IPv4",
+            LinkType::IPV6 => "raw IPv6",
+            LinkType::LINUX_SLL2 => "Linux cooked v2",
+            _ => return None,
+        })
+    }
 }
 
 /// One captured packet, borrowed from the reader's buffer.

@@ -599,7 +599,7 @@ fn classify_ng(state: &mut State, len: usize, block: Block<'_>, base: usize) -> 
                 link_type: LinkType((idb.linktype.0 as u32) & 0xffff),
                 snaplen: idb.snaplen,
                 scale: TickScale::from_tsresol(idb.if_tsresol),
-                offset_secs: idb.if_tsoffset,
+                offset_secs: if_tsoffset(&idb.options, *big_endian),
             });
             Step::Skip(len)
         }
@@ -692,6 +692,22 @@ fn classify_ng(state: &mut State, len: usize, block: Block<'_>, base: usize) -> 
     }
 }
 
+/// The `if_tsoffset` option (code 14) in the section's byte order. pcap-parser 0.17 reads
+/// it little-endian even in big-endian sections, so it is read here.
+fn if_tsoffset(options: &[pcap_parser::pcapng::PcapNGOption<'_>], big_endian: bool) -> i64 {
+    options
+        .iter()
+        .filter(|o| o.code == pcap_parser::pcapng::OptionCode::IfTsoffset)
+        .find_map(|o| <[u8; 8]>::try_from(o.value().get(..8)?).ok())
+        .map_or(0, |b| {
+            if big_endian {
+                i64::from_be_bytes(b)
+            } else {
+                i64::from_le_bytes(b)
+            }
+        })
+}
+
 /// The fields of an obsolete Packet Block (type 2).
 struct ObsoletePacket<'a> {
     if_id: u16,
@@ -768,7 +784,7 @@ fn claimed_record_len(data: &[u8], layout: &Layout) -> Option<Result<u64, String
                 *big_endian
             };
             let len = u32_at(4, big)?;
-            if len < 12 || len % 4 != 0 {
+            if len < 12 || !len.is_multiple_of(4) {
                 return Some(Err(format!("block length {len} is invalid")));
             }
             Some(Ok(u64::from(len)))
