@@ -36,7 +36,11 @@ pub struct Budget {
 impl Budget {
     /// A budget of `cap` bytes.
     pub fn new(cap: usize) -> Self {
-        Budget { used: 0, cap, hits: 0 }
+        Budget {
+            used: 0,
+            cap,
+            hits: 0,
+        }
     }
 }
 
@@ -217,8 +221,12 @@ impl HalfStream {
         if lo >= hi {
             return;
         }
-        let xs = x.get((lo - a) as usize..(hi - a) as usize).unwrap_or_default();
-        let ys = y.get((lo - b) as usize..(hi - b) as usize).unwrap_or_default();
+        let xs = x
+            .get((lo - a) as usize..(hi - a) as usize)
+            .unwrap_or_default();
+        let ys = y
+            .get((lo - b) as usize..(hi - b) as usize)
+            .unwrap_or_default();
         let differing = xs.iter().zip(ys).filter(|(p, q)| p != q).count();
         self.stats.conflicting_bytes += differing as u64;
     }
@@ -338,7 +346,11 @@ impl HalfStream {
         let base = self.base?;
         let off = self.offset_of(fin_seq, base);
         let next = i128::from(self.next);
-        if off > next { Some((off - next) as u64) } else { None }
+        if off > next {
+            Some((off - next) as u64)
+        } else {
+            None
+        }
     }
 
     /// Releases held bytes back to the budget (the connection is being dropped).
@@ -355,7 +367,11 @@ mod tests {
     use proptest::prelude::*;
 
     /// Feeds segments and returns (bytes delivered, gaps reported, stats).
-    fn run(isn: Option<u32>, segs: &[(u32, Vec<u8>)], cap: usize) -> (Vec<u8>, Vec<u64>, StreamStats) {
+    fn run(
+        isn: Option<u32>,
+        segs: &[(u32, Vec<u8>)],
+        cap: usize,
+    ) -> (Vec<u8>, Vec<u64>, StreamStats) {
         let mut s = HalfStream::new();
         if let Some(i) = isn {
             s.syn(i);
@@ -378,7 +394,12 @@ mod tests {
     fn split(isn: u32, data: &[u8], size: usize) -> Vec<(u32, Vec<u8>)> {
         data.chunks(size)
             .enumerate()
-            .map(|(i, c)| (isn.wrapping_add(1).wrapping_add((i * size) as u32), c.to_vec()))
+            .map(|(i, c)| {
+                (
+                    isn.wrapping_add(1).wrapping_add((i * size) as u32),
+                    c.to_vec(),
+                )
+            })
             .collect()
     }
 
@@ -460,7 +481,13 @@ mod tests {
         s.segment(1, b"abc", 1 << 16, &mut budget, &mut sink);
         for i in 0..10_000u32 {
             // Segments all over the sequence space.
-            s.segment(i.wrapping_mul(2_654_435_761), &[1u8; 1000], 1 << 16, &mut budget, &mut sink);
+            s.segment(
+                i.wrapping_mul(2_654_435_761),
+                &[1u8; 1000],
+                1 << 16,
+                &mut budget,
+                &mut sink,
+            );
             assert!(s.buffered() <= 1 << 16);
         }
         s.flush(&mut budget, &mut sink);

@@ -22,12 +22,25 @@ impl<'a> Datagram<'a> {
     /// The datagram in `pkt`, if it is UDP.
     pub fn from_packet(pkt: &Packet<'a>) -> Option<Self> {
         match pkt.transport {
-            Transport::Udp { src_port, dst_port, payload } => Some(Datagram {
-                src: Endpoint { ip: pkt.src, port: src_port },
-                dst: Endpoint { ip: pkt.dst, port: dst_port },
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => Some(Datagram {
+                src: Endpoint {
+                    ip: pkt.src,
+                    port: src_port,
+                },
+                dst: Endpoint {
+                    ip: pkt.dst,
+                    port: dst_port,
+                },
                 payload,
                 truncated: pkt.truncated,
-                seen: Seen { frame: pkt.frame, ts: pkt.ts },
+                seen: Seen {
+                    frame: pkt.frame,
+                    ts: pkt.ts,
+                },
             }),
             _ => None,
         }
