@@ -1,3 +1,5 @@
 //! Builders for itlscope's test data and scenario captures. Deterministic: the same inputs
 //! give the same bytes on every run.
 #![forbid(unsafe_code)]
+
+pub mod tls;
