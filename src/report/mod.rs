@@ -1,1 +1,2 @@
 //! Reports: the readable text report and the JSON object. Formatting only.
+pub mod evidence;
