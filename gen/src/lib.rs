@@ -2,4 +2,6 @@
 //! give the same bytes on every run.
 #![forbid(unsafe_code)]
 
+pub mod packet;
+pub mod pcap;
 pub mod tls;
