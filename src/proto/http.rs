@@ -480,10 +480,11 @@ impl HttpConn {
         } else {
             ex.declared
         };
-        if let (Some(sz), true) = (size, ok) {
-            if ex.received < sz && ex.missing.is_empty() {
-                ex.missing.push((ex.received, sz));
-            }
+        if let (Some(sz), true) = (size, ok)
+            && ex.received < sz
+            && ex.missing.is_empty()
+        {
+            ex.missing.push((ex.received, sz));
         }
         let error = if !ok {
             Some(
@@ -571,10 +572,10 @@ impl HttpConn {
                 notes: Vec::new(),
             });
         }
-        if !self.notes.is_empty() {
-            if let Some(f) = self.done.last_mut() {
-                f.notes.append(&mut self.notes);
-            }
+        if !self.notes.is_empty()
+            && let Some(f) = self.done.last_mut()
+        {
+            f.notes.append(&mut self.notes);
         }
         self.done
     }

@@ -626,7 +626,7 @@ mod tests {
             frame += 1;
         }
         let mut blocks: Vec<&[u8]> = content.chunks(bs).collect();
-        if content.len() % bs == 0 {
+        if content.len().is_multiple_of(bs) {
             blocks.push(&[]);
         }
         for &i in order {

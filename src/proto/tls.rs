@@ -343,14 +343,7 @@ impl TlsConn {
             buf.extend_from_slice(body);
             &buf
         };
-        loop {
-            let Some(&[ty, a, b, c]) = input
-                .get(..4)
-                .map(|s| <&[u8; 4]>::try_from(s).ok())
-                .flatten()
-            else {
-                break;
-            };
+        while let Some(&[ty, a, b, c]) = input.get(..4).and_then(|s| <&[u8; 4]>::try_from(s).ok()) {
             let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
             if len > self.max_message {
                 let who = side(dir).as_str();
@@ -503,10 +496,8 @@ impl TlsConn {
     fn sslv2_hello<'a>(&mut self, data: &'a [u8], seen: Seen) -> &'a [u8] {
         let d = &mut self.dirs[0];
         d.started = true;
-        let Some(&[b0, b1, kind, vmaj, vmin]) = data
-            .get(..5)
-            .map(|s| <&[u8; 5]>::try_from(s).ok())
-            .flatten()
+        let Some(&[b0, b1, kind, vmaj, vmin]) =
+            data.get(..5).and_then(|s| <&[u8; 5]>::try_from(s).ok())
         else {
             d.dead = true;
             return &[];
@@ -591,4 +582,71 @@ enum HeaderAction {
     Read(usize),
     /// Framing lost.
     Dead,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use proptest::prelude::*;
+
+    fn ep(port: u16) -> Endpoint {
+        Endpoint {
+            ip: "10.0.0.1".parse().unwrap(),
+            port,
+        }
+    }
+
+    #[test]
+    fn probe_recognises_hello_records() {
+        assert_eq!(probe(&[22, 3, 1, 0, 50, 1]), Some(Probe::ClientHello));
+        assert_eq!(probe(&[22, 3, 3, 0, 50, 2]), Some(Probe::ServerHello));
+        assert_eq!(probe(&[0x80, 0x2e, 1, 3, 1]), Some(Probe::Sslv2ClientHello));
+        assert_eq!(probe(b"GET / HTTP/1.1"), None);
+        assert_eq!(probe(&[22, 3, 3, 0xff, 0xff, 1]), None);
+    }
+
+    #[test]
+    fn garbage_stream_is_noted() {
+        let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20);
+        t.data(0, b"hello world, not tls", Seen::default());
+        let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("does not start with a TLS record"))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_bytes(
+            chunks in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..30),
+            gaps in proptest::collection::vec(0u64..100, 0..3),
+        ) {
+            let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 4096);
+            for (i, (dir, c)) in chunks.iter().enumerate() {
+                // Bias towards framing-valid input: a record header on every other chunk.
+                let mut b = if i % 2 == 0 { vec![22, 3, 3, 0, c.len() as u8] } else { Vec::new() };
+                b.extend_from_slice(c);
+                t.data(usize::from(*dir), &b, Seen { frame: i as u64, ts: Timestamp(0) });
+                if let Some(g) = gaps.get(i) {
+                    t.gap(usize::from(*dir), *g);
+                }
+            }
+            let _ = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        }
+
+        #[test]
+        fn handshake_parsing_never_panics(body in proptest::collection::vec(any::<u8>(), 0..600), ty in 0u8..30) {
+            let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 4096);
+            let mut msg = vec![ty, 0, (body.len() >> 8) as u8, body.len() as u8];
+            msg.extend_from_slice(&body);
+            let mut rec = vec![22, 3, 3, (msg.len() >> 8) as u8, msg.len() as u8];
+            rec.extend_from_slice(&msg);
+            t.data(1, &rec, Seen::default());
+            t.data(0, &rec, Seen::default());
+            let _ = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        }
+    }
 }

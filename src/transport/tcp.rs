@@ -255,7 +255,7 @@ impl HalfStream {
             if let Some(existing) = self.pending.get(s) {
                 let existing = existing.clone();
                 self.compare(*s, &existing, start, payload);
-                self.stats.duplicate_bytes += ((*e).min(end) - (*s).max(start)) as u64;
+                self.stats.duplicate_bytes += (*e).min(end) - (*s).max(start);
             }
             pos = pos.max(*e);
         }
