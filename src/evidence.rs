@@ -88,6 +88,70 @@ pub struct FileTransfer {
     pub first: Seen,
     /// The last packet of the transfer.
     pub last: Seen,
+    /// MD5 of the file, lower-case hex, when `complete` (None when the bytes are not whole).
+    pub md5: Option<String>,
+    /// SHA-1 of the file, same rule.
+    pub sha1: Option<String>,
+    /// SHA-256 of the file, same rule.
+    pub sha256: Option<String>,
+    /// Anomalies met while reassembling (duplicate blocks that differed, gaps, data dropped
+    /// by a memory limit…).
+    pub notes: Vec<String>,
+}
+
+/// What a transferred file is, judged by its name (the JSON `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// An Identity Trust List (`ITLSEP<MAC>.tlv`, `ITLFile.tlv`).
+    Itl,
+    /// A Certificate Trust List (`CTLSEP<MAC>.tlv`, `CTLFile.tlv`).
+    Ctl,
+    /// A signed configuration or other signed XML (`*.xml.sgn`, `*.cnf.xml.enc.sgn`).
+    SignedConfig,
+    /// An unsigned configuration (`*.cnf.xml`, `*.xml`).
+    Config,
+    /// Anything else (firmware, ring tones, images…).
+    Other,
+}
+
+impl FileKind {
+    /// Classifies a requested name (path components before the last `/` are ignored).
+    pub fn of_name(name: &str) -> FileKind {
+        let base = name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(name)
+            .to_ascii_lowercase();
+        if base.ends_with(".tlv") && base.starts_with("itl") {
+            FileKind::Itl
+        } else if base.ends_with(".tlv") && base.starts_with("ctl") {
+            FileKind::Ctl
+        } else if base.ends_with(".xml.sgn") || base.ends_with(".xml.enc.sgn") {
+            FileKind::SignedConfig
+        } else if base.ends_with(".xml") {
+            FileKind::Config
+        } else {
+            FileKind::Other
+        }
+    }
+
+    /// The JSON name: `itl`, `ctl`, `signed-config`, `config` or `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Itl => "itl",
+            FileKind::Ctl => "ctl",
+            FileKind::SignedConfig => "signed-config",
+            FileKind::Config => "config",
+            FileKind::Other => "other",
+        }
+    }
+}
+
+impl FileTransfer {
+    /// The file's kind by its requested name.
+    pub fn kind(&self) -> FileKind {
+        FileKind::of_name(&self.name)
+    }
 }
 
 /// Which side of a TCP connection.
@@ -202,6 +266,11 @@ pub struct TlsSession {
     pub certificate_seen: Option<Seen>,
     /// Last packet.
     pub last: Seen,
+    /// Cipher suites the client offered (wire values, in its order).
+    pub offered_cipher_suites: Vec<u16>,
+    /// Alert records sent after encryption started (content unreadable): who and where.
+    /// Under TLS 1.3 alerts travel as application data and do not show here.
+    pub encrypted_alerts: Vec<(Side, Seen)>,
 }
 
 /// A `DeviceTLInfo` alarm the phone sent over clear-text SIP (REFER with
