@@ -100,6 +100,7 @@ fn transfer(name: &str, phone: &str, data: Option<&[u8]>, frame: u64) -> FileTra
         options: Vec::new(),
         first: seen(frame),
         last: seen(frame + 2),
+        ..Default::default()
     }
 }
 
@@ -162,6 +163,7 @@ fn tvs_session(phone: &str, cert: Option<&Cert>, rejected: bool, tls13: bool) ->
         first: seen(10),
         certificate_seen: (!tls13).then(|| seen(12)),
         last: seen(15),
+        ..Default::default()
     }
 }
 

@@ -45,6 +45,7 @@ pub fn file(name: &str, client_ip: &str, data: &[u8]) -> FileTransfer {
         options: Vec::new(),
         first: seen(1),
         last: seen(2),
+        ..Default::default()
     }
 }
 
@@ -82,6 +83,7 @@ pub fn tls(client_ip: &str, port: u16) -> TlsSession {
         first: seen(10),
         certificate_seen: Some(seen(11)),
         last: seen(14),
+        ..Default::default()
     }
 }
 
