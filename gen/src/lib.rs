@@ -2,5 +2,8 @@
 //! give the same bytes on every run.
 #![forbid(unsafe_code)]
 
+pub mod conv;
+pub mod filler;
 pub mod packet;
 pub mod pcap;
+pub mod tls;
