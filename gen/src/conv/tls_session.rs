@@ -55,6 +55,9 @@ pub struct TlsSession {
     pub seed: u64,
     /// Server RSA modulus size in bytes (signature and key-exchange lengths).
     pub key_len: usize,
+    /// How long the phone takes to answer the server's flight (it may ask TVS about the
+    /// certificate meanwhile).
+    pub verify_delay: i64,
     /// How it ends.
     pub outcome: TlsOutcome,
 }
@@ -70,6 +73,7 @@ impl TlsSession {
             sni: None,
             seed,
             key_len: 256,
+            verify_delay: 3 * MS,
             outcome,
         }
     }
@@ -92,16 +96,17 @@ impl TlsSession {
         }
     }
 
-    /// Writes the conversation on an opened connection, and closes it.
-    pub fn write(&self, trace: &mut Trace, conn: &mut TcpConn) {
+    /// Writes the conversation on an opened connection, and closes it. Returns the time the
+    /// server's flight (with its Certificate) had fully reached the phone.
+    pub fn write(&self, trace: &mut Trace, conn: &mut TcpConn) -> i64 {
         if self.version == version::TLS13 {
-            self.write13(trace, conn);
+            self.write13(trace, conn)
         } else {
-            self.write12(trace, conn);
+            self.write12(trace, conn)
         }
     }
 
-    fn write12(&self, trace: &mut Trace, conn: &mut TcpConn) {
+    fn write12(&self, trace: &mut Trace, conn: &mut TcpConn) -> i64 {
         let v = self.version;
         let mut f = Filler::labelled(self.seed, "tls12-ciphertext");
         let hello = tls::ClientHello::tls12(self.seed, v, self.sni.as_deref());
@@ -133,7 +138,8 @@ impl TlsSession {
             Side::Server,
             &tls::records(content_type::HANDSHAKE, v, &flight, self.max_record),
         );
-        conn.wait(3 * MS); // the phone checks the chain against its ITL
+        let flight_seen = conn.now();
+        conn.wait(self.verify_delay); // the phone checks the chain against its ITL
         match &self.outcome {
             TlsOutcome::ClientRejects { description, reset } => {
                 if let Some(d) = description {
@@ -186,9 +192,10 @@ impl TlsSession {
             }
             TlsOutcome::ServerAlert { .. } => {}
         }
+        flight_seen
     }
 
-    fn write13(&self, trace: &mut Trace, conn: &mut TcpConn) {
+    fn write13(&self, trace: &mut Trace, conn: &mut TcpConn) -> i64 {
         let v = version::TLS12; // record version under TLS 1.3
         let mut f = Filler::labelled(self.seed, "tls13-ciphertext");
         let hello = tls::ClientHello::tls13(self.seed, self.sni.as_deref());
@@ -240,7 +247,8 @@ impl TlsSession {
             left -= n;
         }
         conn.send(trace, Side::Server, &flight);
-        conn.wait(3 * MS);
+        let flight_seen = conn.now();
+        conn.wait(self.verify_delay);
         let mut out = tls::change_cipher_spec(v);
         match &self.outcome {
             TlsOutcome::ClientRejects { description, reset } => {
@@ -317,6 +325,7 @@ impl TlsSession {
             }
             TlsOutcome::ServerAlert { .. } => {}
         }
+        flight_seen
     }
 }
 
