@@ -6,4 +6,6 @@ pub mod conv;
 pub mod filler;
 pub mod packet;
 pub mod pcap;
+pub mod pki;
 pub mod tls;
+pub mod trustlist;
