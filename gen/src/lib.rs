@@ -7,5 +7,6 @@ pub mod filler;
 pub mod packet;
 pub mod pcap;
 pub mod pki;
+pub mod scenarios;
 pub mod tls;
 pub mod trustlist;

@@ -123,7 +123,7 @@ impl TlsSession {
                 &tls::alert(v, alert::FATAL, description),
             );
             conn.close(trace, Side::Server);
-            return;
+            return conn.now();
         }
         let suite = self.cipher_suite();
         let mut flight = tls::ServerHello::tls12(self.seed, v, suite).encode();
@@ -211,7 +211,7 @@ impl TlsSession {
                 &tls::alert(v, alert::FATAL, description),
             );
             conn.close(trace, Side::Server);
-            return;
+            return conn.now();
         }
         let mut flight = tls::record(
             content_type::HANDSHAKE,
