@@ -283,6 +283,9 @@ pub struct PhoneTrustAlarm {
     pub device_name: Option<String>,
     /// `ITL_Signature` as lower-case hex without spaces (None when "Not Installed").
     pub itl_signature: Option<String>,
+    /// `ITL_Signature` as the phone wrote it (e.g. `Not Installed`, or hex bytes with spaces),
+    /// so "not installed" can be told from "field absent".
+    pub itl_signature_raw: Option<String>,
     /// `CTL_Signature`, same form.
     pub ctl_signature: Option<String>,
     /// `ITL_TFTP_Server`.
@@ -310,7 +313,8 @@ pub struct CaptureSummary {
     pub malformed: u64,
     /// Frames cut by the snaplen.
     pub snaplen_truncated: u64,
-    /// Set when the file ended mid-record: the message to show.
+    /// Set when reading stopped before the end of the file (cut mid-record, or a corrupt
+    /// or oversized record): the message to show.
     pub truncated: Option<String>,
     /// First and last capture times.
     pub first_ts: Option<Timestamp>,
@@ -318,6 +322,9 @@ pub struct CaptureSummary {
     pub last_ts: Option<Timestamp>,
     /// Limits that cut something off (never silent), in words.
     pub limits_hit: Vec<String>,
+    /// Other facts about the file itself, in words: skipped records and why, compression,
+    /// embedded TLS secrets.
+    pub notes: Vec<String>,
 }
 
 /// Everything the protocol stage found in one or more captures.

@@ -2,6 +2,9 @@
 //! give the same bytes on every run.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod packet;
 pub mod pcap;
+pub mod pki;
 pub mod tls;
+pub mod trustlist;

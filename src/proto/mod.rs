@@ -10,6 +10,7 @@
 //! request to a watched port. Nothing is copied for flows that do not matter.
 
 pub mod http;
+pub mod sip;
 pub mod tftp;
 pub mod tls;
 pub mod x509;
