@@ -87,11 +87,6 @@ fn parse_backup(s: &str) -> Result<KeyBackup, String> {
     KeyBackup::parse(s).ok_or_else(|| "expected yes, no or unknown".to_string())
 }
 
-fn not_yet(what: &str) -> ExitCode {
-    eprintln!("itlscope: `{what}` is not yet available in this build");
-    ExitCode::from(2)
-}
-
 /// Prints `itlscope: FILE: what` and gives exit status 1.
 fn fail(path: &Path, what: impl std::fmt::Display) -> ExitCode {
     eprintln!("itlscope: {}: {what}", path.display());
@@ -170,22 +165,13 @@ fn verify(file: &Path, trust: &Path) -> ExitCode {
 enum Failure {
     /// Input that cannot be read: exit 1.
     Input(String),
-    /// A stage missing from this build: exit 2.
-    NotYet(String),
 }
 
-/// Reads the captures into evidence. Capture reading is wired by the pipeline stages; until
-/// they are part of the build, readable captures stop here with a clear message.
+/// Reads the captures into evidence: capture reader → decoder → protocol collector.
 fn collect_evidence(captures: &[PathBuf]) -> Result<Evidence, Failure> {
-    for path in captures {
-        if path.as_os_str() != "-" {
-            std::fs::File::open(path)
-                .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
-        }
-    }
-    Err(Failure::NotYet(
-        "reading captures into evidence is not yet part of this build".into(),
-    ))
+    itlscope::pipeline::collect(captures, Default::default())
+        .map(itlscope::pipeline::Collection::into_evidence)
+        .map_err(|e| Failure::Input(e.to_string()))
 }
 
 fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
@@ -249,6 +235,39 @@ fn analyze(
     }
 }
 
+/// `itlscope extract`: reassembled files and server certificates into a directory.
+fn extract(captures: &[PathBuf], output: &Path) -> ExitCode {
+    let collection = match itlscope::pipeline::collect(captures, Default::default()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("itlscope: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    for c in &collection.captures {
+        if let Some(t) = &c.truncated {
+            eprintln!("itlscope: {}: {t}", c.path);
+        }
+    }
+    for l in &collection.collected.limits_hit {
+        eprintln!("itlscope: limit: {l}");
+    }
+    let c = &collection.collected;
+    match itlscope::extract::write_extraction(&c.files, &c.tls, output) {
+        Ok(x) => emit(&format!(
+            "{} files ({} transfers seen), {} certificates, index {}\n",
+            x.files.len(),
+            c.files.len(),
+            x.certificates.len(),
+            x.index.display()
+        )),
+        Err(e) => {
+            eprintln!("itlscope: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -274,17 +293,13 @@ fn main() -> ExitCode {
                 eprintln!("itlscope: {message}");
                 ExitCode::from(1)
             }
-            Err(Failure::NotYet(message)) => {
-                eprintln!("itlscope: {message}");
-                ExitCode::from(2)
-            }
         },
         Command::Show {
             file,
             json,
             payload,
         } => show(&file, json, payload.as_deref()),
-        Command::Extract { .. } => not_yet("extract"),
+        Command::Extract { captures, output } => extract(&captures, &output),
         Command::Verify { file, trust } => verify(&file, &trust),
     }
 }
