@@ -16,6 +16,16 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+impl Default for Endpoint {
+    /// `0.0.0.0:0`, for building records field by field.
+    fn default() -> Self {
+        Endpoint {
+            ip: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            port: 0,
+        }
+    }
+}
+
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", SocketAddr::new(self.ip, self.port))
@@ -32,9 +42,10 @@ pub struct Seen {
 }
 
 /// How a file travelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FileTransport {
     /// TFTP (UDP 69 and an ephemeral server port).
+    #[default]
     Tftp,
     /// HTTP GET (TCP 6970 by default).
     Http,
@@ -51,7 +62,7 @@ impl FileTransport {
 }
 
 /// A file download (or upload) the phone attempted, complete or not.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FileTransfer {
     /// Requested name as the phone asked for it (TFTP file name, or HTTP path without the
     /// leading `/`, e.g. `ITLSEP0011223344AA.tlv` or `Desktops/320x196x4/List.xml.sgn`).
@@ -214,7 +225,7 @@ pub struct TlsAlert {
 }
 
 /// How a TCP connection ended, as far as the capture shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TcpEnd {
     /// SYN sent, never answered in the capture.
     NeverAnswered,
@@ -225,11 +236,12 @@ pub enum TcpEnd {
     /// Reset by this side.
     Reset(Side),
     /// Still open when the capture ended.
+    #[default]
     Open,
 }
 
 /// One TLS conversation (any port), with what its handshake showed in clear text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TlsSession {
     /// The phone's end.
     pub client: Endpoint,

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use itlscope::diagnosis::{ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
 use itlscope::evidence::Evidence;
+use itlscope::pipeline::{self, PipelineOptions};
 use itlscope::report::{OutputFormat, run_analyze};
 use itlscope::{cisco, report};
 use std::io::Write as _;
@@ -167,11 +168,39 @@ enum Failure {
     Input(String),
 }
 
-/// Reads the captures into evidence: capture reader → decoder → protocol collector.
+/// Reads the captures into evidence; warnings about captures cut short go to stderr.
 fn collect_evidence(captures: &[PathBuf]) -> Result<Evidence, Failure> {
-    itlscope::pipeline::collect(captures, Default::default())
-        .map(itlscope::pipeline::Collection::into_evidence)
-        .map_err(|e| Failure::Input(e.to_string()))
+    let evidence = pipeline::collect_evidence(captures, &PipelineOptions::default())
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    for summary in &evidence.captures {
+        if let Some(warning) = &summary.truncated {
+            eprintln!("itlscope: warning: {warning}");
+        }
+    }
+    Ok(evidence)
+}
+
+fn extract(captures: &[PathBuf], dir: &Path) -> ExitCode {
+    let evidence = match collect_evidence(captures) {
+        Ok(e) => e,
+        Err(Failure::Input(message)) => {
+            eprintln!("itlscope: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    match itlscope::extract::write_extraction(&evidence.files, &evidence.tls, dir) {
+        Ok(done) => emit(&format!(
+            "{}: {} files and {} certificates written, index in {}\n",
+            dir.display(),
+            done.files.len(),
+            done.certificates.len(),
+            dir.join(&done.index).display()
+        )),
+        Err(e) => {
+            eprintln!("itlscope: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
@@ -232,39 +261,6 @@ fn analyze(
             Err(Failure::Input(format!("standard output: {e}")))
         }
         _ => Ok(()),
-    }
-}
-
-/// `itlscope extract`: reassembled files and server certificates into a directory.
-fn extract(captures: &[PathBuf], output: &Path) -> ExitCode {
-    let collection = match itlscope::pipeline::collect(captures, Default::default()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("itlscope: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    for c in &collection.captures {
-        if let Some(t) = &c.truncated {
-            eprintln!("itlscope: {}: {t}", c.path);
-        }
-    }
-    for l in &collection.collected.limits_hit {
-        eprintln!("itlscope: limit: {l}");
-    }
-    let c = &collection.collected;
-    match itlscope::extract::write_extraction(&c.files, &c.tls, output) {
-        Ok(x) => emit(&format!(
-            "{} files ({} transfers seen), {} certificates, index {}\n",
-            x.files.len(),
-            c.files.len(),
-            x.certificates.len(),
-            x.index.display()
-        )),
-        Err(e) => {
-            eprintln!("itlscope: {e}");
-            ExitCode::from(1)
-        }
     }
 }
 

@@ -100,10 +100,7 @@ fn transfer(name: &str, phone: &str, data: Option<&[u8]>, frame: u64) -> FileTra
         options: Vec::new(),
         first: seen(frame),
         last: seen(frame + 2),
-        md5: data.map(|d| hex::encode(md5::Md5::digest(d))),
-        sha1: data.map(|d| hex::encode(sha1::Sha1::digest(d))),
-        sha256: data.map(|d| hex::encode(sha2::Sha256::digest(d))),
-        notes: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -166,8 +163,7 @@ fn tvs_session(phone: &str, cert: Option<&Cert>, rejected: bool, tls13: bool) ->
         first: seen(10),
         certificate_seen: (!tls13).then(|| seen(12)),
         last: seen(15),
-        offered_cipher_suites: vec![0x002f],
-        encrypted_alerts: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -29,7 +29,6 @@ pub fn ep(ip: &str, port: u16) -> Endpoint {
 
 /// A complete TFTP download.
 pub fn file(name: &str, client_ip: &str, data: &[u8]) -> FileTransfer {
-    let (md5, sha1, sha256) = crate::proto::digests(data);
     FileTransfer {
         name: name.into(),
         transport: FileTransport::Tftp,
@@ -46,10 +45,7 @@ pub fn file(name: &str, client_ip: &str, data: &[u8]) -> FileTransfer {
         options: Vec::new(),
         first: seen(1),
         last: seen(2),
-        md5,
-        sha1,
-        sha256,
-        notes: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -60,7 +56,6 @@ pub fn failed(name: &str, client_ip: &str, transport: FileTransport, error: &str
     f.complete = false;
     f.size = None;
     f.error = Some(error.into());
-    (f.md5, f.sha1, f.sha256) = (None, None, None);
     f
 }
 
@@ -88,8 +83,7 @@ pub fn tls(client_ip: &str, port: u16) -> TlsSession {
         first: seen(10),
         certificate_seen: Some(seen(11)),
         last: seen(14),
-        offered_cipher_suites: vec![0x002f],
-        encrypted_alerts: Vec::new(),
+        ..Default::default()
     }
 }
 
