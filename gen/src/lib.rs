@@ -2,6 +2,7 @@
 //! give the same bytes on every run.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod conv;
 pub mod filler;
 pub mod packet;

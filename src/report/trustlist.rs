@@ -1,0 +1,591 @@
+//! `itlscope show` and `itlscope verify`: a trust list or signed file as CUCM's `show itl`
+//! prints it, the JSON object of the `show --json` contract, and the one-line verify verdict.
+
+use crate::cisco::header::tag as htag;
+use crate::cisco::model::{
+    Element, FileFormat, Header, Record, SignatureCheck, SignedFile, TrustList, function,
+};
+use crate::cisco::trustlist::tag as rtag;
+use crate::cisco::verify::{
+    CONFIG_SIGNERS, DigestAlgorithm, TRUST_LIST_SIGNERS, digest_name, verify_signed_alone,
+    verify_trust_list, verify_with_trust,
+};
+use crate::cisco::{ParsedFile, serial_hex};
+use md5::Md5;
+use serde::Serialize;
+use sha1::{Digest, Sha1};
+use sha2::Sha256;
+use std::fmt::Write as _;
+
+/// Most bytes of an unknown value shown in hex in the text dump.
+const HEX_PREVIEW: usize = 32;
+
+/// `show --json`: names fixed by the contract in issue 3; extra fields are additions.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShowJson {
+    /// `itl`, `ctl` or `signed`.
+    pub format: &'static str,
+    /// `"1.2"`.
+    pub version: String,
+    /// HEADER_LENGTH.
+    pub header_length: u16,
+    /// Header tags 4, 5, 6.
+    pub signer: SignerJson,
+    /// `sha1`, `sha256`, `sha512` or `unknown(N)`.
+    pub digest_algorithm: String,
+    /// Signature verdict.
+    pub signature: SignatureJson,
+    /// Tag 14.
+    pub filename: Option<String>,
+    /// Tag 15 as RFC 3339 UTC.
+    pub timestamp: Option<String>,
+    /// Hashes of the whole file.
+    pub hashes: HashesJson,
+    /// Records (empty for a signed file).
+    pub records: Vec<RecordJson>,
+    /// Size of the file.
+    pub file_length: usize,
+    /// Tag 28 ("ITL version") as `"1.1"`, or null.
+    pub signer_version: Option<String>,
+    /// Offset of the tag-12 element, or null.
+    pub signature_offset: Option<usize>,
+    /// Length of the signature, or null.
+    pub signature_length: Option<usize>,
+    /// Number of 0x0D padding bytes.
+    pub padding: usize,
+    /// True for a trust list whose records carry no certificate, hash or key (rollback ITL).
+    pub rollback: bool,
+    /// For a signed file: where the payload is and what it looks like.
+    pub payload: Option<PayloadJson>,
+}
+
+/// Signer named by the header.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerJson {
+    /// Tag 4.
+    pub name: Option<String>,
+    /// Tag 5 as an unsigned hex integer.
+    pub serial: Option<String>,
+    /// Tag 6.
+    pub issuer: Option<String>,
+}
+
+/// The signature verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureJson {
+    /// true valid, false invalid, null not checkable.
+    pub valid: Option<bool>,
+    /// Index (0-based) of the record whose key verified, or null.
+    pub signer_record: Option<usize>,
+    /// Why.
+    pub detail: String,
+}
+
+/// Hashes of the whole file (lower-case hex), as phones show them.
+#[derive(Debug, Clone, Serialize)]
+pub struct HashesJson {
+    /// MD5.
+    pub md5: String,
+    /// SHA-1.
+    pub sha1: String,
+    /// SHA-256.
+    pub sha256: String,
+}
+
+/// One record.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordJson {
+    /// Offset of its first byte.
+    pub offset: usize,
+    /// RECORDLENGTH.
+    pub length: u16,
+    /// Function name, null without a FUNCTION tag.
+    pub function: Option<String>,
+    /// Function code.
+    pub function_code: Option<u16>,
+    /// Tag 2.
+    pub dns_name: Option<String>,
+    /// Tag 3.
+    pub subject: Option<String>,
+    /// Tag 5.
+    pub issuer: Option<String>,
+    /// Tag 6 as an unsigned hex integer.
+    pub serial: Option<String>,
+    /// Tag 10.
+    pub ip_address: Option<String>,
+    /// SHA-1 of the tag-9 DER.
+    pub certificate_sha1: Option<String>,
+    /// Tag 11.
+    pub cert_hash: Option<String>,
+    /// True for the record whose key verified this file's signature.
+    pub signed_this_file: bool,
+    /// Tag 12 (algorithm of tag 11), if one byte.
+    pub hash_algorithm: Option<u8>,
+    /// Length of the tag-9 certificate, or null.
+    pub certificate_length: Option<usize>,
+    /// True when tag 7 is present.
+    pub has_public_key: bool,
+}
+
+/// Where a signed file's payload is.
+#[derive(Debug, Clone, Serialize)]
+pub struct PayloadJson {
+    /// Offset (= HEADER_LENGTH).
+    pub offset: usize,
+    /// Length.
+    pub length: usize,
+    /// `xml`, `text`, `encrypted`, `empty` or `binary`.
+    pub kind: &'static str,
+}
+
+/// The verdict for a parsed file on its own: a trust list checks itself, a signed file
+/// cannot be checked without a trust list.
+pub fn own_signature_check(parsed: &ParsedFile<'_>) -> SignatureCheck {
+    match parsed {
+        ParsedFile::TrustList(tl) => verify_trust_list(tl),
+        ParsedFile::Signed(sf) => verify_signed_alone(sf),
+    }
+}
+
+fn lossy(bytes: Option<&[u8]>) -> Option<String> {
+    bytes.map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+fn rfc3339(ts: u32) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(i64::from(ts))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+}
+
+fn signer_index(check: &SignatureCheck) -> Option<usize> {
+    match check {
+        SignatureCheck::Valid { signer_record } => Some(*signer_record),
+        _ => None,
+    }
+}
+
+fn check_detail(check: &SignatureCheck, records: &[Record<'_>]) -> String {
+    match check {
+        SignatureCheck::Valid { signer_record } => {
+            let role = records
+                .get(*signer_record)
+                .and_then(|r| r.function)
+                .map_or_else(|| "no function".to_owned(), function::name);
+            format!(
+                "verified with the key of record #{} ({role})",
+                signer_record + 1
+            )
+        }
+        SignatureCheck::Invalid { reason } | SignatureCheck::NotCheckable { reason } => {
+            reason.clone()
+        }
+    }
+}
+
+fn payload_kind(header: &Header<'_>, payload: &[u8]) -> &'static str {
+    let encrypted = header.elements.iter().any(|e| (16..=27).contains(&e.tag));
+    if encrypted {
+        "encrypted"
+    } else if payload.is_empty() {
+        "empty"
+    } else if payload.trim_ascii_start().starts_with(b"<") {
+        "xml"
+    } else if payload
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    {
+        "text"
+    } else {
+        "binary"
+    }
+}
+
+/// The `show --json` object.
+pub fn show_json(parsed: &ParsedFile<'_>) -> ShowJson {
+    let check = own_signature_check(parsed);
+    let header = parsed.header();
+    let bytes = parsed.bytes();
+    let (format, records, rollback, payload) = match parsed {
+        ParsedFile::TrustList(tl) => (tl.format, tl.records.as_slice(), tl.is_rollback(), None),
+        ParsedFile::Signed(sf) => (
+            FileFormat::Signed,
+            &[][..],
+            false,
+            Some(PayloadJson {
+                offset: usize::from(header.header_length),
+                length: sf.payload.len(),
+                kind: payload_kind(header, sf.payload),
+            }),
+        ),
+    };
+    let signer = signer_index(&check);
+    ShowJson {
+        format: format.as_str(),
+        version: format!("{}.{}", header.version.0, header.version.1),
+        header_length: header.header_length,
+        signer: SignerJson {
+            name: lossy(header.signer_name),
+            serial: header.signer_serial.map(serial_hex),
+            issuer: lossy(header.signer_issuer),
+        },
+        digest_algorithm: digest_name(header.digest_algorithm),
+        signature: SignatureJson {
+            valid: match check {
+                SignatureCheck::Valid { .. } => Some(true),
+                SignatureCheck::Invalid { .. } => Some(false),
+                SignatureCheck::NotCheckable { .. } => None,
+            },
+            signer_record: signer,
+            detail: check_detail(&check, records),
+        },
+        filename: lossy(header.filename),
+        timestamp: header.timestamp.and_then(rfc3339),
+        hashes: HashesJson {
+            md5: hex::encode(Md5::digest(bytes)),
+            sha1: hex::encode(Sha1::digest(bytes)),
+            sha256: hex::encode(Sha256::digest(bytes)),
+        },
+        records: records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| record_json(r, signer == Some(i)))
+            .collect(),
+        file_length: bytes.len(),
+        signer_version: header
+            .signer_version
+            .map(|(major, minor)| format!("{major}.{minor}")),
+        signature_offset: header.signature.map(|(offset, _)| offset),
+        signature_length: header.signature.map(|(_, sig)| sig.len()),
+        padding: header.padding,
+        rollback,
+        payload,
+    }
+}
+
+fn record_json(r: &Record<'_>, signed_this_file: bool) -> RecordJson {
+    RecordJson {
+        offset: r.offset,
+        length: r.length,
+        function: r.function.map(function::name),
+        function_code: r.function,
+        dns_name: lossy(r.dns_name),
+        subject: lossy(r.subject),
+        issuer: lossy(r.issuer),
+        serial: r.serial.map(serial_hex),
+        ip_address: r.ip_address.map(|ip| ip.to_string()),
+        certificate_sha1: r.certificate.map(|der| hex::encode(Sha1::digest(der))),
+        cert_hash: r.cert_hash.map(hex::encode),
+        signed_this_file,
+        hash_algorithm: r.hash_algorithm,
+        certificate_length: r.certificate.map(<[u8]>::len),
+        has_public_key: r.public_key.is_some(),
+    }
+}
+
+/// Serial as `2E:3E:1A:…` (as CUCM prints it; raw bytes).
+fn colon_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Hash as `BD 3A AF …` (as CUCM prints it).
+fn spaced_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn hex_preview(bytes: &[u8]) -> String {
+    let shown = bytes.get(..HEX_PREVIEW).unwrap_or(bytes);
+    let mut s = spaced_hex(shown);
+    if bytes.len() > HEX_PREVIEW {
+        s.push_str(" …");
+    }
+    s
+}
+
+/// Function as `show itl` names it.
+fn function_display(code: u16) -> String {
+    match code {
+        function::SAST => "System Administrator Security Token".to_owned(),
+        other => function::name(other),
+    }
+}
+
+fn text(value: &[u8]) -> String {
+    String::from_utf8_lossy(crate::cisco::tlv::strip_nul(value)).into_owned()
+}
+
+fn header_value(e: &Element<'_>) -> String {
+    let v = e.value;
+    let byte = v.first().copied();
+    match e.tag {
+        htag::SIGNER_NAME | htag::CA_NAME | htag::FILENAME => text(v),
+        htag::SERIAL_NUMBER => colon_hex(v),
+        htag::DIGEST_ALGORITHM => match byte.and_then(DigestAlgorithm::from_code) {
+            Some(d) => format!("{} ({})", byte.unwrap_or_default(), d.display()),
+            None => format!("{} (unsupported)", byte.unwrap_or_default()),
+        },
+        htag::SIGNATURE_ALGORITHM => match byte {
+            Some(0) => "0 (RSA)".to_owned(),
+            Some(b) => format!("{b} (unknown)"),
+            None => String::new(),
+        },
+        htag::SIGNATURE_MODULUS => match byte {
+            Some(b) => match 64usize.checked_shl(u32::from(b)).filter(|&n| n <= 1024) {
+                Some(n) => format!("{b} ({n}-byte signature)"),
+                None => format!("{b} (unknown)"),
+            },
+            None => String::new(),
+        },
+        htag::SIGNATURE => "(signature bytes omitted)".to_owned(),
+        htag::TIMESTAMP => match v {
+            [a, b, c, d] => {
+                let ts = u32::from_be_bytes([*a, *b, *c, *d]);
+                format!("{ts} ({})", rfc3339(ts).unwrap_or_default())
+            }
+            _ => hex_preview(v),
+        },
+        htag::VERSION | htag::SIGNER_VERSION => match v {
+            [major, minor] => format!("{major}.{minor}"),
+            _ => hex_preview(v),
+        },
+        htag::HEADER_LENGTH => match v {
+            [hi, lo] => u16::from_be_bytes([*hi, *lo]).to_string(),
+            _ => hex_preview(v),
+        },
+        _ => hex_preview(v),
+    }
+}
+
+fn record_value(e: &Element<'_>) -> String {
+    let v = e.value;
+    match e.tag {
+        rtag::RECORD_LENGTH | rtag::FUNCTION => match v {
+            [hi, lo] if e.tag == rtag::FUNCTION => function_display(u16::from_be_bytes([*hi, *lo])),
+            [hi, lo] => u16::from_be_bytes([*hi, *lo]).to_string(),
+            _ => hex_preview(v),
+        },
+        rtag::DNS_NAME | rtag::SUBJECT_NAME | rtag::ISSUER_NAME => text(v),
+        rtag::SERIAL_NUMBER => colon_hex(v),
+        rtag::PUBLIC_KEY | rtag::SIGNATURE => String::new(),
+        rtag::CERTIFICATE => format!("{} (SHA1 Hash HEX)", spaced_hex(&Sha1::digest(v))),
+        rtag::IP_ADDRESS => match v {
+            [a, b, c, d] => format!("{a}.{b}.{c}.{d}"),
+            _ => hex_preview(v),
+        },
+        rtag::CERT_HASH => spaced_hex(v),
+        rtag::HASH_ALGORITHM => match v {
+            [1] => "SHA-1 hash".to_owned(),
+            [2] => "SHA-256 hash".to_owned(),
+            [3] => "SHA-512 hash".to_owned(),
+            _ => hex_preview(v),
+        },
+        _ => hex_preview(v),
+    }
+}
+
+fn table_head(out: &mut String) {
+    let _ = writeln!(out, "{:<8}{:<24}{:<8}VALUE", "BYTEPOS", "TAG", "LENGTH");
+    let _ = writeln!(out, "{:<8}{:<24}{:<8}-----", "-------", "---", "------");
+}
+
+fn table_row(out: &mut String, offset: usize, tag: u8, name: &str, length: usize, value: &str) {
+    let tag_label = format!("{tag:<3} {name}");
+    let _ = writeln!(out, "{offset:<8}{tag_label:<24}{length:<8}{value}");
+}
+
+fn header_table(out: &mut String, header: &Header<'_>) {
+    table_head(out);
+    for e in &header.elements {
+        if e.tag == 0x0D {
+            table_row(out, e.offset, e.tag, "PADDING", 1, "");
+            continue;
+        }
+        let length = if e.container {
+            usize::from(e.container_len)
+        } else {
+            e.value.len()
+        };
+        let value = if e.container {
+            "(container)".to_owned()
+        } else {
+            header_value(e)
+        };
+        table_row(out, e.offset, e.tag, htag::name(e.tag), length, &value);
+    }
+}
+
+fn hashes_text(out: &mut String, bytes: &[u8]) {
+    let _ = writeln!(out, "MD5:    {}", hex::encode(Md5::digest(bytes)));
+    let _ = writeln!(out, "SHA1:   {}", hex::encode(Sha1::digest(bytes)));
+    let _ = writeln!(out, "SHA256: {}", hex::encode(Sha256::digest(bytes)));
+}
+
+/// The readable dump, modelled on CUCM's `show itl` / `show ctl`.
+pub fn show_text(parsed: &ParsedFile<'_>) -> String {
+    match parsed {
+        ParsedFile::TrustList(tl) => trust_list_text(tl),
+        ParsedFile::Signed(sf) => signed_text(sf),
+    }
+}
+
+fn trust_list_text(tl: &TrustList<'_>) -> String {
+    let kind = match tl.format {
+        FileFormat::Ctl => "CTL",
+        _ => "ITL",
+    };
+    let check = verify_trust_list(tl);
+    let signer = signer_index(&check);
+    let h = &tl.header;
+    let mut out = String::new();
+    let _ = writeln!(out, "Length of {kind} file: {}", tl.bytes.len());
+    hashes_text(&mut out, tl.bytes);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "        Parse {kind} File");
+    let _ = writeln!(out, "        ----------------");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Version:        {}.{}", h.version.0, h.version.1);
+    let _ = writeln!(out, "HeaderLength:   {} (BYTES)", h.header_length);
+    let _ = writeln!(out);
+    header_table(&mut out, h);
+    for (i, record) in tl.records.iter().enumerate() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "        {kind} Record #:{}", i + 1);
+        let _ = writeln!(out, "        ----");
+        table_head(&mut out);
+        for e in &record.elements {
+            table_row(
+                &mut out,
+                e.offset,
+                e.tag,
+                rtag::name(e.tag),
+                e.value.len(),
+                &record_value(e),
+            );
+        }
+        if signer == Some(i) {
+            let _ = writeln!(out, "This etoken was used to sign the {kind} file.");
+        } else if record.function == Some(function::SAST) {
+            let _ = writeln!(out, "This etoken was not used to sign the {kind} file.");
+        }
+    }
+    let _ = writeln!(out);
+    if tl.is_rollback() {
+        let _ = writeln!(
+            out,
+            "Rollback {kind}: no record carries a certificate, hash or key (\"Prepare Cluster for Rollback to pre 8.0\")."
+        );
+    }
+    match &check {
+        SignatureCheck::Valid { .. } => {
+            let _ = writeln!(out, "The {kind} file was verified successfully.");
+        }
+        SignatureCheck::Invalid { reason } | SignatureCheck::NotCheckable { reason } => {
+            let _ = writeln!(out, "Verification of the {kind} file failed.");
+            let _ = writeln!(out, "Reason: {reason}");
+        }
+    }
+    out
+}
+
+fn signed_text(sf: &SignedFile<'_>) -> String {
+    let h = &sf.header;
+    let check = verify_signed_alone(sf);
+    let mut out = String::new();
+    let _ = writeln!(out, "Length of signed file: {}", sf.bytes.len());
+    hashes_text(&mut out, sf.bytes);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "        Parse Signed File Header");
+    let _ = writeln!(out, "        ------------------------");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Version:        {}.{}", h.version.0, h.version.1);
+    let _ = writeln!(out, "HeaderLength:   {} (BYTES)", h.header_length);
+    let _ = writeln!(out);
+    header_table(&mut out, h);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Payload: {} bytes at byte offset {} ({})",
+        sf.payload.len(),
+        h.header_length,
+        payload_kind(h, sf.payload)
+    );
+    match &check {
+        SignatureCheck::Valid { .. } => {
+            let _ = writeln!(out, "Signature: valid");
+        }
+        SignatureCheck::Invalid { reason } => {
+            let _ = writeln!(out, "Signature: invalid: {reason}");
+        }
+        SignatureCheck::NotCheckable { reason } => {
+            let _ = writeln!(out, "Signature: {reason}");
+        }
+    }
+    out
+}
+
+/// The verdict of `itlscope verify`: `(trusted, one-line reason)`. A signed file must be
+/// signed by a TFTP or CCM+TFTP record of `trust`; a trust list by a SAST record.
+pub fn verify_verdict(file: &ParsedFile<'_>, trust: &TrustList<'_>) -> (bool, String) {
+    let allowed: &[u16] = match file {
+        ParsedFile::TrustList(_) => &TRUST_LIST_SIGNERS,
+        ParsedFile::Signed(_) => &CONFIG_SIGNERS,
+    };
+    match verify_with_trust(file.bytes(), file.header(), trust, allowed) {
+        SignatureCheck::Valid { signer_record } => {
+            let record = trust.records.get(signer_record);
+            let role = record
+                .and_then(|r| r.function)
+                .map_or_else(|| "no function".to_owned(), function::name);
+            let subject = record
+                .and_then(|r| r.subject)
+                .map_or_else(|| "no subject".to_owned(), text);
+            (
+                true,
+                format!(
+                    "trusted: signed by record #{} ({role}, {subject}) of the trust list",
+                    signer_record + 1
+                ),
+            )
+        }
+        SignatureCheck::Invalid { reason } | SignatureCheck::NotCheckable { reason } => {
+            (false, format!("not trusted: {reason}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_renderings() {
+        assert_eq!(colon_hex(&[0x2e, 0x3e, 0x0a]), "2E:3E:0A");
+        assert_eq!(spaced_hex(&[0xbd, 0x3a]), "BD 3A");
+        assert_eq!(hex_preview(&[0u8; 40]).matches("00").count(), HEX_PREVIEW);
+        assert_eq!(
+            rfc3339(0x554A_D7B7).as_deref(),
+            Some("2015-05-07T03:10:47Z")
+        );
+        assert_eq!(function_display(0), "System Administrator Security Token");
+        assert_eq!(function_display(2), "CCM+TFTP");
+    }
+
+    #[test]
+    fn payload_kinds() {
+        let h = Header::default();
+        assert_eq!(payload_kind(&h, b""), "empty");
+        assert_eq!(payload_kind(&h, b"  <?xml?>"), "xml");
+        assert_eq!(payload_kind(&h, b"#\r\nabc\n"), "text");
+        assert_eq!(payload_kind(&h, &[0, 1, 2]), "binary");
+    }
+}
