@@ -7,9 +7,12 @@
 //! the analyzer's output.
 
 use itlscope_gen::scenarios::boot::{FileFact, TlsFact};
-use itlscope_gen::scenarios::{CONDITIONS, Scenario, catalog};
+use itlscope_gen::scenarios::{Scenario, catalog};
+use scenarios_support::{list, str_of};
 use serde_json::Value;
 use std::path::PathBuf;
+
+mod scenarios_support;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,17 +41,6 @@ fn analyze(file: &str, args: &[String]) -> Value {
             String::from_utf8_lossy(&out.stdout)
         )
     })
-}
-
-fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_else(|| panic!("JSON has no `{key}` list: {v}"))
-}
-
-fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The host part of an "ip:port" / "[v6]:port" endpoint.
@@ -207,45 +199,7 @@ fn verdicts(file: &str) {
     let s = catalog::by_file(file).expect("scenario");
     for run in &s.runs {
         let json = analyze(file, &run.args);
-        let phones = list(&json, "phones");
-        for want in &run.verdicts {
-            let phone = phones
-                .iter()
-                .find(|p| str_of(p, "mac") == want.mac)
-                .unwrap_or_else(|| {
-                    panic!("{file} {:?}: no phone {} in {phones:?}", run.args, want.mac)
-                });
-            let verdict = phone.get("verdict").expect("verdict");
-            assert_eq!(
-                str_of(verdict, "delete_itl"),
-                want.delete_itl,
-                "{file} {:?}: delete_itl of {} ({verdict})",
-                run.args,
-                want.mac
-            );
-            let conditions = verdict.get("conditions").expect("conditions");
-            for (name, expected) in CONDITIONS.iter().zip(want.conditions) {
-                let got = conditions.get(*name).expect("condition present");
-                let expected = expected.map_or(Value::Null, Value::Bool);
-                assert_eq!(
-                    got, &expected,
-                    "{file} {:?}: {name} of {} ({verdict})",
-                    run.args, want.mac
-                );
-            }
-            assert!(
-                !list(verdict, "reasons").is_empty(),
-                "{file}: the verdict gives its reasons"
-            );
-        }
-        assert_eq!(
-            phones
-                .iter()
-                .filter(|p| p.get("mac").is_some_and(|m| !m.is_null()))
-                .count(),
-            run.verdicts.len(),
-            "{file}: one verdict per phone"
-        );
+        scenarios_support::check_verdicts(file, run, &json);
     }
 }
 

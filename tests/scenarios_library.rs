@@ -5,12 +5,20 @@
 //! facts as the end-to-end tests, without the CLI.
 
 use itlscope::capture::CaptureReader;
-use itlscope::evidence::{FileTransport, Side};
+use itlscope::diagnosis::{ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
+use itlscope::evidence::{Evidence, FileTransport, Side};
 use itlscope::net::{Decoded, Decoder};
 use itlscope::proto::{Collected, Collector, CollectorConfig};
+use itlscope::report::{OutputFormat, run_analyze};
 use itlscope_gen::scenarios::boot::{Step, sha1_hex};
 use itlscope_gen::scenarios::catalog;
 use std::path::PathBuf;
+
+mod scenarios_support;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
 
 fn collect(file: &str) -> Collected {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -175,12 +183,57 @@ fn two_phones_alarms_are_collected() {
     check_alarms("two-phones-voice-vlan.pcap");
 }
 
+/// The engineer's options of a README run, as the diagnosis takes them.
+fn operator_facts(args: &[String]) -> OperatorFacts {
+    let mut facts = OperatorFacts::default();
+    let mut it = args.iter();
+    while let Some(opt) = it.next() {
+        let value = it.next().expect("option value");
+        match opt.as_str() {
+            "--phone-itl" => {
+                facts.phone_itl = Some(PhoneItlFile {
+                    name: value.clone(),
+                    bytes: std::fs::read(repo().join(value)).expect("phone ITL file"),
+                })
+            }
+            "--phone-itl-hash" => facts.phone_itl_hash = Some(ItlHash::parse(value).expect("hash")),
+            "--phone-status" => facts.phone_status = PhoneStatus::parse(value).expect("status"),
+            "--key-backup" => facts.key_backup = KeyBackup::parse(value).expect("backup"),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    facts
+}
+
+/// The README verdicts, from the library's collector and diagnosis (no CLI).
+fn check_verdicts(file: &str) {
+    let s = catalog::by_file(file).expect("scenario");
+    let got = collect(file);
+    let evidence = Evidence {
+        captures: Vec::new(),
+        files: got.files,
+        tls: got.tls,
+        alarms: got.alarms,
+    };
+    for run in &s.runs {
+        let text = run_analyze(&evidence, &operator_facts(&run.args), OutputFormat::Json);
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        scenarios_support::check_verdicts(file, run, &json);
+    }
+}
+
 macro_rules! library_tests {
-    ($($name:ident => $file:expr),* $(,)?) => {
+    ($($name:ident, $(#[$meta:meta])* $verdict:ident => $file:expr),* $(,)?) => {
         $(
             #[test]
             fn $name() {
                 check($file);
+            }
+
+            #[test]
+            $(#[$meta])*
+            fn $verdict() {
+                check_verdicts($file);
             }
         )*
 
@@ -195,24 +248,28 @@ macro_rules! library_tests {
 }
 
 library_tests! {
-    healthy_tftp_boot => "healthy-tftp-boot.pcap",
-    healthy_http_boot => "healthy-http-boot.pcap",
-    cm_regenerated_tvs_ok => "cm-regenerated-tvs-ok.pcap",
-    cm_and_tvs_regenerated => "cm-and-tvs-regenerated.pcap",
-    hostname_change_single_node => "hostname-change-single-node.pcap",
-    moved_cluster_unprepared => "moved-cluster-unprepared.pcap",
-    centralized_tftp_itlfile => "centralized-tftp-itlfile.pcap",
-    rollback_itl => "rollback-itl.pcap",
-    rebuilt_without_key => "rebuilt-without-key.pcap",
-    tvs_tls13 => "tvs-tls13.pcap",
-    encrypted_config => "encrypted-config.pcap",
-    expired_tvs_cert => "expired-tvs-cert.pcap",
-    lossy_capture => "lossy-capture.pcap",
-    two_phones_voice_vlan => "two-phones-voice-vlan.pcap",
-    healthy_tftp_boot_pcapng => "healthy-tftp-boot.pcapng",
-    healthy_tftp_boot_sll2 => "healthy-tftp-boot-sll2.pcap",
-    healthy_tftp_boot_ipv6 => "healthy-tftp-boot-ipv6.pcap",
-    tftp_blksize_fragmented => "tftp-blksize-fragmented.pcap",
-    sip_devicetlinfo_alarm => "sip-devicetlinfo-alarm.pcap",
-    tvs_unreachable => "tvs-unreachable.pcap",
+    healthy_tftp_boot, healthy_tftp_boot_verdict => "healthy-tftp-boot.pcap",
+    healthy_http_boot, healthy_http_boot_verdict => "healthy-http-boot.pcap",
+    cm_regenerated_tvs_ok, cm_regenerated_tvs_ok_verdict => "cm-regenerated-tvs-ok.pcap",
+    cm_and_tvs_regenerated, cm_and_tvs_regenerated_verdict => "cm-and-tvs-regenerated.pcap",
+    hostname_change_single_node, hostname_change_single_node_verdict => "hostname-change-single-node.pcap",
+    moved_cluster_unprepared, moved_cluster_unprepared_verdict => "moved-cluster-unprepared.pcap",
+    centralized_tftp_itlfile, centralized_tftp_itlfile_verdict => "centralized-tftp-itlfile.pcap",
+    rollback_itl, rollback_itl_verdict => "rollback-itl.pcap",
+    rebuilt_without_key, rebuilt_without_key_verdict => "rebuilt-without-key.pcap",
+    tvs_tls13, tvs_tls13_verdict => "tvs-tls13.pcap",
+    encrypted_config, encrypted_config_verdict => "encrypted-config.pcap",
+    expired_tvs_cert, expired_tvs_cert_verdict => "expired-tvs-cert.pcap",
+    lossy_capture, lossy_capture_verdict => "lossy-capture.pcap",
+    two_phones_voice_vlan,
+    #[ignore = "needs analyzer: the Collector does not yet hand SIP (5060) to proto::sip, so itl_differs from the DeviceTLInfo alarm stays null"]
+    two_phones_voice_vlan_verdict => "two-phones-voice-vlan.pcap",
+    healthy_tftp_boot_pcapng, healthy_tftp_boot_pcapng_verdict => "healthy-tftp-boot.pcapng",
+    healthy_tftp_boot_sll2, healthy_tftp_boot_sll2_verdict => "healthy-tftp-boot-sll2.pcap",
+    healthy_tftp_boot_ipv6, healthy_tftp_boot_ipv6_verdict => "healthy-tftp-boot-ipv6.pcap",
+    tftp_blksize_fragmented, tftp_blksize_fragmented_verdict => "tftp-blksize-fragmented.pcap",
+    sip_devicetlinfo_alarm,
+    #[ignore = "needs analyzer: the Collector does not yet hand SIP (5060) to proto::sip, so itl_differs from the DeviceTLInfo alarm stays null"]
+    sip_devicetlinfo_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
+    tvs_unreachable, tvs_unreachable_verdict => "tvs-unreachable.pcap",
 }
