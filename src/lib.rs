@@ -21,6 +21,7 @@ pub mod diagnosis;
 pub mod evidence;
 pub mod extract;
 pub mod net;
+pub mod pipeline;
 pub mod proto;
 pub mod report;
 pub mod transport;
