@@ -204,16 +204,15 @@ fn verdicts(file: &str) {
 }
 
 macro_rules! e2e_tests {
-    ($($facts:ident, $verdict:ident => $file:expr),* $(,)?) => {
+    ($($facts:ident, $(#[$meta:meta])* $verdict:ident => $file:expr),* $(,)?) => {
         $(
             #[test]
-            #[ignore = "needs analyzer: `analyze --json` files and tls lists (issue 4)"]
             fn $facts() {
                 facts($file);
             }
 
             #[test]
-            #[ignore = "needs analyzer: per-phone verdict and the --phone-itl/--phone-itl-hash/--phone-status/--key-backup options (issue 5)"]
+            $(#[$meta])*
             fn $verdict() {
                 verdicts($file);
             }
@@ -243,11 +242,15 @@ e2e_tests! {
     encrypted_config_facts, encrypted_config_verdict => "encrypted-config.pcap",
     expired_tvs_cert_facts, expired_tvs_cert_verdict => "expired-tvs-cert.pcap",
     lossy_capture_facts, lossy_capture_verdict => "lossy-capture.pcap",
-    two_phones_voice_vlan_facts, two_phones_voice_vlan_verdict => "two-phones-voice-vlan.pcap",
+    two_phones_voice_vlan_facts,
+    #[ignore = "needs analyzer: the collector does not yet hand SIP (5060) to proto::sip, so itl_differs from the DeviceTLInfo alarm stays null"]
+    two_phones_voice_vlan_verdict => "two-phones-voice-vlan.pcap",
     healthy_pcapng_facts, healthy_pcapng_verdict => "healthy-tftp-boot.pcapng",
     healthy_sll2_facts, healthy_sll2_verdict => "healthy-tftp-boot-sll2.pcap",
     healthy_ipv6_facts, healthy_ipv6_verdict => "healthy-tftp-boot-ipv6.pcap",
     blksize_fragmented_facts, blksize_fragmented_verdict => "tftp-blksize-fragmented.pcap",
-    sip_alarm_facts, sip_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
+    sip_alarm_facts,
+    #[ignore = "needs analyzer: the collector does not yet hand SIP (5060) to proto::sip, so itl_differs from the DeviceTLInfo alarm stays null"]
+    sip_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable_facts, tvs_unreachable_verdict => "tvs-unreachable.pcap",
 }
