@@ -646,7 +646,15 @@ fn tvs_tls13() -> Scenario {
     let phone = Phone::cp8845(0x22, "192.0.2.22");
     let old = cluster_a11();
     let new = cluster_a11().regenerate_callmanager();
-    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    // This cluster answers a missing file over HTTP with 404 (Camelot's example) not 503.
+    let mut steps = fetch(&phone, &new.node, &ctl_name(&phone), None, 404);
+    steps.extend(fetch(
+        &phone,
+        &new.node,
+        &itl_name(&phone),
+        Some(&new.itl()),
+        404,
+    ));
     steps.push(Step::Tls(tvs_session(
         &new.node,
         &new.certs.tvs.der,
@@ -660,7 +668,7 @@ fn tvs_tls13() -> Scenario {
     let stem = "tvs-tls13";
     let s = one_phone(
         &format!("{stem}.pcap"),
-        "CUCM 15SU2 with a TLS 1.3 phone: the TVS session is TLS 1.3, so its certificate is encrypted and cannot be compared (CallManager regenerated before the capture).",
+        "CUCM 15SU2 with a TLS 1.3 phone (CTLSEP answered 404 over HTTP): the TVS session is TLS 1.3, so its certificate is encrypted and cannot be compared (CallManager regenerated before the capture).",
         phone,
         steps,
         vec![Run::new(
@@ -777,9 +785,17 @@ fn lossy() -> Scenario {
         completed(vec![]),
         131,
     );
-    if let Step::TlsCheckedByTvs { https, .. } = &mut dir {
+    if let Step::TlsCheckedByTvs { https, tvs } = &mut dir {
+        // 8443: the server's two handshake segments arrive swapped, and one segment of its
+        // application data never reaches the capture.
         https.impair = TcpImpair {
             missed: vec![(Side::Server, 4)],
+            retransmitted: Vec::new(),
+            swapped_with_next: vec![(Side::Server, 0)],
+        };
+        // 2445: the server's flight is retransmitted after a timeout.
+        tvs.impair = TcpImpair {
+            missed: Vec::new(),
             retransmitted: vec![(Side::Server, 0)],
             swapped_with_next: Vec::new(),
         };
@@ -789,7 +805,7 @@ fn lossy() -> Scenario {
     let stem = "lossy-capture";
     let s = one_phone(
         &format!("{stem}.pcap"),
-        "Capture with losses: ITLSEP block 3 missing from the capture (and block 5 resent by the server), the signed config's block 2 resent, and a server segment of the 8443 session missing (plus one retransmitted).",
+        "Capture with losses: ITLSEP block 3 missing from the capture (and block 5 resent by the server), the signed config's block 2 resent; on 8443 the server's handshake segments arrive out of order and one of its data segments is missing; on 2445 the server's flight is retransmitted.",
         phone,
         steps,
         vec![Run::new(
