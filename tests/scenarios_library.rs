@@ -83,32 +83,53 @@ fn check(file: &str) {
             else {
                 panic!("{file}: no TLS session to {} in {:#?}", fact.port, got.tls);
             };
-            let version = match fact.version {
+            let version = fact.version.map(|v| match v {
                 "TLS1.0" => 0x0301,
                 "TLS1.1" => 0x0302,
                 "TLS1.2" => 0x0303,
                 _ => 0x0304,
-            };
-            assert_eq!(t.version, Some(version), "{file}: {} version", fact.port);
+            });
+            assert_eq!(t.version, version, "{file}: {} version", fact.port);
             match &fact.leaf_sha1 {
-                Some(leaf) => assert_eq!(
-                    t.certificates.first().map(|c| c.sha1.as_str()),
-                    Some(leaf.as_str()),
-                    "{file}: {} leaf",
-                    fact.port
-                ),
-                None => {
-                    assert!(
-                        t.certificates.is_empty(),
-                        "{file}: {} hides its chain",
+                Some(leaf) => {
+                    let first = t.certificates.first();
+                    assert_eq!(
+                        first.map(|c| c.sha1.as_str()),
+                        Some(leaf.as_str()),
+                        "{file}: {} leaf",
                         fact.port
                     );
-                    assert!(
-                        t.certificates_encrypted,
-                        "{file}: {} says it is encrypted",
+                    assert_eq!(
+                        first.map(|c| c.serial.as_str()),
+                        fact.leaf_serial.as_deref(),
+                        "{file}: {} serial",
                         fact.port
                     );
                 }
+                None => {
+                    assert!(
+                        t.certificates.is_empty(),
+                        "{file}: {} shows no chain",
+                        fact.port
+                    );
+                    if fact.version == Some("TLS1.3") {
+                        assert!(
+                            t.certificates_encrypted,
+                            "{file}: {} says it is encrypted",
+                            fact.port
+                        );
+                    }
+                }
+            }
+            for code in &fact.server_alerts {
+                assert!(
+                    t.alerts
+                        .iter()
+                        .any(|a| a.from == Side::Server && a.description == *code),
+                    "{file}: server alert {code} on {}: {:?}",
+                    fact.port,
+                    t.alerts
+                );
             }
             for code in &fact.client_alerts {
                 assert!(
@@ -272,4 +293,5 @@ library_tests! {
     #[ignore = "needs analyzer: the Collector does not yet hand SIP (5060) to proto::sip, so itl_differs from the DeviceTLInfo alarm stays null"]
     sip_devicetlinfo_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable, tvs_unreachable_verdict => "tvs-unreachable.pcap",
+    tvs_tls_version_mismatch, tvs_tls_version_mismatch_verdict => "tvs-tls-version-mismatch.pcap",
 }

@@ -217,4 +217,5 @@ tshark_tests! {
     tftp_blksize_fragmented => "tftp-blksize-fragmented.pcap",
     sip_devicetlinfo_alarm => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable => "tvs-unreachable.pcap",
+    tvs_tls_version_mismatch => "tvs-tls-version-mismatch.pcap",
 }

@@ -79,6 +79,7 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
         ("tftp-blksize-fragmented.pcap", blksize_fragmented),
         ("sip-devicetlinfo-alarm.pcap", sip_alarm),
         ("tvs-unreachable.pcap", tvs_unreachable),
+        ("tvs-tls-version-mismatch.pcap", tvs_version_mismatch),
     ]
 }
 
@@ -1013,6 +1014,44 @@ fn tvs_unreachable() -> Scenario {
             vec![Verdict::new(&mac, [T, N, T, T])],
         )],
         20,
+    );
+    with_phone_itl(s, old.itl())
+}
+
+fn tvs_version_mismatch() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let old = cluster_a11();
+    let new = cluster_a11().regenerate_callmanager();
+    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    // The 7962 offers at most TLS 1.0; TVS, raised to a TLS 1.2 minimum, refuses the hello.
+    let mut tvs = tvs_session(
+        &new.node,
+        &new.certs.tvs.der,
+        &new.phone_lsc(&phone).der,
+        version::TLS10,
+        211,
+        TlsOutcome::ServerAlert {
+            description: alert::HANDSHAKE_FAILURE,
+        },
+    );
+    tvs.session.client_chain.clear();
+    steps.push(Step::Tls(tvs));
+    steps.extend(config_fetch(&phone, &new));
+    let mac = phone.mac_hex();
+    let stem = "tvs-tls-version-mismatch";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "TLS minimum raised to 1.2 on CUCM while a 7962 speaks only TLS 1.0: TVS answers the ClientHello with a fatal handshake_failure alert (CSCua65618-like), so no certificate is seen and the new CallManager signer cannot be verified.",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!(
+                "{} --phone-status failed --key-backup no",
+                phone_itl_arg(stem)
+            ),
+            vec![Verdict::new(&mac, [T, N, T, T])],
+        )],
+        21,
     );
     with_phone_itl(s, old.itl())
 }
