@@ -585,7 +585,7 @@ fn rollback_itl() -> Scenario {
     let stem = "rollback-itl";
     let s = one_phone(
         &format!("{stem}.pcap"),
-        "Prepare Cluster for Rollback set: the cluster serves a signed ITL with empty function records; the phone accepts it and then asks for the unsigned SEP<MAC>.cnf.xml.",
+        "Prepare Cluster for Rollback set: the cluster serves a signed ITL with empty function records; the phone accepts it and then asks for the unsigned `SEP<MAC>.cnf.xml`.",
         phone,
         steps,
         vec![Run::new(
@@ -706,7 +706,7 @@ fn encrypted_config() -> Scenario {
     let mac = phone.mac_hex();
     one_phone(
         "encrypted-config.pcap",
-        "TFTP Encrypted Config on: the signed short config says encrConfig, then the phone fetches SEP<MAC>.cnf.xml.enc.sgn.",
+        "TFTP Encrypted Config on: the signed short config says encrConfig, then the phone fetches `SEP<MAC>.cnf.xml.enc.sgn`.",
         phone,
         steps,
         vec![Run::new(
