@@ -5,21 +5,64 @@ mod reassembly_support;
 
 use itlscope::evidence::{Side, TcpEnd};
 use itlscope::proto::CollectorConfig;
-use itlscope_gen::tls::{self, content};
 use reassembly_support::*;
+use tls::content;
 
 const V12: u16 = 0x0303;
 
 fn ctl_certs() -> Vec<Vec<u8>> {
     let ctl = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/samples/real/nikhilp93-CMPE202/SCFFile.tlv"
+        "/tests/fixtures/real/nikhilp93-CMPE202/SCFFile.tlv"
     ))
-    .or_else(|_| std::fs::read("/work/shared/samples/real/nikhilp93-CMPE202/SCFFile.tlv"))
     .expect("sample CTL");
-    let certs = tls::der_certificates_in(&ctl);
+    let parsed = itlscope::cisco::trustlist::parse_trust_list(&ctl).expect("genuine CTL parses");
+    let certs: Vec<Vec<u8>> = parsed
+        .records
+        .iter()
+        .filter_map(|r| r.certificate.map(<[u8]>::to_vec))
+        .collect();
     assert!(certs.len() >= 6, "found {} certificates", certs.len());
     certs
+}
+
+/// Adapters from the shapes these tests use onto the scenario generator's TLS builders.
+mod tls {
+    use itlscope_gen::filler::Filler;
+    use itlscope_gen::tls::{ClientHello, ServerHello, opaque_record};
+    pub use itlscope_gen::tls::{
+        alert, certificate, change_cipher_spec, handshake, records, server_hello_done,
+    };
+
+    /// Record content types.
+    pub mod content {
+        pub use itlscope_gen::tls::content_type::*;
+    }
+
+    /// A ClientHello with exactly these suites and `supported_versions`.
+    pub fn client_hello(
+        legacy: u16,
+        suites: &[u16],
+        versions: &[u16],
+        sni: Option<&str>,
+    ) -> Vec<u8> {
+        let mut hello = ClientHello::tls12(1, legacy, sni);
+        hello.cipher_suites = suites.to_vec();
+        hello.supported_versions = versions.to_vec();
+        hello.encode()
+    }
+
+    /// A ServerHello choosing `suite`, with `supported_versions` when given (TLS 1.3).
+    pub fn server_hello(legacy: u16, suite: u16, selected: Option<u16>) -> Vec<u8> {
+        let mut hello = ServerHello::tls12(1, legacy, suite);
+        hello.selected_version = selected;
+        hello.encode()
+    }
+
+    /// One record of `len` opaque bytes.
+    pub fn opaque(content_type: u8, version: u16, len: usize) -> Vec<u8> {
+        opaque_record(content_type, version, len, &mut Filler::new(7))
+    }
 }
 
 /// A TLS 1.2 handshake to TVS; the server flight is cut into records of `frag` bytes and
@@ -345,6 +388,46 @@ fn hundred_thousand_half_open_flows_stay_bounded() {
     assert!(out.tls.iter().all(|s| s.end == TcpEnd::NeverAnswered));
     assert!(
         out.limits_hit.iter().any(|l| l.contains("not followed")),
+        "{:?}",
+        out.limits_hit
+    );
+}
+
+#[test]
+fn four_gigabyte_sequence_jumps_stay_bounded() {
+    let mut c = tls12(16384, 1460, false);
+    // Hostile segments from the server all over the sequence space, 64 KiB each.
+    let template = c
+        .pkts
+        .iter()
+        .find(|p| p.src == c.server && !p.payload.is_empty())
+        .unwrap()
+        .clone();
+    for i in 0..2_000u32 {
+        let mut p = template.clone();
+        p.tcp = Some((
+            i.wrapping_mul(2_654_435_761),
+            flags(false, true, false, false),
+        ));
+        p.payload = vec![0x17; 65_000];
+        c.pkts.insert(8, p);
+    }
+    let config = CollectorConfig {
+        stream_buffer_cap: 1 << 20,
+        ..CollectorConfig::default()
+    };
+    let out = run(&c.pkts, config);
+    let s = &out.tls[0];
+    // The reassembler never held more than its cap; the damage is reported, not hidden.
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.contains("missing") || n.contains("limit")),
+        "{:?}",
+        s.notes
+    );
+    assert!(
+        out.limits_hit.iter().any(|l| l.contains("out-of-order")),
         "{:?}",
         out.limits_hit
     );
