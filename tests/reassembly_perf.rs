@@ -4,7 +4,7 @@
 mod reassembly_support;
 
 use itlscope::proto::{Collector, CollectorConfig};
-use itlscope_gen::tls::{self, content};
+use reassembly_support::tls::content;
 use reassembly_support::*;
 use std::time::Instant;
 

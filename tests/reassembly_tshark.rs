@@ -7,7 +7,7 @@ mod reassembly_support;
 
 use itlscope_gen::packet::{Link, TcpSpec, fragment, ip_tcp, ip_udp};
 use itlscope_gen::pcap::{Endian, PcapWriter, Precision};
-use itlscope_gen::tls::{self, content};
+use reassembly_support::tls::content;
 use reassembly_support::*;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -106,15 +106,7 @@ fn scenario() -> Vec<Pkt> {
     c.fin(false);
     pkts.extend(c.pkts);
     // TLS 1.2 to TVS with a two-certificate chain.
-    let ctl = std::fs::read("/work/shared/samples/real/nikhilp93-CMPE202/SCFFile.tlv")
-        .or_else(|_| {
-            std::fs::read(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/samples/real/nikhilp93-CMPE202/SCFFile.tlv"
-            ))
-        })
-        .unwrap();
-    let certs = tls::der_certificates_in(&ctl);
+    let certs = ctl_certs();
     let mut t = Conv::new("10.1.1.20:51000", "10.1.1.1:2445", 7, 9);
     t.open();
     let ch = tls::client_hello(0x0303, &[0x002f], &[], None);

@@ -6,10 +6,6 @@
 //!
 //! Messages are returned as bytes; [`records`] wraps a byte run (one or several handshake
 //! messages) into records of at most `max_fragment` bytes, so a message can span records.
-//! Two levels: plain functions with every length under the caller's control
-//! ([`client_hello`], [`server_hello`], [`opaque`]: what the reassembly tests use), and
-//! realistic hellos with the extensions phones send ([`ClientHello`], [`ServerHello`]:
-//! what the scenario captures use).
 
 use crate::filler::Filler;
 
@@ -28,14 +24,14 @@ pub mod version {
 }
 
 /// Record content types.
-pub mod content {
-    /// ChangeCipherSpec.
-    pub const CCS: u8 = 20;
-    /// Alert.
+pub mod content_type {
+    /// change_cipher_spec.
+    pub const CHANGE_CIPHER_SPEC: u8 = 20;
+    /// alert.
     pub const ALERT: u8 = 21;
-    /// Handshake.
+    /// handshake.
     pub const HANDSHAKE: u8 = 22;
-    /// Application data.
+    /// application_data.
     pub const APPLICATION_DATA: u8 = 23;
 }
 
@@ -170,9 +166,8 @@ pub fn record(content_type: u8, version: u16, fragment: &[u8]) -> Vec<u8> {
 
 /// Wraps `data` into consecutive records of at most `max_fragment` bytes (at least 1), as a
 /// TLS stack does when a handshake flight or one large message exceeds its record size.
-/// (Fragments over 2^14 are allowed so tests can build over-long records.)
 pub fn records(content_type: u8, version: u16, data: &[u8], max_fragment: usize) -> Vec<u8> {
-    let max = max_fragment.max(1);
+    let max = max_fragment.clamp(1, 16384);
     let mut out = Vec::with_capacity(data.len() + 5 * (data.len() / max + 1));
     for chunk in data.chunks(max) {
         out.extend_from_slice(&record(content_type, version, chunk));
@@ -186,79 +181,6 @@ pub fn handshake(msg_type: u8, body: &[u8]) -> Vec<u8> {
     out.push(msg_type);
     put_u24(&mut out, body.len());
     out.extend_from_slice(body);
-    out
-}
-
-/// A ClientHello offering `legacy_version`, `ciphers`, and optionally `supported_versions`
-/// and an SNI host name; fixed random, no session id, no other extension.
-pub fn client_hello(
-    legacy_version: u16,
-    ciphers: &[u16],
-    supported_versions: &[u16],
-    sni: Option<&str>,
-) -> Vec<u8> {
-    let mut b = legacy_version.to_be_bytes().to_vec();
-    b.extend_from_slice(&[0x11; 32]); // random
-    b.push(0); // session id
-    vec16(&mut b, &u16_list(ciphers));
-    b.extend_from_slice(&[1, 0]); // null compression
-    let mut exts = Vec::new();
-    if let Some(name) = sni {
-        let mut entry = vec![0u8];
-        vec16(&mut entry, name.as_bytes());
-        let mut list = Vec::new();
-        vec16(&mut list, &entry);
-        extension(&mut exts, ext::SERVER_NAME, &list);
-    }
-    if !supported_versions.is_empty() {
-        let mut d = Vec::new();
-        vec8(&mut d, &u16_list(supported_versions));
-        extension(&mut exts, ext::SUPPORTED_VERSIONS, &d);
-    }
-    if !exts.is_empty() {
-        vec16(&mut b, &exts);
-    }
-    handshake(handshake_type::CLIENT_HELLO, &b)
-}
-
-/// A ServerHello choosing `cipher`; with `supported_version` set (e.g. 0x0304) the
-/// `supported_versions` extension carries it, as TLS 1.3 does. Fixed random, no session id.
-pub fn server_hello(legacy_version: u16, cipher: u16, supported_version: Option<u16>) -> Vec<u8> {
-    let mut b = legacy_version.to_be_bytes().to_vec();
-    b.extend_from_slice(&[0x22; 32]);
-    b.push(0);
-    b.extend_from_slice(&cipher.to_be_bytes());
-    b.push(0);
-    if let Some(v) = supported_version {
-        let mut e = Vec::new();
-        extension(&mut e, ext::SUPPORTED_VERSIONS, &v.to_be_bytes());
-        vec16(&mut b, &e);
-    }
-    handshake(handshake_type::SERVER_HELLO, &b)
-}
-
-/// One record of `len` opaque bytes (0xab) of `content_type` (encrypted Finished, app data…).
-pub fn opaque(content_type: u8, version: u16, len: usize) -> Vec<u8> {
-    record(content_type, version, &vec![0xab; len])
-}
-
-/// DER certificates found inside `bytes` (e.g. a trust list): every `SEQUENCE` with a
-/// two-byte length whose content starts with another two-byte-length `SEQUENCE`.
-pub fn der_certificates_in(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i + 8 <= bytes.len() {
-        if bytes[i] == 0x30 && bytes[i + 1] == 0x82 && bytes[i + 4] == 0x30 && bytes[i + 5] == 0x82
-        {
-            let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-            if let Some(der) = bytes.get(i..i + 4 + len) {
-                out.push(der.to_vec());
-                i += 4 + len;
-                continue;
-            }
-        }
-        i += 1;
-    }
     out
 }
 
@@ -524,12 +446,12 @@ pub fn certificate_verify(seed: u64, signature_len: usize) -> Vec<u8> {
 
 /// The ChangeCipherSpec record.
 pub fn change_cipher_spec(version: u16) -> Vec<u8> {
-    record(content::CCS, version, &[1])
+    record(content_type::CHANGE_CIPHER_SPEC, version, &[1])
 }
 
 /// A clear-text alert record.
 pub fn alert(version: u16, level: u8, description: u8) -> Vec<u8> {
-    record(content::ALERT, version, &[level, description])
+    record(content_type::ALERT, version, &[level, description])
 }
 
 /// A record whose body stands for ciphertext: `len` filler bytes. Under TLS 1.3 every
@@ -556,7 +478,7 @@ mod tests {
     #[test]
     fn client_hello_13_parses_with_versions_and_share() {
         let hello = ClientHello::tls13(1, Some("cucm-pub.example.com"));
-        let rec = record(content::HANDSHAKE, version::TLS10, &hello.encode());
+        let rec = record(content_type::HANDSHAKE, version::TLS10, &hello.encode());
         let (rest, plain) = parse_tls_plaintext(&rec).expect("parses");
         assert!(rest.is_empty());
         let Some(TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch))) = plain.msg.first()
@@ -580,7 +502,7 @@ mod tests {
         let ch = ClientHello::tls13(1, None);
         let sh = ServerHello::tls13(2, &ch);
         assert_eq!(sh.session_id, ch.session_id);
-        let rec = record(content::HANDSHAKE, version::TLS12, &sh.encode());
+        let rec = record(content_type::HANDSHAKE, version::TLS12, &sh.encode());
         let (_, plain) = parse_tls_plaintext(&rec).expect("parses");
         let Some(TlsMessage::Handshake(TlsMessageHandshake::ServerHello(h))) = plain.msg.first()
         else {
@@ -599,7 +521,7 @@ mod tests {
         let ca = vec![0x31u8; 900];
         let msg = certificate(&[&leaf, &ca]);
         assert_eq!(msg.len(), 4 + 3 + 3 + 1500 + 3 + 900);
-        let recs = records(content::HANDSHAKE, version::TLS12, &msg, 1000);
+        let recs = records(content_type::HANDSHAKE, version::TLS12, &msg, 1000);
         // Re-join the record bodies and check the message is intact.
         let mut pos = 0;
         let mut joined = Vec::new();
@@ -622,30 +544,6 @@ mod tests {
     }
 
     #[test]
-    fn plain_hellos_parse() {
-        let ch = client_hello(version::TLS12, &[0x1301], &[0x0304, 0x0303], Some("tvs"));
-        let (_, m) = tls_parser::parse_tls_message_handshake(&ch).expect("client hello");
-        assert!(matches!(
-            m,
-            TlsMessage::Handshake(TlsMessageHandshake::ClientHello(_))
-        ));
-        let sh = server_hello(version::TLS12, 0x1301, Some(0x0304));
-        let (_, m) = tls_parser::parse_tls_message_handshake(&sh).expect("server hello");
-        assert!(matches!(
-            m,
-            TlsMessage::Handshake(TlsMessageHandshake::ServerHello(_))
-        ));
-        assert_eq!(
-            opaque(content::APPLICATION_DATA, version::TLS12, 3),
-            vec![23, 3, 3, 0, 3, 0xab, 0xab, 0xab]
-        );
-        let der = [0x30, 0x82, 0, 4, 0x30, 0x82, 0, 0];
-        let mut buf = vec![9, 9];
-        buf.extend_from_slice(&der);
-        assert_eq!(der_certificates_in(&buf), vec![der.to_vec()]);
-    }
-
-    #[test]
     fn alert_and_ccs_records() {
         assert_eq!(
             alert(version::TLS12, alert::FATAL, alert::UNKNOWN_CA),
@@ -653,7 +551,7 @@ mod tests {
         );
         assert_eq!(change_cipher_spec(version::TLS10), vec![20, 3, 1, 0, 1, 1]);
         let mut f = Filler::new(3);
-        let r = opaque_record(content::APPLICATION_DATA, version::TLS12, 40, &mut f);
+        let r = opaque_record(content_type::APPLICATION_DATA, version::TLS12, 40, &mut f);
         assert_eq!(r.len(), 45);
         assert_eq!(&r[..5], &[23, 3, 3, 0, 40]);
     }

@@ -7,7 +7,7 @@
 use super::tcp::TcpConn;
 use super::{MS, Side, Trace};
 use crate::filler::Filler;
-use crate::tls::{self, alert, content, suite, version};
+use crate::tls::{self, alert, content_type, suite, version};
 
 /// How the conversation ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +114,7 @@ impl TlsSession {
         conn.send(
             trace,
             Side::Client,
-            &tls::record(content::HANDSHAKE, version::TLS10, &hello.encode()),
+            &tls::record(content_type::HANDSHAKE, version::TLS10, &hello.encode()),
         );
         if let TlsOutcome::ServerAlert { description } = self.outcome {
             conn.send(
@@ -136,7 +136,7 @@ impl TlsSession {
         conn.send(
             trace,
             Side::Server,
-            &tls::records(content::HANDSHAKE, v, &flight, self.max_record),
+            &tls::records(content_type::HANDSHAKE, v, &flight, self.max_record),
         );
         let flight_seen = conn.now();
         conn.wait(self.verify_delay); // the phone checks the chain against its ITL
@@ -161,24 +161,24 @@ impl TlsSession {
                 if !self.client_chain.is_empty() {
                     msgs.extend_from_slice(&tls::certificate_verify(self.seed, self.key_len));
                 }
-                let mut out = tls::records(content::HANDSHAKE, v, &msgs, 16384);
+                let mut out = tls::records(content_type::HANDSHAKE, v, &msgs, 16384);
                 out.extend_from_slice(&tls::change_cipher_spec(v));
                 let fin = tls::encrypted_finished_len(suite);
-                out.extend_from_slice(&tls::opaque_record(content::HANDSHAKE, v, fin, &mut f));
+                out.extend_from_slice(&tls::opaque_record(content_type::HANDSHAKE, v, fin, &mut f));
                 conn.send(trace, Side::Client, &out);
                 let mut out = tls::change_cipher_spec(v);
-                out.extend_from_slice(&tls::opaque_record(content::HANDSHAKE, v, fin, &mut f));
+                out.extend_from_slice(&tls::opaque_record(content_type::HANDSHAKE, v, fin, &mut f));
                 conn.send(trace, Side::Server, &out);
                 for &(req, resp) in exchanges {
                     let r = tls::opaque_record(
-                        content::APPLICATION_DATA,
+                        content_type::APPLICATION_DATA,
                         v,
                         self.sealed_len(req),
                         &mut f,
                     );
                     conn.send(trace, Side::Client, &r);
                     let r = tls::opaque_record(
-                        content::APPLICATION_DATA,
+                        content_type::APPLICATION_DATA,
                         v,
                         self.sealed_len(resp),
                         &mut f,
@@ -186,7 +186,7 @@ impl TlsSession {
                     conn.send(trace, Side::Server, &r);
                 }
                 conn.wait(5 * MS);
-                let close = tls::opaque_record(content::ALERT, v, self.sealed_len(2), &mut f);
+                let close = tls::opaque_record(content_type::ALERT, v, self.sealed_len(2), &mut f);
                 conn.send(trace, Side::Client, &close);
                 conn.close(trace, Side::Client);
             }
@@ -202,7 +202,7 @@ impl TlsSession {
         conn.send(
             trace,
             Side::Client,
-            &tls::record(content::HANDSHAKE, version::TLS10, &hello.encode()),
+            &tls::record(content_type::HANDSHAKE, version::TLS10, &hello.encode()),
         );
         if let TlsOutcome::ServerAlert { description } = self.outcome {
             conn.send(
@@ -214,7 +214,7 @@ impl TlsSession {
             return conn.now();
         }
         let mut flight = tls::record(
-            content::HANDSHAKE,
+            content_type::HANDSHAKE,
             v,
             &tls::ServerHello::tls13(self.seed, &hello).encode(),
         );
@@ -239,7 +239,7 @@ impl TlsSession {
         while left > 0 {
             let n = left.min(self.max_record.clamp(1, 16384));
             flight.extend_from_slice(&tls::opaque_record(
-                content::APPLICATION_DATA,
+                content_type::APPLICATION_DATA,
                 v,
                 self.sealed_len(n),
                 &mut f,
@@ -255,7 +255,7 @@ impl TlsSession {
                 if description.is_some() {
                     // The alert is encrypted: only a small application_data record shows.
                     out.extend_from_slice(&tls::opaque_record(
-                        content::APPLICATION_DATA,
+                        content_type::APPLICATION_DATA,
                         v,
                         self.sealed_len(2),
                         &mut f,
@@ -283,26 +283,30 @@ impl TlsSession {
                         + self.key_len
                 };
                 out.extend_from_slice(&tls::opaque_record(
-                    content::APPLICATION_DATA,
+                    content_type::APPLICATION_DATA,
                     v,
                     self.sealed_len(client_auth + 52),
                     &mut f,
                 ));
                 conn.send(trace, Side::Client, &out);
                 // Session tickets from the server.
-                let ticket =
-                    tls::opaque_record(content::APPLICATION_DATA, v, self.sealed_len(245), &mut f);
+                let ticket = tls::opaque_record(
+                    content_type::APPLICATION_DATA,
+                    v,
+                    self.sealed_len(245),
+                    &mut f,
+                );
                 conn.send(trace, Side::Server, &ticket);
                 for &(req, resp) in exchanges {
                     let r = tls::opaque_record(
-                        content::APPLICATION_DATA,
+                        content_type::APPLICATION_DATA,
                         v,
                         self.sealed_len(req),
                         &mut f,
                     );
                     conn.send(trace, Side::Client, &r);
                     let r = tls::opaque_record(
-                        content::APPLICATION_DATA,
+                        content_type::APPLICATION_DATA,
                         v,
                         self.sealed_len(resp),
                         &mut f,
@@ -310,8 +314,12 @@ impl TlsSession {
                     conn.send(trace, Side::Server, &r);
                 }
                 conn.wait(5 * MS);
-                let close =
-                    tls::opaque_record(content::APPLICATION_DATA, v, self.sealed_len(2), &mut f);
+                let close = tls::opaque_record(
+                    content_type::APPLICATION_DATA,
+                    v,
+                    self.sealed_len(2),
+                    &mut f,
+                );
                 conn.send(trace, Side::Client, &close);
                 conn.close(trace, Side::Client);
             }
