@@ -16,6 +16,16 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+impl Default for Endpoint {
+    /// `0.0.0.0:0`, for building records field by field.
+    fn default() -> Self {
+        Endpoint {
+            ip: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            port: 0,
+        }
+    }
+}
+
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", SocketAddr::new(self.ip, self.port))
@@ -32,9 +42,10 @@ pub struct Seen {
 }
 
 /// How a file travelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FileTransport {
     /// TFTP (UDP 69 and an ephemeral server port).
+    #[default]
     Tftp,
     /// HTTP GET (TCP 6970 by default).
     Http,
@@ -51,7 +62,7 @@ impl FileTransport {
 }
 
 /// A file download (or upload) the phone attempted, complete or not.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FileTransfer {
     /// Requested name as the phone asked for it (TFTP file name, or HTTP path without the
     /// leading `/`, e.g. `ITLSEP0011223344AA.tlv` or `Desktops/320x196x4/List.xml.sgn`).
@@ -88,6 +99,70 @@ pub struct FileTransfer {
     pub first: Seen,
     /// The last packet of the transfer.
     pub last: Seen,
+    /// MD5 of the file, lower-case hex, when `complete` (None when the bytes are not whole).
+    pub md5: Option<String>,
+    /// SHA-1 of the file, same rule.
+    pub sha1: Option<String>,
+    /// SHA-256 of the file, same rule.
+    pub sha256: Option<String>,
+    /// Anomalies met while reassembling (duplicate blocks that differed, gaps, data dropped
+    /// by a memory limit…).
+    pub notes: Vec<String>,
+}
+
+/// What a transferred file is, judged by its name (the JSON `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// An Identity Trust List (`ITLSEP<MAC>.tlv`, `ITLFile.tlv`).
+    Itl,
+    /// A Certificate Trust List (`CTLSEP<MAC>.tlv`, `CTLFile.tlv`).
+    Ctl,
+    /// A signed configuration or other signed XML (`*.xml.sgn`, `*.cnf.xml.enc.sgn`).
+    SignedConfig,
+    /// An unsigned configuration (`*.cnf.xml`, `*.xml`).
+    Config,
+    /// Anything else (firmware, ring tones, images…).
+    Other,
+}
+
+impl FileKind {
+    /// Classifies a requested name (path components before the last `/` are ignored).
+    pub fn of_name(name: &str) -> FileKind {
+        let base = name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(name)
+            .to_ascii_lowercase();
+        if base.ends_with(".tlv") && base.starts_with("itl") {
+            FileKind::Itl
+        } else if base.ends_with(".tlv") && base.starts_with("ctl") {
+            FileKind::Ctl
+        } else if base.ends_with(".xml.sgn") || base.ends_with(".xml.enc.sgn") {
+            FileKind::SignedConfig
+        } else if base.ends_with(".xml") {
+            FileKind::Config
+        } else {
+            FileKind::Other
+        }
+    }
+
+    /// The JSON name: `itl`, `ctl`, `signed-config`, `config` or `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Itl => "itl",
+            FileKind::Ctl => "ctl",
+            FileKind::SignedConfig => "signed-config",
+            FileKind::Config => "config",
+            FileKind::Other => "other",
+        }
+    }
+}
+
+impl FileTransfer {
+    /// The file's kind by its requested name.
+    pub fn kind(&self) -> FileKind {
+        FileKind::of_name(&self.name)
+    }
 }
 
 /// Which side of a TCP connection.
@@ -150,7 +225,7 @@ pub struct TlsAlert {
 }
 
 /// How a TCP connection ended, as far as the capture shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TcpEnd {
     /// SYN sent, never answered in the capture.
     NeverAnswered,
@@ -161,11 +236,12 @@ pub enum TcpEnd {
     /// Reset by this side.
     Reset(Side),
     /// Still open when the capture ended.
+    #[default]
     Open,
 }
 
 /// One TLS conversation (any port), with what its handshake showed in clear text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TlsSession {
     /// The phone's end.
     pub client: Endpoint,
@@ -202,6 +278,11 @@ pub struct TlsSession {
     pub certificate_seen: Option<Seen>,
     /// Last packet.
     pub last: Seen,
+    /// Cipher suites the client offered (wire values, in its order).
+    pub offered_cipher_suites: Vec<u16>,
+    /// Alert records sent after encryption started (content unreadable): who and where.
+    /// Under TLS 1.3 alerts travel as application data and do not show here.
+    pub encrypted_alerts: Vec<(Side, Seen)>,
 }
 
 /// A `DeviceTLInfo` alarm the phone sent over clear-text SIP (REFER with
@@ -214,6 +295,9 @@ pub struct PhoneTrustAlarm {
     pub device_name: Option<String>,
     /// `ITL_Signature` as lower-case hex without spaces (None when "Not Installed").
     pub itl_signature: Option<String>,
+    /// `ITL_Signature` as the phone wrote it (e.g. `Not Installed`, or hex bytes with spaces),
+    /// so "not installed" can be told from "field absent".
+    pub itl_signature_raw: Option<String>,
     /// `CTL_Signature`, same form.
     pub ctl_signature: Option<String>,
     /// `ITL_TFTP_Server`.
@@ -241,7 +325,8 @@ pub struct CaptureSummary {
     pub malformed: u64,
     /// Frames cut by the snaplen.
     pub snaplen_truncated: u64,
-    /// Set when the file ended mid-record: the message to show.
+    /// Set when reading stopped before the end of the file (cut mid-record, or a corrupt
+    /// or oversized record): the message to show.
     pub truncated: Option<String>,
     /// First and last capture times.
     pub first_ts: Option<Timestamp>,
@@ -249,6 +334,9 @@ pub struct CaptureSummary {
     pub last_ts: Option<Timestamp>,
     /// Limits that cut something off (never silent), in words.
     pub limits_hit: Vec<String>,
+    /// Other facts about the file itself, in words: skipped records and why, compression,
+    /// embedded TLS secrets.
+    pub notes: Vec<String>,
 }
 
 /// Everything the protocol stage found in one or more captures.

@@ -19,6 +19,7 @@ pub mod capture;
 pub mod cisco;
 pub mod diagnosis;
 pub mod evidence;
+pub mod extract;
 pub mod net;
 pub mod proto;
 pub mod report;

@@ -1,6 +1,9 @@
 //! The `itlscope` command line: a thin layer over the library.
 
 use clap::{Parser, Subcommand};
+use itlscope::diagnosis::{ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
+use itlscope::evidence::Evidence;
+use itlscope::report::{OutputFormat, run_analyze};
 use itlscope::{cisco, report};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,6 +25,25 @@ enum Command {
         /// Capture files.
         #[arg(required = true)]
         captures: Vec<PathBuf>,
+        /// Print the JSON object (docs/report.md) instead of the readable report.
+        #[arg(long)]
+        json: bool,
+        /// Also write the JSON object to FILE.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The phone's installed ITL file (e.g. from a known earlier download).
+        #[arg(long = "phone-itl", value_name = "FILE")]
+        phone_itl: Option<PathBuf>,
+        /// The ITL hash shown on the phone (Settings > Security Configuration > Trust List):
+        /// MD5, SHA-1 or SHA-256 by length; spaces and colons allowed.
+        #[arg(long = "phone-itl-hash", value_name = "HEX", value_parser = parse_hash)]
+        phone_itl_hash: Option<ItlHash>,
+        /// Does the phone show a verification failure ("Trust List update failed")?
+        #[arg(long = "phone-status", value_name = "failed|ok|unknown", default_value = "unknown", value_parser = parse_status)]
+        phone_status: PhoneStatus,
+        /// Does a backup of the old TFTP (CallManager.pem) private key exist?
+        #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = parse_backup)]
+        key_backup: KeyBackup,
     },
     /// Show a trust list (ITL/CTL) or signed file like CUCM's `show itl`.
     Show {
@@ -51,6 +73,18 @@ enum Command {
         #[arg(long)]
         trust: PathBuf,
     },
+}
+
+fn parse_hash(s: &str) -> Result<ItlHash, String> {
+    ItlHash::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_status(s: &str) -> Result<PhoneStatus, String> {
+    PhoneStatus::parse(s).ok_or_else(|| "expected failed, ok or unknown".to_string())
+}
+
+fn parse_backup(s: &str) -> Result<KeyBackup, String> {
+    KeyBackup::parse(s).ok_or_else(|| "expected yes, no or unknown".to_string())
 }
 
 fn not_yet(what: &str) -> ExitCode {
@@ -132,10 +166,119 @@ fn verify(file: &Path, trust: &Path) -> ExitCode {
     if trusted { status } else { ExitCode::from(1) }
 }
 
+/// Why `analyze` stopped.
+enum Failure {
+    /// Input that cannot be read: exit 1.
+    Input(String),
+    /// A stage missing from this build: exit 2.
+    NotYet(String),
+}
+
+/// Reads the captures into evidence. Capture reading is wired by the pipeline stages; until
+/// they are part of the build, readable captures stop here with a clear message.
+fn collect_evidence(captures: &[PathBuf]) -> Result<Evidence, Failure> {
+    for path in captures {
+        if path.as_os_str() != "-" {
+            std::fs::File::open(path)
+                .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+        }
+    }
+    Err(Failure::NotYet(
+        "reading captures into evidence is not yet part of this build".into(),
+    ))
+}
+
+fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
+    // An ITL is a few KB; refuse anything absurd rather than read it whole.
+    const LIMIT: u64 = 16 * 1024 * 1024;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Failure::Input(format!("--phone-itl {}: {e}", path.display())))?;
+    if meta.len() > LIMIT {
+        return Err(Failure::Input(format!(
+            "--phone-itl {}: {} bytes is not an ITL (limit {LIMIT})",
+            path.display(),
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::Input(format!("--phone-itl {}: {e}", path.display())))?;
+    Ok(PhoneItlFile {
+        name: path.display().to_string(),
+        bytes,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn analyze(
+    captures: &[PathBuf],
+    json: bool,
+    output: Option<&Path>,
+    phone_itl: Option<&Path>,
+    phone_itl_hash: Option<ItlHash>,
+    phone_status: PhoneStatus,
+    key_backup: KeyBackup,
+) -> Result<(), Failure> {
+    let facts = OperatorFacts {
+        phone_itl: phone_itl.map(read_phone_itl).transpose()?,
+        phone_itl_hash,
+        phone_status,
+        key_backup,
+    };
+    let evidence = collect_evidence(captures)?;
+    if let Some(path) = output {
+        let report = run_analyze(&evidence, &facts, OutputFormat::Json);
+        std::fs::write(path, report)
+            .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    }
+    let format = if json {
+        OutputFormat::Json
+    } else {
+        OutputFormat::Text
+    };
+    let report = run_analyze(&evidence, &facts, format);
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(report.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Input(format!("standard output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Analyze { .. } => not_yet("analyze"),
+        Command::Analyze {
+            captures,
+            json,
+            output,
+            phone_itl,
+            phone_itl_hash,
+            phone_status,
+            key_backup,
+        } => match analyze(
+            &captures,
+            json,
+            output.as_deref(),
+            phone_itl.as_deref(),
+            phone_itl_hash,
+            phone_status,
+            key_backup,
+        ) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(Failure::Input(message)) => {
+                eprintln!("itlscope: {message}");
+                ExitCode::from(1)
+            }
+            Err(Failure::NotYet(message)) => {
+                eprintln!("itlscope: {message}");
+                ExitCode::from(2)
+            }
+        },
         Command::Show {
             file,
             json,

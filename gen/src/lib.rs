@@ -6,4 +6,5 @@ pub mod bench;
 pub mod packet;
 pub mod pcap;
 pub mod pki;
+pub mod tls;
 pub mod trustlist;

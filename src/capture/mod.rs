@@ -1,6 +1,17 @@
 //! Capture reading: legacy pcap and pcapng, streamed from a file or standard input.
 //!
 //! Produces [`Frame`]s numbered from 1 in file order, as Wireshark numbers them.
+//! [`CaptureReader`] streams through a bounded buffer (1 MiB, growing up to
+//! [`ReaderOptions::max_record_size`] for big records), gunzips transparently, and reads
+//! standard input for `-`.
+
+mod clock;
+mod error;
+mod input;
+mod reader;
+
+pub use error::CaptureError;
+pub use reader::{CaptureReader, ReaderOptions};
 
 /// A capture timestamp: nanoseconds since the Unix epoch (UTC).
 ///
@@ -64,6 +75,21 @@ impl LinkType {
     pub const IPV6: LinkType = LinkType(229);
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: LinkType = LinkType(276);
+
+    /// A short human name for the link types itlscope decodes.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            LinkType::NULL => "BSD loopback",
+            LinkType::ETHERNET => "Ethernet",
+            LinkType::RAW_DLT12 | LinkType::RAW_DLT14 | LinkType::RAW => "raw IP",
+            LinkType::LOOP => "OpenBSD loopback",
+            LinkType::LINUX_SLL => "Linux cooked",
+            LinkType::IPV4 => "raw IPv4",
+            LinkType::IPV6 => "raw IPv6",
+            LinkType::LINUX_SLL2 => "Linux cooked v2",
+            _ => return None,
+        })
+    }
 }
 
 /// One captured packet, borrowed from the reader's buffer.

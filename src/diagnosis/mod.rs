@@ -1,2 +1,202 @@
 //! Per-phone diagnosis: groups evidence by phone, runs the checks, and decides whether the
 //! phone's ITL must be deleted (only when all four conditions of Cisco's guidance hold).
+//!
+//! A pure function of the evidence and what the engineer knows: [`diagnose`]. No byte
+//! parsing happens here; trust lists are read through [`trust::TrustBackend`].
+
+pub mod checks;
+pub mod context;
+pub mod facts;
+pub mod model;
+pub mod names;
+pub mod phone;
+pub mod timeline;
+pub mod trust;
+pub mod trust_path;
+pub mod verdict;
+
+#[cfg(test)]
+pub(crate) mod testkit;
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use facts::{HashAlgorithm, ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
+pub use model::{
+    Acceptance, Check, Condition, Conditions, DeleteItl, Diagnosis, EvidenceItem, PhoneDiagnosis,
+    Status, TimelineEvent, TrustPath, Verdict,
+};
+
+use crate::cisco::model::SignatureCheck;
+use crate::evidence::Evidence;
+use context::{InstalledFile, PhoneCtx};
+use facts::Hashes;
+use model::{InstalledItl, ServedItl};
+use trust::{CiscoBackend, TrustBackend};
+
+/// Diagnoses every phone in the evidence with the real trust-list backend.
+pub fn diagnose(evidence: &Evidence, facts: &OperatorFacts) -> Diagnosis {
+    diagnose_with(evidence, facts, &CiscoBackend)
+}
+
+/// Diagnoses every phone, reading trust lists through `backend`.
+pub fn diagnose_with(
+    evidence: &Evidence,
+    facts: &OperatorFacts,
+    backend: &dyn TrustBackend,
+) -> Diagnosis {
+    let (groups, mut notes) = phone::group(evidence);
+    // The phone's ITL file is parsed once for all phones.
+    let installed_file = facts.phone_itl.as_ref().map(|f| InstalledFile {
+        name: &f.name,
+        bytes: &f.bytes,
+        hashes: Hashes::of(&f.bytes),
+        parsed: backend.parse_trust_list(&f.bytes),
+    });
+    if groups.len() > 1
+        && (facts.phone_itl.is_some()
+            || facts.phone_itl_hash.is_some()
+            || facts.phone_status != PhoneStatus::Unknown
+            || facts.key_backup != KeyBackup::Unknown)
+    {
+        notes.push(format!(
+            "the options --phone-itl, --phone-itl-hash, --phone-status and --key-backup apply to all {} phones of the capture",
+            groups.len()
+        ));
+    }
+    if !backend.available() {
+        notes.push(
+            "trust lists and signed files could not be parsed in this build: the checks that need them say unknown".into(),
+        );
+    }
+    let phones = groups
+        .iter()
+        .map(|group| {
+            let ctx = PhoneCtx::new(evidence, facts, backend, group, installed_file.as_ref());
+            diagnose_phone(&ctx)
+        })
+        .collect();
+    Diagnosis { phones, notes }
+}
+
+fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
+    let checks_done = checks::run_all(ctx);
+    let path = trust_path::trust_path(ctx);
+    let mut all_checks = checks_done;
+    all_checks.push(trust_path_check(path.as_ref()));
+    let verdict = verdict::verdict(ctx, &all_checks, path.as_ref());
+    let served_itl = ctx.served_itl.as_ref().map(|s| {
+        let list = s.parsed.as_ref().ok();
+        let signer_record = match &s.signature {
+            Some(SignatureCheck::Valid { signer_record }) => Some(*signer_record),
+            _ => list.and_then(trust::header_signer),
+        };
+        ServedItl {
+            name: s.file.name.clone(),
+            file: s.index,
+            frame: s.file.first.frame,
+            size: s.file.data.len(),
+            md5: s.hashes.md5.clone(),
+            sha1: s.hashes.sha1.clone(),
+            sha256: s.hashes.sha256.clone(),
+            parsed: list.is_some(),
+            signature_valid: match &s.signature {
+                Some(SignatureCheck::Valid { .. }) => Some(true),
+                Some(SignatureCheck::Invalid { .. }) => Some(false),
+                _ => None,
+            },
+            signer: list
+                .zip(signer_record)
+                .map(|(l, r)| trust::describe_record(l, r)),
+            rollback: list.is_some_and(|l| trust::is_rollback(l, signer_record)),
+        }
+    });
+    let installed_itl = installed_summary(&ctx.installed);
+    let mut ips = ctx.group.ips.iter().copied();
+    PhoneDiagnosis {
+        mac: ctx.group.mac.clone(),
+        ip: ips.next(),
+        other_ips: ips.collect(),
+        verdict,
+        checks: all_checks,
+        trust_path: path,
+        installed_itl,
+        served_itl,
+        timeline: timeline::timeline(ctx),
+        files: ctx.group.files.clone(),
+        tls: ctx.group.tls.clone(),
+        alarms: ctx.group.alarms.clone(),
+    }
+}
+
+fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl> {
+    use context::Installed;
+    match installed {
+        Installed::Unknown => None,
+        Installed::File(f) => Some(InstalledItl {
+            source: "phone-itl-file",
+            not_installed: false,
+            hash_algorithm: Some("sha1"),
+            hash: Some(f.hashes.sha1.clone()),
+            frame: None,
+        }),
+        Installed::OperatorHash(h) => Some(InstalledItl {
+            source: "phone-itl-hash",
+            not_installed: false,
+            hash_algorithm: Some(h.algorithm.as_str()),
+            hash: Some(h.hex.clone()),
+            frame: None,
+        }),
+        Installed::AlarmHash { hash, alarm } => Some(InstalledItl {
+            source: "device-tl-info",
+            not_installed: false,
+            hash_algorithm: Some(hash.algorithm.as_str()),
+            hash: Some(hash.hex.clone()),
+            frame: Some(alarm.seen.frame),
+        }),
+        Installed::NotInstalled(alarm) => Some(InstalledItl {
+            source: "device-tl-info",
+            not_installed: true,
+            hash_algorithm: None,
+            hash: None,
+            frame: Some(alarm.seen.frame),
+        }),
+    }
+}
+
+/// The trust path as a check: pass when the phone accepts both, fail when it rejects either.
+fn trust_path_check(path: Option<&TrustPath>) -> Check {
+    let Some(path) = path else {
+        return Check {
+            id: "trust-path",
+            status: Status::Unknown,
+            explanation: "the phone's installed ITL is not known: give --phone-itl FILE to trace whether it would accept the served ITL and config".into(),
+            flags: Vec::new(),
+            evidence: Vec::new(),
+        };
+    };
+    let status = match (path.itl.acceptance, path.config.acceptance) {
+        (Acceptance::Rejected, _) | (_, Acceptance::Rejected) => Status::Fail,
+        (Acceptance::Accepted, Acceptance::Accepted) => Status::Pass,
+        _ => Status::Unknown,
+    };
+    let mut flags = Vec::new();
+    if path.itl.via == Some("via-tvs") || path.config.via == Some("via-tvs") {
+        flags.push("accepted-via-tvs");
+    }
+    Check {
+        id: "trust-path",
+        status,
+        explanation: format!(
+            "served ITL {}: {}; config {}: {}",
+            path.itl.acceptance.as_str(),
+            path.itl.explanation,
+            path.config.acceptance.as_str(),
+            path.config.explanation
+        ),
+        flags,
+        evidence: vec![EvidenceItem::note(format!(
+            "installed ITL known from {}",
+            path.basis
+        ))],
+    }
+}

@@ -1,7 +1,18 @@
 //! Link and network layer decoding: Ethernet, Linux SLL/SLL2, raw IP, BSD loopback,
 //! 802.1Q/802.1ad tags, IPv4 and IPv6 (extension headers), and IP fragment reassembly.
 //!
-//! Turns a [`crate::capture::Frame`] into a transport-level packet with addresses and ports.
+//! Turns a [`crate::capture::Frame`] into a transport-level packet with addresses and ports:
+//! [`Decoder::decode`] gives a [`Decoded`]; [`summarize_capture`] reads a whole capture into
+//! its [`crate::evidence::CaptureSummary`].
+
+mod decode;
+mod defrag;
+mod link;
+mod summary;
+
+pub use decode::{DecodeStats, Decoded, Decoder, MalformedReason};
+pub use defrag::{DefragLimits, DefragStats, FragmentDrop};
+pub use summary::{merge_decoder, render_summary, summarize, summarize_path};
 
 use crate::capture::Timestamp;
 use std::net::IpAddr;

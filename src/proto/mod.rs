@@ -1,4 +1,226 @@
 //! Application protocols that carry the phone's trust evidence: TFTP, HTTP on TCP 6970,
 //! TLS handshakes (TVS on 2445 above all) and clear-text SIP alarms.
 //!
-//! Each protocol module turns transport data into [`crate::evidence`] records.
+//! Each protocol module turns transport data into [`crate::evidence`] records; the
+//! [`Collector`] is the single entry point the pipeline feeds packet by packet.
+//!
+//! Cheap by default: a UDP datagram costs a port check (plus two map lookups while a TFTP
+//! transfer is open); a TCP segment costs one map lookup, and a flow is only created for a
+//! SYN to a watched port or a payload whose first bytes look like a TLS handshake or an HTTP
+//! request to a watched port. Nothing is copied for flows that do not matter.
+
+pub mod http;
+pub mod sip;
+pub mod tftp;
+pub mod tls;
+pub mod x509;
+
+mod conn;
+
+use crate::evidence::{FileTransfer, PhoneTrustAlarm, TlsSession};
+use crate::net::{Packet, Transport};
+use crate::transport::udp::Datagram;
+use sha1::Digest;
+
+/// What to follow and the memory limits. Every limit that cuts something is reported in
+/// [`Collected::limits_hit`].
+#[derive(Debug, Clone)]
+pub struct CollectorConfig {
+    /// UDP ports where TFTP requests are accepted (69 by default; CUCM also lists 6969).
+    pub tftp_ports: Vec<u16>,
+    /// TCP ports where HTTP downloads are followed (6970 by default).
+    pub http_ports: Vec<u16>,
+    /// TCP ports where a connection is followed from its SYN, so that unanswered or refused
+    /// attempts still show as TLS sessions (TLS on other ports is found by content).
+    pub tls_ports: Vec<u16>,
+    /// Largest file kept, in bytes (16 MiB by default: eight times the phones' own 2 MiB
+    /// download limit; trust lists and configurations are a few KiB; larger files such as
+    /// firmware images are cut and reported incomplete).
+    pub max_file_size: u64,
+    /// Total file bytes kept across all transfers (1 GiB by default).
+    pub max_total_file_bytes: u64,
+    /// Out-of-order bytes one TCP direction may hold while waiting for a hole (1 MiB).
+    pub stream_buffer_cap: usize,
+    /// Out-of-order bytes all TCP directions together may hold (256 MiB).
+    pub global_buffer_cap: usize,
+    /// TCP connections followed at once (50,000).
+    pub max_flows: usize,
+    /// TFTP transfers open at once (10,000).
+    pub max_tftp_transfers: usize,
+    /// Largest TLS handshake message buffered (1 MiB; the protocol allows 16 MiB).
+    pub max_handshake_message: usize,
+    /// Most file transfers and most TLS sessions reported (100,000 each).
+    pub max_records: usize,
+}
+
+impl Default for CollectorConfig {
+    fn default() -> Self {
+        CollectorConfig {
+            tftp_ports: vec![69],
+            http_ports: vec![6970],
+            tls_ports: vec![2445, 443, 8443, 2443, 5061, 3804, 6971, 6972],
+            max_file_size: 16 << 20,
+            max_total_file_bytes: 1 << 30,
+            stream_buffer_cap: 1 << 20,
+            global_buffer_cap: 256 << 20,
+            max_flows: 50_000,
+            max_tftp_transfers: 10_000,
+            max_handshake_message: 1 << 20,
+            max_records: 100_000,
+        }
+    }
+}
+
+/// Everything the protocol stage found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// File transfers (TFTP and HTTP), in order of their first frame.
+    pub files: Vec<FileTransfer>,
+    /// TLS conversations, in order of their first frame.
+    pub tls: Vec<TlsSession>,
+    /// Trust-list alarms the phones sent.
+    pub alarms: Vec<PhoneTrustAlarm>,
+    /// Limits that cut something off, in words.
+    pub limits_hit: Vec<String>,
+}
+
+/// A cap on the file bytes kept in memory across all transfers.
+#[derive(Debug, Clone)]
+pub struct FileBudget {
+    used: u64,
+    cap: u64,
+    /// Times a file was cut because the cap was reached.
+    pub refusals: u64,
+}
+
+impl FileBudget {
+    /// A budget of `cap` bytes.
+    pub fn new(cap: u64) -> Self {
+        FileBudget {
+            used: 0,
+            cap,
+            refusals: 0,
+        }
+    }
+
+    /// Reserves `n` bytes; false (and counted) when they do not fit.
+    pub fn take(&mut self, n: usize) -> bool {
+        let n = n as u64;
+        if self.used.saturating_add(n) > self.cap {
+            self.refusals += 1;
+            return false;
+        }
+        self.used += n;
+        true
+    }
+}
+
+/// MD5, SHA-1 and SHA-256 of `data`, lower-case hex.
+pub(crate) fn digests(data: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
+    (
+        Some(hex::encode(md5::Md5::digest(data))),
+        Some(hex::encode(sha1::Sha1::digest(data))),
+        Some(hex::encode(sha2::Sha256::digest(data))),
+    )
+}
+
+/// Turns packets into evidence: file transfers, TLS sessions, phone alarms.
+#[derive(Debug)]
+pub struct Collector {
+    config: CollectorConfig,
+    tftp: tftp::TftpTracker,
+    tcp: conn::Connections,
+    files_budget: FileBudget,
+    truncated_tftp: u64,
+}
+
+impl Collector {
+    /// A collector with the given configuration.
+    pub fn new(config: CollectorConfig) -> Self {
+        Collector {
+            tftp: tftp::TftpTracker::new(config.max_tftp_transfers, config.max_file_size),
+            tcp: conn::Connections::new(&config),
+            files_budget: FileBudget::new(config.max_total_file_bytes),
+            truncated_tftp: 0,
+            config,
+        }
+    }
+
+    /// Takes one decoded packet (the hot path).
+    pub fn packet(&mut self, pkt: &Packet<'_>) {
+        match pkt.transport {
+            Transport::Tcp(seg) => self.tcp.segment(pkt, &seg, &mut self.files_budget),
+            Transport::Udp { .. } => self.udp(pkt),
+            Transport::Other { .. } => {}
+        }
+    }
+
+    fn udp(&mut self, pkt: &Packet<'_>) {
+        let Some(dg) = Datagram::from_packet(pkt) else {
+            return;
+        };
+        if self.config.tftp_ports.contains(&dg.dst.port) && tftp::is_request(dg.payload) {
+            self.tftp.request(dg.src, dg.dst, dg.payload, dg.seen);
+        } else if self.tftp.active() {
+            if dg.truncated {
+                // A cut block would pass for the short final block; treat it as lost.
+                if self.tftp.owns(dg.src, dg.dst) {
+                    self.truncated_tftp += 1;
+                }
+                return;
+            }
+            self.tftp
+                .datagram(dg.src, dg.dst, dg.payload, dg.seen, &mut self.files_budget);
+        }
+    }
+
+    /// Ends every open transfer and connection and returns what was found.
+    pub fn finish(mut self) -> Collected {
+        let mut limits = Vec::new();
+        if self.tftp.dropped_requests > 0 {
+            limits.push(format!(
+                "{} TFTP requests not followed: more than {} transfers open at once",
+                self.tftp.dropped_requests, self.config.max_tftp_transfers
+            ));
+        }
+        if self.truncated_tftp > 0 {
+            limits.push(format!(
+                "{} TFTP packets cut by the capture's snaplen were treated as lost",
+                self.truncated_tftp
+            ));
+        }
+        let (mut tls, http_files, tcp_limits) = self.tcp.finish(&mut self.files_budget);
+        limits.extend(tcp_limits);
+        let mut files = self.tftp.finish();
+        files.extend(http_files);
+        if self.files_budget.refusals > 0 {
+            limits.push(format!(
+                "file data over the {}-byte total limit was not kept ({} times)",
+                self.config.max_total_file_bytes, self.files_budget.refusals
+            ));
+        }
+        files.sort_by_key(|f| f.first.frame);
+        tls.sort_by_key(|s| s.first.frame);
+        let max = self.config.max_records;
+        if files.len() > max {
+            limits.push(format!(
+                "{} file transfers not reported: more than {max}",
+                files.len() - max
+            ));
+            files.truncate(max);
+        }
+        if tls.len() > max {
+            limits.push(format!(
+                "{} TLS sessions not reported: more than {max}",
+                tls.len() - max
+            ));
+            tls.truncate(max);
+        }
+        Collected {
+            files,
+            tls,
+            alarms: Vec::new(),
+            limits_hit: limits,
+        }
+    }
+}

@@ -1,3 +1,132 @@
 //! Reports: the readable text report and the JSON object. Formatting only.
 
+pub mod evidence;
+mod interim;
+pub mod json;
+pub mod text;
 pub mod trustlist;
+
+use crate::diagnosis::{OperatorFacts, diagnose};
+use crate::evidence::Evidence;
+
+/// Which report `analyze` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// The readable report.
+    Text,
+    /// The JSON object of docs/report.md.
+    Json,
+}
+
+/// Evidence → diagnosis → report: what `itlscope analyze` prints.
+pub fn run_analyze(evidence: &Evidence, facts: &OperatorFacts, format: OutputFormat) -> String {
+    let diagnosis = diagnose(evidence, facts);
+    match format {
+        OutputFormat::Text => text::render(&diagnosis, evidence),
+        OutputFormat::Json => {
+            let value = json::render(&diagnosis, evidence);
+            // Serialising a Value built from strings and numbers cannot fail.
+            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnosis::testkit::*;
+    use crate::diagnosis::tests::*;
+    use crate::diagnosis::{KeyBackup, PhoneStatus, diagnose_with};
+    use serde_json::Value;
+
+    fn all_four() -> (crate::diagnosis::Diagnosis, crate::evidence::Evidence) {
+        let mut ev = boot(
+            ITL_C,
+            CONFIG_B,
+            rejected(tls_with(IP, 2445, new_tvs_cert())),
+        );
+        ev.captures.push(crate::evidence::CaptureSummary {
+            path: "boot.pcap".into(),
+            format: "pcap".into(),
+            frames: 40,
+            ..Default::default()
+        });
+        let d = diagnose_with(
+            &ev,
+            &facts(Some(ITL_A), PhoneStatus::Failed, KeyBackup::No),
+            &cluster(),
+        );
+        (d, ev)
+    }
+
+    #[test]
+    fn json_follows_the_contract() {
+        let (d, ev) = all_four();
+        let v = super::json::render(&d, &ev);
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["captures"][0]["path"], "boot.pcap");
+        let phone = &v["phones"][0];
+        assert_eq!(phone["mac"], MAC);
+        assert_eq!(phone["ip"], IP);
+        assert_eq!(phone["verdict"]["delete_itl"], "required");
+        let conditions = phone["verdict"]["conditions"].as_object().unwrap();
+        let mut keys: Vec<&str> = conditions.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "itl_differs",
+                "no_key_backup",
+                "phone_verification_failed",
+                "tvs_cert_mismatch"
+            ]
+        );
+        assert!(conditions.values().all(|c| *c == Value::Bool(true)));
+        assert!(phone["verdict"]["reasons"].as_array().unwrap().len() >= 5);
+        assert_eq!(v["files"].as_array().unwrap().len(), 3);
+        assert_eq!(v["files"][1]["kind"], "itl");
+        assert_eq!(v["files"][0]["error"], "TFTP error 1: File not found");
+        assert_eq!(v["tls"][0]["service"], "tvs");
+        assert_eq!(v["tls"][0]["version"], "TLS1.2");
+        assert_eq!(v["tls"][0]["alerts"][0]["from"], "client");
+        let checks = phone["checks"].as_array().unwrap();
+        assert!(
+            checks
+                .iter()
+                .all(|c| ["pass", "fail", "unknown"].contains(&c["status"].as_str().unwrap()))
+        );
+        assert!(phone["timeline"].as_array().unwrap().len() >= 6);
+    }
+
+    #[test]
+    fn unknown_conditions_are_null_in_json() {
+        let ev = boot(ITL_A, CONFIG_B, tls(IP, 8443));
+        let d = diagnose_with(&ev, &Default::default(), &cluster());
+        let v = super::json::render(&d, &ev);
+        let c = &v["phones"][0]["verdict"]["conditions"];
+        assert_eq!(c["itl_differs"], Value::Null);
+        assert_eq!(c["tvs_cert_mismatch"], Value::Null);
+        assert_eq!(c["phone_verification_failed"], Value::Null);
+        assert_eq!(c["no_key_backup"], Value::Null);
+        assert_eq!(v["phones"][0]["verdict"]["delete_itl"], "undetermined");
+    }
+
+    #[test]
+    fn text_puts_the_verdict_first() {
+        let (d, ev) = all_four();
+        let text = super::text::render(&d, &ev);
+        let phone = text
+            .find("Phone SEP0011223344AA (10.0.0.5)")
+            .expect("phone header");
+        let verdict = text.find("Verdict: DELETE THE ITL").expect("verdict");
+        let conditions = text.find("Conditions").expect("conditions");
+        let checks = text.find("Checks:").expect("checks");
+        let timeline = text.find("Timeline:").expect("timeline");
+        assert!(
+            phone < verdict && verdict < conditions && conditions < checks && checks < timeline
+        );
+        assert!(text.contains("frame      12"));
+        assert!(text.contains("[FAIL] tvs-certificate"));
+    }
+}

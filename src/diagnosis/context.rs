@@ -1,0 +1,271 @@
+//! One phone's evidence, with the files that matter picked out and parsed once: the served ITL
+//! and CTL, the signed config, and what is known of the ITL the phone has installed.
+
+use super::facts::{Hashes, ItlHash, OperatorFacts};
+use super::names::{RequestKind, classify};
+use super::phone::PhoneEvidence;
+use super::trust::TrustBackend;
+use crate::cisco::model::{SignatureCheck, SignedFile, TrustList};
+use crate::evidence::{Evidence, FileTransfer, PhoneTrustAlarm, Seen, TlsSession};
+
+/// A served trust list (the last complete download of its kind), parsed.
+pub struct Served<'e> {
+    /// Index into `Evidence::files`.
+    pub index: usize,
+    /// The transfer.
+    pub file: &'e FileTransfer,
+    /// Per-phone or generic.
+    pub kind: RequestKind,
+    /// Hashes of the whole file.
+    pub hashes: Hashes,
+    /// Parsed, or why not.
+    pub parsed: Result<TrustList<'e>, String>,
+    /// Its own signature, when parsed.
+    pub signature: Option<SignatureCheck>,
+}
+
+/// The served config (`.cnf.xml.sgn` or `.cnf.xml.enc.sgn`), parsed.
+pub struct ServedConfig<'e> {
+    /// Index into `Evidence::files`.
+    pub index: usize,
+    /// The transfer.
+    pub file: &'e FileTransfer,
+    /// Signed or encrypted.
+    pub kind: RequestKind,
+    /// Parsed, or why not.
+    pub parsed: Result<SignedFile<'e>, String>,
+}
+
+/// The phone's installed ITL as a file (`--phone-itl`), parsed once for all phones.
+pub struct InstalledFile<'f> {
+    /// Name to show.
+    pub name: &'f str,
+    /// Bytes.
+    pub bytes: &'f [u8],
+    /// Hashes.
+    pub hashes: Hashes,
+    /// Parsed, or why not.
+    pub parsed: Result<TrustList<'f>, String>,
+}
+
+/// What the phone says (or the engineer says) it has installed, best source first.
+pub enum Installed<'e> {
+    /// `--phone-itl FILE`.
+    File(&'e InstalledFile<'e>),
+    /// `--phone-itl-hash HEX`.
+    OperatorHash(&'e ItlHash),
+    /// `ITL_Signature` of the phone's last `DeviceTLInfo` alarm.
+    AlarmHash {
+        /// Parsed hash.
+        hash: ItlHash,
+        /// The alarm.
+        alarm: &'e PhoneTrustAlarm,
+    },
+    /// The alarm said no ITL is installed.
+    NotInstalled(&'e PhoneTrustAlarm),
+    /// Nothing known.
+    Unknown,
+}
+
+/// Everything the checks of one phone look at.
+pub struct PhoneCtx<'e> {
+    /// The whole evidence.
+    pub evidence: &'e Evidence,
+    /// What the engineer said.
+    pub facts: &'e OperatorFacts,
+    /// Trust-list parsing and verification.
+    pub backend: &'e dyn TrustBackend,
+    /// The grouping.
+    pub group: &'e PhoneEvidence,
+    /// This phone's transfers with their kind, in evidence order.
+    pub files: Vec<(usize, &'e FileTransfer, RequestKind)>,
+    /// This phone's TLS sessions.
+    pub tls: Vec<(usize, &'e TlsSession)>,
+    /// This phone's alarms.
+    pub alarms: Vec<(usize, &'e PhoneTrustAlarm)>,
+    /// The served ITL.
+    pub served_itl: Option<Served<'e>>,
+    /// The served CTL.
+    pub served_ctl: Option<Served<'e>>,
+    /// The served signed config.
+    pub config: Option<ServedConfig<'e>>,
+    /// `--phone-itl`, when given.
+    pub installed_file: Option<&'e InstalledFile<'e>>,
+    /// The best-known installed ITL.
+    pub installed: Installed<'e>,
+}
+
+/// The TLS services by port, for sessions the proto stage did not label.
+pub fn service_of(session: &TlsSession) -> &str {
+    match session.service.as_deref() {
+        Some(s) => s,
+        None => match session.server.port {
+            2445 => "tvs",
+            8443 | 443 => "https",
+            2443 => "sccp-tls",
+            5061 => "sip-tls",
+            3804 => "capf",
+            6971 | 6972 => "https-tftp",
+            _ => "tls",
+        },
+    }
+}
+
+/// True for a TVS session (port 2445 or labelled `tvs`).
+pub fn is_tvs(session: &TlsSession) -> bool {
+    session.server.port == 2445 || session.service.as_deref() == Some("tvs")
+}
+
+/// When a session happened, for certificate validity: the Certificate frame, else the first.
+pub fn session_time(session: &TlsSession) -> Seen {
+    session.certificate_seen.unwrap_or(session.first)
+}
+
+impl<'e> PhoneCtx<'e> {
+    /// Builds the context of one phone.
+    pub fn new(
+        evidence: &'e Evidence,
+        facts: &'e OperatorFacts,
+        backend: &'e dyn TrustBackend,
+        group: &'e PhoneEvidence,
+        installed_file: Option<&'e InstalledFile<'e>>,
+    ) -> Self {
+        let files: Vec<_> = group
+            .files
+            .iter()
+            .filter_map(|&i| evidence.files.get(i).map(|f| (i, f, classify(&f.name).0)))
+            .collect();
+        let tls = group
+            .tls
+            .iter()
+            .filter_map(|&i| evidence.tls.get(i).map(|s| (i, s)))
+            .collect();
+        let alarms: Vec<_> = group
+            .alarms
+            .iter()
+            .filter_map(|&i| evidence.alarms.get(i).map(|a| (i, a)))
+            .collect();
+
+        let last_complete = |pred: &dyn Fn(RequestKind) -> bool| {
+            files
+                .iter()
+                .rev()
+                .find(|(_, f, k)| pred(*k) && f.complete && !f.upload)
+                .copied()
+        };
+        let served = |pick: Option<(usize, &'e FileTransfer, RequestKind)>| {
+            pick.map(|(index, file, kind)| {
+                let parsed = backend.parse_trust_list(&file.data);
+                let signature = parsed.as_ref().ok().map(|l| backend.verify_trust_list(l));
+                Served {
+                    index,
+                    file,
+                    kind,
+                    hashes: Hashes::of(&file.data),
+                    parsed,
+                    signature,
+                }
+            })
+        };
+        // ITLSEP<MAC>.tlv overrides ITLFile.tlv on the phone.
+        let served_itl = served(
+            last_complete(&|k| k == RequestKind::ItlPerPhone)
+                .or_else(|| last_complete(&|k| k == RequestKind::ItlGeneric)),
+        );
+        let served_ctl = served(
+            last_complete(&|k| k == RequestKind::CtlPerPhone)
+                .or_else(|| last_complete(&|k| k == RequestKind::CtlGeneric)),
+        );
+        let config = last_complete(&|k| {
+            matches!(k, RequestKind::SignedConfig | RequestKind::EncryptedConfig)
+        })
+        .map(|(index, file, kind)| ServedConfig {
+            index,
+            file,
+            kind,
+            parsed: backend.parse_signed_file(&file.data),
+        });
+
+        let installed = if let Some(file) = installed_file {
+            Installed::File(file)
+        } else if let Some(hash) = &facts.phone_itl_hash {
+            Installed::OperatorHash(hash)
+        } else {
+            // The last alarm that says something about the ITL.
+            alarms
+                .iter()
+                .rev()
+                .find_map(|(_, alarm)| match &alarm.itl_signature {
+                    Some(sig) => ItlHash::parse(sig)
+                        .ok()
+                        .map(|hash| Installed::AlarmHash { hash, alarm }),
+                    None if alarm_says_not_installed(alarm) => Some(Installed::NotInstalled(alarm)),
+                    None => None,
+                })
+                .unwrap_or(Installed::Unknown)
+        };
+
+        PhoneCtx {
+            evidence,
+            facts,
+            backend,
+            group,
+            files,
+            tls,
+            alarms,
+            served_itl,
+            served_ctl,
+            config,
+            installed_file,
+            installed,
+        }
+    }
+
+    /// The served ITL, parsed.
+    pub fn served_itl_list(&self) -> Option<&TrustList<'e>> {
+        self.served_itl
+            .as_ref()
+            .and_then(|s| s.parsed.as_ref().ok())
+    }
+
+    /// The served CTL, parsed.
+    pub fn served_ctl_list(&self) -> Option<&TrustList<'e>> {
+        self.served_ctl
+            .as_ref()
+            .and_then(|s| s.parsed.as_ref().ok())
+    }
+
+    /// The ITL the phone's TVS records come from: `--phone-itl` when given (None if it does not
+    /// parse), else the served ITL. The string names it.
+    pub fn reference_itl(&self) -> (Option<&TrustList<'e>>, String) {
+        match self.installed_file {
+            Some(file) => (
+                file.parsed.as_ref().ok(),
+                format!("the phone's ITL ({})", file.name),
+            ),
+            None => match &self.served_itl {
+                Some(s) => (
+                    s.parsed.as_ref().ok(),
+                    format!(
+                        "the served ITL ({}, frame {})",
+                        s.file.name, s.file.first.frame
+                    ),
+                ),
+                None => (None, "no ITL".to_string()),
+            },
+        }
+    }
+
+    /// This phone's TVS sessions.
+    pub fn tvs_sessions(&self) -> impl Iterator<Item = (usize, &'e TlsSession)> + '_ {
+        self.tls.iter().copied().filter(|(_, s)| is_tvs(s))
+    }
+}
+
+/// True when the alarm's raw `ITL_Signature` said the phone has no ITL.
+pub fn alarm_says_not_installed(alarm: &PhoneTrustAlarm) -> bool {
+    alarm
+        .itl_signature_raw
+        .as_deref()
+        .is_some_and(|raw| raw.trim().eq_ignore_ascii_case("Not Installed"))
+}

@@ -1,0 +1,221 @@
+//! What the engineer knows and the capture cannot show: the phone's installed ITL (file or
+//! hash read off the phone), whether the phone shows a verification failure, and whether a
+//! backup of the TFTP (`CallManager.pem`) private key exists.
+
+use std::fmt;
+
+/// The phone's own status, as the engineer read it off the phone (`--phone-status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PhoneStatus {
+    /// The phone shows "Trust List update failed" or an "authenticated fail" for its config.
+    Failed,
+    /// The phone shows no verification failure.
+    Ok,
+    /// Not known.
+    #[default]
+    Unknown,
+}
+
+impl PhoneStatus {
+    /// Parses `failed`, `ok` or `unknown`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "failed" | "fail" => Some(PhoneStatus::Failed),
+            "ok" => Some(PhoneStatus::Ok),
+            "unknown" => Some(PhoneStatus::Unknown),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a backup of the old TFTP private key exists (`--key-backup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyBackup {
+    /// A backup (DRS, or `CallManager.pem` with its key) exists.
+    Yes,
+    /// No backup exists.
+    No,
+    /// Not known.
+    #[default]
+    Unknown,
+}
+
+impl KeyBackup {
+    /// Parses `yes`, `no` or `unknown`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "yes" => Some(KeyBackup::Yes),
+            "no" => Some(KeyBackup::No),
+            "unknown" => Some(KeyBackup::Unknown),
+            _ => None,
+        }
+    }
+}
+
+/// A digest algorithm, decided by the length of a hash value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashAlgorithm {
+    /// 16 bytes.
+    Md5,
+    /// 20 bytes.
+    Sha1,
+    /// 32 bytes.
+    Sha256,
+}
+
+impl HashAlgorithm {
+    /// `md5`, `sha1` or `sha256`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HashAlgorithm::Md5 => "md5",
+            HashAlgorithm::Sha1 => "sha1",
+            HashAlgorithm::Sha256 => "sha256",
+        }
+    }
+}
+
+/// A hash of a trust list as shown by the phone (Settings > Security Configuration > Trust
+/// List) or sent in its `DeviceTLInfo` alarm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItlHash {
+    /// MD5, SHA-1 or SHA-256, by length.
+    pub algorithm: HashAlgorithm,
+    /// Lower-case hex without separators.
+    pub hex: String,
+}
+
+/// Why a hash value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HashError {
+    /// A character that is neither a hex digit nor a separator.
+    #[error("`{0}` is not a hex digit")]
+    NotHex(char),
+    /// An odd number of hex digits.
+    #[error("odd number of hex digits ({0})")]
+    OddLength(usize),
+    /// A length that is no known digest.
+    #[error("{0} bytes is not an MD5 (16), SHA-1 (20) or SHA-256 (32) hash")]
+    UnknownLength(usize),
+}
+
+impl ItlHash {
+    /// Parses hex as the phone shows it: separators (spaces, colons, dashes) allowed, any case.
+    /// The algorithm follows from the length: 16 bytes MD5, 20 SHA-1, 32 SHA-256.
+    pub fn parse(text: &str) -> Result<ItlHash, HashError> {
+        let mut hex = String::with_capacity(text.len().min(128));
+        for c in text.chars() {
+            if c.is_ascii_hexdigit() {
+                hex.push(c.to_ascii_lowercase());
+            } else if c.is_whitespace() || c == ':' || c == '-' {
+                continue;
+            } else {
+                return Err(HashError::NotHex(c));
+            }
+        }
+        if !hex.len().is_multiple_of(2) {
+            return Err(HashError::OddLength(hex.len()));
+        }
+        let algorithm = match hex.len() / 2 {
+            16 => HashAlgorithm::Md5,
+            20 => HashAlgorithm::Sha1,
+            32 => HashAlgorithm::Sha256,
+            n => return Err(HashError::UnknownLength(n)),
+        };
+        Ok(ItlHash { algorithm, hex })
+    }
+}
+
+impl fmt::Display for ItlHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.algorithm.as_str(), self.hex)
+    }
+}
+
+/// The phone's installed ITL file, as copied off the phone or from a known earlier download
+/// (`--phone-itl FILE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneItlFile {
+    /// Where it came from (shown in reports).
+    pub name: String,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Everything the engineer tells itlscope. These facts apply to every phone in the capture.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OperatorFacts {
+    /// `--phone-itl FILE`.
+    pub phone_itl: Option<PhoneItlFile>,
+    /// `--phone-itl-hash HEX`.
+    pub phone_itl_hash: Option<ItlHash>,
+    /// `--phone-status`.
+    pub phone_status: PhoneStatus,
+    /// `--key-backup`.
+    pub key_backup: KeyBackup,
+}
+
+/// MD5, SHA-1 and SHA-256 of some bytes, lower-case hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hashes {
+    /// MD5.
+    pub md5: String,
+    /// SHA-1.
+    pub sha1: String,
+    /// SHA-256.
+    pub sha256: String,
+}
+
+impl Hashes {
+    /// Hashes `bytes` three ways.
+    pub fn of(bytes: &[u8]) -> Hashes {
+        use sha1::Digest;
+        Hashes {
+            md5: hex::encode(md5::Md5::digest(bytes)),
+            sha1: hex::encode(sha1::Sha1::digest(bytes)),
+            sha256: hex::encode(sha2::Sha256::digest(bytes)),
+        }
+    }
+
+    /// The hash of the given algorithm.
+    pub fn get(&self, algorithm: HashAlgorithm) -> &str {
+        match algorithm {
+            HashAlgorithm::Md5 => &self.md5,
+            HashAlgorithm::Sha1 => &self.sha1,
+            HashAlgorithm::Sha256 => &self.sha256,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_length_decides_the_algorithm() {
+        let md5 = ItlHash::parse("B6 19 10 BB 01 D8 D3 A1 C1 B3 65 26 CC 9F 2D DC").unwrap();
+        assert_eq!(md5.algorithm, HashAlgorithm::Md5);
+        assert_eq!(md5.hex, "b61910bb01d8d3a1c1b36526cc9f2ddc");
+        let sha1 = ItlHash::parse("7bc2b30ebc2c52dcb6af9389af7a32e4a65be824").unwrap();
+        assert_eq!(sha1.algorithm, HashAlgorithm::Sha1);
+        let sha256 = ItlHash::parse(&"ab".repeat(32)).unwrap();
+        assert_eq!(sha256.algorithm, HashAlgorithm::Sha256);
+    }
+
+    #[test]
+    fn bad_hashes_are_refused() {
+        assert_eq!(ItlHash::parse("abc"), Err(HashError::OddLength(3)));
+        assert_eq!(ItlHash::parse("zz"), Err(HashError::NotHex('z')));
+        assert_eq!(ItlHash::parse("abcd"), Err(HashError::UnknownLength(2)));
+    }
+
+    #[test]
+    fn hashes_match_known_vectors() {
+        let h = Hashes::of(b"abc");
+        assert_eq!(h.md5, "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(h.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            h.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! The diagnosis's output: owned plain data the reports format.
+
+use crate::capture::Timestamp;
+use crate::evidence::Seen;
+use std::net::IpAddr;
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// What the check looks for is there and sound.
+    Pass,
+    /// It is there and wrong.
+    Fail,
+    /// The capture (and the options) cannot tell.
+    Unknown,
+}
+
+impl Status {
+    /// `pass`, `fail` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+/// One piece of evidence behind a check: where it was seen and what it showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceItem {
+    /// Frame number, when the item comes from the capture.
+    pub frame: Option<u64>,
+    /// Capture time of that frame.
+    pub time: Option<Timestamp>,
+    /// One line of prose.
+    pub detail: String,
+    /// Names, hashes, serials… as key/value pairs for machines.
+    pub attrs: Vec<(String, String)>,
+}
+
+impl EvidenceItem {
+    /// An item seen at `seen`.
+    pub fn at(seen: Seen, detail: impl Into<String>) -> Self {
+        EvidenceItem {
+            frame: Some(seen.frame),
+            time: Some(seen.ts),
+            detail: detail.into(),
+            attrs: Vec::new(),
+        }
+    }
+    /// An item from outside the capture (an option, a file).
+    pub fn note(detail: impl Into<String>) -> Self {
+        EvidenceItem {
+            frame: None,
+            time: None,
+            detail: detail.into(),
+            attrs: Vec::new(),
+        }
+    }
+    /// Adds a key/value attribute.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.attrs.push((key.to_string(), value.into()));
+        self
+    }
+}
+
+/// One check of a phone's trust state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Stable identifier (`trust-list-downloads`, `served-itl`, …; see docs/report.md).
+    pub id: &'static str,
+    /// Outcome.
+    pub status: Status,
+    /// One line saying what was found and what it means.
+    pub explanation: String,
+    /// Machine-readable findings (`rollback-itl`, `tvs-unreachable`, …).
+    pub flags: Vec<&'static str>,
+    /// What the explanation rests on.
+    pub evidence: Vec<EvidenceItem>,
+}
+
+/// One of the four conditions: true, false or unknown, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// `Some(true)`, `Some(false)` or `None` (unknown).
+    pub value: Option<bool>,
+    /// Why, in one line.
+    pub explanation: String,
+}
+
+impl Condition {
+    /// Builds a condition.
+    pub fn new(value: Option<bool>, explanation: impl Into<String>) -> Self {
+        Condition {
+            value,
+            explanation: explanation.into(),
+        }
+    }
+}
+
+/// The four conditions of Cisco's guidance; deletion is needed only when all four hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conditions {
+    /// The phone's installed ITL differs from the ITL the server sent.
+    pub itl_differs: Condition,
+    /// A certificate presented on port 2445 matches no TVS record of the phone's ITL.
+    pub tvs_cert_mismatch: Condition,
+    /// The phone shows a verification failure (`--phone-status`).
+    pub phone_verification_failed: Condition,
+    /// No backup of the old TFTP private key exists (`--key-backup`).
+    pub no_key_backup: Condition,
+}
+
+impl Conditions {
+    /// The four conditions with their contract names, in order.
+    pub fn named(&self) -> [(&'static str, &Condition); 4] {
+        [
+            ("itl_differs", &self.itl_differs),
+            ("tvs_cert_mismatch", &self.tvs_cert_mismatch),
+            ("phone_verification_failed", &self.phone_verification_failed),
+            ("no_key_backup", &self.no_key_backup),
+        ]
+    }
+}
+
+/// Must the ITL be deleted?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteItl {
+    /// All four conditions hold.
+    Required,
+    /// At least one condition is false.
+    NotRequired,
+    /// None is false, at least one is unknown.
+    Undetermined,
+}
+
+impl DeleteItl {
+    /// `required`, `not-required` or `undetermined`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeleteItl::Required => "required",
+            DeleteItl::NotRequired => "not-required",
+            DeleteItl::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// The verdict of one phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The answer.
+    pub delete_itl: DeleteItl,
+    /// The four conditions.
+    pub conditions: Conditions,
+    /// Which conditions decided it, in words.
+    pub reasons: Vec<String>,
+    /// What to do, from the documented recovery paths.
+    pub next_steps: Vec<String>,
+}
+
+/// Would the phone accept a file?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acceptance {
+    /// Yes.
+    Accepted,
+    /// No.
+    Rejected,
+    /// Cannot tell.
+    Undetermined,
+}
+
+impl Acceptance {
+    /// `accepted`, `rejected` or `undetermined`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acceptance::Accepted => "accepted",
+            Acceptance::Rejected => "rejected",
+            Acceptance::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// How the phone would (or would not) come to trust one served file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathStep {
+    /// The answer.
+    pub acceptance: Acceptance,
+    /// How: `same-file`, `no-itl`, `rollback-itl`, `signer-in-itl`, `via-tvs`, or None.
+    pub via: Option<&'static str>,
+    /// One line.
+    pub explanation: String,
+}
+
+/// Would the phone accept the served ITL and config, given its installed ITL?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustPath {
+    /// What the phone's installed ITL is known from.
+    pub basis: String,
+    /// The served ITL.
+    pub itl: PathStep,
+    /// The served config.
+    pub config: PathStep,
+}
+
+/// What is known of the ITL the phone has installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledItl {
+    /// `phone-itl-file`, `phone-itl-hash` or `device-tl-info`.
+    pub source: &'static str,
+    /// The phone reported no ITL installed.
+    pub not_installed: bool,
+    /// Hash algorithm of `hash`.
+    pub hash_algorithm: Option<&'static str>,
+    /// The hash, lower-case hex.
+    pub hash: Option<String>,
+    /// Frame of the alarm, for `device-tl-info`.
+    pub frame: Option<u64>,
+}
+
+/// The ITL the server sent to this phone (the one the verdict compares against).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedItl {
+    /// Requested name.
+    pub name: String,
+    /// Index into `Evidence::files`.
+    pub file: usize,
+    /// Frame of the request.
+    pub frame: u64,
+    /// Size in bytes.
+    pub size: usize,
+    /// MD5.
+    pub md5: String,
+    /// SHA-1.
+    pub sha1: String,
+    /// SHA-256.
+    pub sha256: String,
+    /// Parsed.
+    pub parsed: bool,
+    /// Its own signature holds (None: not checked or not checkable).
+    pub signature_valid: Option<bool>,
+    /// The signer record, described.
+    pub signer: Option<String>,
+    /// A "Prepare Cluster for Rollback" ITL.
+    pub rollback: bool,
+}
+
+/// A trust-relevant event, for the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEvent {
+    /// Frame number.
+    pub frame: u64,
+    /// Capture time.
+    pub time: Timestamp,
+    /// What happened.
+    pub what: String,
+}
+
+/// The diagnosis of one phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneDiagnosis {
+    /// MAC (12 upper-case hex), when a requested name or alarm carried it.
+    pub mac: Option<String>,
+    /// The phone's address (the first seen).
+    pub ip: Option<IpAddr>,
+    /// Further addresses of the same phone.
+    pub other_ips: Vec<IpAddr>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The checks, in a fixed order.
+    pub checks: Vec<Check>,
+    /// The trust path, when the phone's installed ITL is known.
+    pub trust_path: Option<TrustPath>,
+    /// What is known of the installed ITL.
+    pub installed_itl: Option<InstalledItl>,
+    /// The served ITL compared against.
+    pub served_itl: Option<ServedItl>,
+    /// Trust-relevant events in frame order.
+    pub timeline: Vec<TimelineEvent>,
+    /// Indices into `Evidence::files`.
+    pub files: Vec<usize>,
+    /// Indices into `Evidence::tls`.
+    pub tls: Vec<usize>,
+    /// Indices into `Evidence::alarms`.
+    pub alarms: Vec<usize>,
+}
+
+/// The diagnosis of a whole capture set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Diagnosis {
+    /// One per phone.
+    pub phones: Vec<PhoneDiagnosis>,
+    /// Remarks about the whole analysis (ignored hosts, facts applied to several phones…).
+    pub notes: Vec<String>,
+}

@@ -1,0 +1,618 @@
+//! Frame → [`Packet`]: link header, VLAN tags, IPv4/IPv6 (extension headers), TCP/UDP.
+//!
+//! Fast path: etherparse's strict slicer, which borrows everything from the frame and
+//! allocates nothing. Only when it refuses the frame (snaplen cut, TSO zero length, a lying
+//! header) does the lax slicer run, to keep what is usable and to tell a cut packet (kept,
+//! marked truncated) from a lying one (counted as malformed, skipped).
+
+use super::defrag::{
+    DefragLimits, DefragStats, Defragmenter, FragKey, FragOutcome, Fragment, FragmentDrop,
+};
+use super::link::{self, LinkStart};
+use super::{Packet, TcpFlags, TcpSegment, Transport};
+use crate::capture::{Frame, LinkType};
+use etherparse::err::Layer;
+use etherparse::{
+    EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, NetSlice, SlicedPacket, TcpSlice,
+    TransportSlice, UdpSlice,
+};
+use std::fmt;
+use std::net::IpAddr;
+
+/// Why a frame was counted as malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MalformedReason {
+    /// Shorter than its link-layer header, or a broken VLAN tag.
+    LinkHeader,
+    /// A broken IP header (bad version, IHL, extension header).
+    IpHeader,
+    /// A length field claims more bytes than the frame holds although the snaplen did not
+    /// cut it.
+    LengthPastEnd,
+    /// A broken TCP or UDP header (e.g. TCP data offset below 5).
+    TransportHeader,
+    /// A reassembled datagram whose transport header does not parse.
+    ReassembledTransport,
+    /// The snaplen cut the frame inside its headers, so not even the ports are known (not
+    /// a lie, but nothing to decode; counted apart from the other reasons).
+    CutInHeaders,
+}
+
+impl MalformedReason {
+    /// True when the frame's headers contradict themselves (as opposed to a snaplen cut).
+    pub fn is_lie(self) -> bool {
+        self != MalformedReason::CutInHeaders
+    }
+}
+
+impl fmt::Display for MalformedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MalformedReason::LinkHeader => "link-layer header too short or invalid",
+            MalformedReason::IpHeader => "invalid IP header",
+            MalformedReason::LengthPastEnd => "length field past the end of the frame",
+            MalformedReason::TransportHeader => "invalid TCP/UDP header",
+            MalformedReason::ReassembledTransport => {
+                "invalid TCP/UDP header in a reassembled datagram"
+            }
+            MalformedReason::CutInHeaders => "cut by the snaplen inside its headers",
+        })
+    }
+}
+
+/// What a frame turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoded<'a> {
+    /// An IP packet (reassembled if it was fragmented).
+    Packet(Packet<'a>),
+    /// An IP fragment, kept until its datagram is complete.
+    FragmentHeld,
+    /// An IP fragment that was not kept (limits, conflicts); counted in the stats.
+    FragmentDropped(FragmentDrop),
+    /// Not IP (ARP, LLDP, …).
+    NotIp,
+    /// Headers that lie, or too cut to decode; counted.
+    Malformed(MalformedReason),
+    /// A link type itlscope does not decode; counted per link type.
+    UnsupportedLink(LinkType),
+}
+
+/// Counters of the decoder; every frame lands in exactly one of `packets`,
+/// `fragments.fragments`, `not_ip`, `malformed`, `cut_in_headers` or `unsupported_links`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DecodeStats {
+    /// Frames decoded.
+    pub frames: u64,
+    /// IP packets produced (reassembled datagrams count once).
+    pub packets: u64,
+    /// Frames that were not IP.
+    pub not_ip: u64,
+    /// Frames whose headers lie (see [`MalformedReason::is_lie`]).
+    pub malformed: u64,
+    /// Frames cut by the snaplen inside their headers.
+    pub cut_in_headers: u64,
+    /// Packets produced with an incomplete payload (`Packet::truncated`).
+    pub truncated_payloads: u64,
+    /// Frames the strict slicer refused and the lax one decoded.
+    pub lax_decoded: u64,
+    /// Frames per unsupported link type.
+    pub unsupported_links: Vec<(LinkType, u64)>,
+    /// Fragment reassembly.
+    pub fragments: DefragStats,
+}
+
+/// Decodes frames into packets; holds the fragment reassembly state.
+pub struct Decoder {
+    defrag: Defragmenter,
+    stats: DecodeStats,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(DefragLimits::default())
+    }
+}
+
+impl fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoder")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fragment's position as found in its header, before it is handed to the reassembler.
+struct FragInfo<'a> {
+    protocol: u8,
+    id: u32,
+    offset: usize,
+    more: bool,
+    data: &'a [u8],
+}
+
+impl Decoder {
+    /// A decoder with the given reassembly limits.
+    pub fn new(limits: DefragLimits) -> Self {
+        Decoder {
+            defrag: Defragmenter::new(limits),
+            stats: DecodeStats::default(),
+        }
+    }
+
+    /// The reassembly limits in force.
+    pub fn limits(&self) -> &DefragLimits {
+        self.defrag.limits()
+    }
+
+    /// Counters so far (fragments still pending at the end of a capture never completed).
+    pub fn stats(&self) -> DecodeStats {
+        DecodeStats {
+            fragments: self.defrag.stats(),
+            ..self.stats.clone()
+        }
+    }
+
+    /// The limits that cut something off, in words, for [`crate::evidence::CaptureSummary`]
+    /// (`limits_hit`); empty when nothing was lost to a limit.
+    pub fn limits_hit(&self) -> Vec<String> {
+        let f = self.defrag.stats();
+        let l = self.defrag.limits();
+        let mut out = Vec::new();
+        if f.dropped_by_cap > 0 {
+            out.push(format!(
+                "{} fragmented datagrams dropped at the reassembly limits ({} bytes, {} datagrams in progress)",
+                f.dropped_by_cap, l.max_total_bytes, l.max_datagrams
+            ));
+        }
+        if f.expired > 0 {
+            out.push(format!(
+                "{} fragmented datagrams dropped incomplete after the {} s reassembly timeout",
+                f.expired,
+                l.timeout.as_secs_f64()
+            ));
+        }
+        if f.oversize > 0 {
+            out.push(format!(
+                "{} fragmented datagrams dropped for exceeding {} bytes",
+                f.oversize, l.max_datagram_bytes
+            ));
+        }
+        if f.conflicting > 0 {
+            out.push(format!(
+                "{} fragmented datagrams dropped because overlapping fragments disagreed",
+                f.conflicting
+            ));
+        }
+        if f.truncated_fragments > 0 {
+            out.push(format!(
+                "{} IP fragments cut by the snaplen could not be reassembled",
+                f.truncated_fragments
+            ));
+        }
+        if f.bad_fragments > 0 {
+            out.push(format!(
+                "{} malformed IP fragments ignored",
+                f.bad_fragments
+            ));
+        }
+        if f.pending > 0 {
+            out.push(format!(
+                "{} fragmented datagrams still incomplete at the end of the capture",
+                f.pending
+            ));
+        }
+        out
+    }
+
+    /// Decodes one frame. The packet borrows from the frame, or from the decoder when it
+    /// was reassembled from fragments.
+    pub fn decode<'a>(&'a mut self, frame: &Frame<'a>) -> Decoded<'a> {
+        self.stats.frames += 1;
+        let start = link::strip(frame.link_type, frame.data);
+        let strict = match start {
+            LinkStart::Ethernet(d) => SlicedPacket::from_ethernet(d),
+            LinkStart::EtherType(t, d) => SlicedPacket::from_ether_type(EtherType(t), d),
+            LinkStart::Ip(d) => SlicedPacket::from_ip(d),
+            LinkStart::NotIp => return self.not_ip(),
+            LinkStart::TooShort => return self.bad(frame, MalformedReason::LinkHeader),
+            LinkStart::Unsupported => return self.unsupported(frame.link_type),
+        };
+        match strict {
+            Ok(sliced) => self.decode_strict(frame, &sliced),
+            Err(_) => self.decode_lax(frame, start),
+        }
+    }
+
+    fn not_ip<'a>(&mut self) -> Decoded<'a> {
+        self.stats.not_ip += 1;
+        Decoded::NotIp
+    }
+
+    fn unsupported<'a>(&mut self, lt: LinkType) -> Decoded<'a> {
+        match self
+            .stats
+            .unsupported_links
+            .iter_mut()
+            .find(|(l, _)| *l == lt)
+        {
+            Some((_, n)) => *n += 1,
+            None => self.stats.unsupported_links.push((lt, 1)),
+        }
+        Decoded::UnsupportedLink(lt)
+    }
+
+    /// Counts a frame that cannot be decoded: a lie, or a snaplen cut inside the headers.
+    fn bad<'a>(&mut self, frame: &Frame<'_>, reason: MalformedReason) -> Decoded<'a> {
+        let reason = if frame.truncated() {
+            MalformedReason::CutInHeaders
+        } else {
+            reason
+        };
+        if reason.is_lie() {
+            self.stats.malformed += 1;
+        } else {
+            self.stats.cut_in_headers += 1;
+        }
+        Decoded::Malformed(reason)
+    }
+
+    fn packet<'a>(
+        &mut self,
+        frame: &Frame<'_>,
+        (src, dst): (IpAddr, IpAddr),
+        vlan: Option<u16>,
+        transport: Transport<'a>,
+        truncated: bool,
+    ) -> Decoded<'a> {
+        self.stats.packets += 1;
+        if truncated {
+            self.stats.truncated_payloads += 1;
+        }
+        Decoded::Packet(Packet {
+            frame: frame.number,
+            ts: frame.ts,
+            src,
+            dst,
+            vlan,
+            transport,
+            truncated,
+        })
+    }
+
+    fn decode_strict<'a>(
+        &'a mut self,
+        frame: &Frame<'a>,
+        sliced: &SlicedPacket<'a>,
+    ) -> Decoded<'a> {
+        let vlans = vlan_array(sliced.vlan_ids().iter().map(|v| v.value()));
+        let vlan = sliced.vlan_ids().first().map(|v| v.value());
+        let (addrs, protocol, fragment) = match &sliced.net {
+            Some(NetSlice::Ipv4(ip)) => {
+                let h = ip.header();
+                let addrs = (
+                    IpAddr::V4(h.source_addr()),
+                    IpAddr::V4(h.destination_addr()),
+                );
+                let frag = ip.payload().fragmented.then(|| FragInfo {
+                    protocol: h.protocol().0,
+                    id: u32::from(h.identification()),
+                    offset: usize::from(h.fragments_offset().value()) * 8,
+                    more: h.more_fragments(),
+                    data: ip.payload().payload,
+                });
+                (addrs, ip.payload().ip_number.0, frag)
+            }
+            Some(NetSlice::Ipv6(ip)) => {
+                let h = ip.header();
+                let addrs = (
+                    IpAddr::V6(h.source_addr()),
+                    IpAddr::V6(h.destination_addr()),
+                );
+                let frag = if ip.payload().fragmented {
+                    match ipv6_fragment(frame.data, h.slice()) {
+                        Some(f) => Some(f),
+                        None => return self.bad(frame, MalformedReason::IpHeader),
+                    }
+                } else {
+                    None
+                };
+                (addrs, ip.payload().ip_number.0, frag)
+            }
+            _ => return self.not_ip(),
+        };
+        if let Some(f) = fragment {
+            return self.reassemble(frame, addrs, vlans, vlan, f);
+        }
+        let transport = match &sliced.transport {
+            Some(TransportSlice::Udp(u)) => udp(u),
+            Some(TransportSlice::Tcp(t)) => tcp(t),
+            _ => Transport::Other { protocol },
+        };
+        self.packet(frame, addrs, vlan, transport, false)
+    }
+
+    fn decode_lax<'a>(&'a mut self, frame: &Frame<'a>, start: LinkStart<'a>) -> Decoded<'a> {
+        let lax = match start {
+            LinkStart::Ethernet(d) => match LaxSlicedPacket::from_ethernet(d) {
+                Ok(p) => p,
+                Err(_) => return self.bad(frame, MalformedReason::LinkHeader),
+            },
+            LinkStart::EtherType(t, d) => LaxSlicedPacket::from_ether_type(EtherType(t), d),
+            LinkStart::Ip(d) => match LaxSlicedPacket::from_ip(d) {
+                Ok(p) => p,
+                Err(_) => return self.bad(frame, MalformedReason::IpHeader),
+            },
+            LinkStart::NotIp => return self.not_ip(),
+            LinkStart::TooShort => return self.bad(frame, MalformedReason::LinkHeader),
+            LinkStart::Unsupported => return self.unsupported(frame.link_type),
+        };
+        self.stats.lax_decoded += 1;
+        let stop_reason = lax.stop_err.as_ref().map(|(_, layer)| reason_for(*layer));
+        let vlans = vlan_array(lax.vlan_ids().iter().map(|v| v.value()));
+        let vlan = lax.vlan_ids().first().map(|v| v.value());
+        let (addrs, payload, fragment) = match &lax.net {
+            Some(LaxNetSlice::Ipv4(ip)) => {
+                let h = ip.header();
+                let p = ip.payload();
+                let frag = p.fragmented.then(|| FragInfo {
+                    protocol: h.protocol().0,
+                    id: u32::from(h.identification()),
+                    offset: usize::from(h.fragments_offset().value()) * 8,
+                    more: h.more_fragments(),
+                    data: p.payload,
+                });
+                let addrs = (
+                    IpAddr::V4(h.source_addr()),
+                    IpAddr::V4(h.destination_addr()),
+                );
+                (addrs, p, frag)
+            }
+            Some(LaxNetSlice::Ipv6(ip)) => {
+                let h = ip.header();
+                let p = ip.payload();
+                let frag = if p.fragmented {
+                    match ipv6_fragment(frame.data, h.slice()) {
+                        Some(f) => Some(f),
+                        None => return self.bad(frame, MalformedReason::IpHeader),
+                    }
+                } else {
+                    None
+                };
+                let addrs = (
+                    IpAddr::V6(h.source_addr()),
+                    IpAddr::V6(h.destination_addr()),
+                );
+                (addrs, p, frag)
+            }
+            Some(_) => return self.not_ip(),
+            None => {
+                return match stop_reason {
+                    Some(r) => self.bad(frame, r),
+                    None => self.not_ip(),
+                };
+            }
+        };
+        let cut = frame.truncated();
+        if payload.incomplete && !cut {
+            return self.bad(frame, MalformedReason::LengthPastEnd);
+        }
+        let protocol = payload.ip_number.0;
+        let ip_incomplete = payload.incomplete;
+        if let Some(f) = fragment {
+            if ip_incomplete {
+                return self.refuse_fragment(FragmentDrop::Truncated);
+            }
+            return self.reassemble(frame, addrs, vlans, vlan, f);
+        }
+        match &lax.transport {
+            Some(TransportSlice::Udp(u)) => {
+                let short = usize::from(u.length()) > 8 + u.payload().len();
+                if short && !cut {
+                    return self.bad(frame, MalformedReason::LengthPastEnd);
+                }
+                self.packet(frame, addrs, vlan, udp(u), ip_incomplete || short)
+            }
+            Some(TransportSlice::Tcp(t)) => self.packet(frame, addrs, vlan, tcp(t), ip_incomplete),
+            Some(_) => self.packet(
+                frame,
+                addrs,
+                vlan,
+                Transport::Other { protocol },
+                ip_incomplete,
+            ),
+            None => match stop_reason {
+                Some(r) => self.bad(frame, r),
+                None => self.packet(
+                    frame,
+                    addrs,
+                    vlan,
+                    Transport::Other { protocol },
+                    ip_incomplete,
+                ),
+            },
+        }
+    }
+
+    fn refuse_fragment<'a>(&mut self, why: FragmentDrop) -> Decoded<'a> {
+        let _ = self.defrag.refuse(why);
+        Decoded::FragmentDropped(why)
+    }
+
+    fn reassemble<'a>(
+        &'a mut self,
+        frame: &Frame<'a>,
+        addrs: (IpAddr, IpAddr),
+        vlans: [u16; 3],
+        vlan: Option<u16>,
+        f: FragInfo<'a>,
+    ) -> Decoded<'a> {
+        let fragment = Fragment {
+            key: FragKey {
+                src: addrs.0,
+                dst: addrs.1,
+                protocol: f.protocol,
+                id: f.id,
+                vlans,
+                interface: frame.interface,
+            },
+            offset: f.offset,
+            more: f.more,
+            data: f.data,
+            ts: frame.ts,
+        };
+        let ipv6 = addrs.0.is_ipv6();
+        let (protocol, payload) = match self.defrag.add(fragment) {
+            FragOutcome::Held => return Decoded::FragmentHeld,
+            FragOutcome::Dropped(why) => return Decoded::FragmentDropped(why),
+            FragOutcome::Complete { protocol, payload } => (protocol, payload),
+        };
+        // The reassembled IPv6 payload may start with more extension headers (those that
+        // followed the fragment header in the first fragment).
+        let (protocol, payload) = if ipv6 {
+            match etherparse::Ipv6ExtensionsSlice::from_slice(IpNumber(protocol), payload) {
+                Ok((_, next, rest)) => (next.0, rest),
+                Err(_) => (protocol, payload),
+            }
+        } else {
+            (protocol, payload)
+        };
+        let transport = match IpNumber(protocol) {
+            IpNumber::UDP => match UdpSlice::from_slice(payload) {
+                Ok(u) => udp(&u),
+                Err(_) => {
+                    self.stats.malformed += 1;
+                    return Decoded::Malformed(MalformedReason::ReassembledTransport);
+                }
+            },
+            IpNumber::TCP => match TcpSlice::from_slice(payload) {
+                Ok(t) => tcp(&t),
+                Err(_) => {
+                    self.stats.malformed += 1;
+                    return Decoded::Malformed(MalformedReason::ReassembledTransport);
+                }
+            },
+            _ => Transport::Other { protocol },
+        };
+        self.stats.packets += 1;
+        Decoded::Packet(Packet {
+            frame: frame.number,
+            ts: frame.ts,
+            src: addrs.0,
+            dst: addrs.1,
+            vlan,
+            transport,
+            truncated: false,
+        })
+    }
+}
+
+fn vlan_array(ids: impl Iterator<Item = u16>) -> [u16; 3] {
+    let mut out = [0u16; 3];
+    for (slot, id) in out.iter_mut().zip(ids) {
+        // 0 marks "no tag"; a real VLAN 0 (priority tag) is stored as 0x1000, out of range
+        // for a 12-bit ID, so it stays distinct.
+        *slot = if id == 0 { 0x1000 } else { id };
+    }
+    out
+}
+
+fn udp<'a>(u: &UdpSlice<'a>) -> Transport<'a> {
+    Transport::Udp {
+        src_port: u.source_port(),
+        dst_port: u.destination_port(),
+        payload: u.payload(),
+    }
+}
+
+fn tcp<'a>(t: &TcpSlice<'a>) -> Transport<'a> {
+    Transport::Tcp(TcpSegment {
+        src_port: t.source_port(),
+        dst_port: t.destination_port(),
+        seq: t.sequence_number(),
+        ack: t.acknowledgment_number(),
+        flags: TcpFlags {
+            syn: t.syn(),
+            ack: t.ack(),
+            fin: t.fin(),
+            rst: t.rst(),
+            psh: t.psh(),
+        },
+        window: t.window_size(),
+        payload: t.payload(),
+    })
+}
+
+/// Maps the layer where lax slicing stopped to a reason.
+fn reason_for(layer: Layer) -> MalformedReason {
+    match layer {
+        Layer::LinuxSllHeader
+        | Layer::Ethernet2Header
+        | Layer::EtherPayload
+        | Layer::VlanHeader
+        | Layer::MacsecHeader
+        | Layer::MacsecPacket => MalformedReason::LinkHeader,
+        Layer::UdpHeader | Layer::UdpPayload | Layer::TcpHeader => MalformedReason::TransportHeader,
+        _ => MalformedReason::IpHeader,
+    }
+}
+
+/// Upper bound on IPv6 extension headers walked before the fragment header.
+const MAX_V6_EXTENSIONS: usize = 16;
+
+/// Finds the fragment header of an IPv6 packet and returns what follows it (the fragment's
+/// data, which in the first fragment may begin with further extension headers).
+///
+/// `header` is etherparse's slice of the 40-byte fixed header, a sub-slice of `frame`; the
+/// walk is done here because etherparse reports the payload after *all* extension headers,
+/// while reassembly needs the bytes right after the fragment header.
+fn ipv6_fragment<'a>(frame: &'a [u8], header: &[u8]) -> Option<FragInfo<'a>> {
+    let at = (header.as_ptr() as usize).checked_sub(frame.as_ptr() as usize)?;
+    let packet = frame.get(at..)?;
+    let byte = |i: usize| packet.get(i).copied();
+    let payload_len = usize::from(u16::from_be_bytes([byte(4)?, byte(5)?]));
+    // Payload length 0 is a jumbogram or a TSO capture: the frame decides.
+    let limit = if payload_len == 0 {
+        packet.len()
+    } else {
+        (40 + payload_len).min(packet.len())
+    };
+    let mut next = byte(6)?;
+    let mut pos = 40usize;
+    for _ in 0..MAX_V6_EXTENSIONS {
+        match IpNumber(next) {
+            IpNumber::IPV6_HEADER_HOP_BY_HOP
+            | IpNumber::IPV6_ROUTE_HEADER
+            | IpNumber::IPV6_DESTINATION_OPTIONS => {
+                let len = (usize::from(byte(pos + 1)?) + 1) * 8;
+                next = byte(pos)?;
+                pos += len;
+            }
+            IpNumber::AUTHENTICATION_HEADER => {
+                let len = (usize::from(byte(pos + 1)?) + 2) * 4;
+                next = byte(pos)?;
+                pos += len;
+            }
+            IpNumber::IPV6_FRAGMENTATION_HEADER => {
+                let off_flags = u16::from_be_bytes([byte(pos + 2)?, byte(pos + 3)?]);
+                let id = u32::from_be_bytes([
+                    byte(pos + 4)?,
+                    byte(pos + 5)?,
+                    byte(pos + 6)?,
+                    byte(pos + 7)?,
+                ]);
+                return Some(FragInfo {
+                    protocol: byte(pos)?,
+                    id,
+                    offset: usize::from(off_flags >> 3) * 8,
+                    more: off_flags & 1 == 1,
+                    data: packet.get(pos + 8..limit)?,
+                });
+            }
+            _ => return None,
+        }
+        if pos > limit {
+            return None;
+        }
+    }
+    None
+}

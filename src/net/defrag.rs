@@ -1,0 +1,489 @@
+//! IPv4 and IPv6 fragment reassembly with hard limits: a per-datagram size cap, a global
+//! memory cap and a cap on datagrams in progress (oldest evicted first), and a timeout in
+//! capture time. Every fragment that a limit throws away is counted.
+//!
+//! Overlapping fragments that disagree drop the datagram (RFC 5722's rule), so the analyzer
+//! never picks one of two versions of the bytes; identical duplicates are harmless.
+
+use crate::capture::Timestamp;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Limits of the reassembler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefragLimits {
+    /// Largest reassembled IP payload accepted (bytes).
+    pub max_datagram_bytes: usize,
+    /// Memory all datagrams in progress may hold together (bytes).
+    pub max_total_bytes: usize,
+    /// Datagrams in progress at once.
+    pub max_datagrams: usize,
+    /// A datagram still incomplete this long (capture time) after its first fragment is
+    /// dropped.
+    pub timeout: Duration,
+}
+
+impl Default for DefragLimits {
+    fn default() -> Self {
+        DefragLimits {
+            max_datagram_bytes: 65_535,
+            max_total_bytes: 16 << 20,
+            max_datagrams: 4096,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counters of the reassembler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DefragStats {
+    /// Fragments offered.
+    pub fragments: u64,
+    /// Datagrams completed.
+    pub reassembled: u64,
+    /// Datagrams dropped because their timeout passed.
+    pub expired: u64,
+    /// Datagrams dropped (or fragments refused) to stay within the memory or count caps.
+    pub dropped_by_cap: u64,
+    /// Datagrams dropped for growing past `max_datagram_bytes`.
+    pub oversize: u64,
+    /// Datagrams dropped because fragments disagreed (overlap with different bytes, or two
+    /// different ends).
+    pub conflicting: u64,
+    /// Fragments refused as malformed (a non-final fragment whose length is not a multiple
+    /// of 8).
+    pub bad_fragments: u64,
+    /// Fragments refused because the snaplen cut them.
+    pub truncated_fragments: u64,
+    /// Datagrams in progress now (at the end of a capture: never completed).
+    pub pending: u64,
+    /// Bytes those hold.
+    pub pending_bytes: u64,
+}
+
+/// What identifies the fragments of one datagram: addresses, protocol and ID (RFC 791 /
+/// 8200), plus the VLAN tags and capture interface so that two links never mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct FragKey {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub protocol: u8,
+    pub id: u32,
+    pub vlans: [u16; 3],
+    pub interface: u32,
+}
+
+/// One fragment as the decoder found it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fragment<'a> {
+    pub key: FragKey,
+    /// Byte offset of this fragment in the datagram's payload.
+    pub offset: usize,
+    /// More-fragments flag.
+    pub more: bool,
+    pub data: &'a [u8],
+    pub ts: Timestamp,
+}
+
+/// Why a fragment did not go into a datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FragmentDrop {
+    /// A limit (memory, count) refused it.
+    Cap,
+    /// The datagram would exceed the per-datagram size limit.
+    Oversize,
+    /// It contradicts fragments already held.
+    Conflict,
+    /// Its length is impossible for its position.
+    Malformed,
+    /// The snaplen cut it.
+    Truncated,
+}
+
+impl std::fmt::Display for FragmentDrop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FragmentDrop::Cap => "reassembly memory limit reached",
+            FragmentDrop::Oversize => "reassembled datagram too large",
+            FragmentDrop::Conflict => "overlapping fragments disagree",
+            FragmentDrop::Malformed => "fragment length not a multiple of 8",
+            FragmentDrop::Truncated => "fragment cut by the snaplen",
+        })
+    }
+}
+
+/// Result of adding a fragment.
+#[derive(Debug)]
+pub(crate) enum FragOutcome<'a> {
+    /// Kept; the datagram is not complete yet.
+    Held,
+    /// This fragment completed its datagram; `payload` is the whole IP payload.
+    Complete { protocol: u8, payload: &'a [u8] },
+    /// Not kept.
+    Dropped(FragmentDrop),
+}
+
+struct Datagram {
+    buf: Vec<u8>,
+    /// Received byte ranges, sorted, disjoint and merged.
+    have: Vec<(usize, usize)>,
+    /// Payload length, known once the last fragment arrived.
+    total: Option<usize>,
+    first_ts: Timestamp,
+    seq: u64,
+}
+
+/// The reassembler.
+pub(crate) struct Defragmenter {
+    limits: DefragLimits,
+    pending: HashMap<FragKey, Datagram>,
+    /// Datagrams in creation order (stale entries skipped), for expiry and eviction.
+    order: VecDeque<(FragKey, u64)>,
+    /// Bytes held by pending datagrams (buffer capacities).
+    bytes: usize,
+    next_seq: u64,
+    /// The last completed datagram; the decoded packet borrows from it.
+    done: Vec<u8>,
+    stats: DefragStats,
+}
+
+impl Defragmenter {
+    pub(crate) fn new(limits: DefragLimits) -> Self {
+        Defragmenter {
+            limits,
+            pending: HashMap::new(),
+            order: VecDeque::new(),
+            bytes: 0,
+            next_seq: 0,
+            done: Vec::new(),
+            stats: DefragStats::default(),
+        }
+    }
+
+    pub(crate) fn limits(&self) -> &DefragLimits {
+        &self.limits
+    }
+
+    pub(crate) fn stats(&self) -> DefragStats {
+        DefragStats {
+            pending: self.pending.len() as u64,
+            pending_bytes: self.bytes as u64,
+            ..self.stats
+        }
+    }
+
+    /// Counts a fragment refused before reaching the reassembler (e.g. cut by snaplen).
+    pub(crate) fn refuse(&mut self, why: FragmentDrop) -> FragOutcome<'_> {
+        self.stats.fragments += 1;
+        match why {
+            FragmentDrop::Truncated => self.stats.truncated_fragments += 1,
+            FragmentDrop::Malformed => self.stats.bad_fragments += 1,
+            _ => {}
+        }
+        FragOutcome::Dropped(why)
+    }
+
+    fn remove(&mut self, key: &FragKey) {
+        if let Some(d) = self.pending.remove(key) {
+            self.bytes = self.bytes.saturating_sub(d.buf.capacity());
+        }
+    }
+
+    /// Drops datagrams whose first fragment is older than the timeout.
+    fn expire(&mut self, now: Timestamp) {
+        let timeout = i64::try_from(self.limits.timeout.as_nanos()).unwrap_or(i64::MAX);
+        while let Some(&(key, seq)) = self.order.front() {
+            match self.pending.get(&key) {
+                Some(d) if d.seq == seq => {
+                    if now.0.saturating_sub(d.first_ts.0) <= timeout {
+                        break;
+                    }
+                    self.remove(&key);
+                    self.stats.expired += 1;
+                }
+                _ => {}
+            }
+            self.order.pop_front();
+        }
+    }
+
+    /// Drops the oldest datagram other than `keep`; false when there is none.
+    fn evict_oldest(&mut self, keep: &FragKey) -> bool {
+        let mut skipped = None;
+        while let Some((key, seq)) = self.order.pop_front() {
+            let live = self.pending.get(&key).is_some_and(|d| d.seq == seq);
+            if !live {
+                continue;
+            }
+            if key == *keep {
+                skipped = Some((key, seq));
+                continue;
+            }
+            self.remove(&key);
+            self.stats.dropped_by_cap += 1;
+            if let Some(s) = skipped {
+                self.order.push_front(s);
+            }
+            return true;
+        }
+        if let Some(s) = skipped {
+            self.order.push_front(s);
+        }
+        false
+    }
+
+    /// Keeps the order queue from growing with stale entries of finished datagrams.
+    fn compact_order(&mut self) {
+        if self.order.len() > 4 * self.pending.len() + 64 {
+            let pending = &self.pending;
+            self.order
+                .retain(|(k, seq)| pending.get(k).is_some_and(|d| d.seq == *seq));
+        }
+    }
+
+    fn drop_datagram(&mut self, key: &FragKey, why: FragmentDrop) -> FragOutcome<'_> {
+        self.remove(key);
+        match why {
+            FragmentDrop::Oversize => self.stats.oversize += 1,
+            FragmentDrop::Conflict => self.stats.conflicting += 1,
+            FragmentDrop::Cap => self.stats.dropped_by_cap += 1,
+            FragmentDrop::Malformed => self.stats.bad_fragments += 1,
+            FragmentDrop::Truncated => self.stats.truncated_fragments += 1,
+        }
+        FragOutcome::Dropped(why)
+    }
+
+    /// Adds a fragment.
+    pub(crate) fn add(&mut self, frag: Fragment<'_>) -> FragOutcome<'_> {
+        self.stats.fragments += 1;
+        self.expire(frag.ts);
+        let key = frag.key;
+        let start = frag.offset;
+        let end = start.saturating_add(frag.data.len());
+        if frag.more && !frag.data.len().is_multiple_of(8) {
+            self.stats.bad_fragments += 1;
+            return FragOutcome::Dropped(FragmentDrop::Malformed);
+        }
+        if end > self.limits.max_datagram_bytes {
+            return self.drop_datagram(&key, FragmentDrop::Oversize);
+        }
+        if !self.pending.contains_key(&key) {
+            while self.pending.len() >= self.limits.max_datagrams.max(1) {
+                if !self.evict_oldest(&key) {
+                    break;
+                }
+            }
+            if self.pending.len() >= self.limits.max_datagrams.max(1) {
+                self.stats.dropped_by_cap += 1;
+                return FragOutcome::Dropped(FragmentDrop::Cap);
+            }
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.pending.insert(
+                key,
+                Datagram {
+                    buf: Vec::new(),
+                    have: Vec::new(),
+                    total: None,
+                    first_ts: frag.ts,
+                    seq,
+                },
+            );
+            self.order.push_back((key, seq));
+            self.compact_order();
+        }
+        // Consistency of this fragment with what is held.
+        let conflict = match self.pending.get(&key) {
+            None => return FragOutcome::Dropped(FragmentDrop::Cap),
+            Some(d) => {
+                let past_end = d.total.is_some_and(|t| end > t);
+                let other_end = !frag.more && d.total.is_some_and(|t| t != end);
+                let beyond_new_end = !frag.more && d.have.last().is_some_and(|&(_, e)| e > end);
+                let differs = d.have.iter().any(|&(s, e)| {
+                    let (lo, hi) = (s.max(start), e.min(end));
+                    lo < hi && d.buf.get(lo..hi) != frag.data.get(lo - start..hi - start)
+                });
+                past_end || other_end || beyond_new_end || differs
+            }
+        };
+        if conflict {
+            return self.drop_datagram(&key, FragmentDrop::Conflict);
+        }
+        // Memory: grow this datagram's buffer within the global cap, evicting the oldest.
+        let current_len = self.pending.get(&key).map_or(0, |d| d.buf.len());
+        if end > current_len {
+            let needed = end - current_len;
+            while self.bytes + needed > self.limits.max_total_bytes {
+                if !self.evict_oldest(&key) {
+                    return self.drop_datagram(&key, FragmentDrop::Cap);
+                }
+            }
+        }
+        let Some(d) = self.pending.get_mut(&key) else {
+            return FragOutcome::Dropped(FragmentDrop::Cap);
+        };
+        if end > d.buf.len() {
+            let before = d.buf.capacity();
+            d.buf.reserve_exact(end - d.buf.len());
+            d.buf.resize(end, 0);
+            self.bytes += d.buf.capacity() - before;
+        }
+        if let Some(dst) = d.buf.get_mut(start..end) {
+            dst.copy_from_slice(frag.data);
+        }
+        insert_range(&mut d.have, start, end);
+        if !frag.more {
+            d.total = Some(end);
+        }
+        let complete = d.total.is_some_and(|t| d.have.as_slice() == [(0, t)]);
+        if !complete {
+            return FragOutcome::Held;
+        }
+        let protocol = key.protocol;
+        if let Some(d) = self.pending.remove(&key) {
+            self.bytes = self.bytes.saturating_sub(d.buf.capacity());
+            self.done = d.buf;
+        }
+        self.stats.reassembled += 1;
+        FragOutcome::Complete {
+            protocol,
+            payload: &self.done,
+        }
+    }
+}
+
+/// Adds `[start, end)` to a sorted list of disjoint ranges, merging neighbours.
+fn insert_range(ranges: &mut Vec<(usize, usize)>, start: usize, end: usize) {
+    if start >= end {
+        return;
+    }
+    let (mut s, mut e) = (start, end);
+    ranges.retain(|&(a, b)| {
+        if b < s || a > e {
+            true
+        } else {
+            s = s.min(a);
+            e = e.max(b);
+            false
+        }
+    });
+    let at = ranges.partition_point(|&(a, _)| a < s);
+    ranges.insert(at, (s, e));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: u32) -> FragKey {
+        FragKey {
+            src: "192.0.2.1".parse().unwrap(),
+            dst: "192.0.2.2".parse().unwrap(),
+            protocol: 17,
+            id,
+            vlans: [0; 3],
+            interface: 0,
+        }
+    }
+
+    fn frag(id: u32, offset: usize, more: bool, data: &[u8], secs: i64) -> Fragment<'_> {
+        Fragment {
+            key: key(id),
+            offset,
+            more,
+            data,
+            ts: Timestamp::from_parts(secs, 0),
+        }
+    }
+
+    #[test]
+    fn ranges_merge() {
+        let mut r = vec![];
+        insert_range(&mut r, 8, 16);
+        insert_range(&mut r, 24, 32);
+        insert_range(&mut r, 0, 8);
+        assert_eq!(r, vec![(0, 16), (24, 32)]);
+        insert_range(&mut r, 16, 24);
+        assert_eq!(r, vec![(0, 32)]);
+    }
+
+    #[test]
+    fn out_of_order_and_duplicate_fragments_reassemble() {
+        let mut d = Defragmenter::new(DefragLimits::default());
+        let data: Vec<u8> = (0..20u8).collect();
+        assert!(matches!(
+            d.add(frag(1, 16, false, &data[16..], 0)),
+            FragOutcome::Held
+        ));
+        assert!(matches!(
+            d.add(frag(1, 0, true, &data[..8], 0)),
+            FragOutcome::Held
+        ));
+        assert!(matches!(
+            d.add(frag(1, 0, true, &data[..8], 0)),
+            FragOutcome::Held
+        ));
+        match d.add(frag(1, 8, true, &data[8..16], 0)) {
+            FragOutcome::Complete { protocol, payload } => {
+                assert_eq!((protocol, payload), (17, &data[..]));
+            }
+            other => panic!("{other:?}"),
+        }
+        let s = d.stats();
+        assert_eq!((s.reassembled, s.pending, s.pending_bytes), (1, 0, 0));
+    }
+
+    #[test]
+    fn conflicts_timeouts_and_bad_lengths_are_counted() {
+        let mut d = Defragmenter::new(DefragLimits::default());
+        assert!(matches!(
+            d.add(frag(1, 0, true, &[1; 8], 0)),
+            FragOutcome::Held
+        ));
+        assert!(matches!(
+            d.add(frag(1, 0, true, &[2; 8], 0)),
+            FragOutcome::Dropped(FragmentDrop::Conflict)
+        ));
+        assert!(matches!(
+            d.add(frag(2, 0, true, &[1; 5], 0)),
+            FragOutcome::Dropped(FragmentDrop::Malformed)
+        ));
+        assert!(matches!(
+            d.add(frag(3, 0, true, &[1; 8], 0)),
+            FragOutcome::Held
+        ));
+        // 31 s later the first datagram expires when the next fragment arrives.
+        assert!(matches!(
+            d.add(frag(4, 0, true, &[1; 8], 31)),
+            FragOutcome::Held
+        ));
+        let s = d.stats();
+        assert_eq!((s.conflicting, s.bad_fragments, s.expired), (1, 1, 1));
+        assert_eq!(s.pending, 1);
+        assert!(matches!(
+            d.add(frag(5, 65_528, false, &[0; 16], 31)),
+            FragOutcome::Dropped(FragmentDrop::Oversize)
+        ));
+    }
+
+    #[test]
+    fn memory_stays_within_the_caps() {
+        let limits = DefragLimits {
+            max_total_bytes: 64 * 1024,
+            max_datagrams: 100,
+            ..DefragLimits::default()
+        };
+        let mut d = Defragmenter::new(limits);
+        let chunk = [7u8; 1024];
+        for id in 0..100_000u32 {
+            let _ = d.add(frag(id, 0, true, &chunk, 0));
+            assert!(d.stats().pending_bytes <= 64 * 1024);
+            assert!(d.stats().pending <= 100);
+        }
+        let s = d.stats();
+        assert_eq!(s.fragments, 100_000);
+        assert_eq!(s.dropped_by_cap + s.pending, 100_000);
+        assert!(d.order.len() <= 4 * 100 + 64 + 1);
+    }
+}

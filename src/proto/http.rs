@@ -1,0 +1,720 @@
+//! HTTP/1.x file downloads (TCP 6970 by default): requests parsed with httparse, responses
+//! paired to them in order (keep-alive and pipelining), bodies read by Content-Length,
+//! chunked encoding or until the connection closes.
+//!
+//! A 200 response yields a file named by the request path without its leading `/`; any
+//! other status yields a failed transfer carrying the status.
+
+use super::{FileBudget, digests};
+use crate::evidence::{Endpoint, FileTransfer, FileTransport, Seen, TcpEnd};
+use std::collections::VecDeque;
+
+/// Longest request or response head (start line and headers) accepted.
+pub const MAX_HEAD: usize = 64 * 1024;
+/// Most headers parsed per message.
+const MAX_HEADERS: usize = 64;
+/// Longest chunk-size line accepted.
+const MAX_CHUNK_LINE: usize = 1024;
+/// Requests waiting for a response, at most (pipelining depth).
+const MAX_QUEUED: usize = 256;
+
+/// True when `b` starts like an HTTP request line (no allocation).
+pub fn looks_like_request(b: &[u8]) -> bool {
+    [&b"GET "[..], b"HEAD ", b"POST ", b"PUT "]
+        .iter()
+        .any(|m| b.starts_with(m))
+}
+
+#[derive(Debug)]
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    seen: Seen,
+}
+
+#[derive(Debug)]
+enum Body {
+    /// Waiting for a response head.
+    Head,
+    /// `remaining` bytes of a Content-Length body.
+    Length(u64),
+    /// Chunked: reading a size line.
+    ChunkSize,
+    /// Chunked: `remaining` data bytes of the current chunk.
+    ChunkData(u64),
+    /// Chunked: the CRLF after chunk data (`left` bytes of it).
+    ChunkEnd(u8),
+    /// Chunked: trailer lines until an empty one.
+    Trailer,
+    /// Body runs until the server closes.
+    UntilClose,
+}
+
+#[derive(Debug)]
+struct Exchange {
+    request: Option<Request>,
+    status: u16,
+    reason: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    /// Body bytes received (or lost to gaps), in body offsets.
+    received: u64,
+    declared: Option<u64>,
+    missing: Vec<(u64, u64)>,
+    cut: Option<String>,
+    last: Seen,
+}
+
+/// One HTTP connection being followed.
+#[derive(Debug)]
+pub struct HttpConn {
+    client: Endpoint,
+    server: Endpoint,
+    req_buf: Vec<u8>,
+    req_skip: u64,
+    client_dead: bool,
+    requests: VecDeque<Request>,
+    resp_buf: Vec<u8>,
+    state: Body,
+    current: Option<Exchange>,
+    server_dead: bool,
+    max_file: u64,
+    notes: Vec<String>,
+    done: Vec<FileTransfer>,
+}
+
+fn header_pairs(h: &[httparse::Header<'_>]) -> Vec<(String, String)> {
+    h.iter()
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn find<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+impl HttpConn {
+    /// Starts following a connection; bodies are kept up to `max_file` bytes.
+    pub fn new(client: Endpoint, server: Endpoint, max_file: u64) -> Self {
+        HttpConn {
+            client,
+            server,
+            req_buf: Vec::new(),
+            req_skip: 0,
+            client_dead: false,
+            requests: VecDeque::new(),
+            resp_buf: Vec::new(),
+            state: Body::Head,
+            current: None,
+            server_dead: false,
+            max_file,
+            notes: Vec::new(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Transfers finished so far (taken).
+    pub fn take_done(&mut self) -> Vec<FileTransfer> {
+        std::mem::take(&mut self.done)
+    }
+
+    /// Bytes of the stream in direction `dir` (0 = client → server).
+    pub fn data(&mut self, dir: usize, data: &[u8], seen: Seen, budget: &mut FileBudget) {
+        if dir == 0 {
+            self.client_data(data, seen)
+        } else {
+            self.server_data(data, seen, budget)
+        }
+    }
+
+    /// A gap of `len` bytes in direction `dir`.
+    pub fn gap(&mut self, dir: usize, len: u64) {
+        if dir == 0 {
+            if !self.client_dead {
+                self.notes.push(format!(
+                    "{len} bytes of requests missing; later requests not parsed"
+                ));
+            }
+            self.client_dead = true;
+            return;
+        }
+        if self.server_dead {
+            return;
+        }
+        let in_body = match &mut self.state {
+            Body::Length(rem) if *rem >= len => {
+                *rem -= len;
+                true
+            }
+            Body::ChunkData(rem) if *rem >= len => {
+                *rem -= len;
+                true
+            }
+            Body::UntilClose => true,
+            _ => false,
+        };
+        if let (true, Some(ex)) = (in_body, self.current.as_mut()) {
+            ex.missing.push((ex.received, ex.received + len));
+            ex.received += len;
+            return;
+        }
+        self.notes.push(format!(
+            "{len} bytes of responses missing; later responses not parsed"
+        ));
+        self.server_dead = true;
+        self.end_exchange(Some("response bytes missing from the capture".into()));
+    }
+
+    fn client_data(&mut self, mut data: &[u8], seen: Seen) {
+        while !data.is_empty() && !self.client_dead {
+            if self.req_skip > 0 {
+                let n = usize::try_from(self.req_skip)
+                    .unwrap_or(usize::MAX)
+                    .min(data.len());
+                self.req_skip -= n as u64;
+                data = data.get(n..).unwrap_or_default();
+                continue;
+            }
+            let take = (MAX_HEAD - self.req_buf.len().min(MAX_HEAD)).min(data.len());
+            self.req_buf
+                .extend_from_slice(data.get(..take).unwrap_or_default());
+            data = data.get(take..).unwrap_or_default();
+            loop {
+                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                let mut req = httparse::Request::new(&mut headers);
+                match req.parse(&self.req_buf) {
+                    Ok(httparse::Status::Complete(n)) => {
+                        let hs = header_pairs(req.headers);
+                        let body_len = find(&hs, "content-length")
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .unwrap_or(0);
+                        let request = Request {
+                            method: req.method.unwrap_or("").to_string(),
+                            path: req.path.unwrap_or("").to_string(),
+                            headers: hs,
+                            seen,
+                        };
+                        if self.requests.len() < MAX_QUEUED {
+                            self.requests.push_back(request);
+                        } else {
+                            self.notes
+                                .push("too many pipelined requests; one dropped".into());
+                        }
+                        self.req_buf.drain(..n.min(self.req_buf.len()));
+                        let in_buf = (self.req_buf.len() as u64).min(body_len);
+                        self.req_buf.drain(..in_buf as usize);
+                        self.req_skip = body_len - in_buf;
+                        if self.req_skip > 0 || self.req_buf.is_empty() {
+                            break;
+                        }
+                    }
+                    Ok(httparse::Status::Partial) => {
+                        if self.req_buf.len() >= MAX_HEAD {
+                            self.notes.push(format!("request head longer than {MAX_HEAD} bytes; requests not parsed further"));
+                            self.client_dead = true;
+                        }
+                        break;
+                    }
+                    Err(e) => {
+                        self.notes.push(format!(
+                            "malformed HTTP request ({e}); requests not parsed further"
+                        ));
+                        self.client_dead = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if self.client_dead {
+            self.req_buf = Vec::new();
+        }
+    }
+
+    fn server_data(&mut self, mut data: &[u8], seen: Seen, budget: &mut FileBudget) {
+        if let Some(ex) = self.current.as_mut() {
+            ex.last = seen;
+        }
+        while !data.is_empty() && !self.server_dead {
+            match &mut self.state {
+                Body::Length(rem) | Body::ChunkData(rem) => {
+                    let n = usize::try_from(*rem).unwrap_or(usize::MAX).min(data.len());
+                    *rem -= n as u64;
+                    let finished = *rem == 0;
+                    let chunked = matches!(self.state, Body::ChunkData(_));
+                    self.body(data.get(..n).unwrap_or_default(), budget);
+                    data = data.get(n..).unwrap_or_default();
+                    if finished {
+                        if chunked {
+                            self.state = Body::ChunkEnd(2);
+                        } else {
+                            self.end_exchange(None);
+                        }
+                    }
+                }
+                Body::UntilClose => {
+                    self.body(data, budget);
+                    data = &[];
+                }
+                Body::ChunkEnd(left) => {
+                    let n = usize::from(*left).min(data.len());
+                    *left -= n as u8;
+                    data = data.get(n..).unwrap_or_default();
+                    if *left == 0 {
+                        self.state = Body::ChunkSize;
+                    }
+                }
+                Body::ChunkSize | Body::Trailer => {
+                    let Some(line) = self.line(&mut data) else {
+                        continue;
+                    };
+                    if matches!(self.state, Body::Trailer) {
+                        if line.is_empty() {
+                            self.end_exchange(None);
+                        }
+                        continue;
+                    }
+                    let size_txt = line.split(|c| *c == b';').next().unwrap_or_default();
+                    let size = std::str::from_utf8(size_txt)
+                        .ok()
+                        .and_then(|s| u64::from_str_radix(s.trim(), 16).ok());
+                    match size {
+                        Some(0) => self.state = Body::Trailer,
+                        Some(n) => self.state = Body::ChunkData(n),
+                        None => {
+                            self.notes
+                                .push("malformed chunk size; responses not parsed further".into());
+                            self.server_dead = true;
+                            self.end_exchange(Some("malformed chunked encoding".into()));
+                        }
+                    }
+                }
+                Body::Head => {
+                    let take = (MAX_HEAD - self.resp_buf.len().min(MAX_HEAD)).min(data.len());
+                    self.resp_buf
+                        .extend_from_slice(data.get(..take).unwrap_or_default());
+                    data = data.get(take..).unwrap_or_default();
+                    self.head(seen);
+                    if matches!(self.state, Body::Head) {
+                        continue;
+                    }
+                    // Body bytes that came with the head.
+                    let rest = std::mem::take(&mut self.resp_buf);
+                    let mut joined = rest;
+                    joined.extend_from_slice(data);
+                    self.server_data(&joined, seen, budget);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Takes a CRLF-terminated line from `resp_buf` + `data`.
+    fn line(&mut self, data: &mut &[u8]) -> Option<Vec<u8>> {
+        match data.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                self.resp_buf
+                    .extend_from_slice(data.get(..i).unwrap_or_default());
+                *data = data.get(i + 1..).unwrap_or_default();
+                let mut line = std::mem::take(&mut self.resp_buf);
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                Some(line)
+            }
+            None => {
+                self.resp_buf.extend_from_slice(data);
+                *data = &[];
+                if self.resp_buf.len() > MAX_CHUNK_LINE {
+                    self.notes
+                        .push("chunk line too long; responses not parsed further".into());
+                    self.server_dead = true;
+                    self.end_exchange(Some("malformed chunked encoding".into()));
+                }
+                None
+            }
+        }
+    }
+
+    /// Tries to parse a response head from `resp_buf`.
+    fn head(&mut self, seen: Seen) {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut resp = httparse::Response::new(&mut headers);
+        match resp.parse(&self.resp_buf) {
+            Ok(httparse::Status::Complete(n)) => {
+                let status = resp.code.unwrap_or(0);
+                let reason = resp.reason.unwrap_or("").to_string();
+                let hs = header_pairs(resp.headers);
+                self.resp_buf.drain(..n.min(self.resp_buf.len()));
+                if (100..200).contains(&status) {
+                    return; // interim response; the real one follows
+                }
+                let request = self.requests.pop_front();
+                let head_only = request
+                    .as_ref()
+                    .is_some_and(|r| r.method.eq_ignore_ascii_case("HEAD"));
+                let chunked = find(&hs, "transfer-encoding")
+                    .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+                let declared = find(&hs, "content-length").and_then(|v| v.parse::<u64>().ok());
+                self.current = Some(Exchange {
+                    request,
+                    status,
+                    reason,
+                    headers: hs,
+                    body: Vec::new(),
+                    received: 0,
+                    declared,
+                    missing: Vec::new(),
+                    cut: None,
+                    last: seen,
+                });
+                self.state = if head_only || status == 204 || status == 304 {
+                    Body::Length(0)
+                } else if chunked {
+                    Body::ChunkSize
+                } else if let Some(n) = declared {
+                    Body::Length(n)
+                } else {
+                    Body::UntilClose
+                };
+                if matches!(self.state, Body::Length(0)) {
+                    self.end_exchange(None);
+                }
+            }
+            Ok(httparse::Status::Partial) => {
+                if self.resp_buf.len() >= MAX_HEAD {
+                    self.notes.push(format!(
+                        "response head longer than {MAX_HEAD} bytes; not parsed further"
+                    ));
+                    self.server_dead = true;
+                }
+            }
+            Err(e) => {
+                self.notes.push(format!(
+                    "malformed HTTP response ({e}); responses not parsed further"
+                ));
+                self.server_dead = true;
+            }
+        }
+    }
+
+    fn body(&mut self, d: &[u8], budget: &mut FileBudget) {
+        let max_file = self.max_file;
+        let Some(ex) = self.current.as_mut() else {
+            return;
+        };
+        let contiguous = ex.missing.is_empty() && ex.cut.is_none();
+        ex.received += d.len() as u64;
+        if !contiguous || !(200..300).contains(&ex.status) {
+            return;
+        }
+        if ex.received > max_file {
+            ex.cut = Some(format!("cut at the {max_file}-byte file limit"));
+        } else if !budget.take(d.len()) {
+            ex.cut = Some("cut: total file-data limit reached".into());
+        } else {
+            ex.body.extend_from_slice(d);
+        }
+    }
+
+    /// Closes the current exchange; `failure` says why it could not finish.
+    fn end_exchange(&mut self, failure: Option<String>) {
+        self.state = Body::Head;
+        let Some(ex) = self.current.take() else {
+            return;
+        };
+        let body_done = failure.is_none();
+        self.done.push(self.transfer(ex, body_done, failure));
+    }
+
+    fn transfer(&self, mut ex: Exchange, body_done: bool, failure: Option<String>) -> FileTransfer {
+        let (name, method, first, mut options) = match ex.request.take() {
+            Some(r) => {
+                let name = r.path.strip_prefix('/').unwrap_or(&r.path).to_string();
+                let keep: Vec<(String, String)> = r
+                    .headers
+                    .into_iter()
+                    .filter(|(k, _)| {
+                        ["host", "user-agent", "range"]
+                            .iter()
+                            .any(|h| k.eq_ignore_ascii_case(h))
+                    })
+                    .collect();
+                (name, r.method, r.seen, keep)
+            }
+            None => (String::new(), String::new(), ex.last, Vec::new()),
+        };
+        options.extend(
+            ex.headers
+                .iter()
+                .filter(|(k, _)| {
+                    [
+                        "content-type",
+                        "content-length",
+                        "transfer-encoding",
+                        "server",
+                    ]
+                    .iter()
+                    .any(|h| k.eq_ignore_ascii_case(h))
+                })
+                .map(|(k, v)| (format!("response:{}", k.to_ascii_lowercase()), v.clone())),
+        );
+        let mut notes = Vec::new();
+        if !method.is_empty() && !method.eq_ignore_ascii_case("GET") {
+            notes.push(format!("request method {method}"));
+        }
+        if first.frame == ex.last.frame && name.is_empty() {
+            notes.push("the request was not captured".into());
+        }
+        let ok = ex.status == 200;
+        let whole = ok && body_done && ex.missing.is_empty() && ex.cut.is_none();
+        let size = if body_done && ex.missing.is_empty() {
+            Some(ex.received)
+        } else {
+            ex.declared
+        };
+        if let (Some(sz), true) = (size, ok)
+            && ex.received < sz
+            && ex.missing.is_empty()
+        {
+            ex.missing.push((ex.received, sz));
+        }
+        let error = if !ok {
+            Some(
+                format!("HTTP {} {}", ex.status, ex.reason)
+                    .trim_end()
+                    .to_string(),
+            )
+        } else if let Some(f) = failure {
+            Some(f)
+        } else if !ex.missing.is_empty() {
+            Some("body bytes missing from the capture".into())
+        } else {
+            ex.cut.clone()
+        };
+        if let Some(c) = &ex.cut {
+            notes.push(c.clone());
+        }
+        let (md5, sha1, sha256) = if whole {
+            digests(&ex.body)
+        } else {
+            (None, None, None)
+        };
+        FileTransfer {
+            name,
+            transport: FileTransport::Http,
+            upload: false,
+            client: self.client,
+            server: self.server,
+            data: if ok { ex.body } else { Vec::new() },
+            size: if ok { size } else { None },
+            complete: whole,
+            missing: if ok { ex.missing } else { Vec::new() },
+            error,
+            http_status: Some(ex.status),
+            tftp_error_code: None,
+            options,
+            first,
+            last: ex.last,
+            md5,
+            sha1,
+            sha256,
+            notes,
+        }
+    }
+
+    /// Ends the connection and returns every transfer not yet taken.
+    pub fn finish(mut self, end: TcpEnd, last: Seen) -> Vec<FileTransfer> {
+        if let Some(ex) = self.current.as_mut() {
+            ex.last = ex.last.max_frame(last);
+        }
+        match self.state {
+            Body::UntilClose if matches!(end, TcpEnd::Fin(crate::evidence::Side::Server)) => {
+                self.end_exchange(None)
+            }
+            Body::Head => {}
+            _ => {
+                let why = match end {
+                    TcpEnd::Open => "the capture ended before the response was complete",
+                    _ => "the connection closed before the response was complete",
+                };
+                self.end_exchange(Some(why.into()));
+            }
+        }
+        while let Some(r) = self.requests.pop_front() {
+            let name = r.path.strip_prefix('/').unwrap_or(&r.path).to_string();
+            self.done.push(FileTransfer {
+                name,
+                transport: FileTransport::Http,
+                upload: false,
+                client: self.client,
+                server: self.server,
+                data: Vec::new(),
+                size: None,
+                complete: false,
+                missing: Vec::new(),
+                error: Some("no response in the capture".into()),
+                http_status: None,
+                tftp_error_code: None,
+                options: Vec::new(),
+                first: r.seen,
+                last,
+                md5: None,
+                sha1: None,
+                sha256: None,
+                notes: Vec::new(),
+            });
+        }
+        if !self.notes.is_empty()
+            && let Some(f) = self.done.last_mut()
+        {
+            f.notes.append(&mut self.notes);
+        }
+        self.done
+    }
+}
+
+trait MaxFrame {
+    fn max_frame(self, other: Self) -> Self;
+}
+impl MaxFrame for Seen {
+    fn max_frame(self, other: Seen) -> Seen {
+        if other.frame > self.frame {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::evidence::Side;
+    use proptest::prelude::*;
+
+    fn ep(s: &str) -> Endpoint {
+        let sa: std::net::SocketAddr = s.parse().unwrap();
+        Endpoint {
+            ip: sa.ip(),
+            port: sa.port(),
+        }
+    }
+    fn seen(f: u64) -> Seen {
+        Seen {
+            frame: f,
+            ts: Timestamp(0),
+        }
+    }
+    fn conn() -> HttpConn {
+        HttpConn::new(ep("10.0.0.5:40000"), ep("10.0.0.1:6970"), 1 << 20)
+    }
+
+    /// Feeds the server stream in pieces of `step` bytes.
+    fn run(requests: &[u8], responses: &[u8], step: usize, end: TcpEnd) -> Vec<FileTransfer> {
+        let mut c = conn();
+        let mut budget = FileBudget::new(u64::MAX);
+        c.data(0, requests, seen(1), &mut budget);
+        for (i, piece) in responses.chunks(step.max(1)).enumerate() {
+            c.data(1, piece, seen(2 + i as u64), &mut budget);
+        }
+        c.finish(end, seen(1000))
+    }
+
+    #[test]
+    fn keep_alive_pipelined_pairs_in_order_any_segmentation() {
+        let reqs = b"GET /ITLSEP0011.tlv HTTP/1.1\r\nHost: x\r\n\r\nGET /CTLSEP0011.tlv HTTP/1.1\r\n\r\nGET /Desktops/320x196x4/List.xml HTTP/1.1\r\n\r\n";
+        let resps = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 503 Service Unavailable\r\nContent-Length: 3\r\n\r\nerrHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nList\r\n5\r\n.xml!\r\n0\r\nX-T: 1\r\n\r\n";
+        for step in [1, 2, 7, 1000] {
+            let f = run(reqs, resps, step, TcpEnd::Fin(Side::Client));
+            assert_eq!(f.len(), 3, "step {step}");
+            assert_eq!(f[0].name, "ITLSEP0011.tlv");
+            assert!(f[0].complete);
+            assert_eq!(f[0].data, b"hello");
+            assert_eq!(f[1].name, "CTLSEP0011.tlv");
+            assert!(!f[1].complete);
+            assert_eq!(f[1].http_status, Some(503));
+            assert_eq!(f[1].error.as_deref(), Some("HTTP 503 Service Unavailable"));
+            assert_eq!(f[2].name, "Desktops/320x196x4/List.xml");
+            assert!(f[2].complete, "{:?}", f[2].error);
+            assert_eq!(f[2].data, b"List.xml!");
+        }
+    }
+
+    #[test]
+    fn body_until_close() {
+        let f = run(
+            b"GET /a HTTP/1.0\r\n\r\n",
+            b"HTTP/1.0 200 OK\r\n\r\nabc",
+            2,
+            TcpEnd::Fin(Side::Server),
+        );
+        assert!(f[0].complete);
+        assert_eq!(f[0].data, b"abc");
+    }
+
+    #[test]
+    fn short_body_is_incomplete() {
+        let f = run(
+            b"GET /a HTTP/1.1\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+            100,
+            TcpEnd::Open,
+        );
+        assert!(!f[0].complete);
+        assert_eq!(f[0].size, Some(10));
+        assert_eq!(f[0].missing, vec![(3, 10)]);
+        assert!(f[0].sha1.is_none());
+    }
+
+    #[test]
+    fn gap_in_body_is_listed() {
+        let mut c = conn();
+        let mut budget = FileBudget::new(u64::MAX);
+        c.data(0, b"GET /f HTTP/1.1\r\n\r\n", seen(1), &mut budget);
+        c.data(
+            1,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab",
+            seen(2),
+            &mut budget,
+        );
+        c.gap(1, 3);
+        c.data(1, b"fghij", seen(3), &mut budget);
+        let f = c.finish(TcpEnd::Fin(Side::Client), seen(4));
+        assert!(!f[0].complete);
+        assert_eq!(f[0].missing, vec![(2, 5)]);
+        assert_eq!(f[0].data, b"ab");
+    }
+
+    #[test]
+    fn request_without_response() {
+        let f = run(
+            b"GET /x HTTP/1.1\r\n\r\n",
+            b"",
+            1,
+            TcpEnd::Reset(Side::Server),
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].error.as_deref(), Some("no response in the capture"));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(a in proptest::collection::vec(any::<u8>(), 0..400), b in proptest::collection::vec(any::<u8>(), 0..400), step in 1usize..50) {
+            let mut req = b"GET /a HTTP/1.1\r\n\r\n".to_vec();
+            req.extend_from_slice(&a);
+            let mut resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            resp.extend_from_slice(&b);
+            let _ = run(&req, &resp, step, TcpEnd::Open);
+            let _ = run(&a, &b, step, TcpEnd::Open);
+        }
+    }
+}

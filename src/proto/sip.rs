@@ -1,0 +1,285 @@
+//! SIP `DeviceTLInfo` alarms: a phone on clear-text SIP reports the hash of its installed trust
+//! lists in a `REFER` with `Content-Type: application/x-cisco-alarm+xml` carrying
+//! `<Alarm Name="DeviceTLInfo">` (phone-behaviour.md §3.2). A pure parser over one whole SIP
+//! message; the caller frames messages and fills [`crate::evidence::PhoneTrustAlarm`].
+
+use crate::evidence::{Endpoint, PhoneTrustAlarm, Seen};
+
+/// Largest message examined; alarms are a few hundred bytes.
+const MAX_MESSAGE: usize = 64 * 1024;
+/// Largest field value kept.
+const MAX_VALUE: usize = 512;
+
+/// The fields of a `DeviceTLInfo` alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeviceTlInfo {
+    /// `DeviceName`, e.g. `SEP0011223344AA`.
+    pub device_name: Option<String>,
+    /// `IPv4Address`.
+    pub ipv4_address: Option<String>,
+    /// `ITL_Signature` as sent (hex bytes with spaces, or `Not Installed`).
+    pub itl_signature_raw: Option<String>,
+    /// `ITL_Signature` as lower-case hex without separators; None when not hex.
+    pub itl_signature: Option<String>,
+    /// `CTL_Signature` as lower-case hex; None when "Not Installed" or absent.
+    pub ctl_signature: Option<String>,
+    /// `ITL_TFTP_Server`.
+    pub itl_tftp_server: Option<String>,
+    /// `CTL_TFTP_Server`.
+    pub ctl_tftp_server: Option<String>,
+    /// `StatusCode`.
+    pub status_code: Option<u32>,
+}
+
+impl DeviceTlInfo {
+    /// The evidence record for this alarm, sent by `phone` at `seen`.
+    pub fn into_alarm(self, phone: Endpoint, seen: Seen) -> PhoneTrustAlarm {
+        PhoneTrustAlarm {
+            phone,
+            device_name: self.device_name,
+            itl_signature: self.itl_signature,
+            itl_signature_raw: self.itl_signature_raw,
+            ctl_signature: self.ctl_signature,
+            itl_tftp_server: self.itl_tftp_server,
+            status_code: self.status_code,
+            seen,
+        }
+    }
+}
+
+/// Finds `needle` in `hay` ignoring ASCII case.
+fn find_ci(hay: &str, needle: &str, from: usize) -> Option<usize> {
+    let h = hay.as_bytes();
+    let n = needle.as_bytes();
+    if n.is_empty() || h.len() < n.len() {
+        return None;
+    }
+    (from..=h.len() - n.len()).find(|&i| {
+        h.get(i..i + n.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(n))
+    })
+}
+
+/// Splits a SIP message into start line, headers and body.
+fn split_message(text: &str) -> Option<(&str, &str, &str)> {
+    let (head, body) = match text.find("\r\n\r\n") {
+        Some(i) => (text.get(..i)?, text.get(i + 4..)?),
+        None => {
+            let i = text.find("\n\n")?;
+            (text.get(..i)?, text.get(i + 2..)?)
+        }
+    };
+    let (start, headers) = head.split_once('\n').unwrap_or((head, ""));
+    Some((start.trim_end_matches('\r'), headers, body))
+}
+
+/// The value of a header (full or compact name), first occurrence.
+fn header<'t>(headers: &'t str, names: &[&str]) -> Option<&'t str> {
+    headers.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        names
+            .iter()
+            .any(|n| name.trim().eq_ignore_ascii_case(n))
+            .then(|| value.trim())
+    })
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The text of the element whose `name` attribute is `field` (`<String name="X">v</String>`).
+fn field(xml: &str, field: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(at) = find_ci(xml, "name=", from) {
+        from = at + 5;
+        let rest = xml.get(from..)?;
+        let quote = rest.chars().next()?;
+        if quote != '"' && quote != '\'' {
+            continue;
+        }
+        let inner = rest.get(1..)?;
+        let end = inner.find(quote)?;
+        if !inner.get(..end)?.eq_ignore_ascii_case(field) {
+            continue;
+        }
+        let after = inner.get(end + 1..)?;
+        let open_end = after.find('>')?;
+        // A self-closing element has no value.
+        if after.get(..open_end)?.trim_end().ends_with('/') {
+            return None;
+        }
+        let content = after.get(open_end + 1..)?;
+        let close = content.find('<').unwrap_or(content.len());
+        let value = unescape(content.get(..close)?.trim());
+        let value: String = value.chars().take(MAX_VALUE).collect();
+        return Some(value);
+    }
+    None
+}
+
+/// Hex bytes as the phone writes them (`1B A1 C9 …`) to lower-case hex; None when the text is
+/// not hex (e.g. `Not Installed`) or empty.
+fn hex_value(text: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_hexdigit() {
+            out.push(c.to_ascii_lowercase());
+        } else if !(c.is_whitespace() || c == ':') {
+            return None;
+        }
+    }
+    (!out.is_empty() && out.len().is_multiple_of(2)).then_some(out)
+}
+
+/// Parses one whole SIP message; returns the alarm when it is a `REFER` carrying a
+/// `DeviceTLInfo` alarm, None otherwise (other methods, other alarms, malformed text).
+pub fn parse_device_tl_info(msg: &[u8]) -> Option<DeviceTlInfo> {
+    let msg = msg.get(..msg.len().min(MAX_MESSAGE))?;
+    let text = String::from_utf8_lossy(msg);
+    let (start, headers, body) = split_message(&text)?;
+    let method = start.split_whitespace().next()?;
+    if !method.eq_ignore_ascii_case("REFER") {
+        return None;
+    }
+    let content_type = header(headers, &["Content-Type", "c"])?;
+    let mime = content_type.split(';').next()?.trim();
+    if !mime.eq_ignore_ascii_case("application/x-cisco-alarm+xml") {
+        return None;
+    }
+    // Content-Length bounds the body when present and sane.
+    let body = match header(headers, &["Content-Length", "l"]).and_then(|v| v.parse::<usize>().ok())
+    {
+        Some(len) if len <= body.len() => body.get(..len).unwrap_or(body),
+        _ => body,
+    };
+    let alarm_at = find_ci(body, "<Alarm", 0)?;
+    let alarm = body.get(alarm_at..)?;
+    let tag_end = alarm.find('>')?;
+    let name = field_attr(alarm.get(..tag_end)?, "Name")?;
+    if !name.eq_ignore_ascii_case("DeviceTLInfo") {
+        return None;
+    }
+    let itl_raw = field(alarm, "ITL_Signature");
+    let ctl_raw = field(alarm, "CTL_Signature");
+    Some(DeviceTlInfo {
+        device_name: field(alarm, "DeviceName"),
+        ipv4_address: field(alarm, "IPv4Address"),
+        itl_signature: itl_raw.as_deref().and_then(hex_value),
+        itl_signature_raw: itl_raw,
+        ctl_signature: ctl_raw.as_deref().and_then(hex_value),
+        itl_tftp_server: field(alarm, "ITL_TFTP_Server"),
+        ctl_tftp_server: field(alarm, "CTL_TFTP_Server"),
+        status_code: field(alarm, "StatusCode").and_then(|v| v.trim().parse().ok()),
+    })
+}
+
+/// An attribute value inside an opening tag: `Name="DeviceTLInfo"`.
+fn field_attr(tag: &str, attr: &str) -> Option<String> {
+    let at = find_ci(tag, &format!("{attr}="), 0)?;
+    let rest = tag.get(at + attr.len() + 1..)?;
+    let quote = rest.chars().next()?;
+    let inner = rest.get(1..)?;
+    let end = inner.find(quote)?;
+    Some(inner.get(..end)?.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refer(body: &str) -> Vec<u8> {
+        format!(
+            "REFER sip:10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.5:51234\r\nFrom: <sip:SEP0011223344AA@10.0.0.5>;tag=1\r\nTo: <sip:10.0.0.1>\r\nCall-ID: 1@10.0.0.5\r\nCSeq: 1000 REFER\r\nContent-Type: application/x-cisco-alarm+xml\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    const BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<x-cisco-alarm>
+<Alarm Name="DeviceTLInfo">
+<ParameterList>
+<String name="DeviceName">SEP0011223344AA</String>
+<String name="IPv4Address">10.0.0.5</String>
+<String name="CTL_Signature">Not Installed</String>
+<String name="CTL_TFTP_Server">N/A</String>
+<String name="ITL_Signature">1B A1 C9 07 11 22 33 44 55 66 77 88 99 00 AA BB CC DD 4D 6D </String>
+<String name="ITL_TFTP_Server">cucm-115.home.lab</String>
+<Enum name="StatusCode">3</Enum>
+</ParameterList>
+</Alarm>
+</x-cisco-alarm>"#;
+
+    #[test]
+    fn parses_the_device_tl_info_alarm() {
+        let info = parse_device_tl_info(&refer(BODY)).expect("alarm");
+        assert_eq!(info.device_name.as_deref(), Some("SEP0011223344AA"));
+        assert_eq!(info.ipv4_address.as_deref(), Some("10.0.0.5"));
+        assert_eq!(
+            info.itl_signature.as_deref(),
+            Some("1ba1c90711223344556677889900aabbccdd4d6d")
+        );
+        assert_eq!(info.ctl_signature, None);
+        assert_eq!(info.itl_tftp_server.as_deref(), Some("cucm-115.home.lab"));
+        assert_eq!(info.ctl_tftp_server.as_deref(), Some("N/A"));
+        assert_eq!(info.status_code, Some(3));
+    }
+
+    #[test]
+    fn not_installed_itl_keeps_the_raw_text() {
+        let body = BODY.replace(
+            "1B A1 C9 07 11 22 33 44 55 66 77 88 99 00 AA BB CC DD 4D 6D ",
+            "Not Installed",
+        );
+        let info = parse_device_tl_info(&refer(&body)).expect("alarm");
+        assert_eq!(info.itl_signature, None);
+        assert_eq!(info.itl_signature_raw.as_deref(), Some("Not Installed"));
+        let alarm = info.into_alarm(
+            Endpoint {
+                ip: "10.0.0.5".parse().unwrap(),
+                port: 5060,
+            },
+            Seen::default(),
+        );
+        assert!(crate::diagnosis::context::alarm_says_not_installed(&alarm));
+    }
+
+    #[test]
+    fn other_messages_are_not_alarms() {
+        // Another method.
+        let invite = String::from_utf8(refer(BODY))
+            .unwrap()
+            .replacen("REFER", "INVITE", 1);
+        assert_eq!(parse_device_tl_info(invite.as_bytes()), None);
+        // Another content type.
+        let sdp = String::from_utf8(refer(BODY))
+            .unwrap()
+            .replace("application/x-cisco-alarm+xml", "application/sdp");
+        assert_eq!(parse_device_tl_info(sdp.as_bytes()), None);
+        // Another alarm.
+        let other = BODY.replace("DeviceTLInfo", "LastOutOfServiceInformation");
+        assert_eq!(parse_device_tl_info(&refer(&other)), None);
+        // Garbage and truncation never panic.
+        assert_eq!(parse_device_tl_info(b""), None);
+        assert_eq!(parse_device_tl_info(b"REFER"), None);
+        let whole = refer(BODY);
+        for cut in 0..whole.len() {
+            let _ = parse_device_tl_info(&whole[..cut]);
+        }
+        assert_eq!(parse_device_tl_info(&[0xff; 300]), None);
+    }
+
+    #[test]
+    fn compact_headers_and_lf_only_line_ends() {
+        let msg = format!(
+            "REFER sip:cucm SIP/2.0\nc: application/x-cisco-alarm+xml\n\n{}",
+            BODY
+        );
+        assert!(parse_device_tl_info(msg.as_bytes()).is_some());
+    }
+}

@@ -1,0 +1,820 @@
+//! TFTP (RFC 1350 with the option extensions of RFC 2347/2348/2349 and windowsize, RFC 7440):
+//! packet parsing and per-transfer reassembly by block number.
+//!
+//! A read (or write) request to a TFTP port opens a transfer keyed by the client endpoint
+//! and the server address; the server answers from a new port (its transfer ID) which is
+//! bound on the first answer. Blocks are placed by their unwrapped block number, so
+//! duplicates, reordering and the 16-bit wrap-around of large files are handled; a block the
+//! capture lacks leaves the file incomplete with the missing byte ranges listed.
+
+use super::{FileBudget, digests};
+use crate::evidence::{Endpoint, FileTransfer, FileTransport, Seen};
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+/// Default block size (RFC 1350).
+pub const DEFAULT_BLKSIZE: usize = 512;
+/// Smallest and largest block sizes RFC 2348 allows.
+const BLKSIZE_RANGE: std::ops::RangeInclusive<usize> = 8..=65464;
+
+/// TFTP opcodes.
+pub mod opcode {
+    /// Read request.
+    pub const RRQ: u16 = 1;
+    /// Write request.
+    pub const WRQ: u16 = 2;
+    /// Data block.
+    pub const DATA: u16 = 3;
+    /// Acknowledgment.
+    pub const ACK: u16 = 4;
+    /// Error.
+    pub const ERROR: u16 = 5;
+    /// Option acknowledgment.
+    pub const OACK: u16 = 6;
+}
+
+/// One parsed TFTP packet, borrowing its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TftpPacket<'a> {
+    /// RRQ or WRQ.
+    Request {
+        /// True for WRQ.
+        write: bool,
+        /// Requested file name (lossy UTF-8).
+        name: String,
+        /// Transfer mode (`octet`, `netascii`…), lower-cased.
+        mode: String,
+        /// Option name (lower-cased) and value pairs.
+        options: Vec<(String, String)>,
+    },
+    /// DATA.
+    Data {
+        /// Block number as on the wire.
+        block: u16,
+        /// Block payload.
+        data: &'a [u8],
+    },
+    /// ACK.
+    Ack {
+        /// Block number.
+        block: u16,
+    },
+    /// ERROR.
+    Error {
+        /// Error code (1 = file not found…).
+        code: u16,
+        /// Error message (lossy UTF-8).
+        message: String,
+    },
+    /// OACK.
+    Oack {
+        /// Accepted options.
+        options: Vec<(String, String)>,
+    },
+}
+
+/// Why a datagram is not a TFTP packet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TftpParseError {
+    /// Fewer than the 2-byte opcode (or 4 bytes for DATA/ACK/ERROR).
+    #[error("TFTP packet too short ({0} bytes)")]
+    TooShort(usize),
+    /// Opcode outside 1..=6.
+    #[error("unknown TFTP opcode {0}")]
+    UnknownOpcode(u16),
+    /// A request without its NUL-terminated name and mode.
+    #[error("TFTP request without name and mode")]
+    BadRequest,
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+/// Splits NUL-terminated strings; a trailing piece without NUL is kept (lenient).
+fn strings(b: &[u8]) -> Vec<String> {
+    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    if b.is_empty() {
+        return Vec::new();
+    }
+    b.split(|c| *c == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+fn pairs(items: &[String]) -> Vec<(String, String)> {
+    items
+        .chunks(2)
+        .map(|c| {
+            let name = c
+                .first()
+                .map(|s| s.to_ascii_lowercase())
+                .unwrap_or_default();
+            let value = c.get(1).cloned().unwrap_or_default();
+            (name, value)
+        })
+        .collect()
+}
+
+/// Parses one TFTP packet.
+pub fn parse(b: &[u8]) -> Result<TftpPacket<'_>, TftpParseError> {
+    let op = u16_at(b, 0).ok_or(TftpParseError::TooShort(b.len()))?;
+    match op {
+        opcode::RRQ | opcode::WRQ => {
+            let items = strings(b.get(2..).unwrap_or_default());
+            if items.len() < 2 {
+                return Err(TftpParseError::BadRequest);
+            }
+            Ok(TftpPacket::Request {
+                write: op == opcode::WRQ,
+                name: items[0].clone(),
+                mode: items[1].to_ascii_lowercase(),
+                options: pairs(items.get(2..).unwrap_or_default()),
+            })
+        }
+        opcode::DATA => Ok(TftpPacket::Data {
+            block: u16_at(b, 2).ok_or(TftpParseError::TooShort(b.len()))?,
+            data: b.get(4..).unwrap_or_default(),
+        }),
+        opcode::ACK => Ok(TftpPacket::Ack {
+            block: u16_at(b, 2).ok_or(TftpParseError::TooShort(b.len()))?,
+        }),
+        opcode::ERROR => {
+            let code = u16_at(b, 2).ok_or(TftpParseError::TooShort(b.len()))?;
+            let message = strings(b.get(4..).unwrap_or_default())
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            Ok(TftpPacket::Error { code, message })
+        }
+        opcode::OACK => Ok(TftpPacket::Oack {
+            options: pairs(&strings(b.get(2..).unwrap_or_default())),
+        }),
+        other => Err(TftpParseError::UnknownOpcode(other)),
+    }
+}
+
+/// True when `payload` looks like a read or write request (cheap check, no allocation).
+pub fn is_request(payload: &[u8]) -> bool {
+    matches!(u16_at(payload, 0), Some(opcode::RRQ | opcode::WRQ))
+}
+
+/// Transfers are keyed by the client endpoint and the server address (its port changes).
+type Key = (Endpoint, IpAddr);
+
+#[derive(Debug)]
+struct Transfer {
+    name: String,
+    upload: bool,
+    mode: String,
+    client: Endpoint,
+    server_ip: IpAddr,
+    request_port: u16,
+    server_port: Option<u16>,
+    options: Vec<(String, String)>,
+    blksize: usize,
+    blksize_negotiated: bool,
+    tsize: Option<u64>,
+    first: Seen,
+    last: Seen,
+    /// Contiguous bytes of blocks `1..next`.
+    data: Vec<u8>,
+    /// Next block ordinal expected in order (1-based).
+    next: u64,
+    /// Bytes of blocks `1..next` (also when storing stopped at a limit).
+    prefix_len: u64,
+    /// Blocks ahead of a hole, by ordinal.
+    held: BTreeMap<u64, Vec<u8>>,
+    held_bytes: usize,
+    /// Highest unwrapped block number seen.
+    highest: u64,
+    /// Whether the block number wraps to 1 (not 0) after 65535, once known.
+    wraps_to_one: Option<bool>,
+    /// Ordinal and length of the short final block.
+    last_block: Option<(u64, usize)>,
+    error: Option<(u16, String)>,
+    /// Storing stopped at a memory limit (reason).
+    cut: Option<String>,
+    conflicting_duplicates: u64,
+    notes: Vec<String>,
+}
+
+impl Transfer {
+    fn ordinal(&mut self, block: u16) -> u64 {
+        let b = u64::from(block);
+        let h = self.highest;
+        let c = (h & !0xFFFF) | b;
+        let mut best = c;
+        for cand in [c.checked_sub(0x1_0000), Some(c + 0x1_0000)]
+            .into_iter()
+            .flatten()
+        {
+            if cand.abs_diff(h) < best.abs_diff(h) {
+                best = cand;
+            }
+        }
+        if best >= 0x1_0000 && self.wraps_to_one.is_none() {
+            // First block after a wrap: some servers restart at 0, others at 1.
+            self.wraps_to_one = Some(best & 0xFFFF == 1 && self.next <= 0x1_0000);
+        }
+        self.highest = self.highest.max(best);
+        if self.wraps_to_one == Some(true) {
+            best - (best >> 16)
+        } else {
+            best
+        }
+    }
+
+    fn data_block(&mut self, block: u16, data: &[u8], budget: &mut FileBudget, max_file: u64) {
+        if data.len() > self.blksize {
+            if !self.blksize_negotiated {
+                self.notes.push(format!(
+                    "blocks of {} bytes without a negotiated blksize (OACK not captured?)",
+                    data.len()
+                ));
+            }
+            self.blksize = data.len();
+            self.blksize_negotiated = true;
+        }
+        let ord = self.ordinal(block);
+        if ord == 0 {
+            return; // block 0 carries no data in RFC 1350
+        }
+        if data.len() < self.blksize {
+            self.last_block = Some((ord, data.len()));
+        }
+        if ord < self.next {
+            // Duplicate of a block already placed: compare when its bytes are still held.
+            let off = (ord - 1) * self.blksize as u64;
+            if let Some(old) = usize::try_from(off)
+                .ok()
+                .and_then(|o| self.data.get(o..o + data.len()))
+                && old != data
+            {
+                self.conflicting_duplicates += 1;
+            }
+            return;
+        }
+        if ord > self.next {
+            if let Some(old) = self.held.get(&ord) {
+                if old.as_slice() != data {
+                    self.conflicting_duplicates += 1;
+                }
+                return;
+            }
+            if (self.held_bytes + data.len()) as u64 > max_file {
+                self.cut
+                    .get_or_insert_with(|| "out-of-order blocks exceeded the file limit".into());
+                return;
+            }
+            self.held_bytes += data.len();
+            self.held.insert(ord, data.to_vec());
+            return;
+        }
+        self.append(data, budget, max_file);
+        while let Some(entry) = self.held.first_entry() {
+            if *entry.key() != self.next {
+                break;
+            }
+            let d = entry.remove();
+            self.held_bytes -= d.len();
+            self.append(&d, budget, max_file);
+        }
+    }
+
+    fn append(&mut self, data: &[u8], budget: &mut FileBudget, max_file: u64) {
+        self.next += 1;
+        self.prefix_len += data.len() as u64;
+        if self.cut.is_some() {
+            return;
+        }
+        if self.prefix_len > max_file {
+            self.cut = Some(format!("cut at the {max_file}-byte file limit"));
+        } else if !budget.take(data.len()) {
+            self.cut = Some("cut: total file-data limit reached".into());
+        } else {
+            self.data.extend_from_slice(data);
+        }
+    }
+
+    fn complete_bytes(&self) -> bool {
+        matches!(self.last_block, Some((o, _)) if self.next > o)
+    }
+
+    fn finish(mut self) -> FileTransfer {
+        let bs = self.blksize as u64;
+        let whole = self.complete_bytes() && self.error.is_none();
+        let size = match self.last_block {
+            Some((o, len)) => Some((o - 1) * bs + len as u64),
+            None => self.tsize,
+        };
+        // Missing ranges: holes between held blocks and up to the end when known.
+        let mut missing = Vec::new();
+        let end_ord = self.last_block.map(|(o, _)| o + 1);
+        let mut pos = self.next;
+        for &o in self.held.keys() {
+            if o > pos {
+                missing.push(((pos - 1) * bs, (o - 1) * bs));
+            }
+            pos = o + 1;
+        }
+        match (end_ord, size) {
+            (Some(e), Some(sz)) if pos < e => missing.push(((pos - 1) * bs, sz)),
+            (None, Some(sz)) if (pos - 1) * bs < sz => missing.push(((pos - 1) * bs, sz)),
+            _ => {}
+        }
+        let error = if let Some((code, msg)) = &self.error {
+            Some(format!("TFTP error {code}: {msg}"))
+        } else if !whole {
+            Some(if self.last_block.is_none() {
+                "transfer never finished in the capture".to_string()
+            } else {
+                "blocks missing from the capture".to_string()
+            })
+        } else {
+            self.cut.clone()
+        };
+        if self.conflicting_duplicates > 0 {
+            self.notes.push(format!(
+                "{} duplicate blocks differed from the first copy (first copy kept)",
+                self.conflicting_duplicates
+            ));
+        }
+        if let Some(c) = &self.cut {
+            self.notes.push(c.clone());
+        }
+        if self.mode == "netascii" {
+            self.notes
+                .push("netascii mode: bytes kept as sent (CR LF not translated)".into());
+        }
+        let complete = whole && self.cut.is_none();
+        let (md5, sha1, sha256) = if complete {
+            digests(&self.data)
+        } else {
+            (None, None, None)
+        };
+        FileTransfer {
+            name: self.name,
+            transport: FileTransport::Tftp,
+            upload: self.upload,
+            client: self.client,
+            server: Endpoint {
+                ip: self.server_ip,
+                port: self.server_port.unwrap_or(self.request_port),
+            },
+            data: self.data,
+            size,
+            complete,
+            missing,
+            error,
+            http_status: None,
+            tftp_error_code: self.error.as_ref().map(|e| e.0),
+            options: self.options,
+            first: self.first,
+            last: self.last,
+            md5,
+            sha1,
+            sha256,
+            notes: self.notes,
+        }
+    }
+}
+
+/// Follows every TFTP transfer of a capture.
+#[derive(Debug)]
+pub struct TftpTracker {
+    transfers: HashMap<Key, Transfer>,
+    done: Vec<FileTransfer>,
+    max_transfers: usize,
+    max_file: u64,
+    /// Requests dropped because too many transfers were open at once.
+    pub dropped_requests: u64,
+}
+
+impl TftpTracker {
+    /// A tracker holding at most `max_transfers` open transfers of at most `max_file` bytes.
+    pub fn new(max_transfers: usize, max_file: u64) -> Self {
+        TftpTracker {
+            transfers: HashMap::new(),
+            done: Vec::new(),
+            max_transfers,
+            max_file,
+            dropped_requests: 0,
+        }
+    }
+
+    /// A datagram sent to a TFTP request port.
+    pub fn request(&mut self, src: Endpoint, dst: Endpoint, payload: &[u8], seen: Seen) {
+        let Ok(TftpPacket::Request {
+            write,
+            name,
+            mode,
+            options,
+        }) = parse(payload)
+        else {
+            return;
+        };
+        let key = (src, dst.ip);
+        if let Some(t) = self.transfers.get_mut(&key) {
+            if t.name == name && t.upload == write && t.next == 1 && t.server_port.is_none() {
+                t.last = seen; // a retransmitted request
+                return;
+            }
+            if let Some(old) = self.transfers.remove(&key) {
+                self.done.push(old.finish());
+            }
+        }
+        if self.transfers.len() >= self.max_transfers {
+            self.dropped_requests += 1;
+            return;
+        }
+        let mut blksize = DEFAULT_BLKSIZE;
+        let mut tsize = None;
+        for (k, v) in &options {
+            if k == "tsize" {
+                tsize = v.parse::<u64>().ok().filter(|n| *n > 0);
+            }
+            let _ = &mut blksize;
+        }
+        self.transfers.insert(
+            key,
+            Transfer {
+                name,
+                upload: write,
+                mode,
+                client: src,
+                server_ip: dst.ip,
+                request_port: dst.port,
+                server_port: None,
+                options,
+                blksize,
+                blksize_negotiated: false,
+                tsize,
+                first: seen,
+                last: seen,
+                data: Vec::new(),
+                next: 1,
+                prefix_len: 0,
+                held: BTreeMap::new(),
+                held_bytes: 0,
+                highest: 0,
+                wraps_to_one: None,
+                last_block: None,
+                error: None,
+                cut: None,
+                conflicting_duplicates: 0,
+                notes: Vec::new(),
+            },
+        );
+    }
+
+    /// True when some transfer is open (so other datagrams may belong to one).
+    pub fn active(&self) -> bool {
+        !self.transfers.is_empty()
+    }
+
+    /// True when a datagram between `src` and `dst` belongs to an open transfer.
+    pub fn owns(&self, src: Endpoint, dst: Endpoint) -> bool {
+        matches!(self.transfers.get(&(dst, src.ip)), Some(t) if t.server_port.is_none_or(|p| p == src.port))
+            || matches!(self.transfers.get(&(src, dst.ip)), Some(t) if t.server_port == Some(dst.port))
+    }
+
+    /// Any other datagram: if it belongs to an open transfer, follow it. Returns true when
+    /// it did.
+    pub fn datagram(
+        &mut self,
+        src: Endpoint,
+        dst: Endpoint,
+        payload: &[u8],
+        seen: Seen,
+        budget: &mut FileBudget,
+    ) -> bool {
+        // Server -> client?
+        let (key, from_server) = match self.transfers.get(&(dst, src.ip)) {
+            Some(t) if t.server_port.is_none_or(|p| p == src.port) => ((dst, src.ip), true),
+            _ => match self.transfers.get(&(src, dst.ip)) {
+                Some(t) if t.server_port == Some(dst.port) => ((src, dst.ip), false),
+                _ => return false,
+            },
+        };
+        let Ok(packet) = parse(payload) else {
+            return false;
+        };
+        let max_file = self.max_file;
+        let Some(t) = self.transfers.get_mut(&key) else {
+            return false;
+        };
+        if from_server && t.server_port.is_none() {
+            t.server_port = Some(src.port);
+        }
+        t.last = seen;
+        let data_from_server = !t.upload;
+        let mut ended = false;
+        match packet {
+            TftpPacket::Data { block, data } if from_server == data_from_server => {
+                t.data_block(block, data, budget, max_file);
+                ended = t.complete_bytes() && t.held.is_empty();
+            }
+            TftpPacket::Oack { options } if from_server => {
+                for (k, v) in &options {
+                    match k.as_str() {
+                        "blksize" => {
+                            if let Some(n) = v
+                                .parse::<usize>()
+                                .ok()
+                                .filter(|n| BLKSIZE_RANGE.contains(n))
+                            {
+                                t.blksize = n;
+                                t.blksize_negotiated = true;
+                            }
+                        }
+                        "tsize" => t.tsize = v.parse::<u64>().ok().or(t.tsize),
+                        _ => {}
+                    }
+                }
+                t.options
+                    .extend(options.into_iter().map(|(k, v)| (format!("oack:{k}"), v)));
+            }
+            TftpPacket::Error { code, message } => {
+                t.error = Some((code, message));
+                if !from_server {
+                    t.notes.push("the client sent the ERROR".into());
+                }
+                ended = true;
+            }
+            _ => {}
+        }
+        if ended && let Some(t) = self.transfers.remove(&key) {
+            self.done.push(t.finish());
+        }
+        true
+    }
+
+    /// Ends every open transfer and returns all transfers in order of their request.
+    pub fn finish(mut self) -> Vec<FileTransfer> {
+        let mut open: Vec<Transfer> = self.transfers.drain().map(|(_, t)| t).collect();
+        open.sort_by_key(|t| t.first.frame);
+        self.done.extend(open.into_iter().map(Transfer::finish));
+        self.done.sort_by_key(|f| f.first.frame);
+        self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use proptest::prelude::*;
+
+    fn ep(s: &str) -> Endpoint {
+        let sa: std::net::SocketAddr = s.parse().unwrap();
+        Endpoint {
+            ip: sa.ip(),
+            port: sa.port(),
+        }
+    }
+    fn seen(frame: u64) -> Seen {
+        Seen {
+            frame,
+            ts: Timestamp(frame as i64),
+        }
+    }
+    fn rrq(name: &str, opts: &[(&str, &str)]) -> Vec<u8> {
+        let mut v = vec![0, 1];
+        v.extend_from_slice(name.as_bytes());
+        v.push(0);
+        v.extend_from_slice(b"octet\0");
+        for (k, val) in opts {
+            v.extend_from_slice(k.as_bytes());
+            v.push(0);
+            v.extend_from_slice(val.as_bytes());
+            v.push(0);
+        }
+        v
+    }
+    fn data(block: u16, d: &[u8]) -> Vec<u8> {
+        let mut v = vec![0, 3];
+        v.extend_from_slice(&block.to_be_bytes());
+        v.extend_from_slice(d);
+        v
+    }
+    fn file(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    const C: &str = "10.0.0.5:50000";
+    const S69: &str = "10.0.0.1:69";
+    const ST: &str = "10.0.0.1:41000";
+
+    /// Runs a read transfer of `content` with blocks of `bs` delivered in `order` (indexes
+    /// into the block list, repeats allowed).
+    fn transfer(content: &[u8], bs: usize, order: &[usize], wrap_to: u16) -> FileTransfer {
+        let mut t = TftpTracker::new(10, 1 << 30);
+        let mut budget = FileBudget::new(u64::MAX);
+        let opts = if bs == 512 {
+            vec![]
+        } else {
+            vec![("blksize", bs.to_string())]
+        };
+        let opts: Vec<(&str, &str)> = opts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        t.request(ep(C), ep(S69), &rrq("ITLSEP0011.tlv", &opts), seen(1));
+        let mut frame = 2;
+        if bs != 512 {
+            let mut oack = vec![0, 6];
+            oack.extend_from_slice(format!("blksize\0{bs}\0").as_bytes());
+            assert!(t.datagram(ep(ST), ep(C), &oack, seen(frame), &mut budget));
+            frame += 1;
+        }
+        let mut blocks: Vec<&[u8]> = content.chunks(bs).collect();
+        if content.len().is_multiple_of(bs) {
+            blocks.push(&[]);
+        }
+        for &i in order {
+            let n = i + 1;
+            let wire = if n <= 65535 {
+                n as u16
+            } else {
+                ((n - 65536) % 65536) as u16 + wrap_to
+            };
+            t.datagram(
+                ep(ST),
+                ep(C),
+                &data(wire, blocks[i]),
+                seen(frame),
+                &mut budget,
+            );
+            frame += 1;
+        }
+        let mut files = t.finish();
+        assert_eq!(files.len(), 1);
+        files.remove(0)
+    }
+
+    fn nblocks(len: usize, bs: usize) -> usize {
+        len / bs + 1
+    }
+
+    #[test]
+    fn plain_512_byte_transfer() {
+        let content = file(1300);
+        let f = transfer(&content, 512, &[0, 1, 2], 0);
+        assert!(f.complete);
+        assert_eq!(f.data, content);
+        assert_eq!(f.size, Some(1300));
+        assert_eq!(f.server, ep(ST));
+        assert!(f.error.is_none());
+        assert_eq!(f.sha1.as_deref().map(str::len), Some(40));
+    }
+
+    #[test]
+    fn exact_multiple_ends_with_empty_block() {
+        let content = file(1024);
+        let f = transfer(&content, 512, &[0, 1, 2], 0);
+        assert!(f.complete);
+        assert_eq!(f.data, content);
+    }
+
+    #[test]
+    fn duplicates_and_reordering() {
+        let content = file(512 * 5 + 100);
+        let f = transfer(&content, 512, &[0, 2, 1, 1, 4, 3, 3, 5, 5], 0);
+        assert!(f.complete);
+        assert_eq!(f.data, content);
+    }
+
+    #[test]
+    fn missing_block_is_listed_never_zero_filled() {
+        let content = file(512 * 4 + 10);
+        let f = transfer(&content, 512, &[0, 1, 3, 4], 0);
+        assert!(!f.complete);
+        assert_eq!(f.missing, vec![(1024, 1536)]);
+        assert_eq!(f.data, content[..1024].to_vec());
+        assert_eq!(f.size, Some(content.len() as u64));
+        assert!(f.sha1.is_none());
+        assert!(f.error.is_some());
+    }
+
+    #[test]
+    fn blksize_8192() {
+        let content = file(8192 * 3 + 17);
+        let f = transfer(&content, 8192, &[0, 1, 2, 3], 0);
+        assert!(f.complete);
+        assert_eq!(f.data, content);
+        assert!(
+            f.options
+                .iter()
+                .any(|(k, v)| k == "oack:blksize" && v == "8192")
+        );
+    }
+
+    #[test]
+    fn block_number_wraps_to_zero_and_to_one() {
+        let bs = 8;
+        let content = file(bs * 70_000 + 3);
+        let n = nblocks(content.len(), bs);
+        let order: Vec<usize> = (0..n).collect();
+        for wrap_to in [0u16, 1] {
+            let f = transfer(&content, bs, &order, wrap_to);
+            assert!(f.complete, "wrap to {wrap_to}: {:?}", f.error);
+            assert_eq!(f.data, content);
+        }
+    }
+
+    #[test]
+    fn error_file_not_found() {
+        let mut t = TftpTracker::new(10, 1 << 20);
+        let mut budget = FileBudget::new(u64::MAX);
+        t.request(ep(C), ep(S69), &rrq("CTLSEP0011.tlv", &[]), seen(1));
+        let err = b"\0\x05\0\x01File not found\0";
+        assert!(t.datagram(ep(ST), ep(C), err, seen(2), &mut budget));
+        let f = &t.finish()[0];
+        assert!(!f.complete);
+        assert_eq!(f.tftp_error_code, Some(1));
+        assert_eq!(f.error.as_deref(), Some("TFTP error 1: File not found"));
+        assert_eq!(f.last.frame, 2);
+    }
+
+    #[test]
+    fn write_request_data_flows_from_client() {
+        let mut t = TftpTracker::new(10, 1 << 20);
+        let mut budget = FileBudget::new(u64::MAX);
+        let mut wrq = rrq("upload.txt", &[]);
+        wrq[1] = 2;
+        t.request(ep(C), ep(S69), &wrq, seen(1));
+        assert!(t.datagram(ep(ST), ep(C), b"\0\x04\0\0", seen(2), &mut budget));
+        assert!(t.datagram(ep(C), ep(ST), &data(1, b"hi"), seen(3), &mut budget));
+        let f = &t.finish()[0];
+        assert!(f.upload && f.complete);
+        assert_eq!(f.data, b"hi");
+    }
+
+    #[test]
+    fn huge_tsize_allocates_nothing() {
+        let mut t = TftpTracker::new(10, 1 << 20);
+        let mut budget = FileBudget::new(u64::MAX);
+        t.request(
+            ep(C),
+            ep(S69),
+            &rrq("x.tlv", &[("tsize", "4294967296")]),
+            seen(1),
+        );
+        t.datagram(ep(ST), ep(C), &data(1, &[1; 512]), seen(2), &mut budget);
+        let f = &t.finish()[0];
+        assert_eq!(f.size, Some(4_294_967_296));
+        assert_eq!(f.missing, vec![(512, 4_294_967_296)]);
+        assert_eq!(f.data.len(), 512);
+    }
+
+    #[test]
+    fn file_limit_cuts_and_says_so() {
+        let mut t = TftpTracker::new(10, 1000);
+        let mut budget = FileBudget::new(u64::MAX);
+        t.request(ep(C), ep(S69), &rrq("big.bin", &[]), seen(1));
+        for b in 1..=4u16 {
+            t.datagram(
+                ep(ST),
+                ep(C),
+                &data(b, &[7; 512]),
+                seen(1 + u64::from(b)),
+                &mut budget,
+            );
+        }
+        t.datagram(ep(ST), ep(C), &data(5, &[7; 5]), seen(9), &mut budget);
+        let f = &t.finish()[0];
+        assert!(!f.complete);
+        assert!(f.data.len() <= 1000);
+        assert!(
+            f.error.as_deref().unwrap_or("").contains("limit"),
+            "{:?}",
+            f.error
+        );
+        assert_eq!(f.size, Some(4 * 512 + 5));
+    }
+
+    proptest! {
+        #[test]
+        fn parser_never_panics(b in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = parse(&b);
+        }
+
+        #[test]
+        fn blocks_in_any_order_give_the_same_file(
+            len in 0usize..5000,
+            swaps in proptest::collection::vec((any::<u16>(), any::<u16>()), 0..30),
+            dups in proptest::collection::vec(any::<u16>(), 0..10),
+        ) {
+            let content = file(len);
+            let n = nblocks(len, 512);
+            let mut order: Vec<usize> = (0..n).collect();
+            for (a, b) in swaps {
+                order.swap(a as usize % n, b as usize % n);
+            }
+            for d in dups {
+                order.push(d as usize % n);
+            }
+            let f = transfer(&content, 512, &order, 0);
+            prop_assert!(f.complete);
+            prop_assert_eq!(f.data, content);
+        }
+    }
+}

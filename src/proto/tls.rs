@@ -1,0 +1,652 @@
+//! TLS handshakes seen in clear text: records re-joined across TCP segments, handshake
+//! messages re-joined across records (tls-parser 0.12 does not do this), ClientHello,
+//! ServerHello (TLS 1.3 through `supported_versions`), the server's certificate chain,
+//! alerts, and application-data volumes.
+//!
+//! Per direction the bytes flow: reassembled TCP stream → record splitter → (handshake
+//! records only) handshake buffer → one message at a time. Encrypted records are skipped by
+//! their length without being buffered, so bulk traffic costs no copies.
+
+use super::x509::certificate_info;
+use crate::evidence::{Endpoint, Seen, Side, TcpEnd, TlsAlert, TlsSession};
+use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
+
+/// Largest record body accepted: 2^14 + 2048 (TLS ≤ 1.2 ciphertext limit).
+pub const MAX_RECORD: usize = (1 << 14) + 2048;
+
+/// Record content types.
+mod content {
+    pub const CCS: u8 = 20;
+    pub const ALERT: u8 = 21;
+    pub const HANDSHAKE: u8 = 22;
+    pub const APPLICATION_DATA: u8 = 23;
+    pub const HEARTBEAT: u8 = 24;
+}
+
+/// The ServerHello random that marks a TLS 1.3 HelloRetryRequest (RFC 8446 §4.1.3).
+const HRR_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// Most certificates decoded from one chain.
+const MAX_CHAIN: usize = 16;
+
+/// Service name of a TLS server port.
+pub fn service_for_port(port: u16) -> Option<&'static str> {
+    Some(match port {
+        2445 => "tvs",
+        443 | 8443 => "https",
+        2443 => "sccp-tls",
+        5061 => "sip-tls",
+        3804 => "capf",
+        6971 | 6972 => "https-tftp",
+        _ => return None,
+    })
+}
+
+/// What the first bytes of a TCP payload say about TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// A handshake record starting a ClientHello (the sender is the client).
+    ClientHello,
+    /// A handshake record starting a ServerHello (the sender is the server).
+    ServerHello,
+    /// Another plausible TLS handshake record.
+    Handshake,
+    /// An SSLv2-style ClientHello.
+    Sslv2ClientHello,
+}
+
+/// Looks at a payload's first bytes for a TLS handshake record (no allocation).
+pub fn probe(b: &[u8]) -> Option<Probe> {
+    match b {
+        [content::HANDSHAKE, 3, minor, h, l, rest @ ..] if *minor <= 4 => {
+            let len = usize::from(u16::from_be_bytes([*h, *l]));
+            if len == 0 || len > MAX_RECORD {
+                return None;
+            }
+            Some(match rest.first() {
+                Some(1) => Probe::ClientHello,
+                Some(2) => Probe::ServerHello,
+                _ => Probe::Handshake,
+            })
+        }
+        [b0, _, 1, 0 | 3, _, ..] if b0 & 0x80 != 0 => Some(Probe::Sslv2ClientHello),
+        _ => None,
+    }
+}
+
+/// Per-direction parsing state.
+#[derive(Debug, Default)]
+struct Direction {
+    /// Partial record (header and, for clear records, body) awaiting more bytes.
+    rec_buf: Vec<u8>,
+    /// Bytes still to skip of an encrypted record's body.
+    skip: usize,
+    /// Partial handshake message(s).
+    hs_buf: Vec<u8>,
+    /// Bytes still to skip of an over-long handshake message.
+    hs_skip: usize,
+    /// Records from here on are encrypted (after ChangeCipherSpec, or TLS 1.3 after hello).
+    encrypted: bool,
+    /// Record sync lost (gap, garbage): nothing more is parsed in this direction.
+    dead: bool,
+    /// Any record seen.
+    started: bool,
+    ccs: bool,
+    encrypted_handshake_records: u64,
+    app_records: u64,
+}
+
+/// One TLS conversation being followed.
+#[derive(Debug)]
+pub struct TlsConn {
+    session: TlsSession,
+    dirs: [Direction; 2],
+    max_message: usize,
+    server_app_records_after_client_app: u64,
+    sslv2: bool,
+}
+
+fn side(dir: usize) -> Side {
+    if dir == 0 { Side::Client } else { Side::Server }
+}
+
+impl TlsConn {
+    /// Starts following a conversation. `max_message` caps one handshake message.
+    pub fn new(client: Endpoint, server: Endpoint, first: Seen, max_message: usize) -> Self {
+        TlsConn {
+            session: TlsSession {
+                client,
+                server,
+                service: service_for_port(server.port).map(str::to_string),
+                offered_versions: Vec::new(),
+                sni: None,
+                version: None,
+                cipher_suite: None,
+                certificates: Vec::new(),
+                certificates_encrypted: false,
+                alerts: Vec::new(),
+                handshake_complete: false,
+                app_data_bytes: (0, 0),
+                end: TcpEnd::Open,
+                notes: Vec::new(),
+                first,
+                certificate_seen: None,
+                last: first,
+                offered_cipher_suites: Vec::new(),
+                encrypted_alerts: Vec::new(),
+            },
+            dirs: [Direction::default(), Direction::default()],
+            max_message,
+            server_app_records_after_client_app: 0,
+            sslv2: false,
+        }
+    }
+
+    fn note(&mut self, s: String) {
+        if self.session.notes.len() < 32 {
+            self.session.notes.push(s);
+        }
+    }
+
+    /// Bytes of the `dir` stream (0 = client → server) are missing.
+    pub fn gap(&mut self, dir: usize, len: u64) {
+        let d = &mut self.dirs[dir & 1];
+        if d.dead {
+            return;
+        }
+        if d.rec_buf.is_empty() && d.skip as u64 >= len {
+            // Inside an encrypted record body: the record boundaries still hold.
+            d.skip -= len as usize;
+            return;
+        }
+        d.dead = true;
+        let who = side(dir).as_str();
+        self.note(format!("{len} bytes missing from the {who}'s stream; its TLS records after that were not parsed"));
+    }
+
+    /// Stream bytes of the `dir` direction (0 = client → server), in order.
+    pub fn data(&mut self, dir: usize, mut data: &[u8], seen: Seen) {
+        let dir = dir & 1;
+        self.session.last = seen;
+        while !data.is_empty() && !self.dirs[dir].dead {
+            let d = &mut self.dirs[dir];
+            if d.skip > 0 {
+                let n = d.skip.min(data.len());
+                d.skip -= n;
+                data = data.get(n..).unwrap_or_default();
+                continue;
+            }
+            if dir == 0
+                && !d.started
+                && d.rec_buf.is_empty()
+                && data.first().is_some_and(|b| b & 0x80 != 0)
+            {
+                data = self.sslv2_hello(data, seen);
+                continue;
+            }
+            // Complete the header.
+            if d.rec_buf.len() < 5 {
+                if d.rec_buf.is_empty() && data.len() >= 5 {
+                    let header = [data[0], data[1], data[2], data[3], data[4]];
+                    match self.header(dir, header, seen) {
+                        HeaderAction::Skip(len) => {
+                            data = data.get(5..).unwrap_or_default();
+                            self.dirs[dir].skip = len;
+                            continue;
+                        }
+                        HeaderAction::Read(len) => {
+                            if let Some(body) = data.get(5..5 + len) {
+                                self.record(dir, header[0], body, seen);
+                                data = data.get(5 + len..).unwrap_or_default();
+                                continue;
+                            }
+                        }
+                        HeaderAction::Dead => return,
+                    }
+                }
+                let d = &mut self.dirs[dir];
+                let need = 5 - d.rec_buf.len().min(5);
+                let n = need.min(data.len());
+                d.rec_buf
+                    .extend_from_slice(data.get(..n).unwrap_or_default());
+                data = data.get(n..).unwrap_or_default();
+                if d.rec_buf.len() < 5 {
+                    continue;
+                }
+                let b = &d.rec_buf;
+                let header = [b[0], b[1], b[2], b[3], b[4]];
+                match self.header(dir, header, seen) {
+                    HeaderAction::Skip(len) => {
+                        let d = &mut self.dirs[dir];
+                        d.rec_buf.clear();
+                        d.skip = len;
+                        continue;
+                    }
+                    HeaderAction::Read(_) => {}
+                    HeaderAction::Dead => return,
+                }
+            }
+            // Clear record body being gathered.
+            let d = &mut self.dirs[dir];
+            let want = 5 + usize::from(u16::from_be_bytes([d.rec_buf[3], d.rec_buf[4]]));
+            let n = (want - d.rec_buf.len()).min(data.len());
+            d.rec_buf
+                .extend_from_slice(data.get(..n).unwrap_or_default());
+            data = data.get(n..).unwrap_or_default();
+            if d.rec_buf.len() == want {
+                let rec = std::mem::take(&mut d.rec_buf);
+                self.record(dir, rec[0], rec.get(5..).unwrap_or_default(), seen);
+                let d = &mut self.dirs[dir];
+                if d.rec_buf.capacity() == 0 {
+                    d.rec_buf = rec;
+                    d.rec_buf.clear();
+                }
+            }
+        }
+    }
+
+    /// Decides what to do with a record given its header.
+    fn header(&mut self, dir: usize, h: [u8; 5], seen: Seen) -> HeaderAction {
+        let len = usize::from(u16::from_be_bytes([h[3], h[4]]));
+        let valid = (content::CCS..=content::HEARTBEAT).contains(&h[0])
+            && h[1] == 3
+            && h[2] <= 4
+            && len <= MAX_RECORD;
+        let d = &mut self.dirs[dir];
+        if !valid {
+            d.dead = true;
+            let who = side(dir).as_str();
+            let msg = if d.started {
+                format!(
+                    "the {who}'s stream lost TLS record framing (bytes {:02x?}); not parsed further",
+                    h
+                )
+            } else {
+                format!(
+                    "the {who}'s stream does not start with a TLS record (bytes {:02x?})",
+                    h
+                )
+            };
+            self.note(msg);
+            return HeaderAction::Dead;
+        }
+        d.started = true;
+        let ty = h[0];
+        if ty == content::APPLICATION_DATA {
+            d.app_records += 1;
+            if dir == 0 {
+                self.session.app_data_bytes.0 += len as u64;
+            } else {
+                self.session.app_data_bytes.1 += len as u64;
+                if self.dirs[0].app_records > 0 {
+                    self.server_app_records_after_client_app += 1;
+                }
+            }
+            return HeaderAction::Skip(len);
+        }
+        if d.encrypted && ty != content::CCS {
+            if ty == content::HANDSHAKE {
+                d.encrypted_handshake_records += 1;
+            }
+            if ty == content::ALERT {
+                self.session.encrypted_alerts.push((side(dir), seen));
+            }
+            return HeaderAction::Skip(len);
+        }
+        if ty == content::HEARTBEAT {
+            return HeaderAction::Skip(len);
+        }
+        HeaderAction::Read(len)
+    }
+
+    /// One clear-text record.
+    fn record(&mut self, dir: usize, ty: u8, body: &[u8], seen: Seen) {
+        match ty {
+            content::CCS => {
+                let d = &mut self.dirs[dir];
+                d.ccs = true;
+                d.encrypted = true;
+            }
+            content::ALERT => {
+                for pair in body.chunks(2) {
+                    if let [level, description] = pair {
+                        self.session.alerts.push(TlsAlert {
+                            from: side(dir),
+                            level: *level,
+                            description: *description,
+                            after_server_certificate: self.session.certificate_seen.is_some(),
+                            seen,
+                        });
+                    }
+                }
+            }
+            content::HANDSHAKE => self.handshake_bytes(dir, body, seen),
+            _ => {}
+        }
+    }
+
+    /// Handshake record payload: re-join messages across records.
+    fn handshake_bytes(&mut self, dir: usize, mut body: &[u8], seen: Seen) {
+        let d = &mut self.dirs[dir];
+        if d.hs_skip > 0 {
+            let n = d.hs_skip.min(body.len());
+            d.hs_skip -= n;
+            body = body.get(n..).unwrap_or_default();
+        }
+        let mut buf = std::mem::take(&mut self.dirs[dir].hs_buf);
+        let mut input: &[u8] = if buf.is_empty() {
+            body
+        } else {
+            buf.extend_from_slice(body);
+            &buf
+        };
+        while let Some(&[ty, a, b, c]) = input.get(..4).and_then(|s| <&[u8; 4]>::try_from(s).ok()) {
+            let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
+            if len > self.max_message {
+                let who = side(dir).as_str();
+                self.note(format!(
+                    "the {who} sent a handshake message (type {ty}) of {len} bytes, over the {}-byte limit; skipped",
+                    self.max_message
+                ));
+                let have = input.len() - 4;
+                self.dirs[dir].hs_skip = len.saturating_sub(have);
+                input = input.get((4 + len).min(input.len())..).unwrap_or_default();
+                continue;
+            }
+            let Some(msg) = input.get(..4 + len) else {
+                break;
+            };
+            self.message(dir, ty, msg, seen);
+            input = input.get(4 + len..).unwrap_or_default();
+            if self.dirs[dir].encrypted {
+                // TLS 1.3: what follows the ServerHello in this direction is encrypted.
+                input = &[];
+            }
+        }
+        let rest = input.to_vec();
+        buf.clear();
+        buf.extend_from_slice(&rest);
+        self.dirs[dir].hs_buf = buf;
+    }
+
+    /// One whole handshake message (4-byte header included).
+    fn message(&mut self, dir: usize, ty: u8, msg: &[u8], seen: Seen) {
+        match (dir, ty) {
+            (0, 1) | (1, 2) => match tls_parser::parse_tls_message_handshake(msg) {
+                Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)))) => {
+                    let mut versions = vec![ch.version.0];
+                    if let Some(ext) = ch.ext
+                        && let Ok((_, exts)) = tls_parser::parse_tls_client_hello_extensions(ext)
+                    {
+                        for e in exts {
+                            match e {
+                                TlsExtension::SupportedVersions(v) => {
+                                    versions = v
+                                        .iter()
+                                        .map(|x| x.0)
+                                        .filter(|x| x & 0x0f0f != 0x0a0a)
+                                        .collect();
+                                }
+                                TlsExtension::SNI(names) => {
+                                    self.session.sni = names
+                                        .first()
+                                        .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    versions.sort_unstable_by(|a, b| b.cmp(a));
+                    versions.dedup();
+                    self.session.offered_versions = versions;
+                    self.session.offered_cipher_suites = ch.ciphers.iter().map(|c| c.0).collect();
+                }
+                Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
+                    if sh.random == HRR_RANDOM {
+                        self.note("the server sent a HelloRetryRequest".into());
+                        return;
+                    }
+                    let mut version = sh.version.0;
+                    if let Some(ext) = sh.ext
+                        && let Ok((_, exts)) = tls_parser::parse_tls_server_hello_extensions(ext)
+                    {
+                        for e in exts {
+                            if let TlsExtension::SupportedVersions(v) = e
+                                && let Some(x) = v.first()
+                            {
+                                version = x.0;
+                            }
+                        }
+                    }
+                    self.session.version = Some(version);
+                    self.session.cipher_suite = Some(sh.cipher.0);
+                    if version >= 0x0304 {
+                        self.session.certificates_encrypted = true;
+                        self.dirs[1].encrypted = true;
+                        self.dirs[0].encrypted = true;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    let what = if ty == 1 {
+                        "ClientHello"
+                    } else {
+                        "ServerHello"
+                    };
+                    self.note(format!("malformed {what} ({} bytes)", msg.len()));
+                }
+            },
+            (_, 11) => self.certificate(dir, msg.get(4..).unwrap_or_default(), seen),
+            _ => {}
+        }
+    }
+
+    /// A Certificate message body (TLS ≤ 1.2 form: u24 list length, then u24-prefixed DER).
+    fn certificate(&mut self, dir: usize, body: &[u8], seen: Seen) {
+        let u24 = |b: &[u8], at: usize| -> Option<usize> {
+            let s = b.get(at..at + 3)?;
+            Some(usize::from(s[0]) << 16 | usize::from(s[1]) << 8 | usize::from(s[2]))
+        };
+        let Some(total) = u24(body, 0) else {
+            self.note("empty Certificate message".into());
+            return;
+        };
+        if dir == 0 {
+            self.note(format!(
+                "the client sent a certificate chain ({total} bytes)"
+            ));
+            return;
+        }
+        self.session.certificate_seen = Some(seen);
+        if total + 3 != body.len() {
+            self.note(format!(
+                "Certificate list length {total} does not match the message ({} bytes)",
+                body.len() - 3
+            ));
+        }
+        let mut at = 3;
+        let mut chain = Vec::new();
+        while let Some(len) = u24(body, at) {
+            let Some(der) = body.get(at + 3..at + 3 + len) else {
+                self.note(format!(
+                    "certificate entry of {len} bytes runs past the message"
+                ));
+                break;
+            };
+            if chain.len() == MAX_CHAIN {
+                self.note(format!(
+                    "certificate chain longer than {MAX_CHAIN}; the rest not decoded"
+                ));
+                break;
+            }
+            let (info, note) = certificate_info(der);
+            if let Some(n) = note {
+                self.note(n);
+            }
+            chain.push(info);
+            at += 3 + len;
+        }
+        self.session.certificates = chain;
+    }
+
+    /// An SSLv2-style ClientHello (2-byte header with the high bit set).
+    fn sslv2_hello<'a>(&mut self, data: &'a [u8], seen: Seen) -> &'a [u8] {
+        let d = &mut self.dirs[0];
+        d.started = true;
+        let Some(&[b0, b1, kind, vmaj, vmin]) =
+            data.get(..5).and_then(|s| <&[u8; 5]>::try_from(s).ok())
+        else {
+            d.dead = true;
+            return &[];
+        };
+        let len = usize::from(u16::from_be_bytes([b0 & 0x7f, b1]));
+        if kind != 1 {
+            d.dead = true;
+            self.note(
+                "the client's stream starts with an SSLv2 record that is not a ClientHello".into(),
+            );
+            return &[];
+        }
+        self.sslv2 = true;
+        self.session.first = if self.session.first.frame == 0 {
+            seen
+        } else {
+            self.session.first
+        };
+        self.session.offered_versions = vec![u16::from_be_bytes([vmaj, vmin])];
+        if let Some(spec_len) = data
+            .get(5..7)
+            .map(|s| usize::from(u16::from_be_bytes([s[0], s[1]])))
+        {
+            let ciphers = data.get(11..11 + spec_len).unwrap_or_default();
+            self.session.offered_cipher_suites = ciphers
+                .chunks_exact(3)
+                .filter(|c| c[0] == 0)
+                .map(|c| u16::from_be_bytes([c[1], c[2]]))
+                .collect();
+        }
+        self.note("the client sent an SSLv2-compatible ClientHello".into());
+        data.get((2 + len).min(data.len())..).unwrap_or_default()
+    }
+
+    /// Ends the conversation: `end` is how the TCP connection ended, `last` its last packet.
+    pub fn finish(mut self, end: TcpEnd, last: Seen, tcp_notes: Vec<String>) -> TlsSession {
+        for n in tcp_notes {
+            self.note(n);
+        }
+        let [c, s] = &self.dirs;
+        self.session.handshake_complete = if self.session.version.is_some_and(|v| v >= 0x0304) {
+            // Inference: the client sent encrypted records and the server answered after them.
+            c.app_records > 0 && self.server_app_records_after_client_app > 0
+        } else {
+            (c.ccs
+                && s.ccs
+                && c.encrypted_handshake_records > 0
+                && s.encrypted_handshake_records > 0)
+                || (c.app_records > 0 && s.app_records > 0)
+        };
+        if !c.started && !s.started && !matches!(end, TcpEnd::NeverAnswered | TcpEnd::Refused) {
+            self.note("no TLS record was exchanged".into());
+        }
+        if self.sslv2 && self.session.version.is_none() {
+            self.note(
+                "the server did not answer the SSLv2-compatible hello with a ServerHello".into(),
+            );
+        }
+        self.session.end = end;
+        self.session.last = last.max_by_frame(self.session.last);
+        self.session
+    }
+}
+
+trait MaxByFrame {
+    fn max_by_frame(self, other: Self) -> Self;
+}
+impl MaxByFrame for Seen {
+    fn max_by_frame(self, other: Seen) -> Seen {
+        if other.frame > self.frame {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+enum HeaderAction {
+    /// Skip a body of this length without buffering it.
+    Skip(usize),
+    /// Read and parse a clear body of this length.
+    Read(usize),
+    /// Framing lost.
+    Dead,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use proptest::prelude::*;
+
+    fn ep(port: u16) -> Endpoint {
+        Endpoint {
+            ip: "10.0.0.1".parse().unwrap(),
+            port,
+        }
+    }
+
+    #[test]
+    fn probe_recognises_hello_records() {
+        assert_eq!(probe(&[22, 3, 1, 0, 50, 1]), Some(Probe::ClientHello));
+        assert_eq!(probe(&[22, 3, 3, 0, 50, 2]), Some(Probe::ServerHello));
+        assert_eq!(probe(&[0x80, 0x2e, 1, 3, 1]), Some(Probe::Sslv2ClientHello));
+        assert_eq!(probe(b"GET / HTTP/1.1"), None);
+        assert_eq!(probe(&[22, 3, 3, 0xff, 0xff, 1]), None);
+    }
+
+    #[test]
+    fn garbage_stream_is_noted() {
+        let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20);
+        t.data(0, b"hello world, not tls", Seen::default());
+        let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("does not start with a TLS record"))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_bytes(
+            chunks in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..30),
+            gaps in proptest::collection::vec(0u64..100, 0..3),
+        ) {
+            let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 4096);
+            for (i, (dir, c)) in chunks.iter().enumerate() {
+                // Bias towards framing-valid input: a record header on every other chunk.
+                let mut b = if i % 2 == 0 { vec![22, 3, 3, 0, c.len() as u8] } else { Vec::new() };
+                b.extend_from_slice(c);
+                t.data(usize::from(*dir), &b, Seen { frame: i as u64, ts: Timestamp(0) });
+                if let Some(g) = gaps.get(i) {
+                    t.gap(usize::from(*dir), *g);
+                }
+            }
+            let _ = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        }
+
+        #[test]
+        fn handshake_parsing_never_panics(body in proptest::collection::vec(any::<u8>(), 0..600), ty in 0u8..30) {
+            let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 4096);
+            let mut msg = vec![ty, 0, (body.len() >> 8) as u8, body.len() as u8];
+            msg.extend_from_slice(&body);
+            let mut rec = vec![22, 3, 3, (msg.len() >> 8) as u8, msg.len() as u8];
+            rec.extend_from_slice(&msg);
+            t.data(1, &rec, Seen::default());
+            t.data(0, &rec, Seen::default());
+            let _ = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The readable report: per phone the verdict first, then the four conditions, next steps, the
+//! checks with their evidence, the trust path and a timeline of trust-relevant events.
+
+use crate::diagnosis::Diagnosis;
+use crate::diagnosis::model::{Check, DeleteItl, EvidenceItem, PhoneDiagnosis, Status};
+use crate::evidence::Evidence;
+use std::fmt::Write;
+
+fn yes_no(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
+fn headline(d: DeleteItl) -> &'static str {
+    match d {
+        DeleteItl::Required => "DELETE THE ITL: all four conditions hold",
+        DeleteItl::NotRequired => "DO NOT DELETE THE ITL: not required",
+        DeleteItl::Undetermined => "UNDETERMINED: not enough is known to require deletion",
+    }
+}
+
+fn item_line(out: &mut String, item: &EvidenceItem) {
+    let place = match (item.frame, item.time) {
+        (Some(f), Some(t)) => format!("frame {f} {}: ", t.to_rfc3339()),
+        (Some(f), None) => format!("frame {f}: "),
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "          - {place}{}", item.detail);
+}
+
+fn check_block(out: &mut String, c: &Check) {
+    let mark = match c.status {
+        Status::Pass => "pass",
+        Status::Fail => "FAIL",
+        Status::Unknown => " ?? ",
+    };
+    let _ = writeln!(out, "    [{mark}] {}: {}", c.id, c.explanation);
+    if !c.flags.is_empty() {
+        let _ = writeln!(out, "          flags: {}", c.flags.join(", "));
+    }
+    for item in &c.evidence {
+        item_line(out, item);
+    }
+}
+
+fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
+    let name = match (&p.mac, p.ip) {
+        (Some(mac), Some(ip)) => format!("SEP{mac} ({ip})"),
+        (Some(mac), None) => format!("SEP{mac}"),
+        (None, Some(ip)) => format!("{ip} (MAC unknown)"),
+        (None, None) => "unidentified phone".to_string(),
+    };
+    let _ = writeln!(out, "Phone {name}");
+    if !p.other_ips.is_empty() {
+        let ips: Vec<String> = p.other_ips.iter().map(|ip| ip.to_string()).collect();
+        let _ = writeln!(out, "  also seen as {}", ips.join(", "));
+    }
+    let v = &p.verdict;
+    let _ = writeln!(out, "  Verdict: {}", headline(v.delete_itl));
+    for reason in &v.reasons {
+        let _ = writeln!(out, "    - {reason}");
+    }
+    let _ = writeln!(out, "  Conditions (deletion only when all four are yes):");
+    let labels = [
+        "1. phone's ITL differs from the served ITL",
+        "2. TVS certificate on the wire not in the ITL",
+        "3. phone shows a verification failure",
+        "4. no backup of the old TFTP key",
+    ];
+    for (label, (_, c)) in labels.iter().zip(v.conditions.named()) {
+        let _ = writeln!(
+            out,
+            "    {label:<46} {:<7} {}",
+            yes_no(c.value),
+            c.explanation
+        );
+    }
+    if !v.next_steps.is_empty() {
+        let _ = writeln!(out, "  Next steps:");
+        for s in &v.next_steps {
+            let _ = writeln!(out, "    - {s}");
+        }
+    }
+    if let Some(path) = &p.trust_path {
+        let _ = writeln!(out, "  Trust path (installed ITL from {}):", path.basis);
+        let _ = writeln!(
+            out,
+            "    served ITL: {} - {}",
+            path.itl.acceptance.as_str(),
+            path.itl.explanation
+        );
+        let _ = writeln!(
+            out,
+            "    config:     {} - {}",
+            path.config.acceptance.as_str(),
+            path.config.explanation
+        );
+    }
+    let _ = writeln!(out, "  Checks:");
+    for c in &p.checks {
+        check_block(out, c);
+    }
+    let _ = writeln!(out, "  Timeline:");
+    if p.timeline.is_empty() {
+        let _ = writeln!(out, "    (no trust-relevant event in the capture)");
+    }
+    for e in &p.timeline {
+        let _ = writeln!(
+            out,
+            "    frame {:>7}  {}  {}",
+            e.frame,
+            e.time.to_rfc3339(),
+            e.what
+        );
+    }
+}
+
+/// The whole readable report.
+pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> String {
+    let mut out = String::new();
+    for c in &evidence.captures {
+        let _ = writeln!(
+            out,
+            "Capture {} ({}): {} frames, {} bytes{}",
+            c.path,
+            c.format,
+            c.frames,
+            c.bytes,
+            c.truncated
+                .as_deref()
+                .map(|t| format!(" - truncated: {t}"))
+                .unwrap_or_default()
+        );
+        for limit in &c.limits_hit {
+            let _ = writeln!(out, "  limit: {limit}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} phone(s), {} file transfer(s), {} TLS session(s), {} DeviceTLInfo alarm(s)",
+        diagnosis.phones.len(),
+        evidence.files.len(),
+        evidence.tls.len(),
+        evidence.alarms.len()
+    );
+    for note in &diagnosis.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    if diagnosis.phones.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm."
+        );
+    }
+    for p in &diagnosis.phones {
+        out.push('\n');
+        phone_block(&mut out, p);
+    }
+    out
+}

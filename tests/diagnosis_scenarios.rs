@@ -1,0 +1,460 @@
+//! The diagnosis end to end on real trust-list bytes (built by `itlscope-gen` and parsed and
+//! verified by `itlscope::cisco`), with hand-built evidence standing in for the captures:
+//! every condition and the verdict under several option combinations.
+
+use itlscope::capture::Timestamp;
+use itlscope::diagnosis::{
+    Acceptance, DeleteItl, ItlHash, KeyBackup, OperatorFacts, PhoneDiagnosis, PhoneItlFile,
+    PhoneStatus, Status, diagnose,
+};
+use itlscope::evidence::{
+    CertificateInfo, Endpoint, Evidence, FileTransfer, FileTransport, Seen, Side, TcpEnd, TlsAlert,
+    TlsSession,
+};
+use itlscope::report::{OutputFormat, run_analyze};
+use itlscope_gen::pki::{Cert, CertSpec, Digest, KeyName};
+use itlscope_gen::trustlist::{RecordSpec, Signer, TrustListBuilder, function, signed_file};
+use sha1::Digest as _;
+
+const HOST: &str = "cucm-pub.example.com";
+const MAC: &str = "0011223344AA";
+const PHONE: &str = "10.10.0.21";
+/// 2026-01-01, inside the certificates' validity.
+const T0: i64 = 1_767_225_600;
+
+struct Cluster {
+    callmanager: Cert,
+    tvs: Cert,
+}
+
+fn original() -> Cluster {
+    Cluster {
+        callmanager: CertSpec::callmanager(HOST).self_signed(),
+        tvs: CertSpec::tvs(HOST).self_signed(),
+    }
+}
+
+fn callmanager_regenerated() -> Cert {
+    CertSpec::callmanager(HOST)
+        .with_key(KeyName::CallManagerRegenerated)
+        .with_serial(&[0x7a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07])
+        .self_signed()
+}
+
+fn tvs_regenerated() -> Cert {
+    CertSpec::tvs(HOST)
+        .with_key(KeyName::TvsRegenerated)
+        .with_serial(&[0x3f, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77])
+        .self_signed()
+}
+
+/// A pre-12.0 style ITL: the CallManager certificate signs it (SAST) and signs configs.
+fn itl(callmanager: &Cert, tvs: &Cert) -> Vec<u8> {
+    TrustListBuilder::new(&format!("ITLSEP{MAC}.tlv"), Signer::from_cert(callmanager))
+        .record(RecordSpec::from_cert(function::SAST, callmanager))
+        .record(RecordSpec::from_cert(function::CCM_TFTP, callmanager))
+        .record(RecordSpec::from_cert(function::TVS, tvs).hash_only())
+        .digest(Digest::Sha256)
+        .build()
+}
+
+fn config(callmanager: &Cert) -> Vec<u8> {
+    signed_file(
+        &format!("SEP{MAC}.cnf.xml.sgn"),
+        b"<device><deviceProtocol>SIP</deviceProtocol></device>",
+        Signer::from_cert(callmanager),
+        Digest::Sha256,
+    )
+}
+
+fn seen(frame: u64) -> Seen {
+    Seen {
+        frame,
+        ts: Timestamp::from_parts(T0 + frame as i64, 0),
+    }
+}
+
+fn ep(ip: &str, port: u16) -> Endpoint {
+    Endpoint {
+        ip: ip.parse().unwrap(),
+        port,
+    }
+}
+
+fn transfer(name: &str, phone: &str, data: Option<&[u8]>, frame: u64) -> FileTransfer {
+    FileTransfer {
+        name: name.into(),
+        transport: FileTransport::Tftp,
+        upload: false,
+        client: ep(phone, 49_152),
+        server: ep("10.10.0.1", 69),
+        data: data.unwrap_or_default().to_vec(),
+        size: data.map(|d| d.len() as u64),
+        complete: data.is_some(),
+        missing: Vec::new(),
+        error: data
+            .is_none()
+            .then(|| "TFTP error 1: File not found".to_string()),
+        http_status: None,
+        tftp_error_code: data.is_none().then_some(1),
+        options: Vec::new(),
+        first: seen(frame),
+        last: seen(frame + 2),
+        ..Default::default()
+    }
+}
+
+fn cert_info(cert: &Cert) -> CertificateInfo {
+    CertificateInfo {
+        der: cert.der.clone(),
+        // x509-parser's rendering order (C first) differs from CUCM's on purpose.
+        subject: cert
+            .subject_string()
+            .split(';')
+            .rev()
+            .collect::<Vec<_>>()
+            .join(", "),
+        issuer: cert
+            .issuer_string()
+            .split(';')
+            .rev()
+            .collect::<Vec<_>>()
+            .join(", "),
+        serial: hex::encode(&cert.serial),
+        sha1: hex::encode(sha1::Sha1::digest(&cert.der)),
+        sha256: hex::encode(sha2::Sha256::digest(&cert.der)),
+        not_before: 1_704_067_200,
+        not_after: 2_019_686_400,
+        key_type: "RSA".into(),
+        key_bits: Some(2048),
+    }
+}
+
+fn tvs_session(phone: &str, cert: Option<&Cert>, rejected: bool, tls13: bool) -> TlsSession {
+    TlsSession {
+        client: ep(phone, 51_000),
+        server: ep("10.10.0.1", 2445),
+        service: Some("tvs".into()),
+        offered_versions: vec![0x0304, 0x0303],
+        sni: None,
+        version: Some(if tls13 { 0x0304 } else { 0x0303 }),
+        cipher_suite: Some(0xc030),
+        certificates: cert.map(cert_info).into_iter().collect(),
+        certificates_encrypted: tls13,
+        alerts: if rejected {
+            vec![TlsAlert {
+                from: Side::Client,
+                level: 2,
+                description: 48,
+                after_server_certificate: true,
+                seen: seen(13),
+            }]
+        } else {
+            Vec::new()
+        },
+        handshake_complete: !rejected,
+        app_data_bytes: if rejected { (0, 0) } else { (153, 1480) },
+        end: if rejected {
+            TcpEnd::Reset(Side::Client)
+        } else {
+            TcpEnd::Fin(Side::Client)
+        },
+        notes: Vec::new(),
+        first: seen(10),
+        certificate_seen: (!tls13).then(|| seen(12)),
+        last: seen(15),
+        ..Default::default()
+    }
+}
+
+/// A phone boot: CTL not found, ITL, signed config, TVS.
+fn boot(phone: &str, mac: &str, itl: &[u8], config: &[u8], tvs: TlsSession) -> Evidence {
+    Evidence {
+        files: vec![
+            transfer(&format!("CTLSEP{mac}.tlv"), phone, None, 1),
+            transfer(&format!("ITLSEP{mac}.tlv"), phone, Some(itl), 3),
+            transfer(&format!("SEP{mac}.cnf.xml.sgn"), phone, Some(config), 20),
+        ],
+        tls: vec![tvs],
+        ..Evidence::default()
+    }
+}
+
+fn facts(phone_itl: Option<&[u8]>, status: PhoneStatus, backup: KeyBackup) -> OperatorFacts {
+    OperatorFacts {
+        phone_itl: phone_itl.map(|b| PhoneItlFile {
+            name: "phone.tlv".into(),
+            bytes: b.to_vec(),
+        }),
+        phone_itl_hash: None,
+        phone_status: status,
+        key_backup: backup,
+    }
+}
+
+fn conditions(p: &PhoneDiagnosis) -> [Option<bool>; 4] {
+    p.verdict.conditions.named().map(|(_, c)| c.value)
+}
+
+fn status(p: &PhoneDiagnosis, id: &str) -> Status {
+    p.checks.iter().find(|c| c.id == id).expect(id).status
+}
+
+#[test]
+fn healthy_boot() {
+    let c = original();
+    let itl_bytes = itl(&c.callmanager, &c.tvs);
+    let ev = boot(
+        PHONE,
+        MAC,
+        &itl_bytes,
+        &config(&c.callmanager),
+        tvs_session(PHONE, Some(&c.tvs), false, false),
+    );
+    let md5 = hex::encode(md5::Md5::digest(&itl_bytes));
+    let mut f = facts(None, PhoneStatus::Ok, KeyBackup::Unknown);
+    f.phone_itl_hash = Some(ItlHash::parse(&md5).unwrap());
+    let d = diagnose(&ev, &f);
+    let p = &d.phones[0];
+    assert_eq!(p.mac.as_deref(), Some(MAC));
+    assert_eq!(conditions(p), [Some(false), Some(false), Some(false), None]);
+    assert_eq!(p.verdict.delete_itl, DeleteItl::NotRequired);
+    for id in [
+        "served-itl",
+        "config",
+        "tvs-certificate",
+        "installed-itl",
+        "trust-path",
+    ] {
+        assert_eq!(
+            status(p, id),
+            Status::Pass,
+            "{id}: {:?}",
+            p.checks.iter().find(|c| c.id == id)
+        );
+    }
+    let signer = p.served_itl.as_ref().unwrap().signer.clone().unwrap();
+    assert!(signer.contains("SAST"), "{signer}");
+}
+
+#[test]
+fn callmanager_regenerated_tvs_unchanged() {
+    let c = original();
+    let old_itl = itl(&c.callmanager, &c.tvs);
+    let new_cm = callmanager_regenerated();
+    let new_itl = itl(&new_cm, &c.tvs);
+    let ev = boot(
+        PHONE,
+        MAC,
+        &new_itl,
+        &config(&new_cm),
+        tvs_session(PHONE, Some(&c.tvs), false, false),
+    );
+    for (status_opt, backup) in [
+        (PhoneStatus::Failed, KeyBackup::No),
+        (PhoneStatus::Unknown, KeyBackup::Unknown),
+        (PhoneStatus::Ok, KeyBackup::Yes),
+    ] {
+        let d = diagnose(&ev, &facts(Some(&old_itl), status_opt, backup));
+        let p = &d.phones[0];
+        assert_eq!(p.verdict.conditions.itl_differs.value, Some(true));
+        assert_eq!(p.verdict.conditions.tvs_cert_mismatch.value, Some(false));
+        assert_eq!(p.verdict.delete_itl, DeleteItl::NotRequired);
+        let path = p.trust_path.as_ref().unwrap();
+        assert_eq!(path.itl.acceptance, Acceptance::Accepted);
+        assert_eq!(path.itl.via, Some("via-tvs"));
+        assert_eq!(path.config.acceptance, Acceptance::Accepted);
+    }
+}
+
+#[test]
+fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
+    let c = original();
+    let old_itl = itl(&c.callmanager, &c.tvs);
+    let new_cm = callmanager_regenerated();
+    let new_tvs = tvs_regenerated();
+    let new_itl = itl(&new_cm, &new_tvs);
+    let ev = boot(
+        PHONE,
+        MAC,
+        &new_itl,
+        &config(&new_cm),
+        tvs_session(PHONE, Some(&new_tvs), true, false),
+    );
+    let cases = [
+        (
+            PhoneStatus::Failed,
+            KeyBackup::No,
+            [Some(true); 4],
+            DeleteItl::Required,
+        ),
+        (
+            PhoneStatus::Failed,
+            KeyBackup::Yes,
+            [Some(true), Some(true), Some(true), Some(false)],
+            DeleteItl::NotRequired,
+        ),
+        (
+            PhoneStatus::Ok,
+            KeyBackup::No,
+            [Some(true), Some(true), Some(false), Some(true)],
+            DeleteItl::NotRequired,
+        ),
+        (
+            PhoneStatus::Unknown,
+            KeyBackup::No,
+            [Some(true), Some(true), None, Some(true)],
+            DeleteItl::Undetermined,
+        ),
+    ];
+    for (s, b, expected, verdict) in cases {
+        let p = &diagnose(&ev, &facts(Some(&old_itl), s, b)).phones[0];
+        assert_eq!(conditions(p), expected, "{s:?} {b:?}");
+        assert_eq!(p.verdict.delete_itl, verdict, "{s:?} {b:?}");
+        let path = p.trust_path.as_ref().unwrap();
+        assert_eq!(
+            path.itl.acceptance,
+            Acceptance::Rejected,
+            "{}",
+            path.itl.explanation
+        );
+        assert_eq!(
+            path.config.acceptance,
+            Acceptance::Rejected,
+            "{}",
+            path.config.explanation
+        );
+    }
+    // Without --phone-itl the served ITL (new TVS) is the reference: the certificate matches.
+    let p = &diagnose(&ev, &facts(None, PhoneStatus::Failed, KeyBackup::No)).phones[0];
+    assert_eq!(p.verdict.conditions.tvs_cert_mismatch.value, Some(false));
+    assert_eq!(p.verdict.conditions.itl_differs.value, None);
+}
+
+#[test]
+fn tls13_tvs() {
+    let c = original();
+    let old_itl = itl(&c.callmanager, &c.tvs);
+    let new_cm = callmanager_regenerated();
+    let new_itl = itl(&new_cm, &c.tvs);
+    let ev = boot(
+        PHONE,
+        MAC,
+        &new_itl,
+        &config(&new_cm),
+        tvs_session(PHONE, None, false, true),
+    );
+    let p = &diagnose(
+        &ev,
+        &facts(Some(&old_itl), PhoneStatus::Failed, KeyBackup::No),
+    )
+    .phones[0];
+    assert_eq!(conditions(p), [Some(true), None, Some(true), Some(true)]);
+    assert_eq!(p.verdict.delete_itl, DeleteItl::Undetermined);
+    assert_eq!(
+        p.trust_path.as_ref().unwrap().itl.acceptance,
+        Acceptance::Undetermined
+    );
+}
+
+#[test]
+fn two_phones_in_one_capture() {
+    let c = original();
+    let itl_bytes = itl(&c.callmanager, &c.tvs);
+    let cfg = config(&c.callmanager);
+    let new_tvs = tvs_regenerated();
+    let mut ev = boot(
+        PHONE,
+        MAC,
+        &itl_bytes,
+        &cfg,
+        tvs_session(PHONE, Some(&c.tvs), false, false),
+    );
+    let other = boot(
+        "10.10.0.22",
+        "0011223344BB",
+        &itl_bytes,
+        &cfg,
+        tvs_session("10.10.0.22", Some(&new_tvs), true, false),
+    );
+    ev.files.extend(other.files);
+    ev.tls.extend(other.tls);
+    let d = diagnose(&ev, &facts(None, PhoneStatus::Failed, KeyBackup::No));
+    assert_eq!(d.phones.len(), 2);
+    assert_eq!(d.phones[0].mac.as_deref(), Some(MAC));
+    assert_eq!(d.phones[1].mac.as_deref(), Some("0011223344BB"));
+    assert_eq!(
+        d.phones[0].verdict.conditions.tvs_cert_mismatch.value,
+        Some(false)
+    );
+    assert_eq!(
+        d.phones[1].verdict.conditions.tvs_cert_mismatch.value,
+        Some(true)
+    );
+    assert_eq!(d.phones[0].verdict.delete_itl, DeleteItl::NotRequired);
+    assert_eq!(d.phones[1].verdict.delete_itl, DeleteItl::Undetermined);
+    assert!(d.notes.iter().any(|n| n.contains("apply to all 2 phones")));
+}
+
+#[test]
+fn tampered_itl_and_rollback_itl() {
+    let c = original();
+    let mut bytes = itl(&c.callmanager, &c.tvs);
+    let last = bytes.len() - 10;
+    bytes[last] ^= 0x01;
+    let ev = boot(
+        PHONE,
+        MAC,
+        &bytes,
+        &config(&c.callmanager),
+        tvs_session(PHONE, Some(&c.tvs), false, false),
+    );
+    let p = &diagnose(&ev, &OperatorFacts::default()).phones[0];
+    assert_eq!(status(p, "served-itl"), Status::Fail);
+
+    let rollback =
+        itlscope_gen::trustlist::rollback_itl(&itlscope_gen::pki::ClusterCerts::new(HOST));
+    let ev = boot(
+        PHONE,
+        MAC,
+        &rollback,
+        &config(&c.callmanager),
+        tvs_session(PHONE, Some(&c.tvs), false, false),
+    );
+    let p = &diagnose(&ev, &OperatorFacts::default()).phones[0];
+    assert!(p.served_itl.as_ref().unwrap().rollback);
+    let content = p
+        .checks
+        .iter()
+        .find(|c| c.id == "served-itl-content")
+        .unwrap();
+    assert!(content.flags.contains(&"rollback-itl"));
+    assert_ne!(status(p, "served-itl"), Status::Fail);
+}
+
+#[test]
+fn reports_render() {
+    let c = original();
+    let old_itl = itl(&c.callmanager, &c.tvs);
+    let new_cm = callmanager_regenerated();
+    let new_tvs = tvs_regenerated();
+    let ev = boot(
+        PHONE,
+        MAC,
+        &itl(&new_cm, &new_tvs),
+        &config(&new_cm),
+        tvs_session(PHONE, Some(&new_tvs), true, false),
+    );
+    let f = facts(Some(&old_itl), PhoneStatus::Failed, KeyBackup::No);
+    let json: serde_json::Value =
+        serde_json::from_str(&run_analyze(&ev, &f, OutputFormat::Json)).unwrap();
+    assert_eq!(json["phones"][0]["verdict"]["delete_itl"], "required");
+    assert_eq!(json["phones"][0]["mac"], MAC);
+    let text = run_analyze(&ev, &f, OutputFormat::Text);
+    assert!(text.contains("Verdict: DELETE THE ITL"));
+    // `ITLSCOPE_SHOW_REPORT=1 cargo test --test diagnosis_scenarios reports_render -- --nocapture`
+    // prints the example shown in docs/report.md.
+    if std::env::var_os("ITLSCOPE_SHOW_REPORT").is_some() {
+        println!("{text}");
+    }
+}
