@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod cisco;
+pub mod packets;
 
 /// A harness: arbitrary bytes in, nothing out (it must just not panic or hang).
 pub type Harness = fn(&[u8]);
@@ -14,4 +15,7 @@ pub type Harness = fn(&[u8]);
 pub const HARNESSES: &[(&str, Harness)] = &[
     ("trust_list", cisco::trust_list),
     ("signed_file", cisco::signed_file),
+    ("tls_rejoin", packets::tls_rejoin),
+    ("tftp_sessions", packets::tftp_sessions),
+    ("capture_end_to_end", packets::capture_end_to_end),
 ];
