@@ -225,6 +225,25 @@ pub struct TlsAlert {
     pub seen: Seen,
 }
 
+impl TlsAlert {
+    /// The RFC name of the description with its code, e.g. `unknown_ca (48)`.
+    pub fn describe(&self) -> String {
+        // tls-parser names the codes in CamelCase ("UnknownCa"); unknown codes print raw.
+        let camel = tls_parser::TlsAlertDescription(self.description).to_string();
+        if !camel.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return format!("alert {}", self.description);
+        }
+        let mut name = String::with_capacity(camel.len() + 4);
+        for (i, c) in camel.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                name.push('_');
+            }
+            name.push(c.to_ascii_lowercase());
+        }
+        format!("{name} ({})", self.description)
+    }
+}
+
 /// How a TCP connection ended, as far as the capture shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TcpEnd {
@@ -351,4 +370,24 @@ pub struct Evidence {
     pub tls: Vec<TlsSession>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_are_named_as_the_rfc_names_them() {
+        let alert = |description| TlsAlert {
+            from: Side::Client,
+            level: 2,
+            description,
+            after_server_certificate: true,
+            seen: Seen::default(),
+        };
+        assert_eq!(alert(48).describe(), "unknown_ca (48)");
+        assert_eq!(alert(42).describe(), "bad_certificate (42)");
+        assert_eq!(alert(40).describe(), "handshake_failure (40)");
+        assert_eq!(alert(201).describe(), "alert 201");
+    }
 }

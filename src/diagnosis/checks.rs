@@ -692,7 +692,7 @@ fn tvs_certificate(ctx: &PhoneCtx<'_>) -> Check {
                     alert.seen,
                     format!(
                         "the phone sent fatal alert {} right after TVS's certificate: it rejected the certificate",
-                        alert.description
+                        alert.describe()
                     ),
                 )
                 .with("server", s.server.to_string())
@@ -812,7 +812,8 @@ fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
                 alert.seen,
                 format!(
                     "the phone sent fatal alert {} after the certificate of {} ({service}): it rejected it",
-                    alert.description, s.server
+                    alert.describe(),
+                    s.server
                 ),
             ));
         }

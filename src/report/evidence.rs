@@ -82,6 +82,7 @@ fn alert_json(a: &TlsAlert) -> Value {
         "from": a.from.as_str(),
         "level": a.level,
         "description": a.description,
+        "description_name": a.describe(),
         "after_server_certificate": a.after_server_certificate,
         "frame": a.seen.frame,
     })
