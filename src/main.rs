@@ -23,9 +23,8 @@ struct Cli {
 enum Command {
     /// Analyze captures (pcap or pcapng; `-` for standard input) and give a per-phone verdict.
     Analyze {
-        /// Capture files.
-        #[arg(required = true)]
-        captures: Vec<PathBuf>,
+        #[command(flatten)]
+        input: CaptureArgs,
         /// Print the JSON object (docs/report.md) instead of the readable report.
         #[arg(long)]
         json: bool,
@@ -59,9 +58,8 @@ enum Command {
     },
     /// Extract reassembled files and TLS server certificates from captures.
     Extract {
-        /// Capture files.
-        #[arg(required = true)]
-        captures: Vec<PathBuf>,
+        #[command(flatten)]
+        input: CaptureArgs,
         /// Output directory.
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
@@ -74,6 +72,90 @@ enum Command {
         #[arg(long)]
         trust: PathBuf,
     },
+}
+
+/// The captures to read, the ports to follow and the memory limits (README "Limits").
+#[derive(clap::Args, Debug)]
+struct CaptureArgs {
+    /// Capture files (pcap or pcapng, optionally gzip-compressed; `-` for standard input).
+    #[arg(required = true)]
+    captures: Vec<PathBuf>,
+    /// Another UDP port where TFTP read/write requests are accepted (69 always is).
+    #[arg(long = "tftp-port", value_name = "PORT")]
+    tftp_ports: Vec<u16>,
+    /// Another TCP port where HTTP downloads are followed (6970 always is).
+    #[arg(long = "http-port", value_name = "PORT")]
+    http_ports: Vec<u16>,
+    /// Largest file kept from one download; larger ones are cut and reported incomplete.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_file_size: Option<u64>,
+    /// File bytes kept across all downloads of one capture.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_total_file_bytes: Option<u64>,
+    /// TCP connections followed at once per capture.
+    #[arg(long, value_name = "N")]
+    max_flows: Option<usize>,
+    /// Out-of-order bytes one TCP direction may hold while waiting for a hole.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    stream_buffer: Option<u64>,
+    /// Out-of-order bytes all TCP directions together may hold.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    global_stream_buffer: Option<u64>,
+    /// Bytes of incomplete IP fragments held at once.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_fragment_bytes: Option<u64>,
+    /// Largest capture record (pcap record or pcapng block) read.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_record_size: Option<u64>,
+}
+
+impl CaptureArgs {
+    /// The library options: defaults, with what was given on the command line.
+    fn options(&self) -> PipelineOptions {
+        let mut o = PipelineOptions::default();
+        let c = &mut o.collector;
+        c.tftp_ports.extend(&self.tftp_ports);
+        c.http_ports.extend(&self.http_ports);
+        let usize_of = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        if let Some(v) = self.max_file_size {
+            c.max_file_size = v;
+        }
+        if let Some(v) = self.max_total_file_bytes {
+            c.max_total_file_bytes = v;
+        }
+        if let Some(v) = self.max_flows {
+            c.max_flows = v;
+        }
+        if let Some(v) = self.stream_buffer {
+            c.stream_buffer_cap = usize_of(v);
+        }
+        if let Some(v) = self.global_stream_buffer {
+            c.global_buffer_cap = usize_of(v);
+        }
+        if let Some(v) = self.max_fragment_bytes {
+            o.defrag.max_total_bytes = usize_of(v);
+        }
+        if let Some(v) = self.max_record_size {
+            o.reader.max_record_size = usize_of(v);
+        }
+        o
+    }
+}
+
+/// A byte size: a number with an optional K, M or G suffix (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 65536, 64K, 16M, 1G)"))?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 fn parse_hash(s: &str) -> Result<ItlHash, String> {
@@ -169,8 +251,8 @@ enum Failure {
 }
 
 /// Reads the captures into evidence; warnings about captures cut short go to stderr.
-fn collect_evidence(captures: &[PathBuf]) -> Result<Evidence, Failure> {
-    let evidence = pipeline::collect_evidence(captures, &PipelineOptions::default())
+fn collect_evidence(input: &CaptureArgs) -> Result<Evidence, Failure> {
+    let evidence = pipeline::collect_evidence(&input.captures, &input.options())
         .map_err(|e| Failure::Input(e.to_string()))?;
     for summary in &evidence.captures {
         if let Some(warning) = &summary.truncated {
@@ -180,8 +262,8 @@ fn collect_evidence(captures: &[PathBuf]) -> Result<Evidence, Failure> {
     Ok(evidence)
 }
 
-fn extract(captures: &[PathBuf], dir: &Path) -> ExitCode {
-    let evidence = match collect_evidence(captures) {
+fn extract(input: &CaptureArgs, dir: &Path) -> ExitCode {
+    let evidence = match collect_evidence(input) {
         Ok(e) => e,
         Err(Failure::Input(message)) => {
             eprintln!("itlscope: {message}");
@@ -225,7 +307,7 @@ fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
 
 #[allow(clippy::too_many_arguments)]
 fn analyze(
-    captures: &[PathBuf],
+    input: &CaptureArgs,
     json: bool,
     output: Option<&Path>,
     phone_itl: Option<&Path>,
@@ -239,7 +321,7 @@ fn analyze(
         phone_status,
         key_backup,
     };
-    let evidence = collect_evidence(captures)?;
+    let evidence = collect_evidence(input)?;
     if let Some(path) = output {
         let report = run_analyze(&evidence, &facts, OutputFormat::Json);
         std::fs::write(path, report)
@@ -268,7 +350,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze {
-            captures,
+            input,
             json,
             output,
             phone_itl,
@@ -276,7 +358,7 @@ fn main() -> ExitCode {
             phone_status,
             key_backup,
         } => match analyze(
-            &captures,
+            &input,
             json,
             output.as_deref(),
             phone_itl.as_deref(),
@@ -295,7 +377,23 @@ fn main() -> ExitCode {
             json,
             payload,
         } => show(&file, json, payload.as_deref()),
-        Command::Extract { captures, output } => extract(&captures, &output),
+        Command::Extract { input, output } => extract(&input, &output),
         Command::Verify { file, trust } => verify(&file, &trust),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("16m"), Ok(16 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("99999999999G").is_err());
     }
 }
