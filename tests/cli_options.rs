@@ -88,7 +88,6 @@ fn a_file_over_the_size_limit_is_cut_and_reported() {
     let said = format!("{} {}", file["error"], file["notes"]);
     assert!(said.contains("1024-byte file limit"), "{file}");
 }
-}
 
 #[test]
 fn a_malformed_size_is_a_usage_error() {
