@@ -184,6 +184,19 @@ impl Side {
     }
 }
 
+/// A TLS wire version as `TLS1.0` … `TLS1.3` (`SSL2.0`, `SSL3.0`; else hex).
+pub fn tls_version_name(version: u16) -> String {
+    match version {
+        0x0002 => "SSL2.0".into(),
+        0x0300 => "SSL3.0".into(),
+        0x0301 => "TLS1.0".into(),
+        0x0302 => "TLS1.1".into(),
+        0x0303 => "TLS1.2".into(),
+        0x0304 => "TLS1.3".into(),
+        other => format!("0x{other:04x}"),
+    }
+}
+
 /// A decoded X.509 certificate seen on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateInfo {

@@ -569,17 +569,6 @@ fn config(ctx: &PhoneCtx<'_>) -> Check {
     }
 }
 
-fn version_name(v: u16) -> String {
-    match v {
-        0x0300 => "SSL3.0".into(),
-        0x0301 => "TLS1.0".into(),
-        0x0302 => "TLS1.1".into(),
-        0x0303 => "TLS1.2".into(),
-        0x0304 => "TLS1.3".into(),
-        other => format!("0x{other:04x}"),
-    }
-}
-
 /// True when the session is TLS 1.3 (certificate encrypted).
 pub fn is_tls13(s: &TlsSession) -> bool {
     s.certificates_encrypted || s.version == Some(0x0304)
@@ -604,7 +593,7 @@ pub fn phone_rejected(s: &TlsSession) -> Option<&crate::evidence::TlsAlert> {
 fn session_summary(s: &TlsSession) -> String {
     let version = s
         .version
-        .map(version_name)
+        .map(crate::evidence::tls_version_name)
         .unwrap_or_else(|| "no ServerHello".into());
     let end = match s.end {
         TcpEnd::NeverAnswered => "SYN never answered".to_string(),
