@@ -102,6 +102,25 @@ fn tftp_blksize_8192_with_loss_duplicates_and_reordering() {
     assert_eq!(f.missing, vec![(3 * 8192, 4 * 8192)]);
     assert_eq!(f.data, file[..3 * 8192].to_vec());
     assert_eq!(f.size, Some(file.len() as u64));
+    // The final block came: the capture lost block 4, the download did not fail.
+    assert_eq!(f.error, None, "{:?}", f.notes);
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.contains("missing from the capture"))
+    );
+    // Stopped after block 3 (no final block, no ERROR): that one did not finish.
+    let mut pkts = tftp_read("SEP0011.cnf.xml.sgn", &file, 8192).0;
+    for i in [0, 1, 2] {
+        pkts.extend(blocks[i].clone());
+    }
+    let out = run(&pkts, CollectorConfig::default());
+    let f = &out.files[0];
+    assert!(!f.complete);
+    assert_eq!(
+        f.error.as_deref(),
+        Some("transfer did not finish in the capture")
+    );
 }
 
 #[test]
@@ -157,6 +176,10 @@ fn tftp_file_not_found_and_truncated_block() {
     let f = &out.files[1];
     assert!(!f.complete);
     assert_eq!(f.missing, vec![(0, 512)]);
+    assert_eq!(
+        f.error, None,
+        "the snaplen cut a block; the transfer itself ended"
+    );
     assert!(
         out.limits_hit.iter().any(|l| l.contains("snaplen")),
         "{:?}",
@@ -241,6 +264,14 @@ fn http_lost_segment_leaves_the_file_incomplete() {
     assert!(!f.complete);
     assert!(!f.missing.is_empty());
     assert!(f.sha1.is_none());
+    assert_eq!(f.error, None, "capture loss is not a download error");
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.contains("missing from the capture")),
+        "{:?}",
+        f.notes
+    );
 }
 
 #[test]
