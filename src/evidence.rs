@@ -195,7 +195,8 @@ pub struct CertificateInfo {
     pub subject: String,
     /// Issuer, same rendering.
     pub issuer: String,
-    /// Serial as lower-case hex of the unsigned integer (leading zero bytes stripped).
+    /// Serial as lower-case hex of the unsigned integer, leading zero bytes stripped
+    /// ([`crate::serial::serial_hex`]).
     pub serial: String,
     /// SHA-1 of the DER, lower-case hex.
     pub sha1: String,

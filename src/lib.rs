@@ -24,4 +24,5 @@ pub mod net;
 pub mod pipeline;
 pub mod proto;
 pub mod report;
+pub mod serial;
 pub mod transport;

@@ -7,9 +7,12 @@
 //! the analyzer's output.
 
 use itlscope_gen::scenarios::boot::{FileFact, TlsFact};
-use itlscope_gen::scenarios::{CONDITIONS, Scenario, catalog};
+use itlscope_gen::scenarios::{Scenario, catalog};
+use scenarios_support::{list, str_of};
 use serde_json::Value;
 use std::path::PathBuf;
+
+mod scenarios_support;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,17 +41,6 @@ fn analyze(file: &str, args: &[String]) -> Value {
             String::from_utf8_lossy(&out.stdout)
         )
     })
-}
-
-fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_else(|| panic!("JSON has no `{key}` list: {v}"))
-}
-
-fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The host part of an "ip:port" / "[v6]:port" endpoint.
@@ -124,13 +116,17 @@ fn check_file(file: &str, json: &Value, ip: &str, fact: &FileFact) {
             fact.name
         );
     }
+    // A refused download names its error; a complete one has none; an incomplete one may
+    // say why.
     let error = entry.get("error").filter(|e| !e.is_null());
-    assert_eq!(
-        error.is_some(),
-        fact.failed,
-        "{file}: {} error field {error:?}",
-        fact.name
-    );
+    if fact.failed || fact.complete {
+        assert_eq!(
+            error.is_some(),
+            fact.failed,
+            "{file}: {} error field {error:?}",
+            fact.name
+        );
+    }
 }
 
 fn check_tls(file: &str, json: &Value, ip: &str, fact: &TlsFact) {
@@ -144,39 +140,46 @@ fn check_tls(file: &str, json: &Value, ip: &str, fact: &TlsFact) {
             fact.port
         );
     };
-    assert_eq!(
-        str_of(entry, "version"),
-        fact.version,
-        "{file}: port {} version",
-        fact.port
-    );
+    let version = entry.get("version").and_then(Value::as_str);
+    assert_eq!(version, fact.version, "{file}: port {} version", fact.port);
     if fact.port == 2445 {
         assert_eq!(str_of(entry, "service"), "tvs", "{file}: 2445 is TVS");
     }
     let certs = list(entry, "certificates");
     match &fact.leaf_sha1 {
-        Some(leaf) => assert_eq!(
-            certs.first().map(|c| str_of(c, "sha1")),
-            Some(leaf.as_str()),
-            "{file}: port {} leaf certificate",
-            fact.port
-        ),
-        None => assert!(
-            certs.is_empty(),
-            "{file}: TLS 1.3 certificates must not be seen"
-        ),
+        Some(leaf) => {
+            let first = certs.first();
+            assert_eq!(
+                first.map(|c| str_of(c, "sha1")),
+                Some(leaf.as_str()),
+                "{file}: port {} leaf certificate",
+                fact.port
+            );
+            assert_eq!(
+                first.map(|c| str_of(c, "serial")),
+                fact.leaf_serial.as_deref(),
+                "{file}: port {} leaf serial",
+                fact.port
+            );
+        }
+        None => assert!(certs.is_empty(), "{file}: no certificate may be seen"),
     }
     let alerts = list(entry, "alerts");
-    for code in &fact.client_alerts {
-        let found = alerts.iter().any(|a| {
-            str_of(a, "from") == "client"
-                && a.get("description").is_some_and(|d| alert_is(d, *code))
-        });
-        assert!(
-            found,
-            "{file}: client alert {code} on port {}: {alerts:?}",
-            fact.port
-        );
+    for (from, codes) in [
+        ("client", &fact.client_alerts),
+        ("server", &fact.server_alerts),
+    ] {
+        for code in codes {
+            let found = alerts.iter().any(|a| {
+                str_of(a, "from") == from
+                    && a.get("description").is_some_and(|d| alert_is(d, *code))
+            });
+            assert!(
+                found,
+                "{file}: {from} alert {code} on port {}: {alerts:?}",
+                fact.port
+            );
+        }
     }
 }
 
@@ -203,59 +206,20 @@ fn verdicts(file: &str) {
     let s = catalog::by_file(file).expect("scenario");
     for run in &s.runs {
         let json = analyze(file, &run.args);
-        let phones = list(&json, "phones");
-        for want in &run.verdicts {
-            let phone = phones
-                .iter()
-                .find(|p| str_of(p, "mac") == want.mac)
-                .unwrap_or_else(|| {
-                    panic!("{file} {:?}: no phone {} in {phones:?}", run.args, want.mac)
-                });
-            let verdict = phone.get("verdict").expect("verdict");
-            assert_eq!(
-                str_of(verdict, "delete_itl"),
-                want.delete_itl,
-                "{file} {:?}: delete_itl of {} ({verdict})",
-                run.args,
-                want.mac
-            );
-            let conditions = verdict.get("conditions").expect("conditions");
-            for (name, expected) in CONDITIONS.iter().zip(want.conditions) {
-                let got = conditions.get(*name).expect("condition present");
-                let expected = expected.map_or(Value::Null, Value::Bool);
-                assert_eq!(
-                    got, &expected,
-                    "{file} {:?}: {name} of {} ({verdict})",
-                    run.args, want.mac
-                );
-            }
-            assert!(
-                !list(verdict, "reasons").is_empty(),
-                "{file}: the verdict gives its reasons"
-            );
-        }
-        assert_eq!(
-            phones
-                .iter()
-                .filter(|p| p.get("mac").is_some_and(|m| !m.is_null()))
-                .count(),
-            run.verdicts.len(),
-            "{file}: one verdict per phone"
-        );
+        scenarios_support::check_verdicts(file, run, &json);
     }
 }
 
 macro_rules! e2e_tests {
-    ($($facts:ident, $verdict:ident => $file:expr),* $(,)?) => {
+    ($($facts:ident, $(#[$meta:meta])* $verdict:ident => $file:expr),* $(,)?) => {
         $(
             #[test]
-            #[ignore = "needs analyzer: `analyze --json` files and tls lists (issue 4)"]
             fn $facts() {
                 facts($file);
             }
 
             #[test]
-            #[ignore = "needs analyzer: per-phone verdict and the --phone-itl/--phone-itl-hash/--phone-status/--key-backup options (issue 5)"]
+            $(#[$meta])*
             fn $verdict() {
                 verdicts($file);
             }
@@ -285,11 +249,16 @@ e2e_tests! {
     encrypted_config_facts, encrypted_config_verdict => "encrypted-config.pcap",
     expired_tvs_cert_facts, expired_tvs_cert_verdict => "expired-tvs-cert.pcap",
     lossy_capture_facts, lossy_capture_verdict => "lossy-capture.pcap",
-    two_phones_voice_vlan_facts, two_phones_voice_vlan_verdict => "two-phones-voice-vlan.pcap",
+    two_phones_voice_vlan_facts,
+    #[ignore = "needs analyzer: DeviceTLInfo over SIP/TCP (5060) is not collected yet, so itl_differs from that alarm stays null"]
+    two_phones_voice_vlan_verdict => "two-phones-voice-vlan.pcap",
     healthy_pcapng_facts, healthy_pcapng_verdict => "healthy-tftp-boot.pcapng",
     healthy_sll2_facts, healthy_sll2_verdict => "healthy-tftp-boot-sll2.pcap",
     healthy_ipv6_facts, healthy_ipv6_verdict => "healthy-tftp-boot-ipv6.pcap",
     blksize_fragmented_facts, blksize_fragmented_verdict => "tftp-blksize-fragmented.pcap",
-    sip_alarm_facts, sip_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
+    sip_alarm_facts,
+    #[ignore = "needs analyzer: DeviceTLInfo over SIP/TCP (5060) is not collected yet, so itl_differs from that alarm stays null"]
+    sip_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable_facts, tvs_unreachable_verdict => "tvs-unreachable.pcap",
+    tvs_version_mismatch_facts, tvs_version_mismatch_verdict => "tvs-tls-version-mismatch.pcap",
 }

@@ -26,11 +26,14 @@ fn capture_path(file: &str) -> PathBuf {
         .join(file)
 }
 
-/// Common options: check every checksum, dissect 2445 (TVS) as TLS.
+/// Common options: check every checksum, dissect 2445 (TVS) as TLS, and reassemble
+/// out-of-order TCP segments (off by default in Wireshark 4.0, which would otherwise miss the
+/// certificate of the lossy capture's reordered 8443 handshake).
 fn tshark(capture: &Path) -> Command {
     let mut c = Command::new("tshark");
     c.arg("-r")
         .arg(capture)
+        .args(["-o", "tcp.reassemble_out_of_order:TRUE"])
         .args(["-o", "tcp.check_checksum:TRUE"])
         .args(["-o", "udp.check_checksum:TRUE"])
         .args(["-o", "ip.check_checksum:TRUE"])
@@ -214,4 +217,5 @@ tshark_tests! {
     tftp_blksize_fragmented => "tftp-blksize-fragmented.pcap",
     sip_devicetlinfo_alarm => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable => "tvs-unreachable.pcap",
+    tvs_tls_version_mismatch => "tvs-tls-version-mismatch.pcap",
 }

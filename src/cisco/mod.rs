@@ -86,39 +86,11 @@ fn looks_like_trust_list(bytes: &[u8], header: &model::Header<'_>) -> bool {
     }
 }
 
-/// Strips leading zero bytes (serials are unsigned integers).
-fn significant(serial: &[u8]) -> &[u8] {
-    let first = serial.iter().position(|&b| b != 0).unwrap_or(serial.len());
-    serial.get(first..).unwrap_or_default()
-}
-
-/// Serials compared as unsigned big-endian integers (`00 81` equals `81`).
-pub fn serial_eq(a: &[u8], b: &[u8]) -> bool {
-    significant(a) == significant(b)
-}
-
-/// A serial as lower-case hex without leading zero bytes (`"00"` for zero or empty).
-pub fn serial_hex(serial: &[u8]) -> String {
-    let s = significant(serial);
-    if s.is_empty() {
-        "00".to_owned()
-    } else {
-        hex::encode(s)
-    }
-}
+pub use crate::serial::{serial_eq, serial_hex};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn serials_compare_as_unsigned_integers() {
-        assert!(serial_eq(&[0, 0x81, 1], &[0x81, 1]));
-        assert!(!serial_eq(&[0x81, 1], &[0x81, 1, 0]));
-        assert!(serial_eq(&[], &[0, 0]));
-        assert_eq!(serial_hex(&[0, 0xAB, 0x0c]), "ab0c");
-        assert_eq!(serial_hex(&[0, 0]), "00");
-    }
 
     #[test]
     fn detect_by_content() {

@@ -304,12 +304,16 @@ pub fn expected_files(steps: &[Step]) -> Vec<FileFact> {
 pub struct TlsFact {
     /// Server port.
     pub port: u16,
-    /// "TLS1.0" … "TLS1.3".
-    pub version: &'static str,
+    /// "TLS1.0" … "TLS1.3"; None when the server never answered with a ServerHello.
+    pub version: Option<&'static str>,
     /// SHA-1 of the leaf certificate when visible (TLS ≤ 1.2), else None.
     pub leaf_sha1: Option<String>,
+    /// Serial of the leaf certificate when visible: lower-case hex, leading zeros stripped.
+    pub leaf_serial: Option<String>,
     /// Clear-text alert descriptions the client sent.
     pub client_alerts: Vec<u8>,
+    /// Clear-text alert descriptions the server sent.
+    pub server_alerts: Vec<u8>,
 }
 
 fn version_name(v: u16) -> &'static str {
@@ -322,8 +326,28 @@ fn version_name(v: u16) -> &'static str {
     }
 }
 
+/// The serial of a DER certificate as lower-case hex of the unsigned integer without
+/// leading zero bytes (`00` for zero), as itlscope's JSON writes it.
+pub fn serial_hex(der: &[u8]) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let raw = cert.tbs_certificate.raw_serial();
+    let first = raw.iter().position(|&b| b != 0).unwrap_or(raw.len());
+    let digits: String = raw
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some(if digits.is_empty() {
+        "00".to_owned()
+    } else {
+        digits
+    })
+}
+
 fn tls_fact(s: &TlsStep) -> TlsFact {
-    let visible = s.session.version != version::TLS13;
+    let answered = !matches!(s.session.outcome, TlsOutcome::ServerAlert { .. });
+    let visible = s.session.version != version::TLS13 && answered;
     let client_alerts = match (&s.session.outcome, visible) {
         (
             TlsOutcome::ClientRejects {
@@ -334,16 +358,18 @@ fn tls_fact(s: &TlsStep) -> TlsFact {
         ) => vec![*d],
         _ => Vec::new(),
     };
+    let server_alerts = match &s.session.outcome {
+        TlsOutcome::ServerAlert { description } => vec![*description],
+        _ => Vec::new(),
+    };
+    let leaf = s.session.server_chain.first().filter(|_| visible);
     TlsFact {
         port: s.port,
-        version: version_name(s.session.version),
-        leaf_sha1: s
-            .session
-            .server_chain
-            .first()
-            .filter(|_| visible)
-            .map(|c| sha1_hex(c)),
+        version: answered.then(|| version_name(s.session.version)),
+        leaf_sha1: leaf.map(|c| sha1_hex(c)),
+        leaf_serial: leaf.and_then(|c| serial_hex(c)),
         client_alerts,
+        server_alerts,
     }
 }
 

@@ -79,6 +79,7 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
         ("tftp-blksize-fragmented.pcap", blksize_fragmented),
         ("sip-devicetlinfo-alarm.pcap", sip_alarm),
         ("tvs-unreachable.pcap", tvs_unreachable),
+        ("tvs-tls-version-mismatch.pcap", tvs_version_mismatch),
     ]
 }
 
@@ -584,7 +585,7 @@ fn rollback_itl() -> Scenario {
     let stem = "rollback-itl";
     let s = one_phone(
         &format!("{stem}.pcap"),
-        "Prepare Cluster for Rollback set: the cluster serves a signed ITL with empty function records; the phone accepts it and then asks for the unsigned SEP<MAC>.cnf.xml.",
+        "Prepare Cluster for Rollback set: the cluster serves a signed ITL with empty function records; the phone accepts it and then asks for the unsigned `SEP<MAC>.cnf.xml`.",
         phone,
         steps,
         vec![Run::new(
@@ -646,7 +647,15 @@ fn tvs_tls13() -> Scenario {
     let phone = Phone::cp8845(0x22, "192.0.2.22");
     let old = cluster_a11();
     let new = cluster_a11().regenerate_callmanager();
-    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    // This cluster answers a missing file over HTTP with 404 (Camelot's example) not 503.
+    let mut steps = fetch(&phone, &new.node, &ctl_name(&phone), None, 404);
+    steps.extend(fetch(
+        &phone,
+        &new.node,
+        &itl_name(&phone),
+        Some(&new.itl()),
+        404,
+    ));
     steps.push(Step::Tls(tvs_session(
         &new.node,
         &new.certs.tvs.der,
@@ -660,7 +669,7 @@ fn tvs_tls13() -> Scenario {
     let stem = "tvs-tls13";
     let s = one_phone(
         &format!("{stem}.pcap"),
-        "CUCM 15SU2 with a TLS 1.3 phone: the TVS session is TLS 1.3, so its certificate is encrypted and cannot be compared (CallManager regenerated before the capture).",
+        "CUCM 15SU2 with a TLS 1.3 phone (CTLSEP answered 404 over HTTP): the TVS session is TLS 1.3, so its certificate is encrypted and cannot be compared (CallManager regenerated before the capture).",
         phone,
         steps,
         vec![Run::new(
@@ -697,7 +706,7 @@ fn encrypted_config() -> Scenario {
     let mac = phone.mac_hex();
     one_phone(
         "encrypted-config.pcap",
-        "TFTP Encrypted Config on: the signed short config says encrConfig, then the phone fetches SEP<MAC>.cnf.xml.enc.sgn.",
+        "TFTP Encrypted Config on: the signed short config says encrConfig, then the phone fetches `SEP<MAC>.cnf.xml.enc.sgn`.",
         phone,
         steps,
         vec![Run::new(
@@ -777,9 +786,17 @@ fn lossy() -> Scenario {
         completed(vec![]),
         131,
     );
-    if let Step::TlsCheckedByTvs { https, .. } = &mut dir {
+    if let Step::TlsCheckedByTvs { https, tvs } = &mut dir {
+        // 8443: the server's two handshake segments arrive swapped, and one segment of its
+        // application data never reaches the capture.
         https.impair = TcpImpair {
             missed: vec![(Side::Server, 4)],
+            retransmitted: Vec::new(),
+            swapped_with_next: vec![(Side::Server, 0)],
+        };
+        // 2445: the server's flight is retransmitted after a timeout.
+        tvs.impair = TcpImpair {
+            missed: Vec::new(),
             retransmitted: vec![(Side::Server, 0)],
             swapped_with_next: Vec::new(),
         };
@@ -789,7 +806,7 @@ fn lossy() -> Scenario {
     let stem = "lossy-capture";
     let s = one_phone(
         &format!("{stem}.pcap"),
-        "Capture with losses: ITLSEP block 3 missing from the capture (and block 5 resent by the server), the signed config's block 2 resent, and a server segment of the 8443 session missing (plus one retransmitted).",
+        "Capture with losses: ITLSEP block 3 missing from the capture (and block 5 resent by the server), the signed config's block 2 resent; on 8443 the server's handshake segments arrive out of order and one of its data segments is missing; on 2445 the server's flight is retransmitted.",
         phone,
         steps,
         vec![Run::new(
@@ -997,6 +1014,44 @@ fn tvs_unreachable() -> Scenario {
             vec![Verdict::new(&mac, [T, N, T, T])],
         )],
         20,
+    );
+    with_phone_itl(s, old.itl())
+}
+
+fn tvs_version_mismatch() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let old = cluster_a11();
+    let new = cluster_a11().regenerate_callmanager();
+    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    // The 7962 offers at most TLS 1.0; TVS, raised to a TLS 1.2 minimum, refuses the hello.
+    let mut tvs = tvs_session(
+        &new.node,
+        &new.certs.tvs.der,
+        &new.phone_lsc(&phone).der,
+        version::TLS10,
+        211,
+        TlsOutcome::ServerAlert {
+            description: alert::HANDSHAKE_FAILURE,
+        },
+    );
+    tvs.session.client_chain.clear();
+    steps.push(Step::Tls(tvs));
+    steps.extend(config_fetch(&phone, &new));
+    let mac = phone.mac_hex();
+    let stem = "tvs-tls-version-mismatch";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "TLS minimum raised to 1.2 on CUCM while a 7962 speaks only TLS 1.0: TVS answers the ClientHello with a fatal handshake_failure alert (CSCua65618-like), so no certificate is seen and the new CallManager signer cannot be verified.",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!(
+                "{} --phone-status failed --key-backup no",
+                phone_itl_arg(stem)
+            ),
+            vec![Verdict::new(&mac, [T, N, T, T])],
+        )],
+        21,
     );
     with_phone_itl(s, old.itl())
 }

@@ -211,6 +211,9 @@ pub fn readme(scenarios: &[Scenario]) -> String {
     }
     s.push_str(
         "\nTry one: `cargo run --release -- analyze captures/healthy-tftp-boot.pcap`.\n\n\
+         In Wireshark, TVS is not dissected by default: use Decode As… TCP port 2445 → TLS\n\
+         (`tshark -d tcp.port==2445,tls`) to see its handshakes; enable TCP \"reassemble\n\
+         out-of-order segments\" for the lossy capture.\n\n\
          Notes on what is assumed rather than observed on real phones (phone-behaviour.md §6):\n\
          the HTTP request headers on 6970, the on-wire reaction of a phone that rejects the TVS\n\
          certificate (a fatal alert right after the server's Certificate, then FIN or RST), the\n\
