@@ -55,8 +55,7 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
 /// start the capture missed be picked up at a message boundary.
 pub fn looks_like_request(b: &[u8]) -> bool {
     let head = b.get(..b.len().min(MAX_RESYNC_LINE)).unwrap_or_default();
-    head.iter()
-        .position(|&c| c == b'\n')
+    memchr::memchr(b'\n', head)
         .and_then(|i| head.get(..i))
         .is_some_and(is_request_line)
 }
@@ -64,8 +63,7 @@ pub fn looks_like_request(b: &[u8]) -> bool {
 /// True when `b` starts with a whole SIP request or status line.
 fn starts_with_start_line(b: &[u8]) -> bool {
     let head = b.get(..b.len().min(MAX_RESYNC_LINE)).unwrap_or_default();
-    head.iter()
-        .position(|&c| c == b'\n')
+    memchr::memchr(b'\n', head)
         .and_then(|i| head.get(..i))
         .is_some_and(is_start_line)
 }
@@ -238,7 +236,7 @@ impl SipStream {
     /// Consumes whole lines of `d` (header or resync), returns what follows the state change
     /// or the end of the data.
     fn lines<'d>(&mut self, d: &'d [u8]) -> &'d [u8] {
-        let Some(nl) = d.iter().position(|&b| b == b'\n') else {
+        let Some(nl) = memchr::memchr(b'\n', d) else {
             self.hold_partial(d);
             return &[];
         };
@@ -330,7 +328,11 @@ impl SipStream {
             self.end_of_head();
             return;
         }
-        if !first && let Some(value) = content_length(text) {
+        // Only `Content-Length` / `l` matter here: other lines cost one byte test.
+        if !first
+            && matches!(text.first(), Some(b'C' | b'c' | b'L' | b'l'))
+            && let Some(value) = content_length(text)
+        {
             match value {
                 Some(n) => self.content_length = Some(n),
                 None => {
