@@ -359,3 +359,43 @@ fn device_tl_info_alarm_over_udp_sip() {
         Some("SEP001122334455")
     );
 }
+
+#[test]
+fn lossy_scenario_capture_loss_is_not_an_error() {
+    let path =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures/lossy-capture.pcap");
+    let ev = itlscope::pipeline::collect_evidence(
+        &[path],
+        &itlscope::pipeline::PipelineOptions::default(),
+    )
+    .expect("capture reads");
+    let itl = ev
+        .files
+        .iter()
+        .find(|f| f.name == "ITLSEP00005E005321.tlv")
+        .expect("ITL transfer");
+    // Block 3 is missing from the capture; the final block came, so nothing failed.
+    assert!(!itl.complete);
+    assert_eq!(itl.missing, vec![(1024, 1536)]);
+    assert_eq!(itl.error, None);
+    assert!(
+        itl.notes
+            .iter()
+            .any(|n| n.contains("missing from the capture"))
+    );
+    assert!(itl.sha1.is_none());
+    // The CTL really failed (File not found) and keeps its error.
+    let ctl = ev
+        .files
+        .iter()
+        .find(|f| f.name == "CTLSEP00005E005321.tlv")
+        .expect("CTL request");
+    assert_eq!(ctl.error.as_deref(), Some("TFTP error 1: File not found"));
+    // The signed config's block 2 was only resent: whole.
+    let cfg = ev
+        .files
+        .iter()
+        .find(|f| f.name == "SEP00005E005321.cnf.xml.sgn")
+        .expect("config");
+    assert!(cfg.complete && cfg.error.is_none());
+}
