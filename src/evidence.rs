@@ -86,7 +86,9 @@ pub struct FileTransfer {
     /// Byte ranges `[start, end)` of the file that the capture does not hold.
     pub missing: Vec<(u64, u64)>,
     /// Why the download failed, in words ("TFTP error 1: File not found", "HTTP 503 Service
-    /// Unavailable", "transfer never finished", "cut at 2 MiB limit"), or None when it worked.
+    /// Unavailable", "transfer did not finish in the capture"), or None when it did not fail.
+    /// Bytes the capture lacks (or a memory limit cut) are not a failure: such a transfer is
+    /// `complete: false` with `missing` listed, `error` None and the reason in `notes`.
     pub error: Option<String>,
     /// HTTP status code, if HTTP.
     pub http_status: Option<u16>,

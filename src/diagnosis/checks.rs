@@ -138,8 +138,17 @@ fn trust_list_downloads(ctx: &PhoneCtx<'_>) -> Check {
     }
     let itl_requested = requests.iter().any(|(_, _, k)| k.is_itl());
     let itl_ok = requests.iter().any(|(_, f, k)| k.is_itl() && f.complete);
+    // Incomplete without an error: the download ran to its end, the capture lost bytes.
+    let itl_capture_loss = requests
+        .iter()
+        .any(|(_, f, k)| k.is_itl() && !f.complete && f.error.is_none());
     let (status, head) = match (itl_requested, itl_ok) {
         (true, true) => (Status::Pass, "an ITL was downloaded whole".to_string()),
+        (true, false) if itl_capture_loss => (
+            Status::Unknown,
+            "the ITL download ran to its end but the capture lacks some of its bytes (capture loss, not a failed download)"
+                .to_string(),
+        ),
         (true, false) => (
             Status::Fail,
             "the phone asked for an ITL and got none whole (failed or incomplete download)"
