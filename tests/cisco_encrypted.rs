@@ -259,3 +259,62 @@ fn show_prints_the_encryption_elements() {
         "{text}"
     );
 }
+
+/// The `encrypted-config.pcap` scenario serves a real `.enc.sgn`: extracted from the
+/// committed capture, it decrypts with the phone's MIC key to the XML its tag 27 hashes, and
+/// the companion `.sgn` before it names that MIC by MD5.
+#[test]
+fn scenario_capture_serves_a_decryptable_enc_sgn() {
+    use itlscope_gen::scenarios::phone::Phone;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = format!(
+        "{}/captures/encrypted-config.pcap",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_itlscope"))
+        .args([
+            "extract",
+            "-o",
+            dir.path().to_str().expect("utf-8"),
+            &capture,
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let phone = Phone::cp8845(0x22, "192.0.2.22");
+    let mic = phone.mic();
+
+    let enc = std::fs::read(dir.path().join("SEP00005E005322.cnf.xml.enc.sgn")).expect("extracted");
+    let sf = parse_signed_file(&enc).expect("parses");
+    let info = sf.encryption.as_ref().expect("encryption elements");
+    assert!(problems(info, sf.payload.len()).is_empty());
+    let key = mic
+        .rsa_key()
+        .decrypt_pkcs1v15(info.encrypted_key.expect("key"))
+        .expect("the MIC key decrypts tag 25");
+    let key: [u8; 16] = key.try_into().expect("AES-128");
+    let iv: [u8; 16] = info.iv.expect("iv").try_into().expect("16 bytes");
+    let mut plain = decrypt_payload(&key, &iv, sf.payload).expect("whole blocks");
+    plain.truncate(plaintext_len(info, sf.payload.len()).expect("consistent"));
+    assert!(plain.starts_with(b"<?xml"));
+    assert!(plain.ends_with(b"</device>\n"));
+    assert_eq!(info.hash, Some(&Sha1::digest(&plain)[..]));
+
+    let stub = std::fs::read(dir.path().join("SEP00005E005322.cnf.xml.sgn")).expect("extracted");
+    let stub = parse_signed_file(&stub).expect("parses");
+    assert_eq!(stub.encryption, None);
+    let md5: String = Md5::digest(&mic.der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let text = String::from_utf8_lossy(stub.payload);
+    assert!(
+        text.contains(&format!("<certHash>{md5}</certHash>")),
+        "{text}"
+    );
+    assert!(text.contains("<encrConfig>true</encrConfig>"), "{text}");
+}
