@@ -4,6 +4,7 @@
 //! Entry points: [`trustlist::parse_trust_list`], [`signed::parse_signed_file`],
 //! [`detect_format`], [`verify::verify_trust_list`], [`verify::verify_with_trust`].
 
+pub mod encrypted;
 pub mod error;
 pub mod header;
 pub mod model;
@@ -22,7 +23,8 @@ pub use model::FileFormat;
 ///   HEADER_LENGTH start a record (`01 00 02` and RECORDLENGTH >= 5), or when there is nothing
 ///   after the header and FILENAME ends in `.tlv`. The records may still be malformed:
 ///   parsing reports that, rather than re-reading a broken trust list as a signed file;
-/// * otherwise a signed file (any payload, including an empty one).
+/// * otherwise a signed file (any payload, including an empty one); a header with the
+///   `.enc.sgn` encryption container (tag 16) is always a signed file.
 ///
 /// A signed file whose payload happens to start with `01 00 02` and a length >= 5 would be
 /// taken for a trust list; no signed config or firmware seen starts that way.
@@ -76,6 +78,14 @@ pub fn parse_any(bytes: &[u8]) -> Result<ParsedFile<'_>, FormatError> {
 }
 
 fn looks_like_trust_list(bytes: &[u8], header: &model::Header<'_>) -> bool {
+    // An encryption container means an `.enc.sgn`, whatever its ciphertext starts with.
+    if header
+        .elements
+        .iter()
+        .any(|e| e.tag == encrypted::tag::ENCRYPTION_INFO)
+    {
+        return false;
+    }
     let start = usize::from(header.header_length);
     if start >= bytes.len() {
         header

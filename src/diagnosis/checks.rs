@@ -5,6 +5,7 @@ use super::context::{Installed, PhoneCtx, Served, is_tvs, service_of, session_ti
 use super::model::{Check, EvidenceItem, Status};
 use super::names::RequestKind;
 use super::trust::{describe_record, find_certificate, is_rollback, serial_hex, tvs_records};
+use crate::cisco::encrypted;
 use crate::cisco::model::{SignatureCheck, TrustList, function};
 use crate::evidence::{CertificateInfo, FileTransfer, TcpEnd, TlsSession};
 
@@ -500,6 +501,9 @@ fn config(ctx: &PhoneCtx<'_>) -> Check {
             );
         }
     };
+    if config.kind == RequestKind::EncryptedConfig {
+        encrypted_config_notes(&mut c, &mut notes, parsed);
+    }
     let mut signer = EvidenceItem::at(file.first, format!("{} signer", file.name));
     if let Some(name) = parsed.header.signer_name {
         signer = signer.with("signer_name", String::from_utf8_lossy(name).into_owned());
@@ -575,6 +579,38 @@ fn config(ctx: &PhoneCtx<'_>) -> Check {
             ),
             notes,
         )
+    }
+}
+
+/// What can be said of an `.enc.sgn` without the phone's private key: how it is encrypted,
+/// or that its encryption elements are missing or disagree (the phone could not decrypt it).
+fn encrypted_config_notes(
+    c: &mut Check,
+    notes: &mut Vec<String>,
+    parsed: &crate::cisco::model::SignedFile<'_>,
+) {
+    let Some(info) = &parsed.encryption else {
+        push_flag(&mut c.flags, "encrypted-config-malformed");
+        notes.push(
+            "the .enc.sgn has no encryption elements (header tags 16-27): its payload is not an encrypted config in the known layout".to_string(),
+        );
+        return;
+    };
+    let problems = encrypted::problems(info, parsed.payload.len());
+    if problems.is_empty() {
+        let key = info.key_size.map_or_else(
+            || "the phone's key".to_string(),
+            |bits| format!("the phone's {bits}-bit key"),
+        );
+        notes.push(format!(
+            "its payload is AES-128-CBC encrypted, the AES key RSA-encrypted to {key} (not decryptable here)"
+        ));
+    } else {
+        push_flag(&mut c.flags, "encrypted-config-malformed");
+        notes.push(format!(
+            "its encryption elements disagree, so the phone most likely cannot decrypt it: {}",
+            problems.join("; ")
+        ));
     }
 }
 
@@ -1084,4 +1120,55 @@ pub fn status_code_name(code: u32) -> &'static str {
 /// True for the failure codes 5–9.
 pub fn status_code_failed(code: u32) -> bool {
     (5..=9).contains(&code)
+}
+
+#[cfg(test)]
+mod encrypted_config_tests {
+    use super::*;
+    use crate::cisco::model::{EncryptionInfo, Header, SignedFile};
+
+    fn notes_for(encryption: Option<EncryptionInfo<'static>>, payload: &'static [u8]) -> Check {
+        let file = SignedFile {
+            bytes: &[],
+            header: Header::default(),
+            payload,
+            encryption,
+        };
+        let mut c = check("config", Status::Pass, "");
+        let mut notes = Vec::new();
+        encrypted_config_notes(&mut c, &mut notes, &file);
+        c.explanation = notes.join("; ");
+        c
+    }
+
+    #[test]
+    fn well_formed_missing_and_inconsistent_encryption() {
+        let good = EncryptionInfo {
+            iv: Some(&[0; 16]),
+            padding: Some(3),
+            key_size: Some(2048),
+            key_algorithm: Some(1),
+            encrypted_key: Some(&[0; 256]),
+            hash_algorithm: Some(1),
+            hash: Some(&[0; 20]),
+            ..EncryptionInfo::default()
+        };
+        let c = notes_for(Some(good.clone()), &[0; 32]);
+        assert!(c.flags.is_empty());
+        assert!(
+            c.explanation
+                .contains("2048-bit key (not decryptable here)")
+        );
+
+        let c = notes_for(None, &[0; 32]);
+        assert_eq!(c.flags, ["encrypted-config-malformed"]);
+        assert!(c.explanation.contains("no encryption elements"));
+
+        let c = notes_for(Some(good), &[0; 30]);
+        assert_eq!(c.flags, ["encrypted-config-malformed"]);
+        assert!(
+            c.explanation
+                .contains("not a whole number of 16-byte AES blocks")
+        );
+    }
 }

@@ -693,7 +693,7 @@ fn encrypted_config() -> Scenario {
         &phone,
         &c.node,
         &sgn_name(&phone),
-        Some(&c.config_sgn(&phone, true, 0)),
+        Some(&c.config_stub_sgn(&phone)),
         404,
     ));
     let enc = format!("{}.cnf.xml.enc.sgn", phone.device_name());
@@ -707,7 +707,7 @@ fn encrypted_config() -> Scenario {
     let mac = phone.mac_hex();
     one_phone(
         "encrypted-config.pcap",
-        "TFTP Encrypted Config on: the signed short config says encrConfig, then the phone fetches `SEP<MAC>.cnf.xml.enc.sgn`.",
+        "TFTP Encrypted Config on: the signed short config says encrConfig (certHash = MD5 of the phone's MIC), then the phone fetches `SEP<MAC>.cnf.xml.enc.sgn` (AES-128-CBC, key RSA-encrypted to the MIC).",
         phone,
         steps,
         vec![Run::new(
