@@ -2,7 +2,8 @@
 //! "Malformed" or bad-checksum expert items, tshark's exported TFTP and HTTP objects are
 //! exactly the complete files the scenario serves (byte for byte; tshark leaves out files
 //! with a missing block, as the lossy capture checks), and the server certificates tshark
-//! sees are the ones the scenario presents in clear (none under TLS 1.3).
+//! sees are the ones the scenario presents in clear (none under TLS 1.3). And `itlscope
+//! extract` agrees with tshark: the same files byte for byte, the same server certificates.
 //!
 //! Skipped (with a message) when tshark is not installed; `.ci/run` installs it.
 
@@ -163,6 +164,87 @@ fn check(file: &str) {
             }
         }
     }
+    // 4. itlscope extract writes the same objects and the same server certificates.
+    let xdir = tmp.path().join("itlscope");
+    let out = assert_cmd::Command::cargo_bin("itlscope")
+        .expect("itlscope binary")
+        .arg("extract")
+        .arg(&path)
+        .arg("-o")
+        .arg(&xdir)
+        .output()
+        .expect("itlscope runs");
+    assert!(
+        out.status.success(),
+        "{file}: itlscope extract failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut tshark_objects = exported(&tdir);
+    tshark_objects.extend(exported(&hdir));
+    for (name, bytes) in &tshark_objects {
+        let ours = std::fs::read(xdir.join(name)).ok();
+        assert!(
+            ours.as_ref() == Some(bytes),
+            "{file}: tshark exports {name} ({} bytes) but itlscope extract wrote {}",
+            bytes.len(),
+            ours.map_or("nothing".to_string(), |b| format!(
+                "{} different bytes",
+                b.len()
+            ))
+        );
+    }
+    // Complete files only: itlscope also keeps what it has of an incomplete download (as
+    // `<name>.partial`), where tshark writes nothing rather than a file with a hole.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(xdir.join("index.json")).expect("index.json"))
+            .expect("index is JSON");
+    let ours_complete: Vec<&str> = index["files"]
+        .as_array()
+        .expect("files list")
+        .iter()
+        .filter(|f| f["complete"] == true)
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    for name in &ours_complete {
+        assert!(
+            tshark_objects.contains_key(*name),
+            "{file}: itlscope extracts {name} whole but tshark exports no such object"
+        );
+    }
+    let mut c = tshark(&path);
+    c.args([
+        "-Y",
+        "tls.handshake.type == 11 && tcp.srcport in {2445, 8443, 443, 2443, 5061, 3804, 6971, 6972}",
+    ])
+    .args(["-T", "fields", "-e", "tls.handshake.certificate"]);
+    let mut tshark_certs: Vec<String> = run(c)
+        .split(['\n', ','])
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| sha1_hex(&hex::decode(v.trim().replace(':', "")).expect("tshark prints hex")))
+        .collect();
+    tshark_certs.sort();
+    tshark_certs.dedup();
+    let mut our_certs: Vec<String> = std::fs::read_dir(&xdir)
+        .expect("extract dir")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let der = name.strip_suffix(".der")?.to_owned();
+            let bytes = std::fs::read(e.path()).ok()?;
+            assert_eq!(
+                sha1_hex(&bytes),
+                der,
+                "{file}: {name} is named by its SHA-1"
+            );
+            Some(der)
+        })
+        .collect();
+    our_certs.sort();
+    assert_eq!(
+        our_certs, tshark_certs,
+        "{file}: server certificates itlscope extracts vs tshark"
+    );
+
     let visible_sessions: usize = s
         .expected_tls()
         .iter()
