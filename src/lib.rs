@@ -21,6 +21,8 @@ pub mod diagnosis;
 pub mod evidence;
 pub mod extract;
 pub mod net;
+pub mod pipeline;
+pub mod progress;
 pub mod proto;
 pub mod report;
 pub mod transport;
