@@ -4,16 +4,19 @@
 //!
 //! `cargo run --release --example pipeline_throughput -- FILE...`
 
-use itlscope::pipeline::{PipelineConfig, collect_captures};
+use itlscope::pipeline::{PipelineOptions, read_captures};
 use itlscope::progress::Progress;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let options = PipelineOptions {
+        progress: Progress::stderr(),
+        ..PipelineOptions::default()
+    };
     let mut status = ExitCode::SUCCESS;
-    let results = collect_captures(&paths, &PipelineConfig::default(), &Progress::stderr());
-    for (path, result) in paths.iter().zip(results) {
+    for (path, result) in paths.iter().zip(read_captures(&paths, &options)) {
         match result {
             Ok(r) => println!(
                 "{}: {} frames, {} malformed, {} files, {} TLS sessions, {} limits hit",

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use itlscope::diagnosis::{ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
 use itlscope::evidence::Evidence;
+use itlscope::pipeline::{self, PipelineOptions};
 use itlscope::report::{OutputFormat, run_analyze};
 use itlscope::{cisco, report};
 use std::io::Write as _;
@@ -87,11 +88,6 @@ fn parse_backup(s: &str) -> Result<KeyBackup, String> {
     KeyBackup::parse(s).ok_or_else(|| "expected yes, no or unknown".to_string())
 }
 
-fn not_yet(what: &str) -> ExitCode {
-    eprintln!("itlscope: `{what}` is not yet available in this build");
-    ExitCode::from(2)
-}
-
 /// Prints `itlscope: FILE: what` and gives exit status 1.
 fn fail(path: &Path, what: impl std::fmt::Display) -> ExitCode {
     eprintln!("itlscope: {}: {what}", path.display());
@@ -170,22 +166,47 @@ fn verify(file: &Path, trust: &Path) -> ExitCode {
 enum Failure {
     /// Input that cannot be read: exit 1.
     Input(String),
-    /// A stage missing from this build: exit 2.
-    NotYet(String),
 }
 
-/// Reads the captures into evidence. Capture reading is wired by the pipeline stages; until
-/// they are part of the build, readable captures stop here with a clear message.
+/// Reads the captures into evidence; warnings about captures cut short go to stderr.
 fn collect_evidence(captures: &[PathBuf]) -> Result<Evidence, Failure> {
-    for path in captures {
-        if path.as_os_str() != "-" {
-            std::fs::File::open(path)
-                .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    let evidence = pipeline::collect_evidence(
+        captures,
+        &PipelineOptions {
+            progress: itlscope::progress::Progress::stderr(),
+            ..PipelineOptions::default()
+        },
+    )
+    .map_err(|e| Failure::Input(e.to_string()))?;
+    for summary in &evidence.captures {
+        if let Some(warning) = &summary.truncated {
+            eprintln!("itlscope: warning: {warning}");
         }
     }
-    Err(Failure::NotYet(
-        "reading captures into evidence is not yet part of this build".into(),
-    ))
+    Ok(evidence)
+}
+
+fn extract(captures: &[PathBuf], dir: &Path) -> ExitCode {
+    let evidence = match collect_evidence(captures) {
+        Ok(e) => e,
+        Err(Failure::Input(message)) => {
+            eprintln!("itlscope: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    match itlscope::extract::write_extraction(&evidence.files, &evidence.tls, dir) {
+        Ok(done) => emit(&format!(
+            "{}: {} files and {} certificates written, index in {}\n",
+            dir.display(),
+            done.files.len(),
+            done.certificates.len(),
+            dir.join(&done.index).display()
+        )),
+        Err(e) => {
+            eprintln!("itlscope: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
@@ -274,17 +295,13 @@ fn main() -> ExitCode {
                 eprintln!("itlscope: {message}");
                 ExitCode::from(1)
             }
-            Err(Failure::NotYet(message)) => {
-                eprintln!("itlscope: {message}");
-                ExitCode::from(2)
-            }
         },
         Command::Show {
             file,
             json,
             payload,
         } => show(&file, json, payload.as_deref()),
-        Command::Extract { .. } => not_yet("extract"),
+        Command::Extract { captures, output } => extract(&captures, &output),
         Command::Verify { file, trust } => verify(&file, &trust),
     }
 }

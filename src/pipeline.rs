@@ -1,52 +1,54 @@
-//! The packet path over whole capture files: reader -> decoder -> collector, streamed, one
-//! worker thread per file (up to the number of cores) when several files are given.
+//! Captures in, evidence out: drives capture reading → decoding → the protocol collector.
 //!
-//! Files are independent (their own flows, fragments and frame numbers), so workers share
-//! nothing; results come back in the order the files were given.
+//! One worker thread per capture file (up to the machine's cores), each with its own reader,
+//! decoder and collector, so several files use several cores and one file's flows never mix
+//! with another's. Results are merged in the order the files were given.
 
-use crate::capture::{CaptureError, ReaderOptions};
+use crate::capture::{CaptureError, CaptureReader, ReaderOptions};
 use crate::evidence::{CaptureSummary, Evidence};
-use crate::net::{Decoded, Decoder, DefragLimits, merge_decoder};
+use crate::net::merge_decoder;
+use crate::net::{Decoded, Decoder, DefragLimits};
 use crate::progress::Progress;
 use crate::proto::{Collected, Collector, CollectorConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Buffer sizes and memory limits of every stage.
+/// Everything that tunes a run: what to follow and the memory limits of each stage.
 #[derive(Debug, Clone, Default)]
-pub struct PipelineConfig {
-    /// Capture reader buffer and largest record.
+pub struct PipelineOptions {
+    /// Capture reader buffer and record-size limits.
     pub reader: ReaderOptions,
-    /// IP fragment reassembly limits.
+    /// IP defragmentation limits.
     pub defrag: DefragLimits,
-    /// What the protocol stage follows and its limits.
+    /// Ports to follow and reassembly limits.
     pub collector: CollectorConfig,
-    /// Worker threads for several files; 0 = one per core.
-    pub threads: usize,
+    /// Progress bars while files are read (silent by default).
+    pub progress: Progress,
 }
 
 /// What one capture file gave.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CaptureResult {
-    /// The file's summary, with the decoder's and collector's limits in `limits_hit`.
+    /// Frames, bytes, link types, malformed counts, truncation and limits hit.
     pub summary: CaptureSummary,
-    /// Evidence found in the file.
+    /// Files, TLS sessions and alarms found in it.
     pub collected: Collected,
 }
 
-/// Reads one capture (`-` = standard input) through the whole packet path.
-///
-/// Fails only when the input cannot be opened or is not a capture; a capture that stops
-/// early still yields what came before, with `summary.truncated` saying where and why.
-pub fn collect_capture(
-    path: &Path,
-    config: &PipelineConfig,
-    progress: &Progress,
-) -> Result<CaptureResult, CaptureError> {
-    let (mut reader, _bar) = progress.open(path, config.reader)?;
-    let mut decoder = Decoder::new(config.defrag);
-    let mut collector = Collector::new(config.collector.clone());
+/// Reads one capture to its end. Fails only when the input cannot be opened or is not a
+/// capture; a capture that stops early (cut mid-record, corrupt record) yields what came
+/// before, with `summary.truncated` saying where.
+pub fn read_capture(path: &Path, options: &PipelineOptions) -> Result<CaptureResult, CaptureError> {
+    let (reader, _bar) = options.progress.open(path, options.reader)?;
+    Ok(run(reader, options))
+}
+
+/// Reads an already opened capture to its end (standard input, a decompressor, a test
+/// buffer).
+pub fn run(mut reader: CaptureReader, options: &PipelineOptions) -> CaptureResult {
+    let mut decoder = Decoder::new(options.defrag);
+    let mut collector = Collector::new(options.collector.clone());
     let stopped = loop {
         match reader.next_frame() {
             Ok(Some(frame)) => {
@@ -67,74 +69,71 @@ pub fn collect_capture(
     summary
         .limits_hit
         .extend(collected.limits_hit.iter().cloned());
-    Ok(CaptureResult { summary, collected })
+    CaptureResult { summary, collected }
 }
 
-/// Reads every capture, one worker per file up to `config.threads` (0 = all cores);
-/// results are in the order of `paths`.
-pub fn collect_captures(
+/// Reads every capture, one worker per file (at most one per core), and merges the
+/// evidence in the order the files were given. The first unreadable file is the error.
+pub fn collect_evidence(
     paths: &[PathBuf],
-    config: &PipelineConfig,
-    progress: &Progress,
+    options: &PipelineOptions,
+) -> Result<Evidence, CaptureError> {
+    let mut evidence = Evidence::default();
+    for result in read_captures(paths, options) {
+        let CaptureResult { summary, collected } = result?;
+        evidence.captures.push(summary);
+        evidence.files.extend(collected.files);
+        evidence.tls.extend(collected.tls);
+        evidence.alarms.extend(collected.alarms);
+    }
+    Ok(evidence)
+}
+
+/// Reads every capture, one worker per file (at most one per core), results in the order
+/// of `paths`. Workers take the next file as soon as they finish one, so a big file does
+/// not hold back the small ones.
+pub fn read_captures(
+    paths: &[PathBuf],
+    options: &PipelineOptions,
 ) -> Vec<Result<CaptureResult, CaptureError>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let wanted = if config.threads == 0 {
-        cores
-    } else {
-        config.threads
-    };
-    let workers = wanted.min(paths.len()).max(1);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, paths.len().max(1));
     if workers == 1 {
-        return paths
-            .iter()
-            .map(|p| collect_capture(p, config, progress))
-            .collect();
+        return paths.iter().map(|p| read_capture(p, options)).collect();
     }
     let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<CaptureResult, CaptureError>>>> =
+    let slots: Vec<Mutex<Option<Result<CaptureResult, CaptureError>>>> =
         paths.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                loop {
+                while let Some((path, slot)) = {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = paths.get(i) else { break };
-                    let result = collect_capture(path, config, progress);
-                    if let Some(slot) = results.get(i) {
-                        // A poisoned slot can only come from a panic in another worker,
-                        // which the scope re-raises anyway.
-                        if let Ok(mut slot) = slot.lock() {
-                            *slot = Some(result);
-                        }
+                    paths.get(i).zip(slots.get(i))
+                } {
+                    let result = read_capture(path, options);
+                    // A slot is only ever locked by the worker that took its index.
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(result);
                     }
                 }
             });
         }
     });
-    results
+    slots
         .into_iter()
         .zip(paths)
         .map(|(slot, path)| {
             slot.into_inner().ok().flatten().unwrap_or_else(|| {
                 Err(CaptureError::Io {
                     path: path.display().to_string(),
-                    source: std::io::Error::other("worker did not finish"),
+                    source: std::io::Error::other("analysis worker failed"),
                 })
             })
         })
         .collect()
-}
-
-/// Puts the per-file results together, in file order.
-pub fn evidence_from(results: Vec<CaptureResult>) -> Evidence {
-    let mut evidence = Evidence::default();
-    for r in results {
-        evidence.captures.push(r.summary);
-        evidence.files.extend(r.collected.files);
-        evidence.tls.extend(r.collected.tls);
-        evidence.alarms.extend(r.collected.alarms);
-    }
-    evidence
 }
 
 #[cfg(test)]
@@ -142,10 +141,10 @@ mod tests {
     use super::*;
     use itlscope_gen::bench::{BenchConfig, Format, NoBoots, write_bench_capture};
 
-    fn capture(dir: &Path, name: &str, seed: u64) -> PathBuf {
+    fn capture(dir: &Path, name: &str, seed: u64, size: u64) -> PathBuf {
         let path = dir.join(name);
         let config = BenchConfig {
-            size: 200_000,
+            size,
             format: Format::Pcap,
             seed,
             boots: 0,
@@ -158,28 +157,24 @@ mod tests {
     #[test]
     fn parallel_results_equal_serial_results_in_file_order() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut paths: Vec<PathBuf> = (0..5)
-            .map(|i| capture(dir.path(), &format!("c{i}.pcap"), i))
+        let mut paths: Vec<PathBuf> = (0..5u64)
+            .map(|i| capture(dir.path(), &format!("c{i}.pcap"), i, 100_000 * (5 - i)))
             .collect();
         paths.push(dir.path().join("missing.pcap"));
-        let serial = PipelineConfig {
-            threads: 1,
+        let options = PipelineOptions {
+            progress: Progress::hidden(),
             ..Default::default()
         };
-        let parallel = PipelineConfig {
-            threads: 3,
-            ..Default::default()
-        };
-        let a = collect_captures(&paths, &serial, &Progress::silent());
-        let b = collect_captures(&paths, &parallel, &Progress::hidden());
-        assert_eq!(a.len(), 6);
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            match (x, y) {
+        let parallel = read_captures(&paths, &options);
+        assert_eq!(parallel.len(), 6);
+        for (i, (path, result)) in paths.iter().zip(&parallel).enumerate() {
+            let serial = read_capture(path, &PipelineOptions::default());
+            match (serial, result) {
                 (Ok(x), Ok(y)) => {
                     assert_eq!(x.summary, y.summary);
                     assert_eq!(x.collected, y.collected);
-                    assert!(x.summary.path.ends_with(&format!("c{i}.pcap")));
-                    assert!(x.summary.frames > 100);
+                    assert!(y.summary.path.ends_with(&format!("c{i}.pcap")));
+                    assert!(y.summary.frames > 100);
                 }
                 (Err(x), Err(y)) => {
                     assert_eq!(i, 5);
@@ -188,7 +183,9 @@ mod tests {
                 _ => panic!("file {i}: serial and parallel disagree"),
             }
         }
-        let evidence = evidence_from(b.into_iter().flatten().collect());
+        let err = collect_evidence(&paths, &options).expect_err("the missing file fails");
+        assert!(err.to_string().contains("missing.pcap"), "{err}");
+        let evidence = collect_evidence(&paths[..5], &options).expect("readable files");
         assert_eq!(evidence.captures.len(), 5);
         assert!(
             !evidence.tls.is_empty(),

@@ -12,8 +12,8 @@ use std::fs::File;
 use std::io::IsTerminal;
 use std::path::Path;
 
-/// Where progress bars go: one line per open capture on stderr, or nowhere.
-#[derive(Debug, Clone)]
+/// Where progress bars go: one line per open capture on stderr, or nowhere (the default).
+#[derive(Debug, Clone, Default)]
 pub struct Progress {
     multi: Option<MultiProgress>,
 }

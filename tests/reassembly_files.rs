@@ -308,3 +308,23 @@ proptest! {
         let _ = run(&pkts, CollectorConfig::default());
     }
 }
+
+#[test]
+fn device_tl_info_alarm_over_udp_sip() {
+    let body = "<?xml version=\"1.0\"?><x-cisco-alarm><Alarm Name=\"DeviceTLInfo\"><ParameterList>\
+<String name=\"DeviceName\">SEP001122334455</String>\
+<String name=\"ITL_Signature\">1B A1 C9 07 00 11 22 33 44 55 66 77 88 99 AA BB CC DD 4D 6D </String>\
+<String name=\"ITL_TFTP_Server\">cucm-115.home.lab</String>\
+<String name=\"StatusCode\">3</String></ParameterList></Alarm></x-cisco-alarm>";
+    let msg = format!(
+        "REFER sip:10.1.1.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.1.20:5060\r\nContent-Type: application/x-cisco-alarm+xml\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let pkts = vec![udp("10.1.1.20:5060", "10.1.1.1:5060", msg.into_bytes())];
+    let out = run(&pkts, CollectorConfig::default());
+    assert_eq!(out.alarms.len(), 1, "the SIP parser may need other headers");
+    assert_eq!(
+        out.alarms[0].device_name.as_deref(),
+        Some("SEP001122334455")
+    );
+}

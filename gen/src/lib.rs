@@ -3,8 +3,11 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod conv;
+pub mod filler;
 pub mod packet;
 pub mod pcap;
 pub mod pki;
+pub mod scenarios;
 pub mod tls;
 pub mod trustlist;

@@ -262,7 +262,14 @@ impl Dn {
         ];
         for (ty, value) in pairs {
             if let Some(v) = value {
-                dn.push(ty, v.as_str());
+                // X.520 requires countryName as PrintableString (Wireshark flags a
+                // UTF8String there as malformed), as real CUCM certificates have it.
+                match rcgen::string::PrintableString::try_from(v.as_str()) {
+                    Ok(p) if ty == rcgen::DnType::CountryName => {
+                        dn.push(ty, rcgen::DnValue::PrintableString(p))
+                    }
+                    _ => dn.push(ty, v.as_str()),
+                }
             }
         }
         dn.push(rcgen::DnType::CommonName, self.cn.as_str());

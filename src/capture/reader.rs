@@ -145,7 +145,9 @@ pub struct CaptureReader {
     /// Set when the end (or a fatal error) was reached.
     done: bool,
     state: State,
-    /// Length of the record last returned, consumed on the next call.
+    /// Length of the record last returned, consumed on the next call (without shifting the
+    /// buffer: `refill` shifts anyway, when little is left, which avoids a 512 KiB memmove
+    /// per half buffer; measured ~10% of the run time).
     pending: usize,
     capacity: usize,
     options: ReaderOptions,
@@ -307,7 +309,7 @@ impl CaptureReader {
             return Ok(None);
         };
         if self.pending != 0 {
-            reader.consume(self.pending);
+            reader.consume_noshift(self.pending);
             self.pending = 0;
         }
         let mut stalls = 0u32;
@@ -349,7 +351,7 @@ impl CaptureReader {
                     }));
                 }
                 Step::Skip(len) => {
-                    reader.consume(len);
+                    reader.consume_noshift(len);
                     continue;
                 }
                 Step::Malformed { len, why } => Resolution::SkipMalformed(len, why),
@@ -368,7 +370,7 @@ impl CaptureReader {
                 Resolution::SkipMalformed(len, why) => {
                     let offset = reader.consumed() as u64;
                     self.state.note_malformed(offset, &why);
-                    reader.consume(len);
+                    reader.consume_noshift(len);
                 }
                 Resolution::Grow(new_capacity) => {
                     reader.grow(new_capacity);

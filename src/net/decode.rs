@@ -13,8 +13,8 @@ use super::{Packet, TcpFlags, TcpSegment, Transport};
 use crate::capture::{Frame, LinkType};
 use etherparse::err::Layer;
 use etherparse::{
-    EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, NetSlice, SlicedPacket, TcpSlice,
-    TransportSlice, UdpSlice,
+    EtherType, IpNumber, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkExtSlice, NetSlice,
+    SlicedPacket, TcpSlice, TransportSlice, UdpSlice,
 };
 use std::fmt;
 use std::net::IpAddr;
@@ -284,8 +284,11 @@ impl Decoder {
         frame: &Frame<'a>,
         sliced: &SlicedPacket<'a>,
     ) -> Decoded<'a> {
-        let vlans = vlan_array(sliced.vlan_ids().iter().map(|v| v.value()));
-        let vlan = sliced.vlan_ids().first().map(|v| v.value());
+        let vlans = Vlans::collect(sliced.link_exts.iter().filter_map(|e| match e {
+            LinkExtSlice::Vlan(v) => Some(v.vlan_identifier().value()),
+            _ => None,
+        }));
+        let vlan = vlans.outer();
         let (addrs, protocol, fragment) = match &sliced.net {
             Some(NetSlice::Ipv4(ip)) => {
                 let h = ip.header();
@@ -348,8 +351,11 @@ impl Decoder {
         };
         self.stats.lax_decoded += 1;
         let stop_reason = lax.stop_err.as_ref().map(|(_, layer)| reason_for(*layer));
-        let vlans = vlan_array(lax.vlan_ids().iter().map(|v| v.value()));
-        let vlan = lax.vlan_ids().first().map(|v| v.value());
+        let vlans = Vlans::collect(lax.link_exts.iter().filter_map(|e| match e {
+            LaxLinkExtSlice::Vlan(v) => Some(v.vlan_identifier().value()),
+            _ => None,
+        }));
+        let vlan = vlans.outer();
         let (addrs, payload, fragment) = match &lax.net {
             Some(LaxNetSlice::Ipv4(ip)) => {
                 let h = ip.header();
@@ -442,7 +448,7 @@ impl Decoder {
         &'a mut self,
         frame: &Frame<'a>,
         addrs: (IpAddr, IpAddr),
-        vlans: [u16; 3],
+        vlans: Vlans,
         vlan: Option<u16>,
         f: FragInfo<'a>,
     ) -> Decoded<'a> {
@@ -452,7 +458,7 @@ impl Decoder {
                 dst: addrs.1,
                 protocol: f.protocol,
                 id: f.id,
-                vlans,
+                vlans: vlans.ids,
                 interface: frame.interface,
             },
             offset: f.offset,
@@ -506,14 +512,31 @@ impl Decoder {
     }
 }
 
-fn vlan_array(ids: impl Iterator<Item = u16>) -> [u16; 3] {
-    let mut out = [0u16; 3];
-    for (slot, id) in out.iter_mut().zip(ids) {
-        // 0 marks "no tag"; a real VLAN 0 (priority tag) is stored as 0x1000, out of range
-        // for a 12-bit ID, so it stays distinct.
-        *slot = if id == 0 { 0x1000 } else { id };
+/// Up to three VLAN IDs, outermost first, in one pass over the link extensions (no
+/// allocation; etherparse's `vlan_ids()` showed up in profiles when called per packet).
+#[derive(Clone, Copy)]
+struct Vlans {
+    /// 0 marks "no tag"; a real VLAN 0 (priority tag) is stored as 0x1000, out of range for
+    /// a 12-bit ID, so the two stay distinct in fragment keys.
+    ids: [u16; 3],
+}
+
+impl Vlans {
+    fn collect(ids: impl Iterator<Item = u16>) -> Vlans {
+        let mut out = [0u16; 3];
+        for (slot, id) in out.iter_mut().zip(ids) {
+            *slot = if id == 0 { 0x1000 } else { id };
+        }
+        Vlans { ids: out }
     }
-    out
+
+    fn outer(self) -> Option<u16> {
+        match self.ids[0] {
+            0 => None,
+            0x1000 => Some(0),
+            id => Some(id),
+        }
+    }
 }
 
 fn udp<'a>(u: &UdpSlice<'a>) -> Transport<'a> {

@@ -12,7 +12,7 @@ mod summary;
 
 pub use decode::{DecodeStats, Decoded, Decoder, MalformedReason};
 pub use defrag::{DefragLimits, DefragStats, FragmentDrop};
-pub use summary::{merge_decoder, render_summary, summarize, summarize_path};
+pub use summary::{merge_decoder, render_summary};
 
 use crate::capture::Timestamp;
 use std::net::IpAddr;

@@ -1,43 +1,10 @@
-//! Reads a whole capture through the decoder and fills its
-//! [`CaptureSummary`]: the per-capture section of the report (and, until the diagnosis
-//! exists, what `itlscope analyze` prints).
+//! The per-capture section of the report: the decoder's counts folded into the reader's
+//! [`CaptureSummary`], and its one-paragraph text rendering.
 
-use super::{Decoded, Decoder, DefragLimits};
-use crate::capture::{CaptureError, CaptureReader, LinkType};
+use super::Decoder;
+use crate::capture::LinkType;
 use crate::evidence::CaptureSummary;
 use std::fmt::Write as _;
-use std::path::Path;
-
-/// Opens `path` (`-` = standard input), decodes every frame and returns the summary.
-///
-/// Errors only when the input cannot be opened or is not a capture. A capture that stops
-/// early (cut mid-record, a corrupt or oversized record, a read error) still yields a
-/// summary of what came before, with `truncated` saying where and why.
-pub fn summarize_path(path: &Path) -> Result<CaptureSummary, CaptureError> {
-    let mut reader = CaptureReader::open(path)?;
-    Ok(summarize(&mut reader, DefragLimits::default()))
-}
-
-/// Reads `reader` to its end through a fresh [`Decoder`] and returns the summary.
-pub fn summarize(reader: &mut CaptureReader, limits: DefragLimits) -> CaptureSummary {
-    let mut decoder = Decoder::new(limits);
-    let stopped = loop {
-        match reader.next_frame() {
-            Ok(Some(frame)) => {
-                // Only the counters matter here; the packet itself is not used.
-                let _: Decoded<'_> = decoder.decode(&frame);
-            }
-            Ok(None) => break None,
-            Err(e) => break Some(e),
-        }
-    };
-    let mut summary = reader.summary().clone();
-    if let Some(e) = stopped {
-        summary.truncated = Some(e.to_string());
-    }
-    merge_decoder(&mut summary, &decoder);
-    summary
-}
 
 /// Adds the decoder's counts and limits to a reader's summary.
 pub fn merge_decoder(summary: &mut CaptureSummary, decoder: &Decoder) {

@@ -368,7 +368,12 @@ impl HttpConn {
                     status,
                     reason,
                     headers: hs,
-                    body: Vec::new(),
+                    // Reserve what the server announced, within the file limit and 4 MiB, so a
+                    // large download is not copied at every doubling.
+                    body: Vec::with_capacity(
+                        usize::try_from(declared.unwrap_or(0).min(self.max_file).min(4 << 20))
+                            .unwrap_or(0),
+                    ),
                     received: 0,
                     declared,
                     missing: Vec::new(),

@@ -33,6 +33,8 @@ pub struct CollectorConfig {
     /// TCP ports where a connection is followed from its SYN, so that unanswered or refused
     /// attempts still show as TLS sessions (TLS on other ports is found by content).
     pub tls_ports: Vec<u16>,
+    /// Ports of clear-text SIP where phones' `DeviceTLInfo` alarms are read (UDP; 5060).
+    pub sip_ports: Vec<u16>,
     /// Largest file kept, in bytes (16 MiB by default: eight times the phones' own 2 MiB
     /// download limit; trust lists and configurations are a few KiB; larger files such as
     /// firmware images are cut and reported incomplete).
@@ -59,6 +61,7 @@ impl Default for CollectorConfig {
             tftp_ports: vec![69],
             http_ports: vec![6970],
             tls_ports: vec![2445, 443, 8443, 2443, 5061, 3804, 6971, 6972],
+            sip_ports: vec![5060],
             max_file_size: 16 << 20,
             max_total_file_bytes: 1 << 30,
             stream_buffer_cap: 1 << 20,
@@ -132,6 +135,7 @@ pub struct Collector {
     tcp: conn::Connections,
     files_budget: FileBudget,
     truncated_tftp: u64,
+    alarms: Vec<PhoneTrustAlarm>,
 }
 
 impl Collector {
@@ -142,6 +146,7 @@ impl Collector {
             tcp: conn::Connections::new(&config),
             files_budget: FileBudget::new(config.max_total_file_bytes),
             truncated_tftp: 0,
+            alarms: Vec::new(),
             config,
         }
     }
@@ -159,6 +164,18 @@ impl Collector {
         let Some(dg) = Datagram::from_packet(pkt) else {
             return;
         };
+        if self.config.sip_ports.contains(&dg.dst.port) {
+            // Cheap test first: only a REFER can carry the alarm.
+            if dg
+                .payload
+                .get(..6)
+                .is_some_and(|m| m.eq_ignore_ascii_case(b"REFER "))
+                && let Some(info) = sip::parse_device_tl_info(dg.payload)
+            {
+                self.alarms.push(info.into_alarm(dg.src, dg.seen));
+            }
+            return;
+        }
         if self.config.tftp_ports.contains(&dg.dst.port) && tftp::is_request(dg.payload) {
             self.tftp.request(dg.src, dg.dst, dg.payload, dg.seen);
         } else if self.tftp.active() {
@@ -216,10 +233,19 @@ impl Collector {
             ));
             tls.truncate(max);
         }
+        let max_alarms = self.config.max_records;
+        let mut alarms = self.alarms;
+        if alarms.len() > max_alarms {
+            limits.push(format!(
+                "{} SIP alarms not reported: more than {max_alarms}",
+                alarms.len() - max_alarms
+            ));
+            alarms.truncate(max_alarms);
+        }
         Collected {
             files,
             tls,
-            alarms: Vec::new(),
+            alarms,
             limits_hit: limits,
         }
     }

@@ -148,3 +148,60 @@ impl Conv {
         self.push(from_client, seq, flags(false, true, false, true), &[]);
     }
 }
+
+/// The certificates of the genuine CUCM CTL in tests/fixtures (six DER certificates).
+pub fn ctl_certs() -> Vec<Vec<u8>> {
+    let ctl = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/real/nikhilp93-CMPE202/SCFFile.tlv"
+    ))
+    .expect("sample CTL");
+    let parsed = itlscope::cisco::trustlist::parse_trust_list(&ctl).expect("genuine CTL parses");
+    let certs: Vec<Vec<u8>> = parsed
+        .records
+        .iter()
+        .filter_map(|r| r.certificate.map(<[u8]>::to_vec))
+        .collect();
+    assert!(certs.len() >= 6, "found {} certificates", certs.len());
+    certs
+}
+
+/// Adapters from the shapes these tests use onto the scenario generator's TLS builders.
+#[allow(unused_imports)] // each test binary uses a different subset
+pub mod tls {
+    use itlscope_gen::filler::Filler;
+    use itlscope_gen::tls::{ClientHello, ServerHello, opaque_record};
+    pub use itlscope_gen::tls::{
+        alert, certificate, change_cipher_spec, handshake, records, server_hello_done,
+    };
+
+    /// Record content types.
+    pub mod content {
+        pub use itlscope_gen::tls::content_type::*;
+    }
+
+    /// A ClientHello with exactly these suites and `supported_versions`.
+    pub fn client_hello(
+        legacy: u16,
+        suites: &[u16],
+        versions: &[u16],
+        sni: Option<&str>,
+    ) -> Vec<u8> {
+        let mut hello = ClientHello::tls12(1, legacy, sni);
+        hello.cipher_suites = suites.to_vec();
+        hello.supported_versions = versions.to_vec();
+        hello.encode()
+    }
+
+    /// A ServerHello choosing `suite`, with `supported_versions` when given (TLS 1.3).
+    pub fn server_hello(legacy: u16, suite: u16, selected: Option<u16>) -> Vec<u8> {
+        let mut hello = ServerHello::tls12(1, legacy, suite);
+        hello.selected_version = selected;
+        hello.encode()
+    }
+
+    /// One record of `len` opaque bytes.
+    pub fn opaque(content_type: u8, version: u16, len: usize) -> Vec<u8> {
+        opaque_record(content_type, version, len, &mut Filler::new(7))
+    }
+}

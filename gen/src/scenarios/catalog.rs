@@ -1,0 +1,1088 @@
+//! The scenarios, as data. Each function builds one [`Scenario`]: the clusters involved, the
+//! phone's steps, the side files and the expected verdicts under the options an engineer
+//! would pass.
+
+use super::boot::{HttpStep, Step, TftpStep, TlsStep, fetch, sha1_hex, tvs_session};
+use super::cluster::{Cluster, ItlSigner};
+use super::phone::Phone;
+use super::{PhoneBoot, Run, Scenario, Verdict};
+use crate::conv::http::HttpAnswer;
+use crate::conv::sip::DeviceTlInfo;
+use crate::conv::tcp::TcpImpair;
+use crate::conv::tls_session::{TlsOutcome, TlsSession};
+use crate::conv::{Format, Framing, Host, MS, SEC, Side};
+use crate::pki::{Cert, CertSpec, KeyName};
+use crate::tls::{alert, version};
+use time::macros::datetime;
+
+/// Capture start: 2026-03-02 09:00:00 UTC.
+pub const T0: i64 = 1_772_442_000 * SEC;
+
+const A_HOST: &str = "cucm-pub.example.com";
+const A_IP: &str = "198.51.100.10";
+const A_IP6: &str = "2001:db8:200::10";
+
+const T: Option<bool> = Some(true);
+const F: Option<bool> = Some(false);
+const N: Option<bool> = None;
+
+/// A scenario builder.
+pub type Builder = fn() -> Scenario;
+
+/// Every scenario's capture file name and builder, in README order (build one without
+/// building all).
+pub fn builders() -> Vec<(&'static str, Builder)> {
+    vec![
+        ("healthy-tftp-boot.pcap", || {
+            healthy_tftp("healthy-tftp-boot.pcap", Format::Pcap, eth(), false, true)
+        }),
+        ("healthy-http-boot.pcap", healthy_http),
+        ("cm-regenerated-tvs-ok.pcap", cm_regenerated_tvs_ok),
+        ("cm-and-tvs-regenerated.pcap", cm_and_tvs_regenerated),
+        ("hostname-change-single-node.pcap", hostname_change),
+        ("moved-cluster-unprepared.pcap", moved_cluster),
+        ("centralized-tftp-itlfile.pcap", centralized_tftp),
+        ("rollback-itl.pcap", rollback_itl),
+        ("rebuilt-without-key.pcap", rebuilt_without_key),
+        ("tvs-tls13.pcap", tvs_tls13),
+        ("encrypted-config.pcap", encrypted_config),
+        ("expired-tvs-cert.pcap", expired_tvs),
+        ("lossy-capture.pcap", lossy),
+        ("two-phones-voice-vlan.pcap", two_phones_vlan),
+        ("healthy-tftp-boot.pcapng", || {
+            healthy_tftp(
+                "healthy-tftp-boot.pcapng",
+                Format::PcapNg,
+                eth(),
+                false,
+                false,
+            )
+        }),
+        ("healthy-tftp-boot-sll2.pcap", || {
+            healthy_tftp(
+                "healthy-tftp-boot-sll2.pcap",
+                Format::Pcap,
+                Framing::Sll2,
+                false,
+                false,
+            )
+        }),
+        ("healthy-tftp-boot-ipv6.pcap", || {
+            healthy_tftp(
+                "healthy-tftp-boot-ipv6.pcap",
+                Format::Pcap,
+                eth(),
+                true,
+                false,
+            )
+        }),
+        ("tftp-blksize-fragmented.pcap", blksize_fragmented),
+        ("sip-devicetlinfo-alarm.pcap", sip_alarm),
+        ("tvs-unreachable.pcap", tvs_unreachable),
+        ("tvs-tls-version-mismatch.pcap", tvs_version_mismatch),
+    ]
+}
+
+/// Every scenario, in README order.
+pub fn all() -> Vec<Scenario> {
+    builders().into_iter().map(|(_, build)| build()).collect()
+}
+
+/// The scenario whose capture is `file`.
+pub fn by_file(file: &str) -> Option<Scenario> {
+    builders()
+        .into_iter()
+        .find(|(name, _)| *name == file)
+        .map(|(_, build)| build())
+}
+
+fn eth() -> Framing {
+    Framing::Ethernet { vlans: Vec::new() }
+}
+
+/// Cluster A on CUCM 12.5+ (ITL signed by ITLRecovery).
+fn cluster_a() -> Cluster {
+    Cluster::new(A_HOST, A_IP, ItlSigner::ItlRecovery)
+}
+
+/// Cluster A on CUCM 11.5 (ITL signed by the CallManager certificate).
+fn cluster_a11() -> Cluster {
+    Cluster::new(A_HOST, A_IP, ItlSigner::CallManager)
+}
+
+/// Another cluster with its own keys (a migration target, a central TFTP, a staging lab).
+fn other_cluster(host: &str, ip: &str, serial_tag: u8) -> Cluster {
+    let mut c = Cluster::new(host, ip, ItlSigner::ItlRecovery);
+    c.certs.callmanager = CertSpec::callmanager(host)
+        .with_key(KeyName::OtherCluster)
+        .with_serial(&[0x51, serial_tag, 0x0c, 0x33, 0x9d, 0x12, 0x40, 0x07])
+        .self_signed();
+    c.certs.tvs = CertSpec::tvs(host)
+        .with_key(KeyName::Rsa4096)
+        .with_serial(&[0x52, serial_tag, 0x77, 0x01, 0x3e, 0x9a])
+        .self_signed();
+    c.certs.itl_recovery = CertSpec::itl_recovery(host)
+        .with_key(KeyName::Rsa1024)
+        .with_serial(&[0x53, serial_tag, 0x21, 0xfe, 0x08])
+        .self_signed();
+    c
+}
+
+fn lab_ca() -> Cert {
+    CertSpec::ca("Example Lab Issuing CA").self_signed()
+}
+
+/// The Tomcat chain of `cluster` as its 8443 services present it: CA-issued leaf and CA.
+fn tomcat_chain(cluster: &Cluster) -> Vec<Vec<u8>> {
+    let ca = lab_ca();
+    vec![
+        CertSpec::tomcat(&cluster.hostname).issued_by(&ca).der,
+        ca.der,
+    ]
+}
+
+fn ctl_name(p: &Phone) -> String {
+    format!("CTL{}.tlv", p.device_name())
+}
+
+fn itl_name(p: &Phone) -> String {
+    format!("ITL{}.tlv", p.device_name())
+}
+
+fn sgn_name(p: &Phone) -> String {
+    format!("{}.cnf.xml.sgn", p.device_name())
+}
+
+/// CTLSEP (missing: non-secure cluster), then ITLSEP.
+fn trust_list_fetches(p: &Phone, server: &Host, itl: &[u8]) -> Vec<Step> {
+    let mut s = fetch(p, server, &ctl_name(p), None, 503);
+    s.extend(fetch(p, server, &itl_name(p), Some(itl), 404));
+    s
+}
+
+fn config_fetch(p: &Phone, c: &Cluster) -> Vec<Step> {
+    fetch(
+        p,
+        &c.node,
+        &sgn_name(p),
+        Some(&c.config_sgn(p, false, 0)),
+        404,
+    )
+}
+
+/// A TVS signer query: 153-byte request, answer carrying the signer certificate (valid) or
+/// a short "invalid" status.
+fn tvs_query(
+    p: &Phone,
+    tvs: &Cluster,
+    lsc_from: &Cluster,
+    signer_len: Option<usize>,
+    seed: u64,
+) -> Step {
+    let answer = signer_len.map_or(24, |n| n + 50);
+    Step::Tls(tvs_session(
+        &tvs.node,
+        &tvs.certs.tvs.der,
+        &lsc_from.phone_lsc(p).der,
+        version::TLS12,
+        seed,
+        TlsOutcome::Completed {
+            exchanges: vec![(153, answer)],
+        },
+    ))
+}
+
+/// The phone rejects the TVS certificate: a fatal alert right after it (or none), then
+/// FIN/RST. `max_record` makes the server split its flight over records.
+fn tvs_rejected(
+    p: &Phone,
+    tvs: &Cluster,
+    lsc_from: &Cluster,
+    desc: Option<u8>,
+    reset: bool,
+    max_record: usize,
+    seed: u64,
+) -> Step {
+    let mut s = tvs_session(
+        &tvs.node,
+        &tvs.certs.tvs.der,
+        &lsc_from.phone_lsc(p).der,
+        version::TLS12,
+        seed,
+        TlsOutcome::ClientRejects {
+            description: desc,
+            reset,
+        },
+    );
+    s.session.max_record = max_record;
+    Step::Tls(s)
+}
+
+/// Opening the corporate directory on 8443: the Tomcat certificate is not in the ITL, so the
+/// phone has TVS verify it before finishing the handshake.
+fn directory_via_tvs(
+    p: &Phone,
+    c: &Cluster,
+    https_outcome: TlsOutcome,
+    tvs_outcome: TlsOutcome,
+    seed: u64,
+) -> Step {
+    let chain = tomcat_chain(c);
+    let leaf_len = chain.first().map_or(0, Vec::len);
+    let mut https = TlsSession::new(version::TLS12, chain, seed, https_outcome);
+    https.max_record = 1200; // the chain spans two records and two segments
+    https.verify_delay = 350 * MS;
+    https.sni = Some(c.hostname.clone());
+    let tvs_outcome = match tvs_outcome {
+        TlsOutcome::Completed { .. } => TlsOutcome::Completed {
+            exchanges: vec![(leaf_len + 60, 38)],
+        },
+        other => other,
+    };
+    Step::TlsCheckedByTvs {
+        https: Box::new(TlsStep {
+            server: c.node,
+            port: 8443,
+            session: https,
+            impair: TcpImpair::default(),
+        }),
+        tvs: Box::new(tvs_session(
+            &c.node,
+            &c.certs.tvs.der,
+            &c.phone_lsc(p).der,
+            version::TLS12,
+            seed + 1,
+            tvs_outcome,
+        )),
+    }
+}
+
+fn completed(exchanges: Vec<(usize, usize)>) -> TlsOutcome {
+    TlsOutcome::Completed { exchanges }
+}
+
+fn phone_itl_arg(stem: &str) -> String {
+    format!("--phone-itl captures/{stem}.phone-itl.tlv")
+}
+
+fn one_phone(
+    file: &str,
+    shows: &str,
+    phone: Phone,
+    steps: Vec<Step>,
+    runs: Vec<Run>,
+    seed: u64,
+) -> Scenario {
+    Scenario {
+        file: file.to_owned(),
+        shows: shows.to_owned(),
+        format: Format::Pcap,
+        framing: eth(),
+        phones: vec![PhoneBoot {
+            phone,
+            steps,
+            start: T0,
+        }],
+        side_files: Vec::new(),
+        runs,
+        seed,
+    }
+}
+
+fn with_phone_itl(mut s: Scenario, itl: Vec<u8>) -> Scenario {
+    let name = format!("{}.phone-itl.tlv", s.stem());
+    s.side_files.push((name, itl));
+    s
+}
+
+fn healthy_tftp(
+    file: &str,
+    format: Format,
+    framing: Framing,
+    ipv6: bool,
+    side_file: bool,
+) -> Scenario {
+    let (phone, c) = if ipv6 {
+        (
+            Phone::cp7962(0x21, "2001:db8:100::21"),
+            Cluster::new(A_HOST, A_IP6, ItlSigner::ItlRecovery),
+        )
+    } else {
+        (Phone::cp7962(0x21, "192.0.2.21"), cluster_a())
+    };
+    let itl = c.itl();
+    let mut steps = trust_list_fetches(&phone, &c.node, &itl);
+    steps.extend(config_fetch(&phone, &c));
+    steps.push(Step::Pause(3 * SEC));
+    steps.push(directory_via_tvs(
+        &phone,
+        &c,
+        completed(vec![(420, 2900)]),
+        completed(vec![]),
+        11,
+    ));
+    let mac = phone.mac_hex();
+    let what = match (format, &framing, ipv6) {
+        (_, _, true) => "The healthy TFTP boot over IPv6.",
+        (Format::PcapNg, _, _) => "The healthy TFTP boot, written as pcapng.",
+        (_, Framing::Sll2, _) => {
+            "The healthy TFTP boot, captured with `tcpdump -i any` (Linux SLL2)."
+        }
+        _ => {
+            "Healthy TFTP boot of a 7962: CTLSEP not found, ITLSEP, signed config; later the corporate directory on 8443, whose Tomcat certificate the phone has TVS (2445) verify."
+        }
+    };
+    let mut runs = vec![Run::new("", vec![Verdict::new(&mac, [N, F, N, N])])];
+    if side_file {
+        runs.push(Run::new(
+            &format!(
+                "{} --phone-status ok --key-backup yes",
+                phone_itl_arg("healthy-tftp-boot")
+            ),
+            vec![Verdict::new(&mac, [F, F, F, F])],
+        ));
+    } else {
+        runs.push(Run::new(
+            "--phone-status ok",
+            vec![Verdict::new(&mac, [N, F, F, N])],
+        ));
+    }
+    let mut s = one_phone(file, what, phone, steps, runs, 1);
+    s.format = format;
+    s.framing = framing;
+    if side_file { with_phone_itl(s, itl) } else { s }
+}
+
+fn healthy_http() -> Scenario {
+    let phone = Phone::cp8845(0x22, "192.0.2.22");
+    let c = cluster_a();
+    let mut steps = trust_list_fetches(&phone, &c.node, &c.itl());
+    steps.push(Step::Http(HttpStep {
+        server: c.node,
+        name: sgn_name(&phone),
+        answer: HttpAnswer {
+            status: 200,
+            body: c.config_sgn(&phone, false, 9000),
+            chunked: Some(4096),
+        },
+        impair: TcpImpair::default(),
+    }));
+    let mac = phone.mac_hex();
+    one_phone(
+        "healthy-http-boot.pcap",
+        "Healthy boot of an 8845 over HTTP 6970: CTLSEP gets 503 and falls back to TFTP (File not found), ITLSEP and the signed config (chunked) over HTTP. No TVS traffic (cached).",
+        phone,
+        steps,
+        vec![
+            Run::new("", vec![Verdict::new(&mac, [N, N, N, N])]),
+            Run::new("--phone-status ok", vec![Verdict::new(&mac, [N, N, F, N])]),
+        ],
+        2,
+    )
+}
+
+fn cm_regenerated_tvs_ok() -> Scenario {
+    let phone = Phone::cp8845(0x22, "192.0.2.22");
+    let old = cluster_a11();
+    let new = cluster_a11().regenerate_callmanager();
+    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    steps.push(tvs_query(
+        &phone,
+        &new,
+        &new,
+        Some(new.certs.callmanager.der.len()),
+        31,
+    ));
+    steps.extend(config_fetch(&phone, &new));
+    let mac = phone.mac_hex();
+    let stem = "cm-regenerated-tvs-ok";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "CUCM 11.5: CallManager certificate regenerated, TVS unchanged. The new ITL is signed by a key the phone does not know; the phone asks TVS (handshake completes, certificate matches its ITL) and accepts it.",
+        phone,
+        steps,
+        vec![
+            Run::new(
+                &format!("{} --phone-status ok --key-backup no", phone_itl_arg(stem)),
+                vec![Verdict::new(&mac, [T, F, F, T])],
+            ),
+            Run::new("", vec![Verdict::new(&mac, [N, F, N, N])]),
+        ],
+        3,
+    );
+    with_phone_itl(s, old.itl())
+}
+
+fn cm_and_tvs_regenerated() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let old = cluster_a11();
+    let new = cluster_a11().regenerate_callmanager().regenerate_tvs();
+    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    steps.push(tvs_rejected(
+        &phone,
+        &new,
+        &new,
+        Some(alert::UNKNOWN_CA),
+        false,
+        600,
+        41,
+    ));
+    steps.extend(config_fetch(&phone, &new));
+    let mac = phone.mac_hex();
+    let stem = "cm-and-tvs-regenerated";
+    let itl = phone_itl_arg(stem);
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "CUCM 11.5: CallManager and TVS regenerated together. TVS presents a certificate that is not in the phone's ITL (split over two records); the phone sends a fatal unknown_ca alert right after it.",
+        phone,
+        steps,
+        vec![
+            Run::new(
+                &format!("{itl} --phone-status failed --key-backup no"),
+                vec![Verdict::new(&mac, [T, T, T, T])],
+            ),
+            Run::new(
+                &format!("{itl} --phone-status failed --key-backup yes"),
+                vec![Verdict::new(&mac, [T, T, T, F])],
+            ),
+            // Without the phone's ITL, TVS is compared with the downloaded (new) ITL, which
+            // holds the new TVS certificate.
+            Run::new("", vec![Verdict::new(&mac, [N, F, N, N])]),
+        ],
+        4,
+    );
+    with_phone_itl(s, old.itl())
+}
+
+fn hostname_change() -> Scenario {
+    let phone = Phone::cp8845(0x22, "192.0.2.22");
+    let old = cluster_a();
+    let host = "cucm-a.example.com";
+    let mut new = Cluster::new(host, A_IP, ItlSigner::ItlRecovery);
+    new.certs.callmanager = CertSpec::callmanager(host)
+        .with_key(KeyName::CallManagerRegenerated)
+        .with_serial(&[0x70, 0x11, 0x2c, 0x5a, 0x09, 0x44, 0x81, 0x3b])
+        .self_signed();
+    new.certs.tvs = CertSpec::tvs(host)
+        .with_key(KeyName::TvsRegenerated)
+        .with_serial(&[0x71, 0x0e, 0x93, 0x27, 0xc4, 0x18])
+        .self_signed();
+    new.certs.itl_recovery = CertSpec::itl_recovery(host)
+        .with_serial(&[0x72, 0x33, 0x10, 0x8f, 0x61, 0x05, 0xaa])
+        .self_signed();
+    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    steps.push(tvs_rejected(
+        &phone,
+        &new,
+        &old,
+        Some(alert::BAD_CERTIFICATE),
+        false,
+        16384,
+        51,
+    ));
+    steps.extend(config_fetch(&phone, &new));
+    let mac = phone.mac_hex();
+    let stem = "hostname-change-single-node";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "Single-node cluster renamed cucm-pub → cucm-a without the rollback parameter: every certificate regenerated at once, the new ITL's signer unknown to the phone, TVS's new certificate rejected (bad_certificate).",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!(
+                "{} --phone-status failed --key-backup no",
+                phone_itl_arg(stem)
+            ),
+            vec![Verdict::new(&mac, [T, T, T, T])],
+        )],
+        5,
+    );
+    with_phone_itl(s, old.itl())
+}
+
+fn moved_cluster() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let home = cluster_a();
+    let b = other_cluster("cucm-b.example.net", "198.51.100.20", 0xb0);
+    let mut steps = trust_list_fetches(&phone, &b.node, &b.itl());
+    // The phone asks the TVS of its old configuration (cluster A), which does not know B.
+    steps.push(tvs_query(&phone, &home, &home, None, 61));
+    steps.extend(config_fetch(&phone, &b));
+    let mac = phone.mac_hex();
+    let stem = "moved-cluster-unprepared";
+    let itl = phone_itl_arg(stem);
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "Phone moved from cluster A to cluster B without bulk certificate export: B's ITL is signed by a key the phone does not trust; the old TVS (A) answers but does not know B's signer (short answer).",
+        phone,
+        steps,
+        vec![
+            Run::new(
+                &format!("{itl} --phone-status failed --key-backup yes"),
+                vec![Verdict::new(&mac, [T, F, T, F])],
+            ),
+            Run::new(
+                &format!("{itl} --phone-status failed --key-backup no"),
+                vec![Verdict::new(&mac, [T, F, T, T])],
+            ),
+        ],
+        6,
+    );
+    with_phone_itl(s, home.itl())
+}
+
+fn centralized_tftp() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let home = cluster_a();
+    let central = other_cluster("cucm-central.example.org", "198.51.100.30", 0xc0);
+    let node = central.node;
+    let mut steps = fetch(&phone, &node, &ctl_name(&phone), None, 404);
+    steps.extend(fetch(&phone, &node, &itl_name(&phone), None, 404));
+    steps.extend(fetch(
+        &phone,
+        &node,
+        "ITLFile.tlv",
+        Some(&central.itl()),
+        404,
+    ));
+    steps.extend(fetch(&phone, &node, "CTLFile.tlv", None, 404));
+    steps.push(tvs_query(&phone, &home, &home, None, 71));
+    steps.extend(config_fetch(&phone, &central));
+    let mac = phone.mac_hex();
+    let stem = "centralized-tftp-itlfile";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "Centralized TFTP of another cluster: ITLSEP not found, the phone falls back to ITLFile.tlv, signed by the central cluster; its home TVS cannot vouch for that signer.",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!(
+                "{} --phone-status failed --key-backup yes",
+                phone_itl_arg(stem)
+            ),
+            vec![Verdict::new(&mac, [T, F, T, F])],
+        )],
+        7,
+    );
+    with_phone_itl(s, home.itl())
+}
+
+fn rollback_itl() -> Scenario {
+    let phone = Phone::cp8845(0x22, "192.0.2.22");
+    let normal = cluster_a();
+    let mut rb = cluster_a();
+    rb.rollback = true;
+    let mut steps = trust_list_fetches(&phone, &rb.node, &rb.itl());
+    let cnf = format!("{}.cnf.xml", phone.device_name());
+    steps.extend(fetch(
+        &phone,
+        &rb.node,
+        &cnf,
+        Some(&rb.config_xml(&phone, false, 0)),
+        404,
+    ));
+    let mac = phone.mac_hex();
+    let stem = "rollback-itl";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "Prepare Cluster for Rollback set: the cluster serves a signed ITL with empty function records; the phone accepts it and then asks for the unsigned `SEP<MAC>.cnf.xml`.",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!("{} --phone-status ok", phone_itl_arg(stem)),
+            vec![Verdict::new(&mac, [T, N, F, N])],
+        )],
+        8,
+    );
+    with_phone_itl(s, normal.itl())
+}
+
+fn rebuilt_without_key() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let old = cluster_a11();
+    let mut new = cluster_a11();
+    new.certs.callmanager = CertSpec::callmanager(A_HOST)
+        .with_key(KeyName::CallManagerRegenerated)
+        .with_serial(&[0x0b, 0x5e, 0x2d, 0x90, 0x11, 0x73, 0x6a, 0x04])
+        .self_signed();
+    new.certs.tvs = CertSpec::tvs(A_HOST)
+        .with_key(KeyName::TvsRegenerated)
+        .with_serial(&[0x0c, 0x61, 0x48, 0x02, 0xfd, 0x39])
+        .self_signed();
+    new.certs.itl_recovery = CertSpec::itl_recovery(A_HOST)
+        .with_key(KeyName::Rsa4096)
+        .with_serial(&[0x0d, 0x19, 0x7b, 0x30])
+        .self_signed();
+    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    steps.push(tvs_rejected(
+        &phone,
+        &new,
+        &old,
+        Some(alert::CERTIFICATE_UNKNOWN),
+        true,
+        16384,
+        91,
+    ));
+    steps.extend(config_fetch(&phone, &new));
+    let mac = phone.mac_hex();
+    let stem = "rebuilt-without-key";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "TFTP node rebuilt without restoring CallManager.pem (CSCtn50405): new CallManager, TVS and ITLRecovery keys; the phone rejects TVS (certificate_unknown, then RST).",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!(
+                "{} --phone-status failed --key-backup no",
+                phone_itl_arg(stem)
+            ),
+            vec![Verdict::new(&mac, [T, T, T, T])],
+        )],
+        9,
+    );
+    with_phone_itl(s, old.itl())
+}
+
+fn tvs_tls13() -> Scenario {
+    let phone = Phone::cp8845(0x22, "192.0.2.22");
+    let old = cluster_a11();
+    let new = cluster_a11().regenerate_callmanager();
+    // This cluster answers a missing file over HTTP with 404 (Camelot's example) not 503.
+    let mut steps = fetch(&phone, &new.node, &ctl_name(&phone), None, 404);
+    steps.extend(fetch(
+        &phone,
+        &new.node,
+        &itl_name(&phone),
+        Some(&new.itl()),
+        404,
+    ));
+    steps.push(Step::Tls(tvs_session(
+        &new.node,
+        &new.certs.tvs.der,
+        &new.phone_lsc(&phone).der,
+        version::TLS13,
+        101,
+        completed(vec![(153, new.certs.callmanager.der.len() + 50)]),
+    )));
+    steps.extend(config_fetch(&phone, &new));
+    let mac = phone.mac_hex();
+    let stem = "tvs-tls13";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "CUCM 15SU2 with a TLS 1.3 phone (CTLSEP answered 404 over HTTP): the TVS session is TLS 1.3, so its certificate is encrypted and cannot be compared (CallManager regenerated before the capture).",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!(
+                "{} --phone-status failed --key-backup no",
+                phone_itl_arg(stem)
+            ),
+            vec![Verdict::new(&mac, [T, N, T, T])],
+        )],
+        10,
+    );
+    with_phone_itl(s, old.itl())
+}
+
+fn encrypted_config() -> Scenario {
+    let phone = Phone::cp8845(0x22, "192.0.2.22");
+    let c = cluster_a();
+    let mut steps = trust_list_fetches(&phone, &c.node, &c.itl());
+    steps.extend(fetch(
+        &phone,
+        &c.node,
+        &sgn_name(&phone),
+        Some(&c.config_sgn(&phone, true, 0)),
+        404,
+    ));
+    let enc = format!("{}.cnf.xml.enc.sgn", phone.device_name());
+    steps.extend(fetch(
+        &phone,
+        &c.node,
+        &enc,
+        Some(&c.config_enc_sgn(&phone)),
+        404,
+    ));
+    let mac = phone.mac_hex();
+    one_phone(
+        "encrypted-config.pcap",
+        "TFTP Encrypted Config on: the signed short config says encrConfig, then the phone fetches `SEP<MAC>.cnf.xml.enc.sgn`.",
+        phone,
+        steps,
+        vec![Run::new(
+            "--phone-status ok",
+            vec![Verdict::new(&mac, [N, N, F, N])],
+        )],
+        11,
+    )
+}
+
+fn expired_tvs() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let c = cluster_a().tvs_validity(
+        datetime!(2016-01-01 00:00:00 UTC),
+        datetime!(2026-01-01 00:00:00 UTC),
+    );
+    let itl = c.itl();
+    let mut steps = trust_list_fetches(&phone, &c.node, &itl);
+    steps.extend(config_fetch(&phone, &c));
+    steps.push(Step::Pause(2 * SEC));
+    steps.push(directory_via_tvs(
+        &phone,
+        &c,
+        TlsOutcome::ClientRejects {
+            description: Some(alert::CERTIFICATE_UNKNOWN),
+            reset: false,
+        },
+        TlsOutcome::ClientRejects {
+            description: Some(alert::CERTIFICATE_EXPIRED),
+            reset: false,
+        },
+        121,
+    ));
+    let mac = phone.mac_hex();
+    one_phone(
+        "expired-tvs-cert.pcap",
+        "The TVS certificate (the one in the ITL) expired on 2026-01-01: the phone rejects it (certificate_expired), so the directory on 8443 fails too. Same ITL on phone and server.",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!(
+                "--phone-itl-hash {} --phone-status failed --key-backup yes",
+                sha1_hex(&itl)
+            ),
+            vec![Verdict::new(&mac, [F, F, T, F])],
+        )],
+        12,
+    )
+}
+
+fn lossy() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let c = cluster_a();
+    let itl = c.itl();
+    let mut steps = fetch(&phone, &c.node, &ctl_name(&phone), None, 404);
+    steps.push(Step::Tftp(TftpStep {
+        server: c.node,
+        name: itl_name(&phone),
+        body: Some(itl.clone()),
+        options: Vec::new(),
+        missed_blocks: vec![3],
+        resent_blocks: vec![5],
+    }));
+    steps.push(Step::Tftp(TftpStep {
+        server: c.node,
+        name: sgn_name(&phone),
+        body: Some(c.config_sgn(&phone, false, 0)),
+        options: Vec::new(),
+        missed_blocks: Vec::new(),
+        resent_blocks: vec![2],
+    }));
+    steps.push(Step::Pause(3 * SEC));
+    let mut dir = directory_via_tvs(
+        &phone,
+        &c,
+        completed(vec![(420, 2900)]),
+        completed(vec![]),
+        131,
+    );
+    if let Step::TlsCheckedByTvs { https, tvs } = &mut dir {
+        // 8443: the server's two handshake segments arrive swapped, and one segment of its
+        // application data never reaches the capture.
+        https.impair = TcpImpair {
+            missed: vec![(Side::Server, 4)],
+            retransmitted: Vec::new(),
+            swapped_with_next: vec![(Side::Server, 0)],
+        };
+        // 2445: the server's flight is retransmitted after a timeout.
+        tvs.impair = TcpImpair {
+            missed: Vec::new(),
+            retransmitted: vec![(Side::Server, 0)],
+            swapped_with_next: Vec::new(),
+        };
+    }
+    steps.push(dir);
+    let mac = phone.mac_hex();
+    let stem = "lossy-capture";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "Capture with losses: ITLSEP block 3 missing from the capture (and block 5 resent by the server), the signed config's block 2 resent; on 8443 the server's handshake segments arrive out of order and one of its data segments is missing; on 2445 the server's flight is retransmitted.",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!("{} --phone-status ok", phone_itl_arg(stem)),
+            vec![Verdict::new(&mac, [N, F, F, N])],
+        )],
+        13,
+    );
+    with_phone_itl(s, itl)
+}
+
+fn two_phones_vlan() -> Scenario {
+    let a = Phone::cp8845(0x22, "192.0.2.22");
+    let b = Phone::cp7962(0x21, "192.0.2.21");
+    let c = cluster_a();
+    let itl = c.itl();
+    let staging = other_cluster("cucm-stage.example.net", "198.51.100.40", 0x5a);
+    let mut sa = trust_list_fetches(&a, &c.node, &itl);
+    sa.extend(config_fetch(&a, &c));
+    sa.push(Step::Pause(2 * SEC));
+    sa.push(Step::Alarm {
+        cucm: c.node,
+        tcp: true,
+        alarm: DeviceTlInfo {
+            device_name: a.device_name(),
+            model: format!("CP{}", a.model),
+            firmware: a.firmware.clone(),
+            itl_signature: Some(sha1_bytes(&itl)),
+            itl_tftp_server: A_HOST.into(),
+            ctl_signature: None,
+            status_code: 1,
+        },
+    });
+    let mut sb = trust_list_fetches(&b, &c.node, &itl);
+    sb.push(Step::Unanswered {
+        server: staging.node,
+        port: 2445,
+        retries: 2,
+    });
+    sb.extend(config_fetch(&b, &c));
+    sb.push(Step::Pause(SEC));
+    sb.push(Step::Alarm {
+        cucm: c.node,
+        tcp: false,
+        alarm: DeviceTlInfo {
+            device_name: b.device_name(),
+            model: format!("CP{}", b.model),
+            firmware: b.firmware.clone(),
+            itl_signature: Some(sha1_bytes(&staging.itl())),
+            itl_tftp_server: "cucm-stage.example.net".into(),
+            ctl_signature: None,
+            status_code: 8,
+        },
+    });
+    let (ma, mb) = (a.mac_hex(), b.mac_hex());
+    Scenario {
+        file: "two-phones-voice-vlan.pcap".into(),
+        shows: "SPAN of voice VLAN 100 (802.1Q): an 8845 boots cleanly and reports the served ITL's hash over SIP/TCP; a 7962 staged on a lab cluster cannot reach the lab's TVS (SYN unanswered) and reports the lab ITL's hash over SIP/UDP (StatusCode 8).".into(),
+        format: Format::Pcap,
+        framing: Framing::Ethernet { vlans: vec![100] },
+        phones: vec![
+            PhoneBoot {
+                phone: a,
+                steps: sa,
+                start: T0,
+            },
+            PhoneBoot {
+                phone: b,
+                steps: sb,
+                start: T0 + 1300 * MS,
+            },
+        ],
+        side_files: Vec::new(),
+        runs: vec![Run::new(
+            "",
+            vec![Verdict::new(&ma, [F, N, N, N]), Verdict::new(&mb, [T, N, N, N])],
+        )],
+        seed: 14,
+    }
+}
+
+fn sha1_bytes(data: &[u8]) -> Vec<u8> {
+    use sha1::{Digest as _, Sha1};
+    Sha1::digest(data).to_vec()
+}
+
+fn blksize_fragmented() -> Scenario {
+    let mut phone = Phone::cp7821(0x23, "192.0.2.23");
+    phone.http_first = false;
+    let c = cluster_a();
+    let opts = || {
+        vec![
+            ("blksize".to_owned(), "8192".to_owned()),
+            ("tsize".to_owned(), "0".to_owned()),
+        ]
+    };
+    let tftp = |name: String, body: Option<Vec<u8>>| {
+        Step::Tftp(TftpStep {
+            server: c.node,
+            name,
+            body,
+            options: opts(),
+            missed_blocks: Vec::new(),
+            resent_blocks: Vec::new(),
+        })
+    };
+    let steps = vec![
+        tftp(ctl_name(&phone), None),
+        tftp(itl_name(&phone), Some(c.itl())),
+        tftp(sgn_name(&phone), Some(c.config_sgn(&phone, false, 20_000))),
+    ];
+    let mac = phone.mac_hex();
+    one_phone(
+        "tftp-blksize-fragmented.pcap",
+        "TFTP with options: blksize 8192 and tsize acknowledged by OACK; each 8 KB block travels as six IP fragments.",
+        phone,
+        steps,
+        vec![Run::new(
+            "--phone-status ok",
+            vec![Verdict::new(&mac, [N, N, F, N])],
+        )],
+        18,
+    )
+}
+
+fn sip_alarm() -> Scenario {
+    let phone = Phone::cp7821(0x23, "192.0.2.23");
+    let old = cluster_a11();
+    let new = cluster_a11().regenerate_callmanager().regenerate_tvs();
+    let old_itl = old.itl();
+    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    steps.push(tvs_rejected(
+        &phone,
+        &new,
+        &new,
+        Some(alert::UNKNOWN_CA),
+        false,
+        16384,
+        191,
+    ));
+    steps.extend(config_fetch(&phone, &new));
+    steps.push(Step::Pause(2 * SEC));
+    steps.push(Step::Alarm {
+        cucm: new.node,
+        tcp: true,
+        alarm: DeviceTlInfo {
+            device_name: phone.device_name(),
+            model: format!("CP{}", phone.model),
+            firmware: phone.firmware.clone(),
+            itl_signature: Some(sha1_bytes(&old_itl)),
+            itl_tftp_server: A_HOST.into(),
+            ctl_signature: None,
+            status_code: 8,
+        },
+    });
+    let mac = phone.mac_hex();
+    let stem = "sip-devicetlinfo-alarm";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "CallManager and TVS regenerated; the 7821 rejects TVS, then reports over clear-text SIP (REFER, DeviceTLInfo) the SHA-1 of the ITL it still has (StatusCode 8, TL_FAILED_OLD_ITL).",
+        phone,
+        steps,
+        vec![
+            // The alarm alone proves the ITLs differ; the TVS check uses the downloaded ITL.
+            Run::new(
+                "--phone-status failed --key-backup no",
+                vec![Verdict::new(&mac, [T, F, T, T])],
+            ),
+            Run::new(
+                &format!(
+                    "{} --phone-status failed --key-backup no",
+                    phone_itl_arg(stem)
+                ),
+                vec![Verdict::new(&mac, [T, T, T, T])],
+            ),
+        ],
+        19,
+    );
+    with_phone_itl(s, old_itl)
+}
+
+fn tvs_unreachable() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let old = cluster_a11();
+    let new = cluster_a11().regenerate_callmanager();
+    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    steps.push(Step::Unanswered {
+        server: new.node,
+        port: 2445,
+        retries: 2,
+    });
+    steps.extend(config_fetch(&phone, &new));
+    let mac = phone.mac_hex();
+    let stem = "tvs-unreachable";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "CallManager regenerated while TVS is down: the phone's SYNs to 2445 go unanswered, so it cannot verify the new signer. A service problem, not a reason to delete.",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!(
+                "{} --phone-status failed --key-backup no",
+                phone_itl_arg(stem)
+            ),
+            vec![Verdict::new(&mac, [T, N, T, T])],
+        )],
+        20,
+    );
+    with_phone_itl(s, old.itl())
+}
+
+fn tvs_version_mismatch() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let old = cluster_a11();
+    let new = cluster_a11().regenerate_callmanager();
+    let mut steps = trust_list_fetches(&phone, &new.node, &new.itl());
+    // The 7962 offers at most TLS 1.0; TVS, raised to a TLS 1.2 minimum, refuses the hello.
+    let mut tvs = tvs_session(
+        &new.node,
+        &new.certs.tvs.der,
+        &new.phone_lsc(&phone).der,
+        version::TLS10,
+        211,
+        TlsOutcome::ServerAlert {
+            description: alert::HANDSHAKE_FAILURE,
+        },
+    );
+    tvs.session.client_chain.clear();
+    steps.push(Step::Tls(tvs));
+    steps.extend(config_fetch(&phone, &new));
+    let mac = phone.mac_hex();
+    let stem = "tvs-tls-version-mismatch";
+    let s = one_phone(
+        &format!("{stem}.pcap"),
+        "TLS minimum raised to 1.2 on CUCM while a 7962 speaks only TLS 1.0: TVS answers the ClientHello with a fatal handshake_failure alert (CSCua65618-like), so no certificate is seen and the new CallManager signer cannot be verified.",
+        phone,
+        steps,
+        vec![Run::new(
+            &format!(
+                "{} --phone-status failed --key-backup no",
+                phone_itl_arg(stem)
+            ),
+            vec![Verdict::new(&mac, [T, N, T, T])],
+        )],
+        21,
+    );
+    with_phone_itl(s, old.itl())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twenty_scenarios_with_unique_files() {
+        let all = all();
+        for (s, (name, _)) in all.iter().zip(builders()) {
+            assert_eq!(s.file, name, "builder table names its file");
+        }
+        assert!(all.len() >= 18);
+        let mut names: Vec<String> = all
+            .iter()
+            .flat_map(|s| s.files().into_iter().map(|f| f.0))
+            .collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n, "file names are unique");
+    }
+
+    #[test]
+    fn captures_are_deterministic_and_small() {
+        for s in all() {
+            let a = s.capture();
+            assert_eq!(a, s.capture(), "{}", s.file);
+            assert!(a.len() < 120_000, "{} is {} bytes", s.file, a.len());
+        }
+    }
+}
