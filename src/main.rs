@@ -10,6 +10,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod limits;
+use limits::LimitArgs;
+
 /// Does this Cisco IP phone's ITL really have to be deleted? Reads captures taken at the
 /// phone's port and answers with the evidence.
 #[derive(Parser, Debug)]
@@ -45,6 +48,8 @@ enum Command {
         /// Does a backup of the old TFTP (CallManager.pem) private key exist?
         #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = parse_backup)]
         key_backup: KeyBackup,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Show a trust list (ITL/CTL) or signed file like CUCM's `show itl`.
     Show {
@@ -65,6 +70,8 @@ enum Command {
         /// Output directory.
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Verify a signed file or trust list against a trust list (exit 0 trusted, 1 not).
     Verify {
@@ -169,12 +176,12 @@ enum Failure {
 }
 
 /// Reads the captures into evidence; warnings about captures cut short go to stderr.
-fn collect_evidence(captures: &[PathBuf]) -> Result<Evidence, Failure> {
+fn collect_evidence(captures: &[PathBuf], limits: &LimitArgs) -> Result<Evidence, Failure> {
     let evidence = pipeline::collect_evidence(
         captures,
         &PipelineOptions {
             progress: itlscope::progress::Progress::stderr(),
-            ..PipelineOptions::default()
+            ..limits.options()
         },
     )
     .map_err(|e| Failure::Input(e.to_string()))?;
@@ -186,8 +193,8 @@ fn collect_evidence(captures: &[PathBuf]) -> Result<Evidence, Failure> {
     Ok(evidence)
 }
 
-fn extract(captures: &[PathBuf], dir: &Path) -> ExitCode {
-    let evidence = match collect_evidence(captures) {
+fn extract(captures: &[PathBuf], dir: &Path, limits: &LimitArgs) -> ExitCode {
+    let evidence = match collect_evidence(captures, limits) {
         Ok(e) => e,
         Err(Failure::Input(message)) => {
             eprintln!("itlscope: {message}");
@@ -238,6 +245,7 @@ fn analyze(
     phone_itl_hash: Option<ItlHash>,
     phone_status: PhoneStatus,
     key_backup: KeyBackup,
+    limits: &LimitArgs,
 ) -> Result<(), Failure> {
     let facts = OperatorFacts {
         phone_itl: phone_itl.map(read_phone_itl).transpose()?,
@@ -245,7 +253,7 @@ fn analyze(
         phone_status,
         key_backup,
     };
-    let evidence = collect_evidence(captures)?;
+    let evidence = collect_evidence(captures, limits)?;
     if let Some(path) = output {
         let report = run_analyze(&evidence, &facts, OutputFormat::Json);
         std::fs::write(path, report)
@@ -281,6 +289,7 @@ fn main() -> ExitCode {
             phone_itl_hash,
             phone_status,
             key_backup,
+            limits,
         } => match analyze(
             &captures,
             json,
@@ -289,6 +298,7 @@ fn main() -> ExitCode {
             phone_itl_hash,
             phone_status,
             key_backup,
+            &limits,
         ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Input(message)) => {
@@ -301,7 +311,11 @@ fn main() -> ExitCode {
             json,
             payload,
         } => show(&file, json, payload.as_deref()),
-        Command::Extract { captures, output } => extract(&captures, &output),
+        Command::Extract {
+            captures,
+            output,
+            limits,
+        } => extract(&captures, &output, &limits),
         Command::Verify { file, trust } => verify(&file, &trust),
     }
 }
