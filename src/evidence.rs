@@ -86,7 +86,9 @@ pub struct FileTransfer {
     /// Byte ranges `[start, end)` of the file that the capture does not hold.
     pub missing: Vec<(u64, u64)>,
     /// Why the download failed, in words ("TFTP error 1: File not found", "HTTP 503 Service
-    /// Unavailable", "transfer never finished", "cut at 2 MiB limit"), or None when it worked.
+    /// Unavailable", "transfer did not finish in the capture"), or None when it did not fail.
+    /// Bytes the capture lacks (or a memory limit cut) are not a failure: such a transfer is
+    /// `complete: false` with `missing` listed, `error` None and the reason in `notes`.
     pub error: Option<String>,
     /// HTTP status code, if HTTP.
     pub http_status: Option<u16>,
@@ -184,6 +186,19 @@ impl Side {
     }
 }
 
+/// A TLS wire version as `TLS1.0` … `TLS1.3` (`SSL2.0`, `SSL3.0`; else hex).
+pub fn tls_version_name(version: u16) -> String {
+    match version {
+        0x0002 => "SSL2.0".into(),
+        0x0300 => "SSL3.0".into(),
+        0x0301 => "TLS1.0".into(),
+        0x0302 => "TLS1.1".into(),
+        0x0303 => "TLS1.2".into(),
+        0x0304 => "TLS1.3".into(),
+        other => format!("0x{other:04x}"),
+    }
+}
+
 /// A decoded X.509 certificate seen on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateInfo {
@@ -193,7 +208,8 @@ pub struct CertificateInfo {
     pub subject: String,
     /// Issuer, same rendering.
     pub issuer: String,
-    /// Serial as lower-case hex of the unsigned integer (leading zero bytes stripped).
+    /// Serial as lower-case hex of the unsigned integer, leading zero bytes stripped
+    /// ([`crate::serial::serial_hex`]).
     pub serial: String,
     /// SHA-1 of the DER, lower-case hex.
     pub sha1: String,
@@ -222,6 +238,25 @@ pub struct TlsAlert {
     pub after_server_certificate: bool,
     /// Where.
     pub seen: Seen,
+}
+
+impl TlsAlert {
+    /// The RFC name of the description with its code, e.g. `unknown_ca (48)`.
+    pub fn describe(&self) -> String {
+        // tls-parser names the codes in CamelCase ("UnknownCa"); unknown codes print raw.
+        let camel = tls_parser::TlsAlertDescription(self.description).to_string();
+        if !camel.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return format!("alert {}", self.description);
+        }
+        let mut name = String::with_capacity(camel.len() + 4);
+        for (i, c) in camel.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                name.push('_');
+            }
+            name.push(c.to_ascii_lowercase());
+        }
+        format!("{name} ({})", self.description)
+    }
 }
 
 /// How a TCP connection ended, as far as the capture shows.
@@ -350,4 +385,24 @@ pub struct Evidence {
     pub tls: Vec<TlsSession>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_are_named_as_the_rfc_names_them() {
+        let alert = |description| TlsAlert {
+            from: Side::Client,
+            level: 2,
+            description,
+            after_server_certificate: true,
+            seen: Seen::default(),
+        };
+        assert_eq!(alert(48).describe(), "unknown_ca (48)");
+        assert_eq!(alert(42).describe(), "bad_certificate (42)");
+        assert_eq!(alert(40).describe(), "handshake_failure (40)");
+        assert_eq!(alert(201).describe(), "alert 201");
+    }
 }

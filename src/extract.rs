@@ -171,22 +171,12 @@ pub fn write_extraction(
             written_files.push(used.clone());
             Some(used)
         };
-        file_index.push(json!({
-            "name": f.name,
-            "path": path.as_ref().map(|p| p.to_string_lossy().into_owned()),
-            "transport": f.transport.as_str(),
-            "client": f.client.to_string(),
-            "server": f.server.to_string(),
-            "size": f.size,
-            "bytes_written": path.as_ref().map(|_| f.data.len()),
-            "complete": f.complete,
-            "md5": f.md5,
-            "sha1": f.sha1,
-            "sha256": f.sha256,
-            "kind": f.kind().as_str(),
-            "error": f.error,
-            "first_frame": f.first.frame,
-        }));
+        // The index entry is the report's file object plus where it was written.
+        let mut entry = crate::report::evidence::file_json(f);
+        entry["path"] = json!(path.as_ref().map(|p| p.to_string_lossy().into_owned()));
+        entry["bytes_written"] = json!(path.as_ref().map(|_| f.data.len()));
+        entry["first_frame"] = json!(f.first.frame);
+        file_index.push(entry);
     }
     let mut certs_written = Vec::new();
     let mut cert_index: Vec<Value> = Vec::new();

@@ -25,4 +25,5 @@ pub mod pipeline;
 pub mod progress;
 pub mod proto;
 pub mod report;
+pub mod serial;
 pub mod transport;

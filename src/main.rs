@@ -10,9 +10,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-mod limits;
-use limits::LimitArgs;
-
 /// Does this Cisco IP phone's ITL really have to be deleted? Reads captures taken at the
 /// phone's port and answers with the evidence.
 #[derive(Parser, Debug)]
@@ -26,9 +23,8 @@ struct Cli {
 enum Command {
     /// Analyze captures (pcap or pcapng; `-` for standard input) and give a per-phone verdict.
     Analyze {
-        /// Capture files.
-        #[arg(required = true)]
-        captures: Vec<PathBuf>,
+        #[command(flatten)]
+        input: CaptureArgs,
         /// Print the JSON object (docs/report.md) instead of the readable report.
         #[arg(long)]
         json: bool,
@@ -48,8 +44,6 @@ enum Command {
         /// Does a backup of the old TFTP (CallManager.pem) private key exist?
         #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = parse_backup)]
         key_backup: KeyBackup,
-        #[command(flatten)]
-        limits: LimitArgs,
     },
     /// Show a trust list (ITL/CTL) or signed file like CUCM's `show itl`.
     Show {
@@ -64,14 +58,11 @@ enum Command {
     },
     /// Extract reassembled files and TLS server certificates from captures.
     Extract {
-        /// Capture files.
-        #[arg(required = true)]
-        captures: Vec<PathBuf>,
+        #[command(flatten)]
+        input: CaptureArgs,
         /// Output directory.
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
-        #[command(flatten)]
-        limits: LimitArgs,
     },
     /// Verify a signed file or trust list against a trust list (exit 0 trusted, 1 not).
     Verify {
@@ -81,6 +72,90 @@ enum Command {
         #[arg(long)]
         trust: PathBuf,
     },
+}
+
+/// The captures to read, the ports to follow and the memory limits (README "Limits").
+#[derive(clap::Args, Debug)]
+struct CaptureArgs {
+    /// Capture files (pcap or pcapng, optionally gzip-compressed; `-` for standard input).
+    #[arg(required = true)]
+    captures: Vec<PathBuf>,
+    /// Another UDP port where TFTP read/write requests are accepted (69 always is).
+    #[arg(long = "tftp-port", value_name = "PORT")]
+    tftp_ports: Vec<u16>,
+    /// Another TCP port where HTTP downloads are followed (6970 always is).
+    #[arg(long = "http-port", value_name = "PORT")]
+    http_ports: Vec<u16>,
+    /// Largest file kept from one download; larger ones are cut and reported incomplete.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_file_size: Option<u64>,
+    /// File bytes kept across all downloads of one capture.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_total_file_bytes: Option<u64>,
+    /// TCP connections followed at once per capture.
+    #[arg(long, value_name = "N")]
+    max_flows: Option<usize>,
+    /// Out-of-order bytes one TCP direction may hold while waiting for a hole.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    stream_buffer: Option<u64>,
+    /// Out-of-order bytes all TCP directions together may hold.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    global_stream_buffer: Option<u64>,
+    /// Bytes of incomplete IP fragments held at once.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_fragment_bytes: Option<u64>,
+    /// Largest capture record (pcap record or pcapng block) read.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_record_size: Option<u64>,
+}
+
+impl CaptureArgs {
+    /// The library options: defaults, with what was given on the command line.
+    fn options(&self) -> PipelineOptions {
+        let mut o = PipelineOptions::default();
+        let c = &mut o.collector;
+        c.tftp_ports.extend(&self.tftp_ports);
+        c.http_ports.extend(&self.http_ports);
+        let usize_of = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        if let Some(v) = self.max_file_size {
+            c.max_file_size = v;
+        }
+        if let Some(v) = self.max_total_file_bytes {
+            c.max_total_file_bytes = v;
+        }
+        if let Some(v) = self.max_flows {
+            c.max_flows = v;
+        }
+        if let Some(v) = self.stream_buffer {
+            c.stream_buffer_cap = usize_of(v);
+        }
+        if let Some(v) = self.global_stream_buffer {
+            c.global_buffer_cap = usize_of(v);
+        }
+        if let Some(v) = self.max_fragment_bytes {
+            o.defrag.max_total_bytes = usize_of(v);
+        }
+        if let Some(v) = self.max_record_size {
+            o.reader.max_record_size = usize_of(v);
+        }
+        o
+    }
+}
+
+/// A byte size: a number with an optional K, M or G suffix (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 65536, 64K, 16M, 1G)"))?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 fn parse_hash(s: &str) -> Result<ItlHash, String> {
@@ -176,15 +251,13 @@ enum Failure {
 }
 
 /// Reads the captures into evidence; warnings about captures cut short go to stderr.
-fn collect_evidence(captures: &[PathBuf], limits: &LimitArgs) -> Result<Evidence, Failure> {
-    let evidence = pipeline::collect_evidence(
-        captures,
-        &PipelineOptions {
-            progress: itlscope::progress::Progress::stderr(),
-            ..limits.options()
-        },
-    )
-    .map_err(|e| Failure::Input(e.to_string()))?;
+fn collect_evidence(input: &CaptureArgs) -> Result<Evidence, Failure> {
+    let options = PipelineOptions {
+        progress: itlscope::progress::Progress::stderr(),
+        ..input.options()
+    };
+    let evidence = pipeline::collect_evidence(&input.captures, &options)
+        .map_err(|e| Failure::Input(e.to_string()))?;
     for summary in &evidence.captures {
         if let Some(warning) = &summary.truncated {
             eprintln!("itlscope: warning: {warning}");
@@ -193,8 +266,8 @@ fn collect_evidence(captures: &[PathBuf], limits: &LimitArgs) -> Result<Evidence
     Ok(evidence)
 }
 
-fn extract(captures: &[PathBuf], dir: &Path, limits: &LimitArgs) -> ExitCode {
-    let evidence = match collect_evidence(captures, limits) {
+fn extract(input: &CaptureArgs, dir: &Path) -> ExitCode {
+    let evidence = match collect_evidence(input) {
         Ok(e) => e,
         Err(Failure::Input(message)) => {
             eprintln!("itlscope: {message}");
@@ -238,14 +311,13 @@ fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
 
 #[allow(clippy::too_many_arguments)]
 fn analyze(
-    captures: &[PathBuf],
+    input: &CaptureArgs,
     json: bool,
     output: Option<&Path>,
     phone_itl: Option<&Path>,
     phone_itl_hash: Option<ItlHash>,
     phone_status: PhoneStatus,
     key_backup: KeyBackup,
-    limits: &LimitArgs,
 ) -> Result<(), Failure> {
     let facts = OperatorFacts {
         phone_itl: phone_itl.map(read_phone_itl).transpose()?,
@@ -253,7 +325,7 @@ fn analyze(
         phone_status,
         key_backup,
     };
-    let evidence = collect_evidence(captures, limits)?;
+    let evidence = collect_evidence(input)?;
     if let Some(path) = output {
         let report = run_analyze(&evidence, &facts, OutputFormat::Json);
         std::fs::write(path, report)
@@ -282,23 +354,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze {
-            captures,
+            input,
             json,
             output,
             phone_itl,
             phone_itl_hash,
             phone_status,
             key_backup,
-            limits,
         } => match analyze(
-            &captures,
+            &input,
             json,
             output.as_deref(),
             phone_itl.as_deref(),
             phone_itl_hash,
             phone_status,
             key_backup,
-            &limits,
         ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Input(message)) => {
@@ -311,11 +381,23 @@ fn main() -> ExitCode {
             json,
             payload,
         } => show(&file, json, payload.as_deref()),
-        Command::Extract {
-            captures,
-            output,
-            limits,
-        } => extract(&captures, &output, &limits),
+        Command::Extract { input, output } => extract(&input, &output),
         Command::Verify { file, trust } => verify(&file, &trust),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("16m"), Ok(16 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("99999999999G").is_err());
     }
 }

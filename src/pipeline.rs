@@ -69,6 +69,7 @@ pub fn run(mut reader: CaptureReader, options: &PipelineOptions) -> CaptureResul
     summary
         .limits_hit
         .extend(collected.limits_hit.iter().cloned());
+    summary.notes.extend(collected.notes.iter().cloned());
     CaptureResult { summary, collected }
 }
 

@@ -5,7 +5,9 @@ mod capture_support;
 
 use capture_support::*;
 use itlscope::capture::{CaptureError, CaptureReader, ReaderOptions};
-use itlscope::net::{DefragLimits, MalformedReason, summarize};
+use itlscope::evidence::CaptureSummary;
+use itlscope::net::{DefragLimits, MalformedReason};
+use itlscope::pipeline::{PipelineOptions, run};
 use itlscope_gen::packet::{Link, TcpSpec, fragment, ip_tcp, ip_udp};
 use itlscope_gen::pcap::{Endian, PcapNgWriter, PcapWriter, Precision};
 use proptest::prelude::*;
@@ -171,8 +173,8 @@ fn headers_that_lie_are_counted_and_skipped() {
         "{others:?}"
     );
     assert_eq!(decoder.stats().malformed, 5);
-    let mut r = reader(pcap(101, &frames));
-    assert_eq!(summarize(&mut r, DefragLimits::default()).malformed, 5);
+    let r = reader(pcap(101, &frames));
+    assert_eq!(summarize(r).malformed, 5);
 }
 
 #[test]
@@ -275,7 +277,7 @@ fn a_broken_block_length_is_a_corrupt_capture() {
         "{err}"
     );
     // The summary path reports it as where reading stopped.
-    let s = summarize(&mut reader(bytes), DefragLimits::default());
+    let s = summarize(reader(bytes));
     assert_eq!(s.frames, 1);
     assert!(
         s.truncated
@@ -434,8 +436,8 @@ fn a_hundred_thousand_fragments_that_never_complete_stay_bounded() {
 #[test]
 fn ip_in_unsupported_link_types_is_counted() {
     let f = udp_frame(b"x");
-    let mut r = reader(pcap(127, &[f.clone(), f]));
-    let s = summarize(&mut r, DefragLimits::default());
+    let r = reader(pcap(127, &[f.clone(), f]));
+    let s = summarize(r);
     assert_eq!(s.frames, 2);
     assert!(
         s.notes
@@ -513,4 +515,9 @@ proptest! {
         }
         prop_assert_eq!(decoder.stats().frames, 1);
     }
+}
+
+/// The whole pipeline's summary of a capture (what the report's capture section shows).
+fn summarize(reader: CaptureReader) -> CaptureSummary {
+    run(reader, &PipelineOptions::default()).summary
 }

@@ -13,7 +13,8 @@ use itlscope::cisco::{ParsedFile, detect_format, parse_any, serial_hex};
 use itlscope::report::trustlist::show_json;
 use itlscope_gen::pki::{CertSpec, ClusterCerts, Digest, KeyName};
 use itlscope_gen::trustlist::{
-    RecordSpec, Signer, TrustListBuilder, cucm_itl, rollback_itl, signed_file,
+    EncryptedConfigBuilder, RecordSpec, Signer, TrustListBuilder, cucm_itl, rollback_itl,
+    signed_file,
 };
 
 const HOST: &str = "cucm-pub.example.com";
@@ -279,6 +280,15 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
                 Signer::from_cert(&certs.callmanager),
                 Digest::Sha256,
             ),
+        ),
+        (
+            "SEP001122334455.cnf.xml.enc.sgn",
+            EncryptedConfigBuilder::new(
+                "SEP001122334455.cnf.xml.enc.sgn",
+                Signer::from_cert(&certs.callmanager),
+                KeyName::Phone,
+            )
+            .build(b"<?xml version=\"1.0\"?>\n<device><fullConfig>true</fullConfig></device>\n"),
         ),
     ]
 }

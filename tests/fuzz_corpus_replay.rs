@@ -202,56 +202,59 @@ fn write_tftp_seeds() {
     }
 }
 
-/// Regenerates `fuzz/seeds/tls_rejoin/`: TLS 1.2 and 1.3 handshakes to TVS with the test
-/// cluster's certificates, in records and segments of several sizes, and a rejected one.
+/// Regenerates `fuzz/seeds/tls_rejoin/`: TLS 1.2 and 1.3 handshakes to TVS with the real
+/// CTL's certificates, in records and segments of several sizes, and a rejected one.
 #[test]
 #[ignore]
 fn write_tls_seeds() {
     use itlscope_gen::filler::Filler;
-    use itlscope_gen::pki::ClusterCerts;
-    use itlscope_gen::tls::{self, ClientHello, ServerHello, content_type};
+    use itlscope_gen::tls::{self, ClientHello, ServerHello, content_type as content};
     const V12: u16 = 0x0303;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/tls_rejoin");
     std::fs::create_dir_all(&dir).expect("seed dir");
-    let certs = ClusterCerts::new("cucm-pub");
-    let mut filler = Filler::new(7);
+    let ctl = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/trust_list/real-SCFFile.tlv"),
+    )
+    .expect("real CTL seed");
+    let certs: Vec<&[u8]> = itlscope::cisco::trustlist::parse_trust_list(&ctl)
+        .expect("real CTL parses")
+        .records
+        .iter()
+        .filter_map(|r| r.certificate)
+        .collect();
+    let mut client = ClientHello::tls12(1, V12, Some("tvs.example"));
+    client.cipher_suites = vec![0xc030, 0x002f, 0x0035];
+    let hello = client.encode();
+    let server_hello = |suite: u16, selected: Option<u16>| {
+        let mut h = ServerHello::tls12(1, V12, suite);
+        h.selected_version = selected;
+        h.encode()
+    };
+    let opaque = |ct: u8, len: usize| tls::opaque_record(ct, V12, len, &mut Filler::new(7));
     for (name, frag, tls13, rejects) in [
         ("tls12-whole-records", 16384, false, false),
         ("tls12-small-records", 300, false, true),
         ("tls13", 16384, true, false),
     ] {
-        let hello = if tls13 {
-            ClientHello::tls13(1, Some("tvs.example"))
+        let client_hello = tls::records(content::HANDSHAKE, 0x0301, &hello, 16384);
+        let mut flight = if tls13 {
+            server_hello(0x1301, Some(0x0304))
         } else {
-            ClientHello::tls12(1, V12, Some("tvs.example"))
+            server_hello(0x0035, None)
         };
-        let client_hello = tls::records(content_type::HANDSHAKE, 0x0301, &hello.encode(), 16384);
-        let mut server = if tls13 {
-            tls::records(
-                content_type::HANDSHAKE,
-                V12,
-                &ServerHello::tls13(2, &hello).encode(),
-                frag,
-            )
-        } else {
-            let mut flight = ServerHello::tls12(2, V12, 0x0035).encode();
-            flight.extend(tls::certificate(&[&certs.tvs.der, &certs.callmanager.der]));
+        if !tls13 {
+            flight.extend(tls::certificate(&[certs[0], certs[3]]));
             flight.extend(tls::server_hello_done());
-            tls::records(content_type::HANDSHAKE, V12, &flight, frag)
-        };
+        }
+        let mut server = tls::records(content::HANDSHAKE, V12, &flight, frag);
         if tls13 {
             server.extend(tls::change_cipher_spec(V12));
-            server.extend(tls::opaque_record(
-                content_type::APPLICATION_DATA,
-                V12,
-                900,
-                &mut filler,
-            ));
+            server.extend(opaque(content::APPLICATION_DATA, 900));
         }
         let client_end = if rejects {
             tls::alert(V12, 2, 48)
         } else {
-            tls::opaque_record(content_type::APPLICATION_DATA, V12, 64, &mut filler)
+            opaque(content::APPLICATION_DATA, 64)
         };
         let program = fuzz_support::packets::encode_tcp(&[
             (0, &client_hello),

@@ -102,6 +102,25 @@ fn tftp_blksize_8192_with_loss_duplicates_and_reordering() {
     assert_eq!(f.missing, vec![(3 * 8192, 4 * 8192)]);
     assert_eq!(f.data, file[..3 * 8192].to_vec());
     assert_eq!(f.size, Some(file.len() as u64));
+    // The final block came: the capture lost block 4, the download did not fail.
+    assert_eq!(f.error, None, "{:?}", f.notes);
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.contains("missing from the capture"))
+    );
+    // Stopped after block 3 (no final block, no ERROR): that one did not finish.
+    let mut pkts = tftp_read("SEP0011.cnf.xml.sgn", &file, 8192).0;
+    for i in [0, 1, 2] {
+        pkts.extend(blocks[i].clone());
+    }
+    let out = run(&pkts, CollectorConfig::default());
+    let f = &out.files[0];
+    assert!(!f.complete);
+    assert_eq!(
+        f.error.as_deref(),
+        Some("transfer did not finish in the capture")
+    );
 }
 
 #[test]
@@ -157,6 +176,10 @@ fn tftp_file_not_found_and_truncated_block() {
     let f = &out.files[1];
     assert!(!f.complete);
     assert_eq!(f.missing, vec![(0, 512)]);
+    assert_eq!(
+        f.error, None,
+        "the snaplen cut a block; the transfer itself ended"
+    );
     assert!(
         out.limits_hit.iter().any(|l| l.contains("snaplen")),
         "{:?}",
@@ -241,6 +264,14 @@ fn http_lost_segment_leaves_the_file_incomplete() {
     assert!(!f.complete);
     assert!(!f.missing.is_empty());
     assert!(f.sha1.is_none());
+    assert_eq!(f.error, None, "capture loss is not a download error");
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.contains("missing from the capture")),
+        "{:?}",
+        f.notes
+    );
 }
 
 #[test]
@@ -327,4 +358,44 @@ fn device_tl_info_alarm_over_udp_sip() {
         out.alarms[0].device_name.as_deref(),
         Some("SEP001122334455")
     );
+}
+
+#[test]
+fn lossy_scenario_capture_loss_is_not_an_error() {
+    let path =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures/lossy-capture.pcap");
+    let ev = itlscope::pipeline::collect_evidence(
+        &[path],
+        &itlscope::pipeline::PipelineOptions::default(),
+    )
+    .expect("capture reads");
+    let itl = ev
+        .files
+        .iter()
+        .find(|f| f.name == "ITLSEP00005E005321.tlv")
+        .expect("ITL transfer");
+    // Block 3 is missing from the capture; the final block came, so nothing failed.
+    assert!(!itl.complete);
+    assert_eq!(itl.missing, vec![(1024, 1536)]);
+    assert_eq!(itl.error, None);
+    assert!(
+        itl.notes
+            .iter()
+            .any(|n| n.contains("missing from the capture"))
+    );
+    assert!(itl.sha1.is_none());
+    // The CTL really failed (File not found) and keeps its error.
+    let ctl = ev
+        .files
+        .iter()
+        .find(|f| f.name == "CTLSEP00005E005321.tlv")
+        .expect("CTL request");
+    assert_eq!(ctl.error.as_deref(), Some("TFTP error 1: File not found"));
+    // The signed config's block 2 was only resent: whole.
+    let cfg = ev
+        .files
+        .iter()
+        .find(|f| f.name == "SEP00005E005321.cnf.xml.sgn")
+        .expect("config");
+    assert!(cfg.complete && cfg.error.is_none());
 }

@@ -250,14 +250,12 @@ e2e_tests! {
     expired_tvs_cert_facts, expired_tvs_cert_verdict => "expired-tvs-cert.pcap",
     lossy_capture_facts, lossy_capture_verdict => "lossy-capture.pcap",
     two_phones_voice_vlan_facts,
-    #[ignore = "needs analyzer: DeviceTLInfo over SIP/TCP (5060) is not collected yet, so itl_differs from that alarm stays null"]
     two_phones_voice_vlan_verdict => "two-phones-voice-vlan.pcap",
     healthy_pcapng_facts, healthy_pcapng_verdict => "healthy-tftp-boot.pcapng",
     healthy_sll2_facts, healthy_sll2_verdict => "healthy-tftp-boot-sll2.pcap",
     healthy_ipv6_facts, healthy_ipv6_verdict => "healthy-tftp-boot-ipv6.pcap",
     blksize_fragmented_facts, blksize_fragmented_verdict => "tftp-blksize-fragmented.pcap",
     sip_alarm_facts,
-    #[ignore = "needs analyzer: DeviceTLInfo over SIP/TCP (5060) is not collected yet, so itl_differs from that alarm stays null"]
     sip_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable_facts, tvs_unreachable_verdict => "tvs-unreachable.pcap",
     tvs_version_mismatch_facts, tvs_version_mismatch_verdict => "tvs-tls-version-mismatch.pcap",

@@ -197,13 +197,11 @@ fn generated_refer_parses_with_the_library_parser() {
 }
 
 #[test]
-#[ignore = "needs analyzer: DeviceTLInfo over SIP/TCP (5060) is not collected yet (UDP is)"]
 fn sip_devicetlinfo_alarm_over_tcp_is_collected() {
     check_alarms("sip-devicetlinfo-alarm.pcap", true);
 }
 
 #[test]
-#[ignore = "needs analyzer: DeviceTLInfo over SIP/TCP (5060) is not collected yet (UDP is)"]
 fn two_phones_tcp_alarm_is_collected() {
     check_alarms("two-phones-voice-vlan.pcap", true);
 }
@@ -292,14 +290,12 @@ library_tests! {
     expired_tvs_cert, expired_tvs_cert_verdict => "expired-tvs-cert.pcap",
     lossy_capture, lossy_capture_verdict => "lossy-capture.pcap",
     two_phones_voice_vlan,
-    #[ignore = "needs analyzer: DeviceTLInfo over SIP/TCP (5060) is not collected yet, so itl_differs from that alarm stays null"]
     two_phones_voice_vlan_verdict => "two-phones-voice-vlan.pcap",
     healthy_tftp_boot_pcapng, healthy_tftp_boot_pcapng_verdict => "healthy-tftp-boot.pcapng",
     healthy_tftp_boot_sll2, healthy_tftp_boot_sll2_verdict => "healthy-tftp-boot-sll2.pcap",
     healthy_tftp_boot_ipv6, healthy_tftp_boot_ipv6_verdict => "healthy-tftp-boot-ipv6.pcap",
     tftp_blksize_fragmented, tftp_blksize_fragmented_verdict => "tftp-blksize-fragmented.pcap",
     sip_devicetlinfo_alarm,
-    #[ignore = "needs analyzer: DeviceTLInfo over SIP/TCP (5060) is not collected yet, so itl_differs from that alarm stays null"]
     sip_devicetlinfo_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable, tvs_unreachable_verdict => "tvs-unreachable.pcap",
     tvs_tls_version_mismatch, tvs_tls_version_mismatch_verdict => "tvs-tls-version-mismatch.pcap",

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod conv;
+pub mod enc_sgn;
 pub mod filler;
 pub mod packet;
 pub mod pcap;

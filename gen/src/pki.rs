@@ -12,7 +12,7 @@
 //! ```
 
 use rsa::pkcs1::EncodeRsaPublicKey;
-use rsa::pkcs1v15::Pkcs1v15Sign;
+use rsa::pkcs1v15::{Pkcs1v15Encrypt, Pkcs1v15Sign};
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{PrivateKey, PublicKey};
@@ -47,11 +47,13 @@ pub enum KeyName {
     Rsa1024,
     /// A 4096-bit key.
     Rsa4096,
+    /// A phone's own key (its MIC), 2048 bits: encrypted configs are encrypted to it.
+    Phone,
 }
 
 impl KeyName {
     /// Every committed key.
-    pub const ALL: [KeyName; 11] = [
+    pub const ALL: [KeyName; 12] = [
         KeyName::Ca,
         KeyName::CallManager,
         KeyName::CallManagerRegenerated,
@@ -63,6 +65,7 @@ impl KeyName {
         KeyName::OtherCluster,
         KeyName::Rsa1024,
         KeyName::Rsa4096,
+        KeyName::Phone,
     ];
 
     fn index(self) -> usize {
@@ -82,12 +85,13 @@ impl KeyName {
             KeyName::OtherCluster => include_str!("../keys/other-cluster.pem"),
             KeyName::Rsa1024 => include_str!("../keys/rsa1024.pem"),
             KeyName::Rsa4096 => include_str!("../keys/rsa4096.pem"),
+            KeyName::Phone => include_str!("../keys/phone.pem"),
         }
     }
 
     /// The loaded key (parsed once per process).
     pub fn key(self) -> &'static RsaKey {
-        static KEYS: [OnceLock<RsaKey>; 11] = [const { OnceLock::new() }; 11];
+        static KEYS: [OnceLock<RsaKey>; 12] = [const { OnceLock::new() }; 12];
         KEYS[self.index()].get_or_init(|| RsaKey::from_pem(self.pem()))
     }
 }
@@ -175,7 +179,82 @@ impl RsaKey {
         };
         result.expect("RSA signing with a valid key and a known digest succeeds")
     }
+
+    /// RSAES-PKCS1-v1_5 encryption of `msg` to this key's public half (what a config
+    /// encrypter does with the phone's certificate). The random padding comes from a
+    /// [`SeededRng`] seeded with `seed`, so the same inputs give the same bytes.
+    pub fn encrypt_pkcs1v15(&self, msg: &[u8], seed: &[u8]) -> Vec<u8> {
+        PublicKey::from(&self.private)
+            .encrypt(&mut SeededRng::new(seed), Pkcs1v15Encrypt, msg)
+            .expect("a short message fits the RSA modulus")
+    }
+
+    /// RSAES-PKCS1-v1_5 decryption with the private key (what the phone does); `None` when
+    /// the ciphertext does not decrypt to a well-formed padding.
+    pub fn decrypt_pkcs1v15(&self, ciphertext: &[u8]) -> Option<Vec<u8>> {
+        self.private.decrypt(Pkcs1v15Encrypt, ciphertext).ok()
+    }
 }
+
+/// A deterministic generator for the randomness that RSA encryption padding needs: block
+/// `i` is SHA-256(seed ‖ i as u64 big-endian). Reproducible test data only, not a secret.
+#[derive(Debug, Clone)]
+pub struct SeededRng {
+    seed: [u8; 32],
+    counter: u64,
+    block: [u8; 32],
+    used: usize,
+}
+
+impl SeededRng {
+    /// A generator for `seed` (any length; hashed to 32 bytes).
+    pub fn new(seed: &[u8]) -> SeededRng {
+        SeededRng {
+            seed: Sha256::digest(seed).into(),
+            counter: 0,
+            block: [0; 32],
+            used: 32,
+        }
+    }
+
+    fn fill(&mut self, dst: &mut [u8]) {
+        for byte in dst {
+            if self.used == self.block.len() {
+                let mut hasher = Sha256::new();
+                hasher.update(self.seed);
+                hasher.update(self.counter.to_be_bytes());
+                self.block = hasher.finalize().into();
+                self.counter += 1;
+                self.used = 0;
+            }
+            *byte = self.block[self.used];
+            self.used += 1;
+        }
+    }
+}
+
+impl rsa::rand_core::TryRng for SeededRng {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0; 4];
+        self.fill(&mut b);
+        Ok(u32::from_be_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0; 8];
+        self.fill(&mut b);
+        Ok(u64::from_be_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.fill(dst);
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::TryCryptoRng for SeededRng {}
 
 fn hash<D: sha1::Digest>(parts: &[&[u8]]) -> Vec<u8> {
     let mut hasher = D::new();
@@ -382,6 +461,39 @@ impl CertSpec {
                 0x9d, 0x18,
             ],
         )
+    }
+
+    /// The CA that issues phones' manufacturing-installed certificates (MICs). A stand-in
+    /// for Cisco's manufacturing CA, with the lab CA key.
+    pub fn manufacturing_ca() -> CertSpec {
+        let mut spec = CertSpec::ca("Cisco Manufacturing CA SHA2");
+        spec.subject = Dn {
+            cn: "Cisco Manufacturing CA SHA2".into(),
+            ou: None,
+            o: Some("Cisco".into()),
+            l: None,
+            st: None,
+            c: Some("US".into()),
+        };
+        spec.serial = vec![0x02];
+        spec
+    }
+
+    /// A phone's MIC (`CN=CP-<model>-<device name>`, `O=Cisco Systems Inc.`) with the
+    /// [`KeyName::Phone`] key; issue it with [`CertSpec::issued_by`] from
+    /// [`CertSpec::manufacturing_ca`]. Encrypted configs are encrypted to this key.
+    pub fn phone_mic(model: &str, device_name: &str, serial: &[u8]) -> CertSpec {
+        let cn = format!("CP-{model}-{device_name}");
+        let mut spec = CertSpec::new(&cn, KeyName::Phone, serial);
+        spec.subject = Dn {
+            cn,
+            ou: None,
+            o: Some("Cisco Systems Inc.".into()),
+            l: None,
+            st: None,
+            c: Some("US".into()),
+        };
+        spec
     }
 
     /// Same certificate with another key (a "regenerated" certificate also gets a new serial:
@@ -620,6 +732,38 @@ mod tests {
         assert_eq!(
             cert.subject_string(),
             "CN=cucm-pub.example.com;OU=VTG;O=Example Lab;L=Springfield;ST=IL;C=US"
+        );
+    }
+
+    #[test]
+    fn seeded_encryption_is_reproducible_and_decrypts() {
+        let key = KeyName::Phone.key();
+        let a = key.encrypt_pkcs1v15(b"0123456789abcdef", b"seed");
+        assert_eq!(a, key.encrypt_pkcs1v15(b"0123456789abcdef", b"seed"));
+        assert_ne!(a, key.encrypt_pkcs1v15(b"0123456789abcdef", b"other seed"));
+        assert_eq!(a.len(), 256);
+        assert_eq!(
+            key.decrypt_pkcs1v15(&a).as_deref(),
+            Some(&b"0123456789abcdef"[..])
+        );
+        assert_ne!(
+            KeyName::Tvs.key().decrypt_pkcs1v15(&a).as_deref(),
+            Some(&b"0123456789abcdef"[..])
+        );
+    }
+
+    #[test]
+    fn phone_mic_is_issued_by_the_manufacturing_ca() {
+        let ca = CertSpec::manufacturing_ca().self_signed();
+        let mic = CertSpec::phone_mic("8845", "SEP00005E005322", &[0x7a, 0x22]).issued_by(&ca);
+        assert_eq!(mic.key, KeyName::Phone);
+        assert_eq!(
+            mic.subject_string(),
+            "CN=CP-8845-SEP00005E005322;O=Cisco Systems Inc.;C=US"
+        );
+        assert_eq!(
+            mic.issuer_string(),
+            "CN=Cisco Manufacturing CA SHA2;O=Cisco;C=US"
         );
     }
 

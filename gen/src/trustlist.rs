@@ -1,4 +1,5 @@
-//! Builders for Cisco ITL/CTL trust lists (`.tlv`) and signed files (`.sgn`) in CUCM's byte
+//! Builders for Cisco ITL/CTL trust lists (`.tlv`) and signed files (`.sgn`; `.enc.sgn` in
+//! [`crate::enc_sgn`], re-exported here) in CUCM's byte
 //! layout (`trust-list-format.md`): header `1, 2, [28], 3{4, 5, 6}, 7{8, 9{10, 11}}, 12, 14,
 //! 15, 13*` padded with `0x0D` to a multiple of 4; records `1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 //! [, 11, 12]`; the signature is computed over the file built without the tag-12 element,
@@ -17,6 +18,9 @@
 //! assert_eq!(itl[..5], [1, 0, 2, 1, 2]);
 //! ```
 
+pub use crate::enc_sgn::{
+    EncryptedConfigBuilder, StubConfig, decrypt_payload, encrypt_payload, encrypted_config_stub_xml,
+};
 use crate::pki::{Cert, Digest, KeyName};
 use sha1::{Digest as _, Sha1};
 use std::net::Ipv4Addr;
@@ -241,6 +245,12 @@ impl HeaderSpec {
     /// Builds `header ++ body`, signed: the file is assembled without tag 12, signed with the
     /// signer key, and the signature element spliced in after tag 11.
     pub fn sign_and_build(&self, body: &[u8]) -> Vec<u8> {
+        self.sign_and_build_with(&[], body)
+    }
+
+    /// As [`HeaderSpec::sign_and_build`], with `extra` (encoded header elements, e.g. the
+    /// `.enc.sgn` tags 16–27) written after tag 15, before the padding.
+    pub fn sign_and_build_with(&self, extra: &[u8], body: &[u8]) -> Vec<u8> {
         let key = self.signer.key.key();
         let sig_len = key.size();
         let modulus_code = match sig_len {
@@ -261,6 +271,7 @@ impl HeaderSpec {
         if let Some(ts) = self.timestamp {
             push_tlv(&mut tail, 15, &ts.to_be_bytes());
         }
+        tail.extend_from_slice(extra);
 
         let pre_len = 10 + self.signer_version.map_or(0, |_| 5) + 3 + signer_id.len() + 18;
         let unpadded = pre_len + 3 + sig_len + tail.len();

@@ -58,7 +58,16 @@ pub mod tag {
             TIMESTAMP => "TIMESTAMP",
             16 => "ENCRYPTIONINFO",
             17 => "ENCRYPTIONIVINFO",
+            18 => "ENCRYPTIONUNKNOWN1",
+            19 => "ENCRYPTIONIV",
+            20 => "ENCRYPTIONPADDING",
             21 => "ENCRYPTIONKEYINFO",
+            22 => "ENCRYPTIONUNKNOWN2",
+            23 => "ENCRYPTIONKEYSIZE",
+            24 => "ENCRYPTIONKEYALGO",
+            25 => "ENCRYPTIONKEY",
+            26 => "ENCRYPTIONHASHALGO",
+            27 => "ENCRYPTIONHASH",
             SIGNER_VERSION => "SIGNERVERSION",
             _ => "UNKNOWN",
         }
@@ -114,14 +123,19 @@ pub fn parse_header(file: &[u8]) -> Result<Header<'_>, FormatError> {
 }
 
 /// One byte of a 1-byte element.
-fn one_byte(element: &Element<'_>, name: &'static str) -> Result<u8, FormatError> {
+pub(crate) fn one_byte(element: &Element<'_>, name: &'static str) -> Result<u8, FormatError> {
     match element.value {
         [b] => Ok(*b),
         other => Err(bad_length(element, name, other.len(), 1)),
     }
 }
 
-fn bad_length(element: &Element<'_>, name: &'static str, len: usize, expected: u16) -> FormatError {
+pub(crate) fn bad_length(
+    element: &Element<'_>,
+    name: &'static str,
+    len: usize,
+    expected: u16,
+) -> FormatError {
     FormatError::BadLength {
         element: name,
         tag: element.tag,
@@ -133,7 +147,7 @@ fn bad_length(element: &Element<'_>, name: &'static str, len: usize, expected: u
 }
 
 /// Stores `value` in `slot`, refusing a second occurrence.
-fn once<T>(
+pub(crate) fn once<T>(
     slot: &mut Option<T>,
     value: T,
     element: &Element<'_>,

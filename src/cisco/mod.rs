@@ -4,6 +4,7 @@
 //! Entry points: [`trustlist::parse_trust_list`], [`signed::parse_signed_file`],
 //! [`detect_format`], [`verify::verify_trust_list`], [`verify::verify_with_trust`].
 
+pub mod encrypted;
 pub mod error;
 pub mod header;
 pub mod model;
@@ -22,7 +23,8 @@ pub use model::FileFormat;
 ///   HEADER_LENGTH start a record (`01 00 02` and RECORDLENGTH >= 5), or when there is nothing
 ///   after the header and FILENAME ends in `.tlv`. The records may still be malformed:
 ///   parsing reports that, rather than re-reading a broken trust list as a signed file;
-/// * otherwise a signed file (any payload, including an empty one).
+/// * otherwise a signed file (any payload, including an empty one); a header with the
+///   `.enc.sgn` encryption container (tag 16) is always a signed file.
 ///
 /// A signed file whose payload happens to start with `01 00 02` and a length >= 5 would be
 /// taken for a trust list; no signed config or firmware seen starts that way.
@@ -76,6 +78,14 @@ pub fn parse_any(bytes: &[u8]) -> Result<ParsedFile<'_>, FormatError> {
 }
 
 fn looks_like_trust_list(bytes: &[u8], header: &model::Header<'_>) -> bool {
+    // An encryption container means an `.enc.sgn`, whatever its ciphertext starts with.
+    if header
+        .elements
+        .iter()
+        .any(|e| e.tag == encrypted::tag::ENCRYPTION_INFO)
+    {
+        return false;
+    }
     let start = usize::from(header.header_length);
     if start >= bytes.len() {
         header
@@ -86,39 +96,11 @@ fn looks_like_trust_list(bytes: &[u8], header: &model::Header<'_>) -> bool {
     }
 }
 
-/// Strips leading zero bytes (serials are unsigned integers).
-fn significant(serial: &[u8]) -> &[u8] {
-    let first = serial.iter().position(|&b| b != 0).unwrap_or(serial.len());
-    serial.get(first..).unwrap_or_default()
-}
-
-/// Serials compared as unsigned big-endian integers (`00 81` equals `81`).
-pub fn serial_eq(a: &[u8], b: &[u8]) -> bool {
-    significant(a) == significant(b)
-}
-
-/// A serial as lower-case hex without leading zero bytes (`"00"` for zero or empty).
-pub fn serial_hex(serial: &[u8]) -> String {
-    let s = significant(serial);
-    if s.is_empty() {
-        "00".to_owned()
-    } else {
-        hex::encode(s)
-    }
-}
+pub use crate::serial::{serial_eq, serial_hex};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn serials_compare_as_unsigned_integers() {
-        assert!(serial_eq(&[0, 0x81, 1], &[0x81, 1]));
-        assert!(!serial_eq(&[0x81, 1], &[0x81, 1, 0]));
-        assert!(serial_eq(&[], &[0, 0]));
-        assert_eq!(serial_hex(&[0, 0xAB, 0x0c]), "ab0c");
-        assert_eq!(serial_hex(&[0, 0]), "00");
-    }
 
     #[test]
     fn detect_by_content() {

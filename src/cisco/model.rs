@@ -161,6 +161,36 @@ pub struct SignedFile<'a> {
     pub header: Header<'a>,
     /// `bytes[header_length..]`.
     pub payload: &'a [u8],
+    /// The `.enc.sgn` encryption elements (header tags 16–27), when the header has any:
+    /// the payload is then AES-CBC ciphertext.
+    pub encryption: Option<EncryptionInfo<'a>>,
+}
+
+/// The encryption elements of an `SEP<MAC>.cnf.xml.enc.sgn` header (trust-list-format.md §8,
+/// certutils `enccnf` names; no genuine CUCM file was available, so the semantics are [L–M]).
+/// Each field is `None` when its tag is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EncryptionInfo<'a> {
+    /// Offset of the first encryption element (normally the tag-16 container).
+    pub offset: usize,
+    /// Tag 18 (`HEADER_ENCRYPTION_UNKNOWN1`), written as 0; meaning unknown.
+    pub unknown1: Option<u8>,
+    /// Tag 19: the AES-CBC IV (16 bytes).
+    pub iv: Option<&'a [u8]>,
+    /// Tag 20: number of `0x0D` bytes appended to the plaintext before encryption (1..16).
+    pub padding: Option<u16>,
+    /// Tag 22 (`HEADER_ENCRYPTION_UNKNOWN2`), written as 0; meaning unknown.
+    pub unknown2: Option<u8>,
+    /// Tag 23: size in bits of the encrypted key (= the phone's RSA modulus).
+    pub key_size: Option<u16>,
+    /// Tag 24: key algorithm, written as 1 (AES-128).
+    pub key_algorithm: Option<u8>,
+    /// Tag 25: the AES key, RSA-encrypted (PKCS#1 v1.5) to the phone's LSC/MIC key.
+    pub encrypted_key: Option<&'a [u8]>,
+    /// Tag 26: digest code of tag 27 (1 SHA-1, 3 SHA-512).
+    pub hash_algorithm: Option<u8>,
+    /// Tag 27: hash of the plaintext before padding.
+    pub hash: Option<&'a [u8]>,
 }
 
 /// Outcome of a signature check.

@@ -1,6 +1,7 @@
 //! Signed files (`.sgn`, `.enc.sgn`, firmware `.loads`/`.sbn`): the trust-list header followed
 //! by the original file, unchanged, up to the end.
 
+use super::encrypted::parse_encryption;
 use super::error::FormatError;
 use super::header::parse_header;
 use super::model::SignedFile;
@@ -9,10 +10,12 @@ use super::model::SignedFile;
 /// phone firmware, so no trust list can resolve it).
 const FIRMWARE_PLACEHOLDER_SERIAL: [u8; 8] = [0x12, 0x34, 0x56, 0x78, 0x90, 0xab, 0xcd, 0xef];
 
-/// Parses a signed file: header, then `payload = bytes[HEADER_LENGTH..]`. It does not check
-/// that the payload is not a trust list; use [`super::detect_format`] to tell them apart.
+/// Parses a signed file: header, then `payload = bytes[HEADER_LENGTH..]`; an `.enc.sgn`'s
+/// encryption elements (tags 16–27) go to `encryption`. It does not check that the payload
+/// is not a trust list; use [`super::detect_format`] to tell them apart.
 pub fn parse_signed_file(bytes: &[u8]) -> Result<SignedFile<'_>, FormatError> {
     let header = parse_header(bytes)?;
+    let encryption = parse_encryption(&header)?;
     let payload = bytes
         .get(usize::from(header.header_length)..)
         .unwrap_or_default();
@@ -20,6 +23,7 @@ pub fn parse_signed_file(bytes: &[u8]) -> Result<SignedFile<'_>, FormatError> {
         bytes,
         header,
         payload,
+        encryption,
     })
 }
 

@@ -5,6 +5,7 @@ use super::context::{Installed, PhoneCtx, Served, is_tvs, service_of, session_ti
 use super::model::{Check, EvidenceItem, Status};
 use super::names::RequestKind;
 use super::trust::{describe_record, find_certificate, is_rollback, serial_hex, tvs_records};
+use crate::cisco::encrypted;
 use crate::cisco::model::{SignatureCheck, TrustList, function};
 use crate::evidence::{CertificateInfo, FileTransfer, TcpEnd, TlsSession};
 
@@ -138,8 +139,17 @@ fn trust_list_downloads(ctx: &PhoneCtx<'_>) -> Check {
     }
     let itl_requested = requests.iter().any(|(_, _, k)| k.is_itl());
     let itl_ok = requests.iter().any(|(_, f, k)| k.is_itl() && f.complete);
+    // Incomplete without an error: the download ran to its end, the capture lost bytes.
+    let itl_capture_loss = requests
+        .iter()
+        .any(|(_, f, k)| k.is_itl() && !f.complete && f.error.is_none());
     let (status, head) = match (itl_requested, itl_ok) {
         (true, true) => (Status::Pass, "an ITL was downloaded whole".to_string()),
+        (true, false) if itl_capture_loss => (
+            Status::Unknown,
+            "the ITL download ran to its end but the capture lacks some of its bytes (capture loss, not a failed download)"
+                .to_string(),
+        ),
         (true, false) => (
             Status::Fail,
             "the phone asked for an ITL and got none whole (failed or incomplete download)"
@@ -491,6 +501,9 @@ fn config(ctx: &PhoneCtx<'_>) -> Check {
             );
         }
     };
+    if config.kind == RequestKind::EncryptedConfig {
+        encrypted_config_notes(&mut c, &mut notes, parsed);
+    }
     let mut signer = EvidenceItem::at(file.first, format!("{} signer", file.name));
     if let Some(name) = parsed.header.signer_name {
         signer = signer.with("signer_name", String::from_utf8_lossy(name).into_owned());
@@ -569,14 +582,35 @@ fn config(ctx: &PhoneCtx<'_>) -> Check {
     }
 }
 
-fn version_name(v: u16) -> String {
-    match v {
-        0x0300 => "SSL3.0".into(),
-        0x0301 => "TLS1.0".into(),
-        0x0302 => "TLS1.1".into(),
-        0x0303 => "TLS1.2".into(),
-        0x0304 => "TLS1.3".into(),
-        other => format!("0x{other:04x}"),
+/// What can be said of an `.enc.sgn` without the phone's private key: how it is encrypted,
+/// or that its encryption elements are missing or disagree (the phone could not decrypt it).
+fn encrypted_config_notes(
+    c: &mut Check,
+    notes: &mut Vec<String>,
+    parsed: &crate::cisco::model::SignedFile<'_>,
+) {
+    let Some(info) = &parsed.encryption else {
+        push_flag(&mut c.flags, "encrypted-config-malformed");
+        notes.push(
+            "the .enc.sgn has no encryption elements (header tags 16-27): its payload is not an encrypted config in the known layout".to_string(),
+        );
+        return;
+    };
+    let problems = encrypted::problems(info, parsed.payload.len());
+    if problems.is_empty() {
+        let key = info.key_size.map_or_else(
+            || "the phone's key".to_string(),
+            |bits| format!("the phone's {bits}-bit key"),
+        );
+        notes.push(format!(
+            "its payload is AES-128-CBC encrypted, the AES key RSA-encrypted to {key} (not decryptable here)"
+        ));
+    } else {
+        push_flag(&mut c.flags, "encrypted-config-malformed");
+        notes.push(format!(
+            "its encryption elements disagree, so the phone most likely cannot decrypt it: {}",
+            problems.join("; ")
+        ));
     }
 }
 
@@ -604,7 +638,7 @@ pub fn phone_rejected(s: &TlsSession) -> Option<&crate::evidence::TlsAlert> {
 fn session_summary(s: &TlsSession) -> String {
     let version = s
         .version
-        .map(version_name)
+        .map(crate::evidence::tls_version_name)
         .unwrap_or_else(|| "no ServerHello".into());
     let end = match s.end {
         TcpEnd::NeverAnswered => "SYN never answered".to_string(),
@@ -692,7 +726,7 @@ fn tvs_certificate(ctx: &PhoneCtx<'_>) -> Check {
                     alert.seen,
                     format!(
                         "the phone sent fatal alert {} right after TVS's certificate: it rejected the certificate",
-                        alert.description
+                        alert.describe()
                     ),
                 )
                 .with("server", s.server.to_string())
@@ -812,7 +846,8 @@ fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
                 alert.seen,
                 format!(
                     "the phone sent fatal alert {} after the certificate of {} ({service}): it rejected it",
-                    alert.description, s.server
+                    alert.describe(),
+                    s.server
                 ),
             ));
         }
@@ -1085,4 +1120,55 @@ pub fn status_code_name(code: u32) -> &'static str {
 /// True for the failure codes 5–9.
 pub fn status_code_failed(code: u32) -> bool {
     (5..=9).contains(&code)
+}
+
+#[cfg(test)]
+mod encrypted_config_tests {
+    use super::*;
+    use crate::cisco::model::{EncryptionInfo, Header, SignedFile};
+
+    fn notes_for(encryption: Option<EncryptionInfo<'static>>, payload: &'static [u8]) -> Check {
+        let file = SignedFile {
+            bytes: &[],
+            header: Header::default(),
+            payload,
+            encryption,
+        };
+        let mut c = check("config", Status::Pass, "");
+        let mut notes = Vec::new();
+        encrypted_config_notes(&mut c, &mut notes, &file);
+        c.explanation = notes.join("; ");
+        c
+    }
+
+    #[test]
+    fn well_formed_missing_and_inconsistent_encryption() {
+        let good = EncryptionInfo {
+            iv: Some(&[0; 16]),
+            padding: Some(3),
+            key_size: Some(2048),
+            key_algorithm: Some(1),
+            encrypted_key: Some(&[0; 256]),
+            hash_algorithm: Some(1),
+            hash: Some(&[0; 20]),
+            ..EncryptionInfo::default()
+        };
+        let c = notes_for(Some(good.clone()), &[0; 32]);
+        assert!(c.flags.is_empty());
+        assert!(
+            c.explanation
+                .contains("2048-bit key (not decryptable here)")
+        );
+
+        let c = notes_for(None, &[0; 32]);
+        assert_eq!(c.flags, ["encrypted-config-malformed"]);
+        assert!(c.explanation.contains("no encryption elements"));
+
+        let c = notes_for(Some(good), &[0; 30]);
+        assert_eq!(c.flags, ["encrypted-config-malformed"]);
+        assert!(
+            c.explanation
+                .contains("not a whole number of 16-byte AES blocks")
+        );
+    }
 }

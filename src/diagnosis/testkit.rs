@@ -211,6 +211,7 @@ pub fn signed_by(signer: &Record<'static>) -> SignedFile<'static> {
             ..Header::default()
         },
         payload: &[],
+        encryption: None,
     }
 }
 

@@ -525,6 +525,36 @@ fn other_tls_and_expired_certificates() {
 }
 
 #[test]
+fn itl_lost_by_the_capture_is_incomplete_not_failed() {
+    let mut ev = boot(ITL_A, CONFIG_A, tls_with(IP, 2445, old_tvs_cert()));
+    let itl = &mut ev.files[1];
+    itl.complete = false;
+    itl.missing = vec![(512, 1024)];
+    itl.data.truncate(512);
+    let p = &diagnose_with(&ev, &OperatorFacts::default(), &cluster()).phones[0];
+    let dl = check(p, "trust-list-downloads");
+    assert_eq!(dl.status, Status::Unknown, "{}", dl.explanation);
+    assert!(dl.flags.contains(&"incomplete-transfer"));
+    assert!(
+        dl.explanation.contains("capture loss"),
+        "{}",
+        dl.explanation
+    );
+    assert!(
+        dl.evidence
+            .iter()
+            .any(|e| e.detail.contains("incomplete") && e.detail.contains("missing 512..1024")),
+        "{:?}",
+        dl.evidence
+    );
+    assert_eq!(check(p, "served-itl").status, Status::Unknown);
+    // The same transfer with a real failure stays a failure.
+    ev.files[1].error = Some("transfer did not finish in the capture".into());
+    let p = &diagnose_with(&ev, &OperatorFacts::default(), &cluster()).phones[0];
+    assert_eq!(check(p, "trust-list-downloads").status, Status::Fail);
+}
+
+#[test]
 fn no_capture_evidence_is_unknown_not_false() {
     let mut ev = Evidence::default();
     ev.tls.push(tls(IP, 8443));

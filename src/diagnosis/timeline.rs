@@ -57,7 +57,7 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
                     "{} sends {} alert {}{}",
                     alert.from.as_str(),
                     if alert.level == 2 { "fatal" } else { "warning" },
-                    alert.description,
+                    alert.describe(),
                     if rejected {
                         " after the server's certificate: the phone rejected it"
                     } else {

@@ -59,8 +59,12 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
 }
 
 /// `tvs_cert_mismatch`: a certificate presented on 2445 matches no TVS record of the phone's
-/// ITL (`--phone-itl`, else the served ITL); null when no TVS certificate was seen in clear.
-fn tvs_cert_mismatch(ctx: &PhoneCtx<'_>) -> Condition {
+/// ITL (`--phone-itl`, else the served ITL); null when no TVS certificate was seen in clear,
+/// or when only the served ITL is at hand and the phone rejected a certificate it lists.
+///
+/// `served_is_installed`: the phone's ITL is known (by hash or alarm) to be the served one, so
+/// comparing with the served ITL is comparing with the phone's.
+fn tvs_cert_mismatch(ctx: &PhoneCtx<'_>, served_is_installed: bool) -> Condition {
     let sessions: Vec<_> = ctx.tvs_sessions().collect();
     let leaves: Vec<_> = sessions
         .iter()
@@ -109,6 +113,25 @@ fn tvs_cert_mismatch(ctx: &PhoneCtx<'_>) -> Condition {
                 ),
             );
         }
+    }
+    // Without the phone's own ITL the served ITL stands in for it. If the phone nonetheless
+    // refused a TVS certificate that the served ITL lists, the phone's ITL is evidently not
+    // the served one, and "matches" would be a guess about the wrong file.
+    if ctx.installed_file.is_none()
+        && !served_is_installed
+        && let Some((s, alert)) = leaves
+            .iter()
+            .find_map(|(s, _)| super::checks::phone_rejected(s).map(|a| (*s, a)))
+    {
+        return Condition::new(
+            None,
+            format!(
+                "the TVS certificate of {} matches {name}, but the phone rejected it (fatal alert {} at frame {}): its installed ITL is not the served one; give --phone-itl FILE to compare with the ITL the phone holds",
+                s.server,
+                alert.describe(),
+                alert.seen.frame
+            ),
+        );
     }
     Condition::new(
         Some(false),
@@ -348,9 +371,11 @@ fn next_steps(
 
 /// The verdict of one phone.
 pub fn verdict(ctx: &PhoneCtx<'_>, checks: &[Check], path: Option<&TrustPath>) -> Verdict {
+    let itl_differs = itl_differs(ctx);
+    let served_is_installed = itl_differs.value == Some(false);
     let conditions = Conditions {
-        itl_differs: itl_differs(ctx),
-        tvs_cert_mismatch: tvs_cert_mismatch(ctx),
+        tvs_cert_mismatch: tvs_cert_mismatch(ctx, served_is_installed),
+        itl_differs,
         phone_verification_failed: phone_verification_failed(ctx),
         no_key_backup: no_key_backup(ctx),
     };

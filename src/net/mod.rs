@@ -2,8 +2,8 @@
 //! 802.1Q/802.1ad tags, IPv4 and IPv6 (extension headers), and IP fragment reassembly.
 //!
 //! Turns a [`crate::capture::Frame`] into a transport-level packet with addresses and ports:
-//! [`Decoder::decode`] gives a [`Decoded`]; [`summarize_capture`] reads a whole capture into
-//! its [`crate::evidence::CaptureSummary`].
+//! [`Decoder::decode`] gives a [`Decoded`]; [`merge_decoder`] folds the decoder's counts into
+//! a capture's [`crate::evidence::CaptureSummary`].
 
 mod decode;
 mod defrag;
@@ -12,7 +12,7 @@ mod summary;
 
 pub use decode::{DecodeStats, Decoded, Decoder, MalformedReason};
 pub use defrag::{DefragLimits, DefragStats, FragmentDrop};
-pub use summary::{merge_decoder, render_summary};
+pub use summary::merge_decoder;
 
 use crate::capture::Timestamp;
 use std::net::IpAddr;

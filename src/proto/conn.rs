@@ -1,10 +1,11 @@
 //! TCP connections that matter: which side opened them, how they ended, and the
-//! application (TLS or HTTP) their reassembled streams feed.
+//! application (TLS, HTTP or SIP) their reassembled streams feed.
 
 use super::http::{self, HttpConn};
+use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
 use super::{CollectorConfig, FileBudget};
-use crate::evidence::{Endpoint, FileTransfer, Seen, Side, TcpEnd, TlsSession};
+use crate::evidence::{Endpoint, FileTransfer, PhoneTrustAlarm, Seen, Side, TcpEnd, TlsSession};
 use crate::net::{Packet, TcpSegment};
 use crate::transport::tcp::{Budget, HalfStream, StreamEvent};
 use std::collections::HashMap;
@@ -18,6 +19,8 @@ enum App {
     Undecided,
     Tls(Box<TlsConn>),
     Http(Box<HttpConn>),
+    /// Clear-text SIP: only the client's (phone's) stream is read, for `DeviceTLInfo` alarms.
+    Sip(Box<SipStream>),
     /// Not something we parse; only the connection's fate is kept.
     Ignored,
 }
@@ -63,6 +66,7 @@ pub struct Connections {
     conns: HashMap<Key, Conn>,
     http_ports: Vec<u16>,
     tls_ports: Vec<u16>,
+    sip_ports: Vec<u16>,
     stream_cap: usize,
     budget: Budget,
     max_flows: usize,
@@ -71,6 +75,24 @@ pub struct Connections {
     flows_dropped: u64,
     tls: Vec<TlsSession>,
     files: Vec<FileTransfer>,
+    alarms: Vec<PhoneTrustAlarm>,
+    /// SIP anomalies of closed connections, summed.
+    sip_stats: SipStats,
+}
+
+/// What [`Connections::finish`] hands back.
+#[derive(Debug, Default)]
+pub struct TcpFindings {
+    /// TLS sessions.
+    pub tls: Vec<TlsSession>,
+    /// HTTP transfers.
+    pub files: Vec<FileTransfer>,
+    /// `DeviceTLInfo` alarms read from SIP over TCP.
+    pub alarms: Vec<PhoneTrustAlarm>,
+    /// Limits that cut something off, in words.
+    pub limits: Vec<String>,
+    /// Other things worth knowing (data lost by the capture), in words.
+    pub notes: Vec<String>,
 }
 
 fn side(dir: usize) -> Side {
@@ -84,6 +106,7 @@ impl Connections {
             conns: HashMap::new(),
             http_ports: c.http_ports.clone(),
             tls_ports: c.tls_ports.clone(),
+            sip_ports: c.sip_ports.clone(),
             stream_cap: c.stream_buffer_cap.max(1),
             budget: Budget::new(c.global_buffer_cap),
             max_flows: c.max_flows,
@@ -92,6 +115,8 @@ impl Connections {
             flows_dropped: 0,
             tls: Vec::new(),
             files: Vec::new(),
+            alarms: Vec::new(),
+            sip_stats: SipStats::default(),
         }
     }
 
@@ -103,7 +128,9 @@ impl Connections {
         seg: &TcpSegment<'_>,
     ) -> Option<(Endpoint, Endpoint, App)> {
         if seg.flags.syn && !seg.flags.ack {
-            let watched = self.tls_ports.contains(&dst.port) || self.http_ports.contains(&dst.port);
+            let watched = self.tls_ports.contains(&dst.port)
+                || self.http_ports.contains(&dst.port)
+                || self.sip_ports.contains(&dst.port);
             return watched.then_some((src, dst, App::Undecided));
         }
         if seg.flags.rst || seg.payload.is_empty() {
@@ -125,6 +152,10 @@ impl Connections {
             return Some((c, s, App::Undecided));
         }
         if self.http_ports.contains(&dst.port) && http::looks_like_request(seg.payload) {
+            return Some((src, dst, App::Undecided));
+        }
+        // A SIP connection whose start was missed is picked up at a request boundary.
+        if self.sip_ports.contains(&dst.port) && sip_tcp::looks_like_request(seg.payload) {
             return Some((src, dst, App::Undecided));
         }
         None
@@ -190,15 +221,24 @@ impl Connections {
         if !seg.payload.is_empty() {
             if matches!(conn.app, App::Undecided) {
                 conn.app = self_decide(
-                    &self.http_ports,
-                    &self.tls_ports,
+                    &Ports {
+                        http: &self.http_ports,
+                        tls: &self.tls_ports,
+                        sip: &self.sip_ports,
+                    },
                     conn,
                     seg.payload,
                     self.max_file,
                     self.max_message,
                 );
             }
-            if !matches!(conn.app, App::Ignored) {
+            // SIP alarms travel phone→CUCM: the server's stream is not reassembled.
+            let read = match conn.app {
+                App::Ignored => false,
+                App::Sip(_) => dir == 0,
+                _ => true,
+            };
+            if read {
                 let app = &mut conn.app;
                 let mut sink = |ev: StreamEvent<'_>| feed(app, dir, ev, seen, files_budget);
                 conn.streams[dir].segment(
@@ -208,8 +248,17 @@ impl Connections {
                     &mut self.budget,
                     &mut sink,
                 );
-                if let App::Http(h) = &mut conn.app {
-                    self.files.extend(h.take_done());
+                match &mut conn.app {
+                    App::Http(h) => self.files.extend(h.take_done()),
+                    App::Sip(sip) => {
+                        let phone = conn.client;
+                        self.alarms.extend(
+                            sip.take_alarms()
+                                .into_iter()
+                                .map(|(info, at)| info.into_alarm(phone, at)),
+                        );
+                    }
+                    _ => {}
                 }
             }
         }
@@ -239,7 +288,12 @@ impl Connections {
         for dir in 0..2 {
             let app = &mut conn.app;
             let seen = conn.last;
-            if !matches!(app, App::Ignored | App::Undecided) {
+            let read = match app {
+                App::Ignored | App::Undecided => false,
+                App::Sip(_) => dir == 0,
+                _ => true,
+            };
+            if read {
                 let mut sink = |ev: StreamEvent<'_>| feed(app, dir, ev, seen, files_budget);
                 conn.streams[dir].flush(&mut self.budget, &mut sink);
                 if let Some(fin) = conn.fin[dir]
@@ -283,6 +337,20 @@ impl Connections {
         match app {
             App::Tls(t) => self.tls.push(t.finish(end, conn.last, notes)),
             App::Http(h) => self.files.extend(h.finish(end, conn.last)),
+            App::Sip(mut sip) => {
+                let phone = conn.client;
+                self.alarms.extend(
+                    sip.take_alarms()
+                        .into_iter()
+                        .map(|(info, at)| info.into_alarm(phone, at)),
+                );
+                let st = sip.stats;
+                let sum = &mut self.sip_stats;
+                sum.oversize += st.oversize;
+                sum.refers_lost += st.refers_lost;
+                sum.resyncs_after_gap += st.resyncs_after_gap;
+                sum.malformed += st.malformed;
+            }
             App::Undecided if self.tls_ports.contains(&conn.server.port) => {
                 let t = TlsConn::new(conn.client, conn.server, conn.first, self.max_message);
                 self.tls.push(t.finish(end, conn.last, notes));
@@ -291,11 +359,8 @@ impl Connections {
         }
     }
 
-    /// Ends every connection; returns TLS sessions, HTTP transfers and limits hit.
-    pub fn finish(
-        mut self,
-        files_budget: &mut FileBudget,
-    ) -> (Vec<TlsSession>, Vec<FileTransfer>, Vec<String>) {
+    /// Ends every connection; returns what they carried and the limits hit.
+    pub fn finish(mut self, files_budget: &mut FileBudget) -> TcpFindings {
         let mut keys: Vec<(u64, Key)> = self
             .conns
             .iter()
@@ -318,14 +383,49 @@ impl Connections {
                 self.stream_cap, self.budget.cap, self.budget.hits
             ));
         }
-        (self.tls, self.files, limits)
+        let sip = self.sip_stats;
+        if sip.oversize > 0 {
+            limits.push(format!(
+                "{} SIP messages on TCP over {} bytes were skipped unread",
+                sip.oversize,
+                sip_tcp::MAX_MESSAGE
+            ));
+        }
+        let mut notes = Vec::new();
+        if sip.refers_lost > 0 {
+            notes.push(format!(
+                "{} SIP REFERs on TCP lost bytes in the capture and were not read",
+                sip.refers_lost
+            ));
+        }
+        if sip.resyncs_after_gap + sip.malformed > 0 {
+            notes.push(format!(
+                "SIP on TCP lost its message framing {} times (bytes missing from the capture: {}, malformed headers: {}); reading resumed at the next request line",
+                sip.resyncs_after_gap + sip.malformed,
+                sip.resyncs_after_gap,
+                sip.malformed
+            ));
+        }
+        TcpFindings {
+            tls: self.tls,
+            files: self.files,
+            alarms: self.alarms,
+            limits,
+            notes,
+        }
     }
+}
+
+/// The watched ports, by application.
+struct Ports<'p> {
+    http: &'p [u16],
+    tls: &'p [u16],
+    sip: &'p [u16],
 }
 
 /// Picks the application for a connection from its first payload.
 fn self_decide(
-    http_ports: &[u16],
-    tls_ports: &[u16],
+    ports: &Ports<'_>,
     conn: &Conn,
     payload: &[u8],
     max_file: u64,
@@ -339,10 +439,13 @@ fn self_decide(
             max_message,
         )));
     }
-    if http_ports.contains(&conn.server.port) {
+    if ports.http.contains(&conn.server.port) {
         return App::Http(Box::new(HttpConn::new(conn.client, conn.server, max_file)));
     }
-    if tls_ports.contains(&conn.server.port) {
+    if ports.sip.contains(&conn.server.port) {
+        return App::Sip(Box::default());
+    }
+    if ports.tls.contains(&conn.server.port) {
         // Not TLS-looking, but on a TLS service port: report what the TLS parser makes of it.
         return App::Tls(Box::new(TlsConn::new(
             conn.client,
@@ -360,6 +463,8 @@ fn feed(app: &mut App, dir: usize, ev: StreamEvent<'_>, seen: Seen, files_budget
         (App::Tls(t), StreamEvent::Gap(n)) => t.gap(dir, n),
         (App::Http(h), StreamEvent::Data(d)) => h.data(dir, d, seen, files_budget),
         (App::Http(h), StreamEvent::Gap(n)) => h.gap(dir, n),
+        (App::Sip(s), StreamEvent::Data(d)) if dir == 0 => s.data(d, seen),
+        (App::Sip(s), StreamEvent::Gap(n)) if dir == 0 => s.gap(n),
         _ => {}
     }
 }

@@ -4,6 +4,10 @@
 //!
 //! A 200 response yields a file named by the request path without its leading `/`; any
 //! other status yields a failed transfer carrying the status.
+//!
+//! Capture loss is not a download error: body bytes the capture lacks leave the file
+//! incomplete with the ranges listed and the loss in `notes`, `error` None. `error` is kept
+//! for a non-200 status, a malformed response and a response that stopped before its end.
 
 use super::{FileBudget, digests};
 use crate::evidence::{Endpoint, FileTransfer, FileTransport, Seen, TcpEnd};
@@ -79,6 +83,9 @@ pub struct HttpConn {
     state: Body,
     current: Option<Exchange>,
     server_dead: bool,
+    /// The server's stream lost its framing to bytes missing from the capture: responses
+    /// still owed are unknown, not failed.
+    responses_lost: bool,
     max_file: u64,
     notes: Vec<String>,
     done: Vec<FileTransfer>,
@@ -115,6 +122,7 @@ impl HttpConn {
             state: Body::Head,
             current: None,
             server_dead: false,
+            responses_lost: false,
             max_file,
             notes: Vec::new(),
             done: Vec::new(),
@@ -149,28 +157,49 @@ impl HttpConn {
         if self.server_dead {
             return;
         }
-        let in_body = match &mut self.state {
-            Body::Length(rem) if *rem >= len => {
-                *rem -= len;
-                true
+        // Body bytes known to be lost, and whether the body's end is within the gap.
+        let (in_body, body_ends) = match &mut self.state {
+            Body::Length(rem) => {
+                let lost = (*rem).min(len);
+                *rem -= lost;
+                (lost, *rem == 0)
             }
             Body::ChunkData(rem) if *rem >= len => {
                 *rem -= len;
-                true
+                (len, false)
             }
-            Body::UntilClose => true,
-            _ => false,
+            Body::UntilClose => (len, false),
+            _ => (0, false),
         };
-        if let (true, Some(ex)) = (in_body, self.current.as_mut()) {
-            ex.missing.push((ex.received, ex.received + len));
-            ex.received += len;
+        if in_body > 0
+            && let Some(ex) = self.current.as_mut()
+        {
+            ex.missing.push((ex.received, ex.received + in_body));
+            ex.received += in_body;
+        }
+        if body_ends {
+            // The response ran to its end; only the capture lost bytes of it.
+            self.end_exchange(None);
+        }
+        let beyond = len - in_body;
+        if beyond == 0 {
             return;
         }
         self.notes.push(format!(
-            "{len} bytes of responses missing; later responses not parsed"
+            "{beyond} bytes of responses missing from the capture; later responses not parsed"
         ));
         self.server_dead = true;
-        self.end_exchange(Some("response bytes missing from the capture".into()));
+        self.responses_lost = true;
+        // Where this body ends is lost with the bytes: incomplete, not failed.
+        if let Some(ex) = self.current.take() {
+            self.state = Body::Head;
+            let mut f = self.transfer(ex, false, None);
+            f.notes.push(
+                "response bytes missing from the capture; the end of the body could not be found"
+                    .into(),
+            );
+            self.done.push(f);
+        }
     }
 
     fn client_data(&mut self, mut data: &[u8], seen: Seen) {
@@ -480,14 +509,13 @@ impl HttpConn {
         }
         let ok = ex.status == 200;
         let whole = ok && body_done && ex.missing.is_empty() && ex.cut.is_none();
-        let size = if body_done && ex.missing.is_empty() {
+        let size = if body_done {
             Some(ex.received)
         } else {
             ex.declared
         };
         if let (Some(sz), true) = (size, ok)
             && ex.received < sz
-            && ex.missing.is_empty()
         {
             ex.missing.push((ex.received, sz));
         }
@@ -497,13 +525,16 @@ impl HttpConn {
                     .trim_end()
                     .to_string(),
             )
-        } else if let Some(f) = failure {
-            Some(f)
-        } else if !ex.missing.is_empty() {
-            Some("body bytes missing from the capture".into())
         } else {
-            ex.cut.clone()
+            failure
         };
+        if ok && body_done && !ex.missing.is_empty() {
+            let lost: u64 = ex.missing.iter().map(|(a, b)| b - a).sum();
+            notes.push(format!(
+                "{lost} body bytes ({} ranges) missing from the capture; the response ran to its end, so the phone may have received the whole file",
+                ex.missing.len()
+            ));
+        }
         if let Some(c) = &ex.cut {
             notes.push(c.clone());
         }
@@ -547,7 +578,9 @@ impl HttpConn {
             Body::Head => {}
             _ => {
                 let why = match end {
-                    TcpEnd::Open => "the capture ended before the response was complete",
+                    TcpEnd::Open => {
+                        "transfer did not finish in the capture (it ended before the response did)"
+                    }
                     _ => "the connection closed before the response was complete",
                 };
                 self.end_exchange(Some(why.into()));
@@ -555,6 +588,15 @@ impl HttpConn {
         }
         while let Some(r) = self.requests.pop_front() {
             let name = r.path.strip_prefix('/').unwrap_or(&r.path).to_string();
+            // A response lost with bytes the capture lacks is unknown, not a failure.
+            let (error, notes) = if self.responses_lost {
+                (
+                    None,
+                    vec!["the response was lost with bytes missing from the capture".to_string()],
+                )
+            } else {
+                (Some("no response in the capture".to_string()), Vec::new())
+            };
             self.done.push(FileTransfer {
                 name,
                 transport: FileTransport::Http,
@@ -565,7 +607,7 @@ impl HttpConn {
                 size: None,
                 complete: false,
                 missing: Vec::new(),
-                error: Some("no response in the capture".into()),
+                error,
                 http_status: None,
                 tftp_error_code: None,
                 options: Vec::new(),
@@ -574,7 +616,7 @@ impl HttpConn {
                 md5: None,
                 sha1: None,
                 sha256: None,
-                notes: Vec::new(),
+                notes,
             });
         }
         if !self.notes.is_empty()
@@ -697,6 +739,115 @@ mod tests {
         assert!(!f[0].complete);
         assert_eq!(f[0].missing, vec![(2, 5)]);
         assert_eq!(f[0].data, b"ab");
+        assert_eq!(f[0].size, Some(10));
+        // The body ran to its end: capture loss, not a failed download.
+        assert_eq!(f[0].error, None);
+        assert!(
+            f[0].notes.iter().any(|n| n.contains("3 body bytes")),
+            "{:?}",
+            f[0].notes
+        );
+    }
+
+    /// A connection with requests for /a and /b; the server stream is `before`, a gap of
+    /// `gap` bytes, then `after`; then the connection ends with `end`.
+    fn with_gap(before: &[u8], gap: u64, after: &[u8], end: TcpEnd) -> Vec<FileTransfer> {
+        let mut c = conn();
+        let mut budget = FileBudget::new(u64::MAX);
+        c.data(
+            0,
+            b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
+            seen(1),
+            &mut budget,
+        );
+        c.data(1, before, seen(2), &mut budget);
+        c.gap(1, gap);
+        if !after.is_empty() {
+            c.data(1, after, seen(3), &mut budget);
+        }
+        c.finish(end, seen(4))
+    }
+
+    #[test]
+    fn gap_covering_the_end_of_a_body_ends_it() {
+        let f = with_gap(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc",
+            3,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nxy",
+            TcpEnd::Fin(Side::Server),
+        );
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[0].complete, f[0].error.clone()), (false, None));
+        assert_eq!(f[0].missing, vec![(3, 6)]);
+        assert!(f[1].complete);
+        assert_eq!(f[1].data, b"xy");
+    }
+
+    #[test]
+    fn gap_past_a_body_loses_later_responses_without_failing_them() {
+        let f = with_gap(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc",
+            40,
+            b"",
+            TcpEnd::Fin(Side::Server),
+        );
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].name, "a");
+        assert_eq!((f[0].complete, f[0].error.clone()), (false, None));
+        assert_eq!(f[0].missing, vec![(3, 6)]);
+        assert_eq!(f[1].name, "b");
+        assert_eq!((f[1].complete, f[1].error.clone()), (false, None));
+        assert!(
+            f[1].notes
+                .iter()
+                .any(|n| n.contains("missing from the capture")),
+            "{:?}",
+            f[1].notes
+        );
+    }
+
+    #[test]
+    fn gap_losing_chunk_framing_is_incomplete_not_failed() {
+        let f = with_gap(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nab",
+            50,
+            b"zzz",
+            TcpEnd::Fin(Side::Server),
+        );
+        assert_eq!(f[0].name, "a");
+        assert!(!f[0].complete);
+        assert_eq!(f[0].error, None);
+        assert_eq!(f[0].data, b"ab");
+        assert!(
+            f[0].notes.iter().any(|n| n.contains("end of the body")),
+            "{:?}",
+            f[0].notes
+        );
+    }
+
+    #[test]
+    fn response_that_stopped_is_still_an_error() {
+        let f = with_gap(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc",
+            0,
+            b"",
+            TcpEnd::Open,
+        );
+        assert!(!f[0].complete);
+        assert_eq!(
+            f[0].error.as_deref(),
+            Some("transfer did not finish in the capture (it ended before the response did)")
+        );
+        assert_eq!(f[0].missing, vec![(3, 100)]);
+        let f = with_gap(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc",
+            0,
+            b"",
+            TcpEnd::Reset(Side::Server),
+        );
+        assert!(f[0].error.as_deref().unwrap_or("").contains("closed"));
+        // The request for /b got no response at all.
+        assert_eq!(f[1].error.as_deref(), Some("no response in the capture"));
     }
 
     #[test]

@@ -6,11 +6,12 @@
 //!
 //! Cheap by default: a UDP datagram costs a port check (plus two map lookups while a TFTP
 //! transfer is open); a TCP segment costs one map lookup, and a flow is only created for a
-//! SYN to a watched port or a payload whose first bytes look like a TLS handshake or an HTTP
-//! request to a watched port. Nothing is copied for flows that do not matter.
+//! SYN to a watched port or a payload whose first bytes look like a TLS handshake, or an HTTP
+//! or SIP request to a watched port. Nothing is copied for flows that do not matter.
 
 pub mod http;
 pub mod sip;
+pub mod sip_tcp;
 pub mod tftp;
 pub mod tls;
 pub mod x509;
@@ -33,7 +34,8 @@ pub struct CollectorConfig {
     /// TCP ports where a connection is followed from its SYN, so that unanswered or refused
     /// attempts still show as TLS sessions (TLS on other ports is found by content).
     pub tls_ports: Vec<u16>,
-    /// Ports of clear-text SIP where phones' `DeviceTLInfo` alarms are read (UDP; 5060).
+    /// Ports of clear-text SIP where phones' `DeviceTLInfo` alarms are read (UDP and TCP;
+    /// 5060).
     pub sip_ports: Vec<u16>,
     /// Largest file kept, in bytes (16 MiB by default: eight times the phones' own 2 MiB
     /// download limit; trust lists and configurations are a few KiB; larger files such as
@@ -85,6 +87,8 @@ pub struct Collected {
     pub alarms: Vec<PhoneTrustAlarm>,
     /// Limits that cut something off, in words.
     pub limits_hit: Vec<String>,
+    /// Other facts worth knowing (e.g. alarms the capture lost bytes of), in words.
+    pub notes: Vec<String>,
 }
 
 /// A cap on the file bytes kept in memory across all transfers.
@@ -206,10 +210,11 @@ impl Collector {
                 self.truncated_tftp
             ));
         }
-        let (mut tls, http_files, tcp_limits) = self.tcp.finish(&mut self.files_budget);
-        limits.extend(tcp_limits);
+        let tcp = self.tcp.finish(&mut self.files_budget);
+        let mut tls = tcp.tls;
+        limits.extend(tcp.limits);
         let mut files = self.tftp.finish();
-        files.extend(http_files);
+        files.extend(tcp.files);
         if self.files_budget.refusals > 0 {
             limits.push(format!(
                 "file data over the {}-byte total limit was not kept ({} times)",
@@ -247,6 +252,8 @@ impl Collector {
         }
         let max_alarms = self.config.max_records;
         let mut alarms = self.alarms;
+        alarms.extend(tcp.alarms);
+        alarms.sort_by_key(|a| a.seen.frame);
         if alarms.len() > max_alarms {
             limits.push(format!(
                 "{} SIP alarms not reported: more than {max_alarms}",
@@ -259,6 +266,7 @@ impl Collector {
             tls,
             alarms,
             limits_hit: limits,
+            notes: tcp.notes,
         }
     }
 }

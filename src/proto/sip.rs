@@ -246,7 +246,8 @@ mod tests {
             },
             Seen::default(),
         );
-        assert!(crate::diagnosis::context::alarm_says_not_installed(&alarm));
+        assert_eq!(alarm.itl_signature, None);
+        assert_eq!(alarm.itl_signature_raw.as_deref(), Some("Not Installed"));
     }
 
     #[test]

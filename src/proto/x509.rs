@@ -5,6 +5,7 @@
 //! legacy T61/Latin-1 strings lossily, anything else as `#hex`.
 
 use crate::evidence::CertificateInfo;
+use crate::serial::serial_hex;
 use sha1::Digest;
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::prelude::*;
@@ -63,13 +64,6 @@ pub fn certificate_info(der: &[u8]) -> (CertificateInfo, Option<String>) {
             )
         }
     }
-}
-
-/// The serial as lower-case hex of the unsigned integer, without leading zeros (`0` for 0).
-pub fn serial_hex(raw: &[u8]) -> String {
-    let h = hex::encode(raw);
-    let t = h.trim_start_matches('0');
-    if t.is_empty() { "0".into() } else { t.into() }
 }
 
 fn key_description(cert: &X509Certificate<'_>) -> (String, Option<u32>) {
@@ -145,14 +139,6 @@ fn render_value(tag: Tag, data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn serial_has_no_leading_zeros() {
-        assert_eq!(serial_hex(&[0x00, 0xb5, 0x71]), "b571");
-        assert_eq!(serial_hex(&[0x0a]), "a");
-        assert_eq!(serial_hex(&[0x00]), "0");
-        assert_eq!(serial_hex(&[]), "0");
-    }
 
     #[test]
     fn garbage_is_reported_not_panicked() {

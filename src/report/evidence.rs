@@ -10,18 +10,7 @@ fn seen_json(s: &Seen) -> Value {
     json!({ "frame": s.frame, "time": s.ts.to_rfc3339() })
 }
 
-/// TLS wire version as `TLS1.0` … `TLS1.3` (`SSL3.0`, else hex).
-pub fn version_name(v: u16) -> String {
-    match v {
-        0x0300 => "SSL3.0".into(),
-        0x0301 => "TLS1.0".into(),
-        0x0302 => "TLS1.1".into(),
-        0x0303 => "TLS1.2".into(),
-        0x0304 => "TLS1.3".into(),
-        0x0002 => "SSL2.0".into(),
-        other => format!("0x{other:04x}"),
-    }
-}
+use crate::evidence::tls_version_name;
 
 fn time_json(secs: i64) -> Value {
     time::OffsetDateTime::from_unix_timestamp(secs)
@@ -82,6 +71,7 @@ fn alert_json(a: &TlsAlert) -> Value {
         "from": a.from.as_str(),
         "level": a.level,
         "description": a.description,
+        "description_name": a.describe(),
         "after_server_certificate": a.after_server_certificate,
         "frame": a.seen.frame,
     })
@@ -104,11 +94,11 @@ pub fn tls_json(s: &TlsSession) -> Value {
         "client": s.client.to_string(),
         "server": s.server.to_string(),
         "service": s.service,
-        "version": s.version.map(version_name),
+        "version": s.version.map(tls_version_name),
         "certificates": s.certificates.iter().map(certificate_json).collect::<Vec<_>>(),
         "alerts": s.alerts.iter().map(alert_json).collect::<Vec<_>>(),
         "certificates_encrypted": s.certificates_encrypted,
-        "offered_versions": s.offered_versions.iter().map(|v| version_name(*v)).collect::<Vec<_>>(),
+        "offered_versions": s.offered_versions.iter().map(|v| tls_version_name(*v)).collect::<Vec<_>>(),
         "offered_cipher_suites": s.offered_cipher_suites.len(),
         "sni": s.sni,
         "cipher_suite": s.cipher_suite.map(|c| format!("0x{c:04x}")),
@@ -178,6 +168,6 @@ mod tests {
         assert_eq!(v["kind"], "itl");
         assert_eq!(v["transport"], "tftp");
         assert!(v["md5"].is_null());
-        assert_eq!(version_name(0x0304), "TLS1.3");
+        assert_eq!(tls_version_name(0x0304), "TLS1.3");
     }
 }

@@ -155,8 +155,8 @@ pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> Value {
         "schema_version": SCHEMA_VERSION,
         "captures": evidence.captures.iter().map(capture).collect::<Vec<_>>(),
         "phones": diagnosis.phones.iter().map(phone).collect::<Vec<_>>(),
-        "files": evidence.files.iter().map(super::interim::file_json).collect::<Vec<_>>(),
-        "tls": evidence.tls.iter().map(super::interim::tls_json).collect::<Vec<_>>(),
+        "files": evidence.files.iter().map(super::evidence::file_json).collect::<Vec<_>>(),
+        "tls": evidence.tls.iter().map(super::evidence::tls_json).collect::<Vec<_>>(),
         "alarms": evidence.alarms.iter().map(alarm).collect::<Vec<_>>(),
         "notes": diagnosis.notes,
     })

@@ -1,7 +1,6 @@
 //! Reports: the readable text report and the JSON object. Formatting only.
 
 pub mod evidence;
-mod interim;
 pub mod json;
 pub mod text;
 pub mod trustlist;

@@ -1,9 +1,10 @@
 //! The readable report: per phone the verdict first, then the four conditions, next steps, the
 //! checks with their evidence, the trust path and a timeline of trust-relevant events.
 
+use crate::capture::LinkType;
 use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::{Check, DeleteItl, EvidenceItem, PhoneDiagnosis, Status};
-use crate::evidence::Evidence;
+use crate::evidence::{CaptureSummary, Evidence};
 use std::fmt::Write;
 
 fn yes_no(v: Option<bool>) -> &'static str {
@@ -122,21 +123,7 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
 pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> String {
     let mut out = String::new();
     for c in &evidence.captures {
-        let _ = writeln!(
-            out,
-            "Capture {} ({}): {} frames, {} bytes{}",
-            c.path,
-            c.format,
-            c.frames,
-            c.bytes,
-            c.truncated
-                .as_deref()
-                .map(|t| format!(" - truncated: {t}"))
-                .unwrap_or_default()
-        );
-        for limit in &c.limits_hit {
-            let _ = writeln!(out, "  limit: {limit}");
-        }
+        out.push_str(&capture_section(c));
     }
     let _ = writeln!(
         out,
@@ -158,6 +145,68 @@ pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> String {
     for p in &diagnosis.phones {
         out.push('\n');
         phone_block(&mut out, p);
+    }
+    out
+}
+
+/// The report's section for one capture: frames, link types, time span, malformed and
+/// snaplen-cut frames, where it was truncated, and every limit that cut something.
+pub fn capture_section(s: &CaptureSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} capture, {} frames, {} bytes",
+        s.path,
+        if s.format.is_empty() { "?" } else { &s.format },
+        s.frames,
+        s.bytes
+    );
+    let links: Vec<String> = s
+        .link_types
+        .iter()
+        .map(|&(lt, n)| match LinkType(lt).name() {
+            Some(name) => format!("{name} ({lt}): {n}"),
+            None => format!("link type {lt}: {n}"),
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  link types: {}",
+        if links.is_empty() {
+            "none".to_string()
+        } else {
+            links.join(", ")
+        }
+    );
+    match (s.first_ts, s.last_ts) {
+        (Some(a), Some(b)) => {
+            let span = (b.0 - a.0) as f64 / 1e9;
+            let _ = writeln!(
+                out,
+                "  time: {} .. {} ({span:.3} s)",
+                a.to_rfc3339(),
+                b.to_rfc3339()
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "  time: unknown (no timestamped frames)");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  malformed: {}, cut by snaplen: {}",
+        s.malformed, s.snaplen_truncated
+    );
+    let _ = writeln!(
+        out,
+        "  truncated: {}",
+        s.truncated.as_deref().unwrap_or("no")
+    );
+    for l in &s.limits_hit {
+        let _ = writeln!(out, "  limit: {l}");
+    }
+    for n in &s.notes {
+        let _ = writeln!(out, "  note: {n}");
     }
     out
 }

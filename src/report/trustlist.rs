@@ -1,9 +1,11 @@
 //! `itlscope show` and `itlscope verify`: a trust list or signed file as CUCM's `show itl`
 //! prints it, the JSON object of the `show --json` contract, and the one-line verify verdict.
 
+use crate::cisco::encrypted::{self, tag as etag};
 use crate::cisco::header::tag as htag;
 use crate::cisco::model::{
-    Element, FileFormat, Header, Record, SignatureCheck, SignedFile, TrustList, function,
+    Element, EncryptionInfo, FileFormat, Header, Record, SignatureCheck, SignedFile, TrustList,
+    function,
 };
 use crate::cisco::trustlist::tag as rtag;
 use crate::cisco::verify::{
@@ -57,6 +59,45 @@ pub struct ShowJson {
     pub rollback: bool,
     /// For a signed file: where the payload is and what it looks like.
     pub payload: Option<PayloadJson>,
+    /// For an `.enc.sgn`: the encryption elements (header tags 16–27); null otherwise.
+    pub encryption: Option<EncryptionJson>,
+}
+
+/// The encryption elements of an `.enc.sgn` (null fields: tag absent).
+#[derive(Debug, Clone, Serialize)]
+pub struct EncryptionJson {
+    /// Offset of the first encryption element.
+    pub offset: usize,
+    /// Tag 19, hex.
+    pub iv: Option<String>,
+    /// Tag 20: `0x0D` bytes appended to the XML before encryption.
+    pub padding: Option<u16>,
+    /// Tag 23: size of the encrypted key in bits (the phone's RSA modulus).
+    pub key_size: Option<u16>,
+    /// Tag 24 (1 = AES-128).
+    pub key_algorithm: Option<u8>,
+    /// Tag 25, hex: the AES key RSA-encrypted to the phone's key.
+    pub encrypted_key: Option<String>,
+    /// Length of tag 25.
+    pub encrypted_key_length: Option<usize>,
+    /// Tag 26 as `sha1`, `sha256`, `sha512` or `unknown(N)`.
+    pub hash_algorithm: String,
+    /// Tag 26 code.
+    pub hash_algorithm_code: Option<u8>,
+    /// Tag 27, hex: hash of the plaintext XML before padding.
+    pub hash: Option<String>,
+    /// Tag 18 (written 0, meaning unknown).
+    pub unknown_18: Option<u8>,
+    /// Tag 22 (written 0, meaning unknown).
+    pub unknown_22: Option<u8>,
+    /// Length of the XML inside (payload minus padding), null when inconsistent.
+    pub plaintext_length: Option<usize>,
+    /// Always false: decrypting needs the phone's private key.
+    pub decryptable: bool,
+    /// Why not.
+    pub detail: &'static str,
+    /// Disagreements among the elements and with the payload (empty when well formed).
+    pub problems: Vec<String>,
 }
 
 /// Signer named by the header.
@@ -203,6 +244,27 @@ fn payload_kind(header: &Header<'_>, payload: &[u8]) -> &'static str {
     }
 }
 
+fn encryption_json(info: &EncryptionInfo<'_>, payload_len: usize) -> EncryptionJson {
+    EncryptionJson {
+        offset: info.offset,
+        iv: info.iv.map(hex::encode),
+        padding: info.padding,
+        key_size: info.key_size,
+        key_algorithm: info.key_algorithm,
+        encrypted_key: info.encrypted_key.map(hex::encode),
+        encrypted_key_length: info.encrypted_key.map(<[u8]>::len),
+        hash_algorithm: digest_name(info.hash_algorithm),
+        hash_algorithm_code: info.hash_algorithm,
+        hash: info.hash.map(hex::encode),
+        unknown_18: info.unknown1,
+        unknown_22: info.unknown2,
+        plaintext_length: encrypted::plaintext_len(info, payload_len),
+        decryptable: false,
+        detail: encrypted::NOT_DECRYPTABLE,
+        problems: encrypted::problems(info, payload_len),
+    }
+}
+
 /// The `show --json` object.
 pub fn show_json(parsed: &ParsedFile<'_>) -> ShowJson {
     let check = own_signature_check(parsed);
@@ -222,6 +284,13 @@ pub fn show_json(parsed: &ParsedFile<'_>) -> ShowJson {
         ),
     };
     let signer = signer_index(&check);
+    let encryption = match parsed {
+        ParsedFile::Signed(sf) => sf
+            .encryption
+            .as_ref()
+            .map(|info| encryption_json(info, sf.payload.len())),
+        ParsedFile::TrustList(_) => None,
+    };
     ShowJson {
         format: format.as_str(),
         version: format!("{}.{}", header.version.0, header.version.1),
@@ -262,6 +331,7 @@ pub fn show_json(parsed: &ParsedFile<'_>) -> ShowJson {
         padding: header.padding,
         rollback,
         payload,
+        encryption,
     }
 }
 
@@ -362,8 +432,76 @@ fn header_value(e: &Element<'_>) -> String {
             [hi, lo] => u16::from_be_bytes([*hi, *lo]).to_string(),
             _ => hex_preview(v),
         },
+        etag::PADDING => match v {
+            [hi, lo] => format!(
+                "{} (0x0D bytes after the XML)",
+                u16::from_be_bytes([*hi, *lo])
+            ),
+            _ => hex_preview(v),
+        },
+        etag::KEY_SIZE => match v {
+            [hi, lo] => format!("{} (bits)", u16::from_be_bytes([*hi, *lo])),
+            _ => hex_preview(v),
+        },
+        etag::KEY_ALGORITHM => match byte {
+            Some(1) => "1 (AES-128)".to_owned(),
+            Some(b) => format!("{b} (unknown)"),
+            None => String::new(),
+        },
+        etag::KEY => "(RSA-encrypted AES key omitted)".to_owned(),
+        etag::HASH_ALGORITHM => match byte.and_then(DigestAlgorithm::from_code) {
+            Some(d) => format!("{} ({})", byte.unwrap_or_default(), d.display()),
+            None => format!("{} (unsupported)", byte.unwrap_or_default()),
+        },
+        etag::IV | etag::HASH => spaced_hex(v),
         _ => hex_preview(v),
     }
+}
+
+fn encryption_text(out: &mut String, info: &EncryptionInfo<'_>, payload_len: usize) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Encryption (tags 16-27, certutils enccnf layout):");
+    let iv = info.iv.map_or_else(|| "none".to_owned(), spaced_hex);
+    let _ = writeln!(out, "  IV:             {iv}");
+    let padding = info.padding.map_or_else(
+        || "unknown (no tag 20)".to_owned(),
+        |p| format!("{p} byte(s) of 0x0D after the XML"),
+    );
+    let _ = writeln!(out, "  Padding:        {padding}");
+    let algorithm = match info.key_algorithm {
+        Some(1) => "AES-128".to_owned(),
+        Some(other) => format!("algorithm {other} (unknown)"),
+        None => "unknown algorithm".to_owned(),
+    };
+    let key = match (info.encrypted_key, info.key_size) {
+        (Some(k), Some(bits)) => format!(
+            "{algorithm}, RSA-encrypted to a {bits}-bit phone key ({} bytes)",
+            k.len()
+        ),
+        (Some(k), None) => format!("{algorithm}, RSA-encrypted ({} bytes)", k.len()),
+        (None, _) => "none (no tag 25)".to_owned(),
+    };
+    let _ = writeln!(out, "  Key:            {key}");
+    let hash = match (info.hash_algorithm, info.hash) {
+        (Some(code), Some(h)) => format!(
+            "{} {}",
+            DigestAlgorithm::from_code(code).map_or_else(
+                || format!("code {code} (unsupported)"),
+                |d| d.display().to_owned()
+            ),
+            hex::encode(h)
+        ),
+        (_, None) => "none (no tag 27)".to_owned(),
+        (None, Some(h)) => format!("unknown algorithm {}", hex::encode(h)),
+    };
+    let _ = writeln!(out, "  Plaintext hash: {hash}");
+    if let Some(n) = encrypted::plaintext_len(info, payload_len) {
+        let _ = writeln!(out, "  Plaintext:      {n} bytes of XML");
+    }
+    for problem in encrypted::problems(info, payload_len) {
+        let _ = writeln!(out, "  Problem:        {problem}");
+    }
+    let _ = writeln!(out, "  {}", encrypted::NOT_DECRYPTABLE);
 }
 
 fn record_value(e: &Element<'_>) -> String {
@@ -519,6 +657,10 @@ fn signed_text(sf: &SignedFile<'_>) -> String {
         h.header_length,
         payload_kind(h, sf.payload)
     );
+    if let Some(info) = &sf.encryption {
+        encryption_text(&mut out, info, sf.payload.len());
+        let _ = writeln!(out);
+    }
     match &check {
         SignatureCheck::Valid { .. } => {
             let _ = writeln!(out, "Signature: valid");

@@ -243,6 +243,6 @@ pub fn run_capture_end_to_end(data: &[u8]) -> Option<Collected> {
     let _ = decoder.limits_hit();
     let mut summary = reader.into_summary();
     itlscope::net::merge_decoder(&mut summary, &decoder);
-    let _ = itlscope::net::render_summary(&summary);
+    let _ = itlscope::report::text::capture_section(&summary);
     Some(collector.finish())
 }

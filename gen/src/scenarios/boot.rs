@@ -326,21 +326,22 @@ fn version_name(v: u16) -> &'static str {
     }
 }
 
-/// The serial of a DER certificate as lower-case hex of the unsigned integer, without
-/// leading zero digits (`0` for zero), as itlscope's JSON writes it.
+/// The serial of a DER certificate as lower-case hex of the unsigned integer without
+/// leading zero bytes (`00` for zero), as itlscope's JSON writes it.
 pub fn serial_hex(der: &[u8]) -> Option<String> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let digits: String = cert
-        .tbs_certificate
-        .raw_serial()
+    let raw = cert.tbs_certificate.raw_serial();
+    let first = raw.iter().position(|&b| b != 0).unwrap_or(raw.len());
+    let digits: String = raw
+        .get(first..)
+        .unwrap_or_default()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let trimmed = digits.trim_start_matches('0');
-    Some(if trimmed.is_empty() {
-        "0".to_owned()
+    Some(if digits.is_empty() {
+        "00".to_owned()
     } else {
-        trimmed.to_owned()
+        digits
     })
 }
 

@@ -4,7 +4,10 @@
 
 use crate::conv::Host;
 use crate::pki::{Cert, CertSpec, ClusterCerts, Digest, Dn, KeyName};
-use crate::trustlist::{RecordSpec, Signer, TrustListBuilder, function, signed_file};
+use crate::trustlist::{
+    EncryptedConfigBuilder, RecordSpec, Signer, StubConfig, TrustListBuilder,
+    encrypted_config_stub_xml, function, signed_file,
+};
 use std::net::{IpAddr, Ipv4Addr};
 use time::OffsetDateTime;
 
@@ -221,19 +224,31 @@ impl Cluster {
         )
     }
 
-    /// `SEP<MAC>.cnf.xml.enc.sgn`: the full config encrypted for the phone and signed by the
-    /// CallManager key. The payload stands for AES-128-CBC ciphertext (deterministic filler of
-    /// the padded plaintext's length); the header is the plain signed-file header (the
-    /// encryption tags 16–27 are not produced: the trust-list builder has no `.enc.sgn` mode).
+    /// `SEP<MAC>.cnf.xml.enc.sgn` (certutils `enccnf` layout): the full config AES-128-CBC
+    /// encrypted, the AES key RSA-encrypted to the phone's MIC key, signed by the
+    /// CallManager (TFTP) key.
     pub fn config_enc_sgn(&self, phone: &Phone) -> Vec<u8> {
-        let plain = self.config_xml(phone, false, 6000);
-        let padded = plain.len() + (16 - plain.len() % 16);
-        let cipher =
-            crate::filler::Filler::labelled(u64::from(phone.mac[5]), "enc-config").bytes(padded);
         let name = format!("{}.cnf.xml.enc.sgn", phone.device_name());
-        signed_file(
+        EncryptedConfigBuilder::new(
             &name,
-            &cipher,
+            Signer::from_cert(&self.certs.callmanager),
+            phone.mic().key,
+        )
+        .build(&self.config_xml(phone, false, 6000))
+    }
+
+    /// The reduced `SEP<MAC>.cnf.xml.sgn` served next to the `.enc.sgn`: `fullConfig` false,
+    /// `encrConfig` true and the MD5 of the phone's MIC, signed by the CallManager key.
+    pub fn config_stub_sgn(&self, phone: &Phone) -> Vec<u8> {
+        let mic = phone.mic();
+        let xml = encrypted_config_stub_xml(&StubConfig {
+            load_information: &phone.load,
+            capf_host: &self.hostname,
+            device_cert_der: &mic.der,
+        });
+        signed_file(
+            &format!("{}.cnf.xml.sgn", phone.device_name()),
+            &xml,
             Signer::from_cert(&self.certs.callmanager),
             Digest::Sha1,
         )

@@ -218,8 +218,7 @@ pub fn readme(scenarios: &[Scenario]) -> String {
          the HTTP request headers on 6970, the on-wire reaction of a phone that rejects the TVS\n\
          certificate (a fatal alert right after the server's Certificate, then FIN or RST), the\n\
          TVS application-record sizes, and the exact XML of the `DeviceTLInfo` alarm. The\n\
-         `.enc.sgn` file carries a plain signed-file header over filler ciphertext (no\n\
-         encryption tags 16–27).\n",
+         `.enc.sgn` file follows certutils' `enccnf` layout (no genuine CUCM one was seen).\n",
     );
     s
 }

@@ -2,6 +2,7 @@
 //! 00-00-5E-00-53-xx, RFC 7042; IPv4 192.0.2.0/24; IPv6 2001:db8::/32), model and firmware.
 
 use crate::conv::Host;
+use crate::pki::{Cert, CertSpec};
 
 /// A phone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,17 @@ impl Phone {
     /// `SEP<MAC>`.
     pub fn device_name(&self) -> String {
         format!("SEP{}", self.mac_hex())
+    }
+
+    /// Its manufacturing-installed certificate (phone key, issued by the manufacturing CA):
+    /// what an encrypted config is encrypted to.
+    pub fn mic(&self) -> Cert {
+        CertSpec::phone_mic(
+            &self.model,
+            &self.device_name(),
+            &[0x7a, self.mac[3], self.mac[4], self.mac[5]],
+        )
+        .issued_by(&CertSpec::manufacturing_ca().self_signed())
     }
 
     /// The phone as a host on the wire.

@@ -1,0 +1,103 @@
+//! Golden reports: for every scenario capture and every option set its README row lists,
+//! `itlscope analyze --json` must give exactly `tests/golden/<capture>[.<n>].json`, and the
+//! readable report exactly `docs/examples/<capture>[.<n>].txt` (the examples the docs show).
+//!
+//! A change in the report is therefore always a visible diff in review. After an intended
+//! change, regenerate with `ITLSCOPE_REGENERATE=1 cargo test --test golden_reports` and read
+//! the diff before committing it.
+
+use itlscope_gen::scenarios::catalog;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `itlscope analyze captures/FILE ARGS` from the repository root and returns stdout.
+fn analyze(file: &str, args: &[String]) -> String {
+    let out = assert_cmd::Command::cargo_bin("itlscope")
+        .expect("itlscope binary")
+        .current_dir(repo())
+        .arg("analyze")
+        .arg(format!("captures/{file}"))
+        .args(args)
+        .output()
+        .expect("itlscope runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "itlscope analyze {file} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("report is UTF-8")
+}
+
+/// Compares `actual` with the committed file, or rewrites it when regenerating. Returns a
+/// description of the mismatch, if any.
+fn check(path: &Path, actual: &str, regenerate: bool) -> Option<String> {
+    if regenerate {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("golden directory");
+        }
+        std::fs::write(path, actual).expect("write golden file");
+        return None;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(expected) if expected == actual => None,
+        Ok(expected) => {
+            let line = expected
+                .lines()
+                .zip(actual.lines())
+                .position(|(e, a)| e != a)
+                .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+            Some(format!(
+                "{}: differs from line {} on:\n  expected: {:?}\n  actual:   {:?}",
+                path.display(),
+                line + 1,
+                expected.lines().nth(line).unwrap_or("<end>"),
+                actual.lines().nth(line).unwrap_or("<end>")
+            ))
+        }
+        Err(e) => Some(format!("{}: {e}", path.display())),
+    }
+}
+
+#[test]
+fn every_scenario_report_matches_its_golden_file() {
+    let regenerate = std::env::var_os("ITLSCOPE_REGENERATE").is_some();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for scenario in catalog::all() {
+        for (n, run) in scenario.runs.iter().enumerate() {
+            let name = if n == 0 {
+                scenario.file.clone()
+            } else {
+                format!("{}.{n}", scenario.file)
+            };
+            let mut json_args = run.args.clone();
+            json_args.push("--json".into());
+            let json = analyze(&scenario.file, &json_args);
+            let golden = repo().join("tests/golden").join(format!("{name}.json"));
+            failures.extend(check(&golden, &json, regenerate));
+            let text = analyze(&scenario.file, &run.args);
+            let mut example = format!("$ itlscope analyze captures/{}", scenario.file);
+            for a in &run.args {
+                example.push(' ');
+                example.push_str(a);
+            }
+            example.push('\n');
+            example.push_str(&text);
+            let doc = repo().join("docs/examples").join(format!("{name}.txt"));
+            failures.extend(check(&doc, &example, regenerate));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 18, "only {checked} scenario runs found");
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden reports differ (regenerate with ITLSCOPE_REGENERATE=1 after an intended change):\n{}",
+        failures.len(),
+        checked * 2,
+        failures.join("\n")
+    );
+}
