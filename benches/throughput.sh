@@ -2,7 +2,7 @@
 # Throughput benchmark: itlscope against `cat` and tshark on the same generated capture.
 #
 # usage: benches/throughput.sh [--sizes 256M,1G,4G] [--format pcap|pcapng] [--runs N]
-#                              [--tshark-prefix SIZE|full|none] [--keep]
+#                              [--tshark-prefix SIZE|full|none] [--parallel]
 #
 # For each size it
 #   1. generates $BENCH_DIR/bench-SIZE.FORMAT with make-bench-capture if it is missing
@@ -16,6 +16,8 @@
 #      (the first packets up to --tshark-prefix bytes, cut with `editcap -r`) and its
 #      throughput is computed per byte of that prefix; `--tshark-prefix full` runs it on the
 #      whole file, `none` skips it;
+#   --parallel adds a row `itlscope analyze FILE FILE` (the same file twice: two workers on
+#      two cores; throughput counted over both copies);
 #   4. prints a table: bytes, packets, seconds, GB/s, Mpps, peak RSS, and the ratios
 #      itlscope/cat and itlscope/tshark (throughput ratios; > 1 means itlscope is faster).
 #
@@ -31,6 +33,7 @@ sizes="256M,1G"
 format="pcap"
 runs=1
 tshark_prefix="64M"
+parallel=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
     --format) format="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --tshark-prefix) tshark_prefix="$2"; shift 2 ;;
+    --parallel) parallel=1; shift ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "throughput.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -171,6 +175,12 @@ for size in "${size_list[@]}"; do
   row "$size" "$it_label" "$bytes" "$npackets" "$it_secs" "$it_gbps" \
     "$( [ "$it_exit" -eq 0 ] && mpps "$npackets" "$it_secs" || echo -)" "$(mib "$it_rss")" \
     "$(ratio "$it_gbps" "$cat_gbps")" "$(ratio "$it_gbps" "$ts_gbps")"
+  if [ "$parallel" = 1 ]; then
+    measure itlscope-x2 /dev/null "$itlscope" analyze "$file" "$file" --json
+    row "$size" "itlscope×2" "$((2 * bytes))" "$((2 * npackets))" "$M_SECS" \
+      "$(gbps "$((2 * bytes))" "$M_SECS")" "$(mpps "$((2 * npackets))" "$M_SECS")" \
+      "$(mib "$M_RSS_KB")" "$(ratio "$(gbps "$((2 * bytes))" "$M_SECS")" "$cat_gbps")" "-"
+  fi
   if [ "${BENCH_CLEAN:-0}" = 1 ]; then
     rm -f "$file" "$file.packets" "$bench_dir"/bench-"$size"-prefix-*
   fi

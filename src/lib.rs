@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod extract;
 pub mod net;
 pub mod pipeline;
+pub mod progress;
 pub mod proto;
 pub mod report;
 pub mod serial;

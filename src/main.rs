@@ -252,7 +252,11 @@ enum Failure {
 
 /// Reads the captures into evidence; warnings about captures cut short go to stderr.
 fn collect_evidence(input: &CaptureArgs) -> Result<Evidence, Failure> {
-    let evidence = pipeline::collect_evidence(&input.captures, &input.options())
+    let options = PipelineOptions {
+        progress: itlscope::progress::Progress::stderr(),
+        ..input.options()
+    };
+    let evidence = pipeline::collect_evidence(&input.captures, &options)
         .map_err(|e| Failure::Input(e.to_string()))?;
     for summary in &evidence.captures {
         if let Some(warning) = &summary.truncated {

@@ -8,8 +8,11 @@ use crate::capture::{CaptureError, CaptureReader, ReaderOptions};
 use crate::evidence::{CaptureSummary, Evidence};
 use crate::net::merge_decoder;
 use crate::net::{Decoded, Decoder, DefragLimits};
+use crate::progress::Progress;
 use crate::proto::{Collected, Collector, CollectorConfig};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Everything that tunes a run: what to follow and the memory limits of each stage.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +23,8 @@ pub struct PipelineOptions {
     pub defrag: DefragLimits,
     /// Ports to follow and reassembly limits.
     pub collector: CollectorConfig,
+    /// Progress bars while files are read (silent by default).
+    pub progress: Progress,
 }
 
 /// What one capture file gave.
@@ -35,7 +40,7 @@ pub struct CaptureResult {
 /// capture; a capture that stops early (cut mid-record, corrupt record) yields what came
 /// before, with `summary.truncated` saying where.
 pub fn read_capture(path: &Path, options: &PipelineOptions) -> Result<CaptureResult, CaptureError> {
-    let reader = CaptureReader::open_with(path, options.reader)?;
+    let (reader, _bar) = options.progress.open(path, options.reader)?;
     Ok(run(reader, options))
 }
 
@@ -74,40 +79,8 @@ pub fn collect_evidence(
     paths: &[PathBuf],
     options: &PipelineOptions,
 ) -> Result<Evidence, CaptureError> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, paths.len().max(1));
-    let mut results: Vec<Option<Result<CaptureResult, CaptureError>>> =
-        (0..paths.len()).map(|_| None).collect();
-    // Files are dealt out in rounds of `workers`; each round runs in parallel.
-    for (round, chunk) in paths.chunks(workers).enumerate() {
-        let outputs: Vec<Result<CaptureResult, CaptureError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|path| scope.spawn(move || read_capture(path, options)))
-                .collect();
-            handles
-                .into_iter()
-                .zip(chunk)
-                .map(|(h, path)| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(CaptureError::Io {
-                            path: path.display().to_string(),
-                            source: std::io::Error::other("analysis worker failed"),
-                        })
-                    })
-                })
-                .collect()
-        });
-        for (i, out) in outputs.into_iter().enumerate() {
-            if let Some(slot) = results.get_mut(round * workers + i) {
-                *slot = Some(out);
-            }
-        }
-    }
     let mut evidence = Evidence::default();
-    for result in results.into_iter().flatten() {
+    for result in read_captures(paths, options) {
         let CaptureResult { summary, collected } = result?;
         evidence.captures.push(summary);
         evidence.files.extend(collected.files);
@@ -115,4 +88,109 @@ pub fn collect_evidence(
         evidence.alarms.extend(collected.alarms);
     }
     Ok(evidence)
+}
+
+/// Reads every capture, one worker per file (at most one per core), results in the order
+/// of `paths`. Workers take the next file as soon as they finish one, so a big file does
+/// not hold back the small ones.
+pub fn read_captures(
+    paths: &[PathBuf],
+    options: &PipelineOptions,
+) -> Vec<Result<CaptureResult, CaptureError>> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, paths.len().max(1));
+    if workers == 1 {
+        return paths.iter().map(|p| read_capture(p, options)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<CaptureResult, CaptureError>>>> =
+        paths.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some((path, slot)) = {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    paths.get(i).zip(slots.get(i))
+                } {
+                    let result = read_capture(path, options);
+                    // A slot is only ever locked by the worker that took its index.
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .zip(paths)
+        .map(|(slot, path)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(CaptureError::Io {
+                    path: path.display().to_string(),
+                    source: std::io::Error::other("analysis worker failed"),
+                })
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use itlscope_gen::bench::{BenchConfig, Format, NoBoots, write_bench_capture};
+
+    fn capture(dir: &Path, name: &str, seed: u64, size: u64) -> PathBuf {
+        let path = dir.join(name);
+        let config = BenchConfig {
+            size,
+            format: Format::Pcap,
+            seed,
+            boots: 0,
+        };
+        let file = std::fs::File::create(&path).expect("create");
+        write_bench_capture(&config, &mut NoBoots, std::io::BufWriter::new(file)).expect("write");
+        path
+    }
+
+    #[test]
+    fn parallel_results_equal_serial_results_in_file_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut paths: Vec<PathBuf> = (0..5u64)
+            .map(|i| capture(dir.path(), &format!("c{i}.pcap"), i, 100_000 * (5 - i)))
+            .collect();
+        paths.push(dir.path().join("missing.pcap"));
+        let options = PipelineOptions {
+            progress: Progress::hidden(),
+            ..Default::default()
+        };
+        let parallel = read_captures(&paths, &options);
+        assert_eq!(parallel.len(), 6);
+        for (i, (path, result)) in paths.iter().zip(&parallel).enumerate() {
+            let serial = read_capture(path, &PipelineOptions::default());
+            match (serial, result) {
+                (Ok(x), Ok(y)) => {
+                    assert_eq!(x.summary, y.summary);
+                    assert_eq!(x.collected, y.collected);
+                    assert!(y.summary.path.ends_with(&format!("c{i}.pcap")));
+                    assert!(y.summary.frames > 100);
+                }
+                (Err(x), Err(y)) => {
+                    assert_eq!(i, 5);
+                    assert_eq!(x.to_string(), y.to_string());
+                }
+                _ => panic!("file {i}: serial and parallel disagree"),
+            }
+        }
+        let err = collect_evidence(&paths, &options).expect_err("the missing file fails");
+        assert!(err.to_string().contains("missing.pcap"), "{err}");
+        let evidence = collect_evidence(&paths[..5], &options).expect("readable files");
+        assert_eq!(evidence.captures.len(), 5);
+        assert!(
+            !evidence.tls.is_empty(),
+            "port-443 noise shows as TLS sessions"
+        );
+    }
 }

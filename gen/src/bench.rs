@@ -54,6 +54,83 @@ impl PhoneBoots for NoBoots {
     }
 }
 
+/// Phone boots taken from the scenario catalog (a TFTP-only 7962 boot, an HTTP-first 8845
+/// boot, and a boot meeting TVS after a CallManager certificate change), used in turn, each
+/// moved to the address the generator gives it. One copy of those conversations: this
+/// only replays `scenarios::boot::write_boot`.
+#[derive(Debug, Clone)]
+pub struct ScenarioBoots {
+    boots: Vec<crate::scenarios::PhoneBoot>,
+}
+
+/// The scenario captures whose phones [`ScenarioBoots`] replays.
+pub const BOOT_SCENARIOS: [&str; 3] = [
+    "healthy-tftp-boot.pcap",
+    "healthy-http-boot.pcap",
+    "cm-regenerated-tvs-ok.pcap",
+];
+
+impl ScenarioBoots {
+    /// Builds the scenarios once (certificates and trust lists are signed here).
+    pub fn new() -> Self {
+        let boots = BOOT_SCENARIOS
+            .iter()
+            .filter_map(|file| crate::scenarios::catalog::by_file(file))
+            .flat_map(|scenario| scenario.phones)
+            .collect();
+        ScenarioBoots { boots }
+    }
+
+    /// How many distinct boots are cycled through.
+    pub fn len(&self) -> usize {
+        self.boots.len()
+    }
+
+    /// True when the catalog gave no boot.
+    pub fn is_empty(&self) -> bool {
+        self.boots.is_empty()
+    }
+}
+
+impl Default for ScenarioBoots {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PhoneBoots for ScenarioBoots {
+    fn boot(&mut self, index: u32, phone_ip: Ipv4Addr, start_ns: i64) -> Vec<(i64, Vec<u8>)> {
+        let Some(count) = std::num::NonZeroUsize::new(self.boots.len()) else {
+            return Vec::new();
+        };
+        let Some(boot) = self.boots.get(index as usize % count) else {
+            return Vec::new();
+        };
+        let mut phone = boot.phone.clone();
+        phone.ip = phone_ip.to_string();
+        let mut trace = crate::conv::Trace::new();
+        crate::scenarios::boot::write_boot(
+            &mut trace,
+            &phone,
+            &boot.steps,
+            start_ns,
+            u64::from(index),
+        );
+        trace
+            .finish()
+            .into_iter()
+            .map(|p| {
+                let link = Link::Ethernet {
+                    src: p.src_mac,
+                    dst: p.dst_mac,
+                    vlans: Vec::new(),
+                };
+                (p.ts, link.wrap(&p.ip))
+            })
+            .collect()
+    }
+}
+
 /// What was written, by category.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BenchStats {
@@ -882,6 +959,38 @@ mod tests {
                 "{}: {got} vs {share}",
                 CATEGORY_NAMES[c]
             );
+        }
+    }
+
+    #[test]
+    fn scenario_boots_are_real_phone_conversations() {
+        let mut boots = ScenarioBoots::new();
+        assert_eq!(boots.len(), 3, "one phone per boot scenario");
+        let phone = Ipv4Addr::new(10, 100, 0, 99);
+        for index in 0..3 {
+            let frames = boots.boot(index, phone, START_NS);
+            assert!(frames.len() > 10, "boot {index}: {} frames", frames.len());
+            assert!(frames.windows(2).all(|w| w[0].0 <= w[1].0), "time order");
+            let mut ports = Vec::new();
+            for (_, frame) in &frames {
+                let sliced = SlicedPacket::from_ethernet(frame).expect("frame parses");
+                match sliced.transport {
+                    Some(TransportSlice::Udp(u)) => ports.push(u.destination_port()),
+                    Some(TransportSlice::Tcp(t)) => ports.push(t.destination_port()),
+                    _ => {}
+                }
+            }
+            let wanted: &[u16] = match index {
+                0 => &[69],
+                1 => &[6970],
+                _ => &[2445],
+            };
+            for port in wanted {
+                assert!(
+                    ports.contains(port),
+                    "boot {index} uses port {port}: {ports:?}"
+                );
+            }
         }
     }
 

@@ -221,6 +221,18 @@ impl Collector {
                 self.config.max_total_file_bytes, self.files_budget.refusals
             ));
         }
+        // The TFTP and HTTP trackers note a cut as "cut …"; a cut is a lost part of a
+        // file, so it must show among the limits, not only on the file.
+        let cut = files
+            .iter()
+            .filter(|f| f.notes.iter().any(|n| n.starts_with("cut")))
+            .count();
+        if cut > 0 {
+            limits.push(format!(
+                "{cut} file transfers cut short by the file limits ({} bytes per file, {} bytes for all files)",
+                self.config.max_file_size, self.config.max_total_file_bytes
+            ));
+        }
         files.sort_by_key(|f| f.first.frame);
         tls.sort_by_key(|s| s.first.frame);
         let max = self.config.max_records;

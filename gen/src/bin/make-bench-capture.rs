@@ -7,7 +7,9 @@
 //! `--size` takes bytes with an optional K/M/G suffix (binary units). `-o -` writes to stdout.
 //! A summary goes to stderr.
 
-use itlscope_gen::bench::{BenchConfig, CATEGORY_NAMES, Format, NoBoots, write_bench_capture};
+use itlscope_gen::bench::{
+    BenchConfig, CATEGORY_NAMES, Format, ScenarioBoots, write_bench_capture,
+};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -90,9 +92,8 @@ fn run(args: &Args) -> io::Result<()> {
         Box::new(File::create(&args.output)?)
     };
     let out = BufWriter::with_capacity(1 << 20, out);
-    // Phone boots: the scenario builders (gen::conversation, gen::tls) plug in here through
-    // the `PhoneBoots` hook; until they exist the capture is noise only.
-    let mut boots = NoBoots;
+    // Phone boots replayed from the scenario catalog (`--boots 0` for noise only).
+    let mut boots = ScenarioBoots::new();
     let stats = write_bench_capture(&args.config, &mut boots, out)?;
     eprintln!(
         "wrote {} bytes, {} packets, {} flows, {} phone boots ({} frames)",

@@ -1,0 +1,228 @@
+//! Adversarial sizes through the command line, under an address-space limit (`prlimit
+//! --as`, skipped where prlimit is missing) so "bounded memory" is enforced, not assumed:
+//! a TFTP transfer announcing 4 GB that never ends, a million tiny flows, and an ITL whose
+//! records are 65,535 bytes long. (4 GB TCP sequence jumps, a 16 MB TLS record, a pcapng
+//! block claiming 4 GiB and 100,000 unfinished IP fragments are covered next to their
+//! stages: tests/reassembly_tls.rs and tests/capture_bad_input.rs.)
+
+use itlscope_gen::pcap::{Endian, PcapWriter, Precision};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// Address space allowed to `itlscope` in these tests.
+const ADDRESS_SPACE: u64 = 512 << 20;
+
+fn have_prlimit() -> bool {
+    Command::new("prlimit").arg("--version").output().is_ok()
+}
+
+/// Runs itlscope with `args` (under the address-space limit when possible); returns the
+/// output and the wall time.
+fn itlscope(args: &[&str]) -> (Output, Duration) {
+    let exe = env!("CARGO_BIN_EXE_itlscope");
+    let mut cmd = if have_prlimit() {
+        let mut c = Command::new("prlimit");
+        c.arg(format!("--as={ADDRESS_SPACE}")).arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    };
+    let start = Instant::now();
+    let out = cmd.args(args).output().expect("run itlscope");
+    (out, start.elapsed())
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+/// An Ethernet/IPv4/UDP frame (checksum 0: "not computed", valid for UDP over IPv4).
+fn udp_frame(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(42 + payload.len());
+    f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
+    ipv4(&mut f, 17, src, dst, 8 + payload.len());
+    f.extend_from_slice(&sport.to_be_bytes());
+    f.extend_from_slice(&dport.to_be_bytes());
+    f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+fn ipv4(f: &mut Vec<u8>, protocol: u8, src: [u8; 4], dst: [u8; 4], payload_len: usize) {
+    let mut h = [0u8; 20];
+    h[0] = 0x45;
+    h[2..4].copy_from_slice(&((20 + payload_len) as u16).to_be_bytes());
+    h[8] = 64;
+    h[9] = protocol;
+    h[12..16].copy_from_slice(&src);
+    h[16..20].copy_from_slice(&dst);
+    let sum: u32 = h
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+        .sum();
+    let folded = (sum & 0xffff) + (sum >> 16);
+    let checksum = !((folded & 0xffff) + (folded >> 16)) as u16;
+    h[10..12].copy_from_slice(&checksum.to_be_bytes());
+    f.extend_from_slice(&h);
+}
+
+fn tftp(opcode: u16, rest: &[u8]) -> Vec<u8> {
+    let mut p = opcode.to_be_bytes().to_vec();
+    p.extend_from_slice(rest);
+    p
+}
+
+#[test]
+fn tftp_announcing_4_gb_that_never_ends_is_cut_at_the_file_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("endless-tftp.pcap");
+    let file = std::fs::File::create(&path).expect("create");
+    let mut w = PcapWriter::new(
+        BufWriter::new(file),
+        1,
+        65535,
+        Precision::Micro,
+        Endian::Little,
+    )
+    .expect("pcap");
+    let (phone, server) = ([10, 100, 0, 20], [10, 1, 1, 10]);
+    let mut ts = 1_795_860_000_000_000_000i64;
+    let mut put = |w: &mut PcapWriter<BufWriter<std::fs::File>>, frame: Vec<u8>| {
+        ts += 100_000;
+        w.write_packet(ts, &frame, frame.len() as u32)
+            .expect("write");
+    };
+    let rrq = tftp(
+        1,
+        b"ITLSEP001122334455.tlv\0octet\0tsize\x004294967296\0blksize\x001428\0",
+    );
+    put(&mut w, udp_frame(phone, 50000, server, 69, &rrq));
+    let oack = tftp(6, b"tsize\x004294967296\0blksize\x001428\0");
+    put(&mut w, udp_frame(server, 40000, phone, 50000, &oack));
+    let block = vec![0x5a; 1428];
+    // 20 MB of full blocks, never a short last block.
+    for n in 1..=14_000u32 {
+        let mut data = tftp(3, &(n as u16).to_be_bytes());
+        data.extend_from_slice(&block);
+        put(&mut w, udp_frame(server, 40000, phone, 50000, &data));
+        put(
+            &mut w,
+            udp_frame(
+                phone,
+                50000,
+                server,
+                40000,
+                &tftp(4, &(n as u16).to_be_bytes()),
+            ),
+        );
+    }
+    w.into_inner().flush().expect("flush");
+
+    let p = path.to_str().expect("utf-8 path");
+    let (out, took) = itlscope(&["analyze", p, "--json", "--max-file-size", "1M"]);
+    let report = json(&out);
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    let files = report["files"].as_array().expect("files");
+    assert_eq!(files.len(), 1, "{files:?}");
+    let f = &files[0];
+    assert_eq!(f["complete"], false, "{f}");
+    // The cut must be said somewhere in the report: on the file or in the capture's limits.
+    let text = format!("{f} {}", report["captures"][0]["limits_hit"]);
+    assert!(
+        text.contains("limit") || text.contains("cut"),
+        "the cut is reported: {text}"
+    );
+}
+
+/// Finding (perf branch): the packet path stays at ~60 MB here (tests/adversarial_flows.rs),
+/// but every SYN source becomes a phone in the diagnosis and the report: 50,000 phones and
+/// TLS sessions take 2.7 GB and a 228 MB JSON report. Un-ignore once the diagnosis and
+/// report bound the phones and sessions they list.
+#[test]
+#[ignore = "diagnosis/report not bounded yet: 50,000 phones take 2.7 GB"]
+fn a_million_tiny_flows_stay_bounded_and_the_limit_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("million-flows.pcap");
+    let file = std::fs::File::create(&path).expect("create");
+    let mut w = PcapWriter::new(
+        BufWriter::new(file),
+        1,
+        65535,
+        Precision::Micro,
+        Endian::Little,
+    )
+    .expect("pcap");
+    // One SYN to the TVS port per flow, each from a new address and port: every one is a
+    // candidate TLS session the collector would like to follow.
+    let mut frame = Vec::with_capacity(54);
+    let mut ts = 1_795_860_000_000_000_000i64;
+    for i in 0..1_000_000u32 {
+        let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        frame.clear();
+        frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
+        ipv4(&mut frame, 6, src, [10, 1, 1, 10], 20);
+        frame.extend_from_slice(&(1024 + (i % 60_000) as u16).to_be_bytes());
+        frame.extend_from_slice(&2445u16.to_be_bytes());
+        frame.extend_from_slice(&i.to_be_bytes()); // seq
+        frame.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        ts += 1_000;
+        w.write_packet(ts, &frame, frame.len() as u32)
+            .expect("write");
+    }
+    w.into_inner().flush().expect("flush");
+
+    let p = path.to_str().expect("utf-8 path");
+    let (out, took) = itlscope(&["analyze", p, "--json", "--max-flows", "20000"]);
+    let report = json(&out);
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    let capture = &report["captures"][0];
+    assert_eq!(capture["frames"], 1_000_000);
+    let limits = capture["limits_hit"].to_string();
+    assert!(limits.contains("not followed"), "limit reported: {limits}");
+}
+
+#[test]
+fn an_itl_with_65535_byte_records_is_shown_without_trouble() {
+    use itlscope_gen::pki::ClusterCerts;
+    use itlscope_gen::trustlist::rollback_itl;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut itl = rollback_itl(&ClusterCerts::new("cucm-pub"));
+    // Two maximal records: RECORDLENGTH 65535, each holding one unknown 65527-byte element.
+    for _ in 0..2 {
+        itl.extend_from_slice(&[1, 0, 2, 0xff, 0xff]);
+        itl.extend_from_slice(&[0x7f, 0xff, 0xf7]);
+        itl.resize(itl.len() + 0xfff7, 0x41);
+    }
+    let whole = dir.path().join("big-records.tlv");
+    std::fs::write(&whole, &itl).expect("write");
+    // And the same cut in the middle of the second record.
+    let cut = dir.path().join("big-records-cut.tlv");
+    std::fs::write(&cut, &itl[..itl.len() - 30_000]).expect("write");
+    for path in [&whole, &cut] {
+        let p = path.to_str().expect("utf-8 path");
+        let (out, took) = itlscope(&["show", p, "--json"]);
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        match out.status.code() {
+            Some(0) => {
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+                assert!(v.to_string().len() < 2_000_000, "output stays bounded");
+            }
+            Some(1) => assert_eq!(stderr.trim().lines().count(), 1, "one-line error: {stderr}"),
+            other => panic!("exit {other:?}: {stderr}"),
+        }
+    }
+    assert!(Path::new(&whole).exists());
+}
