@@ -1,10 +1,11 @@
 //! The `itlscope` command line: a thin layer over the library.
 
 use clap::{Parser, Subcommand};
+use itlscope::diagnosis::{DEFAULT_MAX_PHONES, Limits, diagnose_limited, trust::CiscoBackend};
 use itlscope::diagnosis::{ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
 use itlscope::evidence::Evidence;
 use itlscope::pipeline::{self, PipelineOptions};
-use itlscope::report::{OutputFormat, run_analyze};
+use itlscope::report::{OutputFormat, write_report};
 use itlscope::{cisco, report};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,9 @@ enum Command {
         /// Does a backup of the old TFTP (CallManager.pem) private key exist?
         #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = parse_backup)]
         key_backup: KeyBackup,
+        /// Phones diagnosed at most (the first seen); the report says how many were left out.
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PHONES)]
+        max_phones: usize,
     },
     /// Show a trust list (ITL/CTL) or signed file like CUCM's `show itl`.
     Show {
@@ -318,6 +322,7 @@ fn analyze(
     phone_itl_hash: Option<ItlHash>,
     phone_status: PhoneStatus,
     key_backup: KeyBackup,
+    limits: Limits,
 ) -> Result<(), Failure> {
     let facts = OperatorFacts {
         phone_itl: phone_itl.map(read_phone_itl).transpose()?,
@@ -326,22 +331,22 @@ fn analyze(
         key_backup,
     };
     let evidence = collect_evidence(input)?;
+    let diagnosis = diagnose_limited(&evidence, &facts, &CiscoBackend, limits);
     if let Some(path) = output {
-        let report = run_analyze(&evidence, &facts, OutputFormat::Json);
-        std::fs::write(path, report)
-            .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            write_report(&diagnosis, &evidence, OutputFormat::Json, &mut out)?;
+            out.flush()
+        });
+        written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
     }
     let format = if json {
         OutputFormat::Json
     } else {
         OutputFormat::Text
     };
-    let report = run_analyze(&evidence, &facts, format);
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(report.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    match write_report(&diagnosis, &evidence, format, &mut stdout).and_then(|()| stdout.flush()) {
         // A closed pipe (`| head`) is the reader's choice, not an error.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Failure::Input(format!("standard output: {e}")))
@@ -361,6 +366,7 @@ fn main() -> ExitCode {
             phone_itl_hash,
             phone_status,
             key_backup,
+            max_phones,
         } => match analyze(
             &input,
             json,
@@ -369,6 +375,7 @@ fn main() -> ExitCode {
             phone_itl_hash,
             phone_status,
             key_backup,
+            Limits { max_phones },
         ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Input(message)) => {

@@ -33,9 +33,28 @@ use facts::Hashes;
 use model::{InstalledItl, ServedItl};
 use trust::{CiscoBackend, TrustBackend};
 
+/// Phones diagnosed at most by default: a voice VLAN has hundreds; a capture with more
+/// "phones" is mostly something else, and each diagnosis costs memory.
+pub const DEFAULT_MAX_PHONES: usize = 10_000;
+
+/// Limits that bound the diagnosis whatever the evidence holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Phones diagnosed at most (the first seen); a note says how many were left out.
+    pub max_phones: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_phones: DEFAULT_MAX_PHONES,
+        }
+    }
+}
+
 /// Diagnoses every phone in the evidence with the real trust-list backend.
 pub fn diagnose(evidence: &Evidence, facts: &OperatorFacts) -> Diagnosis {
-    diagnose_with(evidence, facts, &CiscoBackend)
+    diagnose_limited(evidence, facts, &CiscoBackend, Limits::default())
 }
 
 /// Diagnoses every phone, reading trust lists through `backend`.
@@ -44,7 +63,17 @@ pub fn diagnose_with(
     facts: &OperatorFacts,
     backend: &dyn TrustBackend,
 ) -> Diagnosis {
-    let (groups, mut notes) = phone::group(evidence);
+    diagnose_limited(evidence, facts, backend, Limits::default())
+}
+
+/// Diagnoses up to `limits.max_phones` phones, reading trust lists through `backend`.
+pub fn diagnose_limited(
+    evidence: &Evidence,
+    facts: &OperatorFacts,
+    backend: &dyn TrustBackend,
+    limits: Limits,
+) -> Diagnosis {
+    let (groups, mut notes) = phone::group(evidence, limits.max_phones);
     // The phone's ITL file is parsed once for all phones.
     let installed_file = facts.phone_itl.as_ref().map(|f| InstalledFile {
         name: &f.name,

@@ -1,10 +1,16 @@
 //! Grouping the evidence per phone: by the MAC its requested names carry (`SEP<MAC>…`,
 //! `ITLSEP<MAC>.tlv`, `CTLSEP<MAC>.tlv`) or its `DeviceTLInfo` alarm names, else by client IP.
 //! TLS sessions and alarms attach to the phone that owns their client IP.
+//!
+//! Only hosts that behave like a phone become one (a phone file requested, a `DeviceTLInfo`
+//! alarm, or TLS to TVS, CAPF or a phone TLS port); at most `max_phones` are kept, the first
+//! seen, and a note says how many were left out, so the diagnosis stays bounded whatever
+//! the capture holds.
 
 use super::names::classify;
+use crate::evidence::Seen;
 use crate::evidence::{Evidence, TlsSession};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 /// How a phone is identified.
@@ -31,11 +37,12 @@ pub struct PhoneEvidence {
     pub alarms: Vec<usize>,
 }
 
-/// True for TLS services a phone talks to; other TLS clients (a PC on the same port browsing
-/// on 443) do not make a phone by themselves.
+/// True for TLS services only a phone talks to: TVS (2445), CAPF (3804), SCCP/SIP over TLS
+/// (2443, 5061), HTTPS TFTP (6971, 6972). HTTPS on 443/8443 is what any PC browses, so it
+/// does not make a phone by itself (it still attaches to a host that is a phone).
 fn phone_service(session: &TlsSession) -> bool {
     match session.server.port {
-        2445 | 8443 | 2443 | 5061 | 3804 | 6971 | 6972 => true,
+        2445 | 2443 | 5061 | 3804 | 6971 | 6972 => true,
         _ => matches!(
             session.service.as_deref(),
             Some("tvs" | "sccp-tls" | "sip-tls" | "capf" | "https-tftp")
@@ -54,9 +61,10 @@ fn mac_from_device_name(name: &str) -> Option<String> {
         .then(|| digits.to_ascii_uppercase())
 }
 
-/// Groups the evidence per phone. Returns the phones (MAC-identified first, by MAC, then
-/// IP-identified, by IP) and notes about anything ambiguous or ignored.
-pub fn group(evidence: &Evidence) -> (Vec<PhoneEvidence>, Vec<String>) {
+/// Groups the evidence per phone. Returns at most `max_phones` phones (the first seen;
+/// MAC-identified first, by MAC, then IP-identified, by IP) and notes about anything
+/// ambiguous, ignored or left out.
+pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec<String>) {
     let mut notes = Vec::new();
     // First pass: which MAC owns which IP (the first name seen wins).
     let mut ip_mac: BTreeMap<IpAddr, String> = BTreeMap::new();
@@ -124,27 +132,87 @@ pub fn group(evidence: &Evidence) -> (Vec<PhoneEvidence>, Vec<String>) {
         };
         entry(&mut phones, key, alarm.phone.ip).alarms.push(i);
     }
-    let mut ignored = 0usize;
+    let mut ignored_sessions = 0usize;
+    // Bounded by the evidence's own record limit; only the count reaches the report.
+    let mut ignored_hosts: BTreeSet<IpAddr> = BTreeSet::new();
     for (i, session) in evidence.tls.iter().enumerate() {
         let key = key_for_ip(session.client.ip);
         if phones.contains_key(&key) || phone_service(session) {
             entry(&mut phones, key, session.client.ip).tls.push(i);
         } else {
-            ignored += 1;
+            ignored_sessions += 1;
+            ignored_hosts.insert(session.client.ip);
         }
     }
-    if ignored > 0 {
+    if ignored_sessions > 0 {
         notes.push(format!(
-            "{ignored} TLS session(s) from hosts that showed no phone traffic (no trust-list or config request, no phone service port) were left out"
+            "{} host(s) with only TLS to non-phone ports (e.g. a PC browsing on 443/8443; no phone file requested, no DeviceTLInfo alarm, no TVS/CAPF/phone TLS port) were not diagnosed: {ignored_sessions} TLS session(s) left out",
+            ignored_hosts.len()
         ));
     }
-    (phones.into_values().collect(), notes)
+    let mut phones: Vec<PhoneEvidence> = phones.into_values().collect();
+    if phones.len() > max_phones {
+        let total = phones.len();
+        keep_first_seen(&mut phones, evidence, max_phones);
+        notes.push(format!(
+            "limit: {} more phone(s) were not diagnosed: only the first {max_phones} seen of {total} are (raise it with --max-phones)",
+            total - max_phones
+        ));
+    }
+    (phones, notes)
+}
+
+/// When a phone was first seen: its earliest file, alarm or TLS session (by capture time,
+/// then frame number).
+fn first_seen(phone: &PhoneEvidence, evidence: &Evidence) -> (i64, u64) {
+    let files = phone
+        .files
+        .iter()
+        .filter_map(|&i| evidence.files.get(i))
+        .map(|f| &f.first);
+    let tls = phone
+        .tls
+        .iter()
+        .filter_map(|&i| evidence.tls.get(i))
+        .map(|s| &s.first);
+    let alarms = phone
+        .alarms
+        .iter()
+        .filter_map(|&i| evidence.alarms.get(i))
+        .map(|a| &a.seen);
+    files
+        .chain(tls)
+        .chain(alarms)
+        .map(|s: &Seen| (s.ts.0, s.frame))
+        .min()
+        .unwrap_or((i64::MAX, u64::MAX))
+}
+
+/// Keeps the `max` phones seen first, in their original order.
+fn keep_first_seen(phones: &mut Vec<PhoneEvidence>, evidence: &Evidence, max: usize) {
+    let mut order: Vec<((i64, u64), usize)> = phones
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (first_seen(p, evidence), i))
+        .collect();
+    if max < order.len() {
+        order.select_nth_unstable(max);
+        order.truncate(max);
+    }
+    let mut keep = vec![false; phones.len()];
+    for (_, i) in order {
+        if let Some(k) = keep.get_mut(i) {
+            *k = true;
+        }
+    }
+    let mut flags = keep.into_iter();
+    phones.retain(|_| flags.next().unwrap_or(false));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::testkit::{file, tls};
+    use crate::diagnosis::testkit::{file, seen, tls};
 
     #[test]
     fn groups_by_mac_then_by_ip() {
@@ -158,7 +226,7 @@ mod tests {
         ev.tls.push(tls("10.0.0.5", 2445));
         ev.tls.push(tls("10.0.0.9", 8443));
         ev.tls.push(tls("10.0.0.77", 443));
-        let (phones, notes) = group(&ev);
+        let (phones, notes) = group(&ev, usize::MAX);
         assert_eq!(phones.len(), 2);
         assert_eq!(phones[0].mac.as_deref(), Some("0011223344AA"));
         assert_eq!(phones[0].files, vec![0, 1, 2]);
@@ -189,12 +257,53 @@ mod tests {
                 .push(file(&format!("ITLSEP0011223{n:05X}.tlv"), &ip, b"x"));
             ev.tls.push(tls(&ip, 2445));
         }
-        let (phones, _) = group(&ev);
+        let (phones, _) = group(&ev, usize::MAX);
         assert_eq!(phones.len(), 300);
         assert!(
             phones
                 .iter()
                 .all(|p| p.files.len() == 1 && p.tls.len() == 1)
         );
+    }
+
+    #[test]
+    fn browsing_hosts_are_counted_not_diagnosed() {
+        let mut ev = Evidence::default();
+        for n in 0..1000u32 {
+            let ip = format!("10.2.{}.{}", n / 250, n % 250 + 1);
+            ev.tls.push(tls(&ip, if n % 2 == 0 { 443 } else { 8443 }));
+        }
+        ev.tls.push(tls("10.2.0.1", 443)); // a second session of the same PC
+        ev.tls.push(tls("10.9.0.1", 3804)); // CAPF: a phone
+        let (phones, notes) = group(&ev, usize::MAX);
+        assert_eq!(phones.len(), 1);
+        assert_eq!(phones[0].tls, vec![1001]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with("1000 host(s) "), "{}", notes[0]);
+        assert!(
+            notes[0].ends_with("1001 TLS session(s) left out"),
+            "{}",
+            notes[0]
+        );
+    }
+
+    #[test]
+    fn the_first_seen_phones_are_kept_and_the_cut_is_noted() {
+        let mut ev = Evidence::default();
+        // Phone n is seen at frame 1000 - n: the last pushed are seen first.
+        for n in 0..10u32 {
+            let mut s = tls(&format!("10.3.0.{}", n + 1), 2445);
+            s.first = seen(1000 - u64::from(n));
+            ev.tls.push(s);
+        }
+        let (phones, notes) = group(&ev, 3);
+        let ips: Vec<String> = phones.iter().map(|p| p.ips[0].to_string()).collect();
+        // The three seen first, still in key order.
+        assert_eq!(ips, ["10.3.0.8", "10.3.0.9", "10.3.0.10"]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("limit: 7 more phone(s)"), "{}", notes[0]);
+        let (all, notes) = group(&ev, 10);
+        assert_eq!(all.len(), 10);
+        assert!(notes.is_empty(), "{notes:?}");
     }
 }

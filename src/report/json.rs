@@ -1,5 +1,10 @@
 //! The `analyze --json` object (documented in docs/report.md): `schema_version`, `captures`,
 //! `phones` (the verdict contract), `files` and `tls`.
+//!
+//! Written straight to a writer, one list element at a time: only one element's `Value` is
+//! ever built, so a report with 100,000 files or sessions costs no more memory than one.
+//! Keys come in the order serde_json's `Map` keeps them (sorted), so the bytes are those of
+//! the whole object pretty-printed.
 
 use crate::capture::Timestamp;
 use crate::diagnosis::Diagnosis;
@@ -8,7 +13,10 @@ use crate::diagnosis::model::{
     TimelineEvent, TrustPath,
 };
 use crate::evidence::{CaptureSummary, Evidence};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
+use std::cell::Cell;
+use std::io::Write;
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -99,7 +107,7 @@ fn event(e: &TimelineEvent) -> Value {
     json!({"frame": e.frame, "time": e.time.to_rfc3339(), "what": e.what})
 }
 
-fn phone(p: &PhoneDiagnosis) -> Value {
+fn phone(p: &PhoneDiagnosis, tls: &ListedTls) -> Value {
     let v = &p.verdict;
     let conditions: Map<String, Value> = v
         .conditions
@@ -130,7 +138,7 @@ fn phone(p: &PhoneDiagnosis) -> Value {
         "checks": p.checks.iter().map(check).collect::<Vec<_>>(),
         "timeline": p.timeline.iter().map(event).collect::<Vec<_>>(),
         "files": p.files,
-        "tls": p.tls,
+        "tls": p.tls.iter().filter_map(|&i| tls.position(i)).collect::<Vec<_>>(),
         "alarms": p.alarms,
     })
 }
@@ -149,15 +157,120 @@ fn alarm(a: &crate::evidence::PhoneTrustAlarm) -> Value {
     })
 }
 
-/// The whole JSON object.
+/// The TLS sessions the report lists: those of the diagnosed phones, in evidence order.
+/// Sessions of hosts that are not diagnosed (a PC browsing, phones over `--max-phones`) are
+/// left out, with a note, so the list grows with the phones, not with the capture.
+struct ListedTls(Vec<usize>);
+
+impl ListedTls {
+    fn of(diagnosis: &Diagnosis) -> Self {
+        let mut listed: Vec<usize> = diagnosis
+            .phones
+            .iter()
+            .flat_map(|p| p.tls.iter().copied())
+            .collect();
+        listed.sort_unstable();
+        listed.dedup();
+        ListedTls(listed)
+    }
+
+    /// Position in the report's `tls` list of the session at `index` in the evidence.
+    fn position(&self, index: usize) -> Option<usize> {
+        self.0.binary_search(&index).ok()
+    }
+}
+
+/// A JSON array whose elements are built one at a time while it is written.
+struct Lazy<I>(Cell<Option<I>>);
+
+impl<I: Iterator<Item = Value>> Lazy<I> {
+    fn new(items: I) -> Self {
+        Lazy(Cell::new(Some(items)))
+    }
+}
+
+impl<I: Iterator<Item = Value>> Serialize for Lazy<I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Written once; a second serialisation would write an empty array.
+        serializer.collect_seq(self.0.take().into_iter().flatten())
+    }
+}
+
+/// The report object, serialised lazily.
+struct Report<'a> {
+    diagnosis: &'a Diagnosis,
+    evidence: &'a Evidence,
+}
+
+impl Serialize for Report<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (d, ev) = (self.diagnosis, self.evidence);
+        let listed = ListedTls::of(d);
+        let left_out = ev.tls.len().saturating_sub(listed.0.len());
+        let left_out_note = (left_out > 0).then(|| {
+            format!(
+                "the tls list holds the {} TLS session(s) of the diagnosed phones; {left_out} session(s) of hosts not diagnosed are left out",
+                listed.0.len()
+            )
+        });
+        let mut map = serializer.serialize_map(Some(7))?;
+        // Sorted, as a serde_json Map would write them.
+        map.serialize_entry("alarms", &Lazy::new(ev.alarms.iter().map(alarm)))?;
+        map.serialize_entry("captures", &Lazy::new(ev.captures.iter().map(capture)))?;
+        map.serialize_entry(
+            "files",
+            &Lazy::new(ev.files.iter().map(super::evidence::file_json)),
+        )?;
+        map.serialize_entry(
+            "notes",
+            &Lazy::new(
+                d.notes
+                    .iter()
+                    .cloned()
+                    .chain(left_out_note)
+                    .map(Value::String),
+            ),
+        )?;
+        map.serialize_entry(
+            "phones",
+            &Lazy::new(d.phones.iter().map(|p| phone(p, &listed))),
+        )?;
+        map.serialize_entry("schema_version", &SCHEMA_VERSION)?;
+        map.serialize_entry(
+            "tls",
+            &Lazy::new(
+                listed
+                    .0
+                    .iter()
+                    .filter_map(|&i| ev.tls.get(i))
+                    .map(super::evidence::tls_json),
+            ),
+        )?;
+        map.end()
+    }
+}
+
+/// Writes the whole JSON object, pretty-printed and followed by a newline, to `out`.
+pub fn write(
+    diagnosis: &Diagnosis,
+    evidence: &Evidence,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let report = Report {
+        diagnosis,
+        evidence,
+    };
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// The whole JSON object as a `Value` (for tests and callers that want to look into it;
+/// [`write`] streams it instead).
 pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> Value {
-    json!({
-        "schema_version": SCHEMA_VERSION,
-        "captures": evidence.captures.iter().map(capture).collect::<Vec<_>>(),
-        "phones": diagnosis.phones.iter().map(phone).collect::<Vec<_>>(),
-        "files": evidence.files.iter().map(super::evidence::file_json).collect::<Vec<_>>(),
-        "tls": evidence.tls.iter().map(super::evidence::tls_json).collect::<Vec<_>>(),
-        "alarms": evidence.alarms.iter().map(alarm).collect::<Vec<_>>(),
-        "notes": diagnosis.notes,
-    })
+    let report = Report {
+        diagnosis,
+        evidence,
+    };
+    // Serialising strings, numbers and Values into a Value cannot fail.
+    serde_json::to_value(&report).unwrap_or(Value::Null)
 }

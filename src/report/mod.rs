@@ -5,8 +5,9 @@ pub mod json;
 pub mod text;
 pub mod trustlist;
 
-use crate::diagnosis::{OperatorFacts, diagnose};
+use crate::diagnosis::{Diagnosis, OperatorFacts, diagnose};
 use crate::evidence::Evidence;
+use std::io::Write;
 
 /// Which report `analyze` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,18 +18,25 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Evidence → diagnosis → report: what `itlscope analyze` prints.
+/// Evidence → diagnosis → report: what `itlscope analyze` prints, with the default limits.
 pub fn run_analyze(evidence: &Evidence, facts: &OperatorFacts, format: OutputFormat) -> String {
     let diagnosis = diagnose(evidence, facts);
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write_report(&diagnosis, evidence, format, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the report of a diagnosis to `out`; the JSON object is streamed, never built whole.
+pub fn write_report(
+    diagnosis: &Diagnosis,
+    evidence: &Evidence,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
-        OutputFormat::Text => text::render(&diagnosis, evidence),
-        OutputFormat::Json => {
-            let value = json::render(&diagnosis, evidence);
-            // Serialising a Value built from strings and numbers cannot fail.
-            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-            text.push('\n');
-            text
-        }
+        OutputFormat::Text => out.write_all(text::render(diagnosis, evidence).as_bytes()),
+        OutputFormat::Json => json::write(diagnosis, evidence, out),
     }
 }
 
