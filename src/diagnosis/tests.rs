@@ -557,7 +557,8 @@ fn itl_lost_by_the_capture_is_incomplete_not_failed() {
 #[test]
 fn no_capture_evidence_is_unknown_not_false() {
     let mut ev = Evidence::default();
-    ev.tls.push(tls(IP, 8443));
+    // A CAPF session makes a phone (8443 alone would not: any PC browses HTTPS).
+    ev.tls.push(tls(IP, 3804));
     let p = &diagnose_with(&ev, &OperatorFacts::default(), &cluster()).phones[0];
     assert_eq!(conditions(p), [None, None, None, None]);
     assert_eq!(p.verdict.delete_itl, DeleteItl::Undetermined);
