@@ -35,7 +35,7 @@ pub fn write_report(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        OutputFormat::Text => out.write_all(text::render(diagnosis, evidence).as_bytes()),
+        OutputFormat::Text => text::write(diagnosis, evidence, out),
         OutputFormat::Json => json::write(diagnosis, evidence, out),
     }
 }

@@ -121,12 +121,25 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
 
 /// The whole readable report.
 pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write(diagnosis, evidence, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the whole readable report to `out`, one phone at a time (a capture with thousands
+/// of phones never holds its whole report in memory).
+pub fn write(
+    diagnosis: &Diagnosis,
+    evidence: &Evidence,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut head = String::new();
     for c in &evidence.captures {
-        out.push_str(&capture_section(c));
+        head.push_str(&capture_section(c));
     }
     let _ = writeln!(
-        out,
+        head,
         "{} phone(s), {} file transfer(s), {} TLS session(s), {} DeviceTLInfo alarm(s)",
         diagnosis.phones.len(),
         evidence.files.len(),
@@ -134,19 +147,23 @@ pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> String {
         evidence.alarms.len()
     );
     for note in &diagnosis.notes {
-        let _ = writeln!(out, "note: {note}");
+        let _ = writeln!(head, "note: {note}");
     }
     if diagnosis.phones.is_empty() {
         let _ = writeln!(
-            out,
+            head,
             "\nNo phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm."
         );
     }
+    out.write_all(head.as_bytes())?;
+    let mut block = String::new();
     for p in &diagnosis.phones {
-        out.push('\n');
-        phone_block(&mut out, p);
+        block.clear();
+        block.push('\n');
+        phone_block(&mut block, p);
+        out.write_all(block.as_bytes())?;
     }
-    out
+    Ok(())
 }
 
 /// The report's section for one capture: frames, link types, time span, malformed and
