@@ -27,8 +27,10 @@ pub enum PhoneKey {
 pub struct PhoneEvidence {
     /// MAC, when a name carried it.
     pub mac: Option<String>,
-    /// Client IPs, in order of first appearance.
+    /// Client IPs, in order of first appearance (the first [`MAX_IPS_PER_PHONE`]).
     pub ips: Vec<IpAddr>,
+    /// True when the phone used more addresses than [`MAX_IPS_PER_PHONE`].
+    pub ips_cut: bool,
     /// Indices into `Evidence::files`.
     pub files: Vec<usize>,
     /// Indices into `Evidence::tls`.
@@ -50,6 +52,13 @@ fn phone_service(session: &TlsSession) -> bool {
     }
 }
 
+/// Addresses kept per phone: a phone has one or two; a crafted capture could give a MAC
+/// 100,000 (and make every lookup in the list slow).
+pub const MAX_IPS_PER_PHONE: usize = 64;
+
+/// "Requested files for two phones" notes written one by one; more are counted.
+const MAX_CONFLICT_NOTES: usize = 20;
+
 /// MAC from a `DeviceName` such as `SEP0011223344AA`.
 fn mac_from_device_name(name: &str) -> Option<String> {
     if name.len() != 15 {
@@ -66,19 +75,21 @@ fn mac_from_device_name(name: &str) -> Option<String> {
 /// ambiguous, ignored or left out.
 pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec<String>) {
     let mut notes = Vec::new();
-    // First pass: which MAC owns which IP (the first name seen wins).
+    // First pass: which MAC owns which IP (the first name seen wins). Conflicts are noted
+    // one by one up to a few, then counted: a crafted capture could make 100,000 of them.
     let mut ip_mac: BTreeMap<IpAddr, String> = BTreeMap::new();
+    let mut conflicts: BTreeSet<(IpAddr, String)> = BTreeSet::new();
     let mut claim = |ip: IpAddr, mac: String, notes: &mut Vec<String>| match ip_mac.get(&ip) {
         None => {
             ip_mac.insert(ip, mac);
         }
         Some(owner) if *owner != mac => {
-            let note = format!(
-                "{ip} requested files for two phones ({owner} and {mac}): files are kept with the MAC they name"
-            );
-            if !notes.contains(&note) {
-                notes.push(note);
+            if conflicts.len() < MAX_CONFLICT_NOTES && !conflicts.contains(&(ip, mac.clone())) {
+                notes.push(format!(
+                    "{ip} requested files for two phones ({owner} and {mac}): files are kept with the MAC they name"
+                ));
             }
+            conflicts.insert((ip, mac));
         }
         Some(_) => {}
     };
@@ -91,6 +102,12 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
         if let Some(mac) = alarm.device_name.as_deref().and_then(mac_from_device_name) {
             claim(alarm.phone.ip, mac, &mut notes);
         }
+    }
+    if conflicts.len() > MAX_CONFLICT_NOTES {
+        notes.push(format!(
+            "{} more time(s) an address requested files for a second phone (not listed one by one)",
+            conflicts.len() - MAX_CONFLICT_NOTES
+        ));
     }
 
     let mut phones: BTreeMap<PhoneKey, PhoneEvidence> = BTreeMap::new();
@@ -112,9 +129,14 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
             files: Vec::new(),
             tls: Vec::new(),
             alarms: Vec::new(),
+            ips_cut: false,
         });
         if !phone.ips.contains(&ip) {
-            phone.ips.push(ip);
+            if phone.ips.len() < MAX_IPS_PER_PHONE {
+                phone.ips.push(ip);
+            } else {
+                phone.ips_cut = true;
+            }
         }
         phone
     }
@@ -151,6 +173,12 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
         ));
     }
     let mut phones: Vec<PhoneEvidence> = phones.into_values().collect();
+    let ips_cut = phones.iter().filter(|p| p.ips_cut).count();
+    if ips_cut > 0 {
+        notes.push(format!(
+            "limit: {ips_cut} phone(s) used more than {MAX_IPS_PER_PHONE} addresses: only the first {MAX_IPS_PER_PHONE} of each are listed"
+        ));
+    }
     if phones.len() > max_phones {
         let total = phones.len();
         keep_first_seen(&mut phones, evidence, max_phones);
@@ -305,5 +333,45 @@ mod tests {
         let (all, notes) = group(&ev, 10);
         assert_eq!(all.len(), 10);
         assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn many_mac_conflicts_are_counted_not_listed() {
+        let mut ev = Evidence::default();
+        for n in 0..1000u32 {
+            ev.files
+                .push(file(&format!("ITLSEP0011223{n:05X}.tlv"), "10.0.0.5", b"x"));
+        }
+        // The same conflict twice is one.
+        ev.files
+            .push(file("ITLSEP001122300001.tlv", "10.0.0.5", b"x"));
+        let (phones, notes) = group(&ev, usize::MAX);
+        assert_eq!(phones.len(), 1000);
+        assert_eq!(notes.len(), MAX_CONFLICT_NOTES + 1, "{notes:?}");
+        assert!(
+            notes[MAX_CONFLICT_NOTES]
+                .starts_with(&format!("{} more time(s)", 999 - MAX_CONFLICT_NOTES)),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn a_phone_with_thousands_of_addresses_lists_the_first() {
+        let mut ev = Evidence::default();
+        for n in 0..1000u32 {
+            let ip = format!("10.4.{}.{}", n / 250, n % 250 + 1);
+            ev.files.push(file("ITLSEP0011223344AA.tlv", &ip, b"x"));
+        }
+        let (phones, notes) = group(&ev, usize::MAX);
+        assert_eq!(phones.len(), 1);
+        assert_eq!(phones[0].ips.len(), MAX_IPS_PER_PHONE);
+        assert_eq!(phones[0].files.len(), 1000);
+        assert!(phones[0].ips_cut);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("limit: 1 phone(s) used more than")),
+            "{notes:?}"
+        );
     }
 }
