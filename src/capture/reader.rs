@@ -314,9 +314,13 @@ impl CaptureReader {
         }
         let mut stalls = 0u32;
         loop {
-            let base = reader.data().as_ptr() as usize;
-            let whole = (reader.consumed() != 0)
-                .then(|| legacy_record(&self.state.layout, reader.data()))
+            // Each of these is a virtual call into pcap-parser: one of each per frame.
+            // `next()` neither consumes nor refills, so both stay valid below.
+            let consumed = reader.consumed();
+            let buffer = reader.data();
+            let base = buffer.as_ptr() as usize;
+            let whole = (consumed != 0)
+                .then(|| legacy_record(&self.state.layout, buffer))
                 .flatten();
             let step = match whole {
                 Some((len, block)) => classify(&mut self.state, len, block, base),
@@ -336,7 +340,7 @@ impl CaptureReader {
                     caplen,
                     meta,
                 } => {
-                    let offset = reader.consumed() as u64;
+                    let offset = consumed as u64;
                     let Some(data) = reader.data().get(start..start.saturating_add(caplen)) else {
                         // Cannot happen: the slice came from this buffer. Stop cleanly.
                         let err = self.state.corrupt(offset, "packet data outside its block");
