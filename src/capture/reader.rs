@@ -9,7 +9,7 @@ use super::{Frame, LinkType, Timestamp};
 use crate::evidence::CaptureSummary;
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
-use pcap_parser::{PcapBlockOwned, PcapError};
+use pcap_parser::{LegacyPcapBlock, PcapBlockOwned, PcapError};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -314,14 +314,24 @@ impl CaptureReader {
         }
         let mut stalls = 0u32;
         loop {
-            let base = reader.data().as_ptr() as usize;
-            let step = match reader.next() {
-                Ok((len, block)) => classify(&mut self.state, len, block, base),
-                Err(e) => Step::Stall(match e {
-                    PcapError::Eof => Stall::Eof,
-                    PcapError::ReadError => Stall::Read,
-                    _ => Stall::NeedsLook,
-                }),
+            // Each of these is a virtual call into pcap-parser: one of each per frame.
+            // `next()` neither consumes nor refills, so both stay valid below.
+            let consumed = reader.consumed();
+            let buffer = reader.data();
+            let base = buffer.as_ptr() as usize;
+            let whole = (consumed != 0)
+                .then(|| legacy_record(&self.state.layout, buffer))
+                .flatten();
+            let step = match whole {
+                Some((len, block)) => classify(&mut self.state, len, block, base),
+                None => match reader.next() {
+                    Ok((len, block)) => classify(&mut self.state, len, block, base),
+                    Err(e) => Step::Stall(match e {
+                        PcapError::Eof => Stall::Eof,
+                        PcapError::ReadError => Stall::Read,
+                        _ => Stall::NeedsLook,
+                    }),
+                },
             };
             let resolution = match step {
                 Step::Frame {
@@ -330,7 +340,7 @@ impl CaptureReader {
                     caplen,
                     meta,
                 } => {
-                    let offset = reader.consumed() as u64;
+                    let offset = consumed as u64;
                     let Some(data) = reader.data().get(start..start.saturating_add(caplen)) else {
                         // Cannot happen: the slice came from this buffer. Stop cleanly.
                         let err = self.state.corrupt(offset, "packet data outside its block");
@@ -543,6 +553,39 @@ fn frame_step(len: usize, base: usize, data: &[u8], meta: Meta) -> Step {
 }
 
 /// Turns one parsed block into a [`Step`], updating the layout for header blocks.
+/// A legacy pcap record (16-byte header) that lies whole in the buffer, read directly: the
+/// same block pcap-parser's `next()` would return, without its per-call overhead (a fifth of
+/// the reader's instructions). `None` for pcapng, the modified format and records not yet
+/// (or never) whole, which go through pcap-parser and its error handling.
+fn legacy_record<'d>(layout: &Layout, data: &'d [u8]) -> Option<(usize, PcapBlockOwned<'d>)> {
+    let Layout::Legacy {
+        big_endian,
+        record_header: 16,
+        ..
+    } = *layout
+    else {
+        return None;
+    };
+    let word = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+        Some(if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let caplen = word(8)?;
+    let len = 16usize.checked_add(usize::try_from(caplen).ok()?)?;
+    let block = LegacyPcapBlock {
+        ts_sec: word(0)?,
+        ts_usec: word(4)?,
+        caplen,
+        origlen: word(12)?,
+        data: data.get(16..len)?,
+    };
+    Some((len, PcapBlockOwned::Legacy(block)))
+}
+
 fn classify(state: &mut State, len: usize, block: PcapBlockOwned<'_>, base: usize) -> Step {
     match block {
         PcapBlockOwned::LegacyHeader(h) => {

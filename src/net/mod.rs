@@ -7,6 +7,7 @@
 
 mod decode;
 mod defrag;
+mod fast;
 mod link;
 mod summary;
 

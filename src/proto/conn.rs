@@ -4,11 +4,12 @@
 use super::http::{self, HttpConn};
 use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
-use super::{CollectorConfig, FileBudget};
+use super::{CollectorConfig, FileBudget, PortSet};
 use crate::evidence::{Endpoint, FileTransfer, PhoneTrustAlarm, Seen, Side, TcpEnd, TlsSession};
 use crate::net::{Packet, TcpSegment};
 use crate::transport::tcp::{Budget, HalfStream, StreamEvent};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// Connections are keyed by their two endpoints, lower first.
 type Key = (Endpoint, Endpoint);
@@ -63,10 +64,9 @@ impl Conn {
 /// All followed TCP connections.
 #[derive(Debug)]
 pub struct Connections {
-    conns: HashMap<Key, Conn>,
-    http_ports: Vec<u16>,
-    tls_ports: Vec<u16>,
-    sip_ports: Vec<u16>,
+    /// Keyed hasher, randomly seeded: captures are hostile and the table holds many flows.
+    conns: HashMap<Key, Conn, foldhash::fast::RandomState>,
+    ports: Ports,
     stream_cap: usize,
     budget: Budget,
     max_flows: usize,
@@ -103,10 +103,12 @@ impl Connections {
     /// Empty, configured.
     pub fn new(c: &CollectorConfig) -> Self {
         Connections {
-            conns: HashMap::new(),
-            http_ports: c.http_ports.clone(),
-            tls_ports: c.tls_ports.clone(),
-            sip_ports: c.sip_ports.clone(),
+            conns: HashMap::default(),
+            ports: Ports {
+                http: PortSet::new(&c.http_ports),
+                tls: PortSet::new(&c.tls_ports),
+                sip: PortSet::new(&c.sip_ports),
+            },
             stream_cap: c.stream_buffer_cap.max(1),
             budget: Budget::new(c.global_buffer_cap),
             max_flows: c.max_flows,
@@ -122,15 +124,15 @@ impl Connections {
 
     /// Decides whether an unknown flow matters: returns (client, server, app) if so.
     fn classify(
-        &self,
+        ports: &Ports,
         src: Endpoint,
         dst: Endpoint,
         seg: &TcpSegment<'_>,
     ) -> Option<(Endpoint, Endpoint, App)> {
         if seg.flags.syn && !seg.flags.ack {
-            let watched = self.tls_ports.contains(&dst.port)
-                || self.http_ports.contains(&dst.port)
-                || self.sip_ports.contains(&dst.port);
+            let watched = ports.tls.contains(dst.port)
+                || ports.http.contains(dst.port)
+                || ports.sip.contains(dst.port);
             return watched.then_some((src, dst, App::Undecided));
         }
         if seg.flags.rst || seg.payload.is_empty() {
@@ -151,11 +153,11 @@ impl Connections {
             };
             return Some((c, s, App::Undecided));
         }
-        if self.http_ports.contains(&dst.port) && http::looks_like_request(seg.payload) {
+        if ports.http.contains(dst.port) && http::looks_like_request(seg.payload) {
             return Some((src, dst, App::Undecided));
         }
         // A SIP connection whose start was missed is picked up at a request boundary.
-        if self.sip_ports.contains(&dst.port) && sip_tcp::looks_like_request(seg.payload) {
+        if ports.sip.contains(dst.port) && sip_tcp::looks_like_request(seg.payload) {
             return Some((src, dst, App::Undecided));
         }
         None
@@ -191,18 +193,20 @@ impl Connections {
         {
             self.close(&key, files_budget);
         }
-        if !self.conns.contains_key(&key) {
-            let Some((client, server, app)) = self.classify(src, dst, seg) else {
-                return;
-            };
-            if self.conns.len() >= self.max_flows {
-                self.flows_dropped += 1;
-                return;
+        // One hash of the key per segment: the entry is found or made in the same lookup.
+        let open = self.conns.len();
+        let conn = match self.conns.entry(key) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => {
+                let Some((client, server, app)) = Self::classify(&self.ports, src, dst, seg) else {
+                    return;
+                };
+                if open >= self.max_flows {
+                    self.flows_dropped += 1;
+                    return;
+                }
+                v.insert(Conn::new(client, server, seen, app))
             }
-            self.conns.insert(key, Conn::new(client, server, seen, app));
-        }
-        let Some(conn) = self.conns.get_mut(&key) else {
-            return;
         };
         let dir = usize::from(src != conn.client);
         conn.last = seen;
@@ -221,11 +225,7 @@ impl Connections {
         if !seg.payload.is_empty() {
             if matches!(conn.app, App::Undecided) {
                 conn.app = self_decide(
-                    &Ports {
-                        http: &self.http_ports,
-                        tls: &self.tls_ports,
-                        sip: &self.sip_ports,
-                    },
+                    &self.ports,
                     conn,
                     seg.payload,
                     self.max_file,
@@ -351,7 +351,7 @@ impl Connections {
                 sum.resyncs_after_gap += st.resyncs_after_gap;
                 sum.malformed += st.malformed;
             }
-            App::Undecided if self.tls_ports.contains(&conn.server.port) => {
+            App::Undecided if self.ports.tls.contains(conn.server.port) => {
                 let t = TlsConn::new(conn.client, conn.server, conn.first, self.max_message);
                 self.tls.push(t.finish(end, conn.last, notes));
             }
@@ -417,15 +417,16 @@ impl Connections {
 }
 
 /// The watched ports, by application.
-struct Ports<'p> {
-    http: &'p [u16],
-    tls: &'p [u16],
-    sip: &'p [u16],
+#[derive(Debug)]
+struct Ports {
+    http: PortSet,
+    tls: PortSet,
+    sip: PortSet,
 }
 
 /// Picks the application for a connection from its first payload.
 fn self_decide(
-    ports: &Ports<'_>,
+    ports: &Ports,
     conn: &Conn,
     payload: &[u8],
     max_file: u64,
@@ -439,13 +440,13 @@ fn self_decide(
             max_message,
         )));
     }
-    if ports.http.contains(&conn.server.port) {
+    if ports.http.contains(conn.server.port) {
         return App::Http(Box::new(HttpConn::new(conn.client, conn.server, max_file)));
     }
-    if ports.sip.contains(&conn.server.port) {
+    if ports.sip.contains(conn.server.port) {
         return App::Sip(Box::default());
     }
-    if ports.tls.contains(&conn.server.port) {
+    if ports.tls.contains(conn.server.port) {
         // Not TLS-looking, but on a TLS service port: report what the TLS parser makes of it.
         return App::Tls(Box::new(TlsConn::new(
             conn.client,

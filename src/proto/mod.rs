@@ -17,6 +17,9 @@ pub mod tls;
 pub mod x509;
 
 mod conn;
+mod ports;
+
+pub use ports::PortSet;
 
 use crate::evidence::{FileTransfer, PhoneTrustAlarm, TlsSession};
 use crate::net::{Packet, Transport};
@@ -135,6 +138,8 @@ pub(crate) fn digests(data: &[u8]) -> (Option<String>, Option<String>, Option<St
 #[derive(Debug)]
 pub struct Collector {
     config: CollectorConfig,
+    sip_ports: PortSet,
+    tftp_ports: PortSet,
     tftp: tftp::TftpTracker,
     tcp: conn::Connections,
     files_budget: FileBudget,
@@ -148,6 +153,8 @@ impl Collector {
         Collector {
             tftp: tftp::TftpTracker::new(config.max_tftp_transfers, config.max_file_size),
             tcp: conn::Connections::new(&config),
+            sip_ports: PortSet::new(&config.sip_ports),
+            tftp_ports: PortSet::new(&config.tftp_ports),
             files_budget: FileBudget::new(config.max_total_file_bytes),
             truncated_tftp: 0,
             alarms: Vec::new(),
@@ -168,7 +175,7 @@ impl Collector {
         let Some(dg) = Datagram::from_packet(pkt) else {
             return;
         };
-        if self.config.sip_ports.contains(&dg.dst.port) {
+        if self.sip_ports.contains(dg.dst.port) {
             // Cheap test first: only a REFER can carry the alarm.
             if dg
                 .payload
@@ -180,7 +187,7 @@ impl Collector {
             }
             return;
         }
-        if self.config.tftp_ports.contains(&dg.dst.port) && tftp::is_request(dg.payload) {
+        if self.tftp_ports.contains(dg.dst.port) && tftp::is_request(dg.payload) {
             self.tftp.request(dg.src, dg.dst, dg.payload, dg.seen);
         } else if self.tftp.active() {
             if dg.truncated {

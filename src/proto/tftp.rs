@@ -401,7 +401,8 @@ impl Transfer {
 /// Follows every TFTP transfer of a capture.
 #[derive(Debug)]
 pub struct TftpTracker {
-    transfers: HashMap<Key, Transfer>,
+    /// Keyed hasher, randomly seeded (hostile captures); faster than SipHash.
+    transfers: HashMap<Key, Transfer, foldhash::fast::RandomState>,
     done: Vec<FileTransfer>,
     max_transfers: usize,
     max_file: u64,
@@ -413,7 +414,7 @@ impl TftpTracker {
     /// A tracker holding at most `max_transfers` open transfers of at most `max_file` bytes.
     pub fn new(max_transfers: usize, max_file: u64) -> Self {
         TftpTracker {
-            transfers: HashMap::new(),
+            transfers: HashMap::default(),
             done: Vec::new(),
             max_transfers,
             max_file,
