@@ -339,6 +339,33 @@ fn hundred_thousand_half_open_flows_stay_bounded() {
 }
 
 #[test]
+fn sessions_beyond_the_record_limit_are_counted_not_kept() {
+    // Connection attempts that end one after another (refused by RST) never pile up as open
+    // flows, so only the record limit bounds what is kept.
+    let mut pkts = Vec::new();
+    for i in 0..500u32 {
+        let client = format!("10.1.{}.{}:{}", i >> 8, i & 255, 2000 + i);
+        let mut c = Conv::new(&client, "10.9.9.9:2445", i, 0);
+        c.syn();
+        c.rst(false);
+        pkts.extend(c.pkts);
+    }
+    let config = CollectorConfig {
+        max_records: 100,
+        ..CollectorConfig::default()
+    };
+    let out = run(&pkts, config);
+    assert_eq!(out.tls.len(), 100);
+    assert!(
+        out.limits_hit
+            .iter()
+            .any(|l| l.contains("400 TLS sessions not kept")),
+        "{:?}",
+        out.limits_hit
+    );
+}
+
+#[test]
 fn four_gigabyte_sequence_jumps_stay_bounded() {
     let mut c = tls12(16384, 1460, false);
     // Hostile segments from the server all over the sequence space, 64 KiB each.

@@ -1,6 +1,7 @@
 //! TCP connections that matter: which side opened them, how they ended, and the
 //! application (TLS, HTTP or SIP) their reassembled streams feed.
 
+use super::capped::Capped;
 use super::http::{self, HttpConn};
 use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
@@ -73,9 +74,10 @@ pub struct Connections {
     max_file: u64,
     max_message: usize,
     flows_dropped: u64,
-    tls: Vec<TlsSession>,
-    files: Vec<FileTransfer>,
-    alarms: Vec<PhoneTrustAlarm>,
+    tls: Capped<TlsSession>,
+    files: Capped<FileTransfer>,
+    alarms: Capped<PhoneTrustAlarm>,
+    max_records: usize,
     /// SIP anomalies of closed connections, summed.
     sip_stats: SipStats,
 }
@@ -115,9 +117,10 @@ impl Connections {
             max_file: c.max_file_size,
             max_message: c.max_handshake_message,
             flows_dropped: 0,
-            tls: Vec::new(),
-            files: Vec::new(),
-            alarms: Vec::new(),
+            tls: Capped::new(c.max_records),
+            files: Capped::new(c.max_records),
+            alarms: Capped::new(c.max_records),
+            max_records: c.max_records,
             sip_stats: SipStats::default(),
         }
     }
@@ -406,10 +409,25 @@ impl Connections {
                 sip.malformed
             ));
         }
+        let (tls, tls_dropped) = self.tls.into_parts();
+        let (files, files_dropped) = self.files.into_parts();
+        let (alarms, alarms_dropped) = self.alarms.into_parts();
+        for (n, what) in [
+            (tls_dropped, "TLS sessions"),
+            (files_dropped, "HTTP transfers"),
+            (alarms_dropped, "SIP alarms over TCP"),
+        ] {
+            if n > 0 {
+                limits.push(format!(
+                    "{n} {what} not kept: more than {} in the capture",
+                    self.max_records
+                ));
+            }
+        }
         TcpFindings {
-            tls: self.tls,
-            files: self.files,
-            alarms: self.alarms,
+            tls,
+            files,
+            alarms,
             limits,
             notes,
         }

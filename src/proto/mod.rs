@@ -9,6 +9,7 @@
 //! SYN to a watched port or a payload whose first bytes look like a TLS handshake, or an HTTP
 //! or SIP request to a watched port. Nothing is copied for flows that do not matter.
 
+mod capped;
 pub mod http;
 pub mod sip;
 pub mod sip_tcp;
@@ -144,20 +145,21 @@ pub struct Collector {
     tcp: conn::Connections,
     files_budget: FileBudget,
     truncated_tftp: u64,
-    alarms: Vec<PhoneTrustAlarm>,
+    alarms: capped::Capped<PhoneTrustAlarm>,
 }
 
 impl Collector {
     /// A collector with the given configuration.
     pub fn new(config: CollectorConfig) -> Self {
         Collector {
-            tftp: tftp::TftpTracker::new(config.max_tftp_transfers, config.max_file_size),
+            tftp: tftp::TftpTracker::new(config.max_tftp_transfers, config.max_file_size)
+                .with_max_records(config.max_records),
             tcp: conn::Connections::new(&config),
             sip_ports: PortSet::new(&config.sip_ports),
             tftp_ports: PortSet::new(&config.tftp_ports),
             files_budget: FileBudget::new(config.max_total_file_bytes),
             truncated_tftp: 0,
-            alarms: Vec::new(),
+            alarms: capped::Capped::new(config.max_records),
             config,
         }
     }
@@ -220,7 +222,13 @@ impl Collector {
         let tcp = self.tcp.finish(&mut self.files_budget);
         let mut tls = tcp.tls;
         limits.extend(tcp.limits);
-        let mut files = self.tftp.finish();
+        let (mut files, tftp_dropped) = self.tftp.finish_counted();
+        if tftp_dropped > 0 {
+            limits.push(format!(
+                "{tftp_dropped} TFTP transfers not kept: more than {} in the capture",
+                self.config.max_records
+            ));
+        }
         files.extend(tcp.files);
         if self.files_budget.refusals > 0 {
             limits.push(format!(
@@ -258,7 +266,12 @@ impl Collector {
             tls.truncate(max);
         }
         let max_alarms = self.config.max_records;
-        let mut alarms = self.alarms;
+        let (mut alarms, udp_alarms_dropped) = self.alarms.into_parts();
+        if udp_alarms_dropped > 0 {
+            limits.push(format!(
+                "{udp_alarms_dropped} SIP alarms over UDP not kept: more than {max_alarms}"
+            ));
+        }
         alarms.extend(tcp.alarms);
         alarms.sort_by_key(|a| a.seen.frame);
         if alarms.len() > max_alarms {

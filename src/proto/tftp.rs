@@ -12,6 +12,7 @@
 //! capture lacks blocks is incomplete, with `error` None and the loss in `notes`. `error` is
 //! kept for an ERROR packet and for a transfer that stopped before its final block.
 
+use super::capped::Capped;
 use super::{FileBudget, digests};
 use crate::evidence::{Endpoint, FileTransfer, FileTransport, Seen};
 use std::collections::{BTreeMap, HashMap};
@@ -403,7 +404,8 @@ impl Transfer {
 pub struct TftpTracker {
     /// Keyed hasher, randomly seeded (hostile captures); faster than SipHash.
     transfers: HashMap<Key, Transfer, foldhash::fast::RandomState>,
-    done: Vec<FileTransfer>,
+    /// Ended transfers, at most `max_records` of them.
+    done: Capped<FileTransfer>,
     max_transfers: usize,
     max_file: u64,
     /// Requests dropped because too many transfers were open at once.
@@ -415,7 +417,7 @@ impl TftpTracker {
     pub fn new(max_transfers: usize, max_file: u64) -> Self {
         TftpTracker {
             transfers: HashMap::default(),
-            done: Vec::new(),
+            done: Capped::new(usize::MAX),
             max_transfers,
             max_file,
             dropped_requests: 0,
@@ -575,12 +577,25 @@ impl TftpTracker {
     }
 
     /// Ends every open transfer and returns all transfers in order of their request.
-    pub fn finish(mut self) -> Vec<FileTransfer> {
+    pub fn finish(self) -> Vec<FileTransfer> {
+        self.finish_counted().0
+    }
+
+    /// Keeps at most `max` ended transfers (the rest are counted by [`Self::finish_counted`]).
+    pub fn with_max_records(mut self, max: usize) -> Self {
+        self.done = Capped::new(max);
+        self
+    }
+
+    /// Ends every open transfer; returns the transfers in order of their first frame and how
+    /// many were not kept because of the record limit.
+    pub fn finish_counted(mut self) -> (Vec<FileTransfer>, u64) {
         let mut open: Vec<Transfer> = self.transfers.drain().map(|(_, t)| t).collect();
         open.sort_by_key(|t| t.first.frame);
         self.done.extend(open.into_iter().map(Transfer::finish));
-        self.done.sort_by_key(|f| f.first.frame);
-        self.done
+        let (mut done, dropped) = self.done.into_parts();
+        done.sort_by_key(|f| f.first.frame);
+        (done, dropped)
     }
 }
 
