@@ -295,6 +295,42 @@ fn with_phone_itl(mut s: Scenario, itl: Vec<u8>) -> Scenario {
     s
 }
 
+/// Whether a run is given the ITL the phone holds (the scenario's side file).
+#[derive(Clone, Copy)]
+enum PhoneItl {
+    Given,
+    NotGiven,
+}
+use PhoneItl::{Given, NotGiven};
+
+/// A one-phone scenario `<stem>.pcap` whose side file is `phone_itl`, the ITL the phone
+/// holds. Each run lists its options (after `--phone-itl <side file>` when the ITL is
+/// given) and the phone's expected conditions.
+fn phone_itl_scenario(
+    stem: &str,
+    shows: &str,
+    phone: Phone,
+    steps: Vec<Step>,
+    phone_itl: Vec<u8>,
+    runs: &[(PhoneItl, &str, [Option<bool>; 4])],
+    seed: u64,
+) -> Scenario {
+    let mac = phone.mac_hex();
+    let itl_arg = phone_itl_arg(stem);
+    let runs = runs
+        .iter()
+        .map(|&(itl, options, conditions)| {
+            let args = match itl {
+                Given => format!("{itl_arg} {options}"),
+                NotGiven => options.to_owned(),
+            };
+            Run::new(&args, vec![Verdict::new(&mac, conditions)])
+        })
+        .collect();
+    let s = one_phone(&format!("{stem}.pcap"), shows, phone, steps, runs, seed);
+    with_phone_itl(s, phone_itl)
+}
+
 fn healthy_tftp(
     file: &str,
     format: Format,
@@ -394,23 +430,18 @@ fn cm_regenerated_tvs_ok() -> Scenario {
         31,
     ));
     steps.extend(config_fetch(&phone, &new));
-    let mac = phone.mac_hex();
-    let stem = "cm-regenerated-tvs-ok";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "cm-regenerated-tvs-ok",
         "CUCM 11.5: CallManager certificate regenerated, TVS unchanged. The new ITL is signed by a key the phone does not know; the phone asks TVS (handshake completes, certificate matches its ITL) and accepts it.",
         phone,
         steps,
-        vec![
-            Run::new(
-                &format!("{} --phone-status ok --key-backup no", phone_itl_arg(stem)),
-                vec![Verdict::new(&mac, [T, F, F, T])],
-            ),
-            Run::new("", vec![Verdict::new(&mac, [N, F, N, N])]),
+        old.itl(),
+        &[
+            (Given, "--phone-status ok --key-backup no", [T, F, F, T]),
+            (NotGiven, "", [N, F, N, N]),
         ],
         3,
-    );
-    with_phone_itl(s, old.itl())
+    )
 }
 
 fn cm_and_tvs_regenerated() -> Scenario {
@@ -428,31 +459,26 @@ fn cm_and_tvs_regenerated() -> Scenario {
         41,
     ));
     steps.extend(config_fetch(&phone, &new));
-    let mac = phone.mac_hex();
-    let stem = "cm-and-tvs-regenerated";
-    let itl = phone_itl_arg(stem);
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "cm-and-tvs-regenerated",
         "CUCM 11.5: CallManager and TVS regenerated together. TVS presents a certificate that is not in the phone's ITL (split over two records); the phone sends a fatal unknown_ca alert right after it.",
         phone,
         steps,
-        vec![
-            Run::new(
-                &format!("{itl} --phone-status failed --key-backup no"),
-                vec![Verdict::new(&mac, [T, T, T, T])],
-            ),
-            Run::new(
-                &format!("{itl} --phone-status failed --key-backup yes"),
-                vec![Verdict::new(&mac, [T, T, T, F])],
+        old.itl(),
+        &[
+            (Given, "--phone-status failed --key-backup no", [T, T, T, T]),
+            (
+                Given,
+                "--phone-status failed --key-backup yes",
+                [T, T, T, F],
             ),
             // Without the phone's ITL, TVS can only be compared with the downloaded (new)
             // ITL, which holds the new TVS certificate; but the phone rejected it, so its own
             // ITL is not that one: the comparison settles nothing.
-            Run::new("", vec![Verdict::new(&mac, [N, N, N, N])]),
+            (NotGiven, "", [N, N, N, N]),
         ],
         4,
-    );
-    with_phone_itl(s, old.itl())
+    )
 }
 
 fn hostname_change() -> Scenario {
@@ -482,23 +508,15 @@ fn hostname_change() -> Scenario {
         51,
     ));
     steps.extend(config_fetch(&phone, &new));
-    let mac = phone.mac_hex();
-    let stem = "hostname-change-single-node";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "hostname-change-single-node",
         "Single-node cluster renamed cucm-pub → cucm-a without the rollback parameter: every certificate regenerated at once, the new ITL's signer unknown to the phone, TVS's new certificate rejected (bad_certificate).",
         phone,
         steps,
-        vec![Run::new(
-            &format!(
-                "{} --phone-status failed --key-backup no",
-                phone_itl_arg(stem)
-            ),
-            vec![Verdict::new(&mac, [T, T, T, T])],
-        )],
+        old.itl(),
+        &[(Given, "--phone-status failed --key-backup no", [T, T, T, T])],
         5,
-    );
-    with_phone_itl(s, old.itl())
+    )
 }
 
 fn moved_cluster() -> Scenario {
@@ -509,27 +527,22 @@ fn moved_cluster() -> Scenario {
     // The phone asks the TVS of its old configuration (cluster A), which does not know B.
     steps.push(tvs_query(&phone, &home, &home, None, 61));
     steps.extend(config_fetch(&phone, &b));
-    let mac = phone.mac_hex();
-    let stem = "moved-cluster-unprepared";
-    let itl = phone_itl_arg(stem);
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "moved-cluster-unprepared",
         "Phone moved from cluster A to cluster B without bulk certificate export: B's ITL is signed by a key the phone does not trust; the old TVS (A) answers but does not know B's signer (short answer).",
         phone,
         steps,
-        vec![
-            Run::new(
-                &format!("{itl} --phone-status failed --key-backup yes"),
-                vec![Verdict::new(&mac, [T, F, T, F])],
+        home.itl(),
+        &[
+            (
+                Given,
+                "--phone-status failed --key-backup yes",
+                [T, F, T, F],
             ),
-            Run::new(
-                &format!("{itl} --phone-status failed --key-backup no"),
-                vec![Verdict::new(&mac, [T, F, T, T])],
-            ),
+            (Given, "--phone-status failed --key-backup no", [T, F, T, T]),
         ],
         6,
-    );
-    with_phone_itl(s, home.itl())
+    )
 }
 
 fn centralized_tftp() -> Scenario {
@@ -549,23 +562,19 @@ fn centralized_tftp() -> Scenario {
     steps.extend(fetch(&phone, &node, "CTLFile.tlv", None, 404));
     steps.push(tvs_query(&phone, &home, &home, None, 71));
     steps.extend(config_fetch(&phone, &central));
-    let mac = phone.mac_hex();
-    let stem = "centralized-tftp-itlfile";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "centralized-tftp-itlfile",
         "Centralized TFTP of another cluster: ITLSEP not found, the phone falls back to ITLFile.tlv, signed by the central cluster; its home TVS cannot vouch for that signer.",
         phone,
         steps,
-        vec![Run::new(
-            &format!(
-                "{} --phone-status failed --key-backup yes",
-                phone_itl_arg(stem)
-            ),
-            vec![Verdict::new(&mac, [T, F, T, F])],
+        home.itl(),
+        &[(
+            Given,
+            "--phone-status failed --key-backup yes",
+            [T, F, T, F],
         )],
         7,
-    );
-    with_phone_itl(s, home.itl())
+    )
 }
 
 fn rollback_itl() -> Scenario {
@@ -582,20 +591,15 @@ fn rollback_itl() -> Scenario {
         Some(&rb.config_xml(&phone, false, 0)),
         404,
     ));
-    let mac = phone.mac_hex();
-    let stem = "rollback-itl";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "rollback-itl",
         "Prepare Cluster for Rollback set: the cluster serves a signed ITL with empty function records; the phone accepts it and then asks for the unsigned `SEP<MAC>.cnf.xml`.",
         phone,
         steps,
-        vec![Run::new(
-            &format!("{} --phone-status ok", phone_itl_arg(stem)),
-            vec![Verdict::new(&mac, [T, N, F, N])],
-        )],
+        normal.itl(),
+        &[(Given, "--phone-status ok", [T, N, F, N])],
         8,
-    );
-    with_phone_itl(s, normal.itl())
+    )
 }
 
 fn rebuilt_without_key() -> Scenario {
@@ -625,23 +629,15 @@ fn rebuilt_without_key() -> Scenario {
         91,
     ));
     steps.extend(config_fetch(&phone, &new));
-    let mac = phone.mac_hex();
-    let stem = "rebuilt-without-key";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "rebuilt-without-key",
         "TFTP node rebuilt without restoring CallManager.pem (CSCtn50405): new CallManager, TVS and ITLRecovery keys; the phone rejects TVS (certificate_unknown, then RST).",
         phone,
         steps,
-        vec![Run::new(
-            &format!(
-                "{} --phone-status failed --key-backup no",
-                phone_itl_arg(stem)
-            ),
-            vec![Verdict::new(&mac, [T, T, T, T])],
-        )],
+        old.itl(),
+        &[(Given, "--phone-status failed --key-backup no", [T, T, T, T])],
         9,
-    );
-    with_phone_itl(s, old.itl())
+    )
 }
 
 fn tvs_tls13() -> Scenario {
@@ -666,23 +662,15 @@ fn tvs_tls13() -> Scenario {
         completed(vec![(153, new.certs.callmanager.der.len() + 50)]),
     )));
     steps.extend(config_fetch(&phone, &new));
-    let mac = phone.mac_hex();
-    let stem = "tvs-tls13";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "tvs-tls13",
         "CUCM 15SU2 with a TLS 1.3 phone (CTLSEP answered 404 over HTTP): the TVS session is TLS 1.3, so its certificate is encrypted and cannot be compared (CallManager regenerated before the capture).",
         phone,
         steps,
-        vec![Run::new(
-            &format!(
-                "{} --phone-status failed --key-backup no",
-                phone_itl_arg(stem)
-            ),
-            vec![Verdict::new(&mac, [T, N, T, T])],
-        )],
+        old.itl(),
+        &[(Given, "--phone-status failed --key-backup no", [T, N, T, T])],
         10,
-    );
-    with_phone_itl(s, old.itl())
+    )
 }
 
 fn encrypted_config() -> Scenario {
@@ -803,20 +791,15 @@ fn lossy() -> Scenario {
         };
     }
     steps.push(dir);
-    let mac = phone.mac_hex();
-    let stem = "lossy-capture";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "lossy-capture",
         "Capture with losses: ITLSEP block 3 missing from the capture (and block 5 resent by the server), the signed config's block 2 resent; on 8443 the server's handshake segments arrive out of order and one of its data segments is missing; on 2445 the server's flight is retransmitted.",
         phone,
         steps,
-        vec![Run::new(
-            &format!("{} --phone-status ok", phone_itl_arg(stem)),
-            vec![Verdict::new(&mac, [N, F, F, N])],
-        )],
+        itl,
+        &[(Given, "--phone-status ok", [N, F, F, N])],
         13,
-    );
-    with_phone_itl(s, itl)
+    )
 }
 
 fn two_phones_vlan() -> Scenario {
@@ -963,32 +946,25 @@ fn sip_alarm() -> Scenario {
             status_code: 8,
         },
     });
-    let mac = phone.mac_hex();
-    let stem = "sip-devicetlinfo-alarm";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "sip-devicetlinfo-alarm",
         "CallManager and TVS regenerated; the 7821 rejects TVS, then reports over clear-text SIP (REFER, DeviceTLInfo) the SHA-1 of the ITL it still has (StatusCode 8, TL_FAILED_OLD_ITL).",
         phone,
         steps,
-        vec![
+        old_itl,
+        &[
             // The alarm alone proves the ITLs differ. TVS can only be compared with the
             // downloaded ITL, which lists its certificate, but the phone rejected it: that
             // comparison settles nothing until the phone's ITL itself is given.
-            Run::new(
+            (
+                NotGiven,
                 "--phone-status failed --key-backup no",
-                vec![Verdict::new(&mac, [T, N, T, T])],
+                [T, N, T, T],
             ),
-            Run::new(
-                &format!(
-                    "{} --phone-status failed --key-backup no",
-                    phone_itl_arg(stem)
-                ),
-                vec![Verdict::new(&mac, [T, T, T, T])],
-            ),
+            (Given, "--phone-status failed --key-backup no", [T, T, T, T]),
         ],
         19,
-    );
-    with_phone_itl(s, old_itl)
+    )
 }
 
 fn tvs_unreachable() -> Scenario {
@@ -1002,23 +978,15 @@ fn tvs_unreachable() -> Scenario {
         retries: 2,
     });
     steps.extend(config_fetch(&phone, &new));
-    let mac = phone.mac_hex();
-    let stem = "tvs-unreachable";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "tvs-unreachable",
         "CallManager regenerated while TVS is down: the phone's SYNs to 2445 go unanswered, so it cannot verify the new signer. A service problem, not a reason to delete.",
         phone,
         steps,
-        vec![Run::new(
-            &format!(
-                "{} --phone-status failed --key-backup no",
-                phone_itl_arg(stem)
-            ),
-            vec![Verdict::new(&mac, [T, N, T, T])],
-        )],
+        old.itl(),
+        &[(Given, "--phone-status failed --key-backup no", [T, N, T, T])],
         20,
-    );
-    with_phone_itl(s, old.itl())
+    )
 }
 
 fn tvs_version_mismatch() -> Scenario {
@@ -1040,23 +1008,15 @@ fn tvs_version_mismatch() -> Scenario {
     tvs.session.client_chain.clear();
     steps.push(Step::Tls(tvs));
     steps.extend(config_fetch(&phone, &new));
-    let mac = phone.mac_hex();
-    let stem = "tvs-tls-version-mismatch";
-    let s = one_phone(
-        &format!("{stem}.pcap"),
+    phone_itl_scenario(
+        "tvs-tls-version-mismatch",
         "TLS minimum raised to 1.2 on CUCM while a 7962 speaks only TLS 1.0: TVS answers the ClientHello with a fatal handshake_failure alert (CSCua65618-like), so no certificate is seen and the new CallManager signer cannot be verified.",
         phone,
         steps,
-        vec![Run::new(
-            &format!(
-                "{} --phone-status failed --key-backup no",
-                phone_itl_arg(stem)
-            ),
-            vec![Verdict::new(&mac, [T, N, T, T])],
-        )],
+        old.itl(),
+        &[(Given, "--phone-status failed --key-backup no", [T, N, T, T])],
         21,
-    );
-    with_phone_itl(s, old.itl())
+    )
 }
 
 #[cfg(test)]
