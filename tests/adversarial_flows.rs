@@ -2,9 +2,11 @@
 //! memory: the peak resident size of this test process (alone in its binary, so nothing
 //! else runs in it) stays far below what a million flows would take if each were kept.
 
+mod adversarial_support;
+
+use adversarial_support::{START_NS, pcap_file, tcp_frame_into};
 use itlscope::pipeline::{PipelineOptions, read_capture};
-use itlscope_gen::pcap::{Endian, PcapWriter, Precision};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 
 /// Peak resident set of this process in KiB (Linux), if known.
 fn peak_rss_kib() -> Option<u64> {
@@ -13,41 +15,15 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn ipv4_header(src: [u8; 4], dst: [u8; 4], payload_len: usize) -> [u8; 20] {
-    let mut h = [0u8; 20];
-    h[0] = 0x45;
-    h[2..4].copy_from_slice(&((20 + payload_len) as u16).to_be_bytes());
-    h[8] = 64;
-    h[9] = 6;
-    h[12..16].copy_from_slice(&src);
-    h[16..20].copy_from_slice(&dst);
-    let sum: u32 = h
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-        .sum();
-    let folded = (sum & 0xffff) + (sum >> 16);
-    let checksum = !((folded & 0xffff) + (folded >> 16)) as u16;
-    h[10..12].copy_from_slice(&checksum.to_be_bytes());
-    h
-}
-
 #[test]
 fn a_million_tiny_flows_through_the_packet_path_stay_bounded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("million-flows.pcap");
-    let file = std::fs::File::create(&path).expect("create");
-    let mut w = PcapWriter::new(
-        BufWriter::new(file),
-        1,
-        65535,
-        Precision::Micro,
-        Endian::Little,
-    )
-    .expect("pcap");
+    let mut w = pcap_file(&path);
     // A SYN to the TVS port from a new address and port each time (every one a candidate
     // TLS session), then a data segment of a flow nobody follows.
     let mut frame = Vec::with_capacity(64);
-    let mut ts = 1_795_860_000_000_000_000i64;
+    let mut ts = START_NS;
     for i in 0..1_000_000u32 {
         let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
         let (dport, flags, payload): (u16, u8, &[u8]) = if i % 2 == 0 {
@@ -55,14 +31,15 @@ fn a_million_tiny_flows_through_the_packet_path_stay_bounded() {
         } else {
             (5000, 0x18, b"noise")
         };
-        frame.clear();
-        frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
-        frame.extend_from_slice(&ipv4_header(src, [10, 1, 1, 10], 20 + payload.len()));
-        frame.extend_from_slice(&(1024 + (i % 60_000) as u16).to_be_bytes());
-        frame.extend_from_slice(&dport.to_be_bytes());
-        frame.extend_from_slice(&i.to_be_bytes());
-        frame.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        frame.extend_from_slice(payload);
+        let sport = 1024 + (i % 60_000) as u16;
+        tcp_frame_into(
+            &mut frame,
+            (src, sport),
+            ([10, 1, 1, 10], dport),
+            i,
+            flags,
+            payload,
+        );
         ts += 1_000;
         w.write_packet(ts, &frame, frame.len() as u32)
             .expect("write");

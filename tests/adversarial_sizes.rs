@@ -5,7 +5,10 @@
 //! block claiming 4 GiB and 100,000 unfinished IP fragments are covered next to their
 //! stages: tests/reassembly_tls.rs and tests/capture_bad_input.rs.)
 
-use itlscope_gen::pcap::{Endian, PcapWriter, Precision};
+mod adversarial_support;
+
+use adversarial_support::{ETHERNET_IPV4, START_NS, ipv4_header, pcap_file, tcp_frame_into};
+use itlscope_gen::pcap::PcapWriter;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -59,32 +62,14 @@ fn json(out: &Output) -> serde_json::Value {
 /// An Ethernet/IPv4/UDP frame (checksum 0: "not computed", valid for UDP over IPv4).
 fn udp_frame(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(42 + payload.len());
-    f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
-    ipv4(&mut f, 17, src, dst, 8 + payload.len());
+    f.extend_from_slice(&ETHERNET_IPV4);
+    f.extend_from_slice(&ipv4_header(17, src, dst, 8 + payload.len()));
     f.extend_from_slice(&sport.to_be_bytes());
     f.extend_from_slice(&dport.to_be_bytes());
     f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
     f.extend_from_slice(&[0, 0]);
     f.extend_from_slice(payload);
     f
-}
-
-fn ipv4(f: &mut Vec<u8>, protocol: u8, src: [u8; 4], dst: [u8; 4], payload_len: usize) {
-    let mut h = [0u8; 20];
-    h[0] = 0x45;
-    h[2..4].copy_from_slice(&((20 + payload_len) as u16).to_be_bytes());
-    h[8] = 64;
-    h[9] = protocol;
-    h[12..16].copy_from_slice(&src);
-    h[16..20].copy_from_slice(&dst);
-    let sum: u32 = h
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-        .sum();
-    let folded = (sum & 0xffff) + (sum >> 16);
-    let checksum = !((folded & 0xffff) + (folded >> 16)) as u16;
-    h[10..12].copy_from_slice(&checksum.to_be_bytes());
-    f.extend_from_slice(&h);
 }
 
 fn tftp(opcode: u16, rest: &[u8]) -> Vec<u8> {
@@ -97,17 +82,9 @@ fn tftp(opcode: u16, rest: &[u8]) -> Vec<u8> {
 fn tftp_announcing_4_gb_that_never_ends_is_cut_at_the_file_limit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("endless-tftp.pcap");
-    let file = std::fs::File::create(&path).expect("create");
-    let mut w = PcapWriter::new(
-        BufWriter::new(file),
-        1,
-        65535,
-        Precision::Micro,
-        Endian::Little,
-    )
-    .expect("pcap");
+    let mut w = pcap_file(&path);
     let (phone, server) = ([10, 100, 0, 20], [10, 1, 1, 10]);
-    let mut ts = 1_795_860_000_000_000_000i64;
+    let mut ts = START_NS;
     let mut put = |w: &mut PcapWriter<BufWriter<std::fs::File>>, frame: Vec<u8>| {
         ts += 100_000;
         w.write_packet(ts, &frame, frame.len() as u32)
@@ -165,28 +142,22 @@ fn tftp_announcing_4_gb_that_never_ends_is_cut_at_the_file_limit() {
 fn a_million_tiny_flows_stay_bounded_and_the_limit_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("million-flows.pcap");
-    let file = std::fs::File::create(&path).expect("create");
-    let mut w = PcapWriter::new(
-        BufWriter::new(file),
-        1,
-        65535,
-        Precision::Micro,
-        Endian::Little,
-    )
-    .expect("pcap");
+    let mut w = pcap_file(&path);
     // One SYN to the TVS port per flow, each from a new address and port: every one is a
     // candidate TLS session the collector would like to follow.
     let mut frame = Vec::with_capacity(54);
-    let mut ts = 1_795_860_000_000_000_000i64;
+    let mut ts = START_NS;
     for i in 0..1_000_000u32 {
         let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
-        frame.clear();
-        frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
-        ipv4(&mut frame, 6, src, [10, 1, 1, 10], 20);
-        frame.extend_from_slice(&(1024 + (i % 60_000) as u16).to_be_bytes());
-        frame.extend_from_slice(&2445u16.to_be_bytes());
-        frame.extend_from_slice(&i.to_be_bytes()); // seq
-        frame.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        let sport = 1024 + (i % 60_000) as u16;
+        tcp_frame_into(
+            &mut frame,
+            (src, sport),
+            ([10, 1, 1, 10], 2445),
+            i,
+            0x02,
+            &[],
+        );
         ts += 1_000;
         w.write_packet(ts, &frame, frame.len() as u32)
             .expect("write");
