@@ -169,30 +169,35 @@ impl TlsSession {
                 let mut out = tls::change_cipher_spec(v);
                 out.extend_from_slice(&tls::opaque_record(content_type::HANDSHAKE, v, fin, &mut f));
                 conn.send(trace, Side::Server, &out);
-                for &(req, resp) in exchanges {
-                    let r = tls::opaque_record(
-                        content_type::APPLICATION_DATA,
-                        v,
-                        self.sealed_len(req),
-                        &mut f,
-                    );
-                    conn.send(trace, Side::Client, &r);
-                    let r = tls::opaque_record(
-                        content_type::APPLICATION_DATA,
-                        v,
-                        self.sealed_len(resp),
-                        &mut f,
-                    );
-                    conn.send(trace, Side::Server, &r);
-                }
-                conn.wait(5 * MS);
-                let close = tls::opaque_record(content_type::ALERT, v, self.sealed_len(2), &mut f);
-                conn.send(trace, Side::Client, &close);
-                conn.close(trace, Side::Client);
+                self.exchange_and_close(trace, conn, v, exchanges, content_type::ALERT, &mut f);
             }
             TlsOutcome::ServerAlert { .. } => {}
         }
         flight_seen
+    }
+
+    /// The application data of `exchanges` (each a sealed request, then a sealed answer) in
+    /// records of version `v`; 5 ms later the phone's sealed close_notify in a record of
+    /// content type `close_type`, and its FIN.
+    fn exchange_and_close(
+        &self,
+        trace: &mut Trace,
+        conn: &mut TcpConn,
+        v: u16,
+        exchanges: &[(usize, usize)],
+        close_type: u8,
+        f: &mut Filler,
+    ) {
+        for &(req, resp) in exchanges {
+            let r = tls::opaque_record(content_type::APPLICATION_DATA, v, self.sealed_len(req), f);
+            conn.send(trace, Side::Client, &r);
+            let r = tls::opaque_record(content_type::APPLICATION_DATA, v, self.sealed_len(resp), f);
+            conn.send(trace, Side::Server, &r);
+        }
+        conn.wait(5 * MS);
+        let close = tls::opaque_record(close_type, v, self.sealed_len(2), f);
+        conn.send(trace, Side::Client, &close);
+        conn.close(trace, Side::Client);
     }
 
     fn write13(&self, trace: &mut Trace, conn: &mut TcpConn) -> i64 {
@@ -297,31 +302,9 @@ impl TlsSession {
                     &mut f,
                 );
                 conn.send(trace, Side::Server, &ticket);
-                for &(req, resp) in exchanges {
-                    let r = tls::opaque_record(
-                        content_type::APPLICATION_DATA,
-                        v,
-                        self.sealed_len(req),
-                        &mut f,
-                    );
-                    conn.send(trace, Side::Client, &r);
-                    let r = tls::opaque_record(
-                        content_type::APPLICATION_DATA,
-                        v,
-                        self.sealed_len(resp),
-                        &mut f,
-                    );
-                    conn.send(trace, Side::Server, &r);
-                }
-                conn.wait(5 * MS);
-                let close = tls::opaque_record(
-                    content_type::APPLICATION_DATA,
-                    v,
-                    self.sealed_len(2),
-                    &mut f,
-                );
-                conn.send(trace, Side::Client, &close);
-                conn.close(trace, Side::Client);
+                // The close_notify is sealed like any other record.
+                let close = content_type::APPLICATION_DATA;
+                self.exchange_and_close(trace, conn, v, exchanges, close, &mut f);
             }
             TlsOutcome::ServerAlert { .. } => {}
         }
