@@ -395,6 +395,13 @@ impl CertSpec {
         }
     }
 
+    /// A certificate for `host` that also names it as its DNS subject alternative name.
+    fn named_host(host: &str, key: KeyName, serial: &[u8]) -> CertSpec {
+        let mut spec = CertSpec::new(host, key, serial);
+        spec.dns_names.push(host.to_owned());
+        spec
+    }
+
     /// A cluster CA.
     pub fn ca(cn: &str) -> CertSpec {
         let mut spec = CertSpec::new(cn, KeyName::Ca, &[0x10, 0x00, 0x00, 0x01]);
@@ -404,16 +411,14 @@ impl CertSpec {
 
     /// The CallManager certificate of `host` (CCM+TFTP role; signs config files).
     pub fn callmanager(host: &str) -> CertSpec {
-        let mut spec = CertSpec::new(
+        CertSpec::named_host(
             host,
             KeyName::CallManager,
             &[
                 0x63, 0x30, 0x98, 0x1c, 0x01, 0x7c, 0x47, 0x43, 0x9e, 0x11, 0x52, 0x0a, 0x3b, 0x44,
                 0x7d, 0x01,
             ],
-        );
-        spec.dns_names.push(host.to_owned());
-        spec
+        )
     }
 
     /// The TVS certificate of `host` (an 8-byte serial, like the `show itl` example).
@@ -439,16 +444,14 @@ impl CertSpec {
 
     /// The Tomcat (HTTPS) certificate of `host`.
     pub fn tomcat(host: &str) -> CertSpec {
-        let mut spec = CertSpec::new(
+        CertSpec::named_host(
             host,
             KeyName::Tomcat,
             &[
                 0x41, 0x8c, 0x54, 0x9a, 0xbc, 0x25, 0x1e, 0x2f, 0x26, 0x09, 0xec, 0xf6, 0xa0, 0x92,
                 0xd2, 0x2f,
             ],
-        );
-        spec.dns_names.push(host.to_owned());
-        spec
+        )
     }
 
     /// The ITLRecovery certificate of `host` (`CN=ITLRECOVERY_<host>`; the SAST signing the ITL).
