@@ -32,6 +32,19 @@ impl fmt::Display for Endpoint {
     }
 }
 
+impl std::str::FromStr for Endpoint {
+    type Err = std::net::AddrParseError;
+
+    /// Parses `ip:port` (IPv6 as `[addr]:port`), the form [`Endpoint`] is displayed in.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let sa: SocketAddr = s.parse()?;
+        Ok(Endpoint {
+            ip: sa.ip(),
+            port: sa.port(),
+        })
+    }
+}
+
 /// Where and when something was seen in the capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Seen {
@@ -390,6 +403,29 @@ pub struct Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_parse_back_from_their_display() {
+        for text in ["10.0.0.5:40000", "[2001:db8::21]:2445", "0.0.0.0:0"] {
+            let ep: Endpoint = text.parse().expect("valid endpoint");
+            assert_eq!(ep.to_string(), text);
+        }
+        let ep: Endpoint = "192.0.2.21:69".parse().expect("valid endpoint");
+        assert_eq!(ep.ip, IpAddr::from([192, 0, 2, 21]));
+        assert_eq!(ep.port, 69);
+        for bad in [
+            "10.0.0.5",
+            "10.0.0.5:70000",
+            "[2001:db8::21]",
+            "host:80",
+            "",
+        ] {
+            assert!(
+                bad.parse::<Endpoint>().is_err(),
+                "{bad:?} is not an endpoint"
+            );
+        }
+    }
 
     #[test]
     fn alerts_are_named_as_the_rfc_names_them() {

@@ -649,11 +649,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ep(s: &str) -> Endpoint {
-        let sa: std::net::SocketAddr = s.parse().unwrap();
-        Endpoint {
-            ip: sa.ip(),
-            port: sa.port(),
-        }
+        s.parse().unwrap()
     }
     fn seen(f: u64) -> Seen {
         Seen {

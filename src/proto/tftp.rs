@@ -606,11 +606,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ep(s: &str) -> Endpoint {
-        let sa: std::net::SocketAddr = s.parse().unwrap();
-        Endpoint {
-            ip: sa.ip(),
-            port: sa.port(),
-        }
+        s.parse().unwrap()
     }
     fn seen(frame: u64) -> Seen {
         Seen {
