@@ -106,15 +106,21 @@ impl TlsSession {
         }
     }
 
-    fn write12(&self, trace: &mut Trace, conn: &mut TcpConn) -> i64 {
-        let v = self.version;
-        let mut f = Filler::labelled(self.seed, "tls12-ciphertext");
-        let hello = tls::ClientHello::tls12(self.seed, v, self.sni.as_deref());
+    /// Sends the phone's ClientHello (`hello`); when the outcome is a server alert, the
+    /// server's fatal alert (record version `v`) and its FIN follow and the time the
+    /// conversation ended is returned.
+    fn hello_or_server_alert(
+        &self,
+        trace: &mut Trace,
+        conn: &mut TcpConn,
+        hello: &[u8],
+        v: u16,
+    ) -> Option<i64> {
         // Stacks send the first hello in a TLS 1.0 record for compatibility.
         conn.send(
             trace,
             Side::Client,
-            &tls::record(content_type::HANDSHAKE, version::TLS10, &hello.encode()),
+            &tls::record(content_type::HANDSHAKE, version::TLS10, hello),
         );
         if let TlsOutcome::ServerAlert { description } = self.outcome {
             conn.send(
@@ -123,7 +129,17 @@ impl TlsSession {
                 &tls::alert(v, alert::FATAL, description),
             );
             conn.close(trace, Side::Server);
-            return conn.now();
+            return Some(conn.now());
+        }
+        None
+    }
+
+    fn write12(&self, trace: &mut Trace, conn: &mut TcpConn) -> i64 {
+        let v = self.version;
+        let mut f = Filler::labelled(self.seed, "tls12-ciphertext");
+        let hello = tls::ClientHello::tls12(self.seed, v, self.sni.as_deref());
+        if let Some(end) = self.hello_or_server_alert(trace, conn, &hello.encode(), v) {
+            return end;
         }
         let suite = self.cipher_suite();
         let mut flight = tls::ServerHello::tls12(self.seed, v, suite).encode();
@@ -204,19 +220,8 @@ impl TlsSession {
         let v = version::TLS12; // record version under TLS 1.3
         let mut f = Filler::labelled(self.seed, "tls13-ciphertext");
         let hello = tls::ClientHello::tls13(self.seed, self.sni.as_deref());
-        conn.send(
-            trace,
-            Side::Client,
-            &tls::record(content_type::HANDSHAKE, version::TLS10, &hello.encode()),
-        );
-        if let TlsOutcome::ServerAlert { description } = self.outcome {
-            conn.send(
-                trace,
-                Side::Server,
-                &tls::alert(v, alert::FATAL, description),
-            );
-            conn.close(trace, Side::Server);
-            return conn.now();
+        if let Some(end) = self.hello_or_server_alert(trace, conn, &hello.encode(), v) {
+            return end;
         }
         let mut flight = tls::record(
             content_type::HANDSHAKE,
