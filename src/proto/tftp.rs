@@ -754,11 +754,9 @@ mod tests {
         assert_eq!(f.size, None);
     }
 
-    #[test]
-    fn lost_final_block_acknowledged_with_tsize_is_capture_loss() {
-        let mut t = TftpTracker::new(10, 1 << 20);
-        let mut budget = FileBudget::new(u64::MAX);
-        let content = file(512 * 2 + 100);
+    /// The phone asks for ITLSEP0011.tlv with `tsize` (frame 1); the server's OACK announces
+    /// `size` bytes (frame 2).
+    fn request_with_tsize(t: &mut TftpTracker, budget: &mut FileBudget, size: usize) {
         t.request(
             ep(C),
             ep(S69),
@@ -766,8 +764,16 @@ mod tests {
             seen(1),
         );
         let mut oack = vec![0, 6];
-        oack.extend_from_slice(format!("tsize\0{}\0", content.len()).as_bytes());
-        t.datagram(ep(ST), ep(C), &oack, seen(2), &mut budget);
+        oack.extend_from_slice(format!("tsize\0{size}\0").as_bytes());
+        t.datagram(ep(ST), ep(C), &oack, seen(2), budget);
+    }
+
+    #[test]
+    fn lost_final_block_acknowledged_with_tsize_is_capture_loss() {
+        let mut t = TftpTracker::new(10, 1 << 20);
+        let mut budget = FileBudget::new(u64::MAX);
+        let content = file(512 * 2 + 100);
+        request_with_tsize(&mut t, &mut budget, content.len());
         t.datagram(ep(C), ep(ST), &ack(0), seen(3), &mut budget);
         t.datagram(
             ep(ST),
@@ -800,15 +806,7 @@ mod tests {
         let mut t = TftpTracker::new(10, 1 << 20);
         let mut budget = FileBudget::new(u64::MAX);
         let content = file(512 + 100);
-        t.request(
-            ep(C),
-            ep(S69),
-            &rrq("ITLSEP0011.tlv", &[("tsize", "0")]),
-            seen(1),
-        );
-        let mut oack = vec![0, 6];
-        oack.extend_from_slice(format!("tsize\0{}\0", content.len()).as_bytes());
-        t.datagram(ep(ST), ep(C), &oack, seen(2), &mut budget);
+        request_with_tsize(&mut t, &mut budget, content.len());
         t.datagram(
             ep(ST),
             ep(C),
