@@ -7,29 +7,14 @@
 //! the diff before committing it.
 
 use itlscope_gen::scenarios::catalog;
-use std::path::{Path, PathBuf};
+use scenarios_support::{analyze_stdout, repo};
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod scenarios_support;
 
 /// Runs `itlscope analyze captures/FILE ARGS` from the repository root and returns stdout.
 fn analyze(file: &str, args: &[String]) -> String {
-    let out = assert_cmd::Command::cargo_bin("itlscope")
-        .expect("itlscope binary")
-        .current_dir(repo())
-        .arg("analyze")
-        .arg(format!("captures/{file}"))
-        .args(args)
-        .output()
-        .expect("itlscope runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "itlscope analyze {file} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("report is UTF-8")
+    String::from_utf8(analyze_stdout(file, false, args)).expect("report is UTF-8")
 }
 
 /// Compares `actual` with the committed file, or rewrites it when regenerating. Returns a

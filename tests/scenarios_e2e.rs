@@ -8,37 +8,18 @@
 
 use itlscope_gen::scenarios::boot::{FileFact, TlsFact};
 use itlscope_gen::scenarios::{Scenario, catalog};
-use scenarios_support::{list, str_of};
+use scenarios_support::{analyze_stdout, list, str_of};
 use serde_json::Value;
-use std::path::PathBuf;
 
 mod scenarios_support;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Runs `itlscope analyze captures/FILE --json ARGS` from the repository root.
 fn analyze(file: &str, args: &[String]) -> Value {
-    let out = assert_cmd::Command::cargo_bin("itlscope")
-        .expect("itlscope binary")
-        .current_dir(repo())
-        .arg("analyze")
-        .arg(format!("captures/{file}"))
-        .arg("--json")
-        .args(args)
-        .output()
-        .expect("itlscope runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "itlscope analyze {file} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let stdout = analyze_stdout(file, true, args);
+    serde_json::from_slice(&stdout).unwrap_or_else(|e| {
         panic!(
             "{file}: output is not JSON ({e}):\n{}",
-            String::from_utf8_lossy(&out.stdout)
+            String::from_utf8_lossy(&stdout)
         )
     })
 }

@@ -12,13 +12,10 @@ use itlscope::proto::{Collected, Collector, CollectorConfig};
 use itlscope::report::{OutputFormat, run_analyze};
 use itlscope_gen::scenarios::boot::{Step, sha1_hex};
 use itlscope_gen::scenarios::catalog;
+use scenarios_support::repo;
 use std::path::PathBuf;
 
 mod scenarios_support;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn collect(file: &str) -> Collected {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,6 +4,32 @@
 
 use itlscope_gen::scenarios::{CONDITIONS, Run};
 use serde_json::Value;
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `itlscope analyze captures/FILE [--json] ARGS` from the repository root and returns
+/// its standard output; panics with its standard error unless it exits 0.
+pub fn analyze_stdout(file: &str, json: bool, args: &[String]) -> Vec<u8> {
+    let mut cmd = assert_cmd::Command::cargo_bin("itlscope").expect("itlscope binary");
+    cmd.current_dir(repo())
+        .arg("analyze")
+        .arg(format!("captures/{file}"));
+    if json {
+        cmd.arg("--json");
+    }
+    let out = cmd.args(args).output().expect("itlscope runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "itlscope analyze {file} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
 
 /// The list under `key`, or a panic naming it.
 pub fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
