@@ -16,6 +16,7 @@
 //! are kept under `target/tmp/mutation-failures/` with the command that failed.
 
 use itlscope_gen::bench::{BenchConfig, Format, NoBoots, write_bench_capture};
+use itlscope_gen::filler::Filler;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,21 +24,6 @@ use std::time::{Duration, Instant};
 const DEFAULT_MUTATIONS: usize = 100;
 /// Per-file limit. The inputs are at most a few MB: anything near this is a hang.
 const TIME_LIMIT: Duration = Duration::from_secs(20);
-
-/// SplitMix64 for deterministic offsets and seeds.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-}
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -99,7 +85,7 @@ enum Mutation {
 }
 
 /// Makes the mutated copy at `out`; returns a description of what was done.
-fn mutate(base: &Path, out: &Path, mutation: Mutation, rng: &mut Rng) -> String {
+fn mutate(base: &Path, out: &Path, mutation: Mutation, rng: &mut Filler) -> String {
     let bytes = std::fs::read(base).expect("read base capture");
     match mutation {
         Mutation::Editcap002 | Mutation::Editcap01 => {
@@ -108,7 +94,7 @@ fn mutate(base: &Path, out: &Path, mutation: Mutation, rng: &mut Rng) -> String 
             } else {
                 "0.1"
             };
-            let seed = (rng.next() % 1_000_000).to_string();
+            let seed = (rng.next_u64() % 1_000_000).to_string();
             let status = Command::new("editcap")
                 .args(["-E", p, "--seed", &seed])
                 .arg(base)
@@ -134,7 +120,7 @@ fn mutate(base: &Path, out: &Path, mutation: Mutation, rng: &mut Rng) -> String 
             let mut where_ = Vec::new();
             for _ in 0..count {
                 let at = rng.below(copy.len() as u64) as usize;
-                let value = rng.next() as u8;
+                let value = rng.next_u64() as u8;
                 if let Some(b) = copy.get_mut(at) {
                     *b = value;
                     where_.push(format!("{at}={value:#04x}"));
@@ -210,7 +196,7 @@ fn violation(o: &Outcome) -> Option<String> {
 #[test]
 fn corrupted_captures_never_panic_or_hang() {
     let total = env_number("ITLSCOPE_MUTATIONS", DEFAULT_MUTATIONS as u64) as usize;
-    let mut rng = Rng(env_number("ITLSCOPE_MUTATION_SEED", 0x17c0_5c0e));
+    let mut rng = Filler::new(env_number("ITLSCOPE_MUTATION_SEED", 0x17c0_5c0e));
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mutation");
     let failures_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mutation-failures");
     let _ = std::fs::remove_dir_all(&work);

@@ -6,6 +6,7 @@
 //! [`PhoneBoots`] hook so there is one copy of those conversations. Memory stays bounded
 //! whatever the requested size: a fixed number of active flows, each holding a few integers.
 
+use crate::filler::Filler;
 use crate::packet::{Link, TcpSpec, ip_tcp, ip_udp};
 use crate::pcap::{Endian, PcapNgWriter, PcapWriter, Precision};
 use std::io::{self, Write};
@@ -168,30 +169,6 @@ const MSS: usize = 1460;
 const LINK_BITS_PER_SEC: u64 = 400_000_000;
 /// 2026-11-28T10:00:00Z.
 const START_NS: i64 = 1_795_860_000 * 1_000_000_000;
-
-/// SplitMix64: tiny, fast, and good enough for test traffic.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-    /// Roughly log-uniform in `lo..=hi` (many small, few large).
-    fn log_range(&mut self, lo: u64, hi: u64) -> u64 {
-        let (l, h) = ((lo as f64).ln(), (hi as f64).ln());
-        let unit = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        ((l + (h - l) * unit).exp() as u64).clamp(lo, hi)
-    }
-}
 
 /// One RTP call: two streams of 172-byte G.711 frames (12-byte header + 160 samples).
 #[derive(Debug, Clone)]
@@ -567,7 +544,7 @@ impl<W: Write> Sink<W> {
 
 /// The noise generator: fixed pools of active flows, refilled as flows end.
 struct Generator {
-    rng: Rng,
+    rng: Filler,
     now: i64,
     flows: u64,
     rtp: Vec<RtpCall>,
@@ -580,8 +557,8 @@ struct Generator {
 
 impl Generator {
     fn new(seed: u64) -> Self {
-        let mut rng = Rng(seed);
-        let filler: Vec<u8> = (0..64 * 1024).map(|_| rng.next() as u8).collect();
+        let mut rng = Filler::new(seed);
+        let filler: Vec<u8> = (0..64 * 1024).map(|_| rng.next_u64() as u8).collect();
         let mut g = Generator {
             rng,
             now: START_NS,
@@ -662,7 +639,7 @@ impl Generator {
 
     fn new_call(&mut self) -> RtpCall {
         self.flows += 2;
-        let phone = |r: &mut Rng| {
+        let phone = |r: &mut Filler| {
             IpAddr::V4(Ipv4Addr::new(
                 10,
                 100,
@@ -670,16 +647,16 @@ impl Generator {
                 r.range(2, 254) as u8,
             ))
         };
-        let even_port = |r: &mut Rng| (r.range(16384, 32766) & !1) as u16;
+        let even_port = |r: &mut Filler| (r.range(16384, 32766) & !1) as u16;
         let a = SocketAddr::new(phone(&mut self.rng), even_port(&mut self.rng));
         let b = SocketAddr::new(phone(&mut self.rng), even_port(&mut self.rng));
         RtpCall {
             a,
             b,
-            ssrc: [self.rng.next() as u32, self.rng.next() as u32],
-            seq: [self.rng.next() as u16, self.rng.next() as u16],
-            rtp_ts: [self.rng.next() as u32, self.rng.next() as u32],
-            ip_id: [self.rng.next() as u16, self.rng.next() as u16],
+            ssrc: [self.rng.next_u64() as u32, self.rng.next_u64() as u32],
+            seq: [self.rng.next_u64() as u16, self.rng.next_u64() as u16],
+            rtp_ts: [self.rng.next_u64() as u32, self.rng.next_u64() as u32],
+            ip_id: [self.rng.next_u64() as u16, self.rng.next_u64() as u16],
             left: self.rng.range(500, 9000) as u32,
             turn: 0,
         }
@@ -713,13 +690,13 @@ impl Generator {
             kind,
             client,
             server,
-            seq: [self.rng.next() as u32, self.rng.next() as u32],
-            ip_id: [self.rng.next() as u16, self.rng.next() as u16],
+            seq: [self.rng.next_u64() as u32, self.rng.next_u64() as u32],
+            ip_id: [self.rng.next_u64() as u16, self.rng.next_u64() as u16],
             len,
             sent: 0,
             unacked: 0,
             ack_due: false,
-            variant: self.rng.next() as u32,
+            variant: self.rng.next_u64() as u32,
             phase: TcpPhase::Syn,
         }
     }
@@ -793,7 +770,7 @@ impl Generator {
             _ => {
                 // One DNS exchange: A query and its answer, one in ten over IPv6.
                 self.flows += 1;
-                let id = self.rng.next() as u16;
+                let id = self.rng.next_u64() as u16;
                 let name_no = self.rng.range(0, 9999);
                 let v6 = self.rng.range(0, 9) == 0;
                 let (client, server) = if v6 {

@@ -44,9 +44,21 @@ impl Filler {
         out
     }
 
-    /// A value in `0..bound` (bound > 0).
+    /// A value in `0..bound` (0 when `bound` is 0).
     pub fn below(&mut self, bound: u64) -> u64 {
         self.next_u64() % bound.max(1)
+    }
+
+    /// Uniform in `lo..=hi` (`lo <= hi`).
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo + 1)
+    }
+
+    /// Roughly log-uniform in `lo..=hi` (many small values, few large ones).
+    pub fn log_range(&mut self, lo: u64, hi: u64) -> u64 {
+        let (l, h) = ((lo as f64).ln(), (hi as f64).ln());
+        let unit = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        ((l + (h - l) * unit).exp() as u64).clamp(lo, hi)
     }
 }
 
