@@ -180,6 +180,32 @@ fn boot(phone: &str, mac: &str, itl: &[u8], config: &[u8], tvs: TlsSession) -> E
     }
 }
 
+/// The phone holds the original cluster's ITL; the cluster then regenerated CallManager (and
+/// TVS when `regenerate_tvs`) and the capture shows the new ITL, the new config and a TVS
+/// session made by `session` from the TVS certificate of the new ITL. Returns the phone's
+/// (old) ITL and the evidence.
+fn after_regeneration(
+    regenerate_tvs: bool,
+    session: impl FnOnce(&Cert) -> TlsSession,
+) -> (Vec<u8>, Evidence) {
+    let c = original();
+    let old_itl = itl(&c.callmanager, &c.tvs);
+    let new_cm = callmanager_regenerated();
+    let tvs = if regenerate_tvs {
+        tvs_regenerated()
+    } else {
+        c.tvs
+    };
+    let ev = boot(
+        PHONE,
+        MAC,
+        &itl(&new_cm, &tvs),
+        &config(&new_cm),
+        session(&tvs),
+    );
+    (old_itl, ev)
+}
+
 fn facts(phone_itl: Option<&[u8]>, status: PhoneStatus, backup: KeyBackup) -> OperatorFacts {
     OperatorFacts {
         phone_itl: phone_itl.map(|b| PhoneItlFile {
@@ -239,17 +265,8 @@ fn healthy_boot() {
 
 #[test]
 fn callmanager_regenerated_tvs_unchanged() {
-    let c = original();
-    let old_itl = itl(&c.callmanager, &c.tvs);
-    let new_cm = callmanager_regenerated();
-    let new_itl = itl(&new_cm, &c.tvs);
-    let ev = boot(
-        PHONE,
-        MAC,
-        &new_itl,
-        &config(&new_cm),
-        tvs_session(PHONE, Some(&c.tvs), false, false),
-    );
+    let (old_itl, ev) =
+        after_regeneration(false, |tvs| tvs_session(PHONE, Some(tvs), false, false));
     for (status_opt, backup) in [
         (PhoneStatus::Failed, KeyBackup::No),
         (PhoneStatus::Unknown, KeyBackup::Unknown),
@@ -269,18 +286,7 @@ fn callmanager_regenerated_tvs_unchanged() {
 
 #[test]
 fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
-    let c = original();
-    let old_itl = itl(&c.callmanager, &c.tvs);
-    let new_cm = callmanager_regenerated();
-    let new_tvs = tvs_regenerated();
-    let new_itl = itl(&new_cm, &new_tvs);
-    let ev = boot(
-        PHONE,
-        MAC,
-        &new_itl,
-        &config(&new_cm),
-        tvs_session(PHONE, Some(&new_tvs), true, false),
-    );
+    let (old_itl, ev) = after_regeneration(true, |tvs| tvs_session(PHONE, Some(tvs), true, false));
     let cases = [
         (
             PhoneStatus::Failed,
@@ -335,17 +341,7 @@ fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
 
 #[test]
 fn tls13_tvs() {
-    let c = original();
-    let old_itl = itl(&c.callmanager, &c.tvs);
-    let new_cm = callmanager_regenerated();
-    let new_itl = itl(&new_cm, &c.tvs);
-    let ev = boot(
-        PHONE,
-        MAC,
-        &new_itl,
-        &config(&new_cm),
-        tvs_session(PHONE, None, false, true),
-    );
+    let (old_itl, ev) = after_regeneration(false, |_| tvs_session(PHONE, None, false, true));
     let p = &diagnose(
         &ev,
         &facts(Some(&old_itl), PhoneStatus::Failed, KeyBackup::No),
@@ -436,17 +432,7 @@ fn tampered_itl_and_rollback_itl() {
 
 #[test]
 fn reports_render() {
-    let c = original();
-    let old_itl = itl(&c.callmanager, &c.tvs);
-    let new_cm = callmanager_regenerated();
-    let new_tvs = tvs_regenerated();
-    let ev = boot(
-        PHONE,
-        MAC,
-        &itl(&new_cm, &new_tvs),
-        &config(&new_cm),
-        tvs_session(PHONE, Some(&new_tvs), true, false),
-    );
+    let (old_itl, ev) = after_regeneration(true, |tvs| tvs_session(PHONE, Some(tvs), true, false));
     let f = facts(Some(&old_itl), PhoneStatus::Failed, KeyBackup::No);
     let json: serde_json::Value =
         serde_json::from_str(&run_analyze(&ev, &f, OutputFormat::Json)).unwrap();
