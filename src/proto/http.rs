@@ -397,10 +397,11 @@ impl HttpConn {
                     status,
                     reason,
                     headers: hs,
-                    // Reserve what the server announced, within the file limit and 4 MiB, so a
-                    // large download is not copied at every doubling.
+                    // Reserve what the server announced, but at most 64 KiB: the length is
+                    // the server's claim, and thousands of connections each claiming
+                    // megabytes must not reserve memory before any byte arrives.
                     body: Vec::with_capacity(
-                        usize::try_from(declared.unwrap_or(0).min(self.max_file).min(4 << 20))
+                        usize::try_from(declared.unwrap_or(0).min(self.max_file).min(64 << 10))
                             .unwrap_or(0),
                     ),
                     received: 0,
