@@ -8,6 +8,7 @@
 //!   -> transport  (UDP dispatch, TCP reassembly)
 //!   -> proto      (TFTP, HTTP on 6970, TLS, SIP alarms)  => evidence
 //!   -> cisco      (trust lists and signed files: parse and verify; no packets)
+//!   -> trust      (the one trust decision: would a phone holding this list accept that file?)
 //!   -> diagnosis  (per-phone checks and the verdict; no byte parsing)
 //!   -> report     (text and JSON; formatting only)
 //! ```
@@ -27,3 +28,4 @@ pub mod proto;
 pub mod report;
 pub mod serial;
 pub mod transport;
+pub mod trust;
