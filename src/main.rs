@@ -27,8 +27,11 @@ enum Command {
         #[command(flatten)]
         input: CaptureArgs,
         /// Print the JSON object (docs/report.md) instead of the readable report.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Report format: text, json, or one row per phone as csv or jsonl (docs/report.md).
+        #[arg(long, value_name = "FORMAT", value_enum)]
+        format: Option<FormatArg>,
         /// Also write the JSON object to FILE.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
@@ -76,6 +79,30 @@ enum Command {
         #[arg(long)]
         trust: PathBuf,
     },
+}
+
+/// `--format` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum FormatArg {
+    /// The readable report.
+    Text,
+    /// The JSON object.
+    Json,
+    /// One CSV row per phone.
+    Csv,
+    /// One JSON object per line per phone.
+    Jsonl,
+}
+
+impl From<FormatArg> for OutputFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Text => OutputFormat::Text,
+            FormatArg::Json => OutputFormat::Json,
+            FormatArg::Csv => OutputFormat::Csv,
+            FormatArg::Jsonl => OutputFormat::Jsonl,
+        }
+    }
 }
 
 /// The captures to read, the ports to follow and the memory limits (README "Limits").
@@ -316,7 +343,7 @@ fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
 #[allow(clippy::too_many_arguments)]
 fn analyze(
     input: &CaptureArgs,
-    json: bool,
+    format: OutputFormat,
     output: Option<&Path>,
     phone_itl: Option<&Path>,
     phone_itl_hash: Option<ItlHash>,
@@ -340,11 +367,6 @@ fn analyze(
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
     }
-    let format = if json {
-        OutputFormat::Json
-    } else {
-        OutputFormat::Text
-    };
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     match write_report(&diagnosis, &evidence, format, &mut stdout).and_then(|()| stdout.flush()) {
         // A closed pipe (`| head`) is the reader's choice, not an error.
@@ -361,6 +383,7 @@ fn main() -> ExitCode {
         Command::Analyze {
             input,
             json,
+            format,
             output,
             phone_itl,
             phone_itl_hash,
@@ -369,7 +392,10 @@ fn main() -> ExitCode {
             max_phones,
         } => match analyze(
             &input,
-            json,
+            match (json, format) {
+                (true, _) => OutputFormat::Json,
+                (false, f) => f.map_or(OutputFormat::Text, OutputFormat::from),
+            },
             output.as_deref(),
             phone_itl.as_deref(),
             phone_itl_hash,
