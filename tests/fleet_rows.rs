@@ -34,7 +34,11 @@ fn rows_agree_with_the_json_report_on_every_scenario() {
                 csv.records().map(|r| r.expect("CSV record")).collect();
             let ctx = format!("{} {:?}", s.file, run.args);
             assert_eq!(rows.len(), phones.len(), "{ctx}: one row per phone");
-            assert_eq!(records.len(), phones.len(), "{ctx}: one CSV record per phone");
+            assert_eq!(
+                records.len(),
+                phones.len(),
+                "{ctx}: one CSV record per phone"
+            );
             for ((phone, row), record) in phones.iter().zip(&rows).zip(&records) {
                 assert_eq!(row["schema_version"], 1, "{ctx}");
                 assert_eq!(row["mac"], phone["mac"], "{ctx}");

@@ -55,7 +55,10 @@ fn from_load_name(name: &str) -> Option<String> {
     let stem = base
         .len()
         .checked_sub(6)
-        .filter(|&i| base.get(i..).is_some_and(|s| s.eq_ignore_ascii_case(".loads")))
+        .filter(|&i| {
+            base.get(i..)
+                .is_some_and(|s| s.eq_ignore_ascii_case(".loads"))
+        })
         .and_then(|i| base.get(..i))?;
     // `term45.default.loads` names a model's default, not a version.
     if stem.to_ascii_lowercase().ends_with(".default") || !stem.contains('.') {
@@ -113,7 +116,10 @@ mod tests {
 
     #[test]
     fn user_agent_names_model_and_version() {
-        let d = device_info([&http("SEP0011223344AA.cnf.xml.sgn", Some("Cisco-CP8845/14.1.1"))]);
+        let d = device_info([&http(
+            "SEP0011223344AA.cnf.xml.sgn",
+            Some("Cisco-CP8845/14.1.1"),
+        )]);
         assert_eq!(d.model.as_deref(), Some("CP-8845"));
         assert_eq!(d.firmware.as_deref(), Some("14.1.1"));
         let d = device_info([&http("x", Some("Cisco-CP-7821/12.1.1 extra"))]);

@@ -65,7 +65,10 @@ pub fn main_reason(
     served: Option<&ServedItl>,
 ) -> MainReason {
     let reason = |code: &'static str, text: String| MainReason { code, text };
-    for (flag, code) in [("transfer-stall", "transfer-stall"), ("boot-loop", "boot-loop")] {
+    for (flag, code) in [
+        ("transfer-stall", "transfer-stall"),
+        ("boot-loop", "boot-loop"),
+    ] {
         if let Some(c) = flagged(checks, flag) {
             return reason(code, c.explanation.clone());
         }

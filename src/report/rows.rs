@@ -341,7 +341,10 @@ mod tests {
         let r = row(&d.phones[0], &ev);
         assert_eq!(r.itl_differs, None);
         assert_eq!(r.cells()[12], "unknown");
-        assert_eq!(r.capture, None, "no capture summary: which capture is not known");
+        assert_eq!(
+            r.capture, None,
+            "no capture summary: which capture is not known"
+        );
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["itl_differs"], serde_json::Value::Null);
         assert_eq!(v["verdict"], "undetermined");
