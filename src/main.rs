@@ -48,6 +48,12 @@ enum Command {
         /// Phones diagnosed at most (the first seen); the report says how many were left out.
         #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PHONES)]
         max_phones: usize,
+        /// Evidence from outside the capture, recognised by content: phone console logs and
+        /// PRT bundles (probrep-*.tar.gz), Status Messages text, CUCM `show itl`/`show ctl`
+        /// output, certificates exported from CUCM (tvs.pem, CallManager.pem; PEM or DER).
+        /// Give it after the captures, or repeat it.
+        #[arg(long = "evidence", value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
+        evidence: Vec<PathBuf>,
     },
     /// Show a trust list (ITL/CTL) or signed file like CUCM's `show itl`.
     Show {
@@ -323,12 +329,16 @@ fn analyze(
     phone_status: PhoneStatus,
     key_backup: KeyBackup,
     limits: Limits,
+    evidence_files: &[PathBuf],
 ) -> Result<(), Failure> {
+    let side = itlscope::sidecar::ingest_paths(evidence_files, &Default::default())
+        .map_err(|e| Failure::Input(format!("--evidence {e}")))?;
     let facts = OperatorFacts {
         phone_itl: phone_itl.map(read_phone_itl).transpose()?,
         phone_itl_hash,
         phone_status,
         key_backup,
+        side,
     };
     let evidence = collect_evidence(input)?;
     let diagnosis = diagnose_limited(&evidence, &facts, &CiscoBackend, limits);
@@ -367,6 +377,7 @@ fn main() -> ExitCode {
             phone_status,
             key_backup,
             max_phones,
+            evidence,
         } => match analyze(
             &input,
             json,
@@ -376,6 +387,7 @@ fn main() -> ExitCode {
             phone_status,
             key_backup,
             Limits { max_phones },
+            &evidence,
         ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Input(message)) => {
