@@ -193,7 +193,7 @@ fn extract(input: &CaptureArgs, dir: &Path, quiet: bool) -> ExitCode {
             dir.display(),
             done.files.len(),
             done.certificates.len(),
-            dir.join(&done.index).display()
+            done.index.display()
         )),
         Err(e) => {
             eprintln!("itlscope: {e}");
