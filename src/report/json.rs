@@ -67,6 +67,36 @@ pub struct CaptureJson<'a> {
     pub limits_hit: &'a [String],
     /// Other facts about the file (skipped records, compression…), in words.
     pub notes: &'a [String],
+    /// Frames unwrapped per tunnel kind.
+    pub encapsulations: Vec<EncapsulationJson<'a>>,
+    /// Frames not decoded, per reason.
+    pub skipped: Vec<SkippedJson<'a>>,
+}
+
+/// Frames unwrapped from one kind of encapsulation.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EncapsulationJson<'a> {
+    /// `gre`, `erspan-i`, `erspan-ii`, `erspan-iii`, `vxlan`, `mpls`, `pppoe`, `ip-in-ip`.
+    pub encapsulation: &'a str,
+    /// For people: "ERSPAN type II".
+    pub name: &'a str,
+    /// Frames.
+    pub frames: u64,
+}
+
+/// Frames skipped for one reason.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SkippedJson<'a> {
+    /// `unsupported-link-type`, `gre-protocol`, `gre-version`, `gre-routing`,
+    /// `erspan-version`, `erspan-frame-type`, `mpls-payload`, `mpls-label-stack`,
+    /// `short-encapsulation-header`, `tunnel-nesting`, `other`.
+    pub reason: &'a str,
+    /// The number the reason is about (link type, GRE protocol type, version…), if any.
+    pub code: Option<u32>,
+    /// For people.
+    pub detail: &'a str,
+    /// Frames.
+    pub frames: u64,
 }
 
 impl<'a> From<&'a CaptureSummary> for CaptureJson<'a> {
@@ -92,6 +122,25 @@ impl<'a> From<&'a CaptureSummary> for CaptureJson<'a> {
             last_time: c.last_ts.map(rfc3339),
             limits_hit: &c.limits_hit,
             notes: &c.notes,
+            encapsulations: c
+                .encapsulations
+                .iter()
+                .map(|e| EncapsulationJson {
+                    encapsulation: &e.id,
+                    name: &e.name,
+                    frames: e.frames,
+                })
+                .collect(),
+            skipped: c
+                .skipped
+                .iter()
+                .map(|k| SkippedJson {
+                    reason: &k.reason,
+                    code: k.code,
+                    detail: &k.detail,
+                    frames: k.frames,
+                })
+                .collect(),
         }
     }
 }

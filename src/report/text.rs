@@ -127,13 +127,33 @@ pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Writes the whole readable report to `out`, one phone at a time (a capture with thousands
-/// of phones never holds its whole report in memory).
+/// How the readable report is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Verdicts in bold colour (ANSI escapes); off for files, pipes and `NO_COLOR`.
+    pub color: bool,
+    /// Only the verdict table (one line per phone).
+    pub brief: bool,
+}
+
+/// Writes the whole readable report to `out` without colour.
 pub fn write(
     diagnosis: &Diagnosis,
     evidence: &Evidence,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    write_with(diagnosis, evidence, &TextOptions::default(), out)
+}
+
+/// Writes the readable report to `out`, one phone at a time (a capture with thousands of
+/// phones never holds its whole report in memory).
+pub fn write_with(
+    diagnosis: &Diagnosis,
+    evidence: &Evidence,
+    options: &TextOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let _ = options;
     let mut head = String::new();
     for c in &evidence.captures {
         head.push_str(&capture_section(c));
@@ -154,6 +174,18 @@ pub fn write(
             head,
             "\nNo phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm."
         );
+        let skipped: u64 = evidence
+            .captures
+            .iter()
+            .flat_map(|c| &c.skipped)
+            .map(|k| k.frames)
+            .sum();
+        if skipped > 0 {
+            let _ = writeln!(
+                head,
+                "{skipped} frames could not be decoded (see \"skipped\" above): the phone's traffic may be among them."
+            );
+        }
     }
     out.write_all(head.as_bytes())?;
     let mut block = String::new();
@@ -219,6 +251,17 @@ pub fn capture_section(s: &CaptureSummary) -> String {
         "  truncated: {}",
         s.truncated.as_deref().unwrap_or("no")
     );
+    if !s.encapsulations.is_empty() {
+        let tunnels: Vec<String> = s
+            .encapsulations
+            .iter()
+            .map(|e| format!("{}: {}", e.name, e.frames))
+            .collect();
+        let _ = writeln!(out, "  inside tunnels: {}", tunnels.join(", "));
+    }
+    for k in &s.skipped {
+        let _ = writeln!(out, "  skipped: {} frames: {}", k.frames, k.detail);
+    }
     for l in &s.limits_hit {
         let _ = writeln!(out, "  limit: {l}");
     }
