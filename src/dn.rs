@@ -156,7 +156,9 @@ pub fn of_text(dn: &str) -> String {
             return dn.trim().to_owned();
         };
         let key = key.trim();
-        let known = ["CN", "OU", "O", "L", "ST", "C", "E", "DC", "UID", "STREET", "SN"];
+        let known = [
+            "CN", "OU", "O", "L", "ST", "C", "E", "DC", "UID", "STREET", "SN",
+        ];
         let key = if known.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             key.to_ascii_uppercase()
         } else {
@@ -213,10 +215,7 @@ mod tests {
             of_text("CN=cucm-pub.example.com;OU=VTG;O=Example Lab;L=Springfield;ST=IL;C=US"),
             "CN=cucm-pub.example.com,OU=VTG,O=Example Lab,L=Springfield,ST=IL,C=US"
         );
-        assert_eq!(
-            of_text("CN=SAST,O=SAST,OU=SAST"),
-            "CN=SAST,O=SAST,OU=SAST"
-        );
+        assert_eq!(of_text("CN=SAST,O=SAST,OU=SAST"), "CN=SAST,O=SAST,OU=SAST");
         assert_eq!(
             of_text(r#"cn="SAST-ADN0054f509        ";ou=IPCBU;o="Cisco Systems, Inc.""#),
             "CN=SAST-ADN0054f509,OU=IPCBU,O=Cisco Systems\\, Inc."

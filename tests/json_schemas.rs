@@ -222,11 +222,13 @@ fn the_schemas_reject_what_the_contract_forbids() {
     // The validation above could pass vacuously if the schemas accepted anything: each of
     // these edits of a real report must be refused.
     let validator = validator("analyze.schema.json");
-    let text = std::fs::read_to_string(repo().join("tests/golden/cm-and-tvs-regenerated.pcap.json"))
-        .expect("golden report");
+    let text =
+        std::fs::read_to_string(repo().join("tests/golden/cm-and-tvs-regenerated.pcap.json"))
+            .expect("golden report");
     let report: Value = serde_json::from_str(&text).expect("JSON");
     assert_valid(&validator, &report, "unchanged");
-    let edits: [(&str, fn(&mut Value)); 5] = [
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit); 5] = [
         ("schema_version 1", |v| v["schema_version"] = 1.into()),
         ("alert level as a number", |v| {
             v["tls"][0]["alerts"][0]["level"] = 2.into();

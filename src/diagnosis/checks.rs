@@ -90,7 +90,12 @@ fn transfer_item(file: &FileTransfer) -> EvidenceItem {
         item = item.with("error", error.clone());
     }
     if let Some(code) = file.tftp_error_code {
-        item = item.with_code("tftp_error", "tftp_error_code", crate::codes::tftp_error(code), code);
+        item = item.with_code(
+            "tftp_error",
+            "tftp_error_code",
+            crate::codes::tftp_error(code),
+            code,
+        );
     }
     if let Some(status) = file.http_status {
         item = item.with("http_status", status);
@@ -203,10 +208,7 @@ fn signer_attrs(item: EvidenceItem, list: &TrustList<'_>) -> EvidenceItem {
         item = item.with("signer_serial", serial_hex(serial));
     }
     if let Some(issuer) = list.header.signer_issuer {
-        item = item.with(
-            "signer_issuer",
-            crate::dn::of_text_bytes(issuer),
-        );
+        item = item.with("signer_issuer", crate::dn::of_text_bytes(issuer));
     }
     item
 }
@@ -530,10 +532,7 @@ fn config(ctx: &PhoneCtx<'_>) -> Check {
         signer = signer.with("signer_serial", serial_hex(serial));
     }
     if let Some(issuer) = parsed.header.signer_issuer {
-        signer = signer.with(
-            "signer_issuer",
-            crate::dn::of_text_bytes(issuer),
-        );
+        signer = signer.with("signer_issuer", crate::dn::of_text_bytes(issuer));
     }
     c.evidence.push(signer);
     let lists: Vec<(&str, &TrustList<'_>)> = [

@@ -369,7 +369,11 @@ impl<'a> From<&'a TlsSession> for TlsJson<'a> {
             certificates: s.certificates.iter().map(CertificateJson::from).collect(),
             certificates_encrypted: s.certificates_encrypted,
             alerts: s.alerts.iter().map(AlertJson::from).collect(),
-            offered_versions: s.offered_versions.iter().map(|&v| coded_version(v)).collect(),
+            offered_versions: s
+                .offered_versions
+                .iter()
+                .map(|&v| coded_version(v))
+                .collect(),
             offered_cipher_suites: s
                 .offered_cipher_suites
                 .iter()

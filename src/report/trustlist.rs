@@ -9,8 +9,8 @@ use crate::cisco::model::{
 };
 use crate::cisco::trustlist::tag as rtag;
 use crate::cisco::verify::{
-    CONFIG_SIGNERS, DigestAlgorithm, TRUST_LIST_SIGNERS, verify_signed_alone,
-    verify_trust_list, verify_with_trust,
+    CONFIG_SIGNERS, DigestAlgorithm, TRUST_LIST_SIGNERS, verify_signed_alone, verify_trust_list,
+    verify_with_trust,
 };
 use crate::cisco::{ParsedFile, serial_hex};
 use crate::dn::{self, Which};
