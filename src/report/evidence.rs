@@ -178,7 +178,7 @@ pub struct CertificateJson<'a> {
     pub sha1: &'a str,
     /// SHA-256 of the DER, lower-case hex.
     pub sha256: &'a str,
-    /// Validity start, RFC 3339 UTC.
+    /// Validity start, RFC 3339 UTC; null when the certificate could not be parsed.
     pub not_before: Option<String>,
     /// Validity end, RFC 3339 UTC.
     pub not_after: Option<String>,
@@ -198,8 +198,8 @@ impl<'a> From<&'a CertificateInfo> for CertificateJson<'a> {
             serial: &c.serial,
             sha1: &c.sha1,
             sha256: &c.sha256,
-            not_before: rfc3339_secs(c.not_before),
-            not_after: rfc3339_secs(c.not_after),
+            not_before: c.not_before.and_then(rfc3339_secs),
+            not_after: c.not_after.and_then(rfc3339_secs),
             key_type: &c.key_type,
             key_bits: c.key_bits,
             size: len64(c.der.len()),
