@@ -11,9 +11,10 @@ use super::evidence::{AlarmJson, FileJson, TlsJson, rfc3339};
 use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::{
     Acceptance, AttrValue, Check, Condition, DeleteItl, EvidenceItem, InstalledItl, PathStep,
-    PhoneDiagnosis, ServedItl, Status, TimelineEvent, TrustPath,
+    PhoneDiagnosis, ReportedEvent, ServedItl, Status, TimelineEvent, TrustPath,
 };
 use crate::evidence::{CaptureSummary, Evidence};
+use crate::sidecar::IngestedFile;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -419,6 +420,83 @@ impl<'a> From<&'a TimelineEvent> for EventJson<'a> {
     }
 }
 
+/// One fact from an `--evidence` file, on the phone's reported timeline.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportedJson<'a> {
+    /// Where it was read: `file!member:line`.
+    pub source: &'a str,
+    /// When the phone or CUCM said it happened, as written there; null when not given.
+    pub time: Option<&'a str>,
+    /// What kind of fact (`trust-list-verified`, `device-tl-info`…).
+    pub kind: &'static str,
+    /// What it says.
+    pub what: &'a str,
+}
+
+impl<'a> From<&'a ReportedEvent> for ReportedJson<'a> {
+    fn from(e: &'a ReportedEvent) -> Self {
+        ReportedJson {
+            source: &e.source,
+            time: e.time.as_deref(),
+            kind: e.kind,
+            what: &e.what,
+        }
+    }
+}
+
+/// One part of an `--evidence` file (the file itself, or a member of an archive).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EvidencePartJson<'a> {
+    /// The archive member, null for the file itself.
+    pub member: Option<&'a str>,
+    /// What it was taken for: `console-log`, `status-messages`, `cucm-cli`, `certificate`,
+    /// `archive`; null when not recognised.
+    pub kind: Option<&'static str>,
+    /// Lines read.
+    pub lines: usize,
+    /// Lines recognised.
+    pub recognised: usize,
+    /// Lines ignored.
+    pub ignored: usize,
+    /// Remarks, in words.
+    pub notes: &'a [String],
+}
+
+/// One `--evidence` file: what it was taken for, and per part what was read.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EvidenceFileJson<'a> {
+    /// The file as named on the command line.
+    pub path: &'a str,
+    /// What it was taken for; null when not recognised.
+    pub kind: Option<&'static str>,
+    /// Its parts.
+    pub parts: Vec<EvidencePartJson<'a>>,
+    /// Members skipped, in words.
+    pub skipped: &'a [String],
+}
+
+impl<'a> From<&'a IngestedFile> for EvidenceFileJson<'a> {
+    fn from(f: &'a IngestedFile) -> Self {
+        EvidenceFileJson {
+            path: &f.path,
+            kind: f.kind.map(|k| k.as_str()),
+            parts: f
+                .parts
+                .iter()
+                .map(|p| EvidencePartJson {
+                    member: p.member.as_deref(),
+                    kind: p.kind.map(|k| k.as_str()),
+                    lines: p.lines,
+                    recognised: p.recognised,
+                    ignored: p.ignored,
+                    notes: &p.notes,
+                })
+                .collect(),
+            skipped: &f.skipped,
+        }
+    }
+}
+
 /// The diagnosis of one phone.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PhoneJson<'a> {
@@ -440,6 +518,8 @@ pub struct PhoneJson<'a> {
     pub checks: Vec<CheckJson<'a>>,
     /// Trust-relevant events.
     pub timeline: Vec<EventJson<'a>>,
+    /// What the `--evidence` files say happened.
+    pub reported_timeline: Vec<ReportedJson<'a>>,
     /// Indices into the report's `files`.
     pub files: &'a [usize],
     /// Indices into the report's `tls`.
@@ -478,6 +558,7 @@ impl<'a> PhoneJson<'a> {
             trust_path: p.trust_path.as_ref().map(Into::into),
             checks: p.checks.iter().map(Into::into).collect(),
             timeline: p.timeline.iter().map(Into::into).collect(),
+            reported_timeline: p.reported.iter().map(Into::into).collect(),
             files: &p.files,
             tls: p.tls.iter().filter_map(|&i| tls.position(i)).collect(),
             alarms: &p.alarms,
@@ -557,6 +638,8 @@ pub struct Report<'a> {
     pub tls: Lazy<'a, TlsJson<'a>>,
     /// Every `DeviceTLInfo` alarm collected.
     pub alarms: Lazy<'a, AlarmJson<'a>>,
+    /// The `--evidence` files read.
+    pub evidence_files: Lazy<'a, EvidenceFileJson<'a>>,
     /// Remarks about the whole analysis.
     pub notes: Lazy<'a, String>,
 }
@@ -590,6 +673,7 @@ impl<'a> Report<'a> {
                     .map(TlsJson::from),
             ),
             alarms: Lazy::new(evidence.alarms.iter().map(AlarmJson::from)),
+            evidence_files: Lazy::new(diagnosis.evidence_files.iter().map(EvidenceFileJson::from)),
             notes: Lazy::new(diagnosis.notes.iter().cloned().chain(left_out_note)),
         }
     }
