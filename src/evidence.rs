@@ -4,6 +4,8 @@
 //! parses bytes; these are the facts a capture showed.
 
 use crate::capture::Timestamp;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
@@ -55,7 +57,8 @@ pub struct Seen {
 }
 
 /// How a file travelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum FileTransport {
     /// TFTP (UDP 69 and an ephemeral server port).
     #[default]
@@ -126,7 +129,8 @@ pub struct FileTransfer {
 }
 
 /// What a transferred file is, judged by its name (the JSON `kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum FileKind {
     /// An Identity Trust List (`ITLSEP<MAC>.tlv`, `ITLFile.tlv`).
     Itl,
@@ -181,7 +185,8 @@ impl FileTransfer {
 }
 
 /// Which side of a TCP connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Side {
     /// The side that opened the connection (the phone).
     Client,
@@ -201,15 +206,7 @@ impl Side {
 
 /// A TLS wire version as `TLS1.0` … `TLS1.3` (`SSL2.0`, `SSL3.0`; else hex).
 pub fn tls_version_name(version: u16) -> String {
-    match version {
-        0x0002 => "SSL2.0".into(),
-        0x0300 => "SSL3.0".into(),
-        0x0301 => "TLS1.0".into(),
-        0x0302 => "TLS1.1".into(),
-        0x0303 => "TLS1.2".into(),
-        0x0304 => "TLS1.3".into(),
-        other => format!("0x{other:04x}"),
-    }
+    crate::codes::tls_version(version).map_or_else(|| format!("0x{version:04x}"), str::to_owned)
 }
 
 /// A decoded X.509 certificate seen on the wire.
@@ -257,19 +254,10 @@ pub struct TlsAlert {
 impl TlsAlert {
     /// The RFC name of the description with its code, e.g. `unknown_ca (48)`.
     pub fn describe(&self) -> String {
-        // tls-parser names the codes in CamelCase ("UnknownCa"); unknown codes print raw.
-        let camel = tls_parser::TlsAlertDescription(self.description).to_string();
-        if !camel.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return format!("alert {}", self.description);
+        match crate::codes::alert_description(self.description) {
+            Some(name) => format!("{name} ({})", self.description),
+            None => format!("alert {}", self.description),
         }
-        let mut name = String::with_capacity(camel.len() + 4);
-        for (i, c) in camel.chars().enumerate() {
-            if c.is_ascii_uppercase() && i > 0 {
-                name.push('_');
-            }
-            name.push(c.to_ascii_lowercase());
-        }
-        format!("{name} ({})", self.description)
     }
 }
 

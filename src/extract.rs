@@ -7,8 +7,9 @@
 //! chosen instead), and incomplete files are written with a `.partial` suffix.
 
 use crate::evidence::{FileTransfer, TlsSession};
-use crate::report::evidence::certificate_json;
-use serde_json::{Value, json};
+use crate::report::evidence::{CertificateJson, FileJson};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -149,6 +150,61 @@ fn write_new(
     })
 }
 
+/// Version of the index.json layout. It shares the file and certificate objects of
+/// `analyze --json`, so it shares that report's version.
+pub const INDEX_SCHEMA_VERSION: u32 = crate::report::json::SCHEMA_VERSION;
+
+/// `index.json` (schema: docs/schema/extract-index.schema.json).
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "itlscope extract index.json")]
+pub struct Index<'a> {
+    /// Version of this layout; bumped when a field changes meaning.
+    #[schemars(extend("const" = INDEX_SCHEMA_VERSION))]
+    pub schema_version: u32,
+    /// Every file transfer, written or not.
+    pub files: Vec<IndexFile<'a>>,
+    /// Every distinct server certificate, written as `<sha1>.der`.
+    pub certificates: Vec<IndexCertificate<'a>>,
+}
+
+/// One file transfer: the report's file object and where it was written.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IndexFile<'a> {
+    /// The report's file object.
+    #[serde(flatten)]
+    pub file: FileJson<'a>,
+    /// Where it was written, relative to the directory (`.partial` when incomplete); null
+    /// when no byte was captured.
+    pub path: Option<String>,
+    /// Bytes written.
+    pub bytes_written: Option<u64>,
+    /// Frame of the request.
+    pub first_frame: u64,
+}
+
+/// One server certificate: the report's certificate object and where it was seen.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IndexCertificate<'a> {
+    /// The report's certificate object.
+    #[serde(flatten)]
+    pub certificate: CertificateJson<'a>,
+    /// Where it was written, relative to the directory.
+    pub path: String,
+    /// The server that presented it first, `ip:port`.
+    pub server: String,
+    /// That server's port.
+    pub port: u16,
+    /// The TLS service label of that port.
+    pub service: Option<&'a str>,
+    /// Frame of the Certificate message.
+    pub first_frame: Option<u64>,
+}
+
+/// The JSON Schema of index.json (docs/schema/extract-index.schema.json).
+pub fn index_schema() -> schemars::Schema {
+    schemars::schema_for!(Index<'static>)
+}
+
 /// Writes `files` and the server certificates of `tls` under `dir` (created if needed),
 /// with `dir/index.json`.
 pub fn write_extraction(
@@ -177,14 +233,17 @@ pub fn write_extraction(
             Some(used)
         };
         // The index entry is the report's file object plus where it was written.
-        let mut entry = crate::report::evidence::file_json(f);
-        entry["path"] = json!(path.as_ref().map(|p| p.to_string_lossy().into_owned()));
-        entry["bytes_written"] = json!(path.as_ref().map(|_| f.data.len()));
-        entry["first_frame"] = json!(f.first.frame);
-        file_index.push(entry);
+        file_index.push(IndexFile {
+            bytes_written: path
+                .as_ref()
+                .map(|_| u64::try_from(f.data.len()).unwrap_or(u64::MAX)),
+            path: path.map(|p| p.to_string_lossy().into_owned()),
+            first_frame: f.first.frame,
+            file: FileJson::from(f),
+        });
     }
     let mut certs_written = Vec::new();
-    let mut cert_index: Vec<Value> = Vec::new();
+    let mut cert_index = Vec::new();
     let mut seen_certs: HashSet<&str> = HashSet::new();
     for s in tls {
         for c in &s.certificates {
@@ -197,24 +256,24 @@ pub fn write_extraction(
             if !full.exists() {
                 fs::write(&full, &c.der).map_err(io_err(&full))?;
             }
-            certs_written.push(rel.clone());
-            let mut v = certificate_json(c);
-            if let Value::Object(m) = &mut v {
-                m.insert("path".into(), json!(rel.to_string_lossy()));
-                m.insert("server".into(), json!(s.server.to_string()));
-                m.insert("port".into(), json!(s.server.port));
-                m.insert("service".into(), json!(s.service));
-                m.insert(
-                    "first_frame".into(),
-                    json!(s.certificate_seen.map(|x| x.frame)),
-                );
-            }
-            cert_index.push(v);
+            cert_index.push(IndexCertificate {
+                certificate: CertificateJson::from(c),
+                path: rel.to_string_lossy().into_owned(),
+                server: s.server.to_string(),
+                port: s.server.port,
+                service: s.service.as_deref(),
+                first_frame: s.certificate_seen.map(|x| x.frame),
+            });
+            certs_written.push(rel);
         }
     }
     let index = dir.join("index.json");
-    let body =
-        serde_json::to_vec_pretty(&json!({ "files": file_index, "certificates": cert_index }))?;
+    let mut body = serde_json::to_vec_pretty(&Index {
+        schema_version: INDEX_SCHEMA_VERSION,
+        files: file_index,
+        certificates: cert_index,
+    })?;
+    body.push(b'\n');
     fs::write(&index, body).map_err(io_err(&index))?;
     Ok(Extraction {
         files: written_files,

@@ -19,7 +19,9 @@
 
 pub mod capture;
 pub mod cisco;
+pub mod codes;
 pub mod diagnosis;
+pub mod dn;
 pub mod evidence;
 pub mod extract;
 pub mod net;

@@ -198,7 +198,8 @@ fn show_prints_the_encryption_elements() {
     assert_eq!(e["iv"], hex::encode([0x5a; 16]));
     assert_eq!(e["padding"], 16 - xml.len() % 16);
     assert_eq!(e["key_size"], 2048);
-    assert_eq!(e["key_algorithm"], 1);
+    assert_eq!(e["key_algorithm"], "aes-128");
+    assert_eq!(e["key_algorithm_code"], 1);
     assert_eq!(e["encrypted_key"], hex::encode(b.encrypted_key()));
     assert_eq!(e["encrypted_key_length"], 256);
     assert_eq!(e["hash_algorithm"], "sha1");

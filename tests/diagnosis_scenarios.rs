@@ -107,19 +107,10 @@ fn transfer(name: &str, phone: &str, data: Option<&[u8]>, frame: u64) -> FileTra
 fn cert_info(cert: &Cert) -> CertificateInfo {
     CertificateInfo {
         der: cert.der.clone(),
-        // x509-parser's rendering order (C first) differs from CUCM's on purpose.
-        subject: cert
-            .subject_string()
-            .split(';')
-            .rev()
-            .collect::<Vec<_>>()
-            .join(", "),
-        issuer: cert
-            .issuer_string()
-            .split(';')
-            .rev()
-            .collect::<Vec<_>>()
-            .join(", "),
+        // The RFC 4514 form the capture stage gives (itlscope::dn), which is not the
+        // `CN=…;OU=…` text the trust list's records carry.
+        subject: itlscope::dn::of_text(&cert.subject_string()),
+        issuer: itlscope::dn::of_text(&cert.issuer_string()),
         serial: hex::encode(&cert.serial),
         sha1: hex::encode(sha1::Sha1::digest(&cert.der)),
         sha256: hex::encode(sha2::Sha256::digest(&cert.der)),

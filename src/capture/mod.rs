@@ -76,6 +76,22 @@ impl LinkType {
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: LinkType = LinkType(276);
 
+    /// The JSON name of the link types itlscope decodes: tcpdump's `LINKTYPE_` name in
+    /// lower case (`ethernet`, `linux_sll`, `raw`…).
+    pub fn key(self) -> Option<&'static str> {
+        Some(match self {
+            LinkType::NULL => "null",
+            LinkType::ETHERNET => "ethernet",
+            LinkType::RAW_DLT12 | LinkType::RAW_DLT14 | LinkType::RAW => "raw",
+            LinkType::LOOP => "loop",
+            LinkType::LINUX_SLL => "linux_sll",
+            LinkType::IPV4 => "ipv4",
+            LinkType::IPV6 => "ipv6",
+            LinkType::LINUX_SLL2 => "linux_sll2",
+            _ => return None,
+        })
+    }
+
     /// A short human name for the link types itlscope decodes.
     pub fn name(self) -> Option<&'static str> {
         Some(match self {

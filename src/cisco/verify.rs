@@ -251,10 +251,9 @@ fn signer_label(header: &Header<'_>) -> String {
     let serial = header
         .signer_serial
         .map_or_else(|| "none".to_owned(), serial_hex);
-    let name = header.signer_name.map_or_else(
-        || "unnamed".to_owned(),
-        |n| String::from_utf8_lossy(n).into_owned(),
-    );
+    let name = header
+        .signer_name
+        .map_or_else(|| "unnamed".to_owned(), crate::dn::of_text_bytes);
     format!("{name} (serial {serial})")
 }
 

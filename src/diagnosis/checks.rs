@@ -60,6 +60,18 @@ pub fn transfer_outcome(file: &FileTransfer) -> String {
     }
 }
 
+/// Seconds since the epoch as RFC 3339 UTC (`2026-01-01T00:00:00Z`); the number itself when
+/// out of range.
+fn rfc3339_secs(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
+}
+
 fn transfer_item(file: &FileTransfer) -> EvidenceItem {
     let mut item = EvidenceItem::at(
         file.first,
@@ -73,9 +85,20 @@ fn transfer_item(file: &FileTransfer) -> EvidenceItem {
     )
     .with("name", file.name.clone())
     .with("transport", file.transport.as_str())
-    .with("complete", file.complete.to_string());
+    .with("complete", file.complete);
     if let Some(error) = &file.error {
         item = item.with("error", error.clone());
+    }
+    if let Some(code) = file.tftp_error_code {
+        item = item.with_code(
+            "tftp_error",
+            "tftp_error_code",
+            crate::codes::tftp_error(code),
+            code,
+        );
+    }
+    if let Some(status) = file.http_status {
+        item = item.with("http_status", status);
     }
     item
 }
@@ -179,16 +202,13 @@ fn push_flag(flags: &mut Vec<&'static str>, flag: &'static str) {
 fn signer_attrs(item: EvidenceItem, list: &TrustList<'_>) -> EvidenceItem {
     let mut item = item;
     if let Some(name) = list.header.signer_name {
-        item = item.with("signer_name", String::from_utf8_lossy(name).into_owned());
+        item = item.with("signer_name", crate::dn::of_text_bytes(name));
     }
     if let Some(serial) = list.header.signer_serial {
         item = item.with("signer_serial", serial_hex(serial));
     }
     if let Some(issuer) = list.header.signer_issuer {
-        item = item.with(
-            "signer_issuer",
-            String::from_utf8_lossy(issuer).into_owned(),
-        );
+        item = item.with("signer_issuer", crate::dn::of_text_bytes(issuer));
     }
     item
 }
@@ -250,7 +270,7 @@ fn served_list(ctx: &PhoneCtx<'_>, id: &'static str, served: &Served<'_>, what: 
             }
             c.evidence.push(
                 EvidenceItem::note(describe_record(list, *signer_record))
-                    .with("signer_record", (signer_record + 1).to_string()),
+                    .with("signer_record", signer_record + 1),
             );
         }
         Some(SignatureCheck::Invalid { reason }) if is_rollback(list, None) => {
@@ -341,7 +361,7 @@ fn served_itl_content(ctx: &PhoneCtx<'_>) -> Check {
             list.records.len(),
             roles.join(", ")
         ))
-        .with("records", list.records.len().to_string()),
+        .with("records", list.records.len()),
     );
     if is_rollback(list, signer) {
         push_flag(&mut c.flags, "rollback-itl");
@@ -510,16 +530,13 @@ fn config(ctx: &PhoneCtx<'_>) -> Check {
     }
     let mut signer = EvidenceItem::at(file.first, format!("{} signer", file.name));
     if let Some(name) = parsed.header.signer_name {
-        signer = signer.with("signer_name", String::from_utf8_lossy(name).into_owned());
+        signer = signer.with("signer_name", crate::dn::of_text_bytes(name));
     }
     if let Some(serial) = parsed.header.signer_serial {
         signer = signer.with("signer_serial", serial_hex(serial));
     }
     if let Some(issuer) = parsed.header.signer_issuer {
-        signer = signer.with(
-            "signer_issuer",
-            String::from_utf8_lossy(issuer).into_owned(),
-        );
+        signer = signer.with("signer_issuer", crate::dn::of_text_bytes(issuer));
     }
     c.evidence.push(signer);
     let lists: Vec<(&str, &TrustList<'_>)> = [
@@ -734,7 +751,18 @@ fn tvs_certificate(ctx: &PhoneCtx<'_>) -> Check {
                     ),
                 )
                 .with("server", s.server.to_string())
-                .with("alert", alert.description.to_string()),
+                .with_code(
+                    "alert_level",
+                    "alert_level_code",
+                    crate::codes::alert_level(alert.level),
+                    alert.level,
+                )
+                .with_code(
+                    "alert",
+                    "alert_code",
+                    crate::codes::alert_description(alert.description),
+                    alert.description,
+                ),
             );
         }
         if is_tls13(s) && s.certificates.is_empty() {
@@ -967,8 +995,8 @@ fn certificate_validity(ctx: &PhoneCtx<'_>) -> Check {
                         leaf.subject
                     ),
                 )
-                .with("not_before", not_before.to_string())
-                .with("not_after", not_after.to_string()),
+                .with("not_before", rfc3339_secs(not_before))
+                .with("not_after", rfc3339_secs(not_after)),
             );
         }
     }

@@ -2,10 +2,13 @@
 
 use crate::capture::Timestamp;
 use crate::evidence::Seen;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::net::IpAddr;
 
 /// Outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     /// What the check looks for is there and sound.
     Pass,
@@ -35,8 +38,76 @@ pub struct EvidenceItem {
     pub time: Option<Timestamp>,
     /// One line of prose.
     pub detail: String,
-    /// Names, hashes, serials… as key/value pairs for machines.
-    pub attrs: Vec<(String, String)>,
+    /// Names, hashes, serials, counts… as typed key/value pairs for machines.
+    pub attrs: Vec<(&'static str, AttrValue)>,
+}
+
+/// The value of an evidence attribute: a JSON boolean, number or string, never a number or
+/// boolean written as text. An enumeration is two attributes: `x` its name, `x_code` its code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AttrValue {
+    /// A yes/no fact.
+    Bool(bool),
+    /// A count, index or code.
+    Number(u64),
+    /// A name, hash (lower-case hex), serial, endpoint or time (RFC 3339).
+    Text(String),
+}
+
+impl From<bool> for AttrValue {
+    fn from(v: bool) -> Self {
+        AttrValue::Bool(v)
+    }
+}
+
+impl From<u64> for AttrValue {
+    fn from(v: u64) -> Self {
+        AttrValue::Number(v)
+    }
+}
+
+impl From<u32> for AttrValue {
+    fn from(v: u32) -> Self {
+        AttrValue::Number(u64::from(v))
+    }
+}
+
+impl From<u16> for AttrValue {
+    fn from(v: u16) -> Self {
+        AttrValue::Number(u64::from(v))
+    }
+}
+
+impl From<u8> for AttrValue {
+    fn from(v: u8) -> Self {
+        AttrValue::Number(u64::from(v))
+    }
+}
+
+impl From<usize> for AttrValue {
+    fn from(v: usize) -> Self {
+        // usize is at most 64 bits on every supported target.
+        AttrValue::Number(u64::try_from(v).unwrap_or(u64::MAX))
+    }
+}
+
+impl From<String> for AttrValue {
+    fn from(v: String) -> Self {
+        AttrValue::Text(v)
+    }
+}
+
+impl From<&str> for AttrValue {
+    fn from(v: &str) -> Self {
+        AttrValue::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for AttrValue {
+    fn from(v: &String) -> Self {
+        AttrValue::Text(v.clone())
+    }
 }
 
 impl EvidenceItem {
@@ -58,9 +129,24 @@ impl EvidenceItem {
             attrs: Vec::new(),
         }
     }
-    /// Adds a key/value attribute.
-    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
-        self.attrs.push((key.to_string(), value.into()));
+    /// Adds a typed attribute (`key` is a fixed name of docs/report.md).
+    pub fn with(mut self, key: &'static str, value: impl Into<AttrValue>) -> Self {
+        self.attrs.push((key, value.into()));
+        self
+    }
+
+    /// Adds an enumeration: `key` its name (when known), `key_code` its code.
+    pub fn with_code(
+        mut self,
+        key: &'static str,
+        key_code: &'static str,
+        name: Option<impl Into<String>>,
+        code: impl Into<AttrValue>,
+    ) -> Self {
+        if let Some(name) = name {
+            self.attrs.push((key, AttrValue::Text(name.into())));
+        }
+        self.attrs.push((key_code, code.into()));
         self
     }
 }
@@ -125,7 +211,8 @@ impl Conditions {
 }
 
 /// Must the ITL be deleted?
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum DeleteItl {
     /// All four conditions hold.
     Required,
@@ -160,7 +247,8 @@ pub struct Verdict {
 }
 
 /// Would the phone accept a file?
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Acceptance {
     /// Yes.
     Accepted,

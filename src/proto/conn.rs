@@ -99,6 +99,13 @@ pub struct TcpFindings {
     pub notes: Vec<String>,
 }
 
+/// Stream byte ranges `[start, end)` in words: `offsets 3590-5050, 7000-7100` (the
+/// recorded ones; the count of missing bytes covers all).
+fn stream_ranges(ranges: &[(u64, u64)]) -> String {
+    let listed: Vec<String> = ranges.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+    format!("offsets {}", listed.join(", "))
+}
+
 fn side(dir: usize) -> Side {
     if dir == 0 { Side::Client } else { Side::Server }
 }
@@ -337,8 +344,9 @@ impl Connections {
             let who = side(dir).as_str();
             if st.missing_bytes > 0 {
                 notes.push(format!(
-                    "{} bytes missing from the {who}'s stream at {:?}",
-                    st.missing_bytes, st.gaps
+                    "{} bytes missing from the {who}'s stream at {}",
+                    st.missing_bytes,
+                    stream_ranges(&st.gaps)
                 ));
             }
             if st.conflicting_bytes > 0 {

@@ -1,13 +1,13 @@
 //! X.509 certificates seen in TLS handshakes, decoded into [`CertificateInfo`].
 //!
-//! Names are rendered attribute by attribute (never through x509-parser's `Display`, which
-//! turns any non-UTF-8 attribute into an error sentinel): known string types are decoded,
+//! Names are rendered in RFC 4514 form by [`crate::dn`] (never through x509-parser's
+//! `Display`, which keeps encoded order, turns any non-UTF-8 attribute into an error sentinel
+//! and writes unknown OIDs with Rust debug formatting): known string types are decoded,
 //! legacy T61/Latin-1 strings lossily, anything else as `#hex`.
 
 use crate::evidence::CertificateInfo;
 use crate::serial::serial_hex;
 use sha1::Digest;
-use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::prelude::*;
 
 /// Lower-case hex SHA-1 and SHA-256 of `der`.
@@ -87,53 +87,9 @@ fn key_description(cert: &X509Certificate<'_>) -> (String, Option<u32>) {
     }
 }
 
-/// Renders a name RDN by RDN in encoded order, `C=US, O=Cisco, CN=tvs-1`.
+/// Renders a name in the one form the reports use: RFC 4514 ([`crate::dn`]).
 pub fn render_name(name: &X509Name<'_>) -> String {
-    let mut parts = Vec::new();
-    for rdn in name.iter() {
-        for attr in rdn.iter() {
-            let oid = attr.attr_type();
-            let key = match oid2abbrev(oid, oid_registry()) {
-                Ok(k) => k.to_string(),
-                Err(_) => oid.to_id_string(),
-            };
-            parts.push(format!(
-                "{key}={}",
-                render_value(attr.attr_value().tag(), attr.attr_value().data)
-            ));
-        }
-    }
-    parts.join(", ")
-}
-
-fn render_value(tag: Tag, data: &[u8]) -> String {
-    match tag {
-        Tag::Utf8String
-        | Tag::PrintableString
-        | Tag::Ia5String
-        | Tag::NumericString
-        | Tag::VisibleString => String::from_utf8_lossy(data).into_owned(),
-        // T61/Teletex in practice carries Latin-1.
-        Tag::T61String => data.iter().map(|b| char::from(*b)).collect(),
-        Tag::BmpString => {
-            let units: Vec<u16> = data
-                .chunks(2)
-                .map(|c| u16::from_be_bytes([*c.first().unwrap_or(&0), *c.get(1).unwrap_or(&0)]))
-                .collect();
-            String::from_utf16_lossy(&units)
-        }
-        Tag::UniversalString => data
-            .chunks(4)
-            .map(|c| {
-                let mut b = [0u8; 4];
-                for (d, s) in b.iter_mut().zip(c) {
-                    *d = *s;
-                }
-                char::from_u32(u32::from_be_bytes(b)).unwrap_or('\u{fffd}')
-            })
-            .collect(),
-        _ => format!("#{}", hex::encode(data)),
-    }
+    crate::dn::of_x509(name)
 }
 
 #[cfg(test)]
@@ -151,8 +107,10 @@ mod tests {
 
     #[test]
     fn latin1_and_bmp_names_render() {
-        assert_eq!(render_value(Tag::T61String, b"M\xfcller"), "Müller");
-        assert_eq!(render_value(Tag::BmpString, b"\0A\0B"), "AB");
-        assert_eq!(render_value(Tag::OctetString, b"\x01\x02"), "#0102");
+        use crate::dn::attribute_value;
+        use x509_parser::der_parser::asn1_rs::Tag;
+        assert_eq!(attribute_value(Tag::T61String, b"M\xfcller"), "Müller");
+        assert_eq!(attribute_value(Tag::BmpString, b"\0A\0B"), "AB");
+        assert_eq!(attribute_value(Tag::OctetString, b"\x01\x02"), "#0102");
     }
 }

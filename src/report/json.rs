@@ -1,182 +1,569 @@
-//! The `analyze --json` object (documented in docs/report.md): `schema_version`, `captures`,
-//! `phones` (the verdict contract), `files` and `tls`.
+//! The `analyze --json` object (documented in docs/report.md, schema in
+//! docs/schema/analyze.schema.json): `schema_version`, `captures`, `phones` (the verdict
+//! contract), `files`, `tls`, `alarms` and `notes`.
 //!
-//! Written straight to a writer, one list element at a time: only one element's `Value` is
-//! ever built, so a report with 100,000 files or sessions costs no more memory than one.
-//! Keys come in the order serde_json's `Map` keeps them (sorted), so the bytes are those of
-//! the whole object pretty-printed.
+//! Every object is a `#[derive(Serialize, JsonSchema)]` view borrowing from the diagnosis and
+//! the evidence; the schema is generated from these types. The report is written straight to
+//! a writer, one list element at a time ([`Lazy`]): only one element's view exists at once,
+//! so a report with 100,000 files or sessions costs no more memory than one.
 
-use crate::capture::Timestamp;
+use super::evidence::{AlarmJson, FileJson, TlsJson, rfc3339};
 use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::{
-    Check, Condition, EvidenceItem, InstalledItl, PathStep, PhoneDiagnosis, ServedItl,
-    TimelineEvent, TrustPath,
+    Acceptance, AttrValue, Check, Condition, DeleteItl, EvidenceItem, InstalledItl, PathStep,
+    PhoneDiagnosis, ReportedEvent, ServedItl, Status, TimelineEvent, TrustPath,
 };
 use crate::evidence::{CaptureSummary, Evidence};
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Map, Value, json};
+use crate::sidecar::IngestedFile;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::io::Write;
 
 /// Version of the JSON layout; bumped when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: typed evidence attributes, enumerations as name + code, RFC 4514 names, objects for
+/// byte ranges and options (docs/report.md, "Changes").
+pub const SCHEMA_VERSION: u32 = 2;
 
-fn time(ts: Option<Timestamp>) -> Value {
-    ts.map_or(Value::Null, |t| Value::String(t.to_rfc3339()))
+/// Frames of one link type in a capture.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LinkTypeJson {
+    /// tcpdump's `LINKTYPE_` name in lower case (`ethernet`); null for types itlscope does
+    /// not decode.
+    pub link_type: Option<&'static str>,
+    /// The link type's number (1 for Ethernet).
+    pub link_type_code: u32,
+    /// Frames of that type.
+    pub frames: u64,
 }
 
-fn capture(c: &CaptureSummary) -> Value {
-    json!({
-        "path": c.path,
-        "format": c.format,
-        "frames": c.frames,
-        "bytes": c.bytes,
-        "link_types": c.link_types.iter().map(|(l, n)| json!({"link_type": l, "frames": n})).collect::<Vec<_>>(),
-        "malformed": c.malformed,
-        "snaplen_truncated": c.snaplen_truncated,
-        "truncated": c.truncated,
-        "first_time": time(c.first_ts),
-        "last_time": time(c.last_ts),
-        "limits_hit": c.limits_hit,
-        "encapsulations": c.encapsulations.iter().map(|e| json!({"encapsulation": e.id, "name": e.name, "frames": e.frames})).collect::<Vec<_>>(),
-        "skipped": c.skipped.iter().map(|k| json!({"reason": k.reason, "code": k.code, "detail": k.detail, "frames": k.frames})).collect::<Vec<_>>(),
-    })
+/// What was read of one capture file.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CaptureJson<'a> {
+    /// The file as named on the command line (`-` for standard input).
+    pub path: &'a str,
+    /// `pcap` or `pcapng`.
+    pub format: &'a str,
+    /// Frames read.
+    pub frames: u64,
+    /// Bytes of the file consumed.
+    pub bytes: u64,
+    /// Frames per link type.
+    pub link_types: Vec<LinkTypeJson>,
+    /// Frames whose headers lied, skipped.
+    pub malformed: u64,
+    /// Frames cut by the snaplen.
+    pub snaplen_truncated: u64,
+    /// Why reading stopped before the end of the file; null when it did not.
+    pub truncated: Option<&'a str>,
+    /// First capture time.
+    pub first_time: Option<String>,
+    /// Last capture time.
+    pub last_time: Option<String>,
+    /// Limits that cut something off, in words.
+    pub limits_hit: &'a [String],
+    /// Other facts about the file (skipped records, compression…), in words.
+    pub notes: &'a [String],
+    /// Frames unwrapped per tunnel kind.
+    pub encapsulations: Vec<EncapsulationJson<'a>>,
+    /// Frames not decoded, per reason.
+    pub skipped: Vec<SkippedJson<'a>>,
 }
 
-fn evidence_item(e: &EvidenceItem) -> Value {
-    let attrs: Map<String, Value> = e
-        .attrs
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    json!({
-        "frame": e.frame,
-        "time": time(e.time),
-        "detail": e.detail,
-        "attrs": attrs,
-    })
+/// Frames unwrapped from one kind of encapsulation.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EncapsulationJson<'a> {
+    /// `gre`, `erspan-i`, `erspan-ii`, `erspan-iii`, `vxlan`, `mpls`, `pppoe`, `ip-in-ip`.
+    pub encapsulation: &'a str,
+    /// For people: "ERSPAN type II".
+    pub name: &'a str,
+    /// Frames.
+    pub frames: u64,
 }
 
-fn check(c: &Check) -> Value {
-    json!({
-        "id": c.id,
-        "status": c.status.as_str(),
-        "explanation": c.explanation,
-        "flags": c.flags,
-        "evidence": c.evidence.iter().map(evidence_item).collect::<Vec<_>>(),
-    })
+/// Frames skipped for one reason.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SkippedJson<'a> {
+    /// `unsupported-link-type`, `gre-protocol`, `gre-version`, `gre-routing`,
+    /// `erspan-version`, `erspan-frame-type`, `mpls-payload`, `mpls-label-stack`,
+    /// `short-encapsulation-header`, `tunnel-nesting`, `other`.
+    pub reason: &'a str,
+    /// The number the reason is about (link type, GRE protocol type, version…), if any.
+    pub code: Option<u32>,
+    /// For people.
+    pub detail: &'a str,
+    /// Frames.
+    pub frames: u64,
 }
 
-fn condition_detail(c: &Condition) -> Value {
-    json!({"value": c.value, "explanation": c.explanation})
+impl<'a> From<&'a CaptureSummary> for CaptureJson<'a> {
+    fn from(c: &'a CaptureSummary) -> Self {
+        CaptureJson {
+            path: &c.path,
+            format: &c.format,
+            frames: c.frames,
+            bytes: c.bytes,
+            link_types: c
+                .link_types
+                .iter()
+                .map(|&(code, frames)| LinkTypeJson {
+                    link_type: crate::capture::LinkType(code).key(),
+                    link_type_code: code,
+                    frames,
+                })
+                .collect(),
+            malformed: c.malformed,
+            snaplen_truncated: c.snaplen_truncated,
+            truncated: c.truncated.as_deref(),
+            first_time: c.first_ts.map(rfc3339),
+            last_time: c.last_ts.map(rfc3339),
+            limits_hit: &c.limits_hit,
+            notes: &c.notes,
+            encapsulations: c
+                .encapsulations
+                .iter()
+                .map(|e| EncapsulationJson {
+                    encapsulation: &e.id,
+                    name: &e.name,
+                    frames: e.frames,
+                })
+                .collect(),
+            skipped: c
+                .skipped
+                .iter()
+                .map(|k| SkippedJson {
+                    reason: &k.reason,
+                    code: k.code,
+                    detail: &k.detail,
+                    frames: k.frames,
+                })
+                .collect(),
+        }
+    }
 }
 
-fn step(s: &PathStep) -> Value {
-    json!({"acceptance": s.acceptance.as_str(), "via": s.via, "explanation": s.explanation})
+/// The typed attributes of an evidence item, written as one JSON object.
+#[derive(Debug, Clone)]
+pub struct Attrs<'a>(&'a [(&'static str, AttrValue)]);
+
+impl Serialize for Attrs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
-fn trust_path(p: &TrustPath) -> Value {
-    json!({"basis": p.basis, "itl": step(&p.itl), "config": step(&p.config)})
+impl JsonSchema for Attrs<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        "Attrs".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let value = generator.subschema_for::<AttrValue>();
+        schemars::json_schema!({
+            "description": "Names, hashes, serials, counts… of the evidence item (keys in docs/report.md): booleans and numbers typed, an enumeration as `x` (name) and `x_code` (code).",
+            "type": "object",
+            "additionalProperties": value,
+        })
+    }
 }
 
-fn installed(i: &InstalledItl) -> Value {
-    json!({
-        "source": i.source,
-        "not_installed": i.not_installed,
-        "hash_algorithm": i.hash_algorithm,
-        "hash": i.hash,
-        "frame": i.frame,
-    })
+/// One piece of evidence behind a check.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EvidenceJson<'a> {
+    /// Frame number, when the item comes from the capture.
+    pub frame: Option<u64>,
+    /// Capture time of that frame.
+    pub time: Option<String>,
+    /// One line of prose.
+    pub detail: &'a str,
+    /// Typed attributes for machines.
+    pub attrs: Attrs<'a>,
 }
 
-fn served(s: &ServedItl) -> Value {
-    json!({
-        "name": s.name,
-        "file": s.file,
-        "frame": s.frame,
-        "size": s.size,
-        "md5": s.md5,
-        "sha1": s.sha1,
-        "sha256": s.sha256,
-        "parsed": s.parsed,
-        "signature_valid": s.signature_valid,
-        "signer": s.signer,
-        "rollback": s.rollback,
-    })
+impl<'a> From<&'a EvidenceItem> for EvidenceJson<'a> {
+    fn from(e: &'a EvidenceItem) -> Self {
+        EvidenceJson {
+            frame: e.frame,
+            time: e.time.map(rfc3339),
+            detail: &e.detail,
+            attrs: Attrs(&e.attrs),
+        }
+    }
 }
 
-/// One `--evidence` file: what it was taken for, and per part lines read, recognised, ignored.
-fn evidence_file(f: &crate::sidecar::IngestedFile) -> Value {
-    json!({
-        "path": f.path,
-        "kind": f.kind.map(|k| k.as_str()),
-        "parts": f.parts.iter().map(|p| json!({
-            "member": p.member,
-            "kind": p.kind.map(|k| k.as_str()),
-            "lines": p.lines,
-            "recognised": p.recognised,
-            "ignored": p.ignored,
-            "notes": p.notes,
-        })).collect::<Vec<_>>(),
-        "skipped": f.skipped,
-    })
+/// One check of a phone's trust state.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CheckJson<'a> {
+    /// Stable identifier (`served-itl`, `tvs-certificate`…).
+    pub id: &'static str,
+    /// Outcome.
+    pub status: Status,
+    /// One line saying what was found and what it means.
+    pub explanation: &'a str,
+    /// Machine-readable findings (`rollback-itl`, `tvs-unreachable`…).
+    pub flags: &'a [&'static str],
+    /// What the explanation rests on.
+    pub evidence: Vec<EvidenceJson<'a>>,
 }
 
-fn event(e: &TimelineEvent) -> Value {
-    json!({"frame": e.frame, "time": e.time.to_rfc3339(), "what": e.what})
+impl<'a> From<&'a Check> for CheckJson<'a> {
+    fn from(c: &'a Check) -> Self {
+        CheckJson {
+            id: c.id,
+            status: c.status,
+            explanation: &c.explanation,
+            flags: &c.flags,
+            evidence: c.evidence.iter().map(EvidenceJson::from).collect(),
+        }
+    }
 }
 
-fn phone(p: &PhoneDiagnosis, tls: &ListedTls) -> Value {
-    let v = &p.verdict;
-    let conditions: Map<String, Value> = v
-        .conditions
-        .named()
-        .iter()
-        .map(|(n, c)| ((*n).to_string(), json!(c.value)))
-        .collect();
-    let details: Map<String, Value> = v
-        .conditions
-        .named()
-        .iter()
-        .map(|(n, c)| ((*n).to_string(), condition_detail(c)))
-        .collect();
-    json!({
-        "mac": p.mac,
-        "ip": p.ip.map(|ip| ip.to_string()),
-        "other_ips": p.other_ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>(),
-        "verdict": {
-            "delete_itl": v.delete_itl.as_str(),
-            "conditions": conditions,
-            "condition_details": details,
-            "reasons": v.reasons,
-            "next_steps": v.next_steps,
-        },
-        "installed_itl": p.installed_itl.as_ref().map(installed),
-        "served_itl": p.served_itl.as_ref().map(served),
-        "trust_path": p.trust_path.as_ref().map(trust_path),
-        "checks": p.checks.iter().map(check).collect::<Vec<_>>(),
-        "timeline": p.timeline.iter().map(event).collect::<Vec<_>>(),
-        "reported_timeline": p.reported.iter().map(|e| json!({
-            "source": e.source, "time": e.time, "kind": e.kind, "what": e.what,
-        })).collect::<Vec<_>>(),
-        "files": p.files,
-        "tls": p.tls.iter().filter_map(|&i| tls.position(i)).collect::<Vec<_>>(),
-        "alarms": p.alarms,
-    })
+/// The four conditions: true, false, or null (unknown).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ConditionsJson {
+    /// The phone's installed ITL differs from the served ITL.
+    pub itl_differs: Option<bool>,
+    /// A TVS certificate on the wire matches no TVS record of the phone's ITL.
+    pub tvs_cert_mismatch: Option<bool>,
+    /// The phone shows a verification failure.
+    pub phone_verification_failed: Option<bool>,
+    /// No backup of the old TFTP private key exists.
+    pub no_key_backup: Option<bool>,
 }
 
-fn alarm(a: &crate::evidence::PhoneTrustAlarm) -> Value {
-    json!({
-        "phone": a.phone.to_string(),
-        "device_name": a.device_name,
-        "itl_signature": a.itl_signature,
-        "itl_signature_raw": a.itl_signature_raw,
-        "ctl_signature": a.ctl_signature,
-        "itl_tftp_server": a.itl_tftp_server,
-        "status_code": a.status_code,
-        "frame": a.seen.frame,
-        "time": a.seen.ts.to_rfc3339(),
-    })
+/// One condition with why.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ConditionJson<'a> {
+    /// true, false, or null (unknown).
+    pub value: Option<bool>,
+    /// Why, in one line.
+    pub explanation: &'a str,
+}
+
+impl<'a> From<&'a Condition> for ConditionJson<'a> {
+    fn from(c: &'a Condition) -> Self {
+        ConditionJson {
+            value: c.value,
+            explanation: &c.explanation,
+        }
+    }
+}
+
+/// The four conditions with their explanations.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ConditionDetailsJson<'a> {
+    /// Condition 1.
+    pub itl_differs: ConditionJson<'a>,
+    /// Condition 2.
+    pub tvs_cert_mismatch: ConditionJson<'a>,
+    /// Condition 3.
+    pub phone_verification_failed: ConditionJson<'a>,
+    /// Condition 4.
+    pub no_key_backup: ConditionJson<'a>,
+}
+
+/// The verdict of one phone.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VerdictJson<'a> {
+    /// `required` only when all four conditions hold.
+    pub delete_itl: DeleteItl,
+    /// The four conditions.
+    pub conditions: ConditionsJson,
+    /// The four conditions with their explanations.
+    pub condition_details: ConditionDetailsJson<'a>,
+    /// Which conditions decided it, in words.
+    pub reasons: &'a [String],
+    /// What to do.
+    pub next_steps: &'a [String],
+}
+
+/// What is known of the ITL the phone has installed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InstalledJson<'a> {
+    /// `phone-itl-file`, `phone-itl-hash` or `device-tl-info`.
+    pub source: &'static str,
+    /// The phone reported no ITL installed.
+    pub not_installed: bool,
+    /// `md5`, `sha1` or `sha256`.
+    pub hash_algorithm: Option<&'static str>,
+    /// The hash, lower-case hex.
+    pub hash: Option<&'a str>,
+    /// Frame of the alarm, for `device-tl-info`.
+    pub frame: Option<u64>,
+}
+
+impl<'a> From<&'a InstalledItl> for InstalledJson<'a> {
+    fn from(i: &'a InstalledItl) -> Self {
+        InstalledJson {
+            source: i.source,
+            not_installed: i.not_installed,
+            hash_algorithm: i.hash_algorithm,
+            hash: i.hash.as_deref(),
+            frame: i.frame,
+        }
+    }
+}
+
+/// The ITL the server sent to this phone.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ServedJson<'a> {
+    /// Requested name.
+    pub name: &'a str,
+    /// Index into the report's `files`.
+    pub file: usize,
+    /// Frame of the request.
+    pub frame: u64,
+    /// Size in bytes.
+    pub size: usize,
+    /// MD5, lower-case hex.
+    pub md5: &'a str,
+    /// SHA-1.
+    pub sha1: &'a str,
+    /// SHA-256.
+    pub sha256: &'a str,
+    /// It parses.
+    pub parsed: bool,
+    /// Its own signature holds; null when not checkable.
+    pub signature_valid: Option<bool>,
+    /// The signer record, described.
+    pub signer: Option<&'a str>,
+    /// A "Prepare Cluster for Rollback" ITL.
+    pub rollback: bool,
+}
+
+impl<'a> From<&'a ServedItl> for ServedJson<'a> {
+    fn from(s: &'a ServedItl) -> Self {
+        ServedJson {
+            name: &s.name,
+            file: s.file,
+            frame: s.frame,
+            size: s.size,
+            md5: &s.md5,
+            sha1: &s.sha1,
+            sha256: &s.sha256,
+            parsed: s.parsed,
+            signature_valid: s.signature_valid,
+            signer: s.signer.as_deref(),
+            rollback: s.rollback,
+        }
+    }
+}
+
+/// Would the phone accept one served file?
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StepJson<'a> {
+    /// The answer.
+    pub acceptance: Acceptance,
+    /// How: `same-file`, `no-itl`, `rollback-itl`, `signer-in-itl`, `via-tvs`, or null.
+    pub via: Option<&'static str>,
+    /// One line.
+    pub explanation: &'a str,
+}
+
+impl<'a> From<&'a PathStep> for StepJson<'a> {
+    fn from(s: &'a PathStep) -> Self {
+        StepJson {
+            acceptance: s.acceptance,
+            via: s.via,
+            explanation: &s.explanation,
+        }
+    }
+}
+
+/// Would the phone accept the served ITL and config?
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TrustPathJson<'a> {
+    /// What the phone's installed ITL is known from.
+    pub basis: &'a str,
+    /// The served ITL.
+    pub itl: StepJson<'a>,
+    /// The served config.
+    pub config: StepJson<'a>,
+}
+
+impl<'a> From<&'a TrustPath> for TrustPathJson<'a> {
+    fn from(p: &'a TrustPath) -> Self {
+        TrustPathJson {
+            basis: &p.basis,
+            itl: (&p.itl).into(),
+            config: (&p.config).into(),
+        }
+    }
+}
+
+/// A trust-relevant event.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EventJson<'a> {
+    /// Frame number.
+    pub frame: u64,
+    /// Capture time.
+    pub time: String,
+    /// What happened.
+    pub what: &'a str,
+}
+
+impl<'a> From<&'a TimelineEvent> for EventJson<'a> {
+    fn from(e: &'a TimelineEvent) -> Self {
+        EventJson {
+            frame: e.frame,
+            time: rfc3339(e.time),
+            what: &e.what,
+        }
+    }
+}
+
+/// One fact from an `--evidence` file, on the phone's reported timeline.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportedJson<'a> {
+    /// Where it was read: `file!member:line`.
+    pub source: &'a str,
+    /// When the phone or CUCM said it happened, as written there; null when not given.
+    pub time: Option<&'a str>,
+    /// What kind of fact (`trust-list-verified`, `device-tl-info`…).
+    pub kind: &'static str,
+    /// What it says.
+    pub what: &'a str,
+}
+
+impl<'a> From<&'a ReportedEvent> for ReportedJson<'a> {
+    fn from(e: &'a ReportedEvent) -> Self {
+        ReportedJson {
+            source: &e.source,
+            time: e.time.as_deref(),
+            kind: e.kind,
+            what: &e.what,
+        }
+    }
+}
+
+/// One part of an `--evidence` file (the file itself, or a member of an archive).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EvidencePartJson<'a> {
+    /// The archive member, null for the file itself.
+    pub member: Option<&'a str>,
+    /// What it was taken for: `console-log`, `status-messages`, `cucm-cli`, `certificate`,
+    /// `archive`; null when not recognised.
+    pub kind: Option<&'static str>,
+    /// Lines read.
+    pub lines: usize,
+    /// Lines recognised.
+    pub recognised: usize,
+    /// Lines ignored.
+    pub ignored: usize,
+    /// Remarks, in words.
+    pub notes: &'a [String],
+}
+
+/// One `--evidence` file: what it was taken for, and per part what was read.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EvidenceFileJson<'a> {
+    /// The file as named on the command line.
+    pub path: &'a str,
+    /// What it was taken for; null when not recognised.
+    pub kind: Option<&'static str>,
+    /// Its parts.
+    pub parts: Vec<EvidencePartJson<'a>>,
+    /// Members skipped, in words.
+    pub skipped: &'a [String],
+}
+
+impl<'a> From<&'a IngestedFile> for EvidenceFileJson<'a> {
+    fn from(f: &'a IngestedFile) -> Self {
+        EvidenceFileJson {
+            path: &f.path,
+            kind: f.kind.map(|k| k.as_str()),
+            parts: f
+                .parts
+                .iter()
+                .map(|p| EvidencePartJson {
+                    member: p.member.as_deref(),
+                    kind: p.kind.map(|k| k.as_str()),
+                    lines: p.lines,
+                    recognised: p.recognised,
+                    ignored: p.ignored,
+                    notes: &p.notes,
+                })
+                .collect(),
+            skipped: &f.skipped,
+        }
+    }
+}
+
+/// The diagnosis of one phone.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PhoneJson<'a> {
+    /// MAC, 12 upper-case hex digits, when a requested name or alarm carried it.
+    pub mac: Option<&'a str>,
+    /// The phone's address (the first seen).
+    pub ip: Option<String>,
+    /// Further addresses of the same phone.
+    pub other_ips: Vec<String>,
+    /// The verdict.
+    pub verdict: VerdictJson<'a>,
+    /// What is known of the installed ITL.
+    pub installed_itl: Option<InstalledJson<'a>>,
+    /// The served ITL compared against.
+    pub served_itl: Option<ServedJson<'a>>,
+    /// The trust path, when the phone's installed ITL is known.
+    pub trust_path: Option<TrustPathJson<'a>>,
+    /// The checks, in a fixed order.
+    pub checks: Vec<CheckJson<'a>>,
+    /// Trust-relevant events.
+    pub timeline: Vec<EventJson<'a>>,
+    /// What the `--evidence` files say happened.
+    pub reported_timeline: Vec<ReportedJson<'a>>,
+    /// Indices into the report's `files`.
+    pub files: &'a [usize],
+    /// Indices into the report's `tls`.
+    pub tls: Vec<usize>,
+    /// Indices into the report's `alarms`.
+    pub alarms: &'a [usize],
+}
+
+impl<'a> PhoneJson<'a> {
+    fn new(p: &'a PhoneDiagnosis, tls: &ListedTls) -> Self {
+        let v = &p.verdict;
+        let c = &v.conditions;
+        PhoneJson {
+            mac: p.mac.as_deref(),
+            ip: p.ip.map(|ip| ip.to_string()),
+            other_ips: p.other_ips.iter().map(ToString::to_string).collect(),
+            verdict: VerdictJson {
+                delete_itl: v.delete_itl,
+                conditions: ConditionsJson {
+                    itl_differs: c.itl_differs.value,
+                    tvs_cert_mismatch: c.tvs_cert_mismatch.value,
+                    phone_verification_failed: c.phone_verification_failed.value,
+                    no_key_backup: c.no_key_backup.value,
+                },
+                condition_details: ConditionDetailsJson {
+                    itl_differs: (&c.itl_differs).into(),
+                    tvs_cert_mismatch: (&c.tvs_cert_mismatch).into(),
+                    phone_verification_failed: (&c.phone_verification_failed).into(),
+                    no_key_backup: (&c.no_key_backup).into(),
+                },
+                reasons: &v.reasons,
+                next_steps: &v.next_steps,
+            },
+            installed_itl: p.installed_itl.as_ref().map(Into::into),
+            served_itl: p.served_itl.as_ref().map(Into::into),
+            trust_path: p.trust_path.as_ref().map(Into::into),
+            checks: p.checks.iter().map(Into::into).collect(),
+            timeline: p.timeline.iter().map(Into::into).collect(),
+            reported_timeline: p.reported.iter().map(Into::into).collect(),
+            files: &p.files,
+            tls: p.tls.iter().filter_map(|&i| tls.position(i)).collect(),
+            alarms: &p.alarms,
+        }
+    }
 }
 
 /// The TLS sessions the report lists: those of the diagnosed phones, in evidence order.
@@ -202,77 +589,93 @@ impl ListedTls {
     }
 }
 
-/// A JSON array whose elements are built one at a time while it is written.
-struct Lazy<I>(Cell<Option<I>>);
+/// A JSON array whose elements are built one at a time while it is written; its schema is
+/// that of an array of `T`.
+pub struct Lazy<'a, T>(Cell<Option<Box<dyn Iterator<Item = T> + 'a>>>);
 
-impl<I: Iterator<Item = Value>> Lazy<I> {
-    fn new(items: I) -> Self {
-        Lazy(Cell::new(Some(items)))
+impl<'a, T> Lazy<'a, T> {
+    /// The array of what `items` yields, built when written.
+    pub fn new(items: impl Iterator<Item = T> + 'a) -> Self {
+        Lazy(Cell::new(Some(Box::new(items))))
     }
 }
 
-impl<I: Iterator<Item = Value>> Serialize for Lazy<I> {
+impl<T: Serialize> Serialize for Lazy<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Written once; a second serialisation would write an empty array.
         serializer.collect_seq(self.0.take().into_iter().flatten())
     }
 }
 
-/// The report object, serialised lazily.
-struct Report<'a> {
-    diagnosis: &'a Diagnosis,
-    evidence: &'a Evidence,
+impl<T: JsonSchema> JsonSchema for Lazy<'_, T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        <Vec<T>>::schema_name()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        <Vec<T>>::json_schema(generator)
+    }
 }
 
-impl Serialize for Report<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (d, ev) = (self.diagnosis, self.evidence);
-        let listed = ListedTls::of(d);
-        let left_out = ev.tls.len().saturating_sub(listed.0.len());
+/// The `analyze --json` object, written lazily.
+#[derive(Serialize, JsonSchema)]
+#[schemars(title = "itlscope analyze --json")]
+pub struct Report<'a> {
+    /// Version of this layout (docs/report.md); bumped when a field changes meaning.
+    #[schemars(extend("const" = SCHEMA_VERSION))]
+    pub schema_version: u32,
+    /// One per capture file.
+    pub captures: Lazy<'a, CaptureJson<'a>>,
+    /// One per diagnosed phone.
+    pub phones: Lazy<'a, PhoneJson<'a>>,
+    /// Every file transfer collected.
+    pub files: Lazy<'a, FileJson<'a>>,
+    /// The TLS sessions of the diagnosed phones.
+    pub tls: Lazy<'a, TlsJson<'a>>,
+    /// Every `DeviceTLInfo` alarm collected.
+    pub alarms: Lazy<'a, AlarmJson<'a>>,
+    /// The `--evidence` files read.
+    pub evidence_files: Lazy<'a, EvidenceFileJson<'a>>,
+    /// Remarks about the whole analysis.
+    pub notes: Lazy<'a, String>,
+}
+
+impl<'a> Report<'a> {
+    /// The report of `diagnosis` over `evidence`, ready to be written once.
+    pub fn new(diagnosis: &'a Diagnosis, evidence: &'a Evidence) -> Self {
+        let listed = ListedTls::of(diagnosis);
+        let left_out = evidence.tls.len().saturating_sub(listed.0.len());
         let left_out_note = (left_out > 0).then(|| {
             format!(
                 "the tls list holds the {} TLS session(s) of the diagnosed phones; {left_out} session(s) of hosts not diagnosed are left out",
                 listed.0.len()
             )
         });
-        let mut map = serializer.serialize_map(Some(8))?;
-        // Sorted, as a serde_json Map would write them.
-        map.serialize_entry("alarms", &Lazy::new(ev.alarms.iter().map(alarm)))?;
-        map.serialize_entry("captures", &Lazy::new(ev.captures.iter().map(capture)))?;
-        map.serialize_entry(
-            "evidence_files",
-            &Lazy::new(d.evidence_files.iter().map(evidence_file)),
-        )?;
-        map.serialize_entry(
-            "files",
-            &Lazy::new(ev.files.iter().map(super::evidence::file_json)),
-        )?;
-        map.serialize_entry(
-            "notes",
-            &Lazy::new(
-                d.notes
+        let tls_items: Vec<usize> = listed.0.clone();
+        Report {
+            schema_version: SCHEMA_VERSION,
+            captures: Lazy::new(evidence.captures.iter().map(CaptureJson::from)),
+            phones: Lazy::new(
+                diagnosis
+                    .phones
                     .iter()
-                    .cloned()
-                    .chain(left_out_note)
-                    .map(Value::String),
+                    .map(move |p| PhoneJson::new(p, &listed)),
             ),
-        )?;
-        map.serialize_entry(
-            "phones",
-            &Lazy::new(d.phones.iter().map(|p| phone(p, &listed))),
-        )?;
-        map.serialize_entry("schema_version", &SCHEMA_VERSION)?;
-        map.serialize_entry(
-            "tls",
-            &Lazy::new(
-                listed
-                    .0
-                    .iter()
-                    .filter_map(|&i| ev.tls.get(i))
-                    .map(super::evidence::tls_json),
+            files: Lazy::new(evidence.files.iter().map(FileJson::from)),
+            tls: Lazy::new(
+                tls_items
+                    .into_iter()
+                    .filter_map(|i| evidence.tls.get(i))
+                    .map(TlsJson::from),
             ),
-        )?;
-        map.end()
+            alarms: Lazy::new(evidence.alarms.iter().map(AlarmJson::from)),
+            evidence_files: Lazy::new(diagnosis.evidence_files.iter().map(EvidenceFileJson::from)),
+            notes: Lazy::new(diagnosis.notes.iter().cloned().chain(left_out_note)),
+        }
     }
 }
 
@@ -282,10 +685,7 @@ pub fn write(
     evidence: &Evidence,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let report = Report {
-        diagnosis,
-        evidence,
-    };
+    let report = Report::new(diagnosis, evidence);
     serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
     out.write_all(b"\n")
 }
@@ -293,10 +693,12 @@ pub fn write(
 /// The whole JSON object as a `Value` (for tests and callers that want to look into it;
 /// [`write`] streams it instead).
 pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> Value {
-    let report = Report {
-        diagnosis,
-        evidence,
-    };
-    // Serialising strings, numbers and Values into a Value cannot fail.
+    let report = Report::new(diagnosis, evidence);
+    // Serialising strings, numbers and booleans into a Value cannot fail.
     serde_json::to_value(&report).unwrap_or(Value::Null)
+}
+
+/// The JSON Schema of the `analyze --json` object (docs/schema/analyze.schema.json).
+pub fn schema() -> Schema {
+    schemars::schema_for!(Report<'static>)
 }

@@ -79,7 +79,7 @@ mod tests {
     fn json_follows_the_contract() {
         let (d, ev) = all_four();
         let v = super::json::render(&d, &ev);
-        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["schema_version"], super::json::SCHEMA_VERSION);
         assert_eq!(v["captures"][0]["path"], "boot.pcap");
         let phone = &v["phones"][0];
         assert_eq!(phone["mac"], MAC);

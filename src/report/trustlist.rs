@@ -8,12 +8,14 @@ use crate::cisco::model::{
     function,
 };
 use crate::cisco::trustlist::tag as rtag;
-use crate::cisco::verify::{DigestAlgorithm, digest_name, verify_signed_alone};
+use crate::cisco::verify::{DigestAlgorithm, verify_signed_alone};
 use crate::cisco::{ParsedFile, serial_hex};
+use crate::dn::{self, Which};
 use crate::trust::{
     Acceptance, Held, Kind, NoTvsEvidence, Offered, Route, RsaVerifier, decide, own_signature,
 };
 use md5::Md5;
+use schemars::JsonSchema;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
@@ -22,9 +24,17 @@ use std::fmt::Write as _;
 /// Most bytes of an unknown value shown in hex in the text dump.
 const HEX_PREVIEW: usize = 32;
 
-/// `show --json`: names fixed by the contract in issue 3; extra fields are additions.
-#[derive(Debug, Clone, Serialize)]
+/// Version of the `show --json` layout; bumped when a field changes meaning or disappears.
+pub const SHOW_SCHEMA_VERSION: u32 = 1;
+
+/// `show --json` (schema: docs/schema/show.schema.json): names fixed by the contract in
+/// issue 3; extra fields are additions.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(title = "itlscope show --json")]
 pub struct ShowJson {
+    /// Version of this layout.
+    #[schemars(extend("const" = SHOW_SCHEMA_VERSION))]
+    pub schema_version: u32,
     /// `itl`, `ctl` or `signed`.
     pub format: &'static str,
     /// `"1.2"`.
@@ -33,8 +43,10 @@ pub struct ShowJson {
     pub header_length: u16,
     /// Header tags 4, 5, 6.
     pub signer: SignerJson,
-    /// `sha1`, `sha256`, `sha512` or `unknown(N)`.
-    pub digest_algorithm: String,
+    /// Header tag 8: `sha1`, `sha256` or `sha512`; null when absent or unknown.
+    pub digest_algorithm: Option<&'static str>,
+    /// Its code (1 sha1, 2 sha256, 3 sha512); null when the tag is absent.
+    pub digest_algorithm_code: Option<u8>,
     /// Signature verdict.
     pub signature: SignatureJson,
     /// Tag 14.
@@ -64,7 +76,7 @@ pub struct ShowJson {
 }
 
 /// The encryption elements of an `.enc.sgn` (null fields: tag absent).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EncryptionJson {
     /// Offset of the first encryption element.
     pub offset: usize,
@@ -74,14 +86,16 @@ pub struct EncryptionJson {
     pub padding: Option<u16>,
     /// Tag 23: size of the encrypted key in bits (the phone's RSA modulus).
     pub key_size: Option<u16>,
-    /// Tag 24 (1 = AES-128).
-    pub key_algorithm: Option<u8>,
+    /// Tag 24 as a name: `aes-128` for 1; null when absent or another code.
+    pub key_algorithm: Option<&'static str>,
+    /// Tag 24's code.
+    pub key_algorithm_code: Option<u8>,
     /// Tag 25, hex: the AES key RSA-encrypted to the phone's key.
     pub encrypted_key: Option<String>,
     /// Length of tag 25.
     pub encrypted_key_length: Option<usize>,
-    /// Tag 26 as `sha1`, `sha256`, `sha512` or `unknown(N)`.
-    pub hash_algorithm: String,
+    /// Tag 26 as `sha1`, `sha256` or `sha512`; null when absent or unknown.
+    pub hash_algorithm: Option<&'static str>,
     /// Tag 26 code.
     pub hash_algorithm_code: Option<u8>,
     /// Tag 27, hex: hash of the plaintext XML before padding.
@@ -101,7 +115,7 @@ pub struct EncryptionJson {
 }
 
 /// Signer named by the header.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SignerJson {
     /// Tag 4.
     pub name: Option<String>,
@@ -112,7 +126,7 @@ pub struct SignerJson {
 }
 
 /// The signature verdict.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SignatureJson {
     /// true valid, false invalid, null not checkable.
     pub valid: Option<bool>,
@@ -123,7 +137,7 @@ pub struct SignatureJson {
 }
 
 /// Hashes of the whole file (lower-case hex), as phones show them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HashesJson {
     /// MD5.
     pub md5: String,
@@ -134,7 +148,7 @@ pub struct HashesJson {
 }
 
 /// One record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RecordJson {
     /// Offset of its first byte.
     pub offset: usize,
@@ -160,8 +174,11 @@ pub struct RecordJson {
     pub cert_hash: Option<String>,
     /// True for the record whose key verified this file's signature.
     pub signed_this_file: bool,
-    /// Tag 12 (algorithm of tag 11), if one byte.
-    pub hash_algorithm: Option<u8>,
+    /// Tag 12 (algorithm of tag 11) read with the header's digest codes (`sha1`…); null
+    /// when absent or unknown. The tag has not been seen in real files.
+    pub hash_algorithm: Option<&'static str>,
+    /// Tag 12's code, if one byte.
+    pub hash_algorithm_code: Option<u8>,
     /// Length of the tag-9 certificate, or null.
     pub certificate_length: Option<usize>,
     /// True when tag 7 is present.
@@ -169,7 +186,7 @@ pub struct RecordJson {
 }
 
 /// Where a signed file's payload is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PayloadJson {
     /// Offset (= HEADER_LENGTH).
     pub offset: usize,
@@ -186,6 +203,12 @@ pub fn own_signature_check(parsed: &ParsedFile<'_>) -> SignatureCheck {
         ParsedFile::TrustList(tl) => own_signature(tl, &RsaVerifier),
         ParsedFile::Signed(sf) => verify_signed_alone(sf),
     }
+}
+
+/// The JSON name of a digest code, None when absent or unknown.
+fn digest_key(code: Option<u8>) -> Option<&'static str> {
+    code.and_then(DigestAlgorithm::from_code)
+        .map(DigestAlgorithm::as_str)
 }
 
 fn lossy(bytes: Option<&[u8]>) -> Option<String> {
@@ -250,10 +273,11 @@ fn encryption_json(info: &EncryptionInfo<'_>, payload_len: usize) -> EncryptionJ
         iv: info.iv.map(hex::encode),
         padding: info.padding,
         key_size: info.key_size,
-        key_algorithm: info.key_algorithm,
+        key_algorithm: info.key_algorithm.filter(|&c| c == 1).map(|_| "aes-128"),
+        key_algorithm_code: info.key_algorithm,
         encrypted_key: info.encrypted_key.map(hex::encode),
         encrypted_key_length: info.encrypted_key.map(<[u8]>::len),
-        hash_algorithm: digest_name(info.hash_algorithm),
+        hash_algorithm: digest_key(info.hash_algorithm),
         hash_algorithm_code: info.hash_algorithm,
         hash: info.hash.map(hex::encode),
         unknown_18: info.unknown1,
@@ -263,6 +287,11 @@ fn encryption_json(info: &EncryptionInfo<'_>, payload_len: usize) -> EncryptionJ
         detail: encrypted::NOT_DECRYPTABLE,
         problems: encrypted::problems(info, payload_len),
     }
+}
+
+/// The JSON Schema of the `show --json` object (docs/schema/show.schema.json).
+pub fn show_schema() -> schemars::Schema {
+    schemars::schema_for!(ShowJson)
 }
 
 /// The `show --json` object.
@@ -292,15 +321,17 @@ pub fn show_json(parsed: &ParsedFile<'_>) -> ShowJson {
         ParsedFile::TrustList(_) => None,
     };
     ShowJson {
+        schema_version: SHOW_SCHEMA_VERSION,
         format: format.as_str(),
         version: format!("{}.{}", header.version.0, header.version.1),
         header_length: header.header_length,
         signer: SignerJson {
-            name: lossy(header.signer_name),
+            name: header.signer_name.map(dn::of_text_bytes),
             serial: header.signer_serial.map(serial_hex),
-            issuer: lossy(header.signer_issuer),
+            issuer: header.signer_issuer.map(dn::of_text_bytes),
         },
-        digest_algorithm: digest_name(header.digest_algorithm),
+        digest_algorithm: digest_key(header.digest_algorithm),
+        digest_algorithm_code: header.digest_algorithm,
         signature: SignatureJson {
             valid: match check {
                 SignatureCheck::Valid { .. } => Some(true),
@@ -342,14 +373,15 @@ fn record_json(r: &Record<'_>, signed_this_file: bool) -> RecordJson {
         function: r.function.map(function::name),
         function_code: r.function,
         dns_name: lossy(r.dns_name),
-        subject: lossy(r.subject),
-        issuer: lossy(r.issuer),
+        subject: dn::of_record(r.subject, r.certificate, Which::Subject),
+        issuer: dn::of_record(r.issuer, r.certificate, Which::Issuer),
         serial: r.serial.map(serial_hex),
         ip_address: r.ip_address.map(|ip| ip.to_string()),
         certificate_sha1: r.certificate.map(|der| hex::encode(Sha1::digest(der))),
         cert_hash: r.cert_hash.map(hex::encode),
         signed_this_file,
-        hash_algorithm: r.hash_algorithm,
+        hash_algorithm: digest_key(r.hash_algorithm),
+        hash_algorithm_code: r.hash_algorithm,
         certificate_length: r.certificate.map(<[u8]>::len),
         has_public_key: r.public_key.is_some(),
     }
@@ -790,8 +822,8 @@ pub fn verify_verdict(file: &ParsedFile<'_>, trust: &TrustList<'_>) -> (bool, St
                 .and_then(|r| r.function)
                 .map_or_else(|| "no function".to_owned(), function::name);
             let subject = r
-                .and_then(|r| r.subject)
-                .map_or_else(|| "no subject".to_owned(), text);
+                .and_then(|r| dn::of_record(r.subject, r.certificate, Which::Subject))
+                .unwrap_or_else(|| "no subject".to_owned());
             (
                 true,
                 format!(

@@ -28,8 +28,11 @@ pub fn normalise_dn(dn: &str) -> Vec<(String, String)> {
     let mut parts = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
-    for c in dn.chars() {
+    let mut chars = dn.chars();
+    while let Some(c) = chars.next() {
         match c {
+            // RFC 4514 escapes (`\,` inside a value) stand for the character itself.
+            '\\' => current.extend(chars.next()),
             '"' => quoted = !quoted,
             ';' | ',' if !quoted => parts.push(std::mem::take(&mut current)),
             _ => current.push(c),
@@ -187,9 +190,7 @@ pub fn describe_record(list: &TrustList<'_>, index: usize) -> String {
         .function
         .map(function::name)
         .unwrap_or_else(|| "no role".into());
-    let subject = r
-        .subject
-        .map(|s| String::from_utf8_lossy(s).into_owned())
+    let subject = crate::dn::of_record(r.subject, r.certificate, crate::dn::Which::Subject)
         .or_else(|| r.dns_name.map(|s| String::from_utf8_lossy(s).into_owned()))
         .unwrap_or_else(|| "(no subject)".into());
     let serial = r.serial.map(serial_hex).unwrap_or_else(|| "?".into());

@@ -1,0 +1,113 @@
+//! `analyze --json` is written element by element: writing a report of tens of thousands of
+//! file transfers must not hold memory proportional to the report. A counting allocator
+//! measures the heap the writing itself takes, against the size of what it wrote.
+
+use itlscope::capture::Timestamp;
+use itlscope::diagnosis::{OperatorFacts, diagnose};
+use itlscope::evidence::{Endpoint, Evidence, FileTransfer, FileTransport, Seen};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Tracks the bytes allocated now and the most allocated at once since the last reset.
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Counts what is written and keeps nothing.
+struct Count(usize);
+
+impl Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn transfer(phone: u8, n: u64) -> FileTransfer {
+    let seen = Seen {
+        frame: n * 2 + 1,
+        ts: Timestamp::from_parts(1_767_225_600 + i64::try_from(n).unwrap_or(0), 0),
+    };
+    FileTransfer {
+        name: format!("Desktops/320x196x4/background-{n:06}.png"),
+        transport: FileTransport::Tftp,
+        client: Endpoint {
+            ip: [10, 0, 0, phone].into(),
+            port: 50_000,
+        },
+        server: Endpoint {
+            ip: [10, 0, 0, 1].into(),
+            port: 69,
+        },
+        size: Some(4096),
+        complete: true,
+        md5: Some("0".repeat(32)),
+        sha1: Some("1".repeat(40)),
+        sha256: Some("2".repeat(64)),
+        first: seen,
+        last: seen,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_json_report_is_written_without_holding_it() {
+    // 40 phones × 1,000 downloads: one phone's view is small, the whole report is not.
+    let mut evidence = Evidence::default();
+    for phone in 0..40u8 {
+        for n in 0..1_000u64 {
+            evidence.files.push(transfer(phone + 10, n));
+        }
+    }
+    let diagnosis = diagnose(&evidence, &OperatorFacts::default());
+    assert_eq!(diagnosis.phones.len(), 40);
+
+    let mut out = Count(0);
+    let before = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    itlscope::report::json::write(&diagnosis, &evidence, &mut out).expect("written");
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);
+
+    assert!(out.0 > 20_000_000, "the report is {} bytes", out.0);
+    // Building the report whole would take at least its own size; element by element it
+    // takes about one phone's view.
+    assert!(
+        peak * 10 < out.0,
+        "writing a {}-byte report held {peak} bytes at once",
+        out.0
+    );
+
+    // Control: the same measure sees a report built whole.
+    let before = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let whole = itlscope::report::json::render(&diagnosis, &evidence);
+    let whole_peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);
+    drop(whole);
+    assert!(
+        whole_peak > out.0 / 2,
+        "building the report whole took only {whole_peak} bytes"
+    );
+}
