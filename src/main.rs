@@ -268,6 +268,10 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         let options = TextOptions {
             color: use_color(args.color),
             brief: args.brief,
+            phone_itl: facts
+                .phone_itl
+                .as_ref()
+                .map(|f| (f.name.clone(), f.bytes.clone())),
         };
         report::text::write_with(&diagnosis, &evidence, &options, &mut stdout)
     };
