@@ -423,6 +423,18 @@ pub fn write_with(
             0,
             "No phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm.",
         );
+        let skipped: u64 = evidence
+            .captures
+            .iter()
+            .flat_map(|c| &c.skipped)
+            .map(|k| k.frames)
+            .sum();
+        if skipped > 0 {
+            let _ = writeln!(
+                head,
+                "{skipped} frames could not be decoded (see \"skipped\" above): the phone's traffic may be among them."
+            );
+        }
     }
     let mut terms = [false; GLOSSARY.len()];
     note_terms(&head, &mut terms);
@@ -511,6 +523,22 @@ pub fn capture_section(s: &CaptureSummary) -> String {
         4,
         s.truncated.as_deref().unwrap_or("no"),
     );
+    if !s.encapsulations.is_empty() {
+        let tunnels: Vec<String> = s
+            .encapsulations
+            .iter()
+            .map(|e| format!("{}: {}", e.name, e.frames))
+            .collect();
+        wrapped(&mut out, "  inside tunnels: ", 4, &tunnels.join(", "));
+    }
+    for k in &s.skipped {
+        wrapped(
+            &mut out,
+            "  skipped: ",
+            4,
+            &format!("{} frames: {}", k.frames, k.detail),
+        );
+    }
     for l in &s.limits_hit {
         wrapped(&mut out, "  limit: ", 4, l);
     }
