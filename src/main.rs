@@ -293,12 +293,16 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
 
 /// Usage errors clap cannot see: exit 2 with clap's usage line.
 fn check_usage(command: &Command) {
-    let (name, input) = match command {
-        Command::Analyze(args) => ("analyze", &args.input),
-        Command::Extract { input, .. } => ("extract", input),
+    let (name, twice) = match command {
+        Command::Analyze(args) => ("analyze", args.input.stdin_twice()),
+        Command::Extract { input, .. } => ("extract", input.stdin_twice()),
+        Command::Verify { file, trust } => (
+            "verify",
+            file.as_os_str() == "-" && trust.as_os_str() == "-",
+        ),
         _ => return,
     };
-    if input.stdin_twice() {
+    if twice {
         let mut cli = Cli::command();
         cli.build();
         let sub = cli.find_subcommand_mut(name).cloned().unwrap_or(cli);

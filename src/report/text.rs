@@ -347,9 +347,6 @@ fn verdict_table(diagnosis: &Diagnosis, color: bool) -> String {
         // Colour after wrapping, so escapes never count as columns.
         out.push_str(&line.replacen(word, &paint(word, colour, color), 1));
     }
-    if diagnosis.phones.is_empty() {
-        out.push_str("No phone found in the capture.\n");
-    }
     out
 }
 
@@ -399,9 +396,16 @@ pub fn write_with(
 ) -> std::io::Result<()> {
     out.write_all(verdict_table(diagnosis, options.color).as_bytes())?;
     if options.brief {
+        if diagnosis.phones.is_empty() {
+            out.write_all(b"No phone found in the capture.\n")?;
+        }
         return Ok(());
     }
-    let mut head = String::from("\n");
+    // The table, then a blank line; with no phone the captures come first.
+    let mut head = String::new();
+    if !diagnosis.phones.is_empty() {
+        head.push('\n');
+    }
     for c in &evidence.captures {
         head.push_str(&capture_section(c));
     }
