@@ -328,16 +328,15 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis, refs: &mut CertRefs, color:
             "  Reported by --evidence files (file and line order; phone clocks, not capture time):"
         );
         for e in &p.reported {
-            let _ = writeln!(
-                out,
-                "    {}{}  {}",
+            let first = format!(
+                "    {}{}  ",
                 e.source,
                 e.time
                     .as_deref()
                     .map(|t| format!(" [{t}]"))
-                    .unwrap_or_default(),
-                e.what
+                    .unwrap_or_default()
             );
+            wrapped(out, &first, 8, &refs.shorten(&e.what));
         }
     }
 }
