@@ -365,11 +365,11 @@ pub fn evidence_files_section(files: &[crate::sidecar::IngestedFile]) -> String 
                 p.ignored
             );
             for n in &p.notes {
-                let _ = writeln!(out, "    note: {n}");
+                wrapped(&mut out, "    note: ", 6, n);
             }
         }
         for s in &f.skipped {
-            let _ = writeln!(out, "  skipped: {s}");
+            wrapped(&mut out, "  skipped: ", 4, s);
         }
     }
     out
