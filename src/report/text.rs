@@ -328,14 +328,17 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis, refs: &mut CertRefs, color:
             "  Reported by --evidence files (file and line order; phone clocks, not capture time):"
         );
         for e in &p.reported {
-            let first = format!(
-                "    {}{}  ",
-                e.source,
-                e.time
-                    .as_deref()
-                    .map(|t| format!(" [{t}]"))
-                    .unwrap_or_default()
-            );
+            let time = e
+                .time
+                .as_deref()
+                .map(|t| format!(" [{t}]"))
+                .unwrap_or_default();
+            let mut first = format!("    {}{time}  ", e.source);
+            // A long source (a member deep in a tar) goes on its own line.
+            if first.chars().count() > WIDTH / 2 {
+                let _ = writeln!(out, "    {}", e.source);
+                first = format!("     {time}  ");
+            }
             wrapped(out, &first, 8, &refs.shorten(&e.what));
         }
     }
