@@ -9,6 +9,7 @@
 //!   -> proto      (TFTP, HTTP on 6970, TLS, SIP alarms)  => evidence
 //! sidecar  (--evidence: phone logs, Status Messages, CUCM CLI text, exported certificates)
 //!   -> cisco      (trust lists and signed files: parse and verify; no packets)
+//!   -> trust      (the one trust decision: would a phone holding this list accept that file?)
 //!   -> diagnosis  (per-phone checks and the verdict; no byte parsing)
 //!   -> report     (text and JSON; formatting only)
 //! ```
@@ -29,3 +30,4 @@ pub mod report;
 pub mod serial;
 pub mod sidecar;
 pub mod transport;
+pub mod trust;

@@ -1,18 +1,14 @@
 //! The trust path: given the ITL the phone holds, would it accept the served ITL and config?
-//! A phone accepts a new file when its signer is already in its ITL (SAST / TFTP roles), or when
-//! a TVS listed in its ITL — whose certificate on the wire matches that record — vouches for the
-//! signer; with no ITL or an empty (rollback) one it accepts anything (phone-behaviour.md §4.1).
+//! The decision is the tool's one trust decision ([`crate::trust::decide`], shared with
+//! `verify`, `show` and `plan`); what this module adds is the capture's evidence: which files
+//! were served, and what the TVS sessions on the wire show when only a TVS can vouch.
 
 use super::checks::{installed_matches, is_tls13, is_unreachable, phone_rejected};
 use super::context::{Installed, PhoneCtx, Served};
 use super::model::{Acceptance, PathStep, TrustPath};
-use super::trust::{describe_record, find_certificate, is_rollback, normalise_dn, tvs_records};
-use crate::cisco::model::{Header, SignatureCheck, TrustList, function};
-
-/// Roles that may sign a trust list for the phone.
-const ITL_SIGNERS: &[u16] = &[function::SAST, function::CCM_TFTP, function::TFTP];
-/// Roles that may sign a config.
-const CONFIG_SIGNERS: &[u16] = &[function::CCM_TFTP, function::TFTP];
+use super::trust::{BackendVerifier, describe_record, find_certificate};
+use crate::cisco::model::{TrustList, function};
+use crate::trust::{self as shared, Decision, Held, Kind, Offered, TvsWitness};
 
 fn step(acceptance: Acceptance, via: Option<&'static str>, explanation: String) -> PathStep {
     PathStep {
@@ -22,98 +18,99 @@ fn step(acceptance: Acceptance, via: Option<&'static str>, explanation: String) 
     }
 }
 
-/// The record of `list` named by a file header's signer fields, with an allowed role.
-fn signer_in(list: &TrustList<'_>, header: &Header<'_>, roles: &[u16]) -> Option<usize> {
-    let serial = header.signer_serial?;
-    let issuer = header
-        .signer_issuer
-        .map(|i| normalise_dn(&String::from_utf8_lossy(i)));
-    list.records.iter().position(|r| {
-        r.function.is_some_and(|f| roles.contains(&f))
-            && r.serial.is_some_and(|s| crate::cisco::serial_eq(s, serial))
-            && match (&issuer, r.issuer) {
-                (Some(h), Some(ri)) => *h == normalise_dn(&String::from_utf8_lossy(ri)),
-                _ => true,
-            }
-    })
-}
-
-/// Can a TVS listed in `list` vouch, as far as the capture shows?
-fn tvs_route(ctx: &PhoneCtx<'_>, list: &TrustList<'_>, what: &str) -> PathStep {
-    let records = tvs_records(list);
-    if records.is_empty() {
-        return step(
-            Acceptance::Rejected,
-            None,
-            format!(
-                "the {what}'s signer is not in the phone's ITL and that ITL lists no TVS to ask: the phone rejects it"
-            ),
-        );
-    }
-    let mut seen_mismatch = None;
-    let mut matched_unfinished = None;
-    let mut tls13 = false;
-    let mut unreachable = false;
-    for (_, s) in ctx.tvs_sessions() {
-        tls13 |= is_tls13(s) && s.certificates.is_empty();
-        unreachable |= is_unreachable(s);
-        let Some(leaf) = s.certificates.first() else {
-            continue;
-        };
-        match find_certificate(leaf, list, &[function::TVS]) {
-            Some((record, how)) => {
-                if s.handshake_complete && phone_rejected(s).is_none() {
-                    return step(
-                        Acceptance::Accepted,
-                        Some("via-tvs"),
-                        format!(
-                            "only through TVS: the {what}'s signer is not in the phone's ITL, but TVS {} presented a certificate matching {} (by {}) and the handshake completed (frame {}); what TVS answered is encrypted",
-                            s.server,
-                            describe_record(list, record),
-                            how.as_str(),
-                            s.first.frame
-                        ),
-                    );
-                }
-                matched_unfinished = Some(s.server);
-            }
-            None => seen_mismatch = Some((s.server, leaf.serial.clone())),
-        }
-    }
-    if let Some(server) = matched_unfinished {
-        return step(
-            Acceptance::Undetermined,
-            None,
-            format!(
-                "the {what}'s signer is not in the phone's ITL; TVS {server} presented a matching certificate but the handshake did not complete"
-            ),
-        );
-    }
-    if let Some((server, serial)) = seen_mismatch {
-        return step(
-            Acceptance::Rejected,
-            None,
-            format!(
-                "not at all: the {what}'s signer is not in the phone's ITL, and TVS {server} presented a certificate (serial {serial}) that matches none of the ITL's {} TVS record(s)",
-                records.len()
-            ),
-        );
-    }
-    let why = if tls13 {
-        "TVS spoke TLS 1.3, so its certificate cannot be compared"
-    } else if unreachable {
-        "TVS did not answer (a service problem)"
-    } else {
-        "no TVS session is in the capture"
+/// The shared decision as a step of the report.
+fn from_decision(d: Decision) -> PathStep {
+    let acceptance = match d.acceptance {
+        shared::Acceptance::Accepted => Acceptance::Accepted,
+        shared::Acceptance::Rejected => Acceptance::Rejected,
+        shared::Acceptance::Undetermined => Acceptance::Undetermined,
     };
     step(
-        Acceptance::Undetermined,
-        None,
-        format!(
-            "only through one of the ITL's {} TVS record(s), and {why}",
-            records.len()
-        ),
+        acceptance,
+        d.route.map(shared::Route::as_str),
+        d.explanation,
     )
+}
+
+/// What the capture's TVS sessions show about a TVS of the held list vouching.
+struct WireTvs<'c, 'e>(&'c PhoneCtx<'e>);
+
+impl TvsWitness for WireTvs<'_, '_> {
+    fn vouch(
+        &self,
+        list: &TrustList<'_>,
+        tvs: &[usize],
+        offered: &Offered<'_>,
+        _why: &str,
+    ) -> Decision {
+        let what = offered.what;
+        let mut seen_mismatch = None;
+        let mut matched_unfinished = None;
+        let mut tls13 = false;
+        let mut unreachable = false;
+        for (_, s) in self.0.tvs_sessions() {
+            tls13 |= is_tls13(s) && s.certificates.is_empty();
+            unreachable |= is_unreachable(s);
+            let Some(leaf) = s.certificates.first() else {
+                continue;
+            };
+            match find_certificate(leaf, list, &[function::TVS]) {
+                Some((record, how)) => {
+                    if s.handshake_complete && phone_rejected(s).is_none() {
+                        return Decision::accepted(
+                            shared::Route::ViaTvs,
+                            format!(
+                                "only through TVS: {what}'s signer is not in the phone's ITL, but TVS {} presented a certificate matching {} (by {}) and the handshake completed (frame {}); what TVS answered is encrypted",
+                                s.server,
+                                describe_record(list, record),
+                                how.as_str(),
+                                s.first.frame
+                            ),
+                        );
+                    }
+                    matched_unfinished = Some(s.server);
+                }
+                None => seen_mismatch = Some((s.server, leaf.serial.clone())),
+            }
+        }
+        if let Some(server) = matched_unfinished {
+            return Decision::undetermined(format!(
+                "{what}'s signer is not in the phone's ITL; TVS {server} presented a matching certificate but the handshake did not complete"
+            ));
+        }
+        if let Some((server, serial)) = seen_mismatch {
+            return Decision::rejected(format!(
+                "not at all: {what}'s signer is not in the phone's ITL, and TVS {server} presented a certificate (serial {serial}) that matches none of the ITL's {} TVS record(s)",
+                tvs.len()
+            ));
+        }
+        let why = if tls13 {
+            "TVS spoke TLS 1.3, so its certificate cannot be compared"
+        } else if unreachable {
+            "TVS did not answer (a service problem)"
+        } else {
+            "no TVS session is in the capture"
+        };
+        Decision::undetermined(format!(
+            "only through one of the ITL's {} TVS record(s), and {why}",
+            tvs.len()
+        ))
+    }
+}
+
+/// The shared decision for one served file, with the capture as TVS evidence.
+fn decide(
+    ctx: &PhoneCtx<'_>,
+    held: &TrustList<'_>,
+    label: &str,
+    offered: &Offered<'_>,
+) -> PathStep {
+    from_decision(shared::decide(
+        &Held::List { list: held, label },
+        offered,
+        &BackendVerifier(ctx.backend),
+        &WireTvs(ctx),
+    ))
 }
 
 /// Would a phone holding `installed` accept `served`?
@@ -125,13 +122,6 @@ fn itl_step(ctx: &PhoneCtx<'_>, installed: &TrustList<'_>, served: &Served<'_>) 
             "the phone already holds the served ITL".into(),
         );
     }
-    if is_rollback(installed, super::trust::header_signer(installed)) {
-        return step(
-            Acceptance::Accepted,
-            Some("rollback-itl"),
-            "the phone holds an empty (rollback) ITL and accepts any new ITL".into(),
-        );
-    }
     let Ok(list) = &served.parsed else {
         return step(
             Acceptance::Rejected,
@@ -139,47 +129,13 @@ fn itl_step(ctx: &PhoneCtx<'_>, installed: &TrustList<'_>, served: &Served<'_>) 
             "the served ITL does not parse: the phone rejects it".into(),
         );
     };
-    if let Some(SignatureCheck::Invalid { reason }) = &served.signature {
-        return step(
-            Acceptance::Rejected,
-            None,
-            format!("the served ITL's own signature does not verify ({reason})"),
-        );
-    }
-    match signer_in(installed, &list.header, ITL_SIGNERS) {
-        Some(record) => match ctx.backend.verify_with_trust(
-            served.file.data.as_slice(),
-            &list.header,
-            installed,
-            ITL_SIGNERS,
-        ) {
-            SignatureCheck::Valid { signer_record } => step(
-                Acceptance::Accepted,
-                Some("signer-in-itl"),
-                format!(
-                    "its signer is already in the phone's ITL ({})",
-                    describe_record(installed, signer_record)
-                ),
-            ),
-            SignatureCheck::Invalid { reason } => step(
-                Acceptance::Rejected,
-                None,
-                format!(
-                    "its signer names {} of the phone's ITL but the signature does not verify with it ({reason})",
-                    describe_record(installed, record)
-                ),
-            ),
-            SignatureCheck::NotCheckable { reason } => step(
-                Acceptance::Undetermined,
-                None,
-                format!(
-                    "its signer is {} of the phone's ITL; the signature could not be checked ({reason})",
-                    describe_record(installed, record)
-                ),
-            ),
-        },
-        None => tvs_route(ctx, installed, "served ITL"),
-    }
+    let offered = Offered {
+        bytes: served.file.data.as_slice(),
+        header: &list.header,
+        kind: Kind::TrustList,
+        what: "the served ITL",
+    };
+    decide(ctx, installed, "the phone's ITL", &offered)
 }
 
 /// Would a phone whose trust list is `effective` accept the served config?
@@ -191,15 +147,16 @@ fn config_step(ctx: &PhoneCtx<'_>, effective: &TrustList<'_>, label: &str) -> Pa
             "no signed config was downloaded whole in the capture".into(),
         );
     };
-    if is_rollback(effective, super::trust::header_signer(effective)) {
-        return step(
-            Acceptance::Accepted,
-            Some("rollback-itl"),
-            format!("{label} is an empty (rollback) ITL: any config is accepted"),
-        );
-    }
     let parsed = match &config.parsed {
         Ok(p) => p,
+        // A rollback ITL takes any config, readable or not.
+        Err(_) if super::trust::is_rollback(effective, super::trust::header_signer(effective)) => {
+            return step(
+                Acceptance::Accepted,
+                Some("rollback-itl"),
+                format!("{label} is an empty (rollback) ITL: any config is accepted"),
+            );
+        }
         Err(e) => {
             return step(
                 Acceptance::Undetermined,
@@ -208,39 +165,13 @@ fn config_step(ctx: &PhoneCtx<'_>, effective: &TrustList<'_>, label: &str) -> Pa
             );
         }
     };
-    match signer_in(effective, &parsed.header, CONFIG_SIGNERS) {
-        Some(record) => match ctx.backend.verify_with_trust(
-            config.file.data.as_slice(),
-            &parsed.header,
-            effective,
-            CONFIG_SIGNERS,
-        ) {
-            SignatureCheck::Valid { signer_record } => step(
-                Acceptance::Accepted,
-                Some("signer-in-itl"),
-                format!(
-                    "{} is signed by {} of {label}",
-                    config.file.name,
-                    describe_record(effective, signer_record)
-                ),
-            ),
-            SignatureCheck::Invalid { reason } => step(
-                Acceptance::Rejected,
-                None,
-                format!(
-                    "{} names {} of {label} but its signature does not verify ({reason})",
-                    config.file.name,
-                    describe_record(effective, record)
-                ),
-            ),
-            SignatureCheck::NotCheckable { reason } => step(
-                Acceptance::Undetermined,
-                None,
-                format!("the config signature could not be checked ({reason})"),
-            ),
-        },
-        None => tvs_route(ctx, effective, "config"),
-    }
+    let offered = Offered {
+        bytes: config.file.data.as_slice(),
+        header: &parsed.header,
+        kind: Kind::Config,
+        what: &config.file.name,
+    };
+    decide(ctx, effective, label, &offered)
 }
 
 /// The trust path of one phone, when its installed ITL is known well enough.

@@ -294,21 +294,21 @@ impl Decoder {
             self.stats.frames += 1;
             return self.packet(frame, f.addrs, f.vlan, f.transport, false);
         }
-        // MPLS and PPPoE sit where the EtherType is; etherparse would call them "not IP".
-        if let Some(peeled) = tunnel::link_level(start) {
-            self.stats.frames += 1;
-            return self.tunnels.peel(frame, peeled);
-        }
         self.decode_etherparse(frame, start)
     }
 
-    /// [`Decoder::decode`] through etherparse alone (every frame the fast path declines).
+    /// [`Decoder::decode`] without the fast path: link-level tunnels (MPLS, PPPoE), then
+    /// etherparse (every frame the fast path declines).
     pub(super) fn decode_etherparse<'a>(
         &'a mut self,
         frame: &Frame<'a>,
         start: LinkStart<'a>,
     ) -> Decoded<'a> {
         self.stats.frames += 1;
+        // MPLS and PPPoE sit where the EtherType is; etherparse would call them "not IP".
+        if let Some(peeled) = tunnel::link_level(start) {
+            return self.tunnels.peel(frame, peeled);
+        }
         // The sliced packet is a few hundred bytes: it is passed by reference from where it
         // is built, as moving it out of a `match` cost a memcpy per packet (8% in profiles).
         match start {

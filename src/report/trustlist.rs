@@ -8,11 +8,11 @@ use crate::cisco::model::{
     function,
 };
 use crate::cisco::trustlist::tag as rtag;
-use crate::cisco::verify::{
-    CONFIG_SIGNERS, DigestAlgorithm, TRUST_LIST_SIGNERS, digest_name, verify_signed_alone,
-    verify_trust_list, verify_with_trust,
-};
+use crate::cisco::verify::{DigestAlgorithm, digest_name, verify_signed_alone};
 use crate::cisco::{ParsedFile, serial_hex};
+use crate::trust::{
+    Acceptance, Held, Kind, NoTvsEvidence, Offered, Route, RsaVerifier, decide, own_signature,
+};
 use md5::Md5;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
@@ -183,7 +183,7 @@ pub struct PayloadJson {
 /// cannot be checked without a trust list.
 pub fn own_signature_check(parsed: &ParsedFile<'_>) -> SignatureCheck {
     match parsed {
-        ParsedFile::TrustList(tl) => verify_trust_list(tl),
+        ParsedFile::TrustList(tl) => own_signature(tl, &RsaVerifier),
         ParsedFile::Signed(sf) => verify_signed_alone(sf),
     }
 }
@@ -671,7 +671,7 @@ fn trust_list_text(tl: &TrustList<'_>) -> String {
         FileFormat::Ctl => "CTL",
         _ => "ITL",
     };
-    let check = verify_trust_list(tl);
+    let check = own_signature(tl, &RsaVerifier);
     let signer = signer_index(&check);
     let h = &tl.header;
     let mut out = String::new();
@@ -704,8 +704,15 @@ fn trust_list_text(tl: &TrustList<'_>) -> String {
         SignatureCheck::Valid { .. } => {
             let _ = writeln!(out, "The {kind} file was verified successfully.");
         }
-        SignatureCheck::Invalid { reason } | SignatureCheck::NotCheckable { reason } => {
+        SignatureCheck::Invalid { reason } => {
             let _ = writeln!(out, "Verification of the {kind} file failed.");
+            let _ = writeln!(out, "Reason: {reason}");
+        }
+        SignatureCheck::NotCheckable { reason } => {
+            let _ = writeln!(
+                out,
+                "The {kind} file's signature cannot be checked from the file alone."
+            );
             let _ = writeln!(out, "Reason: {reason}");
         }
     }
@@ -787,33 +794,49 @@ fn signed_text(sf: &SignedFile<'_>) -> String {
     out
 }
 
-/// The verdict of `itlscope verify`: `(trusted, one-line reason)`. A signed file must be
-/// signed by a TFTP or CCM+TFTP record of `trust`; a trust list by a SAST record.
+/// The verdict of `itlscope verify`: `(trusted, one-line reason)`, by the tool's one trust
+/// decision ([`crate::trust::decide`]): would a phone holding `trust` accept `file`? A signed
+/// file must be signed by a TFTP or CCM+TFTP record of `trust`, a trust list by a SAST, TFTP
+/// or CCM+TFTP record; a rollback `trust` accepts anything. TVS is not asked here, so a file
+/// only a TVS could vouch for is "not trusted" with that reason.
 pub fn verify_verdict(file: &ParsedFile<'_>, trust: &TrustList<'_>) -> (bool, String) {
-    let allowed: &[u16] = match file {
-        ParsedFile::TrustList(_) => &TRUST_LIST_SIGNERS,
-        ParsedFile::Signed(_) => &CONFIG_SIGNERS,
+    let kind = match file {
+        ParsedFile::TrustList(_) => Kind::TrustList,
+        ParsedFile::Signed(_) => Kind::Config,
     };
-    match verify_with_trust(file.bytes(), file.header(), trust, allowed) {
-        SignatureCheck::Valid { signer_record } => {
-            let record = trust.records.get(signer_record);
-            let role = record
+    let decision = decide(
+        &Held::List {
+            list: trust,
+            label: "the trust list",
+        },
+        &Offered {
+            bytes: file.bytes(),
+            header: file.header(),
+            kind,
+            what: "the file",
+        },
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    match (decision.acceptance, decision.route) {
+        (Acceptance::Accepted, Some(Route::SignerInList { record })) => {
+            let r = trust.records.get(record);
+            let role = r
                 .and_then(|r| r.function)
                 .map_or_else(|| "no function".to_owned(), function::name);
-            let subject = record
+            let subject = r
                 .and_then(|r| r.subject)
                 .map_or_else(|| "no subject".to_owned(), text);
             (
                 true,
                 format!(
                     "trusted: signed by record #{} ({role}, {subject}) of the trust list",
-                    signer_record + 1
+                    record + 1
                 ),
             )
         }
-        SignatureCheck::Invalid { reason } | SignatureCheck::NotCheckable { reason } => {
-            (false, format!("not trusted: {reason}"))
-        }
+        (Acceptance::Accepted, _) => (true, format!("trusted: {}", decision.explanation)),
+        _ => (false, format!("not trusted: {}", decision.explanation)),
     }
 }
 
