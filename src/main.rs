@@ -286,6 +286,10 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         let options = TextOptions {
             color: use_color(args.color),
             brief: args.brief,
+            phone_itl: facts
+                .phone_itl
+                .as_ref()
+                .map(|f| (f.name.clone(), f.bytes.clone())),
         };
         report::text::write_with(&diagnosis, &evidence, &options, &mut stdout)
     };
@@ -300,12 +304,16 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
 
 /// Usage errors clap cannot see: exit 2 with clap's usage line.
 fn check_usage(command: &Command) {
-    let (name, input) = match command {
-        Command::Analyze(args) => ("analyze", &args.input),
-        Command::Extract { input, .. } => ("extract", input),
+    let (name, twice) = match command {
+        Command::Analyze(args) => ("analyze", args.input.stdin_twice()),
+        Command::Extract { input, .. } => ("extract", input.stdin_twice()),
+        Command::Verify { file, trust } => (
+            "verify",
+            file.as_os_str() == "-" && trust.as_os_str() == "-",
+        ),
         _ => return,
     };
-    if input.stdin_twice() {
+    if twice {
         let mut cli = Cli::command();
         cli.build();
         let sub = cli.find_subcommand_mut(name).cloned().unwrap_or(cli);

@@ -123,6 +123,8 @@ fn standard_input_twice_is_a_usage_error() {
         assert!(out.stderr.contains("more than once"), "{}", out.stderr);
         assert!(out.stdout.is_empty());
     }
+    let out = run(&["verify", "-", "--trust", "-"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
 }
 
 #[test]

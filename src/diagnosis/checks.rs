@@ -697,6 +697,7 @@ fn tvs_reachability(ctx: &PhoneCtx<'_>) -> Check {
     let sessions: Vec<_> = ctx.tvs_sessions().collect();
     let mut c = check("tvs-reachability", Status::Unknown, "");
     if sessions.is_empty() {
+        c.status = Status::NotApplicable;
         c.explanation = "no TVS (TCP 2445) connection in the capture: the phone needed none, or used its 24-hour TVS cache".into();
         return c;
     }
@@ -862,6 +863,7 @@ fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
     let ctl = ctx.served_ctl_list();
     let sessions: Vec<_> = ctx.tls.iter().filter(|(_, s)| !is_tvs(s)).collect();
     if sessions.is_empty() {
+        c.status = Status::NotApplicable;
         c.explanation =
             "no other TLS server (8443, 2443, 5061, 3804, 6971/6972) in the capture".into();
         return c;

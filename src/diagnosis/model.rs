@@ -16,15 +16,19 @@ pub enum Status {
     Fail,
     /// The capture (and the options) cannot tell.
     Unknown,
+    /// Nothing of what the check looks at is in the capture, and nothing is missing for it:
+    /// no question to answer (e.g. no other TLS server met).
+    NotApplicable,
 }
 
 impl Status {
-    /// `pass`, `fail` or `unknown`.
+    /// `pass`, `fail`, `unknown` or `not-applicable`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",
             Status::Fail => "fail",
             Status::Unknown => "unknown",
+            Status::NotApplicable => "not-applicable",
         }
     }
 }

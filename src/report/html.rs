@@ -37,7 +37,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 th{background:#f2f2f2}.required{color:#fff;background:#b00020;font-weight:bold}
 .not-required{color:#0b5d1e;font-weight:bold}.undetermined{color:#8a5a00;font-weight:bold}
 .yes{color:#b00020;font-weight:bold}.no{color:#0b5d1e}.unknown{color:#8a5a00;font-style:italic}
-.pass{color:#0b5d1e}.fail{color:#b00020;font-weight:bold}.st-unknown{color:#8a5a00}
+.pass{color:#0b5d1e}.fail{color:#b00020;font-weight:bold}.st-unknown{color:#8a5a00}.st-na{color:#666}
 .capture{color:#555;font-size:.9em}svg{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 ";
 
@@ -174,6 +174,7 @@ fn phone_section(out: &mut String, index: usize, p: &PhoneDiagnosis) {
             Status::Pass => ("pass", "pass"),
             Status::Fail => ("fail", "FAIL"),
             Status::Unknown => ("st-unknown", "unknown"),
+            Status::NotApplicable => ("st-na", "n/a"),
         };
         let _ = writeln!(
             out,

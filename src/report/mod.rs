@@ -1,5 +1,6 @@
 //! Reports: the readable text report and the JSON object. Formatting only.
 
+pub mod certs;
 pub mod evidence;
 pub mod html;
 pub mod json;
@@ -106,11 +107,9 @@ mod tests {
         assert_eq!(v["tls"][0]["version"], "TLS1.2");
         assert_eq!(v["tls"][0]["alerts"][0]["from"], "client");
         let checks = phone["checks"].as_array().unwrap();
-        assert!(
-            checks
-                .iter()
-                .all(|c| ["pass", "fail", "unknown"].contains(&c["status"].as_str().unwrap()))
-        );
+        assert!(checks.iter().all(|c| {
+            ["pass", "fail", "unknown", "not-applicable"].contains(&c["status"].as_str().unwrap())
+        }));
         assert!(phone["timeline"].as_array().unwrap().len() >= 6);
     }
 
@@ -131,17 +130,26 @@ mod tests {
     fn text_puts_the_verdict_first() {
         let (d, ev) = all_four();
         let text = super::text::render(&d, &ev);
+        assert!(
+            text.starts_with("SEP0011223344AA  DELETE THE ITL  all four conditions hold\n"),
+            "{text}"
+        );
         let phone = text
-            .find("Phone SEP0011223344AA (10.0.0.5)")
+            .find("Phone SEP0011223344AA (10.0.0.5): DELETE THE ITL")
             .expect("phone header");
-        let verdict = text.find("Verdict: DELETE THE ITL").expect("verdict");
         let conditions = text.find("Conditions").expect("conditions");
         let checks = text.find("Checks:").expect("checks");
         let timeline = text.find("Timeline:").expect("timeline");
+        assert!(phone < conditions && conditions < checks && checks < timeline);
         assert!(
-            phone < verdict && verdict < conditions && conditions < checks && checks < timeline
+            !text.contains("Verdict:"),
+            "no verdict block repeating the conditions"
         );
         assert!(text.contains("frame      12"));
         assert!(text.contains("[FAIL] tvs-certificate"));
+        assert!(
+            text.lines()
+                .all(|l| l.chars().count() <= super::text::WIDTH)
+        );
     }
 }

@@ -1,17 +1,110 @@
-//! The readable report: per phone the verdict first, then the four conditions, next steps, the
-//! checks with their evidence, the trust path and a timeline of trust-relevant events.
+//! The readable report, made to be read in ten seconds: one line per phone at the very top
+//! (`SEP…  verdict  the one reason`), then the captures, then per phone the four conditions,
+//! next steps, the trust path, the checks with their evidence and a timeline. Certificates are
+//! named once in a legend at the end and referred to as `[C1]`…; the jargon used is explained
+//! in a short glossary at the end. No line is longer than [`WIDTH`] columns.
 
+use super::certs::CertRefs;
 use crate::capture::LinkType;
 use crate::diagnosis::Diagnosis;
-use crate::diagnosis::model::{Check, DeleteItl, EvidenceItem, PhoneDiagnosis, Status};
+use crate::diagnosis::model::{Check, Condition, DeleteItl, EvidenceItem, PhoneDiagnosis, Status};
 use crate::evidence::{CaptureSummary, Evidence};
+use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
+
+/// Longest line of the report, in columns.
+pub const WIDTH: usize = 120;
+
+/// How the readable report is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Verdicts in bold colour (ANSI escapes); off for files, pipes and `NO_COLOR`.
+    pub color: bool,
+    /// Only the verdict table (one line per phone).
+    pub brief: bool,
+    /// The phone's ITL given with `--phone-itl` (name, bytes): its certificates get
+    /// references too.
+    pub phone_itl: Option<(String, Vec<u8>)>,
+}
+
+/// The words of the glossary: the term as it appears in the report, and what it means.
+const GLOSSARY: [(&str, &str); 9] = [
+    (
+        "ITL",
+        "Identity Trust List: the signed list of certificates a phone trusts (ITLSEP<MAC>.tlv, ITLFile.tlv)",
+    ),
+    (
+        "CTL",
+        "Certificate Trust List: the ITL's counterpart in a cluster in mixed mode (secure signalling)",
+    ),
+    (
+        "mixed mode",
+        "a cluster with the CTL enabled, for encrypted signalling and media",
+    ),
+    (
+        "TVS",
+        "Trust Verification Service (CUCM, TCP 2445): vouches for certificates the phone's ITL does not hold",
+    ),
+    (
+        "SAST",
+        "System Administrator Security Token: the record whose key signs an ITL or CTL (ITLRecovery or the TFTP certificate)",
+    ),
+    (
+        "CERTHASH",
+        "the hash of a certificate an ITL record carries (tag 11); matched against the certificate TVS presents",
+    ),
+    (
+        "leap of faith",
+        "a phone without an ITL accepts the first ITL it is served without checking its signature",
+    ),
+    (
+        "CAPF",
+        "Certificate Authority Proxy Function (TCP 3804): issues the phone's own certificate (LSC)",
+    ),
+    (
+        "DeviceTLInfo",
+        "the SIP alarm in which a phone reports the hash of its installed ITL and CTL",
+    ),
+];
+
+/// The four conditions: label in the table, what "no" means in a line, what settles "unknown".
+const CONDITIONS: [(&str, &str, &str); 4] = [
+    (
+        "1. phone's ITL differs from the served ITL",
+        "the phone's ITL is the served one",
+        "--phone-itl or --phone-itl-hash",
+    ),
+    (
+        "2. TVS certificate on the wire not in the ITL",
+        "TVS's certificate is in the phone's ITL",
+        "",
+    ),
+    (
+        "3. phone shows a verification failure",
+        "the phone shows no verification failure",
+        "--phone-status",
+    ),
+    (
+        "4. no backup of the old TFTP key",
+        "a backup of the old TFTP key exists",
+        "--key-backup",
+    ),
+];
 
 fn yes_no(v: Option<bool>) -> &'static str {
     match v {
         Some(true) => "yes",
         Some(false) => "no",
         None => "unknown",
+    }
+}
+
+/// The verdict as the top table shows it, and its colour.
+fn verdict_word(d: DeleteItl) -> (&'static str, AnsiColor) {
+    match d {
+        DeleteItl::Required => ("DELETE THE ITL", AnsiColor::Red),
+        DeleteItl::NotRequired => ("DO NOT DELETE", AnsiColor::Green),
+        DeleteItl::Undetermined => ("UNDETERMINED", AnsiColor::Yellow),
     }
 }
 
@@ -23,99 +116,211 @@ fn headline(d: DeleteItl) -> &'static str {
     }
 }
 
-fn item_line(out: &mut String, item: &EvidenceItem) {
-    let place = match (item.frame, item.time) {
+/// `text` in bold `color` when colour is on.
+fn paint(text: &str, color: AnsiColor, on: bool) -> String {
+    if !on {
+        return text.to_owned();
+    }
+    let style = Style::new().bold().fg_color(Some(color.into()));
+    format!("{}{text}{}", style.render(), style.render_reset())
+}
+
+/// The one reason of a verdict, for the top table.
+pub fn one_reason(p: &PhoneDiagnosis) -> String {
+    let named = p.verdict.conditions.named();
+    let numbers = |want: Option<bool>| -> Vec<usize> {
+        named
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, c))| c.value == want)
+            .map(|(i, _)| i + 1)
+            .collect()
+    };
+    match p.verdict.delete_itl {
+        DeleteItl::Required => "all four conditions hold".into(),
+        DeleteItl::NotRequired => {
+            let no = numbers(Some(false));
+            let Some(&first) = no.first() else {
+                return "not required".into();
+            };
+            let mut reason = format!("{} (condition {first} is no", CONDITIONS[first - 1].1);
+            if no.len() > 1 {
+                let rest: Vec<String> = no[1..].iter().map(ToString::to_string).collect();
+                let _ = write!(reason, "; also {}", rest.join(", "));
+            }
+            reason.push(')');
+            reason
+        }
+        DeleteItl::Undetermined => {
+            let unknown = numbers(None);
+            let mut settle: Vec<&str> = Vec::new();
+            for &n in &unknown {
+                let hint = match n {
+                    // Only the phone's ITL file settles both 1 and 2.
+                    1 if unknown.contains(&2) => "--phone-itl",
+                    // Without 1 unknown, condition 2 waits on the wire (see its line below).
+                    2 => continue,
+                    _ => CONDITIONS[n - 1].2,
+                };
+                settle.push(hint);
+            }
+            let mut reason = match unknown.as_slice() {
+                [n] => format!("condition {n} unknown"),
+                [_, _, _, _] => "all four conditions unknown".to_owned(),
+                many => {
+                    let list: Vec<String> = many.iter().map(ToString::to_string).collect();
+                    format!("conditions {} unknown", list.join(", "))
+                }
+            };
+            if !settle.is_empty() {
+                let _ = write!(reason, ": give {}", settle.join(", "));
+            }
+            reason
+        }
+    }
+}
+
+/// Appends `text` wrapped at [`WIDTH`]: the first line after `first`, the others after
+/// `indent` spaces.
+fn wrapped(out: &mut String, first: &str, indent: usize, text: &str) {
+    let width = WIDTH.saturating_sub(indent).max(20);
+    let first_width = WIDTH.saturating_sub(first.chars().count()).max(20);
+    let options = textwrap::Options::new(width)
+        .break_words(true)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    let first_line = textwrap::wrap(text, options.clone().width(first_width));
+    let Some(head) = first_line.first() else {
+        out.push_str(first.trim_end());
+        out.push('\n');
+        return;
+    };
+    out.push_str(first);
+    out.push_str(head);
+    out.push('\n');
+    // The first line is a prefix of `text` (words are only split at spaces or cut).
+    let rest = text
+        .strip_prefix(head.as_ref())
+        .unwrap_or_default()
+        .trim_start();
+    if rest.is_empty() {
+        return;
+    }
+    let pad = " ".repeat(indent);
+    for line in textwrap::wrap(rest, options) {
+        out.push_str(&pad);
+        out.push_str(&line);
+        out.push('\n');
+    }
+}
+
+fn place(item: &EvidenceItem) -> String {
+    match (item.frame, item.time) {
         (Some(f), Some(t)) => format!("frame {f} {}: ", t.to_rfc3339()),
         (Some(f), None) => format!("frame {f}: "),
         _ => String::new(),
-    };
-    let _ = writeln!(out, "          - {place}{}", item.detail);
+    }
 }
 
-fn check_block(out: &mut String, c: &Check) {
+fn check_block(out: &mut String, c: &Check, refs: &mut CertRefs) {
     let mark = match c.status {
         Status::Pass => "pass",
         Status::Fail => "FAIL",
         Status::Unknown => " ?? ",
+        Status::NotApplicable => "n/a ",
     };
-    let _ = writeln!(out, "    [{mark}] {}: {}", c.id, c.explanation);
+    let explanation = refs.shorten(&c.explanation);
+    wrapped(out, &format!("    [{mark}] {}: ", c.id), 11, &explanation);
     if !c.flags.is_empty() {
-        let _ = writeln!(out, "          flags: {}", c.flags.join(", "));
+        wrapped(out, "           flags: ", 18, &c.flags.join(", "));
     }
     for item in &c.evidence {
-        item_line(out, item);
+        let detail = refs.shorten(&item.detail);
+        wrapped(
+            out,
+            "           - ",
+            13,
+            &format!("{}{detail}", place(item)),
+        );
     }
 }
 
-fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
-    let name = match (&p.mac, p.ip) {
-        (Some(mac), Some(ip)) => format!("SEP{mac} ({ip})"),
-        (Some(mac), None) => format!("SEP{mac}"),
+fn condition_line(out: &mut String, label: &str, c: &Condition, refs: &mut CertRefs) {
+    let _ = writeln!(out, "    {label:<46} {}", yes_no(c.value));
+    let explanation = refs.shorten(&c.explanation);
+    wrapped(out, "       ", 7, &explanation);
+}
+
+/// `SEP… (ip)`, or what is known of a phone without a MAC.
+fn phone_name(p: &PhoneDiagnosis) -> String {
+    match (&p.mac, p.ip) {
+        (Some(mac), _) => format!("SEP{mac}"),
         (None, Some(ip)) => format!("{ip} (MAC unknown)"),
         (None, None) => "unidentified phone".to_string(),
+    }
+}
+
+fn phone_block(out: &mut String, p: &PhoneDiagnosis, refs: &mut CertRefs, color: bool) {
+    let name = match (&p.mac, p.ip) {
+        (Some(mac), Some(ip)) => format!("SEP{mac} ({ip})"),
+        _ => phone_name(p),
     };
-    let _ = writeln!(out, "Phone {name}");
+    let v = &p.verdict;
+    let (_, colour) = verdict_word(v.delete_itl);
+    let _ = writeln!(
+        out,
+        "Phone {name}: {}",
+        paint(headline(v.delete_itl), colour, color)
+    );
     if !p.other_ips.is_empty() {
         let ips: Vec<String> = p.other_ips.iter().map(|ip| ip.to_string()).collect();
-        let _ = writeln!(out, "  also seen as {}", ips.join(", "));
+        wrapped(out, "  also seen as ", 4, &ips.join(", "));
     }
-    let v = &p.verdict;
-    let _ = writeln!(out, "  Verdict: {}", headline(v.delete_itl));
-    for reason in &v.reasons {
-        let _ = writeln!(out, "    - {reason}");
-    }
-    let _ = writeln!(out, "  Conditions (deletion only when all four are yes):");
-    let labels = [
-        "1. phone's ITL differs from the served ITL",
-        "2. TVS certificate on the wire not in the ITL",
-        "3. phone shows a verification failure",
-        "4. no backup of the old TFTP key",
-    ];
-    for (label, (_, c)) in labels.iter().zip(v.conditions.named()) {
-        let _ = writeln!(
-            out,
-            "    {label:<46} {:<7} {}",
-            yes_no(c.value),
-            c.explanation
-        );
+    let _ = writeln!(
+        out,
+        "  Conditions (delete the ITL only when all four are yes):"
+    );
+    for ((label, _, _), (_, c)) in CONDITIONS.iter().zip(v.conditions.named()) {
+        condition_line(out, label, c, refs);
     }
     if !v.next_steps.is_empty() {
         let _ = writeln!(out, "  Next steps:");
         for s in &v.next_steps {
-            let _ = writeln!(out, "    - {s}");
+            wrapped(out, "    - ", 6, &refs.shorten(s));
         }
     }
     if let Some(path) = &p.trust_path {
-        let _ = writeln!(out, "  Trust path (installed ITL from {}):", path.basis);
-        let _ = writeln!(
+        wrapped(
             out,
-            "    served ITL: {} - {}",
+            "  Trust path (installed ITL from ",
+            4,
+            &format!("{}):", path.basis),
+        );
+        let itl = format!(
+            "{} - {}",
             path.itl.acceptance.as_str(),
-            path.itl.explanation
+            refs.shorten(&path.itl.explanation)
         );
-        let _ = writeln!(
-            out,
-            "    config:     {} - {}",
+        wrapped(out, "    served ITL: ", 16, &itl);
+        let config = format!(
+            "{} - {}",
             path.config.acceptance.as_str(),
-            path.config.explanation
+            refs.shorten(&path.config.explanation)
         );
+        wrapped(out, "    config:     ", 16, &config);
     }
     let _ = writeln!(out, "  Checks:");
     for c in &p.checks {
-        check_block(out, c);
+        check_block(out, c, refs);
     }
     let _ = writeln!(out, "  Timeline:");
     if p.timeline.is_empty() {
         let _ = writeln!(out, "    (no trust-relevant event in the capture)");
     }
     for e in &p.timeline {
-        let _ = writeln!(
-            out,
-            "    frame {:>7}  {}  {}",
-            e.frame,
-            e.time.to_rfc3339(),
-            e.what
-        );
+        let first = format!("    frame {:>7}  {}  ", e.frame, e.time.to_rfc3339());
+        let indent = first.len();
+        wrapped(out, &first, indent, &refs.shorten(&e.what));
     }
     if !p.reported.is_empty() {
         let _ = writeln!(
@@ -123,16 +328,18 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
             "  Reported by --evidence files (file and line order; phone clocks, not capture time):"
         );
         for e in &p.reported {
-            let _ = writeln!(
-                out,
-                "    {}{}  {}",
-                e.source,
-                e.time
-                    .as_deref()
-                    .map(|t| format!(" [{t}]"))
-                    .unwrap_or_default(),
-                e.what
-            );
+            let time = e
+                .time
+                .as_deref()
+                .map(|t| format!(" [{t}]"))
+                .unwrap_or_default();
+            let mut first = format!("    {}{time}  ", e.source);
+            // A long source (a member deep in a tar) goes on its own line.
+            if first.chars().count() > WIDTH / 2 {
+                let _ = writeln!(out, "    {}", e.source);
+                first = format!("     {time}  ");
+            }
+            wrapped(out, &first, 8, &refs.shorten(&e.what));
         }
     }
 }
@@ -161,31 +368,67 @@ pub fn evidence_files_section(files: &[crate::sidecar::IngestedFile]) -> String 
                 p.ignored
             );
             for n in &p.notes {
-                let _ = writeln!(out, "    note: {n}");
+                wrapped(&mut out, "    note: ", 6, n);
             }
         }
         for s in &f.skipped {
-            let _ = writeln!(out, "  skipped: {s}");
+            wrapped(&mut out, "  skipped: ", 4, s);
         }
     }
     out
 }
 
-/// The whole readable report.
+/// The verdict table: one line per phone, `SEP…  verdict  the one reason`.
+fn verdict_table(diagnosis: &Diagnosis, color: bool) -> String {
+    let mut out = String::new();
+    let names: Vec<String> = diagnosis.phones.iter().map(phone_name).collect();
+    let name_width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let word_width = diagnosis
+        .phones
+        .iter()
+        .map(|p| verdict_word(p.verdict.delete_itl).0.len())
+        .max()
+        .unwrap_or(0);
+    for (p, name) in diagnosis.phones.iter().zip(&names) {
+        let (word, colour) = verdict_word(p.verdict.delete_itl);
+        let mut line = String::new();
+        wrapped(
+            &mut line,
+            &format!("{name:<name_width$}  {word:<word_width$}  "),
+            name_width + word_width + 4,
+            &one_reason(p),
+        );
+        // Colour after wrapping, so escapes never count as columns.
+        out.push_str(&line.replacen(word, &paint(word, colour, color), 1));
+    }
+    out
+}
+
+/// The terms of the glossary used in `text`, added to `seen` (in glossary order).
+fn note_terms(text: &str, seen: &mut [bool; GLOSSARY.len()]) {
+    for (i, (term, _)) in GLOSSARY.iter().enumerate() {
+        if !seen[i] && contains_word(text, term) {
+            seen[i] = true;
+        }
+    }
+}
+
+/// `term` in `text` as a word of its own (not `CTL` inside `CTLSEP…` or `XCTL`).
+fn contains_word(text: &str, term: &str) -> bool {
+    text.match_indices(term).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + term.len()..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
+        boundary(before) && boundary(after)
+    })
+}
+
+/// The whole readable report, without colour.
 pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> String {
     let mut out = Vec::new();
     // Writing into a Vec cannot fail.
     let _ = write(diagnosis, evidence, &mut out);
     String::from_utf8(out).unwrap_or_default()
-}
-
-/// How the readable report is written.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TextOptions {
-    /// Verdicts in bold colour (ANSI escapes); off for files, pipes and `NO_COLOR`.
-    pub color: bool,
-    /// Only the verdict table (one line per phone).
-    pub brief: bool,
 }
 
 /// Writes the whole readable report to `out` without colour.
@@ -205,8 +448,18 @@ pub fn write_with(
     options: &TextOptions,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let _ = options;
+    out.write_all(verdict_table(diagnosis, options.color).as_bytes())?;
+    if options.brief {
+        if diagnosis.phones.is_empty() {
+            out.write_all(b"No phone found in the capture.\n")?;
+        }
+        return Ok(());
+    }
+    // The table, then a blank line; with no phone the captures come first.
     let mut head = String::new();
+    if !diagnosis.phones.is_empty() {
+        head.push('\n');
+    }
     for c in &evidence.captures {
         head.push_str(&capture_section(c));
     }
@@ -220,12 +473,14 @@ pub fn write_with(
         evidence.alarms.len()
     );
     for note in &diagnosis.notes {
-        let _ = writeln!(head, "note: {note}");
+        wrapped(&mut head, "note: ", 6, note);
     }
     if diagnosis.phones.is_empty() {
-        let _ = writeln!(
-            head,
-            "\nNo phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm."
+        wrapped(
+            &mut head,
+            "\n",
+            0,
+            "No phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm.",
         );
         let skipped: u64 = evidence
             .captures
@@ -240,15 +495,37 @@ pub fn write_with(
             );
         }
     }
+    let mut terms = [false; GLOSSARY.len()];
+    note_terms(&head, &mut terms);
     out.write_all(head.as_bytes())?;
+    let mut refs = CertRefs::from_evidence(evidence);
+    if let Some((name, bytes)) = &options.phone_itl {
+        refs.add_trust_list(&format!("the phone's ITL ({name})"), bytes);
+    }
     let mut block = String::new();
     for p in &diagnosis.phones {
         block.clear();
         block.push('\n');
-        phone_block(&mut block, p);
+        phone_block(&mut block, p, &mut refs, options.color);
+        note_terms(&block, &mut terms);
         out.write_all(block.as_bytes())?;
     }
-    Ok(())
+    let mut tail = String::new();
+    let legend = refs.legend();
+    if !legend.is_empty() {
+        tail.push_str("\nCertificates:\n");
+        for line in &legend {
+            let indent = line.find(' ').map_or(4, |n| n + 3);
+            wrapped(&mut tail, "  ", indent, line);
+        }
+    }
+    if terms.iter().any(|&t| t) {
+        tail.push_str("\nTerms:\n");
+        for ((term, meaning), _) in GLOSSARY.iter().zip(terms).filter(|(_, seen)| *seen) {
+            wrapped(&mut tail, &format!("  {term}: "), 4, meaning);
+        }
+    }
+    out.write_all(tail.as_bytes())
 }
 
 /// The report's section for one capture: frames, link types, time span, malformed and
@@ -299,10 +576,11 @@ pub fn capture_section(s: &CaptureSummary) -> String {
         "  malformed: {}, cut by snaplen: {}",
         s.malformed, s.snaplen_truncated
     );
-    let _ = writeln!(
-        out,
-        "  truncated: {}",
-        s.truncated.as_deref().unwrap_or("no")
+    wrapped(
+        &mut out,
+        "  truncated: ",
+        4,
+        s.truncated.as_deref().unwrap_or("no"),
     );
     if !s.encapsulations.is_empty() {
         let tunnels: Vec<String> = s
@@ -310,16 +588,21 @@ pub fn capture_section(s: &CaptureSummary) -> String {
             .iter()
             .map(|e| format!("{}: {}", e.name, e.frames))
             .collect();
-        let _ = writeln!(out, "  inside tunnels: {}", tunnels.join(", "));
+        wrapped(&mut out, "  inside tunnels: ", 4, &tunnels.join(", "));
     }
     for k in &s.skipped {
-        let _ = writeln!(out, "  skipped: {} frames: {}", k.frames, k.detail);
+        wrapped(
+            &mut out,
+            "  skipped: ",
+            4,
+            &format!("{} frames: {}", k.frames, k.detail),
+        );
     }
     for l in &s.limits_hit {
-        let _ = writeln!(out, "  limit: {l}");
+        wrapped(&mut out, "  limit: ", 4, l);
     }
     for n in &s.notes {
-        let _ = writeln!(out, "  note: {n}");
+        wrapped(&mut out, "  note: ", 4, n);
     }
     out
 }

@@ -748,7 +748,42 @@ fn trust_list_text(tl: &TrustList<'_>) -> String {
             let _ = writeln!(out, "Reason: {reason}");
         }
     }
+    terms_text(&mut out);
     out
+}
+
+/// CUCM's jargon in the dump, explained once at the end.
+const SHOW_TERMS: [(&str, &str); 3] = [
+    (
+        "etoken",
+        "CUCM's word for a SAST record: a certificate whose key may sign the trust list",
+    ),
+    (
+        "SAST",
+        "System Administrator Security Token: the function of the records allowed to sign ITL/CTL files",
+    ),
+    (
+        "CERTHASH",
+        "tag 11: the hash of the record's certificate, which the phone matches against what TVS presents",
+    ),
+];
+
+fn terms_text(out: &mut String) {
+    let used: Vec<_> = SHOW_TERMS
+        .iter()
+        .filter(|(term, _)| {
+            out.contains(term)
+                || (*term == "SAST" && out.contains("System Administrator Security Token"))
+        })
+        .collect();
+    if used.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Terms:");
+    for (term, meaning) in used {
+        let _ = writeln!(out, "  {term}: {meaning}");
+    }
 }
 
 fn signed_text(sf: &SignedFile<'_>) -> String {
