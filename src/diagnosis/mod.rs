@@ -20,7 +20,9 @@ pub(crate) mod testkit;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use facts::{HashAlgorithm, ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
+pub use facts::{
+    HashAlgorithm, ItlHash, KeyBackup, OperatorFacts, PhoneItlError, PhoneItlFile, PhoneStatus,
+};
 pub use model::{
     Acceptance, Check, Condition, Conditions, DeleteItl, Diagnosis, EvidenceItem, PhoneDiagnosis,
     Status, TimelineEvent, TrustPath, Verdict,
