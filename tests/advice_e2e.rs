@@ -42,7 +42,10 @@ fn verdict(v: &Value) -> &Value {
 fn files_that_are_not_an_itl_are_refused_as_phone_itl() {
     let cases = [
         ("tests/fixtures/real/nikhilp93-CMPE202/SCFFile.tlv", "a CTL"),
-        ("tests/fixtures/real/dkgroot-provision_sccp/term45.default.loads", "a signed file"),
+        (
+            "tests/fixtures/real/dkgroot-provision_sccp/term45.default.loads",
+            "a signed file",
+        ),
         ("captures/lossy-capture.pcap", "a pcap capture"),
         ("captures/README.md", "a text file"),
     ];
@@ -61,6 +64,151 @@ fn files_that_are_not_an_itl_are_refused_as_phone_itl() {
         assert_eq!(out.status.code(), Some(1), "{file}: {err}");
         assert!(err.contains(file), "{file}: {err}");
         assert!(err.contains(&format!("this is {what}")), "{file}: {err}");
-        assert!(out.stdout.is_empty(), "{file}: no report for a refused option");
+        assert!(
+            out.stdout.is_empty(),
+            "{file}: no report for a refused option"
+        );
     }
+}
+
+/// The ids of the one phone's next steps.
+fn step_ids(v: &Value) -> Vec<String> {
+    verdict(v)["next_steps"]
+        .as_array()
+        .expect("next_steps")
+        .iter()
+        .map(|s| s["id"].as_str().expect("step id").to_string())
+        .collect()
+}
+
+#[test]
+fn a_key_restore_is_advised_only_when_the_phone_cannot_take_the_served_signer() {
+    // Issue 11: each of these advised "Restore CallManager.pem … then reset the phone".
+    let runs: [&[&str]; 4] = [
+        &[
+            "captures/healthy-tftp-boot.pcap",
+            "--phone-status",
+            "ok",
+            "--key-backup",
+            "yes",
+        ],
+        &[
+            "captures/expired-tvs-cert.pcap",
+            "--phone-itl-hash",
+            "efb2291c08278a713e395a7ba6fa6104e488817e",
+            "--phone-status",
+            "failed",
+            "--key-backup",
+            "yes",
+        ],
+        &[
+            "captures/moved-cluster-unprepared.pcap",
+            "--phone-itl",
+            "captures/moved-cluster-unprepared.phone-itl.tlv",
+            "--phone-status",
+            "failed",
+            "--key-backup",
+            "yes",
+        ],
+        &[
+            "captures/centralized-tftp-itlfile.pcap",
+            "--phone-itl",
+            "captures/centralized-tftp-itlfile.phone-itl.tlv",
+            "--phone-status",
+            "failed",
+            "--key-backup",
+            "yes",
+        ],
+    ];
+    for args in runs {
+        let v = analyze_json(args);
+        let steps = verdict(&v)["next_steps"].to_string();
+        assert!(!steps.contains("Restore"), "{args:?}: {steps}");
+        assert!(
+            !step_ids(&v).contains(&"restore-tftp-key".to_string()),
+            "{args:?}"
+        );
+    }
+    // The moved phone trusts another cluster's signer: the backup is said not to apply.
+    let v = analyze_json(runs[2]);
+    assert_eq!(
+        step_ids(&v),
+        ["bulk-certificate-management", "key-backup-does-not-apply"]
+    );
+    // Where the served ITL is signed by a regenerated key the phone's ITL knows by name and
+    // the phone cannot take it, the restore is the step.
+    let v = analyze_json(&[
+        "captures/cm-and-tvs-regenerated.pcap",
+        "--phone-itl",
+        "captures/cm-and-tvs-regenerated.phone-itl.tlv",
+        "--phone-status",
+        "failed",
+        "--key-backup",
+        "yes",
+    ]);
+    assert_eq!(step_ids(&v), ["restore-tftp-key"]);
+    let because = verdict(&v)["next_steps"][0]["because"].to_string();
+    assert!(because.contains("no_key_backup = false"), "{because}");
+    assert!(because.contains("is not in the phone's ITL"), "{because}");
+}
+
+#[test]
+fn a_completed_tvs_handshake_contradicts_a_phone_itl_without_that_certificate() {
+    // A real ITL with no TVS record given as the phone's: the phone nonetheless completed the
+    // TVS handshake, so "TVS's certificate is not in the phone's ITL" cannot be true.
+    let v = analyze_json(&[
+        "captures/healthy-tftp-boot.pcap",
+        "--phone-itl",
+        "tests/fixtures/real/csptechnologies-ciscoprovsionerweb/ITLFile.tlv",
+        "--phone-status",
+        "failed",
+        "--key-backup",
+        "no",
+    ]);
+    let verdict = verdict(&v);
+    assert_eq!(verdict["conditions"]["tvs_cert_mismatch"], Value::Null);
+    assert_ne!(verdict["delete_itl"], "required");
+    let why = verdict["condition_details"]["tvs_cert_mismatch"]["explanation"]
+        .as_str()
+        .unwrap();
+    assert!(
+        why.contains("yet the phone completed the handshake"),
+        "{why}"
+    );
+    assert!(
+        step_ids(&v).contains(&"check-phone-itl".to_string()),
+        "{:?}",
+        step_ids(&v)
+    );
+}
+
+#[test]
+fn a_phone_itl_hash_that_disagrees_with_the_file_is_a_warning() {
+    // The file is the served ITL; the hash is another ITL's.
+    let v = analyze_json(&[
+        "captures/healthy-tftp-boot.pcap",
+        "--phone-itl",
+        "captures/healthy-tftp-boot.phone-itl.tlv",
+        "--phone-itl-hash",
+        "e654ce8e7e31627f5fdc83b7f446384ebb7aac19",
+    ]);
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("warning: --phone-itl-hash"), "{notes}");
+    assert!(notes.contains("disagrees with --phone-itl"), "{notes}");
+    let verdict = verdict(&v);
+    assert_eq!(verdict["conditions"]["itl_differs"], Value::Null);
+    let why = verdict["condition_details"]["itl_differs"]["explanation"]
+        .as_str()
+        .unwrap();
+    assert!(why.contains("one of them is not this phone's ITL"), "{why}");
+    // The text report shows it too.
+    let out = run(&[
+        "analyze",
+        "captures/healthy-tftp-boot.pcap",
+        "--phone-itl",
+        "captures/healthy-tftp-boot.phone-itl.tlv",
+        "--phone-itl-hash",
+        "e654ce8e7e31627f5fdc83b7f446384ebb7aac19",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("warning: --phone-itl-hash"));
 }

@@ -145,16 +145,22 @@ pub struct PhoneItlFile {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneItlError {
     /// A packet capture.
-    #[error("this is a {0} capture, not an ITL: give it as a capture to analyze, and the phone's ITL file (ITLSEP<MAC>.tlv) with --phone-itl")]
+    #[error(
+        "this is a {0} capture, not an ITL: give it as a capture to analyze, and the phone's ITL file (ITLSEP<MAC>.tlv) with --phone-itl"
+    )]
     Capture(&'static str),
     /// A CTL (Certificate Trust List): same layout as an ITL, another file.
-    #[error("this is a CTL (Certificate Trust List{0}), not an ITL: the phone's ITL is ITLSEP<MAC>.tlv or ITLFile.tlv")]
+    #[error(
+        "this is a CTL (Certificate Trust List{0}), not an ITL: the phone's ITL is ITLSEP<MAC>.tlv or ITLFile.tlv"
+    )]
     Ctl(String),
     /// A signed file (config, firmware `.loads`/`.sbn`).
     #[error("this is a signed file{0} (config or firmware), not an ITL")]
     Signed(String),
     /// Text (a hash pasted into a file, a config, a log…).
-    #[error("this is a text file, not an ITL (to give the hash the phone shows, use --phone-itl-hash HEX)")]
+    #[error(
+        "this is a text file, not an ITL (to give the hash the phone shows, use --phone-itl-hash HEX)"
+    )]
     Text,
     /// Bytes without a Cisco header.
     #[error("this is not a Cisco trust list ({0})")]
@@ -220,7 +226,10 @@ fn looks_like_text(bytes: &[u8]) -> bool {
         }
         Err(_) => return false,
     };
-    !text.is_empty() && text.chars().all(|c| !c.is_control() || c.is_ascii_whitespace())
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| !c.is_control() || c.is_ascii_whitespace())
 }
 
 /// Everything the engineer tells itlscope. These facts apply to every phone in the capture.
@@ -298,27 +307,39 @@ mod tests {
     fn only_an_itl_is_taken_as_the_phones_itl() {
         let itl = include_bytes!("../../captures/healthy-tftp-boot.phone-itl.tlv");
         assert!(phone_itl(itl).is_ok());
-        let real_itl =
-            include_bytes!("../../tests/fixtures/real/csptechnologies-ciscoprovsionerweb/ITLFile.tlv");
+        let real_itl = include_bytes!(
+            "../../tests/fixtures/real/csptechnologies-ciscoprovsionerweb/ITLFile.tlv"
+        );
         assert!(phone_itl(real_itl).is_ok());
         // A genuine CUCM CTL (issue 11: it was taken for the phone's ITL).
         let ctl = include_bytes!("../../tests/fixtures/real/nikhilp93-CMPE202/SCFFile.tlv");
         let e = phone_itl(ctl).unwrap_err();
         assert!(matches!(e, PhoneItlError::Ctl(_)), "{e}");
         assert!(e.to_string().contains("FILENAME CTLFile.tlv"), "{e}");
-        let loads = include_bytes!("../../tests/fixtures/real/dkgroot-provision_sccp/term45.default.loads");
+        let loads =
+            include_bytes!("../../tests/fixtures/real/dkgroot-provision_sccp/term45.default.loads");
         let e = phone_itl(loads).unwrap_err();
-        assert!(e.to_string().contains("signed file, FILENAME term45.default.loads"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("signed file, FILENAME term45.default.loads"),
+            "{e}"
+        );
         let pcap = include_bytes!("../../captures/healthy-tftp-boot.pcap");
         assert_eq!(phone_itl(pcap), Err(PhoneItlError::Capture("pcap")));
         let pcapng = include_bytes!("../../captures/healthy-tftp-boot.pcapng");
         assert_eq!(phone_itl(pcapng), Err(PhoneItlError::Capture("pcapng")));
-        assert_eq!(phone_itl(&[0x1f, 0x8b, 8, 0]), Err(PhoneItlError::Capture("gzip-compressed")));
+        assert_eq!(
+            phone_itl(&[0x1f, 0x8b, 8, 0]),
+            Err(PhoneItlError::Capture("gzip-compressed"))
+        );
         assert_eq!(
             phone_itl(b"7b c2 b3 0e bc 2c 52 dc b6 af 93 89 af 7a 32 e4 a6 5b e8 24\n"),
             Err(PhoneItlError::Text)
         );
-        assert!(matches!(phone_itl(&[0xff; 64]), Err(PhoneItlError::Unknown(_))));
+        assert!(matches!(
+            phone_itl(&[0xff; 64]),
+            Err(PhoneItlError::Unknown(_))
+        ));
         assert!(matches!(phone_itl(&[]), Err(PhoneItlError::Unknown(_))));
     }
 

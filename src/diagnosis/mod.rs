@@ -24,8 +24,8 @@ pub use facts::{
     HashAlgorithm, ItlHash, KeyBackup, OperatorFacts, PhoneItlError, PhoneItlFile, PhoneStatus,
 };
 pub use model::{
-    Acceptance, Check, Condition, Conditions, DeleteItl, Diagnosis, EvidenceItem, PhoneDiagnosis,
-    Status, TimelineEvent, TrustPath, Verdict,
+    Acceptance, Check, Condition, Conditions, DeleteItl, Diagnosis, EvidenceItem, NextStep,
+    PhoneDiagnosis, Status, TimelineEvent, TrustPath, Verdict,
 };
 
 use crate::cisco::model::SignatureCheck;
@@ -83,6 +83,16 @@ pub fn diagnose_limited(
         hashes: Hashes::of(&f.bytes),
         parsed: backend.parse_trust_list(&f.bytes),
     });
+    if let (Some(file), Some(hash)) = (&installed_file, &facts.phone_itl_hash)
+        && file.hashes.get(hash.algorithm) != hash.hex
+    {
+        notes.push(format!(
+            "warning: --phone-itl-hash {hash} disagrees with --phone-itl {} ({} {}): one of them is not the phone's ITL; a condition they decide differently is unknown",
+            file.name,
+            hash.algorithm.as_str(),
+            file.hashes.get(hash.algorithm)
+        ));
+    }
     if groups.len() > 1
         && (facts.phone_itl.is_some()
             || facts.phone_itl_hash.is_some()

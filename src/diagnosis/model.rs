@@ -155,8 +155,20 @@ pub struct Verdict {
     pub conditions: Conditions,
     /// Which conditions decided it, in words.
     pub reasons: Vec<String>,
-    /// What to do, from the documented recovery paths.
-    pub next_steps: Vec<String>,
+    /// What to do, from the documented recovery paths, each with what calls for it.
+    pub next_steps: Vec<NextStep>,
+}
+
+/// One thing to do, and the evidence that calls for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextStep {
+    /// Stable identifier (`restore-tftp-key`, `tvs-tls-version`, …; docs/report.md).
+    pub id: &'static str,
+    /// What to do, in one paragraph.
+    pub text: String,
+    /// Why it is advised: the conditions (`itl_differs = true`), check findings
+    /// (`tvs-reachability: tvs-unreachable`), trust-path steps and options it follows from.
+    pub because: Vec<String>,
 }
 
 /// Would the phone accept a file?

@@ -130,7 +130,7 @@ fn phone(p: &PhoneDiagnosis, tls: &ListedTls) -> Value {
             "conditions": conditions,
             "condition_details": details,
             "reasons": v.reasons,
-            "next_steps": v.next_steps,
+            "next_steps": v.next_steps.iter().map(|s| json!({"id": s.id, "text": s.text, "because": s.because})).collect::<Vec<_>>(),
         },
         "installed_itl": p.installed_itl.as_ref().map(installed),
         "served_itl": p.served_itl.as_ref().map(served),

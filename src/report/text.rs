@@ -82,7 +82,10 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
     if !v.next_steps.is_empty() {
         let _ = writeln!(out, "  Next steps:");
         for s in &v.next_steps {
-            let _ = writeln!(out, "    - {s}");
+            let _ = writeln!(out, "    - {}", s.text);
+            if !s.because.is_empty() {
+                let _ = writeln!(out, "      (because {})", s.because.join("; "));
+            }
         }
     }
     if let Some(path) = &p.trust_path {
