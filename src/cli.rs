@@ -134,8 +134,12 @@ pub struct AnalyzeArgs {
     pub key_backup: KeyBackup,
 
     /// Print the JSON object (docs/report.md) instead of the readable report.
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, conflicts_with = "format", help_heading = "Output")]
     pub json: bool,
+    /// One row per phone instead of the readable report: csv or jsonl (docs/report.md
+    /// "Rows"); text and json are the readable report and `--json`.
+    #[arg(long, value_name = "FORMAT", value_enum, help_heading = "Output")]
+    pub format: Option<Format>,
     /// Also write the JSON object to FILE (`-`: standard output, instead of the readable report).
     #[arg(
         short = 'o',
@@ -168,6 +172,19 @@ pub struct AnalyzeArgs {
     /// Print help (a summary with -h).
     #[arg(short, long, action = clap::ArgAction::Help, help_heading = "Help")]
     pub help: Option<bool>,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The readable report.
+    Text,
+    /// The JSON object.
+    Json,
+    /// One CSV row per phone.
+    Csv,
+    /// One JSON object per line per phone.
+    Jsonl,
 }
 
 /// `--color`.

@@ -3,7 +3,7 @@
 mod cli;
 
 use clap::{CommandFactory, Parser};
-use cli::{AnalyzeArgs, CaptureArgs, Cli, ColorWhen, Command, EXIT_UNREADABLE};
+use cli::{AnalyzeArgs, CaptureArgs, Cli, ColorWhen, Command, EXIT_UNREADABLE, Format};
 use itlscope::diagnosis::trust::CiscoBackend;
 use itlscope::diagnosis::{Limits, OperatorFacts, PhoneItlFile, diagnose_limited};
 use itlscope::evidence::Evidence;
@@ -260,8 +260,15 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
     }
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = if args.json || json_to_stdout {
+    let rows = match args.format {
+        Some(Format::Csv) => Some(OutputFormat::Csv),
+        Some(Format::Jsonl) => Some(OutputFormat::Jsonl),
+        _ => None,
+    };
+    let written = if args.json || json_to_stdout || args.format == Some(Format::Json) {
         write_report(&diagnosis, &evidence, OutputFormat::Json, &mut stdout)
+    } else if let Some(format) = rows {
+        write_report(&diagnosis, &evidence, format, &mut stdout)
     } else {
         let options = TextOptions {
             color: use_color(args.color),

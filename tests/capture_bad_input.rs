@@ -439,13 +439,10 @@ fn ip_in_unsupported_link_types_is_counted() {
     let r = reader(pcap(127, &[f.clone(), f]));
     let s = summarize(r);
     assert_eq!(s.frames, 2);
-    assert!(
-        s.notes
-            .iter()
-            .any(|n| n == "2 frames of unsupported link type 127 skipped"),
-        "{:?}",
-        s.notes
-    );
+    assert_eq!(s.skipped.len(), 1, "{:?}", s.skipped);
+    assert_eq!(s.skipped[0].reason, "unsupported-link-type");
+    assert_eq!(s.skipped[0].code, Some(127));
+    assert_eq!(s.skipped[0].frames, 2);
 }
 
 #[test]

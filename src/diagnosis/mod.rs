@@ -6,10 +6,12 @@
 
 pub mod checks;
 pub mod context;
+pub mod device;
 pub mod facts;
 pub mod model;
 pub mod names;
 pub mod phone;
+pub mod reason;
 pub mod timeline;
 pub mod trust;
 pub mod trust_path;
@@ -152,6 +154,12 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         }
     });
     let installed_itl = installed_summary(&ctx.installed);
+    let main_reason = reason::main_reason(
+        &verdict,
+        &all_checks,
+        installed_itl.as_ref(),
+        served_itl.as_ref(),
+    );
     let mut ips = ctx.group.ips.iter().copied();
     PhoneDiagnosis {
         mac: ctx.group.mac.clone(),
@@ -166,6 +174,8 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         files: ctx.group.files.clone(),
         tls: ctx.group.tls.clone(),
         alarms: ctx.group.alarms.clone(),
+        device: device::device_info(ctx.files.iter().map(|(_, f, _)| *f)),
+        main_reason,
     }
 }
 

@@ -295,6 +295,10 @@ pub struct PhoneDiagnosis {
     pub tls: Vec<usize>,
     /// Indices into `Evidence::alarms`.
     pub alarms: Vec<usize>,
+    /// Model and firmware, when the capture shows them.
+    pub device: super::device::DeviceInfo,
+    /// The one main reason of the verdict (a stable code for grouping a fleet).
+    pub main_reason: super::reason::MainReason,
 }
 
 /// The diagnosis of a whole capture set.
