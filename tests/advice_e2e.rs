@@ -212,3 +212,77 @@ fn a_phone_itl_hash_that_disagrees_with_the_file_is_a_warning() {
     ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("warning: --phone-itl-hash"));
 }
+
+#[test]
+fn several_captures_name_their_frames_and_order_the_timeline_by_time() {
+    // The same phone (00005E005322) boots in both captures, which start at the same second:
+    // frame numbers repeat across the files and interleave in time.
+    let args = [
+        "captures/cm-regenerated-tvs-ok.pcap",
+        "captures/healthy-http-boot.pcap",
+        "--phone-status",
+        "ok",
+    ];
+    let v = analyze_json(&args);
+    let phones = v["phones"].as_array().expect("phones");
+    assert_eq!(phones.len(), 1, "one MAC, one phone");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("SEP00005E005322 is in 2 captures")
+            && notes.contains("captures/healthy-http-boot.pcap")
+            && notes.contains("merged"),
+        "{notes}"
+    );
+    let timeline = phones[0]["timeline"].as_array().expect("timeline");
+    let times: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["time"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let frames: Vec<u64> = timeline
+        .iter()
+        .map(|e| e["frame"].as_u64().unwrap())
+        .collect();
+    assert!(
+        frames.windows(2).any(|w| w[0] > w[1]),
+        "frames interleave: {frames:?}"
+    );
+    let captures: Vec<u64> = timeline
+        .iter()
+        .map(|e| e["capture"].as_u64().expect("capture index"))
+        .collect();
+    assert!(
+        captures.contains(&0) && captures.contains(&1),
+        "{captures:?}"
+    );
+    // Every evidence item from a capture says which one.
+    for check in phones[0]["checks"].as_array().unwrap() {
+        for item in check["evidence"].as_array().unwrap() {
+            assert_eq!(item["frame"].is_null(), item["capture"].is_null(), "{item}");
+        }
+    }
+    for file in v["files"].as_array().unwrap() {
+        assert!(file["first"]["capture"].as_u64().is_some(), "{file}");
+    }
+    // The served ITL is the last downloaded by time (healthy-http-boot's, at 09:00:00.159).
+    assert_eq!(phones[0]["served_itl"]["capture"], 1);
+    // The text report names the capture with each frame, the timeline included.
+    let out = run(&[&["analyze"][..], &args[..]].concat());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("captures/healthy-http-boot.pcap#16"),
+        "{text}"
+    );
+    assert!(
+        text.contains("captures/cm-regenerated-tvs-ok.pcap#34"),
+        "{text}"
+    );
+    assert!(!text.contains("\n    frame "), "{text}");
+    // One capture keeps plain frame numbers.
+    let out = run(&["analyze", "captures/healthy-http-boot.pcap"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\n    frame ") && !text.contains(".pcap#"),
+        "{text}"
+    );
+}

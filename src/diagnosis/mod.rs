@@ -136,6 +136,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         ServedItl {
             name: s.file.name.clone(),
             file: s.index,
+            capture: s.file.first.capture,
             frame: s.file.first.frame,
             size: s.file.data.len(),
             md5: s.hashes.md5.clone(),
@@ -188,6 +189,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: false,
             hash_algorithm: Some("sha1"),
             hash: Some(f.hashes.sha1.clone()),
+            capture: None,
             frame: None,
         }),
         Installed::OperatorHash(h) => Some(InstalledItl {
@@ -195,6 +197,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: false,
             hash_algorithm: Some(h.algorithm.as_str()),
             hash: Some(h.hex.clone()),
+            capture: None,
             frame: None,
         }),
         Installed::AlarmHash { hash, alarm } => Some(InstalledItl {
@@ -202,6 +205,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: false,
             hash_algorithm: Some(hash.algorithm.as_str()),
             hash: Some(hash.hex.clone()),
+            capture: Some(alarm.seen.capture),
             frame: Some(alarm.seen.frame),
         }),
         Installed::NotInstalled(alarm) => Some(InstalledItl {
@@ -209,6 +213,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: true,
             hash_algorithm: None,
             hash: None,
+            capture: Some(alarm.seen.capture),
             frame: Some(alarm.seen.frame),
         }),
     }

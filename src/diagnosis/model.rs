@@ -29,7 +29,9 @@ impl Status {
 /// One piece of evidence behind a check: where it was seen and what it showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceItem {
-    /// Frame number, when the item comes from the capture.
+    /// Index of the capture in `Evidence::captures`, when the item comes from a capture.
+    pub capture: Option<usize>,
+    /// Frame number (within that capture), when the item comes from a capture.
     pub frame: Option<u64>,
     /// Capture time of that frame.
     pub time: Option<Timestamp>,
@@ -43,6 +45,7 @@ impl EvidenceItem {
     /// An item seen at `seen`.
     pub fn at(seen: Seen, detail: impl Into<String>) -> Self {
         EvidenceItem {
+            capture: Some(seen.capture),
             frame: Some(seen.frame),
             time: Some(seen.ts),
             detail: detail.into(),
@@ -52,6 +55,7 @@ impl EvidenceItem {
     /// An item from outside the capture (an option, a file).
     pub fn note(detail: impl Into<String>) -> Self {
         EvidenceItem {
+            capture: None,
             frame: None,
             time: None,
             detail: detail.into(),
@@ -226,6 +230,8 @@ pub struct InstalledItl {
     pub hash_algorithm: Option<&'static str>,
     /// The hash, lower-case hex.
     pub hash: Option<String>,
+    /// Capture of the alarm (index in `Evidence::captures`), for `device-tl-info`.
+    pub capture: Option<usize>,
     /// Frame of the alarm, for `device-tl-info`.
     pub frame: Option<u64>,
 }
@@ -237,6 +243,8 @@ pub struct ServedItl {
     pub name: String,
     /// Index into `Evidence::files`.
     pub file: usize,
+    /// Index of the capture of the request in `Evidence::captures`.
+    pub capture: usize,
     /// Frame of the request.
     pub frame: u64,
     /// Size in bytes.
@@ -260,7 +268,9 @@ pub struct ServedItl {
 /// A trust-relevant event, for the timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineEvent {
-    /// Frame number.
+    /// Index of the capture in `Evidence::captures`.
+    pub capture: usize,
+    /// Frame number (within that capture).
     pub frame: u64,
     /// Capture time.
     pub time: Timestamp,
@@ -287,7 +297,7 @@ pub struct PhoneDiagnosis {
     pub installed_itl: Option<InstalledItl>,
     /// The served ITL compared against.
     pub served_itl: Option<ServedItl>,
-    /// Trust-relevant events in frame order.
+    /// Trust-relevant events in time order (across captures).
     pub timeline: Vec<TimelineEvent>,
     /// Indices into `Evidence::files`.
     pub files: Vec<usize>,

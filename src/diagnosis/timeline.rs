@@ -1,4 +1,5 @@
-//! The timeline of trust-relevant events of one phone, in frame order.
+//! The timeline of trust-relevant events of one phone, in time order: frame numbers restart
+//! in each capture, so with several captures only the time orders them.
 
 use super::checks::{phone_rejected, transfer_outcome};
 use super::context::{PhoneCtx, service_of};
@@ -7,6 +8,7 @@ use crate::evidence::{Seen, TcpEnd};
 
 fn event(seen: Seen, what: String) -> TimelineEvent {
     TimelineEvent {
+        capture: seen.capture,
         frame: seen.frame,
         time: seen.ts,
         what,
@@ -107,6 +109,7 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
             ),
         ));
     }
-    events.sort_by_key(|e| e.frame);
+    // Stable: events of one frame keep the order they were pushed in.
+    events.sort_by_key(|e| (e.time, e.capture, e.frame));
     events
 }

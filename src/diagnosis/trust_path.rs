@@ -67,11 +67,11 @@ fn tvs_route(ctx: &PhoneCtx<'_>, list: &TrustList<'_>, what: &str) -> PathStep {
                         Acceptance::Accepted,
                         Some("via-tvs"),
                         format!(
-                            "only through TVS: the {what}'s signer is not in the phone's ITL, but TVS {} presented a certificate matching {} (by {}) and the handshake completed (frame {}); what TVS answered is encrypted",
+                            "only through TVS: the {what}'s signer is not in the phone's ITL, but TVS {} presented a certificate matching {} (by {}) and the handshake completed ({}); what TVS answered is encrypted",
                             s.server,
                             describe_record(list, record),
                             how.as_str(),
-                            s.first.frame
+                            ctx.at(s.first)
                         ),
                     );
                 }
@@ -254,8 +254,8 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
         Installed::Unknown => None,
         Installed::NotInstalled(alarm) => {
             let basis = format!(
-                "DeviceTLInfo alarm, frame {}: no ITL installed",
-                alarm.seen.frame
+                "DeviceTLInfo alarm, {}: no ITL installed",
+                ctx.at(alarm.seen)
             );
             let itl = step(
                 Acceptance::Accepted,
@@ -286,7 +286,7 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
             Some(path_from(ctx, basis, installed))
         }
         installed @ (Installed::OperatorHash(_) | Installed::AlarmHash { .. }) => {
-            let basis = super::checks::installed_source(installed);
+            let basis = super::checks::installed_source(ctx.evidence, installed);
             let served = ctx.served_itl.as_ref()?;
             match (installed_matches(installed, served), &served.parsed) {
                 (Some(true), Ok(list)) => Some(path_from(

@@ -28,8 +28,8 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
         (Installed::NotInstalled(alarm), _) => Condition::new(
             Some(false),
             format!(
-                "the phone reports no ITL installed (DeviceTLInfo, frame {}): there is nothing to delete, it takes the served ITL on leap of faith",
-                alarm.seen.frame
+                "the phone reports no ITL installed (DeviceTLInfo, {}): there is nothing to delete, it takes the served ITL on leap of faith",
+                ctx.at(alarm.seen)
             ),
         ),
         (_, None) => Condition::new(
@@ -37,7 +37,7 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
             "no ITL was downloaded whole in the capture to compare the phone's ITL with",
         ),
         (installed, Some(served)) => {
-            let source = super::checks::installed_source(installed);
+            let source = super::checks::installed_source(ctx.evidence, installed);
             // The file and the hash read off the phone must tell the same; when they do
             // not, one of them is not this phone's ITL and neither decides.
             if let (Installed::File(file), Some(hash)) = (installed, &ctx.facts.phone_itl_hash) {
@@ -60,16 +60,17 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
                 Some(true) => Condition::new(
                     Some(false),
                     format!(
-                        "the phone's ITL ({source}) equals the served {} (frame {})",
-                        served.file.name, served.file.first.frame
+                        "the phone's ITL ({source}) equals the served {} ({})",
+                        served.file.name,
+                        ctx.at(served.file.first)
                     ),
                 ),
                 Some(false) => Condition::new(
                     Some(true),
                     format!(
-                        "the phone's ITL ({source}) differs from the served {} (frame {}, md5 {}, sha1 {})",
+                        "the phone's ITL ({source}) differs from the served {} ({}, md5 {}, sha1 {})",
                         served.file.name,
-                        served.file.first.frame,
+                        ctx.at(served.file.first),
                         served.hashes.md5,
                         served.hashes.sha1
                     ),
@@ -150,10 +151,10 @@ fn tvs_cert_mismatch<'e>(
         } else if let Some((s, alert)) = refused {
             (
                 format!(
-                    "TVS {} refused the handshake (fatal {} from the server at frame {}, before any certificate): a TLS version or cipher mismatch, so no certificate was presented",
+                    "TVS {} refused the handshake (fatal {} from the server at {}, before any certificate): a TLS version or cipher mismatch, so no certificate was presented",
                     s.server,
                     alert.describe(),
-                    alert.seen.frame
+                    ctx.at(alert.seen)
                 ),
                 TvsFinding::ServerRefused(s, alert),
             )
@@ -209,8 +210,11 @@ fn tvs_cert_mismatch<'e>(
                 Condition::new(
                     None,
                     format!(
-                        "TVS {} presented {} (serial {}), which matches no TVS record of {name}, yet the phone completed the handshake (frame {}): it accepted that certificate, so {name} is not the ITL it holds",
-                        s.server, leaf.subject, leaf.serial, s.last.frame
+                        "TVS {} presented {} (serial {}), which matches no TVS record of {name}, yet the phone completed the handshake ({}): it accepted that certificate, so {name} is not the ITL it holds",
+                        s.server,
+                        leaf.subject,
+                        leaf.serial,
+                        ctx.at(s.last)
                     ),
                 ),
                 TvsFinding::ContradictsPhoneItl(s),
@@ -220,12 +224,12 @@ fn tvs_cert_mismatch<'e>(
             Condition::new(
                 Some(true),
                 format!(
-                    "TVS {} presented {} (serial {}, sha1 {}, frame {}), which matches no TVS record of {name}",
+                    "TVS {} presented {} (serial {}, sha1 {}, {}), which matches no TVS record of {name}",
                     s.server,
                     leaf.subject,
                     leaf.serial,
                     leaf.sha1,
-                    super::context::session_time(s).frame
+                    ctx.at(super::context::session_time(s))
                 ),
             ),
             TvsFinding::Compared,
@@ -244,10 +248,10 @@ fn tvs_cert_mismatch<'e>(
             Condition::new(
                 None,
                 format!(
-                    "the TVS certificate of {} matches {name}, but the phone rejected it (fatal alert {} at frame {}): its installed ITL is not the served one; give --phone-itl FILE to compare with the ITL the phone holds",
+                    "the TVS certificate of {} matches {name}, but the phone rejected it (fatal alert {} at {}): its installed ITL is not the served one; give --phone-itl FILE to compare with the ITL the phone holds",
                     s.server,
                     alert.describe(),
-                    alert.seen.frame
+                    ctx.at(alert.seen)
                 ),
             ),
             TvsFinding::PhoneHoldsAnotherItl(s, alert),
@@ -287,8 +291,8 @@ fn phone_verification_failed(ctx: &PhoneCtx<'_>) -> Condition {
                 .find_map(|(_, a)| a.status_code.filter(|c| status_code_failed(*c)).map(|c| (a, c)))
                 .map(|(a, c)| {
                     format!(
-                        "; note: its DeviceTLInfo alarm (frame {}) carries StatusCode {c} ({}), a trust-list failure if the code follows the TL_* table (unverified)",
-                        a.seen.frame,
+                        "; note: its DeviceTLInfo alarm ({}) carries StatusCode {c} ({}), a trust-list failure if the code follows the TL_* table (unverified)",
+                        ctx.at(a.seen),
                         status_code_name(c)
                     )
                 })
@@ -392,10 +396,10 @@ fn service_steps(steps: &mut Steps, ctx: &PhoneCtx<'_>, checks: &[Check], tvs: T
                 "tvs_cert_mismatch = unknown".into(),
             ],
             format!(
-                "Fix the TLS version or cipher mismatch with TVS {}: it answered the phone's ClientHello with a fatal {} (frame {}; the phone offered {}), which is a protocol mismatch, not a certificate problem, and deleting the ITL does not fix it. Compare the TLS minimum on each CUCM node (`show tls min-version`, raised with `set tls min-version` since 11.5(1)SU3; on CUCM 15 SU2 and later TVS also speaks TLS 1.3, and a 1.3 minimum locks out firmware without it) with what this phone's firmware offers: lower the minimum or upgrade the firmware.",
+                "Fix the TLS version or cipher mismatch with TVS {}: it answered the phone's ClientHello with a fatal {} ({}; the phone offered {}), which is a protocol mismatch, not a certificate problem, and deleting the ITL does not fix it. Compare the TLS minimum on each CUCM node (`show tls min-version`, raised with `set tls min-version` since 11.5(1)SU3; on CUCM 15 SU2 and later TVS also speaks TLS 1.3, and a 1.3 minimum locks out firmware without it) with what this phone's firmware offers: lower the minimum or upgrade the firmware.",
                 s.server,
                 alert.describe(),
-                alert.seen.frame,
+                ctx.at(alert.seen),
                 version_names(&s.offered_versions)
             ),
         );
@@ -479,10 +483,7 @@ fn next_steps(
         let mut because = vec![
             cond("phone_verification_failed", &c.phone_verification_failed),
             cond("tvs_cert_mismatch", &c.tvs_cert_mismatch),
-            format!(
-                "TVS {} handshake completed (frame {})",
-                s.server, s.last.frame
-            ),
+            format!("TVS {} handshake completed ({})", s.server, ctx.at(s.last)),
         ];
         if via_tvs {
             because.push("trust path: served ITL only via TVS".into());
@@ -620,8 +621,9 @@ fn next_steps(
                     "tvs-trusted",
                     vec![cond("tvs_cert_mismatch", &c.tvs_cert_mismatch)],
                     format!(
-                        "Do not delete the ITL: the phone trusts TVS {} (its certificate is in the ITL and the handshake completed, frame {}), so TVS can vouch for a new signer.",
-                        s.server, s.last.frame
+                        "Do not delete the ITL: the phone trusts TVS {} (its certificate is in the ITL and the handshake completed, {}), so TVS can vouch for a new signer.",
+                        s.server,
+                        ctx.at(s.last)
                     ),
                 );
             }
@@ -674,20 +676,23 @@ fn next_steps(
                 TvsFinding::PhoneHoldsAnotherItl(s, alert) => {
                     let mut because = tvs_unknown;
                     because.push(format!(
-                        "the phone rejected TVS {} (fatal {}, frame {})",
+                        "the phone rejected TVS {} (fatal {}, {})",
                         s.server,
                         alert.describe(),
-                        alert.seen.frame
+                        ctx.at(alert.seen)
                     ));
                     if !matches!(ctx.installed, Installed::Unknown) {
                         because.push(format!(
                             "the phone's ITL is known only as {}",
-                            super::checks::installed_source(&ctx.installed)
+                            super::checks::installed_source(ctx.evidence, &ctx.installed)
                         ));
                     }
                     let known = match &ctx.installed {
                         Installed::Unknown => String::new(),
-                        other => format!(" ({})", super::checks::installed_source(other)),
+                        other => format!(
+                            " ({})",
+                            super::checks::installed_source(ctx.evidence, other)
+                        ),
                     };
                     steps.add(
                         "obtain-phone-itl",
@@ -700,8 +705,9 @@ fn next_steps(
                 TvsFinding::ContradictsPhoneItl(s) => {
                     let mut because = tvs_unknown;
                     because.push(format!(
-                        "TVS {} handshake completed (frame {})",
-                        s.server, s.last.frame
+                        "TVS {} handshake completed ({})",
+                        s.server,
+                        ctx.at(s.last)
                     ));
                     steps.add(
                         "check-phone-itl",

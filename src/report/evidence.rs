@@ -7,7 +7,7 @@ use crate::evidence::{CertificateInfo, FileTransfer, Seen, TcpEnd, TlsAlert, Tls
 use serde_json::{Value, json};
 
 fn seen_json(s: &Seen) -> Value {
-    json!({ "frame": s.frame, "time": s.ts.to_rfc3339() })
+    json!({ "capture": s.capture, "frame": s.frame, "time": s.ts.to_rfc3339() })
 }
 
 use crate::evidence::tls_version_name;
@@ -73,6 +73,7 @@ fn alert_json(a: &TlsAlert) -> Value {
         "description": a.description,
         "description_name": a.describe(),
         "after_server_certificate": a.after_server_certificate,
+        "capture": a.seen.capture,
         "frame": a.seen.frame,
     })
 }

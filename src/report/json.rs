@@ -50,6 +50,7 @@ fn evidence_item(e: &EvidenceItem) -> Value {
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
     json!({
+        "capture": e.capture,
         "frame": e.frame,
         "time": time(e.time),
         "detail": e.detail,
@@ -85,6 +86,7 @@ fn installed(i: &InstalledItl) -> Value {
         "not_installed": i.not_installed,
         "hash_algorithm": i.hash_algorithm,
         "hash": i.hash,
+        "capture": i.capture,
         "frame": i.frame,
     })
 }
@@ -93,6 +95,7 @@ fn served(s: &ServedItl) -> Value {
     json!({
         "name": s.name,
         "file": s.file,
+        "capture": s.capture,
         "frame": s.frame,
         "size": s.size,
         "md5": s.md5,
@@ -106,7 +109,7 @@ fn served(s: &ServedItl) -> Value {
 }
 
 fn event(e: &TimelineEvent) -> Value {
-    json!({"frame": e.frame, "time": e.time.to_rfc3339(), "what": e.what})
+    json!({"capture": e.capture, "frame": e.frame, "time": e.time.to_rfc3339(), "what": e.what})
 }
 
 fn phone(p: &PhoneDiagnosis, tls: &ListedTls) -> Value {
@@ -154,6 +157,7 @@ fn alarm(a: &crate::evidence::PhoneTrustAlarm) -> Value {
         "ctl_signature": a.ctl_signature,
         "itl_tftp_server": a.itl_tftp_server,
         "status_code": a.status_code,
+        "capture": a.seen.capture,
         "frame": a.seen.frame,
         "time": a.seen.ts.to_rfc3339(),
     })

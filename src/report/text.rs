@@ -23,16 +23,29 @@ fn headline(d: DeleteItl) -> &'static str {
     }
 }
 
-fn item_line(out: &mut String, item: &EvidenceItem) {
+/// `frame 12`, or `<capture>#12` when the report covers several captures.
+fn place(ev: &Evidence, capture: usize, frame: u64) -> String {
+    ev.place(crate::evidence::Seen {
+        capture,
+        frame,
+        ..Default::default()
+    })
+}
+
+fn item_line(out: &mut String, item: &EvidenceItem, ev: &Evidence) {
     let place = match (item.frame, item.time) {
-        (Some(f), Some(t)) => format!("frame {f} {}: ", t.to_rfc3339()),
-        (Some(f), None) => format!("frame {f}: "),
+        (Some(f), Some(t)) => format!(
+            "{} {}: ",
+            place(ev, item.capture.unwrap_or(0), f),
+            t.to_rfc3339()
+        ),
+        (Some(f), None) => format!("{}: ", place(ev, item.capture.unwrap_or(0), f)),
         _ => String::new(),
     };
     let _ = writeln!(out, "          - {place}{}", item.detail);
 }
 
-fn check_block(out: &mut String, c: &Check) {
+fn check_block(out: &mut String, c: &Check, ev: &Evidence) {
     let mark = match c.status {
         Status::Pass => "pass",
         Status::Fail => "FAIL",
@@ -43,11 +56,11 @@ fn check_block(out: &mut String, c: &Check) {
         let _ = writeln!(out, "          flags: {}", c.flags.join(", "));
     }
     for item in &c.evidence {
-        item_line(out, item);
+        item_line(out, item, ev);
     }
 }
 
-fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
+fn phone_block(out: &mut String, p: &PhoneDiagnosis, ev: &Evidence) {
     let name = match (&p.mac, p.ip) {
         (Some(mac), Some(ip)) => format!("SEP{mac} ({ip})"),
         (Some(mac), None) => format!("SEP{mac}"),
@@ -105,20 +118,19 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
     }
     let _ = writeln!(out, "  Checks:");
     for c in &p.checks {
-        check_block(out, c);
+        check_block(out, c, ev);
     }
     let _ = writeln!(out, "  Timeline:");
     if p.timeline.is_empty() {
         let _ = writeln!(out, "    (no trust-relevant event in the capture)");
     }
     for e in &p.timeline {
-        let _ = writeln!(
-            out,
-            "    frame {:>7}  {}  {}",
-            e.frame,
-            e.time.to_rfc3339(),
-            e.what
-        );
+        let at = if ev.captures.len() > 1 {
+            place(ev, e.capture, e.frame)
+        } else {
+            format!("frame {:>7}", e.frame)
+        };
+        let _ = writeln!(out, "    {at}  {}  {}", e.time.to_rfc3339(), e.what);
     }
 }
 
@@ -195,7 +207,7 @@ pub fn write_with(
     for p in &diagnosis.phones {
         block.clear();
         block.push('\n');
-        phone_block(&mut block, p);
+        phone_block(&mut block, p, evidence);
         out.write_all(block.as_bytes())?;
     }
     Ok(())
