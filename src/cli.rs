@@ -148,6 +148,10 @@ pub struct AnalyzeArgs {
         help_heading = "Output"
     )]
     pub output: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE (verdict table, the four conditions,
+    /// checks and a ladder diagram of each phone's boot; no network needed to open it).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: Option<PathBuf>,
     /// Only the verdict table: one line per phone.
     #[arg(long, conflicts_with = "json", help_heading = "Output")]
     pub brief: bool,
@@ -255,7 +259,7 @@ pub struct CaptureArgs {
     /// Bytes of incomplete IP fragments held at once.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(DefragLimits::default().max_total_bytes), help_heading = "Limits")]
     pub max_fragment_bytes: Size,
-    /// Largest capture record (pcap record or pcapng block) read.
+    /// Largest capture record (pcap record or pcapng block) held; a longer one is skipped.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(ReaderOptions::default().max_record_size), help_heading = "Limits")]
     pub max_record_size: Size,
 }

@@ -259,6 +259,14 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
     }
+    if let Some(path) = args.html.as_deref() {
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            report::html::write(&diagnosis, &evidence, &mut out)?;
+            out.flush()
+        });
+        written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    }
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let rows = match args.format {
         Some(Format::Csv) => Some(OutputFormat::Csv),
