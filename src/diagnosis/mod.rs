@@ -10,6 +10,7 @@ pub mod device;
 pub mod facts;
 pub mod model;
 pub mod names;
+pub mod outside;
 pub mod phone;
 pub mod reason;
 pub mod timeline;
@@ -118,7 +119,12 @@ pub fn diagnose_limited(
             diagnose_phone(&ctx)
         })
         .collect();
-    Diagnosis { phones, notes }
+    notes.extend(outside::notes(facts, &groups));
+    Diagnosis {
+        phones,
+        notes,
+        evidence_files: facts.side.files.clone(),
+    }
 }
 
 fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
@@ -126,6 +132,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
     let path = trust_path::trust_path(ctx);
     let mut all_checks = checks_done;
     all_checks.push(trust_path_check(path.as_ref()));
+    all_checks.extend(outside::checks(ctx));
     let verdict = verdict::verdict(ctx, &all_checks, path.as_ref());
     let served_itl = ctx.served_itl.as_ref().map(|s| {
         let list = s.parsed.as_ref().ok();
@@ -172,6 +179,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         installed_itl,
         served_itl,
         timeline: timeline::timeline(ctx),
+        reported: outside::reported_timeline(ctx),
         files: ctx.group.files.clone(),
         tls: ctx.group.tls.clone(),
         alarms: ctx.group.alarms.clone(),
@@ -207,6 +215,22 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             hash: Some(hash.hex.clone()),
             capture: Some(alarm.seen.capture),
             frame: Some(alarm.seen.frame),
+        }),
+        Installed::Reported { hash, .. } => Some(InstalledItl {
+            source: "evidence-file",
+            not_installed: false,
+            hash_algorithm: Some(hash.algorithm.as_str()),
+            hash: Some(hash.hex.clone()),
+            capture: None,
+            frame: None,
+        }),
+        Installed::ReportedNone(_) => Some(InstalledItl {
+            source: "evidence-file",
+            not_installed: true,
+            hash_algorithm: None,
+            hash: None,
+            capture: None,
+            frame: None,
         }),
         Installed::NotInstalled(alarm) => Some(InstalledItl {
             source: "device-tl-info",

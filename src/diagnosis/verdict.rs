@@ -19,11 +19,21 @@ use crate::evidence::{Side, TlsAlert, TlsSession};
 /// `itl_differs`: installed ITL vs served ITL; null when either side is unknown. A phone that
 /// reports no ITL at all has nothing to delete, so the condition is false for it.
 fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
+    if let Some(conflict) = super::outside::installed_conflict(ctx) {
+        return Condition::new(None, conflict);
+    }
     let served = ctx.served_itl.as_ref();
     match (&ctx.installed, served) {
         (Installed::Unknown, _) => Condition::new(
             None,
             "the phone's installed ITL is unknown (no --phone-itl, --phone-itl-hash, or DeviceTLInfo alarm in the capture)",
+        ),
+        (Installed::ReportedNone(fact), _) => Condition::new(
+            Some(false),
+            format!(
+                "the phone reports no ITL installed ({}): there is nothing to delete, it takes the served ITL on leap of faith",
+                fact.source
+            ),
         ),
         (Installed::NotInstalled(alarm), _) => Condition::new(
             Some(false),
@@ -32,10 +42,14 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
                 ctx.at(alarm.seen)
             ),
         ),
-        (_, None) => Condition::new(
-            None,
-            "no ITL was downloaded whole in the capture to compare the phone's ITL with",
-        ),
+        (installed, None) => {
+            super::outside::compare_with_cli(ctx, installed).unwrap_or_else(|| {
+                Condition::new(
+                    None,
+                    "no ITL was downloaded whole in the capture to compare the phone's ITL with",
+                )
+            })
+        }
         (installed, Some(served)) => {
             let source = super::checks::installed_source(ctx.evidence, installed);
             // The file and the hash read off the phone must tell the same; when they do
@@ -174,6 +188,9 @@ fn tvs_cert_mismatch<'e>(
                 TvsFinding::NoClearCertificate,
             )
         };
+        if let Some(c) = super::outside::exported_tvs(ctx, served_is_installed, &why) {
+            return (c, TvsFinding::Compared);
+        }
         return (Condition::new(None, why), finding);
     }
     if let Some(file) = ctx.installed_file
@@ -274,6 +291,9 @@ fn tvs_cert_mismatch<'e>(
 }
 
 fn phone_verification_failed(ctx: &PhoneCtx<'_>) -> Condition {
+    if let Some(c) = super::outside::verification(ctx) {
+        return c;
+    }
     match ctx.facts.phone_status {
         PhoneStatus::Failed => Condition::new(
             Some(true),
