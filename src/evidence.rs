@@ -50,10 +50,19 @@ impl std::str::FromStr for Endpoint {
 /// Where and when something was seen in the capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Seen {
-    /// 1-based frame number.
+    /// Index of the capture file in `Evidence::captures` (0 for the first or only one).
+    pub capture: usize,
+    /// 1-based frame number (within its capture).
     pub frame: u64,
     /// Capture time of that frame.
     pub ts: Timestamp,
+}
+
+impl Seen {
+    /// The same place in capture `capture`.
+    pub fn in_capture(self, capture: usize) -> Seen {
+        Seen { capture, ..self }
+    }
 }
 
 /// How a file travelled.
@@ -419,6 +428,52 @@ pub struct Evidence {
     pub tls: Vec<TlsSession>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
+}
+
+impl FileTransfer {
+    /// Says which capture the transfer was seen in.
+    pub fn set_capture(&mut self, capture: usize) {
+        self.first = self.first.in_capture(capture);
+        self.last = self.last.in_capture(capture);
+    }
+}
+
+impl TlsSession {
+    /// Says which capture the session was seen in.
+    pub fn set_capture(&mut self, capture: usize) {
+        self.first = self.first.in_capture(capture);
+        self.last = self.last.in_capture(capture);
+        self.certificate_seen = self.certificate_seen.map(|s| s.in_capture(capture));
+        for alert in &mut self.alerts {
+            alert.seen = alert.seen.in_capture(capture);
+        }
+        for (_, seen) in &mut self.encrypted_alerts {
+            *seen = seen.in_capture(capture);
+        }
+    }
+}
+
+impl PhoneTrustAlarm {
+    /// Says which capture the alarm was seen in.
+    pub fn set_capture(&mut self, capture: usize) {
+        self.seen = self.seen.in_capture(capture);
+    }
+}
+
+impl Evidence {
+    /// Where `seen` is, for a reader: `frame 12` when there is one capture, else
+    /// `<capture path>#12`, so frame numbers of different files are never confused.
+    pub fn place(&self, seen: Seen) -> String {
+        if self.captures.len() > 1 {
+            let name = self
+                .captures
+                .get(seen.capture)
+                .map_or("?", |c| c.path.as_str());
+            format!("{name}#{}", seen.frame)
+        } else {
+            format!("frame {}", seen.frame)
+        }
+    }
 }
 
 #[cfg(test)]

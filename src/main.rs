@@ -221,10 +221,8 @@ fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
     }
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::Input(format!("--phone-itl {}: {e}", path.display())))?;
-    Ok(PhoneItlFile {
-        name: path.display().to_string(),
-        bytes,
-    })
+    PhoneItlFile::new(path.display().to_string(), bytes)
+        .map_err(|e| Failure::Input(format!("--phone-itl {}: {e}", path.display())))
 }
 
 /// Colour on standard output: `--color`, then `NO_COLOR` / `CLICOLOR_FORCE`, then whether

@@ -97,10 +97,25 @@ pub fn collect_readable(
     for result in read_captures(paths, options) {
         match result {
             Ok(CaptureResult { summary, collected }) => {
+                // Frame numbers restart in each file: every record says which one it is from.
+                let capture = evidence.captures.len();
                 evidence.captures.push(summary);
-                evidence.files.extend(collected.files);
-                evidence.tls.extend(collected.tls);
-                evidence.alarms.extend(collected.alarms);
+                evidence
+                    .files
+                    .extend(collected.files.into_iter().map(|mut f| {
+                        f.set_capture(capture);
+                        f
+                    }));
+                evidence.tls.extend(collected.tls.into_iter().map(|mut s| {
+                    s.set_capture(capture);
+                    s
+                }));
+                evidence
+                    .alarms
+                    .extend(collected.alarms.into_iter().map(|mut a| {
+                        a.set_capture(capture);
+                        a
+                    }));
             }
             Err(e) => unreadable.push(e),
         }

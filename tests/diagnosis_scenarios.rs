@@ -69,6 +69,7 @@ fn config(callmanager: &Cert) -> Vec<u8> {
 
 fn seen(frame: u64) -> Seen {
     Seen {
+        capture: 0,
         frame,
         ts: Timestamp::from_parts(T0 + frame as i64, 0),
     }

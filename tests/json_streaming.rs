@@ -48,6 +48,7 @@ impl Write for Count {
 
 fn transfer(phone: u8, n: u64) -> FileTransfer {
     let seen = Seen {
+        capture: 0,
         frame: n * 2 + 1,
         ts: Timestamp::from_parts(1_767_225_600 + i64::try_from(n).unwrap_or(0), 0),
     };

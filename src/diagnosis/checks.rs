@@ -1085,8 +1085,8 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
         ),
         (Installed::NotInstalled(alarm), _) => (
             format!(
-                "the phone reports no ITL installed (DeviceTLInfo, frame {}): it takes the first ITL it downloads on leap of faith",
-                alarm.seen.frame
+                "the phone reports no ITL installed (DeviceTLInfo, {}): it takes the first ITL it downloads on leap of faith",
+                ctx.at(alarm.seen)
             ),
             Status::Pass,
         ),
@@ -1100,7 +1100,7 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
         (_, None) => (
             format!(
                 "the phone's ITL is known ({}) but no served ITL was downloaded whole to compare it with",
-                installed_source(&ctx.installed)
+                installed_source(ctx.evidence, &ctx.installed)
             ),
             Status::Unknown,
         ),
@@ -1108,7 +1108,7 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
             Some(true) => (
                 format!(
                     "the phone's ITL ({}) is the one the server serves ({})",
-                    installed_source(installed),
+                    installed_source(ctx.evidence, installed),
                     served.file.name
                 ),
                 Status::Pass,
@@ -1118,7 +1118,7 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
                 (
                     format!(
                         "the phone's ITL ({}) differs from the one the server serves ({}, md5 {}, sha1 {})",
-                        installed_source(installed),
+                        installed_source(ctx.evidence, installed),
                         served.file.name,
                         served.hashes.md5,
                         served.hashes.sha1
@@ -1139,15 +1139,15 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
 }
 
 /// Words for where the installed ITL is known from.
-pub fn installed_source(installed: &Installed<'_>) -> String {
+pub fn installed_source(evidence: &crate::evidence::Evidence, installed: &Installed<'_>) -> String {
     match installed {
         Installed::File(f) => format!("--phone-itl {}, sha1 {}", f.name, f.hashes.sha1),
         Installed::OperatorHash(h) => format!("--phone-itl-hash {h}"),
         Installed::AlarmHash { hash, alarm } => {
-            format!("DeviceTLInfo frame {}: {hash}", alarm.seen.frame)
+            format!("DeviceTLInfo {}: {hash}", evidence.place(alarm.seen))
         }
         Installed::NotInstalled(alarm) => {
-            format!("DeviceTLInfo frame {}: not installed", alarm.seen.frame)
+            format!("DeviceTLInfo {}: not installed", evidence.place(alarm.seen))
         }
         Installed::Reported { hash, fact } => format!("{}: {hash}", fact.source),
         Installed::ReportedNone(fact) => format!("{}: not installed", fact.source),

@@ -156,12 +156,19 @@ impl<'e> PhoneCtx<'e> {
             .filter_map(|&i| evidence.alarms.get(i).map(|a| (i, a)))
             .collect();
 
+        // The last download by time: with several captures, evidence order is file order.
+        let several = evidence.captures.len() > 1;
         let last_complete = |pred: &dyn Fn(RequestKind) -> bool| {
-            files
+            let mut wanted = files
                 .iter()
-                .rev()
-                .find(|(_, f, k)| pred(*k) && f.complete && !f.upload)
-                .copied()
+                .filter(|(_, f, k)| pred(*k) && f.complete && !f.upload);
+            if several {
+                wanted
+                    .max_by_key(|(_, f, _)| (f.first.ts, f.first.capture, f.first.frame))
+                    .copied()
+            } else {
+                wanted.next_back().copied()
+            }
         };
         let served = |pick: Option<(usize, &'e FileTransfer, RequestKind)>| {
             pick.map(|(index, file, kind)| {
@@ -258,13 +265,19 @@ impl<'e> PhoneCtx<'e> {
                 Some(s) => (
                     s.parsed.as_ref().ok(),
                     format!(
-                        "the served ITL ({}, frame {})",
-                        s.file.name, s.file.first.frame
+                        "the served ITL ({}, {})",
+                        s.file.name,
+                        self.at(s.file.first)
                     ),
                 ),
                 None => (None, "no ITL".to_string()),
             },
         }
+    }
+
+    /// Where `seen` is, for a reader: `frame 12`, or `<capture>#12` with several captures.
+    pub fn at(&self, seen: Seen) -> String {
+        self.evidence.place(seen)
     }
 
     /// This phone's TVS sessions.

@@ -166,6 +166,97 @@ pub struct PhoneItlFile {
     pub bytes: Vec<u8>,
 }
 
+/// Why a file given as `--phone-itl` was refused: it is not an ITL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneItlError {
+    /// A packet capture.
+    #[error(
+        "this is a {0} capture, not an ITL: give it as a capture to analyze, and the phone's ITL file (ITLSEP<MAC>.tlv) with --phone-itl"
+    )]
+    Capture(&'static str),
+    /// A CTL (Certificate Trust List): same layout as an ITL, another file.
+    #[error(
+        "this is a CTL (Certificate Trust List{0}), not an ITL: the phone's ITL is ITLSEP<MAC>.tlv or ITLFile.tlv"
+    )]
+    Ctl(String),
+    /// A signed file (config, firmware `.loads`/`.sbn`).
+    #[error("this is a signed file{0} (config or firmware), not an ITL")]
+    Signed(String),
+    /// Text (a hash pasted into a file, a config, a log…).
+    #[error(
+        "this is a text file, not an ITL (to give the hash the phone shows, use --phone-itl-hash HEX)"
+    )]
+    Text,
+    /// Bytes without a Cisco header.
+    #[error("this is not a Cisco trust list ({0})")]
+    Unknown(String),
+}
+
+impl PhoneItlFile {
+    /// Takes `bytes` as the phone's ITL only when they are one: a capture, a CTL, a signed
+    /// file, text or unknown bytes are refused, saying what they are. An ITL whose records are
+    /// damaged is kept (its header says ITL; the report says it does not parse).
+    pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Result<PhoneItlFile, PhoneItlError> {
+        use crate::cisco::{FileFormat, detect_format, header::parse_header};
+        if let Some(kind) = capture_kind(&bytes) {
+            return Err(PhoneItlError::Capture(kind));
+        }
+        let filename = || {
+            parse_header(&bytes)
+                .ok()
+                .and_then(|h| h.filename)
+                .map(|n| format!(", FILENAME {}", String::from_utf8_lossy(n)))
+                .unwrap_or_default()
+        };
+        match detect_format(&bytes) {
+            Some(FileFormat::Itl) => Ok(PhoneItlFile {
+                name: name.into(),
+                bytes,
+            }),
+            Some(FileFormat::Ctl) => Err(PhoneItlError::Ctl(filename())),
+            Some(FileFormat::Signed) => Err(PhoneItlError::Signed(filename())),
+            None if looks_like_text(&bytes) => Err(PhoneItlError::Text),
+            None => Err(PhoneItlError::Unknown(match parse_header(&bytes) {
+                Err(e) => e.to_string(),
+                Ok(_) => "unrecognised content".into(),
+            })),
+        }
+    }
+}
+
+/// `pcap`, `pcapng` or `gzip-compressed` when the bytes start like a capture file.
+fn capture_kind(bytes: &[u8]) -> Option<&'static str> {
+    let head: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    let le = u32::from_le_bytes(head);
+    const LEGACY: [u32; 4] = [0xa1b2_c3d4, 0xa1b2_3c4d, 0xa1b2_cd34, 0xa1b2_c3d5];
+    if LEGACY.iter().any(|&m| le == m || le == m.swap_bytes()) {
+        Some("pcap")
+    } else if le == 0x0a0d_0d0a {
+        Some("pcapng")
+    } else if head[..2] == [0x1f, 0x8b] {
+        Some("gzip-compressed")
+    } else {
+        None
+    }
+}
+
+/// Printable UTF-8 (with ordinary white space) throughout the first 4 KiB.
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    // A multi-byte character may be cut at the 4 KiB mark.
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) if e.valid_up_to() + 4 > head.len() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| !c.is_control() || c.is_ascii_whitespace())
+}
+
 /// Everything the engineer tells itlscope. These facts apply to every phone in the capture.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OperatorFacts {
@@ -255,6 +346,50 @@ mod tests {
         assert_eq!(ItlHash::parse("abc"), Err(HashError::OddLength(3)));
         assert_eq!(ItlHash::parse("zz"), Err(HashError::NotHex('z')));
         assert_eq!(ItlHash::parse("abcd"), Err(HashError::UnknownLength(2)));
+    }
+
+    fn phone_itl(bytes: &[u8]) -> Result<PhoneItlFile, PhoneItlError> {
+        PhoneItlFile::new("f", bytes.to_vec())
+    }
+
+    #[test]
+    fn only_an_itl_is_taken_as_the_phones_itl() {
+        let itl = include_bytes!("../../captures/healthy-tftp-boot.phone-itl.tlv");
+        assert!(phone_itl(itl).is_ok());
+        let real_itl = include_bytes!(
+            "../../tests/fixtures/real/csptechnologies-ciscoprovsionerweb/ITLFile.tlv"
+        );
+        assert!(phone_itl(real_itl).is_ok());
+        // A genuine CUCM CTL (issue 11: it was taken for the phone's ITL).
+        let ctl = include_bytes!("../../tests/fixtures/real/nikhilp93-CMPE202/SCFFile.tlv");
+        let e = phone_itl(ctl).unwrap_err();
+        assert!(matches!(e, PhoneItlError::Ctl(_)), "{e}");
+        assert!(e.to_string().contains("FILENAME CTLFile.tlv"), "{e}");
+        let loads =
+            include_bytes!("../../tests/fixtures/real/dkgroot-provision_sccp/term45.default.loads");
+        let e = phone_itl(loads).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("signed file, FILENAME term45.default.loads"),
+            "{e}"
+        );
+        let pcap = include_bytes!("../../captures/healthy-tftp-boot.pcap");
+        assert_eq!(phone_itl(pcap), Err(PhoneItlError::Capture("pcap")));
+        let pcapng = include_bytes!("../../captures/healthy-tftp-boot.pcapng");
+        assert_eq!(phone_itl(pcapng), Err(PhoneItlError::Capture("pcapng")));
+        assert_eq!(
+            phone_itl(&[0x1f, 0x8b, 8, 0]),
+            Err(PhoneItlError::Capture("gzip-compressed"))
+        );
+        assert_eq!(
+            phone_itl(b"7b c2 b3 0e bc 2c 52 dc b6 af 93 89 af 7a 32 e4 a6 5b e8 24\n"),
+            Err(PhoneItlError::Text)
+        );
+        assert!(matches!(
+            phone_itl(&[0xff; 64]),
+            Err(PhoneItlError::Unknown(_))
+        ));
+        assert!(matches!(phone_itl(&[]), Err(PhoneItlError::Unknown(_))));
     }
 
     #[test]

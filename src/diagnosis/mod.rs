@@ -23,10 +23,12 @@ pub(crate) mod testkit;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use facts::{HashAlgorithm, ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus};
+pub use facts::{
+    HashAlgorithm, ItlHash, KeyBackup, OperatorFacts, PhoneItlError, PhoneItlFile, PhoneStatus,
+};
 pub use model::{
-    Acceptance, Check, Condition, Conditions, DeleteItl, Diagnosis, EvidenceItem, PhoneDiagnosis,
-    Status, TimelineEvent, TrustPath, Verdict,
+    Acceptance, Check, Condition, Conditions, DeleteItl, Diagnosis, EvidenceItem, NextStep,
+    PhoneDiagnosis, Status, TimelineEvent, TrustPath, Verdict,
 };
 
 use crate::cisco::model::SignatureCheck;
@@ -84,6 +86,16 @@ pub fn diagnose_limited(
         hashes: Hashes::of(&f.bytes),
         parsed: backend.parse_trust_list(&f.bytes),
     });
+    if let (Some(file), Some(hash)) = (&installed_file, &facts.phone_itl_hash)
+        && file.hashes.get(hash.algorithm) != hash.hex
+    {
+        notes.push(format!(
+            "warning: --phone-itl-hash {hash} disagrees with --phone-itl {} ({} {}): one of them is not the phone's ITL; a condition they decide differently is unknown",
+            file.name,
+            hash.algorithm.as_str(),
+            file.hashes.get(hash.algorithm)
+        ));
+    }
     if groups.len() > 1
         && (facts.phone_itl.is_some()
             || facts.phone_itl_hash.is_some()
@@ -131,6 +143,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         ServedItl {
             name: s.file.name.clone(),
             file: s.index,
+            capture: s.file.first.capture,
             frame: s.file.first.frame,
             size: s.file.data.len(),
             md5: s.hashes.md5.clone(),
@@ -184,6 +197,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: false,
             hash_algorithm: Some("sha1"),
             hash: Some(f.hashes.sha1.clone()),
+            capture: None,
             frame: None,
         }),
         Installed::OperatorHash(h) => Some(InstalledItl {
@@ -191,6 +205,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: false,
             hash_algorithm: Some(h.algorithm.as_str()),
             hash: Some(h.hex.clone()),
+            capture: None,
             frame: None,
         }),
         Installed::AlarmHash { hash, alarm } => Some(InstalledItl {
@@ -198,6 +213,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: false,
             hash_algorithm: Some(hash.algorithm.as_str()),
             hash: Some(hash.hex.clone()),
+            capture: Some(alarm.seen.capture),
             frame: Some(alarm.seen.frame),
         }),
         Installed::Reported { hash, .. } => Some(InstalledItl {
@@ -205,6 +221,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: false,
             hash_algorithm: Some(hash.algorithm.as_str()),
             hash: Some(hash.hex.clone()),
+            capture: None,
             frame: None,
         }),
         Installed::ReportedNone(_) => Some(InstalledItl {
@@ -212,6 +229,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: true,
             hash_algorithm: None,
             hash: None,
+            capture: None,
             frame: None,
         }),
         Installed::NotInstalled(alarm) => Some(InstalledItl {
@@ -219,6 +237,7 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             not_installed: true,
             hash_algorithm: None,
             hash: None,
+            capture: Some(alarm.seen.capture),
             frame: Some(alarm.seen.frame),
         }),
     }

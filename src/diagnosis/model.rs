@@ -36,7 +36,9 @@ impl Status {
 /// One piece of evidence behind a check: where it was seen and what it showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceItem {
-    /// Frame number, when the item comes from the capture.
+    /// Index of the capture in `Evidence::captures`, when the item comes from a capture.
+    pub capture: Option<usize>,
+    /// Frame number (within that capture), when the item comes from a capture.
     pub frame: Option<u64>,
     /// Capture time of that frame.
     pub time: Option<Timestamp>,
@@ -118,6 +120,7 @@ impl EvidenceItem {
     /// An item seen at `seen`.
     pub fn at(seen: Seen, detail: impl Into<String>) -> Self {
         EvidenceItem {
+            capture: Some(seen.capture),
             frame: Some(seen.frame),
             time: Some(seen.ts),
             detail: detail.into(),
@@ -127,6 +130,7 @@ impl EvidenceItem {
     /// An item from outside the capture (an option, a file).
     pub fn note(detail: impl Into<String>) -> Self {
         EvidenceItem {
+            capture: None,
             frame: None,
             time: None,
             detail: detail.into(),
@@ -246,8 +250,20 @@ pub struct Verdict {
     pub conditions: Conditions,
     /// Which conditions decided it, in words.
     pub reasons: Vec<String>,
-    /// What to do, from the documented recovery paths.
-    pub next_steps: Vec<String>,
+    /// What to do, from the documented recovery paths, each with what calls for it.
+    pub next_steps: Vec<NextStep>,
+}
+
+/// One thing to do, and the evidence that calls for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct NextStep {
+    /// Stable identifier (`restore-tftp-key`, `tvs-tls-version`, …; docs/report.md).
+    pub id: &'static str,
+    /// What to do, in one paragraph.
+    pub text: String,
+    /// Why it is advised: the conditions (`itl_differs = true`), check findings
+    /// (`tvs-reachability: tvs-unreachable`), trust-path steps and options it follows from.
+    pub because: Vec<String>,
 }
 
 /// Would the phone accept a file?
@@ -306,6 +322,8 @@ pub struct InstalledItl {
     pub hash_algorithm: Option<&'static str>,
     /// The hash, lower-case hex.
     pub hash: Option<String>,
+    /// Capture of the alarm (index in `Evidence::captures`), for `device-tl-info`.
+    pub capture: Option<usize>,
     /// Frame of the alarm, for `device-tl-info`.
     pub frame: Option<u64>,
 }
@@ -317,6 +335,8 @@ pub struct ServedItl {
     pub name: String,
     /// Index into `Evidence::files`.
     pub file: usize,
+    /// Index of the capture of the request in `Evidence::captures`.
+    pub capture: usize,
     /// Frame of the request.
     pub frame: u64,
     /// Size in bytes.
@@ -340,7 +360,9 @@ pub struct ServedItl {
 /// A trust-relevant event, for the timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineEvent {
-    /// Frame number.
+    /// Index of the capture in `Evidence::captures`.
+    pub capture: usize,
+    /// Frame number (within that capture).
     pub frame: u64,
     /// Capture time.
     pub time: Timestamp,
@@ -379,7 +401,7 @@ pub struct PhoneDiagnosis {
     pub installed_itl: Option<InstalledItl>,
     /// The served ITL compared against.
     pub served_itl: Option<ServedItl>,
-    /// Trust-relevant events in frame order.
+    /// Trust-relevant events in time order (across captures).
     pub timeline: Vec<TimelineEvent>,
     /// What `--evidence` files say about this phone, in file and line order (phone clocks
     /// carry no year and are not the capture's, so these are not merged into `timeline`).

@@ -276,7 +276,7 @@ pub fn compare_with_cli(ctx: &PhoneCtx<'_>, installed: &Installed<'_>) -> Option
         }
         _ => return None,
     };
-    let source = super::checks::installed_source(installed);
+    let source = super::checks::installed_source(ctx.evidence, installed);
     let shown = format!(
         "{}{}",
         md5.map(|m| cucm_form(m, "MD5")).unwrap_or_default(),

@@ -173,6 +173,11 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
         ));
     }
     let mut phones: Vec<PhoneEvidence> = phones.into_values().collect();
+    if evidence.captures.len() > 1 {
+        for phone in &phones {
+            spanning_note(phone, evidence, &mut notes);
+        }
+    }
     let ips_cut = phones.iter().filter(|p| p.ips_cut).count();
     if ips_cut > 0 {
         notes.push(format!(
@@ -189,6 +194,48 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
     }
     (phones, notes)
 }
+
+/// A phone whose evidence comes from several captures is one phone, merged: says so, with
+/// the captures, so nobody reads two files' frame numbers as one sequence.
+fn spanning_note(phone: &PhoneEvidence, evidence: &Evidence, notes: &mut Vec<String>) {
+    let captures: BTreeSet<usize> = phone
+        .files
+        .iter()
+        .filter_map(|&i| evidence.files.get(i).map(|f| f.first.capture))
+        .chain(
+            phone
+                .tls
+                .iter()
+                .filter_map(|&i| evidence.tls.get(i).map(|s| s.first.capture)),
+        )
+        .chain(
+            phone
+                .alarms
+                .iter()
+                .filter_map(|&i| evidence.alarms.get(i).map(|a| a.seen.capture)),
+        )
+        .collect();
+    if captures.len() < 2 || notes.len() >= MAX_SPANNING_NOTES {
+        return;
+    }
+    let names: Vec<&str> = captures
+        .iter()
+        .map(|&c| evidence.captures.get(c).map_or("?", |s| s.path.as_str()))
+        .collect();
+    let who = match (&phone.mac, phone.ips.first()) {
+        (Some(mac), _) => format!("SEP{mac}"),
+        (None, Some(ip)) => format!("{ip} (MAC unknown)"),
+        (None, None) => "a phone".into(),
+    };
+    notes.push(format!(
+        "{who} is in {} captures ({}): their evidence is merged into one phone, the timeline is in time order and every frame is named with its capture (file#frame)",
+        names.len(),
+        names.join(", ")
+    ));
+}
+
+/// "Merged from several captures" notes written at most (the rest are not listed).
+const MAX_SPANNING_NOTES: usize = 50;
 
 /// When a phone was first seen: its earliest file, alarm or TLS session (by capture time,
 /// then frame number).

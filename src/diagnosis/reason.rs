@@ -191,6 +191,7 @@ mod tests {
             not_installed: true,
             hash_algorithm: None,
             hash: None,
+            capture: Some(0),
             frame: Some(4),
         };
         let r = main_reason(

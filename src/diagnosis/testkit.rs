@@ -15,6 +15,7 @@ pub const T0: i64 = 1_767_225_600;
 
 pub fn seen(frame: u64) -> Seen {
     Seen {
+        capture: 0,
         frame,
         ts: Timestamp::from_parts(T0 + frame as i64, 0),
     }

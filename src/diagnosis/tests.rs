@@ -146,6 +146,10 @@ fn conditions(p: &PhoneDiagnosis) -> [Option<bool>; 4] {
     p.verdict.conditions.named().map(|(_, c)| c.value)
 }
 
+pub(crate) fn step_ids(p: &PhoneDiagnosis) -> Vec<&'static str> {
+    p.verdict.next_steps.iter().map(|s| s.id).collect()
+}
+
 fn check<'p>(p: &'p PhoneDiagnosis, id: &str) -> &'p Check {
     p.checks.iter().find(|c| c.id == id).expect("check present")
 }
@@ -209,12 +213,16 @@ fn callmanager_regenerated_tvs_unchanged() {
     assert_eq!(path.itl.via, Some("via-tvs"));
     assert_eq!(path.config.acceptance, Acceptance::Accepted);
     assert_eq!(path.config.via, Some("signer-in-itl"));
-    assert!(
-        p.verdict
-            .next_steps
-            .iter()
-            .any(|s| s.contains("Keep (or restore) that TVS certificate"))
-    );
+    // TVS is trusted and the signer is a regenerated key of the known one, yet the phone
+    // failed: TVS should vouch; no "moved cluster" or key-restore advice.
+    assert_eq!(step_ids(p), ["tvs-does-not-vouch"]);
+    let ok = &diagnose_with(
+        &ev,
+        &facts(Some(ITL_A), PhoneStatus::Ok, KeyBackup::Yes),
+        &backend,
+    )
+    .phones[0];
+    assert_eq!(step_ids(ok), ["no-action", "keep-tvs-certificate"]);
     assert_eq!(check(p, "installed-itl").status, Status::Fail);
 }
 
@@ -236,12 +244,7 @@ fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
     assert_eq!(conditions(p), [Some(true); 4]);
     assert_eq!(p.verdict.delete_itl, DeleteItl::Required);
     assert_eq!(p.verdict.reasons[0], "all four conditions hold");
-    assert!(
-        p.verdict
-            .next_steps
-            .iter()
-            .any(|s| s.starts_with("Delete the ITL on the phone"))
-    );
+    assert_eq!(step_ids(p), ["delete-itl", "prevent"]);
     let path = p.trust_path.as_ref().unwrap();
     assert_eq!(path.itl.acceptance, Acceptance::Rejected);
     assert_eq!(path.config.acceptance, Acceptance::Rejected);
@@ -257,12 +260,8 @@ fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
     )
     .phones[0];
     assert_eq!(p.verdict.delete_itl, DeleteItl::NotRequired);
-    assert!(
-        p.verdict
-            .next_steps
-            .iter()
-            .any(|s| s.starts_with("Restore CallManager.pem"))
-    );
+    assert_eq!(step_ids(p), ["restore-tftp-key"]);
+    assert!(p.verdict.next_steps[0].text.contains("CN=cucm-pub"));
     // Without the engineer's facts: undetermined, and the steps ask for them.
     let p = &diagnose_with(
         &ev,
@@ -272,18 +271,7 @@ fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
     .phones[0];
     assert_eq!(conditions(p), [Some(true), Some(true), None, None]);
     assert_eq!(p.verdict.delete_itl, DeleteItl::Undetermined);
-    assert!(
-        p.verdict
-            .next_steps
-            .iter()
-            .any(|s| s.contains("--phone-status"))
-    );
-    assert!(
-        p.verdict
-            .next_steps
-            .iter()
-            .any(|s| s.contains("--key-backup"))
-    );
+    assert_eq!(step_ids(p), ["give-phone-status", "give-key-backup"]);
 }
 
 #[test]
@@ -349,7 +337,7 @@ fn tls13_tvs_leaves_the_certificate_unknown() {
         p.trust_path.as_ref().unwrap().itl.acceptance,
         Acceptance::Undetermined
     );
-    assert!(p.verdict.next_steps.iter().any(|s| s.contains("TLS 1.3")));
+    assert_eq!(step_ids(p), ["compare-tvs-by-hand"]);
 }
 
 #[test]
@@ -414,7 +402,7 @@ fn tvs_unreachable_is_a_service_problem() {
     let reach = check(p, "tvs-reachability");
     assert_eq!(reach.status, Status::Fail);
     assert!(reach.explanation.contains("not a reason to delete"));
-    assert!(p.verdict.next_steps[0].starts_with("Restore TVS reachability"));
+    assert_eq!(step_ids(p), ["restore-tvs-reachability"]);
 }
 
 #[test]
@@ -465,10 +453,9 @@ fn fallbacks_rollback_size_and_unsigned_config_are_flagged() {
             .contains(&"unsigned-config-with-itl")
     );
     assert!(
-        p.verdict
-            .next_steps
-            .iter()
-            .any(|s| s.contains("centralized TFTP"))
+        step_ids(p).contains(&"centralized-tftp"),
+        "{:?}",
+        step_ids(p)
     );
 
     // An ITL over 64 KB.

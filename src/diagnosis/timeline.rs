@@ -1,4 +1,5 @@
-//! The timeline of trust-relevant events of one phone, in frame order.
+//! The timeline of trust-relevant events of one phone, in time order: frame numbers restart
+//! in each capture, so with several captures only the time orders them.
 
 use super::checks::{phone_rejected, transfer_outcome};
 use super::context::{PhoneCtx, service_of};
@@ -15,6 +16,7 @@ fn event(
     failed: bool,
 ) -> TimelineEvent {
     TimelineEvent {
+        capture: seen.capture,
         frame: seen.frame,
         time: seen.ts,
         what,
@@ -147,6 +149,7 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
             false,
         ));
     }
-    events.sort_by_key(|e| e.frame);
+    // Stable: events of one frame keep the order they were pushed in.
+    events.sort_by_key(|e| (e.time, e.capture, e.frame));
     events
 }

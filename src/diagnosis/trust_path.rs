@@ -6,7 +6,8 @@
 use super::checks::{installed_matches, is_tls13, is_unreachable, phone_rejected};
 use super::context::{Installed, PhoneCtx, Served};
 use super::model::{Acceptance, PathStep, TrustPath};
-use super::trust::{BackendVerifier, describe_record, find_certificate};
+use super::trust::{BackendVerifier, describe_record, find_certificate, is_rollback, normalise_dn};
+use crate::cisco::model::Header;
 use crate::cisco::model::{TrustList, function};
 use crate::trust::{self as shared, Decision, Held, Kind, Offered, TvsWitness};
 
@@ -189,7 +190,7 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
                     "DeviceTLInfo alarm, frame {}: no ITL installed",
                     alarm.seen.frame
                 ),
-                other => super::checks::installed_source(other),
+                other => super::checks::installed_source(ctx.evidence, other),
             };
             let itl = step(
                 Acceptance::Accepted,
@@ -222,7 +223,7 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
         installed @ (Installed::OperatorHash(_)
         | Installed::AlarmHash { .. }
         | Installed::Reported { .. }) => {
-            let basis = super::checks::installed_source(installed);
+            let basis = super::checks::installed_source(ctx.evidence, installed);
             let served = ctx.served_itl.as_ref()?;
             match (installed_matches(installed, served), &served.parsed) {
                 (Some(true), Ok(list)) => Some(path_from(
@@ -259,4 +260,119 @@ fn path_from(ctx: &PhoneCtx<'_>, basis: String, installed: &TrustList<'_>) -> Tr
         _ => config_step(ctx, installed, "the phone's ITL"),
     };
     TrustPath { basis, itl, config }
+}
+
+/// Roles that may sign a trust list for the phone.
+const ITL_SIGNERS: &[u16] = &[function::SAST, function::CCM_TFTP, function::TFTP];
+
+/// The record of `list` named by a file header's signer fields, with an allowed role.
+fn signer_in(list: &TrustList<'_>, header: &Header<'_>, roles: &[u16]) -> Option<usize> {
+    let serial = header.signer_serial?;
+    let issuer = header
+        .signer_issuer
+        .map(|i| normalise_dn(&String::from_utf8_lossy(i)));
+    list.records.iter().position(|r| {
+        r.function.is_some_and(|f| roles.contains(&f))
+            && r.serial.is_some_and(|s| crate::cisco::serial_eq(s, serial))
+            && match (&issuer, r.issuer) {
+                (Some(h), Some(ri)) => *h == normalise_dn(&String::from_utf8_lossy(ri)),
+                _ => true,
+            }
+    })
+}
+
+/// How the served ITL's signer relates to the ITL the phone holds (`--phone-itl`): what the
+/// recovery advice rests on (a key restore helps only for a signer the phone knew before).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerRelation {
+    /// The phone accepts the served ITL's signer from its own ITL (same file, rollback ITL, or
+    /// the signer is one of its SAST/TFTP records).
+    pub known: bool,
+    /// Both ITLs name the same signer (same subject): the served one is a regenerated key of
+    /// the signer the phone knows, which a backup of the old key can put back.
+    pub same_signer_name: bool,
+    /// Certificates (by serial and issuer) found in both ITLs.
+    pub shared_certificates: usize,
+    /// The phone's ITL's signer, as its header names it.
+    pub installed_signer: String,
+    /// The served ITL's signer, as its header names it.
+    pub served_signer: String,
+    /// The phone's ITL holds an ITLRecovery record, and whether the served ITL holds the same
+    /// one (so the cluster still has that recovery key).
+    pub itl_recovery: Option<ItlRecovery>,
+}
+
+/// The ITLRecovery record of the phone's ITL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItlRecovery {
+    /// The record, described.
+    pub record: String,
+    /// The served ITL holds the same certificate: the cluster still has that key.
+    pub in_served: bool,
+}
+
+fn signer_name(list: &TrustList<'_>) -> String {
+    list.header
+        .signer_name
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_else(|| "(unnamed signer)".into())
+}
+
+fn same_certificate(
+    a: &crate::cisco::model::Record<'_>,
+    b: &crate::cisco::model::Record<'_>,
+) -> bool {
+    match (a.serial, b.serial, a.issuer, b.issuer) {
+        (Some(sa), Some(sb), Some(ia), Some(ib)) => {
+            crate::cisco::serial_eq(sa, sb)
+                && normalise_dn(&String::from_utf8_lossy(ia))
+                    == normalise_dn(&String::from_utf8_lossy(ib))
+        }
+        _ => false,
+    }
+}
+
+/// The relation, when both the phone's ITL (`--phone-itl`) and the served ITL parse.
+pub fn signer_relation(ctx: &PhoneCtx<'_>) -> Option<SignerRelation> {
+    let installed = ctx.installed_file?.parsed.as_ref().ok()?;
+    let served = ctx.served_itl.as_ref()?;
+    let served_list = served.parsed.as_ref().ok()?;
+    let known = installed.bytes == served.file.data.as_slice()
+        || is_rollback(installed, super::trust::header_signer(installed))
+        || signer_in(installed, &served_list.header, ITL_SIGNERS).is_some();
+    let same_signer_name = match (installed.header.signer_name, served_list.header.signer_name) {
+        (Some(a), Some(b)) => {
+            normalise_dn(&String::from_utf8_lossy(a)) == normalise_dn(&String::from_utf8_lossy(b))
+        }
+        _ => false,
+    };
+    let shared_certificates = installed
+        .records
+        .iter()
+        .filter(|r| served_list.records.iter().any(|s| same_certificate(r, s)))
+        .count();
+    let itl_recovery = installed
+        .records
+        .iter()
+        .enumerate()
+        .find(|(_, r)| {
+            r.function == Some(function::SAST)
+                && r.subject.is_some_and(|s| {
+                    String::from_utf8_lossy(s)
+                        .to_ascii_uppercase()
+                        .contains("ITLRECOVERY")
+                })
+        })
+        .map(|(i, r)| ItlRecovery {
+            record: describe_record(installed, i),
+            in_served: served_list.records.iter().any(|s| same_certificate(r, s)),
+        });
+    Some(SignerRelation {
+        known,
+        same_signer_name,
+        shared_certificates,
+        installed_signer: signer_name(installed),
+        served_signer: signer_name(served_list),
+        itl_recovery,
+    })
 }

@@ -8,9 +8,13 @@ use super::checks::{
 };
 use super::context::{Installed, PhoneCtx};
 use super::facts::{KeyBackup, PhoneStatus};
-use super::model::{Acceptance, Check, Condition, Conditions, DeleteItl, TrustPath, Verdict};
+use super::model::{
+    Acceptance, Check, Condition, Conditions, DeleteItl, NextStep, TrustPath, Verdict,
+};
 use super::trust::find_certificate;
+use super::trust_path::signer_relation;
 use crate::cisco::model::function;
+use crate::evidence::{Side, TlsAlert, TlsSession};
 
 /// `itl_differs`: installed ITL vs served ITL; null when either side is unknown. A phone that
 /// reports no ITL at all has nothing to delete, so the condition is false for it.
@@ -34,8 +38,8 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
         (Installed::NotInstalled(alarm), _) => Condition::new(
             Some(false),
             format!(
-                "the phone reports no ITL installed (DeviceTLInfo, frame {}): there is nothing to delete, it takes the served ITL on leap of faith",
-                alarm.seen.frame
+                "the phone reports no ITL installed (DeviceTLInfo, {}): there is nothing to delete, it takes the served ITL on leap of faith",
+                ctx.at(alarm.seen)
             ),
         ),
         (installed, None) => {
@@ -47,21 +51,40 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
             })
         }
         (installed, Some(served)) => {
-            let source = super::checks::installed_source(installed);
+            let source = super::checks::installed_source(ctx.evidence, installed);
+            // The file and the hash read off the phone must tell the same; when they do
+            // not, one of them is not this phone's ITL and neither decides.
+            if let (Installed::File(file), Some(hash)) = (installed, &ctx.facts.phone_itl_hash) {
+                let file_equal = file.bytes == served.file.data.as_slice();
+                let hash_equal = served.hashes.get(hash.algorithm) == hash.hex;
+                if file_equal != hash_equal {
+                    return Condition::new(
+                        None,
+                        format!(
+                            "--phone-itl {} {} the served {} but --phone-itl-hash {hash} {}: one of them is not this phone's ITL (read the hash on the phone again, and check the file)",
+                            file.name,
+                            if file_equal { "equals" } else { "differs from" },
+                            served.file.name,
+                            if hash_equal { "equals it" } else { "does not" },
+                        ),
+                    );
+                }
+            }
             match installed_matches(installed, served) {
                 Some(true) => Condition::new(
                     Some(false),
                     format!(
-                        "the phone's ITL ({source}) equals the served {} (frame {})",
-                        served.file.name, served.file.first.frame
+                        "the phone's ITL ({source}) equals the served {} ({})",
+                        served.file.name,
+                        ctx.at(served.file.first)
                     ),
                 ),
                 Some(false) => Condition::new(
                     Some(true),
                     format!(
-                        "the phone's ITL ({source}) differs from the served {} (frame {}, md5 {}, sha1 {})",
+                        "the phone's ITL ({source}) differs from the served {} ({}, md5 {}, sha1 {})",
                         served.file.name,
-                        served.file.first.frame,
+                        ctx.at(served.file.first),
                         served.hashes.md5,
                         served.hashes.sha1
                     ),
@@ -72,64 +95,162 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
     }
 }
 
+/// Why `tvs_cert_mismatch` came out as it did: the next steps follow from it.
+#[derive(Clone, Copy)]
+enum TvsFinding<'e> {
+    /// A certificate was compared (the condition is true or false).
+    Compared,
+    /// No TVS session in the capture.
+    NoSession,
+    /// TVS never answered.
+    Unreachable,
+    /// TLS 1.3: the certificate is encrypted.
+    Tls13,
+    /// TVS answered the ClientHello with a fatal alert before any certificate: a TLS version
+    /// or cipher mismatch.
+    ServerRefused(&'e TlsSession, &'e TlsAlert),
+    /// Sessions without a certificate in clear, for no known reason.
+    NoClearCertificate,
+    /// No parsed ITL to compare with.
+    NoReference,
+    /// The phone rejected a certificate the served ITL lists: it holds another ITL.
+    PhoneHoldsAnotherItl(&'e TlsSession, &'e TlsAlert),
+    /// The certificate is in no TVS record of `--phone-itl`, yet the phone completed the
+    /// handshake: the file is not what the phone holds.
+    ContradictsPhoneItl(&'e TlsSession),
+}
+
+/// A fatal alert TVS sent before presenting a certificate.
+fn server_refused(s: &TlsSession) -> Option<&TlsAlert> {
+    if !s.certificates.is_empty() || s.handshake_complete {
+        return None;
+    }
+    s.alerts
+        .iter()
+        .find(|a| a.from == Side::Server && a.level == 2 && !a.after_server_certificate)
+}
+
+/// The phone accepted the server's certificate: the handshake completed and it sent no
+/// alert after the certificate.
+fn phone_accepted(s: &TlsSession) -> bool {
+    s.handshake_complete && super::checks::phone_rejected(s).is_none()
+}
+
 /// `tvs_cert_mismatch`: a certificate presented on 2445 matches no TVS record of the phone's
 /// ITL (`--phone-itl`, else the served ITL); null when no TVS certificate was seen in clear,
-/// or when only the served ITL is at hand and the phone rejected a certificate it lists.
+/// when only the served ITL is at hand and the phone rejected a certificate it lists, or when
+/// the phone completed the handshake with a certificate `--phone-itl` does not list (the wire
+/// contradicts the file).
 ///
 /// `served_is_installed`: the phone's ITL is known (by hash or alarm) to be the served one, so
 /// comparing with the served ITL is comparing with the phone's.
-fn tvs_cert_mismatch(ctx: &PhoneCtx<'_>, served_is_installed: bool) -> Condition {
+fn tvs_cert_mismatch<'e>(
+    ctx: &PhoneCtx<'e>,
+    served_is_installed: bool,
+) -> (Condition, TvsFinding<'e>) {
     let sessions: Vec<_> = ctx.tvs_sessions().collect();
     let leaves: Vec<_> = sessions
         .iter()
         .filter_map(|(_, s)| s.certificates.first().map(|c| (*s, c)))
         .collect();
     if leaves.is_empty() {
-        let why = if sessions.iter().any(|(_, s)| is_tls13(s)) {
-            "TVS spoke TLS 1.3: its certificate is encrypted"
+        let refused = sessions
+            .iter()
+            .find_map(|(_, s)| server_refused(s).map(|a| (*s, a)));
+        let (why, finding) = if sessions.iter().any(|(_, s)| is_tls13(s)) {
+            (
+                "TVS spoke TLS 1.3: its certificate is encrypted".to_string(),
+                TvsFinding::Tls13,
+            )
+        } else if let Some((s, alert)) = refused {
+            (
+                format!(
+                    "TVS {} refused the handshake (fatal {} from the server at {}, before any certificate): a TLS version or cipher mismatch, so no certificate was presented",
+                    s.server,
+                    alert.describe(),
+                    ctx.at(alert.seen)
+                ),
+                TvsFinding::ServerRefused(s, alert),
+            )
         } else if !sessions.is_empty() && sessions.iter().all(|(_, s)| is_unreachable(s)) {
-            "TVS never answered, so no certificate was presented"
+            (
+                "TVS never answered, so no certificate was presented".to_string(),
+                TvsFinding::Unreachable,
+            )
         } else if sessions.is_empty() {
-            "no TVS (TCP 2445) session in the capture"
+            (
+                "no TVS (TCP 2445) session in the capture".to_string(),
+                TvsFinding::NoSession,
+            )
         } else {
-            "no TVS certificate seen in clear"
+            (
+                "no TVS certificate seen in clear".to_string(),
+                TvsFinding::NoClearCertificate,
+            )
         };
-        if let Some(c) = super::outside::exported_tvs(ctx, served_is_installed, why) {
-            return c;
+        if let Some(c) = super::outside::exported_tvs(ctx, served_is_installed, &why) {
+            return (c, TvsFinding::Compared);
         }
-        return Condition::new(None, why);
+        return (Condition::new(None, why), finding);
     }
     if let Some(file) = ctx.installed_file
         && let Err(e) = &file.parsed
     {
-        return Condition::new(
-            None,
-            format!("--phone-itl {} does not parse: {e}", file.name),
+        return (
+            Condition::new(
+                None,
+                format!("--phone-itl {} does not parse: {e}", file.name),
+            ),
+            TvsFinding::NoReference,
         );
     }
     let (reference, name) = ctx.reference_itl();
     let Some(list) = reference else {
-        return Condition::new(
-            None,
-            format!(
-                "a TVS certificate was seen but there is no parsed ITL to compare it with ({name})"
+        return (
+            Condition::new(
+                None,
+                format!(
+                    "a TVS certificate was seen but there is no parsed ITL to compare it with ({name})"
+                ),
             ),
+            TvsFinding::NoReference,
         );
     };
     for (s, leaf) in &leaves {
-        if find_certificate(leaf, list, &[function::TVS]).is_none() {
-            return Condition::new(
+        if find_certificate(leaf, list, &[function::TVS]).is_some() {
+            continue;
+        }
+        // The phone checks TVS's certificate against its ITL's TVS records: a handshake it
+        // completed shows the certificate is in the ITL it holds, whatever the file says.
+        if ctx.installed_file.is_some() && phone_accepted(s) {
+            return (
+                Condition::new(
+                    None,
+                    format!(
+                        "TVS {} presented {} (serial {}), which matches no TVS record of {name}, yet the phone completed the handshake ({}): it accepted that certificate, so {name} is not the ITL it holds",
+                        s.server,
+                        leaf.subject,
+                        leaf.serial,
+                        ctx.at(s.last)
+                    ),
+                ),
+                TvsFinding::ContradictsPhoneItl(s),
+            );
+        }
+        return (
+            Condition::new(
                 Some(true),
                 format!(
-                    "TVS {} presented {} (serial {}, sha1 {}, frame {}), which matches no TVS record of {name}",
+                    "TVS {} presented {} (serial {}, sha1 {}, {}), which matches no TVS record of {name}",
                     s.server,
                     leaf.subject,
                     leaf.serial,
                     leaf.sha1,
-                    super::context::session_time(s).frame
+                    ctx.at(super::context::session_time(s))
                 ),
-            );
-        }
+            ),
+            TvsFinding::Compared,
+        );
     }
     // Without the phone's own ITL the served ITL stands in for it. If the phone nonetheless
     // refused a TVS certificate that the served ITL lists, the phone's ITL is evidently not
@@ -140,26 +261,32 @@ fn tvs_cert_mismatch(ctx: &PhoneCtx<'_>, served_is_installed: bool) -> Condition
             .iter()
             .find_map(|(s, _)| super::checks::phone_rejected(s).map(|a| (*s, a)))
     {
-        return Condition::new(
-            None,
-            format!(
-                "the TVS certificate of {} matches {name}, but the phone rejected it (fatal alert {} at frame {}): its installed ITL is not the served one; give --phone-itl FILE to compare with the ITL the phone holds",
-                s.server,
-                alert.describe(),
-                alert.seen.frame
+        return (
+            Condition::new(
+                None,
+                format!(
+                    "the TVS certificate of {} matches {name}, but the phone rejected it (fatal alert {} at {}): its installed ITL is not the served one; give --phone-itl FILE to compare with the ITL the phone holds",
+                    s.server,
+                    alert.describe(),
+                    ctx.at(alert.seen)
+                ),
             ),
+            TvsFinding::PhoneHoldsAnotherItl(s, alert),
         );
     }
-    Condition::new(
-        Some(false),
-        format!(
-            "every TVS certificate on the wire ({}) matches a TVS record of {name}",
-            leaves
-                .iter()
-                .map(|(s, c)| format!("{} serial {}", s.server, c.serial))
-                .collect::<Vec<_>>()
-                .join(", ")
+    (
+        Condition::new(
+            Some(false),
+            format!(
+                "every TVS certificate on the wire ({}) matches a TVS record of {name}",
+                leaves
+                    .iter()
+                    .map(|(s, c)| format!("{} serial {}", s.server, c.serial))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ),
+        TvsFinding::Compared,
     )
 }
 
@@ -184,8 +311,8 @@ fn phone_verification_failed(ctx: &PhoneCtx<'_>) -> Condition {
                 .find_map(|(_, a)| a.status_code.filter(|c| status_code_failed(*c)).map(|c| (a, c)))
                 .map(|(a, c)| {
                     format!(
-                        "; note: its DeviceTLInfo alarm (frame {}) carries StatusCode {c} ({}), a trust-list failure if the code follows the TL_* table (unverified)",
-                        a.seen.frame,
+                        "; note: its DeviceTLInfo alarm ({}) carries StatusCode {c} ({}), a trust-list failure if the code follows the TL_* table (unverified)",
+                        ctx.at(a.seen),
                         status_code_name(c)
                     )
                 })
@@ -224,30 +351,129 @@ pub fn decide(conditions: &Conditions) -> DeleteItl {
     }
 }
 
-fn has_flag(checks: &[Check], flag: &str) -> bool {
-    checks.iter().any(|c| c.flags.contains(&flag))
+/// `name = true|false|unknown`, for a step's `because`.
+fn cond(name: &str, c: &Condition) -> String {
+    let value = match c.value {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "unknown",
+    };
+    format!("{name} = {value}")
 }
 
-fn push(steps: &mut Vec<String>, step: impl Into<String>) {
-    let step = step.into();
-    if !steps.contains(&step) {
-        steps.push(step);
+/// `check-id: flag` of the first check carrying `flag`.
+fn flagged(checks: &[Check], flag: &str) -> Option<String> {
+    checks
+        .iter()
+        .find(|c| c.flags.contains(&flag))
+        .map(|c| format!("{}: {flag}", c.id))
+}
+
+/// The next steps being built: each added once, with why.
+#[derive(Default)]
+struct Steps(Vec<NextStep>);
+
+impl Steps {
+    fn add(&mut self, id: &'static str, because: Vec<String>, text: impl Into<String>) {
+        if self.0.iter().any(|s| s.id == id) {
+            return;
+        }
+        self.0.push(NextStep {
+            id,
+            text: text.into(),
+            because,
+        });
     }
 }
 
-/// True when the phone's ITL (file) holds an ITLRecovery SAST record (CUCM 10.0+).
-fn installed_has_itl_recovery(ctx: &PhoneCtx<'_>) -> bool {
-    let Some(Ok(list)) = ctx.installed_file.map(|f| &f.parsed) else {
-        return false;
-    };
-    list.records.iter().any(|r| {
-        r.function == Some(function::SAST)
-            && r.subject.is_some_and(|s| {
-                String::from_utf8_lossy(s)
-                    .to_ascii_uppercase()
-                    .contains("ITLRECOVERY")
-            })
-    })
+fn version_names(versions: &[u16]) -> String {
+    let names: Vec<String> = versions
+        .iter()
+        .map(|v| crate::evidence::tls_version_name(*v))
+        .collect();
+    if names.is_empty() {
+        "no version seen".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Steps for problems the capture shows that deleting the ITL does not fix: they come
+/// first, whatever the verdict.
+fn service_steps(steps: &mut Steps, ctx: &PhoneCtx<'_>, checks: &[Check], tvs: TvsFinding<'_>) {
+    if let Some(f) = flagged(checks, "tvs-unreachable") {
+        steps.add(
+            "restore-tvs-reachability",
+            vec![f],
+            "Restore TVS reachability: check the Cisco Trust Verification Service and TCP 2445 from the phone to each CUCM node in its group; an unreachable TVS is a service problem and deleting the ITL does not fix it.",
+        );
+    }
+    if let TvsFinding::ServerRefused(s, alert) = tvs {
+        steps.add(
+            "tvs-tls-version",
+            vec![
+                format!("tvs-reachability: TVS sent fatal {} before its certificate", alert.describe()),
+                "tvs_cert_mismatch = unknown".into(),
+            ],
+            format!(
+                "Fix the TLS version or cipher mismatch with TVS {}: it answered the phone's ClientHello with a fatal {} ({}; the phone offered {}), which is a protocol mismatch, not a certificate problem, and deleting the ITL does not fix it. Compare the TLS minimum on each CUCM node (`show tls min-version`, raised with `set tls min-version` since 11.5(1)SU3; on CUCM 15 SU2 and later TVS also speaks TLS 1.3, and a 1.3 minimum locks out firmware without it) with what this phone's firmware offers: lower the minimum or upgrade the firmware.",
+                s.server,
+                alert.describe(),
+                ctx.at(alert.seen),
+                version_names(&s.offered_versions)
+            ),
+        );
+    }
+    if let TvsFinding::Tls13 = tvs {
+        let mut because = vec!["tvs_cert_mismatch = unknown".to_string()];
+        because.extend(flagged(checks, "tls13-tvs"));
+        steps.add(
+            "compare-tvs-by-hand",
+            because,
+            format!(
+                "TVS speaks TLS 1.3 (CUCM 15 SU2 or later with a TLS 1.3 phone), so its certificate is encrypted on the wire: compare the TVS record serial of {} (`itlscope show`, or `show itl` on CUCM) with `show cert own TVS` on each node by hand.",
+                ctx.installed_file
+                    .map(|f| format!("the phone's ITL {}", f.name))
+                    .unwrap_or_else(|| "the phone's ITL".into())
+            ),
+        );
+    }
+    if let Some(f) = flagged(checks, "itl-over-64k") {
+        steps.add(
+            "shrink-itl",
+            vec![f],
+            "Shrink the ITL below 64 KB (fewer certificates in the cluster's trust stores); an oversized ITL fails to load and deleting it on the phone does not help.",
+        );
+    }
+    let broken: Vec<String> = flagged(checks, "bad-signature")
+        .into_iter()
+        .chain(flagged(checks, "unparseable"))
+        .collect();
+    if !broken.is_empty() {
+        steps.add(
+            "rebuild-trust-list",
+            broken,
+            "The TFTP server serves a broken trust list: restart the Cisco TFTP service so it rebuilds the ITL/CTL, and check the CallManager/ITLRecovery certificates; phones keep their old ITL meanwhile.",
+        );
+    }
+    let validity: Vec<String> = flagged(checks, "certificate-expired")
+        .into_iter()
+        .chain(flagged(checks, "certificate-not-yet-valid"))
+        .collect();
+    if !validity.is_empty() {
+        steps.add(
+            "renew-certificates",
+            validity,
+            "Renew the expired or not-yet-valid certificate(s) on CUCM one at a time (never CallManager and TVS together), letting the phones re-download the ITL in between.",
+        );
+    }
+}
+
+/// The first TVS session the phone completed a handshake with, for citing it.
+fn trusted_tvs<'e>(ctx: &PhoneCtx<'e>) -> Option<&'e TlsSession> {
+    ctx.tvs_sessions()
+        .map(|(_, s)| s)
+        .find(|s| !s.certificates.is_empty() && phone_accepted(s))
 }
 
 fn next_steps(
@@ -256,145 +482,331 @@ fn next_steps(
     decision: DeleteItl,
     checks: &[Check],
     path: Option<&TrustPath>,
-) -> Vec<String> {
-    let mut steps = Vec::new();
-    if has_flag(checks, "tvs-unreachable") {
-        push(
-            &mut steps,
-            "Restore TVS reachability: check the Cisco Trust Verification Service and TCP 2445 from the phone to each CUCM node in its group; an unreachable TVS is a service problem and deleting the ITL does not fix it.",
-        );
+    tvs: TvsFinding<'_>,
+) -> Vec<NextStep> {
+    let mut steps = Steps::default();
+    let c = conditions;
+    let relation = signer_relation(ctx);
+    let failed = c.phone_verification_failed.value == Some(true);
+    let fallback = flagged(checks, "itlfile-fallback");
+    let via_tvs = path.is_some_and(|p| p.itl.via == Some("via-tvs"));
+    service_steps(&mut steps, ctx, checks, tvs);
+
+    // A phone that trusts TVS (its certificate is in the ITL, the handshake completed) and
+    // still fails: TVS does not vouch for the served ITL's signer, which belongs to another
+    // cluster (a moved phone, a centralized TFTP).
+    if failed
+        && c.tvs_cert_mismatch.value == Some(false)
+        && c.itl_differs.value != Some(false)
+        && let Some(s) = trusted_tvs(ctx)
+    {
+        let mut because = vec![
+            cond("phone_verification_failed", &c.phone_verification_failed),
+            cond("tvs_cert_mismatch", &c.tvs_cert_mismatch),
+            format!("TVS {} handshake completed ({})", s.server, ctx.at(s.last)),
+        ];
+        if via_tvs {
+            because.push("trust path: served ITL only via TVS".into());
+        }
+        let same_signer = relation.as_ref().filter(|r| r.same_signer_name);
+        match fallback {
+            _ if same_signer.is_some() => {
+                because.push(
+                    "the served ITL's signer has the phone's signer's name (a regenerated key)"
+                        .into(),
+                );
+                steps.add(
+                    "tvs-does-not-vouch",
+                    because,
+                    format!(
+                        "The phone trusts TVS {} yet fails, although the served ITL is signed by a regenerated key of the signer it knows: this cluster's TVS should vouch for it. Restart the Cisco Trust Verification Service and Cisco TFTP on every node so TVS knows the new certificate, then reset the phone; if it still fails, the TVS it asks belongs to another cluster (check its CM group). No ITL deletion is needed.",
+                        s.server
+                    ),
+                );
+            }
+            Some(f) => {
+                because.push(f);
+                steps.add(
+                    "centralized-tftp",
+                    because,
+                    format!(
+                        "The phone trusts TVS {} yet fails, and it fell back to ITLFile.tlv: a centralized (or non-CUCM) TFTP serves another cluster's ITL, whose signer this phone's TVS does not know. Set Prepare Cluster for Rollback to pre 8.0 = True on the central TFTP's cluster (restart TVS and TFTP, reset the phones, switch secure URLs to HTTP), or share the clusters' TFTP certificates with Bulk Certificate Management (export, consolidate, import); no ITL deletion is needed.",
+                        s.server
+                    ),
+                );
+            }
+            None => {
+                steps.add(
+                    "bulk-certificate-management",
+                    because,
+                    format!(
+                        "The phone trusts TVS {} (the handshake completed) yet fails: that TVS does not vouch for the served ITL's signer{}, which belongs to another cluster (a phone moved without preparation). With both clusters up, use Bulk Certificate Management: export the new cluster's TFTP certificates (plus ITLRecovery on 12.x), consolidate, and import them into the old cluster so its TVS vouches for them; then reset the phone. No ITL deletion is needed.",
+                        s.server,
+                        relation
+                            .as_ref()
+                            .map(|r| format!(" ({})", r.served_signer))
+                            .unwrap_or_default()
+                    ),
+                );
+            }
+        }
     }
-    if has_flag(checks, "itl-over-64k") {
-        push(
-            &mut steps,
-            "Shrink the ITL below 64 KB (fewer certificates in the cluster's trust stores); an oversized ITL fails to load and deleting it on the phone does not help.",
-        );
-    }
-    if has_flag(checks, "bad-signature") || has_flag(checks, "unparseable") {
-        push(
-            &mut steps,
-            "The TFTP server serves a broken trust list: restart the Cisco TFTP service so it rebuilds the ITL/CTL, and check the CallManager/ITLRecovery certificates; phones keep their old ITL meanwhile.",
-        );
-    }
+
     match decision {
-        DeleteItl::NotRequired => {
-            if conditions.itl_differs.value == Some(false) {
-                push(
-                    &mut steps,
-                    "Do not delete the ITL: the phone's ITL is not the problem (it already holds the served ITL, or none); look at the config signature, TVS and registration instead.",
-                );
-            }
-            if conditions.tvs_cert_mismatch.value == Some(false) {
-                push(
-                    &mut steps,
-                    "Do not delete the ITL: TVS presents a certificate the phone's ITL lists, so the phone can have the new signer vouched for by TVS. Keep (or restore) that TVS certificate unchanged until every phone has downloaded the new ITL, then reset the phone with TVS reachable.",
-                );
-            }
-            if conditions.phone_verification_failed.value == Some(false) {
-                push(
-                    &mut steps,
-                    "The phone shows no verification failure: its trust works; no ITL deletion.",
-                );
-            }
-            if conditions.no_key_backup.value == Some(false) {
-                push(
-                    &mut steps,
-                    "Restore CallManager.pem and its private key from the backup (DRS restore of the TFTP certificate) so the TFTP server signs with the key the phone trusts, then reset the phone; or point the phone at a TFTP server it still trusts.",
-                );
-            }
-        }
         DeleteItl::Required => {
-            if installed_has_itl_recovery(ctx) {
-                push(
-                    &mut steps,
-                    "The phone's ITL holds an ITLRecovery record: try `utils itl reset localkey` (or `remotekey <host> <user> ITLRecovery.p12`) on the publisher first (CUCM 10.0+), then reset the phones.",
-                );
-            }
-            push(
-                &mut steps,
-                "Delete the ITL on the phone (all four conditions hold): Settings > Security > Trust List > ITL > Erase on 79xx (unlock with **#), Settings > Admin Settings > Reset Settings > Security Settings on 78xx/88xx/89xx, or a factory reset when settings access is disabled; the phone then takes the served ITL on leap of faith.",
-            );
-            push(
-                &mut steps,
-                "Afterwards: never regenerate CallManager and TVS certificates together, let every phone download the new ITL between regenerations, and take a DRS backup after each TFTP certificate regeneration.",
-            );
-        }
-        DeleteItl::Undetermined => {
-            if conditions.itl_differs.value.is_none() {
-                push(
-                    &mut steps,
-                    "Read the ITL hash on the phone (Settings > Security Configuration > Trust List) and pass --phone-itl-hash HEX, or --phone-itl FILE; or capture the phone booting (reset it while capturing) so the ITL download and its DeviceTLInfo alarm are seen.",
-                );
-            }
-            if conditions.tvs_cert_mismatch.value.is_none() {
-                if ctx.tvs_sessions().any(|(_, s)| is_tls13(s)) {
-                    push(
-                        &mut steps,
-                        "TVS uses TLS 1.3, so its certificate is not visible: compare the TVS record serial in `show itl` with `show cert own TVS` on each node by hand.",
+            let all = vec!["all four conditions hold".to_string()];
+            if let Some(recovery) = relation.as_ref().and_then(|r| r.itl_recovery.as_ref()) {
+                let mut because = all.clone();
+                because.push(format!("the phone's ITL holds {}", recovery.record));
+                if recovery.in_served {
+                    because.push("the served ITL holds the same ITLRecovery certificate".into());
+                    steps.add(
+                        "utils-itl-reset",
+                        because,
+                        format!(
+                            "Before deleting anything: run `utils itl reset localkey` on the publisher (CUCM 10.0+). The phone's ITL holds {}, which the cluster still has, so the reset ITL it signs is accepted; then reset the phones (twice). Delete the ITL by hand only on phones this does not recover.",
+                            recovery.record
+                        ),
                     );
                 } else {
-                    push(
-                        &mut steps,
-                        "Capture the phone while it validates a new signer (reset it during the capture) so the TVS handshake on TCP 2445 shows the certificate.",
+                    because.push("the served ITL holds another ITLRecovery certificate".into());
+                    steps.add(
+                        "utils-itl-reset",
+                        because,
+                        format!(
+                            "Before deleting anything: if a copy of the old ITLRecovery key exists (`file get tftp ITLRecovery.p12` from before, or a DRS backup), run `utils itl reset remotekey <host> <user> ITLRecovery.p12` on the publisher (CUCM 10.0+): the phone's ITL holds {}, which the cluster no longer serves, so `localkey` will not do. Then reset the phones (twice).",
+                            recovery.record
+                        ),
                     );
                 }
             }
-            if conditions.phone_verification_failed.value.is_none() {
-                push(
-                    &mut steps,
+            steps.add(
+                "delete-itl",
+                all.clone(),
+                "Delete the ITL on the phone: Settings > Security > Trust List > ITL > Erase on 79xx (unlock with **#), Settings > Admin Settings > Reset Settings > Security Settings on 78xx/88xx/89xx, or a factory reset when settings access is disabled; the phone then takes the served ITL on leap of faith.",
+            );
+            if let Some(r) = &relation
+                && r.shared_certificates == 0
+                && !r.same_signer_name
+            {
+                steps.add(
+                    "other-cluster",
+                    vec![
+                        "the phone's ITL and the served ITL share no certificate".into(),
+                        format!("signers differ: {} / {}", r.installed_signer, r.served_signer),
+                    ],
+                    "The phone's ITL and the served ITL share no certificate and have different signers: the phone trusts another cluster (or a node renamed with every certificate regenerated). If that cluster is still up, Bulk Certificate Management (export, consolidate, import the TFTP certificates, plus ITLRecovery on 12.x) or Prepare Cluster for Rollback there, while the phone still trusts it, avoids deleting the ITL.",
+                );
+            }
+            steps.add(
+                "prevent",
+                all,
+                "Afterwards: never regenerate CallManager and TVS certificates together, let every phone download the new ITL between regenerations, and take a DRS backup after each TFTP certificate regeneration.",
+            );
+        }
+        DeleteItl::NotRequired => {
+            if c.itl_differs.value == Some(false) {
+                let failing: Vec<&str> = checks
+                    .iter()
+                    .filter(|k| k.status == super::model::Status::Fail)
+                    .map(|k| k.id)
+                    .collect();
+                let text = if failed && !failing.is_empty() {
+                    format!(
+                        "Do not delete the ITL: the phone already holds the served ITL (or none), so its failure lies elsewhere; see the failing checks: {}.",
+                        failing.join(", ")
+                    )
+                } else {
+                    "Do not delete the ITL: the phone already holds the served ITL (or none); look at the config signature, TVS and registration instead.".to_string()
+                };
+                steps.add(
+                    "itl-not-the-problem",
+                    vec![cond("itl_differs", &c.itl_differs)],
+                    text,
+                );
+            }
+            if c.phone_verification_failed.value == Some(false) {
+                steps.add(
+                    "no-action",
+                    vec![cond("phone_verification_failed", &c.phone_verification_failed)],
+                    "The phone shows no verification failure: its trust works, nothing to do on the phone.",
+                );
+            }
+            if c.tvs_cert_mismatch.value == Some(false)
+                && !failed
+                && c.phone_verification_failed.value.is_none()
+                && let Some(s) = trusted_tvs(ctx)
+            {
+                steps.add(
+                    "tvs-trusted",
+                    vec![cond("tvs_cert_mismatch", &c.tvs_cert_mismatch)],
+                    format!(
+                        "Do not delete the ITL: the phone trusts TVS {} (its certificate is in the ITL and the handshake completed, {}), so TVS can vouch for a new signer.",
+                        s.server,
+                        ctx.at(s.last)
+                    ),
+                );
+            }
+            // A restore is advice only for a phone that cannot take the served ITL: its
+            // signer unknown to the phone, TVS not vouching, the phone not saying all is well.
+            if c.no_key_backup.value == Some(false)
+                && c.phone_verification_failed.value != Some(false)
+                && (failed || path.is_none_or(|p| p.itl.acceptance != Acceptance::Accepted))
+                && let Some(r) = &relation
+                && !r.known
+            {
+                let because = vec![
+                    cond("no_key_backup", &c.no_key_backup),
+                    format!(
+                        "the served ITL's signer {} is not in the phone's ITL",
+                        r.served_signer
+                    ),
+                ];
+                if r.same_signer_name {
+                    steps.add(
+                        "restore-tftp-key",
+                        because,
+                        format!(
+                            "Restore the old key of {} from the backup (DRS restore of the CallManager / ITLRecovery certificate with its private key), so the TFTP server signs the ITL with the key the phone's ITL holds; then reset the phone. Take a new DRS backup afterwards.",
+                            r.installed_signer
+                        ),
+                    );
+                } else {
+                    steps.add(
+                        "key-backup-does-not-apply",
+                        because,
+                        format!(
+                            "A key backup of this cluster does not help this phone: it trusts {}, not {}, the served ITL's signer. Point the phone at a TFTP server it still trusts, or use the other-cluster recovery above.",
+                            r.installed_signer, r.served_signer
+                        ),
+                    );
+                }
+            }
+        }
+        DeleteItl::Undetermined => {
+            if c.itl_differs.value.is_none() {
+                steps.add(
+                    "give-phone-itl",
+                    vec![cond("itl_differs", &c.itl_differs)],
+                    "Read the ITL hash on the phone (Settings > Security Configuration > Trust List) and pass --phone-itl-hash HEX, or --phone-itl FILE; or capture the phone booting (reset it while capturing) so the ITL download and its DeviceTLInfo alarm are seen.",
+                );
+            }
+            let tvs_unknown = vec![cond("tvs_cert_mismatch", &c.tvs_cert_mismatch)];
+            match tvs {
+                TvsFinding::PhoneHoldsAnotherItl(s, alert) => {
+                    let mut because = tvs_unknown;
+                    because.push(format!(
+                        "the phone rejected TVS {} (fatal {}, {})",
+                        s.server,
+                        alert.describe(),
+                        ctx.at(alert.seen)
+                    ));
+                    if !matches!(ctx.installed, Installed::Unknown) {
+                        because.push(format!(
+                            "the phone's ITL is known only as {}",
+                            super::checks::installed_source(ctx.evidence, &ctx.installed)
+                        ));
+                    }
+                    let known = match &ctx.installed {
+                        Installed::Unknown => String::new(),
+                        other => format!(
+                            " ({})",
+                            super::checks::installed_source(ctx.evidence, other)
+                        ),
+                    };
+                    steps.add(
+                        "obtain-phone-itl",
+                        because,
+                        format!(
+                            "Obtain the ITL file the phone holds and pass it with --phone-itl FILE: the phone rejected TVS's certificate, which the served ITL lists, so it holds another ITL{known}. Take it from an earlier capture of this phone (`itlscope extract`) or from the TFTP server of the cluster it came from; a new capture would show the same."
+                        ),
+                    );
+                }
+                TvsFinding::ContradictsPhoneItl(s) => {
+                    let mut because = tvs_unknown;
+                    because.push(format!(
+                        "TVS {} handshake completed ({})",
+                        s.server,
+                        ctx.at(s.last)
+                    ));
+                    steps.add(
+                        "check-phone-itl",
+                        because,
+                        format!(
+                            "Check the --phone-itl file: the phone completed the TVS handshake with {}, whose certificate the file does not list, so the file is not the ITL this phone holds. Read the ITL hash on the phone (--phone-itl-hash) or take this phone's own ITLSEP<MAC>.tlv.",
+                            s.server
+                        ),
+                    );
+                }
+                TvsFinding::NoSession | TvsFinding::NoClearCertificate => {
+                    steps.add(
+                        "capture-tvs",
+                        tvs_unknown,
+                        "Capture the phone while it validates its trust list (reset it during the capture; TVS answers are cached for 24 hours) so the TVS handshake on TCP 2445 shows the certificate.",
+                    );
+                }
+                TvsFinding::NoReference => {
+                    steps.add(
+                        "give-phone-itl",
+                        tvs_unknown,
+                        "Give the phone's ITL with --phone-itl FILE (a trust list that parses), so TVS's certificate can be compared with its TVS records.",
+                    );
+                }
+                // Said above: a service problem or TLS 1.3.
+                TvsFinding::Compared
+                | TvsFinding::Unreachable
+                | TvsFinding::Tls13
+                | TvsFinding::ServerRefused(..) => {}
+            }
+            if c.phone_verification_failed.value.is_none() {
+                steps.add(
+                    "give-phone-status",
+                    vec![cond("phone_verification_failed", &c.phone_verification_failed)],
                     "Check the phone's Status Messages for \"Trust List update failed\" or \"authenticated fail\" and pass --phone-status failed|ok.",
                 );
             }
-            if conditions.no_key_backup.value.is_none() {
-                push(
-                    &mut steps,
-                    "Check whether a DRS backup holding CallManager.pem and its private key exists and pass --key-backup yes|no; restoring it avoids touching the phones.",
+            if c.no_key_backup.value.is_none() {
+                steps.add(
+                    "give-key-backup",
+                    vec![cond("no_key_backup", &c.no_key_backup)],
+                    "Check whether a DRS backup from before the TFTP (CallManager / ITLRecovery) certificate changed exists and pass --key-backup yes|no.",
                 );
             }
         }
     }
-    if has_flag(checks, "itlfile-fallback") {
-        push(
-            &mut steps,
+    if let Some(f) = flagged(checks, "itlfile-fallback")
+        && !failed
+    {
+        steps.add(
+            "centralized-tftp",
+            vec![f],
             "The phone fell back to ITLFile.tlv (centralized TFTP): phones of another cluster reject its signatures unless rollback is set on the central TFTP, or the clusters' TFTP certificates are shared with Bulk Certificate Management (export, consolidate, import).",
         );
     }
-    if has_flag(checks, "rollback-itl") {
-        push(
-            &mut steps,
+    if let Some(f) = flagged(checks, "rollback-itl") {
+        steps.add(
+            "rollback-itl",
+            vec![f],
             "A rollback ITL is served (Prepare Cluster for Rollback to pre 8.0 = True): it works only while phones still trust the cluster serving it and turns signed config, TVS and HTTPS trust off; set it back to False once the phones have moved.",
         );
     }
-    if let Some(path) = path {
-        if path.itl.via == Some("via-tvs") {
-            push(
-                &mut steps,
-                "This phone accepts the new ITL only through TVS: keep the TVS certificate until every phone has updated; never regenerate CallManager and TVS together.",
-            );
-        }
-        if path.itl.acceptance == Acceptance::Rejected && conditions.itl_differs.value == Some(true)
-        {
-            push(
-                &mut steps,
-                "If the phone moved between clusters: use Bulk Certificate Management (export, consolidate, import the TFTP certificates, plus ITLRecovery on 12.x) so its old TVS vouches for the new signer, or Prepare Cluster for Rollback on the old cluster while the phone still trusts it.",
-            );
-        }
-    }
-    if has_flag(checks, "certificate-expired") || has_flag(checks, "certificate-not-yet-valid") {
-        push(
-            &mut steps,
-            "Renew the expired or not-yet-valid certificate(s) on CUCM one at a time (never CallManager and TVS together), letting the phones re-download the ITL in between.",
+    if via_tvs && !failed {
+        steps.add(
+            "keep-tvs-certificate",
+            vec!["trust path: served ITL accepted only via TVS".into()],
+            "This phone accepts the new ITL only through TVS: keep the TVS certificate unchanged until every phone has downloaded the new ITL; never regenerate CallManager and TVS together.",
         );
     }
-    steps
+    steps.0
 }
 
 /// The verdict of one phone.
 pub fn verdict(ctx: &PhoneCtx<'_>, checks: &[Check], path: Option<&TrustPath>) -> Verdict {
     let itl_differs = itl_differs(ctx);
     let served_is_installed = itl_differs.value == Some(false);
+    let (tvs_cert_mismatch, tvs_finding) = tvs_cert_mismatch(ctx, served_is_installed);
     let conditions = Conditions {
-        tvs_cert_mismatch: tvs_cert_mismatch(ctx, served_is_installed),
+        tvs_cert_mismatch,
         itl_differs,
         phone_verification_failed: phone_verification_failed(ctx),
         no_key_backup: no_key_backup(ctx),
@@ -422,7 +834,7 @@ pub fn verdict(ctx: &PhoneCtx<'_>, checks: &[Check], path: Option<&TrustPath>) -
             )
             .collect(),
     };
-    let next_steps = next_steps(ctx, &conditions, decision, checks, path);
+    let next_steps = next_steps(ctx, &conditions, decision, checks, path, tvs_finding);
     Verdict {
         delete_itl: decision,
         conditions,

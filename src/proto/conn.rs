@@ -193,6 +193,7 @@ impl Connections {
         };
         let key = if src <= dst { (src, dst) } else { (dst, src) };
         let seen = Seen {
+            capture: 0,
             frame: pkt.frame,
             ts: pkt.ts,
         };

@@ -728,6 +728,7 @@ mod tests {
     }
     fn seen(f: u64) -> Seen {
         Seen {
+            capture: 0,
             frame: f,
             ts: Timestamp(0),
         }

@@ -430,6 +430,7 @@ mod tests {
 
     fn seen(frame: u64) -> Seen {
         Seen {
+            capture: 0,
             frame,
             ..Seen::default()
         }

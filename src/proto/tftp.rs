@@ -690,6 +690,7 @@ mod tests {
     }
     fn seen(frame: u64) -> Seen {
         Seen {
+            capture: 0,
             frame,
             ts: Timestamp(frame as i64),
         }

@@ -739,7 +739,7 @@ mod tests {
                 // Bias towards framing-valid input: a record header on every other chunk.
                 let mut b = if i % 2 == 0 { vec![22, 3, 3, 0, c.len() as u8] } else { Vec::new() };
                 b.extend_from_slice(c);
-                t.data(usize::from(*dir), &b, Seen { frame: i as u64, ts: Timestamp(0) });
+                t.data(usize::from(*dir), &b, Seen { capture: 0, frame: i as u64, ts: Timestamp(0) });
                 if let Some(g) = gaps.get(i) {
                     t.gap(usize::from(*dir), *g);
                 }

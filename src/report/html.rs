@@ -162,7 +162,12 @@ fn phone_section(out: &mut String, index: usize, p: &PhoneDiagnosis) {
     if !p.verdict.next_steps.is_empty() {
         out.push_str("<h3>Next steps</h3>\n<ul>\n");
         for step in &p.verdict.next_steps {
-            let _ = writeln!(out, "<li>{}</li>", esc(step));
+            let _ = writeln!(
+                out,
+                "<li>{}<br><small>because {}</small></li>",
+                esc(&step.text),
+                esc(&step.because.join("; "))
+            );
         }
         out.push_str("</ul>\n");
     }

@@ -178,6 +178,8 @@ impl JsonSchema for Attrs<'_> {
 /// One piece of evidence behind a check.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EvidenceJson<'a> {
+    /// Index into `captures` of the capture the frame is in.
+    pub capture: Option<usize>,
     /// Frame number, when the item comes from the capture.
     pub frame: Option<u64>,
     /// Capture time of that frame.
@@ -191,6 +193,7 @@ pub struct EvidenceJson<'a> {
 impl<'a> From<&'a EvidenceItem> for EvidenceJson<'a> {
     fn from(e: &'a EvidenceItem) -> Self {
         EvidenceJson {
+            capture: e.capture,
             frame: e.frame,
             time: e.time.map(rfc3339),
             detail: &e.detail,
@@ -282,7 +285,7 @@ pub struct VerdictJson<'a> {
     /// Which conditions decided it, in words.
     pub reasons: &'a [String],
     /// What to do.
-    pub next_steps: &'a [String],
+    pub next_steps: &'a [crate::diagnosis::model::NextStep],
 }
 
 /// What is known of the ITL the phone has installed.
@@ -296,6 +299,8 @@ pub struct InstalledJson<'a> {
     pub hash_algorithm: Option<&'static str>,
     /// The hash, lower-case hex.
     pub hash: Option<&'a str>,
+    /// Index into `captures` of the alarm's capture (`device-tl-info`).
+    pub capture: Option<usize>,
     /// Frame of the alarm, for `device-tl-info`.
     pub frame: Option<u64>,
 }
@@ -307,6 +312,7 @@ impl<'a> From<&'a InstalledItl> for InstalledJson<'a> {
             not_installed: i.not_installed,
             hash_algorithm: i.hash_algorithm,
             hash: i.hash.as_deref(),
+            capture: i.capture,
             frame: i.frame,
         }
     }
@@ -319,6 +325,8 @@ pub struct ServedJson<'a> {
     pub name: &'a str,
     /// Index into the report's `files`.
     pub file: usize,
+    /// Index into `captures` of the capture the request is in.
+    pub capture: usize,
     /// Frame of the request.
     pub frame: u64,
     /// Size in bytes.
@@ -344,6 +352,7 @@ impl<'a> From<&'a ServedItl> for ServedJson<'a> {
         ServedJson {
             name: &s.name,
             file: s.file,
+            capture: s.capture,
             frame: s.frame,
             size: s.size,
             md5: &s.md5,
@@ -402,6 +411,8 @@ impl<'a> From<&'a TrustPath> for TrustPathJson<'a> {
 /// A trust-relevant event.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EventJson<'a> {
+    /// Index into `captures` of the capture the frame is in.
+    pub capture: usize,
     /// Frame number.
     pub frame: u64,
     /// Capture time.
@@ -413,6 +424,7 @@ pub struct EventJson<'a> {
 impl<'a> From<&'a TimelineEvent> for EventJson<'a> {
     fn from(e: &'a TimelineEvent) -> Self {
         EventJson {
+            capture: e.capture,
             frame: e.frame,
             time: rfc3339(e.time),
             what: &e.what,

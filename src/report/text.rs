@@ -286,7 +286,15 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis, refs: &mut CertRefs, color:
     if !v.next_steps.is_empty() {
         let _ = writeln!(out, "  Next steps:");
         for s in &v.next_steps {
-            wrapped(out, "    - ", 6, &refs.shorten(s));
+            wrapped(out, "    - ", 6, &refs.shorten(&s.text));
+            if !s.because.is_empty() {
+                wrapped(
+                    out,
+                    "      ",
+                    6,
+                    &format!("(because {})", s.because.join("; ")),
+                );
+            }
         }
     }
     if let Some(path) = &p.trust_path {

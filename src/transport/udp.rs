@@ -38,6 +38,7 @@ impl<'a> Datagram<'a> {
                 payload,
                 truncated: pkt.truncated,
                 seen: Seen {
+                    capture: 0,
                     frame: pkt.frame,
                     ts: pkt.ts,
                 },
