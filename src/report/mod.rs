@@ -1,6 +1,7 @@
 //! Reports: the readable text report and the JSON object. Formatting only.
 
 pub mod evidence;
+pub mod fleet;
 pub mod json;
 pub mod rows;
 pub mod text;

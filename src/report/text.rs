@@ -169,6 +169,7 @@ pub fn write_with(
     for note in &diagnosis.notes {
         let _ = writeln!(head, "note: {note}");
     }
+    head.push_str(&super::fleet::summary(diagnosis));
     if diagnosis.phones.is_empty() {
         let _ = writeln!(
             head,

@@ -9,6 +9,7 @@
 pub mod boot;
 pub mod catalog;
 pub mod cluster;
+pub mod loops;
 pub mod phone;
 
 use crate::conv::{Format, Framing, Trace, write_capture};
