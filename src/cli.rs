@@ -255,7 +255,7 @@ pub struct CaptureArgs {
     /// Bytes of incomplete IP fragments held at once.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(DefragLimits::default().max_total_bytes), help_heading = "Limits")]
     pub max_fragment_bytes: Size,
-    /// Largest capture record (pcap record or pcapng block) read.
+    /// Largest capture record (pcap record or pcapng block) held; a longer one is skipped.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(ReaderOptions::default().max_record_size), help_heading = "Limits")]
     pub max_record_size: Size,
 }

@@ -13,3 +13,4 @@ pub mod scenarios;
 pub mod span;
 pub mod tls;
 pub mod trustlist;
+pub mod tunnel;

@@ -38,6 +38,8 @@ fn capture(c: &CaptureSummary) -> Value {
         "first_time": time(c.first_ts),
         "last_time": time(c.last_ts),
         "limits_hit": c.limits_hit,
+        "encapsulations": c.encapsulations.iter().map(|e| json!({"encapsulation": e.id, "name": e.name, "frames": e.frames})).collect::<Vec<_>>(),
+        "skipped": c.skipped.iter().map(|k| json!({"reason": k.reason, "code": k.code, "detail": k.detail, "frames": k.frames})).collect::<Vec<_>>(),
     })
 }
 

@@ -175,6 +175,18 @@ pub fn write_with(
             head,
             "\nNo phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm."
         );
+        let skipped: u64 = evidence
+            .captures
+            .iter()
+            .flat_map(|c| &c.skipped)
+            .map(|k| k.frames)
+            .sum();
+        if skipped > 0 {
+            let _ = writeln!(
+                head,
+                "{skipped} frames could not be decoded (see \"skipped\" above): the phone's traffic may be among them."
+            );
+        }
     }
     out.write_all(head.as_bytes())?;
     let mut block = String::new();
@@ -240,6 +252,17 @@ pub fn capture_section(s: &CaptureSummary) -> String {
         "  truncated: {}",
         s.truncated.as_deref().unwrap_or("no")
     );
+    if !s.encapsulations.is_empty() {
+        let tunnels: Vec<String> = s
+            .encapsulations
+            .iter()
+            .map(|e| format!("{}: {}", e.name, e.frames))
+            .collect();
+        let _ = writeln!(out, "  inside tunnels: {}", tunnels.join(", "));
+    }
+    for k in &s.skipped {
+        let _ = writeln!(out, "  skipped: {} frames: {}", k.frames, k.detail);
+    }
     for l in &s.limits_hit {
         let _ = writeln!(out, "  limit: {l}");
     }

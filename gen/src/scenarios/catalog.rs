@@ -13,6 +13,7 @@ use crate::conv::tls_session::{TlsOutcome, TlsSession};
 use crate::conv::{Format, Framing, Host, MS, SEC, Side};
 use crate::pki::{Cert, CertSpec, KeyName};
 use crate::tls::{alert, version};
+use crate::tunnel::Encap;
 use time::macros::datetime;
 
 /// Capture start: 2026-03-02 09:00:00 UTC.
@@ -73,6 +74,18 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
                 Format::Pcap,
                 eth(),
                 true,
+                false,
+            )
+        }),
+        ("healthy-tftp-boot-erspan.pcap", || {
+            healthy_tftp(
+                "healthy-tftp-boot-erspan.pcap",
+                Format::Pcap,
+                Framing::Tunnel {
+                    encap: Encap::ErspanII { vlan: 100 },
+                    vlans: vec![100],
+                },
+                false,
                 false,
             )
         }),
@@ -363,6 +376,9 @@ fn healthy_tftp(
     let what = match (format, &framing, ipv6) {
         (_, _, true) => "The healthy TFTP boot over IPv6.",
         (Format::PcapNg, _, _) => "The healthy TFTP boot, written as pcapng.",
+        (_, Framing::Tunnel { .. }, _) => {
+            "The healthy TFTP boot, mirrored from a remote site's switch by ERSPAN type II over GRE (voice VLAN 100 in the ERSPAN header); mirrored frames over 1,450 bytes arrive as two IP fragments."
+        }
         (_, Framing::Sll2, _) => {
             "The healthy TFTP boot, captured with `tcpdump -i any` (Linux SLL2)."
         }
