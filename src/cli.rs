@@ -148,6 +148,10 @@ pub struct AnalyzeArgs {
         help_heading = "Output"
     )]
     pub output: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE (verdict table, the four conditions,
+    /// checks and a ladder diagram of each phone's boot; no network needed to open it).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: Option<PathBuf>,
     /// Only the verdict table: one line per phone.
     #[arg(long, conflicts_with = "json", help_heading = "Output")]
     pub brief: bool,

@@ -228,10 +228,11 @@ pub struct CertificateInfo {
     pub sha1: String,
     /// SHA-256 of the DER, lower-case hex.
     pub sha256: String,
-    /// Validity start, seconds since the epoch.
-    pub not_before: i64,
-    /// Validity end, seconds since the epoch.
-    pub not_after: i64,
+    /// Validity start, seconds since the epoch; None when the certificate could not be
+    /// parsed (unknown, never a made-up date).
+    pub not_before: Option<i64>,
+    /// Validity end, seconds since the epoch; None when the certificate could not be parsed.
+    pub not_after: Option<i64>,
     /// "RSA", "EC", … and the key size in bits when known.
     pub key_type: String,
     /// Key size in bits, when known.

@@ -193,7 +193,7 @@ fn extract(input: &CaptureArgs, dir: &Path, quiet: bool) -> ExitCode {
             dir.display(),
             done.files.len(),
             done.certificates.len(),
-            dir.join(&done.index).display()
+            done.index.display()
         )),
         Err(e) => {
             eprintln!("itlscope: {e}");
@@ -257,6 +257,14 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         let written = std::fs::File::create(path).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
             write_report(&diagnosis, &evidence, OutputFormat::Json, &mut out)?;
+            out.flush()
+        });
+        written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    }
+    if let Some(path) = args.html.as_deref() {
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            report::html::write(&diagnosis, &evidence, &mut out)?;
             out.flush()
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;

@@ -919,16 +919,32 @@ fn certificate_validity(ctx: &PhoneCtx<'_>) -> Check {
     let mut c = check("certificate-validity", Status::Unknown, "");
     let mut seen = 0usize;
     let mut bad = 0usize;
+    let mut unparsed = 0usize;
     for (_, s) in &ctx.tls {
         let Some(leaf) = s.certificates.first() else {
             continue;
         };
         seen += 1;
+        let (Some(not_before), Some(not_after)) = (leaf.not_before, leaf.not_after) else {
+            // Unknown is not expired: say so, with the bytes' fingerprint to look it up.
+            unparsed += 1;
+            c.evidence.push(cert_item(
+                s,
+                leaf,
+                format!(
+                    "{} certificate of {} (sha1 {}) could not be parsed: its validity is unknown",
+                    service_of(s),
+                    s.server,
+                    leaf.sha1
+                ),
+            ));
+            continue;
+        };
         let at = session_time(s);
         let now = at.ts.secs();
-        let problem = if now > leaf.not_after {
+        let problem = if now > not_after {
             Some(("expired", "certificate-expired"))
-        } else if now < leaf.not_before {
+        } else if now < not_before {
             Some(("not yet valid", "certificate-not-yet-valid"))
         } else {
             None
@@ -947,13 +963,17 @@ fn certificate_validity(ctx: &PhoneCtx<'_>) -> Check {
                         leaf.subject
                     ),
                 )
-                .with("not_before", leaf.not_before.to_string())
-                .with("not_after", leaf.not_after.to_string()),
+                .with("not_before", not_before.to_string())
+                .with("not_after", not_after.to_string()),
             );
         }
     }
     if seen == 0 {
         c.explanation = "no server certificate seen in clear".into();
+    } else if bad == 0 && unparsed > 0 {
+        c.explanation = format!(
+            "{unparsed} of {seen} server certificate(s) could not be parsed, so their validity is unknown; the others are valid at capture time (`itlscope extract` writes the certificate bytes to examine)"
+        );
     } else if bad == 0 {
         c.status = Status::Pass;
         c.explanation = format!("{seen} server certificate(s) valid at capture time");

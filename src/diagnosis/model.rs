@@ -254,6 +254,18 @@ pub struct TimelineEvent {
     pub time: Timestamp,
     /// What happened.
     pub what: String,
+    /// The other end of the exchange (a server), for a ladder diagram; None for what has no
+    /// single peer.
+    pub peer: Option<crate::evidence::Endpoint>,
+    /// What the peer is to the phone: `tftp`, `http`, `tvs`, `https`, `capf`, … (None with
+    /// no peer).
+    pub service: Option<String>,
+    /// True when the phone sends the message (a request, a ClientHello, an alarm), false when
+    /// the server does.
+    pub from_phone: bool,
+    /// A failure: an error answer, a fatal alert, a connection never answered or refused, a
+    /// transfer left incomplete.
+    pub failed: bool,
 }
 
 /// The diagnosis of one phone.
