@@ -132,6 +132,12 @@ pub struct AnalyzeArgs {
     /// Condition 4: does a backup of the old TFTP (CallManager.pem) private key exist?
     #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = parse_backup, help_heading = "Diagnosis (the four conditions)")]
     pub key_backup: KeyBackup,
+    /// Conditions 1, 2 and 3 from outside the capture, each file recognised by content: the
+    /// phone's console log or PRT bundle (probrep-*.tar.gz), its Status Messages text, CUCM
+    /// `show itl`/`show ctl` output, certificates exported from CUCM (tvs.pem,
+    /// CallManager.pem; PEM or DER). Give it after the captures, or repeat it.
+    #[arg(long = "evidence", value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append, help_heading = "Diagnosis (the four conditions)")]
+    pub evidence: Vec<PathBuf>,
 
     /// Print the JSON object (docs/report.md) instead of the readable report.
     #[arg(long, conflicts_with = "format", help_heading = "Output")]

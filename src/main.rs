@@ -241,11 +241,14 @@ fn use_color(when: ColorWhen) -> bool {
 
 /// Runs `analyze`; the number of captures that could not be read (reported on stderr).
 fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
+    let side = itlscope::sidecar::ingest_paths(&args.evidence, &Default::default())
+        .map_err(|e| Failure::Input(format!("--evidence {e}")))?;
     let facts = OperatorFacts {
         phone_itl: args.phone_itl.as_deref().map(read_phone_itl).transpose()?,
         phone_itl_hash: args.phone_itl_hash.clone(),
         phone_status: args.phone_status,
         key_backup: args.key_backup,
+        side,
     };
     let (evidence, skipped) = collect_evidence(&args.input, args.quiet)?;
     let limits = Limits {

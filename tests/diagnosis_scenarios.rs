@@ -215,6 +215,7 @@ fn facts(phone_itl: Option<&[u8]>, status: PhoneStatus, backup: KeyBackup) -> Op
         phone_itl_hash: None,
         phone_status: status,
         key_backup: backup,
+        ..OperatorFacts::default()
     }
 }
 

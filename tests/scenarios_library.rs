@@ -224,6 +224,23 @@ fn operator_facts(args: &[String]) -> OperatorFacts {
             "--phone-itl-hash" => facts.phone_itl_hash = Some(ItlHash::parse(value).expect("hash")),
             "--phone-status" => facts.phone_status = PhoneStatus::parse(value).expect("status"),
             "--key-backup" => facts.key_backup = KeyBackup::parse(value).expect("backup"),
+            "--evidence" => {
+                let more = itlscope::sidecar::ingest_paths(
+                    &[repo().join(value)],
+                    &itlscope::sidecar::Limits::default(),
+                )
+                .expect("evidence file");
+                // Named as the CLI names it (relative to the repository root).
+                let mut more = more;
+                for f in &mut more.files {
+                    f.path = value.clone();
+                }
+                facts.side.files.extend(more.files);
+                facts.side.facts.extend(more.facts);
+                facts.side.cli_lists.extend(more.cli_lists);
+                facts.side.cli_actions.extend(more.cli_actions);
+                facts.side.certificates.extend(more.certificates);
+            }
             other => panic!("unknown option {other}"),
         }
     }

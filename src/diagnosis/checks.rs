@@ -285,7 +285,11 @@ fn served_list(ctx: &PhoneCtx<'_>, id: &'static str, served: &Served<'_>, what: 
 /// The served ITL: parses, signature, signer.
 fn served_itl(ctx: &PhoneCtx<'_>) -> Check {
     match &ctx.served_itl {
-        Some(served) => served_list(ctx, "served-itl", served, "ITL"),
+        Some(served) => {
+            let mut c = served_list(ctx, "served-itl", served, "ITL");
+            c.evidence.push(super::outside::display_forms(served));
+            c
+        }
         None => check(
             "served-itl",
             Status::Unknown,
@@ -1042,6 +1046,7 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
         }
         c.evidence.push(item);
     }
+    super::outside::installed_evidence(ctx, &mut c);
     let served = ctx.served_itl.as_ref();
     let (explanation, status) = match (&ctx.installed, served) {
         (Installed::Unknown, _) => (
@@ -1052,6 +1057,13 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
             format!(
                 "the phone reports no ITL installed (DeviceTLInfo, frame {}): it takes the first ITL it downloads on leap of faith",
                 alarm.seen.frame
+            ),
+            Status::Pass,
+        ),
+        (Installed::ReportedNone(fact), _) => (
+            format!(
+                "the phone reports no ITL installed ({}): it takes the first ITL it downloads on leap of faith",
+                fact.source
             ),
             Status::Pass,
         ),
@@ -1092,6 +1104,7 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
     };
     c.status = status;
     c.explanation = explanation;
+    super::outside::installed_conflict_check(ctx, &mut c);
     c
 }
 
@@ -1106,6 +1119,8 @@ pub fn installed_source(installed: &Installed<'_>) -> String {
         Installed::NotInstalled(alarm) => {
             format!("DeviceTLInfo frame {}: not installed", alarm.seen.frame)
         }
+        Installed::Reported { hash, fact } => format!("{}: {hash}", fact.source),
+        Installed::ReportedNone(fact) => format!("{}: not installed", fact.source),
         Installed::Unknown => "unknown".into(),
     }
 }
@@ -1115,8 +1130,10 @@ pub fn installed_matches(installed: &Installed<'_>, served: &Served<'_>) -> Opti
     match installed {
         Installed::File(f) => Some(f.bytes == served.file.data.as_slice()),
         Installed::OperatorHash(h) => Some(served.hashes.get(h.algorithm) == h.hex),
-        Installed::AlarmHash { hash, .. } => Some(served.hashes.get(hash.algorithm) == hash.hex),
-        Installed::NotInstalled(_) | Installed::Unknown => None,
+        Installed::AlarmHash { hash, .. } | Installed::Reported { hash, .. } => {
+            Some(served.hashes.get(hash.algorithm) == hash.hex)
+        }
+        Installed::NotInstalled(_) | Installed::ReportedNone(_) | Installed::Unknown => None,
     }
 }
 

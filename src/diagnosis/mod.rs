@@ -11,6 +11,7 @@ pub mod facts;
 pub mod loops;
 pub mod model;
 pub mod names;
+pub mod outside;
 pub mod phone;
 pub mod reason;
 pub mod timeline;
@@ -107,7 +108,12 @@ pub fn diagnose_limited(
             diagnose_phone(&ctx)
         })
         .collect();
-    Diagnosis { phones, notes }
+    notes.extend(outside::notes(facts, &groups));
+    Diagnosis {
+        phones,
+        notes,
+        evidence_files: facts.side.files.clone(),
+    }
 }
 
 fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
@@ -115,6 +121,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
     let path = trust_path::trust_path(ctx);
     let mut all_checks = checks_done;
     all_checks.push(trust_path_check(path.as_ref()));
+    all_checks.extend(outside::checks(ctx));
     let transport = loops::find(ctx);
     all_checks.extend(loops::checks(&transport));
     let mut verdict = verdict::verdict(ctx, &all_checks, path.as_ref());
@@ -163,6 +170,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         installed_itl,
         served_itl,
         timeline: timeline::timeline(ctx),
+        reported: outside::reported_timeline(ctx),
         files: ctx.group.files.clone(),
         tls: ctx.group.tls.clone(),
         alarms: ctx.group.alarms.clone(),
@@ -195,6 +203,20 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             hash_algorithm: Some(hash.algorithm.as_str()),
             hash: Some(hash.hex.clone()),
             frame: Some(alarm.seen.frame),
+        }),
+        Installed::Reported { hash, .. } => Some(InstalledItl {
+            source: "evidence-file",
+            not_installed: false,
+            hash_algorithm: Some(hash.algorithm.as_str()),
+            hash: Some(hash.hex.clone()),
+            frame: None,
+        }),
+        Installed::ReportedNone(_) => Some(InstalledItl {
+            source: "evidence-file",
+            not_installed: true,
+            hash_algorithm: None,
+            hash: None,
+            frame: None,
         }),
         Installed::NotInstalled(alarm) => Some(InstalledItl {
             source: "device-tl-info",

@@ -289,6 +289,9 @@ pub struct PhoneDiagnosis {
     pub served_itl: Option<ServedItl>,
     /// Trust-relevant events in frame order.
     pub timeline: Vec<TimelineEvent>,
+    /// What `--evidence` files say about this phone, in file and line order (phone clocks
+    /// carry no year and are not the capture's, so these are not merged into `timeline`).
+    pub reported: Vec<ReportedEvent>,
     /// Indices into `Evidence::files`.
     pub files: Vec<usize>,
     /// Indices into `Evidence::tls`.
@@ -308,4 +311,19 @@ pub struct Diagnosis {
     pub phones: Vec<PhoneDiagnosis>,
     /// Remarks about the whole analysis (ignored hosts, facts applied to several phones…).
     pub notes: Vec<String>,
+    /// What was read from each `--evidence` file.
+    pub evidence_files: Vec<crate::sidecar::IngestedFile>,
+}
+
+/// One fact from an `--evidence` file, for the phone's reported timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedEvent {
+    /// `file[!member]:line`.
+    pub source: String,
+    /// The timestamp as the file writes it.
+    pub time: Option<String>,
+    /// The fact's kind (`trust-list-verified`, `device-tl-info`…).
+    pub kind: &'static str,
+    /// What it says.
+    pub what: String,
 }

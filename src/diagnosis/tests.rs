@@ -138,6 +138,7 @@ pub(crate) fn facts(
         phone_itl_hash: None,
         phone_status: status,
         key_backup: backup,
+        ..OperatorFacts::default()
     }
 }
 

@@ -117,6 +117,58 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
             e.what
         );
     }
+    if !p.reported.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Reported by --evidence files (file and line order; phone clocks, not capture time):"
+        );
+        for e in &p.reported {
+            let _ = writeln!(
+                out,
+                "    {}{}  {}",
+                e.source,
+                e.time
+                    .as_deref()
+                    .map(|t| format!(" [{t}]"))
+                    .unwrap_or_default(),
+                e.what
+            );
+        }
+    }
+}
+
+/// What was read from each `--evidence` file: kind, lines, recognised, ignored, skipped.
+pub fn evidence_files_section(files: &[crate::sidecar::IngestedFile]) -> String {
+    let mut out = String::new();
+    for f in files {
+        let _ = writeln!(
+            out,
+            "evidence {}: {}",
+            f.path,
+            f.kind.map_or("?", |k| k.as_str())
+        );
+        for p in &f.parts {
+            let _ = writeln!(
+                out,
+                "  {}{}: {} line(s), {} recognised, {} ignored",
+                p.member
+                    .as_deref()
+                    .map(|m| format!("{m}: "))
+                    .unwrap_or_default(),
+                p.kind.map_or("?", |k| k.as_str()),
+                p.lines,
+                p.recognised,
+                p.ignored
+            );
+            for n in &p.notes {
+                let _ = writeln!(out, "    note: {n}");
+            }
+        }
+        for s in &f.skipped {
+            let _ = writeln!(out, "  skipped: {s}");
+        }
+    }
+    out
 }
 
 /// The whole readable report.
@@ -158,6 +210,7 @@ pub fn write_with(
     for c in &evidence.captures {
         head.push_str(&capture_section(c));
     }
+    head.push_str(&evidence_files_section(&diagnosis.evidence_files));
     let _ = writeln!(
         head,
         "{} phone(s), {} file transfer(s), {} TLS session(s), {} DeviceTLInfo alarm(s)",

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod loops;
 pub mod phone;
+pub mod sidecar;
 
 use crate::conv::{Format, Framing, Trace, write_capture};
 use boot::{FileFact, Step, TlsFact, expected_files, expected_tls, write_boot};
