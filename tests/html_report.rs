@@ -123,6 +123,7 @@ fn a_failing_boot_shows_red_messages_and_the_verdict() {
         phone_itl_hash: None,
         phone_status: PhoneStatus::Failed,
         key_backup: KeyBackup::No,
+        ..OperatorFacts::default()
     };
     let (page, _) = page(&evidence, &facts);
     assert!(page.contains("class=\"required\">required</td>"), "{page}");

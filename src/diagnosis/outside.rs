@@ -902,6 +902,12 @@ pub fn notes(facts: &OperatorFacts, groups: &[PhoneEvidence]) -> Vec<String> {
             "--evidence: {n} fact(s) about SEP{mac}, which is not a phone of the capture (not used)"
         ));
     }
+    if !facts.side.facts.is_empty() && groups.is_empty() {
+        notes.push(format!(
+            "--evidence: {} fact(s) not used: the capture shows no phone to attach them to",
+            facts.side.facts.len()
+        ));
+    }
     if unnamed > 0 && groups.len() > 1 {
         notes.push(format!(
             "--evidence: {unnamed} fact(s) name no phone and apply to all {} phones of the capture",
@@ -909,4 +915,98 @@ pub fn notes(facts: &OperatorFacts, groups: &[PhoneEvidence]) -> Vec<String> {
         ));
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::facts::{Hashes, ItlHash};
+    use super::super::testkit::*;
+    use super::super::tests::*;
+    use super::super::{DeleteItl, KeyBackup, PhoneStatus, diagnose_with};
+    use crate::sidecar::{CliTrustList, ExportedCert, Source};
+
+    fn exported(info: crate::evidence::CertificateInfo) -> ExportedCert {
+        ExportedCert {
+            source: Source {
+                file: "tvs.pem".into(),
+                member: None,
+                line: Some(1),
+            },
+            role_hint: Some("tvs"),
+            info,
+        }
+    }
+
+    #[test]
+    fn an_exported_tvs_certificate_decides_tvs_under_tls13() {
+        let mut s = tls(IP, 2445);
+        s.version = Some(0x0304);
+        let ev = boot(ITL_C, CONFIG_B, s);
+        // TVS regenerated: its exported certificate is not in the phone's ITL A.
+        let mut f = facts(Some(ITL_A), PhoneStatus::Failed, KeyBackup::No);
+        f.side.certificates.push(exported(new_tvs_cert()));
+        let d = diagnose_with(&ev, &f, &cluster());
+        let v = &d.phones[0].verdict;
+        assert_eq!(v.conditions.tvs_cert_mismatch.value, Some(true));
+        assert!(
+            v.conditions
+                .tvs_cert_mismatch
+                .explanation
+                .contains("tvs.pem:1")
+        );
+        assert_eq!(v.delete_itl, DeleteItl::Required);
+        // TVS unchanged: it is.
+        f.side.certificates = vec![exported(old_tvs_cert())];
+        let d = diagnose_with(&ev, &f, &cluster());
+        assert_eq!(
+            d.phones[0].verdict.conditions.tvs_cert_mismatch.value,
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn show_itl_stands_in_for_a_capture_without_an_itl() {
+        let mut ev = boot(ITL_A, CONFIG_B, tls(IP, 8443));
+        ev.files.remove(1);
+        let mut f = facts(None, PhoneStatus::Unknown, KeyBackup::Unknown);
+        f.phone_itl_hash = Some(ItlHash::parse(&Hashes::of(ITL_A).sha1).unwrap());
+        let listing = |sha1: String| CliTrustList {
+            source: Source {
+                file: "show-itl.txt".into(),
+                member: None,
+                line: Some(1),
+            },
+            kind: "ITL".into(),
+            sha1: Some(sha1),
+            ..CliTrustList::default()
+        };
+        f.side.cli_lists.push(listing(Hashes::of(ITL_A).sha1));
+        let d = diagnose_with(&ev, &f, &cluster());
+        let c = &d.phones[0].verdict.conditions.itl_differs;
+        assert_eq!(c.value, Some(false), "{}", c.explanation);
+        assert!(c.explanation.contains("show-itl.txt:1"));
+        f.side.cli_lists = vec![listing(Hashes::of(ITL_C).sha1)];
+        let d = diagnose_with(&ev, &f, &cluster());
+        assert_eq!(d.phones[0].verdict.conditions.itl_differs.value, Some(true));
+    }
+
+    #[test]
+    fn evidence_without_a_phone_in_the_capture_is_noted() {
+        let f = facts(None, PhoneStatus::Unknown, KeyBackup::Unknown);
+        let mut f = f;
+        f.side.facts.push(crate::sidecar::SideFact {
+            source: Source::default(),
+            source_kind: crate::sidecar::SourceKind::StatusMessages,
+            kind: crate::sidecar::FactKind::TrustListFailed,
+            device: None,
+            time: None,
+            text: "Trust List update failed".into(),
+        });
+        let d = diagnose_with(&crate::evidence::Evidence::default(), &f, &cluster());
+        assert!(
+            d.notes.iter().any(|n| n.contains("no phone")),
+            "{:?}",
+            d.notes
+        );
+    }
 }
