@@ -110,8 +110,8 @@ fn the_text_report_of_the_span_opens_with_the_fleet_summary() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("span.pcap");
     std::fs::write(&path, span.capture()).expect("write");
-    let evidence =
-        collect_evidence(std::slice::from_ref(&path), &PipelineOptions::default()).expect("capture reads");
+    let evidence = collect_evidence(std::slice::from_ref(&path), &PipelineOptions::default())
+        .expect("capture reads");
     let diagnosis = diagnose(&evidence, &OperatorFacts::default());
     let text = itlscope::report::text::render(&diagnosis, &evidence);
     let summary = text.find("Fleet summary (40 phones)").expect("summary");
