@@ -124,6 +124,7 @@ mod tests {
             tls: Vec::new(),
             alarms: Vec::new(),
             device: DeviceInfo::default(),
+            reported: Vec::new(),
             main_reason: MainReason {
                 code,
                 text: String::new(),
@@ -135,7 +136,7 @@ mod tests {
     fn few_phones_get_no_summary() {
         let d = Diagnosis {
             phones: vec![phone(1, DeleteItl::NotRequired, "itl-matches-served")],
-            notes: Vec::new(),
+            ..Default::default()
         };
         assert_eq!(summary(&d), "");
     }
@@ -150,7 +151,7 @@ mod tests {
         phones.push(phone(101, DeleteItl::Required, "all-four-hold"));
         let d = Diagnosis {
             phones,
-            notes: Vec::new(),
+            ..Default::default()
         };
         let s = summary(&d);
         assert!(s.contains("Fleet summary (32 phones)"), "{s}");
