@@ -1124,37 +1124,6 @@ fn tvs_version_mismatch() -> Scenario {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn twenty_scenarios_with_unique_files() {
-        let all = all();
-        for (s, (name, _)) in all.iter().zip(builders()) {
-            assert_eq!(s.file, name, "builder table names its file");
-        }
-        assert!(all.len() >= 18);
-        let mut names: Vec<String> = all
-            .iter()
-            .flat_map(|s| s.files().into_iter().map(|f| f.0))
-            .collect();
-        let n = names.len();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), n, "file names are unique");
-    }
-
-    #[test]
-    fn captures_are_deterministic_and_small() {
-        for s in all() {
-            let a = s.capture();
-            assert_eq!(a, s.capture(), "{}", s.file);
-            assert!(a.len() < 120_000, "{} is {} bytes", s.file, a.len());
-        }
-    }
-}
-
 fn boot_loop() -> Scenario {
     let phone = Phone::cp7962(0x24, "192.0.2.24");
     let old = cluster_a11();
@@ -1190,4 +1159,35 @@ fn transfer_stall() -> Scenario {
         ],
         22,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twenty_scenarios_with_unique_files() {
+        let all = all();
+        for (s, (name, _)) in all.iter().zip(builders()) {
+            assert_eq!(s.file, name, "builder table names its file");
+        }
+        assert!(all.len() >= 18);
+        let mut names: Vec<String> = all
+            .iter()
+            .flat_map(|s| s.files().into_iter().map(|f| f.0))
+            .collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n, "file names are unique");
+    }
+
+    #[test]
+    fn captures_are_deterministic_and_small() {
+        for s in all() {
+            let a = s.capture();
+            assert_eq!(a, s.capture(), "{}", s.file);
+            assert!(a.len() < 120_000, "{} is {} bytes", s.file, a.len());
+        }
+    }
 }
