@@ -106,3 +106,108 @@ fn format_and_json_flags_conflict() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2), "usage error");
 }
+
+/// The rows of `analyze captures/FILE ARGS --format jsonl`.
+fn rows_of(file: &str, args: &[&str]) -> Vec<Value> {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = analyze_stdout(file, false, &with_format(&args, "jsonl"));
+    String::from_utf8(out)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+fn flags(row: &Value) -> Vec<&str> {
+    list(row, "flags")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+#[test]
+fn boot_loop_scenario_is_flagged_with_its_cycles() {
+    let s = catalog::by_file("boot-loop.pcap").expect("scenario");
+    // The cycles the generator wrote: one per request of the CTL that opens each boot.
+    let ctl = format!("CTL{}.tlv", s.phones[0].phone.device_name());
+    let cycles = itlscope_gen::scenarios::boot::expected_files(&s.phones[0].steps)
+        .iter()
+        .filter(|f| f.name == ctl)
+        .count();
+    assert_eq!(cycles, 4);
+    for args in [
+        &[][..],
+        &["--phone-status", "failed", "--key-backup", "no"][..],
+    ] {
+        let rows = rows_of("boot-loop.pcap", args);
+        assert_eq!(rows.len(), 1);
+        assert!(flags(&rows[0]).contains(&"boot-loop"), "{:?}", rows[0]);
+        assert_eq!(str_of(&rows[0], "main_reason"), "boot-loop", "{args:?}");
+        let text = str_of(&rows[0], "main_reason_text");
+        assert!(
+            text.starts_with(&format!(
+                "boot loop: {cycles} cycles, last at frame {}",
+                rows[0]["last_frame"]
+            )),
+            "{text}"
+        );
+    }
+    // With the phone's ITL all four conditions hold: deletion is the answer, the loop a symptom.
+    let rows = rows_of(
+        "boot-loop.pcap",
+        &[
+            "--phone-itl",
+            "captures/boot-loop.phone-itl.tlv",
+            "--phone-status",
+            "failed",
+            "--key-backup",
+            "no",
+        ],
+    );
+    assert_eq!(str_of(&rows[0], "verdict"), "required");
+    assert_eq!(str_of(&rows[0], "main_reason"), "all-four-hold");
+    assert!(flags(&rows[0]).contains(&"boot-loop"));
+}
+
+#[test]
+fn stall_scenario_is_a_transport_problem_never_a_deletion() {
+    let s = catalog::by_file("transfer-stall.pcap").expect("scenario");
+    for run in &s.runs {
+        let args: Vec<&str> = run.args.iter().map(String::as_str).collect();
+        let rows = rows_of("transfer-stall.pcap", &args);
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        assert_ne!(str_of(row, "verdict"), "required", "{args:?}");
+        assert_eq!(str_of(row, "main_reason"), "transfer-stall", "{args:?}");
+        let text = str_of(row, "main_reason_text");
+        assert!(text.contains("not a trust problem"), "{text}");
+        assert!(text.contains("do not delete the ITL"), "{text}");
+        assert!(flags(row).contains(&"transfer-stall"));
+    }
+    // Even when the engineer says the phone failed and no key backup exists.
+    let json: Value = serde_json::from_slice(&analyze_stdout(
+        "transfer-stall.pcap",
+        true,
+        &[
+            "--phone-itl".into(),
+            "captures/transfer-stall.phone-itl.tlv".into(),
+            "--phone-status".into(),
+            "failed".into(),
+            "--key-backup".into(),
+            "no".into(),
+        ],
+    ))
+    .expect("JSON");
+    let phone = &list(&json, "phones")[0];
+    let steps = list(&phone["verdict"], "next_steps");
+    assert!(str_of_value(&steps[0]).starts_with("Fix the transport"));
+    assert!(
+        !steps
+            .iter()
+            .any(|s| str_of_value(s).starts_with("Delete the ITL"))
+    );
+}
+
+fn str_of_value(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}

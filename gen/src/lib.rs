@@ -10,6 +10,7 @@ pub mod packet;
 pub mod pcap;
 pub mod pki;
 pub mod scenarios;
+pub mod span;
 pub mod tls;
 pub mod trustlist;
 pub mod tunnel;

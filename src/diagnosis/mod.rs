@@ -8,6 +8,7 @@ pub mod checks;
 pub mod context;
 pub mod device;
 pub mod facts;
+pub mod loops;
 pub mod model;
 pub mod names;
 pub mod outside;
@@ -133,7 +134,10 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
     let mut all_checks = checks_done;
     all_checks.push(trust_path_check(path.as_ref()));
     all_checks.extend(outside::checks(ctx));
-    let verdict = verdict::verdict(ctx, &all_checks, path.as_ref());
+    let transport = loops::find(ctx);
+    all_checks.extend(loops::checks(&transport));
+    let mut verdict = verdict::verdict(ctx, &all_checks, path.as_ref());
+    loops::apply(&transport, &mut verdict);
     let served_itl = ctx.served_itl.as_ref().map(|s| {
         let list = s.parsed.as_ref().ok();
         let signer_record = match &s.signature {

@@ -2,8 +2,8 @@
 //! (`itl-matches-served`, `needs-operator-facts`, …; docs/report.md "Rows") and one line.
 //!
 //! The verdict's `reasons` say everything that decided it; a fleet of 2,000 phones needs one
-//! key per phone. Transport problems come first (they are not trust problems, whatever the
-//! conditions say), then the deciding condition.
+//! key per phone. A stalled download comes first (not a trust problem, whatever the
+//! conditions say), then "all four hold", then a boot loop, then the deciding condition.
 
 use super::model::{Check, DeleteItl, InstalledItl, ServedItl, Verdict};
 
@@ -19,8 +19,8 @@ pub struct MainReason {
 /// Every main-reason code, in the order the rules try them.
 pub const CODES: [&str; 14] = [
     "transfer-stall",
-    "boot-loop",
     "all-four-hold",
+    "boot-loop",
     "no-itl-installed",
     "itl-matches-served",
     "tvs-certificate-in-itl",
@@ -30,7 +30,7 @@ pub const CODES: [&str; 14] = [
     "served-itl-broken",
     "no-served-itl",
     "installed-itl-unknown",
-    "tvs-certificate-unseen",
+    "tvs-match-unknown",
     "needs-operator-facts",
 ];
 
@@ -65,13 +65,14 @@ pub fn main_reason(
     served: Option<&ServedItl>,
 ) -> MainReason {
     let reason = |code: &'static str, text: String| MainReason { code, text };
-    for (flag, code) in [
-        ("transfer-stall", "transfer-stall"),
-        ("boot-loop", "boot-loop"),
-    ] {
-        if let Some(c) = flagged(checks, flag) {
-            return reason(code, c.explanation.clone());
-        }
+    if let Some(c) = flagged(checks, "transfer-stall") {
+        return reason("transfer-stall", c.explanation.clone());
+    }
+    if verdict.delete_itl == DeleteItl::Required {
+        return reason("all-four-hold", "all four conditions hold".into());
+    }
+    if let Some(c) = flagged(checks, "boot-loop") {
+        return reason("boot-loop", c.explanation.clone());
     }
     let c = &verdict.conditions;
     match verdict.delete_itl {
@@ -111,7 +112,7 @@ pub fn main_reason(
             }
             if c.tvs_cert_mismatch.value.is_none() {
                 return reason(
-                    "tvs-certificate-unseen",
+                    "tvs-match-unknown",
                     reason_about(verdict, "tvs_cert_mismatch"),
                 );
             }
@@ -163,7 +164,7 @@ mod tests {
         assert_eq!(code([t, t, f, t], &[]), "phone-shows-no-failure");
         assert_eq!(code([t, t, t, f], &[]), "key-backup-exists");
         assert_eq!(code([None, None, None, None], &[]), "installed-itl-unknown");
-        assert_eq!(code([t, None, None, None], &[]), "tvs-certificate-unseen");
+        assert_eq!(code([t, None, None, None], &[]), "tvs-match-unknown");
         assert_eq!(code([t, t, None, None], &[]), "needs-operator-facts");
         assert_eq!(
             code([t, None, None, None], &[check("tvs-unreachable")]),
@@ -174,6 +175,9 @@ mod tests {
             code([t, t, t, t], &[check("transfer-stall")]),
             "transfer-stall"
         );
+        // A boot loop names phones that are stuck, unless deletion is already the answer.
+        assert_eq!(code([t, t, t, t], &[check("boot-loop")]), "all-four-hold");
+        assert_eq!(code([t, t, None, None], &[check("boot-loop")]), "boot-loop");
         for c in [
             "all-four-hold",
             "itl-matches-served",

@@ -2,6 +2,7 @@
 
 pub mod certs;
 pub mod evidence;
+pub mod fleet;
 pub mod html;
 pub mod json;
 pub mod rows;

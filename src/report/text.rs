@@ -483,6 +483,7 @@ pub fn write_with(
     for note in &diagnosis.notes {
         wrapped(&mut head, "note: ", 6, note);
     }
+    head.push_str(&super::fleet::summary(diagnosis));
     if diagnosis.phones.is_empty() {
         wrapped(
             &mut head,

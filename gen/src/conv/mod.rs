@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod sip;
+pub mod stall;
 pub mod tcp;
 pub mod tftp;
 pub mod tls_session;

@@ -6,10 +6,11 @@
 use super::phone::Phone;
 use crate::conv::http::{HttpAnswer, HttpGet};
 use crate::conv::sip::{DeviceTlInfo, write_alarm};
+use crate::conv::stall::{HttpStall, TftpStall};
 use crate::conv::tcp::{TcpConn, TcpImpair};
 use crate::conv::tftp::{TftpAnswer, TftpRead};
 use crate::conv::tls_session::{TlsOutcome, TlsSession};
-use crate::conv::{Host, MS, Side, Trace};
+use crate::conv::{Host, MS, SEC, Side, Trace};
 use crate::filler::Filler;
 use crate::tls::version;
 use sha1::{Digest as _, Sha1};
@@ -93,6 +94,26 @@ pub enum Step {
     },
     /// Time passes.
     Pause(i64),
+    /// A download that stalls mid-transfer: full-size frames never reach the phone.
+    Stalled(StallStep),
+}
+
+/// A download whose full-size frames are dropped between server and phone
+/// ([`crate::conv::stall`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StallStep {
+    /// The TFTP server.
+    pub server: Host,
+    /// Requested name.
+    pub name: String,
+    /// The file the server tries to send.
+    pub body: Vec<u8>,
+    /// TFTP with blksize 1468 (else HTTP on 6970).
+    pub tftp: bool,
+    /// HTTP: body bytes that arrive with the response head.
+    pub delivered: usize,
+    /// TFTP: ACK 0 resends before the phone gives up.
+    pub retries: u32,
 }
 
 /// Steps to fetch one file the way `phone` does: an HTTP-first phone tries HTTP 6970 once
@@ -220,6 +241,26 @@ pub fn write_boot(trace: &mut Trace, phone: &Phone, steps: &[Step], start: i64, 
                 write_alarm(trace, t, (me, next_port()), *cucm, *tcp, alarm)
             }
             Step::Pause(dt) => t + dt,
+            Step::Stalled(s) if s.tftp => TftpStall {
+                client: (me, next_port()),
+                server: s.server,
+                server_port: 20000 + f.below(40000) as u16,
+                name: s.name.clone(),
+                size: s.body.len(),
+                retries: s.retries,
+            }
+            .write(trace, t),
+            Step::Stalled(s) => HttpStall {
+                client: (me, next_port()),
+                server: (s.server, 6970),
+                path: s.name.clone(),
+                user_agent: phone.user_agent(),
+                body: s.body.clone(),
+                delivered: s.delivered,
+                isn_seed: f.next_u64() as u32,
+                timeout: 10 * SEC,
+            }
+            .write(trace, t),
         };
         t += 20 * MS + (f.below(30) as i64) * MS;
     }
@@ -293,6 +334,14 @@ pub fn expected_files(steps: &[Step]) -> Vec<FileFact> {
                     failed: !ok,
                 });
             }
+            Step::Stalled(s) => out.push(FileFact {
+                name: s.name.clone(),
+                transport: if s.tftp { "tftp" } else { "http" },
+                complete: false,
+                size: Some(s.body.len()),
+                sha1: None,
+                failed: false,
+            }),
             _ => {}
         }
     }

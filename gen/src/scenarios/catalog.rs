@@ -94,6 +94,8 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
         ("sip-devicetlinfo-alarm.pcap", sip_alarm),
         ("tvs-unreachable.pcap", tvs_unreachable),
         ("tvs-tls-version-mismatch.pcap", tvs_version_mismatch),
+        ("boot-loop.pcap", boot_loop),
+        ("transfer-stall.pcap", transfer_stall),
     ]
 }
 
@@ -120,12 +122,12 @@ fn cluster_a() -> Cluster {
 }
 
 /// Cluster A on CUCM 11.5 (ITL signed by the CallManager certificate).
-fn cluster_a11() -> Cluster {
+pub(crate) fn cluster_a11() -> Cluster {
     Cluster::new(A_HOST, A_IP, ItlSigner::CallManager)
 }
 
 /// Another cluster with its own keys (a migration target, a central TFTP, a staging lab).
-fn other_cluster(host: &str, ip: &str, serial_tag: u8) -> Cluster {
+pub(crate) fn other_cluster(host: &str, ip: &str, serial_tag: u8) -> Cluster {
     let mut c = Cluster::new(host, ip, ItlSigner::ItlRecovery);
     c.certs.callmanager = CertSpec::callmanager(host)
         .with_key(KeyName::OtherCluster)
@@ -155,26 +157,26 @@ fn tomcat_chain(cluster: &Cluster) -> Vec<Vec<u8>> {
     ]
 }
 
-fn ctl_name(p: &Phone) -> String {
+pub(crate) fn ctl_name(p: &Phone) -> String {
     format!("CTL{}.tlv", p.device_name())
 }
 
-fn itl_name(p: &Phone) -> String {
+pub(crate) fn itl_name(p: &Phone) -> String {
     format!("ITL{}.tlv", p.device_name())
 }
 
-fn sgn_name(p: &Phone) -> String {
+pub(crate) fn sgn_name(p: &Phone) -> String {
     format!("{}.cnf.xml.sgn", p.device_name())
 }
 
 /// CTLSEP (missing: non-secure cluster), then ITLSEP.
-fn trust_list_fetches(p: &Phone, server: &Host, itl: &[u8]) -> Vec<Step> {
+pub(crate) fn trust_list_fetches(p: &Phone, server: &Host, itl: &[u8]) -> Vec<Step> {
     let mut s = fetch(p, server, &ctl_name(p), None, 503);
     s.extend(fetch(p, server, &itl_name(p), Some(itl), 404));
     s
 }
 
-fn config_fetch(p: &Phone, c: &Cluster) -> Vec<Step> {
+pub(crate) fn config_fetch(p: &Phone, c: &Cluster) -> Vec<Step> {
     fetch(
         p,
         &c.node,
@@ -186,7 +188,7 @@ fn config_fetch(p: &Phone, c: &Cluster) -> Vec<Step> {
 
 /// A TVS signer query: 153-byte request, answer carrying the signer certificate (valid) or
 /// a short "invalid" status.
-fn tvs_query(
+pub(crate) fn tvs_query(
     p: &Phone,
     tvs: &Cluster,
     lsc_from: &Cluster,
@@ -208,7 +210,7 @@ fn tvs_query(
 
 /// The phone rejects the TVS certificate: a fatal alert right after it (or none), then
 /// FIN/RST. `max_record` makes the server split its flight over records.
-fn tvs_rejected(
+pub(crate) fn tvs_rejected(
     p: &Phone,
     tvs: &Cluster,
     lsc_from: &Cluster,
@@ -975,7 +977,7 @@ fn two_phones_vlan() -> Scenario {
     }
 }
 
-fn sha1_bytes(data: &[u8]) -> Vec<u8> {
+pub(crate) fn sha1_bytes(data: &[u8]) -> Vec<u8> {
     use sha1::{Digest as _, Sha1};
     Sha1::digest(data).to_vec()
 }
@@ -1119,6 +1121,43 @@ fn tvs_version_mismatch() -> Scenario {
         old.itl(),
         &[(Given, "--phone-status failed --key-backup no", [T, N, T, T])],
         21,
+    )
+}
+
+fn boot_loop() -> Scenario {
+    let phone = Phone::cp7962(0x24, "192.0.2.24");
+    let old = cluster_a11();
+    let new = cluster_a11().regenerate_callmanager().regenerate_tvs();
+    let steps = super::loops::boot_loop_steps(&phone, &new, 4, 44, 211);
+    phone_itl_scenario(
+        "boot-loop",
+        "CallManager and TVS regenerated together; the 7962 rejects TVS (unknown_ca) and starts over every ~45 s: CTLSEP, ITLSEP, TVS, signed config, four times, never going further (boot loop).",
+        phone,
+        steps,
+        old.itl(),
+        &[
+            (Given, "--phone-status failed --key-backup no", [T, T, T, T]),
+            (NotGiven, "", [N, N, N, N]),
+        ],
+        21,
+    )
+}
+
+fn transfer_stall() -> Scenario {
+    let phone = Phone::cp8845(0x25, "192.0.2.25");
+    let c = cluster_a();
+    let steps = super::loops::stall_steps(&phone, &c, 3, 20);
+    phone_itl_scenario(
+        "transfer-stall",
+        "The path to the TFTP server drops 1500-byte frames: the ITL stalls over HTTP (head and 256 bytes, then nothing; the phone resets) and over TFTP (blksize 1468: OACK, then no block), the signed config stalls too; the 8845 retries every ~45 s. An MTU problem, not a trust problem.",
+        phone,
+        steps,
+        c.itl(),
+        &[
+            (Given, "--phone-status failed --key-backup no", [N, N, T, T]),
+            (NotGiven, "", [N, N, N, N]),
+        ],
+        22,
     )
 }
 

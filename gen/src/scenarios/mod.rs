@@ -9,6 +9,7 @@
 pub mod boot;
 pub mod catalog;
 pub mod cluster;
+pub mod loops;
 pub mod phone;
 pub mod sidecar;
 
