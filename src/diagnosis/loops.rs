@@ -9,7 +9,7 @@
 //! of the phone after it, is not a stall either (the capture stopped, not the data).
 
 use super::context::PhoneCtx;
-use super::model::{Check, DeleteItl, EvidenceItem, Status, Verdict};
+use super::model::{Check, DeleteItl, EvidenceItem, NextStep, Status, Verdict};
 use super::names::{RequestKind, base_name};
 use crate::capture::Timestamp;
 use crate::evidence::{FileTransfer, FileTransport, Seen};
@@ -355,15 +355,23 @@ pub fn apply(f: &Findings, verdict: &mut Verdict) {
         verdict.delete_itl = DeleteItl::Undetermined;
         verdict
             .next_steps
-            .retain(|s| !s.starts_with("Delete the ITL"));
+            .retain(|s| !s.text.starts_with("Delete the ITL"));
         lines.push("not required while a trust-list or config download stalls: the four conditions may rest on a file that never arrived whole; fix the transport and capture again".into());
     }
     verdict.reasons.splice(0..0, lines);
     if !f.stalls.is_empty() {
-        verdict.next_steps.insert(0, "Fix the transport before touching any phone: check the MTU on the path to the TFTP server (tunnels, VPNs, trunks with a smaller MTU), ICMP fragmentation-needed being filtered, and firewalls dropping IP fragments (TFTP blksize above 1468); then reset the phone. Deleting its ITL does not make a dropped frame arrive.".into());
+        verdict.next_steps.insert(0, NextStep {
+            id: "fix-transport",
+            text: "Fix the transport before touching any phone: check the MTU on the path to the TFTP server (tunnels, VPNs, trunks with a smaller MTU), ICMP fragmentation-needed being filtered, and firewalls dropping IP fragments (TFTP blksize above 1468); then reset the phone. Deleting its ITL does not make a dropped frame arrive.".into(),
+            because: vec!["transfer-stall: a download stalled mid-transfer".into()],
+        });
     }
     if f.boot_loop.is_some() && f.stalls.is_empty() {
-        verdict.next_steps.insert(0, "The phone restarts its boot again and again: follow the trust findings below for why it refuses the signed config; it will not recover on its own.".into());
+        verdict.next_steps.insert(0, NextStep {
+            id: "boot-loop",
+            text: "The phone restarts its boot again and again: follow the trust findings below for why it refuses the signed config; it will not recover on its own.".into(),
+            because: vec!["boot-loop: the same short list of files requested again and again".into()],
+        });
     }
 }
 
@@ -463,7 +471,7 @@ mod tests {
         );
         assert!(c.explanation.contains("not a trust problem"));
         assert_eq!(p.main_reason.code, "transfer-stall");
-        assert!(p.verdict.next_steps[0].starts_with("Fix the transport"));
+        assert!(p.verdict.next_steps[0].text.starts_with("Fix the transport"));
     }
 
     #[test]
@@ -526,7 +534,7 @@ mod tests {
                 .iter()
                 .any(|r| r.starts_with("not required while"))
         );
-        assert!(!v.next_steps.iter().any(|s| s.starts_with("Delete the ITL")));
+        assert!(!v.next_steps.iter().any(|s| s.text.starts_with("Delete the ITL")));
         // Without the stall the same evidence requires deletion: the stall is what changed it.
         ev.files.pop();
         let d = diagnose_with(&ev, &all_four, &cluster());
