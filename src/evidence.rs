@@ -6,6 +6,7 @@
 use crate::capture::Timestamp;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// A transport endpoint, rendered `ip:port` (IPv6 as `[addr]:port`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -306,8 +307,10 @@ pub struct TlsSession {
     pub version: Option<u16>,
     /// Cipher suite chosen by the server.
     pub cipher_suite: Option<u16>,
-    /// Server certificate chain, leaf first (empty when not seen or encrypted).
-    pub certificates: Vec<CertificateInfo>,
+    /// Server certificate chain, leaf first (empty when not seen or encrypted). Shared:
+    /// each distinct certificate of a capture is decoded once and every session that
+    /// presented it refers to that copy.
+    pub certificates: Vec<Arc<CertificateInfo>>,
     /// True when the chain could not be seen because the session is TLS 1.3.
     pub certificates_encrypted: bool,
     /// Clear-text alerts in order.
@@ -331,6 +334,67 @@ pub struct TlsSession {
     /// Alert records sent after encryption started (content unreadable): who and where.
     /// Under TLS 1.3 alerts travel as application data and do not show here.
     pub encrypted_alerts: Vec<(Side, Seen)>,
+}
+
+/// Client addresses listed one by one in a [`TlsAggregate`]; more are only counted.
+pub const AGGREGATE_CLIENTS: usize = 8;
+
+/// TLS sessions of hosts that do not behave like phones (a PC browsing on 443), summed per
+/// server endpoint and server certificate instead of kept one by one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsAggregate {
+    /// The server's end.
+    pub server: Endpoint,
+    /// Service label by server port, as [`TlsSession::service`].
+    pub service: Option<String>,
+    /// The leaf certificate the server presented (None: not seen in clear).
+    pub certificate: Option<Arc<CertificateInfo>>,
+    /// Sessions summed here.
+    pub sessions: u64,
+    /// Of those, sessions whose handshake completed.
+    pub handshakes_complete: u64,
+    /// Of those, sessions the server never answered or refused.
+    pub unanswered: u64,
+    /// Sessions with a clear-text alert.
+    pub with_alerts: u64,
+    /// Distinct client addresses, the first [`AGGREGATE_CLIENTS`].
+    pub clients: Vec<IpAddr>,
+    /// True when more client addresses took part than are listed.
+    pub clients_cut: bool,
+    /// First packet of the earliest session.
+    pub first: Seen,
+    /// Last packet of the latest session.
+    pub last: Seen,
+}
+
+impl TlsAggregate {
+    /// Adds one session (its server and leaf certificate are the aggregate's).
+    pub fn add(&mut self, s: &TlsSession) {
+        if self.sessions == 0 {
+            self.server = s.server;
+            self.service.clone_from(&s.service);
+            self.certificate = s.certificates.first().cloned();
+            self.first = s.first;
+            self.last = s.last;
+        }
+        self.sessions += 1;
+        self.handshakes_complete += u64::from(s.handshake_complete);
+        self.unanswered += u64::from(matches!(s.end, TcpEnd::NeverAnswered | TcpEnd::Refused));
+        self.with_alerts += u64::from(!s.alerts.is_empty());
+        if s.first.frame < self.first.frame {
+            self.first = s.first;
+        }
+        if s.last.frame > self.last.frame {
+            self.last = s.last;
+        }
+        if !self.clients.contains(&s.client.ip) {
+            if self.clients.len() < AGGREGATE_CLIENTS {
+                self.clients.push(s.client.ip);
+            } else {
+                self.clients_cut = true;
+            }
+        }
+    }
 }
 
 /// A `DeviceTLInfo` alarm the phone sent over clear-text SIP (REFER with
@@ -394,8 +458,11 @@ pub struct Evidence {
     pub captures: Vec<CaptureSummary>,
     /// File transfers, in order of their first frame.
     pub files: Vec<FileTransfer>,
-    /// TLS conversations, in order of their first frame.
+    /// TLS conversations kept one by one, in order of their first frame.
     pub tls: Vec<TlsSession>,
+    /// TLS sessions of hosts that did not behave like phones, summed per server and
+    /// certificate (those not kept in `tls`).
+    pub tls_aggregates: Vec<TlsAggregate>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
 }

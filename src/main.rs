@@ -99,6 +99,13 @@ struct CaptureArgs {
     /// TCP connections followed at once per capture.
     #[arg(long, value_name = "N")]
     max_flows: Option<usize>,
+    /// Files, TLS sessions of phones, TLS aggregates and alarms kept per capture (each).
+    #[arg(long, value_name = "N")]
+    max_records: Option<usize>,
+    /// Latest TLS sessions of hosts that are not phones kept one by one; older ones are
+    /// summed per server and certificate.
+    #[arg(long, value_name = "N")]
+    max_other_tls: Option<usize>,
     /// Out-of-order bytes one TCP direction may hold while waiting for a hole.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     stream_buffer: Option<u64>,
@@ -129,6 +136,12 @@ impl CaptureArgs {
         }
         if let Some(v) = self.max_flows {
             c.max_flows = v;
+        }
+        if let Some(v) = self.max_records {
+            c.max_records = v;
+        }
+        if let Some(v) = self.max_other_tls {
+            c.max_other_tls_sessions = v;
         }
         if let Some(v) = self.stream_buffer {
             c.stream_buffer_cap = usize_of(v);

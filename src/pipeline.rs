@@ -85,6 +85,7 @@ pub fn collect_evidence(
         evidence.captures.push(summary);
         evidence.files.extend(collected.files);
         evidence.tls.extend(collected.tls);
+        evidence.tls_aggregates.extend(collected.tls_aggregates);
         evidence.alarms.extend(collected.alarms);
     }
     Ok(evidence)

@@ -359,7 +359,7 @@ fn sessions_beyond_the_record_limit_are_counted_not_kept() {
     assert!(
         out.limits_hit
             .iter()
-            .any(|l| l.contains("400 TLS sessions not kept")),
+            .any(|l| l.contains("400 TLS sessions of phones not kept")),
         "{:?}",
         out.limits_hit
     );

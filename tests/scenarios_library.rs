@@ -238,6 +238,7 @@ fn check_verdicts(file: &str) {
         captures: Vec::new(),
         files: got.files,
         tls: got.tls,
+        tls_aggregates: got.tls_aggregates,
         alarms: got.alarms,
     };
     for run in &s.runs {

@@ -3,10 +3,14 @@
 
 use super::capped::Capped;
 use super::http::{self, HttpConn};
+use super::sessions::{KeeperLimits, PhoneHosts, TlsKeeper, is_phone_tls_port};
+use super::x509::SharedCerts;
 use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
 use super::{CollectorConfig, FileBudget, PortSet};
-use crate::evidence::{Endpoint, FileTransfer, PhoneTrustAlarm, Seen, Side, TcpEnd, TlsSession};
+use crate::evidence::{
+    Endpoint, FileTransfer, PhoneTrustAlarm, Seen, Side, TcpEnd, TlsAggregate, TlsSession,
+};
 use crate::net::{Packet, TcpSegment};
 use crate::transport::tcp::{Budget, HalfStream, StreamEvent};
 use std::collections::HashMap;
@@ -74,7 +78,12 @@ pub struct Connections {
     max_file: u64,
     max_message: usize,
     flows_dropped: u64,
-    tls: Capped<TlsSession>,
+    /// Finished TLS sessions: phones' kept, others summed.
+    keeper: TlsKeeper,
+    /// Hosts that behaved like phones so far (the collector adds TFTP and SIP/UDP ones).
+    pub(super) phone_hosts: PhoneHosts,
+    /// Certificates decoded once per distinct DER, shared by every TLS conversation.
+    certs: SharedCerts,
     files: Capped<FileTransfer>,
     alarms: Capped<PhoneTrustAlarm>,
     max_records: usize,
@@ -85,8 +94,10 @@ pub struct Connections {
 /// What [`Connections::finish`] hands back.
 #[derive(Debug, Default)]
 pub struct TcpFindings {
-    /// TLS sessions.
+    /// TLS sessions kept one by one.
     pub tls: Vec<TlsSession>,
+    /// The other TLS sessions, summed per server and certificate.
+    pub tls_aggregates: Vec<TlsAggregate>,
     /// HTTP transfers.
     pub files: Vec<FileTransfer>,
     /// `DeviceTLInfo` alarms read from SIP over TCP.
@@ -117,7 +128,13 @@ impl Connections {
             max_file: c.max_file_size,
             max_message: c.max_handshake_message,
             flows_dropped: 0,
-            tls: Capped::new(c.max_records),
+            keeper: TlsKeeper::new(KeeperLimits {
+                phone_sessions: c.max_records,
+                other_sessions: c.max_other_tls_sessions,
+                aggregates: c.max_records,
+            }),
+            phone_hosts: PhoneHosts::default(),
+            certs: SharedCerts::default(),
             files: Capped::new(c.max_records),
             alarms: Capped::new(c.max_records),
             max_records: c.max_records,
@@ -208,6 +225,9 @@ impl Connections {
                     self.flows_dropped += 1;
                     return;
                 }
+                if is_phone_tls_port(server.port) {
+                    self.phone_hosts.mark(client.ip);
+                }
                 v.insert(Conn::new(client, server, seen, app))
             }
         };
@@ -233,7 +253,11 @@ impl Connections {
                     seg.payload,
                     self.max_file,
                     self.max_message,
+                    &self.certs,
                 );
+                if matches!(conn.app, App::Http(_)) {
+                    self.phone_hosts.mark(conn.client.ip);
+                }
             }
             // SIP alarms travel phone→CUCM: the server's stream is not reassembled.
             let read = match conn.app {
@@ -255,8 +279,12 @@ impl Connections {
                     App::Http(h) => self.files.extend(h.take_done()),
                     App::Sip(sip) => {
                         let phone = conn.client;
+                        let alarms = sip.take_alarms();
+                        if !alarms.is_empty() {
+                            self.phone_hosts.mark(phone.ip);
+                        }
                         self.alarms.extend(
-                            sip.take_alarms()
+                            alarms
                                 .into_iter()
                                 .map(|(info, at)| info.into_alarm(phone, at)),
                         );
@@ -338,12 +366,18 @@ impl Connections {
         };
         let app = std::mem::replace(&mut conn.app, App::Ignored);
         match app {
-            App::Tls(t) => self.tls.push(t.finish(end, conn.last, notes)),
+            App::Tls(t) => self
+                .keeper
+                .add(t.finish(end, conn.last, notes), &self.phone_hosts),
             App::Http(h) => self.files.extend(h.finish(end, conn.last)),
             App::Sip(mut sip) => {
                 let phone = conn.client;
+                let alarms = sip.take_alarms();
+                if !alarms.is_empty() {
+                    self.phone_hosts.mark(phone.ip);
+                }
                 self.alarms.extend(
-                    sip.take_alarms()
+                    alarms
                         .into_iter()
                         .map(|(info, at)| info.into_alarm(phone, at)),
                 );
@@ -356,7 +390,8 @@ impl Connections {
             }
             App::Undecided if self.ports.tls.contains(conn.server.port) => {
                 let t = TlsConn::new(conn.client, conn.server, conn.first, self.max_message);
-                self.tls.push(t.finish(end, conn.last, notes));
+                self.keeper
+                    .add(t.finish(end, conn.last, notes), &self.phone_hosts);
             }
             App::Undecided | App::Ignored => {}
         }
@@ -409,11 +444,25 @@ impl Connections {
                 sip.malformed
             ));
         }
-        let (tls, tls_dropped) = self.tls.into_parts();
+        let kept = self.keeper.finish(&self.phone_hosts);
+        let tls_dropped = kept.phone_dropped;
+        if kept.unaggregated > 0 {
+            limits.push(format!(
+                "{} TLS sessions of hosts that are not phones were not summed: more than {} distinct servers and certificates",
+                kept.unaggregated, self.max_records
+            ));
+        }
+        if self.phone_hosts.refused > 0 {
+            limits.push(format!(
+                "{} hosts behaving like phones were not remembered as phones: more than {}; their TLS sessions to ordinary ports were summed",
+                self.phone_hosts.refused,
+                super::sessions::MAX_PHONE_HOSTS
+            ));
+        }
         let (files, files_dropped) = self.files.into_parts();
         let (alarms, alarms_dropped) = self.alarms.into_parts();
         for (n, what) in [
-            (tls_dropped, "TLS sessions"),
+            (tls_dropped, "TLS sessions of phones"),
             (files_dropped, "HTTP transfers"),
             (alarms_dropped, "SIP alarms over TCP"),
         ] {
@@ -425,7 +474,8 @@ impl Connections {
             }
         }
         TcpFindings {
-            tls,
+            tls: kept.sessions,
+            tls_aggregates: kept.aggregates,
             files,
             alarms,
             limits,
@@ -449,14 +499,16 @@ fn self_decide(
     payload: &[u8],
     max_file: u64,
     max_message: usize,
+    certs: &SharedCerts,
 ) -> App {
+    let tls = || {
+        App::Tls(Box::new(
+            TlsConn::new(conn.client, conn.server, conn.first, max_message)
+                .with_certs(certs.clone()),
+        ))
+    };
     if tls::probe(payload).is_some() {
-        return App::Tls(Box::new(TlsConn::new(
-            conn.client,
-            conn.server,
-            conn.first,
-            max_message,
-        )));
+        return tls();
     }
     if ports.http.contains(conn.server.port) {
         return App::Http(Box::new(HttpConn::new(conn.client, conn.server, max_file)));
@@ -466,12 +518,7 @@ fn self_decide(
     }
     if ports.tls.contains(conn.server.port) {
         // Not TLS-looking, but on a TLS service port: report what the TLS parser makes of it.
-        return App::Tls(Box::new(TlsConn::new(
-            conn.client,
-            conn.server,
-            conn.first,
-            max_message,
-        )));
+        return tls();
     }
     App::Ignored
 }

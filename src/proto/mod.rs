@@ -19,10 +19,11 @@ pub mod x509;
 
 mod conn;
 mod ports;
+pub mod sessions;
 
 pub use ports::PortSet;
 
-use crate::evidence::{FileTransfer, PhoneTrustAlarm, TlsSession};
+use crate::evidence::{FileTransfer, PhoneTrustAlarm, TlsAggregate, TlsSession};
 use crate::net::{Packet, Transport};
 use crate::transport::udp::Datagram;
 use sha1::Digest;
@@ -57,8 +58,12 @@ pub struct CollectorConfig {
     pub max_tftp_transfers: usize,
     /// Largest TLS handshake message buffered (1 MiB; the protocol allows 16 MiB).
     pub max_handshake_message: usize,
-    /// Most file transfers and most TLS sessions reported (100,000 each).
+    /// Most file transfers, TLS sessions of phones and TLS aggregates reported (100,000
+    /// each).
     pub max_records: usize,
+    /// Latest TLS sessions of hosts that do not behave like phones kept one by one (1,000);
+    /// older ones are summed per server and certificate.
+    pub max_other_tls_sessions: usize,
 }
 
 impl Default for CollectorConfig {
@@ -76,6 +81,7 @@ impl Default for CollectorConfig {
             max_tftp_transfers: 10_000,
             max_handshake_message: 1 << 20,
             max_records: 100_000,
+            max_other_tls_sessions: 1_000,
         }
     }
 }
@@ -85,8 +91,11 @@ impl Default for CollectorConfig {
 pub struct Collected {
     /// File transfers (TFTP and HTTP), in order of their first frame.
     pub files: Vec<FileTransfer>,
-    /// TLS conversations, in order of their first frame.
+    /// TLS conversations kept one by one, in order of their first frame.
     pub tls: Vec<TlsSession>,
+    /// The other TLS sessions, summed per server endpoint and certificate, in order of
+    /// their first frame.
+    pub tls_aggregates: Vec<TlsAggregate>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
     /// Limits that cut something off, in words.
@@ -185,11 +194,13 @@ impl Collector {
                 .is_some_and(|m| m.eq_ignore_ascii_case(b"REFER "))
                 && let Some(info) = sip::parse_device_tl_info(dg.payload)
             {
+                self.tcp.phone_hosts.mark(dg.src.ip);
                 self.alarms.push(info.into_alarm(dg.src, dg.seen));
             }
             return;
         }
         if self.tftp_ports.contains(dg.dst.port) && tftp::is_request(dg.payload) {
+            self.tcp.phone_hosts.mark(dg.src.ip);
             self.tftp.request(dg.src, dg.dst, dg.payload, dg.seen);
         } else if self.tftp.active() {
             if dg.truncated {
@@ -221,6 +232,8 @@ impl Collector {
         }
         let tcp = self.tcp.finish(&mut self.files_budget);
         let mut tls = tcp.tls;
+        let mut tls_aggregates = tcp.tls_aggregates;
+        tls_aggregates.sort_by_key(|a| a.first.frame);
         limits.extend(tcp.limits);
         let (mut files, tftp_dropped) = self.tftp.finish_counted();
         if tftp_dropped > 0 {
@@ -284,6 +297,7 @@ impl Collector {
         Collected {
             files,
             tls,
+            tls_aggregates,
             alarms,
             limits_hit: limits,
             notes: tcp.notes,

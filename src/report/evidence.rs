@@ -3,7 +3,9 @@
 //!
 //! Contract field names never change; extra fields are added alongside.
 
-use crate::evidence::{CertificateInfo, FileTransfer, Seen, TcpEnd, TlsAlert, TlsSession};
+use crate::evidence::{
+    CertificateInfo, FileTransfer, Seen, TcpEnd, TlsAggregate, TlsAlert, TlsSession,
+};
 use serde_json::{Value, json};
 
 fn seen_json(s: &Seen) -> Value {
@@ -95,7 +97,7 @@ pub fn tls_json(s: &TlsSession) -> Value {
         "server": s.server.to_string(),
         "service": s.service,
         "version": s.version.map(tls_version_name),
-        "certificates": s.certificates.iter().map(certificate_json).collect::<Vec<_>>(),
+        "certificates": s.certificates.iter().map(|c| certificate_json(c)).collect::<Vec<_>>(),
         "alerts": s.alerts.iter().map(alert_json).collect::<Vec<_>>(),
         "certificates_encrypted": s.certificates_encrypted,
         "offered_versions": s.offered_versions.iter().map(|v| tls_version_name(*v)).collect::<Vec<_>>(),
@@ -110,6 +112,26 @@ pub fn tls_json(s: &TlsSession) -> Value {
         "certificate_frame": s.certificate_seen.map(|c| c.frame),
         "last": seen_json(&s.last),
         "notes": s.notes,
+    })
+}
+
+/// TLS sessions of hosts that are not phones, summed per server and leaf certificate:
+/// `server`, `service`, `certificate` (as in `certificates`, or null), `sessions`,
+/// `handshakes_complete`, `unanswered`, `with_alerts`, `clients` (the first few addresses),
+/// `clients_cut`, `first`, `last`.
+pub fn tls_aggregate_json(a: &TlsAggregate) -> Value {
+    json!({
+        "server": a.server.to_string(),
+        "service": a.service,
+        "certificate": a.certificate.as_deref().map(certificate_json),
+        "sessions": a.sessions,
+        "handshakes_complete": a.handshakes_complete,
+        "unanswered": a.unanswered,
+        "with_alerts": a.with_alerts,
+        "clients": a.clients.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "clients_cut": a.clients_cut,
+        "first": seen_json(&a.first),
+        "last": seen_json(&a.last),
     })
 }
 

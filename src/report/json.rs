@@ -213,7 +213,7 @@ impl Serialize for Report<'_> {
                 listed.0.len()
             )
         });
-        let mut map = serializer.serialize_map(Some(7))?;
+        let mut map = serializer.serialize_map(Some(8))?;
         // Sorted, as a serde_json Map would write them.
         map.serialize_entry("alarms", &Lazy::new(ev.alarms.iter().map(alarm)))?;
         map.serialize_entry("captures", &Lazy::new(ev.captures.iter().map(capture)))?;
@@ -244,6 +244,14 @@ impl Serialize for Report<'_> {
                     .iter()
                     .filter_map(|&i| ev.tls.get(i))
                     .map(super::evidence::tls_json),
+            ),
+        )?;
+        map.serialize_entry(
+            "tls_aggregates",
+            &Lazy::new(
+                ev.tls_aggregates
+                    .iter()
+                    .map(super::evidence::tls_aggregate_json),
             ),
         )?;
         map.end()
