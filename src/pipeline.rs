@@ -79,16 +79,34 @@ pub fn collect_evidence(
     paths: &[PathBuf],
     options: &PipelineOptions,
 ) -> Result<Evidence, CaptureError> {
-    let mut evidence = Evidence::default();
-    for result in read_captures(paths, options) {
-        let CaptureResult { summary, collected } = result?;
-        evidence.captures.push(summary);
-        evidence.files.extend(collected.files);
-        evidence.tls.extend(collected.tls);
-        evidence.tls_aggregates.extend(collected.tls_aggregates);
-        evidence.alarms.extend(collected.alarms);
+    let (evidence, mut unreadable) = collect_readable(paths, options);
+    match unreadable.is_empty() {
+        true => Ok(evidence),
+        false => Err(unreadable.swap_remove(0)),
     }
-    Ok(evidence)
+}
+
+/// Like [`collect_evidence`], but a capture that cannot be opened or is not a capture does
+/// not stop the others: the evidence of the readable ones, and the errors in file order.
+pub fn collect_readable(
+    paths: &[PathBuf],
+    options: &PipelineOptions,
+) -> (Evidence, Vec<CaptureError>) {
+    let mut evidence = Evidence::default();
+    let mut unreadable = Vec::new();
+    for result in read_captures(paths, options) {
+        match result {
+            Ok(CaptureResult { summary, collected }) => {
+                evidence.captures.push(summary);
+                evidence.files.extend(collected.files);
+                evidence.tls.extend(collected.tls);
+                evidence.tls_aggregates.extend(collected.tls_aggregates);
+                evidence.alarms.extend(collected.alarms);
+            }
+            Err(e) => unreadable.push(e),
+        }
+    }
+    (evidence, unreadable)
 }
 
 /// Reads every capture, one worker per file (at most one per core), results in the order

@@ -98,7 +98,11 @@ fn tampered_file_exits_1_naming_record_5() {
     let path = fixture("real/nikhilp93-CMPE202/SCFFile-puny.tlv");
     let (ok, out, err) = stdout_of(&["show", &path]);
     assert!(!ok);
-    assert!(out.is_empty());
+    // What could be read is still shown: the hashes and the four records before the damage.
+    assert!(out.contains("MD5:    "), "{out}");
+    assert!(out.contains("CTL Record #:4"), "{out}");
+    assert!(!out.contains("CTL Record #:5"), "{out}");
+    assert!(out.contains("4 record(s) read before the damage"), "{out}");
     let line = err.trim_end();
     assert!(line.starts_with(&format!("itlscope: {path}: ")), "{line}");
     assert!(line.contains("record #5 (bytes 4862..6023)"), "{line}");
@@ -111,6 +115,10 @@ fn not_a_cisco_file_and_missing_file_exit_1() {
     let dir = tempfile::tempdir().expect("tempdir");
     let junk = dir.path().join("junk.tlv");
     std::fs::write(&junk, b"<device/>").expect("write");
+    let (ok, _, err) = stdout_of(&["show", junk.to_str().expect("utf-8")]);
+    assert!(!ok);
+    assert!(err.contains("this is a text file"), "{err}");
+    std::fs::write(&junk, b"\x02\x00binary").expect("write");
     let (ok, _, err) = stdout_of(&["show", junk.to_str().expect("utf-8")]);
     assert!(!ok);
     assert!(

@@ -16,11 +16,19 @@ fn session(client: &str, server: &str, chain: &[&[u8]]) -> Vec<Pkt> {
     let mut c = Conv::new(client, server, 1000, 5000);
     c.open();
     let ch = tls::client_hello(V12, &[0xc030, 0x002f], &[], Some("example"));
-    c.send(true, &tls::records(content::HANDSHAKE, 0x0301, &ch, 16384), 1460);
+    c.send(
+        true,
+        &tls::records(content::HANDSHAKE, 0x0301, &ch, 16384),
+        1460,
+    );
     let mut flight = tls::server_hello(V12, 0x002f, None);
     flight.extend(tls::certificate(chain));
     flight.extend(tls::server_hello_done());
-    c.send(false, &tls::records(content::HANDSHAKE, V12, &flight, 16384), 1460);
+    c.send(
+        false,
+        &tls::records(content::HANDSHAKE, V12, &flight, 16384),
+        1460,
+    );
     let mut cflight = tls::change_cipher_spec(V12);
     cflight.extend(tls::opaque(content::HANDSHAKE, V12, 48));
     c.send(true, &cflight, 1460);
@@ -49,7 +57,11 @@ fn https_of_a_pc_is_summed_and_its_certificates_shared() {
         ..CollectorConfig::default()
     };
     let out = run(&pkts, config);
-    assert_eq!(out.tls.len(), 11, "the TVS session and the latest 10 of the PC");
+    assert_eq!(
+        out.tls.len(),
+        11,
+        "the TVS session and the latest 10 of the PC"
+    );
     let tvs: Vec<_> = out.tls.iter().filter(|s| s.server.port == 2445).collect();
     assert_eq!(tvs.len(), 1);
     assert_eq!(tvs[0].certificates.len(), 1);
@@ -98,7 +110,10 @@ fn a_phone_session_is_kept_whatever_the_number_of_pc_sessions_before_it() {
         .map(|s| s.server.port)
         .collect();
     assert_eq!(phone, vec![8443, 2445], "{:?}", out.limits_hit);
-    assert_eq!(out.tls_aggregates.iter().map(|a| a.sessions).sum::<u64>(), 450);
+    assert_eq!(
+        out.tls_aggregates.iter().map(|a| a.sessions).sum::<u64>(),
+        450
+    );
     assert!(
         !out.limits_hit.iter().any(|l| l.contains("TLS")),
         "{:?}",

@@ -101,6 +101,52 @@ pub(crate) fn kind(header: &Header<'_>, records: &[Record<'_>]) -> FileFormat {
     }
 }
 
+/// What can be read of a damaged trust list: the header (when it parses), every record
+/// before the first broken one, and the error that stopped reading (None: nothing wrong).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Salvaged<'a> {
+    /// The header, when it parses.
+    pub header: Option<Header<'a>>,
+    /// The records read before the error.
+    pub records: Vec<Record<'a>>,
+    /// What stopped the reading.
+    pub error: Option<FormatError>,
+}
+
+/// Reads as much of a trust list as parses, for showing a damaged file.
+pub fn salvage(bytes: &[u8]) -> Salvaged<'_> {
+    let header = match parse_header(bytes) {
+        Ok(h) => h,
+        Err(e) => {
+            return Salvaged {
+                header: None,
+                records: Vec::new(),
+                error: Some(e),
+            };
+        }
+    };
+    let mut records = Vec::new();
+    let mut pos = usize::from(header.header_length);
+    let mut error = None;
+    while pos < bytes.len() {
+        match parse_record(bytes, pos, records.len() + 1) {
+            Ok(record) => {
+                pos += usize::from(record.length);
+                records.push(record);
+            }
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    Salvaged {
+        header: Some(header),
+        records,
+        error,
+    }
+}
+
 fn parse_records(bytes: &[u8], start: usize) -> Result<Vec<Record<'_>>, FormatError> {
     let mut records = Vec::new();
     let mut pos = start;

@@ -152,8 +152,29 @@ pub fn record_key(record: &Record<'_>) -> Result<(PublicKey, KeySource), String>
     Err(why.join("; "))
 }
 
+/// Why a signature does not verify with a key.
+enum KeyFailure {
+    /// The key is the right size but the signature is not over these bytes with it: the file
+    /// changed after signing, or another key under the same signer name signed it.
+    DigestMismatch(String),
+    /// Anything else (no signature, lengths, unsupported algorithm).
+    Other(String),
+}
+
+impl From<String> for KeyFailure {
+    fn from(s: String) -> Self {
+        KeyFailure::Other(s)
+    }
+}
+
+impl From<&str> for KeyFailure {
+    fn from(s: &str) -> Self {
+        KeyFailure::Other(s.to_owned())
+    }
+}
+
 /// Checks the header's signature over `file` with `key`.
-fn check_with_key(file: &[u8], header: &Header<'_>, key: &PublicKey) -> Result<(), String> {
+fn check_with_key(file: &[u8], header: &Header<'_>, key: &PublicKey) -> Result<(), KeyFailure> {
     let (_, signature) = header
         .signature
         .ok_or("no SIGNATURE (tag 12) in the header")?;
@@ -164,7 +185,8 @@ fn check_with_key(file: &[u8], header: &Header<'_>, key: &PublicKey) -> Result<(
             signature.len(),
             key.size() * 8,
             key.size()
-        ));
+        )
+        .into());
     }
     let parts = signed_message(file, header).ok_or("signature element outside the file")?;
     let result = match digest {
@@ -185,11 +207,11 @@ fn check_with_key(file: &[u8], header: &Header<'_>, key: &PublicKey) -> Result<(
         ),
     };
     result.map_err(|_| {
-        format!(
-            "digest mismatch: the {} signature does not verify with the signer's RSA-{} key",
+        KeyFailure::DigestMismatch(format!(
+            "digest mismatch: the {} signature does not verify with that record's RSA-{} key",
             digest.display(),
             key.size() * 8
-        )
+        ))
     })
 }
 
@@ -315,7 +337,11 @@ pub fn verify_with_trust(
                         signer_record: index,
                     };
                 }
-                Err(e) => failures.push(format!("record #{}: {e}", index + 1)),
+                Err(KeyFailure::DigestMismatch(detail)) => failures.push(format!(
+                    "the file was altered after record #{} signed it, or another key with the same signer name and serial signed it ({detail})",
+                    index + 1
+                )),
+                Err(KeyFailure::Other(e)) => failures.push(format!("record #{}: {e}", index + 1)),
             },
             Err(e) => failures.push(format!(
                 "record #{}: key not found: no usable RSA key ({e})",

@@ -127,13 +127,33 @@ pub fn render(diagnosis: &Diagnosis, evidence: &Evidence) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Writes the whole readable report to `out`, one phone at a time (a capture with thousands
-/// of phones never holds its whole report in memory).
+/// How the readable report is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Verdicts in bold colour (ANSI escapes); off for files, pipes and `NO_COLOR`.
+    pub color: bool,
+    /// Only the verdict table (one line per phone).
+    pub brief: bool,
+}
+
+/// Writes the whole readable report to `out` without colour.
 pub fn write(
     diagnosis: &Diagnosis,
     evidence: &Evidence,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    write_with(diagnosis, evidence, &TextOptions::default(), out)
+}
+
+/// Writes the readable report to `out`, one phone at a time (a capture with thousands of
+/// phones never holds its whole report in memory).
+pub fn write_with(
+    diagnosis: &Diagnosis,
+    evidence: &Evidence,
+    options: &TextOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let _ = options;
     let mut head = String::new();
     for c in &evidence.captures {
         head.push_str(&capture_section(c));

@@ -568,6 +568,96 @@ fn hashes_text(out: &mut String, bytes: &[u8]) {
     let _ = writeln!(out, "SHA256: {}", hex::encode(Sha256::digest(bytes)));
 }
 
+fn record_table(out: &mut String, kind: &str, index: usize, record: &Record<'_>) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "        {kind} Record #:{}", index + 1);
+    let _ = writeln!(out, "        ----");
+    table_head(out);
+    for e in &record.elements {
+        table_row(
+            out,
+            e.offset,
+            e.tag,
+            rtag::name(e.tag),
+            e.value.len(),
+            &record_value(e),
+        );
+    }
+}
+
+/// What a file that is no trust list or signed file looks like, when that is plain from its
+/// first bytes: a capture, a compressed file, text. None when it may be a damaged Cisco file.
+pub fn not_a_cisco_file(bytes: &[u8]) -> Option<&'static str> {
+    let head = bytes.get(..4).unwrap_or(bytes);
+    match head {
+        [] => Some("this file is empty"),
+        [0xa1, 0xb2, 0xc3, 0xd4]
+        | [0xd4, 0xc3, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0x3c, 0x4d]
+        | [0x4d, 0x3c, 0xb2, 0xa1] => {
+            Some("this is a pcap capture, not a trust list: use itlscope analyze (or extract)")
+        }
+        [0x0a, 0x0d, 0x0d, 0x0a] => {
+            Some("this is a pcapng capture, not a trust list: use itlscope analyze (or extract)")
+        }
+        [0x1f, 0x8b, ..] => Some(
+            "this is a gzip-compressed file (a compressed capture?), not a trust list: use itlscope analyze, or gunzip it first",
+        ),
+        _ if looks_like_text(bytes) => Some(
+            "this is a text file, not a trust list or signed file (ITL/CTL files and .sgn files are binary)",
+        ),
+        _ => None,
+    }
+}
+
+/// True when the first KiB is printable UTF-8 text (a Cisco file starts with tag 1, byte 0x01).
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let head = bytes.get(..1024).unwrap_or(bytes);
+    let valid = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        // A multi-byte character cut at the 1 KiB mark.
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    !valid.is_empty() && valid.chars().all(|c| !c.is_control() || c.is_whitespace())
+}
+
+/// The dump of a trust list that does not parse whole: length and hashes (what the phone
+/// shows), the header and every record read before the damage, then the damage itself.
+pub fn damaged_text(bytes: &[u8], error: &crate::cisco::FormatError) -> String {
+    let salvaged = crate::cisco::trustlist::salvage(bytes);
+    let mut out = String::new();
+    let _ = writeln!(out, "Length of file: {}", bytes.len());
+    hashes_text(&mut out, bytes);
+    if let Some(h) = &salvaged.header {
+        let kind = match crate::cisco::trustlist::kind(h, &salvaged.records) {
+            FileFormat::Ctl => "CTL",
+            _ => "ITL",
+        };
+        let _ = writeln!(out);
+        let _ = writeln!(out, "        Parse {kind} File (damaged)");
+        let _ = writeln!(out, "        ----------------");
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Version:        {}.{}", h.version.0, h.version.1);
+        let _ = writeln!(out, "HeaderLength:   {} (BYTES)", h.header_length);
+        let _ = writeln!(out);
+        header_table(&mut out, h);
+        for (i, record) in salvaged.records.iter().enumerate() {
+            record_table(&mut out, kind, i, record);
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{} record(s) read before the damage; the signature cannot be checked.",
+            salvaged.records.len()
+        );
+    }
+    let _ = writeln!(out, "Damaged: {error}");
+    out
+}
+
 /// The readable dump, modelled on CUCM's `show itl` / `show ctl`.
 pub fn show_text(parsed: &ParsedFile<'_>) -> String {
     match parsed {
@@ -596,20 +686,7 @@ fn trust_list_text(tl: &TrustList<'_>) -> String {
     let _ = writeln!(out);
     header_table(&mut out, h);
     for (i, record) in tl.records.iter().enumerate() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "        {kind} Record #:{}", i + 1);
-        let _ = writeln!(out, "        ----");
-        table_head(&mut out);
-        for e in &record.elements {
-            table_row(
-                &mut out,
-                e.offset,
-                e.tag,
-                rtag::name(e.tag),
-                e.value.len(),
-                &record_value(e),
-            );
-        }
+        record_table(&mut out, kind, i, record);
         if signer == Some(i) {
             let _ = writeln!(out, "This etoken was used to sign the {kind} file.");
         } else if record.function == Some(function::SAST) {

@@ -1,0 +1,394 @@
+//! The command line's shape: subcommands, options, their help, and the value parsers
+//! (sizes, hashes, ports). What each command does is in `main.rs`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use itlscope::capture::ReaderOptions;
+use itlscope::diagnosis::{DEFAULT_MAX_PHONES, ItlHash, KeyBackup, PhoneStatus};
+use itlscope::net::DefragLimits;
+use itlscope::pipeline::PipelineOptions;
+use itlscope::proto::CollectorConfig;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Exit status of `verify` when an input cannot be read or is not a Cisco file.
+pub const EXIT_UNREADABLE: u8 = 3;
+
+const ANALYZE_AFTER_HELP: &str = "\
+Examples:
+  itlscope analyze boot.pcap --phone-status failed --key-backup no
+  itlscope analyze boot.pcap --phone-itl phone-itl.tlv --json -o report.json
+  itlscope analyze a.pcap b.pcapng.gz --brief
+  tcpdump -i eth0 -w - port 69 or port 6970 or port 2445 | itlscope analyze -
+
+Sizes: a number of bytes, or with a suffix: K/KiB = 1024, M/MiB = 1024^2, G/GiB = 1024^3;
+KB = 1000, MB = 1000^2, GB = 1000^3 (2MB = 2,000,000 bytes, 2MiB = 2,097,152 bytes).
+
+Exit status:
+  0  every capture was read and the report written, whatever the verdicts
+  1  an input could not be read: a capture (the others are still analysed and reported,
+     standard error names the unreadable ones), --phone-itl, or -o FILE not writable
+  2  usage error (unknown option, bad value, `-` given twice)";
+
+const SHOW_AFTER_HELP: &str = "\
+Examples:
+  itlscope show ITLSEP001122334455.tlv
+  itlscope show --json CTLFile.tlv
+  itlscope show SEP001122334455.cnf.xml.sgn --payload SEP001122334455.cnf.xml
+  ssh admin@cucm ... | itlscope show -
+
+Exit status:
+  0  the file was parsed and shown
+  1  it cannot be read or is not a trust list or signed file (a capture, a text file); a
+     damaged trust list still shows its hashes and every record read before the damage
+  2  usage error";
+
+const VERIFY_AFTER_HELP: &str = "\
+Example:
+  itlscope verify SEP001122334455.cnf.xml.sgn --trust ITLSEP001122334455.tlv
+
+Exit status:
+  0  trusted: signed by a record of the trust list allowed to sign it
+  1  not trusted (the reason is printed)
+  2  usage error
+  3  a file cannot be read, or is not a trust list or signed file";
+
+/// Does this Cisco IP phone's ITL really have to be deleted? Reads captures taken at the
+/// phone's port and answers with the evidence.
+#[derive(Parser, Debug)]
+#[command(name = "itlscope", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyze captures (pcap or pcapng; `-` for standard input) and give a per-phone verdict.
+    #[command(after_help = ANALYZE_AFTER_HELP, disable_help_flag = true)]
+    Analyze(Box<AnalyzeArgs>),
+    /// Show a trust list (ITL/CTL) or signed file like CUCM's `show itl`.
+    #[command(after_help = SHOW_AFTER_HELP)]
+    Show {
+        /// The file (`-` for standard input).
+        file: PathBuf,
+        /// Print the JSON object instead of the text dump.
+        #[arg(long)]
+        json: bool,
+        /// For a signed file: write the unsigned payload to this file.
+        #[arg(long, value_name = "OUT")]
+        payload: Option<PathBuf>,
+    },
+    /// Extract reassembled files and TLS server certificates from captures.
+    Extract {
+        /// Output directory.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Do not draw progress bars on standard error.
+        #[arg(short, long)]
+        quiet: bool,
+        #[command(flatten)]
+        input: CaptureArgs,
+    },
+    /// Verify a signed file or trust list against a trust list (exit 0 trusted, 1 not,
+    /// 3 unreadable input).
+    #[command(after_help = VERIFY_AFTER_HELP)]
+    Verify {
+        /// The signed file.
+        file: PathBuf,
+        /// The trust list whose records may sign it.
+        #[arg(long)]
+        trust: PathBuf,
+    },
+    /// Print a shell completion script (e.g. `itlscope completions bash > /etc/bash_completion.d/itlscope`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page in roff (e.g. `itlscope man > itlscope.1; man ./itlscope.1`).
+    Man,
+}
+
+/// `analyze`: the four diagnosis options first, then output, then what is read and the limits.
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Conditions 1 and 2 (the phone's ITL differs; TVS's certificate is not in it), and the
+    /// trust path: the phone's installed ITL file (e.g. a copy from before the change).
+    #[arg(
+        long = "phone-itl",
+        value_name = "FILE",
+        help_heading = "Diagnosis (the four conditions)"
+    )]
+    pub phone_itl: Option<PathBuf>,
+    /// Condition 1 (the phone's ITL differs): the ITL hash the phone shows (Settings >
+    /// Security Configuration > Trust List); MD5, SHA-1 or SHA-256 by length, spaces and
+    /// colons allowed.
+    #[arg(long = "phone-itl-hash", value_name = "HEX", value_parser = parse_hash, help_heading = "Diagnosis (the four conditions)")]
+    pub phone_itl_hash: Option<ItlHash>,
+    /// Condition 3: does the phone show a verification failure ("Trust List update failed")?
+    #[arg(long = "phone-status", value_name = "failed|ok|unknown", default_value = "unknown", value_parser = parse_status, help_heading = "Diagnosis (the four conditions)")]
+    pub phone_status: PhoneStatus,
+    /// Condition 4: does a backup of the old TFTP (CallManager.pem) private key exist?
+    #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = parse_backup, help_heading = "Diagnosis (the four conditions)")]
+    pub key_backup: KeyBackup,
+
+    /// Print the JSON object (docs/report.md) instead of the readable report.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+    /// Also write the JSON object to FILE (`-`: standard output, instead of the readable report).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
+    pub output: Option<PathBuf>,
+    /// Only the verdict table: one line per phone.
+    #[arg(long, conflicts_with = "json", help_heading = "Output")]
+    pub brief: bool,
+    /// Do not draw progress bars on standard error.
+    #[arg(short, long, help_heading = "Output")]
+    pub quiet: bool,
+    /// Colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(
+        long,
+        value_name = "WHEN",
+        default_value = "auto",
+        help_heading = "Output"
+    )]
+    pub color: ColorWhen,
+    /// Phones diagnosed at most (the first seen); the report says how many were left out.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PHONES, value_parser = parse_max_phones, help_heading = "Limits")]
+    pub max_phones: usize,
+
+    #[command(flatten)]
+    pub input: CaptureArgs,
+
+    /// Print help (a summary with -h).
+    #[arg(short, long, action = clap::ArgAction::Help, help_heading = "Help")]
+    pub help: Option<bool>,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// A byte size as given on the command line; shown in help as `16MiB`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+            if n != 0 && n.is_multiple_of(1u64 << shift) {
+                return write!(f, "{}{unit}", n >> shift);
+            }
+        }
+        write!(f, "{n}")
+    }
+}
+
+impl Size {
+    fn usize(self) -> usize {
+        usize::try_from(self.0).unwrap_or(usize::MAX)
+    }
+}
+
+fn size_of(n: usize) -> Size {
+    Size(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
+/// The captures to read, the ports to follow and the memory limits (README "Limits"). The
+/// defaults shown in help are the library's.
+#[derive(Args, Debug)]
+pub struct CaptureArgs {
+    /// Capture files (pcap or pcapng, optionally gzip-compressed; `-` for standard input, once).
+    #[arg(required = true)]
+    pub captures: Vec<PathBuf>,
+    /// Another UDP port where TFTP read/write requests are accepted (69 always is).
+    #[arg(long = "tftp-port", value_name = "PORT", value_parser = parse_port, help_heading = "Ports")]
+    pub tftp_ports: Vec<u16>,
+    /// Another TCP port where HTTP downloads are followed (6970 always is).
+    #[arg(long = "http-port", value_name = "PORT", value_parser = parse_port, help_heading = "Ports")]
+    pub http_ports: Vec<u16>,
+    /// Largest file kept from one download; larger ones are cut and reported incomplete.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = Size(CollectorConfig::default().max_file_size), help_heading = "Limits")]
+    pub max_file_size: Size,
+    /// File bytes kept across all downloads of one capture.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = Size(CollectorConfig::default().max_total_file_bytes), help_heading = "Limits")]
+    pub max_total_file_bytes: Size,
+    /// TCP connections followed at once per capture.
+    #[arg(long, value_name = "N", default_value_t = CollectorConfig::default().max_flows, help_heading = "Limits")]
+    pub max_flows: usize,
+    /// Files, TLS sessions of phones, TLS aggregates and alarms kept per capture (each).
+    #[arg(long, value_name = "N", default_value_t = CollectorConfig::default().max_records, help_heading = "Limits")]
+    pub max_records: usize,
+    /// Latest TLS sessions of hosts that are not phones kept one by one; older ones are summed
+    /// per server and certificate.
+    #[arg(long, value_name = "N", default_value_t = CollectorConfig::default().max_other_tls_sessions, help_heading = "Limits")]
+    pub max_other_tls: usize,
+    /// Out-of-order bytes one TCP direction may hold while waiting for a hole.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(CollectorConfig::default().stream_buffer_cap), help_heading = "Limits")]
+    pub stream_buffer: Size,
+    /// Out-of-order bytes all TCP directions together may hold.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(CollectorConfig::default().global_buffer_cap), help_heading = "Limits")]
+    pub global_stream_buffer: Size,
+    /// Bytes of incomplete IP fragments held at once.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(DefragLimits::default().max_total_bytes), help_heading = "Limits")]
+    pub max_fragment_bytes: Size,
+    /// Largest capture record (pcap record or pcapng block) read.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(ReaderOptions::default().max_record_size), help_heading = "Limits")]
+    pub max_record_size: Size,
+}
+
+impl CaptureArgs {
+    /// The library options: defaults, with what was given on the command line.
+    pub fn options(&self) -> PipelineOptions {
+        let mut o = PipelineOptions::default();
+        let c = &mut o.collector;
+        c.tftp_ports.extend(&self.tftp_ports);
+        c.http_ports.extend(&self.http_ports);
+        c.max_file_size = self.max_file_size.0;
+        c.max_total_file_bytes = self.max_total_file_bytes.0;
+        c.max_flows = self.max_flows;
+        c.max_records = self.max_records;
+        c.max_other_tls_sessions = self.max_other_tls;
+        c.stream_buffer_cap = self.stream_buffer.usize();
+        c.global_buffer_cap = self.global_stream_buffer.usize();
+        o.defrag.max_total_bytes = self.max_fragment_bytes.usize();
+        o.reader.max_record_size = self.max_record_size.usize();
+        o
+    }
+
+    /// `-` (standard input) can be read once only.
+    pub fn stdin_twice(&self) -> bool {
+        self.captures
+            .iter()
+            .filter(|p| p.as_os_str() == "-")
+            .count()
+            > 1
+    }
+}
+
+/// A byte size: digits with an optional suffix. K, KiB, M, MiB, G, GiB are powers of 1024;
+/// KB, MB, GB are powers of 1000 (as disk vendors and `ls --si` count). Case-insensitive.
+pub fn parse_size(s: &str) -> Result<Size, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "{s:?} is not a size (e.g. 65536, 64K, 2MB = 2,000,000 bytes, 2MiB = 2,097,152 bytes, 1G)"
+            ));
+        }
+    };
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("{s:?} is not a size (e.g. 65536, 64K, 2MB = 2,000,000 bytes, 2MiB = 2,097,152 bytes, 1G)")
+    })?;
+    n.checked_mul(factor)
+        .map(Size)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// A server port: 1 to 65535 (0 is no port a server listens on).
+pub fn parse_port(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u16>() {
+        Ok(0) => Err("port 0 is not a port a server listens on; give 1 to 65535".into()),
+        Ok(p) => Ok(p),
+        Err(_) => Err(format!("{s:?} is not a port number (1 to 65535)")),
+    }
+}
+
+/// `--max-phones`: at least 1 (0 would diagnose nothing and still look like an answer).
+pub fn parse_max_phones(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 would diagnose no phone at all; give at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a number of phones")),
+    }
+}
+
+fn parse_hash(s: &str) -> Result<ItlHash, String> {
+    ItlHash::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_status(s: &str) -> Result<PhoneStatus, String> {
+    PhoneStatus::parse(s).ok_or_else(|| "expected failed, ok or unknown".to_string())
+}
+
+fn parse_backup(s: &str) -> Result<KeyBackup, String> {
+    KeyBackup::parse(s).ok_or_else(|| "expected yes, no or unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn sizes_take_binary_and_decimal_suffixes() {
+        assert_eq!(parse_size("65536"), Ok(Size(65536)));
+        assert_eq!(parse_size("64K"), Ok(Size(64 << 10)));
+        assert_eq!(parse_size("16m"), Ok(Size(16 << 20)));
+        assert_eq!(parse_size("2MiB"), Ok(Size(2 << 20)));
+        assert_eq!(parse_size("2MB"), Ok(Size(2_000_000)));
+        assert_eq!(parse_size("3 kb"), Ok(Size(3_000)));
+        assert_eq!(parse_size("1G"), Ok(Size(1 << 30)));
+        assert_eq!(parse_size("1GB"), Ok(Size(1_000_000_000)));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("MB").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("99999999999G").is_err());
+    }
+
+    #[test]
+    fn sizes_display_in_the_largest_exact_binary_unit() {
+        assert_eq!(Size(16 << 20).to_string(), "16MiB");
+        assert_eq!(Size(1 << 30).to_string(), "1GiB");
+        assert_eq!(Size(1000).to_string(), "1000");
+        assert_eq!(Size(0).to_string(), "0");
+        for s in [Size(16 << 20), Size(1500), Size(3 << 10)] {
+            assert_eq!(parse_size(&s.to_string()), Ok(s));
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_the_library_defaults() {
+        let cli = Cli::try_parse_from(["itlscope", "analyze", "x.pcap"]).expect("parses");
+        let Command::Analyze(args) = cli.command else {
+            panic!("analyze");
+        };
+        let given = args.input.options();
+        let library = PipelineOptions::default();
+        assert_eq!(given.reader.max_record_size, library.reader.max_record_size);
+        assert_eq!(given.defrag.max_total_bytes, library.defrag.max_total_bytes);
+        assert_eq!(
+            format!("{:?}", given.collector),
+            format!("{:?}", library.collector)
+        );
+        assert_eq!(args.max_phones, DEFAULT_MAX_PHONES);
+    }
+}
