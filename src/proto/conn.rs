@@ -4,9 +4,9 @@
 use super::capped::Capped;
 use super::http::{self, HttpConn};
 use super::sessions::{KeeperLimits, PhoneHosts, TlsKeeper, is_phone_tls_port};
-use super::x509::SharedCerts;
 use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
+use super::x509::SharedCerts;
 use super::{CollectorConfig, FileBudget, PortSet};
 use crate::evidence::{
     Endpoint, FileTransfer, PhoneTrustAlarm, Seen, Side, TcpEnd, TlsAggregate, TlsSession,

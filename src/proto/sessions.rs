@@ -181,7 +181,12 @@ mod tests {
     use crate::evidence::{CertificateInfo, Seen};
     use std::sync::Arc;
 
-    fn session(client: &str, server: &str, frame: u64, cert: Option<&Arc<CertificateInfo>>) -> TlsSession {
+    fn session(
+        client: &str,
+        server: &str,
+        frame: u64,
+        cert: Option<&Arc<CertificateInfo>>,
+    ) -> TlsSession {
         TlsSession {
             client: client.parse().expect("endpoint"),
             server: server.parse().expect("endpoint"),
@@ -229,10 +234,19 @@ mod tests {
         let a = cert("aa");
         for i in 0..10_000u64 {
             let port = 40_000 + (i % 20_000) as u16;
-            keeper.add(session(&format!("10.9.9.9:{port}"), "10.1.1.1:443", i, Some(&a)), &phones);
+            keeper.add(
+                session(&format!("10.9.9.9:{port}"), "10.1.1.1:443", i, Some(&a)),
+                &phones,
+            );
         }
-        keeper.add(session("10.0.0.5:5000", "10.1.1.1:443", 20_000, Some(&a)), &phones);
-        keeper.add(session("10.0.0.77:5000", "10.2.2.2:2445", 20_001, None), &phones);
+        keeper.add(
+            session("10.0.0.5:5000", "10.1.1.1:443", 20_000, Some(&a)),
+            &phones,
+        );
+        keeper.add(
+            session("10.0.0.77:5000", "10.2.2.2:2445", 20_001, None),
+            &phones,
+        );
         let kept = keeper.finish(&phones);
         let frames: Vec<u64> = kept.sessions.iter().map(|s| s.first.frame).collect();
         assert_eq!(frames, vec![20_000, 20_001, 9_998, 9_999]);
@@ -259,7 +273,10 @@ mod tests {
         let counts: Vec<u64> = kept.aggregates.iter().map(|a| a.sessions).collect();
         assert_eq!(counts, vec![2, 1, 1]);
         assert_eq!(kept.aggregates[0].clients.len(), 2);
-        assert_eq!(kept.unaggregated, 1, "a fourth aggregate is over the limit of 3");
+        assert_eq!(
+            kept.unaggregated, 1,
+            "a fourth aggregate is over the limit of 3"
+        );
         assert!(kept.sessions.is_empty());
     }
 

@@ -234,7 +234,10 @@ mod tests {
         assert!(note.is_some(), "garbage keeps its decoding note");
         for _ in 0..100 {
             let (again, note) = cache.intern(&a.clone());
-            assert!(Arc::ptr_eq(&first, &again), "the same bytes give the same copy");
+            assert!(
+                Arc::ptr_eq(&first, &again),
+                "the same bytes give the same copy"
+            );
             assert!(note.is_some());
         }
         let (other, _) = cache.intern(&b);

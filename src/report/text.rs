@@ -202,7 +202,11 @@ fn aggregates_section(out: &mut String, aggregates: &[crate::evidence::TlsAggreg
         aggregates.len()
     );
     let mut order: Vec<&crate::evidence::TlsAggregate> = aggregates.iter().collect();
-    order.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.first.frame.cmp(&b.first.frame)));
+    order.sort_by(|a, b| {
+        b.sessions
+            .cmp(&a.sessions)
+            .then(a.first.frame.cmp(&b.first.frame))
+    });
     for a in order.iter().take(AGGREGATES_SHOWN) {
         let cert = a.certificate.as_ref().map_or_else(
             || "no certificate seen in clear".to_string(),
