@@ -397,6 +397,51 @@ impl TlsAggregate {
     }
 }
 
+/// Why evidence may be missing: a limit or an eviction that cost something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LossReason {
+    /// A new TCP connection was not followed: the connection table was full of flows at
+    /// least as valuable.
+    FlowTableFull,
+    /// A followed TCP connection was closed early to make room for another (the least
+    /// valuable and oldest go first).
+    Evicted,
+    /// A TFTP request was not followed: too many transfers open at once.
+    TftpTableFull,
+    /// A record (TLS session of a phone, file transfer, alarm) was not kept: more than the
+    /// record limit.
+    RecordLimit,
+}
+
+impl LossReason {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LossReason::FlowTableFull => "flow-table-full",
+            LossReason::Evicted => "evicted",
+            LossReason::TftpTableFull => "tftp-table-full",
+            LossReason::RecordLimit => "record-limit",
+        }
+    }
+}
+
+/// Evidence a limit cost, by client host and server port: what lets a phone's report say
+/// "TVS evidence may be missing" next to the check concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceLoss {
+    /// The client (the would-be phone); None when too many hosts lost something to list
+    /// them (the loss may concern any phone).
+    pub client: Option<IpAddr>,
+    /// The server port (2445, 69, 6970, 5060…); 0 when not known.
+    pub server_port: u16,
+    /// What cut it.
+    pub reason: LossReason,
+    /// Connections, requests or records lost.
+    pub count: u64,
+    /// The first loss.
+    pub first: Seen,
+}
+
 /// A `DeviceTLInfo` alarm the phone sent over clear-text SIP (REFER with
 /// `application/x-cisco-alarm+xml`): the hash of the trust lists the phone has installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -465,6 +510,8 @@ pub struct Evidence {
     pub tls_aggregates: Vec<TlsAggregate>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
+    /// Evidence limits or evictions may have cost, by client and server port.
+    pub losses: Vec<EvidenceLoss>,
 }
 
 #[cfg(test)]

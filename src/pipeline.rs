@@ -101,6 +101,7 @@ pub fn collect_readable(
                 evidence.files.extend(collected.files);
                 evidence.tls.extend(collected.tls);
                 evidence.tls_aggregates.extend(collected.tls_aggregates);
+                evidence.losses.extend(collected.losses);
                 evidence.alarms.extend(collected.alarms);
             }
             Err(e) => unreadable.push(e),

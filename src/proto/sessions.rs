@@ -8,7 +8,8 @@
 //! exactly as before and a host that turns out to be a phone late keeps its recent sessions.
 
 use super::capped::Capped;
-use crate::evidence::{Endpoint, TlsAggregate, TlsSession};
+use super::losses::LossLog;
+use crate::evidence::{Endpoint, LossReason, TlsAggregate, TlsSession};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 
@@ -105,10 +106,18 @@ impl TlsKeeper {
         }
     }
 
+    /// Keeps a phone's session, or logs its loss when over the limit.
+    fn keep_phone(&mut self, s: TlsSession, losses: &mut LossLog) {
+        if self.phone.is_full() {
+            losses.add(Some(s.client.ip), s.server.port, LossReason::RecordLimit, s.first);
+        }
+        self.phone.push(s);
+    }
+
     /// Takes one finished session.
-    pub fn add(&mut self, s: TlsSession, phones: &PhoneHosts) {
+    pub fn add(&mut self, s: TlsSession, phones: &PhoneHosts, losses: &mut LossLog) {
         if is_phone_session(&s, phones) {
-            self.phone.push(s);
+            self.keep_phone(s, losses);
             return;
         }
         if self.limits.other_sessions == 0 {
@@ -120,7 +129,7 @@ impl TlsKeeper {
         {
             // The oldest of the recent ones may have become a phone's meanwhile.
             if is_phone_session(&old, phones) {
-                self.phone.push(old);
+                self.keep_phone(old, losses);
             } else {
                 self.aggregate(&old);
             }
@@ -155,11 +164,11 @@ impl TlsKeeper {
 
     /// Ends the sorting: the latest non-phone sessions whose host became a phone later join
     /// the phone sessions; the rest stay kept one by one.
-    pub fn finish(mut self, phones: &PhoneHosts) -> KeptTls {
+    pub fn finish(mut self, phones: &PhoneHosts, losses: &mut LossLog) -> KeptTls {
         let mut others = Vec::with_capacity(self.recent.len());
         for s in std::mem::take(&mut self.recent) {
             if is_phone_session(&s, phones) {
-                self.phone.push(s);
+                self.keep_phone(s, losses);
             } else {
                 others.push(s);
             }
@@ -247,7 +256,7 @@ mod tests {
             session("10.0.0.77:5000", "10.2.2.2:2445", 20_001, None),
             &phones,
         );
-        let kept = keeper.finish(&phones);
+        let kept = keeper.finish(&phones, &mut LossLog::default());
         let frames: Vec<u64> = kept.sessions.iter().map(|s| s.first.frame).collect();
         assert_eq!(frames, vec![20_000, 20_001, 9_998, 9_999]);
         assert_eq!(kept.aggregates.len(), 1);
@@ -264,12 +273,12 @@ mod tests {
         let phones = PhoneHosts::default();
         let mut keeper = TlsKeeper::new(limits(0));
         let (a, b) = (cert("aa"), cert("bb"));
-        keeper.add(session("10.9.9.9:1", "10.1.1.1:443", 1, Some(&a)), &phones);
-        keeper.add(session("10.9.9.8:1", "10.1.1.1:443", 2, Some(&b)), &phones);
-        keeper.add(session("10.9.9.7:1", "10.1.1.1:443", 3, Some(&a)), &phones);
-        keeper.add(session("10.9.9.9:2", "10.1.1.2:443", 4, None), &phones);
-        keeper.add(session("10.9.9.9:3", "10.1.1.3:443", 5, None), &phones);
-        let kept = keeper.finish(&phones);
+        keeper.add(session("10.9.9.9:1", "10.1.1.1:443", 1, Some(&a)), &phones, &mut LossLog::default());
+        keeper.add(session("10.9.9.8:1", "10.1.1.1:443", 2, Some(&b)), &phones, &mut LossLog::default());
+        keeper.add(session("10.9.9.7:1", "10.1.1.1:443", 3, Some(&a)), &phones, &mut LossLog::default());
+        keeper.add(session("10.9.9.9:2", "10.1.1.2:443", 4, None), &phones, &mut LossLog::default());
+        keeper.add(session("10.9.9.9:3", "10.1.1.3:443", 5, None), &phones, &mut LossLog::default());
+        let kept = keeper.finish(&phones, &mut LossLog::default());
         let counts: Vec<u64> = kept.aggregates.iter().map(|a| a.sessions).collect();
         assert_eq!(counts, vec![2, 1, 1]);
         assert_eq!(kept.aggregates[0].clients.len(), 2);
@@ -284,9 +293,9 @@ mod tests {
     fn a_host_that_becomes_a_phone_later_keeps_its_recent_sessions() {
         let mut phones = PhoneHosts::default();
         let mut keeper = TlsKeeper::new(limits(4));
-        keeper.add(session("10.0.0.5:1", "10.1.1.1:8443", 1, None), &phones);
+        keeper.add(session("10.0.0.5:1", "10.1.1.1:8443", 1, None), &phones, &mut LossLog::default());
         phones.mark("10.0.0.5".parse().expect("ip"));
-        let kept = keeper.finish(&phones);
+        let kept = keeper.finish(&phones, &mut LossLog::default());
         assert_eq!(kept.sessions.len(), 1);
         assert!(kept.aggregates.is_empty());
     }
