@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod context;
 pub mod facts;
+pub mod losses;
 pub mod model;
 pub mod names;
 pub mod phone;
@@ -112,6 +113,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
     let path = trust_path::trust_path(ctx);
     let mut all_checks = checks_done;
     all_checks.push(trust_path_check(path.as_ref()));
+    losses::annotate(ctx, &mut all_checks);
     let verdict = verdict::verdict(ctx, &all_checks, path.as_ref());
     let served_itl = ctx.served_itl.as_ref().map(|s| {
         let list = s.parsed.as_ref().ok();

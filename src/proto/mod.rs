@@ -370,13 +370,8 @@ impl Collector {
             ));
             files.truncate(max);
         }
-        if tls.len() > max {
-            limits.push(format!(
-                "{} TLS sessions not reported: more than {max}",
-                tls.len() - max
-            ));
-            tls.truncate(max);
-        }
+        // `tls` is bounded already: phones' sessions by `max_records`, the others by
+        // `max_other_tls_sessions` (a cut here would drop phones' for the others').
         let max_alarms = self.config.max_records;
         let (mut alarms, udp_alarms_dropped) = self.alarms.into_parts();
         unlisted(&mut losses, 5060, udp_alarms_dropped);

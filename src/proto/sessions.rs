@@ -246,15 +246,18 @@ mod tests {
             keeper.add(
                 session(&format!("10.9.9.9:{port}"), "10.1.1.1:443", i, Some(&a)),
                 &phones,
+                &mut LossLog::default(),
             );
         }
         keeper.add(
             session("10.0.0.5:5000", "10.1.1.1:443", 20_000, Some(&a)),
             &phones,
+            &mut LossLog::default(),
         );
         keeper.add(
             session("10.0.0.77:5000", "10.2.2.2:2445", 20_001, None),
             &phones,
+            &mut LossLog::default(),
         );
         let kept = keeper.finish(&phones, &mut LossLog::default());
         let frames: Vec<u64> = kept.sessions.iter().map(|s| s.first.frame).collect();
