@@ -23,7 +23,11 @@ fn repo() -> PathBuf {
 /// The records of a little-endian microsecond pcap: (timestamp ns, frame).
 fn pcap_records(path: &Path) -> Vec<(i64, Vec<u8>)> {
     let b = std::fs::read(path).expect("scenario capture");
-    assert_eq!(b.get(..4), Some(&[0xd4, 0xc3, 0xb2, 0xa1][..]), "LE µs pcap");
+    assert_eq!(
+        b.get(..4),
+        Some(&[0xd4, 0xc3, 0xb2, 0xa1][..]),
+        "LE µs pcap"
+    );
     let u32_at = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
     let mut at = 24;
     let mut out = Vec::new();
@@ -49,7 +53,8 @@ fn with_boot(dir: &Path, name: &str, noise: &[(i64, Vec<u8>)]) -> PathBuf {
             .expect("write");
     }
     for (ts, frame) in &boot {
-        w.write_packet(*ts, frame, frame.len() as u32).expect("write");
+        w.write_packet(*ts, frame, frame.len() as u32)
+            .expect("write");
     }
     drop(w);
     path
@@ -77,8 +82,18 @@ fn https_session(port: u16, t0: i64, out: &mut Vec<(i64, Vec<u8>)>) {
         (false, ss + 1, 0x18, &flight),
         (true, cs + 1 + hello.len() as u32, 0x18, &finished),
         (false, ss + 1 + flight.len() as u32, 0x18, &finished),
-        (true, cs + 1 + (hello.len() + finished.len()) as u32, 0x11, &[]),
-        (false, ss + 1 + (flight.len() + finished.len()) as u32, 0x11, &[]),
+        (
+            true,
+            cs + 1 + (hello.len() + finished.len()) as u32,
+            0x11,
+            &[],
+        ),
+        (
+            false,
+            ss + 1 + (flight.len() + finished.len()) as u32,
+            0x11,
+            &[],
+        ),
     ];
     for (i, (from_client, seq, flags, payload)) in steps.into_iter().enumerate() {
         let mut frame = Vec::new();

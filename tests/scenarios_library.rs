@@ -239,6 +239,7 @@ fn check_verdicts(file: &str) {
         files: got.files,
         tls: got.tls,
         tls_aggregates: got.tls_aggregates,
+        losses: got.losses,
         alarms: got.alarms,
     };
     for run in &s.runs {

@@ -29,14 +29,16 @@ fn what_was_lost(loss: &EvidenceLoss) -> String {
     let port = loss.server_port;
     match loss.reason {
         LossReason::FlowTableFull => {
-            format!("{n} connection(s) to port {port} were not followed (the connection table was full)")
+            format!(
+                "{n} connection(s) to port {port} were not followed (the connection table was full)"
+            )
         }
         LossReason::Evicted => format!(
             "{n} connection(s) to port {port} were closed early to make room in the connection table"
         ),
-        LossReason::TftpTableFull => format!(
-            "{n} TFTP request(s) were not followed (too many transfers open at once)"
-        ),
+        LossReason::TftpTableFull => {
+            format!("{n} TFTP request(s) were not followed (too many transfers open at once)")
+        }
         LossReason::RecordLimit => {
             format!("{n} record(s) to port {port} were not kept (over the record limit)")
         }
@@ -55,10 +57,7 @@ pub fn annotate(ctx: &PhoneCtx<'_>, checks: &mut [Check]) {
             None => " (by hosts too many to list; this phone may be among them)",
         };
         let (ids, evidence) = concerned(loss.server_port);
-        let detail = format!(
-            "{evidence} may be missing: {}{whose}",
-            what_was_lost(loss)
-        );
+        let detail = format!("{evidence} may be missing: {}{whose}", what_was_lost(loss));
         let item = EvidenceItem::note(detail)
             .with("reason", loss.reason.as_str())
             .with("server_port", loss.server_port.to_string())
@@ -73,7 +72,11 @@ pub fn annotate(ctx: &PhoneCtx<'_>, checks: &mut [Check]) {
                 "TLS evidence may be missing: sessions to {} were summed with other hosts' ({} in all, frames {}..{}) before this host behaved like a phone",
                 agg.server, agg.sessions, agg.first.frame, agg.last.frame
             );
-            add(checks, "other-tls", EvidenceItem::note(detail).with("reason", "summed"));
+            add(
+                checks,
+                "other-tls",
+                EvidenceItem::note(detail).with("reason", "summed"),
+            );
         }
     }
 }
@@ -89,8 +92,8 @@ fn add(checks: &mut [Check], id: &str, item: EvidenceItem) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{CONFIG_B, IP, ITL_C, boot, cluster, facts, new_tvs_cert};
     use super::super::testkit::{seen, tls_with};
+    use super::super::tests::{CONFIG_B, IP, ITL_C, boot, cluster, facts, new_tvs_cert};
     use super::*;
     use crate::diagnosis::{KeyBackup, PhoneStatus, diagnose_with};
 
@@ -148,6 +151,11 @@ mod tests {
         let d = diagnose_with(&ev, &f, &cluster());
         let downloads = check(&d.phones[0], "trust-list-downloads");
         assert!(downloads.flags.contains(&FLAG));
-        assert!(downloads.evidence.iter().any(|e| e.detail.contains("may be missing: 12 record(s)")));
+        assert!(
+            downloads
+                .evidence
+                .iter()
+                .any(|e| e.detail.contains("may be missing: 12 record(s)"))
+        );
     }
 }

@@ -284,7 +284,6 @@ impl Connections {
                     return;
                 };
                 if open >= self.max_flows {
-                    drop(v);
                     let phone = self.is_phone_flow(client, server);
                     if self.make_room(phone, files_budget) {
                         return self.segment(pkt, seg, files_budget);
@@ -292,8 +291,12 @@ impl Connections {
                     self.flows_dropped += 1;
                     if phone {
                         self.phone_flows_dropped += 1;
-                        self.losses
-                            .add(Some(client.ip), server.port, LossReason::FlowTableFull, seen);
+                        self.losses.add(
+                            Some(client.ip),
+                            server.port,
+                            LossReason::FlowTableFull,
+                            seen,
+                        );
                     } else {
                         self.losses.add_if_listed(
                             client.ip,
@@ -436,7 +439,10 @@ impl Connections {
     /// time), else evicts a batch of the least valuable and oldest connections. A phone's
     /// connection is never evicted for another host's. False when nothing could go.
     fn make_room(&mut self, phone: bool, files_budget: &mut FileBudget) -> bool {
-        if self.last_emergency.is_none_or(|t| self.now.saturating_sub(t) >= 1_000_000_000) {
+        if self
+            .last_emergency
+            .is_none_or(|t| self.now.saturating_sub(t) >= 1_000_000_000)
+        {
             self.last_emergency = Some(self.now);
             let t = Timeouts {
                 new: EMERGENCY.new.min(self.timeouts.new),
@@ -482,8 +488,7 @@ impl Connections {
             self.evicted += 1;
             if value == Value::Phone {
                 self.evicted_phone += 1;
-                self.losses
-                    .add(Some(client), port, LossReason::Evicted, at);
+                self.losses.add(Some(client), port, LossReason::Evicted, at);
             } else {
                 self.losses
                     .add_if_listed(client, port, LossReason::Evicted, at);
@@ -549,9 +554,11 @@ impl Connections {
         };
         let app = std::mem::replace(&mut conn.app, App::Ignored);
         match app {
-            App::Tls(t) => self
-                .keeper
-                .add(t.finish(end, conn.last, notes), &self.phone_hosts, &mut self.losses),
+            App::Tls(t) => self.keeper.add(
+                t.finish(end, conn.last, notes),
+                &self.phone_hosts,
+                &mut self.losses,
+            ),
             App::Http(h) => self.files.extend(h.finish(end, conn.last)),
             App::Sip(mut sip) => {
                 let phone = conn.client;
@@ -573,8 +580,11 @@ impl Connections {
             }
             App::Undecided if self.ports.tls.contains(conn.server.port) => {
                 let t = TlsConn::new(conn.client, conn.server, conn.first, self.max_message);
-                self.keeper
-                    .add(t.finish(end, conn.last, notes), &self.phone_hosts, &mut self.losses);
+                self.keeper.add(
+                    t.finish(end, conn.last, notes),
+                    &self.phone_hosts,
+                    &mut self.losses,
+                );
             }
             App::Undecided | App::Ignored => {}
         }

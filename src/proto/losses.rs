@@ -54,7 +54,13 @@ impl LossLog {
 
     /// Counts one loss of a host not known as a phone: only when it can be listed under its
     /// own address (a flood of other hosts' losses must not read as a phone's).
-    pub fn add_if_listed(&mut self, client: IpAddr, server_port: u16, reason: LossReason, at: Seen) {
+    pub fn add_if_listed(
+        &mut self,
+        client: IpAddr,
+        server_port: u16,
+        reason: LossReason,
+        at: Seen,
+    ) {
         let key = (Some(client), server_port, reason);
         if self.entries.contains_key(&key) || self.entries.len() < MAX_LOSS_ENTRIES {
             self.add(Some(client), server_port, reason, at);
@@ -86,6 +92,10 @@ mod tests {
         assert_eq!(v.len(), MAX_LOSS_ENTRIES + 1);
         let unlisted = v.iter().find(|l| l.client.is_none()).expect("summed entry");
         assert_eq!(unlisted.count, 20);
-        assert!(v.iter().filter(|l| l.client.is_some()).all(|l| l.count == 2));
+        assert!(
+            v.iter()
+                .filter(|l| l.client.is_some())
+                .all(|l| l.count == 2)
+        );
     }
 }

@@ -27,10 +27,10 @@ pub use ports::PortSet;
 use crate::evidence::{
     EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, TlsAggregate, TlsSession,
 };
-use std::time::Duration;
 use crate::net::{Packet, Transport};
 use crate::transport::udp::Datagram;
 use sha1::Digest;
+use std::time::Duration;
 
 /// What to follow and the memory limits. Every limit that cuts something is reported in
 /// [`Collected::limits_hit`].
@@ -222,7 +222,9 @@ impl Collector {
     fn tick(&mut self, ts: i64) {
         self.now = self.now.max(ts);
         let every = self.sweep_every;
-        let due = *self.next_sweep.get_or_insert_with(|| ts.saturating_add(every));
+        let due = *self
+            .next_sweep
+            .get_or_insert_with(|| ts.saturating_add(every));
         if self.now < due {
             return;
         }
@@ -232,7 +234,6 @@ impl Collector {
             self.tftp_expired += self.tftp.expire(self.now, self.tftp_idle_ns);
         }
     }
-
 
     /// Takes one decoded packet (the hot path).
     pub fn packet(&mut self, pkt: &Packet<'_>) {

@@ -109,7 +109,12 @@ impl TlsKeeper {
     /// Keeps a phone's session, or logs its loss when over the limit.
     fn keep_phone(&mut self, s: TlsSession, losses: &mut LossLog) {
         if self.phone.is_full() {
-            losses.add(Some(s.client.ip), s.server.port, LossReason::RecordLimit, s.first);
+            losses.add(
+                Some(s.client.ip),
+                s.server.port,
+                LossReason::RecordLimit,
+                s.first,
+            );
         }
         self.phone.push(s);
     }
@@ -276,11 +281,31 @@ mod tests {
         let phones = PhoneHosts::default();
         let mut keeper = TlsKeeper::new(limits(0));
         let (a, b) = (cert("aa"), cert("bb"));
-        keeper.add(session("10.9.9.9:1", "10.1.1.1:443", 1, Some(&a)), &phones, &mut LossLog::default());
-        keeper.add(session("10.9.9.8:1", "10.1.1.1:443", 2, Some(&b)), &phones, &mut LossLog::default());
-        keeper.add(session("10.9.9.7:1", "10.1.1.1:443", 3, Some(&a)), &phones, &mut LossLog::default());
-        keeper.add(session("10.9.9.9:2", "10.1.1.2:443", 4, None), &phones, &mut LossLog::default());
-        keeper.add(session("10.9.9.9:3", "10.1.1.3:443", 5, None), &phones, &mut LossLog::default());
+        keeper.add(
+            session("10.9.9.9:1", "10.1.1.1:443", 1, Some(&a)),
+            &phones,
+            &mut LossLog::default(),
+        );
+        keeper.add(
+            session("10.9.9.8:1", "10.1.1.1:443", 2, Some(&b)),
+            &phones,
+            &mut LossLog::default(),
+        );
+        keeper.add(
+            session("10.9.9.7:1", "10.1.1.1:443", 3, Some(&a)),
+            &phones,
+            &mut LossLog::default(),
+        );
+        keeper.add(
+            session("10.9.9.9:2", "10.1.1.2:443", 4, None),
+            &phones,
+            &mut LossLog::default(),
+        );
+        keeper.add(
+            session("10.9.9.9:3", "10.1.1.3:443", 5, None),
+            &phones,
+            &mut LossLog::default(),
+        );
         let kept = keeper.finish(&phones, &mut LossLog::default());
         let counts: Vec<u64> = kept.aggregates.iter().map(|a| a.sessions).collect();
         assert_eq!(counts, vec![2, 1, 1]);
@@ -296,7 +321,11 @@ mod tests {
     fn a_host_that_becomes_a_phone_later_keeps_its_recent_sessions() {
         let mut phones = PhoneHosts::default();
         let mut keeper = TlsKeeper::new(limits(4));
-        keeper.add(session("10.0.0.5:1", "10.1.1.1:8443", 1, None), &phones, &mut LossLog::default());
+        keeper.add(
+            session("10.0.0.5:1", "10.1.1.1:8443", 1, None),
+            &phones,
+            &mut LossLog::default(),
+        );
         phones.mark("10.0.0.5".parse().expect("ip"));
         let kept = keeper.finish(&phones, &mut LossLog::default());
         assert_eq!(kept.sessions.len(), 1);
