@@ -124,6 +124,9 @@ pub struct Connections {
     /// Connections closed early to make room, and how many of them were phones'.
     evicted: u64,
     evicted_phone: u64,
+    /// The last search for a connection to evict found only phones' and nothing closed
+    /// since: no need to look again (a full table of phones' must not cost a scan per SYN).
+    only_phones_left: bool,
     /// What limits cost, by client and server port.
     pub(super) losses: LossLog,
     /// Finished TLS sessions: phones' kept, others summed.
@@ -188,6 +191,7 @@ impl Connections {
             expired: 0,
             evicted: 0,
             evicted_phone: 0,
+            only_phones_left: false,
             losses: LossLog::default(),
             keeper: TlsKeeper::new(KeeperLimits {
                 phone_sessions: c.max_records,
@@ -285,7 +289,7 @@ impl Connections {
                 };
                 if open >= self.max_flows {
                     let phone = self.is_phone_flow(client, server);
-                    if self.make_room(phone, files_budget) {
+                    if self.make_room(files_budget) {
                         return self.segment(pkt, seg, files_budget);
                     }
                     self.flows_dropped += 1;
@@ -434,11 +438,11 @@ impl Connections {
         idle.len()
     }
 
-    /// The table is full and a new connection (a phone's when `phone`) wants in: first
+    /// The table is full and a new connection wants in: first
     /// closes what is idle past the emergency timeouts (at most once per second of capture
     /// time), else evicts a batch of the least valuable and oldest connections. A phone's
     /// connection is never evicted for another host's. False when nothing could go.
-    fn make_room(&mut self, phone: bool, files_budget: &mut FileBudget) -> bool {
+    fn make_room(&mut self, files_budget: &mut FileBudget) -> bool {
         if self
             .last_emergency
             .is_none_or(|t| self.now.saturating_sub(t) >= 1_000_000_000)
@@ -452,6 +456,11 @@ impl Connections {
                 return true;
             }
         }
+        // Phones' connections are never evicted, not even for another phone's: a flood of
+        // phone-port SYNs is cut at the table's size and counted (and each lost host told).
+        if self.only_phones_left {
+            return false;
+        }
         let mut candidates: Vec<(Value, i64, u64, Key)> = self
             .conns
             .iter()
@@ -459,19 +468,8 @@ impl Connections {
             .filter(|(v, ..)| *v < Value::Phone)
             .collect();
         if candidates.is_empty() {
-            if !phone {
-                return false;
-            }
-            // Only phones' connections: the oldest one goes.
-            candidates = self
-                .conns
-                .iter()
-                .map(|(k, c)| (Value::Phone, c.last.ts.0, c.first.frame, *k))
-                .collect();
-            let Some(oldest) = candidates.iter().min().copied() else {
-                return false;
-            };
-            candidates = vec![oldest];
+            self.only_phones_left = true;
+            return false;
         }
         // A batch, so that a flood of new connections costs one scan per batch, not per SYN.
         let batch = (self.max_flows / 64).clamp(1, candidates.len());
@@ -503,6 +501,7 @@ impl Connections {
         let Some(mut conn) = self.conns.remove(key) else {
             return;
         };
+        self.only_phones_left = false;
         let mut notes = Vec::new();
         for dir in 0..2 {
             let app = &mut conn.app;
