@@ -132,10 +132,20 @@ pub struct AnalyzeArgs {
     /// Condition 4: does a backup of the old TFTP (CallManager.pem) private key exist?
     #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = parse_backup, help_heading = "Diagnosis (the four conditions)")]
     pub key_backup: KeyBackup,
+    /// Conditions 1, 2 and 3 from outside the capture, each file recognised by content: the
+    /// phone's console log or PRT bundle (probrep-*.tar.gz), its Status Messages text, CUCM
+    /// `show itl`/`show ctl` output, certificates exported from CUCM (tvs.pem,
+    /// CallManager.pem; PEM or DER). Give it after the captures, or repeat it.
+    #[arg(long = "evidence", value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append, help_heading = "Diagnosis (the four conditions)")]
+    pub evidence: Vec<PathBuf>,
 
     /// Print the JSON object (docs/report.md) instead of the readable report.
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, conflicts_with = "format", help_heading = "Output")]
     pub json: bool,
+    /// One row per phone instead of the readable report: csv or jsonl (docs/report.md
+    /// "Rows"); text and json are the readable report and `--json`.
+    #[arg(long, value_name = "FORMAT", value_enum, help_heading = "Output")]
+    pub format: Option<Format>,
     /// Also write the JSON object to FILE (`-`: standard output, instead of the readable report).
     #[arg(
         short = 'o',
@@ -144,6 +154,10 @@ pub struct AnalyzeArgs {
         help_heading = "Output"
     )]
     pub output: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE (verdict table, the four conditions,
+    /// checks and a ladder diagram of each phone's boot; no network needed to open it).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: Option<PathBuf>,
     /// Only the verdict table: one line per phone.
     #[arg(long, conflicts_with = "json", help_heading = "Output")]
     pub brief: bool,
@@ -168,6 +182,19 @@ pub struct AnalyzeArgs {
     /// Print help (a summary with -h).
     #[arg(short, long, action = clap::ArgAction::Help, help_heading = "Help")]
     pub help: Option<bool>,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The readable report.
+    Text,
+    /// The JSON object.
+    Json,
+    /// One CSV row per phone.
+    Csv,
+    /// One JSON object per line per phone.
+    Jsonl,
 }
 
 /// `--color`.
@@ -255,7 +282,7 @@ pub struct CaptureArgs {
     /// Bytes of incomplete IP fragments held at once.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(DefragLimits::default().max_total_bytes), help_heading = "Limits")]
     pub max_fragment_bytes: Size,
-    /// Largest capture record (pcap record or pcapng block) read.
+    /// Largest capture record (pcap record or pcapng block) held; a longer one is skipped.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(ReaderOptions::default().max_record_size), help_heading = "Limits")]
     pub max_record_size: Size,
 }

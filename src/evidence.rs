@@ -229,10 +229,11 @@ pub struct CertificateInfo {
     pub sha1: String,
     /// SHA-256 of the DER, lower-case hex.
     pub sha256: String,
-    /// Validity start, seconds since the epoch.
-    pub not_before: i64,
-    /// Validity end, seconds since the epoch.
-    pub not_after: i64,
+    /// Validity start, seconds since the epoch; None when the certificate could not be
+    /// parsed (unknown, never a made-up date).
+    pub not_before: Option<i64>,
+    /// Validity end, seconds since the epoch; None when the certificate could not be parsed.
+    pub not_after: Option<i64>,
     /// "RSA", "EC", … and the key size in bits when known.
     pub key_type: String,
     /// Key size in bits, when known.
@@ -494,6 +495,38 @@ pub struct CaptureSummary {
     /// Other facts about the file itself, in words: skipped records and why, compression,
     /// embedded TLS secrets.
     pub notes: Vec<String>,
+    /// Frames that arrived inside tunnels (ERSPAN, GRE, VXLAN, …), per encapsulation.
+    pub encapsulations: Vec<EncapsulationCount>,
+    /// Frames not decoded, per reason: unsupported link types, tunnel contents itlscope
+    /// does not decode. Never silent: a phone's traffic could hide there.
+    pub skipped: Vec<SkippedFrames>,
+}
+
+/// Frames unwrapped from one kind of encapsulation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncapsulationCount {
+    /// Stable name: `gre`, `erspan-i`, `erspan-ii`, `erspan-iii`, `vxlan`, `mpls`, `pppoe`,
+    /// `ip-in-ip`.
+    pub id: String,
+    /// For people: "ERSPAN type II".
+    pub name: String,
+    /// Frames.
+    pub frames: u64,
+}
+
+/// Frames skipped for one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFrames {
+    /// Stable name of the reason: `unsupported-link-type`, `gre-protocol`, `gre-version`,
+    /// `erspan-version`, `erspan-frame-type`, `mpls-payload`, `mpls-label-stack`,
+    /// `short-encapsulation-header`, `tunnel-nesting`, `other`.
+    pub reason: String,
+    /// The number the reason is about (link type, GRE protocol type, version…), if any.
+    pub code: Option<u32>,
+    /// For people: "link type 105 (not decoded)".
+    pub detail: String,
+    /// Frames.
+    pub frames: u64,
 }
 
 /// Everything the protocol stage found in one or more captures.

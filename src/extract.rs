@@ -108,8 +108,11 @@ fn write_new(
     data: &[u8],
     taken: &mut HashSet<PathBuf>,
 ) -> Result<PathBuf, ExtractError> {
-    let mut candidate = rel.to_path_buf();
-    for n in 2..10_000usize {
+    // The name numbered variants are made from; flattened once if a parent clashes.
+    let mut base = rel.to_path_buf();
+    let mut candidate = base.clone();
+    let mut n = 1usize;
+    while n < 10_000 {
         if !taken.contains(&candidate) {
             let full = dir.join(&candidate);
             let parent_ok = full.parent().is_none_or(|p| fs::create_dir_all(p).is_ok());
@@ -129,14 +132,16 @@ fn write_new(
                         });
                     }
                 }
-            } else {
-                // A parent component clashes with a file: flatten the name.
-                let flat = rel.to_string_lossy().replace(['/', '\\'], "_");
-                candidate = PathBuf::from(flat);
+            } else if base.components().count() > 1 {
+                // A parent component clashes with a file: flatten the name, and number
+                // from the flat name from here on (the nested one can never be created).
+                base = PathBuf::from(base.to_string_lossy().replace(['/', '\\'], "_"));
+                candidate = base.clone();
                 continue;
             }
         }
-        candidate = numbered(rel, n);
+        n += 1;
+        candidate = numbered(&base, n);
     }
     Err(ExtractError::Io {
         path: dir.join(rel),
@@ -244,6 +249,25 @@ mod tests {
         assert_eq!(safe_relative_path(""), PathBuf::from("unnamed"));
         assert_eq!(safe_relative_path("a\0b"), PathBuf::from("a_b"));
         assert_eq!(safe_relative_path(".."), PathBuf::from("unnamed"));
+    }
+
+    #[test]
+    fn a_file_in_the_way_of_a_directory_flattens_every_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut taken = HashSet::new();
+        let x = write_new(dir.path(), Path::new("X"), b"x", &mut taken).unwrap();
+        assert_eq!(x, PathBuf::from("X"));
+        let mut used = Vec::new();
+        for i in 0..4u8 {
+            used.push(write_new(dir.path(), Path::new("X/Y.tlv"), &[i], &mut taken).unwrap());
+        }
+        assert_eq!(
+            used,
+            ["X_Y.tlv", "X_Y-2.tlv", "X_Y-3.tlv", "X_Y-4.tlv"].map(PathBuf::from)
+        );
+        for (i, p) in used.iter().enumerate() {
+            assert_eq!(std::fs::read(dir.path().join(p)).unwrap(), [i as u8]);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!   -> net        (link layer, VLAN, IPv4/IPv6, defragmentation)
 //!   -> transport  (UDP dispatch, TCP reassembly)
 //!   -> proto      (TFTP, HTTP on 6970, TLS, SIP alarms)  => evidence
+//! sidecar  (--evidence: phone logs, Status Messages, CUCM CLI text, exported certificates)
 //!   -> cisco      (trust lists and signed files: parse and verify; no packets)
 //!   -> diagnosis  (per-phone checks and the verdict; no byte parsing)
 //!   -> report     (text and JSON; formatting only)
@@ -26,4 +27,5 @@ pub mod progress;
 pub mod proto;
 pub mod report;
 pub mod serial;
+pub mod sidecar;
 pub mod transport;

@@ -3,7 +3,7 @@
 mod cli;
 
 use clap::{CommandFactory, Parser};
-use cli::{AnalyzeArgs, CaptureArgs, Cli, ColorWhen, Command, EXIT_UNREADABLE};
+use cli::{AnalyzeArgs, CaptureArgs, Cli, ColorWhen, Command, EXIT_UNREADABLE, Format};
 use itlscope::diagnosis::trust::CiscoBackend;
 use itlscope::diagnosis::{Limits, OperatorFacts, PhoneItlFile, diagnose_limited};
 use itlscope::evidence::Evidence;
@@ -193,7 +193,7 @@ fn extract(input: &CaptureArgs, dir: &Path, quiet: bool) -> ExitCode {
             dir.display(),
             done.files.len(),
             done.certificates.len(),
-            dir.join(&done.index).display()
+            done.index.display()
         )),
         Err(e) => {
             eprintln!("itlscope: {e}");
@@ -241,11 +241,14 @@ fn use_color(when: ColorWhen) -> bool {
 
 /// Runs `analyze`; the number of captures that could not be read (reported on stderr).
 fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
+    let side = itlscope::sidecar::ingest_paths(&args.evidence, &Default::default())
+        .map_err(|e| Failure::Input(format!("--evidence {e}")))?;
     let facts = OperatorFacts {
         phone_itl: args.phone_itl.as_deref().map(read_phone_itl).transpose()?,
         phone_itl_hash: args.phone_itl_hash.clone(),
         phone_status: args.phone_status,
         key_backup: args.key_backup,
+        side,
     };
     let (evidence, skipped) = collect_evidence(&args.input, args.quiet)?;
     let limits = Limits {
@@ -261,9 +264,24 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
     }
+    if let Some(path) = args.html.as_deref() {
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            report::html::write(&diagnosis, &evidence, &mut out)?;
+            out.flush()
+        });
+        written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    }
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = if args.json || json_to_stdout {
+    let rows = match args.format {
+        Some(Format::Csv) => Some(OutputFormat::Csv),
+        Some(Format::Jsonl) => Some(OutputFormat::Jsonl),
+        _ => None,
+    };
+    let written = if args.json || json_to_stdout || args.format == Some(Format::Json) {
         write_report(&diagnosis, &evidence, OutputFormat::Json, &mut stdout)
+    } else if let Some(format) = rows {
+        write_report(&diagnosis, &evidence, format, &mut stdout)
     } else {
         let options = TextOptions {
             color: use_color(args.color),

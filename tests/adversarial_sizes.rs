@@ -6,6 +6,7 @@
 //! stages: tests/reassembly_tls.rs and tests/capture_bad_input.rs.)
 
 mod adversarial_support;
+mod tool_support;
 
 use adversarial_support::{ETHERNET_IPV4, START_NS, ipv4_header, pcap_file, tcp_frame_into};
 use itlscope_gen::pcap::PcapWriter;
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 const ADDRESS_SPACE: u64 = 512 << 20;
 
 fn have_prlimit() -> bool {
-    Command::new("prlimit").arg("--version").output().is_ok()
+    tool_support::prlimit()
 }
 
 /// Address space allowed to `itlscope` for a million tiny flows: the whole analysis of

@@ -123,8 +123,8 @@ fn cert_info(cert: &Cert) -> CertificateInfo {
         serial: hex::encode(&cert.serial),
         sha1: hex::encode(sha1::Sha1::digest(&cert.der)),
         sha256: hex::encode(sha2::Sha256::digest(&cert.der)),
-        not_before: 1_704_067_200,
-        not_after: 2_019_686_400,
+        not_before: Some(1_704_067_200),
+        not_after: Some(2_019_686_400),
         key_type: "RSA".into(),
         key_bits: Some(2048),
     }
@@ -215,6 +215,7 @@ fn facts(phone_itl: Option<&[u8]>, status: PhoneStatus, backup: KeyBackup) -> Op
         phone_itl_hash: None,
         phone_status: status,
         key_backup: backup,
+        ..OperatorFacts::default()
     }
 }
 

@@ -52,11 +52,17 @@ fn seed_corpus_replays_without_panic() {
 
 #[test]
 fn fuzz_regressions_replay_without_panic() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the fuzz findings must stay replayed",
+        dir.display()
+    );
     let mut total = 0;
     for (target, harness) in fuzz_support::HARNESSES {
-        total += replay(target, *harness, &root.join("tests/fuzz_regressions"));
+        total += replay(target, *harness, &dir);
     }
+    assert!(total > 0, "{} holds no finding to replay", dir.display());
     eprintln!("replayed {total} fuzz regressions");
 }
 

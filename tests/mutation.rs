@@ -15,6 +15,8 @@
 //! (scripts/mutate.sh does that). `ITLSCOPE_MUTATION_SEED` changes the seed. Failing inputs
 //! are kept under `target/tmp/mutation-failures/` with the command that failed.
 
+mod tool_support;
+
 use itlscope_gen::bench::{BenchConfig, Format, NoBoots, write_bench_capture};
 use itlscope_gen::filler::Filler;
 use std::path::{Path, PathBuf};
@@ -33,12 +35,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 }
 
 fn have_editcap() -> bool {
-    Command::new("editcap")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    tool_support::editcap()
 }
 
 /// The captures in `captures/` and two small generated ones (pcap and pcapng).

@@ -4,6 +4,7 @@
 //! Skipped (with a message) when tshark is not installed.
 
 mod reassembly_support;
+mod tool_support;
 
 use itlscope_gen::packet::{Link, TcpSpec, fragment, ip_tcp, ip_udp};
 use itlscope_gen::pcap::{Endian, PcapWriter, Precision};
@@ -149,8 +150,7 @@ fn files_in(dir: &Path) -> BTreeSet<Vec<u8>> {
 
 #[test]
 fn extract_matches_tshark_export_objects_and_certificates() {
-    if Command::new("tshark").arg("--version").output().is_err() {
-        eprintln!("tshark not installed: cross-check skipped");
+    if !tool_support::tshark() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -224,6 +224,23 @@ fn operator_facts(args: &[String]) -> OperatorFacts {
             "--phone-itl-hash" => facts.phone_itl_hash = Some(ItlHash::parse(value).expect("hash")),
             "--phone-status" => facts.phone_status = PhoneStatus::parse(value).expect("status"),
             "--key-backup" => facts.key_backup = KeyBackup::parse(value).expect("backup"),
+            "--evidence" => {
+                let more = itlscope::sidecar::ingest_paths(
+                    &[repo().join(value)],
+                    &itlscope::sidecar::Limits::default(),
+                )
+                .expect("evidence file");
+                // Named as the CLI names it (relative to the repository root).
+                let mut more = more;
+                for f in &mut more.files {
+                    f.path = value.clone();
+                }
+                facts.side.files.extend(more.files);
+                facts.side.facts.extend(more.facts);
+                facts.side.cli_lists.extend(more.cli_lists);
+                facts.side.cli_actions.extend(more.cli_actions);
+                facts.side.certificates.extend(more.certificates);
+            }
             other => panic!("unknown option {other}"),
         }
     }
@@ -293,6 +310,7 @@ library_tests! {
     healthy_tftp_boot_pcapng, healthy_tftp_boot_pcapng_verdict => "healthy-tftp-boot.pcapng",
     healthy_tftp_boot_sll2, healthy_tftp_boot_sll2_verdict => "healthy-tftp-boot-sll2.pcap",
     healthy_tftp_boot_ipv6, healthy_tftp_boot_ipv6_verdict => "healthy-tftp-boot-ipv6.pcap",
+    healthy_tftp_boot_erspan, healthy_tftp_boot_erspan_verdict => "healthy-tftp-boot-erspan.pcap",
     tftp_blksize_fragmented, tftp_blksize_fragmented_verdict => "tftp-blksize-fragmented.pcap",
     sip_devicetlinfo_alarm,
     sip_devicetlinfo_alarm_verdict => "sip-devicetlinfo-alarm.pcap",

@@ -7,19 +7,13 @@
 //!
 //! Skipped (with a message) when tshark is not installed; `.ci/run` installs it.
 
+mod tool_support;
+
 use itlscope_gen::scenarios::boot::{Step, sha1_hex};
 use itlscope_gen::scenarios::{Scenario, catalog};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn tshark_available() -> bool {
-    Command::new("tshark")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 fn capture_path(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -91,8 +85,7 @@ fn served(s: &Scenario, transport: &str) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn check(file: &str) {
-    if !tshark_available() {
-        eprintln!("tshark not installed: skipping the Wireshark cross-check of {file}");
+    if !tool_support::tshark() {
         return;
     }
     let s = catalog::by_file(file).expect("scenario exists");
@@ -296,6 +289,7 @@ tshark_tests! {
     healthy_tftp_boot_pcapng => "healthy-tftp-boot.pcapng",
     healthy_tftp_boot_sll2 => "healthy-tftp-boot-sll2.pcap",
     healthy_tftp_boot_ipv6 => "healthy-tftp-boot-ipv6.pcap",
+    healthy_tftp_boot_erspan => "healthy-tftp-boot-erspan.pcap",
     tftp_blksize_fragmented => "tftp-blksize-fragmented.pcap",
     sip_devicetlinfo_alarm => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable => "tvs-unreachable.pcap",

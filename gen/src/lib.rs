@@ -12,3 +12,4 @@ pub mod pki;
 pub mod scenarios;
 pub mod tls;
 pub mod trustlist;
+pub mod tunnel;

@@ -5,6 +5,7 @@
 
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Cursor, Read};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How many bytes are peeked to recognise gzip and to quote in "not a capture" errors.
@@ -12,6 +13,9 @@ pub(crate) const PEEK_LEN: usize = 16;
 
 /// The last I/O error seen by an [`Input`], shared with the reader that owns it.
 pub(crate) type ErrorSlot = Arc<Mutex<Option<io::Error>>>;
+
+/// Set when a gzip stream ended without its end marker (a compressed capture cut short).
+pub(crate) type GzipCut = Arc<AtomicBool>;
 
 /// A prepared input: the stream to parse, its first bytes, and whether it was gzip.
 pub(crate) struct Prepared {
@@ -23,6 +27,30 @@ pub(crate) struct Prepared {
     pub gzip: bool,
     /// Where read errors are recorded.
     pub errors: ErrorSlot,
+    /// Whether the gzip stream was cut short (read up to the cut).
+    pub gzip_cut: GzipCut,
+    /// Bytes the stream has delivered so far (to tell a file cut inside its header).
+    pub delivered: Arc<AtomicU64>,
+}
+
+/// flate2 reports a compressed stream that stops early as an `UnexpectedEof` error, which
+/// would end the capture as unreadable; this ends it as a cut instead, so the capture is
+/// read up to the cut like an uncompressed one.
+struct CutTolerant {
+    inner: Box<dyn Read + Send>,
+    cut: GzipCut,
+}
+
+impl Read for CutTolerant {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                self.cut.store(true, Ordering::Relaxed);
+                Ok(0)
+            }
+            other => other,
+        }
+    }
 }
 
 /// Reads up to `buf.len()` bytes, looping over short reads; returns how many were read
@@ -51,8 +79,12 @@ pub(crate) fn prepare(mut raw: Box<dyn Read + Send>) -> io::Result<Prepared> {
     head.truncate(n);
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     let mut stream: Box<dyn Read + Send> = Box::new(Cursor::new(head.clone()).chain(raw));
+    let gzip_cut = GzipCut::default();
     if gzip {
-        let mut decoder: Box<dyn Read + Send> = Box::new(MultiGzDecoder::new(stream));
+        let mut decoder: Box<dyn Read + Send> = Box::new(CutTolerant {
+            inner: Box::new(MultiGzDecoder::new(stream)),
+            cut: Arc::clone(&gzip_cut),
+        });
         let mut inner = vec![0u8; PEEK_LEN];
         let n = read_full(&mut decoder, &mut inner)?;
         inner.truncate(n);
@@ -60,15 +92,19 @@ pub(crate) fn prepare(mut raw: Box<dyn Read + Send>) -> io::Result<Prepared> {
         stream = Box::new(Cursor::new(inner).chain(decoder));
     }
     let errors = ErrorSlot::default();
+    let delivered = Arc::new(AtomicU64::new(0));
     Ok(Prepared {
         input: Input {
             inner: stream,
             fill_next: true,
             errors: Arc::clone(&errors),
+            delivered: Arc::clone(&delivered),
         },
         first_bytes: head,
         gzip,
         errors,
+        gzip_cut,
+        delivered,
     })
 }
 
@@ -78,6 +114,7 @@ pub(crate) struct Input {
     /// Fill the next read completely (set for the first read, which decides the format).
     fill_next: bool,
     errors: ErrorSlot,
+    delivered: Arc<AtomicU64>,
 }
 
 impl Read for Input {
@@ -92,10 +129,15 @@ impl Read for Input {
                 }
             }
         };
-        if let Err(e) = &result
-            && let Ok(mut slot) = self.errors.lock()
-        {
-            *slot = Some(io::Error::new(e.kind(), e.to_string()));
+        match &result {
+            Ok(n) => {
+                self.delivered.fetch_add(*n as u64, Ordering::Relaxed);
+            }
+            Err(e) => {
+                if let Ok(mut slot) = self.errors.lock() {
+                    *slot = Some(io::Error::new(e.kind(), e.to_string()));
+                }
+            }
         }
         result
     }

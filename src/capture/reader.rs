@@ -4,7 +4,7 @@
 
 use super::clock::{TickScale, legacy_ts, pcapng_ts};
 use super::error::CaptureError;
-use super::input::{self, ErrorSlot};
+use super::input::{self, ErrorSlot, GzipCut};
 use super::{Frame, LinkType, Timestamp};
 use crate::evidence::CaptureSummary;
 use pcap_parser::pcapng::Block;
@@ -13,6 +13,7 @@ use pcap_parser::{LegacyPcapBlock, PcapBlockOwned, PcapError};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 /// Tunables of the capture reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,8 +21,8 @@ pub struct ReaderOptions {
     /// Size of the read buffer. 1 MiB measured best (rust-notes §4.2).
     pub buffer_size: usize,
     /// Largest record (pcapng block or pcap record with its header) the reader will hold;
-    /// the buffer grows up to this size for big records, and a record claiming more stops
-    /// reading with [`CaptureError::RecordTooLarge`].
+    /// the buffer grows up to this size for big records, and a record claiming more is
+    /// skipped without being held (named in the summary's `limits_hit`).
     pub max_record_size: usize,
 }
 
@@ -123,6 +124,8 @@ enum Resolution {
     Refill,
     Grow(usize),
     SkipMalformed(usize, String),
+    /// A record longer than `max_record_size`: read past, never held.
+    SkipOversized(u64),
     End,
     Truncated,
     Fail(CaptureError),
@@ -152,6 +155,8 @@ pub struct CaptureReader {
     capacity: usize,
     options: ReaderOptions,
     errors: ErrorSlot,
+    /// Set by the input when a gzip stream ended before its end marker.
+    gzip_cut: GzipCut,
 }
 
 impl std::fmt::Debug for CaptureReader {
@@ -242,6 +247,8 @@ impl CaptureReader {
             notes_dropped: 0,
         };
         let errors = prepared.errors.clone();
+        let gzip_cut = prepared.gzip_cut.clone();
+        let delivered = prepared.delivered.clone();
         let first_bytes = prepared.first_bytes.clone();
         let mut this = CaptureReader {
             reader: None,
@@ -251,6 +258,7 @@ impl CaptureReader {
             capacity: buffer_size,
             options,
             errors,
+            gzip_cut,
         };
         match pcap_parser::create_reader(buffer_size, prepared.input) {
             Ok(r) => this.reader = Some(r),
@@ -263,6 +271,32 @@ impl CaptureReader {
             // A recognised magic with too few bytes behind it: a capture cut in its header.
             Err(PcapError::Incomplete(_)) if known_magic => {
                 this.state.summary.truncated = Some(truncation_message(name, 0, 0));
+            }
+            // pcap-parser tries the legacy header when the section header does not parse, so
+            // a pcapng cut inside its section header fails as "not recognised": it is a cut
+            // capture when the file ends before the length the header claims.
+            Err(_) if pcapng => {
+                let have = delivered.load(Ordering::Relaxed);
+                let claimed = section_header_len(&first_bytes);
+                // 12 bytes hold the block type, its length and the byte-order magic.
+                let cut = match claimed {
+                    Some(claimed) => have < claimed,
+                    None => have < 12,
+                };
+                if !cut {
+                    return Err(CaptureError::Corrupt {
+                        path: name.to_string(),
+                        frame: 0,
+                        offset: 0,
+                        reason: "pcapng section header does not parse".into(),
+                    });
+                }
+                let of = claimed.map(|c| format!(" of {c}")).unwrap_or_default();
+                this.state.summary.bytes = have;
+                this.state.summary.truncated = Some(format!(
+                    "{name}: pcapng capture cut inside its section header ({have}{of} bytes)"
+                ));
+                this.done = true;
             }
             Err(_) => {
                 return Err(CaptureError::NotACapture {
@@ -322,8 +356,16 @@ impl CaptureReader {
             let whole = (consumed != 0)
                 .then(|| legacy_record(&self.state.layout, buffer))
                 .flatten();
+            // pcap-parser 0.17 subtracts 12 from a pcapng block length it has only checked
+            // against a smaller per-block minimum (8 for a Process Information Block): a
+            // length of 8 to 11 underflows (a panic in debug builds). Such a length is
+            // refused here, before the parser sees it.
+            let bad_length = whole.is_none()
+                && matches!(self.state.layout, Layout::PcapNg { .. })
+                && matches!(claimed_record_len(buffer, &self.state.layout), Some(Err(_)));
             let step = match whole {
                 Some((len, block)) => classify(&mut self.state, len, block, base),
+                None if bad_length => Step::Stall(Stall::NeedsLook),
                 None => match reader.next() {
                     Ok((len, block)) => classify(&mut self.state, len, block, base),
                     Err(e) => Step::Stall(match e {
@@ -382,6 +424,29 @@ impl CaptureReader {
                     self.state.note_malformed(offset, &why);
                     reader.consume_noshift(len);
                 }
+                Resolution::SkipOversized(claimed) => {
+                    let offset = reader.consumed() as u64;
+                    self.state
+                        .note_oversized(offset, claimed, self.options.max_record_size);
+                    match skip_bytes(reader.as_mut(), claimed, &self.state, &self.errors) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            let offset = reader.consumed() as u64;
+                            self.state.summary.bytes = offset;
+                            self.state.summary.truncated = Some(format!(
+                                "{}: truncated inside the oversized record at byte offset {} (after frame {})",
+                                self.state.name, offset, self.state.summary.frames
+                            ));
+                            finish(&mut self.state, &self.gzip_cut);
+                            self.done = true;
+                            return Ok(None);
+                        }
+                        Err(e) => {
+                            self.done = true;
+                            return Err(e);
+                        }
+                    }
+                }
                 Resolution::Grow(new_capacity) => {
                     reader.grow(new_capacity);
                     self.capacity = new_capacity;
@@ -411,7 +476,7 @@ impl CaptureReader {
                 }
                 Resolution::End => {
                     self.state.summary.bytes = reader.consumed() as u64;
-                    self.state.finish();
+                    finish(&mut self.state, &self.gzip_cut);
                     self.done = true;
                     return Ok(None);
                 }
@@ -423,19 +488,73 @@ impl CaptureReader {
                         self.state.summary.frames,
                         offset,
                     ));
-                    self.state.finish();
+                    finish(&mut self.state, &self.gzip_cut);
                     self.done = true;
                     return Ok(None);
                 }
                 Resolution::Fail(err) => {
                     self.state.summary.bytes = reader.consumed() as u64;
-                    self.state.finish();
+                    finish(&mut self.state, &self.gzip_cut);
                     self.done = true;
                     return Err(err);
                 }
             }
         }
     }
+}
+
+/// Ends reading: the end-of-file notes, and a gzip stream cut short said as such (the
+/// decompressed capture may end on a record boundary and look whole).
+fn finish(state: &mut State, gzip_cut: &GzipCut) {
+    state.finish();
+    if gzip_cut.load(Ordering::Relaxed) {
+        let s = &mut state.summary;
+        s.notes
+            .push("the gzip stream is cut short (no end marker): read up to the cut".into());
+        if s.truncated.is_none() {
+            s.truncated = Some(format!(
+                "{}: gzip stream cut after frame {} (byte offset {} of the decompressed capture)",
+                state.name, s.frames, s.bytes
+            ));
+        }
+    }
+}
+
+/// Reads past `count` bytes of the input without holding them (a record over the size
+/// limit). `Ok(false)` when the input ends first.
+fn skip_bytes(
+    reader: &mut (dyn PcapReaderIterator + Send),
+    mut count: u64,
+    state: &State,
+    errors: &ErrorSlot,
+) -> Result<bool, CaptureError> {
+    loop {
+        let here = reader.data().len();
+        let n = usize::try_from(count).map_or(here, |c| c.min(here));
+        reader.consume_noshift(n);
+        count -= n as u64;
+        if count == 0 {
+            return Ok(true);
+        }
+        if reader.reader_exhausted() && reader.data().is_empty() {
+            return Ok(false);
+        }
+        refill(reader, state, errors)?;
+        if reader.data().is_empty() && reader.reader_exhausted() {
+            return Ok(false);
+        }
+    }
+}
+
+/// The length a pcapng section header block claims, from the file's first bytes.
+fn section_header_len(first: &[u8]) -> Option<u64> {
+    let word = |at: usize| -> Option<[u8; 4]> { first.get(at..at + 4)?.try_into().ok() };
+    let len = word(4)?;
+    Some(u64::from(match word(8)? {
+        [0x4D, 0x3C, 0x2B, 0x1A] => u32::from_le_bytes(len),
+        [0x1A, 0x2B, 0x3C, 0x4D] => u32::from_be_bytes(len),
+        _ => return None,
+    }))
 }
 
 fn truncation_message(name: &str, frames: u64, offset: u64) -> String {
@@ -501,6 +620,18 @@ impl State {
         }
         self.last_link = Some((meta.link_type, index));
         s.frames
+    }
+
+    /// Names a record skipped for exceeding `--max-record-size` (a limit that cut something).
+    fn note_oversized(&mut self, offset: u64, claimed: u64, limit: usize) {
+        if self.summary.limits_hit.len() < MAX_NOTES {
+            self.summary.limits_hit.push(format!(
+                "record at byte offset {offset} (after frame {}) claims {claimed} bytes, over the {limit}-byte --max-record-size: skipped",
+                self.summary.frames
+            ));
+        } else {
+            self.notes_dropped += 1;
+        }
     }
 
     fn note_malformed(&mut self, offset: u64, why: &str) {
@@ -854,13 +985,12 @@ fn look_at_record(
         Some(Err(why)) => Resolution::Fail(state.corrupt(offset, &why)),
         Some(Ok(claimed)) => {
             if claimed > options.max_record_size as u64 {
-                return Resolution::Fail(CaptureError::RecordTooLarge {
-                    path: state.name.clone(),
-                    frame: state.summary.frames,
-                    offset,
-                    claimed,
-                    limit: options.max_record_size,
-                });
+                // A section header cannot be skipped: what follows depends on it.
+                let is_shb = data.get(..4) == Some(&PCAPNG_SHB.to_le_bytes()[..]);
+                if is_shb {
+                    return Resolution::Fail(state.corrupt(offset, "oversized section header"));
+                }
+                return Resolution::SkipOversized(claimed);
             }
             // Bounded by max_record_size just above, so it fits in usize.
             let claimed = claimed as usize;

@@ -285,7 +285,11 @@ fn served_list(ctx: &PhoneCtx<'_>, id: &'static str, served: &Served<'_>, what: 
 /// The served ITL: parses, signature, signer.
 fn served_itl(ctx: &PhoneCtx<'_>) -> Check {
     match &ctx.served_itl {
-        Some(served) => served_list(ctx, "served-itl", served, "ITL"),
+        Some(served) => {
+            let mut c = served_list(ctx, "served-itl", served, "ITL");
+            c.evidence.push(super::outside::display_forms(served));
+            c
+        }
         None => check(
             "served-itl",
             Status::Unknown,
@@ -919,16 +923,32 @@ fn certificate_validity(ctx: &PhoneCtx<'_>) -> Check {
     let mut c = check("certificate-validity", Status::Unknown, "");
     let mut seen = 0usize;
     let mut bad = 0usize;
+    let mut unparsed = 0usize;
     for (_, s) in &ctx.tls {
         let Some(leaf) = s.certificates.first() else {
             continue;
         };
         seen += 1;
+        let (Some(not_before), Some(not_after)) = (leaf.not_before, leaf.not_after) else {
+            // Unknown is not expired: say so, with the bytes' fingerprint to look it up.
+            unparsed += 1;
+            c.evidence.push(cert_item(
+                s,
+                leaf,
+                format!(
+                    "{} certificate of {} (sha1 {}) could not be parsed: its validity is unknown",
+                    service_of(s),
+                    s.server,
+                    leaf.sha1
+                ),
+            ));
+            continue;
+        };
         let at = session_time(s);
         let now = at.ts.secs();
-        let problem = if now > leaf.not_after {
+        let problem = if now > not_after {
             Some(("expired", "certificate-expired"))
-        } else if now < leaf.not_before {
+        } else if now < not_before {
             Some(("not yet valid", "certificate-not-yet-valid"))
         } else {
             None
@@ -947,13 +967,17 @@ fn certificate_validity(ctx: &PhoneCtx<'_>) -> Check {
                         leaf.subject
                     ),
                 )
-                .with("not_before", leaf.not_before.to_string())
-                .with("not_after", leaf.not_after.to_string()),
+                .with("not_before", not_before.to_string())
+                .with("not_after", not_after.to_string()),
             );
         }
     }
     if seen == 0 {
         c.explanation = "no server certificate seen in clear".into();
+    } else if bad == 0 && unparsed > 0 {
+        c.explanation = format!(
+            "{unparsed} of {seen} server certificate(s) could not be parsed, so their validity is unknown; the others are valid at capture time (`itlscope extract` writes the certificate bytes to examine)"
+        );
     } else if bad == 0 {
         c.status = Status::Pass;
         c.explanation = format!("{seen} server certificate(s) valid at capture time");
@@ -1022,6 +1046,7 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
         }
         c.evidence.push(item);
     }
+    super::outside::installed_evidence(ctx, &mut c);
     let served = ctx.served_itl.as_ref();
     let (explanation, status) = match (&ctx.installed, served) {
         (Installed::Unknown, _) => (
@@ -1032,6 +1057,13 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
             format!(
                 "the phone reports no ITL installed (DeviceTLInfo, frame {}): it takes the first ITL it downloads on leap of faith",
                 alarm.seen.frame
+            ),
+            Status::Pass,
+        ),
+        (Installed::ReportedNone(fact), _) => (
+            format!(
+                "the phone reports no ITL installed ({}): it takes the first ITL it downloads on leap of faith",
+                fact.source
             ),
             Status::Pass,
         ),
@@ -1072,6 +1104,7 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
     };
     c.status = status;
     c.explanation = explanation;
+    super::outside::installed_conflict_check(ctx, &mut c);
     c
 }
 
@@ -1086,6 +1119,8 @@ pub fn installed_source(installed: &Installed<'_>) -> String {
         Installed::NotInstalled(alarm) => {
             format!("DeviceTLInfo frame {}: not installed", alarm.seen.frame)
         }
+        Installed::Reported { hash, fact } => format!("{}: {hash}", fact.source),
+        Installed::ReportedNone(fact) => format!("{}: not installed", fact.source),
         Installed::Unknown => "unknown".into(),
     }
 }
@@ -1095,8 +1130,10 @@ pub fn installed_matches(installed: &Installed<'_>, served: &Served<'_>) -> Opti
     match installed {
         Installed::File(f) => Some(f.bytes == served.file.data.as_slice()),
         Installed::OperatorHash(h) => Some(served.hashes.get(h.algorithm) == h.hex),
-        Installed::AlarmHash { hash, .. } => Some(served.hashes.get(hash.algorithm) == hash.hex),
-        Installed::NotInstalled(_) | Installed::Unknown => None,
+        Installed::AlarmHash { hash, .. } | Installed::Reported { hash, .. } => {
+            Some(served.hashes.get(hash.algorithm) == hash.hex)
+        }
+        Installed::NotInstalled(_) | Installed::ReportedNone(_) | Installed::Unknown => None,
     }
 }
 

@@ -63,6 +63,16 @@ pub enum Installed<'e> {
     },
     /// The alarm said no ITL is installed.
     NotInstalled(&'e PhoneTrustAlarm),
+    /// A hash from an `--evidence` file (the logged `DeviceTLInfo`, the web page's ITL
+    /// signature).
+    Reported {
+        /// Parsed hash.
+        hash: ItlHash,
+        /// The fact.
+        fact: &'e crate::sidecar::SideFact,
+    },
+    /// An `--evidence` file says no trust list is installed.
+    ReportedNone(&'e crate::sidecar::SideFact),
     /// Nothing known.
     Unknown,
 }
@@ -202,6 +212,7 @@ impl<'e> PhoneCtx<'e> {
                     None if alarm_says_not_installed(alarm) => Some(Installed::NotInstalled(alarm)),
                     None => None,
                 })
+                .or_else(|| super::outside::reported_installed(facts, group.mac.as_deref()))
                 .unwrap_or(Installed::Unknown)
         };
 

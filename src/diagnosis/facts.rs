@@ -99,9 +99,11 @@ pub enum HashError {
 }
 
 impl ItlHash {
-    /// Parses hex as the phone shows it: separators (spaces, colons, dashes) allowed, any case.
-    /// The algorithm follows from the length: 16 bytes MD5, 20 SHA-1, 32 SHA-256.
+    /// Parses hex as the phone or CUCM shows it: separators (spaces, colons, dashes) allowed,
+    /// any case, quotes and HTML tags (`"<B>EE 5C …</B>"`) and CUCM's `(MD5)` / `(SHA1)` tag
+    /// ignored. The algorithm follows from the length: 16 bytes MD5, 20 SHA-1, 32 SHA-256.
     pub fn parse(text: &str) -> Result<ItlHash, HashError> {
+        let text = strip_decoration(text);
         let mut hex = String::with_capacity(text.len().min(128));
         for c in text.chars() {
             if c.is_ascii_hexdigit() {
@@ -123,6 +125,29 @@ impl ItlHash {
         };
         Ok(ItlHash { algorithm, hex })
     }
+}
+
+/// Drops what surrounds a hash where people copy it from: quotes, `<B>`…`</B>`, a trailing
+/// `(MD5)`/`(SHA1)`/`(SHA256)` tag, a `0x` prefix.
+fn strip_decoration(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            '"' | '\'' if !in_tag => {}
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let mut t = out.trim();
+    for tag in ["(md5)", "(sha1)", "(sha-1)", "(sha256)", "(sha-256)"] {
+        if t.len() >= tag.len() && t[t.len() - tag.len()..].eq_ignore_ascii_case(tag) {
+            t = t[..t.len() - tag.len()].trim_end();
+        }
+    }
+    t.strip_prefix("0x").unwrap_or(t).to_string()
 }
 
 impl fmt::Display for ItlHash {
@@ -152,6 +177,8 @@ pub struct OperatorFacts {
     pub phone_status: PhoneStatus,
     /// `--key-backup`.
     pub key_backup: KeyBackup,
+    /// `--evidence FILE...`: phone logs, Status Messages, CUCM CLI output, certificates.
+    pub side: crate::sidecar::SideEvidence,
 }
 
 /// MD5, SHA-1 and SHA-256 of some bytes, lower-case hex.
@@ -199,6 +226,28 @@ mod tests {
         assert_eq!(sha1.algorithm, HashAlgorithm::Sha1);
         let sha256 = ItlHash::parse(&"ab".repeat(32)).unwrap();
         assert_eq!(sha256.algorithm, HashAlgorithm::Sha256);
+    }
+
+    #[test]
+    fn every_display_form_is_accepted() {
+        let want = "ee5c62e05e2bc6822a45641eebbabff2476e1d93";
+        for form in [
+            "EE 5C 62 E0 5E 2B C6 82 2A 45 64 1E EB BA BF F2 47 6E 1D 93 ",
+            "ee:5c:62:e0:5e:2b:c6:82:2a:45:64:1e:eb:ba:bf:f2:47:6e:1d:93",
+            "EE5C62E05E2BC6822A45641EEBBABFF2476E1D93",
+            "\"<B>EE 5C 62 E0 5E 2B C6 82 2A 45 64 1E EB BA BF F2 47 6E 1D 93 </B>\"",
+            "ee5c62e05e2bc6822a45641eebbabff2476e1d93(SHA1)",
+            "0xee5c62e05e2bc6822a45641eebbabff2476e1d93",
+        ] {
+            let h = ItlHash::parse(form).unwrap_or_else(|e| panic!("{form}: {e}"));
+            assert_eq!(
+                (h.algorithm, h.hex.as_str()),
+                (HashAlgorithm::Sha1, want),
+                "{form}"
+            );
+        }
+        let md5 = ItlHash::parse("0c05655de63fe2a042cf252d96c6d609(MD5)").unwrap();
+        assert_eq!(md5.algorithm, HashAlgorithm::Md5);
     }
 
     #[test]

@@ -6,11 +6,14 @@
 
 pub mod checks;
 pub mod context;
+pub mod device;
 pub mod facts;
 pub mod losses;
 pub mod model;
 pub mod names;
+pub mod outside;
 pub mod phone;
+pub mod reason;
 pub mod timeline;
 pub mod trust;
 pub mod trust_path;
@@ -105,7 +108,12 @@ pub fn diagnose_limited(
             diagnose_phone(&ctx)
         })
         .collect();
-    Diagnosis { phones, notes }
+    notes.extend(outside::notes(facts, &groups));
+    Diagnosis {
+        phones,
+        notes,
+        evidence_files: facts.side.files.clone(),
+    }
 }
 
 fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
@@ -113,6 +121,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
     let path = trust_path::trust_path(ctx);
     let mut all_checks = checks_done;
     all_checks.push(trust_path_check(path.as_ref()));
+    all_checks.extend(outside::checks(ctx));
     losses::annotate(ctx, &mut all_checks);
     let verdict = verdict::verdict(ctx, &all_checks, path.as_ref());
     let served_itl = ctx.served_itl.as_ref().map(|s| {
@@ -142,6 +151,12 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         }
     });
     let installed_itl = installed_summary(&ctx.installed);
+    let main_reason = reason::main_reason(
+        &verdict,
+        &all_checks,
+        installed_itl.as_ref(),
+        served_itl.as_ref(),
+    );
     let mut ips = ctx.group.ips.iter().copied();
     PhoneDiagnosis {
         mac: ctx.group.mac.clone(),
@@ -153,9 +168,12 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         installed_itl,
         served_itl,
         timeline: timeline::timeline(ctx),
+        reported: outside::reported_timeline(ctx),
         files: ctx.group.files.clone(),
         tls: ctx.group.tls.clone(),
         alarms: ctx.group.alarms.clone(),
+        device: device::device_info(ctx.files.iter().map(|(_, f, _)| *f)),
+        main_reason,
     }
 }
 
@@ -183,6 +201,20 @@ fn installed_summary(installed: &context::Installed<'_>) -> Option<InstalledItl>
             hash_algorithm: Some(hash.algorithm.as_str()),
             hash: Some(hash.hex.clone()),
             frame: Some(alarm.seen.frame),
+        }),
+        Installed::Reported { hash, .. } => Some(InstalledItl {
+            source: "evidence-file",
+            not_installed: false,
+            hash_algorithm: Some(hash.algorithm.as_str()),
+            hash: Some(hash.hex.clone()),
+            frame: None,
+        }),
+        Installed::ReportedNone(_) => Some(InstalledItl {
+            source: "evidence-file",
+            not_installed: true,
+            hash_algorithm: None,
+            hash: None,
+            frame: None,
         }),
         Installed::NotInstalled(alarm) => Some(InstalledItl {
             source: "device-tl-info",

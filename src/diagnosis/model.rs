@@ -254,6 +254,18 @@ pub struct TimelineEvent {
     pub time: Timestamp,
     /// What happened.
     pub what: String,
+    /// The other end of the exchange (a server), for a ladder diagram; None for what has no
+    /// single peer.
+    pub peer: Option<crate::evidence::Endpoint>,
+    /// What the peer is to the phone: `tftp`, `http`, `tvs`, `https`, `capf`, … (None with
+    /// no peer).
+    pub service: Option<String>,
+    /// True when the phone sends the message (a request, a ClientHello, an alarm), false when
+    /// the server does.
+    pub from_phone: bool,
+    /// A failure: an error answer, a fatal alert, a connection never answered or refused, a
+    /// transfer left incomplete.
+    pub failed: bool,
 }
 
 /// The diagnosis of one phone.
@@ -277,12 +289,19 @@ pub struct PhoneDiagnosis {
     pub served_itl: Option<ServedItl>,
     /// Trust-relevant events in frame order.
     pub timeline: Vec<TimelineEvent>,
+    /// What `--evidence` files say about this phone, in file and line order (phone clocks
+    /// carry no year and are not the capture's, so these are not merged into `timeline`).
+    pub reported: Vec<ReportedEvent>,
     /// Indices into `Evidence::files`.
     pub files: Vec<usize>,
     /// Indices into `Evidence::tls`.
     pub tls: Vec<usize>,
     /// Indices into `Evidence::alarms`.
     pub alarms: Vec<usize>,
+    /// Model and firmware, when the capture shows them.
+    pub device: super::device::DeviceInfo,
+    /// The one main reason of the verdict (a stable code for grouping a fleet).
+    pub main_reason: super::reason::MainReason,
 }
 
 /// The diagnosis of a whole capture set.
@@ -292,4 +311,19 @@ pub struct Diagnosis {
     pub phones: Vec<PhoneDiagnosis>,
     /// Remarks about the whole analysis (ignored hosts, facts applied to several phones…).
     pub notes: Vec<String>,
+    /// What was read from each `--evidence` file.
+    pub evidence_files: Vec<crate::sidecar::IngestedFile>,
+}
+
+/// One fact from an `--evidence` file, for the phone's reported timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedEvent {
+    /// `file[!member]:line`.
+    pub source: String,
+    /// The timestamp as the file writes it.
+    pub time: Option<String>,
+    /// The fact's kind (`trust-list-verified`, `device-tl-info`…).
+    pub kind: &'static str,
+    /// What it says.
+    pub what: String,
 }

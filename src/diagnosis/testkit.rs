@@ -117,8 +117,8 @@ pub fn cert(subject: &str, issuer: &str, serial: &str, sha1: &str) -> Certificat
         serial: serial.into(),
         sha1: sha1.into(),
         sha256: "00".repeat(32),
-        not_before: T0 - 86_400,
-        not_after: T0 + 4 * 365 * 86_400,
+        not_before: Some(T0 - 86_400),
+        not_after: Some(T0 + 4 * 365 * 86_400),
         key_type: "RSA".into(),
         key_bits: Some(2048),
     }

@@ -138,6 +138,7 @@ pub(crate) fn facts(
         phone_itl_hash: None,
         phone_status: status,
         key_backup: backup,
+        ..OperatorFacts::default()
     }
 }
 
@@ -513,7 +514,7 @@ fn config_signed_by_a_foreign_key_fails() {
 fn other_tls_and_expired_certificates() {
     let mut ev = boot(ITL_A, CONFIG_A, tls_with(IP, 2445, old_tvs_cert()));
     let mut tomcat = cert("CN=cucm-pub", "CN=cucm-pub", "99", &"dd".repeat(20));
-    tomcat.not_after = T0 - 10;
+    tomcat.not_after = Some(T0 - 10);
     ev.tls.push(tls_with(IP, 8443, tomcat));
     let p = &diagnose_with(&ev, &OperatorFacts::default(), &cluster()).phones[0];
     let other = check(p, "other-tls");
@@ -522,6 +523,31 @@ fn other_tls_and_expired_certificates() {
     let validity = check(p, "certificate-validity");
     assert_eq!(validity.status, Status::Fail);
     assert!(validity.flags.contains(&"certificate-expired"));
+}
+
+#[test]
+fn a_certificate_that_cannot_be_parsed_has_unknown_validity_not_expired() {
+    let mut ev = boot(ITL_A, CONFIG_A, tls_with(IP, 2445, old_tvs_cert()));
+    let (junk, note) = crate::proto::x509::certificate_info(b"\x30\x03\x02\x01\x07");
+    assert!(note.is_some());
+    ev.tls.push(tls_with(IP, 8443, junk));
+    let p = &diagnose_with(&ev, &OperatorFacts::default(), &cluster()).phones[0];
+    let validity = check(p, "certificate-validity");
+    assert_eq!(validity.status, Status::Unknown, "{}", validity.explanation);
+    assert!(!validity.flags.contains(&"certificate-expired"));
+    assert!(
+        validity.explanation.contains("could not be parsed"),
+        "{}",
+        validity.explanation
+    );
+    assert!(
+        validity
+            .evidence
+            .iter()
+            .any(|e| e.detail.contains("could not be parsed")),
+        "{:?}",
+        validity.evidence
+    );
 }
 
 #[test]

@@ -3,13 +3,25 @@
 use super::checks::{phone_rejected, transfer_outcome};
 use super::context::{PhoneCtx, service_of};
 use super::model::TimelineEvent;
-use crate::evidence::{Seen, TcpEnd};
+use crate::evidence::{Endpoint, Seen, Side, TcpEnd};
 
-fn event(seen: Seen, what: String) -> TimelineEvent {
+/// An exchange with `peer` offering `service` (None: a server the evidence does not name),
+/// sent by the phone when `from_phone`.
+fn event(
+    seen: Seen,
+    what: String,
+    peer: Option<(Endpoint, &str)>,
+    from_phone: bool,
+    failed: bool,
+) -> TimelineEvent {
     TimelineEvent {
         frame: seen.frame,
         time: seen.ts,
         what,
+        peer: peer.map(|(endpoint, _)| endpoint),
+        service: peer.map(|(_, service)| service.to_string()),
+        from_phone,
+        failed,
     }
 }
 
@@ -26,11 +38,17 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
                 file.transport.as_str(),
                 file.server
             ),
+            Some((file.server, file.transport.as_str())),
+            true,
+            false,
         ));
         if file.last.frame != file.first.frame || !file.complete {
             events.push(event(
                 file.last,
                 format!("{}: {}", file.name, transfer_outcome(file)),
+                Some((file.server, file.transport.as_str())),
+                file.upload,
+                !file.complete,
             ));
         }
     }
@@ -39,6 +57,9 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
         events.push(event(
             s.first,
             format!("connects to {} ({service})", s.server),
+            Some((s.server, service)),
+            true,
+            false,
         ));
         if let (Some(seen), Some(leaf)) = (s.certificate_seen, s.certificates.first()) {
             events.push(event(
@@ -47,6 +68,9 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
                     "{} presents certificate {} (serial {}, sha1 {})",
                     s.server, leaf.subject, leaf.serial, leaf.sha1
                 ),
+                Some((s.server, service)),
+                false,
+                false,
             ));
         }
         for alert in &s.alerts {
@@ -64,6 +88,9 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
                         ""
                     }
                 ),
+                Some((s.server, service)),
+                alert.from == Side::Client,
+                alert.level == 2,
             ));
         }
         let end = match s.end {
@@ -81,6 +108,12 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
         } else {
             "handshake not completed".to_string()
         };
+        let from_phone = !matches!(
+            s.end,
+            TcpEnd::Fin(Side::Server) | TcpEnd::Reset(Side::Server)
+        );
+        let failed =
+            !s.handshake_complete || matches!(s.end, TcpEnd::NeverAnswered | TcpEnd::Refused);
         events.push(event(
             s.last,
             format!(
@@ -88,6 +121,9 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
                 s.server,
                 end.map(|e| format!(", {e}")).unwrap_or_default()
             ),
+            Some((s.server, service)),
+            from_phone,
+            failed,
         ));
     }
     for (_, alarm) in &ctx.alarms {
@@ -105,6 +141,10 @@ pub fn timeline(ctx: &PhoneCtx<'_>) -> Vec<TimelineEvent> {
                     .map(|c| format!(", StatusCode {c}"))
                     .unwrap_or_default()
             ),
+            // Sent to the phone's SIP server, which the alarm record does not name.
+            None,
+            true,
+            false,
         ));
     }
     events.sort_by_key(|e| e.frame);

@@ -252,11 +252,14 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
     };
     match &ctx.installed {
         Installed::Unknown => None,
-        Installed::NotInstalled(alarm) => {
-            let basis = format!(
-                "DeviceTLInfo alarm, frame {}: no ITL installed",
-                alarm.seen.frame
-            );
+        Installed::NotInstalled(_) | Installed::ReportedNone(_) => {
+            let basis = match &ctx.installed {
+                Installed::NotInstalled(alarm) => format!(
+                    "DeviceTLInfo alarm, frame {}: no ITL installed",
+                    alarm.seen.frame
+                ),
+                other => super::checks::installed_source(other),
+            };
             let itl = step(
                 Acceptance::Accepted,
                 Some("no-itl"),
@@ -285,7 +288,9 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
             };
             Some(path_from(ctx, basis, installed))
         }
-        installed @ (Installed::OperatorHash(_) | Installed::AlarmHash { .. }) => {
+        installed @ (Installed::OperatorHash(_)
+        | Installed::AlarmHash { .. }
+        | Installed::Reported { .. }) => {
             let basis = super::checks::installed_source(installed);
             let served = ctx.served_itl.as_ref()?;
             match (installed_matches(installed, served), &served.parsed) {

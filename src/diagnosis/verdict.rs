@@ -15,11 +15,21 @@ use crate::cisco::model::function;
 /// `itl_differs`: installed ITL vs served ITL; null when either side is unknown. A phone that
 /// reports no ITL at all has nothing to delete, so the condition is false for it.
 fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
+    if let Some(conflict) = super::outside::installed_conflict(ctx) {
+        return Condition::new(None, conflict);
+    }
     let served = ctx.served_itl.as_ref();
     match (&ctx.installed, served) {
         (Installed::Unknown, _) => Condition::new(
             None,
             "the phone's installed ITL is unknown (no --phone-itl, --phone-itl-hash, or DeviceTLInfo alarm in the capture)",
+        ),
+        (Installed::ReportedNone(fact), _) => Condition::new(
+            Some(false),
+            format!(
+                "the phone reports no ITL installed ({}): there is nothing to delete, it takes the served ITL on leap of faith",
+                fact.source
+            ),
         ),
         (Installed::NotInstalled(alarm), _) => Condition::new(
             Some(false),
@@ -28,10 +38,14 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
                 alarm.seen.frame
             ),
         ),
-        (_, None) => Condition::new(
-            None,
-            "no ITL was downloaded whole in the capture to compare the phone's ITL with",
-        ),
+        (installed, None) => {
+            super::outside::compare_with_cli(ctx, installed).unwrap_or_else(|| {
+                Condition::new(
+                    None,
+                    "no ITL was downloaded whole in the capture to compare the phone's ITL with",
+                )
+            })
+        }
         (installed, Some(served)) => {
             let source = super::checks::installed_source(installed);
             match installed_matches(installed, served) {
@@ -80,6 +94,9 @@ fn tvs_cert_mismatch(ctx: &PhoneCtx<'_>, served_is_installed: bool) -> Condition
         } else {
             "no TVS certificate seen in clear"
         };
+        if let Some(c) = super::outside::exported_tvs(ctx, served_is_installed, why) {
+            return c;
+        }
         return Condition::new(None, why);
     }
     if let Some(file) = ctx.installed_file
@@ -147,6 +164,9 @@ fn tvs_cert_mismatch(ctx: &PhoneCtx<'_>, served_is_installed: bool) -> Condition
 }
 
 fn phone_verification_failed(ctx: &PhoneCtx<'_>) -> Condition {
+    if let Some(c) = super::outside::verification(ctx) {
+        return c;
+    }
     match ctx.facts.phone_status {
         PhoneStatus::Failed => Condition::new(
             Some(true),

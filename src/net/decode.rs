@@ -10,6 +10,7 @@ use super::defrag::{
 };
 use super::fast;
 use super::link::{self, LinkStart};
+use super::tunnel::{self, Encapsulation, Peeled, SkipReason};
 use super::{Packet, TcpFlags, TcpSegment, Transport};
 use crate::capture::{Frame, LinkType};
 use etherparse::err::Layer;
@@ -76,10 +77,14 @@ pub enum Decoded<'a> {
     Malformed(MalformedReason),
     /// A link type itlscope does not decode; counted per link type.
     UnsupportedLink(LinkType),
+    /// A recognised encapsulation (GRE, ERSPAN, MPLS, …) whose content is not decoded;
+    /// counted per reason.
+    Encapsulated(SkipReason),
 }
 
 /// Counters of the decoder; every frame lands in exactly one of `packets`,
-/// `fragments.fragments`, `not_ip`, `malformed`, `cut_in_headers` or `unsupported_links`.
+/// `fragments.fragments`, `not_ip`, `malformed`, `cut_in_headers`, `unsupported_links` or
+/// `skipped_encapsulations`, a tunnelled frame by what was found inside its tunnel.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DecodeStats {
     /// Frames decoded.
@@ -98,14 +103,40 @@ pub struct DecodeStats {
     pub lax_decoded: u64,
     /// Frames per unsupported link type.
     pub unsupported_links: Vec<(LinkType, u64)>,
-    /// Fragment reassembly.
+    /// Frames unwrapped per encapsulation (a frame in two nested tunnels counts in both).
+    pub encapsulations: Vec<(Encapsulation, u64)>,
+    /// Frames inside a recognised encapsulation that were not decoded, per reason (at most
+    /// [`MAX_SKIP_REASONS`] reasons; the rest are counted under [`SkipReason::Other`]).
+    pub skipped_encapsulations: Vec<(SkipReason, u64)>,
+    /// Fragment reassembly (of the outer packets and of those inside tunnels).
     pub fragments: DefragStats,
 }
+
+/// How deep tunnels are followed (ERSPAN over GRE over MPLS is three).
+pub const MAX_TUNNEL_DEPTH: u8 = 4;
+
+/// Distinct skip reasons kept apart; crafted traffic could name thousands of GRE protocol
+/// types.
+pub const MAX_SKIP_REASONS: usize = 32;
 
 /// Decodes frames into packets; holds the fragment reassembly state.
 pub struct Decoder {
     defrag: Defragmenter,
     stats: DecodeStats,
+    tunnels: Tunnels,
+}
+
+/// What is inside tunnels: a decoder of its own (inner packets have their own fragments,
+/// whose keys must not meet the outer ones), made on the first tunnelled frame.
+struct Tunnels {
+    /// Nesting level of the decoder that owns this (0 for the capture's own frames).
+    depth: u8,
+    /// The reassembly limits the inner decoder gets (its own budget, the same size).
+    limits: DefragLimits,
+    inner: Option<Box<Decoder>>,
+    /// Frames unwrapped per [`Encapsulation::index`].
+    counts: [u64; Encapsulation::ALL.len()],
+    skipped: Vec<(SkipReason, u64)>,
 }
 
 impl Default for Decoder {
@@ -134,9 +165,20 @@ struct FragInfo<'a> {
 impl Decoder {
     /// A decoder with the given reassembly limits.
     pub fn new(limits: DefragLimits) -> Self {
+        Decoder::at_depth(limits, 0)
+    }
+
+    fn at_depth(limits: DefragLimits, depth: u8) -> Self {
         Decoder {
             defrag: Defragmenter::new(limits),
             stats: DecodeStats::default(),
+            tunnels: Tunnels {
+                depth,
+                limits,
+                inner: None,
+                counts: [0; Encapsulation::ALL.len()],
+                skipped: Vec::new(),
+            },
         }
     }
 
@@ -145,17 +187,42 @@ impl Decoder {
         self.defrag.limits()
     }
 
-    /// Counters so far (fragments still pending at the end of a capture never completed).
+    /// Counters so far (fragments still pending at the end of a capture never completed),
+    /// including what was found inside tunnels.
     pub fn stats(&self) -> DecodeStats {
-        DecodeStats {
+        let mut stats = DecodeStats {
             fragments: self.defrag.stats(),
             ..self.stats.clone()
+        };
+        let t = &self.tunnels;
+        for (kind, n) in Encapsulation::ALL.iter().zip(t.counts) {
+            if n > 0 {
+                stats.encapsulations.push((*kind, n));
+            }
         }
+        stats.skipped_encapsulations.clone_from(&t.skipped);
+        if let Some(inner) = &t.inner {
+            stats.add_inner(inner.stats());
+        }
+        stats
     }
 
     /// The limits that cut something off, in words, for [`crate::evidence::CaptureSummary`]
     /// (`limits_hit`); empty when nothing was lost to a limit.
     pub fn limits_hit(&self) -> Vec<String> {
+        let mut out = self.own_limits_hit();
+        if let Some(inner) = &self.tunnels.inner {
+            out.extend(
+                inner
+                    .limits_hit()
+                    .into_iter()
+                    .map(|l| format!("inside tunnels: {l}")),
+            );
+        }
+        out
+    }
+
+    fn own_limits_hit(&self) -> Vec<String> {
         let f = self.defrag.stats();
         let l = self.defrag.limits();
         let mut out = Vec::new();
@@ -209,6 +276,13 @@ impl Decoder {
     /// was reassembled from fragments.
     pub fn decode<'a>(&'a mut self, frame: &Frame<'a>) -> Decoded<'a> {
         let start = link::strip(frame.link_type, frame.data);
+        self.decode_start(frame, start)
+    }
+
+    /// Decodes a frame whose network layer begins at `start` (the frame itself, or the
+    /// inside of a tunnel in it: a sub-slice of `frame.data`, so the frame's number, time
+    /// and snaplen cut apply to it).
+    fn decode_start<'a>(&'a mut self, frame: &Frame<'a>, start: LinkStart<'a>) -> Decoded<'a> {
         // Most frames are plain TCP/UDP over IPv4/IPv6: read them by hand (a third of the
         // packet path's instructions went to etherparse's general slicer).
         let fast = match start {
@@ -223,13 +297,18 @@ impl Decoder {
         self.decode_etherparse(frame, start)
     }
 
-    /// [`Decoder::decode`] through etherparse alone (every frame the fast path declines).
+    /// [`Decoder::decode`] without the fast path: link-level tunnels (MPLS, PPPoE), then
+    /// etherparse (every frame the fast path declines).
     pub(super) fn decode_etherparse<'a>(
         &'a mut self,
         frame: &Frame<'a>,
         start: LinkStart<'a>,
     ) -> Decoded<'a> {
         self.stats.frames += 1;
+        // MPLS and PPPoE sit where the EtherType is; etherparse would call them "not IP".
+        if let Some(peeled) = tunnel::link_level(start) {
+            return self.tunnels.peel(frame, peeled);
+        }
         // The sliced packet is a few hundred bytes: it is passed by reference from where it
         // is built, as moving it out of a `match` cost a memcpy per packet (8% in profiles).
         match start {
@@ -294,13 +373,16 @@ impl Decoder {
     }
 
     fn packet<'a>(
-        &mut self,
-        frame: &Frame<'_>,
+        &'a mut self,
+        frame: &Frame<'a>,
         (src, dst): (IpAddr, IpAddr),
         vlan: Option<u16>,
         transport: Transport<'a>,
         truncated: bool,
     ) -> Decoded<'a> {
+        if let Some(peeled) = tunnel_in(&transport) {
+            return self.tunnels.peel(frame, peeled);
+        }
         self.stats.packets += 1;
         if truncated {
             self.stats.truncated_payloads += 1;
@@ -366,7 +448,10 @@ impl Decoder {
         let transport = match &sliced.transport {
             Some(TransportSlice::Udp(u)) => udp(u),
             Some(TransportSlice::Tcp(t)) => tcp(t),
-            _ => Transport::Other { protocol },
+            _ => Transport::Other {
+                protocol,
+                payload: ip_payload(&sliced.net),
+            },
         };
         self.packet(frame, addrs, vlan, transport, false)
     }
@@ -460,7 +545,10 @@ impl Decoder {
                 frame,
                 addrs,
                 vlan,
-                Transport::Other { protocol },
+                Transport::Other {
+                    protocol,
+                    payload: payload.payload,
+                },
                 ip_incomplete,
             ),
             None => match stop_reason {
@@ -469,7 +557,10 @@ impl Decoder {
                     frame,
                     addrs,
                     vlan,
-                    Transport::Other { protocol },
+                    Transport::Other {
+                        protocol,
+                        payload: payload.payload,
+                    },
                     ip_incomplete,
                 ),
             },
@@ -534,8 +625,11 @@ impl Decoder {
                     return Decoded::Malformed(MalformedReason::ReassembledTransport);
                 }
             },
-            _ => Transport::Other { protocol },
+            _ => Transport::Other { protocol, payload },
         };
+        if let Some(peeled) = tunnel_in(&transport) {
+            return self.tunnels.peel(frame, peeled);
+        }
         self.stats.packets += 1;
         Decoded::Packet(Packet {
             frame: frame.number,
@@ -546,6 +640,101 @@ impl Decoder {
             transport,
             truncated: false,
         })
+    }
+}
+
+/// The encapsulation a packet carries, if any: GRE, MPLS or IP in IP by protocol number,
+/// VXLAN by UDP port.
+fn tunnel_in<'a>(transport: &Transport<'a>) -> Option<Peeled<'a>> {
+    match *transport {
+        Transport::Other { protocol, payload } => tunnel::ip_level(protocol, payload),
+        Transport::Udp {
+            dst_port: tunnel::VXLAN_PORT,
+            payload,
+            ..
+        } => tunnel::vxlan(payload),
+        _ => None,
+    }
+}
+
+/// The payload of a strictly sliced IP packet.
+fn ip_payload<'a>(net: &Option<NetSlice<'a>>) -> &'a [u8] {
+    match net {
+        Some(NetSlice::Ipv4(ip)) => ip.payload().payload,
+        Some(NetSlice::Ipv6(ip)) => ip.payload().payload,
+        _ => &[],
+    }
+}
+
+impl Tunnels {
+    /// Decodes what a tunnel carries with the inner decoder (made on first use), or counts
+    /// why it is not decoded.
+    fn peel<'a>(&'a mut self, frame: &Frame<'a>, peeled: Peeled<'a>) -> Decoded<'a> {
+        let (kind, start, vlan) = match peeled {
+            Peeled::Inner { kind, start, vlan } => (kind, start, vlan),
+            Peeled::Skipped(why) => return self.skip(why),
+        };
+        if self.depth + 1 >= MAX_TUNNEL_DEPTH {
+            return self.skip(SkipReason::TooDeep);
+        }
+        if let Some(n) = self.counts.get_mut(kind.index()) {
+            *n += 1;
+        }
+        let depth = self.depth + 1;
+        let inner = self
+            .inner
+            .get_or_insert_with(|| Box::new(Decoder::at_depth(self.limits, depth)));
+        match inner.decode_start(frame, start) {
+            Decoded::Packet(mut p) => {
+                p.vlan = p.vlan.or(vlan);
+                Decoded::Packet(p)
+            }
+            other => other,
+        }
+    }
+
+    fn skip<'a>(&mut self, why: SkipReason) -> Decoded<'a> {
+        let why = if self.skipped.len() >= MAX_SKIP_REASONS
+            && !self.skipped.iter().any(|(r, _)| *r == why)
+        {
+            SkipReason::Other
+        } else {
+            why
+        };
+        match self.skipped.iter_mut().find(|(r, _)| *r == why) {
+            Some((_, n)) => *n += 1,
+            None => self.skipped.push((why, 1)),
+        }
+        Decoded::Encapsulated(why)
+    }
+}
+
+impl DecodeStats {
+    /// Adds the counts of the decoder inside tunnels (its frames are already counted here).
+    fn add_inner(&mut self, inner: DecodeStats) {
+        self.packets += inner.packets;
+        self.not_ip += inner.not_ip;
+        self.malformed += inner.malformed;
+        self.cut_in_headers += inner.cut_in_headers;
+        self.truncated_payloads += inner.truncated_payloads;
+        self.lax_decoded += inner.lax_decoded;
+        for (kind, n) in inner.encapsulations {
+            match self.encapsulations.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, m)) => *m += n,
+                None => self.encapsulations.push((kind, n)),
+            }
+        }
+        for (why, n) in inner.skipped_encapsulations {
+            match self
+                .skipped_encapsulations
+                .iter_mut()
+                .find(|(r, _)| *r == why)
+            {
+                Some((_, m)) => *m += n,
+                None => self.skipped_encapsulations.push((why, n)),
+            }
+        }
+        self.fragments.add(&inner.fragments);
     }
 }
 
@@ -675,4 +864,73 @@ fn ipv6_fragment<'a>(frame: &'a [u8], header: &[u8]) -> Option<FragInfo<'a>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tunnel_tests {
+    use super::*;
+    use crate::capture::Timestamp;
+
+    /// A raw IPv4 header (checksum not needed by the decoder) around `payload`.
+    fn ipv4(protocol: u8, payload: &[u8]) -> Vec<u8> {
+        let len = (20 + payload.len()) as u16;
+        let mut p = vec![
+            0x45, 0, 0, 0, 0, 1, 0, 0, 64, protocol, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        p[2..4].copy_from_slice(&len.to_be_bytes());
+        p.extend_from_slice(payload);
+        p
+    }
+
+    /// `levels` GRE tunnels around a UDP datagram.
+    fn nested(levels: usize) -> Vec<u8> {
+        let udp = [0x13, 0x88, 0x00, 0x45, 0x00, 0x09, 0x00, 0x00, b'x'];
+        let mut packet = ipv4(17, &udp);
+        for _ in 0..levels {
+            let mut gre = vec![0x00, 0x00, 0x08, 0x00];
+            gre.append(&mut packet);
+            packet = ipv4(47, &gre);
+        }
+        packet
+    }
+
+    fn decode_raw(decoder: &mut Decoder, data: &[u8]) -> bool {
+        let frame = Frame {
+            number: 1,
+            ts: Timestamp(0),
+            link_type: LinkType::RAW,
+            interface: 0,
+            data,
+            orig_len: data.len() as u32,
+        };
+        matches!(decoder.decode(&frame), Decoded::Packet(_))
+    }
+
+    #[test]
+    fn tunnels_are_followed_three_deep_and_counted() {
+        let mut d = Decoder::default();
+        assert!(decode_raw(&mut d, &nested(3)));
+        let s = d.stats();
+        assert_eq!(s.frames, 1);
+        assert_eq!(s.packets, 1, "only the innermost packet counts");
+        assert_eq!(s.encapsulations, vec![(Encapsulation::Gre, 3)]);
+        assert!(!decode_raw(&mut d, &nested(4)));
+        let s = d.stats();
+        assert_eq!(s.packets, 1);
+        assert_eq!(s.skipped_encapsulations, vec![(SkipReason::TooDeep, 1)]);
+    }
+
+    #[test]
+    fn skip_reasons_are_bounded() {
+        let mut d = Decoder::default();
+        for protocol in 0..200u16 {
+            let mut gre = vec![0x00, 0x00];
+            gre.extend_from_slice(&(0x9000 + protocol).to_be_bytes());
+            assert!(!decode_raw(&mut d, &ipv4(47, &gre)));
+        }
+        let s = d.stats();
+        assert_eq!(s.skipped_encapsulations.len(), MAX_SKIP_REASONS + 1);
+        let total: u64 = s.skipped_encapsulations.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, 200);
+    }
 }

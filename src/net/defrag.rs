@@ -62,6 +62,22 @@ pub struct DefragStats {
     pub pending_bytes: u64,
 }
 
+impl DefragStats {
+    /// Adds another reassembler's counts (the one inside tunnels).
+    pub(crate) fn add(&mut self, o: &DefragStats) {
+        self.fragments += o.fragments;
+        self.reassembled += o.reassembled;
+        self.expired += o.expired;
+        self.dropped_by_cap += o.dropped_by_cap;
+        self.oversize += o.oversize;
+        self.conflicting += o.conflicting;
+        self.bad_fragments += o.bad_fragments;
+        self.truncated_fragments += o.truncated_fragments;
+        self.pending += o.pending;
+        self.pending_bytes += o.pending_bytes;
+    }
+}
+
 /// What identifies the fragments of one datagram: addresses, protocol and ID (RFC 791 /
 /// 8200), plus the VLAN tags and capture interface so that two links never mix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

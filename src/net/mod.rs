@@ -1,5 +1,6 @@
 //! Link and network layer decoding: Ethernet, Linux SLL/SLL2, raw IP, BSD loopback,
-//! 802.1Q/802.1ad tags, IPv4 and IPv6 (extension headers), and IP fragment reassembly.
+//! 802.1Q/802.1ad tags, IPv4 and IPv6 (extension headers), IP fragment reassembly, and the
+//! tunnels remote captures arrive in (ERSPAN/GRE, VXLAN, MPLS, PPPoE, IP in IP).
 //!
 //! Turns a [`crate::capture::Frame`] into a transport-level packet with addresses and ports:
 //! [`Decoder::decode`] gives a [`Decoded`]; [`merge_decoder`] folds the decoder's counts into
@@ -10,10 +11,12 @@ mod defrag;
 mod fast;
 mod link;
 mod summary;
+mod tunnel;
 
 pub use decode::{DecodeStats, Decoded, Decoder, MalformedReason};
 pub use defrag::{DefragLimits, DefragStats, FragmentDrop};
 pub use summary::merge_decoder;
+pub use tunnel::{Encapsulation, SkipReason};
 
 use crate::capture::Timestamp;
 use std::net::IpAddr;
@@ -70,6 +73,8 @@ pub enum Transport<'a> {
     Other {
         /// IP protocol number.
         protocol: u8,
+        /// The IP payload (as captured).
+        payload: &'a [u8],
     },
 }
 

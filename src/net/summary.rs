@@ -2,7 +2,7 @@
 //! [`CaptureSummary`], and its one-paragraph text rendering.
 
 use super::Decoder;
-use crate::evidence::CaptureSummary;
+use crate::evidence::{CaptureSummary, EncapsulationCount, SkippedFrames};
 
 /// Adds the decoder's counts and limits to a reader's summary.
 pub fn merge_decoder(summary: &mut CaptureSummary, decoder: &Decoder) {
@@ -16,9 +16,26 @@ pub fn merge_decoder(summary: &mut CaptureSummary, decoder: &Decoder) {
         ));
     }
     for (lt, n) in &stats.unsupported_links {
-        summary.notes.push(format!(
-            "{n} frames of unsupported link type {} skipped",
-            lt.0
-        ));
+        summary.skipped.push(SkippedFrames {
+            reason: "unsupported-link-type".into(),
+            code: Some(lt.0),
+            detail: format!("link type {} is not decoded", lt.0),
+            frames: *n,
+        });
+    }
+    for (why, n) in &stats.skipped_encapsulations {
+        summary.skipped.push(SkippedFrames {
+            reason: why.id().into(),
+            code: why.code(),
+            detail: why.to_string(),
+            frames: *n,
+        });
+    }
+    for (kind, n) in &stats.encapsulations {
+        summary.encapsulations.push(EncapsulationCount {
+            id: kind.id().into(),
+            name: kind.to_string(),
+            frames: *n,
+        });
     }
 }

@@ -135,6 +135,8 @@ pub struct Connections {
     pub(super) phone_hosts: PhoneHosts,
     /// Certificates decoded once per distinct DER, shared by every TLS conversation.
     certs: SharedCerts,
+    /// RSTs outside the receive window, ignored (RFC 5961).
+    rst_rejected: u64,
     files: Capped<FileTransfer>,
     alarms: Capped<PhoneTrustAlarm>,
     max_records: usize,
@@ -200,6 +202,7 @@ impl Connections {
             }),
             phone_hosts: PhoneHosts::default(),
             certs: SharedCerts::default(),
+            rst_rejected: 0,
             files: Capped::new(c.max_records),
             alarms: Capped::new(c.max_records),
             max_records: c.max_records,
@@ -318,6 +321,21 @@ impl Connections {
             }
         };
         let dir = usize::from(src != conn.client);
+        // RFC 5961: an RST outside the receiver's window is not believed (blind injection,
+        // or a stray from an older incarnation of the connection).
+        if seg.flags.rst
+            && !conn.streams[dir].accepts_rst(seg.seq, conn.streams[1 - dir].advertised_window())
+        {
+            self.rst_rejected += 1;
+            return;
+        }
+        conn.streams[dir].observe(
+            seg.seq,
+            seg.payload.len(),
+            seg.flags.syn,
+            seg.flags.fin,
+            seg.window,
+        );
         conn.last = seen;
         if seg.flags.syn {
             if dir == 0 && !seg.flags.ack {
@@ -353,9 +371,14 @@ impl Connections {
             };
             if read {
                 let app = &mut conn.app;
+                // A mid-connection pickup holds its first segment; an answer releases it.
+                let mut other = |ev: StreamEvent<'_>| feed(app, 1 - dir, ev, seen, files_budget);
+                conn.streams[1 - dir].commit(&mut self.budget, &mut other);
                 let mut sink = |ev: StreamEvent<'_>| feed(app, dir, ev, seen, files_budget);
+                // Data on a SYN starts after the SYN's own sequence number.
+                let seq = seg.seq.wrapping_add(u32::from(seg.flags.syn));
                 conn.streams[dir].segment(
-                    seg.seq,
+                    seq,
                     seg.payload,
                     self.stream_cap,
                     &mut self.budget,
@@ -628,6 +651,12 @@ impl Connections {
             ));
         }
         let mut notes = Vec::new();
+        if self.rst_rejected > 0 {
+            notes.push(format!(
+                "{} TCP RSTs outside the receiver's window were ignored (RFC 5961)",
+                self.rst_rejected
+            ));
+        }
         if sip.refers_lost > 0 {
             notes.push(format!(
                 "{} SIP REFERs on TCP lost bytes in the capture and were not read",

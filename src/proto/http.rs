@@ -22,6 +22,73 @@ const MAX_CHUNK_LINE: usize = 1024;
 /// Requests waiting for a response, at most (pipelining depth).
 const MAX_QUEUED: usize = 256;
 
+/// A message head (start line and headers) being gathered across segments. Each byte is
+/// looked at once: the head is handed to httparse only when its blank line has arrived,
+/// and bytes after it are never taken in (Suricata's "consumed N, need M" contract), so a
+/// long head in small segments costs linear work, and a body is never copied here.
+#[derive(Debug, Default)]
+struct HeadBuf {
+    buf: Vec<u8>,
+    /// Bytes looked at or copied, for the linear-work tests.
+    work: u64,
+}
+
+impl HeadBuf {
+    /// Takes bytes of `data` up to the end of the head. Returns how many bytes were used
+    /// and whether the head is now complete. Short of completion, every byte is used
+    /// unless the head reached [`MAX_HEAD`].
+    fn push(&mut self, data: &[u8]) -> (usize, bool) {
+        let mut used = 0;
+        if self.buf.is_empty() {
+            // Blank lines before a message (a stray CRLF after a body) belong to no head.
+            used = data
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        }
+        let rest = data.get(used..).unwrap_or_default();
+        let room = MAX_HEAD - self.buf.len().min(MAX_HEAD);
+        let (take, complete) = match head_end(&self.buf, rest) {
+            Some(k) if k <= room => (k, true),
+            _ => (room.min(rest.len()), false),
+        };
+        self.work += take as u64;
+        self.buf
+            .extend_from_slice(rest.get(..take).unwrap_or_default());
+        (used + take, complete)
+    }
+
+    /// True when the head reached [`MAX_HEAD`] without ending.
+    fn full(&self) -> bool {
+        self.buf.len() >= MAX_HEAD
+    }
+}
+
+/// How many bytes of `rest` complete a head whose first bytes are `buf` (the blank line,
+/// `\n\n` or `\n\r\n`, included), if they do. Only `rest` and the last two bytes of
+/// `buf` are looked at.
+fn head_end(buf: &[u8], rest: &[u8]) -> Option<usize> {
+    let before = |i: usize, back: usize| -> Option<u8> {
+        // Byte `back` places before rest[i], reaching into buf.
+        match i.checked_sub(back) {
+            Some(j) => rest.get(j).copied(),
+            None => buf
+                .len()
+                .checked_sub(back - i)
+                .and_then(|j| buf.get(j).copied()),
+        }
+    };
+    rest.iter().enumerate().find_map(|(i, b)| {
+        let ends = *b == b'\n'
+            && match before(i, 1) {
+                Some(b'\n') => true,
+                Some(b'\r') => before(i, 2) == Some(b'\n'),
+                _ => false,
+            };
+        ends.then_some(i + 1)
+    })
+}
+
 /// True when `b` starts like an HTTP request line (no allocation).
 pub fn looks_like_request(b: &[u8]) -> bool {
     [&b"GET "[..], b"HEAD ", b"POST ", b"PUT "]
@@ -75,10 +142,12 @@ struct Exchange {
 pub struct HttpConn {
     client: Endpoint,
     server: Endpoint,
-    req_buf: Vec<u8>,
+    req_head: HeadBuf,
     req_skip: u64,
     client_dead: bool,
     requests: VecDeque<Request>,
+    resp_head: HeadBuf,
+    /// A partial chunk-size or trailer line.
     resp_buf: Vec<u8>,
     state: Body,
     current: Option<Exchange>,
@@ -114,10 +183,11 @@ impl HttpConn {
         HttpConn {
             client,
             server,
-            req_buf: Vec::new(),
+            req_head: HeadBuf::default(),
             req_skip: 0,
             client_dead: false,
             requests: VecDeque::new(),
+            resp_head: HeadBuf::default(),
             resp_buf: Vec::new(),
             state: Body::Head,
             current: None,
@@ -212,58 +282,61 @@ impl HttpConn {
                 data = data.get(n..).unwrap_or_default();
                 continue;
             }
-            let take = (MAX_HEAD - self.req_buf.len().min(MAX_HEAD)).min(data.len());
-            self.req_buf
-                .extend_from_slice(data.get(..take).unwrap_or_default());
-            data = data.get(take..).unwrap_or_default();
-            loop {
-                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                let mut req = httparse::Request::new(&mut headers);
-                match req.parse(&self.req_buf) {
-                    Ok(httparse::Status::Complete(n)) => {
-                        let hs = header_pairs(req.headers);
-                        let body_len = find(&hs, "content-length")
-                            .and_then(|v| v.parse::<u64>().ok())
-                            .unwrap_or(0);
-                        let request = Request {
-                            method: req.method.unwrap_or("").to_string(),
-                            path: req.path.unwrap_or("").to_string(),
-                            headers: hs,
-                            seen,
-                        };
-                        if self.requests.len() < MAX_QUEUED {
-                            self.requests.push_back(request);
-                        } else {
-                            self.notes
-                                .push("too many pipelined requests; one dropped".into());
-                        }
-                        self.req_buf.drain(..n.min(self.req_buf.len()));
-                        let in_buf = (self.req_buf.len() as u64).min(body_len);
-                        self.req_buf.drain(..in_buf as usize);
-                        self.req_skip = body_len - in_buf;
-                        if self.req_skip > 0 || self.req_buf.is_empty() {
-                            break;
-                        }
-                    }
-                    Ok(httparse::Status::Partial) => {
-                        if self.req_buf.len() >= MAX_HEAD {
-                            self.notes.push(format!("request head longer than {MAX_HEAD} bytes; requests not parsed further"));
-                            self.client_dead = true;
-                        }
-                        break;
-                    }
-                    Err(e) => {
-                        self.notes.push(format!(
-                            "malformed HTTP request ({e}); requests not parsed further"
-                        ));
-                        self.client_dead = true;
-                        break;
+            let (used, complete) = self.req_head.push(data);
+            data = data.get(used..).unwrap_or_default();
+            if !complete {
+                if self.req_head.full() {
+                    self.notes.push(format!(
+                        "request head longer than {MAX_HEAD} bytes; requests not parsed further"
+                    ));
+                    self.client_dead = true;
+                }
+                continue;
+            }
+            let head = std::mem::take(&mut self.req_head.buf);
+            self.req_head.work += head.len() as u64;
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut req = httparse::Request::new(&mut headers);
+            match req.parse(&head) {
+                Ok(httparse::Status::Complete(_)) => {
+                    let hs = header_pairs(req.headers);
+                    self.req_skip = find(&hs, "content-length")
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0);
+                    let request = Request {
+                        method: req.method.unwrap_or("").to_string(),
+                        path: req.path.unwrap_or("").to_string(),
+                        headers: hs,
+                        seen,
+                    };
+                    if self.requests.len() < MAX_QUEUED {
+                        self.requests.push_back(request);
+                    } else {
+                        self.notes
+                            .push("too many pipelined requests; one dropped".into());
                     }
                 }
+                Ok(httparse::Status::Partial) => {
+                    self.notes.push(
+                        "malformed HTTP request (head ended early); requests not parsed further"
+                            .into(),
+                    );
+                    self.client_dead = true;
+                }
+                Err(e) => {
+                    self.notes.push(format!(
+                        "malformed HTTP request ({e}); requests not parsed further"
+                    ));
+                    self.client_dead = true;
+                }
             }
+            // Keep the allocation for the next head.
+            let mut head = head;
+            head.clear();
+            self.req_head.buf = head;
         }
         if self.client_dead {
-            self.req_buf = Vec::new();
+            self.req_head.buf = Vec::new();
         }
     }
 
@@ -326,20 +399,18 @@ impl HttpConn {
                     }
                 }
                 Body::Head => {
-                    let take = (MAX_HEAD - self.resp_buf.len().min(MAX_HEAD)).min(data.len());
-                    self.resp_buf
-                        .extend_from_slice(data.get(..take).unwrap_or_default());
-                    data = data.get(take..).unwrap_or_default();
-                    self.head(seen);
-                    if matches!(self.state, Body::Head) {
-                        continue;
+                    // Only the head is taken: what follows it stays in `data` for the
+                    // next turn of the loop (its body, or the next pipelined response).
+                    let (used, complete) = self.resp_head.push(data);
+                    data = data.get(used..).unwrap_or_default();
+                    if complete {
+                        self.head(seen);
+                    } else if self.resp_head.full() {
+                        self.notes.push(format!(
+                            "response head longer than {MAX_HEAD} bytes; not parsed further"
+                        ));
+                        self.server_dead = true;
                     }
-                    // Body bytes that came with the head.
-                    let rest = std::mem::take(&mut self.resp_buf);
-                    let mut joined = rest;
-                    joined.extend_from_slice(data);
-                    self.server_data(&joined, seen, budget);
-                    return;
                 }
             }
         }
@@ -372,16 +443,20 @@ impl HttpConn {
         }
     }
 
-    /// Tries to parse a response head from `resp_buf`.
+    /// Parses the complete response head gathered in `resp_head`.
     fn head(&mut self, seen: Seen) {
+        let head = std::mem::take(&mut self.resp_head.buf);
+        self.resp_head.work += head.len() as u64;
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut resp = httparse::Response::new(&mut headers);
-        match resp.parse(&self.resp_buf) {
-            Ok(httparse::Status::Complete(n)) => {
+        match resp.parse(&head) {
+            Ok(httparse::Status::Complete(_)) => {
                 let status = resp.code.unwrap_or(0);
                 let reason = resp.reason.unwrap_or("").to_string();
                 let hs = header_pairs(resp.headers);
-                self.resp_buf.drain(..n.min(self.resp_buf.len()));
+                let mut head = head;
+                head.clear();
+                self.resp_head.buf = head;
                 if (100..200).contains(&status) {
                     return; // interim response; the real one follows
                 }
@@ -424,12 +499,11 @@ impl HttpConn {
                 }
             }
             Ok(httparse::Status::Partial) => {
-                if self.resp_buf.len() >= MAX_HEAD {
-                    self.notes.push(format!(
-                        "response head longer than {MAX_HEAD} bytes; not parsed further"
-                    ));
-                    self.server_dead = true;
-                }
+                self.notes.push(
+                    "malformed HTTP response (head ended early); responses not parsed further"
+                        .into(),
+                );
+                self.server_dead = true;
             }
             Err(e) => {
                 self.notes.push(format!(
@@ -690,6 +764,89 @@ mod tests {
             assert_eq!(f[2].name, "Desktops/320x196x4/List.xml");
             assert!(f[2].complete, "{:?}", f[2].error);
             assert_eq!(f[2].data, b"List.xml!");
+        }
+    }
+
+    #[test]
+    fn pipelined_bodyless_responses_in_one_segment_are_all_read() {
+        let reqs = b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nHEAD /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n";
+        let resps = b"HTTP/1.1 304 Not Modified\r\n\r\nHTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+        let f = run(reqs, resps, 10_000, TcpEnd::Fin(Side::Client));
+        let got: Vec<(&str, Option<u16>)> =
+            f.iter().map(|t| (t.name.as_str(), t.http_status)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", Some(304)),
+                ("b", Some(304)),
+                ("c", Some(200)),
+                ("d", Some(204))
+            ]
+        );
+        assert!(
+            f.iter()
+                .all(|t| t.error.as_deref() != Some("no response in the capture"))
+        );
+    }
+
+    #[test]
+    fn thousands_of_pipelined_responses_in_one_segment_iterate() {
+        let n = 20_000;
+        let mut resps = Vec::new();
+        for i in 0..n {
+            resps.extend_from_slice(
+                format!("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{}", i % 10).as_bytes(),
+            );
+        }
+        let f = run(b"", &resps, usize::MAX, TcpEnd::Fin(Side::Client));
+        assert_eq!(f.len(), n);
+        assert_eq!(f[n - 1].data, b"9");
+    }
+
+    /// Work (bytes looked at, copied or parsed) to read a response whose head is `len`
+    /// bytes, delivered one byte per segment.
+    fn head_work(len: usize) -> u64 {
+        let mut head = b"HTTP/1.1 200 OK\r\nX-Long: ".to_vec();
+        head.resize(len - 4, b'a');
+        head.extend_from_slice(b"\r\n\r\n");
+        let mut c = conn();
+        let mut budget = FileBudget::new(u64::MAX);
+        c.data(0, b"GET /a HTTP/1.1\r\n\r\n", seen(1), &mut budget);
+        for b in head.chunks(1) {
+            c.data(1, b, seen(2), &mut budget);
+        }
+        assert!(c.current.is_some(), "{:?}", c.notes);
+        c.resp_head.work
+    }
+
+    /// The same for a request head.
+    fn request_head_work(len: usize) -> u64 {
+        let mut head = b"GET /a HTTP/1.1\r\nX-Long: ".to_vec();
+        head.resize(len - 4, b'a');
+        head.extend_from_slice(b"\r\n\r\n");
+        let mut c = conn();
+        let mut budget = FileBudget::new(u64::MAX);
+        for b in head.chunks(1) {
+            c.data(0, b, seen(1), &mut budget);
+        }
+        assert_eq!(c.requests.len(), 1, "{:?}", c.notes);
+        c.req_head.work
+    }
+
+    #[test]
+    fn a_long_head_in_one_byte_segments_costs_linear_work() {
+        for work in [head_work, request_head_work] {
+            let small = work(16 << 10);
+            let big = work(32 << 10);
+            // Doubling the head doubles the work (re-parsing it per segment quadruples it).
+            assert!(
+                big <= 2 * small + 1024,
+                "16 KiB: {small}, 32 KiB: {big} bytes of work"
+            );
+            assert!(
+                big <= 3 * (32 << 10),
+                "{big} bytes of work for a 32 KiB head"
+            );
         }
     }
 

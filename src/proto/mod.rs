@@ -149,6 +149,11 @@ impl FileBudget {
         self.used += n;
         true
     }
+
+    /// Gives back `n` bytes taken earlier and not kept after all.
+    pub fn release(&mut self, n: usize) {
+        self.used = self.used.saturating_sub(n as u64);
+    }
 }
 
 /// MD5, SHA-1 and SHA-256 of `data`, lower-case hex.

@@ -157,6 +157,12 @@ pub fn parse_device_tl_info(msg: &[u8]) -> Option<DeviceTlInfo> {
         Some(len) if len <= body.len() => body.get(..len).unwrap_or(body),
         _ => body,
     };
+    parse_alarm_xml(body)
+}
+
+/// Parses a `DeviceTLInfo` alarm from the text holding its `<Alarm …>` element (a REFER body,
+/// or the same XML as a phone's console log prints it); None for other alarms.
+pub fn parse_alarm_xml(body: &str) -> Option<DeviceTlInfo> {
     let alarm_at = find_ci(body, "<Alarm", 0)?;
     let alarm = body.get(alarm_at..)?;
     let tag_end = alarm.find('>')?;

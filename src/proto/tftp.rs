@@ -22,6 +22,11 @@ use std::net::IpAddr;
 pub const DEFAULT_BLKSIZE: usize = 512;
 /// Smallest and largest block sizes RFC 2348 allows.
 const BLKSIZE_RANGE: std::ops::RangeInclusive<usize> = 8..=65464;
+/// How far past the highest block seen a DATA or ACK block number may jump before it is
+/// doubted: lock-step TFTP moves one block at a time, RFC 7440 windows a few dozen. A jump
+/// further ahead is believed only when the next DATA block continues from it (capture
+/// loss), never on one stray packet.
+const MAX_AHEAD: u64 = 1024;
 
 /// TFTP opcodes.
 pub mod opcode {
@@ -192,8 +197,12 @@ struct Transfer {
     /// Blocks ahead of a hole, by ordinal.
     held: BTreeMap<u64, Vec<u8>>,
     held_bytes: usize,
-    /// Highest unwrapped block number seen.
+    /// Highest unwrapped DATA block number believed (moves only by plausible steps).
     highest: u64,
+    /// A DATA block far ahead of `highest`, waiting for a next block to confirm the jump.
+    far: Option<u64>,
+    /// DATA and ACK packets whose block numbers jumped implausibly far, ignored.
+    stray: u64,
     /// Whether the block number wraps to 1 (not 0) after 65535, once known.
     wraps_to_one: Option<bool>,
     /// Ordinal and length of the short final block.
@@ -208,7 +217,8 @@ struct Transfer {
 }
 
 impl Transfer {
-    fn ordinal(&mut self, block: u16) -> u64 {
+    /// The unwrapped block number of `block`: the one nearest the highest DATA block.
+    fn unwrap(&self, block: u16) -> u64 {
         let b = u64::from(block);
         let h = self.highest;
         let c = (h & !0xFFFF) | b;
@@ -221,16 +231,59 @@ impl Transfer {
                 best = cand;
             }
         }
+        best
+    }
+
+    /// Maps an unwrapped block number to the file's block ordinal.
+    fn to_ordinal(&self, unwrapped: u64) -> u64 {
+        if self.wraps_to_one == Some(true) {
+            unwrapped - (unwrapped >> 16)
+        } else {
+            unwrapped
+        }
+    }
+
+    /// The ordinal of a DATA block, or None for a stray one (a number far ahead of the
+    /// transfer that no next block confirms).
+    fn data_ordinal(&mut self, block: u16) -> Option<u64> {
+        let best = self.unwrap(block);
+        if best > self.highest + MAX_AHEAD {
+            match self.far {
+                Some(f) if best > f && best - f <= MAX_AHEAD => self.far = None,
+                _ => {
+                    self.far = Some(best);
+                    self.stray += 1;
+                    return None;
+                }
+            }
+        }
         if best >= 0x1_0000 && self.wraps_to_one.is_none() {
             // First block after a wrap: some servers restart at 0, others at 1.
             self.wraps_to_one = Some(best & 0xFFFF == 1 && self.next <= 0x1_0000);
         }
         self.highest = self.highest.max(best);
-        if self.wraps_to_one == Some(true) {
-            best - (best >> 16)
-        } else {
-            best
+        Some(self.to_ordinal(best))
+    }
+
+    /// An acknowledgment: believed only a little ahead of the DATA blocks seen (the capture
+    /// may lack the block it acknowledges), and it never moves the unwrapping reference.
+    fn ack(&mut self, block: u16) {
+        let best = self.unwrap(block);
+        if best > self.highest + MAX_AHEAD {
+            self.stray += 1;
+            return;
         }
+        self.acked = self.acked.max(self.to_ordinal(best));
+    }
+
+    /// `tsize` unless the blocks seen contradict it (0 for a file that has data, or less
+    /// than the bytes before the highest block).
+    fn credible_tsize(&self) -> Option<u64> {
+        let bs = self.blksize as u64;
+        self.tsize.filter(|&sz| {
+            let before_highest = self.to_ordinal(self.highest).saturating_sub(1) * bs;
+            before_highest <= sz && !(sz == 0 && self.prefix_len + self.held_bytes as u64 > 0)
+        })
     }
 
     fn data_block(&mut self, block: u16, data: &[u8], budget: &mut FileBudget, max_file: u64) {
@@ -244,7 +297,9 @@ impl Transfer {
             self.blksize = data.len();
             self.blksize_negotiated = true;
         }
-        let ord = self.ordinal(block);
+        let Some(ord) = self.data_ordinal(block) else {
+            return;
+        };
         if ord == 0 {
             return; // block 0 carries no data in RFC 1350
         }
@@ -275,30 +330,44 @@ impl Transfer {
                     .get_or_insert_with(|| "out-of-order blocks exceeded the file limit".into());
                 return;
             }
+            // Held blocks are file data in memory: they count against the global budget.
+            if !budget.take(data.len()) {
+                self.cut
+                    .get_or_insert_with(|| "cut: total file-data limit reached".into());
+                return;
+            }
             self.held_bytes += data.len();
             self.held.insert(ord, data.to_vec());
             return;
         }
-        self.append(data, budget, max_file);
+        self.append(data, false, budget, max_file);
         while let Some(entry) = self.held.first_entry() {
             if *entry.key() != self.next {
                 break;
             }
             let d = entry.remove();
             self.held_bytes -= d.len();
-            self.append(&d, budget, max_file);
+            self.append(&d, true, budget, max_file);
         }
     }
 
-    fn append(&mut self, data: &[u8], budget: &mut FileBudget, max_file: u64) {
+    /// Appends the next block in order; `reserved` when its bytes were already taken from
+    /// the budget while it was held.
+    fn append(&mut self, data: &[u8], reserved: bool, budget: &mut FileBudget, max_file: u64) {
         self.next += 1;
         self.prefix_len += data.len() as u64;
         if self.cut.is_some() {
+            if reserved {
+                budget.release(data.len());
+            }
             return;
         }
         if self.prefix_len > max_file {
             self.cut = Some(format!("cut at the {max_file}-byte file limit"));
-        } else if !budget.take(data.len()) {
+            if reserved {
+                budget.release(data.len());
+            }
+        } else if !reserved && !budget.take(data.len()) {
             self.cut = Some("cut: total file-data limit reached".into());
         } else {
             self.data.extend_from_slice(data);
@@ -314,15 +383,27 @@ impl Transfer {
     /// block is the last.
     fn reached_end(&self) -> bool {
         let bs = (self.blksize as u64).max(1);
-        self.last_block.is_some() || self.tsize.is_some_and(|sz| self.acked > sz / bs)
+        self.last_block.is_some() || self.credible_tsize().is_some_and(|sz| self.acked > sz / bs)
     }
 
     fn finish(mut self) -> FileTransfer {
         let bs = self.blksize as u64;
         let whole = self.complete_bytes() && self.error.is_none();
+        let tsize = self.credible_tsize();
+        if let (Some(sz), None) = (self.tsize, tsize) {
+            self.notes.push(format!(
+                "the announced tsize {sz} contradicts the blocks seen; ignored"
+            ));
+        }
+        if self.stray > 0 {
+            self.notes.push(format!(
+                "{} DATA/ACK packets with block numbers far ahead of the transfer ignored",
+                self.stray
+            ));
+        }
         let size = match self.last_block {
             Some((o, len)) => Some((o - 1) * bs + len as u64),
-            None => self.tsize,
+            None => tsize,
         };
         // Missing ranges: holes between held blocks and up to the end when known.
         let mut missing = Vec::new();
@@ -479,6 +560,8 @@ impl TftpTracker {
                 held: BTreeMap::new(),
                 held_bytes: 0,
                 highest: 0,
+                far: None,
+                stray: 0,
                 wraps_to_one: None,
                 last_block: None,
                 acked: 0,
@@ -537,10 +620,7 @@ impl TftpTracker {
                 t.data_block(block, data, budget, max_file);
                 ended = t.complete_bytes() && t.held.is_empty();
             }
-            TftpPacket::Ack { block } if from_server != data_from_server => {
-                let ord = t.ordinal(block);
-                t.acked = t.acked.max(ord);
-            }
+            TftpPacket::Ack { block } if from_server != data_from_server => t.ack(block),
             TftpPacket::Oack { options } if from_server => {
                 for (k, v) in &options {
                     match k.as_str() {
@@ -939,6 +1019,151 @@ mod tests {
         assert_eq!(f.error, None);
         assert!(f.notes.iter().any(|n| n.contains("limit")), "{:?}", f.notes);
         assert_eq!(f.size, Some(4 * 512 + 5));
+    }
+
+    /// A 612-byte read with one extra datagram (`stray`, client→server when `from_client`)
+    /// after block 1.
+    fn read_with_stray(stray: &[u8], from_client: bool) -> FileTransfer {
+        let mut t = TftpTracker::new(10, 1 << 30);
+        let mut budget = FileBudget::new(u64::MAX);
+        let content = file(612);
+        t.request(ep(C), ep(S69), &rrq("ITLSEP0011.tlv", &[]), seen(1));
+        t.datagram(
+            ep(ST),
+            ep(C),
+            &data(1, &content[..512]),
+            seen(2),
+            &mut budget,
+        );
+        t.datagram(ep(C), ep(ST), &ack(1), seen(3), &mut budget);
+        let (src, dst) = if from_client { (C, ST) } else { (ST, C) };
+        t.datagram(ep(src), ep(dst), stray, seen(4), &mut budget);
+        t.datagram(
+            ep(ST),
+            ep(C),
+            &data(2, &content[512..]),
+            seen(5),
+            &mut budget,
+        );
+        t.datagram(ep(C), ep(ST), &ack(2), seen(6), &mut budget);
+        let f = t.finish().remove(0);
+        assert_eq!(f.data, content, "{:?}", f.notes);
+        f
+    }
+
+    #[test]
+    fn a_stray_ack_far_ahead_does_not_move_the_block_numbering() {
+        let f = read_with_stray(&ack(40000), true);
+        assert!(f.complete, "{:?} {:?}", f.error, f.notes);
+        assert_eq!(f.size, Some(612));
+        assert!(f.missing.is_empty(), "{:?}", f.missing);
+        assert!(
+            f.notes.iter().any(|n| n.contains("far ahead")),
+            "{:?}",
+            f.notes
+        );
+    }
+
+    #[test]
+    fn a_stray_data_block_far_ahead_is_ignored() {
+        let f = read_with_stray(&data(40000, &[9; 512]), false);
+        assert!(f.complete, "{:?} {:?}", f.error, f.notes);
+        assert_eq!(f.size, Some(612));
+        assert!(f.missing.is_empty(), "{:?}", f.missing);
+    }
+
+    #[test]
+    fn a_long_capture_loss_is_still_followed_after_it() {
+        let content = file(512 * 3000 + 10);
+        let n = nblocks(content.len(), 512);
+        // Blocks 5..=2000 (indexes 4..2000) are not in the capture.
+        let order: Vec<usize> = (0..4).chain(2000..n).collect();
+        let f = transfer(&content, 512, &order, 0);
+        assert_eq!(f.error, None, "{:?}", f.notes);
+        assert_eq!(f.size, Some(content.len() as u64));
+        // Block 2001, the first after the loss, is believed only once 2002 follows it.
+        assert_eq!(f.missing, vec![(4 * 512, 2001 * 512)]);
+    }
+
+    #[test]
+    fn oack_tsize_zero_does_not_make_a_cut_transfer_look_finished() {
+        let mut t = TftpTracker::new(10, 1 << 20);
+        let mut budget = FileBudget::new(u64::MAX);
+        request_with_tsize(&mut t, &mut budget, 0);
+        t.datagram(ep(ST), ep(C), &data(1, &file(512)), seen(4), &mut budget);
+        t.datagram(ep(C), ep(ST), &ack(1), seen(5), &mut budget);
+        let f = &t.finish()[0];
+        assert!(!f.complete);
+        assert_eq!(
+            f.error.as_deref(),
+            Some("transfer did not finish in the capture"),
+            "{:?}",
+            f.notes
+        );
+        assert_eq!(f.size, None);
+        assert!(
+            f.notes.iter().any(|n| n.contains("tsize 0")),
+            "{:?}",
+            f.notes
+        );
+    }
+
+    #[test]
+    fn an_empty_file_with_tsize_zero_is_complete() {
+        let mut t = TftpTracker::new(10, 1 << 20);
+        let mut budget = FileBudget::new(u64::MAX);
+        request_with_tsize(&mut t, &mut budget, 0);
+        t.datagram(ep(ST), ep(C), &data(1, &[]), seen(4), &mut budget);
+        let f = &t.finish()[0];
+        assert!(f.complete, "{:?} {:?}", f.error, f.notes);
+        assert_eq!(f.size, Some(0));
+    }
+
+    #[test]
+    fn out_of_order_blocks_count_against_the_global_file_budget() {
+        let mut t = TftpTracker::new(10, 1 << 20);
+        let mut budget = FileBudget::new(2000);
+        t.request(ep(C), ep(S69), &rrq("big.bin", &[]), seen(1));
+        // Block 1 never comes: blocks 2..=10 are held.
+        for b in 2..=10u16 {
+            t.datagram(
+                ep(ST),
+                ep(C),
+                &data(b, &[7; 512]),
+                seen(u64::from(b)),
+                &mut budget,
+            );
+        }
+        assert!(budget.used <= 2000, "{} bytes held", budget.used);
+        assert!(budget.refusals > 0);
+        let f = &t.finish()[0];
+        assert!(
+            f.notes.iter().any(|n| n.contains("total file-data limit")),
+            "{:?}",
+            f.notes
+        );
+    }
+
+    #[test]
+    fn held_blocks_are_not_charged_twice() {
+        let mut t = TftpTracker::new(10, 1 << 20);
+        let mut budget = FileBudget::new(3 * 512 + 10);
+        t.request(ep(C), ep(S69), &rrq("x.bin", &[]), seen(1));
+        let content = file(3 * 512 + 10);
+        let blocks: Vec<&[u8]> = content.chunks(512).collect();
+        for (i, b) in [(3u16, 2usize), (2, 1), (4, 3), (1, 0)] {
+            t.datagram(
+                ep(ST),
+                ep(C),
+                &data(i, blocks[b]),
+                seen(u64::from(i)),
+                &mut budget,
+            );
+        }
+        assert_eq!(budget.used, content.len() as u64);
+        let f = &t.finish()[0];
+        assert!(f.complete, "{:?}", f.notes);
+        assert_eq!(f.data, content);
     }
 
     proptest! {

@@ -84,8 +84,11 @@ struct Direction {
     rec_buf: Vec<u8>,
     /// Bytes still to skip of an encrypted record's body.
     skip: usize,
-    /// Partial handshake message(s).
+    /// The start of a handshake message whose rest is still to come (never more than one
+    /// message: bytes are taken only as far as the message they belong to).
     hs_buf: Vec<u8>,
+    /// Bytes copied into `hs_buf`, for the linear-work tests.
+    hs_copied: u64,
     /// Bytes still to skip of an over-long handshake message.
     hs_skip: usize,
     /// Records from here on are encrypted (after ChangeCipherSpec, or TLS 1.3 after hello).
@@ -337,48 +340,103 @@ impl TlsConn {
         }
     }
 
-    /// Handshake record payload: re-join messages across records.
+    /// Handshake record payload: re-join messages across records. Whole messages are parsed
+    /// straight from the record; only a message cut by a record boundary is copied, and
+    /// each of its bytes once (no re-copying of what is pending on every record).
     fn handshake_bytes(&mut self, dir: usize, mut body: &[u8], seen: Seen) {
-        let d = &mut self.dirs[dir];
-        if d.hs_skip > 0 {
-            let n = d.hs_skip.min(body.len());
-            d.hs_skip -= n;
-            body = body.get(n..).unwrap_or_default();
-        }
-        let mut buf = std::mem::take(&mut self.dirs[dir].hs_buf);
-        let mut input: &[u8] = if buf.is_empty() {
-            body
-        } else {
-            buf.extend_from_slice(body);
-            &buf
+        let u24 = |h: &[u8]| -> usize {
+            h.iter()
+                .skip(1)
+                .take(3)
+                .fold(0, |n, b| n << 8 | usize::from(*b))
         };
-        while let Some(&[ty, a, b, c]) = input.get(..4).and_then(|s| <&[u8; 4]>::try_from(s).ok()) {
-            let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
-            if len > self.max_message {
-                let who = side(dir).as_str();
-                self.note(format!(
-                    "the {who} sent a handshake message (type {ty}) of {len} bytes, over the {}-byte limit; skipped",
-                    self.max_message
-                ));
-                let have = input.len() - 4;
-                self.dirs[dir].hs_skip = len.saturating_sub(have);
-                input = input.get((4 + len).min(input.len())..).unwrap_or_default();
+        loop {
+            let d = &mut self.dirs[dir];
+            if d.hs_skip > 0 {
+                let n = d.hs_skip.min(body.len());
+                d.hs_skip -= n;
+                body = body.get(n..).unwrap_or_default();
+            }
+            if body.is_empty() || d.encrypted {
+                // TLS 1.3: what follows the ServerHello in this direction is encrypted.
+                return;
+            }
+            if !d.hs_buf.is_empty() {
+                // Complete the pending message: its header, then exactly what it lacks.
+                if d.hs_buf.len() < 4 {
+                    let n = (4 - d.hs_buf.len()).min(body.len());
+                    d.hs_buf
+                        .extend_from_slice(body.get(..n).unwrap_or_default());
+                    d.hs_copied += n as u64;
+                    body = body.get(n..).unwrap_or_default();
+                    if d.hs_buf.len() < 4 {
+                        return;
+                    }
+                    let len = u24(&d.hs_buf);
+                    if len > self.max_message {
+                        let ty = d.hs_buf[0];
+                        d.hs_buf.clear();
+                        d.hs_skip = len;
+                        self.too_long(dir, ty, len);
+                        continue;
+                    }
+                }
+                let want = 4 + u24(&d.hs_buf);
+                let n = (want - d.hs_buf.len().min(want)).min(body.len());
+                d.hs_buf
+                    .extend_from_slice(body.get(..n).unwrap_or_default());
+                d.hs_copied += n as u64;
+                body = body.get(n..).unwrap_or_default();
+                if d.hs_buf.len() < want {
+                    return;
+                }
+                let mut msg = std::mem::take(&mut d.hs_buf);
+                self.message(dir, msg[0], &msg, seen);
+                msg.clear();
+                let d = &mut self.dirs[dir];
+                if d.hs_buf.capacity() == 0 && msg.capacity() <= 64 << 10 {
+                    d.hs_buf = msg; // keep a modest allocation for the next message
+                }
                 continue;
             }
-            let Some(msg) = input.get(..4 + len) else {
-                break;
-            };
-            self.message(dir, ty, msg, seen);
-            input = input.get(4 + len..).unwrap_or_default();
-            if self.dirs[dir].encrypted {
-                // TLS 1.3: what follows the ServerHello in this direction is encrypted.
-                input = &[];
+            // Whole messages straight from the record.
+            while let Some(&[ty, a, b, c]) =
+                body.get(..4).and_then(|s| <&[u8; 4]>::try_from(s).ok())
+            {
+                let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
+                if len > self.max_message {
+                    self.too_long(dir, ty, len);
+                    self.dirs[dir].hs_skip = len;
+                    body = body.get(4..).unwrap_or_default();
+                    break;
+                }
+                let Some(msg) = body.get(..4 + len) else {
+                    break;
+                };
+                self.message(dir, ty, msg, seen);
+                body = body.get(4 + len..).unwrap_or_default();
+                if self.dirs[dir].encrypted {
+                    return;
+                }
             }
+            let d = &mut self.dirs[dir];
+            if d.hs_skip > 0 {
+                continue;
+            }
+            // The start of a message the next record continues.
+            d.hs_buf.extend_from_slice(body);
+            d.hs_copied += body.len() as u64;
+            return;
         }
-        let rest = input.to_vec();
-        buf.clear();
-        buf.extend_from_slice(&rest);
-        self.dirs[dir].hs_buf = buf;
+    }
+
+    /// Notes a handshake message over the size limit (it is skipped).
+    fn too_long(&mut self, dir: usize, ty: u8, len: usize) {
+        let who = side(dir).as_str();
+        self.note(format!(
+            "the {who} sent a handshake message (type {ty}) of {len} bytes, over the {}-byte limit; skipped",
+            self.max_message
+        ));
     }
 
     /// One whole handshake message (4-byte header included).
@@ -625,6 +683,58 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("does not start with a TLS record"))
         );
+    }
+
+    /// Bytes copied to re-join a Certificate message of `len` bytes sent in records of
+    /// one byte each; checks the chain still arrives.
+    fn rejoin_copies(len: usize) -> u64 {
+        let der_len = len - 4 - 6;
+        let mut msg = vec![11];
+        msg.extend_from_slice(&((len - 4) as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&((der_len + 3) as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&(der_len as u32).to_be_bytes()[1..]);
+        msg.resize(len, 0x5a);
+        let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 4 << 20);
+        let mut stream = Vec::with_capacity(len * 6);
+        for b in &msg {
+            stream.extend_from_slice(&[22, 3, 3, 0, 1, *b]);
+        }
+        t.data(1, &stream, Seen::default());
+        let copied = t.dirs[1].hs_copied;
+        let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        assert_eq!(s.certificates.len(), 1, "{:?}", s.notes);
+        assert_eq!(s.certificates[0].der.len(), der_len);
+        copied
+    }
+
+    #[test]
+    fn a_handshake_message_in_one_byte_records_is_copied_once() {
+        let small = rejoin_copies(256 << 10);
+        let big = rejoin_copies(512 << 10);
+        assert!(
+            big <= 2 * small + 64,
+            "256 KiB: {small}, 512 KiB: {big} bytes copied"
+        );
+        assert!(big <= (512 << 10) + 64, "{big} bytes copied for 512 KiB");
+    }
+
+    #[test]
+    fn messages_split_across_records_every_way_are_all_read() {
+        // Two messages (a ServerHelloDone and an unknown type) cut at every position.
+        let msgs = [14u8, 0, 0, 0, 99, 0, 0, 3, 1, 2, 3];
+        for cut in 0..=msgs.len() {
+            let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20);
+            for part in [&msgs[..cut], &msgs[cut..]] {
+                if part.is_empty() {
+                    continue;
+                }
+                let mut rec = vec![22, 3, 3, 0, part.len() as u8];
+                rec.extend_from_slice(part);
+                t.data(1, &rec, Seen::default());
+            }
+            assert!(t.dirs[1].hs_buf.is_empty(), "cut at {cut}");
+            assert_eq!(t.dirs[1].hs_skip, 0);
+        }
     }
 
     proptest! {

@@ -41,8 +41,8 @@ pub fn certificate_info(der: &[u8]) -> (CertificateInfo, Option<String>) {
                 serial: serial_hex(cert.raw_serial()),
                 sha1,
                 sha256,
-                not_before: cert.validity().not_before.timestamp(),
-                not_after: cert.validity().not_after.timestamp(),
+                not_before: Some(cert.validity().not_before.timestamp()),
+                not_after: Some(cert.validity().not_after.timestamp()),
                 key_type,
                 key_bits,
             };
@@ -56,8 +56,8 @@ pub fn certificate_info(der: &[u8]) -> (CertificateInfo, Option<String>) {
                 serial: String::new(),
                 sha1: sha1.clone(),
                 sha256,
-                not_before: 0,
-                not_after: 0,
+                not_before: None,
+                not_after: None,
                 key_type: "unknown".into(),
                 key_bits: None,
             };
@@ -223,6 +223,8 @@ mod tests {
         let (info, note) = certificate_info(b"\x30\x03\x02\x01");
         assert!(note.is_some());
         assert_eq!(info.sha1.len(), 40);
+        // Not parsed: the validity is unknown, not the epoch.
+        assert_eq!((info.not_before, info.not_after), (None, None));
     }
 
     #[test]

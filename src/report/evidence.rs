@@ -52,7 +52,8 @@ pub fn file_json(f: &FileTransfer) -> Value {
 }
 
 /// One certificate: `subject`, `issuer`, `serial`, `sha1`, `sha256`, `not_before`,
-/// `not_after` (contract; times RFC 3339 UTC) plus key details.
+/// `not_after` (contract; times RFC 3339 UTC, null when the certificate could not be parsed)
+/// plus key details.
 pub fn certificate_json(c: &CertificateInfo) -> Value {
     json!({
         "subject": c.subject,
@@ -60,8 +61,8 @@ pub fn certificate_json(c: &CertificateInfo) -> Value {
         "serial": c.serial,
         "sha1": c.sha1,
         "sha256": c.sha256,
-        "not_before": time_json(c.not_before),
-        "not_after": time_json(c.not_after),
+        "not_before": c.not_before.map_or(Value::Null, time_json),
+        "not_after": c.not_after.map_or(Value::Null, time_json),
         "key_type": c.key_type,
         "key_bits": c.key_bits,
         "size": c.der.len(),

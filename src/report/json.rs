@@ -38,6 +38,8 @@ fn capture(c: &CaptureSummary) -> Value {
         "first_time": time(c.first_ts),
         "last_time": time(c.last_ts),
         "limits_hit": c.limits_hit,
+        "encapsulations": c.encapsulations.iter().map(|e| json!({"encapsulation": e.id, "name": e.name, "frames": e.frames})).collect::<Vec<_>>(),
+        "skipped": c.skipped.iter().map(|k| json!({"reason": k.reason, "code": k.code, "detail": k.detail, "frames": k.frames})).collect::<Vec<_>>(),
     })
 }
 
@@ -103,6 +105,23 @@ fn served(s: &ServedItl) -> Value {
     })
 }
 
+/// One `--evidence` file: what it was taken for, and per part lines read, recognised, ignored.
+fn evidence_file(f: &crate::sidecar::IngestedFile) -> Value {
+    json!({
+        "path": f.path,
+        "kind": f.kind.map(|k| k.as_str()),
+        "parts": f.parts.iter().map(|p| json!({
+            "member": p.member,
+            "kind": p.kind.map(|k| k.as_str()),
+            "lines": p.lines,
+            "recognised": p.recognised,
+            "ignored": p.ignored,
+            "notes": p.notes,
+        })).collect::<Vec<_>>(),
+        "skipped": f.skipped,
+    })
+}
+
 fn event(e: &TimelineEvent) -> Value {
     json!({"frame": e.frame, "time": e.time.to_rfc3339(), "what": e.what})
 }
@@ -137,6 +156,9 @@ fn phone(p: &PhoneDiagnosis, tls: &ListedTls) -> Value {
         "trust_path": p.trust_path.as_ref().map(trust_path),
         "checks": p.checks.iter().map(check).collect::<Vec<_>>(),
         "timeline": p.timeline.iter().map(event).collect::<Vec<_>>(),
+        "reported_timeline": p.reported.iter().map(|e| json!({
+            "source": e.source, "time": e.time, "kind": e.kind, "what": e.what,
+        })).collect::<Vec<_>>(),
         "files": p.files,
         "tls": p.tls.iter().filter_map(|&i| tls.position(i)).collect::<Vec<_>>(),
         "alarms": p.alarms,
@@ -217,6 +239,10 @@ impl Serialize for Report<'_> {
         // Sorted, as a serde_json Map would write them.
         map.serialize_entry("alarms", &Lazy::new(ev.alarms.iter().map(alarm)))?;
         map.serialize_entry("captures", &Lazy::new(ev.captures.iter().map(capture)))?;
+        map.serialize_entry(
+            "evidence_files",
+            &Lazy::new(d.evidence_files.iter().map(evidence_file)),
+        )?;
         map.serialize_entry(
             "files",
             &Lazy::new(ev.files.iter().map(super::evidence::file_json)),

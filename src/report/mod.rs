@@ -1,7 +1,9 @@
 //! Reports: the readable text report and the JSON object. Formatting only.
 
 pub mod evidence;
+pub mod html;
 pub mod json;
+pub mod rows;
 pub mod text;
 pub mod trustlist;
 
@@ -16,6 +18,10 @@ pub enum OutputFormat {
     Text,
     /// The JSON object of docs/report.md.
     Json,
+    /// One CSV row per phone (docs/report.md "Rows").
+    Csv,
+    /// One JSON object per line per phone, the same columns as the CSV.
+    Jsonl,
 }
 
 /// Evidence → diagnosis → report: what `itlscope analyze` prints, with the default limits.
@@ -37,6 +43,8 @@ pub fn write_report(
     match format {
         OutputFormat::Text => text::write(diagnosis, evidence, out),
         OutputFormat::Json => json::write(diagnosis, evidence, out),
+        OutputFormat::Csv => rows::write_csv(diagnosis, evidence, out),
+        OutputFormat::Jsonl => rows::write_jsonl(diagnosis, evidence, out),
     }
 }
 

@@ -117,6 +117,58 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis) {
             e.what
         );
     }
+    if !p.reported.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Reported by --evidence files (file and line order; phone clocks, not capture time):"
+        );
+        for e in &p.reported {
+            let _ = writeln!(
+                out,
+                "    {}{}  {}",
+                e.source,
+                e.time
+                    .as_deref()
+                    .map(|t| format!(" [{t}]"))
+                    .unwrap_or_default(),
+                e.what
+            );
+        }
+    }
+}
+
+/// What was read from each `--evidence` file: kind, lines, recognised, ignored, skipped.
+pub fn evidence_files_section(files: &[crate::sidecar::IngestedFile]) -> String {
+    let mut out = String::new();
+    for f in files {
+        let _ = writeln!(
+            out,
+            "evidence {}: {}",
+            f.path,
+            f.kind.map_or("?", |k| k.as_str())
+        );
+        for p in &f.parts {
+            let _ = writeln!(
+                out,
+                "  {}{}: {} line(s), {} recognised, {} ignored",
+                p.member
+                    .as_deref()
+                    .map(|m| format!("{m}: "))
+                    .unwrap_or_default(),
+                p.kind.map_or("?", |k| k.as_str()),
+                p.lines,
+                p.recognised,
+                p.ignored
+            );
+            for n in &p.notes {
+                let _ = writeln!(out, "    note: {n}");
+            }
+        }
+        for s in &f.skipped {
+            let _ = writeln!(out, "  skipped: {s}");
+        }
+    }
+    out
 }
 
 /// The whole readable report.
@@ -158,6 +210,7 @@ pub fn write_with(
     for c in &evidence.captures {
         head.push_str(&capture_section(c));
     }
+    head.push_str(&evidence_files_section(&diagnosis.evidence_files));
     let _ = writeln!(
         head,
         "{} phone(s), {} file transfer(s), {} TLS session(s), {} DeviceTLInfo alarm(s)",
@@ -175,6 +228,18 @@ pub fn write_with(
             head,
             "\nNo phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm."
         );
+        let skipped: u64 = evidence
+            .captures
+            .iter()
+            .flat_map(|c| &c.skipped)
+            .map(|k| k.frames)
+            .sum();
+        if skipped > 0 {
+            let _ = writeln!(
+                head,
+                "{skipped} frames could not be decoded (see \"skipped\" above): the phone's traffic may be among them."
+            );
+        }
     }
     out.write_all(head.as_bytes())?;
     let mut block = String::new();
@@ -282,6 +347,17 @@ pub fn capture_section(s: &CaptureSummary) -> String {
         "  truncated: {}",
         s.truncated.as_deref().unwrap_or("no")
     );
+    if !s.encapsulations.is_empty() {
+        let tunnels: Vec<String> = s
+            .encapsulations
+            .iter()
+            .map(|e| format!("{}: {}", e.name, e.frames))
+            .collect();
+        let _ = writeln!(out, "  inside tunnels: {}", tunnels.join(", "));
+    }
+    for k in &s.skipped {
+        let _ = writeln!(out, "  skipped: {} frames: {}", k.frames, k.detail);
+    }
     for l in &s.limits_hit {
         let _ = writeln!(out, "  limit: {l}");
     }

@@ -59,16 +59,30 @@ pub struct StreamStats {
     pub out_of_order_segments: u64,
     /// Times the per-stream or global cap forced the stream past a hole.
     pub cap_hits: u64,
+    /// Bytes that came from before the point where a mid-connection pickup started, after
+    /// delivery had begun: lost to the analysis (counted in `missing_bytes` too).
+    pub before_pickup_bytes: u64,
 }
 
 /// How many gap ranges a stream lists individually (the byte total is always exact).
 pub const MAX_GAP_RANGES: usize = 64;
+
+/// The least receive window [`HalfStream::accepts_rst`] allows around the sender's highest
+/// sequence number (the largest window without the window-scale option).
+pub const MIN_RST_WINDOW: i64 = 65_535;
 
 /// One direction of a TCP connection.
 #[derive(Debug, Default)]
 pub struct HalfStream {
     /// Sequence number of stream offset 0 (ISN + 1 when the SYN was seen).
     base: Option<u32>,
+    /// The base was guessed from the first data segment (no SYN) and nothing is delivered
+    /// yet: that segment is held, and an earlier one may still move the base back.
+    tentative: bool,
+    /// Highest sequence number this side has used (end of data, SYN and FIN included).
+    snd_max: Option<u32>,
+    /// The receive window this side last advertised (for the other side's data).
+    window: Option<u16>,
     /// Offset of the next byte to deliver.
     next: u64,
     /// Out-of-order data by offset; entries never overlap each other.
@@ -90,6 +104,44 @@ impl HalfStream {
         if self.next == 0 && self.pending.is_empty() {
             self.base = Some(seq.wrapping_add(1));
         }
+    }
+
+    /// Notes the sequence space a segment of this side used and the window it advertised,
+    /// for [`Self::accepts_rst`]. Call it for every segment after checking an RST.
+    pub fn observe(&mut self, seq: u32, len: usize, syn: bool, fin: bool, window: u16) {
+        let end = seq
+            .wrapping_add(len as u32)
+            .wrapping_add(u32::from(syn) + u32::from(fin));
+        // Truncation intended: sequence comparison modulo 2^32 (RFC 793).
+        if self
+            .snd_max
+            .is_none_or(|m| (end.wrapping_sub(m) as i32) > 0)
+        {
+            self.snd_max = Some(end);
+        }
+        self.window = Some(window);
+    }
+
+    /// Whether an RST this side sent with sequence number `seq` is believable (RFC 5961
+    /// §3.2, seen from outside): it must fall within the receiver's window around the
+    /// highest sequence number this side used. `peer_window` is the window the receiver
+    /// advertised; the window scale is not known to us, so at least [`MIN_RST_WINDOW`] is
+    /// allowed on either side (a passive capture may have missed some of the sender's
+    /// segments, or the receiver's acknowledgments). With nothing seen from this side yet,
+    /// there is nothing to check against and the RST is accepted.
+    pub fn accepts_rst(&self, seq: u32, peer_window: Option<u16>) -> bool {
+        let Some(max) = self.snd_max else {
+            return true;
+        };
+        let window = i64::from(peer_window.unwrap_or(0)).max(MIN_RST_WINDOW);
+        // Truncation intended: signed distance modulo 2^32.
+        let d = i64::from(seq.wrapping_sub(max) as i32);
+        (-window..=window).contains(&d)
+    }
+
+    /// The receive window this side last advertised.
+    pub fn advertised_window(&self) -> Option<u16> {
+        self.window
     }
 
     /// True once the stream knows where it starts.
@@ -116,6 +168,10 @@ impl HalfStream {
     }
 
     /// Takes one segment. `cap` is the most out-of-order bytes this stream may hold.
+    ///
+    /// Without a SYN the stream starts at its first data segment; that segment is held
+    /// until the next one (or [`Self::commit`]), so a capture that starts mid-connection
+    /// with its first segments reordered still gets the earlier bytes.
     pub fn segment<F>(
         &mut self,
         seq: u32,
@@ -129,18 +185,52 @@ impl HalfStream {
         if payload.is_empty() {
             return;
         }
-        let base = *self.base.get_or_insert(seq);
+        let Some(base) = self.base else {
+            self.base = Some(seq);
+            if payload.len() <= cap && budget.used + payload.len() <= budget.cap {
+                self.tentative = true;
+                self.pending.insert(0, payload.to_vec());
+                self.pending_bytes += payload.len();
+                budget.used += payload.len();
+            } else {
+                self.deliver_in_order(payload, budget, sink);
+            }
+            return;
+        };
         let start = self.offset_of(seq, base);
+        if self.tentative {
+            self.tentative = false;
+            if start < 0 && -start <= cap as i128 {
+                // An earlier segment of a mid-connection pickup: the stream starts here.
+                self.rebase(seq, (-start) as u64);
+                self.deliver_in_order(payload, budget, sink);
+                return;
+            }
+            self.drain_ready(None, budget, sink);
+        }
         let end = start + payload.len() as i128;
         let next = i128::from(self.next);
+        if end <= 0 {
+            // Before where a mid-connection pickup started, and delivery has begun.
+            self.lost_before_pickup(payload.len() as u64);
+            return;
+        }
         if end <= next {
-            self.stats.duplicate_bytes += payload.len() as u64;
+            if start < 0 {
+                self.lost_before_pickup((-start) as u64);
+                self.stats.duplicate_bytes += end as u64;
+            } else {
+                self.stats.duplicate_bytes += payload.len() as u64;
+            }
             return;
         }
         // Trim what was already delivered.
         let (start, payload) = if start < next {
+            if start < 0 {
+                self.lost_before_pickup((-start) as u64);
+            }
             let skip = (next - start) as usize; // < payload.len() since end > next
-            self.stats.duplicate_bytes += skip as u64;
+            self.stats.duplicate_bytes += (next - start.max(0)) as u64;
             (self.next, payload.get(skip..).unwrap_or_default())
         } else {
             (start as u64, payload)
@@ -150,6 +240,31 @@ impl HalfStream {
         } else {
             self.stats.out_of_order_segments += 1;
             self.hold(start, payload, cap, budget, sink);
+        }
+    }
+
+    /// Bytes from before the start of a mid-connection pickup arrived too late.
+    fn lost_before_pickup(&mut self, n: u64) {
+        self.stats.before_pickup_bytes += n;
+        self.stats.missing_bytes += n;
+    }
+
+    /// Moves stream offset 0 back to `seq`, `by` bytes earlier (nothing delivered yet).
+    fn rebase(&mut self, seq: u32, by: u64) {
+        self.base = Some(seq);
+        let held = std::mem::take(&mut self.pending);
+        self.pending = held.into_iter().map(|(k, v)| (k + by, v)).collect();
+    }
+
+    /// Delivers a held first segment of a mid-connection pickup: the other side answered,
+    /// so this side's bytes so far are due.
+    pub fn commit<F>(&mut self, budget: &mut Budget, sink: &mut F)
+    where
+        F: FnMut(StreamEvent<'_>),
+    {
+        if self.tentative {
+            self.tentative = false;
+            self.drain_ready(None, budget, sink);
         }
     }
 
@@ -335,6 +450,7 @@ impl HalfStream {
     where
         F: FnMut(StreamEvent<'_>),
     {
+        self.tentative = false;
         while !self.pending.is_empty() {
             self.skip_to_first_held(budget, sink);
         }
@@ -358,6 +474,7 @@ impl HalfStream {
         budget.used = budget.used.saturating_sub(self.pending_bytes);
         self.pending_bytes = 0;
         self.pending.clear();
+        self.tentative = false;
     }
 }
 
@@ -499,6 +616,89 @@ mod tests {
     fn mid_stream_pickup_uses_first_sequence() {
         let segs = vec![(5000, b"abc".to_vec()), (5003, b"def".to_vec())];
         assert_eq!(run(None, &segs, 1 << 20).0, b"abcdef");
+    }
+
+    #[test]
+    fn mid_stream_pickup_with_first_two_segments_reordered_keeps_every_byte() {
+        let segs = vec![
+            (5003, b"def".to_vec()),
+            (5000, b"abc".to_vec()),
+            (5006, b"ghi".to_vec()),
+        ];
+        let (out, gaps, stats) = run(None, &segs, 1 << 20);
+        assert_eq!(out, b"abcdefghi");
+        assert!(gaps.is_empty());
+        assert_eq!(stats.duplicate_bytes, 0);
+        assert_eq!(stats.missing_bytes, 0);
+    }
+
+    #[test]
+    fn mid_stream_pickup_reordered_around_a_hole_waits_for_it() {
+        // Captured as third, first, second.
+        let segs = vec![
+            (5006, b"ghi".to_vec()),
+            (5000, b"abc".to_vec()),
+            (5003, b"def".to_vec()),
+        ];
+        let (out, gaps, stats) = run(None, &segs, 1 << 20);
+        assert_eq!(out, b"abcdefghi");
+        assert!(gaps.is_empty());
+        assert_eq!(stats.duplicate_bytes, 0);
+    }
+
+    #[test]
+    fn bytes_from_before_the_pickup_point_count_as_missing_not_duplicate() {
+        // Delivery began with the first two segments; an earlier one comes too late.
+        let segs = vec![
+            (5000, b"abc".to_vec()),
+            (5003, b"def".to_vec()),
+            (4997, b"xyz".to_vec()),
+            (4998, b"yzab".to_vec()),
+        ];
+        let (out, _, stats) = run(None, &segs, 1 << 20);
+        assert_eq!(out, b"abcdef");
+        assert_eq!(stats.before_pickup_bytes, 3 + 2);
+        assert_eq!(stats.missing_bytes, 5);
+        assert_eq!(stats.duplicate_bytes, 2);
+    }
+
+    #[test]
+    fn commit_delivers_a_held_first_segment() {
+        let mut s = HalfStream::new();
+        let mut budget = Budget::new(1 << 20);
+        let mut out = Vec::new();
+        let mut sink = |ev: StreamEvent<'_>| {
+            if let StreamEvent::Data(d) = ev {
+                out.extend_from_slice(d)
+            }
+        };
+        s.segment(900, b"GET /", 1 << 20, &mut budget, &mut sink);
+        s.commit(&mut budget, &mut sink);
+        assert_eq!(budget.used, 0);
+        s.segment(905, b"x", 1 << 20, &mut budget, &mut sink);
+        assert_eq!(out, b"GET /x");
+    }
+
+    #[test]
+    fn rst_is_accepted_only_near_the_senders_sequence() {
+        let mut s = HalfStream::new();
+        assert!(
+            s.accepts_rst(12345, None),
+            "nothing known: nothing to check"
+        );
+        s.observe(1000, 0, true, false, 65535);
+        s.observe(1001, 500, false, false, 65535);
+        assert!(s.accepts_rst(1501, Some(65535)));
+        assert!(s.accepts_rst(1501 + 60_000, Some(1000)));
+        assert!(s.accepts_rst(1000, Some(1000)));
+        assert!(!s.accepts_rst(1501 + 70_000, Some(1000)));
+        assert!(!s.accepts_rst(1501u32.wrapping_sub(70_000), Some(1000)));
+        assert!(!s.accepts_rst(0x8000_0000, Some(65535)));
+        // Wrap-around: the sender's sequence numbers just passed 2^32.
+        let mut w = HalfStream::new();
+        w.observe(u32::MAX - 10, 100, false, false, 65535);
+        assert!(w.accepts_rst(89, None));
+        assert!(!w.accepts_rst(u32::MAX / 2, None));
     }
 
     proptest! {

@@ -90,7 +90,7 @@ pub fn packets_with(
                         payload,
                     } => (src_port, dst_port, payload.to_vec(), false),
                     Transport::Tcp(t) => (t.src_port, t.dst_port, t.payload.to_vec(), true),
-                    Transport::Other { protocol } => {
+                    Transport::Other { protocol, .. } => {
                         others.push(format!("other {protocol}"));
                         continue;
                     }

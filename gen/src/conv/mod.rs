@@ -89,6 +89,14 @@ pub enum Framing {
     Sll2,
     /// Raw IP.
     Raw,
+    /// Ethernet frames (with `vlans`) carried in an encapsulation, as a remote switch's
+    /// ERSPAN session or a provider network delivers them.
+    Tunnel {
+        /// The encapsulation.
+        encap: crate::tunnel::Encap,
+        /// VLAN IDs of the mirrored frames, outermost first.
+        vlans: Vec<u16>,
+    },
 }
 
 /// File format of a written capture.
@@ -192,7 +200,9 @@ impl Trace {
     }
 }
 
-fn frame(framing: &Framing, p: &TracePacket) -> Vec<u8> {
+/// The frames that carry one packet (several when an encapsulation is fragmented); `index`
+/// is the packet's position, used as the tunnel's sequence number.
+fn frames(framing: &Framing, p: &TracePacket, index: usize) -> Vec<Vec<u8>> {
     let link = match framing {
         Framing::Ethernet { vlans } => Link::Ethernet {
             src: p.src_mac,
@@ -201,8 +211,12 @@ fn frame(framing: &Framing, p: &TracePacket) -> Vec<u8> {
         },
         Framing::Sll2 => Link::Sll2,
         Framing::Raw => Link::Raw,
+        Framing::Tunnel { encap, vlans } => {
+            let inner = crate::tunnel::inner_frame(p.src_mac, p.dst_mac, vlans, &p.ip);
+            return crate::tunnel::wrap(*encap, &inner, &p.ip, index as u32 + 1);
+        }
     };
-    link.wrap(&p.ip)
+    vec![link.wrap(&p.ip)]
 }
 
 fn link_type(framing: &Framing) -> u32 {
@@ -215,6 +229,7 @@ fn link_type(framing: &Framing) -> u32 {
         .link_type(false),
         Framing::Sll2 => Link::Sll2.link_type(false),
         Framing::Raw => Link::Raw.link_type(false),
+        Framing::Tunnel { encap, .. } => encap.link_type(),
     }
 }
 
@@ -227,10 +242,11 @@ pub fn write_capture(packets: &[TracePacket], format: Format, framing: &Framing)
         Format::Pcap => {
             let mut w = PcapWriter::new(Vec::new(), lt, SNAPLEN, Precision::Micro, Endian::Little)
                 .expect("Vec write");
-            for p in packets {
-                let data = frame(framing, p);
-                w.write_packet(p.ts, &data, data.len() as u32)
-                    .expect("Vec write");
+            for (i, p) in packets.iter().enumerate() {
+                for data in frames(framing, p, i) {
+                    w.write_packet(p.ts, &data, data.len() as u32)
+                        .expect("Vec write");
+                }
             }
             w.into_inner()
         }
@@ -240,10 +256,11 @@ pub fn write_capture(packets: &[TracePacket], format: Format, framing: &Framing)
             let ifc = w
                 .add_interface(lt16, SNAPLEN, None, None)
                 .expect("Vec write");
-            for p in packets {
-                let data = frame(framing, p);
-                w.write_enhanced(ifc, p.ts, &data, data.len() as u32)
-                    .expect("Vec write");
+            for (i, p) in packets.iter().enumerate() {
+                for data in frames(framing, p, i) {
+                    w.write_enhanced(ifc, p.ts, &data, data.len() as u32)
+                        .expect("Vec write");
+                }
             }
             w.into_inner()
         }

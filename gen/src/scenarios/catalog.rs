@@ -5,6 +5,7 @@
 use super::boot::{HttpStep, Step, TftpStep, TlsStep, fetch, sha1_hex, tvs_session};
 use super::cluster::{Cluster, ItlSigner};
 use super::phone::Phone;
+use super::sidecar;
 use super::{PhoneBoot, Run, Scenario, Verdict};
 use crate::conv::http::HttpAnswer;
 use crate::conv::sip::DeviceTlInfo;
@@ -13,6 +14,7 @@ use crate::conv::tls_session::{TlsOutcome, TlsSession};
 use crate::conv::{Format, Framing, Host, MS, SEC, Side};
 use crate::pki::{Cert, CertSpec, KeyName};
 use crate::tls::{alert, version};
+use crate::tunnel::Encap;
 use time::macros::datetime;
 
 /// Capture start: 2026-03-02 09:00:00 UTC.
@@ -73,6 +75,18 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
                 Format::Pcap,
                 eth(),
                 true,
+                false,
+            )
+        }),
+        ("healthy-tftp-boot-erspan.pcap", || {
+            healthy_tftp(
+                "healthy-tftp-boot-erspan.pcap",
+                Format::Pcap,
+                Framing::Tunnel {
+                    encap: Encap::ErspanII { vlan: 100 },
+                    vlans: vec![100],
+                },
+                false,
                 false,
             )
         }),
@@ -289,6 +303,27 @@ fn one_phone(
     }
 }
 
+/// Adds `<stem>.<suffix>` next to the capture (an `--evidence` file) and runs that use it:
+/// `{ev}` in a run's options stands for `captures/<stem>.<suffix>`.
+fn with_evidence(
+    mut s: Scenario,
+    suffix: &str,
+    bytes: Vec<u8>,
+    runs: &[(&str, [Option<bool>; 4])],
+) -> Scenario {
+    let name = format!("{}.{suffix}", s.stem());
+    let path = format!("captures/{name}");
+    let mac = s.phones[0].phone.mac_hex();
+    let itl = phone_itl_arg(s.stem());
+    s.side_files.push((name, bytes));
+    for (options, conditions) in runs {
+        let args = options.replace("{ev}", &path).replace("{itl}", &itl);
+        s.runs
+            .push(Run::new(&args, vec![Verdict::new(&mac, *conditions)]));
+    }
+    s
+}
+
 fn with_phone_itl(mut s: Scenario, itl: Vec<u8>) -> Scenario {
     let name = format!("{}.phone-itl.tlv", s.stem());
     s.side_files.push((name, itl));
@@ -361,6 +396,9 @@ fn healthy_tftp(
     let what = match (format, &framing, ipv6) {
         (_, _, true) => "The healthy TFTP boot over IPv6.",
         (Format::PcapNg, _, _) => "The healthy TFTP boot, written as pcapng.",
+        (_, Framing::Tunnel { .. }, _) => {
+            "The healthy TFTP boot, mirrored from a remote site's switch by ERSPAN type II over GRE (voice VLAN 100 in the ERSPAN header); mirrored frames over 1,450 bytes arrive as two IP fragments."
+        }
         (_, Framing::Sll2, _) => {
             "The healthy TFTP boot, captured with `tcpdump -i any` (Linux SLL2)."
         }
@@ -404,9 +442,10 @@ fn healthy_http() -> Scenario {
         impair: TcpImpair::default(),
     }));
     let mac = phone.mac_hex();
-    one_phone(
+    let log = sidecar::healthy_console_log(&phone, &c, &c.itl());
+    let s = one_phone(
         "healthy-http-boot.pcap",
-        "Healthy boot of an 8845 over HTTP 6970: CTLSEP gets 503 and falls back to TFTP (File not found), ITLSEP and the signed config (chunked) over HTTP. No TVS traffic (cached).",
+        "Healthy boot of an 8845 over HTTP 6970: CTLSEP gets 503 and falls back to TFTP (File not found), ITLSEP and the signed config (chunked) over HTTP. No TVS traffic (cached). `.console.log`: the phone's console log of the same boot (ITL and config authenticated, DeviceTLInfo with the served ITL's SHA-1 split across two entries); it alone settles the verdict.",
         phone,
         steps,
         vec![
@@ -414,6 +453,12 @@ fn healthy_http() -> Scenario {
             Run::new("--phone-status ok", vec![Verdict::new(&mac, [N, N, F, N])]),
         ],
         2,
+    );
+    with_evidence(
+        s,
+        "console.log",
+        log.into_bytes(),
+        &[("--evidence {ev}", [F, N, F, N])],
     )
 }
 
@@ -430,9 +475,10 @@ fn cm_regenerated_tvs_ok() -> Scenario {
         31,
     ));
     steps.extend(config_fetch(&phone, &new));
-    phone_itl_scenario(
+    let status = sidecar::status_messages_updated(&phone);
+    let s = phone_itl_scenario(
         "cm-regenerated-tvs-ok",
-        "CUCM 11.5: CallManager certificate regenerated, TVS unchanged. The new ITL is signed by a key the phone does not know; the phone asks TVS (handshake completes, certificate matches its ITL) and accepts it.",
+        "CUCM 11.5: CallManager certificate regenerated, TVS unchanged. The new ITL is signed by a key the phone does not know; the phone asks TVS (handshake completes, certificate matches its ITL) and accepts it. `.status-messages.txt`: the phone's Status Messages (\"Trust List Updated\"); contradicted by `--phone-status failed`, condition 3 becomes a conflict.",
         phone,
         steps,
         old.itl(),
@@ -441,6 +487,18 @@ fn cm_regenerated_tvs_ok() -> Scenario {
             (NotGiven, "", [N, F, N, N]),
         ],
         3,
+    );
+    with_evidence(
+        s,
+        "status-messages.txt",
+        status.into_bytes(),
+        &[
+            ("{itl} --evidence {ev} --key-backup no", [T, F, F, T]),
+            (
+                "{itl} --evidence {ev} --phone-status failed --key-backup no",
+                [T, F, N, T],
+            ),
+        ],
     )
 }
 
@@ -508,14 +566,29 @@ fn hostname_change() -> Scenario {
         51,
     ));
     steps.extend(config_fetch(&phone, &new));
-    phone_itl_scenario(
+    let prt = sidecar::hostname_change_prt(&phone, &new, &new.itl(), &old.itl());
+    let served_sha1 = sidecar::sha1_hex(&new.itl());
+    let s = phone_itl_scenario(
         "hostname-change-single-node",
-        "Single-node cluster renamed cucm-pub → cucm-a without the rollback parameter: every certificate regenerated at once, the new ITL's signer unknown to the phone, TVS's new certificate rejected (bad_certificate).",
+        "Single-node cluster renamed cucm-pub → cucm-a without the rollback parameter: every certificate regenerated at once, the new ITL's signer unknown to the phone, TVS's new certificate rejected (bad_certificate). `.probrep-20260302-090200.tar.gz`: the phone's PRT bundle (nested logs.tar.gz with the console log and a rotated .gz, Status Messages, a screenshot): its logged DeviceTLInfo gives the ITL the phone still holds, its Status Messages the verification failure; a contradicting `--phone-itl-hash`/`--phone-status` is shown as a conflict.",
         phone,
         steps,
         old.itl(),
         &[(Given, "--phone-status failed --key-backup no", [T, T, T, T])],
         5,
+    );
+    let conflict = format!(
+        "--evidence {{ev}} --phone-itl-hash {served_sha1} --phone-status ok --key-backup no"
+    );
+    with_evidence(
+        s,
+        "probrep-20260302-090200.tar.gz",
+        prt,
+        &[
+            ("--evidence {ev} --key-backup no", [T, N, T, T]),
+            ("{itl} --evidence {ev} --key-backup no", [T, T, T, T]),
+            (&conflict, [N, N, N, T]),
+        ],
     )
 }
 
@@ -662,14 +735,44 @@ fn tvs_tls13() -> Scenario {
         completed(vec![(153, new.certs.callmanager.der.len() + 50)]),
     )));
     steps.extend(config_fetch(&phone, &new));
-    phone_itl_scenario(
+    let tvs_pem = sidecar::pem(&new.certs.tvs);
+    let tvs_der = new.certs.tvs.der.clone();
+    let show_itl = sidecar::show_itl(&new);
+    let s = phone_itl_scenario(
         "tvs-tls13",
-        "CUCM 15SU2 with a TLS 1.3 phone (CTLSEP answered 404 over HTTP): the TVS session is TLS 1.3, so its certificate is encrypted and cannot be compared (CallManager regenerated before the capture).",
+        "CUCM 15SU2 with a TLS 1.3 phone (CTLSEP answered 404 over HTTP): the TVS session is TLS 1.3, so its certificate is encrypted and cannot be compared (CallManager regenerated before the capture). `.tvs.pem` / `.tvs.der`: TVS's certificate exported from CUCM, which settles the TVS condition; `.show-itl.txt`: `show itl` on the node, matching the ITL on the wire.",
         phone,
         steps,
         old.itl(),
         &[(Given, "--phone-status failed --key-backup no", [T, N, T, T])],
         10,
+    );
+    let s = with_evidence(
+        s,
+        "tvs.pem",
+        tvs_pem,
+        &[(
+            "{itl} --phone-status failed --key-backup no --evidence {ev}",
+            [T, F, T, T],
+        )],
+    );
+    let s = with_evidence(
+        s,
+        "tvs.der",
+        tvs_der,
+        &[(
+            "{itl} --phone-status failed --key-backup no --evidence {ev}",
+            [T, F, T, T],
+        )],
+    );
+    with_evidence(
+        s,
+        "show-itl.txt",
+        show_itl.into_bytes(),
+        &[(
+            "{itl} --phone-status failed --key-backup no --evidence {ev}",
+            [T, N, T, T],
+        )],
     )
 }
 

@@ -10,6 +10,7 @@ pub mod boot;
 pub mod catalog;
 pub mod cluster;
 pub mod phone;
+pub mod sidecar;
 
 use crate::conv::{Format, Framing, Trace, write_capture};
 use boot::{FileFact, Step, TlsFact, expected_files, expected_tls, write_boot};

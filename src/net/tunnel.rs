@@ -1,0 +1,622 @@
+//! Encapsulations a phone capture really arrives in: a remote switch's ERSPAN (types I, II
+//! and III, over GRE), plain GRE, VXLAN, MPLS (with or without an Ethernet pseudowire),
+//! PPPoE sessions, and IP in IP. Each function here peels one layer and says where the inner
+//! frame starts; [`super::Decoder`] then decodes that frame as if it had been captured
+//! directly, with its own fragment reassembly.
+//!
+//! Hand-written because etherparse (the crate the rest of `net` uses) stops at the IP
+//! layer and decodes none of these headers; each is a few fixed fields.
+
+use super::link::LinkStart;
+use std::fmt;
+
+/// UDP port of VXLAN (RFC 7348).
+pub const VXLAN_PORT: u16 = 4789;
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86DD;
+const ETHERTYPE_VLAN: u16 = 0x8100;
+const ETHERTYPE_QINQ: u16 = 0x88A8;
+const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
+const ETHERTYPE_MPLS: u16 = 0x8847;
+const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
+const ETHERTYPE_PPPOE_DISCOVERY: u16 = 0x8863;
+const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+/// GRE protocol type of Transparent Ethernet Bridging (an Ethernet frame follows).
+const GRE_TEB: u16 = 0x6558;
+/// GRE protocol type of ERSPAN types I and II (II has the sequence-number bit set).
+const GRE_ERSPAN_I_II: u16 = 0x88BE;
+/// GRE protocol type of ERSPAN type III.
+const GRE_ERSPAN_III: u16 = 0x22EB;
+const PPP_IPV4: u16 = 0x0021;
+const PPP_IPV6: u16 = 0x0057;
+/// IP protocol numbers that carry a tunnel.
+const IPPROTO_IPIP: u8 = 4;
+const IPPROTO_IPV6: u8 = 41;
+const IPPROTO_GRE: u8 = 47;
+const IPPROTO_MPLS: u8 = 137;
+/// More MPLS labels than any real network stacks: the frame is not MPLS as we know it.
+const MAX_MPLS_LABELS: usize = 16;
+
+/// A kind of encapsulation that was peeled off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Encapsulation {
+    /// GRE carrying IP or Ethernet (RFC 2784/2890).
+    Gre,
+    /// ERSPAN type I (GRE 0x88BE without a sequence number): the mirrored frame follows GRE.
+    ErspanI,
+    /// ERSPAN type II (GRE 0x88BE, 8-byte ERSPAN header).
+    ErspanII,
+    /// ERSPAN type III (GRE 0x22EB, 12-byte header plus an optional 8-byte subheader).
+    ErspanIII,
+    /// VXLAN (UDP 4789).
+    Vxlan,
+    /// An MPLS label stack (EtherType 0x8847/0x8848 or MPLS in IP).
+    Mpls,
+    /// A PPPoE session (EtherType 0x8864).
+    Pppoe,
+    /// IPv4 or IPv6 inside IP (protocol 4 or 41).
+    IpInIp,
+}
+
+impl Encapsulation {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [Encapsulation; 8] = [
+        Encapsulation::Gre,
+        Encapsulation::ErspanI,
+        Encapsulation::ErspanII,
+        Encapsulation::ErspanIII,
+        Encapsulation::Vxlan,
+        Encapsulation::Mpls,
+        Encapsulation::Pppoe,
+        Encapsulation::IpInIp,
+    ];
+
+    /// A stable machine name (used in JSON).
+    pub fn id(self) -> &'static str {
+        match self {
+            Encapsulation::Gre => "gre",
+            Encapsulation::ErspanI => "erspan-i",
+            Encapsulation::ErspanII => "erspan-ii",
+            Encapsulation::ErspanIII => "erspan-iii",
+            Encapsulation::Vxlan => "vxlan",
+            Encapsulation::Mpls => "mpls",
+            Encapsulation::Pppoe => "pppoe",
+            Encapsulation::IpInIp => "ip-in-ip",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Encapsulation::Gre => 0,
+            Encapsulation::ErspanI => 1,
+            Encapsulation::ErspanII => 2,
+            Encapsulation::ErspanIII => 3,
+            Encapsulation::Vxlan => 4,
+            Encapsulation::Mpls => 5,
+            Encapsulation::Pppoe => 6,
+            Encapsulation::IpInIp => 7,
+        }
+    }
+}
+
+impl fmt::Display for Encapsulation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Encapsulation::Gre => "GRE",
+            Encapsulation::ErspanI => "ERSPAN type I",
+            Encapsulation::ErspanII => "ERSPAN type II",
+            Encapsulation::ErspanIII => "ERSPAN type III",
+            Encapsulation::Vxlan => "VXLAN",
+            Encapsulation::Mpls => "MPLS",
+            Encapsulation::Pppoe => "PPPoE",
+            Encapsulation::IpInIp => "IP in IP",
+        })
+    }
+}
+
+/// Why a frame inside a recognised encapsulation was not decoded (counted and named in the
+/// capture summary, never dropped silently).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// GRE with a version other than 0 (1 is PPTP's enhanced GRE).
+    GreVersion(u8),
+    /// GRE with the routing bit (RFC 1701 source routing).
+    GreRouting,
+    /// GRE carrying a protocol type itlscope does not decode.
+    GreProtocol(u16),
+    /// An ERSPAN header with an unexpected version field.
+    ErspanVersion(u8),
+    /// ERSPAN type III carrying a frame type other than Ethernet (0) or IP (2).
+    ErspanFrameType(u8),
+    /// An MPLS payload that is neither IP nor an Ethernet pseudowire.
+    MplsPayload(u8),
+    /// More MPLS labels than [`MAX_MPLS_LABELS`].
+    MplsLabelStack,
+    /// Shorter than the encapsulation's own header.
+    Short(Encapsulation),
+    /// Tunnels nested deeper than the decoder follows.
+    TooDeep,
+    /// Any other reason, once more distinct reasons were met than are listed apart.
+    Other,
+}
+
+impl SkipReason {
+    /// A stable machine name (used in JSON).
+    pub fn id(self) -> &'static str {
+        match self {
+            SkipReason::GreVersion(_) => "gre-version",
+            SkipReason::GreRouting => "gre-routing",
+            SkipReason::GreProtocol(_) => "gre-protocol",
+            SkipReason::ErspanVersion(_) => "erspan-version",
+            SkipReason::ErspanFrameType(_) => "erspan-frame-type",
+            SkipReason::MplsPayload(_) => "mpls-payload",
+            SkipReason::MplsLabelStack => "mpls-label-stack",
+            SkipReason::Short(_) => "short-encapsulation-header",
+            SkipReason::TooDeep => "tunnel-nesting",
+            SkipReason::Other => "other",
+        }
+    }
+
+    /// The number the reason is about (protocol type, version, frame type), if any.
+    pub fn code(self) -> Option<u32> {
+        match self {
+            SkipReason::GreVersion(v)
+            | SkipReason::ErspanVersion(v)
+            | SkipReason::ErspanFrameType(v)
+            | SkipReason::MplsPayload(v) => Some(u32::from(v)),
+            SkipReason::GreProtocol(p) => Some(u32::from(p)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::GreVersion(v) => write!(f, "GRE version {v} (only version 0 is decoded)"),
+            SkipReason::GreRouting => f.write_str("GRE with source routing (RFC 1701)"),
+            SkipReason::GreProtocol(p) => write!(f, "GRE carrying protocol type 0x{p:04x}"),
+            SkipReason::ErspanVersion(v) => write!(f, "ERSPAN header version {v}"),
+            SkipReason::ErspanFrameType(t) => {
+                write!(f, "ERSPAN type III frame type {t} (only Ethernet and IP)")
+            }
+            SkipReason::MplsPayload(n) => {
+                write!(
+                    f,
+                    "MPLS payload starting with nibble {n} (not IP or Ethernet)"
+                )
+            }
+            SkipReason::MplsLabelStack => {
+                write!(f, "MPLS label stack of more than {MAX_MPLS_LABELS} labels")
+            }
+            SkipReason::Short(e) => write!(f, "{e} header cut short"),
+            SkipReason::TooDeep => f.write_str("tunnels nested too deep"),
+            SkipReason::Other => f.write_str("other undecoded encapsulated frames"),
+        }
+    }
+}
+
+/// The result of peeling one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Peeled<'a> {
+    /// The inner frame, and the VLAN the encapsulation names for it (ERSPAN records the
+    /// mirrored frame's VLAN when the switch stripped the tag).
+    Inner {
+        kind: Encapsulation,
+        start: LinkStart<'a>,
+        vlan: Option<u16>,
+    },
+    /// A recognised encapsulation whose content is not decoded.
+    Skipped(SkipReason),
+}
+
+fn be16(d: &[u8], at: usize) -> Option<u16> {
+    let b = d.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
+}
+
+/// An IP packet or an Ethernet frame named by an EtherType (or GRE protocol type).
+fn by_ether_type(t: u16, data: &[u8]) -> Option<LinkStart<'_>> {
+    match t {
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Some(LinkStart::Ip(data)),
+        _ => None,
+    }
+}
+
+/// The EtherType after an Ethernet header and its VLAN tags, with what follows it and the
+/// outermost VLAN ID. `None` when the frame is too short.
+fn ethernet_payload(frame: &[u8]) -> Option<(u16, &[u8], Option<u16>)> {
+    let mut t = be16(frame, 12)?;
+    let mut at = 14usize;
+    let mut vlan = None;
+    while matches!(t, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
+        let tci = be16(frame, at)?;
+        vlan.get_or_insert(tci & 0x0fff);
+        t = be16(frame, at + 2)?;
+        at += 4;
+    }
+    Some((t, frame.get(at..)?, vlan))
+}
+
+/// A link-level encapsulation (MPLS, PPPoE) at the start of a frame; `None` when the frame
+/// is not one (the common case: a cheap look at one or two EtherTypes).
+pub(crate) fn link_level(start: LinkStart<'_>) -> Option<Peeled<'_>> {
+    let (ether_type, payload, vlan) = match start {
+        LinkStart::Ethernet(d) => ethernet_payload(d)?,
+        LinkStart::EtherType(t, d) => (t, d, None),
+        _ => return None,
+    };
+    match ether_type {
+        ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTICAST => Some(with_vlan(mpls(payload), vlan)),
+        ETHERTYPE_PPPOE_SESSION => Some(with_vlan(pppoe(payload), vlan)),
+        // Discovery (PADI/PADO/…) carries no IP: left to the decoder's not-IP count.
+        ETHERTYPE_PPPOE_DISCOVERY => None,
+        _ => None,
+    }
+}
+
+/// Gives an inner frame the VLAN of the frame around it when the encapsulation names none.
+fn with_vlan(p: Peeled<'_>, outer: Option<u16>) -> Peeled<'_> {
+    match p {
+        Peeled::Inner { kind, start, vlan } => Peeled::Inner {
+            kind,
+            start,
+            vlan: vlan.or(outer),
+        },
+        other => other,
+    }
+}
+
+/// An encapsulation carried by IP (GRE, MPLS in IP, IP in IP), by IP protocol number.
+pub(crate) fn ip_level(protocol: u8, payload: &[u8]) -> Option<Peeled<'_>> {
+    match protocol {
+        IPPROTO_GRE => Some(gre(payload)),
+        IPPROTO_MPLS => Some(mpls(payload)),
+        IPPROTO_IPIP | IPPROTO_IPV6 => Some(Peeled::Inner {
+            kind: Encapsulation::IpInIp,
+            start: LinkStart::Ip(payload),
+            vlan: None,
+        }),
+        _ => None,
+    }
+}
+
+/// A VXLAN payload (UDP to port 4789); `None` when the I flag is not set (then it is taken
+/// as ordinary UDP).
+pub(crate) fn vxlan(payload: &[u8]) -> Option<Peeled<'_>> {
+    if payload.first()? & 0x08 == 0 {
+        return None;
+    }
+    Some(match payload.get(8..) {
+        Some(inner) => Peeled::Inner {
+            kind: Encapsulation::Vxlan,
+            start: LinkStart::Ethernet(inner),
+            vlan: None,
+        },
+        None => Peeled::Skipped(SkipReason::Short(Encapsulation::Vxlan)),
+    })
+}
+
+/// A GRE packet (RFC 2784 with the RFC 2890 key and sequence extensions), including the
+/// ERSPAN headers that follow it.
+pub(crate) fn gre(d: &[u8]) -> Peeled<'_> {
+    let short = Peeled::Skipped(SkipReason::Short(Encapsulation::Gre));
+    let (Some(&flags), Some(&version), Some(protocol)) = (d.first(), d.get(1), be16(d, 2)) else {
+        return short;
+    };
+    let version = version & 0x07;
+    if version != 0 {
+        return Peeled::Skipped(SkipReason::GreVersion(version));
+    }
+    if flags & 0x40 != 0 {
+        return Peeled::Skipped(SkipReason::GreRouting);
+    }
+    let checksum = flags & 0x80 != 0;
+    let key = flags & 0x20 != 0;
+    let sequence = flags & 0x10 != 0;
+    let len = 4 + 4 * (usize::from(checksum) + usize::from(key) + usize::from(sequence));
+    let Some(payload) = d.get(len..) else {
+        return short;
+    };
+    let inner = |kind, start| Peeled::Inner {
+        kind,
+        start,
+        vlan: None,
+    };
+    match protocol {
+        GRE_TEB => inner(Encapsulation::Gre, LinkStart::Ethernet(payload)),
+        GRE_ERSPAN_I_II if !sequence => inner(Encapsulation::ErspanI, LinkStart::Ethernet(payload)),
+        GRE_ERSPAN_I_II => erspan_ii(payload),
+        GRE_ERSPAN_III => erspan_iii(payload),
+        ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTICAST => mpls(payload),
+        t => match by_ether_type(t, payload) {
+            Some(start) => inner(Encapsulation::Gre, start),
+            None => Peeled::Skipped(SkipReason::GreProtocol(t)),
+        },
+    }
+}
+
+/// The VLAN field of an ERSPAN header (0 means none was recorded).
+fn erspan_vlan(word: u16) -> Option<u16> {
+    Some(word & 0x0fff).filter(|&v| v != 0)
+}
+
+/// ERSPAN type II: version 1 in the first nibble, 8 bytes, then the mirrored Ethernet frame.
+fn erspan_ii(d: &[u8]) -> Peeled<'_> {
+    let (Some(word), Some(frame)) = (be16(d, 0), d.get(8..)) else {
+        return Peeled::Skipped(SkipReason::Short(Encapsulation::ErspanII));
+    };
+    let version = (word >> 12) as u8;
+    if version != 1 {
+        return Peeled::Skipped(SkipReason::ErspanVersion(version));
+    }
+    Peeled::Inner {
+        kind: Encapsulation::ErspanII,
+        start: LinkStart::Ethernet(frame),
+        vlan: erspan_vlan(word),
+    }
+}
+
+/// ERSPAN type III: version 2, 12 bytes (plus 8 when the O flag announces the platform
+/// subheader), frame type 0 (Ethernet) or 2 (IP).
+fn erspan_iii(d: &[u8]) -> Peeled<'_> {
+    let short = Peeled::Skipped(SkipReason::Short(Encapsulation::ErspanIII));
+    let (Some(word), Some(&last)) = (be16(d, 0), d.get(11)) else {
+        return short;
+    };
+    let version = (word >> 12) as u8;
+    if version != 2 {
+        return Peeled::Skipped(SkipReason::ErspanVersion(version));
+    }
+    let frame_type = match d.get(10) {
+        Some(b) => (b >> 2) & 0x1f,
+        None => return short,
+    };
+    let len = if last & 0x01 != 0 { 20 } else { 12 };
+    let Some(frame) = d.get(len..) else {
+        return short;
+    };
+    let start = match frame_type {
+        0 => LinkStart::Ethernet(frame),
+        2 => LinkStart::Ip(frame),
+        t => return Peeled::Skipped(SkipReason::ErspanFrameType(t)),
+    };
+    Peeled::Inner {
+        kind: Encapsulation::ErspanIII,
+        start,
+        vlan: erspan_vlan(word),
+    }
+}
+
+/// An MPLS label stack, then IP (first nibble 4 or 6) or an Ethernet pseudowire (a zero
+/// control word, RFC 4448, then the frame).
+fn mpls(d: &[u8]) -> Peeled<'_> {
+    let mut at = 0usize;
+    for _ in 0..MAX_MPLS_LABELS {
+        let Some(&bottom) = d.get(at + 2) else {
+            return Peeled::Skipped(SkipReason::Short(Encapsulation::Mpls));
+        };
+        at += 4;
+        if bottom & 0x01 == 0 {
+            continue;
+        }
+        let Some(payload) = d.get(at..) else {
+            return Peeled::Skipped(SkipReason::Short(Encapsulation::Mpls));
+        };
+        let inner = |start| Peeled::Inner {
+            kind: Encapsulation::Mpls,
+            start,
+            vlan: None,
+        };
+        return match payload.first().map(|b| b >> 4) {
+            Some(4 | 6) => inner(LinkStart::Ip(payload)),
+            Some(0) => match payload.get(4..) {
+                Some(frame) => inner(LinkStart::Ethernet(frame)),
+                None => Peeled::Skipped(SkipReason::Short(Encapsulation::Mpls)),
+            },
+            Some(n) => Peeled::Skipped(SkipReason::MplsPayload(n)),
+            None => Peeled::Skipped(SkipReason::Short(Encapsulation::Mpls)),
+        };
+    }
+    Peeled::Skipped(SkipReason::MplsLabelStack)
+}
+
+/// A PPPoE session frame: 6-byte PPPoE header, 2-byte PPP protocol, then IP. Other PPP
+/// protocols (LCP, IPCP, …) are link control, not IP: `LinkStart::NotIp`.
+fn pppoe(d: &[u8]) -> Peeled<'_> {
+    let (Some(protocol), Some(payload)) = (be16(d, 6), d.get(8..)) else {
+        return Peeled::Skipped(SkipReason::Short(Encapsulation::Pppoe));
+    };
+    let start = match protocol {
+        PPP_IPV4 | PPP_IPV6 => LinkStart::Ip(payload),
+        _ => LinkStart::NotIp,
+    };
+    Peeled::Inner {
+        kind: Encapsulation::Pppoe,
+        start,
+        vlan: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IP: [u8; 4] = [0x45, 0, 0, 20];
+
+    fn inner(p: Peeled<'_>) -> (Encapsulation, LinkStart<'_>, Option<u16>) {
+        match p {
+            Peeled::Inner { kind, start, vlan } => (kind, start, vlan),
+            Peeled::Skipped(r) => panic!("skipped: {r}"),
+        }
+    }
+
+    #[test]
+    fn gre_with_key_and_sequence_carries_ip_or_ethernet() {
+        let mut g = vec![0x30, 0x00, 0x08, 0x00, 0, 0, 0, 7, 0, 0, 0, 9];
+        g.extend_from_slice(&IP);
+        assert_eq!(
+            inner(gre(&g)),
+            (Encapsulation::Gre, LinkStart::Ip(&IP), None)
+        );
+        let teb = [0x00, 0x00, 0x65, 0x58, 1, 2, 3];
+        assert_eq!(
+            inner(gre(&teb)),
+            (Encapsulation::Gre, LinkStart::Ethernet(&[1, 2, 3]), None)
+        );
+        // Checksum bit: 4 more bytes.
+        let ck = [0x80, 0x00, 0x65, 0x58, 0, 0, 0, 0, 9];
+        assert_eq!(inner(gre(&ck)).1, LinkStart::Ethernet(&[9]));
+    }
+
+    #[test]
+    fn gre_refusals_are_named() {
+        assert_eq!(
+            gre(&[0x30, 0x01, 0x88, 0x0b]),
+            Peeled::Skipped(SkipReason::GreVersion(1))
+        );
+        assert_eq!(
+            gre(&[0x00, 0x00, 0x88, 0x0b, 0xff]),
+            Peeled::Skipped(SkipReason::GreProtocol(0x880b))
+        );
+        assert_eq!(
+            gre(&[0x40, 0x00, 0x08, 0x00]),
+            Peeled::Skipped(SkipReason::GreRouting)
+        );
+        assert_eq!(
+            gre(&[0x30, 0x00, 0x08]),
+            Peeled::Skipped(SkipReason::Short(Encapsulation::Gre))
+        );
+        assert_eq!(
+            gre(&[0x30, 0x00, 0x08, 0x00, 0, 0, 0]),
+            Peeled::Skipped(SkipReason::Short(Encapsulation::Gre))
+        );
+    }
+
+    #[test]
+    fn erspan_types_i_ii_iii() {
+        // Type I: 0x88BE without the sequence bit, frame right after GRE.
+        let t1 = [0x00, 0x00, 0x88, 0xbe, 0xaa];
+        assert_eq!(
+            inner(gre(&t1)),
+            (Encapsulation::ErspanI, LinkStart::Ethernet(&[0xaa]), None)
+        );
+        // Type II: sequence bit, version 1, VLAN 100 recorded.
+        let mut t2 = vec![0x10, 0x00, 0x88, 0xbe, 0, 0, 0, 1];
+        t2.extend_from_slice(&[0x10, 0x64, 0x00, 0x05, 0, 0, 0, 0, 0xbb]);
+        assert_eq!(
+            inner(gre(&t2)),
+            (
+                Encapsulation::ErspanII,
+                LinkStart::Ethernet(&[0xbb]),
+                Some(100)
+            )
+        );
+        // Type III, frame type 0, no subheader; then with the O flag (8 more bytes).
+        let mut t3 = vec![0x10, 0x00, 0x22, 0xeb, 0, 0, 0, 1];
+        t3.extend_from_slice(&[0x20, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0xcc]);
+        assert_eq!(
+            inner(gre(&t3)),
+            (Encapsulation::ErspanIII, LinkStart::Ethernet(&[0xcc]), None)
+        );
+        let mut t3o = vec![0x10, 0x00, 0x22, 0xeb, 0, 0, 0, 1];
+        t3o.extend_from_slice(&[0x20, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0x00, 0x01]);
+        t3o.extend_from_slice(&[0; 8]);
+        t3o.push(0xdd);
+        assert_eq!(inner(gre(&t3o)).1, LinkStart::Ethernet(&[0xdd]));
+        // Frame type 2 is IP; anything else is named.
+        let mut t3ip = vec![0x00, 0x00, 0x22, 0xeb];
+        t3ip.extend_from_slice(&[0x20, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 2 << 2, 0x00]);
+        t3ip.extend_from_slice(&IP);
+        assert_eq!(inner(gre(&t3ip)).1, LinkStart::Ip(&IP));
+        t3ip[14] = 5 << 2;
+        assert_eq!(gre(&t3ip), Peeled::Skipped(SkipReason::ErspanFrameType(5)));
+        // A type II header claiming version 2 is not type II.
+        t2[8] = 0x20;
+        assert_eq!(gre(&t2), Peeled::Skipped(SkipReason::ErspanVersion(2)));
+    }
+
+    #[test]
+    fn vxlan_needs_the_i_flag() {
+        let v = [0x08, 0, 0, 0, 0, 0, 1, 0, 0xee];
+        assert_eq!(
+            inner(vxlan(&v).expect("vxlan")),
+            (Encapsulation::Vxlan, LinkStart::Ethernet(&[0xee]), None)
+        );
+        assert_eq!(vxlan(&[0x00, 0, 0, 0, 0, 0, 1, 0, 0xee]), None);
+        assert_eq!(
+            vxlan(&[0x08, 0, 0]),
+            Some(Peeled::Skipped(SkipReason::Short(Encapsulation::Vxlan)))
+        );
+    }
+
+    #[test]
+    fn mpls_stacks_ip_and_pseudowire() {
+        // Two labels, bottom of stack on the second, then IPv4.
+        let mut m = vec![0, 1, 0x00, 64, 0, 2, 0x01, 64];
+        m.extend_from_slice(&IP);
+        assert_eq!(
+            inner(mpls(&m)),
+            (Encapsulation::Mpls, LinkStart::Ip(&IP), None)
+        );
+        // Pseudowire: control word of zeros, then an Ethernet frame.
+        let pw = [0, 1, 0x01, 64, 0, 0, 0, 0, 0xab];
+        assert_eq!(inner(mpls(&pw)).1, LinkStart::Ethernet(&[0xab]));
+        assert_eq!(
+            mpls(&[0, 1, 0x01, 64, 0x90]),
+            Peeled::Skipped(SkipReason::MplsPayload(9))
+        );
+        let endless: Vec<u8> = std::iter::repeat_n([0u8, 1, 0, 64], 40).flatten().collect();
+        assert_eq!(mpls(&endless), Peeled::Skipped(SkipReason::MplsLabelStack));
+        assert_eq!(
+            mpls(&[0, 1, 0x00, 64, 0, 2]),
+            Peeled::Skipped(SkipReason::Short(Encapsulation::Mpls))
+        );
+    }
+
+    #[test]
+    fn link_level_finds_mpls_and_pppoe_behind_vlan_tags() {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x81, 0x00, 0x00, 0x0a, 0x88, 0x64]);
+        f.extend_from_slice(&[0x11, 0x00, 0x12, 0x34, 0x00, 0x18, 0x00, 0x21]);
+        f.extend_from_slice(&IP);
+        assert_eq!(
+            inner(link_level(LinkStart::Ethernet(&f)).expect("pppoe")),
+            (Encapsulation::Pppoe, LinkStart::Ip(&IP), Some(10))
+        );
+        let lcp = [0x11, 0x00, 0x12, 0x34, 0x00, 0x18, 0xc0, 0x21, 1];
+        assert_eq!(
+            inner(link_level(LinkStart::EtherType(0x8864, &lcp)).expect("pppoe")).1,
+            LinkStart::NotIp
+        );
+        let mut m = vec![0u8; 12];
+        m.extend_from_slice(&[0x88, 0x47, 0, 1, 0x01, 64]);
+        m.extend_from_slice(&IP);
+        assert_eq!(
+            inner(link_level(LinkStart::Ethernet(&m)).expect("mpls")).1,
+            LinkStart::Ip(&IP)
+        );
+        let plain = [0u8; 12]
+            .iter()
+            .chain(&[0x08, 0x00])
+            .chain(&IP)
+            .copied()
+            .collect::<Vec<u8>>();
+        assert_eq!(link_level(LinkStart::Ethernet(&plain)), None);
+        assert_eq!(link_level(LinkStart::Ethernet(&[0u8; 5])), None);
+    }
+
+    #[test]
+    fn ip_level_protocols() {
+        assert!(matches!(
+            ip_level(4, &IP),
+            Some(Peeled::Inner {
+                kind: Encapsulation::IpInIp,
+                ..
+            })
+        ));
+        assert!(ip_level(47, &[0, 0, 0x65, 0x58]).is_some());
+        assert_eq!(ip_level(1, &IP), None);
+    }
+}

@@ -1,0 +1,353 @@
+//! One row per phone for a fleet: `analyze --format csv` and `--format jsonl` (docs/report.md
+//! "Rows"). The columns are the same in both, in the same order; the list a bulk tool that
+//! resets phones takes as input.
+//!
+//! Written phone by phone: one row is built, written and dropped before the next.
+
+use crate::capture::Timestamp;
+use crate::diagnosis::Diagnosis;
+use crate::diagnosis::model::PhoneDiagnosis;
+use crate::evidence::{Evidence, Seen};
+use serde::Serialize;
+use std::io::Write;
+
+/// Version of the row layout; bumped when a column changes meaning or disappears.
+pub const ROW_SCHEMA_VERSION: u32 = 1;
+
+/// The columns, in order (the CSV header and the JSON keys).
+pub const COLUMNS: [&str; 26] = [
+    "schema_version",
+    "name",
+    "mac",
+    "ip",
+    "model",
+    "firmware",
+    "served_itl",
+    "served_itl_md5",
+    "served_itl_sha1",
+    "installed_itl_source",
+    "installed_itl_algorithm",
+    "installed_itl_hash",
+    "itl_differs",
+    "tvs_cert_mismatch",
+    "phone_verification_failed",
+    "no_key_backup",
+    "verdict",
+    "main_reason",
+    "main_reason_text",
+    "flags",
+    "first_frame",
+    "first_time",
+    "last_frame",
+    "last_time",
+    "capture",
+    "other_ips",
+];
+
+/// One phone's row. Unknown values are `null` in JSON and empty in CSV, except the four
+/// conditions, which CSV writes `true`, `false` or `unknown`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhoneRow {
+    /// [`ROW_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `SEP<MAC>`, or the IP when the MAC is unknown.
+    pub name: String,
+    /// 12 upper-case hex digits.
+    pub mac: Option<String>,
+    /// The phone's first address.
+    pub ip: Option<String>,
+    /// Model as the phone names itself (`CP-8845`).
+    pub model: Option<String>,
+    /// Firmware version or requested load.
+    pub firmware: Option<String>,
+    /// Name of the served ITL the verdict compares against.
+    pub served_itl: Option<String>,
+    /// Its MD5 (what 79xx phones show).
+    pub served_itl_md5: Option<String>,
+    /// Its SHA-1 (what 78xx/88xx phones show).
+    pub served_itl_sha1: Option<String>,
+    /// `phone-itl-file`, `phone-itl-hash` or `device-tl-info`.
+    pub installed_itl_source: Option<String>,
+    /// `md5`, `sha1` or `sha256`; `none` when the phone reports no ITL installed.
+    pub installed_itl_algorithm: Option<String>,
+    /// The installed ITL's hash as the phone shows it, lower-case hex.
+    pub installed_itl_hash: Option<String>,
+    /// Condition 1.
+    pub itl_differs: Option<bool>,
+    /// Condition 2.
+    pub tvs_cert_mismatch: Option<bool>,
+    /// Condition 3.
+    pub phone_verification_failed: Option<bool>,
+    /// Condition 4.
+    pub no_key_backup: Option<bool>,
+    /// `required`, `not-required` or `undetermined`.
+    pub verdict: String,
+    /// Main-reason code (docs/report.md).
+    pub main_reason: String,
+    /// The main reason in one line.
+    pub main_reason_text: String,
+    /// Every check flag of the phone, sorted, `;`-separated in CSV.
+    pub flags: Vec<String>,
+    /// First frame of the phone's evidence.
+    pub first_frame: Option<u64>,
+    /// Its time.
+    pub first_time: Option<String>,
+    /// Last frame of the phone's evidence.
+    pub last_frame: Option<u64>,
+    /// Its time.
+    pub last_time: Option<String>,
+    /// The capture the frames are in (None when several captures were given: frame numbers
+    /// then do not say which).
+    pub capture: Option<String>,
+    /// Further addresses of the phone.
+    pub other_ips: Vec<String>,
+}
+
+/// First and last frame of the phone's files, TLS sessions and alarms.
+fn span(p: &PhoneDiagnosis, ev: &Evidence) -> Option<(Seen, Seen)> {
+    let seen = p
+        .files
+        .iter()
+        .filter_map(|&i| ev.files.get(i))
+        .flat_map(|f| [f.first, f.last])
+        .chain(
+            p.tls
+                .iter()
+                .filter_map(|&i| ev.tls.get(i))
+                .flat_map(|s| [s.first, s.last]),
+        )
+        .chain(
+            p.alarms
+                .iter()
+                .filter_map(|&i| ev.alarms.get(i))
+                .map(|a| a.seen),
+        );
+    seen.fold(None, |acc, s| match acc {
+        None => Some((s, s)),
+        Some((a, b)) => Some((
+            if s.frame < a.frame { s } else { a },
+            if s.frame > b.frame { s } else { b },
+        )),
+    })
+}
+
+fn rfc3339(t: Timestamp) -> String {
+    t.to_rfc3339()
+}
+
+/// The row of one phone.
+pub fn row(p: &PhoneDiagnosis, ev: &Evidence) -> PhoneRow {
+    let name = match (&p.mac, p.ip) {
+        (Some(mac), _) => format!("SEP{mac}"),
+        (None, Some(ip)) => ip.to_string(),
+        (None, None) => "unidentified".to_string(),
+    };
+    let c = &p.verdict.conditions;
+    let installed = p.installed_itl.as_ref();
+    let served = p.served_itl.as_ref();
+    let mut flags: Vec<String> = p
+        .checks
+        .iter()
+        .flat_map(|c| c.flags.iter().map(|f| f.to_string()))
+        .collect();
+    flags.sort();
+    flags.dedup();
+    let span = span(p, ev);
+    PhoneRow {
+        schema_version: ROW_SCHEMA_VERSION,
+        name,
+        mac: p.mac.clone(),
+        ip: p.ip.map(|ip| ip.to_string()),
+        model: p.device.model.clone(),
+        firmware: p.device.firmware.clone(),
+        served_itl: served.map(|s| s.name.clone()),
+        served_itl_md5: served.map(|s| s.md5.clone()),
+        served_itl_sha1: served.map(|s| s.sha1.clone()),
+        installed_itl_source: installed.map(|i| i.source.to_string()),
+        installed_itl_algorithm: installed.map(|i| {
+            if i.not_installed {
+                "none".to_string()
+            } else {
+                i.hash_algorithm.unwrap_or("").to_string()
+            }
+        }),
+        installed_itl_hash: installed.and_then(|i| i.hash.clone()),
+        itl_differs: c.itl_differs.value,
+        tvs_cert_mismatch: c.tvs_cert_mismatch.value,
+        phone_verification_failed: c.phone_verification_failed.value,
+        no_key_backup: c.no_key_backup.value,
+        verdict: p.verdict.delete_itl.as_str().to_string(),
+        main_reason: p.main_reason.code.to_string(),
+        main_reason_text: p.main_reason.text.clone(),
+        flags,
+        first_frame: span.map(|(a, _)| a.frame),
+        first_time: span.map(|(a, _)| rfc3339(a.ts)),
+        last_frame: span.map(|(_, b)| b.frame),
+        last_time: span.map(|(_, b)| rfc3339(b.ts)),
+        capture: match ev.captures.as_slice() {
+            [only] => Some(only.path.clone()),
+            _ => None,
+        },
+        other_ips: p.other_ips.iter().map(|ip| ip.to_string()).collect(),
+    }
+}
+
+fn cell<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(T::to_string).unwrap_or_default()
+}
+
+fn condition(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "unknown",
+    }
+    .to_string()
+}
+
+impl PhoneRow {
+    /// The CSV cells, in [`COLUMNS`] order.
+    pub fn cells(&self) -> [String; COLUMNS.len()] {
+        [
+            self.schema_version.to_string(),
+            self.name.clone(),
+            cell(&self.mac),
+            cell(&self.ip),
+            cell(&self.model),
+            cell(&self.firmware),
+            cell(&self.served_itl),
+            cell(&self.served_itl_md5),
+            cell(&self.served_itl_sha1),
+            cell(&self.installed_itl_source),
+            cell(&self.installed_itl_algorithm),
+            cell(&self.installed_itl_hash),
+            condition(self.itl_differs),
+            condition(self.tvs_cert_mismatch),
+            condition(self.phone_verification_failed),
+            condition(self.no_key_backup),
+            self.verdict.clone(),
+            self.main_reason.clone(),
+            self.main_reason_text.clone(),
+            self.flags.join(";"),
+            cell(&self.first_frame),
+            cell(&self.first_time),
+            cell(&self.last_frame),
+            cell(&self.last_time),
+            cell(&self.capture),
+            self.other_ips.join(";"),
+        ]
+    }
+}
+
+/// Writes the CSV: a header, then one row per phone (RFC 4180 quoting by the csv crate).
+pub fn write_csv(
+    diagnosis: &Diagnosis,
+    evidence: &Evidence,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(COLUMNS)?;
+    for p in &diagnosis.phones {
+        w.write_record(row(p, evidence).cells())?;
+    }
+    w.flush()
+}
+
+/// Writes one JSON object per line per phone.
+pub fn write_jsonl(
+    diagnosis: &Diagnosis,
+    evidence: &Evidence,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for p in &diagnosis.phones {
+        serde_json::to_writer(&mut *out, &row(p, evidence)).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnosis::testkit::*;
+    use crate::diagnosis::tests::*;
+    use crate::diagnosis::{KeyBackup, PhoneStatus, diagnose_with};
+
+    fn all_four() -> (Diagnosis, Evidence) {
+        let mut ev = boot(
+            ITL_C,
+            CONFIG_B,
+            rejected(tls_with(IP, 2445, new_tvs_cert())),
+        );
+        ev.captures.push(crate::evidence::CaptureSummary {
+            path: "a \"quoted\", path.pcap".into(),
+            ..Default::default()
+        });
+        let d = diagnose_with(
+            &ev,
+            &facts(Some(ITL_A), PhoneStatus::Failed, KeyBackup::No),
+            &cluster(),
+        );
+        (d, ev)
+    }
+
+    #[test]
+    fn json_keys_are_the_columns_in_order() {
+        let (d, ev) = all_four();
+        let mut out = Vec::new();
+        write_jsonl(&d, &ev, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), d.phones.len());
+        let line = text.lines().next().unwrap();
+        // serde writes struct fields in declaration order: check that order is COLUMNS.
+        let mut at = 0;
+        for col in COLUMNS {
+            let key = format!("\"{col}\":");
+            let pos = line[at..].find(&key).map(|p| p + at);
+            assert!(pos.is_some(), "{col} missing or out of order in {line}");
+            at = pos.unwrap();
+        }
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["schema_version"], ROW_SCHEMA_VERSION);
+        assert_eq!(v["verdict"], "required");
+        assert_eq!(v["main_reason"], "all-four-hold");
+        assert_eq!(v["itl_differs"], true);
+        assert_eq!(v["name"], format!("SEP{MAC}"));
+        assert_eq!(v["installed_itl_source"], "phone-itl-file");
+    }
+
+    #[test]
+    fn csv_quotes_and_round_trips() {
+        let (d, ev) = all_four();
+        let mut out = Vec::new();
+        write_csv(&d, &ev, &mut out).unwrap();
+        let mut r = csv::Reader::from_reader(out.as_slice());
+        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header, COLUMNS);
+        let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), 1);
+        let expected = row(&d.phones[0], &ev).cells();
+        assert_eq!(rows[0].iter().collect::<Vec<_>>(), expected.to_vec());
+        assert_eq!(&rows[0][24], "a \"quoted\", path.pcap");
+        assert_eq!(&rows[0][12], "true");
+    }
+
+    #[test]
+    fn unknown_conditions_say_unknown_in_csv_and_null_in_json() {
+        let ev = boot(ITL_A, CONFIG_B, tls(IP, 8443));
+        let d = diagnose_with(&ev, &Default::default(), &cluster());
+        let r = row(&d.phones[0], &ev);
+        assert_eq!(r.itl_differs, None);
+        assert_eq!(r.cells()[12], "unknown");
+        assert_eq!(
+            r.capture, None,
+            "no capture summary: which capture is not known"
+        );
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["itl_differs"], serde_json::Value::Null);
+        assert_eq!(v["verdict"], "undetermined");
+        assert_eq!(v["main_reason"], "installed-itl-unknown");
+    }
+}
