@@ -225,8 +225,8 @@ mod tests {
             serial: "01".into(),
             sha1: String::new(),
             sha256: sha256.into(),
-            not_before: 0,
-            not_after: 0,
+            not_before: None,
+            not_after: None,
             key_type: "RSA".into(),
             key_bits: None,
         })
