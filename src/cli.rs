@@ -256,6 +256,23 @@ pub struct CaptureArgs {
     /// TCP connections followed at once per capture.
     #[arg(long, value_name = "N", default_value_t = CollectorConfig::default().max_flows, help_heading = "Limits")]
     pub max_flows: usize,
+    /// Seconds of capture time after which a TCP connection the server never answered is
+    /// closed (SYN-only, half-open).
+    #[arg(long, value_name = "SECONDS", default_value_t = CollectorConfig::default().tcp_timeout_new.as_secs(), help_heading = "Limits")]
+    pub tcp_timeout_new: u64,
+    /// Seconds of capture time after which an idle answered TCP connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = CollectorConfig::default().tcp_timeout_established.as_secs(), help_heading = "Limits")]
+    pub tcp_timeout_established: u64,
+    /// Seconds of capture time after which an idle TFTP transfer is ended.
+    #[arg(long, value_name = "SECONDS", default_value_t = CollectorConfig::default().tftp_timeout.as_secs(), help_heading = "Limits")]
+    pub tftp_timeout: u64,
+    /// Files, TLS sessions of phones, TLS aggregates and alarms kept per capture (each).
+    #[arg(long, value_name = "N", default_value_t = CollectorConfig::default().max_records, help_heading = "Limits")]
+    pub max_records: usize,
+    /// Latest TLS sessions of hosts that are not phones kept one by one; older ones are summed
+    /// per server and certificate.
+    #[arg(long, value_name = "N", default_value_t = CollectorConfig::default().max_other_tls_sessions, help_heading = "Limits")]
+    pub max_other_tls: usize,
     /// Out-of-order bytes one TCP direction may hold while waiting for a hole.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(CollectorConfig::default().stream_buffer_cap), help_heading = "Limits")]
     pub stream_buffer: Size,
@@ -280,6 +297,11 @@ impl CaptureArgs {
         c.max_file_size = self.max_file_size.0;
         c.max_total_file_bytes = self.max_total_file_bytes.0;
         c.max_flows = self.max_flows;
+        c.max_records = self.max_records;
+        c.tcp_timeout_new = std::time::Duration::from_secs(self.tcp_timeout_new);
+        c.tcp_timeout_established = std::time::Duration::from_secs(self.tcp_timeout_established);
+        c.tftp_timeout = std::time::Duration::from_secs(self.tftp_timeout);
+        c.max_other_tls_sessions = self.max_other_tls;
         c.stream_buffer_cap = self.stream_buffer.usize();
         c.global_buffer_cap = self.global_stream_buffer.usize();
         o.defrag.max_total_bytes = self.max_fragment_bytes.usize();

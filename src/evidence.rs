@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// A transport endpoint, rendered `ip:port` (IPv6 as `[addr]:port`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -304,8 +305,10 @@ pub struct TlsSession {
     pub version: Option<u16>,
     /// Cipher suite chosen by the server.
     pub cipher_suite: Option<u16>,
-    /// Server certificate chain, leaf first (empty when not seen or encrypted).
-    pub certificates: Vec<CertificateInfo>,
+    /// Server certificate chain, leaf first (empty when not seen or encrypted). Shared:
+    /// each distinct certificate of a capture is decoded once and every session that
+    /// presented it refers to that copy.
+    pub certificates: Vec<Arc<CertificateInfo>>,
     /// True when the chain could not be seen because the session is TLS 1.3.
     pub certificates_encrypted: bool,
     /// Clear-text alerts in order.
@@ -329,6 +332,112 @@ pub struct TlsSession {
     /// Alert records sent after encryption started (content unreadable): who and where.
     /// Under TLS 1.3 alerts travel as application data and do not show here.
     pub encrypted_alerts: Vec<(Side, Seen)>,
+}
+
+/// Client addresses listed one by one in a [`TlsAggregate`]; more are only counted.
+pub const AGGREGATE_CLIENTS: usize = 8;
+
+/// TLS sessions of hosts that do not behave like phones (a PC browsing on 443), summed per
+/// server endpoint and server certificate instead of kept one by one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsAggregate {
+    /// The server's end.
+    pub server: Endpoint,
+    /// Service label by server port, as [`TlsSession::service`].
+    pub service: Option<String>,
+    /// The leaf certificate the server presented (None: not seen in clear).
+    pub certificate: Option<Arc<CertificateInfo>>,
+    /// Sessions summed here.
+    pub sessions: u64,
+    /// Of those, sessions whose handshake completed.
+    pub handshakes_complete: u64,
+    /// Of those, sessions the server never answered or refused.
+    pub unanswered: u64,
+    /// Sessions with a clear-text alert.
+    pub with_alerts: u64,
+    /// Distinct client addresses, the first [`AGGREGATE_CLIENTS`].
+    pub clients: Vec<IpAddr>,
+    /// True when more client addresses took part than are listed.
+    pub clients_cut: bool,
+    /// First packet of the earliest session.
+    pub first: Seen,
+    /// Last packet of the latest session.
+    pub last: Seen,
+}
+
+impl TlsAggregate {
+    /// Adds one session (its server and leaf certificate are the aggregate's).
+    pub fn add(&mut self, s: &TlsSession) {
+        if self.sessions == 0 {
+            self.server = s.server;
+            self.service.clone_from(&s.service);
+            self.certificate = s.certificates.first().cloned();
+            self.first = s.first;
+            self.last = s.last;
+        }
+        self.sessions += 1;
+        self.handshakes_complete += u64::from(s.handshake_complete);
+        self.unanswered += u64::from(matches!(s.end, TcpEnd::NeverAnswered | TcpEnd::Refused));
+        self.with_alerts += u64::from(!s.alerts.is_empty());
+        if s.first.frame < self.first.frame {
+            self.first = s.first;
+        }
+        if s.last.frame > self.last.frame {
+            self.last = s.last;
+        }
+        if !self.clients.contains(&s.client.ip) {
+            if self.clients.len() < AGGREGATE_CLIENTS {
+                self.clients.push(s.client.ip);
+            } else {
+                self.clients_cut = true;
+            }
+        }
+    }
+}
+
+/// Why evidence may be missing: a limit or an eviction that cost something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LossReason {
+    /// A new TCP connection was not followed: the connection table was full of flows at
+    /// least as valuable.
+    FlowTableFull,
+    /// A followed TCP connection was closed early to make room for another (the least
+    /// valuable and oldest go first).
+    Evicted,
+    /// A TFTP request was not followed: too many transfers open at once.
+    TftpTableFull,
+    /// A record (TLS session of a phone, file transfer, alarm) was not kept: more than the
+    /// record limit.
+    RecordLimit,
+}
+
+impl LossReason {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LossReason::FlowTableFull => "flow-table-full",
+            LossReason::Evicted => "evicted",
+            LossReason::TftpTableFull => "tftp-table-full",
+            LossReason::RecordLimit => "record-limit",
+        }
+    }
+}
+
+/// Evidence a limit cost, by client host and server port: what lets a phone's report say
+/// "TVS evidence may be missing" next to the check concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceLoss {
+    /// The client (the would-be phone); None when too many hosts lost something to list
+    /// them (the loss may concern any phone).
+    pub client: Option<IpAddr>,
+    /// The server port (2445, 69, 6970, 5060…); 0 when not known.
+    pub server_port: u16,
+    /// What cut it.
+    pub reason: LossReason,
+    /// Connections, requests or records lost.
+    pub count: u64,
+    /// The first loss.
+    pub first: Seen,
 }
 
 /// A `DeviceTLInfo` alarm the phone sent over clear-text SIP (REFER with
@@ -424,10 +533,15 @@ pub struct Evidence {
     pub captures: Vec<CaptureSummary>,
     /// File transfers, in order of their first frame.
     pub files: Vec<FileTransfer>,
-    /// TLS conversations, in order of their first frame.
+    /// TLS conversations kept one by one, in order of their first frame.
     pub tls: Vec<TlsSession>,
+    /// TLS sessions of hosts that did not behave like phones, summed per server and
+    /// certificate (those not kept in `tls`).
+    pub tls_aggregates: Vec<TlsAggregate>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
+    /// Evidence limits or evictions may have cost, by client and server port.
+    pub losses: Vec<EvidenceLoss>,
 }
 
 impl FileTransfer {

@@ -257,7 +257,7 @@ pub fn write_extraction(
                 fs::write(&full, &c.der).map_err(io_err(&full))?;
             }
             cert_index.push(IndexCertificate {
-                certificate: CertificateJson::from(c),
+                certificate: CertificateJson::from(&**c),
                 path: rel.to_string_lossy().into_owned(),
                 server: s.server.to_string(),
                 port: s.server.port,

@@ -116,6 +116,8 @@ pub fn collect_readable(
                         a.set_capture(capture);
                         a
                     }));
+                evidence.tls_aggregates.extend(collected.tls_aggregates);
+                evidence.losses.extend(collected.losses);
             }
             Err(e) => unreadable.push(e),
         }

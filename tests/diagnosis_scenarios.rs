@@ -131,7 +131,7 @@ fn tvs_session(phone: &str, cert: Option<&Cert>, rejected: bool, tls13: bool) ->
         sni: None,
         version: Some(if tls13 { 0x0304 } else { 0x0303 }),
         cipher_suite: Some(0xc030),
-        certificates: cert.map(cert_info).into_iter().collect(),
+        certificates: cert.map(cert_info).into_iter().map(Into::into).collect(),
         certificates_encrypted: tls13,
         alerts: if rejected {
             vec![TlsAlert {

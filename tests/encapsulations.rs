@@ -21,7 +21,9 @@ fn analyse(bytes: Vec<u8>) -> (CaptureSummary, Evidence) {
         captures: vec![result.summary.clone()],
         files: result.collected.files,
         tls: result.collected.tls,
+        tls_aggregates: result.collected.tls_aggregates,
         alarms: result.collected.alarms,
+        losses: result.collected.losses,
     };
     (result.summary, evidence)
 }

@@ -26,7 +26,9 @@ fn evidence_of(file: &str) -> Evidence {
         captures: vec![result.summary],
         files: result.collected.files,
         tls: result.collected.tls,
+        tls_aggregates: result.collected.tls_aggregates,
         alarms: result.collected.alarms,
+        losses: result.collected.losses,
     }
 }
 

@@ -328,13 +328,20 @@ fn hundred_thousand_half_open_flows_stay_bounded() {
         ..CollectorConfig::default()
     };
     let out = run(&pkts, config);
-    // Only the 50,000 to the TVS port matter; at most 20,000 are followed at once.
-    assert_eq!(out.tls.len(), 20_000);
+    // Only the 50,000 to the TVS port matter; at most 20,000 are followed at once, and the
+    // unanswered ones age out (emergency timeout 10 s of the 100 s capture) to make room,
+    // so every attempt is still reported.
+    assert_eq!(out.tls.len(), 50_000);
     assert!(out.tls.iter().all(|s| s.end == TcpEnd::NeverAnswered));
     assert!(
-        out.limits_hit.iter().any(|l| l.contains("not followed")),
+        !out.limits_hit.iter().any(|l| l.contains("not followed")),
         "{:?}",
         out.limits_hit
+    );
+    assert!(
+        out.notes.iter().any(|n| n.contains("idle longer than")),
+        "{:?}",
+        out.notes
     );
 }
 
@@ -359,7 +366,7 @@ fn sessions_beyond_the_record_limit_are_counted_not_kept() {
     assert!(
         out.limits_hit
             .iter()
-            .any(|l| l.contains("400 TLS sessions not kept")),
+            .any(|l| l.contains("400 TLS sessions of phones not kept")),
         "{:?}",
         out.limits_hit
     );

@@ -255,6 +255,8 @@ fn check_verdicts(file: &str) {
         captures: Vec::new(),
         files: got.files,
         tls: got.tls,
+        tls_aggregates: got.tls_aggregates,
+        losses: got.losses,
         alarms: got.alarms,
     };
     for run in &s.runs {

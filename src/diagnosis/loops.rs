@@ -471,7 +471,11 @@ mod tests {
         );
         assert!(c.explanation.contains("not a trust problem"));
         assert_eq!(p.main_reason.code, "transfer-stall");
-        assert!(p.verdict.next_steps[0].text.starts_with("Fix the transport"));
+        assert!(
+            p.verdict.next_steps[0]
+                .text
+                .starts_with("Fix the transport")
+        );
     }
 
     #[test]
@@ -534,7 +538,11 @@ mod tests {
                 .iter()
                 .any(|r| r.starts_with("not required while"))
         );
-        assert!(!v.next_steps.iter().any(|s| s.text.starts_with("Delete the ITL")));
+        assert!(
+            !v.next_steps
+                .iter()
+                .any(|s| s.text.starts_with("Delete the ITL"))
+        );
         // Without the stall the same evidence requires deletion: the stall is what changed it.
         ev.files.pop();
         let d = diagnose_with(&ev, &all_four, &cluster());

@@ -9,6 +9,7 @@ pub mod context;
 pub mod device;
 pub mod facts;
 pub mod loops;
+pub mod losses;
 pub mod model;
 pub mod names;
 pub mod outside;
@@ -136,6 +137,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
     all_checks.extend(outside::checks(ctx));
     let transport = loops::find(ctx);
     all_checks.extend(loops::checks(&transport));
+    losses::annotate(ctx, &mut all_checks);
     let mut verdict = verdict::verdict(ctx, &all_checks, path.as_ref());
     loops::apply(&transport, &mut verdict);
     let served_itl = ctx.served_itl.as_ref().map(|s| {

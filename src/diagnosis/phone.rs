@@ -166,6 +166,13 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
             ignored_hosts.insert(session.client.ip);
         }
     }
+    let summed: u64 = evidence.tls_aggregates.iter().map(|a| a.sessions).sum();
+    if summed > 0 {
+        notes.push(format!(
+            "{summed} more TLS session(s) of hosts that did not behave like phones were summed per server and certificate ({} aggregate(s), `tls_aggregates`), not kept one by one",
+            evidence.tls_aggregates.len()
+        ));
+    }
     if ignored_sessions > 0 {
         notes.push(format!(
             "{} host(s) with only TLS to non-phone ports (e.g. a PC browsing on 443/8443; no phone file requested, no DeviceTLInfo alarm, no TVS/CAPF/phone TLS port) were not diagnosed: {ignored_sessions} TLS session(s) left out",

@@ -91,7 +91,7 @@ pub fn tls(client_ip: &str, port: u16) -> TlsSession {
 /// A TLS session to `port` presenting `cert`.
 pub fn tls_with(client_ip: &str, port: u16, cert: CertificateInfo) -> TlsSession {
     let mut s = tls(client_ip, port);
-    s.certificates = vec![cert];
+    s.certificates = vec![cert.into()];
     s
 }
 

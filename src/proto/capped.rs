@@ -29,6 +29,11 @@ impl<T> Capped<T> {
         }
     }
 
+    /// True when a further item would be counted, not kept.
+    pub fn is_full(&self) -> bool {
+        self.items.len() >= self.max
+    }
+
     /// [`Capped::push`] for each item.
     pub fn extend(&mut self, items: impl IntoIterator<Item = T>) {
         for item in items {

@@ -3,10 +3,16 @@
 
 use super::capped::Capped;
 use super::http::{self, HttpConn};
+use super::losses::LossLog;
+use super::sessions::{KeeperLimits, PhoneHosts, TlsKeeper, is_phone_tls_port};
 use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
+use super::x509::SharedCerts;
 use super::{CollectorConfig, FileBudget, PortSet};
-use crate::evidence::{Endpoint, FileTransfer, PhoneTrustAlarm, Seen, Side, TcpEnd, TlsSession};
+use crate::evidence::{
+    Endpoint, EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, Side, TcpEnd,
+    TlsAggregate, TlsSession,
+};
 use crate::net::{Packet, TcpSegment};
 use crate::transport::tcp::{Budget, HalfStream, StreamEvent};
 use std::collections::HashMap;
@@ -60,6 +66,37 @@ impl Conn {
             app,
         }
     }
+
+    /// The server answered: the connection is past its opening (the longer idle timeout).
+    fn answered(&self) -> bool {
+        self.synack || self.server_sent
+    }
+}
+
+/// Idle times after which a connection is closed, in nanoseconds of capture time.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    /// Not answered yet (SYN only, or data one way).
+    new: i64,
+    /// Answered by the server.
+    established: i64,
+}
+
+/// Emergency timeouts, used once when the table is full (Suricata's emergency defaults).
+const EMERGENCY: Timeouts = Timeouts {
+    new: 10_000_000_000,
+    established: 300_000_000_000,
+};
+
+/// How valuable a connection is to a phone's verdict, lowest evicted first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Value {
+    /// A non-phone connection the server never answered (a scan, a dead server).
+    HalfOpen,
+    /// A non-phone connection that was answered.
+    Other,
+    /// To a phone port (TLS phone ports, the HTTP file port, SIP) or from a phone host.
+    Phone,
 }
 
 /// All followed TCP connections.
@@ -74,9 +111,32 @@ pub struct Connections {
     max_file: u64,
     max_message: usize,
     flows_dropped: u64,
+    /// Of those, segments of phone connections.
+    phone_flows_dropped: u64,
+    /// Idle limits.
+    timeouts: Timeouts,
+    /// Latest capture time seen.
+    now: i64,
+    /// Capture time of the last emergency sweep (the table was full).
+    last_emergency: Option<i64>,
+    /// Connections closed because they were idle too long.
+    pub expired: u64,
+    /// Connections closed early to make room, and how many of them were phones'.
+    evicted: u64,
+    evicted_phone: u64,
+    /// The last search for a connection to evict found only phones' and nothing closed
+    /// since: no need to look again (a full table of phones' must not cost a scan per SYN).
+    only_phones_left: bool,
+    /// What limits cost, by client and server port.
+    pub(super) losses: LossLog,
+    /// Finished TLS sessions: phones' kept, others summed.
+    keeper: TlsKeeper,
+    /// Hosts that behaved like phones so far (the collector adds TFTP and SIP/UDP ones).
+    pub(super) phone_hosts: PhoneHosts,
+    /// Certificates decoded once per distinct DER, shared by every TLS conversation.
+    certs: SharedCerts,
     /// RSTs outside the receive window, ignored (RFC 5961).
     rst_rejected: u64,
-    tls: Capped<TlsSession>,
     files: Capped<FileTransfer>,
     alarms: Capped<PhoneTrustAlarm>,
     max_records: usize,
@@ -87,8 +147,10 @@ pub struct Connections {
 /// What [`Connections::finish`] hands back.
 #[derive(Debug, Default)]
 pub struct TcpFindings {
-    /// TLS sessions.
+    /// TLS sessions kept one by one.
     pub tls: Vec<TlsSession>,
+    /// The other TLS sessions, summed per server and certificate.
+    pub tls_aggregates: Vec<TlsAggregate>,
     /// HTTP transfers.
     pub files: Vec<FileTransfer>,
     /// `DeviceTLInfo` alarms read from SIP over TCP.
@@ -97,6 +159,8 @@ pub struct TcpFindings {
     pub limits: Vec<String>,
     /// Other things worth knowing (data lost by the capture), in words.
     pub notes: Vec<String>,
+    /// Evidence the limits may have cost, by client and server port.
+    pub losses: Vec<EvidenceLoss>,
 }
 
 /// Stream byte ranges `[start, end)` in words: `offsets 3590-5050, 7000-7100` (the
@@ -126,8 +190,26 @@ impl Connections {
             max_file: c.max_file_size,
             max_message: c.max_handshake_message,
             flows_dropped: 0,
+            phone_flows_dropped: 0,
+            timeouts: Timeouts {
+                new: duration_ns(c.tcp_timeout_new),
+                established: duration_ns(c.tcp_timeout_established),
+            },
+            now: i64::MIN,
+            last_emergency: None,
+            expired: 0,
+            evicted: 0,
+            evicted_phone: 0,
+            only_phones_left: false,
+            losses: LossLog::default(),
+            keeper: TlsKeeper::new(KeeperLimits {
+                phone_sessions: c.max_records,
+                other_sessions: c.max_other_tls_sessions,
+                aggregates: c.max_records,
+            }),
+            phone_hosts: PhoneHosts::default(),
+            certs: SharedCerts::default(),
             rst_rejected: 0,
-            tls: Capped::new(c.max_records),
             files: Capped::new(c.max_records),
             alarms: Capped::new(c.max_records),
             max_records: c.max_records,
@@ -197,6 +279,7 @@ impl Connections {
             frame: pkt.frame,
             ts: pkt.ts,
         };
+        self.now = self.now.max(pkt.ts.0);
         // A new SYN from the client on a connection that already went somewhere: port reuse.
         if seg.flags.syn
             && !seg.flags.ack
@@ -216,8 +299,31 @@ impl Connections {
                     return;
                 };
                 if open >= self.max_flows {
+                    let phone = self.is_phone_flow(client, server);
+                    if self.make_room(files_budget) {
+                        return self.segment(pkt, seg, files_budget);
+                    }
                     self.flows_dropped += 1;
+                    if phone {
+                        self.phone_flows_dropped += 1;
+                        self.losses.add(
+                            Some(client.ip),
+                            server.port,
+                            LossReason::FlowTableFull,
+                            seen,
+                        );
+                    } else {
+                        self.losses.add_if_listed(
+                            client.ip,
+                            server.port,
+                            LossReason::FlowTableFull,
+                            seen,
+                        );
+                    }
                     return;
+                }
+                if is_phone_tls_port(server.port) {
+                    self.phone_hosts.mark(client.ip);
                 }
                 v.insert(Conn::new(client, server, seen, app))
             }
@@ -259,7 +365,11 @@ impl Connections {
                     seg.payload,
                     self.max_file,
                     self.max_message,
+                    &self.certs,
                 );
+                if matches!(conn.app, App::Http(_)) {
+                    self.phone_hosts.mark(conn.client.ip);
+                }
             }
             // SIP alarms travel phone→CUCM: the server's stream is not reassembled.
             let read = match conn.app {
@@ -286,8 +396,12 @@ impl Connections {
                     App::Http(h) => self.files.extend(h.take_done()),
                     App::Sip(sip) => {
                         let phone = conn.client;
+                        let alarms = sip.take_alarms();
+                        if !alarms.is_empty() {
+                            self.phone_hosts.mark(phone.ip);
+                        }
                         self.alarms.extend(
-                            sip.take_alarms()
+                            alarms
                                 .into_iter()
                                 .map(|(info, at)| info.into_alarm(phone, at)),
                         );
@@ -313,11 +427,112 @@ impl Connections {
         }
     }
 
+    /// Whether a connection between these ends can matter to a phone's verdict.
+    fn is_phone_flow(&self, client: Endpoint, server: Endpoint) -> bool {
+        is_phone_tls_port(server.port)
+            || self.ports.http.contains(server.port)
+            || self.ports.sip.contains(server.port)
+            || self.phone_hosts.contains(&client.ip)
+    }
+
+    fn value(&self, c: &Conn) -> Value {
+        if self.is_phone_flow(c.client, c.server) {
+            Value::Phone
+        } else if c.answered() {
+            Value::Other
+        } else {
+            Value::HalfOpen
+        }
+    }
+
+    /// Closes the connections idle longer than their timeout (the periodic sweep).
+    pub fn expire(&mut self, files_budget: &mut FileBudget) {
+        self.expire_with(self.timeouts, files_budget);
+    }
+
+    fn expire_with(&mut self, t: Timeouts, files_budget: &mut FileBudget) -> usize {
+        let now = self.now;
+        let mut idle: Vec<(u64, Key)> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| {
+                let limit = if c.answered() { t.established } else { t.new };
+                now.saturating_sub(c.last.ts.0) > limit
+            })
+            .map(|(k, c)| (c.first.frame, *k))
+            .collect();
+        idle.sort_unstable();
+        for (_, k) in &idle {
+            self.close(k, files_budget);
+        }
+        self.expired += idle.len() as u64;
+        idle.len()
+    }
+
+    /// The table is full and a new connection wants in: first
+    /// closes what is idle past the emergency timeouts (at most once per second of capture
+    /// time), else evicts a batch of the least valuable and oldest connections. A phone's
+    /// connection is never evicted for another host's. False when nothing could go.
+    fn make_room(&mut self, files_budget: &mut FileBudget) -> bool {
+        if self
+            .last_emergency
+            .is_none_or(|t| self.now.saturating_sub(t) >= 1_000_000_000)
+        {
+            self.last_emergency = Some(self.now);
+            let t = Timeouts {
+                new: EMERGENCY.new.min(self.timeouts.new),
+                established: EMERGENCY.established.min(self.timeouts.established),
+            };
+            if self.expire_with(t, files_budget) > 0 {
+                return true;
+            }
+        }
+        // Phones' connections are never evicted, not even for another phone's: a flood of
+        // phone-port SYNs is cut at the table's size and counted (and each lost host told).
+        if self.only_phones_left {
+            return false;
+        }
+        let mut candidates: Vec<(Value, i64, u64, Key)> = self
+            .conns
+            .iter()
+            .map(|(k, c)| (self.value(c), c.last.ts.0, c.first.frame, *k))
+            .filter(|(v, ..)| *v < Value::Phone)
+            .collect();
+        if candidates.is_empty() {
+            self.only_phones_left = true;
+            return false;
+        }
+        // A batch, so that a flood of new connections costs one scan per batch, not per SYN.
+        let batch = (self.max_flows / 64).clamp(1, candidates.len());
+        if batch < candidates.len() {
+            candidates.select_nth_unstable(batch - 1);
+            candidates.truncate(batch);
+        }
+        candidates.sort_unstable_by_key(|c| c.2);
+        for (value, _, _, key) in candidates {
+            let Some(c) = self.conns.get(&key) else {
+                continue;
+            };
+            let (client, port, at) = (c.client.ip, c.server.port, c.last);
+            self.evicted += 1;
+            if value == Value::Phone {
+                self.evicted_phone += 1;
+                self.losses.add(Some(client), port, LossReason::Evicted, at);
+            } else {
+                self.losses
+                    .add_if_listed(client, port, LossReason::Evicted, at);
+            }
+            self.close(&key, files_budget);
+        }
+        true
+    }
+
     /// Ends a connection: flushes its streams into its application and records the result.
     fn close(&mut self, key: &Key, files_budget: &mut FileBudget) {
         let Some(mut conn) = self.conns.remove(key) else {
             return;
         };
+        self.only_phones_left = false;
         let mut notes = Vec::new();
         for dir in 0..2 {
             let app = &mut conn.app;
@@ -370,12 +585,20 @@ impl Connections {
         };
         let app = std::mem::replace(&mut conn.app, App::Ignored);
         match app {
-            App::Tls(t) => self.tls.push(t.finish(end, conn.last, notes)),
+            App::Tls(t) => self.keeper.add(
+                t.finish(end, conn.last, notes),
+                &self.phone_hosts,
+                &mut self.losses,
+            ),
             App::Http(h) => self.files.extend(h.finish(end, conn.last)),
             App::Sip(mut sip) => {
                 let phone = conn.client;
+                let alarms = sip.take_alarms();
+                if !alarms.is_empty() {
+                    self.phone_hosts.mark(phone.ip);
+                }
                 self.alarms.extend(
-                    sip.take_alarms()
+                    alarms
                         .into_iter()
                         .map(|(info, at)| info.into_alarm(phone, at)),
                 );
@@ -388,7 +611,11 @@ impl Connections {
             }
             App::Undecided if self.ports.tls.contains(conn.server.port) => {
                 let t = TlsConn::new(conn.client, conn.server, conn.first, self.max_message);
-                self.tls.push(t.finish(end, conn.last, notes));
+                self.keeper.add(
+                    t.finish(end, conn.last, notes),
+                    &self.phone_hosts,
+                    &mut self.losses,
+                );
             }
             App::Undecided | App::Ignored => {}
         }
@@ -408,8 +635,14 @@ impl Connections {
         let mut limits = Vec::new();
         if self.flows_dropped > 0 {
             limits.push(format!(
-                "{} TCP segments of new connections not followed: more than {} connections open at once",
-                self.flows_dropped, self.max_flows
+                "{} TCP segments of new connections not followed: more than {} connections open at once ({} of them to phone ports or from phones)",
+                self.flows_dropped, self.max_flows, self.phone_flows_dropped
+            ));
+        }
+        if self.evicted > 0 {
+            limits.push(format!(
+                "{} TCP connections closed early to make room: more than {} open at once (the least valuable and oldest first; {} of them phones')",
+                self.evicted, self.max_flows, self.evicted_phone
             ));
         }
         if self.budget.hits > 0 {
@@ -447,11 +680,31 @@ impl Connections {
                 sip.malformed
             ));
         }
-        let (tls, tls_dropped) = self.tls.into_parts();
+        let kept = self.keeper.finish(&self.phone_hosts, &mut self.losses);
+        let tls_dropped = kept.phone_dropped;
+
+        if kept.unaggregated > 0 {
+            limits.push(format!(
+                "{} TLS sessions of hosts that are not phones were not summed: more than {} distinct servers and certificates",
+                kept.unaggregated, self.max_records
+            ));
+        }
+        if self.phone_hosts.refused > 0 {
+            limits.push(format!(
+                "{} hosts behaving like phones were not remembered as phones: more than {}; their TLS sessions to ordinary ports were summed",
+                self.phone_hosts.refused,
+                super::sessions::MAX_PHONE_HOSTS
+            ));
+        }
         let (files, files_dropped) = self.files.into_parts();
         let (alarms, alarms_dropped) = self.alarms.into_parts();
+        // Not attributed to a host: they may concern any phone.
+        for (n, port) in [(files_dropped, 6970), (alarms_dropped, 5060)] {
+            self.losses
+                .add_n(None, port, LossReason::RecordLimit, n, Seen::default());
+        }
         for (n, what) in [
-            (tls_dropped, "TLS sessions"),
+            (tls_dropped, "TLS sessions of phones"),
             (files_dropped, "HTTP transfers"),
             (alarms_dropped, "SIP alarms over TCP"),
         ] {
@@ -462,14 +715,29 @@ impl Connections {
                 ));
             }
         }
+        if self.expired > 0 {
+            notes.push(format!(
+                "{} TCP connections idle longer than {} s (unanswered) or {} s (answered) of capture time were closed",
+                self.expired,
+                self.timeouts.new / 1_000_000_000,
+                self.timeouts.established / 1_000_000_000
+            ));
+        }
         TcpFindings {
-            tls,
+            losses: self.losses.into_vec(),
+            tls: kept.sessions,
+            tls_aggregates: kept.aggregates,
             files,
             alarms,
             limits,
             notes,
         }
     }
+}
+
+/// A duration as nanoseconds of capture time (saturating).
+fn duration_ns(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// The watched ports, by application.
@@ -487,14 +755,16 @@ fn self_decide(
     payload: &[u8],
     max_file: u64,
     max_message: usize,
+    certs: &SharedCerts,
 ) -> App {
+    let tls = || {
+        App::Tls(Box::new(
+            TlsConn::new(conn.client, conn.server, conn.first, max_message)
+                .with_certs(certs.clone()),
+        ))
+    };
     if tls::probe(payload).is_some() {
-        return App::Tls(Box::new(TlsConn::new(
-            conn.client,
-            conn.server,
-            conn.first,
-            max_message,
-        )));
+        return tls();
     }
     if ports.http.contains(conn.server.port) {
         return App::Http(Box::new(HttpConn::new(conn.client, conn.server, max_file)));
@@ -504,12 +774,7 @@ fn self_decide(
     }
     if ports.tls.contains(conn.server.port) {
         // Not TLS-looking, but on a TLS service port: report what the TLS parser makes of it.
-        return App::Tls(Box::new(TlsConn::new(
-            conn.client,
-            conn.server,
-            conn.first,
-            max_message,
-        )));
+        return tls();
     }
     App::Ignored
 }

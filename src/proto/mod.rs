@@ -18,14 +18,19 @@ pub mod tls;
 pub mod x509;
 
 mod conn;
+mod losses;
 mod ports;
+pub mod sessions;
 
 pub use ports::PortSet;
 
-use crate::evidence::{FileTransfer, PhoneTrustAlarm, TlsSession};
+use crate::evidence::{
+    EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, TlsAggregate, TlsSession,
+};
 use crate::net::{Packet, Transport};
 use crate::transport::udp::Datagram;
 use sha1::Digest;
+use std::time::Duration;
 
 /// What to follow and the memory limits. Every limit that cuts something is reported in
 /// [`Collected::limits_hit`].
@@ -57,8 +62,19 @@ pub struct CollectorConfig {
     pub max_tftp_transfers: usize,
     /// Largest TLS handshake message buffered (1 MiB; the protocol allows 16 MiB).
     pub max_handshake_message: usize,
-    /// Most file transfers and most TLS sessions reported (100,000 each).
+    /// Most file transfers, TLS sessions of phones and TLS aggregates reported (100,000
+    /// each).
     pub max_records: usize,
+    /// Latest TLS sessions of hosts that do not behave like phones kept one by one (1,000);
+    /// older ones are summed per server and certificate.
+    pub max_other_tls_sessions: usize,
+    /// A TCP connection the server has not answered is closed after this idle time of
+    /// capture time (60 s, Suricata's `new` timeout).
+    pub tcp_timeout_new: Duration,
+    /// An answered TCP connection is closed after this idle time (3600 s).
+    pub tcp_timeout_established: Duration,
+    /// A TFTP transfer is ended after this idle time (60 s; phones retry within seconds).
+    pub tftp_timeout: Duration,
 }
 
 impl Default for CollectorConfig {
@@ -76,6 +92,10 @@ impl Default for CollectorConfig {
             max_tftp_transfers: 10_000,
             max_handshake_message: 1 << 20,
             max_records: 100_000,
+            max_other_tls_sessions: 1_000,
+            tcp_timeout_new: Duration::from_secs(60),
+            tcp_timeout_established: Duration::from_secs(3600),
+            tftp_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -85,14 +105,19 @@ impl Default for CollectorConfig {
 pub struct Collected {
     /// File transfers (TFTP and HTTP), in order of their first frame.
     pub files: Vec<FileTransfer>,
-    /// TLS conversations, in order of their first frame.
+    /// TLS conversations kept one by one, in order of their first frame.
     pub tls: Vec<TlsSession>,
+    /// The other TLS sessions, summed per server endpoint and certificate, in order of
+    /// their first frame.
+    pub tls_aggregates: Vec<TlsAggregate>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
     /// Limits that cut something off, in words.
     pub limits_hit: Vec<String>,
     /// Other facts worth knowing (e.g. alarms the capture lost bytes of), in words.
     pub notes: Vec<String>,
+    /// Evidence the limits may have cost, by client and server port.
+    pub losses: Vec<EvidenceLoss>,
 }
 
 /// A cap on the file bytes kept in memory across all transfers.
@@ -151,7 +176,30 @@ pub struct Collector {
     files_budget: FileBudget,
     truncated_tftp: u64,
     alarms: capped::Capped<PhoneTrustAlarm>,
+    /// Latest capture time seen, and when the next idle sweep is due.
+    now: i64,
+    next_sweep: Option<i64>,
+    sweep_every: i64,
+    tftp_idle_ns: i64,
+    tftp_expired: u64,
 }
+
+/// Seconds of capture time between idle sweeps at least (a sweep looks at every open flow).
+const MIN_SWEEP_INTERVAL_NS: i64 = 1_000_000_000;
+
+/// Capture time between idle sweeps: an eighth of the shortest timeout, at least a second.
+fn sweep_every(config: &CollectorConfig) -> i64 {
+    let shortest = config
+        .tcp_timeout_new
+        .min(config.tcp_timeout_established)
+        .min(config.tftp_timeout);
+    i64::try_from(shortest.as_nanos() / 8)
+        .unwrap_or(i64::MAX)
+        .max(MIN_SWEEP_INTERVAL_NS)
+}
+
+/// Emergency idle time of a TFTP transfer, used when the transfer table is full.
+const TFTP_EMERGENCY_NS: i64 = 5_000_000_000;
 
 impl Collector {
     /// A collector with the given configuration.
@@ -165,12 +213,36 @@ impl Collector {
             files_budget: FileBudget::new(config.max_total_file_bytes),
             truncated_tftp: 0,
             alarms: capped::Capped::new(config.max_records),
+            now: i64::MIN,
+            next_sweep: None,
+            sweep_every: sweep_every(&config),
+            tftp_idle_ns: i64::try_from(config.tftp_timeout.as_nanos()).unwrap_or(i64::MAX),
+            tftp_expired: 0,
             config,
+        }
+    }
+
+    /// Closes what has been idle too long, every eighth of the shortest timeout of capture
+    /// time (at least every second).
+    fn tick(&mut self, ts: i64) {
+        self.now = self.now.max(ts);
+        let every = self.sweep_every;
+        let due = *self
+            .next_sweep
+            .get_or_insert_with(|| ts.saturating_add(every));
+        if self.now < due {
+            return;
+        }
+        self.next_sweep = Some(self.now.saturating_add(every));
+        self.tcp.expire(&mut self.files_budget);
+        if self.tftp.active() {
+            self.tftp_expired += self.tftp.expire(self.now, self.tftp_idle_ns);
         }
     }
 
     /// Takes one decoded packet (the hot path).
     pub fn packet(&mut self, pkt: &Packet<'_>) {
+        self.tick(pkt.ts.0);
         match pkt.transport {
             Transport::Tcp(seg) => self.tcp.segment(pkt, &seg, &mut self.files_budget),
             Transport::Udp { .. } => self.udp(pkt),
@@ -190,12 +262,26 @@ impl Collector {
                 .is_some_and(|m| m.eq_ignore_ascii_case(b"REFER "))
                 && let Some(info) = sip::parse_device_tl_info(dg.payload)
             {
+                self.tcp.phone_hosts.mark(dg.src.ip);
                 self.alarms.push(info.into_alarm(dg.src, dg.seen));
             }
             return;
         }
         if self.tftp_ports.contains(dg.dst.port) && tftp::is_request(dg.payload) {
+            self.tcp.phone_hosts.mark(dg.src.ip);
+            if self.tftp.is_full() {
+                self.tftp_expired += self.tftp.expire(self.now, TFTP_EMERGENCY_NS);
+            }
+            let dropped = self.tftp.dropped_requests;
             self.tftp.request(dg.src, dg.dst, dg.payload, dg.seen);
+            if self.tftp.dropped_requests > dropped {
+                self.tcp.losses.add(
+                    Some(dg.src.ip),
+                    dg.dst.port,
+                    LossReason::TftpTableFull,
+                    dg.seen,
+                );
+            }
         } else if self.tftp.active() {
             if dg.truncated {
                 // A cut block would pass for the short final block; treat it as lost.
@@ -212,6 +298,7 @@ impl Collector {
     /// Ends every open transfer and connection and returns what was found.
     pub fn finish(mut self) -> Collected {
         let mut limits = Vec::new();
+        let mut notes = Vec::new();
         if self.tftp.dropped_requests > 0 {
             limits.push(format!(
                 "{} TFTP requests not followed: more than {} transfers open at once",
@@ -224,10 +311,35 @@ impl Collector {
                 self.truncated_tftp
             ));
         }
+        if self.tftp_expired > 0 {
+            notes.push(format!(
+                "{} TFTP transfers idle longer than {} s of capture time were ended",
+                self.tftp_expired,
+                self.config.tftp_timeout.as_secs()
+            ));
+        }
         let tcp = self.tcp.finish(&mut self.files_budget);
+        let mut losses = tcp.losses;
+        let mut notes_tcp = tcp.notes;
+        notes.append(&mut notes_tcp);
         let mut tls = tcp.tls;
+        let mut tls_aggregates = tcp.tls_aggregates;
+        tls_aggregates.sort_by_key(|a| a.first.frame);
         limits.extend(tcp.limits);
         let (mut files, tftp_dropped) = self.tftp.finish_counted();
+        // Records over the limit are not attributed to a host: they may concern any phone.
+        let unlisted = |losses: &mut Vec<EvidenceLoss>, port: u16, count: u64| {
+            if count > 0 {
+                losses.push(EvidenceLoss {
+                    client: None,
+                    server_port: port,
+                    reason: LossReason::RecordLimit,
+                    count,
+                    first: Seen::default(),
+                });
+            }
+        };
+        unlisted(&mut losses, 69, tftp_dropped);
         if tftp_dropped > 0 {
             limits.push(format!(
                 "{tftp_dropped} TFTP transfers not kept: more than {} in the capture",
@@ -257,21 +369,18 @@ impl Collector {
         tls.sort_by_key(|s| s.first.frame);
         let max = self.config.max_records;
         if files.len() > max {
+            unlisted(&mut losses, 69, (files.len() - max) as u64);
             limits.push(format!(
                 "{} file transfers not reported: more than {max}",
                 files.len() - max
             ));
             files.truncate(max);
         }
-        if tls.len() > max {
-            limits.push(format!(
-                "{} TLS sessions not reported: more than {max}",
-                tls.len() - max
-            ));
-            tls.truncate(max);
-        }
+        // `tls` is bounded already: phones' sessions by `max_records`, the others by
+        // `max_other_tls_sessions` (a cut here would drop phones' for the others').
         let max_alarms = self.config.max_records;
         let (mut alarms, udp_alarms_dropped) = self.alarms.into_parts();
+        unlisted(&mut losses, 5060, udp_alarms_dropped);
         if udp_alarms_dropped > 0 {
             limits.push(format!(
                 "{udp_alarms_dropped} SIP alarms over UDP not kept: more than {max_alarms}"
@@ -280,6 +389,7 @@ impl Collector {
         alarms.extend(tcp.alarms);
         alarms.sort_by_key(|a| a.seen.frame);
         if alarms.len() > max_alarms {
+            unlisted(&mut losses, 5060, (alarms.len() - max_alarms) as u64);
             limits.push(format!(
                 "{} SIP alarms not reported: more than {max_alarms}",
                 alarms.len() - max_alarms
@@ -289,9 +399,11 @@ impl Collector {
         Collected {
             files,
             tls,
+            tls_aggregates,
             alarms,
             limits_hit: limits,
-            notes: tcp.notes,
+            notes,
+            losses,
         }
     }
 }

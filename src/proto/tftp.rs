@@ -656,6 +656,29 @@ impl TftpTracker {
         true
     }
 
+    /// True when a new request would be refused: as many transfers open as allowed.
+    pub fn is_full(&self) -> bool {
+        self.transfers.len() >= self.max_transfers
+    }
+
+    /// Ends the transfers with no packet for more than `idle_ns` of capture time before
+    /// `now`; returns how many.
+    pub fn expire(&mut self, now: i64, idle_ns: i64) -> u64 {
+        let mut idle: Vec<(u64, Key)> = self
+            .transfers
+            .iter()
+            .filter(|(_, t)| now.saturating_sub(t.last.ts.0) > idle_ns)
+            .map(|(k, t)| (t.first.frame, *k))
+            .collect();
+        idle.sort_unstable();
+        for (_, k) in &idle {
+            if let Some(t) = self.transfers.remove(k) {
+                self.done.push(t.finish());
+            }
+        }
+        idle.len() as u64
+    }
+
     /// Ends every open transfer and returns all transfers in order of their request.
     pub fn finish(self) -> Vec<FileTransfer> {
         self.finish_counted().0

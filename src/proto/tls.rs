@@ -7,7 +7,7 @@
 //! records only) handshake buffer → one message at a time. Encrypted records are skipped by
 //! their length without being buffered, so bulk traffic costs no copies.
 
-use super::x509::certificate_info;
+use super::x509::SharedCerts;
 use crate::evidence::{Endpoint, Seen, Side, TcpEnd, TlsAlert, TlsSession};
 use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
 
@@ -110,6 +110,8 @@ pub struct TlsConn {
     max_message: usize,
     server_app_records_after_client_app: u64,
     sslv2: bool,
+    /// Where certificates are decoded: once per distinct certificate.
+    certs: SharedCerts,
 }
 
 fn side(dir: usize) -> Side {
@@ -145,7 +147,14 @@ impl TlsConn {
             max_message,
             server_app_records_after_client_app: 0,
             sslv2: false,
+            certs: SharedCerts::default(),
         }
+    }
+
+    /// Decodes certificates through `certs`, shared with other conversations.
+    pub fn with_certs(mut self, certs: SharedCerts) -> Self {
+        self.certs = certs;
+        self
     }
 
     fn note(&mut self, s: String) {
@@ -540,7 +549,7 @@ impl TlsConn {
                 ));
                 break;
             }
-            let (info, note) = certificate_info(der);
+            let (info, note) = self.certs.borrow_mut().intern(der);
             if let Some(n) = note {
                 self.note(n);
             }

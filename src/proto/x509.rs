@@ -8,6 +8,9 @@
 use crate::evidence::CertificateInfo;
 use crate::serial::serial_hex;
 use sha1::Digest;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::Arc;
 use x509_parser::prelude::*;
 
 /// Lower-case hex SHA-1 and SHA-256 of `der`.
@@ -66,6 +69,81 @@ pub fn certificate_info(der: &[u8]) -> (CertificateInfo, Option<String>) {
     }
 }
 
+/// Distinct certificates kept by a [`CertInterner`] (a busy capture has a few hundred; a
+/// crafted one could have millions).
+pub const MAX_INTERNED: usize = 8192;
+
+/// DER bytes kept by a [`CertInterner`] across all its certificates (32 MiB).
+pub const MAX_INTERNED_BYTES: usize = 32 << 20;
+
+/// A [`CertInterner`] shared by the TLS conversations of one collector (one capture file,
+/// one thread).
+pub type SharedCerts = std::rc::Rc<std::cell::RefCell<CertInterner>>;
+
+/// One decoded certificate with the note its decoding gave.
+type Entry = (Arc<CertificateInfo>, Option<String>);
+
+/// Each distinct certificate decoded and fingerprinted once: thousands of sessions to the
+/// same server present the same chain, and decoding plus SHA-1/SHA-256 of every copy was
+/// most of the cost of TLS-heavy captures.
+///
+/// Looked up by a fast keyed hash of the DER bytes; a hit is confirmed by comparing the
+/// bytes, so a collision never confuses two certificates. Bounded by [`MAX_INTERNED`]
+/// certificates and [`MAX_INTERNED_BYTES`]: past that, certificates are decoded each time
+/// (correct, only slower).
+#[derive(Debug, Default)]
+pub struct CertInterner {
+    /// Randomly seeded: colliding certificates would otherwise be cheap to craft.
+    hasher: foldhash::fast::RandomState,
+    by_hash: HashMap<u64, Vec<Entry>, foldhash::fast::RandomState>,
+    count: usize,
+    bytes: usize,
+    /// Certificates decoded (distinct ones, plus those decoded once the cache was full).
+    pub decoded: u64,
+    /// Certificates found already decoded.
+    pub hits: u64,
+}
+
+impl CertInterner {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The decoded certificate for `der` (and the note its decoding gave), decoding it only
+    /// the first time these bytes are seen.
+    pub fn intern(&mut self, der: &[u8]) -> Entry {
+        let h = self.hasher.hash_one(der);
+        if let Some(found) = self
+            .by_hash
+            .get(&h)
+            .and_then(|bucket| bucket.iter().find(|(c, _)| c.der == der))
+        {
+            self.hits += 1;
+            return found.clone();
+        }
+        self.decoded += 1;
+        let (info, note) = certificate_info(der);
+        let entry = (Arc::new(info), note);
+        if self.count < MAX_INTERNED && self.bytes + der.len() <= MAX_INTERNED_BYTES {
+            self.count += 1;
+            self.bytes += der.len();
+            self.by_hash.entry(h).or_default().push(entry.clone());
+        }
+        entry
+    }
+
+    /// Distinct certificates held.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when no certificate is held.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
 fn key_description(cert: &X509Certificate<'_>) -> (String, Option<u32>) {
     use x509_parser::public_key::PublicKey;
     let spki = cert.public_key();
@@ -103,6 +181,42 @@ mod tests {
         assert_eq!(info.sha1.len(), 40);
         // Not parsed: the validity is unknown, not the epoch.
         assert_eq!((info.not_before, info.not_after), (None, None));
+    }
+
+    #[test]
+    fn interning_decodes_each_distinct_certificate_once() {
+        let a = b"\x30\x03\x02\x01\x01".to_vec();
+        let b = b"\x30\x03\x02\x01\x02".to_vec();
+        let mut cache = CertInterner::new();
+        let (first, note) = cache.intern(&a);
+        assert!(note.is_some(), "garbage keeps its decoding note");
+        for _ in 0..100 {
+            let (again, note) = cache.intern(&a.clone());
+            assert!(
+                Arc::ptr_eq(&first, &again),
+                "the same bytes give the same copy"
+            );
+            assert!(note.is_some());
+        }
+        let (other, _) = cache.intern(&b);
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert_ne!(first.sha256, other.sha256);
+        assert_eq!((cache.decoded, cache.hits, cache.len()), (2, 100, 2));
+    }
+
+    #[test]
+    fn a_hash_collision_is_told_apart_by_the_bytes() {
+        let mut cache = CertInterner::new();
+        let a = b"\x30\x03\x02\x01\x01";
+        let b = b"\x30\x03\x02\x01\x02";
+        let (ca, _) = cache.intern(a);
+        // Force b's bucket to be a's: the lookup must still compare the bytes.
+        let h = cache.hasher.hash_one(&b[..]);
+        let planted = cache.by_hash.get(&cache.hasher.hash_one(&a[..])).cloned();
+        cache.by_hash.insert(h, planted.unwrap_or_default());
+        let (cb, _) = cache.intern(b);
+        assert!(!Arc::ptr_eq(&ca, &cb));
+        assert_eq!(cb.der, b.to_vec());
     }
 
     #[test]

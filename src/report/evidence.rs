@@ -10,7 +10,7 @@ use crate::capture::Timestamp;
 use crate::codes;
 use crate::evidence::{
     CertificateInfo, FileKind, FileTransfer, FileTransport, PhoneTrustAlarm, Seen, Side, TcpEnd,
-    TlsAlert, TlsSession,
+    TlsAggregate, TlsAlert, TlsSession,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -366,7 +366,11 @@ impl<'a> From<&'a TlsSession> for TlsJson<'a> {
             version_code: s.version,
             cipher_suite: s.cipher_suite.and_then(codes::cipher_suite),
             cipher_suite_code: s.cipher_suite,
-            certificates: s.certificates.iter().map(CertificateJson::from).collect(),
+            certificates: s
+                .certificates
+                .iter()
+                .map(|c| CertificateJson::from(&**c))
+                .collect(),
             certificates_encrypted: s.certificates_encrypted,
             alerts: s.alerts.iter().map(AlertJson::from).collect(),
             offered_versions: s
@@ -450,6 +454,51 @@ impl<'a> From<&'a PhoneTrustAlarm> for AlarmJson<'a> {
             status_code: a.status_code,
             frame: a.seen.frame,
             time: rfc3339(a.seen.ts),
+        }
+    }
+}
+
+/// TLS sessions of hosts that are not phones, summed per server endpoint and certificate.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TlsAggregateJson<'a> {
+    /// The server's end.
+    pub server: String,
+    /// Service label by server port.
+    pub service: Option<&'a str>,
+    /// The leaf certificate the server presented; null when not seen in clear.
+    pub certificate: Option<CertificateJson<'a>>,
+    /// Sessions summed here.
+    pub sessions: u64,
+    /// Of those, sessions whose handshake completed.
+    pub handshakes_complete: u64,
+    /// Of those, sessions the server never answered or refused.
+    pub unanswered: u64,
+    /// Sessions with a clear-text alert.
+    pub with_alerts: u64,
+    /// Distinct client addresses (the first few).
+    pub clients: Vec<String>,
+    /// True when more clients took part than are listed.
+    pub clients_cut: bool,
+    /// First packet of the earliest session.
+    pub first: SeenJson,
+    /// Last packet of the latest session.
+    pub last: SeenJson,
+}
+
+impl<'a> From<&'a TlsAggregate> for TlsAggregateJson<'a> {
+    fn from(a: &'a TlsAggregate) -> Self {
+        TlsAggregateJson {
+            server: a.server.to_string(),
+            service: a.service.as_deref(),
+            certificate: a.certificate.as_deref().map(CertificateJson::from),
+            sessions: a.sessions,
+            handshakes_complete: a.handshakes_complete,
+            unanswered: a.unanswered,
+            with_alerts: a.with_alerts,
+            clients: a.clients.iter().map(ToString::to_string).collect(),
+            clients_cut: a.clients_cut,
+            first: (&a.first).into(),
+            last: (&a.last).into(),
         }
     }
 }

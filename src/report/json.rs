@@ -7,7 +7,7 @@
 //! a writer, one list element at a time ([`Lazy`]): only one element's view exists at once,
 //! so a report with 100,000 files or sessions costs no more memory than one.
 
-use super::evidence::{AlarmJson, FileJson, TlsJson, rfc3339};
+use super::evidence::{AlarmJson, FileJson, TlsAggregateJson, TlsJson, rfc3339};
 use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::{
     Acceptance, AttrValue, Check, Condition, DeleteItl, EvidenceItem, InstalledItl, PathStep,
@@ -648,6 +648,8 @@ pub struct Report<'a> {
     pub files: Lazy<'a, FileJson<'a>>,
     /// The TLS sessions of the diagnosed phones.
     pub tls: Lazy<'a, TlsJson<'a>>,
+    /// TLS sessions of hosts that are not phones, summed per server and certificate.
+    pub tls_aggregates: Lazy<'a, TlsAggregateJson<'a>>,
     /// Every `DeviceTLInfo` alarm collected.
     pub alarms: Lazy<'a, AlarmJson<'a>>,
     /// The `--evidence` files read.
@@ -684,6 +686,7 @@ impl<'a> Report<'a> {
                     .filter_map(|i| evidence.tls.get(i))
                     .map(TlsJson::from),
             ),
+            tls_aggregates: Lazy::new(evidence.tls_aggregates.iter().map(TlsAggregateJson::from)),
             alarms: Lazy::new(evidence.alarms.iter().map(AlarmJson::from)),
             evidence_files: Lazy::new(diagnosis.evidence_files.iter().map(EvidenceFileJson::from)),
             notes: Lazy::new(diagnosis.notes.iter().cloned().chain(left_out_note)),

@@ -480,6 +480,7 @@ pub fn write_with(
         evidence.tls.len(),
         evidence.alarms.len()
     );
+    aggregates_section(&mut head, &evidence.tls_aggregates);
     for note in &diagnosis.notes {
         wrapped(&mut head, "note: ", 6, note);
     }
@@ -535,6 +536,48 @@ pub fn write_with(
         }
     }
     out.write_all(tail.as_bytes())
+}
+
+/// Aggregates listed in the readable report (the largest; `--json` lists them all).
+const AGGREGATES_SHOWN: usize = 5;
+
+/// The TLS sessions summed per server and certificate: a total and the largest few.
+fn aggregates_section(out: &mut String, aggregates: &[crate::evidence::TlsAggregate]) {
+    if aggregates.is_empty() {
+        return;
+    }
+    let total: u64 = aggregates.iter().map(|a| a.sessions).sum();
+    let _ = writeln!(
+        out,
+        "{total} other TLS session(s) of hosts that are not phones, summed per server and certificate ({} aggregate(s)); the largest:",
+        aggregates.len()
+    );
+    let mut order: Vec<&crate::evidence::TlsAggregate> = aggregates.iter().collect();
+    order.sort_by(|a, b| {
+        b.sessions
+            .cmp(&a.sessions)
+            .then(a.first.frame.cmp(&b.first.frame))
+    });
+    for a in order.iter().take(AGGREGATES_SHOWN) {
+        let cert = a.certificate.as_ref().map_or_else(
+            || "no certificate seen in clear".to_string(),
+            |c| format!("certificate {} (sha256 {})", c.subject, c.sha256),
+        );
+        let clients: Vec<String> = a.clients.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "  {}{}: {} session(s), frames {}..{}, {cert}, from {}{}",
+            a.server,
+            a.service
+                .as_deref()
+                .map_or(String::new(), |s| format!(" ({s})")),
+            a.sessions,
+            a.first.frame,
+            a.last.frame,
+            clients.join(", "),
+            if a.clients_cut { " and more" } else { "" }
+        );
+    }
 }
 
 /// The report's section for one capture: frames, link types, time span, malformed and

@@ -1,0 +1,334 @@
+//! Which TLS sessions are kept one by one and which are summed: relevance before volume.
+//!
+//! A capture at a phone's PC port is mostly a PC's HTTPS. Sessions that can matter to a
+//! phone's verdict (to a phone TLS port, or from a host that behaves like a phone) are kept
+//! whole under their own record limit, so no amount of other traffic displaces them. The
+//! other sessions are summed per server endpoint and leaf certificate
+//! ([`TlsAggregate`]); only the latest few of them are kept whole, so a small capture reads
+//! exactly as before and a host that turns out to be a phone late keeps its recent sessions.
+
+use super::capped::Capped;
+use super::losses::LossLog;
+use crate::evidence::{Endpoint, LossReason, TlsAggregate, TlsSession};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+
+/// TLS server ports only phones talk to: TVS (2445), CAPF (3804), SCCP/SIP over TLS (2443,
+/// 5061), HTTPS TFTP (6971, 6972). The diagnosis makes a phone of any host that uses them.
+pub const PHONE_TLS_PORTS: [u16; 6] = [2445, 3804, 2443, 5061, 6971, 6972];
+
+/// True for a port of [`PHONE_TLS_PORTS`].
+pub fn is_phone_tls_port(port: u16) -> bool {
+    PHONE_TLS_PORTS.contains(&port)
+}
+
+/// Most hosts remembered as phones (a VLAN has hundreds; a crafted capture could claim more).
+pub const MAX_PHONE_HOSTS: usize = 65_536;
+
+/// Hosts that behaved like a phone so far: requested a file over TFTP or from the HTTP
+/// file port, sent a `DeviceTLInfo` alarm, or opened TLS to a phone TLS port.
+#[derive(Debug, Default)]
+pub struct PhoneHosts {
+    hosts: HashSet<IpAddr, foldhash::fast::RandomState>,
+    /// Hosts not remembered because the set was full.
+    pub refused: u64,
+}
+
+impl PhoneHosts {
+    /// Remembers `ip` as a phone.
+    pub fn mark(&mut self, ip: IpAddr) {
+        if self.hosts.len() < MAX_PHONE_HOSTS {
+            self.hosts.insert(ip);
+        } else if !self.hosts.contains(&ip) {
+            self.refused += 1;
+        }
+    }
+
+    /// Whether `ip` behaved like a phone so far.
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        self.hosts.contains(ip)
+    }
+}
+
+/// Whether a session can matter to a phone's verdict.
+pub fn is_phone_session(s: &TlsSession, phones: &PhoneHosts) -> bool {
+    is_phone_tls_port(s.server.port) || phones.contains(&s.client.ip)
+}
+
+/// Limits of the [`TlsKeeper`].
+#[derive(Debug, Clone, Copy)]
+pub struct KeeperLimits {
+    /// Sessions of phones kept one by one.
+    pub phone_sessions: usize,
+    /// Latest sessions of other hosts kept one by one.
+    pub other_sessions: usize,
+    /// Distinct (server, certificate) aggregates.
+    pub aggregates: usize,
+}
+
+/// Sorts finished TLS sessions into kept ones and aggregates.
+#[derive(Debug)]
+pub struct TlsKeeper {
+    limits: KeeperLimits,
+    phone: Capped<TlsSession>,
+    /// The latest sessions of non-phone hosts, oldest first.
+    recent: VecDeque<TlsSession>,
+    aggregates: Vec<TlsAggregate>,
+    /// Aggregates of each server endpoint (a server presents one or a few certificates).
+    by_server: HashMap<Endpoint, Vec<usize>, foldhash::fast::RandomState>,
+    /// Sessions neither kept nor summed: more distinct aggregates than the limit.
+    pub unaggregated: u64,
+}
+
+/// What the keeper hands back at the end.
+#[derive(Debug, Default)]
+pub struct KeptTls {
+    /// Sessions kept one by one (phones' first, then the latest others; unsorted).
+    pub sessions: Vec<TlsSession>,
+    /// The other sessions, summed.
+    pub aggregates: Vec<TlsAggregate>,
+    /// Phone sessions not kept: more than the limit.
+    pub phone_dropped: u64,
+    /// Non-phone sessions neither kept nor summed.
+    pub unaggregated: u64,
+}
+
+impl TlsKeeper {
+    /// Empty, with these limits.
+    pub fn new(limits: KeeperLimits) -> Self {
+        TlsKeeper {
+            limits,
+            phone: Capped::new(limits.phone_sessions),
+            recent: VecDeque::new(),
+            aggregates: Vec::new(),
+            by_server: HashMap::default(),
+            unaggregated: 0,
+        }
+    }
+
+    /// Keeps a phone's session, or logs its loss when over the limit.
+    fn keep_phone(&mut self, s: TlsSession, losses: &mut LossLog) {
+        if self.phone.is_full() {
+            losses.add(
+                Some(s.client.ip),
+                s.server.port,
+                LossReason::RecordLimit,
+                s.first,
+            );
+        }
+        self.phone.push(s);
+    }
+
+    /// Takes one finished session.
+    pub fn add(&mut self, s: TlsSession, phones: &PhoneHosts, losses: &mut LossLog) {
+        if is_phone_session(&s, phones) {
+            self.keep_phone(s, losses);
+            return;
+        }
+        if self.limits.other_sessions == 0 {
+            self.aggregate(&s);
+            return;
+        }
+        if self.recent.len() == self.limits.other_sessions
+            && let Some(old) = self.recent.pop_front()
+        {
+            // The oldest of the recent ones may have become a phone's meanwhile.
+            if is_phone_session(&old, phones) {
+                self.keep_phone(old, losses);
+            } else {
+                self.aggregate(&old);
+            }
+        }
+        self.recent.push_back(s);
+    }
+
+    fn aggregate(&mut self, s: &TlsSession) {
+        let leaf = s.certificates.first().map(|c| c.sha256.as_str());
+        let list = self.by_server.entry(s.server).or_default();
+        let found = list.iter().copied().find(|&i| {
+            self.aggregates
+                .get(i)
+                .is_some_and(|a| a.certificate.as_ref().map(|c| c.sha256.as_str()) == leaf)
+        });
+        let i = match found {
+            Some(i) => i,
+            None if self.aggregates.len() < self.limits.aggregates => {
+                list.push(self.aggregates.len());
+                self.aggregates.push(TlsAggregate::default());
+                self.aggregates.len() - 1
+            }
+            None => {
+                self.unaggregated += 1;
+                return;
+            }
+        };
+        if let Some(a) = self.aggregates.get_mut(i) {
+            a.add(s);
+        }
+    }
+
+    /// Ends the sorting: the latest non-phone sessions whose host became a phone later join
+    /// the phone sessions; the rest stay kept one by one.
+    pub fn finish(mut self, phones: &PhoneHosts, losses: &mut LossLog) -> KeptTls {
+        let mut others = Vec::with_capacity(self.recent.len());
+        for s in std::mem::take(&mut self.recent) {
+            if is_phone_session(&s, phones) {
+                self.keep_phone(s, losses);
+            } else {
+                others.push(s);
+            }
+        }
+        let (mut sessions, phone_dropped) = self.phone.into_parts();
+        sessions.extend(others);
+        KeptTls {
+            sessions,
+            aggregates: self.aggregates,
+            phone_dropped,
+            unaggregated: self.unaggregated,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{CertificateInfo, Seen};
+    use std::sync::Arc;
+
+    fn session(
+        client: &str,
+        server: &str,
+        frame: u64,
+        cert: Option<&Arc<CertificateInfo>>,
+    ) -> TlsSession {
+        TlsSession {
+            client: client.parse().expect("endpoint"),
+            server: server.parse().expect("endpoint"),
+            certificates: cert.into_iter().cloned().collect(),
+            first: Seen {
+                frame,
+                ..Seen::default()
+            },
+            last: Seen {
+                frame: frame + 5,
+                ..Seen::default()
+            },
+            ..TlsSession::default()
+        }
+    }
+
+    fn cert(sha256: &str) -> Arc<CertificateInfo> {
+        Arc::new(CertificateInfo {
+            der: Vec::new(),
+            subject: "CN=x".into(),
+            issuer: "CN=x".into(),
+            serial: "01".into(),
+            sha1: String::new(),
+            sha256: sha256.into(),
+            not_before: None,
+            not_after: None,
+            key_type: "RSA".into(),
+            key_bits: None,
+        })
+    }
+
+    fn limits(other: usize) -> KeeperLimits {
+        KeeperLimits {
+            phone_sessions: 10,
+            other_sessions: other,
+            aggregates: 3,
+        }
+    }
+
+    #[test]
+    fn phone_sessions_are_kept_whatever_the_other_traffic() {
+        let mut phones = PhoneHosts::default();
+        phones.mark("10.0.0.5".parse().expect("ip"));
+        let mut keeper = TlsKeeper::new(limits(2));
+        let a = cert("aa");
+        for i in 0..10_000u64 {
+            let port = 40_000 + (i % 20_000) as u16;
+            keeper.add(
+                session(&format!("10.9.9.9:{port}"), "10.1.1.1:443", i, Some(&a)),
+                &phones,
+                &mut LossLog::default(),
+            );
+        }
+        keeper.add(
+            session("10.0.0.5:5000", "10.1.1.1:443", 20_000, Some(&a)),
+            &phones,
+            &mut LossLog::default(),
+        );
+        keeper.add(
+            session("10.0.0.77:5000", "10.2.2.2:2445", 20_001, None),
+            &phones,
+            &mut LossLog::default(),
+        );
+        let kept = keeper.finish(&phones, &mut LossLog::default());
+        let frames: Vec<u64> = kept.sessions.iter().map(|s| s.first.frame).collect();
+        assert_eq!(frames, vec![20_000, 20_001, 9_998, 9_999]);
+        assert_eq!(kept.aggregates.len(), 1);
+        let agg = &kept.aggregates[0];
+        assert_eq!(agg.sessions, 9_998);
+        assert_eq!((agg.first.frame, agg.last.frame), (0, 9_997 + 5));
+        assert_eq!(agg.clients, vec!["10.9.9.9".parse::<IpAddr>().expect("ip")]);
+        assert!(Arc::ptr_eq(agg.certificate.as_ref().expect("leaf"), &a));
+        assert_eq!((kept.phone_dropped, kept.unaggregated), (0, 0));
+    }
+
+    #[test]
+    fn aggregates_split_by_server_and_certificate_and_are_bounded() {
+        let phones = PhoneHosts::default();
+        let mut keeper = TlsKeeper::new(limits(0));
+        let (a, b) = (cert("aa"), cert("bb"));
+        keeper.add(
+            session("10.9.9.9:1", "10.1.1.1:443", 1, Some(&a)),
+            &phones,
+            &mut LossLog::default(),
+        );
+        keeper.add(
+            session("10.9.9.8:1", "10.1.1.1:443", 2, Some(&b)),
+            &phones,
+            &mut LossLog::default(),
+        );
+        keeper.add(
+            session("10.9.9.7:1", "10.1.1.1:443", 3, Some(&a)),
+            &phones,
+            &mut LossLog::default(),
+        );
+        keeper.add(
+            session("10.9.9.9:2", "10.1.1.2:443", 4, None),
+            &phones,
+            &mut LossLog::default(),
+        );
+        keeper.add(
+            session("10.9.9.9:3", "10.1.1.3:443", 5, None),
+            &phones,
+            &mut LossLog::default(),
+        );
+        let kept = keeper.finish(&phones, &mut LossLog::default());
+        let counts: Vec<u64> = kept.aggregates.iter().map(|a| a.sessions).collect();
+        assert_eq!(counts, vec![2, 1, 1]);
+        assert_eq!(kept.aggregates[0].clients.len(), 2);
+        assert_eq!(
+            kept.unaggregated, 1,
+            "a fourth aggregate is over the limit of 3"
+        );
+        assert!(kept.sessions.is_empty());
+    }
+
+    #[test]
+    fn a_host_that_becomes_a_phone_later_keeps_its_recent_sessions() {
+        let mut phones = PhoneHosts::default();
+        let mut keeper = TlsKeeper::new(limits(4));
+        keeper.add(
+            session("10.0.0.5:1", "10.1.1.1:8443", 1, None),
+            &phones,
+            &mut LossLog::default(),
+        );
+        phones.mark("10.0.0.5".parse().expect("ip"));
+        let kept = keeper.finish(&phones, &mut LossLog::default());
+        assert_eq!(kept.sessions.len(), 1);
+        assert!(kept.aggregates.is_empty());
+    }
+}
