@@ -200,7 +200,7 @@ fn stall_scenario_is_a_transport_problem_never_a_deletion() {
     .expect("JSON");
     let phone = &list(&json, "phones")[0];
     let steps = list(&phone["verdict"], "next_steps");
-    assert!(str_of_value(&steps[0]).starts_with("Fix the transport"));
+    assert!(str_of_value(&steps[0]["text"]).starts_with("Fix the transport"));
     assert!(
         !steps
             .iter()

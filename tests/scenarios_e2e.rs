@@ -236,6 +236,8 @@ e2e_tests! {
     healthy_sll2_facts, healthy_sll2_verdict => "healthy-tftp-boot-sll2.pcap",
     healthy_ipv6_facts, healthy_ipv6_verdict => "healthy-tftp-boot-ipv6.pcap",
     healthy_erspan_facts, healthy_erspan_verdict => "healthy-tftp-boot-erspan.pcap",
+    boot_loop_facts, boot_loop_verdict => "boot-loop.pcap",
+    transfer_stall_facts, transfer_stall_verdict => "transfer-stall.pcap",
     blksize_fragmented_facts, blksize_fragmented_verdict => "tftp-blksize-fragmented.pcap",
     sip_alarm_facts,
     sip_alarm_verdict => "sip-devicetlinfo-alarm.pcap",

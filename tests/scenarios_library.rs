@@ -311,6 +311,8 @@ library_tests! {
     healthy_tftp_boot_sll2, healthy_tftp_boot_sll2_verdict => "healthy-tftp-boot-sll2.pcap",
     healthy_tftp_boot_ipv6, healthy_tftp_boot_ipv6_verdict => "healthy-tftp-boot-ipv6.pcap",
     healthy_tftp_boot_erspan, healthy_tftp_boot_erspan_verdict => "healthy-tftp-boot-erspan.pcap",
+    boot_loop, boot_loop_verdict => "boot-loop.pcap",
+    transfer_stall, transfer_stall_verdict => "transfer-stall.pcap",
     tftp_blksize_fragmented, tftp_blksize_fragmented_verdict => "tftp-blksize-fragmented.pcap",
     sip_devicetlinfo_alarm,
     sip_devicetlinfo_alarm_verdict => "sip-devicetlinfo-alarm.pcap",

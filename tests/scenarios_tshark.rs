@@ -290,6 +290,8 @@ tshark_tests! {
     healthy_tftp_boot_sll2 => "healthy-tftp-boot-sll2.pcap",
     healthy_tftp_boot_ipv6 => "healthy-tftp-boot-ipv6.pcap",
     healthy_tftp_boot_erspan => "healthy-tftp-boot-erspan.pcap",
+    boot_loop => "boot-loop.pcap",
+    transfer_stall => "transfer-stall.pcap",
     tftp_blksize_fragmented => "tftp-blksize-fragmented.pcap",
     sip_devicetlinfo_alarm => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable => "tvs-unreachable.pcap",

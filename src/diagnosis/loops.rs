@@ -73,6 +73,8 @@ pub struct Findings {
     pub stalls: Vec<Stall>,
     /// Downloads cut off by the end of the capture (not stalls).
     pub cut_by_capture_end: Vec<usize>,
+    /// Downloads the phone made in the capture (with none, neither finding applies).
+    pub downloads: usize,
 }
 
 fn secs(a: Timestamp, b: Timestamp) -> f64 {
@@ -231,6 +233,7 @@ pub fn find(ctx: &PhoneCtx<'_>) -> Findings {
         boot_loop: boot_loop(ctx),
         stalls,
         cut_by_capture_end,
+        downloads: ctx.files.len(),
     }
 }
 
@@ -290,6 +293,13 @@ pub fn checks(f: &Findings) -> [Check; 2] {
                 .map(|(i, s)| EvidenceItem::at(*s, format!("cycle {} starts", i + 1)))
                 .collect(),
         },
+        None if f.downloads == 0 => Check {
+            id: "boot-loop",
+            status: Status::NotApplicable,
+            explanation: "no download in the capture: no boot to look at".into(),
+            flags: Vec::new(),
+            evidence: Vec::new(),
+        },
         None => Check {
             id: "boot-loop",
             status: Status::Pass,
@@ -324,6 +334,14 @@ pub fn checks(f: &Findings) -> [Check; 2] {
                 "{} download(s) were still running when the capture ended: whether they stalled is not known (capture longer)",
                 f.cut_by_capture_end.len()
             ),
+            flags: Vec::new(),
+            evidence: Vec::new(),
+        }
+    } else if f.downloads == 0 {
+        Check {
+            id: "transfer-stall",
+            status: Status::NotApplicable,
+            explanation: "no download in the capture".into(),
             flags: Vec::new(),
             evidence: Vec::new(),
         }

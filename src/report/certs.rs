@@ -92,7 +92,10 @@ impl CertRefs {
             return;
         };
         for (i, r) in list.records.iter().enumerate() {
-            let (Some(serial), Some(subject)) = (r.serial, r.subject.or(r.dns_name)) else {
+            // Spelled as the reports print a record (RFC 4514, from its certificate if any).
+            let subject = crate::dn::of_record(r.subject, r.certificate, crate::dn::Which::Subject)
+                .or_else(|| r.dns_name.map(|d| String::from_utf8_lossy(d).into_owned()));
+            let (Some(serial), Some(subject)) = (r.serial, subject) else {
                 continue;
             };
             let role = r
@@ -100,7 +103,7 @@ impl CertRefs {
                 .map(function::name)
                 .unwrap_or_else(|| "no role".into());
             self.add(
-                &String::from_utf8_lossy(subject),
+                &subject,
                 &serial_hex(serial),
                 r.certificate.map(|der| hex::encode(Sha1::digest(der))),
                 format!("record #{} {role} of {name}", i + 1),

@@ -33,6 +33,8 @@ pub fn rfc3339_secs(secs: i64) -> Option<String> {
 /// Where something was seen: frame number and capture time.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SeenJson {
+    /// Index into `captures` of the capture file the frame is in.
+    pub capture: usize,
     /// 1-based frame number in its capture file.
     pub frame: u64,
     /// Capture time, RFC 3339 UTC.
@@ -42,6 +44,7 @@ pub struct SeenJson {
 impl From<&Seen> for SeenJson {
     fn from(s: &Seen) -> Self {
         SeenJson {
+            capture: s.capture,
             frame: s.frame,
             time: rfc3339(s.ts),
         }
