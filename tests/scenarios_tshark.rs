@@ -46,11 +46,24 @@ fn run(mut c: Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A name tshark gave a repeated download: `(N)` before the extension.
+fn is_renumbered(name: &str) -> bool {
+    name.split('(')
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
 fn exported(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for entry in std::fs::read_dir(dir).expect("export dir") {
         let entry = entry.expect("entry");
         let bytes = std::fs::read(entry.path()).expect("read export");
+        // tshark numbers a file downloaded again `name(1).ext`, `name(2).ext`…; each name is
+        // compared once (a boot loop downloads the same files several times).
+        if is_renumbered(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
         out.insert(entry.file_name().to_string_lossy().into_owned(), bytes);
     }
     out

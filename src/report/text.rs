@@ -214,15 +214,28 @@ fn wrapped(out: &mut String, first: &str, indent: usize, text: &str) {
     }
 }
 
-fn place(item: &EvidenceItem) -> String {
+/// `frame N`, or `FILE#N` when the report covers several captures (`captures` is then the
+/// list of their paths; empty for one capture).
+fn frame_ref(captures: &[String], capture: Option<usize>, frame: u64) -> String {
+    match capture.and_then(|c| captures.get(c)) {
+        Some(path) => format!("{path}#{frame}"),
+        None => format!("frame {frame}"),
+    }
+}
+
+fn place(item: &EvidenceItem, captures: &[String]) -> String {
     match (item.frame, item.time) {
-        (Some(f), Some(t)) => format!("frame {f} {}: ", t.to_rfc3339()),
-        (Some(f), None) => format!("frame {f}: "),
+        (Some(f), Some(t)) => format!(
+            "{} {}: ",
+            frame_ref(captures, item.capture, f),
+            t.to_rfc3339()
+        ),
+        (Some(f), None) => format!("{}: ", frame_ref(captures, item.capture, f)),
         _ => String::new(),
     }
 }
 
-fn check_block(out: &mut String, c: &Check, refs: &mut CertRefs) {
+fn check_block(out: &mut String, c: &Check, refs: &mut CertRefs, captures: &[String]) {
     let mark = match c.status {
         Status::Pass => "pass",
         Status::Fail => "FAIL",
@@ -240,7 +253,7 @@ fn check_block(out: &mut String, c: &Check, refs: &mut CertRefs) {
             out,
             "           - ",
             13,
-            &format!("{}{detail}", place(item)),
+            &format!("{}{detail}", place(item, captures)),
         );
     }
 }
@@ -260,7 +273,13 @@ fn phone_name(p: &PhoneDiagnosis) -> String {
     }
 }
 
-fn phone_block(out: &mut String, p: &PhoneDiagnosis, refs: &mut CertRefs, color: bool) {
+fn phone_block(
+    out: &mut String,
+    p: &PhoneDiagnosis,
+    refs: &mut CertRefs,
+    color: bool,
+    captures: &[String],
+) {
     let name = match (&p.mac, p.ip) {
         (Some(mac), Some(ip)) => format!("SEP{mac} ({ip})"),
         _ => phone_name(p),
@@ -319,14 +338,22 @@ fn phone_block(out: &mut String, p: &PhoneDiagnosis, refs: &mut CertRefs, color:
     }
     let _ = writeln!(out, "  Checks:");
     for c in &p.checks {
-        check_block(out, c, refs);
+        check_block(out, c, refs, captures);
     }
     let _ = writeln!(out, "  Timeline:");
     if p.timeline.is_empty() {
         let _ = writeln!(out, "    (no trust-relevant event in the capture)");
     }
     for e in &p.timeline {
-        let first = format!("    frame {:>7}  {}  ", e.frame, e.time.to_rfc3339());
+        let first = if captures.is_empty() {
+            format!("    frame {:>7}  {}  ", e.frame, e.time.to_rfc3339())
+        } else {
+            format!(
+                "    {}  {}  ",
+                frame_ref(captures, Some(e.capture), e.frame),
+                e.time.to_rfc3339()
+            )
+        };
         let indent = first.len();
         wrapped(out, &first, indent, &refs.shorten(&e.what));
     }
@@ -481,6 +508,12 @@ pub fn write_with(
         evidence.alarms.len()
     );
     aggregates_section(&mut head, &evidence.tls_aggregates);
+    // With several captures every frame names its file (`FILE#N`).
+    let captures: Vec<String> = if evidence.captures.len() > 1 {
+        evidence.captures.iter().map(|c| c.path.clone()).collect()
+    } else {
+        Vec::new()
+    };
     for note in &diagnosis.notes {
         wrapped(&mut head, "note: ", 6, note);
     }
@@ -516,7 +549,7 @@ pub fn write_with(
     for p in &diagnosis.phones {
         block.clear();
         block.push('\n');
-        phone_block(&mut block, p, &mut refs, options.color);
+        phone_block(&mut block, p, &mut refs, options.color, &captures);
         note_terms(&block, &mut terms);
         out.write_all(block.as_bytes())?;
     }
