@@ -7,8 +7,8 @@ use super::checks::{installed_matches, is_tls13, is_unreachable, phone_rejected}
 use super::context::{Installed, PhoneCtx, Served};
 use super::model::{Acceptance, PathStep, TrustPath};
 use super::trust::{BackendVerifier, describe_record, find_certificate, is_rollback, normalise_dn};
-use crate::cisco::model::Header;
 use crate::cisco::model::{TrustList, function};
+use crate::trust::records::signer_in;
 use crate::trust::{self as shared, Decision, Held, Kind, Offered, TvsWitness};
 
 fn step(acceptance: Acceptance, via: Option<&'static str>, explanation: String) -> PathStep {
@@ -264,22 +264,6 @@ fn path_from(ctx: &PhoneCtx<'_>, basis: String, installed: &TrustList<'_>) -> Tr
 
 /// Roles that may sign a trust list for the phone.
 const ITL_SIGNERS: &[u16] = &[function::SAST, function::CCM_TFTP, function::TFTP];
-
-/// The record of `list` named by a file header's signer fields, with an allowed role.
-fn signer_in(list: &TrustList<'_>, header: &Header<'_>, roles: &[u16]) -> Option<usize> {
-    let serial = header.signer_serial?;
-    let issuer = header
-        .signer_issuer
-        .map(|i| normalise_dn(&String::from_utf8_lossy(i)));
-    list.records.iter().position(|r| {
-        r.function.is_some_and(|f| roles.contains(&f))
-            && r.serial.is_some_and(|s| crate::cisco::serial_eq(s, serial))
-            && match (&issuer, r.issuer) {
-                (Some(h), Some(ri)) => *h == normalise_dn(&String::from_utf8_lossy(ri)),
-                _ => true,
-            }
-    })
-}
 
 /// How the served ITL's signer relates to the ITL the phone holds (`--phone-itl`): what the
 /// recovery advice rests on (a key restore helps only for a signer the phone knew before).
