@@ -52,6 +52,55 @@ Exit status:
   2  usage error
   3  a file cannot be read, or is not a trust list or signed file";
 
+const PLAN_AFTER_HELP: &str = "\
+Examples:
+  itlscope plan ITLFile.tlv --regenerate callmanager --regenerate tvs
+  itlscope plan ITLFile.tlv --hostname cucm-a.example.com --json
+  itlscope plan ITLFile.tlv --move-to other-cluster-ITLFile.tlv
+
+Exit status:
+  0  the plan was made (whatever it predicts)
+  1  an input cannot be read, or is not what it should be
+  2  usage error";
+
+/// `plan`: the ITL the phones hold and the change.
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The ITL the phones hold now (e.g. `file get tftp ITLFile.tlv` before the change).
+    #[arg(value_name = "PHONE-ITL")]
+    pub phone_itl: PathBuf,
+    /// Regenerate this certificate: callmanager, tvs, itlrecovery or capf (repeatable).
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+    pub regenerate: Vec<itlscope::plan::cluster::Role>,
+    /// Replace a certificate by the one in FILE (PEM or DER), as ROLE=FILE (repeatable).
+    #[arg(long, value_name = "ROLE=FILE", value_parser = parse_replace)]
+    pub replace: Vec<(itlscope::plan::cluster::Role, PathBuf)>,
+    /// Rename the node (CallManager, TVS and ITLRecovery are regenerated under the new name).
+    #[arg(long, value_name = "HOST")]
+    pub hostname: Option<String>,
+    /// Move the phones to the cluster whose ITL (or CTL) this is.
+    #[arg(long = "move-to", value_name = "ITL")]
+    pub move_to: Option<PathBuf>,
+    /// Print the JSON object (docs/plan.md) instead of the readable plan.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_role(s: &str) -> Result<itlscope::plan::cluster::Role, String> {
+    itlscope::plan::cluster::Role::parse(s)
+        .ok_or_else(|| format!("{s:?}: expected callmanager, tvs, itlrecovery or capf"))
+}
+
+fn parse_replace(s: &str) -> Result<(itlscope::plan::cluster::Role, PathBuf), String> {
+    let (role, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected ROLE=FILE, e.g. callmanager=CallManager.pem"))?;
+    if file.is_empty() {
+        return Err(format!("{s:?}: no file after ="));
+    }
+    Ok((parse_role(role)?, PathBuf::from(file)))
+}
+
 /// Does this Cisco IP phone's ITL really have to be deleted? Reads captures taken at the
 /// phone's port and answers with the evidence.
 #[derive(Parser, Debug)]
@@ -101,6 +150,10 @@ pub enum Command {
         #[arg(long)]
         trust: PathBuf,
     },
+    /// Predict what a certificate change will do to the phones holding an ITL: accepted
+    /// directly, through TVS, or not at all, and the safe order of steps (docs/plan.md).
+    #[command(after_help = PLAN_AFTER_HELP)]
+    Plan(Box<PlanArgs>),
     /// Print a shell completion script (e.g. `itlscope completions bash > /etc/bash_completion.d/itlscope`).
     Completions {
         /// The shell.

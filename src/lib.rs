@@ -26,6 +26,7 @@ pub mod evidence;
 pub mod extract;
 pub mod net;
 pub mod pipeline;
+pub mod plan;
 pub mod progress;
 pub mod proto;
 pub mod report;

@@ -142,6 +142,96 @@ fn verify(file: &Path, trust: &Path) -> ExitCode {
     if trusted { status } else { ExitCode::from(1) }
 }
 
+/// Reads a trust list for `plan`: `what` names the option in errors.
+fn read_plan_list(path: &Path) -> Result<Vec<u8>, ExitCode> {
+    let bytes = read_cisco_file(path).map_err(|e| fail(path, e))?;
+    if let Some(what) = report::trustlist::not_a_cisco_file(&bytes) {
+        return Err(fail(path, what));
+    }
+    Ok(bytes)
+}
+
+/// `plan`: the prediction for the phones holding PHONE-ITL (docs/plan.md).
+fn plan(args: &cli::PlanArgs) -> ExitCode {
+    use itlscope::plan::{Change, cluster::CertId, cluster::Cluster};
+    let held_bytes = match read_plan_list(&args.phone_itl) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let held = match cisco::trustlist::parse_trust_list(&held_bytes) {
+        Ok(l) if l.format == cisco::FileFormat::Itl => l,
+        Ok(_) => {
+            return fail(
+                &args.phone_itl,
+                "is a CTL, not an ITL: give the ITL the phones hold",
+            );
+        }
+        Err(e) => return fail(&args.phone_itl, e),
+    };
+    let mut changes: Vec<Change> = args
+        .regenerate
+        .iter()
+        .map(|r| Change::Regenerate(*r))
+        .collect();
+    for (role, path) in &args.replace {
+        let cert = match std::fs::read(path) {
+            Ok(b) => CertId::from_file_bytes(&b),
+            Err(e) => Err(e.to_string()),
+        };
+        match cert {
+            Ok(c) => changes.push(Change::Replace(*role, c)),
+            Err(e) => return fail(path, e),
+        }
+    }
+    if let Some(host) = &args.hostname {
+        changes.push(Change::Hostname(host.clone()));
+    }
+    if let Some(path) = &args.move_to {
+        let bytes = match read_plan_list(path) {
+            Ok(b) => b,
+            Err(code) => return code,
+        };
+        let list = match cisco::trustlist::parse_trust_list(&bytes) {
+            Ok(l) => l,
+            Err(e) => return fail(path, e),
+        };
+        if let cisco::model::SignatureCheck::Invalid { reason } =
+            itlscope::trust::own_signature(&list, &itlscope::trust::RsaVerifier)
+        {
+            eprintln!(
+                "itlscope: warning: {}: its own signature does not verify ({reason})",
+                path.display()
+            );
+        }
+        match Cluster::from_trust_list(&list, 1) {
+            Ok(c) => changes.push(Change::MoveTo(Box::new(c))),
+            Err(e) => return fail(path, e),
+        }
+    }
+    if changes.is_empty() {
+        eprintln!(
+            "itlscope: plan: no change given: --regenerate ROLE, --replace ROLE=FILE, --hostname HOST or --move-to ITL"
+        );
+        return ExitCode::from(2);
+    }
+    let name = args.phone_itl.display().to_string();
+    let report = match itlscope::plan::plan(&name, &held, &changes) {
+        Ok(r) => r,
+        Err(e) => return fail(&args.phone_itl, e),
+    };
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(mut text) => {
+                text.push('\n');
+                emit(&text)
+            }
+            Err(e) => fail(&args.phone_itl, e),
+        }
+    } else {
+        emit(&itlscope::plan::text::render(&report))
+    }
+}
+
 /// Why `analyze` or `extract` stopped or failed.
 enum Failure {
     /// Input that cannot be read, or output that cannot be written: exit 1.
@@ -347,6 +437,7 @@ fn main() -> ExitCode {
             quiet,
         } => extract(&input, &output, quiet),
         Command::Verify { file, trust } => verify(&file, &trust),
+        Command::Plan(args) => plan(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "itlscope", &mut out);

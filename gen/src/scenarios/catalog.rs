@@ -602,7 +602,7 @@ fn moved_cluster() -> Scenario {
     // The phone asks the TVS of its old configuration (cluster A), which does not know B.
     steps.push(tvs_query(&phone, &home, &home, None, 61));
     steps.extend(config_fetch(&phone, &b));
-    phone_itl_scenario(
+    let mut s = phone_itl_scenario(
         "moved-cluster-unprepared",
         "Phone moved from cluster A to cluster B without bulk certificate export: B's ITL is signed by a key the phone does not trust; the old TVS (A) answers but does not know B's signer (short answer).",
         phone,
@@ -617,7 +617,11 @@ fn moved_cluster() -> Scenario {
             (Given, "--phone-status failed --key-backup no", [T, F, T, T]),
         ],
         6,
-    )
+    );
+    // The target cluster's ITL, for `itlscope plan --move-to`.
+    let target = format!("{}.target-itl.tlv", s.stem());
+    s.side_files.push((target, b.itl()));
+    s
 }
 
 fn centralized_tftp() -> Scenario {

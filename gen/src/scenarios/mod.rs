@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod loops;
 pub mod phone;
+pub mod plans;
 pub mod sidecar;
 
 use crate::conv::{Format, Framing, Trace, write_capture};
@@ -222,6 +223,7 @@ pub fn readme(scenarios: &[Scenario]) -> String {
          TVS application-record sizes, and the exact XML of the `DeviceTLInfo` alarm. The\n\
          `.enc.sgn` file follows certutils' `enccnf` layout (no genuine CUCM one was seen).\n",
     );
+    s.push_str(&plans::readme_section());
     s
 }
 

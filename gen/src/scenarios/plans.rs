@@ -1,0 +1,103 @@
+//! Predictions of `itlscope plan` for the scenarios that are a certificate change: from the
+//! ITL the phone held before (the scenario's side file) and the change, what `plan` says the
+//! phone does with the next ITL and config, which must be what `analyze` then says about the
+//! capture of that change (test `plan_scenarios`).
+
+/// Which step of the plan a row predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanStep {
+    /// Step `n` (1-based) of the change made all at once, as requested.
+    AsRequested(usize),
+    /// Step `n` of the safe order `plan` proposes.
+    SafeOrder(usize),
+}
+
+/// One prediction.
+#[derive(Debug, Clone)]
+pub struct PlanRow {
+    /// The capture of the change.
+    pub capture: &'static str,
+    /// `itlscope plan` arguments (from the repository root).
+    pub args: &'static str,
+    /// The step predicted.
+    pub step: PlanStep,
+    /// The next ITL: `accepted`, `rejected` or `undetermined`, with the route after a space.
+    pub itl: &'static str,
+    /// The next config, the same way; `None` when the capture has no signed config to judge.
+    pub config: Option<&'static str>,
+}
+
+/// The rows, in README order.
+pub fn rows() -> Vec<PlanRow> {
+    vec![
+        PlanRow {
+            capture: "cm-regenerated-tvs-ok.pcap",
+            args: "captures/cm-regenerated-tvs-ok.phone-itl.tlv --regenerate callmanager",
+            step: PlanStep::AsRequested(1),
+            itl: "accepted via-tvs",
+            config: Some("accepted signer-in-itl"),
+        },
+        PlanRow {
+            capture: "cm-and-tvs-regenerated.pcap",
+            args: "captures/cm-and-tvs-regenerated.phone-itl.tlv --regenerate callmanager --regenerate tvs",
+            step: PlanStep::AsRequested(1),
+            itl: "rejected",
+            config: Some("rejected"),
+        },
+        PlanRow {
+            capture: "hostname-change-single-node.pcap",
+            args: "captures/hostname-change-single-node.phone-itl.tlv --hostname cucm-a.example.com",
+            step: PlanStep::AsRequested(1),
+            itl: "rejected",
+            config: Some("rejected"),
+        },
+        PlanRow {
+            capture: "rollback-itl.pcap",
+            args: "captures/rollback-itl.phone-itl.tlv --hostname cucm-a.example.com",
+            step: PlanStep::SafeOrder(1),
+            itl: "accepted signer-in-itl",
+            config: None,
+        },
+        PlanRow {
+            capture: "rebuilt-without-key.pcap",
+            args: "captures/rebuilt-without-key.phone-itl.tlv --regenerate callmanager --regenerate tvs --regenerate itlrecovery",
+            step: PlanStep::AsRequested(1),
+            itl: "rejected",
+            config: Some("rejected"),
+        },
+        PlanRow {
+            capture: "moved-cluster-unprepared.pcap",
+            args: "captures/moved-cluster-unprepared.phone-itl.tlv --move-to captures/moved-cluster-unprepared.target-itl.tlv",
+            step: PlanStep::AsRequested(1),
+            itl: "rejected",
+            config: Some("rejected"),
+        },
+    ]
+}
+
+/// The README section.
+pub fn readme_section() -> String {
+    let mut s = String::from(
+        "\n## Predictions of `itlscope plan`\n\n\
+         Scenarios that are a certificate change, planned beforehand from the ITL the phone\n\
+         held (`itlscope plan ARGS`): what `plan` predicts the phone does with the next ITL and\n\
+         signed config at that step, which is what `analyze` says about the capture (its trust\n\
+         path, with `--phone-itl` the same side file; test `plan_scenarios`).\n\n\
+         | capture | `itlscope plan` arguments | step | next ITL | config |\n\
+         |---|---|---|---|---|\n",
+    );
+    for r in rows() {
+        let step = match r.step {
+            PlanStep::AsRequested(n) => format!("as requested, step {n}"),
+            PlanStep::SafeOrder(n) => format!("safe order, step {n}"),
+        };
+        s.push_str(&format!(
+            "| `{}` | `{}` | {step} | {} | {} |\n",
+            r.capture,
+            r.args,
+            r.itl,
+            r.config.unwrap_or("(no signed config in the capture)")
+        ));
+    }
+    s
+}

@@ -1,0 +1,232 @@
+//! `plan` simulates files that do not exist yet symbolically; here the same changes are made
+//! for real with the generator's committed keys (real ITLs and signed configs, RSA-verified by
+//! the tool's one trust decision), and the symbolic prediction must match.
+
+use itlscope::cisco::trustlist::parse_trust_list;
+use itlscope::cisco::{ParsedFile, parse_any};
+use itlscope::plan::cluster::{CertId, PlannedTvs};
+use itlscope::plan::{Change, cluster::Role, plan};
+use itlscope::trust::{Acceptance, Held, Kind, Offered, RsaVerifier, decide};
+use itlscope_gen::pki::{CertSpec, KeyName};
+use itlscope_gen::scenarios::cluster::{Cluster, ItlSigner};
+use itlscope_gen::scenarios::phone::Phone;
+
+const HOST: &str = "cucm-pub.example.com";
+
+fn cluster(signer: ItlSigner) -> Cluster {
+    Cluster::new(HOST, "198.51.100.10", signer)
+}
+
+fn new_itl_recovery(c: Cluster) -> Cluster {
+    c.with_itl_recovery(
+        CertSpec::itl_recovery(HOST)
+            .with_key(KeyName::Rsa4096)
+            .with_serial(&[0x5e, 0x01, 0x02, 0x03])
+            .self_signed(),
+    )
+}
+
+/// (acceptance, route) of the real next ITL and config, as a phone holding `before`'s ITL
+/// judges them, TVS being `after`'s (it vouches for its own signers).
+fn real(before: &Cluster, after: &Cluster) -> [(Acceptance, Option<&'static str>); 2] {
+    let phone = Phone::cp8845(0x22, "192.0.2.22");
+    let held_bytes = before.itl();
+    let next_bytes = after.itl();
+    let config_bytes = after.config_sgn(&phone, false, 0);
+    let held = parse_trust_list(&held_bytes).expect("before ITL");
+    let next = parse_trust_list(&next_bytes).expect("after ITL");
+    let Ok(ParsedFile::Signed(config)) = parse_any(&config_bytes) else {
+        panic!("config parses");
+    };
+    let id = |der: &[u8]| CertId::from_der(der).expect("certificate");
+    let tvs = [id(&after.certs.tvs.der)];
+    let cm = id(&after.certs.callmanager.der);
+    let recovery = id(&after.certs.itl_recovery.der);
+    let signer = match after.signer {
+        ItlSigner::CallManager => &cm,
+        ItlSigner::ItlRecovery => &recovery,
+    };
+    let label = "the phone's ITL";
+    let itl = decide(
+        &Held::List { list: &held, label },
+        &Offered {
+            bytes: &next_bytes,
+            header: &next.header,
+            kind: Kind::TrustList,
+            what: "the next ITL",
+        },
+        &RsaVerifier,
+        &PlannedTvs {
+            presents: &tvs,
+            knows: vec![&cm, &recovery],
+            signer,
+        },
+    );
+    let effective = if itl.acceptance == Acceptance::Accepted {
+        &next
+    } else {
+        &held
+    };
+    let config = decide(
+        &Held::List {
+            list: effective,
+            label,
+        },
+        &Offered {
+            bytes: &config_bytes,
+            header: &config.header,
+            kind: Kind::Config,
+            what: "the signed config",
+        },
+        &RsaVerifier,
+        &PlannedTvs {
+            presents: &tvs,
+            knows: vec![&cm, &recovery],
+            signer: &cm,
+        },
+    );
+    [
+        (itl.acceptance, itl.route.map(|r| r.as_str())),
+        (config.acceptance, config.route.map(|r| r.as_str())),
+    ]
+}
+
+/// The same from `plan`, as requested (one step).
+fn planned(before: &Cluster, changes: &[Change]) -> [(String, Option<String>); 2] {
+    let bytes = before.itl();
+    let held = parse_trust_list(&bytes).expect("before ITL");
+    let report = plan("before.tlv", &held, changes).expect("plan");
+    let step = &report.as_requested.steps[0];
+    [
+        (
+            step.itl.acceptance.to_owned(),
+            step.itl.via.map(str::to_owned),
+        ),
+        (
+            step.config.acceptance.to_owned(),
+            step.config.via.map(str::to_owned),
+        ),
+    ]
+}
+
+fn assert_same(name: &str, before: Cluster, after: Cluster, changes: &[Change]) {
+    let real = real(&before, &after).map(|(a, v)| (a.as_str().to_owned(), v.map(str::to_owned)));
+    let planned = planned(&before, changes);
+    assert_eq!(planned, real, "{name}: plan vs real keys");
+}
+
+#[test]
+fn symbolic_plan_matches_real_signatures() {
+    use Change::Regenerate;
+    use ItlSigner::{CallManager as Cm11, ItlRecovery as Cm12};
+    let cases: Vec<(&str, Cluster, Cluster, Vec<Change>)> = vec![
+        (
+            "11.5 CallManager",
+            cluster(Cm11),
+            cluster(Cm11).regenerate_callmanager(),
+            vec![Regenerate(Role::CallManager)],
+        ),
+        (
+            "11.5 TVS",
+            cluster(Cm11),
+            cluster(Cm11).regenerate_tvs(),
+            vec![Regenerate(Role::Tvs)],
+        ),
+        (
+            "11.5 CallManager and TVS",
+            cluster(Cm11),
+            cluster(Cm11).regenerate_callmanager().regenerate_tvs(),
+            vec![Regenerate(Role::CallManager), Regenerate(Role::Tvs)],
+        ),
+        (
+            "12.5 CallManager and TVS",
+            cluster(Cm12),
+            cluster(Cm12).regenerate_callmanager().regenerate_tvs(),
+            vec![Regenerate(Role::CallManager), Regenerate(Role::Tvs)],
+        ),
+        (
+            "12.5 ITLRecovery",
+            cluster(Cm12),
+            new_itl_recovery(cluster(Cm12)),
+            vec![Regenerate(Role::ItlRecovery)],
+        ),
+        (
+            "12.5 ITLRecovery and TVS",
+            cluster(Cm12),
+            new_itl_recovery(cluster(Cm12)).regenerate_tvs(),
+            vec![Regenerate(Role::ItlRecovery), Regenerate(Role::Tvs)],
+        ),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, before, after, changes) in cases {
+        seen.insert(planned(&before, &changes)[0].clone());
+        assert_same(name, before, after, &changes);
+    }
+    // The cases cover every answer: directly, through TVS, and not at all.
+    assert!(seen.len() >= 3, "{seen:?}");
+}
+
+#[test]
+fn replacing_by_a_certificate_file_uses_its_key() {
+    // CallManager replaced by a real certificate (11.5): the same as the real regeneration.
+    let after = cluster(ItlSigner::CallManager).regenerate_callmanager();
+    let cert = CertId::from_der(&after.certs.callmanager.der).expect("certificate");
+    assert_same(
+        "11.5 CallManager replaced",
+        cluster(ItlSigner::CallManager),
+        after,
+        &[Change::Replace(Role::CallManager, cert)],
+    );
+}
+
+#[test]
+fn safe_order_splits_callmanager_and_tvs_on_11_5() {
+    let bytes = cluster(ItlSigner::CallManager).itl();
+    let held = parse_trust_list(&bytes).expect("ITL");
+    let report = plan(
+        "before.tlv",
+        &held,
+        &[
+            Change::Regenerate(Role::CallManager),
+            Change::Regenerate(Role::Tvs),
+        ],
+    )
+    .expect("plan");
+    assert!(!report.as_requested.safe);
+    // Recoverable: the phones' ITL holds ITLRecovery, which utils itl reset signs with.
+    let recovery = report.as_requested.steps[0]
+        .recovery
+        .as_deref()
+        .unwrap_or("");
+    assert!(recovery.contains("utils itl reset"), "{recovery}");
+    let safe = report.safe_order.expect("a safe order");
+    assert_eq!(safe.steps.len(), 2);
+    assert!(safe.steps.iter().all(|s| !s.stranded));
+    assert!(safe.steps[0].wait.is_some());
+    // Phones offline through both steps meet a new signer and a new TVS at once.
+    let offline = report
+        .populations
+        .iter()
+        .find(|p| p.id == "offline-during-the-change")
+        .expect("offline population");
+    assert_eq!(offline.itl.acceptance, "rejected");
+}
+
+#[test]
+fn hostname_change_is_made_safe_by_rollback_around_it() {
+    let bytes = cluster(ItlSigner::ItlRecovery).itl();
+    let held = parse_trust_list(&bytes).expect("ITL");
+    let report = plan(
+        "before.tlv",
+        &held,
+        &[Change::Hostname("cucm-a.example.com".into())],
+    )
+    .expect("plan");
+    assert!(!report.as_requested.safe);
+    assert_eq!(report.manual_deletion_steps.len(), 1);
+    let safe = report.safe_order.expect("a safe order");
+    let actions: Vec<&str> = safe.steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(actions.len(), 3, "{actions:?}");
+    assert!(actions[0].contains("Prepare Cluster for Rollback"));
+    assert_eq!(safe.steps[1].itl.via, Some("rollback-itl"));
+}

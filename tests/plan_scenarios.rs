@@ -1,0 +1,77 @@
+//! `itlscope plan` predicts what `analyze` then sees: for every scenario that is a certificate
+//! change (gen's `plans::rows`, the table in captures/README.md), the plan made from the ITL the
+//! phone held says at that step what the capture's trust path says.
+
+mod scenarios_support;
+
+use assert_cmd::Command;
+use itlscope_gen::scenarios::plans::{PlanStep, rows};
+use scenarios_support::{list, repo, str_of};
+use serde_json::Value;
+
+fn json_of(args: &[&str]) -> Value {
+    let out = Command::cargo_bin("itlscope")
+        .expect("itlscope binary")
+        .current_dir(repo())
+        .args(args)
+        .output()
+        .expect("itlscope runs");
+    assert!(out.status.success(), "itlscope {args:?}: {out:?}");
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// `accepted via-tvs` from a `{acceptance, via}` object.
+fn fate(v: &Value) -> String {
+    match v.get("via").and_then(Value::as_str) {
+        Some(via) => format!("{} {via}", str_of(v, "acceptance")),
+        None => str_of(v, "acceptance").to_owned(),
+    }
+}
+
+#[test]
+fn plan_predictions_match_analyze_on_the_scenario_captures() {
+    let rows = rows();
+    assert!(rows.len() >= 5);
+    for row in rows {
+        let mut args = vec!["plan", "--json"];
+        args.extend(row.args.split_whitespace());
+        let plan = json_of(&args);
+        assert_eq!(plan["schema_version"], 1);
+        let (sequence, n) = match row.step {
+            PlanStep::AsRequested(n) => (&plan["as_requested"], n),
+            PlanStep::SafeOrder(n) => (&plan["safe_order"], n),
+        };
+        let step = &list(sequence, "steps")[n - 1];
+        let phone_itl = row.args.split_whitespace().next().expect("phone ITL");
+        let capture = format!("captures/{}", row.capture);
+        let report = json_of(&["analyze", "--json", &capture, "--phone-itl", phone_itl]);
+        let path = &list(&report, "phones")[0]["trust_path"];
+        let ctx = format!("{}: plan {step} / analyze {path}", row.capture);
+        // The README row, plan and analyze say the same.
+        assert_eq!(fate(&step["itl"]), row.itl, "{ctx}");
+        assert_eq!(fate(&path["itl"]), row.itl, "{ctx}");
+        match row.config {
+            Some(config) => {
+                assert_eq!(fate(&step["config"]), config, "{ctx}");
+                assert_eq!(fate(&path["config"]), config, "{ctx}");
+            }
+            None => assert_eq!(
+                str_of(&path["config"], "acceptance"),
+                "undetermined",
+                "{ctx}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn captures_readme_lists_the_predictions() {
+    let readme = std::fs::read_to_string(repo().join("captures/README.md")).expect("README");
+    for row in rows() {
+        assert!(
+            readme.contains(row.args),
+            "captures/README.md lacks {}",
+            row.args
+        );
+    }
+}
