@@ -33,12 +33,6 @@ fn from_decision(d: Decision) -> PathStep {
     )
 }
 
-/// A TVS answer that carries the signer's certificate is over a kilobyte (1480 bytes in
-/// [C-213407]); a "not known" status is a few dozen. A query that sent no certificate (fewer
-/// bytes than this) answered with fewer bytes than this got no certificate back
-/// (phone-behaviour.md §2.1: the sizes are seen, the content is encrypted).
-const TVS_ANSWER_WITH_CERTIFICATE: u64 = 300;
-
 /// What the capture's TVS sessions show about a TVS of the held list vouching.
 struct WireTvs<'c, 'e>(&'c PhoneCtx<'e>);
 
@@ -63,18 +57,6 @@ impl TvsWitness for WireTvs<'_, '_> {
             };
             match find_certificate(leaf, list, &[function::TVS]) {
                 Some((record, how)) => {
-                    let (asked, answered) = s.app_data_bytes;
-                    let short = (1..TVS_ANSWER_WITH_CERTIFICATE).contains(&asked)
-                        && (1..TVS_ANSWER_WITH_CERTIFICATE).contains(&answered);
-                    if s.handshake_complete && phone_rejected(s).is_none() && short {
-                        return Decision::rejected(format!(
-                            "not at all: {what}'s signer is not in the phone's ITL; TVS {} is trusted ({} by {}) but answered the phone's query with {answered} bytes (frame {}), too few to carry the signer's certificate: it does not know that signer (judged by size, the answer is encrypted)",
-                            s.server,
-                            describe_record(list, record),
-                            how.as_str(),
-                            s.first.frame
-                        ));
-                    }
                     if s.handshake_complete && phone_rejected(s).is_none() {
                         return Decision::accepted(
                             shared::Route::ViaTvs,
