@@ -5,7 +5,7 @@
 mod scenarios_support;
 
 use assert_cmd::Command;
-use itlscope_gen::scenarios::plans::{PlanStep, rows};
+use itlscope_gen::scenarios::plans::{PlanStep, rows, unconfirmed};
 use scenarios_support::{list, repo, str_of};
 use serde_json::Value;
 
@@ -65,13 +65,38 @@ fn plan_predictions_match_analyze_on_the_scenario_captures() {
 }
 
 #[test]
+fn predictions_the_capture_cannot_confirm_say_why() {
+    for u in unconfirmed() {
+        let mut args = vec!["plan", "--json"];
+        args.extend(u.args.split_whitespace());
+        let plan = json_of(&args);
+        let (sequence, n) = match u.step {
+            PlanStep::AsRequested(n) => (&plan["as_requested"], n),
+            PlanStep::SafeOrder(n) => (&plan["safe_order"], n),
+        };
+        let step = &list(sequence, "steps")[n - 1];
+        assert_eq!(fate(&step["itl"]), u.itl, "{}: {step}", u.capture);
+        let phone_itl = u.args.split_whitespace().next().expect("phone ITL");
+        let capture = format!("captures/{}", u.capture);
+        let report = json_of(&["analyze", "--json", &capture, "--phone-itl", phone_itl]);
+        let itl = &list(&report, "phones")[0]["trust_path"]["itl"];
+        assert!(
+            str_of(itl, "explanation").contains(u.why),
+            "{}: analyze does not say why it cannot tell ({}): {itl}",
+            u.capture,
+            u.why
+        );
+    }
+}
+
+#[test]
 fn captures_readme_lists_the_predictions() {
     let readme = std::fs::read_to_string(repo().join("captures/README.md")).expect("README");
-    for row in rows() {
-        assert!(
-            readme.contains(row.args),
-            "captures/README.md lacks {}",
-            row.args
-        );
+    let args = rows()
+        .into_iter()
+        .map(|r| r.args)
+        .chain(unconfirmed().into_iter().map(|u| u.args));
+    for a in args {
+        assert!(readme.contains(a), "captures/README.md lacks {a}");
     }
 }

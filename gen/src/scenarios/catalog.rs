@@ -43,6 +43,7 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
         ("cm-and-tvs-regenerated.pcap", cm_and_tvs_regenerated),
         ("hostname-change-single-node.pcap", hostname_change),
         ("moved-cluster-unprepared.pcap", moved_cluster),
+        ("moved-cluster-bulk-imported.pcap", moved_cluster_prepared),
         ("centralized-tftp-itlfile.pcap", centralized_tftp),
         ("rollback-itl.pcap", rollback_itl),
         ("rebuilt-without-key.pcap", rebuilt_without_key),
@@ -617,6 +618,37 @@ fn moved_cluster() -> Scenario {
             (Given, "--phone-status failed --key-backup no", [T, F, T, T]),
         ],
         6,
+    );
+    // The target cluster's ITL, for `itlscope plan --move-to`.
+    let target = format!("{}.target-itl.tlv", s.stem());
+    s.side_files.push((target, b.itl()));
+    s
+}
+
+/// The same move done the documented way: B's CallManager and ITLRecovery certificates were
+/// exported with Bulk Certificate Management and imported into A, so A's TVS vouches for B's
+/// signer (its answer carries the certificate).
+fn moved_cluster_prepared() -> Scenario {
+    let phone = Phone::cp7962(0x21, "192.0.2.21");
+    let home = cluster_a();
+    let b = other_cluster("cucm-b.example.net", "198.51.100.20", 0xb0);
+    let mut steps = trust_list_fetches(&phone, &b.node, &b.itl());
+    steps.push(tvs_query(
+        &phone,
+        &home,
+        &home,
+        Some(b.certs.itl_recovery.der.len()),
+        63,
+    ));
+    steps.extend(config_fetch(&phone, &b));
+    let mut s = phone_itl_scenario(
+        "moved-cluster-bulk-imported",
+        "Phone moved from cluster A to cluster B after Bulk Certificate Management (B's CallManager and ITLRecovery imported into A): B's ITL is signed by a key the phone does not hold; the phone asks the TVS of its old configuration (A), whose certificate matches its ITL, and takes B's ITL.",
+        phone,
+        steps,
+        home.itl(),
+        &[(Given, "--phone-status ok --key-backup yes", [T, F, F, F])],
+        64,
     );
     // The target cluster's ITL, for `itlscope plan --move-to`.
     let target = format!("{}.target-itl.tlv", s.stem());

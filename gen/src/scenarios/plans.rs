@@ -66,13 +66,42 @@ pub fn rows() -> Vec<PlanRow> {
             config: Some("rejected"),
         },
         PlanRow {
-            capture: "moved-cluster-unprepared.pcap",
-            args: "captures/moved-cluster-unprepared.phone-itl.tlv --move-to captures/moved-cluster-unprepared.target-itl.tlv",
-            step: PlanStep::AsRequested(1),
-            itl: "rejected",
-            config: Some("rejected"),
+            capture: "moved-cluster-bulk-imported.pcap",
+            args: "captures/moved-cluster-bulk-imported.phone-itl.tlv --move-to captures/moved-cluster-bulk-imported.target-itl.tlv",
+            step: PlanStep::SafeOrder(2),
+            itl: "accepted via-tvs",
+            config: Some("accepted signer-in-itl"),
         },
     ]
+}
+
+/// A prediction the capture of the change cannot confirm, and why.
+#[derive(Debug, Clone)]
+pub struct Unconfirmed {
+    /// The capture.
+    pub capture: &'static str,
+    /// `itlscope plan` arguments.
+    pub args: &'static str,
+    /// The step predicted.
+    pub step: PlanStep,
+    /// What `plan` predicts for the next ITL.
+    pub itl: &'static str,
+    /// Why `analyze` cannot tell from the capture (a word its explanation contains).
+    pub why: &'static str,
+    /// The same in words, for the README.
+    pub because: &'static str,
+}
+
+/// Predictions that differ from what the capture can show, in README order.
+pub fn unconfirmed() -> Vec<Unconfirmed> {
+    vec![Unconfirmed {
+        capture: "moved-cluster-unprepared.pcap",
+        args: "captures/moved-cluster-unprepared.phone-itl.tlv --move-to captures/moved-cluster-unprepared.target-itl.tlv",
+        step: PlanStep::AsRequested(1),
+        itl: "rejected",
+        why: "encrypted",
+        because: "the old TVS completes its handshake with a certificate the phone trusts, but whether it knows B's signer is inside the encrypted answer: `analyze` reports the completed handshake (via TVS) with that caveat; `plan` knows A's TVS was never given B's certificates",
+    }]
 }
 
 /// The README section.
@@ -86,17 +115,34 @@ pub fn readme_section() -> String {
          | capture | `itlscope plan` arguments | step | next ITL | config |\n\
          |---|---|---|---|---|\n",
     );
+    let step_text = |step: PlanStep| match step {
+        PlanStep::AsRequested(n) => format!("as requested, step {n}"),
+        PlanStep::SafeOrder(n) => format!("safe order, step {n}"),
+    };
     for r in rows() {
-        let step = match r.step {
-            PlanStep::AsRequested(n) => format!("as requested, step {n}"),
-            PlanStep::SafeOrder(n) => format!("safe order, step {n}"),
-        };
+        let step = step_text(r.step);
         s.push_str(&format!(
             "| `{}` | `{}` | {step} | {} | {} |\n",
             r.capture,
             r.args,
             r.itl,
             r.config.unwrap_or("(no signed config in the capture)")
+        ));
+    }
+    s.push_str(
+        "\nPredictions the capture cannot confirm (the test checks the prediction and that\n\
+         `analyze` names why it cannot tell):\n\n\
+         | capture | `itlscope plan` arguments | step | next ITL | why the capture cannot show it |\n\
+         |---|---|---|---|---|\n",
+    );
+    for u in unconfirmed() {
+        s.push_str(&format!(
+            "| `{}` | `{}` | {} | {} | {} |\n",
+            u.capture,
+            u.args,
+            step_text(u.step),
+            u.itl,
+            u.because
         ));
     }
     s
