@@ -57,6 +57,7 @@ Examples:
   itlscope plan ITLFile.tlv --regenerate callmanager --regenerate tvs
   itlscope plan ITLFile.tlv --hostname cucm-a.example.com --json
   itlscope plan ITLFile.tlv --move-to other-cluster-ITLFile.tlv
+  itlscope plan show-itl.txt --regenerate itlrecovery   (CUCM `show itl` output saved as text)
 
 Exit status:
   0  the plan was made (whatever it predicts)
@@ -66,7 +67,8 @@ Exit status:
 /// `plan`: the ITL the phones hold and the change.
 #[derive(Args, Debug)]
 pub struct PlanArgs {
-    /// The ITL the phones hold now (e.g. `file get tftp ITLFile.tlv` before the change).
+    /// The ITL the phones hold now: the file (e.g. `file get tftp ITLFile.tlv` before the
+    /// change) or CUCM's `show itl` output saved as text.
     #[arg(value_name = "PHONE-ITL")]
     pub phone_itl: PathBuf,
     /// Regenerate this certificate: callmanager, tvs, itlrecovery or capf (repeatable).
@@ -78,7 +80,8 @@ pub struct PlanArgs {
     /// Rename the node (CallManager, TVS and ITLRecovery are regenerated under the new name).
     #[arg(long, value_name = "HOST")]
     pub hostname: Option<String>,
-    /// Move the phones to the cluster whose ITL (or CTL) this is.
+    /// Move the phones to the cluster whose ITL (or CTL) this is: the file or `show itl` /
+    /// `show ctl` text.
     #[arg(long = "move-to", value_name = "ITL")]
     pub move_to: Option<PathBuf>,
     /// Print the JSON object (docs/plan.md) instead of the readable plan.

@@ -142,72 +142,98 @@ fn verify(file: &Path, trust: &Path) -> ExitCode {
     if trusted { status } else { ExitCode::from(1) }
 }
 
-/// Reads a trust list for `plan`: `what` names the option in errors.
-fn read_plan_list(path: &Path) -> Result<Vec<u8>, ExitCode> {
-    let bytes = read_cisco_file(path).map_err(|e| fail(path, e))?;
-    if let Some(what) = report::trustlist::not_a_cisco_file(&bytes) {
-        return Err(fail(path, what));
-    }
-    Ok(bytes)
+/// A trust list given to `plan`: the file itself, or CUCM `show itl` / `show ctl` text.
+enum PlanList {
+    File(Vec<u8>),
+    Text(itlscope::plan::show_itl::ShowItl),
 }
 
-/// `plan`: the prediction for the phones holding PHONE-ITL (docs/plan.md).
-fn plan(args: &cli::PlanArgs) -> ExitCode {
-    use itlscope::plan::{Change, cluster::CertId, cluster::Cluster};
-    let held_bytes = match read_plan_list(&args.phone_itl) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    let held = match cisco::trustlist::parse_trust_list(&held_bytes) {
-        Ok(l) if l.format == cisco::FileFormat::Itl => l,
-        Ok(_) => {
-            return fail(
-                &args.phone_itl,
-                "is a CTL, not an ITL: give the ITL the phones hold",
-            );
+impl PlanList {
+    /// Reads `path`: a trust list, else `show itl` text, else a clear error.
+    fn read(path: &Path) -> Result<PlanList, ExitCode> {
+        use itlscope::plan::show_itl;
+        let bytes = read_cisco_file(path).map_err(|e| fail(path, e))?;
+        let text = std::str::from_utf8(&bytes).ok();
+        if let Some(text) = text.filter(|t| show_itl::looks_like(t)) {
+            return show_itl::parse(text, &path.display().to_string())
+                .map(PlanList::Text)
+                .map_err(|e| fail(path, e));
         }
-        Err(e) => return fail(&args.phone_itl, e),
-    };
+        if let Some(what) = report::trustlist::not_a_cisco_file(&bytes) {
+            return Err(fail(path, what));
+        }
+        Ok(PlanList::File(bytes))
+    }
+
+    /// The list, and whether it is an ITL (not a CTL).
+    fn list(&self, path: &Path) -> Result<(cisco::model::TrustList<'_>, bool), ExitCode> {
+        match self {
+            PlanList::File(bytes) => match cisco::trustlist::parse_trust_list(bytes) {
+                Ok(l) => {
+                    let itl = l.format == cisco::FileFormat::Itl;
+                    Ok((l, itl))
+                }
+                Err(e) => Err(fail(path, e)),
+            },
+            PlanList::Text(t) => Ok((t.list.view(), t.kind == "ITL")),
+        }
+    }
+}
+
+/// The change `plan` is asked about, read from the options.
+fn plan_changes(args: &cli::PlanArgs) -> Result<Vec<itlscope::plan::Change>, ExitCode> {
+    use itlscope::plan::{Change, cluster::CertId, cluster::Cluster};
     let mut changes: Vec<Change> = args
         .regenerate
         .iter()
         .map(|r| Change::Regenerate(*r))
         .collect();
     for (role, path) in &args.replace {
-        let cert = match std::fs::read(path) {
-            Ok(b) => CertId::from_file_bytes(&b),
-            Err(e) => Err(e.to_string()),
-        };
-        match cert {
-            Ok(c) => changes.push(Change::Replace(*role, c)),
-            Err(e) => return fail(path, e),
-        }
+        let cert = read_cisco_file(path).and_then(|b| CertId::from_file_bytes(&b));
+        changes.push(Change::Replace(*role, cert.map_err(|e| fail(path, e))?));
     }
     if let Some(host) = &args.hostname {
         changes.push(Change::Hostname(host.clone()));
     }
     if let Some(path) = &args.move_to {
-        let bytes = match read_plan_list(path) {
-            Ok(b) => b,
-            Err(code) => return code,
-        };
-        let list = match cisco::trustlist::parse_trust_list(&bytes) {
-            Ok(l) => l,
-            Err(e) => return fail(path, e),
-        };
-        if let cisco::model::SignatureCheck::Invalid { reason } =
-            itlscope::trust::own_signature(&list, &itlscope::trust::RsaVerifier)
+        let input = PlanList::read(path)?;
+        let (list, _) = input.list(path)?;
+        if let PlanList::File(_) = input
+            && let cisco::model::SignatureCheck::Invalid { reason } =
+                itlscope::trust::own_signature(&list, &itlscope::trust::RsaVerifier)
         {
             eprintln!(
                 "itlscope: warning: {}: its own signature does not verify ({reason})",
                 path.display()
             );
         }
-        match Cluster::from_trust_list(&list, 1) {
-            Ok(c) => changes.push(Change::MoveTo(Box::new(c))),
-            Err(e) => return fail(path, e),
-        }
+        let cluster = Cluster::from_trust_list(&list, 1).map_err(|e| fail(path, e))?;
+        changes.push(Change::MoveTo(Box::new(cluster)));
     }
+    Ok(changes)
+}
+
+/// `plan`: the prediction for the phones holding PHONE-ITL (docs/plan.md).
+fn plan(args: &cli::PlanArgs) -> ExitCode {
+    use itlscope::plan::{ItlSource, PhoneItl};
+    let input = match PlanList::read(&args.phone_itl) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let held = match input.list(&args.phone_itl) {
+        Ok((l, true)) => l,
+        Ok((_, false)) => {
+            return fail(
+                &args.phone_itl,
+                "is a CTL, not an ITL: give the ITL the phones hold",
+            );
+        }
+        Err(code) => return code,
+    };
+    let changes = match plan_changes(args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     if changes.is_empty() {
         eprintln!(
             "itlscope: plan: no change given: --regenerate ROLE, --replace ROLE=FILE, --hostname HOST or --move-to ITL"
@@ -215,12 +241,21 @@ fn plan(args: &cli::PlanArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let name = args.phone_itl.display().to_string();
-    let report = match itlscope::plan::plan(&name, &held, &changes) {
+    let phone = match &input {
+        PlanList::File(_) => PhoneItl::from_file(&name, &held),
+        PlanList::Text(t) => PhoneItl {
+            file: &name,
+            source: ItlSource::ShowItl,
+            sha1: t.sha1.clone(),
+            list: &held,
+        },
+    };
+    let report = match itlscope::plan::plan(&phone, &changes) {
         Ok(r) => r,
         Err(e) => return fail(&args.phone_itl, e),
     };
     if args.json {
-        match serde_json::to_string_pretty(&report) {
+        match serde_json::to_string_pretty(&itlscope::plan::json::view(&report)) {
             Ok(mut text) => {
                 text.push('\n');
                 emit(&text)

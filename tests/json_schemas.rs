@@ -6,7 +6,7 @@
 //! * every `analyze --json` report of every scenario run (tests/golden/, which
 //!   golden_reports keeps equal to what the tool prints), the index.json `extract` writes for
 //!   every scenario capture, and `show --json` of every scenario and field trust list validate
-//!   against them;
+//!   against them (`plan --json` of every scenario prediction: tests/plan_scenarios.rs);
 //! * no string anywhere in that JSON carries Rust debug formatting.
 
 use itlscope::pipeline::{self, PipelineOptions};
@@ -17,7 +17,7 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The three schemas: file name under docs/schema/ and the schema the types generate.
+/// The schemas: file name under docs/schema/ and the schema the types generate.
 fn generated() -> Vec<(&'static str, Value)> {
     let value = |s: schemars::Schema| serde_json::to_value(s).expect("schema is JSON");
     vec![
@@ -33,6 +33,7 @@ fn generated() -> Vec<(&'static str, Value)> {
             "extract-index.schema.json",
             value(itlscope::extract::index_schema()),
         ),
+        ("plan.schema.json", value(itlscope::plan::json::schema())),
     ]
 }
 

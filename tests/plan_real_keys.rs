@@ -5,7 +5,7 @@
 use itlscope::cisco::trustlist::parse_trust_list;
 use itlscope::cisco::{ParsedFile, parse_any};
 use itlscope::plan::cluster::{CertId, PlannedTvs};
-use itlscope::plan::{Change, cluster::Role, plan};
+use itlscope::plan::{Change, PhoneItl, PopulationId, Recovery, cluster::Role, plan};
 use itlscope::trust::{Acceptance, Held, Kind, Offered, RsaVerifier, decide};
 use itlscope_gen::pki::{CertSpec, KeyName};
 use itlscope_gen::scenarios::cluster::{Cluster, ItlSigner};
@@ -95,16 +95,16 @@ fn real(before: &Cluster, after: &Cluster) -> [(Acceptance, Option<&'static str>
 fn planned(before: &Cluster, changes: &[Change]) -> [(String, Option<String>); 2] {
     let bytes = before.itl();
     let held = parse_trust_list(&bytes).expect("before ITL");
-    let report = plan("before.tlv", &held, changes).expect("plan");
+    let report = plan(&PhoneItl::from_file("before.tlv", &held), changes).expect("plan");
     let step = &report.as_requested.steps[0];
     [
         (
-            step.itl.acceptance.to_owned(),
-            step.itl.via.map(str::to_owned),
+            step.itl.acceptance.as_str().to_owned(),
+            step.itl.via().map(str::to_owned),
         ),
         (
-            step.config.acceptance.to_owned(),
-            step.config.via.map(str::to_owned),
+            step.config.acceptance.as_str().to_owned(),
+            step.config.via().map(str::to_owned),
         ),
     ]
 }
@@ -184,8 +184,7 @@ fn safe_order_splits_callmanager_and_tvs_on_11_5() {
     let bytes = cluster(ItlSigner::CallManager).itl();
     let held = parse_trust_list(&bytes).expect("ITL");
     let report = plan(
-        "before.tlv",
-        &held,
+        &PhoneItl::from_file("before.tlv", &held),
         &[
             Change::Regenerate(Role::CallManager),
             Change::Regenerate(Role::Tvs),
@@ -194,11 +193,10 @@ fn safe_order_splits_callmanager_and_tvs_on_11_5() {
     .expect("plan");
     assert!(!report.as_requested.safe);
     // Recoverable: the phones' ITL holds ITLRecovery, which utils itl reset signs with.
-    let recovery = report.as_requested.steps[0]
-        .recovery
-        .as_deref()
-        .unwrap_or("");
-    assert!(recovery.contains("utils itl reset"), "{recovery}");
+    assert_eq!(
+        report.as_requested.steps[0].recovery,
+        Some(Recovery::ItlReset)
+    );
     let safe = report.safe_order.expect("a safe order");
     assert_eq!(safe.steps.len(), 2);
     assert!(safe.steps.iter().all(|s| !s.stranded));
@@ -207,9 +205,9 @@ fn safe_order_splits_callmanager_and_tvs_on_11_5() {
     let offline = report
         .populations
         .iter()
-        .find(|p| p.id == "offline-during-the-change")
+        .find(|p| p.id == PopulationId::Offline)
         .expect("offline population");
-    assert_eq!(offline.itl.acceptance, "rejected");
+    assert_eq!(offline.itl.acceptance, Acceptance::Rejected);
 }
 
 #[test]
@@ -217,8 +215,7 @@ fn hostname_change_is_made_safe_by_rollback_around_it() {
     let bytes = cluster(ItlSigner::ItlRecovery).itl();
     let held = parse_trust_list(&bytes).expect("ITL");
     let report = plan(
-        "before.tlv",
-        &held,
+        &PhoneItl::from_file("before.tlv", &held),
         &[Change::Hostname("cucm-a.example.com".into())],
     )
     .expect("plan");
@@ -228,5 +225,94 @@ fn hostname_change_is_made_safe_by_rollback_around_it() {
     let actions: Vec<&str> = safe.steps.iter().map(|s| s.action.as_str()).collect();
     assert_eq!(actions.len(), 3, "{actions:?}");
     assert!(actions[0].contains("Prepare Cluster for Rollback"));
-    assert_eq!(safe.steps[1].itl.via, Some("rollback-itl"));
+    assert_eq!(safe.steps[1].itl.via(), Some("rollback-itl"));
+}
+
+/// Acceptance and route of every step and population, the part of a plan that must not
+/// depend on how the phones' ITL was given.
+fn outcomes(r: &itlscope::plan::PlanReport) -> Vec<String> {
+    let fate = |f: &itlscope::plan::Fate| format!("{} {:?}", f.acceptance.as_str(), f.via());
+    let mut out = Vec::new();
+    for seq in std::iter::once(&r.as_requested).chain(r.safe_order.as_ref()) {
+        for s in &seq.steps {
+            out.push(format!(
+                "{}: {} / {} / {:?}",
+                s.action,
+                fate(&s.itl),
+                fate(&s.config),
+                s.recovery
+            ));
+        }
+    }
+    for p in &r.populations {
+        out.push(format!(
+            "{}: {} / {} / {:?}",
+            p.id.as_str(),
+            fate(&p.itl),
+            fate(&p.config),
+            p.recovery
+        ));
+    }
+    out
+}
+
+#[test]
+fn show_itl_text_gives_the_same_plan_as_the_itl_file() {
+    use itlscope::plan::show_itl;
+    use itlscope_gen::scenarios::sidecar::show_itl as cucm_show_itl;
+    let changes: Vec<Vec<Change>> = vec![
+        vec![Change::Regenerate(Role::CallManager)],
+        vec![Change::Regenerate(Role::Tvs)],
+        vec![
+            Change::Regenerate(Role::CallManager),
+            Change::Regenerate(Role::Tvs),
+        ],
+        vec![
+            Change::Regenerate(Role::ItlRecovery),
+            Change::Regenerate(Role::Tvs),
+        ],
+        vec![Change::Hostname("cucm-a.example.com".into())],
+    ];
+    let mut compared = 0;
+    for signer in [ItlSigner::CallManager, ItlSigner::ItlRecovery] {
+        let c = cluster(signer);
+        let bytes = c.itl();
+        let file_list = parse_trust_list(&bytes).expect("ITL");
+        let text = cucm_show_itl(&c);
+        let shown = show_itl::parse(&text, "show-itl.txt").expect("show itl text");
+        assert_eq!(shown.kind, "ITL");
+        let text_list = shown.list.view();
+        let from_text = PhoneItl {
+            file: "show-itl.txt",
+            source: itlscope::plan::ItlSource::ShowItl,
+            sha1: shown.sha1.clone(),
+            list: &text_list,
+        };
+        let from_file = PhoneItl::from_file("ITLFile.tlv", &file_list);
+        // CUCM prints the SHA-1 of the file it serves.
+        assert_eq!(from_text.sha1, from_file.sha1, "{signer:?}");
+        for change in &changes {
+            let a = plan(&from_file, change).expect("plan from the file");
+            let b = plan(&from_text, change).expect("plan from show itl");
+            assert_eq!(
+                a.phone_itl.signer, b.phone_itl.signer,
+                "{signer:?} {change:?}"
+            );
+            assert_eq!(outcomes(&a), outcomes(&b), "{signer:?} {change:?}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 10);
+}
+
+#[test]
+fn show_itl_text_without_a_signer_is_refused() {
+    use itlscope::plan::show_itl;
+    let text = itlscope_gen::scenarios::sidecar::show_itl(&cluster(ItlSigner::ItlRecovery))
+        .replace(
+            "This etoken was used to sign",
+            "This etoken was not used to sign",
+        );
+    let e = show_itl::parse(&text, "x.txt").expect_err("no signer");
+    assert!(e.contains("which key signs"), "{e}");
 }

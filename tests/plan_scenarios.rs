@@ -9,6 +9,28 @@ use itlscope_gen::scenarios::plans::{PlanStep, rows, unconfirmed};
 use scenarios_support::{list, repo, str_of};
 use serde_json::Value;
 
+fn plan_validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(repo().join("docs/schema/plan.schema.json"))
+        .expect("docs/schema/plan.schema.json");
+    let schema: Value = serde_json::from_str(&text).expect("schema parses");
+    jsonschema::validator_for(&schema).expect("a valid JSON Schema")
+}
+
+/// `itlscope plan --json ARGS`, checked against the published schema.
+fn plan_json(args: &str) -> Value {
+    let mut argv = vec!["plan", "--json"];
+    argv.extend(args.split_whitespace());
+    let plan = json_of(&argv);
+    let errors: Vec<String> = plan_validator()
+        .iter_errors(&plan)
+        .take(5)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "plan {args}: {}", errors.join("; "));
+    assert_eq!(plan["schema_version"], itlscope::plan::SCHEMA_VERSION);
+    plan
+}
+
 fn json_of(args: &[&str]) -> Value {
     let out = Command::cargo_bin("itlscope")
         .expect("itlscope binary")
@@ -33,10 +55,7 @@ fn plan_predictions_match_analyze_on_the_scenario_captures() {
     let rows = rows();
     assert!(rows.len() >= 5);
     for row in rows {
-        let mut args = vec!["plan", "--json"];
-        args.extend(row.args.split_whitespace());
-        let plan = json_of(&args);
-        assert_eq!(plan["schema_version"], 1);
+        let plan = plan_json(row.args);
         let (sequence, n) = match row.step {
             PlanStep::AsRequested(n) => (&plan["as_requested"], n),
             PlanStep::SafeOrder(n) => (&plan["safe_order"], n),
@@ -67,9 +86,7 @@ fn plan_predictions_match_analyze_on_the_scenario_captures() {
 #[test]
 fn predictions_the_capture_cannot_confirm_say_why() {
     for u in unconfirmed() {
-        let mut args = vec!["plan", "--json"];
-        args.extend(u.args.split_whitespace());
-        let plan = json_of(&args);
+        let plan = plan_json(u.args);
         let (sequence, n) = match u.step {
             PlanStep::AsRequested(n) => (&plan["as_requested"], n),
             PlanStep::SafeOrder(n) => (&plan["safe_order"], n),

@@ -9,8 +9,7 @@ use crate::trust::{self, Decision, Offered, TvsWitness, Verifier};
 use sha1::Digest as _;
 
 /// The certificates `plan` can change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     /// CallManager.pem: the TFTP certificate (CCM+TFTP record; the ITL signer before 12.0).
     CallManager,
@@ -100,7 +99,7 @@ impl CertId {
     /// From a DER certificate file.
     pub fn from_der(der: &[u8]) -> Result<CertId, String> {
         let (_, cert) = x509_parser::parse_x509_certificate(der)
-            .map_err(|e| format!("not an X.509 certificate: {e}"))?;
+            .map_err(|_| "not an X.509 certificate (PEM `-----BEGIN CERTIFICATE-----` or DER)")?;
         let cucm = |name: &x509_parser::x509::X509Name<'_>| {
             // CUCM writes the most specific part first: CN=…;OU=…;O=…
             let mut parts: Vec<String> = name
@@ -135,7 +134,7 @@ impl CertId {
     pub fn from_file_bytes(bytes: &[u8]) -> Result<CertId, String> {
         if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
             let (_, pem) = x509_parser::pem::parse_x509_pem(bytes)
-                .map_err(|e| format!("PEM does not parse: {e}"))?;
+                .map_err(|_| "the PEM block does not decode (base64 between BEGIN and END)")?;
             if pem.label != "CERTIFICATE" {
                 return Err(format!("PEM block is {}, not CERTIFICATE", pem.label));
             }
@@ -167,13 +166,11 @@ impl CertId {
         }
     }
 
-    /// Does a trust-list record hold this certificate?
-    pub fn is_in(&self, r: &Record<'_>) -> bool {
-        let other = CertId::from_record(r);
-        if let (Some(a), Some(b)) = (&self.sha1, &other.sha1)
-            && a == b
-        {
-            return true;
+    /// The same certificate? The SHA-1 of the certificate decides when both sides know it
+    /// (`show itl` text gives it, not the key); else issuer, serial and key.
+    pub fn same_cert(&self, other: &CertId) -> bool {
+        if let (Some(a), Some(b)) = (&self.sha1, &other.sha1) {
+            return a == b;
         }
         let same_name = serial_eq(&self.serial, &other.serial)
             && normalise_dn(&self.issuer) == normalise_dn(&other.issuer);
@@ -181,6 +178,11 @@ impl CertId {
             (Some(a), Some(b)) => same_name && a == b,
             _ => same_name,
         }
+    }
+
+    /// Does a trust-list record hold this certificate?
+    pub fn is_in(&self, r: &Record<'_>) -> bool {
+        self.same_cert(&CertId::from_record(r))
     }
 
     /// A short name for reports: the CN and the serial.
@@ -199,7 +201,7 @@ impl CertId {
 }
 
 /// Which certificate signs the ITL (phone-behaviour.md §0.9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ItlSigner {
     /// CUCM before 12.0.
@@ -357,7 +359,8 @@ pub struct PlannedItl {
 }
 
 impl PlannedItl {
-    fn new(signer: CertId, records: Vec<PlannedRecord>) -> Self {
+    /// An ITL signed by `signer` holding `records`.
+    pub fn new(signer: CertId, records: Vec<PlannedRecord>) -> Self {
         let mut identity = b"planned ITL".to_vec();
         for c in std::iter::once(Some(&signer)).chain(records.iter().map(|r| r.cert.as_ref())) {
             identity.push(0);
@@ -422,10 +425,6 @@ pub struct PlannedVerifier<'a> {
     pub signed_with: &'a CertId,
 }
 
-fn record_key(r: &Record<'_>) -> Option<Vec<u8>> {
-    CertId::from_record(r).key
-}
-
 impl Verifier for PlannedVerifier<'_> {
     fn verify_with_trust(
         &self,
@@ -444,7 +443,7 @@ impl Verifier for PlannedVerifier<'_> {
             let role_ok = r.function.is_some_and(|f| allowed.contains(&f));
             if role_ok && r.serial.is_some_and(|s| serial_eq(s, serial)) {
                 found = true;
-                if record_key(r).is_some_and(|k| Some(&k) == self.signed_with.key.as_ref()) {
+                if self.signed_with.is_in(r) {
                     return SignatureCheck::Valid { signer_record: i };
                 }
             }
@@ -492,7 +491,7 @@ impl TvsWitness for PlannedTvs<'_> {
             else {
                 continue;
             };
-            let known = self.knows.iter().any(|k| k.key == self.signer.key);
+            let known = self.knows.iter().any(|k| k.same_cert(self.signer));
             let rec = crate::trust::records::describe_record(held, record);
             return if known {
                 Decision::accepted(

@@ -14,14 +14,15 @@
 //! meet only the final ITL), and phones without an ITL (leap of faith).
 
 pub mod cluster;
+pub mod json;
+pub mod show_itl;
 pub mod text;
 
 use crate::cisco::model::TrustList;
 use crate::trust::{self, Acceptance, Decision, Held, Kind, Offered};
 use cluster::{CertId, Cluster, ItlSigner, PlannedItl, PlannedTvs, PlannedVerifier, Role};
-use serde::Serialize;
 
-/// Version of the `plan --json` object.
+/// Version of the `plan --json` object (docs/schema/plan.schema.json).
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One planned change.
@@ -176,13 +177,13 @@ fn apply_change(c: &mut Cluster, change: &Change, generation: u32) {
     }
 }
 
-/// One file's fate, for the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One file's fate: the shared trust decision's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fate {
-    /// `accepted`, `rejected` or `undetermined`.
-    pub acceptance: &'static str,
-    /// `same-file`, `no-itl`, `rollback-itl`, `signer-in-itl`, `via-tvs`, or null.
-    pub via: Option<&'static str>,
+    /// Accepted, rejected or undetermined.
+    pub acceptance: Acceptance,
+    /// How, when accepted.
+    pub route: Option<trust::Route>,
     /// Why, in one line.
     pub explanation: String,
 }
@@ -190,8 +191,8 @@ pub struct Fate {
 impl From<Decision> for Fate {
     fn from(d: Decision) -> Self {
         Fate {
-            acceptance: d.acceptance.as_str(),
-            via: d.route.map(trust::Route::as_str),
+            acceptance: d.acceptance,
+            route: d.route,
             explanation: d.explanation,
         }
     }
@@ -200,12 +201,62 @@ impl From<Decision> for Fate {
 impl Fate {
     /// True when accepted.
     pub fn accepted(&self) -> bool {
-        self.acceptance == Acceptance::Accepted.as_str()
+        self.acceptance == Acceptance::Accepted
+    }
+
+    /// `same-file`, `no-itl`, `rollback-itl`, `signer-in-itl`, `via-tvs`, or none.
+    pub fn via(&self) -> Option<&'static str> {
+        self.route.map(trust::Route::as_str)
+    }
+}
+
+/// What brings phones back that a step left unable to trust the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// `utils itl reset localkey`: the ITLRecovery key the phones hold still signs.
+    ItlReset,
+    /// Nothing the cluster can do: delete the ITL on each phone (or restore the old keys).
+    ManualDeletion,
+}
+
+impl Recovery {
+    /// One line for the report.
+    pub fn text(self) -> &'static str {
+        match self {
+            Recovery::ItlReset => {
+                "recoverable without touching the phones: utils itl reset localkey (the ITLRecovery key the phones hold still signs), then reset them"
+            }
+            Recovery::ManualDeletion => {
+                "manual ITL deletion on each phone (or restore the old keys from a DRS backup): no key the phones trust signs the new ITL and no trusted TVS vouches for it"
+            }
+        }
+    }
+}
+
+/// The phones a population stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopulationId {
+    /// Registered throughout, downloading each new ITL before the next step.
+    Online,
+    /// Off or unregistered during the whole change: they meet only the final ITL.
+    Offline,
+    /// New or factory-reset phones.
+    WithoutItl,
+}
+
+impl PopulationId {
+    /// `online-through-every-step`, `offline-during-the-change`, `without-itl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PopulationId::Online => "online-through-every-step",
+            PopulationId::Offline => "offline-during-the-change",
+            PopulationId::WithoutItl => "without-itl",
+        }
     }
 }
 
 /// One step and what the phones do with it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct StepOutcome {
     /// 1-based.
     pub number: usize,
@@ -218,13 +269,13 @@ pub struct StepOutcome {
     /// True when the phones end this step unable to trust the cluster's files.
     pub stranded: bool,
     /// What then gets them back: `utils itl reset localkey`, or a manual ITL deletion.
-    pub recovery: Option<String>,
+    pub recovery: Option<Recovery>,
     /// Before the next step.
     pub wait: Option<String>,
 }
 
 /// A sequence of steps and its outcome for phones that follow it online.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Sequence {
     /// The steps.
     pub steps: Vec<StepOutcome>,
@@ -233,10 +284,10 @@ pub struct Sequence {
 }
 
 /// A population of phones and what happens to it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Population {
-    /// `online-through-every-step`, `offline-during-the-change`, `without-itl`.
-    pub id: &'static str,
+    /// Which phones.
+    pub id: PopulationId,
     /// Who they are.
     pub description: String,
     /// The final ITL.
@@ -244,14 +295,12 @@ pub struct Population {
     /// The final config.
     pub config: Fate,
     /// Needs a manual ITL deletion (or `utils itl reset`)?
-    pub recovery: Option<String>,
+    pub recovery: Option<Recovery>,
 }
 
 /// The `plan` answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PlanReport {
-    /// [`SCHEMA_VERSION`].
-    pub schema_version: u32,
     /// The ITL the phones hold.
     pub phone_itl: PhoneItlSummary,
     /// The requested change, in words.
@@ -267,13 +316,25 @@ pub struct PlanReport {
     pub manual_deletion_steps: Vec<String>,
 }
 
+/// Where the ITL the phones hold was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItlSource {
+    /// The ITL file itself.
+    File,
+    /// CUCM's `show itl` text (the ITL the TFTP server serves, which the phones downloaded).
+    ShowItl,
+}
+
 /// The ITL the phones hold, summarised.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PhoneItlSummary {
     /// File name given.
     pub file: String,
-    /// SHA-1 of the file.
-    pub sha1: String,
+    /// Read from the file or from `show itl` text.
+    pub source: ItlSource,
+    /// SHA-1 of the ITL file (computed, or as `show itl` prints it); none when the text
+    /// does not print it.
+    pub sha1: Option<String>,
     /// `callmanager` (before CUCM 12.0) or `itlrecovery`.
     pub signer: ItlSigner,
     /// Certificates, one line each.
@@ -378,11 +439,11 @@ fn reset_recovers(held: &HeldNow<'_>, cluster: &Cluster) -> bool {
     itl.accepted() && config.accepted()
 }
 
-fn recovery_text(held: &HeldNow<'_>, cluster: &Cluster) -> String {
+fn recovery(held: &HeldNow<'_>, cluster: &Cluster) -> Recovery {
     if reset_recovers(held, cluster) {
-        "recoverable without touching the phones: utils itl reset localkey (the ITLRecovery key the phones hold still signs), then reset them".to_owned()
+        Recovery::ItlReset
     } else {
-        "manual ITL deletion on each phone (or restore the old keys from a DRS backup): no key the phones trust signs the new ITL and no trusted TVS vouches for it".to_owned()
+        Recovery::ManualDeletion
     }
 }
 
@@ -403,7 +464,7 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, Cl
         };
         let (itl, config, taken) = judge(&held, &next, tvs_cluster);
         let stranded = !(itl.accepted() && config.accepted());
-        let recovery = stranded.then(|| recovery_text(&held, &next));
+        let recovery = stranded.then(|| recovery(&held, &next));
         safe &= !stranded;
         if let Some(list) = taken {
             held = HeldNow::Planned(list);
@@ -497,12 +558,35 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
     out
 }
 
-/// Plans `changes` for the phones holding `phone_itl` (named `file`).
-pub fn plan(
-    file: &str,
-    phone_itl: &TrustList<'_>,
-    changes: &[Change],
-) -> Result<PlanReport, String> {
+/// The ITL the phones hold, as given to [`plan`].
+#[derive(Debug, Clone)]
+pub struct PhoneItl<'a> {
+    /// The name given on the command line.
+    pub file: &'a str,
+    /// File or `show itl` text.
+    pub source: ItlSource,
+    /// SHA-1 of the file, when known.
+    pub sha1: Option<String>,
+    /// The list.
+    pub list: &'a TrustList<'a>,
+}
+
+impl<'a> PhoneItl<'a> {
+    /// An ITL file: its SHA-1 is computed from its bytes.
+    pub fn from_file(file: &'a str, list: &'a TrustList<'a>) -> Self {
+        use sha1::Digest as _;
+        PhoneItl {
+            file,
+            source: ItlSource::File,
+            sha1: Some(hex::encode(sha1::Sha1::digest(list.bytes))),
+            list,
+        }
+    }
+}
+
+/// Plans `changes` for the phones holding `phone_itl`.
+pub fn plan(phone: &PhoneItl<'_>, changes: &[Change]) -> Result<PlanReport, String> {
+    let phone_itl = phone.list;
     if changes.is_empty() {
         return Err("no change given: --regenerate ROLE, --replace ROLE=CERT, --hostname NEW or --move-to ITL".to_owned());
     }
@@ -530,7 +614,7 @@ pub fn plan(
     if let Some((seq, _)) = &safe {
         let last = seq.steps.last();
         populations.push(Population {
-            id: "online-through-every-step",
+            id: PopulationId::Online,
             description:
                 "phones registered throughout, downloading each new ITL before the next step"
                     .to_owned(),
@@ -540,15 +624,15 @@ pub fn plan(
         });
     }
     populations.push(Population {
-        id: "offline-during-the-change",
+        id: PopulationId::Offline,
         description: "phones powered off or unregistered during the whole change: they meet only the final ITL, still holding this one".to_owned(),
-        recovery: (!offline_ok).then(|| recovery_text(&held, final_cluster)),
+        recovery: (!offline_ok).then(|| recovery(&held, final_cluster)),
         itl,
         config,
     });
     let (itl, config, _) = judge(&HeldNow::Nothing, final_cluster, final_cluster);
     populations.push(Population {
-        id: "without-itl",
+        id: PopulationId::WithoutItl,
         description: "new or factory-reset phones (no ITL)".to_owned(),
         itl,
         config,
@@ -557,11 +641,7 @@ pub fn plan(
     let manual_deletion_steps = as_requested
         .steps
         .iter()
-        .filter(|s| {
-            s.recovery
-                .as_deref()
-                .is_some_and(|r| r.starts_with("manual"))
-        })
+        .filter(|s| s.recovery == Some(Recovery::ManualDeletion))
         .map(|s| format!("step {}: {}", s.number, s.action))
         .collect();
     let certificates = {
@@ -576,12 +656,11 @@ pub fn plan(
         c.extend(before.capf.iter().map(|t| format!("CAPF {}", t.label())));
         c
     };
-    use sha1::Digest as _;
     Ok(PlanReport {
-        schema_version: SCHEMA_VERSION,
         phone_itl: PhoneItlSummary {
-            file: file.to_owned(),
-            sha1: hex::encode(sha1::Sha1::digest(phone_itl.bytes)),
+            file: phone.file.to_owned(),
+            source: phone.source,
+            sha1: phone.sha1.clone(),
             signer: before.signer,
             certificates,
         },

@@ -1,14 +1,15 @@
 //! The readable `plan` report.
 
-use super::{Fate, PlanReport, Population, Sequence};
+use super::{Fate, ItlSource, PlanReport, Population, Sequence};
 use std::fmt::Write as _;
 
 fn fate(out: &mut String, indent: &str, what: &str, f: &Fate) {
-    let via = f.via.map(|v| format!(" ({v})")).unwrap_or_default();
+    let via = f.via().map(|v| format!(" ({v})")).unwrap_or_default();
     let _ = writeln!(
         out,
         "{indent}{what:<11} {}{via}: {}",
-        f.acceptance, f.explanation
+        f.acceptance.as_str(),
+        f.explanation
     );
 }
 
@@ -18,8 +19,8 @@ fn sequence(out: &mut String, s: &Sequence) {
         let _ = writeln!(out, "  {}. [{mark}] {}", step.number, step.action);
         fate(out, "       ", "next ITL:", &step.itl);
         fate(out, "       ", "config:", &step.config);
-        if let Some(r) = &step.recovery {
-            let _ = writeln!(out, "       phones left stranded: {r}");
+        if let Some(r) = step.recovery {
+            let _ = writeln!(out, "       phones left stranded: {}", r.text());
         }
         if let Some(w) = &step.wait {
             let _ = writeln!(out, "       then {w}");
@@ -28,22 +29,26 @@ fn sequence(out: &mut String, s: &Sequence) {
 }
 
 fn population(out: &mut String, p: &Population) {
-    let _ = writeln!(out, "  {} ({})", p.id, p.description);
+    let _ = writeln!(out, "  {} ({})", p.id.as_str(), p.description);
     fate(out, "    ", "ITL:", &p.itl);
     fate(out, "    ", "config:", &p.config);
-    if let Some(r) = &p.recovery {
-        let _ = writeln!(out, "    needs: {r}");
+    if let Some(r) = p.recovery {
+        let _ = writeln!(out, "    needs: {}", r.text());
     }
 }
 
 /// The report as text.
 pub fn render(r: &PlanReport) -> String {
     let mut out = String::new();
+    let from = match r.phone_itl.source {
+        ItlSource::File => "",
+        ItlSource::ShowItl => " (`show itl` text)",
+    };
+    let sha1 = r.phone_itl.sha1.as_deref().unwrap_or("not printed");
     let _ = writeln!(
         out,
-        "Phones holding {} (sha1 {}), ITL signed by {}:",
+        "Phones holding {}{from} (sha1 {sha1}), ITL signed by {}:",
         r.phone_itl.file,
-        r.phone_itl.sha1,
         match r.phone_itl.signer {
             super::cluster::ItlSigner::CallManager => "CallManager (CUCM before 12.0)",
             super::cluster::ItlSigner::ItlRecovery => "ITLRecovery (CUCM 12.0 and later)",
