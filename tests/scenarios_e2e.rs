@@ -223,6 +223,8 @@ e2e_tests! {
     cm_and_tvs_regenerated_facts, cm_and_tvs_regenerated_verdict => "cm-and-tvs-regenerated.pcap",
     hostname_change_facts, hostname_change_verdict => "hostname-change-single-node.pcap",
     moved_cluster_facts, moved_cluster_verdict => "moved-cluster-unprepared.pcap",
+    moved_cluster_prepared_facts,
+    moved_cluster_prepared_verdict => "moved-cluster-bulk-imported.pcap",
     centralized_tftp_facts, centralized_tftp_verdict => "centralized-tftp-itlfile.pcap",
     rollback_itl_facts, rollback_itl_verdict => "rollback-itl.pcap",
     rebuilt_without_key_facts, rebuilt_without_key_verdict => "rebuilt-without-key.pcap",

@@ -298,6 +298,8 @@ library_tests! {
     cm_and_tvs_regenerated, cm_and_tvs_regenerated_verdict => "cm-and-tvs-regenerated.pcap",
     hostname_change_single_node, hostname_change_single_node_verdict => "hostname-change-single-node.pcap",
     moved_cluster_unprepared, moved_cluster_unprepared_verdict => "moved-cluster-unprepared.pcap",
+    moved_cluster_bulk_imported,
+    moved_cluster_bulk_imported_verdict => "moved-cluster-bulk-imported.pcap",
     centralized_tftp_itlfile, centralized_tftp_itlfile_verdict => "centralized-tftp-itlfile.pcap",
     rollback_itl, rollback_itl_verdict => "rollback-itl.pcap",
     rebuilt_without_key, rebuilt_without_key_verdict => "rebuilt-without-key.pcap",

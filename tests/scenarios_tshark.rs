@@ -291,6 +291,7 @@ tshark_tests! {
     cm_and_tvs_regenerated => "cm-and-tvs-regenerated.pcap",
     hostname_change_single_node => "hostname-change-single-node.pcap",
     moved_cluster_unprepared => "moved-cluster-unprepared.pcap",
+    moved_cluster_bulk_imported => "moved-cluster-bulk-imported.pcap",
     centralized_tftp_itlfile => "centralized-tftp-itlfile.pcap",
     rollback_itl => "rollback-itl.pcap",
     rebuilt_without_key => "rebuilt-without-key.pcap",
