@@ -316,3 +316,17 @@ fn show_itl_text_without_a_signer_is_refused() {
     let e = show_itl::parse(&text, "x.txt").expect_err("no signer");
     assert!(e.contains("which key signs"), "{e}");
 }
+
+#[test]
+fn show_itl_text_without_certificate_hashes_is_refused() {
+    // Records without a certificate SHA-1 would read like a rollback ITL's empty records,
+    // which accept anything: refused rather than guessed.
+    use itlscope::plan::show_itl;
+    let text: String = itlscope_gen::scenarios::sidecar::show_itl(&cluster(ItlSigner::ItlRecovery))
+        .lines()
+        .filter(|l| !l.contains("CERTIFICATE") && !l.contains("CERTHASH"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let e = show_itl::parse(&text, "x.txt").expect_err("no hashes");
+    assert!(e.contains("certificate SHA-1"), "{e}");
+}

@@ -407,24 +407,19 @@ fn judge(
         knows: tvs_cluster.tvs_knows(),
         signer: cm,
     };
-    let config = if next.rollback {
-        Decision::accepted(
-            trust::Route::RollbackHeld,
-            "the cluster serves the unsigned SEP<MAC>.cnf.xml while rollback is set; a phone that took the empty ITL asks for it".to_owned(),
-        )
-    } else {
-        trust::decide(
-            &effective,
-            &Offered {
-                bytes: &config_bytes,
-                header: &config_header,
-                kind: Kind::Config,
-                what: "the signed config",
-            },
-            &PlannedVerifier { signed_with: cm },
-            &config_tvs,
-        )
-    };
+    // While rollback is set the phone that took the empty ITL accepts any config: the shared
+    // decision says so from the held (rollback) list, as it does for a capture.
+    let config = trust::decide(
+        &effective,
+        &Offered {
+            bytes: &config_bytes,
+            header: &config_header,
+            kind: Kind::Config,
+            what: "the signed config",
+        },
+        &PlannedVerifier { signed_with: cm },
+        &config_tvs,
+    );
     (itl.into(), config.into(), accepted.then_some(next_itl))
 }
 

@@ -66,18 +66,20 @@ fn cert_of(r: &CliRecord) -> Result<CertId, String> {
         .as_deref()
         .and_then(serial_bytes)
         .ok_or_else(|| missing("SERIALNUMBER"))?;
+    // Without it a record would look like a rollback ITL's empty one, which accepts anything.
     let sha1 = r
         .cert_sha1
         .as_deref()
-        .map(hex::decode)
-        .transpose()
-        .map_err(|e| format!("record #{}: certificate SHA-1: {e}", r.number))?;
+        .ok_or_else(|| missing("certificate SHA-1 (CERTIFICATE … (SHA1 Hash HEX) or CERTHASH)"))
+        .and_then(|h| {
+            hex::decode(h).map_err(|e| format!("record #{}: certificate SHA-1: {e}", r.number))
+        })?;
     Ok(CertId {
         issuer: r.issuer.clone().unwrap_or_else(|| subject.clone()),
         subject,
         serial,
         key: None,
-        sha1,
+        sha1: Some(sha1),
         planned: false,
     })
 }
