@@ -29,6 +29,17 @@ fn new_itl_recovery(c: Cluster) -> Cluster {
 /// (acceptance, route) of the real next ITL and config, as a phone holding `before`'s ITL
 /// judges them, TVS being `after`'s (it vouches for its own signers).
 fn real(before: &Cluster, after: &Cluster) -> [(Acceptance, Option<&'static str>); 2] {
+    real_with_tvs(before, after, after, &[])
+}
+
+/// The same, TVS being `tvs_of`'s, vouching for its own signers and for `imported` (what
+/// Bulk Certificate Management gave it).
+fn real_with_tvs(
+    before: &Cluster,
+    after: &Cluster,
+    tvs_of: &Cluster,
+    imported: &[&Cluster],
+) -> [(Acceptance, Option<&'static str>); 2] {
     let phone = Phone::cp8845(0x22, "192.0.2.22");
     let held_bytes = before.itl();
     let next_bytes = after.itl();
@@ -39,9 +50,15 @@ fn real(before: &Cluster, after: &Cluster) -> [(Acceptance, Option<&'static str>
         panic!("config parses");
     };
     let id = |der: &[u8]| CertId::from_der(der).expect("certificate");
-    let tvs = [id(&after.certs.tvs.der)];
+    let tvs = [id(&tvs_of.certs.tvs.der)];
     let cm = id(&after.certs.callmanager.der);
     let recovery = id(&after.certs.itl_recovery.der);
+    let mut known: Vec<CertId> = std::iter::once(tvs_of)
+        .chain(imported.iter().copied())
+        .flat_map(|c| [id(&c.certs.callmanager.der), id(&c.certs.itl_recovery.der)])
+        .collect();
+    known.dedup();
+    let knows = || known.iter().collect::<Vec<_>>();
     let signer = match after.signer {
         ItlSigner::CallManager => &cm,
         ItlSigner::ItlRecovery => &recovery,
@@ -58,7 +75,7 @@ fn real(before: &Cluster, after: &Cluster) -> [(Acceptance, Option<&'static str>
         &RsaVerifier,
         &PlannedTvs {
             presents: &tvs,
-            knows: vec![&cm, &recovery],
+            knows: knows(),
             signer,
         },
     );
@@ -81,7 +98,7 @@ fn real(before: &Cluster, after: &Cluster) -> [(Acceptance, Option<&'static str>
         &RsaVerifier,
         &PlannedTvs {
             presents: &tvs,
-            knows: vec![&cm, &recovery],
+            knows: knows(),
             signer: &cm,
         },
     );
@@ -329,4 +346,57 @@ fn show_itl_text_without_certificate_hashes_is_refused() {
         .collect();
     let e = show_itl::parse(&text, "x.txt").expect_err("no hashes");
     assert!(e.contains("certificate SHA-1"), "{e}");
+}
+
+#[test]
+fn cluster_move_matches_real_signatures_with_and_without_bulk_import() {
+    let home = cluster(ItlSigner::ItlRecovery);
+    let mut target = Cluster::new(
+        "cucm-b.example.net",
+        "198.51.100.20",
+        ItlSigner::ItlRecovery,
+    );
+    target.certs.callmanager = CertSpec::callmanager("cucm-b.example.net")
+        .with_key(KeyName::OtherCluster)
+        .with_serial(&[0x51, 0xb0, 0x0c, 0x33])
+        .self_signed();
+    target.certs.itl_recovery = CertSpec::itl_recovery("cucm-b.example.net")
+        .with_key(KeyName::Rsa1024)
+        .with_serial(&[0x53, 0xb0, 0x21, 0xfe])
+        .self_signed();
+    target.certs.tvs = CertSpec::tvs("cucm-b.example.net")
+        .with_key(KeyName::Rsa4096)
+        .with_serial(&[0x52, 0xb0, 0x77, 0x01])
+        .self_signed();
+    let held_bytes = home.itl();
+    let held = parse_trust_list(&held_bytes).expect("home ITL");
+    let target_bytes = target.itl();
+    let target_list = parse_trust_list(&target_bytes).expect("target ITL");
+    let moved = itlscope::plan::cluster::Cluster::from_trust_list(&target_list, 1).expect("target");
+    let report = plan(
+        &PhoneItl::from_file("home.tlv", &held),
+        &[Change::MoveTo(Box::new(moved))],
+    )
+    .expect("plan");
+    let fates = |s: &itlscope::plan::StepOutcome| {
+        [
+            (s.itl.acceptance, s.itl.via()),
+            (s.config.acceptance, s.config.via()),
+        ]
+    };
+    // Unprepared: the old TVS (home) knows only its own signers.
+    let unprepared = real_with_tvs(&home, &target, &home, &[]);
+    assert_eq!(
+        fates(&report.as_requested.steps[0]),
+        unprepared,
+        "unprepared move"
+    );
+    assert_eq!(unprepared[0].0, Acceptance::Rejected);
+    // Bulk Certificate Management first: the old TVS vouches for the target's signers.
+    let safe = report.safe_order.as_ref().expect("a safe order");
+    assert!(safe.steps[0].action.contains("Bulk Certificate Management"));
+    let prepared = real_with_tvs(&home, &target, &home, &[&target]);
+    assert_eq!(fates(&safe.steps[1]), prepared, "move after bulk import");
+    assert_eq!(prepared[0], (Acceptance::Accepted, Some("via-tvs")));
+    assert_eq!(report.manual_deletion_steps.len(), 1);
 }
