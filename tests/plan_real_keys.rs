@@ -217,7 +217,13 @@ fn safe_order_splits_callmanager_and_tvs_on_11_5() {
     let safe = report.safe_order.expect("a safe order");
     assert_eq!(safe.steps.len(), 2);
     assert!(safe.steps.iter().all(|s| !s.stranded));
-    assert!(safe.steps[0].wait.is_some());
+    // The first step is taken through TVS: TVS must stay as it is until every phone has it.
+    let wait = safe.steps[0].wait.as_deref().unwrap_or("");
+    assert!(
+        wait.contains("keeping the TVS certificate unchanged"),
+        "{wait}"
+    );
+    assert!(safe.steps[1].wait.is_none());
     // Phones offline through both steps meet a new signer and a new TVS at once.
     let offline = report
         .populations

@@ -81,7 +81,8 @@ pub struct StepJson<'a> {
     pub stranded: bool,
     /// What brings stranded phones back; null when none are stranded.
     pub recovery: Option<RecoveryJson>,
-    /// What to wait for before the next step; null after the last.
+    /// What to wait for before the next step (and, after a step taken through TVS, before
+    /// touching TVS); null after a last step that needs no waiting.
     pub wait: Option<&'a str>,
 }
 

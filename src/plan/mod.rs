@@ -270,7 +270,8 @@ pub struct StepOutcome {
     pub stranded: bool,
     /// What then gets them back: `utils itl reset localkey`, or a manual ITL deletion.
     pub recovery: Option<Recovery>,
-    /// Before the next step.
+    /// What to wait for before the next step (and, after a step taken through TVS, before
+    /// touching TVS); none after a last step that needs no waiting.
     pub wait: Option<String>,
 }
 
@@ -442,6 +443,9 @@ fn recovery(held: &HeldNow<'_>, cluster: &Cluster) -> Recovery {
     }
 }
 
+const WAIT: &str = "wait until every phone has downloaded the new ITL (CUCM 14's ITL File Status, or each phone's Trust List hash)";
+const KEEP_TVS: &str = "keeping the TVS certificate unchanged until then: the phones take this ITL only because TVS vouches for its signer";
+
 /// Runs `steps` for phones that start holding `start` on cluster `before`, online throughout.
 fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, Cluster) {
     let mut cluster = before.clone();
@@ -464,9 +468,14 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, Cl
         if let Some(list) = taken {
             held = HeldNow::Planned(list);
         }
-        let wait = (i + 1 < steps.len()).then(|| {
-            "wait until every phone has downloaded the new ITL (CUCM's ITL File Status report, or each phone's Trust List hash) before the next step".to_owned()
-        });
+        // Phones that take this ITL only through TVS need TVS as it is until all have it.
+        let via_tvs = itl.route == Some(trust::Route::ViaTvs);
+        let wait = match (i + 1 < steps.len(), via_tvs) {
+            (true, false) => Some(format!("{WAIT} before the next step")),
+            (true, true) => Some(format!("{WAIT} before the next step, {KEEP_TVS}")),
+            (false, true) => Some(format!("{WAIT}, {KEEP_TVS}")),
+            (false, false) => None,
+        };
         outcomes.push(StepOutcome {
             number: i + 1,
             action: step.describe(),
