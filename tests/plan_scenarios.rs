@@ -117,3 +117,40 @@ fn captures_readme_lists_the_predictions() {
         assert!(readme.contains(a), "captures/README.md lacks {a}");
     }
 }
+
+/// `itlscope plan ARGS` (text) of every prediction is `docs/examples/plan-<capture>.txt`, the
+/// examples docs/plan.md points to (regenerate with `ITLSCOPE_REGENERATE=1`).
+#[test]
+fn plan_text_examples_are_current() {
+    let regenerate = std::env::var_os("ITLSCOPE_REGENERATE").is_some();
+    let args = rows()
+        .into_iter()
+        .map(|r| (r.capture, r.args))
+        .chain(unconfirmed().into_iter().map(|u| (u.capture, u.args)));
+    let mut stale = Vec::new();
+    for (capture, args) in args {
+        let out = Command::cargo_bin("itlscope")
+            .expect("itlscope binary")
+            .current_dir(repo())
+            .arg("plan")
+            .args(args.split_whitespace())
+            .output()
+            .expect("itlscope runs");
+        assert!(out.status.success(), "plan {args}: {out:?}");
+        let text = format!(
+            "$ itlscope plan {args}\n{}",
+            String::from_utf8(out.stdout).expect("UTF-8")
+        );
+        let stem = capture.trim_end_matches(".pcap");
+        let path = repo().join(format!("docs/examples/plan-{stem}.txt"));
+        if regenerate {
+            std::fs::write(&path, &text).expect("write example");
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale plan example(s) {stale:?}: regenerate with ITLSCOPE_REGENERATE=1 cargo test --release --test plan_scenarios and read the diff"
+    );
+}

@@ -470,7 +470,10 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, Cl
         }
         // Phones that take this ITL only through TVS need TVS as it is until all have it.
         let via_tvs = itl.route == Some(trust::Route::ViaTvs);
-        let wait = match (i + 1 < steps.len(), via_tvs) {
+        // Nothing to wait for when the step leaves the ITL as it was (a Bulk Certificate
+        // Management import changes only what TVS knows).
+        let itl_changed = next.itl() != cluster.itl();
+        let wait = match (i + 1 < steps.len() && itl_changed, via_tvs) {
             (true, false) => Some(format!("{WAIT} before the next step")),
             (true, true) => Some(format!("{WAIT} before the next step, {KEEP_TVS}")),
             (false, true) => Some(format!("{WAIT}, {KEEP_TVS}")),

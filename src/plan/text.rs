@@ -1,39 +1,65 @@
-//! The readable `plan` report.
+//! The readable `plan` report, wrapped at 120 columns like `analyze`'s.
 
-use super::{Fate, ItlSource, PlanReport, Population, Sequence};
-use std::fmt::Write as _;
+use super::{Fate, ItlSource, PlanReport, Population, Sequence, cluster::ItlSigner};
 
-fn fate(out: &mut String, indent: &str, what: &str, f: &Fate) {
+/// Lines are wrapped at this many columns.
+const WIDTH: usize = 120;
+
+/// Appends `text` wrapped: the first line after `first`, the others indented by `indent`.
+fn wrapped(out: &mut String, first: &str, indent: usize, text: &str) {
+    let pad = " ".repeat(indent);
+    let options = textwrap::Options::new(WIDTH)
+        .initial_indent(first)
+        .subsequent_indent(&pad)
+        .break_words(true)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    out.push_str(&textwrap::fill(text, options));
+    out.push('\n');
+}
+
+fn fate(out: &mut String, indent: usize, what: &str, f: &Fate) {
     let via = f.via().map(|v| format!(" ({v})")).unwrap_or_default();
-    let _ = writeln!(
+    let first = format!("{}{what:<11} ", " ".repeat(indent));
+    wrapped(
         out,
-        "{indent}{what:<11} {}{via}: {}",
-        f.acceptance.as_str(),
-        f.explanation
+        &first,
+        first.len(),
+        &format!("{}{via}: {}", f.acceptance.as_str(), f.explanation),
     );
 }
 
 fn sequence(out: &mut String, s: &Sequence) {
     for step in &s.steps {
         let mark = if step.stranded { "FAILS" } else { "ok" };
-        let _ = writeln!(out, "  {}. [{mark}] {}", step.number, step.action);
-        fate(out, "       ", "next ITL:", &step.itl);
-        fate(out, "       ", "config:", &step.config);
+        wrapped(
+            out,
+            &format!("  {}. [{mark}] ", step.number),
+            7,
+            &step.action,
+        );
+        fate(out, 7, "next ITL:", &step.itl);
+        fate(out, 7, "config:", &step.config);
         if let Some(r) = step.recovery {
-            let _ = writeln!(out, "       phones left stranded: {}", r.text());
+            wrapped(out, "       phones left stranded: ", 9, r.text());
         }
         if let Some(w) = &step.wait {
-            let _ = writeln!(out, "       then {w}");
+            wrapped(out, "       then ", 9, w);
         }
     }
 }
 
 fn population(out: &mut String, p: &Population) {
-    let _ = writeln!(out, "  {} ({})", p.id.as_str(), p.description);
-    fate(out, "    ", "ITL:", &p.itl);
-    fate(out, "    ", "config:", &p.config);
+    wrapped(
+        out,
+        "  ",
+        4,
+        &format!("{} ({})", p.id.as_str(), p.description),
+    );
+    fate(out, 4, "ITL:", &p.itl);
+    fate(out, 4, "config:", &p.config);
     if let Some(r) = p.recovery {
-        let _ = writeln!(out, "    needs: {}", r.text());
+        wrapped(out, "    needs: ", 6, r.text());
     }
 }
 
@@ -45,56 +71,55 @@ pub fn render(r: &PlanReport) -> String {
         ItlSource::ShowItl => " (`show itl` text)",
     };
     let sha1 = r.phone_itl.sha1.as_deref().unwrap_or("not printed");
-    let _ = writeln!(
-        out,
-        "Phones holding {}{from} (sha1 {sha1}), ITL signed by {}:",
-        r.phone_itl.file,
-        match r.phone_itl.signer {
-            super::cluster::ItlSigner::CallManager => "CallManager (CUCM before 12.0)",
-            super::cluster::ItlSigner::ItlRecovery => "ITLRecovery (CUCM 12.0 and later)",
-        }
+    let signer = match r.phone_itl.signer {
+        ItlSigner::CallManager => "CallManager (CUCM before 12.0)",
+        ItlSigner::ItlRecovery => "ITLRecovery (CUCM 12.0 and later)",
+    };
+    wrapped(
+        &mut out,
+        "",
+        2,
+        &format!(
+            "Phones holding {}{from} (sha1 {sha1}), ITL signed by {signer}:",
+            r.phone_itl.file
+        ),
     );
     for c in &r.phone_itl.certificates {
-        let _ = writeln!(out, "  {c}");
+        wrapped(&mut out, "  ", 4, c);
     }
-    let _ = writeln!(out, "Change: {}", r.change.join("; "));
-    let _ = writeln!(out);
+    wrapped(&mut out, "Change: ", 2, &r.change.join("; "));
+    out.push('\n');
     let verdict = if r.as_requested.safe {
         "safe for phones that are online"
     } else {
         "NOT SAFE: phones would reject the cluster's files"
     };
-    let _ = writeln!(out, "All at once, as requested: {verdict}");
+    out.push_str(&format!("All at once, as requested: {verdict}\n"));
     sequence(&mut out, &r.as_requested);
-    let _ = writeln!(out);
     match &r.safe_order {
         Some(s) if !r.as_requested.safe => {
-            let _ = writeln!(out, "Safe order:");
+            out.push_str("\nSafe order:\n");
             sequence(&mut out, s);
         }
         Some(_) => {}
         None => {
-            let _ = writeln!(
-                out,
-                "Safe order: none of the documented orders keeps the phones trusting the cluster; plan a manual ITL deletion (or keep the old keys)."
+            out.push('\n');
+            wrapped(
+                &mut out,
+                "",
+                2,
+                "Safe order: none of the documented orders keeps the phones trusting the cluster; plan a manual ITL deletion (or keep the old keys).",
             );
         }
     }
-    if r.safe_order.as_ref().is_some_and(|_| !r.as_requested.safe) {
-        let _ = writeln!(out);
-    }
-    let _ = writeln!(out, "Phone populations afterwards:");
+    out.push_str("\nPhone populations afterwards:\n");
     for p in &r.populations {
         population(&mut out, p);
     }
     if !r.manual_deletion_steps.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "Steps that would leave phones needing a manual ITL deletion:"
-        );
+        out.push_str("\nSteps that would leave phones needing a manual ITL deletion:\n");
         for s in &r.manual_deletion_steps {
-            let _ = writeln!(out, "  - {s}");
+            wrapped(&mut out, "  - ", 4, s);
         }
     }
     out
