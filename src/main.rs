@@ -168,11 +168,15 @@ impl PlanList {
     /// The list, and whether it is an ITL (not a CTL).
     fn list(&self, path: &Path) -> Result<(cisco::model::TrustList<'_>, bool), ExitCode> {
         match self {
-            PlanList::File(bytes) => match cisco::trustlist::parse_trust_list(bytes) {
-                Ok(l) => {
+            PlanList::File(bytes) => match cisco::parse_any(bytes) {
+                Ok(cisco::ParsedFile::TrustList(l)) => {
                     let itl = l.format == cisco::FileFormat::Itl;
                     Ok((l, itl))
                 }
+                Ok(cisco::ParsedFile::Signed(_)) => Err(fail(
+                    path,
+                    "is a signed file (a config or firmware .sgn), not a trust list: give an ITL",
+                )),
                 Err(e) => Err(fail(path, e)),
             },
             PlanList::Text(t) => Ok((t.list.view(), t.kind == "ITL")),

@@ -81,7 +81,27 @@ fn bad_input_is_named_with_a_reason() {
     )
     .expect("write");
     let no_signer = no_signer.to_str().expect("utf-8");
-    let cases: [(&[&str], i32, &str); 6] = [
+    let cases: [(&[&str], i32, &str); 8] = [
+        (
+            &[
+                "plan",
+                "tests/fixtures/trustlists/SEP001122334455.cnf.xml.sgn",
+                "--regenerate",
+                "tvs",
+            ],
+            1,
+            "is a signed file",
+        ),
+        (
+            &[
+                "plan",
+                "tests/fixtures/real/nikhilp93-CMPE202/SCFFile.tlv",
+                "--regenerate",
+                "tvs",
+            ],
+            1,
+            "is a CTL, not an ITL",
+        ),
         (
             &[
                 "plan",
