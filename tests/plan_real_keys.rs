@@ -406,3 +406,48 @@ fn cluster_move_matches_real_signatures_with_and_without_bulk_import() {
     assert_eq!(prepared[0], (Acceptance::Accepted, Some("via-tvs")));
     assert_eq!(report.manual_deletion_steps.len(), 1);
 }
+
+#[test]
+fn phones_offline_during_a_prepared_move_still_get_the_old_tvs_vouching() {
+    // After Bulk Certificate Management the old cluster's TVS knows the target's signers, so
+    // phones that come back after the move are vouched for too (not only online ones).
+    let home = cluster(ItlSigner::ItlRecovery);
+    let mut target = Cluster::new(
+        "cucm-b.example.net",
+        "198.51.100.20",
+        ItlSigner::ItlRecovery,
+    );
+    target.certs.itl_recovery = CertSpec::itl_recovery("cucm-b.example.net")
+        .with_key(KeyName::Rsa1024)
+        .with_serial(&[0x53, 0xb0, 0x21, 0xfe])
+        .self_signed();
+    target.certs.callmanager = CertSpec::callmanager("cucm-b.example.net")
+        .with_key(KeyName::OtherCluster)
+        .with_serial(&[0x51, 0xb0, 0x0c, 0x33])
+        .self_signed();
+    let held_bytes = home.itl();
+    let held = parse_trust_list(&held_bytes).expect("home ITL");
+    let target_bytes = target.itl();
+    let target_list = parse_trust_list(&target_bytes).expect("target ITL");
+    let moved = itlscope::plan::cluster::Cluster::from_trust_list(&target_list, 1).expect("target");
+    let report = plan(
+        &PhoneItl::from_file("home.tlv", &held),
+        &[Change::MoveTo(Box::new(moved))],
+    )
+    .expect("plan");
+    let offline = report
+        .populations
+        .iter()
+        .find(|p| p.id == PopulationId::Offline)
+        .expect("offline population");
+    assert_eq!(
+        offline.itl.via(),
+        Some("via-tvs"),
+        "{}",
+        offline.itl.explanation
+    );
+    assert!(offline.description.contains("TVS of their old cluster"));
+    // Real signatures, the old TVS knowing the imported signers, agree.
+    let real = real_with_tvs(&home, &target, &home, &[&target]);
+    assert_eq!((offline.itl.acceptance, offline.itl.via()), real[0]);
+}

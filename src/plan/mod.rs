@@ -446,9 +446,18 @@ fn recovery(held: &HeldNow<'_>, cluster: &Cluster) -> Recovery {
 const WAIT: &str = "wait until every phone has downloaded the new ITL (CUCM 14's ITL File Status, or each phone's Trust List hash)";
 const KEEP_TVS: &str = "keeping the TVS certificate unchanged until then: the phones take this ITL only because TVS vouches for its signer";
 
+/// The cluster the phones end on, and the last state of their own cluster (whose TVS a phone
+/// moved elsewhere still asks).
+#[derive(Clone)]
+struct End {
+    last: Cluster,
+    home: Cluster,
+}
+
 /// Runs `steps` for phones that start holding `start` on cluster `before`, online throughout.
-fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, Cluster) {
+fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, End) {
     let mut cluster = before.clone();
+    let mut home = before.clone();
     let mut held = HeldNow::Real(start);
     let mut outcomes = Vec::new();
     let mut generation = 0;
@@ -488,6 +497,9 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, Cl
             recovery,
             wait,
         });
+        if next.id == before.id {
+            home = next.clone();
+        }
         cluster = next;
     }
     (
@@ -495,7 +507,10 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, Cl
             steps: outcomes,
             safe,
         },
-        cluster,
+        End {
+            last: cluster,
+            home,
+        },
     )
 }
 
@@ -607,13 +622,11 @@ pub fn plan(phone: &PhoneItl<'_>, changes: &[Change]) -> Result<PlanReport, Stri
             .map(|steps| run(phone_itl, &before, &steps))
             .find(|(seq, _)| seq.safe)
     };
-    let final_cluster = safe.as_ref().map_or(&requested_end, |(_, c)| c);
-    // Offline phones meet only the final state; their TVS is the old one after a move.
-    let tvs_cluster = if final_cluster.id != before.id {
-        &before
-    } else {
-        final_cluster
-    };
+    let end = safe.as_ref().map_or(&requested_end, |(_, e)| e);
+    let final_cluster = &end.last;
+    // Offline phones meet only the final state; after a move their TVS is still their old
+    // cluster's, as the steps left it (with what Bulk Certificate Management imported).
+    let tvs_cluster = &end.home;
     let held = HeldNow::Real(phone_itl);
     let (itl, config, _) = judge(&held, final_cluster, tvs_cluster);
     let offline_ok = itl.accepted() && config.accepted();
@@ -632,7 +645,11 @@ pub fn plan(phone: &PhoneItl<'_>, changes: &[Change]) -> Result<PlanReport, Stri
     }
     populations.push(Population {
         id: PopulationId::Offline,
-        description: "phones powered off or unregistered during the whole change: they meet only the final ITL, still holding this one".to_owned(),
+        description: if final_cluster.id == before.id {
+            "phones powered off or unregistered during the whole change: they meet only the final ITL, still holding this one".to_owned()
+        } else {
+            "phones powered off or unregistered during the whole change: they meet only the final ITL, still holding this one, and ask the TVS of their old cluster (keep it running until they are all back)".to_owned()
+        },
         recovery: (!offline_ok).then(|| recovery(&held, final_cluster)),
         itl,
         config,
