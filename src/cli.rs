@@ -78,7 +78,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "ROLE=FILE", value_parser = parse_replace)]
     pub replace: Vec<(itlscope::plan::cluster::Role, PathBuf)>,
     /// Rename the node (CallManager, TVS and ITLRecovery are regenerated under the new name).
-    #[arg(long, value_name = "HOST")]
+    #[arg(long, value_name = "HOST", value_parser = parse_hostname)]
     pub hostname: Option<String>,
     /// Move the phones to the cluster whose ITL (or CTL) this is: the file or `show itl` /
     /// `show ctl` text.
@@ -92,6 +92,20 @@ pub struct PlanArgs {
 fn parse_role(s: &str) -> Result<itlscope::plan::cluster::Role, String> {
     itlscope::plan::cluster::Role::parse(s)
         .ok_or_else(|| format!("{s:?}: expected callmanager, tvs, itlrecovery or capf"))
+}
+
+fn parse_hostname(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "{s:?}: expected a host name (letters, digits, '-', labels separated by '.')"
+        ))
+    }
 }
 
 fn parse_replace(s: &str) -> Result<(itlscope::plan::cluster::Role, PathBuf), String> {
