@@ -695,3 +695,98 @@ pub fn plan(phone: &PhoneItl<'_>, changes: &[Change]) -> Result<PlanReport, Stri
         manual_deletion_steps,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cluster::{CertId, Cluster, ItlSigner, Role};
+    use super::*;
+
+    fn cert(cn: &str, serial: u8) -> CertId {
+        let subject = format!("CN={cn};OU=VTG;O=Example");
+        CertId {
+            issuer: subject.clone(),
+            subject,
+            serial: vec![0x10, serial],
+            key: Some(format!("key of {cn} #{serial}").into_bytes()),
+            sha1: Some(vec![serial; 20]),
+            planned: false,
+        }
+    }
+
+    /// An 11.5 cluster of two nodes: TVS on the publisher and on the subscriber.
+    fn two_nodes() -> Cluster {
+        Cluster {
+            id: 0,
+            hostname: "cucm-pub.example.com".into(),
+            callmanager: cert("cucm-pub.example.com", 1),
+            tvs: vec![
+                cert("cucm-pub.example.com", 2),
+                cert("cucm-sub.example.com", 3),
+            ],
+            itl_recovery: Some(cert("ITLRECOVERY_cucm-pub.example.com", 4)),
+            capf: None,
+            signer: ItlSigner::CallManager,
+            rollback: false,
+            imported: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_second_node_whose_tvs_is_unchanged_vouches_during_a_double_regeneration() {
+        // domain.md: "Multi-node clusters survive if other TVS nodes keep their certificates."
+        let itl = two_nodes().itl();
+        let held = itl.view();
+        let phone = PhoneItl {
+            file: "ITLFile.tlv",
+            source: ItlSource::File,
+            sha1: None,
+            list: &held,
+        };
+        let changes = [
+            Change::Regenerate(Role::CallManager),
+            Change::Regenerate(Role::Tvs),
+        ];
+        let report = plan(&phone, &changes).expect("plan");
+        let step = &report.as_requested.steps[0];
+        assert_eq!(step.itl.via(), Some("via-tvs"), "{}", step.itl.explanation);
+        assert!(
+            step.itl.explanation.contains("cucm-sub"),
+            "{}",
+            step.itl.explanation
+        );
+        assert!(report.as_requested.safe);
+    }
+
+    #[test]
+    fn a_single_node_double_regeneration_strands_the_phones() {
+        let mut one = two_nodes();
+        one.tvs.truncate(1);
+        let itl = one.itl();
+        let held = itl.view();
+        let phone = PhoneItl {
+            file: "ITLFile.tlv",
+            source: ItlSource::File,
+            sha1: None,
+            list: &held,
+        };
+        let changes = [
+            Change::Regenerate(Role::CallManager),
+            Change::Regenerate(Role::Tvs),
+        ];
+        let report = plan(&phone, &changes).expect("plan");
+        assert!(!report.as_requested.safe);
+        assert_eq!(
+            report.as_requested.steps[0].itl.acceptance,
+            Acceptance::Rejected
+        );
+    }
+
+    #[test]
+    fn every_order_is_tried_once() {
+        assert_eq!(permutations(3).len(), 6);
+        let mut all = permutations(3);
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 6);
+    }
+}
