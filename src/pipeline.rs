@@ -175,7 +175,7 @@ pub fn read_captures(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use itlscope_gen::bench::{BenchConfig, Format, NoBoots, write_bench_capture};
+    use itlscope_gen::bench::{BenchConfig, Format, Mix, NoBoots, write_bench_capture};
 
     fn capture(dir: &Path, name: &str, seed: u64, size: u64) -> PathBuf {
         let path = dir.join(name);
@@ -184,6 +184,8 @@ mod tests {
             format: Format::Pcap,
             seed,
             boots: 0,
+            // Short HTTPS sessions with full handshakes, so TLS sessions are collected.
+            mix: Mix::TlsHeavy,
         };
         let file = std::fs::File::create(&path).expect("create");
         write_bench_capture(&config, &mut NoBoots, std::io::BufWriter::new(file)).expect("write");
@@ -225,7 +227,7 @@ mod tests {
         assert_eq!(evidence.captures.len(), 5);
         assert!(
             !evidence.tls.is_empty(),
-            "port-443 noise shows as TLS sessions"
+            "HTTPS handshakes in the noise show as TLS sessions"
         );
     }
 }

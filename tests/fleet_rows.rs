@@ -40,7 +40,7 @@ fn rows_agree_with_the_json_report_on_every_scenario() {
                 "{ctx}: one CSV record per phone"
             );
             for ((phone, row), record) in phones.iter().zip(&rows).zip(&records) {
-                assert_eq!(row["schema_version"], 1, "{ctx}");
+                assert_eq!(row["schema_version"], 2, "{ctx}");
                 assert_eq!(row["mac"], phone["mac"], "{ctx}");
                 assert_eq!(row["ip"], phone["ip"], "{ctx}");
                 let verdict = &phone["verdict"];
@@ -56,6 +56,7 @@ fn rows_agree_with_the_json_report_on_every_scenario() {
                 );
                 assert!(!str_of(row, "main_reason").is_empty(), "{ctx}");
                 assert_eq!(row["capture"], format!("captures/{}", s.file), "{ctx}");
+                assert_eq!(row["last_capture"], row["capture"], "{ctx}: one capture");
                 // The CSV record holds the same values, column by column.
                 for (col, cell) in header.iter().zip(record.iter()) {
                     let want = match &row[col] {

@@ -50,6 +50,7 @@ fn comparable(r: &PhoneRow) -> PhoneRow {
         first_frame: None,
         last_frame: None,
         capture: None,
+        last_capture: None,
         main_reason_text: without_frame_numbers(&r.main_reason_text),
         ..r.clone()
     }

@@ -195,6 +195,8 @@ fn a_phone_boot_after_thousands_of_https_sessions_keeps_its_tvs_evidence() {
 }
 
 /// `n` SYNs of the PC to 443, `gap_ns` apart, never answered, each from its own port.
+/// (Not followed at all since web-port SYNs of non-phones are not; these tests show the
+/// phone is unaffected either way.)
 fn syns(n: u32, gap_ns: i64) -> Vec<(i64, Vec<u8>)> {
     (0..n)
         .map(|i| {
@@ -218,11 +220,43 @@ fn a_phone_boot_after_thousands_of_unanswered_syns_keeps_its_tvs_evidence() {
 }
 
 #[test]
-fn a_burst_of_syns_is_evicted_for_the_phone_not_the_phone_for_it() {
+fn a_pcs_half_open_syns_to_the_web_ports_cost_no_flow_entries() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // 4,000 SYNs within 2 s: nothing is idle long enough to expire, so the table of 500
-    // makes room by evicting the PC's half-open connections.
+    // 4,000 SYNs within 2 s, a table of 500: a PC's SYNs to 443 are not followed (its
+    // sessions are picked up at their first TLS record), so the table never fills.
     let capture = with_boot(dir.path(), "burst-then-boot.pcap", &syns(4_000, 500_000));
+    assert_same_as_boot_alone(&capture, &["--max-flows", "500"]);
+    let mixed = analyze(&capture, &["--max-flows", "500"]);
+    let limits = mixed["captures"][0]["limits_hit"].to_string();
+    assert_eq!(limits, "[]", "{limits}");
+    assert_eq!(mixed["tls_aggregates"], serde_json::json!([]));
+}
+
+/// `n` HTTPS connections of the PC that send their ClientHello and are never closed (a
+/// browser's idle keep-alive connections), `gap_ns` apart: followed until they age out.
+fn open_https(n: u32, gap_ns: i64) -> Vec<(i64, Vec<u8>)> {
+    let ch = tls::client_hello(V12, &[0xc030, 0x002f], &[], Some("intranet.example"));
+    let hello = tls::records(content::HANDSHAKE, 0x0301, &ch, 16384);
+    (0..n)
+        .map(|i| {
+            let mut frame = Vec::new();
+            let port = 10_000 + (i % 50_000) as u16;
+            tcp_frame_into(&mut frame, (PC, port), (WEB, 443), i * 7, 0x18, &hello);
+            (i64::from(i) * gap_ns, frame)
+        })
+        .collect()
+}
+
+#[test]
+fn a_burst_of_open_https_connections_is_evicted_for_the_phone_not_the_phone_for_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 4,000 connections within 2 s: nothing is idle long enough to expire, so the table of
+    // 500 makes room by evicting the PC's connections.
+    let capture = with_boot(
+        dir.path(),
+        "open-then-boot.pcap",
+        &open_https(4_000, 500_000),
+    );
     assert_same_as_boot_alone(&capture, &["--max-flows", "500"]);
     let mixed = analyze(&capture, &["--max-flows", "500"]);
     let limits = mixed["captures"][0]["limits_hit"].to_string();

@@ -289,6 +289,7 @@ fn write_capture_seeds() {
             format,
             seed: 3,
             boots: 0,
+            mix: Default::default(),
         };
         let mut out = Vec::new();
         write_bench_capture(&config, &mut NoBoots, &mut out).expect("generate");

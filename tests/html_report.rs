@@ -6,7 +6,7 @@ mod tool_support;
 
 use itlscope::diagnosis::{KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus, diagnose};
 use itlscope::evidence::Evidence;
-use itlscope::pipeline::{PipelineOptions, read_capture};
+use itlscope::pipeline::{PipelineOptions, collect_evidence, read_capture};
 use itlscope::report::html;
 use itlscope_gen::scenarios::catalog;
 use std::path::{Path, PathBuf};
@@ -131,7 +131,11 @@ fn a_failing_boot_shows_red_messages_and_the_verdict() {
     assert!(page.contains("class=\"required\">required</td>"), "{page}");
     let failed: Vec<String> = diagram_messages(&page)
         .into_iter()
-        .filter(|(frame, _)| page.contains(&format!("message failed\" data-frame=\"{frame}\"")))
+        .filter(|(frame, _)| {
+            page.contains(&format!(
+                "message failed\" data-capture=\"0\" data-frame=\"{frame}\""
+            ))
+        })
         .map(|(_, what)| what)
         .collect();
     assert!(
@@ -144,6 +148,37 @@ fn a_failing_boot_shows_red_messages_and_the_verdict() {
     );
     // The TVS lane is named by its role.
     assert!(page.contains("198.51.100.10 (tftp, tvs)"), "{page}");
+}
+
+#[test]
+fn with_several_captures_the_diagram_names_each_frames_capture() {
+    // Two boots read as two captures: frame numbers alone would not say which file.
+    let paths: Vec<PathBuf> = ["healthy-tftp-boot.pcap", "cm-and-tvs-regenerated.pcap"]
+        .iter()
+        .map(|f| repo().join("captures").join(f))
+        .collect();
+    let evidence = collect_evidence(&paths, &PipelineOptions::default()).expect("captures read");
+    let (page, diagnosis) = page(&evidence, &OperatorFacts::default());
+    let first_name = &evidence.captures[0].path;
+    let second_name = &evidence.captures[1].path;
+    for (name, capture) in [(first_name, 0usize), (second_name, 1usize)] {
+        let phone = diagnosis
+            .phones
+            .iter()
+            .find(|p| p.timeline.iter().any(|e| e.capture == capture))
+            .expect("a phone in each capture");
+        let e = phone
+            .timeline
+            .iter()
+            .find(|e| e.capture == capture)
+            .expect("event");
+        let label = format!("{name}#{} +", e.frame);
+        assert!(page.contains(&label), "{label} in the diagram");
+        assert!(page.contains(&format!(
+            "data-capture=\"{capture}\" data-frame=\"{}\"",
+            e.frame
+        )));
+    }
 }
 
 /// Renders `page` in headless Chromium: a PNG screenshot, and the console log (which must

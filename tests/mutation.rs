@@ -64,6 +64,7 @@ fn base_captures(dir: &Path) -> Vec<PathBuf> {
             format,
             seed: 11,
             boots: 0,
+            mix: Default::default(),
         };
         let file = std::fs::File::create(&path).expect("create generated capture");
         write_bench_capture(&config, &mut NoBoots, std::io::BufWriter::new(file))

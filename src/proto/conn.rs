@@ -4,7 +4,7 @@
 use super::capped::Capped;
 use super::http::{self, HttpConn};
 use super::losses::LossLog;
-use super::sessions::{KeeperLimits, PhoneHosts, TlsKeeper, is_phone_tls_port};
+use super::sessions::{KeeperLimits, PhoneHosts, TlsKeeper, is_phone_tls_port, is_web_tls_port};
 use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
 use super::x509::SharedCerts;
@@ -47,6 +47,9 @@ struct Conn {
     first: Seen,
     last: Seen,
     app: App,
+    /// A TLS session of a host that is not a phone whose handshake is over: its payload is
+    /// counted, no longer reassembled or parsed (nothing in it can reach a verdict).
+    settled: bool,
 }
 
 impl Conn {
@@ -64,6 +67,7 @@ impl Conn {
             first: seen,
             last: seen,
             app,
+            settled: false,
         }
     }
 
@@ -218,16 +222,20 @@ impl Connections {
     }
 
     /// Decides whether an unknown flow matters: returns (client, server, app) if so.
+    /// `from_phone`: the sender behaved like a phone so far.
     fn classify(
         ports: &Ports,
         src: Endpoint,
         dst: Endpoint,
         seg: &TcpSegment<'_>,
+        from_phone: bool,
     ) -> Option<(Endpoint, Endpoint, App)> {
         if seg.flags.syn && !seg.flags.ack {
-            let watched = ports.tls.contains(dst.port)
-                || ports.http.contains(dst.port)
-                || ports.sip.contains(dst.port);
+            // Every PC opens connections to the web ports all day and scanners leave them
+            // half-open by the hundred thousand: there only a phone's SYN is followed; other
+            // hosts' sessions are picked up at their first TLS record below.
+            let tls = ports.tls.contains(dst.port) && (from_phone || !is_web_tls_port(dst.port));
+            let watched = tls || ports.http.contains(dst.port) || ports.sip.contains(dst.port);
             return watched.then_some((src, dst, App::Undecided));
         }
         if seg.flags.rst || seg.payload.is_empty() {
@@ -295,7 +303,10 @@ impl Connections {
         let conn = match self.conns.entry(key) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(v) => {
-                let Some((client, server, app)) = Self::classify(&self.ports, src, dst, seg) else {
+                let from_phone = self.phone_hosts.contains(&src.ip);
+                let Some((client, server, app)) =
+                    Self::classify(&self.ports, src, dst, seg, from_phone)
+                else {
                     return;
                 };
                 if open >= self.max_flows {
@@ -357,7 +368,11 @@ impl Connections {
         if dir == 1 && !seg.flags.rst {
             conn.server_sent = true;
         }
-        if !seg.payload.is_empty() {
+        if conn.settled {
+            if let App::Tls(t) = &mut conn.app {
+                t.count_unparsed(dir, seg.payload.len());
+            }
+        } else if !seg.payload.is_empty() {
             if matches!(conn.app, App::Undecided) {
                 conn.app = self_decide(
                     &self.ports,
@@ -405,6 +420,16 @@ impl Connections {
                                 .into_iter()
                                 .map(|(info, at)| info.into_alarm(phone, at)),
                         );
+                    }
+                    App::Tls(t)
+                        if t.settled()
+                            && !is_phone_tls_port(conn.server.port)
+                            && !self.phone_hosts.contains(&conn.client.ip) =>
+                    {
+                        conn.settled = true;
+                        for stream in &mut conn.streams {
+                            stream.release(&mut self.budget);
+                        }
                     }
                     _ => {}
                 }
@@ -539,6 +564,7 @@ impl Connections {
             let seen = conn.last;
             let read = match app {
                 App::Ignored | App::Undecided => false,
+                _ if conn.settled => false,
                 App::Sip(_) => dir == 0,
                 _ => true,
             };

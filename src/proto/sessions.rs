@@ -22,6 +22,16 @@ pub fn is_phone_tls_port(port: u16) -> bool {
     PHONE_TLS_PORTS.contains(&port)
 }
 
+/// Web TLS ports (HTTPS, and CUCM's Tomcat on 8443): every PC uses them, so a connection
+/// there is followed from its SYN only when the client behaved like a phone; other hosts'
+/// sessions are picked up at their first TLS record (so half-open scans cost nothing).
+pub const WEB_TLS_PORTS: [u16; 2] = [443, 8443];
+
+/// True for a port of [`WEB_TLS_PORTS`].
+pub fn is_web_tls_port(port: u16) -> bool {
+    WEB_TLS_PORTS.contains(&port)
+}
+
 /// Most hosts remembered as phones (a VLAN has hundreds; a crafted capture could claim more).
 pub const MAX_PHONE_HOSTS: usize = 65_536;
 

@@ -599,6 +599,29 @@ impl TlsConn {
         data.get((2 + len).min(data.len())..).unwrap_or_default()
     }
 
+    /// Nothing more in clear can change what this session says (only its application-data
+    /// count): the handshake completed (as [`TlsConn::finish`] infers it) and both
+    /// directions are encrypted, so certificates and clear-text alerts are behind us.
+    pub fn settled(&self) -> bool {
+        let [c, s] = &self.dirs;
+        let complete = if self.session.version.is_some_and(|v| v >= 0x0304) {
+            c.app_records > 0 && self.server_app_records_after_client_app > 0
+        } else {
+            c.ccs && s.ccs && c.encrypted_handshake_records > 0 && s.encrypted_handshake_records > 0
+        };
+        complete && c.encrypted && s.encrypted
+    }
+
+    /// Counts `len` bytes of a settled session's TCP payload from `dir` as application data
+    /// without parsing them (record headers and retransmissions included: an estimate).
+    pub fn count_unparsed(&mut self, dir: usize, len: usize) {
+        if dir == 0 {
+            self.session.app_data_bytes.0 += len as u64;
+        } else {
+            self.session.app_data_bytes.1 += len as u64;
+        }
+    }
+
     /// Ends the conversation: `end` is how the TCP connection ended, `last` its last packet.
     pub fn finish(mut self, end: TcpEnd, last: Seen, tcp_notes: Vec<String>) -> TlsSession {
         for n in tcp_notes {

@@ -60,10 +60,11 @@ pub fn write(
         let _ = writeln!(head, "<p class=\"capture\">note: {}</p>", esc(note));
     }
     out.write_all(head.as_bytes())?;
+    let captures = super::capture_labels(evidence);
     let mut block = String::new();
     for (i, p) in diagnosis.phones.iter().enumerate() {
         block.clear();
-        phone_section(&mut block, i, p);
+        phone_section(&mut block, i, p, &captures);
         out.write_all(block.as_bytes())?;
     }
     out.write_all(b"</body>\n</html>\n")
@@ -124,7 +125,8 @@ fn condition_row(out: &mut String, number: usize, question: &str, c: &Condition)
     );
 }
 
-fn phone_section(out: &mut String, index: usize, p: &PhoneDiagnosis) {
+/// One phone; `captures` labels frames when the report covers several captures.
+fn phone_section(out: &mut String, index: usize, p: &PhoneDiagnosis, captures: &[String]) {
     let verdict = p.verdict.delete_itl.as_str();
     let _ = writeln!(
         out,
@@ -172,7 +174,7 @@ fn phone_section(out: &mut String, index: usize, p: &PhoneDiagnosis) {
         out.push_str("</ul>\n");
     }
     out.push_str("<h3>The boot on the wire</h3>\n");
-    ladder(out, p);
+    ladder(out, p, captures);
     out.push_str("<h3>Checks</h3>\n<table class=\"checks\">\n");
     for check in &p.checks {
         let (class, word) = match check.status {
@@ -250,17 +252,30 @@ pub fn arrow_label(e: &TimelineEvent) -> String {
 }
 
 /// The ladder diagram of a phone's timeline, as inline SVG. Each event is one row: frame
-/// number and seconds since the phone's first event on the left, an arrow between the phone
-/// and the server it is exchanged with, red when it is a failure.
-fn ladder(out: &mut String, p: &PhoneDiagnosis) {
+/// number (`FILE#N` with several captures) and seconds since the phone's first event on the
+/// left, an arrow between the phone and the server it is exchanged with, red when it is a
+/// failure.
+fn ladder(out: &mut String, p: &PhoneDiagnosis, captures: &[String]) {
     if p.timeline.is_empty() {
         out.push_str("<p>No trust-relevant events.</p>\n");
         return;
     }
     let lanes = lanes(p);
-    let width = LANE_X0 + LANE_GAP * lanes.len().saturating_sub(1) + 220;
+    // Several captures: the frame column holds a file name too.
+    let label_width = p
+        .timeline
+        .iter()
+        .map(|e| {
+            super::frame_ref(captures, Some(e.capture), e.frame)
+                .chars()
+                .count()
+        })
+        .max()
+        .unwrap_or_default();
+    let lane_x0 = LANE_X0.max(label_width * 7 + 70);
+    let width = lane_x0 + LANE_GAP * lanes.len().saturating_sub(1) + 220;
     let height = TOP + ROW * (p.timeline.len() + 1);
-    let x = |i: usize| LANE_X0 + LANE_GAP * i;
+    let x = |i: usize| lane_x0 + LANE_GAP * i;
     let _ = writeln!(
         out,
         "<svg class=\"ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"ladder diagram of the boot\">"
@@ -286,11 +301,12 @@ fn ladder(out: &mut String, p: &PhoneDiagnosis) {
         let seconds = (e.time.0 - t0) as f64 / 1e9;
         let _ = write!(
             out,
-            "<g class=\"message{}\" data-frame=\"{}\"><title>{}</title><text x=\"4\" y=\"{y}\" fill=\"#555\">frame {} +{seconds:.3}s</text>",
+            "<g class=\"message{}\" data-capture=\"{}\" data-frame=\"{}\"><title>{}</title><text x=\"4\" y=\"{y}\" fill=\"#555\">{} +{seconds:.3}s</text>",
             if e.failed { " failed" } else { "" },
+            e.capture,
             e.frame,
             esc(&e.what),
-            e.frame
+            esc(&super::frame_ref(captures, Some(e.capture), e.frame))
         );
         let label = esc(&arrow_label(e));
         match lane {

@@ -13,6 +13,25 @@ use crate::diagnosis::{Diagnosis, OperatorFacts, diagnose};
 use crate::evidence::Evidence;
 use std::io::Write;
 
+/// The labels frame references are given: each capture's path when the report covers
+/// several captures (frame numbers alone would not say which), empty for one capture.
+pub(crate) fn capture_labels(evidence: &Evidence) -> Vec<String> {
+    if evidence.captures.len() > 1 {
+        evidence.captures.iter().map(|c| c.path.clone()).collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// `frame N`, or `FILE#N` when the report covers several captures (`captures` from
+/// [`capture_labels`]).
+pub(crate) fn frame_ref(captures: &[String], capture: Option<usize>, frame: u64) -> String {
+    match capture.and_then(|c| captures.get(c)) {
+        Some(path) => format!("{path}#{frame}"),
+        None => format!("frame {frame}"),
+    }
+}
+
 /// Which report `analyze` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {

@@ -12,10 +12,10 @@ use serde::Serialize;
 use std::io::Write;
 
 /// Version of the row layout; bumped when a column changes meaning or disappears.
-pub const ROW_SCHEMA_VERSION: u32 = 1;
+pub const ROW_SCHEMA_VERSION: u32 = 2;
 
 /// The columns, in order (the CSV header and the JSON keys).
-pub const COLUMNS: [&str; 26] = [
+pub const COLUMNS: [&str; 27] = [
     "schema_version",
     "name",
     "mac",
@@ -41,6 +41,7 @@ pub const COLUMNS: [&str; 26] = [
     "last_frame",
     "last_time",
     "capture",
+    "last_capture",
     "other_ips",
 ];
 
@@ -96,9 +97,11 @@ pub struct PhoneRow {
     pub last_frame: Option<u64>,
     /// Its time.
     pub last_time: Option<String>,
-    /// The capture the frames are in (None when several captures were given: frame numbers
-    /// then do not say which).
+    /// The capture `first_frame` is in (its path as given).
     pub capture: Option<String>,
+    /// The capture `last_frame` is in (the same as `capture` unless the phone's evidence
+    /// spans several captures).
+    pub last_capture: Option<String>,
     /// Further addresses of the phone.
     pub other_ips: Vec<String>,
 }
@@ -122,11 +125,13 @@ fn span(p: &PhoneDiagnosis, ev: &Evidence) -> Option<(Seen, Seen)> {
                 .filter_map(|&i| ev.alarms.get(i))
                 .map(|a| a.seen),
         );
+    // By time first: frame numbers of different captures do not compare.
+    let order = |s: &Seen| (s.ts, s.capture, s.frame);
     seen.fold(None, |acc, s| match acc {
         None => Some((s, s)),
         Some((a, b)) => Some((
-            if s.frame < a.frame { s } else { a },
-            if s.frame > b.frame { s } else { b },
+            if order(&s) < order(&a) { s } else { a },
+            if order(&s) > order(&b) { s } else { b },
         )),
     })
 }
@@ -184,10 +189,8 @@ pub fn row(p: &PhoneDiagnosis, ev: &Evidence) -> PhoneRow {
         first_time: span.map(|(a, _)| rfc3339(a.ts)),
         last_frame: span.map(|(_, b)| b.frame),
         last_time: span.map(|(_, b)| rfc3339(b.ts)),
-        capture: match ev.captures.as_slice() {
-            [only] => Some(only.path.clone()),
-            _ => None,
-        },
+        capture: span.and_then(|(a, _)| ev.captures.get(a.capture).map(|c| c.path.clone())),
+        last_capture: span.and_then(|(_, b)| ev.captures.get(b.capture).map(|c| c.path.clone())),
         other_ips: p.other_ips.iter().map(|ip| ip.to_string()).collect(),
     }
 }
@@ -234,6 +237,7 @@ impl PhoneRow {
             cell(&self.last_frame),
             cell(&self.last_time),
             cell(&self.capture),
+            cell(&self.last_capture),
             self.other_ips.join(";"),
         ]
     }
@@ -349,5 +353,36 @@ mod tests {
         assert_eq!(v["itl_differs"], serde_json::Value::Null);
         assert_eq!(v["verdict"], "undetermined");
         assert_eq!(v["main_reason"], "installed-itl-unknown");
+    }
+
+    #[test]
+    fn with_several_captures_first_and_last_frame_name_their_capture() {
+        let mut ev = boot(ITL_A, CONFIG_B, tls_with(IP, 2445, new_tvs_cert()));
+        for path in ["first.pcap", "second.pcap"] {
+            ev.captures.push(crate::evidence::CaptureSummary {
+                path: path.into(),
+                ..Default::default()
+            });
+        }
+        // The TVS session is in the second capture: later in time, yet a lower frame number
+        // than the downloads of the first.
+        let later = crate::evidence::Seen {
+            capture: 1,
+            frame: 1,
+            ts: crate::capture::Timestamp(i64::MAX / 2),
+        };
+        for t in &mut ev.tls {
+            t.first = later;
+            t.last = later;
+        }
+        let d = diagnose_with(&ev, &Default::default(), &cluster());
+        let r = row(&d.phones[0], &ev);
+        assert_eq!(r.capture.as_deref(), Some("first.pcap"));
+        assert_eq!(r.last_capture.as_deref(), Some("second.pcap"));
+        assert_eq!(
+            r.last_frame,
+            Some(1),
+            "the last by time, not the highest number"
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! in a short glossary at the end. No line is longer than [`WIDTH`] columns.
 
 use super::certs::CertRefs;
+use super::frame_ref;
 use crate::capture::LinkType;
 use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::{Check, Condition, DeleteItl, EvidenceItem, PhoneDiagnosis, Status};
@@ -211,15 +212,6 @@ fn wrapped(out: &mut String, first: &str, indent: usize, text: &str) {
         out.push_str(&pad);
         out.push_str(&line);
         out.push('\n');
-    }
-}
-
-/// `frame N`, or `FILE#N` when the report covers several captures (`captures` is then the
-/// list of their paths; empty for one capture).
-fn frame_ref(captures: &[String], capture: Option<usize>, frame: u64) -> String {
-    match capture.and_then(|c| captures.get(c)) {
-        Some(path) => format!("{path}#{frame}"),
-        None => format!("frame {frame}"),
     }
 }
 
@@ -509,11 +501,7 @@ pub fn write_with(
     );
     aggregates_section(&mut head, &evidence.tls_aggregates);
     // With several captures every frame names its file (`FILE#N`).
-    let captures: Vec<String> = if evidence.captures.len() > 1 {
-        evidence.captures.iter().map(|c| c.path.clone()).collect()
-    } else {
-        Vec::new()
-    };
+    let captures = super::capture_labels(evidence);
     for note in &diagnosis.notes {
         wrapped(&mut head, "note: ", 6, note);
     }

@@ -2,15 +2,25 @@
 //! HTTP on 80, bulk TCP, TLS on 443; thousands of flows) with phone boots mixed in at even
 //! intervals through [`PhoneBoots`].
 //!
+//! Three mixes ([`Mix`]): the ordinary one; a TLS-heavy one, mostly short HTTPS sessions with
+//! full handshakes ([`https`]); and a flow-churn one with hundreds of thousands of half-open
+//! connections per GiB ([`scan`]) spread over minutes of capture time.
+//!
 //! The noise is built here; the phone boots come from the scenario builders through the
 //! [`PhoneBoots`] hook so there is one copy of those conversations. Memory stays bounded
 //! whatever the requested size: a fixed number of active flows, each holding a few integers.
 
+mod https;
+mod scan;
+
 use crate::filler::Filler;
 use crate::packet::{Link, TcpSpec, ip_tcp, ip_udp};
 use crate::pcap::{Endian, PcapNgWriter, PcapWriter, Precision};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::rc::Rc;
 
 /// Container format of the written capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +42,57 @@ pub struct BenchConfig {
     pub seed: u64,
     /// Number of phone boots spread evenly through the file.
     pub boots: u32,
+    /// What the other traffic is.
+    pub mix: Mix,
+}
+
+/// The traffic around the phone boots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mix {
+    /// RTP, bulk TCP, HTTP, long TLS sessions and DNS (shares in [`Mix::shares`]).
+    #[default]
+    Ordinary,
+    /// 80 % short HTTPS sessions with full handshakes to 48 web servers (new ports each time).
+    TlsHeavy,
+    /// The ordinary mix plus a scanner's half-open connections (5 % of the bytes, about
+    /// 700,000 per GiB), at a tenth of the link rate so 1 GiB spans about 3.5 minutes.
+    FlowChurn,
+}
+
+impl Mix {
+    /// Every mix, in the order of [`Mix::name`].
+    pub const ALL: [Mix; 3] = [Mix::Ordinary, Mix::TlsHeavy, Mix::FlowChurn];
+
+    /// The name on the command line and in file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mix::Ordinary => "ordinary",
+            Mix::TlsHeavy => "tls-heavy",
+            Mix::FlowChurn => "flow-churn",
+        }
+    }
+
+    /// The mix called `name`.
+    pub fn from_name(name: &str) -> Option<Mix> {
+        Mix::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Target share of bytes per category, in the order of [`CATEGORY_NAMES`] (sums to 1).
+    pub fn shares(self) -> [f64; CATEGORIES] {
+        match self {
+            Mix::Ordinary => [0.35, 0.33, 0.12, 0.17, 0.03, 0.0, 0.0],
+            Mix::TlsHeavy => [0.08, 0.03, 0.03, 0.03, 0.03, 0.80, 0.0],
+            Mix::FlowChurn => [0.33, 0.31, 0.11, 0.17, 0.03, 0.0, 0.05],
+        }
+    }
+
+    /// The simulated link rate that spaces timestamps.
+    fn link_bits_per_sec(self) -> u64 {
+        match self {
+            Mix::FlowChurn => LINK_BITS_PER_SEC / 10,
+            _ => LINK_BITS_PER_SEC,
+        }
+    }
 }
 
 /// The frames of one phone boot (TFTP downloads of ITL/config, HTTP 6970 GETs, TVS TLS
@@ -55,56 +116,33 @@ impl PhoneBoots for NoBoots {
     }
 }
 
-/// Phone boots taken from the scenario catalog (a TFTP-only 7962 boot, an HTTP-first 8845
-/// boot, and a boot meeting TVS after a CallManager certificate change), used in turn, each
-/// moved to the address the generator gives it. One copy of those conversations: this
-/// only replays `scenarios::boot::write_boot`.
+/// Phone boots taken from a generated voice-VLAN SPAN ([`crate::span::Span`]): every boot
+/// its own phone (own MAC, model and firmware) in one of the SPAN's states (healthy,
+/// accepted via TVS, stale ITL with TVS rejecting the new certificate, TVS unreachable, boot
+/// loop, stalled downloads), each moved to the address the generator gives it. One copy of
+/// those conversations: this only replays `scenarios::boot::write_boot`.
 #[derive(Debug, Clone)]
-pub struct ScenarioBoots {
-    boots: Vec<crate::scenarios::PhoneBoot>,
+pub struct SpanBoots {
+    span: crate::span::Span,
 }
 
-/// The scenario captures whose phones [`ScenarioBoots`] replays.
-pub const BOOT_SCENARIOS: [&str; 3] = [
-    "healthy-tftp-boot.pcap",
-    "healthy-http-boot.pcap",
-    "cm-regenerated-tvs-ok.pcap",
-];
-
-impl ScenarioBoots {
-    /// Builds the scenarios once (certificates and trust lists are signed here).
-    pub fn new() -> Self {
-        let boots = BOOT_SCENARIOS
-            .iter()
-            .filter_map(|file| crate::scenarios::catalog::by_file(file))
-            .flat_map(|scenario| scenario.phones)
-            .collect();
-        ScenarioBoots { boots }
+impl SpanBoots {
+    /// `count` phones drawn from `seed` (certificates and trust lists are signed here).
+    pub fn new(count: u32, seed: u64) -> Self {
+        SpanBoots {
+            span: crate::span::Span::new(count as usize, seed),
+        }
     }
 
-    /// How many distinct boots are cycled through.
-    pub fn len(&self) -> usize {
-        self.boots.len()
-    }
-
-    /// True when the catalog gave no boot.
-    pub fn is_empty(&self) -> bool {
-        self.boots.is_empty()
+    /// The state of boot `index`, if there is one.
+    pub fn state(&self, index: u32) -> Option<crate::span::State> {
+        self.span.states.get(index as usize).copied()
     }
 }
 
-impl Default for ScenarioBoots {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl PhoneBoots for ScenarioBoots {
+impl PhoneBoots for SpanBoots {
     fn boot(&mut self, index: u32, phone_ip: Ipv4Addr, start_ns: i64) -> Vec<(i64, Vec<u8>)> {
-        let Some(count) = std::num::NonZeroUsize::new(self.boots.len()) else {
-            return Vec::new();
-        };
-        let Some(boot) = self.boots.get(index as usize % count) else {
+        let Some(boot) = self.span.phones.get(index as usize) else {
             return Vec::new();
         };
         let mut phone = boot.phone.clone();
@@ -115,7 +153,7 @@ impl PhoneBoots for ScenarioBoots {
             &phone,
             &boot.steps,
             start_ns,
-            u64::from(index),
+            self.span.seed ^ u64::from(index) << 32,
         );
         trace
             .finish()
@@ -150,16 +188,26 @@ pub struct BenchStats {
 }
 
 /// Number of noise categories.
-pub const CATEGORIES: usize = 5;
+pub const CATEGORIES: usize = 7;
 /// Category names, in the order of [`BenchStats::category_bytes`].
-pub const CATEGORY_NAMES: [&str; CATEGORIES] = ["rtp", "bulk-tcp", "http", "tls", "dns"];
-/// Target share of bytes per category (sums to 1).
-const SHARES: [f64; CATEGORIES] = [0.35, 0.33, 0.12, 0.17, 0.03];
+pub const CATEGORY_NAMES: [&str; CATEGORIES] = [
+    "rtp",
+    "bulk-tcp",
+    "http",
+    "tls",
+    "dns",
+    "https-short",
+    "half-open",
+];
 const RTP: usize = 0;
 const BULK: usize = 1;
 const HTTP: usize = 2;
 const TLS: usize = 3;
-// Category 4, DNS, is the fall-through arm of `Generator::emit`.
+const DNS: usize = 4;
+const HTTPS_SHORT: usize = 5;
+const HALF_OPEN: usize = 6;
+/// The category of each TCP pool, in the order of [`TcpKind::POOLS`].
+const POOL_CATEGORIES: [usize; 4] = [BULK, HTTP, TLS, HTTPS_SHORT];
 
 /// Active RTP calls (two streams each) and TCP connections per kind: fixed, so memory is too.
 const RTP_SLOTS: usize = 400;
@@ -188,7 +236,15 @@ struct RtpCall {
 enum TcpKind {
     Bulk,
     Http,
+    /// Application data only (the handshake happened before the capture began).
     Tls,
+    /// A short session with a full handshake ([`https`]).
+    Https,
+}
+
+impl TcpKind {
+    /// Kinds in the order of `Generator::tcp`'s pools.
+    const POOLS: [TcpKind; 4] = [TcpKind::Bulk, TcpKind::Http, TcpKind::Tls, TcpKind::Https];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +252,7 @@ enum TcpPhase {
     Syn,
     SynAck,
     Ack,
-    /// Sending message `0` (client request) or `1` (server response).
+    /// Sending message `n`: the client sends the even ones, the server the odd ones.
     Data(usize),
     Fin,
     FinAck,
@@ -204,8 +260,9 @@ enum TcpPhase {
     Done,
 }
 
-/// A TCP connection: handshake, a client request, a server response, close. The receiver
-/// acknowledges every second segment.
+/// A TCP connection: handshake, a client request, a server response (a short HTTPS session:
+/// the four TLS handshake flights, the last two followed by application data), close. The
+/// receiver acknowledges every second segment.
 #[derive(Debug, Clone)]
 struct TcpConn {
     kind: TcpKind,
@@ -214,8 +271,10 @@ struct TcpConn {
     /// Next sequence number per side (0 = client).
     seq: [u32; 2],
     ip_id: [u16; 2],
-    /// Message lengths: request, response (TLS: including record headers).
-    len: [u64; 2],
+    /// Payload lengths per message (TLS: application data, without record headers).
+    len: [u64; 4],
+    /// The TLS handshake flights of a short HTTPS session, sent before the payloads.
+    handshake: Option<Rc<https::Handshake>>,
     /// Bytes of the current message sent.
     sent: u64,
     /// Segments since the last ACK from the receiver.
@@ -234,6 +293,31 @@ const HTTP_REQUEST_PATHS: [&str; 4] = [
     "/images/banner.jpg",
     "/api/v2/items?page=3",
 ];
+
+/// On-wire length of `body` bytes of application data cut into full-size records.
+fn tls_records_len(body: u64) -> u64 {
+    body + 5 * body.div_ceil(TLS_RECORD)
+}
+
+/// Writes bytes `offset..offset+out.len()` of `body` bytes of application data cut into
+/// full-size TLS 1.2 records (headers real, contents filler).
+fn fill_tls_records(body: u64, offset: u64, out: &mut [u8], filler: &[u8]) {
+    let whole = TLS_RECORD + 5;
+    for (i, b) in out.iter_mut().enumerate() {
+        let pos = offset + i as u64;
+        let record = pos / whole;
+        let inner = pos % whole;
+        let record_len = body.saturating_sub(record * TLS_RECORD).min(TLS_RECORD) as u16;
+        *b = match inner {
+            0 => 0x17,
+            1 => 0x03,
+            2 => 0x03,
+            3 => (record_len >> 8) as u8,
+            4 => record_len as u8,
+            _ => filler[(pos as usize) % filler.len()],
+        };
+    }
+}
 
 impl TcpConn {
     fn header(&self, msg: usize) -> Vec<u8> {
@@ -257,12 +341,25 @@ impl TcpConn {
     fn message_len(&self, msg: usize) -> u64 {
         match self.kind {
             TcpKind::Http => self.header(msg).len() as u64 + if msg == 1 { self.len[1] } else { 0 },
-            TcpKind::Tls => {
-                let records = self.len[msg].div_ceil(TLS_RECORD);
-                self.len[msg] + 5 * records
+            TcpKind::Tls => tls_records_len(self.len[msg]),
+            TcpKind::Https => {
+                self.handshake_part(msg).len() as u64 + tls_records_len(self.len[msg])
             }
             TcpKind::Bulk => self.len[msg],
         }
+    }
+
+    /// Messages exchanged: request and response, or the four flights of a handshake.
+    fn messages(&self) -> usize {
+        if self.kind == TcpKind::Https { 4 } else { 2 }
+    }
+
+    /// The handshake bytes that start message `msg` (empty for other kinds).
+    fn handshake_part(&self, msg: usize) -> &[u8] {
+        self.handshake
+            .as_ref()
+            .and_then(|h| h.parts.get(msg))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Writes bytes `offset..offset+out.len()` of message `msg` into `out`.
@@ -286,23 +383,15 @@ impl TcpConn {
                     };
                 }
             }
-            TcpKind::Tls => {
-                let whole = TLS_RECORD + 5;
-                let body = self.len[msg];
-                for (i, b) in out.iter_mut().enumerate() {
-                    let pos = offset + i as u64;
-                    let record = pos / whole;
-                    let inner = pos % whole;
-                    let record_len = (body - record * TLS_RECORD).min(TLS_RECORD) as u16;
-                    *b = match inner {
-                        0 => 0x17,
-                        1 => 0x03,
-                        2 => 0x03,
-                        3 => (record_len >> 8) as u8,
-                        4 => record_len as u8,
-                        _ => filler[(pos as usize) % filler.len()],
-                    };
-                }
+            TcpKind::Tls => fill_tls_records(self.len[msg], offset, out, filler),
+            TcpKind::Https => {
+                let part = self.handshake_part(msg);
+                let start = (offset as usize).min(part.len());
+                let from_part = (part.len() - start).min(out.len());
+                let (head, tail) = out.split_at_mut(from_part);
+                head.copy_from_slice(&part[start..start + from_part]);
+                let data_offset = (offset + from_part as u64).saturating_sub(part.len() as u64);
+                fill_tls_records(self.len[msg], data_offset, tail, filler);
             }
         }
     }
@@ -348,7 +437,7 @@ impl TcpConn {
                 self.tcp(0, spec(self.seq[0], Some(self.seq[1])), &[])
             }
             TcpPhase::Data(msg) => {
-                let (from, to) = (msg, 1 - msg);
+                let (from, to) = (msg % 2, 1 - msg % 2);
                 let total = self.message_len(msg);
                 if self.ack_due {
                     self.ack_due = false;
@@ -416,8 +505,8 @@ impl TcpConn {
 
     fn next_message(&mut self, msg: usize) {
         self.sent = 0;
-        self.phase = if msg == 0 {
-            TcpPhase::Data(1)
+        self.phase = if msg + 1 < self.messages() {
+            TcpPhase::Data(msg + 1)
         } else {
             TcpPhase::Fin
         };
@@ -442,14 +531,18 @@ pub fn write_bench_capture<W: Write>(
     out: W,
 ) -> io::Result<BenchStats> {
     let mut sink = Sink::new(config.format, out)?;
-    let mut noise = Generator::new(config.seed);
+    let mut noise = Generator::new(config.seed, config.mix);
     let mut stats = BenchStats {
         bytes: sink.written,
         ..Default::default()
     };
     let mut next_boot = 0u32;
+    // Boot frames not yet due, earliest first: a boot is interleaved with the noise by time,
+    // as on a real wire, so its flows must survive whatever the noise does meanwhile.
+    let mut pending: BinaryHeap<Reverse<(i64, u64, Vec<u8>)>> = BinaryHeap::new();
+    let mut order = 0u64;
     while sink.written < config.size {
-        // Phone boot k of n goes at (k+1)/(n+1) of the file.
+        // Phone boot k of n starts at (k+1)/(n+1) of the file.
         if next_boot < config.boots
             && sink.written >= config.size / u64::from(config.boots + 1) * u64::from(next_boot + 1)
         {
@@ -464,18 +557,32 @@ pub fn write_bench_capture<W: Write>(
                 stats.boots += 1;
             }
             for (ts, frame) in frames {
-                noise.now = noise.now.max(ts);
+                pending.push(Reverse((ts.max(noise.now), order, frame)));
+                order += 1;
+            }
+            next_boot += 1;
+            continue;
+        }
+        if let Some(Reverse((ts, _, _))) = pending.peek()
+            && *ts <= noise.now
+        {
+            if let Some(Reverse((ts, _, frame))) = pending.pop() {
                 sink.write(ts, &frame)?;
                 stats.packets += 1;
                 stats.boot_packets += 1;
             }
-            next_boot += 1;
             continue;
         }
         let category = noise.pick_category(&stats);
         let before = sink.written;
         noise.emit(category, &mut sink, &mut stats)?;
         stats.category_bytes[category] += sink.written - before;
+    }
+    // Boots still going when the size is reached are written to their end.
+    while let Some(Reverse((ts, _, frame))) = pending.pop() {
+        sink.write(ts, &frame)?;
+        stats.packets += 1;
+        stats.boot_packets += 1;
     }
     stats.bytes = sink.written;
     stats.flows = noise.flows;
@@ -548,7 +655,12 @@ struct Generator {
     now: i64,
     flows: u64,
     rtp: Vec<RtpCall>,
-    tcp: [Vec<TcpConn>; 3],
+    /// Active connections per kind, in the order of [`TcpKind::POOLS`].
+    tcp: [Vec<TcpConn>; 4],
+    /// The web servers' handshakes (empty unless the mix has short HTTPS sessions).
+    web_servers: Vec<Rc<https::Handshake>>,
+    shares: [f64; CATEGORIES],
+    link_bits_per_sec: u64,
     filler: Vec<u8>,
     buf: Vec<u8>,
     untagged: Link,
@@ -556,7 +668,7 @@ struct Generator {
 }
 
 impl Generator {
-    fn new(seed: u64) -> Self {
+    fn new(seed: u64, mix: Mix) -> Self {
         let mut rng = Filler::new(seed);
         let filler: Vec<u8> = (0..64 * 1024).map(|_| rng.next_u64() as u8).collect();
         let mut g = Generator {
@@ -564,11 +676,10 @@ impl Generator {
             now: START_NS,
             flows: 0,
             rtp: Vec::with_capacity(RTP_SLOTS),
-            tcp: [
-                Vec::with_capacity(TCP_SLOTS),
-                Vec::with_capacity(TCP_SLOTS),
-                Vec::with_capacity(TCP_SLOTS),
-            ],
+            tcp: Default::default(),
+            web_servers: Vec::new(),
+            shares: mix.shares(),
+            link_bits_per_sec: mix.link_bits_per_sec(),
             filler,
             buf: Vec::with_capacity(MSS),
             untagged: Link::Ethernet {
@@ -586,10 +697,15 @@ impl Generator {
             let call = g.new_call();
             g.rtp.push(call);
         }
-        for (i, kind) in [TcpKind::Bulk, TcpKind::Http, TcpKind::Tls]
-            .into_iter()
-            .enumerate()
-        {
+        if g.shares[HTTPS_SHORT] > 0.0 {
+            g.web_servers = https::handshakes(seed);
+        }
+        for (i, kind) in TcpKind::POOLS.into_iter().enumerate() {
+            // Pools of a kind the mix never sends stay empty (and draw nothing from the rng,
+            // so a mix's bytes do not depend on the others').
+            if g.shares[POOL_CATEGORIES[i]] == 0.0 {
+                continue;
+            }
             for _ in 0..TCP_SLOTS {
                 let conn = g.new_conn(kind);
                 g.tcp[i].push(conn);
@@ -603,9 +719,9 @@ impl Generator {
         let total: u64 = stats.category_bytes.iter().sum::<u64>().max(1);
         let mut best = 0;
         let mut best_deficit = f64::MIN;
-        for (c, share) in SHARES.iter().enumerate() {
+        for (c, share) in self.shares.iter().enumerate() {
             let deficit = share * total as f64 - stats.category_bytes[c] as f64;
-            if deficit > best_deficit {
+            if *share > 0.0 && deficit > best_deficit {
                 best = c;
                 best_deficit = deficit;
             }
@@ -672,20 +788,44 @@ impl Generator {
                     [
                         self.rng.range(40, 400),
                         self.rng.log_range(64 * 1024, 16 * 1024 * 1024),
+                        0,
+                        0,
                     ],
                 )
             }
-            TcpKind::Http => (80, [0, self.rng.log_range(200, 4 * 1024 * 1024)]),
+            TcpKind::Http => (80, [0, self.rng.log_range(200, 4 * 1024 * 1024), 0, 0]),
             TcpKind::Tls => (
                 443,
                 [
                     self.rng.range(300, 1500),
                     self.rng.log_range(2 * 1024, 8 * 1024 * 1024),
+                    0,
+                    0,
+                ],
+            ),
+            TcpKind::Https => (
+                443,
+                [
+                    0,
+                    0,
+                    self.rng.log_range(200, 2000),
+                    self.rng.log_range(500, 16 * 1024),
                 ],
             ),
         };
         let client = self.client_addr();
-        let server = self.server_addr(port);
+        let (server, handshake) = if kind == TcpKind::Https && !self.web_servers.is_empty() {
+            // One address per web server (RFC 2544's benchmarking range), so a server
+            // endpoint always shows the same certificate.
+            let n = self.rng.range(0, self.web_servers.len() as u64 - 1) as usize;
+            let ip = Ipv4Addr::new(198, 19, (n / 250) as u8, (n % 250 + 1) as u8);
+            (
+                SocketAddr::new(IpAddr::V4(ip), port),
+                Some(Rc::clone(&self.web_servers[n])),
+            )
+        } else {
+            (self.server_addr(port), None)
+        };
         TcpConn {
             kind,
             client,
@@ -693,6 +833,7 @@ impl Generator {
             seq: [self.rng.next_u64() as u32, self.rng.next_u64() as u32],
             ip_id: [self.rng.next_u64() as u16, self.rng.next_u64() as u16],
             len,
+            handshake,
             sent: 0,
             unacked: 0,
             ack_due: false,
@@ -703,7 +844,7 @@ impl Generator {
 
     fn tick(&mut self, frame_len: usize) -> i64 {
         let wire_bits = (frame_len as u64 + 24) * 8;
-        self.now += (wire_bits * 1_000_000_000 / LINK_BITS_PER_SEC) as i64;
+        self.now += (wire_bits * 1_000_000_000 / self.link_bits_per_sec) as i64;
         self.now
     }
 
@@ -748,8 +889,11 @@ impl Generator {
                     }
                 }
             }
-            BULK | HTTP | TLS => {
-                let pool = category - BULK;
+            BULK | HTTP | TLS | HTTPS_SHORT => {
+                let pool = POOL_CATEGORIES
+                    .iter()
+                    .position(|c| *c == category)
+                    .unwrap_or_default();
                 let slot = self.rng.range(0, TCP_SLOTS as u64 - 1) as usize;
                 let mut buf = std::mem::take(&mut self.buf);
                 let packet = self.tcp[pool][slot].next_packet(&mut buf, &self.filler);
@@ -767,7 +911,17 @@ impl Generator {
                     }
                 }
             }
+            HALF_OPEN => {
+                self.flows += 1;
+                for ip in scan::probe(&mut self.rng) {
+                    let frame = self.untagged.wrap(&ip);
+                    let ts = self.tick(frame.len());
+                    sink.write(ts, &frame)?;
+                    stats.packets += 1;
+                }
+            }
             _ => {
+                debug_assert_eq!(category, DNS);
                 // One DNS exchange: A query and its answer, one in ten over IPv6.
                 self.flows += 1;
                 let id = self.rng.next_u64() as u16;
@@ -839,14 +993,19 @@ fn dns_message(id: u16, name_no: u64, answer: bool) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use etherparse::{SlicedPacket, TransportSlice};
+    use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 
     fn generate(seed: u64, size: u64, format: Format) -> (Vec<u8>, BenchStats) {
+        generate_mix(seed, size, format, Mix::Ordinary)
+    }
+
+    fn generate_mix(seed: u64, size: u64, format: Format, mix: Mix) -> (Vec<u8>, BenchStats) {
         let config = BenchConfig {
             size,
             format,
             seed,
             boots: 3,
+            mix,
         };
         let mut out = Vec::new();
         let stats = write_bench_capture(&config, &mut NoBoots, &mut out).expect("writes to a Vec");
@@ -929,7 +1088,7 @@ mod tests {
             "{rtp} {dns} {http} {tls} {syn}"
         );
         let total: u64 = stats.category_bytes.iter().sum();
-        for (c, share) in SHARES.iter().enumerate() {
+        for (c, share) in Mix::Ordinary.shares().iter().enumerate() {
             let got = stats.category_bytes[c] as f64 / total as f64;
             assert!(
                 (got - share).abs() < 0.01,
@@ -940,35 +1099,150 @@ mod tests {
     }
 
     #[test]
-    fn scenario_boots_are_real_phone_conversations() {
-        let mut boots = ScenarioBoots::new();
-        assert_eq!(boots.len(), 3, "one phone per boot scenario");
+    fn span_boots_are_real_phone_conversations_of_distinct_phones() {
+        use crate::span::State;
+        let count = 40;
+        let mut boots = SpanBoots::new(count, 1);
         let phone = Ipv4Addr::new(10, 100, 0, 99);
-        for index in 0..3 {
+        let mut macs = std::collections::HashSet::new();
+        for index in 0..count {
             let frames = boots.boot(index, phone, START_NS);
             assert!(frames.len() > 10, "boot {index}: {} frames", frames.len());
             assert!(frames.windows(2).all(|w| w[0].0 <= w[1].0), "time order");
             let mut ports = Vec::new();
             for (_, frame) in &frames {
                 let sliced = SlicedPacket::from_ethernet(frame).expect("frame parses");
+                if let Some(NetSlice::Ipv4(ip)) = &sliced.net
+                    && ip.header().source() == phone.octets()
+                {
+                    macs.insert(frame[6..12].to_vec());
+                }
                 match sliced.transport {
                     Some(TransportSlice::Udp(u)) => ports.push(u.destination_port()),
                     Some(TransportSlice::Tcp(t)) => ports.push(t.destination_port()),
                     _ => {}
                 }
             }
-            let wanted: &[u16] = match index {
-                0 => &[69],
-                1 => &[6970],
-                _ => &[2445],
-            };
-            for port in wanted {
+            assert!(
+                ports.contains(&69) || ports.contains(&6970),
+                "boot {index} downloads files: {ports:?}"
+            );
+            let state = boots.state(index).expect("a state per boot");
+            if matches!(
+                state,
+                State::AcceptedViaTvs | State::StaleTvsRejected | State::TvsUnreachable
+            ) {
                 assert!(
-                    ports.contains(port),
-                    "boot {index} uses port {port}: {ports:?}"
+                    ports.contains(&2445),
+                    "boot {index} ({state:?}) meets TVS: {ports:?}"
                 );
             }
         }
+        assert_eq!(macs.len(), count as usize, "every boot is its own phone");
+        assert!(
+            boots.boot(count, phone, START_NS).is_empty(),
+            "no boot past the SPAN"
+        );
+    }
+
+    /// Byte shares per category within a point of the mix's targets.
+    fn assert_shares(stats: &BenchStats, mix: Mix) {
+        let total: u64 = stats.category_bytes.iter().sum();
+        for (c, share) in mix.shares().iter().enumerate() {
+            let got = stats.category_bytes[c] as f64 / total as f64;
+            assert!(
+                (got - share).abs() < 0.01,
+                "{:?} {}: {got} vs {share}",
+                mix,
+                CATEGORY_NAMES[c]
+            );
+        }
+    }
+
+    #[test]
+    fn the_tls_heavy_mix_is_mostly_full_handshakes_to_a_few_servers() {
+        let (out, stats) = generate_mix(2, 6_000_000, Format::Pcap, Mix::TlsHeavy);
+        assert_shares(&stats, Mix::TlsHeavy);
+        let (mut hellos, mut certificates) = (0, 0);
+        let mut servers = std::collections::HashSet::new();
+        for frame in pcap_frames(&out) {
+            let sliced = SlicedPacket::from_ethernet(frame).expect("every frame parses");
+            let Some(TransportSlice::Tcp(t)) = sliced.transport else {
+                continue;
+            };
+            let p = t.payload();
+            // A ClientHello record: handshake, TLS 1.0 record version, message type 1.
+            if t.destination_port() == 443
+                && p.starts_with(&[0x16, 0x03, 0x01])
+                && p.get(5) == Some(&1)
+            {
+                hellos += 1;
+                if let Some(NetSlice::Ipv4(ip)) = &sliced.net {
+                    servers.insert(ip.header().destination());
+                }
+            }
+            // The server flight starts with ServerHello; its Certificate follows in the record.
+            if t.source_port() == 443 && p.starts_with(&[0x16, 0x03, 0x03]) && p.get(5) == Some(&2)
+            {
+                certificates += 1;
+            }
+        }
+        assert!(hellos > 500, "{hellos} short sessions in 6 MB");
+        assert!(
+            certificates + 200 > hellos,
+            "{certificates} server flights for {hellos} hellos"
+        );
+        assert!(
+            servers.len() <= https::SERVERS && servers.len() > https::SERVERS / 2,
+            "{} web servers",
+            servers.len()
+        );
+    }
+
+    #[test]
+    fn the_flow_churn_mix_leaves_hundreds_of_thousands_of_connections_half_open_per_gib() {
+        let (out, stats) = generate_mix(4, 6_000_000, Format::Pcap, Mix::FlowChurn);
+        assert_shares(&stats, Mix::FlowChurn);
+        let frames = pcap_frames(&out);
+        let mut syns = std::collections::HashSet::new();
+        let mut finished = 0;
+        for frame in &frames {
+            let sliced = SlicedPacket::from_ethernet(frame).expect("every frame parses");
+            if let Some(TransportSlice::Tcp(t)) = sliced.transport {
+                if t.syn() && !t.ack() {
+                    syns.insert((
+                        t.source_port(),
+                        t.destination_port(),
+                        frame[26..34].to_vec(),
+                    ));
+                }
+                finished += usize::from(t.fin() && t.source_port() != 443);
+            }
+        }
+        // 6 MB is 1/179 GiB: 100,000 per GiB would be 560 here.
+        let half_open = syns.len().saturating_sub(finished);
+        assert!(half_open > 2_000, "{} SYNs, {finished} closed", syns.len());
+        // A tenth of the ordinary link rate: the same bytes span ten times the capture time.
+        let (ordinary, _) = generate_mix(4, 6_000_000, Format::Pcap, Mix::Ordinary);
+        let span = |b: &[u8]| {
+            let u32_at =
+                |at: usize| u64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]));
+            let micros = |at: usize| u32_at(at) * 1_000_000 + u32_at(at + 4);
+            let mut at = 24;
+            let first = micros(at);
+            let mut last = first;
+            while at + 16 <= b.len() {
+                last = micros(at);
+                at += 16 + u32_at(at + 8) as usize;
+            }
+            last - first
+        };
+        assert!(
+            span(&out) >= 5 * span(&ordinary).max(1),
+            "{} µs vs {} µs",
+            span(&out),
+            span(&ordinary)
+        );
     }
 
     /// A hook that records where it was called and returns one marker frame.
@@ -993,6 +1267,7 @@ mod tests {
             format: Format::Pcap,
             seed: 5,
             boots: 4,
+            mix: Mix::Ordinary,
         };
         let mut hook = Marker(Vec::new());
         let mut out = Vec::new();
