@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 # Where the evidence sits in its file, not what it says.
-POSITIONAL = {"first_frame", "last_frame", "capture"}
+POSITIONAL = {"first_frame", "last_frame", "capture", "last_capture"}
 FRAME_NUMBER = re.compile(r"\bframes? \d+(?:[-–,] ?\d+)*")
 
 
