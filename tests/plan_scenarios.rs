@@ -63,7 +63,9 @@ fn plan_predictions_match_analyze_on_the_scenario_captures() {
         let step = &list(sequence, "steps")[n - 1];
         let phone_itl = row.args.split_whitespace().next().expect("phone ITL");
         let capture = format!("captures/{}", row.capture);
-        let report = json_of(&["analyze", "--json", &capture, "--phone-itl", phone_itl]);
+        let mut analyze = vec!["analyze", "--json", &capture, "--phone-itl", phone_itl];
+        analyze.extend(row.analyze.split_whitespace());
+        let report = json_of(&analyze);
         let path = &list(&report, "phones")[0]["trust_path"];
         let ctx = format!("{}: plan {step} / analyze {path}", row.capture);
         // The README row, plan and analyze say the same.

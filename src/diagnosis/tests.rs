@@ -209,10 +209,16 @@ fn callmanager_regenerated_tvs_unchanged() {
     assert_eq!(p.verdict.delete_itl, DeleteItl::NotRequired);
     assert!(p.verdict.reasons[0].starts_with("tvs_cert_mismatch is false"));
     let path = p.trust_path.as_ref().unwrap();
-    assert_eq!(path.itl.acceptance, Acceptance::Accepted);
-    assert_eq!(path.itl.via, Some("via-tvs"));
-    assert_eq!(path.config.acceptance, Acceptance::Accepted);
-    assert_eq!(path.config.via, Some("signer-in-itl"));
+    // The handshake completed, but a TVS that does not know the signer completes it too and
+    // answers "invalid" inside: with the phone failing, whether TVS vouched is unknown.
+    assert_eq!(path.itl.acceptance, Acceptance::Undetermined);
+    assert_eq!(path.itl.via, None);
+    assert!(
+        path.itl
+            .explanation
+            .contains("what TVS answered is encrypted")
+    );
+    assert_eq!(path.config.acceptance, Acceptance::Undetermined);
     // TVS is trusted and the signer is a regenerated key of the known one, yet the phone
     // failed: TVS should vouch; no "moved cluster" or key-restore advice.
     assert_eq!(step_ids(p), ["tvs-does-not-vouch"]);
@@ -223,6 +229,24 @@ fn callmanager_regenerated_tvs_unchanged() {
     )
     .phones[0];
     assert_eq!(step_ids(ok), ["no-action", "keep-tvs-certificate"]);
+    // The phone shows no failure: TVS vouched.
+    let path = ok.trust_path.as_ref().unwrap();
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted);
+    assert_eq!(path.itl.via, Some("via-tvs"));
+    assert_eq!(path.config.via, Some("signer-in-itl"));
+    let unknown = &diagnose_with(
+        &ev,
+        &facts(Some(ITL_A), PhoneStatus::Unknown, KeyBackup::Yes),
+        &backend,
+    )
+    .phones[0];
+    let path = unknown.trust_path.as_ref().unwrap();
+    assert_eq!(path.itl.acceptance, Acceptance::Undetermined);
+    assert!(
+        path.itl.explanation.contains("--phone-status"),
+        "{}",
+        path.itl.explanation
+    );
     assert_eq!(check(p, "installed-itl").status, Status::Fail);
 }
 

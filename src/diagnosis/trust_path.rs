@@ -5,6 +5,7 @@
 
 use super::checks::{installed_matches, is_tls13, is_unreachable, phone_rejected};
 use super::context::{Installed, PhoneCtx, Served};
+use super::facts::PhoneStatus;
 use super::model::{Acceptance, PathStep, TrustPath};
 use super::trust::{BackendVerifier, describe_record, find_certificate, is_rollback, normalise_dn};
 use crate::cisco::model::{TrustList, function};
@@ -33,6 +34,16 @@ fn from_decision(d: Decision) -> PathStep {
     )
 }
 
+/// How a step that only a TVS can settle begins its explanation (whether TVS vouched or not
+/// is then known or undetermined): advice that depends on TVS staying unchanged looks for it.
+pub const ONLY_THROUGH_TVS: &str = "only through TVS";
+
+/// True when the step can only be taken through TVS (accepted that way, or undetermined
+/// because what TVS answered is not known).
+pub fn only_through_tvs(step: &PathStep) -> bool {
+    step.via == Some("via-tvs") || step.explanation.starts_with(ONLY_THROUGH_TVS)
+}
+
 /// What the capture's TVS sessions show about a TVS of the held list vouching.
 struct WireTvs<'c, 'e>(&'c PhoneCtx<'e>);
 
@@ -58,16 +69,30 @@ impl TvsWitness for WireTvs<'_, '_> {
             match find_certificate(leaf, list, &[function::TVS]) {
                 Some((record, how)) => {
                     if s.handshake_complete && phone_rejected(s).is_none() {
-                        return Decision::accepted(
-                            shared::Route::ViaTvs,
-                            format!(
-                                "only through TVS: {what}'s signer is not in the phone's ITL, but TVS {} presented a certificate matching {} (by {}) and the handshake completed (frame {}); what TVS answered is encrypted",
-                                s.server,
-                                describe_record(list, record),
-                                how.as_str(),
-                                s.first.frame
-                            ),
+                        let reached = format!(
+                            "{ONLY_THROUGH_TVS}: {what}'s signer is not in the phone's ITL; TVS {} presented a certificate matching {} (by {}) and the handshake completed (frame {}), but what TVS answered is encrypted",
+                            s.server,
+                            describe_record(list, record),
+                            how.as_str(),
+                            s.first.frame
                         );
+                        // A reachable TVS that does not know the signer also completes the
+                        // handshake and answers "invalid" inside it (phone-behaviour.md
+                        // §2.1): the handshake alone does not say TVS vouched.
+                        return match phone_shows(self.0) {
+                            (Some(false), said) => Decision::accepted(
+                                shared::Route::ViaTvs,
+                                format!(
+                                    "{reached}; the phone shows no trust-list failure ({said}), so TVS vouched"
+                                ),
+                            ),
+                            (Some(true), said) => Decision::undetermined(format!(
+                                "{reached}; the phone shows a verification failure ({said}): TVS may have answered \"invalid\", or the failure is the config's"
+                            )),
+                            (None, _) => Decision::undetermined(format!(
+                                "{reached}: the phone's Status Messages (--phone-status, or --evidence) or its next DeviceTLInfo alarm (the ITL it then holds) settle whether TVS vouched"
+                            )),
+                        };
                     }
                     matched_unfinished = Some(s.server);
                 }
@@ -96,6 +121,19 @@ impl TvsWitness for WireTvs<'_, '_> {
             "only through one of the ITL's {} TVS record(s), and {why}",
             tvs.len()
         ))
+    }
+}
+
+/// Whether the phone shows a verification failure, and who says so: its Status Messages or
+/// logs given with `--evidence` (with `--phone-status`), else `--phone-status` alone.
+fn phone_shows(ctx: &PhoneCtx<'_>) -> (Option<bool>, String) {
+    if let Some(c) = super::outside::verification(ctx) {
+        return (c.value, c.explanation);
+    }
+    match ctx.facts.phone_status {
+        PhoneStatus::Ok => (Some(false), "--phone-status ok".into()),
+        PhoneStatus::Failed => (Some(true), "--phone-status failed".into()),
+        PhoneStatus::Unknown => (None, String::new()),
     }
 }
 

@@ -489,7 +489,7 @@ fn next_steps(
     let relation = signer_relation(ctx);
     let failed = c.phone_verification_failed.value == Some(true);
     let fallback = flagged(checks, "itlfile-fallback");
-    let via_tvs = path.is_some_and(|p| p.itl.via == Some("via-tvs"));
+    let via_tvs = path.is_some_and(|p| super::trust_path::only_through_tvs(&p.itl));
     service_steps(&mut steps, ctx, checks, tvs);
 
     // A phone that trusts TVS (its certificate is in the ITL, the handshake completed) and
@@ -793,8 +793,8 @@ fn next_steps(
     if via_tvs && !failed {
         steps.add(
             "keep-tvs-certificate",
-            vec!["trust path: served ITL accepted only via TVS".into()],
-            "This phone accepts the new ITL only through TVS: keep the TVS certificate unchanged until every phone has downloaded the new ITL; never regenerate CallManager and TVS together.",
+            vec!["trust path: served ITL only via TVS".into()],
+            "This phone can take the new ITL only through TVS: keep the TVS certificate unchanged until every phone has downloaded the new ITL; never regenerate CallManager and TVS together.",
         );
     }
     steps.0

@@ -25,6 +25,9 @@ pub struct PlanRow {
     pub itl: &'static str,
     /// The next config, the same way; `None` when the capture has no signed config to judge.
     pub config: Option<&'static str>,
+    /// What `analyze` is given besides `--phone-itl`: a TVS that vouches answers inside
+    /// encryption, so "accepted via TVS" needs the phone's own word (its Status Messages).
+    pub analyze: &'static str,
 }
 
 /// The rows, in README order.
@@ -36,6 +39,7 @@ pub fn rows() -> Vec<PlanRow> {
             step: PlanStep::AsRequested(1),
             itl: "accepted via-tvs",
             config: Some("accepted signer-in-itl"),
+            analyze: "--evidence captures/cm-regenerated-tvs-ok.status-messages.txt",
         },
         PlanRow {
             capture: "cm-and-tvs-regenerated.pcap",
@@ -43,6 +47,7 @@ pub fn rows() -> Vec<PlanRow> {
             step: PlanStep::AsRequested(1),
             itl: "rejected",
             config: Some("rejected"),
+            analyze: "",
         },
         PlanRow {
             capture: "hostname-change-single-node.pcap",
@@ -50,6 +55,7 @@ pub fn rows() -> Vec<PlanRow> {
             step: PlanStep::AsRequested(1),
             itl: "rejected",
             config: Some("rejected"),
+            analyze: "",
         },
         PlanRow {
             capture: "rollback-itl.pcap",
@@ -57,6 +63,7 @@ pub fn rows() -> Vec<PlanRow> {
             step: PlanStep::SafeOrder(1),
             itl: "accepted signer-in-itl",
             config: None,
+            analyze: "",
         },
         PlanRow {
             capture: "rebuilt-without-key.pcap",
@@ -64,6 +71,7 @@ pub fn rows() -> Vec<PlanRow> {
             step: PlanStep::AsRequested(1),
             itl: "rejected",
             config: Some("rejected"),
+            analyze: "",
         },
         PlanRow {
             capture: "moved-cluster-bulk-imported.pcap",
@@ -71,6 +79,7 @@ pub fn rows() -> Vec<PlanRow> {
             step: PlanStep::SafeOrder(2),
             itl: "accepted via-tvs",
             config: Some("accepted signer-in-itl"),
+            analyze: "--phone-status ok",
         },
     ]
 }
@@ -100,7 +109,7 @@ pub fn unconfirmed() -> Vec<Unconfirmed> {
         step: PlanStep::AsRequested(1),
         itl: "rejected",
         why: "encrypted",
-        because: "the old TVS completes its handshake with a certificate the phone trusts, but whether it knows B's signer is inside the encrypted answer: `analyze` reports the completed handshake (via TVS) with that caveat; `plan` knows A's TVS was never given B's certificates",
+        because: "the old TVS completes its handshake with a certificate the phone trusts, but whether it knows B's signer is inside the encrypted answer: `analyze` leaves the trust path undetermined and says so (the phone's failure may be the config's); `plan` knows A's TVS was never given B's certificates",
     }]
 }
 
@@ -111,9 +120,11 @@ pub fn readme_section() -> String {
          Scenarios that are a certificate change, planned beforehand from the ITL the phone\n\
          held (`itlscope plan ARGS`): what `plan` predicts the phone does with the next ITL and\n\
          signed config at that step, which is what `analyze` says about the capture (its trust\n\
-         path, with `--phone-itl` the same side file; test `plan_scenarios`).\n\n\
-         | capture | `itlscope plan` arguments | step | next ITL | config |\n\
-         |---|---|---|---|---|\n",
+         path, with `--phone-itl` the same side file and what the last column adds: a TVS that\n\
+         vouches answers inside encryption, so \"via TVS\" needs the phone's own word; test\n\
+         `plan_scenarios`).\n\n\
+         | capture | `itlscope plan` arguments | step | next ITL | config | `analyze` also given |\n\
+         |---|---|---|---|---|---|\n",
     );
     let step_text = |step: PlanStep| match step {
         PlanStep::AsRequested(n) => format!("as requested, step {n}"),
@@ -121,8 +132,13 @@ pub fn readme_section() -> String {
     };
     for r in rows() {
         let step = step_text(r.step);
+        let analyze = if r.analyze.is_empty() {
+            String::from("-")
+        } else {
+            format!("`{}`", r.analyze)
+        };
         s.push_str(&format!(
-            "| `{}` | `{}` | {step} | {} | {} |\n",
+            "| `{}` | `{}` | {step} | {} | {} | {analyze} |\n",
             r.capture,
             r.args,
             r.itl,
