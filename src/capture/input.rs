@@ -59,9 +59,9 @@ impl Read for CutTolerant {
 }
 
 /// Size of one block read ahead.
-const BLOCK: usize = 256 * 1024;
-/// Blocks read ahead at most (memory: `BLOCKS + 2` blocks, about 2.5 MiB per capture).
-const BLOCKS: usize = 8;
+const BLOCK: usize = 1024 * 1024;
+/// Blocks read ahead at most (memory: `BLOCKS + 2` blocks, about 6 MiB per capture).
+const BLOCKS: usize = 4;
 
 /// A reader that reads its inner stream on a thread of its own, up to [`BLOCKS`] blocks
 /// ahead, and hands the bytes over in order. Errors arrive in order too, after the bytes

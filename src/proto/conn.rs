@@ -374,6 +374,8 @@ impl Connections {
             }
         } else if !seg.payload.is_empty() {
             if matches!(conn.app, App::Undecided) {
+                let summed = !is_phone_tls_port(conn.server.port)
+                    && !self.phone_hosts.contains(&conn.client.ip);
                 conn.app = self_decide(
                     &self.ports,
                     conn,
@@ -381,6 +383,7 @@ impl Connections {
                     self.max_file,
                     self.max_message,
                     &self.certs,
+                    summed,
                 );
                 if matches!(conn.app, App::Http(_)) {
                     self.phone_hosts.mark(conn.client.ip);
@@ -774,7 +777,8 @@ struct Ports {
     sip: PortSet,
 }
 
-/// Picks the application for a connection from its first payload.
+/// Picks the application for a connection from its first payload. `summed`: a TLS session
+/// here would only be summed with others (not a phone's host, not a phone port).
 fn self_decide(
     ports: &Ports,
     conn: &Conn,
@@ -782,12 +786,12 @@ fn self_decide(
     max_file: u64,
     max_message: usize,
     certs: &SharedCerts,
+    summed: bool,
 ) -> App {
     let tls = || {
-        App::Tls(Box::new(
-            TlsConn::new(conn.client, conn.server, conn.first, max_message)
-                .with_certs(certs.clone()),
-        ))
+        let t = TlsConn::new(conn.client, conn.server, conn.first, max_message)
+            .with_certs(certs.clone());
+        App::Tls(Box::new(if summed { t.summed() } else { t }))
     };
     if tls::probe(payload).is_some() {
         return tls();

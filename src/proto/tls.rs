@@ -112,6 +112,8 @@ pub struct TlsConn {
     sslv2: bool,
     /// Where certificates are decoded: once per distinct certificate.
     certs: SharedCerts,
+    /// A session only summed with others ([`TlsConn::summed`]): its ClientHello is not parsed.
+    summed: bool,
 }
 
 fn side(dir: usize) -> Side {
@@ -148,7 +150,16 @@ impl TlsConn {
             server_app_records_after_client_app: 0,
             sslv2: false,
             certs: SharedCerts::default(),
+            summed: false,
         }
+    }
+
+    /// Marks a session of a host that is not a phone, to a port that is not a phone's: it
+    /// will only be summed per server and certificate, so what its ClientHello offers
+    /// (versions, cipher suites, SNI) is not parsed. The server's side is read as always.
+    pub fn summed(mut self) -> Self {
+        self.summed = true;
+        self
     }
 
     /// Decodes certificates through `certs`, shared with other conversations.
@@ -442,6 +453,7 @@ impl TlsConn {
     /// One whole handshake message (4-byte header included).
     fn message(&mut self, dir: usize, ty: u8, msg: &[u8], seen: Seen) {
         match (dir, ty) {
+            (0, 1) if self.summed => {}
             (0, 1) | (1, 2) => match tls_parser::parse_tls_message_handshake(msg) {
                 Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)))) => {
                     let mut versions = vec![ch.version.0];
