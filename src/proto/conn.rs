@@ -4,7 +4,9 @@
 use super::capped::Capped;
 use super::http::{self, HttpConn};
 use super::losses::LossLog;
-use super::sessions::{KeeperLimits, PhoneHosts, TlsKeeper, is_phone_tls_port, is_web_tls_port};
+use super::sessions::{
+    KeeperLimits, PhoneHosts, TlsKeeper, is_phone_conversation, is_phone_tls_port, is_web_tls_port,
+};
 use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
 use super::x509::SharedCerts;
@@ -222,19 +224,20 @@ impl Connections {
     }
 
     /// Decides whether an unknown flow matters: returns (client, server, app) if so.
-    /// `from_phone`: the sender behaved like a phone so far.
     fn classify(
         ports: &Ports,
+        phones: &PhoneHosts,
         src: Endpoint,
         dst: Endpoint,
         seg: &TcpSegment<'_>,
-        from_phone: bool,
     ) -> Option<(Endpoint, Endpoint, App)> {
         if seg.flags.syn && !seg.flags.ack {
             // Every PC opens connections to the web ports all day and scanners leave them
             // half-open by the hundred thousand: there only a phone's SYN is followed; other
-            // hosts' sessions are picked up at their first TLS record below.
-            let tls = ports.tls.contains(dst.port) && (from_phone || !is_web_tls_port(dst.port));
+            // hosts' sessions are picked up at their first TLS record below. (The phone
+            // lookup is made only for such a SYN, not for every unfollowed segment.)
+            let tls = ports.tls.contains(dst.port)
+                && (!is_web_tls_port(dst.port) || phones.contains(&src.ip));
             let watched = tls || ports.http.contains(dst.port) || ports.sip.contains(dst.port);
             return watched.then_some((src, dst, App::Undecided));
         }
@@ -303,9 +306,8 @@ impl Connections {
         let conn = match self.conns.entry(key) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(v) => {
-                let from_phone = self.phone_hosts.contains(&src.ip);
                 let Some((client, server, app)) =
-                    Self::classify(&self.ports, src, dst, seg, from_phone)
+                    Self::classify(&self.ports, &self.phone_hosts, src, dst, seg)
                 else {
                     return;
                 };
@@ -374,8 +376,7 @@ impl Connections {
             }
         } else if !seg.payload.is_empty() {
             if matches!(conn.app, App::Undecided) {
-                let summed = !is_phone_tls_port(conn.server.port)
-                    && !self.phone_hosts.contains(&conn.client.ip);
+                let summed = !is_phone_conversation(conn.client, conn.server, &self.phone_hosts);
                 conn.app = self_decide(
                     &self.ports,
                     conn,
@@ -426,8 +427,11 @@ impl Connections {
                     }
                     App::Tls(t)
                         if t.settled()
-                            && !is_phone_tls_port(conn.server.port)
-                            && !self.phone_hosts.contains(&conn.client.ip) =>
+                            && !is_phone_conversation(
+                                conn.client,
+                                conn.server,
+                                &self.phone_hosts,
+                            ) =>
                     {
                         conn.settled = true;
                         for stream in &mut conn.streams {

@@ -62,7 +62,13 @@ impl PhoneHosts {
 
 /// Whether a session can matter to a phone's verdict.
 pub fn is_phone_session(s: &TlsSession, phones: &PhoneHosts) -> bool {
-    is_phone_tls_port(s.server.port) || phones.contains(&s.client.ip)
+    is_phone_conversation(s.client, s.server, phones)
+}
+
+/// Whether TLS between these ends can matter to a phone's verdict: a phone TLS port, or a
+/// client that behaved like a phone so far. Other sessions are only summed.
+pub fn is_phone_conversation(client: Endpoint, server: Endpoint, phones: &PhoneHosts) -> bool {
+    is_phone_tls_port(server.port) || phones.contains(&client.ip)
 }
 
 /// Limits of the [`TlsKeeper`].
