@@ -266,28 +266,8 @@ pub struct NextStep {
     pub because: Vec<String>,
 }
 
-/// Would the phone accept a file?
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Acceptance {
-    /// Yes.
-    Accepted,
-    /// No.
-    Rejected,
-    /// Cannot tell.
-    Undetermined,
-}
-
-impl Acceptance {
-    /// `accepted`, `rejected` or `undetermined`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Acceptance::Accepted => "accepted",
-            Acceptance::Rejected => "rejected",
-            Acceptance::Undetermined => "undetermined",
-        }
-    }
-}
+/// Would the phone accept a file? The one answer of the tool's trust decision.
+pub use crate::trust::Acceptance;
 
 /// How the phone would (or would not) come to trust one served file.
 #[derive(Debug, Clone, PartialEq, Eq)]

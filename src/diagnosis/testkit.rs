@@ -8,6 +8,7 @@ use crate::evidence::{
     CertificateInfo, Endpoint, FileTransfer, FileTransport, PhoneTrustAlarm, Seen, Side, TcpEnd,
     TlsAlert, TlsSession,
 };
+use crate::trust::Verifier as _;
 use std::collections::HashMap;
 
 /// 2026-01-01T00:00:00Z.
@@ -259,6 +260,9 @@ impl TrustBackend for FakeBackend {
     fn verify_trust_list(&self, list: &TrustList<'_>) -> SignatureCheck {
         self.verify_with_trust(list.bytes, &list.header, list, &[0])
     }
+}
+
+impl crate::trust::Verifier for FakeBackend {
     fn verify_with_trust(
         &self,
         file: &[u8],

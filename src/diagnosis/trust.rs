@@ -4,8 +4,10 @@
 
 use crate::cisco::model::{Header, SignatureCheck, SignedFile, TrustList};
 
-/// Parsing and signature checks the diagnosis needs. [`CiscoBackend`] is the real one.
-pub trait TrustBackend {
+/// Parsing and signature checks the diagnosis needs. [`CiscoBackend`] is the real one. A
+/// backend is the shared decision's [`crate::trust::Verifier`] too: `verify_with_trust`
+/// checks a file against the records of a trust list allowed to sign it.
+pub trait TrustBackend: crate::trust::Verifier {
     /// False when this backend cannot parse at all (so "does not parse" is not blamed on a
     /// file).
     fn available(&self) -> bool {
@@ -18,15 +20,6 @@ pub trait TrustBackend {
     /// Checks a trust list's own signature against its signer record
     /// ([`crate::trust::own_signature`] for the real backend).
     fn verify_trust_list(&self, list: &TrustList<'_>) -> SignatureCheck;
-    /// Checks `file` (whose parsed header is `header`) against the records of `trust` whose
-    /// function is in `allowed_functions`.
-    fn verify_with_trust(
-        &self,
-        file: &[u8],
-        header: &Header<'_>,
-        trust: &TrustList<'_>,
-        allowed_functions: &[u16],
-    ) -> SignatureCheck;
 }
 
 /// The backend built on [`crate::cisco`].
@@ -43,21 +36,9 @@ impl TrustBackend for CiscoBackend {
     fn verify_trust_list(&self, list: &TrustList<'_>) -> SignatureCheck {
         crate::trust::own_signature(list, &crate::trust::RsaVerifier)
     }
-    fn verify_with_trust(
-        &self,
-        file: &[u8],
-        header: &Header<'_>,
-        trust: &TrustList<'_>,
-        allowed_functions: &[u16],
-    ) -> SignatureCheck {
-        crate::cisco::verify::verify_with_trust(file, header, trust, allowed_functions)
-    }
 }
 
-/// A backend seen as the shared decision's [`crate::trust::Verifier`].
-pub struct BackendVerifier<'a>(pub &'a dyn TrustBackend);
-
-impl crate::trust::Verifier for BackendVerifier<'_> {
+impl crate::trust::Verifier for CiscoBackend {
     fn verify_with_trust(
         &self,
         file: &[u8],
@@ -65,8 +46,7 @@ impl crate::trust::Verifier for BackendVerifier<'_> {
         trust: &TrustList<'_>,
         allowed_functions: &[u16],
     ) -> SignatureCheck {
-        self.0
-            .verify_with_trust(file, header, trust, allowed_functions)
+        crate::trust::RsaVerifier.verify_with_trust(file, header, trust, allowed_functions)
     }
 }
 

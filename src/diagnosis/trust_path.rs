@@ -7,7 +7,7 @@ use super::checks::{installed_matches, is_tls13, is_unreachable, phone_rejected}
 use super::context::{Installed, PhoneCtx, Served};
 use super::facts::PhoneStatus;
 use super::model::{Acceptance, PathStep, TrustPath};
-use super::trust::{BackendVerifier, describe_record, find_certificate, is_rollback, normalise_dn};
+use super::trust::{describe_record, find_certificate, is_rollback, normalise_dn};
 use crate::cisco::model::{TrustList, function};
 use crate::trust::records::signer_in;
 use crate::trust::{self as shared, Decision, Held, Kind, Offered, TvsWitness};
@@ -22,13 +22,8 @@ fn step(acceptance: Acceptance, via: Option<&'static str>, explanation: String) 
 
 /// The shared decision as a step of the report.
 fn from_decision(d: Decision) -> PathStep {
-    let acceptance = match d.acceptance {
-        shared::Acceptance::Accepted => Acceptance::Accepted,
-        shared::Acceptance::Rejected => Acceptance::Rejected,
-        shared::Acceptance::Undetermined => Acceptance::Undetermined,
-    };
     step(
-        acceptance,
+        d.acceptance,
         d.route.map(shared::Route::as_str),
         d.explanation,
     )
@@ -147,7 +142,7 @@ fn decide(
     from_decision(shared::decide(
         &Held::List { list: held, label },
         offered,
-        &BackendVerifier(ctx.backend),
+        ctx.backend,
         &WireTvs(ctx),
     ))
 }

@@ -90,23 +90,11 @@ pub struct StepJson<'a> {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FateJson<'a> {
     /// The answer.
-    pub acceptance: AcceptanceJson,
+    pub acceptance: Acceptance,
     /// How, when accepted; null otherwise.
     pub via: Option<ViaJson>,
     /// Why, in one line.
     pub explanation: &'a str,
-}
-
-/// Would the phone take the file?
-#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum AcceptanceJson {
-    /// Yes.
-    Accepted,
-    /// No.
-    Rejected,
-    /// What would settle it is not known.
-    Undetermined,
 }
 
 /// How an accepted file is trusted (the same words as `analyze`'s trust path).
@@ -165,11 +153,7 @@ pub struct PopulationJson<'a> {
 impl<'a> From<&'a Fate> for FateJson<'a> {
     fn from(f: &'a Fate) -> Self {
         FateJson {
-            acceptance: match f.acceptance {
-                Acceptance::Accepted => AcceptanceJson::Accepted,
-                Acceptance::Rejected => AcceptanceJson::Rejected,
-                Acceptance::Undetermined => AcceptanceJson::Undetermined,
-            },
+            acceptance: f.acceptance,
             via: f.route.map(|r| match r {
                 Route::SameFile => ViaJson::SameFile,
                 Route::NoTrustList => ViaJson::NoItl,

@@ -19,8 +19,10 @@ pub const ITL_SIGNERS: &[u16] = &[function::SAST, function::CCM_TFTP, function::
 /// Roles of the held list whose key may sign a config.
 pub const CONFIG_SIGNERS: &[u16] = &[function::CCM_TFTP, function::TFTP];
 
-/// The answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The answer: what `analyze`'s trust path and `plan` report (`accepted`, `rejected`,
+/// `undetermined` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Acceptance {
     /// The phone takes the file.
     Accepted,
@@ -248,12 +250,12 @@ pub fn decide(
         Kind::TrustList => ITL_SIGNERS,
         Kind::Config => CONFIG_SIGNERS,
     };
-    let check = verifier.verify_with_trust(offered.bytes, offered.header, list, roles);
-    match signer_in(list, offered.header, roles) {
-        Some(record) => {
-            let named = describe_record(list, record);
-            match check {
-                SignatureCheck::Valid { signer_record } => Decision::accepted(
+    // Verified: by the record the signer fields name, or by one they do not name exactly
+    // (issuer spelt differently), which the phone finds the same way.
+    let (reason, checkable) =
+        match verifier.verify_with_trust(offered.bytes, offered.header, list, roles) {
+            SignatureCheck::Valid { signer_record } => {
+                return Decision::accepted(
                     Route::SignerInList {
                         record: signer_record,
                     },
@@ -261,43 +263,30 @@ pub fn decide(
                         "{what} is signed by {} of {label}",
                         describe_record(list, signer_record)
                     ),
-                ),
-                SignatureCheck::Invalid { reason } => Decision::rejected(format!(
-                    "{what} names {named} of {label} as its signer but its signature does not verify with it ({reason})"
-                )),
-                SignatureCheck::NotCheckable { reason } => Decision::undetermined(format!(
-                    "{what}'s signer is {named} of {label}; the signature could not be checked ({reason})"
-                )),
+                );
             }
-        }
-        None => {
-            let why = match check {
-                SignatureCheck::Invalid { reason } | SignatureCheck::NotCheckable { reason } => {
-                    reason
-                }
-                // Verified by a record the signer fields do not name exactly (issuer spelt
-                // differently): the phone finds the key the same way.
-                SignatureCheck::Valid { signer_record } => {
-                    return Decision::accepted(
-                        Route::SignerInList {
-                            record: signer_record,
-                        },
-                        format!(
-                            "{what} is signed by {} of {label}",
-                            describe_record(list, signer_record)
-                        ),
-                    );
-                }
-            };
-            let records = tvs_records(list);
-            if records.is_empty() {
-                Decision::rejected(format!(
-                    "{what}'s signer is not in {label} ({why}) and that list names no TVS to ask: the phone rejects it"
-                ))
-            } else {
-                tvs.vouch(list, &records, offered, &why)
-            }
-        }
+            SignatureCheck::Invalid { reason } => (reason, true),
+            SignatureCheck::NotCheckable { reason } => (reason, false),
+        };
+    if let Some(record) = signer_in(list, offered.header, roles) {
+        let named = describe_record(list, record);
+        return if checkable {
+            Decision::rejected(format!(
+                "{what} names {named} of {label} as its signer but its signature does not verify with it ({reason})"
+            ))
+        } else {
+            Decision::undetermined(format!(
+                "{what}'s signer is {named} of {label}; the signature could not be checked ({reason})"
+            ))
+        };
+    }
+    let records = tvs_records(list);
+    if records.is_empty() {
+        Decision::rejected(format!(
+            "{what}'s signer is not in {label} ({reason}) and that list names no TVS to ask: the phone rejects it"
+        ))
+    } else {
+        tvs.vouch(list, &records, offered, &reason)
     }
 }
 
