@@ -10,7 +10,7 @@ use crate::conv::sip::DeviceTlInfo;
 use crate::conv::{Format, Framing, MS, SEC, Trace, write_capture};
 use crate::filler::Filler;
 use crate::scenarios::PhoneBoot;
-use crate::scenarios::boot::{Step, write_boot};
+use crate::scenarios::boot::Step;
 use crate::scenarios::catalog::{
     T0, cluster_a11, config_fetch, other_cluster, sha1_bytes, trust_list_fetches, tvs_query,
     tvs_rejected,
@@ -236,13 +236,7 @@ impl Span {
         let mut trace = Trace::new();
         for i in which {
             if let Some(p) = self.phones.get(i) {
-                write_boot(
-                    &mut trace,
-                    &p.phone,
-                    &p.steps,
-                    p.start,
-                    self.seed ^ (i as u64) << 32,
-                );
+                p.write(&mut trace, self.seed, i);
             }
         }
         write_capture(

@@ -142,6 +142,25 @@ pub(crate) fn facts(
     }
 }
 
+/// The boot where all four conditions hold (CallManager and TVS regenerated, the phone
+/// rejects TVS, failed, no key backup), read as `capture`: what the report tests render.
+pub(crate) fn all_four_holding(
+    capture: crate::evidence::CaptureSummary,
+) -> (super::Diagnosis, Evidence) {
+    let mut ev = boot(
+        ITL_C,
+        CONFIG_B,
+        rejected(tls_with(IP, 2445, new_tvs_cert())),
+    );
+    ev.captures.push(capture);
+    let d = super::diagnose_with(
+        &ev,
+        &facts(Some(ITL_A), PhoneStatus::Failed, KeyBackup::No),
+        &cluster(),
+    );
+    (d, ev)
+}
+
 fn conditions(p: &PhoneDiagnosis) -> [Option<bool>; 4] {
     p.verdict.conditions.named().map(|(_, c)| c.value)
 }

@@ -71,29 +71,18 @@ pub fn write_report(
 
 #[cfg(test)]
 mod tests {
+    use crate::diagnosis::diagnose_with;
     use crate::diagnosis::testkit::*;
     use crate::diagnosis::tests::*;
-    use crate::diagnosis::{KeyBackup, PhoneStatus, diagnose_with};
     use serde_json::Value;
 
     fn all_four() -> (crate::diagnosis::Diagnosis, crate::evidence::Evidence) {
-        let mut ev = boot(
-            ITL_C,
-            CONFIG_B,
-            rejected(tls_with(IP, 2445, new_tvs_cert())),
-        );
-        ev.captures.push(crate::evidence::CaptureSummary {
+        all_four_holding(crate::evidence::CaptureSummary {
             path: "boot.pcap".into(),
             format: "pcap".into(),
             frames: 40,
             ..Default::default()
-        });
-        let d = diagnose_with(
-            &ev,
-            &facts(Some(ITL_A), PhoneStatus::Failed, KeyBackup::No),
-            &cluster(),
-        );
-        (d, ev)
+        })
     }
 
     #[test]

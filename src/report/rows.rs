@@ -275,26 +275,15 @@ pub fn write_jsonl(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnosis::diagnose_with;
     use crate::diagnosis::testkit::*;
     use crate::diagnosis::tests::*;
-    use crate::diagnosis::{KeyBackup, PhoneStatus, diagnose_with};
 
     fn all_four() -> (Diagnosis, Evidence) {
-        let mut ev = boot(
-            ITL_C,
-            CONFIG_B,
-            rejected(tls_with(IP, 2445, new_tvs_cert())),
-        );
-        ev.captures.push(crate::evidence::CaptureSummary {
+        all_four_holding(crate::evidence::CaptureSummary {
             path: "a \"quoted\", path.pcap".into(),
             ..Default::default()
-        });
-        let d = diagnose_with(
-            &ev,
-            &facts(Some(ITL_A), PhoneStatus::Failed, KeyBackup::No),
-            &cluster(),
-        );
-        (d, ev)
+        })
     }
 
     #[test]

@@ -668,14 +668,7 @@ pub fn damaged_text(bytes: &[u8], error: &crate::cisco::FormatError) -> String {
             FileFormat::Ctl => "CTL",
             _ => "ITL",
         };
-        let _ = writeln!(out);
-        let _ = writeln!(out, "        Parse {kind} File (damaged)");
-        let _ = writeln!(out, "        ----------------");
-        let _ = writeln!(out);
-        let _ = writeln!(out, "Version:        {}.{}", h.version.0, h.version.1);
-        let _ = writeln!(out, "HeaderLength:   {} (BYTES)", h.header_length);
-        let _ = writeln!(out);
-        header_table(&mut out, h);
+        parse_heading(&mut out, &format!("{kind} File (damaged)"), h);
         for (i, record) in salvaged.records.iter().enumerate() {
             record_table(&mut out, kind, i, record);
         }
@@ -688,6 +681,18 @@ pub fn damaged_text(bytes: &[u8], error: &crate::cisco::FormatError) -> String {
     }
     let _ = writeln!(out, "Damaged: {error}");
     out
+}
+
+/// `Parse ITL File` and the header, as `show itl` prints them before the records.
+fn parse_heading(out: &mut String, title: &str, h: &Header<'_>) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "        Parse {title}");
+    let _ = writeln!(out, "        ----------------");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Version:        {}.{}", h.version.0, h.version.1);
+    let _ = writeln!(out, "HeaderLength:   {} (BYTES)", h.header_length);
+    let _ = writeln!(out);
+    header_table(out, h);
 }
 
 /// The readable dump, modelled on CUCM's `show itl` / `show ctl`.
@@ -709,14 +714,7 @@ fn trust_list_text(tl: &TrustList<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Length of {kind} file: {}", tl.bytes.len());
     hashes_text(&mut out, tl.bytes);
-    let _ = writeln!(out);
-    let _ = writeln!(out, "        Parse {kind} File");
-    let _ = writeln!(out, "        ----------------");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "Version:        {}.{}", h.version.0, h.version.1);
-    let _ = writeln!(out, "HeaderLength:   {} (BYTES)", h.header_length);
-    let _ = writeln!(out);
-    header_table(&mut out, h);
+    parse_heading(&mut out, &format!("{kind} File"), h);
     for (i, record) in tl.records.iter().enumerate() {
         record_table(&mut out, kind, i, record);
         if signer == Some(i) {

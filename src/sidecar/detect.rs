@@ -58,17 +58,13 @@ fn ingest_member(
     };
     let text = || String::from_utf8_lossy(&m.bytes);
     match kind {
-        SourceKind::ConsoleLog => {
-            let (facts, lines, recognised, notes) =
-                console::facts(&text(), &source, limits.max_facts);
-            part.lines = lines;
-            part.recognised = recognised;
-            part.notes = notes;
-            out.facts.extend(facts);
-        }
-        SourceKind::StatusMessages => {
-            let (facts, lines, recognised, notes) =
-                status::facts(&text(), &source, limits.max_facts);
+        SourceKind::ConsoleLog | SourceKind::StatusMessages => {
+            let read = if kind == SourceKind::ConsoleLog {
+                console::facts
+            } else {
+                status::facts
+            };
+            let (facts, lines, recognised, notes) = read(&text(), &source, limits.max_facts);
             part.lines = lines;
             part.recognised = recognised;
             part.notes = notes;

@@ -145,16 +145,12 @@ impl PhoneBoots for SpanBoots {
         let Some(boot) = self.span.phones.get(index as usize) else {
             return Vec::new();
         };
-        let mut phone = boot.phone.clone();
-        phone.ip = phone_ip.to_string();
+        // The SPAN's phone, moved to the generator's address and time.
+        let mut moved = boot.clone();
+        moved.phone.ip = phone_ip.to_string();
+        moved.start = start_ns;
         let mut trace = crate::conv::Trace::new();
-        crate::scenarios::boot::write_boot(
-            &mut trace,
-            &phone,
-            &boot.steps,
-            start_ns,
-            self.span.seed ^ u64::from(index) << 32,
-        );
+        moved.write(&mut trace, self.span.seed, index as usize);
         trace
             .finish()
             .into_iter()

@@ -107,18 +107,26 @@ pub struct Scenario {
     pub seed: u64,
 }
 
+impl PhoneBoot {
+    /// Writes this boot into `trace` as phone number `index` of a capture seeded `seed` (each
+    /// phone its own ports, sequence numbers and filler).
+    pub fn write(&self, trace: &mut Trace, seed: u64, index: usize) {
+        write_boot(
+            trace,
+            &self.phone,
+            &self.steps,
+            self.start,
+            seed ^ (index as u64) << 32,
+        );
+    }
+}
+
 impl Scenario {
     /// The capture bytes.
     pub fn capture(&self) -> Vec<u8> {
         let mut trace = Trace::new();
         for (i, p) in self.phones.iter().enumerate() {
-            write_boot(
-                &mut trace,
-                &p.phone,
-                &p.steps,
-                p.start,
-                self.seed ^ (i as u64) << 32,
-            );
+            p.write(&mut trace, self.seed, i);
         }
         write_capture(&trace.finish(), self.format, &self.framing)
     }
