@@ -244,6 +244,10 @@ fn plan(args: &cli::PlanArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    if let Err(e) = itlscope::plan::distinct_certificates(&changes) {
+        eprintln!("itlscope: plan: {e}");
+        return ExitCode::from(2);
+    }
     let name = args.phone_itl.display().to_string();
     let phone = match &input {
         PlanList::File(_) => PhoneItl::from_file(&name, &held),

@@ -81,7 +81,7 @@ fn bad_input_is_named_with_a_reason() {
     )
     .expect("write");
     let no_signer = no_signer.to_str().expect("utf-8");
-    let cases: [(&[&str], i32, &str); 9] = [
+    let cases: [(&[&str], i32, &str); 10] = [
         (
             &[
                 "plan",
@@ -128,6 +128,11 @@ fn bad_input_is_named_with_a_reason() {
             "README.md",
         ),
         (&["plan", ITL], 2, "no change given"),
+        (
+            &["plan", ITL, "--regenerate", "tvs", "--regenerate", "tvs"],
+            2,
+            "TVS is changed twice",
+        ),
         (&["plan", ITL, "--hostname", ""], 2, "expected a host name"),
         (
             &["plan", ITL, "--regenerate", "tomcat"],

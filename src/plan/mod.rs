@@ -514,6 +514,26 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, En
     )
 }
 
+/// One change per certificate: regenerating or replacing the same one twice is one change
+/// given twice (a usage error), and the safe-order search tries every order of the
+/// per-certificate changes, so this also bounds it (4 roles: at most 24 orders, whatever a
+/// command line repeats).
+pub fn distinct_certificates(changes: &[Change]) -> Result<(), String> {
+    let mut roles = Vec::new();
+    for c in changes {
+        if let Change::Regenerate(r) | Change::Replace(r, _) = c {
+            if roles.contains(r) {
+                return Err(format!(
+                    "{} is changed twice: give each certificate once (--regenerate or --replace)",
+                    r.name()
+                ));
+            }
+            roles.push(*r);
+        }
+    }
+    Ok(())
+}
+
 /// Candidate orders, most direct first: one certificate at a time in every order, then the
 /// documented preparations (Bulk Certificate Management for a move, rollback around a rename
 /// or whatever else).
@@ -612,6 +632,7 @@ pub fn plan(phone: &PhoneItl<'_>, changes: &[Change]) -> Result<PlanReport, Stri
     if changes.is_empty() {
         return Err("no change given: --regenerate ROLE, --replace ROLE=CERT, --hostname NEW or --move-to ITL".to_owned());
     }
+    distinct_certificates(changes)?;
     let before = Cluster::from_trust_list(phone_itl, 0)?;
     let (as_requested, requested_end) = run(phone_itl, &before, &[Step::Apply(changes.to_vec())]);
     let safe = if as_requested.safe {
