@@ -3,9 +3,11 @@
 //! and a pipe may return only a few bytes), and which keeps the last I/O error for the
 //! reader to report (pcap-parser only says "read error").
 //!
-//! The reading itself (the kernel's copy from the page cache, and gunzipping) runs on a
-//! thread of its own, a few blocks ahead of the parser ([`ReadAhead`]): on one capture the
-//! second core would otherwise sit idle while a quarter of the time goes to `read()`.
+//! Gunzipping runs on a thread of its own, a few blocks ahead of the parser
+//! ([`ReadAhead`]). An uncompressed input is read by the parser's own thread: the pipeline
+//! already decodes on one core and collects on the other, and a third thread for `read()`
+//! only added hand-overs (measured: 0.50 s against 0.36 s on 1 GiB of short HTTPS
+//! sessions).
 
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Cursor, Read};
@@ -190,9 +192,13 @@ pub(crate) fn prepare(mut raw: Box<dyn Read + Send>) -> io::Result<Prepared> {
     }
     let errors = ErrorSlot::default();
     let delivered = Arc::new(AtomicU64::new(0));
+    if gzip {
+        // Decompression costs more than parsing: worth a core of its own.
+        stream = Box::new(ReadAhead::new(stream));
+    }
     Ok(Prepared {
         input: Input {
-            inner: Box::new(ReadAhead::new(stream)),
+            inner: stream,
             fill_next: true,
             errors: Arc::clone(&errors),
             delivered: Arc::clone(&delivered),

@@ -1,15 +1,18 @@
 //! Capture reading: legacy pcap and pcapng, streamed from a file or standard input.
 //!
 //! Produces [`Frame`]s numbered from 1 in file order, as Wireshark numbers them.
-//! [`CaptureReader`] streams through a bounded buffer (1 MiB, growing up to
+//! [`CaptureReader`] streams through bounded blocks (1 MiB, growing up to
 //! [`ReaderOptions::max_record_size`] for big records), gunzips transparently, and reads
-//! standard input for `-`.
+//! standard input for `-`. [`CaptureReader::next_shared_frame`] also gives the
+//! [`SharedBlock`] a frame lies in, so its bytes can go to another thread uncopied.
 
+mod blocks;
 mod clock;
 mod error;
 mod input;
 mod reader;
 
+pub use blocks::SharedBlock;
 pub use error::CaptureError;
 pub use reader::{CaptureReader, ReaderOptions};
 

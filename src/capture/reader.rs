@@ -1,7 +1,9 @@
-//! The streaming capture reader: pcap-parser's circular-buffer reader driven through its
-//! loop contract (next / consume / refill / grow), with the record-length checks it lacks so
-//! that a lying header costs one skipped record or a clear error, never unbounded memory.
+//! The streaming capture reader: pcap-parser's record parsers driven through its reader loop
+//! contract (next / consume / refill / grow) over shared blocks ([`BlockReader`]), with the
+//! record-length checks pcap-parser lacks so that a lying header costs one skipped record or
+//! a clear error, never unbounded memory.
 
+use super::blocks::{BlockReader, SharedBlock};
 use super::clock::{TickScale, legacy_ts, pcapng_ts};
 use super::error::CaptureError;
 use super::input::{self, ErrorSlot, GzipCut};
@@ -144,7 +146,7 @@ enum Resolution {
 /// ```
 pub struct CaptureReader {
     /// None once the end (or a fatal error) was reached and the next call released it.
-    reader: Option<Box<dyn PcapReaderIterator + Send>>,
+    reader: Option<BlockReader>,
     /// Set when the end (or a fatal error) was reached.
     done: bool,
     state: State,
@@ -260,7 +262,7 @@ impl CaptureReader {
             errors,
             gzip_cut,
         };
-        match pcap_parser::create_reader(buffer_size, prepared.input) {
+        match BlockReader::new(buffer_size, Box::new(prepared.input)) {
             Ok(r) => this.reader = Some(r),
             Err(PcapError::ReadError) => {
                 return Err(CaptureError::Io {
@@ -335,6 +337,13 @@ impl CaptureReader {
     /// An error stops the reader: frames returned before it are valid, later calls return
     /// `None`.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        Ok(self.next_shared_frame()?.map(|(frame, _)| frame))
+    }
+
+    /// [`CaptureReader::next_frame`], with the block the frame's bytes lie in: holding the
+    /// block keeps them valid after the reader moved on, so they can be handed to another
+    /// thread without a copy.
+    pub fn next_shared_frame(&mut self) -> Result<Option<(Frame<'_>, &SharedBlock)>, CaptureError> {
         if self.done {
             // Release the buffer and the file (could not be done while borrowed).
             self.reader = None;
@@ -393,14 +402,15 @@ impl CaptureReader {
                     let number = self
                         .state
                         .count_frame(&meta, data.len(), offset + len as u64);
-                    return Ok(Some(Frame {
+                    let frame = Frame {
                         number,
                         ts: meta.ts,
                         link_type: meta.link_type,
                         interface: meta.interface,
                         data,
                         orig_len: meta.orig_len,
-                    }));
+                    };
+                    return Ok(Some((frame, reader.block())));
                 }
                 Step::Skip(len) => {
                     reader.consume_noshift(len);
@@ -415,7 +425,7 @@ impl CaptureReader {
                     source: input::take_error(&self.errors),
                 }),
                 Step::Stall(Stall::NeedsLook) => {
-                    look_at_record(reader.as_ref(), &self.state, self.capacity, &self.options)
+                    look_at_record(&*reader, &self.state, self.capacity, &self.options)
                 }
             };
             match resolution {
@@ -428,7 +438,7 @@ impl CaptureReader {
                     let offset = reader.consumed() as u64;
                     self.state
                         .note_oversized(offset, claimed, self.options.max_record_size);
-                    match skip_bytes(reader.as_mut(), claimed, &self.state, &self.errors) {
+                    match skip_bytes(&mut *reader, claimed, &self.state, &self.errors) {
                         Ok(true) => {}
                         Ok(false) => {
                             let offset = reader.consumed() as u64;
@@ -450,14 +460,14 @@ impl CaptureReader {
                 Resolution::Grow(new_capacity) => {
                     reader.grow(new_capacity);
                     self.capacity = new_capacity;
-                    if let Err(e) = refill(reader.as_mut(), &self.state, &self.errors) {
+                    if let Err(e) = refill(&mut *reader, &self.state, &self.errors) {
                         self.done = true;
                         return Err(e);
                     }
                 }
                 Resolution::Refill => {
                     let before = reader.data().len();
-                    if let Err(e) = refill(reader.as_mut(), &self.state, &self.errors) {
+                    if let Err(e) = refill(&mut *reader, &self.state, &self.errors) {
                         self.done = true;
                         return Err(e);
                     }

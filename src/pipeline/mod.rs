@@ -3,6 +3,13 @@
 //! One worker thread per capture file (up to the machine's cores), each with its own reader,
 //! decoder and collector, so several files use several cores and one file's flows never mix
 //! with another's. Results are merged in the order the files were given.
+//!
+//! Within one capture, reading and decoding run on a thread of their own and hand the
+//! packets to the collecting thread in batches ([`handoff`]): payloads travel as places in
+//! the reader's shared blocks, not as copies, so the two cores split the work instead of
+//! copying it.
+
+mod handoff;
 
 use crate::capture::{CaptureError, CaptureReader, ReaderOptions};
 use crate::evidence::{CaptureSummary, Evidence};
@@ -10,9 +17,11 @@ use crate::net::merge_decoder;
 use crate::net::{Decoded, Decoder, DefragLimits};
 use crate::progress::Progress;
 use crate::proto::{Collected, Collector, CollectorConfig};
+use handoff::Batch;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// Everything that tunes a run: what to follow and the memory limits of each stage.
 #[derive(Debug, Clone, Default)]
@@ -46,31 +55,95 @@ pub fn read_capture(path: &Path, options: &PipelineOptions) -> Result<CaptureRes
 
 /// Reads an already opened capture to its end (standard input, a decompressor, a test
 /// buffer).
-pub fn run(mut reader: CaptureReader, options: &PipelineOptions) -> CaptureResult {
-    let mut decoder = Decoder::new(options.defrag);
+///
+/// Two threads share the work: this one collects, a second one reads and decodes (a third
+/// of the time on ordinary traffic), a few batches of packets ahead.
+pub fn run(reader: CaptureReader, options: &PipelineOptions) -> CaptureResult {
+    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_AHEAD);
+    let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_AHEAD + 2);
+    let defrag = options.defrag;
+    let decoding = std::thread::spawn(move || decode(reader, defrag, &full_tx, &empty_rx));
     let mut collector = Collector::new(options.collector.clone());
+    for mut batch in full_rx {
+        for packet in batch.packets() {
+            collector.packet(&packet);
+        }
+        batch.clear();
+        // Best effort: when the queue back is full the batch is just dropped.
+        let _ = empty_tx.try_send(batch);
+    }
+    let collected = collector.finish();
+    let mut summary = match decoding.join() {
+        Ok(Decoding {
+            mut summary,
+            decoder,
+            stopped,
+        }) => {
+            if let Some(e) = stopped {
+                summary.truncated = Some(e.to_string());
+            }
+            merge_decoder(&mut summary, &decoder);
+            summary
+        }
+        // Not expected (the decoder does not panic on input); the evidence collected up to
+        // there is still reported, and the summary says the capture was not read to its end.
+        Err(_) => CaptureSummary {
+            truncated: Some("the capture's reading stopped on an internal error".into()),
+            ..CaptureSummary::default()
+        },
+    };
+    summary
+        .limits_hit
+        .extend(collected.limits_hit.iter().cloned());
+    summary.notes.extend(collected.notes.iter().cloned());
+    CaptureResult { summary, collected }
+}
+
+/// Batches in flight between the decoding and the collecting thread.
+const BATCHES_AHEAD: usize = 4;
+
+/// What the decoding thread hands back at the end.
+struct Decoding {
+    summary: CaptureSummary,
+    decoder: Decoder,
+    stopped: Option<CaptureError>,
+}
+
+/// The decoding thread: reads frames, decodes them and sends the packets in batches until
+/// the capture ends, an error stops the reader or the collector is gone.
+fn decode(
+    mut reader: CaptureReader,
+    defrag: DefragLimits,
+    full: &SyncSender<Batch>,
+    empty: &Receiver<Batch>,
+) -> Decoding {
+    let mut decoder = Decoder::new(defrag);
+    let mut batch = Batch::default();
     let stopped = loop {
-        match reader.next_frame() {
-            Ok(Some(frame)) => {
+        match reader.next_shared_frame() {
+            Ok(Some((frame, block))) => {
                 if let Decoded::Packet(packet) = decoder.decode(&frame) {
-                    collector.packet(&packet);
+                    batch.push(&packet, block);
+                }
+                if batch.is_full() {
+                    let next = empty.try_recv().unwrap_or_default();
+                    if full.send(std::mem::replace(&mut batch, next)).is_err() {
+                        break None;
+                    }
                 }
             }
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
     };
-    let mut summary = reader.into_summary();
-    if let Some(e) = stopped {
-        summary.truncated = Some(e.to_string());
+    if !batch.is_empty() {
+        let _ = full.send(batch);
     }
-    merge_decoder(&mut summary, &decoder);
-    let collected = collector.finish();
-    summary
-        .limits_hit
-        .extend(collected.limits_hit.iter().cloned());
-    summary.notes.extend(collected.notes.iter().cloned());
-    CaptureResult { summary, collected }
+    Decoding {
+        summary: reader.into_summary(),
+        decoder,
+        stopped,
+    }
 }
 
 /// Reads every capture, one worker per file (at most one per core), and merges the
@@ -190,6 +263,74 @@ mod tests {
         let file = std::fs::File::create(&path).expect("create");
         write_bench_capture(&config, &mut NoBoots, std::io::BufWriter::new(file)).expect("write");
         path
+    }
+
+    /// Reads a capture the plain way, one frame after the other on one thread: what
+    /// [`run`] must give, whatever the hand-over between its two threads does.
+    fn serial(path: &Path, options: &PipelineOptions) -> CaptureResult {
+        let mut reader = CaptureReader::open_with(path, options.reader).expect("opens");
+        let mut decoder = Decoder::new(options.defrag);
+        let mut collector = Collector::new(options.collector.clone());
+        let stopped = loop {
+            match reader.next_frame() {
+                Ok(Some(frame)) => {
+                    if let Decoded::Packet(packet) = decoder.decode(&frame) {
+                        collector.packet(&packet);
+                    }
+                }
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        let mut summary = reader.into_summary();
+        if let Some(e) = stopped {
+            summary.truncated = Some(e.to_string());
+        }
+        merge_decoder(&mut summary, &decoder);
+        let collected = collector.finish();
+        summary
+            .limits_hit
+            .extend(collected.limits_hit.iter().cloned());
+        summary.notes.extend(collected.notes.iter().cloned());
+        CaptureResult { summary, collected }
+    }
+
+    #[test]
+    fn decoding_on_a_second_thread_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        // Reassembled IP fragments (payloads the decoder built, copied into the batch), a
+        // tunnel (payloads inside the outer frame), a lossy capture, and enough noise for
+        // hundreds of batches and blocks (small blocks, so frames straddle them).
+        let paths = [
+            repo.join("tftp-blksize-fragmented.pcap"),
+            repo.join("healthy-tftp-boot-erspan.pcap"),
+            repo.join("lossy-capture.pcap"),
+            repo.join("healthy-tftp-boot.pcapng"),
+            capture(dir.path(), "noise.pcap", 7, 3_000_000),
+        ];
+        for reader in [
+            ReaderOptions::default(),
+            ReaderOptions {
+                buffer_size: 4096,
+                ..ReaderOptions::default()
+            },
+        ] {
+            let options = PipelineOptions {
+                reader,
+                ..PipelineOptions::default()
+            };
+            for path in &paths {
+                let (reader, _) = Progress::hidden()
+                    .open(path, options.reader)
+                    .expect("opens");
+                let two = run(reader, &options);
+                let one = serial(path, &options);
+                assert_eq!(two.summary, one.summary, "{}", path.display());
+                assert_eq!(two.collected, one.collected, "{}", path.display());
+                assert!(two.summary.frames > 0);
+            }
+        }
     }
 
     #[test]
