@@ -4,24 +4,22 @@
 //! decoder and collector, so several files use several cores and one file's flows never mix
 //! with another's. Results are merged in the order the files were given.
 //!
-//! Within one capture, reading and decoding run on a thread of their own and hand the
-//! packets to the collecting thread in batches ([`handoff`]): payloads travel as places in
-//! the reader's shared blocks, not as copies, so the two cores split the work instead of
-//! copying it.
+//! Within one capture, reading runs on a thread of its own and hands the frames to the
+//! collecting thread in batches ([`split`], [`handoff`]), decoded on whichever side has time:
+//! bytes travel as places in the reader's shared blocks, not as copies, so the two cores
+//! split the work instead of copying it.
 
 mod handoff;
+mod split;
 
 use crate::capture::{CaptureError, CaptureReader, ReaderOptions};
 use crate::evidence::{CaptureSummary, Evidence};
-use crate::net::merge_decoder;
-use crate::net::{Decoded, Decoder, DefragLimits};
+use crate::net::DefragLimits;
 use crate::progress::Progress;
 use crate::proto::{Collected, Collector, CollectorConfig};
-use handoff::Batch;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// Everything that tunes a run: what to follow and the memory limits of each stage.
 #[derive(Debug, Clone, Default)]
@@ -56,94 +54,18 @@ pub fn read_capture(path: &Path, options: &PipelineOptions) -> Result<CaptureRes
 /// Reads an already opened capture to its end (standard input, a decompressor, a test
 /// buffer).
 ///
-/// Two threads share the work: this one collects, a second one reads and decodes (a third
-/// of the time on ordinary traffic), a few batches of packets ahead.
+/// Two threads share the work: a second one reads frames and hands them over in batches;
+/// this one collects. Decoding goes to whichever is less busy ([`split`]).
 pub fn run(reader: CaptureReader, options: &PipelineOptions) -> CaptureResult {
-    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_AHEAD);
-    let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_AHEAD + 2);
-    let defrag = options.defrag;
-    let decoding = std::thread::spawn(move || decode(reader, defrag, &full_tx, &empty_rx));
     let mut collector = Collector::new(options.collector.clone());
-    for mut batch in full_rx {
-        for packet in batch.packets() {
-            collector.packet(&packet);
-        }
-        batch.clear();
-        // Best effort: when the queue back is full the batch is just dropped.
-        let _ = empty_tx.try_send(batch);
-    }
+    let split = split::each_packet(reader, options.defrag, |packet| collector.packet(packet));
     let collected = collector.finish();
-    let mut summary = match decoding.join() {
-        Ok(Decoding {
-            mut summary,
-            decoder,
-            stopped,
-        }) => {
-            if let Some(e) = stopped {
-                summary.truncated = Some(e.to_string());
-            }
-            merge_decoder(&mut summary, &decoder);
-            summary
-        }
-        // Not expected (the decoder does not panic on input); the evidence collected up to
-        // there is still reported, and the summary says the capture was not read to its end.
-        Err(_) => CaptureSummary {
-            truncated: Some("the capture's reading stopped on an internal error".into()),
-            ..CaptureSummary::default()
-        },
-    };
+    let mut summary = split.summary;
     summary
         .limits_hit
         .extend(collected.limits_hit.iter().cloned());
     summary.notes.extend(collected.notes.iter().cloned());
     CaptureResult { summary, collected }
-}
-
-/// Batches in flight between the decoding and the collecting thread.
-const BATCHES_AHEAD: usize = 4;
-
-/// What the decoding thread hands back at the end.
-struct Decoding {
-    summary: CaptureSummary,
-    decoder: Decoder,
-    stopped: Option<CaptureError>,
-}
-
-/// The decoding thread: reads frames, decodes them and sends the packets in batches until
-/// the capture ends, an error stops the reader or the collector is gone.
-fn decode(
-    mut reader: CaptureReader,
-    defrag: DefragLimits,
-    full: &SyncSender<Batch>,
-    empty: &Receiver<Batch>,
-) -> Decoding {
-    let mut decoder = Decoder::new(defrag);
-    let mut batch = Batch::default();
-    let stopped = loop {
-        match reader.next_shared_frame() {
-            Ok(Some((frame, block))) => {
-                if let Decoded::Packet(packet) = decoder.decode(&frame) {
-                    batch.push(&packet, block);
-                }
-                if batch.is_full() {
-                    let next = empty.try_recv().unwrap_or_default();
-                    if full.send(std::mem::replace(&mut batch, next)).is_err() {
-                        break None;
-                    }
-                }
-            }
-            Ok(None) => break None,
-            Err(e) => break Some(e),
-        }
-    };
-    if !batch.is_empty() {
-        let _ = full.send(batch);
-    }
-    Decoding {
-        summary: reader.into_summary(),
-        decoder,
-        stopped,
-    }
 }
 
 /// Reads every capture, one worker per file (at most one per core), and merges the
@@ -248,6 +170,7 @@ pub fn read_captures(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::{Decoded, Decoder, merge_decoder};
     use itlscope_gen::bench::{BenchConfig, Format, Mix, NoBoots, write_bench_capture};
 
     fn capture(dir: &Path, name: &str, seed: u64, size: u64) -> PathBuf {
