@@ -98,7 +98,11 @@ pub(super) fn each_packet(
 /// Batches in flight between the reading and the collecting thread.
 const BATCHES_AHEAD: usize = 4;
 
-/// What the two threads of [`run`] share.
+/// Sends in a row that find the collector waiting before the reading thread stops
+/// decoding.
+const WAITS_BEFORE_RAW: u32 = 4;
+
+/// What the two threads of [`each_packet`] share.
 struct Shared {
     /// Used by one side at a time, in frame order (see `raw_pending`).
     decoder: Mutex<Decoder>,
@@ -153,11 +157,21 @@ fn read(
 ) -> (CaptureSummary, Option<CaptureError>) {
     let mut batch = Batch::default();
     // Decode here while the collector is the slower side: set when the queue to it is
-    // full, cleared when it is found waiting.
+    // full, cleared when it is found waiting several sends in a row (once: right after the
+    // switch the queue is empty, and a collector that is slower still catches up at once).
     let mut decode_here = false;
+    let mut found_waiting = 0u32;
     let mut send = |mut batch: Batch| -> bool {
-        if decode_here && shared.collector_waiting.load(Ordering::Acquire) {
-            decode_here = false;
+        if decode_here {
+            if shared.collector_waiting.load(Ordering::Acquire) {
+                found_waiting += 1;
+            } else {
+                found_waiting = 0;
+            }
+            if found_waiting >= WAITS_BEFORE_RAW {
+                decode_here = false;
+                found_waiting = 0;
+            }
         }
         if decode_here {
             // Frames are decoded in order: raw batches still queued go first.
@@ -241,7 +255,7 @@ mod tests {
         let split = each_packet(reader, DefragLimits::default(), |p| {
             let n = seen.len();
             if n < 6 * 1024 || (12 * 1024..16 * 1024).contains(&n) {
-                std::thread::sleep(std::time::Duration::from_micros(20));
+                std::thread::sleep(std::time::Duration::from_micros(50));
             }
             seen.push(format!("{p:?}"));
         });
