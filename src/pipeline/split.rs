@@ -1,7 +1,8 @@
 //! One capture on two threads: this one reads frames and sends them in batches
 //! ([`Batch`]); the caller's thread takes the packets. Decoding goes to whichever side has
-//! time for it: the reading thread decodes while the collector is the slower side (the
-//! queue to it filled up), and sends frames raw while the collector waits for them.
+//! time for it: every few batches the reading thread compares how long it waited on a full
+//! queue with how long the collector waited for batches, and decodes while it is the one
+//! that waits more.
 //! Frames are decoded in file order whoever decodes them: the reading thread waits for
 //! raw batches still queued to be decoded before it decodes again.
 
@@ -9,9 +10,10 @@ use super::handoff::Batch;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::evidence::CaptureSummary;
 use crate::net::{Decoded, Decoder, DefragLimits, Packet, merge_decoder};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// What reading a capture gave, besides its packets.
 #[derive(Debug)]
@@ -38,7 +40,7 @@ pub(super) fn each_packet(
     let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_AHEAD + 2);
     let shared = Arc::new(Shared {
         decoder: Mutex::new(Decoder::new(defrag)),
-        collector_waiting: AtomicBool::new(true),
+        collector_idle: AtomicU64::new(0),
         raw_pending: Mutex::new(0),
         raw_decoded: Condvar::new(),
     });
@@ -48,11 +50,11 @@ pub(super) fn each_packet(
     };
     let (mut raw_batches, mut decoded_batches) = (0, 0);
     loop {
-        shared.collector_waiting.store(true, Ordering::Release);
+        let waiting = Instant::now();
         let Ok(mut batch) = full_rx.recv() else {
             break;
         };
-        shared.collector_waiting.store(false, Ordering::Release);
+        shared.idled(waiting);
         if batch.is_raw() {
             raw_batches += 1;
             let mut decoder = shared.decoder();
@@ -98,16 +100,15 @@ pub(super) fn each_packet(
 /// Batches in flight between the reading and the collecting thread.
 const BATCHES_AHEAD: usize = 4;
 
-/// Sends in a row that find the collector waiting before the reading thread stops
-/// decoding.
-const WAITS_BEFORE_RAW: u32 = 4;
+/// Batches per look at which side waits more (one to two milliseconds).
+const WINDOW: u32 = 32;
 
 /// What the two threads of [`each_packet`] share.
 struct Shared {
     /// Used by one side at a time, in frame order (see `raw_pending`).
     decoder: Mutex<Decoder>,
-    /// Set while the collector waits for a batch: it has time to decode.
-    collector_waiting: AtomicBool,
+    /// Nanoseconds the collector spent waiting for batches: time it has to decode.
+    collector_idle: AtomicU64,
     /// Raw batches sent and not yet decoded by the collector: while there are some, the
     /// reading thread must not decode (it would decode later frames before earlier ones).
     raw_pending: Mutex<usize>,
@@ -116,6 +117,12 @@ struct Shared {
 }
 
 impl Shared {
+    /// The collector waited since `since`.
+    fn idled(&self, since: Instant) {
+        let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.collector_idle.fetch_add(ns, Ordering::Relaxed);
+    }
+
     fn decoder(&self) -> MutexGuard<'_, Decoder> {
         // A panic while decoding leaves a decoder whose counts are still worth merging.
         self.decoder.lock().unwrap_or_else(|e| e.into_inner())
@@ -146,6 +153,54 @@ impl Shared {
     }
 }
 
+/// What each side waited during the last few batches.
+struct Window {
+    batches: u32,
+    started: Instant,
+    /// The collector's waiting total when the window started.
+    collector_idle_at_start: u64,
+    /// This thread's waiting on a full queue during the window.
+    reader_idle: Duration,
+}
+
+impl Window {
+    fn start(shared: &Shared) -> Self {
+        Window {
+            batches: 0,
+            started: Instant::now(),
+            collector_idle_at_start: shared.collector_idle.load(Ordering::Relaxed),
+            reader_idle: Duration::ZERO,
+        }
+    }
+
+    /// Counts a batch; at the end of a window, whether this thread should decode (`None`:
+    /// neither side waited much more than the other, keep as is).
+    fn count(&mut self, shared: &Shared) -> Option<bool> {
+        self.batches += 1;
+        if self.batches < WINDOW {
+            return None;
+        }
+        let collector = Duration::from_nanos(
+            shared
+                .collector_idle
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.collector_idle_at_start),
+        );
+        let reader = self.reader_idle;
+        // A quarter of the window's time: less is noise, or a phase too short to pay for
+        // the switch.
+        let margin = self.started.elapsed() / 4;
+        *self = Window::start(shared);
+        if reader > collector + margin {
+            Some(true)
+        } else if collector > reader + margin {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 /// The reading thread: reads frames and sends them in batches, decoded first when the
 /// collector is busy, until the capture ends, an error stops the reader or the collector
 /// is gone. Gives back the reader's summary and what stopped it.
@@ -156,26 +211,24 @@ fn read(
     empty: &Receiver<Batch>,
 ) -> (CaptureSummary, Option<CaptureError>) {
     let mut batch = Batch::default();
-    // Decode here while the collector is the slower side: set when the queue to it is
-    // full, cleared when it is found waiting several sends in a row (once: right after the
-    // switch the queue is empty, and a collector that is slower still catches up at once).
+    // Which side waits more decides who decodes: this thread while it waits on a full
+    // queue more than the collector waits for batches, the collector in the opposite case,
+    // looked at every WINDOW batches; in between (both busy) nothing changes.
     let mut decode_here = false;
-    let mut found_waiting = 0u32;
+    let mut window = Window::start(shared);
     let mut send = |mut batch: Batch| -> bool {
-        if decode_here {
-            if shared.collector_waiting.load(Ordering::Acquire) {
-                found_waiting += 1;
-            } else {
-                found_waiting = 0;
-            }
-            if found_waiting >= WAITS_BEFORE_RAW {
-                decode_here = false;
-                found_waiting = 0;
+        if let Some(decode) = window.count(shared)
+            && decode != decode_here
+        {
+            decode_here = decode;
+            if decode {
+                // Frames are decoded in order: raw batches still queued go first. The
+                // collector runs dry meanwhile: the next window starts after it.
+                shared.wait_raw_decoded();
+                window = Window::start(shared);
             }
         }
         if decode_here {
-            // Frames are decoded in order: raw batches still queued go first.
-            shared.wait_raw_decoded();
             batch.decode(&mut shared.decoder());
         } else {
             *shared.raw_pending() += 1;
@@ -183,8 +236,10 @@ fn read(
         match full.try_send(batch) {
             Ok(()) => true,
             Err(TrySendError::Full(batch)) => {
-                decode_here = true;
-                full.send(batch).is_ok()
+                let waiting = Instant::now();
+                let sent = full.send(batch).is_ok();
+                window.reader_idle += waiting.elapsed();
+                sent
             }
             Err(TrySendError::Disconnected(_)) => false,
         }
@@ -213,17 +268,52 @@ fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::Timestamp;
+    use crate::net::Transport;
     use itlscope_gen::bench::{BenchConfig, Format, Mix, NoBoots, write_bench_capture};
+    use std::net::IpAddr;
     use std::path::Path;
 
-    /// Every packet of the capture at `path`, decoded the plain way, as debug text.
-    fn serial(path: &Path) -> Vec<String> {
+    /// What identifies a packet, cheap enough not to slow the "fast" collector: its frame,
+    /// time, addresses, transport header and the ends of its payload.
+    type Print = (u64, Timestamp, IpAddr, IpAddr, [u32; 4], usize, [u8; 16]);
+
+    fn fingerprint(p: &Packet<'_>) -> Print {
+        let (header, payload) = match p.transport {
+            Transport::Tcp(seg) => (
+                [
+                    u32::from(seg.src_port),
+                    u32::from(seg.dst_port),
+                    seg.seq,
+                    seg.ack,
+                ],
+                seg.payload,
+            ),
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => ([u32::from(src_port), u32::from(dst_port), 0, 0], payload),
+            Transport::Other { protocol, payload } => ([u32::from(protocol), 0, 0, 0], payload),
+        };
+        let mut ends = [0u8; 16];
+        for (to, from) in ends
+            .iter_mut()
+            .zip(payload.iter().take(8).chain(payload.iter().rev().take(8)))
+        {
+            *to = *from;
+        }
+        (p.frame, p.ts, p.src, p.dst, header, payload.len(), ends)
+    }
+
+    /// Every packet of the capture at `path`, decoded the plain way.
+    fn serial(path: &Path) -> Vec<Print> {
         let mut reader = CaptureReader::open(path).expect("opens");
         let mut decoder = Decoder::new(DefragLimits::default());
         let mut out = Vec::new();
         while let Ok(Some(frame)) = reader.next_frame() {
             if let Decoded::Packet(p) = decoder.decode(&frame) {
-                out.push(format!("{p:?}"));
+                out.push(fingerprint(&p));
             }
         }
         out
@@ -234,7 +324,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("noise.pcap");
         let config = BenchConfig {
-            size: 12_000_000,
+            size: 100_000_000,
             format: Format::Pcap,
             seed: 3,
             boots: 0,
@@ -243,25 +333,29 @@ mod tests {
         let file = std::fs::File::create(&path).expect("create");
         write_bench_capture(&config, &mut NoBoots, std::io::BufWriter::new(file)).expect("write");
         let expected = serial(&path);
+        let batch = 1024;
+        let windows = expected.len() / (WINDOW as usize * batch);
         assert!(
-            expected.len() > 20 * 1024,
-            "enough packets for many batches"
+            windows >= 6,
+            "enough packets for several windows: {windows}"
         );
 
-        // Slow for the first part (the queue fills: the reading side decodes), then fast
-        // (the collector waits: batches come raw), then slow again.
-        let mut seen = Vec::new();
+        // Slow for two windows (the queue fills, this side waits: the reading side takes
+        // the decoding), then fast for two (the collector waits: batches come raw), then
+        // slow again.
+        let window = WINDOW as usize * batch;
+        let slow = |n: usize| n < 2 * window || (4 * window..5 * window).contains(&n);
+        let mut seen = Vec::with_capacity(expected.len());
         let reader = CaptureReader::open(&path).expect("opens");
         let split = each_packet(reader, DefragLimits::default(), |p| {
             let n = seen.len();
-            if n < 6 * 1024 || (12 * 1024..16 * 1024).contains(&n) {
-                std::thread::sleep(std::time::Duration::from_micros(50));
+            if slow(n) && n % batch == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
             }
-            seen.push(format!("{p:?}"));
+            seen.push(fingerprint(p));
         });
         assert!(split.decoded_batches > 0, "{split:?}");
-        // The first batch is raw (the collector starts waiting); the fast part sends more.
-        assert!(split.raw_batches > 2, "{split:?}");
+        assert!(split.raw_batches > WINDOW as u64, "{split:?}");
         assert_eq!(seen.len(), expected.len());
         assert!(seen == expected, "the same packets in the same order");
         assert!(split.summary.truncated.is_none());
