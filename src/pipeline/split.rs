@@ -187,13 +187,14 @@ impl Window {
                 .saturating_sub(self.collector_idle_at_start),
         );
         let reader = self.reader_idle;
-        // A quarter of the window's time: less is noise, or a phase too short to pay for
-        // the switch.
-        let margin = self.started.elapsed() / 4;
+        // Less than a quarter of the window's time is noise, or a phase too short to pay
+        // for the switch. Handing decoding back to the collector takes half: taking it
+        // again later costs a drained queue.
+        let elapsed = self.started.elapsed();
         *self = Window::start(shared);
-        if reader > collector + margin {
+        if reader > collector + elapsed / 4 {
             Some(true)
-        } else if collector > reader + margin {
+        } else if collector > reader + elapsed / 2 {
             Some(false)
         } else {
             None
