@@ -46,7 +46,10 @@ pub struct BlockReader {
     /// Unconsumed data is `block[start..end]`.
     start: usize,
     end: usize,
-    /// Size of the next block (grows for big records).
+    /// Size of a block: what the caller asked for.
+    base: usize,
+    /// Size of the next block while a record longer than `base` is read (grows for big
+    /// records; blocks go back to `base` once it is consumed).
     capacity: usize,
     consumed: usize,
     exhausted: bool,
@@ -106,6 +109,7 @@ impl BlockReader {
             block: Arc::new(first),
             start: 0,
             end: n,
+            base: capacity,
             capacity,
             consumed: 0,
             exhausted: false,
@@ -150,7 +154,8 @@ impl BlockReader {
                 to.copy_from_slice(from);
             }
             let old = std::mem::replace(&mut self.block, fresh);
-            if self.spare.len() < SPARE_BLOCKS {
+            // Blocks grown for a big record are not kept: memory goes back to normal.
+            if self.spare.len() < SPARE_BLOCKS && old.len() == self.base {
                 self.spare.push(old);
             }
         }
@@ -244,8 +249,15 @@ impl PcapReaderIterator for BlockReader {
             return Ok(());
         }
         // Only move when the free space at the end is less than half a block: a refill
-        // right after a partial read keeps filling the same block.
-        let size = self.capacity.max(self.end - self.start);
+        // right after a partial read keeps filling the same block. A tail shorter than a
+        // block goes to a block of the normal size, a longer one (part of a big record) to
+        // one of the grown size.
+        let tail = self.end - self.start;
+        let size = if tail < self.base {
+            self.base
+        } else {
+            self.capacity.max(tail)
+        };
         if self.block.len() - self.end < size / 2 || self.block.len() < size {
             self.carry_over(size);
         }
@@ -445,5 +457,48 @@ mod tests {
             Box::new(Cursor::new(vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0])),
         );
         assert!(matches!(cut, Err(PcapError::Incomplete(_))));
+    }
+
+    #[test]
+    fn blocks_go_back_to_their_size_after_a_big_record() {
+        let mut frames: Vec<Vec<u8>> = (0..50).map(|i| vec![i as u8; 1000]).collect();
+        frames.insert(10, vec![0xee; 100_000]);
+        let mut w = PcapWriter::new(Vec::new(), 1, 1 << 20, Precision::Micro, Endian::Little)
+            .expect("write");
+        for (i, f) in frames.iter().enumerate() {
+            w.write_packet(i as i64, f, f.len() as u32).expect("write");
+        }
+        let bytes = w.into_inner();
+        let mut reader = BlockReader::new(8192, Box::new(Cursor::new(bytes))).expect("reader");
+        let mut held = Vec::new();
+        let mut sizes = Vec::new();
+        loop {
+            match reader.next() {
+                Ok((len, _)) => {
+                    sizes.push((len, reader.block().len()));
+                    // Hold every block, as batches in flight do.
+                    held.push(Arc::clone(reader.block()));
+                    reader.consume_noshift(len);
+                }
+                Err(PcapError::Eof) => break,
+                Err(PcapError::Incomplete(_)) => reader.refill().expect("refill"),
+                Err(PcapError::BufferTooSmall) => {
+                    reader.grow(1 << 17);
+                    reader.refill().expect("refill");
+                }
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+        assert_eq!(sizes.len(), 52, "header and 51 frames");
+        assert!(
+            sizes.iter().any(|&(_, block)| block >= 100_000),
+            "the big record's block"
+        );
+        let (_, last) = sizes[sizes.len() - 1];
+        assert_eq!(last, 8192, "blocks of the normal size after it");
+        assert!(
+            reader.spare.iter().all(|b| b.len() == 8192),
+            "no grown block kept"
+        );
     }
 }

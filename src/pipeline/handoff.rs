@@ -16,6 +16,10 @@ use std::sync::Arc;
 /// Frames per batch: big enough that the hand-over (a channel send, a wake-up) is rare,
 /// small enough that the blocks a batch holds stay few.
 const BATCH_FRAMES: usize = 1024;
+/// Bytes of blocks (and copies) a batch holds at most, plus one block: with the batches in
+/// flight this bounds the memory they keep, whatever the records' sizes (a batch of
+/// 1024 records of 16 MiB would otherwise hold 16 GiB).
+const BATCH_BYTES: usize = 4 << 20;
 
 /// Where a payload's bytes are.
 #[derive(Debug, Clone, Copy)]
@@ -98,12 +102,14 @@ pub(super) struct Batch {
     frames: Vec<FrameRef>,
     /// Packets decoded from the frames, when the reading thread decoded them.
     packets: Vec<PacketRef>,
+    /// Bytes of the blocks held and of the frames copied.
+    held: usize,
 }
 
 impl Batch {
     /// True when the batch should be handed over.
     pub(super) fn is_full(&self) -> bool {
-        self.frames.len() >= BATCH_FRAMES
+        self.frames.len() >= BATCH_FRAMES || self.held >= BATCH_BYTES
     }
 
     /// True when it holds nothing.
@@ -123,16 +129,20 @@ impl Batch {
         self.frames_copied.clear();
         self.frames.clear();
         self.packets.clear();
+        self.held = 0;
     }
 
     /// Adds a frame that lies in `block`.
     pub(super) fn push_frame(&mut self, frame: &Frame<'_>, block: &SharedBlock) {
         let data = match self.place(frame.data, block) {
             Some(bytes) => bytes,
-            None => match copy_into(&mut self.frames_copied, frame.data) {
-                Bytes::Copied { start, len } => Bytes::FrameCopied { start, len },
-                other => other,
-            },
+            None => {
+                self.held += frame.data.len();
+                match copy_into(&mut self.frames_copied, frame.data) {
+                    Bytes::Copied { start, len } => Bytes::FrameCopied { start, len },
+                    other => other,
+                }
+            }
         };
         self.frames.push(FrameRef {
             number: frame.number,
@@ -147,12 +157,15 @@ impl Batch {
     /// Decodes the frames into packets (on the reading thread). The decoder must have
     /// decoded every earlier frame of the capture, and no later one.
     pub(super) fn decode(&mut self, decoder: &mut Decoder) {
+        // The copies made here (reassembled datagrams) are bounded by the decoder's
+        // reassembly limits, not counted in `held`: the batch is already full.
         let Batch {
             blocks,
             copied,
             frames_copied,
             frames,
             packets,
+            held: _,
         } = self;
         for f in frames.iter() {
             // A frame lies in a block or in `frames_copied`, never in `copied`.
@@ -192,6 +205,7 @@ impl Batch {
     /// the last one or a new one; a packet's is its frame's).
     fn block_index(&mut self, block: &SharedBlock) -> u32 {
         if !self.blocks.last().is_some_and(|b| Arc::ptr_eq(b, block)) {
+            self.held += block.len();
             self.blocks.push(Arc::clone(block));
         }
         // At most one block per frame, and a batch holds BATCH_FRAMES frames.
@@ -433,5 +447,33 @@ mod tests {
             1,
             "a cleared batch holds no block"
         );
+    }
+
+    #[test]
+    fn a_batch_is_full_by_bytes_held_as_well_as_by_frames() {
+        // Big records: each in a block of its own.
+        let blocks: Vec<SharedBlock> = (0..6).map(|_| Arc::new(vec![0u8; 1 << 20])).collect();
+        let mut batch = Batch::default();
+        let mut pushed = 0;
+        for block in &blocks {
+            if batch.is_full() {
+                break;
+            }
+            batch.push_frame(&frame(pushed, &block[..1000]), block);
+            pushed += 1;
+        }
+        assert_eq!(
+            pushed, 4,
+            "full after 4 MiB of blocks, not after 1024 frames"
+        );
+        // Small frames in one block: full by count.
+        let small: SharedBlock = Arc::new(vec![0u8; 1 << 16]);
+        let mut batch = Batch::default();
+        let mut n = 0;
+        while !batch.is_full() {
+            batch.push_frame(&frame(n, &small[..60]), &small);
+            n += 1;
+        }
+        assert_eq!(n, BATCH_FRAMES as u64);
     }
 }

@@ -1,4 +1,4 @@
-//! One capture on two threads: this one reads frames and sends them in batches
+//! One capture on two threads: a thread of its own reads frames and sends them in batches
 //! ([`Batch`]); the caller's thread takes the packets. Decoding goes to whichever side has
 //! time for it: every few batches the reading thread compares how long it waited on a full
 //! queue with how long the collector waited for batches, and decodes while it is the one
@@ -207,9 +207,9 @@ fn who_decodes(reader: Duration, collector: Duration, elapsed: Duration) -> Opti
     }
 }
 
-/// The reading thread: reads frames and sends them in batches, decoded first when the
-/// collector is busy, until the capture ends, an error stops the reader or the collector
-/// is gone. Gives back the reader's summary and what stopped it.
+/// The reading thread: reads frames and sends them in batches, decoded first while the
+/// collector is the slower side, until the capture ends, an error stops the reader or the
+/// collector is gone. Gives back the reader's summary and what stopped it.
 fn read(
     mut reader: CaptureReader,
     shared: &Shared,
