@@ -261,21 +261,16 @@ impl PcapReaderIterator for BlockReader {
         if self.block.len() - self.end < size / 2 || self.block.len() < size {
             self.carry_over(size);
         }
-        let end = self.end;
-        let read = match Arc::get_mut(&mut self.block) {
-            Some(own) => match own.get_mut(end..) {
-                Some(space) if !space.is_empty() => self.input.read(space),
-                _ => Ok(0),
-            },
+        if Arc::get_mut(&mut self.block).is_none() {
             // Someone holds the block: carry over to a fresh one, then read.
-            None => {
-                self.carry_over(size);
-                let end = self.end;
-                match Arc::get_mut(&mut self.block).and_then(|b| b.get_mut(end..)) {
-                    Some(space) if !space.is_empty() => self.input.read(space),
-                    _ => Ok(0),
-                }
-            }
+            self.carry_over(size);
+        }
+        let end = self.end;
+        let read = match Arc::get_mut(&mut self.block).and_then(|b| b.get_mut(end..)) {
+            Some(space) if !space.is_empty() => self.input.read(space),
+            // No room (not expected: a record longer than the block grows it first). Not
+            // the end of the input: the caller sees no progress and stops after a while.
+            _ => return Ok(()),
         };
         match read {
             Ok(0) => {
