@@ -78,6 +78,31 @@ pub enum Transport<'a> {
     },
 }
 
+impl<'a> Transport<'a> {
+    /// The payload, whatever the protocol.
+    pub fn payload(&self) -> &'a [u8] {
+        match *self {
+            Transport::Udp { payload, .. } | Transport::Other { payload, .. } => payload,
+            Transport::Tcp(seg) => seg.payload,
+        }
+    }
+
+    /// The same headers with another payload.
+    pub fn with_payload<'b>(self, payload: &'b [u8]) -> Transport<'b> {
+        match self {
+            Transport::Udp {
+                src_port, dst_port, ..
+            } => Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+            },
+            Transport::Tcp(seg) => Transport::Tcp(TcpSegment { payload, ..seg }),
+            Transport::Other { protocol, .. } => Transport::Other { protocol, payload },
+        }
+    }
+}
+
 /// A decoded IP packet (after defragmentation when it was fragmented).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Packet<'a> {
@@ -95,4 +120,20 @@ pub struct Packet<'a> {
     pub transport: Transport<'a>,
     /// True when the snaplen cut the packet: the payload is not whole.
     pub truncated: bool,
+}
+
+impl Packet<'_> {
+    /// The same packet with another payload (the pipeline hands packets between threads
+    /// with their payload named apart).
+    pub fn with_payload<'b>(&self, payload: &'b [u8]) -> Packet<'b> {
+        Packet {
+            frame: self.frame,
+            ts: self.ts,
+            src: self.src,
+            dst: self.dst,
+            vlan: self.vlan,
+            transport: self.transport.with_payload(payload),
+            truncated: self.truncated,
+        }
+    }
 }

@@ -9,8 +9,7 @@
 //! Payloads the decoder built itself (reassembled IP fragments) are copied into the batch.
 
 use crate::capture::{Frame, LinkType, SharedBlock, Timestamp};
-use crate::net::{Decoded, Decoder, Packet, TcpFlags, TcpSegment, Transport};
-use std::net::IpAddr;
+use crate::net::{Decoded, Decoder, Packet};
 use std::sync::Arc;
 
 /// Frames per batch: big enough that the hand-over (a channel send, a wake-up) is rare,
@@ -33,39 +32,12 @@ enum Bytes {
     FrameCopied { start: u32, len: u32 },
 }
 
-/// A [`Transport`] whose payload is a [`Bytes`].
-#[derive(Debug, Clone, Copy)]
-enum TransportRef {
-    Udp {
-        src_port: u16,
-        dst_port: u16,
-        payload: Bytes,
-    },
-    Tcp {
-        src_port: u16,
-        dst_port: u16,
-        seq: u32,
-        ack: u32,
-        flags: TcpFlags,
-        window: u16,
-        payload: Bytes,
-    },
-    Other {
-        protocol: u8,
-        payload: Bytes,
-    },
-}
-
-/// A [`Packet`] without its borrow.
+/// A [`Packet`] without its borrow: the headers, with an empty payload, and where the
+/// payload is.
 #[derive(Debug, Clone, Copy)]
 struct PacketRef {
-    frame: u64,
-    ts: Timestamp,
-    src: IpAddr,
-    dst: IpAddr,
-    vlan: Option<u16>,
-    truncated: bool,
-    transport: TransportRef,
+    packet: Packet<'static>,
+    payload: Bytes,
 }
 
 /// A [`Frame`] without its borrow.
@@ -196,9 +168,14 @@ impl Batch {
 
     /// `bytes`' place in `block`, when it lies there (the block is then held).
     fn place(&mut self, bytes: &[u8], block: &SharedBlock) -> Option<Bytes> {
-        locate(bytes, 0, block)?;
-        let index = self.block_index(block);
-        locate(bytes, index, block)
+        let Bytes::Block { start, len, .. } = locate(bytes, 0, block)? else {
+            return None;
+        };
+        Some(Bytes::Block {
+            block: self.block_index(block),
+            start,
+            len,
+        })
     }
 
     /// The index of `block` in `blocks`, added when new (frames come in file order, so it is
@@ -214,46 +191,9 @@ impl Batch {
 
     /// The packets, when the reading thread decoded them.
     pub(super) fn packets(&self) -> impl Iterator<Item = Packet<'_>> {
-        self.packets.iter().map(|p| Packet {
-            frame: p.frame,
-            ts: p.ts,
-            src: p.src,
-            dst: p.dst,
-            vlan: p.vlan,
-            truncated: p.truncated,
-            transport: match p.transport {
-                TransportRef::Udp {
-                    src_port,
-                    dst_port,
-                    payload,
-                } => Transport::Udp {
-                    src_port,
-                    dst_port,
-                    payload: self.slice(payload),
-                },
-                TransportRef::Tcp {
-                    src_port,
-                    dst_port,
-                    seq,
-                    ack,
-                    flags,
-                    window,
-                    payload,
-                } => Transport::Tcp(TcpSegment {
-                    src_port,
-                    dst_port,
-                    seq,
-                    ack,
-                    flags,
-                    window,
-                    payload: self.slice(payload),
-                }),
-                TransportRef::Other { protocol, payload } => Transport::Other {
-                    protocol,
-                    payload: self.slice(payload),
-                },
-            },
-        })
+        self.packets
+            .iter()
+            .map(|p| p.packet.with_payload(self.slice(p.payload)))
     }
 
     fn slice(&self, bytes: Bytes) -> &[u8] {
@@ -310,45 +250,16 @@ fn copy_into(buffer: &mut Vec<u8>, bytes: &[u8]) -> Bytes {
 
 /// A packet as a [`PacketRef`], its payload placed by `place`.
 fn packet_ref(packet: &Packet<'_>, place: &mut impl FnMut(&[u8]) -> Bytes) -> PacketRef {
-    let transport = match packet.transport {
-        Transport::Udp {
-            src_port,
-            dst_port,
-            payload,
-        } => TransportRef::Udp {
-            src_port,
-            dst_port,
-            payload: place(payload),
-        },
-        Transport::Tcp(seg) => TransportRef::Tcp {
-            src_port: seg.src_port,
-            dst_port: seg.dst_port,
-            seq: seg.seq,
-            ack: seg.ack,
-            flags: seg.flags,
-            window: seg.window,
-            payload: place(seg.payload),
-        },
-        Transport::Other { protocol, payload } => TransportRef::Other {
-            protocol,
-            payload: place(payload),
-        },
-    };
     PacketRef {
-        frame: packet.frame,
-        ts: packet.ts,
-        src: packet.src,
-        dst: packet.dst,
-        vlan: packet.vlan,
-        truncated: packet.truncated,
-        transport,
+        packet: packet.with_payload(&[]),
+        payload: place(packet.transport.payload()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::DefragLimits;
+    use crate::net::{DefragLimits, Transport};
     use etherparse::PacketBuilder;
 
     /// An Ethernet frame carrying UDP (`tcp` false) or TCP with `payload`.
