@@ -330,27 +330,40 @@ mod tests {
         }
     }
 
-    /// Every record of `bytes` as (length, raw bytes), read pcap-parser's loop way.
-    fn records(reader: &mut dyn PcapReaderIterator) -> Vec<(usize, Vec<u8>)> {
-        let mut out = Vec::new();
+    /// Drives `reader` through its loop contract as the capture reader does, calling `each`
+    /// with the reader (at the record) and the record's length; a record too big for the
+    /// buffer grows it to `grow(bytes buffered)`.
+    fn each_record<R: PcapReaderIterator + ?Sized>(
+        reader: &mut R,
+        grow: fn(usize) -> usize,
+        mut each: impl FnMut(&R, usize),
+    ) {
         loop {
-            let position = reader.position();
             match reader.next() {
                 Ok((len, _)) => {
-                    out.push((len, reader.data()[..len].to_vec()));
-                    let _ = position;
+                    each(reader, len);
                     reader.consume_noshift(len);
                 }
                 Err(PcapError::Eof) => break,
                 Err(PcapError::Incomplete(_)) => reader.refill().expect("refill"),
                 Err(PcapError::BufferTooSmall) => {
-                    let bigger = reader.data().len() * 2 + 4096;
+                    let bigger = grow(reader.data().len());
                     reader.grow(bigger);
                     reader.refill().expect("refill");
                 }
                 Err(e) => panic!("unexpected {e:?}"),
             }
         }
+    }
+
+    /// Every record of `reader` as (length, bytes).
+    fn records(reader: &mut dyn PcapReaderIterator) -> Vec<(usize, Vec<u8>)> {
+        let mut out = Vec::new();
+        each_record(
+            reader,
+            |buffered| buffered * 2 + 4096,
+            |r, len| out.push((len, r.data()[..len].to_vec())),
+        );
         out
     }
 
@@ -412,26 +425,17 @@ mod tests {
         let bytes = sample(false, Endian::Little);
         let mut reader = BlockReader::new(4096, Box::new(Cursor::new(bytes))).expect("reader");
         let mut held: Vec<(SharedBlock, usize, Vec<u8>)> = Vec::new();
-        loop {
-            match reader.next() {
-                Ok((len, _)) => {
-                    let at = reader.position();
-                    held.push((
-                        Arc::clone(reader.block()),
-                        at,
-                        reader.data()[..len].to_vec(),
-                    ));
-                    reader.consume_noshift(len);
-                }
-                Err(PcapError::Eof) => break,
-                Err(PcapError::Incomplete(_)) => reader.refill().expect("refill"),
-                Err(PcapError::BufferTooSmall) => {
-                    reader.grow(1 << 16);
-                    reader.refill().expect("refill");
-                }
-                Err(e) => panic!("unexpected {e:?}"),
-            }
-        }
+        each_record(
+            &mut reader,
+            |_| 1 << 16,
+            |r, len| {
+                held.push((
+                    Arc::clone(r.block()),
+                    r.position(),
+                    r.data()[..len].to_vec(),
+                ));
+            },
+        );
         assert!(held.len() > 300);
         for (block, at, copy) in &held {
             assert_eq!(&block[*at..*at + copy.len()], &copy[..]);
@@ -467,23 +471,15 @@ mod tests {
         let mut reader = BlockReader::new(8192, Box::new(Cursor::new(bytes))).expect("reader");
         let mut held = Vec::new();
         let mut sizes = Vec::new();
-        loop {
-            match reader.next() {
-                Ok((len, _)) => {
-                    sizes.push((len, reader.block().len()));
-                    // Hold every block, as batches in flight do.
-                    held.push(Arc::clone(reader.block()));
-                    reader.consume_noshift(len);
-                }
-                Err(PcapError::Eof) => break,
-                Err(PcapError::Incomplete(_)) => reader.refill().expect("refill"),
-                Err(PcapError::BufferTooSmall) => {
-                    reader.grow(1 << 17);
-                    reader.refill().expect("refill");
-                }
-                Err(e) => panic!("unexpected {e:?}"),
-            }
-        }
+        each_record(
+            &mut reader,
+            |_| 1 << 17,
+            |r, len| {
+                sizes.push((len, r.block().len()));
+                // Hold every block, as batches in flight do.
+                held.push(Arc::clone(r.block()));
+            },
+        );
         assert_eq!(sizes.len(), 52, "header and 51 frames");
         assert!(
             sizes.iter().any(|&(_, block)| block >= 100_000),
