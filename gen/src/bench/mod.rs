@@ -205,6 +205,16 @@ const HALF_OPEN: usize = 6;
 /// The category of each TCP pool, in the order of [`TcpKind::POOLS`].
 const POOL_CATEGORIES: [usize; 4] = [BULK, HTTP, TLS, HTTPS_SHORT];
 
+/// TCP window of every generated segment.
+const WINDOW: u16 = 64240;
+
+/// The control segments a connection opens and closes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Control {
+    Syn,
+    Fin,
+}
+
 /// Active RTP calls (two streams each) and TCP connections per kind: fixed, so memory is too.
 const RTP_SLOTS: usize = 400;
 const TCP_SLOTS: usize = 128;
@@ -394,39 +404,20 @@ impl TcpConn {
 
     /// Builds the next IP packet, or None when the connection is over.
     fn next_packet(&mut self, buf: &mut Vec<u8>, filler: &[u8]) -> Option<Vec<u8>> {
-        let window = 64240;
         let spec = |seq, ack: Option<u32>| TcpSpec {
             seq,
             ack,
-            window,
+            window: WINDOW,
             ..Default::default()
         };
         let packet = match self.phase {
             TcpPhase::Syn => {
                 self.phase = TcpPhase::SynAck;
-                let p = self.tcp(
-                    0,
-                    TcpSpec {
-                        syn: true,
-                        ..spec(self.seq[0], None)
-                    },
-                    &[],
-                );
-                self.seq[0] = self.seq[0].wrapping_add(1);
-                p
+                self.control(0, Control::Syn)
             }
             TcpPhase::SynAck => {
                 self.phase = TcpPhase::Ack;
-                let p = self.tcp(
-                    1,
-                    TcpSpec {
-                        syn: true,
-                        ..spec(self.seq[1], Some(self.seq[0]))
-                    },
-                    &[],
-                );
-                self.seq[1] = self.seq[1].wrapping_add(1);
-                p
+                self.control(1, Control::Syn)
             }
             TcpPhase::Ack => {
                 self.phase = TcpPhase::Data(0);
@@ -466,29 +457,11 @@ impl TcpConn {
             }
             TcpPhase::Fin => {
                 self.phase = TcpPhase::FinAck;
-                let p = self.tcp(
-                    1,
-                    TcpSpec {
-                        fin: true,
-                        ..spec(self.seq[1], Some(self.seq[0]))
-                    },
-                    &[],
-                );
-                self.seq[1] = self.seq[1].wrapping_add(1);
-                p
+                self.control(1, Control::Fin)
             }
             TcpPhase::FinAck => {
                 self.phase = TcpPhase::LastAck;
-                let p = self.tcp(
-                    0,
-                    TcpSpec {
-                        fin: true,
-                        ..spec(self.seq[0], Some(self.seq[1]))
-                    },
-                    &[],
-                );
-                self.seq[0] = self.seq[0].wrapping_add(1);
-                p
+                self.control(0, Control::Fin)
             }
             TcpPhase::LastAck => {
                 self.phase = TcpPhase::Done;
@@ -506,6 +479,24 @@ impl TcpConn {
         } else {
             TcpPhase::Fin
         };
+    }
+
+    /// A SYN or FIN from `side`, acknowledging the other side (but for the opening SYN); it
+    /// takes one sequence number.
+    fn control(&mut self, side: usize, control: Control) -> Vec<u8> {
+        let syn = control == Control::Syn;
+        let ack = (!(syn && side == 0)).then_some(self.seq[1 - side]);
+        let spec = TcpSpec {
+            seq: self.seq[side],
+            ack,
+            syn,
+            fin: !syn,
+            window: WINDOW,
+            ..Default::default()
+        };
+        let packet = self.tcp(side, spec, &[]);
+        self.seq[side] = self.seq[side].wrapping_add(1);
+        packet
     }
 
     fn tcp(&mut self, side: usize, spec: TcpSpec, payload: &[u8]) -> Vec<u8> {

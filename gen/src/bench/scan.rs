@@ -40,7 +40,7 @@ pub(super) fn probe(rng: &mut Filler) -> Vec<Vec<u8>> {
                 seq: rng.next_u64() as u32,
                 ack: Some(isn.wrapping_add(1)),
                 syn: true,
-                window: 64240,
+                window: super::WINDOW,
                 ..Default::default()
             },
             &[],
