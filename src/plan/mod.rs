@@ -757,12 +757,7 @@ mod tests {
         // domain.md: "Multi-node clusters survive if other TVS nodes keep their certificates."
         let itl = two_nodes().itl();
         let held = itl.view();
-        let phone = PhoneItl {
-            file: "ITLFile.tlv",
-            source: ItlSource::File,
-            sha1: None,
-            list: &held,
-        };
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
         let changes = [
             Change::Regenerate(Role::CallManager),
             Change::Regenerate(Role::Tvs),
@@ -784,12 +779,7 @@ mod tests {
         one.tvs.truncate(1);
         let itl = one.itl();
         let held = itl.view();
-        let phone = PhoneItl {
-            file: "ITLFile.tlv",
-            source: ItlSource::File,
-            sha1: None,
-            list: &held,
-        };
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
         let changes = [
             Change::Regenerate(Role::CallManager),
             Change::Regenerate(Role::Tvs),

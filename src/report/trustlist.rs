@@ -668,7 +668,7 @@ pub fn damaged_text(bytes: &[u8], error: &crate::cisco::FormatError) -> String {
             FileFormat::Ctl => "CTL",
             _ => "ITL",
         };
-        parse_heading(&mut out, &format!("{kind} File (damaged)"), h);
+        parse_heading(&mut out, &format!("{kind} File (damaged)"), 16, h);
         for (i, record) in salvaged.records.iter().enumerate() {
             record_table(&mut out, kind, i, record);
         }
@@ -683,11 +683,12 @@ pub fn damaged_text(bytes: &[u8], error: &crate::cisco::FormatError) -> String {
     out
 }
 
-/// `Parse ITL File` and the header, as `show itl` prints them before the records.
-fn parse_heading(out: &mut String, title: &str, h: &Header<'_>) {
+/// `Parse ITL File` and the header, as `show itl` prints them before the records
+/// (`underline` dashes under the title: 16 for a trust list, as CUCM prints it).
+fn parse_heading(out: &mut String, title: &str, underline: usize, h: &Header<'_>) {
     let _ = writeln!(out);
     let _ = writeln!(out, "        Parse {title}");
-    let _ = writeln!(out, "        ----------------");
+    let _ = writeln!(out, "        {}", "-".repeat(underline));
     let _ = writeln!(out);
     let _ = writeln!(out, "Version:        {}.{}", h.version.0, h.version.1);
     let _ = writeln!(out, "HeaderLength:   {} (BYTES)", h.header_length);
@@ -714,7 +715,7 @@ fn trust_list_text(tl: &TrustList<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Length of {kind} file: {}", tl.bytes.len());
     hashes_text(&mut out, tl.bytes);
-    parse_heading(&mut out, &format!("{kind} File"), h);
+    parse_heading(&mut out, &format!("{kind} File"), 16, h);
     for (i, record) in tl.records.iter().enumerate() {
         record_table(&mut out, kind, i, record);
         if signer == Some(i) {
@@ -790,14 +791,7 @@ fn signed_text(sf: &SignedFile<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Length of signed file: {}", sf.bytes.len());
     hashes_text(&mut out, sf.bytes);
-    let _ = writeln!(out);
-    let _ = writeln!(out, "        Parse Signed File Header");
-    let _ = writeln!(out, "        ------------------------");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "Version:        {}.{}", h.version.0, h.version.1);
-    let _ = writeln!(out, "HeaderLength:   {} (BYTES)", h.header_length);
-    let _ = writeln!(out);
-    header_table(&mut out, h);
+    parse_heading(&mut out, "Signed File Header", 24, h);
     let _ = writeln!(out);
     let _ = writeln!(
         out,
