@@ -196,6 +196,14 @@ pub struct AnalyzeArgs {
     /// colons allowed.
     #[arg(long = "phone-itl-hash", value_name = "HEX", value_parser = parse_hash, help_heading = "Diagnosis (the four conditions)")]
     pub phone_itl_hash: Option<ItlHash>,
+    /// Mixed mode: the CTL the phone holds (CTLSEP<MAC>.tlv or CTLFile.tlv from before the
+    /// change); says whether the CTL path (re-running the CTL client) can recover the phone.
+    #[arg(
+        long = "phone-ctl",
+        value_name = "FILE",
+        help_heading = "Diagnosis (the four conditions)"
+    )]
+    pub phone_ctl: Option<PathBuf>,
     /// Condition 3: does the phone show a verification failure ("Trust List update failed")?
     #[arg(long = "phone-status", value_name = "failed|ok|unknown", default_value = "unknown", value_parser = parse_status, help_heading = "Diagnosis (the four conditions)")]
     pub phone_status: PhoneStatus,

@@ -341,21 +341,34 @@ fn extract(input: &CaptureArgs, dir: &Path, quiet: bool) -> ExitCode {
 }
 
 fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
+    read_trust_list("--phone-itl", path, |n, b| PhoneItlFile::new(n, b))
+}
+
+fn read_phone_ctl(path: &Path) -> Result<PhoneItlFile, Failure> {
+    read_trust_list("--phone-ctl", path, |n, b| PhoneItlFile::new_ctl(n, b))
+}
+
+/// Reads a trust list given by `option`, refusing absurd sizes and other kinds of file.
+fn read_trust_list(
+    option: &str,
+    path: &Path,
+    take: fn(String, Vec<u8>) -> Result<PhoneItlFile, itlscope::diagnosis::PhoneItlError>,
+) -> Result<PhoneItlFile, Failure> {
     // An ITL is a few KB; refuse anything absurd rather than read it whole.
     const LIMIT: u64 = 16 * 1024 * 1024;
     let meta = std::fs::metadata(path)
-        .map_err(|e| Failure::Input(format!("--phone-itl {}: {e}", path.display())))?;
+        .map_err(|e| Failure::Input(format!("{option} {}: {e}", path.display())))?;
     if meta.len() > LIMIT {
         return Err(Failure::Input(format!(
-            "--phone-itl {}: {} bytes is not an ITL (limit {LIMIT})",
+            "{option} {}: {} bytes is not a trust list (limit {LIMIT})",
             path.display(),
             meta.len()
         )));
     }
     let bytes = std::fs::read(path)
-        .map_err(|e| Failure::Input(format!("--phone-itl {}: {e}", path.display())))?;
-    PhoneItlFile::new(path.display().to_string(), bytes)
-        .map_err(|e| Failure::Input(format!("--phone-itl {}: {e}", path.display())))
+        .map_err(|e| Failure::Input(format!("{option} {}: {e}", path.display())))?;
+    take(path.display().to_string(), bytes)
+        .map_err(|e| Failure::Input(format!("{option} {}: {e}", path.display())))
 }
 
 /// Colour on standard output: `--color`, then `NO_COLOR` / `CLICOLOR_FORCE`, then whether
@@ -377,6 +390,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let facts = OperatorFacts {
         phone_itl: args.phone_itl.as_deref().map(read_phone_itl).transpose()?,
         phone_itl_hash: args.phone_itl_hash.clone(),
+        phone_ctl: args.phone_ctl.as_deref().map(read_phone_ctl).transpose()?,
         phone_status: args.phone_status,
         key_backup: args.key_backup,
         side,

@@ -4,6 +4,7 @@
 //! Entry points: [`trustlist::parse_trust_list`], [`signed::parse_signed_file`],
 //! [`detect_format`], [`verify::verify_trust_list`], [`verify::verify_with_trust`].
 
+pub mod config;
 pub mod encrypted;
 pub mod error;
 pub mod header;

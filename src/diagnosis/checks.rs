@@ -635,26 +635,7 @@ fn encrypted_config_notes(
     }
 }
 
-/// True when the session is TLS 1.3 (certificate encrypted).
-pub fn is_tls13(s: &TlsSession) -> bool {
-    s.certificates_encrypted || s.version == Some(0x0304)
-}
-
-/// True when the TCP connection never got going (SYN unanswered, refused).
-pub fn is_unreachable(s: &TlsSession) -> bool {
-    matches!(s.end, TcpEnd::NeverAnswered | TcpEnd::Refused)
-        || (s.version.is_none()
-            && s.certificates.is_empty()
-            && !s.certificates_encrypted
-            && matches!(s.end, TcpEnd::Reset(crate::evidence::Side::Server)))
-}
-
-/// A client alert after the server's Certificate: the phone rejected the certificate.
-pub fn phone_rejected(s: &TlsSession) -> Option<&crate::evidence::TlsAlert> {
-    s.alerts.iter().find(|a| {
-        a.from == crate::evidence::Side::Client && a.after_server_certificate && a.level == 2
-    })
-}
+pub use crate::trust::tvs::{is_tls13, is_unreachable, phone_rejected};
 
 fn session_summary(s: &TlsSession) -> String {
     let version = s
@@ -734,7 +715,7 @@ fn tvs_reachability(ctx: &PhoneCtx<'_>) -> Check {
 /// The TVS certificate on the wire against the TVS records of the phone's ITL.
 fn tvs_certificate(ctx: &PhoneCtx<'_>) -> Check {
     let mut c = check("tvs-certificate", Status::Unknown, "");
-    let (reference, reference_name) = ctx.reference_itl();
+    let (reference, reference_name) = ctx.comparison_itl();
     let mut matched = 0usize;
     let mut mismatched = 0usize;
     let mut tls13 = 0usize;
@@ -859,7 +840,7 @@ fn tvs_certificate(ctx: &PhoneCtx<'_>) -> Check {
 /// Other TLS servers the phone met: is the certificate in the ITL/CTL, or must TVS vouch?
 fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
     let mut c = check("other-tls", Status::Unknown, "");
-    let (reference, reference_name) = ctx.reference_itl();
+    let (reference, reference_name) = ctx.comparison_itl();
     let ctl = ctx.served_ctl_list();
     let sessions: Vec<_> = ctx.tls.iter().filter(|(_, s)| !is_tvs(s)).collect();
     if sessions.is_empty() {

@@ -101,6 +101,8 @@ pub struct PhoneCtx<'e> {
     pub config: Option<ServedConfig<'e>>,
     /// `--phone-itl`, when given.
     pub installed_file: Option<&'e InstalledFile<'e>>,
+    /// `--phone-ctl`, when given: the CTL the phone holds (mixed mode).
+    pub installed_ctl: Option<&'e InstalledFile<'e>>,
     /// The best-known installed ITL.
     pub installed: Installed<'e>,
 }
@@ -139,6 +141,7 @@ impl<'e> PhoneCtx<'e> {
         backend: &'e dyn TrustBackend,
         group: &'e PhoneEvidence,
         installed_file: Option<&'e InstalledFile<'e>>,
+        installed_ctl: Option<&'e InstalledFile<'e>>,
     ) -> Self {
         let files: Vec<_> = group
             .files
@@ -235,6 +238,7 @@ impl<'e> PhoneCtx<'e> {
             served_ctl,
             config,
             installed_file,
+            installed_ctl,
             installed,
         }
     }
@@ -253,9 +257,10 @@ impl<'e> PhoneCtx<'e> {
             .and_then(|s| s.parsed.as_ref().ok())
     }
 
-    /// The ITL the phone's TVS records come from: `--phone-itl` when given (None if it does not
-    /// parse), else the served ITL. The string names it.
-    pub fn reference_itl(&self) -> (Option<&TrustList<'e>>, String) {
+    /// The ITL a check compares the wire with: `--phone-itl` when given (None if it does not
+    /// parse), else the served ITL. The string names it. Checks only: a condition asks
+    /// [`PhoneCtx::phone_itl_exact`], which never takes the served ITL for the phone's.
+    pub fn comparison_itl(&self) -> (Option<&TrustList<'e>>, String) {
         match self.installed_file {
             Some(file) => (
                 file.parsed.as_ref().ok(),
@@ -272,6 +277,39 @@ impl<'e> PhoneCtx<'e> {
                 ),
                 None => (None, "no ITL".to_string()),
             },
+        }
+    }
+
+    /// The ITL the phone holds, when it is known exactly: `--phone-itl` (None if it does not
+    /// parse), or the served ITL when the phone's hash proves it holds that very file. Known
+    /// only by a hash that differs, or not at all, it is None: nothing about it may be taken
+    /// from the served files (statement 21 is about the phone's own, old ITL).
+    pub fn phone_itl_exact(&self) -> (Option<&TrustList<'e>>, String) {
+        if let Some(file) = self.installed_file {
+            return (
+                file.parsed.as_ref().ok(),
+                format!("the phone's ITL ({})", file.name),
+            );
+        }
+        match &self.served_itl {
+            Some(s)
+                if super::checks::installed_matches(&self.installed, s) == Some(true)
+                    && !matches!(self.installed, Installed::Unknown) =>
+            {
+                (
+                    s.parsed.as_ref().ok(),
+                    format!(
+                        "the phone's ITL (equal to the served {} by {})",
+                        s.file.name,
+                        super::checks::installed_source(self.evidence, &self.installed)
+                    ),
+                )
+            }
+            _ => (
+                None,
+                "the phone's ITL (known only by a hash that differs from the served ITL, or not at all)"
+                    .to_string(),
+            ),
         }
     }
 

@@ -174,6 +174,9 @@ pub enum PhoneItlError {
         "this is a {0} capture, not an ITL: give it as a capture to analyze, and the phone's ITL file (ITLSEP<MAC>.tlv) with --phone-itl"
     )]
     Capture(&'static str),
+    /// `--phone-ctl` was given something else than a CTL.
+    #[error("this is {0}, not a CTL: the phone's CTL is CTLSEP<MAC>.tlv or CTLFile.tlv")]
+    NotCtl(&'static str),
     /// A CTL (Certificate Trust List): same layout as an ITL, another file.
     #[error(
         "this is a CTL (Certificate Trust List{0}), not an ITL: the phone's ITL is ITLSEP<MAC>.tlv or ITLFile.tlv"
@@ -224,6 +227,25 @@ impl PhoneItlFile {
     }
 }
 
+impl PhoneItlFile {
+    /// Takes `bytes` as the phone's CTL (`--phone-ctl`) only when they are one; anything else
+    /// is refused, saying what it is.
+    pub fn new_ctl(name: impl Into<String>, bytes: Vec<u8>) -> Result<PhoneItlFile, PhoneItlError> {
+        use crate::cisco::{FileFormat, detect_format};
+        match detect_format(&bytes) {
+            Some(FileFormat::Ctl) => Ok(PhoneItlFile {
+                name: name.into(),
+                bytes,
+            }),
+            Some(FileFormat::Itl) => Err(PhoneItlError::NotCtl("an ITL")),
+            _ => match PhoneItlFile::new(String::new(), bytes) {
+                Err(e) => Err(e),
+                Ok(_) => Err(PhoneItlError::NotCtl("not a CTL")),
+            },
+        }
+    }
+}
+
 /// `pcap`, `pcapng` or `gzip-compressed` when the bytes start like a capture file.
 fn capture_kind(bytes: &[u8]) -> Option<&'static str> {
     let head: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
@@ -264,6 +286,8 @@ pub struct OperatorFacts {
     pub phone_itl: Option<PhoneItlFile>,
     /// `--phone-itl-hash HEX`.
     pub phone_itl_hash: Option<ItlHash>,
+    /// `--phone-ctl FILE`: the CTL the phone holds (mixed mode).
+    pub phone_ctl: Option<PhoneItlFile>,
     /// `--phone-status`.
     pub phone_status: PhoneStatus,
     /// `--key-backup`.

@@ -88,6 +88,12 @@ pub fn diagnose_limited(
         hashes: Hashes::of(&f.bytes),
         parsed: backend.parse_trust_list(&f.bytes),
     });
+    let installed_ctl = facts.phone_ctl.as_ref().map(|f| InstalledFile {
+        name: &f.name,
+        bytes: &f.bytes,
+        hashes: Hashes::of(&f.bytes),
+        parsed: backend.parse_trust_list(&f.bytes),
+    });
     if let (Some(file), Some(hash)) = (&installed_file, &facts.phone_itl_hash)
         && file.hashes.get(hash.algorithm) != hash.hex
     {
@@ -117,7 +123,14 @@ pub fn diagnose_limited(
     let phones = groups
         .iter()
         .map(|group| {
-            let ctx = PhoneCtx::new(evidence, facts, backend, group, installed_file.as_ref());
+            let ctx = PhoneCtx::new(
+                evidence,
+                facts,
+                backend,
+                group,
+                installed_file.as_ref(),
+                installed_ctl.as_ref(),
+            );
             diagnose_phone(&ctx)
         })
         .collect();

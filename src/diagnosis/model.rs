@@ -218,6 +218,35 @@ impl Conditions {
     }
 }
 
+/// Condition 4 as the TAC note means it: can any key the phone trusts still sign a file it
+/// will accept? `no_recovery_path` is true only when every path is closed; the verdict is
+/// `required` only then (with conditions 1-3 true), `not-required` as soon as one is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// True when every path is closed, false when one is open, else unknown.
+    pub no_recovery_path: Condition,
+    /// Every path (other TVS, ITLRecovery, CTL, key backup) with its state and why.
+    pub paths: Vec<crate::trust::recovery::RecoveryPath>,
+}
+
+impl Default for Recovery {
+    fn default() -> Self {
+        Recovery {
+            no_recovery_path: Condition::new(None, "not judged"),
+            paths: Vec::new(),
+        }
+    }
+}
+
+impl Recovery {
+    /// The first open path, if any.
+    pub fn open(&self) -> Option<&crate::trust::recovery::RecoveryPath> {
+        self.paths
+            .iter()
+            .find(|p| p.state == crate::trust::recovery::PathState::Open)
+    }
+}
+
 /// Must the ITL be deleted?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -248,6 +277,8 @@ pub struct Verdict {
     pub delete_itl: DeleteItl,
     /// The four conditions.
     pub conditions: Conditions,
+    /// The recovery paths: condition 4 generalised, which decides with conditions 1-3.
+    pub recovery: Recovery,
     /// Which conditions decided it, in words.
     pub reasons: Vec<String>,
     /// What to do, from the documented recovery paths, each with what calls for it.

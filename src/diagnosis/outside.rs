@@ -329,7 +329,7 @@ pub fn exported_tvs(ctx: &PhoneCtx<'_>, served_is_installed: bool, why: &str) ->
     if ctx.installed_file.is_some_and(|f| f.parsed.is_err()) {
         return None;
     }
-    let (reference, name) = ctx.reference_itl();
+    let (reference, name) = ctx.phone_itl_exact();
     let certs = exported_tvs_certs(ctx, reference);
     if certs.is_empty() {
         return None;
@@ -766,7 +766,7 @@ fn cucm_trust_lists(ctx: &PhoneCtx<'_>) -> Check {
 }
 
 fn exported_certificates(ctx: &PhoneCtx<'_>) -> Check {
-    let (reference, name) = ctx.reference_itl();
+    let (reference, name) = ctx.comparison_itl();
     let mut c = Check {
         id: "exported-certificates",
         status: Status::Unknown,
@@ -938,9 +938,40 @@ mod tests {
     }
 
     #[test]
+    fn a_completed_tls13_handshake_and_a_contradicting_tvs_pem_are_a_conflict_not_required() {
+        // Issue 18 item 8 (statement 12): data both ways under TLS 1.3 shows the phone trusts
+        // TVS; an exported tvs.pem its ITL lacks contradicts that, so condition 2 is unknown.
+        let mut s = tls(IP, 2445);
+        s.version = Some(0x0304);
+        s.certificates_encrypted = true;
+        s.certificate_seen = None;
+        let ev = boot(ITL_C, CONFIG_B, s);
+        let mut f = facts(Some(ITL_A), PhoneStatus::Failed, KeyBackup::No);
+        f.side.certificates.push(exported(new_tvs_cert()));
+        let d = diagnose_with(&ev, &f, &cluster());
+        let v = &d.phones[0].verdict;
+        assert_eq!(v.conditions.tvs_cert_mismatch.value, None);
+        let why = &v.conditions.tvs_cert_mismatch.explanation;
+        assert!(
+            why.contains("TLS 1.3") && why.contains("tvs.pem:1"),
+            "{why}"
+        );
+        assert_ne!(v.delete_itl, DeleteItl::Required);
+        // Without the exported certificate the completed handshake decides: false.
+        let f = facts(Some(ITL_A), PhoneStatus::Failed, KeyBackup::No);
+        let d = diagnose_with(&ev, &f, &cluster());
+        assert_eq!(
+            d.phones[0].verdict.conditions.tvs_cert_mismatch.value,
+            Some(false)
+        );
+    }
+
+    #[test]
     fn an_exported_tvs_certificate_decides_tvs_under_tls13() {
         let mut s = tls(IP, 2445);
         s.version = Some(0x0304);
+        // No application data both ways: the session does not show the phone accepting TVS.
+        s.app_data_bytes = (0, 0);
         let ev = boot(ITL_C, CONFIG_B, s);
         // TVS regenerated: its exported certificate is not in the phone's ITL A.
         let mut f = facts(Some(ITL_A), PhoneStatus::Failed, KeyBackup::No);

@@ -17,7 +17,7 @@ pub struct MainReason {
 }
 
 /// Every main-reason code, in the order the rules try them.
-pub const CODES: [&str; 14] = [
+pub const CODES: [&str; 16] = [
     "transfer-stall",
     "all-four-hold",
     "boot-loop",
@@ -26,6 +26,8 @@ pub const CODES: [&str; 14] = [
     "tvs-certificate-in-itl",
     "phone-shows-no-failure",
     "key-backup-exists",
+    "recovery-path-open",
+    "recovery-path-unknown",
     "tvs-unreachable",
     "served-itl-broken",
     "no-served-itl",
@@ -69,14 +71,20 @@ pub fn main_reason(
         return reason("transfer-stall", c.explanation.clone());
     }
     if verdict.delete_itl == DeleteItl::Required {
-        return reason("all-four-hold", "all four conditions hold".into());
+        return reason(
+            "all-four-hold",
+            "all four conditions hold and no recovery path is open".into(),
+        );
     }
     if let Some(c) = flagged(checks, "boot-loop") {
         return reason("boot-loop", c.explanation.clone());
     }
     let c = &verdict.conditions;
     match verdict.delete_itl {
-        DeleteItl::Required => reason("all-four-hold", "all four conditions hold".into()),
+        DeleteItl::Required => reason(
+            "all-four-hold",
+            "all four conditions hold and no recovery path is open".into(),
+        ),
         DeleteItl::NotRequired => {
             let (code, name) = if c.itl_differs.value == Some(false) {
                 if installed.is_some_and(|i| i.not_installed) {
@@ -88,6 +96,11 @@ pub fn main_reason(
                 ("tvs-certificate-in-itl", "tvs_cert_mismatch")
             } else if c.phone_verification_failed.value == Some(false) {
                 ("phone-shows-no-failure", "phone_verification_failed")
+            } else if let Some(open) = verdict.recovery.open().filter(|o| o.id != "key-backup") {
+                return reason(
+                    "recovery-path-open",
+                    format!("recovery path {} is open: {}", open.id, open.explanation),
+                );
             } else {
                 ("key-backup-exists", "no_key_backup")
             };
@@ -116,6 +129,15 @@ pub fn main_reason(
                     reason_about(verdict, "tvs_cert_mismatch"),
                 );
             }
+            if c.phone_verification_failed.value.is_some() && c.no_key_backup.value.is_some() {
+                return reason(
+                    "recovery-path-unknown",
+                    format!(
+                        "no_recovery_path is unknown: {}",
+                        verdict.recovery.no_recovery_path.explanation
+                    ),
+                );
+            }
             reason(
                 "needs-operator-facts",
                 "the phone's ITL differs from the served one and TVS presents a certificate it does not list: deletion depends on --phone-status and --key-backup".into(),
@@ -137,8 +159,9 @@ mod tests {
             no_key_backup: Condition::new(v[3], "d"),
         };
         Verdict {
-            delete_itl: super::super::verdict::decide(&conditions),
+            delete_itl: super::super::verdict::decide(&conditions, v[3]),
             conditions,
+            recovery: Default::default(),
             reasons: Vec::new(),
             next_steps: Vec::new(),
         }

@@ -58,6 +58,15 @@ pub fn failed(name: &str, client_ip: &str, transport: FileTransport, error: &str
     f.complete = false;
     f.size = None;
     f.error = Some(error.into());
+    // The code the wire would carry with that message ("TFTP error 1: …", "HTTP 404 …").
+    let code = |prefix: &str| {
+        error
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<u16>().ok())
+    };
+    f.tftp_error_code = code("TFTP error ");
+    f.http_status = code("HTTP ");
     f
 }
 

@@ -286,7 +286,10 @@ fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
     .phones[0];
     assert_eq!(conditions(p), [Some(true); 4]);
     assert_eq!(p.verdict.delete_itl, DeleteItl::Required);
-    assert_eq!(p.verdict.reasons[0], "all four conditions hold");
+    assert_eq!(
+        p.verdict.reasons[0],
+        "all four conditions hold and every recovery path is closed"
+    );
     assert_eq!(step_ids(p), ["delete-itl", "prevent"]);
     let path = p.trust_path.as_ref().unwrap();
     assert_eq!(path.itl.acceptance, Acceptance::Rejected);
@@ -318,9 +321,9 @@ fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
 }
 
 #[test]
-fn tvs_mismatch_compares_with_the_served_itl_without_phone_itl() {
-    // No --phone-itl: the reference is the ITL downloaded in the capture (ITL_A lists the old
-    // TVS); the wire shows the new TVS certificate.
+fn without_phone_itl_condition_2_comes_from_the_phone_rejecting_tvs_statement_21() {
+    // No --phone-itl: the served ITL is not the phone's (statement 21 is about the phone's
+    // own, old ITL); the phone's fatal unknown_ca after the new TVS certificate decides.
     let ev = boot(
         ITL_A,
         CONFIG_A,
@@ -328,13 +331,9 @@ fn tvs_mismatch_compares_with_the_served_itl_without_phone_itl() {
     );
     let p = &diagnose_with(&ev, &OperatorFacts::default(), &cluster()).phones[0];
     assert_eq!(conditions(p), [None, Some(true), None, None]);
-    assert!(
-        p.verdict
-            .conditions
-            .tvs_cert_mismatch
-            .explanation
-            .contains("served ITL")
-    );
+    let why = &p.verdict.conditions.tvs_cert_mismatch.explanation;
+    assert!(why.contains("the phone rejected its certificate"), "{why}");
+    assert!(!why.contains("served ITL"), "{why}");
     assert!(p.trust_path.is_none());
     assert_eq!(check(p, "trust-path").status, Status::Unknown);
 }
@@ -359,6 +358,8 @@ fn tls13_tvs_leaves_the_certificate_unknown() {
     s.version = Some(0x0304);
     s.certificates_encrypted = true;
     s.certificate_seen = None;
+    // Data one way only: the TLS 1.3 session does not show the phone accepting TVS.
+    s.app_data_bytes = (0, 1480);
     let ev = boot(ITL_B, CONFIG_B, s);
     let p = &diagnose_with(
         &ev,

@@ -11,17 +11,55 @@ use super::facts::{KeyBackup, PhoneStatus};
 use super::model::{
     Acceptance, Check, Condition, Conditions, DeleteItl, NextStep, TrustPath, Verdict,
 };
+use super::names::RequestKind;
 use super::trust::find_certificate;
 use super::trust_path::signer_relation;
-use crate::cisco::model::function;
-use crate::evidence::{Side, TlsAlert, TlsSession};
+use crate::cisco::model::{TrustList, function};
+use crate::evidence::{CertificateInfo, TlsAlert, TlsSession};
+use crate::trust::recovery::{self, PathState, RecoveryInputs, RecoveryPath};
+use crate::trust::tvs::{self, Stance, TvsNode, server_refused};
 
 /// `itl_differs`: installed ITL vs served ITL; null when either side is unknown. A phone that
 /// reports no ITL at all has nothing to delete, so the condition is false for it.
-fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
+fn itl_differs(ctx: &PhoneCtx<'_>, nodes: &[TvsNode<'_>]) -> Condition {
     if let Some(conflict) = super::outside::installed_conflict(ctx) {
         return Condition::new(None, conflict);
     }
+    let c = itl_differs_as_given(ctx);
+    // "Equal to the served ITL" (a hash read from `show itl` instead of the phone, say) is
+    // not believed when the phone refused a TVS certificate that ITL lists as not trusted.
+    if c.value == Some(false)
+        && !matches!(
+            ctx.installed,
+            Installed::NotInstalled(_) | Installed::ReportedNone(_)
+        )
+        && let Some(list) = ctx.served_itl_list()
+        && let Some((n, cert)) = nodes.iter().find_map(|n| match (&n.stance, n.certificate) {
+            (
+                Stance::Rejected {
+                    not_trusted: true, ..
+                },
+                Some(cert),
+            ) if listed(cert, list) => Some((n, cert)),
+            _ => None,
+        })
+    {
+        return Condition::new(
+            None,
+            format!(
+                "{}, yet TVS {} presented {} (serial {}), which that ITL lists, and {}: the phone does not hold the served ITL (read the hash on the phone itself, Settings > Security Configuration > Trust List)",
+                c.explanation,
+                n.server,
+                cert.subject,
+                cert.serial,
+                n.stance.describe()
+            ),
+        );
+    }
+    c
+}
+
+fn itl_differs_as_given(ctx: &PhoneCtx<'_>) -> Condition {
     let served = ctx.served_itl.as_ref();
     match (&ctx.installed, served) {
         (Installed::Unknown, _) => Condition::new(
@@ -96,9 +134,9 @@ fn itl_differs(ctx: &PhoneCtx<'_>) -> Condition {
 }
 
 /// Why `tvs_cert_mismatch` came out as it did: the next steps follow from it.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum TvsFinding<'e> {
-    /// A certificate was compared (the condition is true or false).
+    /// A certificate was compared, or the phone's behaviour decided (true or false).
     Compared,
     /// No TVS session in the capture.
     NoSession,
@@ -111,88 +149,39 @@ enum TvsFinding<'e> {
     ServerRefused(&'e TlsSession, &'e TlsAlert),
     /// Sessions without a certificate in clear, for no known reason.
     NoClearCertificate,
-    /// No parsed ITL to compare with.
+    /// A certificate was seen, the phone neither accepted nor rejected it, and its ITL is not
+    /// known exactly.
     NoReference,
-    /// The phone rejected a certificate the served ITL lists: it holds another ITL.
-    PhoneHoldsAnotherItl(&'e TlsSession, &'e TlsAlert),
+    /// The phone rejected a certificate that the ITL taken for its own lists: it holds
+    /// another ITL. The string says how it rejected.
+    PhoneHoldsAnotherItl(&'e TlsSession, String),
     /// The certificate is in no TVS record of `--phone-itl`, yet the phone completed the
     /// handshake: the file is not what the phone holds.
     ContradictsPhoneItl(&'e TlsSession),
+    /// The phone completed the handshake, yet the TVS certificate exported from CUCM matches
+    /// no TVS record of the phone's ITL.
+    ExportContradicts(&'e TlsSession, String),
 }
 
-/// A fatal alert TVS sent before presenting a certificate.
-fn server_refused(s: &TlsSession) -> Option<&TlsAlert> {
-    if !s.certificates.is_empty() || s.handshake_complete {
-        return None;
-    }
-    s.alerts
-        .iter()
-        .find(|a| a.from == Side::Server && a.level == 2 && !a.after_server_certificate)
-}
-
-/// The phone accepted the server's certificate: the handshake completed and it sent no
-/// alert after the certificate.
+/// The phone accepted the server's certificate (see [`tvs::stance`]).
 fn phone_accepted(s: &TlsSession) -> bool {
-    s.handshake_complete && super::checks::phone_rejected(s).is_none()
+    matches!(tvs::stance(s), Stance::Trusted { .. })
 }
 
-/// `tvs_cert_mismatch`: a certificate presented on 2445 matches no TVS record of the phone's
-/// ITL (`--phone-itl`, else the served ITL); null when no TVS certificate was seen in clear,
-/// when only the served ITL is at hand and the phone rejected a certificate it lists, or when
-/// the phone completed the handshake with a certificate `--phone-itl` does not list (the wire
-/// contradicts the file).
-///
-/// `served_is_installed`: the phone's ITL is known (by hash or alarm) to be the served one, so
-/// comparing with the served ITL is comparing with the phone's.
+fn listed(cert: &CertificateInfo, list: &TrustList<'_>) -> bool {
+    find_certificate(cert, list, &[function::TVS]).is_some()
+}
+
+/// `tvs_cert_mismatch` from the phone's behaviour per TVS node (statements 12, 17, 21, 24):
+/// true only when no TVS the phone reached is trusted and at least one was rejected (or,
+/// with the phone's ITL known exactly, presents a certificate its TVS records lack); false
+/// when the phone trusts a TVS; unknown when nothing shows either, or when the wire and an
+/// input (the phone's ITL, an exported TVS certificate) contradict each other.
 fn tvs_cert_mismatch<'e>(
     ctx: &PhoneCtx<'e>,
+    nodes: &[TvsNode<'e>],
     served_is_installed: bool,
 ) -> (Condition, TvsFinding<'e>) {
-    let sessions: Vec<_> = ctx.tvs_sessions().collect();
-    let leaves: Vec<_> = sessions
-        .iter()
-        .filter_map(|(_, s)| s.certificates.first().map(|c| (*s, c)))
-        .collect();
-    if leaves.is_empty() {
-        let refused = sessions
-            .iter()
-            .find_map(|(_, s)| server_refused(s).map(|a| (*s, a)));
-        let (why, finding) = if sessions.iter().any(|(_, s)| is_tls13(s)) {
-            (
-                "TVS spoke TLS 1.3: its certificate is encrypted".to_string(),
-                TvsFinding::Tls13,
-            )
-        } else if let Some((s, alert)) = refused {
-            (
-                format!(
-                    "TVS {} refused the handshake (fatal {} from the server at {}, before any certificate): a TLS version or cipher mismatch, so no certificate was presented",
-                    s.server,
-                    alert.describe(),
-                    ctx.at(alert.seen)
-                ),
-                TvsFinding::ServerRefused(s, alert),
-            )
-        } else if !sessions.is_empty() && sessions.iter().all(|(_, s)| is_unreachable(s)) {
-            (
-                "TVS never answered, so no certificate was presented".to_string(),
-                TvsFinding::Unreachable,
-            )
-        } else if sessions.is_empty() {
-            (
-                "no TVS (TCP 2445) session in the capture".to_string(),
-                TvsFinding::NoSession,
-            )
-        } else {
-            (
-                "no TVS certificate seen in clear".to_string(),
-                TvsFinding::NoClearCertificate,
-            )
-        };
-        if let Some(c) = super::outside::exported_tvs(ctx, served_is_installed, &why) {
-            return (c, TvsFinding::Compared);
-        }
-        return (Condition::new(None, why), finding);
-    }
     if let Some(file) = ctx.installed_file
         && let Err(e) = &file.parsed
     {
@@ -204,95 +193,302 @@ fn tvs_cert_mismatch<'e>(
             TvsFinding::NoReference,
         );
     }
-    let (reference, name) = ctx.reference_itl();
-    let Some(list) = reference else {
-        return (
-            Condition::new(
-                None,
-                format!(
-                    "a TVS certificate was seen but there is no parsed ITL to compare it with ({name})"
-                ),
-            ),
-            TvsFinding::NoReference,
-        );
-    };
-    for (s, leaf) in &leaves {
-        if find_certificate(leaf, list, &[function::TVS]).is_some() {
-            continue;
+    let (exact, name) = ctx.phone_itl_exact();
+    let cert_of = |n: &TvsNode<'e>| n.certificate.map(|c| c.as_ref());
+    let trusted: Vec<&TvsNode<'e>> = nodes
+        .iter()
+        .filter(|n| matches!(n.stance, Stance::Trusted { .. }))
+        .collect();
+    let rejected: Vec<&TvsNode<'e>> = nodes
+        .iter()
+        .filter(|n| matches!(n.stance, Stance::Rejected { .. }))
+        .collect();
+
+    // The wire against the list taken for the phone's: either contradiction leaves the
+    // condition unknown, with both sides named.
+    if let Some(list) = exact {
+        for n in &trusted {
+            if let Some(cert) = cert_of(n)
+                && !listed(cert, list)
+            {
+                return (
+                    Condition::new(
+                        None,
+                        format!(
+                            "TVS {} presented {} (serial {}), which matches no TVS record of {name}, yet {} ({}): it accepted that certificate, so {name} is not the ITL it holds",
+                            n.server,
+                            cert.subject,
+                            cert.serial,
+                            n.stance.describe(),
+                            ctx.at(n.session.last)
+                        ),
+                    ),
+                    TvsFinding::ContradictsPhoneItl(n.session),
+                );
+            }
         }
-        // The phone checks TVS's certificate against its ITL's TVS records: a handshake it
-        // completed shows the certificate is in the ITL it holds, whatever the file says.
-        if ctx.installed_file.is_some() && phone_accepted(s) {
+        for n in &rejected {
+            if let (
+                Some(cert),
+                Stance::Rejected {
+                    not_trusted: true, ..
+                },
+            ) = (cert_of(n), &n.stance)
+                && listed(cert, list)
+            {
+                return (
+                    Condition::new(
+                        None,
+                        format!(
+                            "TVS {} presented {} (serial {}), which {name} lists, yet {}: the phone holds another ITL than {name}",
+                            n.server,
+                            cert.subject,
+                            cert.serial,
+                            n.stance.describe()
+                        ),
+                    ),
+                    TvsFinding::PhoneHoldsAnotherItl(n.session, n.stance.describe()),
+                );
+            }
+        }
+    }
+
+    if let Some(n) = trusted.first() {
+        // An exported certificate that the phone's ITL lacks contradicts a completed
+        // handshake whose certificate was encrypted (TLS 1.3).
+        if trusted.iter().all(|t| t.certificate.is_none())
+            && let Some(exported) = super::outside::exported_tvs(ctx, true, "")
+            && exported.value == Some(true)
+        {
             return (
                 Condition::new(
                     None,
                     format!(
-                        "TVS {} presented {} (serial {}), which matches no TVS record of {name}, yet the phone completed the handshake ({}): it accepted that certificate, so {name} is not the ITL it holds",
-                        s.server,
-                        leaf.subject,
-                        leaf.serial,
-                        ctx.at(s.last)
+                        "TVS {}: {} ({}), so the phone trusts its certificate, but{}: one of them is not what this phone sees (export the certificate of the node it asks, or check the phone's ITL)",
+                        n.server,
+                        n.stance.describe(),
+                        ctx.at(n.session.last),
+                        exported.explanation.trim_start_matches(';')
                     ),
                 ),
-                TvsFinding::ContradictsPhoneItl(s),
+                TvsFinding::ExportContradicts(n.session, exported.explanation),
             );
         }
+        let others = if rejected.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; it rejected {} (another node of its CallManager group vouches, statement 24)",
+                rejected
+                    .iter()
+                    .map(|r| r.server.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         return (
             Condition::new(
-                Some(true),
+                Some(false),
                 format!(
-                    "TVS {} presented {} (serial {}, sha1 {}, {}), which matches no TVS record of {name}",
-                    s.server,
-                    leaf.subject,
-                    leaf.serial,
-                    leaf.sha1,
-                    ctx.at(super::context::session_time(s))
+                    "TVS {}: {} ({}), so TVS's certificate is in the ITL the phone holds (statement 12){others}",
+                    n.server,
+                    n.stance.describe(),
+                    ctx.at(n.session.last)
                 ),
             ),
             TvsFinding::Compared,
         );
     }
-    // Without the phone's own ITL the served ITL stands in for it. If the phone nonetheless
-    // refused a TVS certificate that the served ITL lists, the phone's ITL is evidently not
-    // the served one, and "matches" would be a guess about the wrong file.
-    if ctx.installed_file.is_none()
-        && !served_is_installed
-        && let Some((s, alert)) = leaves
-            .iter()
-            .find_map(|(s, _)| super::checks::phone_rejected(s).map(|a| (*s, a)))
-    {
+
+    let decisive: Vec<&&TvsNode<'e>> = rejected
+        .iter()
+        .filter(|n| match (&n.stance, exact, cert_of(n)) {
+            (
+                Stance::Rejected {
+                    not_trusted: true, ..
+                },
+                _,
+                _,
+            ) => true,
+            (_, Some(list), Some(cert)) => !listed(cert, list),
+            _ => false,
+        })
+        .collect();
+    if let Some(n) = decisive.first() {
+        let cert = cert_of(n)
+            .map(|c| {
+                format!(
+                    "{} (serial {}, sha1 {}, {})",
+                    c.subject,
+                    c.serial,
+                    c.sha1,
+                    ctx.at(super::context::session_time(n.session))
+                )
+            })
+            .unwrap_or_else(|| "its certificate".into());
+        let record = match (exact, cert_of(n)) {
+            (Some(list), Some(c)) if !listed(c, list) => {
+                format!(", which matches no TVS record of {name}")
+            }
+            _ => String::new(),
+        };
+        return (
+            Condition::new(
+                Some(true),
+                format!(
+                    "TVS {} presented {cert}{record}; {}, and no TVS the phone reached is trusted",
+                    n.server,
+                    n.stance.describe()
+                ),
+            ),
+            TvsFinding::Compared,
+        );
+    }
+    if let Some(n) = rejected.first() {
+        // Refused as expired or revoked: the certificate may well be in the phone's ITL.
+        if let (Some(list), Some(cert)) = (exact, cert_of(n))
+            && listed(cert, list)
+        {
+            return (
+                Condition::new(
+                    Some(false),
+                    format!(
+                        "TVS {} presented {} (serial {}), which matches a TVS record of {name}; {}: the certificate itself must be renewed",
+                        n.server,
+                        cert.subject,
+                        cert.serial,
+                        n.stance.describe()
+                    ),
+                ),
+                TvsFinding::Compared,
+            );
+        }
         return (
             Condition::new(
                 None,
                 format!(
-                    "the TVS certificate of {} matches {name}, but the phone rejected it (fatal alert {} at {}): its installed ITL is not the served one; give --phone-itl FILE to compare with the ITL the phone holds",
-                    s.server,
-                    alert.describe(),
-                    ctx.at(alert.seen)
+                    "TVS {}: {}, which says why the phone refused it, not whether its ITL lists it; give --phone-itl FILE to compare",
+                    n.server,
+                    n.stance.describe()
                 ),
             ),
-            TvsFinding::PhoneHoldsAnotherItl(s, alert),
+            TvsFinding::NoReference,
         );
     }
-    (
-        Condition::new(
-            Some(false),
-            format!(
-                "every TVS certificate on the wire ({}) matches a TVS record of {name}",
-                leaves
-                    .iter()
-                    .map(|(s, c)| format!("{} serial {}", s.server, c.serial))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+
+    // No behaviour either way: certificates in clear against the phone's exact ITL.
+    let leaves: Vec<(&TvsNode<'e>, &CertificateInfo)> = nodes
+        .iter()
+        .filter_map(|n| cert_of(n).map(|c| (n, c)))
+        .collect();
+    if !leaves.is_empty() {
+        let Some(list) = exact else {
+            let (s, _) = leaves[0];
+            return (
+                Condition::new(
+                    None,
+                    format!(
+                        "TVS {} presented a certificate, but the phone's behaviour shows neither acceptance nor rejection ({}) and {name}: give --phone-itl FILE to compare",
+                        s.server,
+                        s.stance.describe()
+                    ),
+                ),
+                TvsFinding::NoReference,
+            );
+        };
+        if let Some((n, c)) = leaves.iter().find(|(_, c)| !listed(c, list)) {
+            return (
+                Condition::new(
+                    Some(true),
+                    format!(
+                        "TVS {} presented {} (serial {}, sha1 {}, {}), which matches no TVS record of {name}",
+                        n.server,
+                        c.subject,
+                        c.serial,
+                        c.sha1,
+                        ctx.at(super::context::session_time(n.session))
+                    ),
+                ),
+                TvsFinding::Compared,
+            );
+        }
+        return (
+            Condition::new(
+                Some(false),
+                format!(
+                    "every TVS certificate on the wire ({}) matches a TVS record of {name}",
+                    leaves
+                        .iter()
+                        .map(|(n, c)| format!("{} serial {}", n.server, c.serial))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ),
-        ),
-        TvsFinding::Compared,
-    )
+            TvsFinding::Compared,
+        );
+    }
+
+    let sessions: Vec<&TlsSession> = nodes.iter().map(|n| n.session).collect();
+    let refused = nodes.iter().find_map(|n| match &n.stance {
+        Stance::ServerRefused(_) => server_refused(n.session).map(|a| (n.session, a)),
+        _ => None,
+    });
+    let (why, finding) = if sessions.iter().any(|s| is_tls13(s)) {
+        (
+            "TVS spoke TLS 1.3: its certificate is encrypted and the session does not show the phone accepting it (no application data both ways)".to_string(),
+            TvsFinding::Tls13,
+        )
+    } else if let Some((s, alert)) = refused {
+        (
+            format!(
+                "TVS {} refused the handshake (fatal {} from the server at {}, before any certificate): a TLS version or cipher mismatch, so no certificate was presented",
+                s.server,
+                alert.describe(),
+                ctx.at(alert.seen)
+            ),
+            TvsFinding::ServerRefused(s, alert),
+        )
+    } else if !sessions.is_empty() && sessions.iter().all(|s| is_unreachable(s)) {
+        (
+            "TVS never answered, so no certificate was presented".to_string(),
+            TvsFinding::Unreachable,
+        )
+    } else if sessions.is_empty() {
+        (
+            "no TVS (TCP 2445) session in the capture".to_string(),
+            TvsFinding::NoSession,
+        )
+    } else {
+        (
+            "no TVS certificate seen in clear".to_string(),
+            TvsFinding::NoClearCertificate,
+        )
+    };
+    if let Some(c) = super::outside::exported_tvs(ctx, served_is_installed, &why) {
+        return (c, TvsFinding::Compared);
+    }
+    (Condition::new(None, why), finding)
 }
 
-fn phone_verification_failed(ctx: &PhoneCtx<'_>) -> Condition {
+fn phone_verification_failed(ctx: &PhoneCtx<'_>, path: Option<&TrustPath>) -> Condition {
     if let Some(c) = super::outside::verification(ctx) {
         return c;
+    }
+    let rejected_step = path.and_then(|p| {
+        [("served ITL", &p.itl), ("config", &p.config)]
+            .into_iter()
+            .find(|(_, s)| s.acceptance == Acceptance::Rejected)
+    });
+    if ctx.facts.phone_status == PhoneStatus::Ok
+        && let Some((what, step)) = rejected_step
+    {
+        return Condition::new(
+            None,
+            format!(
+                "--phone-status ok says the phone shows no failure, but the trust path says the {what} is rejected ({}): one of them is wrong (read the phone's Status Messages again, after this capture)",
+                step.explanation
+            ),
+        );
     }
     match ctx.facts.phone_status {
         PhoneStatus::Failed => Condition::new(
@@ -339,15 +535,99 @@ fn no_key_backup(ctx: &PhoneCtx<'_>) -> Condition {
     }
 }
 
-/// `required` only when all four are true; `not-required` when any is false.
-pub fn decide(conditions: &Conditions) -> DeleteItl {
-    let values = conditions.named().map(|(_, c)| c.value);
-    if values.iter().all(|v| *v == Some(true)) {
-        DeleteItl::Required
-    } else if values.contains(&Some(false)) {
+/// `required` only when conditions 1-3 hold and no recovery path is open (condition 4 as the
+/// note means it, statement 15); `not-required` when any of 1-3 is false or a path is open;
+/// else `undetermined`. With only the key backup as a path this is the four-condition table.
+pub fn decide(conditions: &Conditions, no_recovery_path: Option<bool>) -> DeleteItl {
+    let first_three = [
+        conditions.itl_differs.value,
+        conditions.tvs_cert_mismatch.value,
+        conditions.phone_verification_failed.value,
+    ];
+    if first_three.contains(&Some(false)) || no_recovery_path == Some(false) {
         DeleteItl::NotRequired
+    } else if first_three.iter().all(|v| *v == Some(true)) && no_recovery_path == Some(true) {
+        DeleteItl::Required
     } else {
         DeleteItl::Undetermined
+    }
+}
+
+/// Some(true) when a CTL is served (mixed mode), Some(false) when the phone's CTL request was
+/// answered "not found" and none was served, None when no CTL request was seen.
+fn mixed_mode(ctx: &PhoneCtx<'_>) -> Option<bool> {
+    if ctx.served_ctl.is_some() {
+        return Some(true);
+    }
+    let not_found = ctx.files.iter().any(|(_, f, k)| {
+        matches!(k, RequestKind::CtlPerPhone | RequestKind::CtlGeneric)
+            && (f.tftp_error_code == Some(1) || f.http_status == Some(404))
+    });
+    not_found.then_some(false)
+}
+
+/// The recovery paths of one phone, from what it holds (known exactly only), the served
+/// files, its TVS nodes and the engineer's answer about the key backup.
+fn recovery(
+    ctx: &PhoneCtx<'_>,
+    nodes: &[TvsNode<'_>],
+    tvs_cert_mismatch: Option<bool>,
+) -> super::model::Recovery {
+    let (phone_itl, itl_label) = ctx.phone_itl_exact();
+    let phone_ctl = ctx.installed_ctl.and_then(|f| {
+        f.parsed
+            .as_ref()
+            .ok()
+            .map(|l| (l, format!("the phone's CTL ({})", f.name)))
+    });
+    let cm_group = ctx
+        .config
+        .as_ref()
+        .and_then(|c| crate::cisco::config::callmanager_group(&c.file.data));
+    let inputs = RecoveryInputs {
+        key_backup: match ctx.facts.key_backup {
+            KeyBackup::Yes => Some(true),
+            KeyBackup::No => Some(false),
+            KeyBackup::Unknown => None,
+        },
+        phone_itl: phone_itl.map(|l| (l, itl_label.as_str())),
+        served_itl: ctx.served_itl_list(),
+        phone_ctl: phone_ctl.as_ref().map(|(l, n)| (*l, n.as_str())),
+        served_ctl: ctx.served_ctl_list(),
+        mixed_mode: mixed_mode(ctx),
+        tvs: nodes,
+        tvs_cert_mismatch,
+        cm_group: cm_group.as_deref(),
+    };
+    let paths = recovery::recovery_paths(&inputs);
+    let value = recovery::no_recovery_path(&paths);
+    let explanation = match value {
+        Some(false) => {
+            let open: Vec<String> = paths
+                .iter()
+                .filter(|p| p.state == PathState::Open)
+                .map(|p| format!("{}: {}", p.id, p.explanation))
+                .collect();
+            format!("a recovery path is open ({})", open.join("; "))
+        }
+        Some(true) => {
+            "every recovery path is closed (other TVS, ITLRecovery, CTL, key backup)".into()
+        }
+        None => {
+            let unknown: Vec<String> = paths
+                .iter()
+                .filter(|p| p.state == PathState::Unknown)
+                .map(|p| format!("{}: {}", p.id, p.explanation))
+                .collect();
+            format!(
+                "no path is known open, and these are unknown: {}",
+                unknown.join("; ")
+            )
+        }
+    };
+    super::model::Recovery {
+        no_recovery_path: Condition::new(value, explanation),
+        paths,
     }
 }
 
@@ -469,6 +749,29 @@ fn service_steps(steps: &mut Steps, ctx: &PhoneCtx<'_>, checks: &[Check], tvs: T
     }
 }
 
+/// The step that takes an open recovery path.
+fn recovery_step(steps: &mut Steps, p: &RecoveryPath) {
+    let because = vec![format!("recovery path {}: open ({})", p.id, p.explanation)];
+    match p.id {
+        "itl-recovery" => steps.add(
+            "utils-itl-reset",
+            because,
+            "Run `utils itl reset localkey` on the publisher (CUCM 10.0+): the reset ITL is signed with the ITLRecovery key the phone's ITL still holds, so the phone accepts it; restart Cisco TFTP and TVS, then reset the phones (twice) so they take the reset ITL and then the new one. No ITL deletion is needed.",
+        ),
+        "ctl" => steps.add(
+            "rerun-ctl-client",
+            because,
+            "Mixed mode: update the CTL so it lists the new CallManager certificate, signed by a key the phone's CTL trusts: re-run the CTL client with the same eToken (or `utils ctl update CTLFile` on a tokenless cluster), restart Cisco TFTP and TVS, then reset the phones; the CTL's CCM+TFTP then vouches for the new ITL (statements 7c, 30). No ITL deletion is needed.",
+        ),
+        "key-backup" => steps.add(
+            "restore-tftp-key",
+            because,
+            "Restore the old CallManager (and ITLRecovery) certificate with its private key from the DRS backup, so the TFTP server signs with a key the phone's ITL holds; restart Cisco TFTP and TVS, then reset the phones. Take a new DRS backup afterwards.",
+        ),
+        _ => {}
+    }
+}
+
 /// The first TVS session the phone completed a handshake with, for citing it.
 fn trusted_tvs<'e>(ctx: &PhoneCtx<'e>) -> Option<&'e TlsSession> {
     ctx.tvs_sessions()
@@ -479,6 +782,7 @@ fn trusted_tvs<'e>(ctx: &PhoneCtx<'e>) -> Option<&'e TlsSession> {
 fn next_steps(
     ctx: &PhoneCtx<'_>,
     conditions: &Conditions,
+    recovery: &super::model::Recovery,
     decision: DeleteItl,
     checks: &[Check],
     path: Option<&TrustPath>,
@@ -490,7 +794,21 @@ fn next_steps(
     let failed = c.phone_verification_failed.value == Some(true);
     let fallback = flagged(checks, "itlfile-fallback");
     let via_tvs = path.is_some_and(|p| super::trust_path::only_through_tvs(&p.itl));
-    service_steps(&mut steps, ctx, checks, tvs);
+    service_steps(&mut steps, ctx, checks, tvs.clone());
+    // A phone that could need its ITL deleted but has a path left: that path is the fix,
+    // before anything destructive (statement 15 (4) as generalised; issue 18).
+    if decision == DeleteItl::NotRequired && failed {
+        // Another trusted TVS is advised below with what the capture shows of it.
+        for p in recovery
+            .paths
+            .iter()
+            .filter(|p| p.state == PathState::Open && p.id != "other-tvs")
+            // With both ITLs at hand the restore is advised below, naming the signer.
+            .filter(|p| p.id != "key-backup" || relation.is_none())
+        {
+            recovery_step(&mut steps, p);
+        }
+    }
 
     // A phone that trusts TVS (its certificate is in the ITL, the handshake completed) and
     // still fails: TVS does not vouch for the served ITL's signer, which belongs to another
@@ -580,11 +898,12 @@ fn next_steps(
                     );
                 }
             }
-            steps.add(
-                "delete-itl",
-                all.clone(),
-                "Delete the ITL on the phone: Settings > Security > Trust List > ITL > Erase on 79xx (unlock with **#), Settings > Admin Settings > Reset Settings > Security Settings on 78xx/88xx/89xx, or a factory reset when settings access is disabled; the phone then takes the served ITL on leap of faith.",
-            );
+            let delete_text = if mixed_mode(ctx) == Some(true) {
+                "Delete the ITL on the phone (Settings > Security > Trust List > ITL > Erase on 79xx, unlock with **#; Settings > Admin Settings > Reset Settings > Security Settings on 78xx/88xx/89xx also erases the CTL; a factory reset when settings access is disabled). In mixed mode the phone's CTL stays: it then accepts the served ITL only if the CTL's CCM+TFTP verifies it, so update the CTL first (CTL client or `utils ctl update CTLFile`; `utils ctl reset localkey` is the mixed-mode counterpart of `utils itl reset`)."
+            } else {
+                "Delete the ITL on the phone: Settings > Security > Trust List > ITL > Erase on 79xx (unlock with **#), Settings > Admin Settings > Reset Settings > Security Settings on 78xx/88xx/89xx, or a factory reset when settings access is disabled; the phone then takes the served ITL on leap of faith."
+            };
+            steps.add("delete-itl", all.clone(), delete_text);
             if let Some(r) = &relation
                 && r.shared_certificates == 0
                 && !r.same_signer_name
@@ -676,7 +995,7 @@ fn next_steps(
                         "key-backup-does-not-apply",
                         because,
                         format!(
-                            "A key backup of this cluster does not help this phone: it trusts {}, not {}, the served ITL's signer. Point the phone at a TFTP server it still trusts, or use the other-cluster recovery above.",
+                            "A key backup of this cluster's current signer does not help this phone: it trusts {}, not {}, the served ITL's signer; only a backup holding {0}'s key (the node before its change) does. Point the phone at a TFTP server it still trusts, or restore that key.",
                             r.installed_signer, r.served_signer
                         ),
                     );
@@ -693,14 +1012,9 @@ fn next_steps(
             }
             let tvs_unknown = vec![cond("tvs_cert_mismatch", &c.tvs_cert_mismatch)];
             match tvs {
-                TvsFinding::PhoneHoldsAnotherItl(s, alert) => {
+                TvsFinding::PhoneHoldsAnotherItl(s, how) => {
                     let mut because = tvs_unknown;
-                    because.push(format!(
-                        "the phone rejected TVS {} (fatal {}, {})",
-                        s.server,
-                        alert.describe(),
-                        ctx.at(alert.seen)
-                    ));
+                    because.push(format!("TVS {}: {how}", s.server));
                     if !matches!(ctx.installed, Installed::Unknown) {
                         because.push(format!(
                             "the phone's ITL is known only as {}",
@@ -750,6 +1064,23 @@ fn next_steps(
                         "give-phone-itl",
                         tvs_unknown,
                         "Give the phone's ITL with --phone-itl FILE (a trust list that parses), so TVS's certificate can be compared with its TVS records.",
+                    );
+                }
+                TvsFinding::ExportContradicts(s, exported) => {
+                    let mut because = tvs_unknown;
+                    because.push(format!(
+                        "TVS {} handshake completed ({})",
+                        s.server,
+                        ctx.at(s.last)
+                    ));
+                    because.push(exported.trim_start_matches(';').trim().to_string());
+                    steps.add(
+                        "check-exported-tvs",
+                        because,
+                        format!(
+                            "Check the exported TVS certificate: the phone completed the TVS handshake with {}, so it trusts that node's certificate, which the exported file is not (export `show cert own TVS` from node {} itself), or the phone's ITL given is not the one it holds.",
+                            s.server, s.server.ip
+                        ),
                     );
                 }
                 // Said above: a service problem or TLS 1.3.
@@ -802,30 +1133,58 @@ fn next_steps(
 
 /// The verdict of one phone.
 pub fn verdict(ctx: &PhoneCtx<'_>, checks: &[Check], path: Option<&TrustPath>) -> Verdict {
-    let itl_differs = itl_differs(ctx);
+    let nodes = tvs::nodes(ctx.tvs_sessions().map(|(_, s)| s));
+    let itl_differs = itl_differs(ctx, &nodes);
     let served_is_installed = itl_differs.value == Some(false);
-    let (tvs_cert_mismatch, tvs_finding) = tvs_cert_mismatch(ctx, served_is_installed);
+    let (tvs_cert_mismatch, tvs_finding) = tvs_cert_mismatch(ctx, &nodes, served_is_installed);
     let conditions = Conditions {
         tvs_cert_mismatch,
         itl_differs,
-        phone_verification_failed: phone_verification_failed(ctx),
+        phone_verification_failed: phone_verification_failed(ctx, path),
         no_key_backup: no_key_backup(ctx),
     };
-    let decision = decide(&conditions);
+    let recovery = recovery(ctx, &nodes, conditions.tvs_cert_mismatch.value);
+    let decision = decide(&conditions, recovery.no_recovery_path.value);
     let named = conditions.named();
+    let open: Vec<String> = recovery
+        .paths
+        .iter()
+        .filter(|p| p.state == PathState::Open)
+        .map(|p| format!("recovery path {} is open: {}", p.id, p.explanation))
+        .collect();
     let reasons = match decision {
-        DeleteItl::Required => std::iter::once("all four conditions hold".to_string())
-            .chain(named.iter().map(|(n, c)| format!("{n}: {}", c.explanation)))
-            .collect(),
-        DeleteItl::NotRequired => named
-            .iter()
-            .filter(|(_, c)| c.value == Some(false))
-            .map(|(n, c)| format!("{n} is false: {}", c.explanation))
-            .collect(),
+        DeleteItl::Required => std::iter::once(
+            "all four conditions hold and every recovery path is closed".to_string(),
+        )
+        .chain(named.iter().map(|(n, c)| format!("{n}: {}", c.explanation)))
+        .chain(std::iter::once(format!(
+            "no_recovery_path: {}",
+            recovery.no_recovery_path.explanation
+        )))
+        .collect(),
+        DeleteItl::NotRequired => {
+            let false_ones: Vec<String> = named
+                .iter()
+                .filter(|(_, c)| c.value == Some(false))
+                .map(|(n, c)| format!("{n} is false: {}", c.explanation))
+                .collect();
+            if false_ones.is_empty() {
+                open
+            } else {
+                false_ones
+            }
+        }
         DeleteItl::Undetermined => named
             .iter()
+            .take(3)
             .filter(|(_, c)| c.value.is_none())
             .map(|(n, c)| format!("{n} is unknown: {}", c.explanation))
+            .chain((recovery.no_recovery_path.value.is_none()).then(|| {
+                format!(
+                    "no_recovery_path is unknown: {}",
+                    recovery.no_recovery_path.explanation
+                )
+            }))
             .chain(
                 named
                     .iter()
@@ -834,10 +1193,19 @@ pub fn verdict(ctx: &PhoneCtx<'_>, checks: &[Check], path: Option<&TrustPath>) -
             )
             .collect(),
     };
-    let next_steps = next_steps(ctx, &conditions, decision, checks, path, tvs_finding);
+    let next_steps = next_steps(
+        ctx,
+        &conditions,
+        &recovery,
+        decision,
+        checks,
+        path,
+        tvs_finding,
+    );
     Verdict {
         delete_itl: decision,
         conditions,
+        recovery,
         reasons,
         next_steps,
     }
@@ -860,17 +1228,23 @@ mod tests {
     fn decision_table() {
         let t = Some(true);
         let f = Some(false);
-        assert_eq!(decide(&conds([t, t, t, t])), DeleteItl::Required);
-        assert_eq!(decide(&conds([t, t, t, f])), DeleteItl::NotRequired);
+        assert_eq!(decide(&conds([t, t, t, t]), t), DeleteItl::Required);
+        assert_eq!(decide(&conds([t, t, t, f]), f), DeleteItl::NotRequired);
         assert_eq!(
-            decide(&conds([f, None, None, None])),
+            decide(&conds([f, None, None, None]), None),
             DeleteItl::NotRequired
         );
-        assert_eq!(decide(&conds([t, t, t, None])), DeleteItl::Undetermined);
         assert_eq!(
-            decide(&conds([None, None, None, None])),
+            decide(&conds([t, t, t, None]), None),
             DeleteItl::Undetermined
         );
+        assert_eq!(
+            decide(&conds([None, None, None, None]), None),
+            DeleteItl::Undetermined
+        );
+        // An open recovery path (ITLRecovery, CTL, another TVS) makes deletion unnecessary
+        // even when all four conditions of the note hold (statements 24, 30; §4.3).
+        assert_eq!(decide(&conds([t, t, t, t]), f), DeleteItl::NotRequired);
         // Every combination: required iff all true; not-required iff any false.
         let values = [Some(true), Some(false), None];
         for a in values {
@@ -885,7 +1259,7 @@ mod tests {
                         } else {
                             DeleteItl::Undetermined
                         };
-                        assert_eq!(decide(&conds(all)), expected, "{all:?}");
+                        assert_eq!(decide(&conds(all), d), expected, "{all:?}");
                     }
                 }
             }

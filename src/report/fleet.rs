@@ -112,6 +112,7 @@ mod tests {
                     phone_verification_failed: c(),
                     no_key_backup: c(),
                 },
+                recovery: Default::default(),
                 reasons: Vec::new(),
                 next_steps: Vec::new(),
             },

@@ -161,6 +161,20 @@ fn phone_section(out: &mut String, index: usize, p: &PhoneDiagnosis, captures: &
         &c.no_key_backup,
     );
     out.push_str("</table>\n");
+    if !p.verdict.recovery.paths.is_empty() {
+        out.push_str("<h3>Recovery paths (condition 4 as the note means it: delete only when all are closed)</h3>\n<table class=\"recovery\">\n");
+        for path in &p.verdict.recovery.paths {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+                esc(path.id),
+                path.state.as_str(),
+                path.state.as_str(),
+                esc(&path.explanation)
+            );
+        }
+        out.push_str("</table>\n");
+    }
     if !p.verdict.next_steps.is_empty() {
         out.push_str("<h3>Next steps</h3>\n<ul>\n");
         for step in &p.verdict.next_steps {

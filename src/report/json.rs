@@ -273,6 +273,16 @@ pub struct ConditionDetailsJson<'a> {
     pub no_key_backup: ConditionJson<'a>,
 }
 
+/// The recovery paths of one phone.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RecoveryJson<'a> {
+    /// true when every path is closed, false when one is open, null when unknown.
+    pub no_recovery_path: ConditionJson<'a>,
+    /// Each path (`other-tvs`, `itl-recovery`, `ctl`, `key-backup`): open, closed or
+    /// unknown, and why.
+    pub paths: &'a [crate::trust::recovery::RecoveryPath],
+}
+
 /// The verdict of one phone.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct VerdictJson<'a> {
@@ -282,6 +292,9 @@ pub struct VerdictJson<'a> {
     pub conditions: ConditionsJson,
     /// The four conditions with their explanations.
     pub condition_details: ConditionDetailsJson<'a>,
+    /// Condition 4 as the TAC note means it: the recovery paths, and `no_recovery_path`
+    /// (true only when every path is closed), which decides with conditions 1-3.
+    pub recovery: RecoveryJson<'a>,
     /// Which conditions decided it, in words.
     pub reasons: &'a [String],
     /// What to do.
@@ -561,6 +574,10 @@ impl<'a> PhoneJson<'a> {
                     tvs_cert_mismatch: (&c.tvs_cert_mismatch).into(),
                     phone_verification_failed: (&c.phone_verification_failed).into(),
                     no_key_backup: (&c.no_key_backup).into(),
+                },
+                recovery: RecoveryJson {
+                    no_recovery_path: (&v.recovery.no_recovery_path).into(),
+                    paths: &v.recovery.paths,
                 },
                 reasons: &v.reasons,
                 next_steps: &v.next_steps,

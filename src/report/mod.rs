@@ -140,7 +140,9 @@ mod tests {
         let (d, ev) = all_four();
         let text = super::text::render(&d, &ev);
         assert!(
-            text.starts_with("SEP0011223344AA  DELETE THE ITL  all four conditions hold\n"),
+            text.starts_with(
+                "SEP0011223344AA  DELETE THE ITL  all four conditions hold, no recovery path open\n"
+            ),
             "{text}"
         );
         let phone = text

@@ -12,10 +12,10 @@ use serde::Serialize;
 use std::io::Write;
 
 /// Version of the row layout; bumped when a column changes meaning or disappears.
-pub const ROW_SCHEMA_VERSION: u32 = 2;
+pub const ROW_SCHEMA_VERSION: u32 = 3;
 
 /// The columns, in order (the CSV header and the JSON keys).
-pub const COLUMNS: [&str; 27] = [
+pub const COLUMNS: [&str; 29] = [
     "schema_version",
     "name",
     "mac",
@@ -32,6 +32,8 @@ pub const COLUMNS: [&str; 27] = [
     "tvs_cert_mismatch",
     "phone_verification_failed",
     "no_key_backup",
+    "no_recovery_path",
+    "open_recovery_path",
     "verdict",
     "main_reason",
     "main_reason_text",
@@ -81,6 +83,10 @@ pub struct PhoneRow {
     pub phone_verification_failed: Option<bool>,
     /// Condition 4.
     pub no_key_backup: Option<bool>,
+    /// Condition 4 as the note means it: every recovery path closed (true), one open (false).
+    pub no_recovery_path: Option<bool>,
+    /// The first open recovery path (`other-tvs`, `itl-recovery`, `ctl`, `key-backup`).
+    pub open_recovery_path: Option<String>,
     /// `required`, `not-required` or `undetermined`.
     pub verdict: String,
     /// Main-reason code (docs/report.md).
@@ -181,6 +187,8 @@ pub fn row(p: &PhoneDiagnosis, ev: &Evidence) -> PhoneRow {
         tvs_cert_mismatch: c.tvs_cert_mismatch.value,
         phone_verification_failed: c.phone_verification_failed.value,
         no_key_backup: c.no_key_backup.value,
+        no_recovery_path: p.verdict.recovery.no_recovery_path.value,
+        open_recovery_path: p.verdict.recovery.open().map(|o| o.id.to_string()),
         verdict: p.verdict.delete_itl.as_str().to_string(),
         main_reason: p.main_reason.code.to_string(),
         main_reason_text: p.main_reason.text.clone(),
@@ -228,6 +236,8 @@ impl PhoneRow {
             condition(self.tvs_cert_mismatch),
             condition(self.phone_verification_failed),
             condition(self.no_key_backup),
+            condition(self.no_recovery_path),
+            cell(&self.open_recovery_path),
             self.verdict.clone(),
             self.main_reason.clone(),
             self.main_reason_text.clone(),
@@ -323,7 +333,7 @@ mod tests {
         assert_eq!(rows.len(), 1);
         let expected = row(&d.phones[0], &ev).cells();
         assert_eq!(rows[0].iter().collect::<Vec<_>>(), expected.to_vec());
-        assert_eq!(&rows[0][24], "a \"quoted\", path.pcap");
+        assert_eq!(&rows[0][26], "a \"quoted\", path.pcap");
         assert_eq!(&rows[0][12], "true");
     }
 

@@ -77,7 +77,7 @@ const CONDITIONS: [(&str, &str, &str); 4] = [
     ),
     (
         "2. TVS certificate on the wire not in the ITL",
-        "TVS's certificate is in the phone's ITL",
+        "the phone trusts TVS's certificate",
         "",
     ),
     (
@@ -111,7 +111,9 @@ fn verdict_word(d: DeleteItl) -> (&'static str, AnsiColor) {
 
 fn headline(d: DeleteItl) -> &'static str {
     match d {
-        DeleteItl::Required => "DELETE THE ITL: all four conditions hold",
+        DeleteItl::Required => {
+            "DELETE THE ITL: all four conditions hold and no recovery path is open"
+        }
         DeleteItl::NotRequired => "DO NOT DELETE THE ITL: not required",
         DeleteItl::Undetermined => "UNDETERMINED: not enough is known to require deletion",
     }
@@ -137,12 +139,20 @@ pub fn one_reason(p: &PhoneDiagnosis) -> String {
             .map(|(i, _)| i + 1)
             .collect()
     };
+    let recovery = &p.verdict.recovery;
     match p.verdict.delete_itl {
-        DeleteItl::Required => "all four conditions hold".into(),
+        DeleteItl::Required => "all four conditions hold, no recovery path open".into(),
         DeleteItl::NotRequired => {
             let no = numbers(Some(false));
-            let Some(&first) = no.first() else {
-                return "not required".into();
+            let open = recovery.open().filter(|_| no.iter().all(|&n| n == 4));
+            let Some(&first) = no
+                .first()
+                .filter(|_| open.is_none_or(|o| o.id == "key-backup"))
+            else {
+                return match open {
+                    Some(o) => format!("{} (recovery path {} is open)", path_phrase(o.id), o.id),
+                    None => "not required".into(),
+                };
             };
             let mut reason = format!("{} (condition {first} is no", CONDITIONS[first - 1].1);
             if no.len() > 1 {
@@ -165,6 +175,18 @@ pub fn one_reason(p: &PhoneDiagnosis) -> String {
                 };
                 settle.push(hint);
             }
+            if unknown.is_empty() {
+                let paths: Vec<&str> = recovery
+                    .paths
+                    .iter()
+                    .filter(|p| p.state == crate::trust::recovery::PathState::Unknown)
+                    .map(|p| p.id)
+                    .collect();
+                return format!(
+                    "conditions 1-4 hold; recovery path(s) {} unknown",
+                    paths.join(", ")
+                );
+            }
             let mut reason = match unknown.as_slice() {
                 [n] => format!("condition {n} unknown"),
                 [_, _, _, _] => "all four conditions unknown".to_owned(),
@@ -178,6 +200,16 @@ pub fn one_reason(p: &PhoneDiagnosis) -> String {
             }
             reason
         }
+    }
+}
+
+/// What an open recovery path means, for the top table.
+fn path_phrase(id: &str) -> &'static str {
+    match id {
+        "other-tvs" => "another TVS the phone trusts can vouch",
+        "itl-recovery" => "ITLRecovery can still sign (utils itl reset localkey)",
+        "ctl" => "mixed mode: the CTL can vouch once re-signed",
+        _ => "a backup of the old TFTP key exists",
     }
 }
 
@@ -293,6 +325,20 @@ fn phone_block(
     );
     for ((label, _, _), (_, c)) in CONDITIONS.iter().zip(v.conditions.named()) {
         condition_line(out, label, c, refs);
+    }
+    if !v.recovery.paths.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Recovery paths (condition 4 as the note means it; delete only when all are closed):"
+        );
+        for path in &v.recovery.paths {
+            wrapped(
+                out,
+                &format!("    {:<13} {:<8} ", path.id, path.state.as_str()),
+                27,
+                &refs.shorten(&path.explanation),
+            );
+        }
     }
     if !v.next_steps.is_empty() {
         let _ = writeln!(out, "  Next steps:");

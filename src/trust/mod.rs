@@ -9,6 +9,8 @@
 
 pub mod decide;
 pub mod records;
+pub mod recovery;
+pub mod tvs;
 
 pub use decide::{
     Acceptance, CONFIG_SIGNERS, Decision, Held, ITL_SIGNERS, Kind, NoTvsEvidence, Offered, Route,
