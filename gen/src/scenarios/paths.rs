@@ -6,8 +6,8 @@
 
 use super::boot::{Step, fetch, tvs_session};
 use super::catalog::{
-    A_HOST, F, N, T, cluster_a, cluster_a11, completed, config_fetch, ctl_name,
-    directory_via_tvs, itl_name, one_phone, phone_itl_arg, trust_list_fetches, tvs_rejected,
+    A_HOST, F, N, T, cluster_a, cluster_a11, completed, config_fetch, ctl_name, directory_via_tvs,
+    itl_name, one_phone, phone_itl_arg, trust_list_fetches, tvs_rejected,
 };
 use super::cluster::{Cluster, Subscriber};
 use super::phone::Phone;
@@ -41,7 +41,10 @@ fn scenario(
         .map(|(options, conditions, recovery)| {
             let args = options
                 .replace("{itl}", &phone_itl_arg(stem))
-                .replace("{ctl}", &format!("--phone-ctl captures/{stem}.phone-ctl.tlv"))
+                .replace(
+                    "{ctl}",
+                    &format!("--phone-ctl captures/{stem}.phone-ctl.tlv"),
+                )
                 .replace("{ev}", &format!("captures/{stem}"));
             Run::new(
                 &args,
@@ -124,7 +127,11 @@ pub fn two_node_one_tvs_regenerated() -> Scenario {
         vec![("phone-itl.tlv", old.itl())],
         &[
             // One TVS the phone trusts is enough: another TVS of its group vouches.
-            ("{itl} --phone-status failed --key-backup no", [T, F, T, T], F),
+            (
+                "{itl} --phone-status failed --key-backup no",
+                [T, F, T, T],
+                F,
+            ),
             ("", [N, F, N, N], F),
         ],
         31,
@@ -134,21 +141,19 @@ pub fn two_node_one_tvs_regenerated() -> Scenario {
 /// Two eToken certificates (SAST records of a CTL; the first signs it).
 fn etokens() -> Vec<Cert> {
     vec![
-        CertSpec::new("SAST-ADN00858f1b", KeyName::Rsa1024, &[0x3c, 0x18, 0x5a, 0x01])
-            .self_signed(),
+        CertSpec::new(
+            "SAST-ADN00858f1b",
+            KeyName::Rsa1024,
+            &[0x3c, 0x18, 0x5a, 0x01],
+        )
+        .self_signed(),
         CertSpec::new("SAST-ADN0086c2e4", KeyName::Ca, &[0x3c, 0x18, 0x5a, 0x02]).self_signed(),
     ]
 }
 
 /// Mixed mode, single node, CallManager and TVS regenerated; the served CTL is the phone's
 /// (client not re-run) or a new one listing the new CallManager (`rerun`).
-fn mixed_mode(
-    stem: &str,
-    shows: &str,
-    rerun: bool,
-    runs: &[Expect],
-    seed: u64,
-) -> Scenario {
+fn mixed_mode(stem: &str, shows: &str, rerun: bool, runs: &[Expect], seed: u64) -> Scenario {
     let phone = Phone::cp7962(0x27, "192.0.2.27");
     let tokens = etokens();
     let old = cluster_a11();
@@ -266,7 +271,11 @@ pub fn tvs_silent(stem: &str, reset: bool) -> Scenario {
         vec![("phone-itl.tlv", old.itl())],
         &[
             (&hash, [T, T, T, T], N),
-            ("{itl} --phone-status failed --key-backup no", [T, T, T, T], T),
+            (
+                "{itl} --phone-status failed --key-backup no",
+                [T, T, T, T],
+                T,
+            ),
             ("", [N, T, N, N], N),
         ],
         if reset { 35 } else { 34 },
@@ -309,7 +318,11 @@ pub fn stale_served_itl() -> Scenario {
         vec![("phone-itl.tlv", itl.clone())],
         &[
             (&hash, [F, T, T, T], F),
-            ("{itl} --phone-status failed --key-backup no", [F, T, T, T], F),
+            (
+                "{itl} --phone-status failed --key-backup no",
+                [F, T, T, T],
+                F,
+            ),
         ],
         36,
     )
@@ -351,7 +364,11 @@ pub fn tvs_tls13_completed() -> Scenario {
         steps,
         vec![("phone-itl.tlv", old.itl()), ("tvs.pem", exported)],
         &[
-            ("{itl} --phone-status failed --key-backup no", [T, F, T, T], F),
+            (
+                "{itl} --phone-status failed --key-backup no",
+                [T, F, T, T],
+                F,
+            ),
             (
                 "{itl} --phone-status failed --key-backup no --evidence {ev}.tvs.pem",
                 [T, N, T, T],
@@ -411,7 +428,11 @@ pub fn cm_group_single_node() -> Scenario {
         phone,
         steps,
         vec![("phone-itl.tlv", old.itl())],
-        &[("{itl} --phone-status failed --key-backup no", [T, T, T, T], T)],
+        &[(
+            "{itl} --phone-status failed --key-backup no",
+            [T, T, T, T],
+            T,
+        )],
         39,
     )
 }
@@ -465,6 +486,45 @@ mod tests {
         assert!(!has(&stale, &new.certs.callmanager.der));
         assert!(has(&fresh, &new.certs.callmanager.der));
         assert!(has(&fresh, &tokens[0].der) && has(&fresh, &tokens[1].der));
+    }
+
+    /// What each new capture must show on 2445: the alerts the phone sends after TVS's
+    /// Certificate, or none (phone-behaviour.md 2.3), and which sessions complete.
+    #[test]
+    fn tvs_sessions_show_what_each_scenario_follows() {
+        let tvs = |s: Scenario| -> Vec<(Option<&'static str>, Vec<u8>, bool)> {
+            s.expected_tls()[0]
+                .1
+                .iter()
+                .filter(|t| t.port == 2445)
+                .map(|t| (t.version, t.client_alerts.clone(), t.leaf_sha1.is_some()))
+                .collect()
+        };
+        let tls12 = Some("TLS1.2");
+        // statements 10, 24, 31: rejected on the publisher, completed on the subscriber.
+        assert_eq!(
+            tvs(two_node_one_tvs_regenerated()),
+            [
+                (tls12, vec![alert::UNKNOWN_CA], true),
+                (tls12, vec![], true)
+            ]
+        );
+        // phone-behaviour.md 2.3: no alert, only FIN / RST.
+        assert_eq!(tvs(tvs_silent("f", false)), [(tls12, vec![], true)]);
+        assert_eq!(tvs(tvs_silent("r", true)), [(tls12, vec![], true)]);
+        // statement 30: after the CTL client ran, no TVS contact at all.
+        assert!(tvs(mixed_mode_ctl_rerun()).is_empty());
+        assert!(tvs(itlrecovery_12_5()).is_empty());
+        // statement 12: TLS 1.3, certificate not visible.
+        assert_eq!(
+            tvs(tvs_tls13_completed()),
+            [(Some("TLS1.3"), vec![], false)]
+        );
+        // statement 31: only the publisher's TVS is asked.
+        assert_eq!(
+            tvs(cm_group_single_node()),
+            [(tls12, vec![alert::UNKNOWN_CA], true)]
+        );
     }
 
     #[test]
