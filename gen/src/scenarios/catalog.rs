@@ -4,6 +4,7 @@
 
 use super::boot::{HttpStep, Step, TftpStep, TlsStep, fetch, sha1_hex, tvs_session};
 use super::cluster::{Cluster, ItlSigner};
+use super::paths;
 use super::phone::Phone;
 use super::sidecar;
 use super::{PhoneBoot, Run, Scenario, Verdict};
@@ -20,13 +21,13 @@ use time::macros::datetime;
 /// Capture start: 2026-03-02 09:00:00 UTC.
 pub const T0: i64 = 1_772_442_000 * SEC;
 
-const A_HOST: &str = "cucm-pub.example.com";
-const A_IP: &str = "198.51.100.10";
+pub(crate) const A_HOST: &str = "cucm-pub.example.com";
+pub(crate) const A_IP: &str = "198.51.100.10";
 const A_IP6: &str = "2001:db8:200::10";
 
-const T: Option<bool> = Some(true);
-const F: Option<bool> = Some(false);
-const N: Option<bool> = None;
+pub(crate) const T: Option<bool> = Some(true);
+pub(crate) const F: Option<bool> = Some(false);
+pub(crate) const N: Option<bool> = None;
 
 /// A scenario builder.
 pub type Builder = fn() -> Scenario;
@@ -97,6 +98,25 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
         ("tvs-tls-version-mismatch.pcap", tvs_version_mismatch),
         ("boot-loop.pcap", boot_loop),
         ("transfer-stall.pcap", transfer_stall),
+        (
+            "two-node-one-tvs-regenerated.pcap",
+            paths::two_node_one_tvs_regenerated,
+        ),
+        (
+            "mixed-mode-ctl-not-rerun.pcap",
+            paths::mixed_mode_ctl_not_rerun,
+        ),
+        ("mixed-mode-ctl-rerun.pcap", paths::mixed_mode_ctl_rerun),
+        ("tvs-silent-fin.pcap", || {
+            paths::tvs_silent("tvs-silent-fin", false)
+        }),
+        ("tvs-silent-rst.pcap", || {
+            paths::tvs_silent("tvs-silent-rst", true)
+        }),
+        ("stale-served-itl.pcap", paths::stale_served_itl),
+        ("tvs-tls13-completed.pcap", paths::tvs_tls13_completed),
+        ("itlrecovery-12-5.pcap", paths::itlrecovery_12_5),
+        ("cm-group-single-node.pcap", paths::cm_group_single_node),
     ]
 }
 
@@ -113,12 +133,12 @@ pub fn by_file(file: &str) -> Option<Scenario> {
         .map(|(_, build)| build())
 }
 
-fn eth() -> Framing {
+pub(crate) fn eth() -> Framing {
     Framing::Ethernet { vlans: Vec::new() }
 }
 
 /// Cluster A on CUCM 12.5+ (ITL signed by ITLRecovery).
-fn cluster_a() -> Cluster {
+pub(crate) fn cluster_a() -> Cluster {
     Cluster::new(A_HOST, A_IP, ItlSigner::ItlRecovery)
 }
 
@@ -237,7 +257,7 @@ pub(crate) fn tvs_rejected(
 
 /// Opening the corporate directory on 8443: the Tomcat certificate is not in the ITL, so the
 /// phone has TVS verify it before finishing the handshake.
-fn directory_via_tvs(
+pub(crate) fn directory_via_tvs(
     p: &Phone,
     c: &Cluster,
     https_outcome: TlsOutcome,
@@ -274,15 +294,15 @@ fn directory_via_tvs(
     }
 }
 
-fn completed(exchanges: Vec<(usize, usize)>) -> TlsOutcome {
+pub(crate) fn completed(exchanges: Vec<(usize, usize)>) -> TlsOutcome {
     TlsOutcome::Completed { exchanges }
 }
 
-fn phone_itl_arg(stem: &str) -> String {
+pub(crate) fn phone_itl_arg(stem: &str) -> String {
     format!("--phone-itl captures/{stem}.phone-itl.tlv")
 }
 
-fn one_phone(
+pub(crate) fn one_phone(
     file: &str,
     shows: &str,
     phone: Phone,
@@ -308,7 +328,7 @@ fn one_phone(
 
 /// Adds `<stem>.<suffix>` next to the capture (an `--evidence` file) and runs that use it:
 /// `{ev}` in a run's options stands for `captures/<stem>.<suffix>`.
-fn with_evidence(
+pub(crate) fn with_evidence(
     mut s: Scenario,
     suffix: &str,
     bytes: Vec<u8>,
@@ -327,7 +347,22 @@ fn with_evidence(
     s
 }
 
-fn with_phone_itl(mut s: Scenario, itl: Vec<u8>) -> Scenario {
+/// Sets the generalised condition 4 (`no_recovery_path`) of every verdict of run number
+/// `run` (in the order the runs were added), re-deriving `delete_itl`.
+pub(crate) fn set_recovery(
+    mut s: Scenario,
+    run: usize,
+    no_recovery_path: Option<bool>,
+) -> Scenario {
+    if let Some(r) = s.runs.get_mut(run) {
+        for v in &mut r.verdicts {
+            *v = Verdict::with_recovery(&v.mac, v.conditions, no_recovery_path);
+        }
+    }
+    s
+}
+
+pub(crate) fn with_phone_itl(mut s: Scenario, itl: Vec<u8>) -> Scenario {
     let name = format!("{}.phone-itl.tlv", s.stem());
     s.side_files.push((name, itl));
     s
@@ -520,7 +555,7 @@ fn cm_and_tvs_regenerated() -> Scenario {
         41,
     ));
     steps.extend(config_fetch(&phone, &new));
-    phone_itl_scenario(
+    let s = phone_itl_scenario(
         "cm-and-tvs-regenerated",
         "CUCM 11.5: CallManager and TVS regenerated together. TVS presents a certificate that is not in the phone's ITL (split over two records); the phone sends a fatal unknown_ca alert right after it.",
         phone,
@@ -533,13 +568,18 @@ fn cm_and_tvs_regenerated() -> Scenario {
                 "--phone-status failed --key-backup yes",
                 [T, T, T, F],
             ),
-            // Without the phone's ITL, TVS can only be compared with the downloaded (new)
-            // ITL, which holds the new TVS certificate; but the phone rejected it, so its own
-            // ITL is not that one: the comparison settles nothing.
-            (NotGiven, "", [N, N, N, N]),
+            // The served ITL is never assumed to be the phone's; the phone's unknown_ca
+            // right after TVS's Certificate is a rejection, and no TVS it reached is
+            // trusted (statement 21, issue 18).
+            (NotGiven, "", [N, T, N, N]),
         ],
         4,
-    )
+    );
+    // The phone's ITL holds the ITLRecovery certificate the cluster still serves (only
+    // CallManager and TVS were regenerated): `utils itl reset localkey` recovers it
+    // (phone-behaviour.md 4.3), so deleting the ITL by hand is not required.
+    debug_assert_eq!(old.certs.itl_recovery, new.certs.itl_recovery);
+    set_recovery(s, 0, F)
 }
 
 fn hostname_change() -> Scenario {
@@ -583,16 +623,25 @@ fn hostname_change() -> Scenario {
     let conflict = format!(
         "--evidence {{ev}} --phone-itl-hash {served_sha1} --phone-status ok --key-backup no"
     );
-    with_evidence(
+    let s = with_evidence(
         s,
         "probrep-20260302-090200.tar.gz",
         prt,
         &[
-            ("--evidence {ev} --key-backup no", [T, N, T, T]),
+            // The phone rejected TVS (bad_certificate) and trusts none: condition 2 from
+            // its behaviour; whether its ITL holds a still-served ITLRecovery is unknown
+            // while that ITL is known only by hash.
+            ("--evidence {ev} --key-backup no", [T, T, T, T]),
             ("{itl} --evidence {ev} --key-backup no", [T, T, T, T]),
-            (&conflict, [N, N, N, T]),
+            (&conflict, [N, T, N, T]),
         ],
-    )
+    );
+    // A hostname change regenerates ITLRecovery too (statement 28): with the phone's ITL
+    // known, every path is closed.
+    let s = set_recovery(s, 0, T);
+    let s = set_recovery(s, 1, N);
+    let s = set_recovery(s, 2, T);
+    set_recovery(s, 3, N)
 }
 
 fn moved_cluster() -> Scenario {
@@ -602,6 +651,10 @@ fn moved_cluster() -> Scenario {
     let mut steps = trust_list_fetches(&phone, &b.node, &b.itl());
     // The phone asks the TVS of its old configuration (cluster A), which does not know B.
     steps.push(tvs_query(&phone, &home, &home, None, 61));
+    let hash_run = format!(
+        "--phone-itl-hash {} --phone-status failed --key-backup no",
+        sidecar::md5_hex(&home.itl())
+    );
     steps.extend(config_fetch(&phone, &b));
     let mut s = phone_itl_scenario(
         "moved-cluster-unprepared",
@@ -616,6 +669,9 @@ fn moved_cluster() -> Scenario {
                 [T, F, T, F],
             ),
             (Given, "--phone-status failed --key-backup no", [T, F, T, T]),
+            // statement 16: the hash read off the phone; the phone completed the
+            // handshake with its home TVS, so it trusts it (statement 21).
+            (NotGiven, &hash_run, [T, F, T, T]),
         ],
         6,
     );
@@ -673,17 +729,27 @@ fn centralized_tftp() -> Scenario {
     steps.extend(fetch(&phone, &node, "CTLFile.tlv", None, 404));
     steps.push(tvs_query(&phone, &home, &home, None, 71));
     steps.extend(config_fetch(&phone, &central));
+    let hash_run = format!(
+        "--phone-itl-hash {} --phone-status failed --key-backup no",
+        sidecar::md5_hex(&home.itl())
+    );
     phone_itl_scenario(
         "centralized-tftp-itlfile",
         "Centralized TFTP of another cluster: ITLSEP not found, the phone falls back to ITLFile.tlv, signed by the central cluster; its home TVS cannot vouch for that signer.",
         phone,
         steps,
         home.itl(),
-        &[(
-            Given,
-            "--phone-status failed --key-backup yes",
-            [T, F, T, F],
-        )],
+        &[
+            (
+                Given,
+                "--phone-status failed --key-backup yes",
+                [T, F, T, F],
+            ),
+            // statement 16/21: the hash read off the phone must give the same answer as
+            // the file; the phone completed the handshake with its home TVS.
+            (NotGiven, &hash_run, [T, F, T, T]),
+            (NotGiven, "", [N, F, N, N]),
+        ],
         7,
     )
 }
@@ -740,7 +806,7 @@ fn rebuilt_without_key() -> Scenario {
         91,
     ));
     steps.extend(config_fetch(&phone, &new));
-    phone_itl_scenario(
+    let s = phone_itl_scenario(
         "rebuilt-without-key",
         "TFTP node rebuilt without restoring CallManager.pem (CSCtn50405): new CallManager, TVS and ITLRecovery keys; the phone rejects TVS (certificate_unknown, then RST).",
         phone,
@@ -748,7 +814,9 @@ fn rebuilt_without_key() -> Scenario {
         old.itl(),
         &[(Given, "--phone-status failed --key-backup no", [T, T, T, T])],
         9,
-    )
+    );
+    // Every key regenerated, ITLRecovery too: every path is closed.
+    set_recovery(s, 0, T)
 }
 
 fn tvs_tls13() -> Scenario {
@@ -782,7 +850,9 @@ fn tvs_tls13() -> Scenario {
         phone,
         steps,
         old.itl(),
-        &[(Given, "--phone-status failed --key-backup no", [T, N, T, T])],
+        // TLS 1.3 completed with application data both ways: the phone trusts that TVS
+        // (statement 12, issue 18 item 8), although its certificate is encrypted.
+        &[(Given, "--phone-status failed --key-backup no", [T, F, T, T])],
         10,
     );
     let s = with_evidence(
@@ -809,7 +879,7 @@ fn tvs_tls13() -> Scenario {
         show_itl.into_bytes(),
         &[(
             "{itl} --phone-status failed --key-backup no --evidence {ev}",
-            [T, N, T, T],
+            [T, F, T, T],
         )],
     )
 }
@@ -1087,25 +1157,29 @@ fn sip_alarm() -> Scenario {
             status_code: 8,
         },
     });
-    phone_itl_scenario(
+    let s = phone_itl_scenario(
         "sip-devicetlinfo-alarm",
         "CallManager and TVS regenerated; the 7821 rejects TVS, then reports over clear-text SIP (REFER, DeviceTLInfo) the SHA-1 of the ITL it still has (StatusCode 8, TL_FAILED_OLD_ITL).",
         phone,
         steps,
         old_itl,
         &[
-            // The alarm alone proves the ITLs differ. TVS can only be compared with the
-            // downloaded ITL, which lists its certificate, but the phone rejected it: that
-            // comparison settles nothing until the phone's ITL itself is given.
+            // The alarm alone proves the ITLs differ; the phone's unknown_ca after TVS's
+            // Certificate is a rejection and it trusts no TVS (statement 21). Whether its
+            // ITL holds a still-served ITLRecovery stays unknown (known only by hash).
             (
                 NotGiven,
                 "--phone-status failed --key-backup no",
-                [T, N, T, T],
+                [T, T, T, T],
             ),
             (Given, "--phone-status failed --key-backup no", [T, T, T, T]),
         ],
         19,
-    )
+    );
+    // Only CallManager and TVS were regenerated: the phone's ITL holds the ITLRecovery
+    // certificate the cluster still serves (`utils itl reset localkey`).
+    let s = set_recovery(s, 0, N);
+    set_recovery(s, 1, F)
 }
 
 fn tvs_unreachable() -> Scenario {
@@ -1119,7 +1193,7 @@ fn tvs_unreachable() -> Scenario {
         retries: 2,
     });
     steps.extend(config_fetch(&phone, &new));
-    phone_itl_scenario(
+    let s = phone_itl_scenario(
         "tvs-unreachable",
         "CallManager regenerated while TVS is down: the phone's SYNs to 2445 go unanswered, so it cannot verify the new signer. A service problem, not a reason to delete.",
         phone,
@@ -1127,7 +1201,9 @@ fn tvs_unreachable() -> Scenario {
         old.itl(),
         &[(Given, "--phone-status failed --key-backup no", [T, N, T, T])],
         20,
-    )
+    );
+    // ITLRecovery unchanged and in the phone's ITL: a recovery path is open.
+    set_recovery(s, 0, F)
 }
 
 fn tvs_version_mismatch() -> Scenario {
@@ -1149,7 +1225,7 @@ fn tvs_version_mismatch() -> Scenario {
     tvs.session.client_chain.clear();
     steps.push(Step::Tls(tvs));
     steps.extend(config_fetch(&phone, &new));
-    phone_itl_scenario(
+    let s = phone_itl_scenario(
         "tvs-tls-version-mismatch",
         "TLS minimum raised to 1.2 on CUCM while a 7962 speaks only TLS 1.0: TVS answers the ClientHello with a fatal handshake_failure alert (CSCua65618-like), so no certificate is seen and the new CallManager signer cannot be verified.",
         phone,
@@ -1157,7 +1233,9 @@ fn tvs_version_mismatch() -> Scenario {
         old.itl(),
         &[(Given, "--phone-status failed --key-backup no", [T, N, T, T])],
         21,
-    )
+    );
+    // ITLRecovery unchanged and in the phone's ITL: a recovery path is open.
+    set_recovery(s, 0, F)
 }
 
 fn boot_loop() -> Scenario {
@@ -1165,7 +1243,7 @@ fn boot_loop() -> Scenario {
     let old = cluster_a11();
     let new = cluster_a11().regenerate_callmanager().regenerate_tvs();
     let steps = super::loops::boot_loop_steps(&phone, &new, 4, 44, 211);
-    phone_itl_scenario(
+    let s = phone_itl_scenario(
         "boot-loop",
         "CallManager and TVS regenerated together; the 7962 rejects TVS (unknown_ca) and starts over every ~45 s: CTLSEP, ITLSEP, TVS, signed config, four times, never going further (boot loop).",
         phone,
@@ -1173,17 +1251,20 @@ fn boot_loop() -> Scenario {
         old.itl(),
         &[
             (Given, "--phone-status failed --key-backup no", [T, T, T, T]),
-            (NotGiven, "", [N, N, N, N]),
+            // The phone rejects TVS (unknown_ca) and trusts none (statement 21).
+            (NotGiven, "", [N, T, N, N]),
         ],
         21,
-    )
+    );
+    // ITLRecovery unchanged and in the phone's ITL: `utils itl reset localkey`.
+    set_recovery(s, 0, F)
 }
 
 fn transfer_stall() -> Scenario {
     let phone = Phone::cp8845(0x25, "192.0.2.25");
     let c = cluster_a();
     let steps = super::loops::stall_steps(&phone, &c, 3, 20);
-    phone_itl_scenario(
+    let s = phone_itl_scenario(
         "transfer-stall",
         "The path to the TFTP server drops 1500-byte frames: the ITL stalls over HTTP (head and 256 bytes, then nothing; the phone resets) and over TFTP (blksize 1468: OACK, then no block), the signed config stalls too; the 8845 retries every ~45 s. An MTU problem, not a trust problem.",
         phone,
@@ -1194,7 +1275,9 @@ fn transfer_stall() -> Scenario {
             (NotGiven, "", [N, N, N, N]),
         ],
         22,
-    )
+    );
+    // The served ITL never arrives whole: whether a path is open cannot be told.
+    set_recovery(s, 0, N)
 }
 
 #[cfg(test)]
@@ -1202,12 +1285,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn twenty_scenarios_with_unique_files() {
+    fn thirty_four_scenarios_with_unique_files() {
         let all = all();
         for (s, (name, _)) in all.iter().zip(builders()) {
             assert_eq!(s.file, name, "builder table names its file");
         }
-        assert!(all.len() >= 18);
+        // 25 scenarios, and issue 18's nine (two-node, two mixed mode, silent FIN/RST,
+        // stale ITL, TLS 1.3 completed, 12.5 ITLRecovery, CallManager group of one).
+        assert_eq!(all.len(), 34);
         let mut names: Vec<String> = all
             .iter()
             .flat_map(|s| s.files().into_iter().map(|f| f.0))

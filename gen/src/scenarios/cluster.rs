@@ -23,7 +23,30 @@ pub enum ItlSigner {
     ItlRecovery,
 }
 
-/// A cluster: one node running TFTP, TVS and Tomcat.
+/// Another node of the cluster running CallManager and TVS (a subscriber).
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    /// Host name.
+    pub hostname: String,
+    /// The node as the phones reach it.
+    pub node: Host,
+    /// Its TVS certificate (listed in the ITL as a TVS record).
+    pub tvs: Cert,
+    /// Whether it is a member of the phones' CallManager group: only then is it in the
+    /// config's CallManager group and TVS list, so only then does a phone ask its TVS
+    /// (statement 31).
+    pub in_group: bool,
+}
+
+impl Subscriber {
+    /// The short node name used as DNSNAME in the ITL.
+    pub fn short_name(&self) -> &str {
+        self.hostname.split('.').next().unwrap_or(&self.hostname)
+    }
+}
+
+/// A cluster: a publisher running TFTP, TVS and Tomcat, and possibly subscribers running
+/// CallManager and TVS.
 #[derive(Debug, Clone)]
 pub struct Cluster {
     /// Publisher host name.
@@ -36,6 +59,8 @@ pub struct Cluster {
     pub signer: ItlSigner,
     /// Serve the empty "rollback" ITL instead of the real one.
     pub rollback: bool,
+    /// Other nodes running TVS (empty: a single-node cluster).
+    pub subscribers: Vec<Subscriber>,
 }
 
 /// The MAC of the phones' default gateway: every off-subnet server is seen behind it.
@@ -58,6 +83,7 @@ impl Cluster {
             certs: ClusterCerts::new(hostname),
             signer,
             rollback: false,
+            subscribers: Vec::new(),
         }
     }
 
@@ -134,16 +160,77 @@ impl Cluster {
                 .record(rec(function::SAST, &c.itl_recovery))
                 .record(rec(function::CCM_TFTP, &c.callmanager)),
         };
+        let builder = builder.record(rec(function::TVS, &c.tvs).hash_only());
+        // Every TVS of the cluster is in the ITL, whatever CallManager group a phone is in.
+        let builder = self.subscribers.iter().fold(builder, |b, sub| {
+            b.record(
+                RecordSpec::from_cert(function::TVS, &sub.tvs)
+                    .dns_name(sub.short_name())
+                    .ip(ipv4_of(&sub.node))
+                    .hash_only(),
+            )
+        });
         builder
-            .record(rec(function::TVS, &c.tvs).hash_only())
             .record(rec(function::CAPF, &c.capf).hash_only())
             .build()
+    }
+
+    /// The cluster's CTL (`CTLFile.tlv`, mixed mode) as the CTL client writes it: a SAST
+    /// record per eToken, the CCM+TFTP record of the publisher's CallManager certificate
+    /// as it was when the client ran, CAPF; signed by `signer` (one of the eTokens).
+    pub fn ctl(&self, etokens: &[Cert], signer: &Cert) -> Vec<u8> {
+        let ip = ipv4_of(&self.node);
+        let name = self.short_name();
+        let builder = etokens.iter().fold(
+            TrustListBuilder::new("CTLFile.tlv", Signer::from_cert(signer)),
+            |b, token| b.record(RecordSpec::from_cert(function::SAST, token)),
+        );
+        builder
+            .record(
+                RecordSpec::from_cert(function::CCM_TFTP, &self.certs.callmanager)
+                    .dns_name(name)
+                    .ip(ip),
+            )
+            .record(
+                RecordSpec::from_cert(function::CAPF, &self.certs.capf)
+                    .dns_name(name)
+                    .ip(ip),
+            )
+            .build()
+    }
+
+    /// The config's extra `<member>`s of the CallManager group (`cm`) and of the TVS list
+    /// (`tvs`): the subscribers in the phones' group, after the publisher.
+    fn group_members(&self) -> (String, String) {
+        let mut cm = String::new();
+        let mut tvs = String::new();
+        for (i, sub) in self.subscribers.iter().filter(|s| s.in_group).enumerate() {
+            cm.push_str(&format!(
+                "<member priority=\"{p}\">\n\
+                 <callManager>\n\
+                 <name>{short}</name>\n\
+                 <ports><ethernetPhonePort>2000</ethernetPhonePort><sipPort>5060</sipPort><securedSipPort>5061</securedSipPort></ports>\n\
+                 <processNodeName>{host}</processNodeName>\n\
+                 </callManager>\n\
+                 </member>\n",
+                p = i + 1,
+                short = sub.short_name(),
+                host = sub.hostname,
+            ));
+            tvs.push_str(&format!(
+                "<member priority=\"{p}\">\n<port>2445</port>\n<address>{host}</address>\n</member>\n",
+                p = i + 1,
+                host = sub.hostname,
+            ));
+        }
+        (cm, tvs)
     }
 
     /// The phone's full configuration XML (`SEP<MAC>.cnf.xml`); `pad_to` grows it with
     /// vendor-config lines, as a config with many lines and softkeys is.
     pub fn config_xml(&self, phone: &Phone, encrypted: bool, pad_to: usize) -> Vec<u8> {
         let host = &self.hostname;
+        let (cm_members, tvs_members) = self.group_members();
         let mut x = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
              <device xsi:type=\"axl:XIPPhone\" ctiid=\"{ctiid}\" uuid=\"{{5e0053{mac_lower}}}\">\n\
@@ -170,6 +257,7 @@ impl Cluster {
              <processNodeName>{host}</processNodeName>\n\
              </callManager>\n\
              </member>\n\
+             {cm_members}\
              </members>\n\
              </callManagerGroup>\n\
              </devicePool>\n\
@@ -179,6 +267,7 @@ impl Cluster {
              <port>2445</port>\n\
              <address>{host}</address>\n\
              </member>\n\
+             {tvs_members}\
              </members>\n\
              </TVS>\n\
              <loadInformation>{load}</loadInformation>\n\

@@ -10,6 +10,7 @@ pub mod boot;
 pub mod catalog;
 pub mod cluster;
 pub mod loops;
+pub mod paths;
 pub mod phone;
 pub mod plans;
 pub mod sidecar;
@@ -29,15 +30,21 @@ pub struct PhoneBoot {
     pub start: i64,
 }
 
-/// The verdict the diagnosis contract (issue 5) gives one phone.
+/// The verdict the diagnosis contract (issue 5, generalised by issue 18) gives one phone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     /// The phone's MAC, 12 upper-case hex digits.
     pub mac: String,
     /// "required" | "not-required" | "undetermined".
     pub delete_itl: &'static str,
-    /// `itl_differs`, `tvs_cert_mismatch`, `phone_verification_failed`, `no_key_backup`.
+    /// `itl_differs`, `tvs_cert_mismatch`, `phone_verification_failed`, `no_key_backup`, as
+    /// the TAC note states them.
     pub conditions: [Option<bool>; 4],
+    /// The generalised condition 4 (issue 18): true when every way to get a file the phone
+    /// will accept signed is closed (old TFTP key backup, ITLRecovery through
+    /// `utils itl reset localkey`, the CTL path in mixed mode, another TVS the phone
+    /// trusts), false when one is open, null when unknown.
+    pub no_recovery_path: Option<bool>,
 }
 
 /// The names of the four conditions, in [`Verdict::conditions`] order.
@@ -49,12 +56,24 @@ pub const CONDITIONS: [&str; 4] = [
 ];
 
 impl Verdict {
-    /// A verdict, with `delete_itl` derived from the conditions exactly per the contract:
-    /// "required" only when all four are true, "not-required" when any is false.
+    /// A verdict where the key backup is the only recovery path considered:
+    /// `no_recovery_path` is `conditions[3]`.
     pub fn new(mac: &str, conditions: [Option<bool>; 4]) -> Self {
-        let delete_itl = if conditions.contains(&Some(false)) {
+        Verdict::with_recovery(mac, conditions, conditions[3])
+    }
+
+    /// A verdict with the generalised condition 4 given. `delete_itl` is "not-required" when
+    /// one of the first three conditions is false or a recovery path is open, "required"
+    /// when the first three are true and every path is closed, else "undetermined".
+    pub fn with_recovery(
+        mac: &str,
+        conditions: [Option<bool>; 4],
+        no_recovery_path: Option<bool>,
+    ) -> Self {
+        let first = &conditions[..3];
+        let delete_itl = if first.contains(&Some(false)) || no_recovery_path == Some(false) {
             "not-required"
-        } else if conditions.iter().all(|c| *c == Some(true)) {
+        } else if first.iter().all(|c| *c == Some(true)) && no_recovery_path == Some(true) {
             "required"
         } else {
             "undetermined"
@@ -63,6 +82,7 @@ impl Verdict {
             mac: mac.to_owned(),
             delete_itl,
             conditions,
+            no_recovery_path,
         }
     }
 }
@@ -171,6 +191,15 @@ fn cond(c: Option<bool>) -> &'static str {
     }
 }
 
+/// The README's word for the generalised condition 4 (`no_recovery_path`).
+fn recovery(no_recovery_path: Option<bool>) -> &'static str {
+    match no_recovery_path {
+        Some(true) => "closed",
+        Some(false) => "open",
+        None => "unknown",
+    }
+}
+
 /// `captures/README.md`, generated from the scenarios so it cannot drift from them.
 pub fn readme(scenarios: &[Scenario]) -> String {
     let mut s = String::from(
@@ -186,12 +215,18 @@ pub fn readme(scenarios: &[Scenario]) -> String {
          signed configs from `gen/src/trustlist.rs`. `*.phone-itl.tlv` files are the ITL the\n\
          phone had installed before the capture (what the engineer would pass with\n\
          `--phone-itl`).\n\n\
-         Verdicts follow the contract of issue 5: `delete_itl` is `required` only when all four\n\
-         conditions are true, `not-required` when any is false, else `undetermined`. Conditions\n\
-         are listed as itl_differs / tvs_cert_mismatch / phone_verification_failed /\n\
-         no_key_backup.\n\n\
-         | file | what it shows | options | phone | verdict | conditions |\n\
-         |---|---|---|---|---|---|\n",
+         Verdicts follow the contract of issue 5 as issue 18 generalises it. Conditions are\n\
+         listed as the TAC note states them: itl_differs / tvs_cert_mismatch /\n\
+         phone_verification_failed / no_key_backup. `recovery path` is the generalised fourth\n\
+         condition (`no_recovery_path`): `open` when some key the phone trusts can still sign a\n\
+         file it will accept (the old TFTP key backup, ITLRecovery through `utils itl reset\n\
+         localkey`, the CTL in mixed mode, another TVS the phone trusts), `closed` when every\n\
+         path is closed, `unknown` otherwise. `delete_itl` is `required` only when the first\n\
+         three conditions are true and the recovery path is closed, `not-required` when one of\n\
+         the first three is false or a path is open, else `undetermined`. `*.phone-ctl.tlv`\n\
+         files are the CTL the phone holds (`--phone-ctl`).\n\n\
+         | file | what it shows | options | phone | verdict | conditions | recovery path |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for sc in scenarios {
         let mut first = true;
@@ -209,13 +244,14 @@ pub fn readme(scenarios: &[Scenario]) -> String {
                     format!("`{}`", run.args.join(" "))
                 };
                 s.push_str(&format!(
-                    "| {} | {} | {} | {} | **{}** | {} |\n",
+                    "| {} | {} | {} | {} | **{}** | {} | {} |\n",
                     file,
                     shows,
                     args,
                     v.mac,
                     v.delete_itl,
-                    v.conditions.map(cond).join(" / ")
+                    v.conditions.map(cond).join(" / "),
+                    recovery(v.no_recovery_path)
                 ));
             }
         }
@@ -238,6 +274,31 @@ pub fn readme(scenarios: &[Scenario]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recovery_path_decides_condition_four() {
+        let all = [Some(true); 4];
+        // statement 21 with ITLRecovery still served: an open path is enough.
+        assert_eq!(
+            Verdict::with_recovery("X", all, Some(false)).delete_itl,
+            "not-required"
+        );
+        assert_eq!(
+            Verdict::with_recovery("X", all, None).delete_itl,
+            "undetermined"
+        );
+        assert_eq!(
+            Verdict::with_recovery("X", all, Some(true)).delete_itl,
+            "required"
+        );
+        // The fourth condition as the note states it no longer decides by itself.
+        let no_backup_unknown = [Some(true), Some(true), Some(true), None];
+        assert_eq!(
+            Verdict::with_recovery("X", no_backup_unknown, Some(true)).delete_itl,
+            "required"
+        );
+        assert_eq!(Verdict::new("X", all).no_recovery_path, Some(true));
+    }
 
     #[test]
     fn verdict_follows_the_contract() {
