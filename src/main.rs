@@ -250,7 +250,9 @@ fn plan(args: &cli::PlanArgs) -> ExitCode {
     let ctl = match (&ctl_input, args.phone_ctl.as_deref()) {
         (Some(input), Some(path)) => match input.list(path) {
             Ok((l, false)) => Some((path.display().to_string(), l)),
-            Ok((_, true)) => return fail(path, "is an ITL, not a CTL: give the CTL the phones hold"),
+            Ok((_, true)) => {
+                return fail(path, "is an ITL, not a CTL: give the CTL the phones hold");
+            }
             Err(code) => return code,
         },
         _ => None,

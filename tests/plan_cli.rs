@@ -260,7 +260,11 @@ fn statements_22_31_two_nodes_both_at_once_is_safe_only_for_groups_with_an_uncha
         "{}",
         only_pub["assumptions"]
     );
-    let group = json(&run_owned(args(&["--json", "--cm-group", "cucm-pub,cucm-sub"])));
+    let group = json(&run_owned(args(&[
+        "--json",
+        "--cm-group",
+        "cucm-pub,cucm-sub",
+    ])));
     assert_eq!(group["as_requested"]["verdict"], "safe");
     // At most 3 nodes, each one the ITL names (whole).
     let four = run_owned(args(&["--cm-group", "cucm-pub,cucm-sub,c,d"]));
@@ -333,7 +337,14 @@ fn statement_31_renaming_every_node_at_once_strands_and_tvs_at_all_is_expressibl
     let tvs_all = json(&run(&["plan", &itl, "--regenerate", "tvs@all", "--json"]));
     assert_eq!(tvs_all["change"][0], "regenerate TVS on every node");
     assert_eq!(tvs_all["as_requested"]["verdict"], "safe");
-    let twice = run(&["plan", &itl, "--regenerate", "tvs", "--regenerate", "tvs@all"]);
+    let twice = run(&[
+        "plan",
+        &itl,
+        "--regenerate",
+        "tvs",
+        "--regenerate",
+        "tvs@all",
+    ]);
     assert_eq!(twice.code, Some(2), "{}", twice.stderr);
     let per_node_cm = run(&["plan", &itl, "--regenerate", "callmanager@cucm-sub"]);
     assert_eq!(per_node_cm.code, Some(2), "{}", per_node_cm.stderr);
@@ -385,7 +396,9 @@ fn statements_7b_7c_phone_ctl_is_read_and_must_be_a_ctl() {
     ]));
     assert_eq!(plan["phone_ctl"], ctl);
     assert!(
-        plan["assumptions"].to_string().contains("statements 7b, 7c"),
+        plan["assumptions"]
+            .to_string()
+            .contains("statements 7b, 7c"),
         "{}",
         plan["assumptions"]
     );

@@ -270,12 +270,7 @@ impl CtlState {
         let others = list
             .records
             .iter()
-            .filter(|r| {
-                !matches!(
-                    r.function,
-                    Some(function::SAST | function::CCM_TFTP)
-                )
-            })
+            .filter(|r| !matches!(r.function, Some(function::SAST | function::CCM_TFTP)))
             .filter_map(|r| Some((r.function?, CertId::from_record(r))))
             .collect();
         Ok(CtlState {

@@ -505,7 +505,10 @@ struct Judged {
 }
 
 /// A held list as the trust decision reads it (`view` keeps a planned list's view alive).
-fn list_of<'v>(held: &'v HeldNow<'v>, view: &'v mut Option<TrustList<'v>>) -> Option<&'v TrustList<'v>> {
+fn list_of<'v>(
+    held: &'v HeldNow<'v>,
+    view: &'v mut Option<TrustList<'v>>,
+) -> Option<&'v TrustList<'v>> {
     match held {
         HeldNow::Real(l) => Some(*l),
         HeldNow::Planned(p) => {
@@ -525,7 +528,9 @@ fn through_ctl(ctl: &TrustList<'_>, offered: &Offered<'_>, signer: &CertId) -> D
             label: "the phone's CTL",
         },
         offered,
-        &PlannedVerifier { signed_with: signer },
+        &PlannedVerifier {
+            signed_with: signer,
+        },
         &trust::NoTvsEvidence,
     )
 }
@@ -887,7 +892,11 @@ fn run(start: &Start<'_>, before: &Cluster, steps: &[Step], group: Group<'_>) ->
         Sequence {
             steps: outcomes,
             safe,
-            verdict: if safe { Verdict::Safe } else { Verdict::NotSafe },
+            verdict: if safe {
+                Verdict::Safe
+            } else {
+                Verdict::NotSafe
+            },
         },
         End {
             last: cluster,
@@ -953,7 +962,11 @@ pub fn distinct_certificates(changes: &[Change]) -> Result<(), String> {
                 {
                     return Err(format!(
                         "node {} is renamed twice: give each node once (--hostname [OLD=]NEW)",
-                        if node.is_empty() { "of the TFTP server" } else { &node }
+                        if node.is_empty() {
+                            "of the TFTP server"
+                        } else {
+                            &node
+                        }
                     ));
                 }
                 renamed.push(node);
@@ -1197,17 +1210,17 @@ pub fn plan_for(
             "the phones' CallManager group is {}: they ask the TVS of these nodes only (statement 10)",
             names.join(", ")
         )),
+        None if before.tvs.len() <= 1 => assumptions.push(format!(
+            "no --cm-group given: the ITL lists one TVS ({}), the one the phones ask",
+            before.node_names().join(", ")
+        )),
         None => assumptions.push(format!(
             "no --cm-group given: the steps are judged for phones whose CallManager group holds every TVS of the ITL ({}); a step that only another node's TVS makes safe is marked safe only for phones whose group holds that node (statement 31)",
             before.node_names().join(", ")
         )),
     }
-    let (as_requested, requested_end) = run_for(
-        &start,
-        &before,
-        &[Step::Apply(changes.to_vec())],
-        group,
-    );
+    let (as_requested, requested_end) =
+        run_for(&start, &before, &[Step::Apply(changes.to_vec())], group);
     let safe = if as_requested.safe {
         Some((as_requested.clone(), requested_end.clone()))
     } else {
@@ -1383,7 +1396,10 @@ mod tests {
         );
         // The wait names the TVS that vouched, not the one this very step regenerates.
         let wait = step.wait.as_deref().unwrap_or_default();
-        assert!(wait.contains("TVS certificate of cucm-sub.example.com"), "{wait}");
+        assert!(
+            wait.contains("TVS certificate of cucm-sub.example.com"),
+            "{wait}"
+        );
         assert!(!wait.contains("cucm-pub"), "{wait}");
         // One at a time is safe for every phone.
         let safe = report.safe_order.as_ref().expect("a safe order");
@@ -1443,7 +1459,10 @@ mod tests {
             ctl: None,
         };
         let err = check_nodes(&held, &changes, &partial).expect_err("no such node");
-        assert!(err.contains("cucm-pub.example.com, cucm-sub.example.com"), "{err}");
+        assert!(
+            err.contains("cucm-pub.example.com, cucm-sub.example.com"),
+            "{err}"
+        );
     }
 
     /// Nodes `cucm1` (TFTP) and `cucm10`: two hosts, one name the prefix of the other.
@@ -1466,7 +1485,9 @@ mod tests {
         assert_eq!(c.node_names(), ["newpub", "cucm10"]);
         assert_eq!(c.tvs[1], cucm1_and_cucm10().tvs[1], "cucm10 untouched");
         assert_eq!(
-            c.itl_recovery.as_ref().map(|r| cluster::cn_text(&r.subject)),
+            c.itl_recovery
+                .as_ref()
+                .map(|r| cluster::cn_text(&r.subject)),
             Some("ITLRECOVERY_newpub".to_owned())
         );
         // Regenerating the TFTP node's TVS leaves cucm10's alone.
@@ -1585,7 +1606,12 @@ mod tests {
         assert_eq!(step.recovery, Some(Recovery::CtlClient));
         assert!(report.manual_deletion_steps.is_empty());
         assert_eq!(report.phone_ctl.as_deref(), Some("CTLFile.tlv"));
-        assert!(report.assumptions.iter().any(|a| a.contains("statements 7b, 7c")));
+        assert!(
+            report
+                .assumptions
+                .iter()
+                .any(|a| a.contains("statements 7b, 7c"))
+        );
         // The change with the CTL client re-run before the phones reset: the new ITL is
         // accepted through the CTL (statement 7c).
         let mut before = Cluster::from_trust_list(&held, 0).expect("cluster");
@@ -1603,7 +1629,12 @@ mod tests {
             None,
         );
         let step = &seq.steps[0];
-        assert_eq!(step.itl.via(), Some("signer-in-ctl"), "{}", step.itl.explanation);
+        assert_eq!(
+            step.itl.via(),
+            Some("signer-in-ctl"),
+            "{}",
+            step.itl.explanation
+        );
         assert!(
             step.itl
                 .explanation
@@ -1612,7 +1643,11 @@ mod tests {
             step.itl.explanation
         );
         assert!(seq.safe);
-        assert!(step.action.contains("utils ctl update CTLFile"), "{}", step.action);
+        assert!(
+            step.action.contains("utils ctl update CTLFile"),
+            "{}",
+            step.action
+        );
         // Without the CTL the same phones need a deletion or utils itl reset.
         let report = plan(&phone, &changes).expect("plan");
         assert_ne!(

@@ -145,7 +145,10 @@ pub fn render(r: &PlanReport) -> String {
 
 /// The same steps (the safe order is the requested change itself when nothing does better).
 fn same_steps(a: &Sequence, b: &Sequence) -> bool {
-    a.steps.iter().map(|s| &s.action).eq(b.steps.iter().map(|s| &s.action))
+    a.steps
+        .iter()
+        .map(|s| &s.action)
+        .eq(b.steps.iter().map(|s| &s.action))
 }
 
 /// A sequence's verdict in words.
