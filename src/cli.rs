@@ -87,7 +87,11 @@ pub struct PlanArgs {
     pub hostname: Vec<itlscope::plan::Change>,
     /// The phones' CallManager group: the nodes whose TVS they ask (1 to 3, statement 10).
     /// Without it the prediction assumes every TVS of the ITL is in their group.
-    #[arg(long = "cm-group", value_name = "NODE[,NODE...]", value_delimiter = ',', num_args = 1..)]
+    #[arg(
+        long = "cm-group",
+        value_name = "NODE[,NODE...]",
+        value_delimiter = ','
+    )]
     pub cm_group: Option<Vec<String>>,
     /// The CTL the phones hold (mixed mode): the file or CUCM `show ctl` text.
     #[arg(long = "phone-ctl", value_name = "CTL")]

@@ -410,3 +410,25 @@ fn statements_7b_7c_phone_ctl_is_read_and_must_be_a_ctl() {
         not_ctl.stderr
     );
 }
+
+#[test]
+fn cm_group_takes_one_comma_separated_value_before_the_phone_itl() {
+    // Statement 10: the group; the positional PHONE-ITL after it is not a node name.
+    let out = run(&[
+        "plan",
+        "--cm-group",
+        "cucm-pub",
+        ITL,
+        "--regenerate",
+        "tvs",
+        "--json",
+    ]);
+    let plan = json(&out);
+    assert!(
+        plan["assumptions"]
+            .to_string()
+            .contains("group is cucm-pub"),
+        "{}",
+        plan["assumptions"]
+    );
+}
