@@ -56,6 +56,9 @@ const PLAN_AFTER_HELP: &str = "\
 Examples:
   itlscope plan ITLFile.tlv --regenerate callmanager --regenerate tvs
   itlscope plan ITLFile.tlv --hostname cucm-a.example.com --json
+  itlscope plan ITLFile.tlv --hostname cucm1=cucm-a --hostname cucm2=cucm-b --cm-group cucm1,cucm2
+  itlscope plan ITLFile.tlv --regenerate tvs@all
+  itlscope plan ITLFile.tlv --phone-ctl CTLFile.tlv --regenerate callmanager   (mixed mode)
   itlscope plan ITLFile.tlv --move-to other-cluster-ITLFile.tlv
   itlscope plan show-itl.txt --regenerate itlrecovery   (CUCM `show itl` output saved as text)
 
@@ -71,15 +74,28 @@ pub struct PlanArgs {
     /// change) or CUCM's `show itl` output saved as text.
     #[arg(value_name = "PHONE-ITL")]
     pub phone_itl: PathBuf,
-    /// Regenerate this certificate: callmanager, tvs, itlrecovery or capf (repeatable).
-    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
-    pub regenerate: Vec<itlscope::plan::cluster::Role>,
+    /// Regenerate this certificate: callmanager, tvs, itlrecovery or capf (the TFTP node's),
+    /// or tvs@NODE (that node's TVS), tvs@all (TVS on every node) (repeatable).
+    #[arg(long, value_name = "ROLE[@NODE|@all]", value_parser = parse_regenerate)]
+    pub regenerate: Vec<itlscope::plan::Change>,
     /// Replace a certificate by the one in FILE (PEM or DER), as ROLE=FILE (repeatable).
     #[arg(long, value_name = "ROLE=FILE", value_parser = parse_replace)]
     pub replace: Vec<(itlscope::plan::cluster::Role, PathBuf)>,
-    /// Rename the node (CallManager, TVS and ITLRecovery are regenerated under the new name).
-    #[arg(long, value_name = "HOST", value_parser = parse_hostname)]
-    pub hostname: Option<String>,
+    /// Rename a node (its certificates are regenerated under the new name): NEW renames the
+    /// TFTP node (the ITL's CallManager), OLD=NEW the node OLD (repeatable, one per node).
+    #[arg(long, value_name = "[OLD=]NEW", value_parser = parse_rename)]
+    pub hostname: Vec<itlscope::plan::Change>,
+    /// The phones' CallManager group: the nodes whose TVS they ask (1 to 3, statement 10).
+    /// Without it the prediction assumes every TVS of the ITL is in their group.
+    #[arg(
+        long = "cm-group",
+        value_name = "NODE[,NODE...]",
+        value_delimiter = ','
+    )]
+    pub cm_group: Option<Vec<String>>,
+    /// The CTL the phones hold (mixed mode): the file or CUCM `show ctl` text.
+    #[arg(long = "phone-ctl", value_name = "CTL")]
+    pub phone_ctl: Option<PathBuf>,
     /// Move the phones to the cluster whose ITL (or CTL) this is: the file or `show itl` /
     /// `show ctl` text.
     #[arg(long = "move-to", value_name = "ITL")]
@@ -92,6 +108,33 @@ pub struct PlanArgs {
 fn parse_role(s: &str) -> Result<itlscope::plan::cluster::Role, String> {
     itlscope::plan::cluster::Role::parse(s)
         .ok_or_else(|| format!("{s:?}: expected callmanager, tvs, itlrecovery or capf"))
+}
+
+fn parse_regenerate(s: &str) -> Result<itlscope::plan::Change, String> {
+    use itlscope::plan::{Change, Nodes, cluster::Role};
+    let Some((role, node)) = s.split_once('@') else {
+        return Ok(Change::Regenerate(parse_role(s)?));
+    };
+    if parse_role(role)? != Role::Tvs {
+        return Err(format!(
+            "{s:?}: only tvs is given per node (tvs@NODE, tvs@all): the ITL lists one TVS per node but only the TFTP node's other certificates"
+        ));
+    }
+    if node.eq_ignore_ascii_case("all") {
+        return Ok(Change::RegenerateTvs(Nodes::All));
+    }
+    Ok(Change::RegenerateTvs(Nodes::Named(parse_hostname(node)?)))
+}
+
+fn parse_rename(s: &str) -> Result<itlscope::plan::Change, String> {
+    use itlscope::plan::Change;
+    match s.split_once('=') {
+        Some((old, new)) => Ok(Change::Rename {
+            old: parse_hostname(old)?,
+            new: parse_hostname(new)?,
+        }),
+        None => Ok(Change::Hostname(parse_hostname(s)?)),
+    }
 }
 
 fn parse_hostname(s: &str) -> Result<String, String> {

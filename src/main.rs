@@ -187,18 +187,12 @@ impl PlanList {
 /// The change `plan` is asked about, read from the options.
 fn plan_changes(args: &cli::PlanArgs) -> Result<Vec<itlscope::plan::Change>, ExitCode> {
     use itlscope::plan::{Change, cluster::CertId, cluster::Cluster};
-    let mut changes: Vec<Change> = args
-        .regenerate
-        .iter()
-        .map(|r| Change::Regenerate(*r))
-        .collect();
+    let mut changes: Vec<Change> = args.regenerate.clone();
     for (role, path) in &args.replace {
         let cert = read_cisco_file(path).and_then(|b| CertId::from_file_bytes(&b));
         changes.push(Change::Replace(*role, cert.map_err(|e| fail(path, e))?));
     }
-    if let Some(host) = &args.hostname {
-        changes.push(Change::Hostname(host.clone()));
-    }
+    changes.extend(args.hostname.iter().cloned());
     if let Some(path) = &args.move_to {
         let input = PlanList::read(path)?;
         let (list, _) = input.list(path)?;
@@ -248,6 +242,30 @@ fn plan(args: &cli::PlanArgs) -> ExitCode {
         eprintln!("itlscope: plan: {e}");
         return ExitCode::from(2);
     }
+    // Mixed mode: the CTL the phones hold, read as PHONE-ITL is.
+    let ctl_input = match args.phone_ctl.as_deref().map(PlanList::read).transpose() {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let ctl = match (&ctl_input, args.phone_ctl.as_deref()) {
+        (Some(input), Some(path)) => match input.list(path) {
+            Ok((l, false)) => Some((path.display().to_string(), l)),
+            Ok((_, true)) => {
+                return fail(path, "is an ITL, not a CTL: give the CTL the phones hold");
+            }
+            Err(code) => return code,
+        },
+        _ => None,
+    };
+    let phones = itlscope::plan::Phones {
+        cm_group: args.cm_group.clone(),
+        ctl: ctl.as_ref().map(|(name, l)| (name.clone(), l)),
+    };
+    // A node the ITL does not name is a usage error (names are matched whole).
+    if let Err(e) = itlscope::plan::check_nodes(&held, &changes, &phones) {
+        eprintln!("itlscope: plan: {e}");
+        return ExitCode::from(2);
+    }
     let name = args.phone_itl.display().to_string();
     let phone = match &input {
         PlanList::File(_) => PhoneItl::from_file(&name, &held),
@@ -258,7 +276,7 @@ fn plan(args: &cli::PlanArgs) -> ExitCode {
             list: &held,
         },
     };
-    let report = match itlscope::plan::plan(&phone, &changes) {
+    let report = match itlscope::plan::plan_for(&phone, &changes, &phones) {
         Ok(r) => r,
         Err(e) => return fail(&args.phone_itl, e),
     };

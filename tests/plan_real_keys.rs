@@ -220,7 +220,7 @@ fn safe_order_splits_callmanager_and_tvs_on_11_5() {
     // The first step is taken through TVS: TVS must stay as it is until every phone has it.
     let wait = safe.steps[0].wait.as_deref().unwrap_or("");
     assert!(
-        wait.contains("keeping the TVS certificate unchanged"),
+        wait.contains("keeping the TVS certificate of") && wait.contains("unchanged until then"),
         "{wait}"
     );
     assert!(safe.steps[1].wait.is_none());

@@ -148,7 +148,7 @@ impl CertId {
     /// successive regenerations apart), subject renamed when the host name changes.
     pub fn regenerated(&self, role: Role, generation: u32, rename: Option<(&str, &str)>) -> CertId {
         let rename = |s: &str| match rename {
-            Some((old, new)) if !old.is_empty() => s.replace(old, new),
+            Some((old, new)) if !old.is_empty() => rename_subject(s, old, new),
             _ => s.to_owned(),
         };
         let token = format!("planned {} key #{generation}", role.name());
@@ -232,6 +232,108 @@ pub struct Cluster {
     /// Signers of another cluster imported with Bulk Certificate Management: this cluster's
     /// TVS vouches for them.
     pub imported: Vec<CertId>,
+    /// Mixed mode: the CTL the cluster serves; none in non-secure mode (or when the phones'
+    /// CTL is not given).
+    pub ctl: Option<CtlState>,
+}
+
+/// The CTL a mixed-mode cluster serves, as the CTL client last wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtlState {
+    /// The key that signs it (an eToken, or the publisher's own key when tokenless).
+    pub signer: CertId,
+    /// Its SAST records (the eTokens, or the tokenless signer).
+    pub sast: Vec<CertId>,
+    /// The CallManager certificate it lists (CCM+TFTP): the one of the last CTL client run,
+    /// stale after a CallManager regeneration until the client is re-run (statement 30).
+    pub callmanager: CertId,
+    /// Other records kept as they are (CAPF, TFTP, …): (function, certificate).
+    pub others: Vec<(u16, CertId)>,
+    /// The cluster's ITLRecovery at the last CTL client run (a tokenless CTL may be signed
+    /// with it).
+    pub itl_recovery: Option<CertId>,
+}
+
+impl CtlState {
+    /// From the CTL the phones hold.
+    pub fn from_trust_list(list: &TrustList<'_>) -> Result<CtlState, String> {
+        let with = |f: u16| list.records.iter().filter(move |r| r.function == Some(f));
+        let callmanager = with(function::CCM_TFTP)
+            .chain(with(function::TFTP))
+            .next()
+            .map(CertId::from_record)
+            .ok_or("the CTL has no CCM+TFTP or TFTP record")?;
+        let signer = header_signer(list)
+            .and_then(|i| list.records.get(i))
+            .map(CertId::from_record)
+            .ok_or("the CTL's header names no record of it as its signer")?;
+        let others = list
+            .records
+            .iter()
+            .filter(|r| !matches!(r.function, Some(function::SAST | function::CCM_TFTP)))
+            .filter_map(|r| Some((r.function?, CertId::from_record(r))))
+            .collect();
+        Ok(CtlState {
+            signer,
+            sast: with(function::SAST).map(CertId::from_record).collect(),
+            callmanager,
+            others,
+            itl_recovery: None,
+        })
+    }
+
+    /// The CTL client re-run on `cluster` (`utils ctl update CTLFile` from 10.0): the CTL now
+    /// lists its CallManager; a tokenless CTL signed by a key the cluster regenerated since is
+    /// signed by the new one (an eToken stays the same, statement 30).
+    pub fn updated(&self, cluster: &Cluster) -> CtlState {
+        let now = |c: &CertId| {
+            if c.same_cert(&self.callmanager) {
+                cluster.callmanager.clone()
+            } else if let (Some(old), Some(new)) = (&self.itl_recovery, &cluster.itl_recovery)
+                && c.same_cert(old)
+            {
+                new.clone()
+            } else {
+                c.clone()
+            }
+        };
+        CtlState {
+            signer: now(&self.signer),
+            sast: self.sast.iter().map(now).collect(),
+            callmanager: cluster.callmanager.clone(),
+            others: self.others.clone(),
+            itl_recovery: cluster.itl_recovery.clone(),
+        }
+    }
+
+    /// The CTL file it stands for.
+    pub fn file(&self) -> PlannedItl {
+        let mut records: Vec<PlannedRecord> = self
+            .sast
+            .iter()
+            .map(|c| PlannedRecord {
+                function: function::SAST,
+                cert: Some(c.clone()),
+            })
+            .collect();
+        records.push(PlannedRecord {
+            function: function::CCM_TFTP,
+            cert: Some(self.callmanager.clone()),
+        });
+        records.extend(self.others.iter().map(|(f, c)| PlannedRecord {
+            function: *f,
+            cert: Some(c.clone()),
+        }));
+        let mut file = PlannedItl::new(self.signer.clone(), records);
+        // A CTL is never the same file as an ITL of the same certificates.
+        file.identity.splice(0..0, b"CTL ".iter().copied());
+        file
+    }
+}
+
+/// The CN of a subject in CUCM's `CN=…;OU=…` form (empty when it has none).
+pub fn cn_text(subject: &str) -> String {
+    cn_of(subject)
 }
 
 fn cn_of(subject: &str) -> String {
@@ -240,6 +342,65 @@ fn cn_of(subject: &str) -> String {
         .find_map(|p| p.trim().strip_prefix("CN="))
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The host a certificate names: its CN, without the `ITLRECOVERY_` prefix CUCM gives the
+/// ITLRecovery certificate.
+pub fn host_of(subject: &str) -> String {
+    let cn = cn_of(subject);
+    match cn.get(..12) {
+        Some(p) if p.eq_ignore_ascii_case("ITLRECOVERY_") => cn[12..].to_owned(),
+        _ => cn,
+    }
+}
+
+/// The same host? Names are compared whole (case-insensitive), never as substrings: `cucm1`
+/// is not `cucm10`. A short name and a full one are the same host when the full name's first
+/// label is the short name (`cucm1` and `cucm1.example.com`).
+pub fn same_host(a: &str, b: &str) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    let short = |s: &str| s.split('.').next().unwrap_or(s).to_owned();
+    let (a_short, b_short) = (!a.contains('.'), !b.contains('.'));
+    (a_short || b_short) && short(a).eq_ignore_ascii_case(&short(b))
+}
+
+/// `subject` with its CN renamed from host `old` to `new` (the `ITLRECOVERY_` prefix kept);
+/// unchanged when the CN names another host. Only the CN is touched, and only when it names
+/// `old` whole.
+pub fn rename_subject(subject: &str, old: &str, new: &str) -> String {
+    let parts: Vec<String> = subject
+        .split_inclusive([';', ','])
+        .map(|piece| {
+            // Each piece keeps its separator, so the subject is rebuilt as it was written.
+            let (part, sep) = match piece.strip_suffix([';', ',']) {
+                Some(p) => (p, &piece[p.len()..]),
+                None => (piece, ""),
+            };
+            let Some(cn) = part.trim().strip_prefix("CN=") else {
+                return piece.to_owned();
+            };
+            let (prefix, host) = match cn.get(..12) {
+                Some(p) if p.eq_ignore_ascii_case("ITLRECOVERY_") => (p, &cn[12..]),
+                _ => ("", cn),
+            };
+            if !same_host(host, old) {
+                return piece.to_owned();
+            }
+            // Keep the CN's form: a short CN gets the new short name.
+            let renamed = if !host.contains('.') {
+                new.split('.').next().unwrap_or(new)
+            } else {
+                new
+            };
+            format!("CN={prefix}{renamed}{sep}")
+        })
+        .collect();
+    parts.concat()
 }
 
 impl Cluster {
@@ -280,7 +441,21 @@ impl Cluster {
             signer,
             rollback: false,
             imported: Vec::new(),
+            ctl: None,
         })
+    }
+
+    /// The nodes, as their TVS certificates name them (TVS runs on every CallManager node,
+    /// statement 10), in ITL order.
+    pub fn node_names(&self) -> Vec<String> {
+        self.tvs.iter().map(|t| host_of(&t.subject)).collect()
+    }
+
+    /// Which TVS records belong to node `name` (matched whole, never as a substring).
+    pub fn tvs_of(&self, name: &str) -> Vec<usize> {
+        (0..self.tvs.len())
+            .filter(|&i| same_host(&host_of(&self.tvs[i].subject), name))
+            .collect()
     }
 
     /// The certificate that signs its ITL.
@@ -484,6 +659,10 @@ impl TvsWitness for PlannedTvs<'_> {
         why: &str,
     ) -> Decision {
         let what = offered.what;
+        // A phone whose TVS fails asks another of its CallManager group (statement 31): the
+        // first server that is trusted and knows the signer decides.
+        let known = self.knows.iter().any(|k| k.same_cert(self.signer));
+        let mut trusted = Vec::new();
         for server in self.presents {
             let Some(&record) = tvs
                 .iter()
@@ -491,24 +670,25 @@ impl TvsWitness for PlannedTvs<'_> {
             else {
                 continue;
             };
-            let known = self.knows.iter().any(|k| k.same_cert(self.signer));
             let rec = crate::trust::records::describe_record(held, record);
-            return if known {
-                Decision::accepted(
+            if known {
+                return Decision::accepted(
                     trust::Route::ViaTvs,
                     format!(
                         "only through TVS: {what}'s signer is not in the phone's ITL, but TVS {} presents the certificate of {rec} and vouches for the signer {}",
                         server.label(),
                         self.signer.label()
                     ),
-                )
-            } else {
-                Decision::rejected(format!(
-                    "not at all: {what}'s signer {} is not in the phone's ITL ({why}); TVS {} is trusted ({rec}) but does not know that signer",
-                    self.signer.label(),
-                    server.label()
-                ))
-            };
+                );
+            }
+            trusted.push((server, rec));
+        }
+        if let Some((server, rec)) = trusted.first() {
+            return Decision::rejected(format!(
+                "not at all: {what}'s signer {} is not in the phone's ITL ({why}); TVS {} is trusted ({rec}) but does not know that signer",
+                self.signer.label(),
+                server.label()
+            ));
         }
         let names: Vec<String> = self.presents.iter().map(CertId::label).collect();
         Decision::rejected(format!(

@@ -4,7 +4,7 @@
 use super::cluster::ItlSigner;
 use super::{
     Fate, ItlSource, PlanReport, Population, PopulationId, Recovery, SCHEMA_VERSION, Sequence,
-    StepOutcome,
+    StepOutcome, Verdict,
 };
 use crate::trust::{Acceptance, Route};
 use schemars::JsonSchema;
@@ -19,6 +19,8 @@ pub struct PlanJson<'a> {
     pub schema_version: u32,
     /// The ITL the phones hold.
     pub phone_itl: PhoneItlJson<'a>,
+    /// The CTL the phones hold (`--phone-ctl`, mixed mode), as given; null without one.
+    pub phone_ctl: Option<&'a str>,
     /// The requested change, one line per change.
     pub change: &'a [String],
     /// The change made all at once, as requested, for phones online throughout.
@@ -30,6 +32,10 @@ pub struct PlanJson<'a> {
     pub populations: Vec<PopulationJson<'a>>,
     /// Steps of the requested change that would leave phones needing a manual ITL deletion.
     pub manual_deletion_steps: &'a [String],
+    /// What the prediction assumes about the phones (their CallManager group, their CTL).
+    pub assumptions: &'a [String],
+    /// What `plan` does not model.
+    pub not_modelled: &'a [String],
 }
 
 /// Where the phones' ITL was read from.
@@ -57,11 +63,33 @@ pub struct PhoneItlJson<'a> {
     pub certificates: &'a [String],
 }
 
+/// How safe a sequence is.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictJson {
+    /// Every phone online accepts every step, whatever its CallManager group.
+    Safe,
+    /// Only phones whose CallManager group holds a node of `safe_if_cm_group_holds` accept
+    /// every step (statement 31).
+    SafeOnlyIfCmGroupHoldsAnUnchangedNode,
+    /// Some step leaves phones unable to trust the cluster's files.
+    NotSafe,
+}
+
 /// A sequence of steps.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SequenceJson<'a> {
-    /// True when online phones accept the ITL and config of every step.
+    /// True when online phones accept the ITL and config of every step, whatever their
+    /// CallManager group (or for the group `--cm-group` gave).
     pub safe: bool,
+    /// `safe`, `safe-only-if-cm-group-holds-an-unchanged-node` or `not-safe`.
+    pub verdict: VerdictJson,
+    /// With that conditional verdict: the nodes whose TVS keeps phones safe when their
+    /// CallManager group holds one of them; empty otherwise.
+    pub safe_if_cm_group_holds: &'a [String],
+    /// With that conditional verdict: the nodes that, alone in a phone's CallManager group,
+    /// leave it stranded; empty otherwise.
+    pub stranded_if_cm_group_is_only: &'a [String],
     /// The steps.
     pub steps: Vec<StepJson<'a>>,
 }
@@ -84,6 +112,11 @@ pub struct StepJson<'a> {
     /// What to wait for before the next step (and, after a step taken through TVS, before
     /// touching TVS); null after a last step that needs no waiting.
     pub wait: Option<&'a str>,
+    /// Done right after the change, before the phones judge the new files (restart TVS and
+    /// TFTP, reset the phones: statement 23); null for a step that changes no certificate.
+    pub restart: Option<&'a str>,
+    /// The TAC note's warnings about this step, whatever the prediction.
+    pub caveats: &'a [String],
 }
 
 /// The trust decision for one file.
@@ -111,6 +144,8 @@ pub enum ViaJson {
     SignerInItl,
     /// A TVS listed in that ITL vouches for the signer.
     ViaTvs,
+    /// Signed by a record of the CTL the phone holds (mixed mode, statements 7b, 7c).
+    SignerInCtl,
 }
 
 /// What brings stranded phones back.
@@ -121,6 +156,9 @@ pub enum RecoveryJson {
     UtilsItlReset,
     /// Delete the ITL on each phone (or restore the old keys from a backup).
     ManualItlDeletion,
+    /// Mixed mode: re-run the CTL client (`utils ctl update CTLFile`), restart TVS and TFTP,
+    /// reset the phones (statements 30, 32).
+    CtlClient,
 }
 
 /// Which phones.
@@ -155,6 +193,7 @@ impl<'a> From<&'a Fate> for FateJson<'a> {
         FateJson {
             acceptance: f.acceptance,
             via: f.route.map(|r| match r {
+                Route::SignerInList { .. } if f.via_ctl => ViaJson::SignerInCtl,
                 Route::SameFile => ViaJson::SameFile,
                 Route::NoTrustList => ViaJson::NoItl,
                 Route::RollbackHeld => ViaJson::RollbackItl,
@@ -170,6 +209,7 @@ fn recovery(r: Recovery) -> RecoveryJson {
     match r {
         Recovery::ItlReset => RecoveryJson::UtilsItlReset,
         Recovery::ManualDeletion => RecoveryJson::ManualItlDeletion,
+        Recovery::CtlClient => RecoveryJson::CtlClient,
     }
 }
 
@@ -183,14 +223,31 @@ impl<'a> From<&'a StepOutcome> for StepJson<'a> {
             stranded: s.stranded,
             recovery: s.recovery.map(recovery),
             wait: s.wait.as_deref(),
+            restart: s.restart.as_deref(),
+            caveats: &s.caveats,
         }
     }
 }
 
 impl<'a> From<&'a Sequence> for SequenceJson<'a> {
     fn from(s: &'a Sequence) -> Self {
+        let (verdict, holds, only): (_, &[String], &[String]) = match &s.verdict {
+            Verdict::Safe => (VerdictJson::Safe, &[], &[]),
+            Verdict::SafeOnlyIfGroupHolds {
+                unchanged,
+                stranded_alone,
+            } => (
+                VerdictJson::SafeOnlyIfCmGroupHoldsAnUnchangedNode,
+                unchanged,
+                stranded_alone,
+            ),
+            Verdict::NotSafe => (VerdictJson::NotSafe, &[], &[]),
+        };
         SequenceJson {
             safe: s.safe,
+            verdict,
+            safe_if_cm_group_holds: holds,
+            stranded_if_cm_group_is_only: only,
             steps: s.steps.iter().map(StepJson::from).collect(),
         }
     }
@@ -226,11 +283,14 @@ pub fn view(r: &PlanReport) -> PlanJson<'_> {
             signer: r.phone_itl.signer,
             certificates: &r.phone_itl.certificates,
         },
+        phone_ctl: r.phone_ctl.as_deref(),
         change: &r.change,
         as_requested: (&r.as_requested).into(),
         safe_order: r.safe_order.as_ref().map(SequenceJson::from),
         populations: r.populations.iter().map(PopulationJson::from).collect(),
         manual_deletion_steps: &r.manual_deletion_steps,
+        assumptions: &r.assumptions,
+        not_modelled: &r.not_modelled,
     }
 }
 

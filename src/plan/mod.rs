@@ -25,15 +25,37 @@ use cluster::{CertId, Cluster, ItlSigner, PlannedItl, PlannedTvs, PlannedVerifie
 /// Version of the `plan --json` object (docs/schema/plan.schema.json).
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Which nodes' TVS a `--regenerate tvs@…` touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Nodes {
+    /// Every node of the cluster (`tvs@all`).
+    All,
+    /// The node of this name, matched whole (`tvs@cucm-sub`).
+    Named(String),
+}
+
 /// One planned change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// The certificate regenerated in place (new key and serial, same name).
+    /// The certificate regenerated in place (new key and serial, same name); for TVS, the
+    /// TVS of the TFTP node (the node of the ITL's CallManager record).
     Regenerate(Role),
+    /// TVS regenerated on these nodes (`--regenerate tvs@NODE`, `--regenerate tvs@all`).
+    RegenerateTvs(Nodes),
     /// The certificate replaced by this one (read from a file).
     Replace(Role, CertId),
-    /// The node renamed: CallManager, TVS and ITLRecovery are regenerated under the new name.
+    /// The TFTP node renamed: CallManager, TVS and ITLRecovery are regenerated under the new
+    /// name (statement 28).
     Hostname(String),
+    /// Node `old` renamed to `new` (`--hostname OLD=NEW`): every certificate of that node is
+    /// regenerated (statement 28); the ITL lists its TVS (and, for the TFTP node, CallManager
+    /// and ITLRecovery).
+    Rename {
+        /// The node's name now, matched whole against the ITL's nodes.
+        old: String,
+        /// Its new name.
+        new: String,
+    },
     /// The phones moved to the cluster whose ITL/CTL this is.
     MoveTo(Box<Cluster>),
 }
@@ -43,14 +65,28 @@ impl Change {
     pub fn describe(&self) -> String {
         match self {
             Change::Regenerate(r) => format!("regenerate {}", r.name()),
+            Change::RegenerateTvs(Nodes::All) => "regenerate TVS on every node".to_owned(),
+            Change::RegenerateTvs(Nodes::Named(n)) => format!("regenerate TVS on {n}"),
             Change::Replace(r, c) => format!("replace {} by {}", r.name(), c.label()),
             Change::Hostname(h) => {
                 format!("rename the node to {h} (CallManager, TVS and ITLRecovery regenerated)")
             }
+            Change::Rename { old, new } => {
+                format!("rename node {old} to {new} (its certificates regenerated)")
+            }
             Change::MoveTo(c) => format!("move the phones to cluster {}", c.hostname),
         }
     }
+
+    /// Does this change regenerate or replace a certificate (after which TVS and TFTP are
+    /// restarted and the phones reset, statement 23)?
+    fn changes_certificates(&self) -> bool {
+        !matches!(self, Change::MoveTo(_))
+    }
 }
+
+/// Statement 30: in mixed mode the CTL client re-signs the CTL with the current CallManager.
+const CTL_CLIENT: &str = "re-run the CTL client (utils ctl update CTLFile from CUCM 10.0) so the CTL lists the new CallManager, restart TVS and TFTP (statement 30)";
 
 /// One step the cluster administrator takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +101,11 @@ pub enum Step {
     BulkImport(Box<Cluster>),
     /// `utils itl reset localkey`: the ITL re-signed with ITLRecovery.
     ItlReset,
+    /// Mixed mode: re-run the CTL client, so the CTL lists the current CallManager
+    /// (statement 30).
+    CtlUpdate,
+    /// These changes, then the CTL client re-run before the phones are reset (mixed mode).
+    ApplyWithCtl(Vec<Change>),
 }
 
 impl Step {
@@ -83,6 +124,11 @@ impl Step {
                 t.hostname
             ),
             Step::ItlReset => "utils itl reset localkey on the publisher (the ITL re-signed with ITLRecovery), then reset the phones".to_owned(),
+            Step::CtlUpdate => CTL_CLIENT.to_owned(),
+            Step::ApplyWithCtl(changes) => format!(
+                "{}, then {CTL_CLIENT} before the phones reset",
+                Step::Apply(changes.clone()).describe()
+            ),
         }
     }
 
@@ -106,6 +152,11 @@ impl Step {
                     c.signer = ItlSigner::ItlRecovery;
                 }
             }
+            Step::CtlUpdate => c.ctl = c.ctl.as_ref().map(|ctl| ctl.updated(&c)),
+            Step::ApplyWithCtl(changes) => {
+                c = Step::Apply(changes.clone()).apply(&c, generation);
+                c.ctl = c.ctl.as_ref().map(|ctl| ctl.updated(&c));
+            }
         }
         c
     }
@@ -118,12 +169,22 @@ fn apply_change(c: &mut Cluster, change: &Change, generation: u32) {
             c.callmanager = regen(&c.callmanager, Role::CallManager)
         }
         Change::Regenerate(Role::Tvs) => {
-            // The TFTP node's TVS (same host as CallManager); every TVS when none matches.
-            let host = c.hostname.clone();
-            let own: Vec<bool> = c.tvs.iter().map(|t| t.subject.contains(&host)).collect();
-            let any = own.contains(&true);
-            for (t, mine) in c.tvs.iter_mut().zip(own) {
-                if mine || !any {
+            // The TFTP node's TVS (same host as CallManager, matched whole); every TVS when
+            // none is (the ITL names no TVS of that host).
+            let own = c.tvs_of(&c.hostname.clone());
+            for (i, t) in c.tvs.iter_mut().enumerate() {
+                if own.is_empty() || own.contains(&i) {
+                    *t = t.regenerated(Role::Tvs, generation, None);
+                }
+            }
+        }
+        Change::RegenerateTvs(nodes) => {
+            let on: Vec<usize> = match nodes {
+                Nodes::All => (0..c.tvs.len()).collect(),
+                Nodes::Named(n) => c.tvs_of(n),
+            };
+            for i in on {
+                if let Some(t) = c.tvs.get_mut(i) {
                     *t = t.regenerated(Role::Tvs, generation, None);
                 }
             }
@@ -134,46 +195,45 @@ fn apply_change(c: &mut Cluster, change: &Change, generation: u32) {
         Change::Regenerate(Role::Capf) => c.capf = c.capf.as_ref().map(|r| regen(r, Role::Capf)),
         Change::Replace(role, cert) => match role {
             Role::CallManager => c.callmanager = cert.clone(),
-            Role::Tvs => {
-                let host = c.hostname.clone();
-                match c.tvs.iter_mut().find(|t| t.subject.contains(&host)) {
-                    Some(t) => *t = cert.clone(),
-                    None => c.tvs = vec![cert.clone()],
-                }
-            }
+            Role::Tvs => match c.tvs_of(&c.hostname.clone()).first() {
+                Some(&i) => c.tvs[i] = cert.clone(),
+                None => c.tvs = vec![cert.clone()],
+            },
             Role::ItlRecovery => c.itl_recovery = Some(cert.clone()),
             Role::Capf => c.capf = Some(cert.clone()),
         },
         Change::Hostname(new) => {
             let old = c.hostname.clone();
-            let short_old = old.split('.').next().unwrap_or(&old).to_owned();
-            let short_new = new.split('.').next().unwrap_or(new).to_owned();
-            let rename = |s: &CertId, role: Role| {
-                let renamed = s.regenerated(role, generation, Some((&old, new)));
-                if renamed.subject == s.subject {
-                    s.regenerated(role, generation, Some((&short_old, &short_new)))
-                } else {
-                    renamed
-                }
-            };
-            c.callmanager = rename(&c.callmanager, Role::CallManager);
-            for t in &mut c.tvs {
-                if t.subject.contains(&short_old) {
-                    *t = rename(t, Role::Tvs);
-                }
-            }
-            c.itl_recovery = c
-                .itl_recovery
-                .as_ref()
-                .map(|r| rename(r, Role::ItlRecovery));
-            c.hostname = new.clone();
+            rename_node(c, &old, new, generation);
         }
+        Change::Rename { old, new } => rename_node(c, old, new, generation),
         Change::MoveTo(target) => {
             let mut t = (**target).clone();
             // The old cluster's imports stay with the old cluster.
             t.imported.clear();
             *c = t;
         }
+    }
+}
+
+/// Node `old` renamed to `new`: every certificate naming that host (matched whole) is
+/// regenerated under the new name (statement 28).
+fn rename_node(c: &mut Cluster, old: &str, new: &str, generation: u32) {
+    let rename = |s: &CertId, role: Role| s.regenerated(role, generation, Some((old, new)));
+    if cluster::same_host(&c.hostname, old) {
+        c.callmanager = rename(&c.callmanager, Role::CallManager);
+        c.hostname = cluster::host_of(&c.callmanager.subject);
+        if c.hostname.is_empty() {
+            c.hostname = new.to_owned();
+        }
+    }
+    for i in c.tvs_of(old) {
+        c.tvs[i] = rename(&c.tvs[i], Role::Tvs);
+    }
+    if let Some(r) = &c.itl_recovery
+        && cluster::same_host(&cluster::host_of(&r.subject), old)
+    {
+        c.itl_recovery = Some(rename(r, Role::ItlRecovery));
     }
 }
 
@@ -184,6 +244,9 @@ pub struct Fate {
     pub acceptance: Acceptance,
     /// How, when accepted.
     pub route: Option<trust::Route>,
+    /// True when accepted through the phone's CTL (mixed mode): `route` is then the CTL
+    /// record that verifies it.
+    pub via_ctl: bool,
     /// Why, in one line.
     pub explanation: String,
 }
@@ -193,6 +256,7 @@ impl From<Decision> for Fate {
         Fate {
             acceptance: d.acceptance,
             route: d.route,
+            via_ctl: false,
             explanation: d.explanation,
         }
     }
@@ -204,9 +268,13 @@ impl Fate {
         self.acceptance == Acceptance::Accepted
     }
 
-    /// `same-file`, `no-itl`, `rollback-itl`, `signer-in-itl`, `via-tvs`, or none.
+    /// `same-file`, `no-itl`, `rollback-itl`, `signer-in-itl`, `via-tvs`, `signer-in-ctl`,
+    /// or none.
     pub fn via(&self) -> Option<&'static str> {
-        self.route.map(trust::Route::as_str)
+        match self.route {
+            Some(trust::Route::SignerInList { .. }) if self.via_ctl => Some("signer-in-ctl"),
+            r => r.map(trust::Route::as_str),
+        }
     }
 }
 
@@ -217,6 +285,9 @@ pub enum Recovery {
     ItlReset,
     /// Nothing the cluster can do: delete the ITL on each phone (or restore the old keys).
     ManualDeletion,
+    /// Mixed mode: re-run the CTL client (`utils ctl update CTLFile`), whose CTL the phones'
+    /// CTL trusts and whose CCM+TFTP then verifies the new ITL (statements 30, 32).
+    CtlClient,
 }
 
 impl Recovery {
@@ -225,6 +296,9 @@ impl Recovery {
         match self {
             Recovery::ItlReset => {
                 "recoverable without touching the phones: utils itl reset localkey (the ITLRecovery key the phones hold still signs), then reset them"
+            }
+            Recovery::CtlClient => {
+                "recoverable without touching the phones: re-run the CTL client (utils ctl update CTLFile from CUCM 10.0), restart TVS and TFTP, reset the phones: the phones' CTL trusts the new CTL, whose CCM+TFTP verifies the new ITL (statements 30, 32)"
             }
             Recovery::ManualDeletion => {
                 "manual ITL deletion on each phone (or restore the old keys from a DRS backup): no key the phones trust signs the new ITL and no trusted TVS vouches for it"
@@ -273,6 +347,43 @@ pub struct StepOutcome {
     /// What to wait for before the next step (and, after a step taken through TVS, before
     /// touching TVS); none after a last step that needs no waiting.
     pub wait: Option<String>,
+    /// What the administrator does right after the change, before the phones judge the new
+    /// files: restart TVS and TFTP on every node and reset the phones (statement 23); none
+    /// for a step that changes no certificate.
+    pub restart: Option<String>,
+    /// Warnings the TAC note gives about this step (e.g. statement 22: never regenerate
+    /// CallManager and TVS at once), whatever the prediction.
+    pub caveats: Vec<String>,
+}
+
+/// How safe a sequence is for the phones it is predicted for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every step is accepted by every phone, whatever TVS nodes its CallManager group holds.
+    Safe,
+    /// Accepted only by phones whose CallManager group holds one of `unchanged` (a node whose
+    /// TVS still vouches); phones whose group holds only nodes of `stranded_alone` are
+    /// stranded (statement 31: extra TVS servers make no difference to a phone whose group
+    /// has one server).
+    SafeOnlyIfGroupHolds {
+        /// Nodes whose TVS keeps the phones trusting the cluster through every step.
+        unchanged: Vec<String>,
+        /// Nodes that, alone in a phone's group, leave it stranded.
+        stranded_alone: Vec<String>,
+    },
+    /// Some step leaves the phones unable to trust the cluster's files.
+    NotSafe,
+}
+
+impl Verdict {
+    /// `safe`, `safe-only-if-cm-group-holds-an-unchanged-node`, `not-safe`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Safe => "safe",
+            Verdict::SafeOnlyIfGroupHolds { .. } => "safe-only-if-cm-group-holds-an-unchanged-node",
+            Verdict::NotSafe => "not-safe",
+        }
+    }
 }
 
 /// A sequence of steps and its outcome for phones that follow it online.
@@ -280,8 +391,11 @@ pub struct StepOutcome {
 pub struct Sequence {
     /// The steps.
     pub steps: Vec<StepOutcome>,
-    /// True when every step is accepted.
+    /// True when every step is accepted by every phone the prediction covers (whatever its
+    /// CallManager group, unless `--cm-group` gave it).
     pub safe: bool,
+    /// Safe, safe only for phones whose CallManager group holds an unchanged node, or not.
+    pub verdict: Verdict,
 }
 
 /// A population of phones and what happens to it.
@@ -304,6 +418,8 @@ pub struct Population {
 pub struct PlanReport {
     /// The ITL the phones hold.
     pub phone_itl: PhoneItlSummary,
+    /// The CTL the phones hold (mixed mode), as given.
+    pub phone_ctl: Option<String>,
     /// The requested change, in words.
     pub change: Vec<String>,
     /// Everything at once, as requested: the online phones' fate.
@@ -315,7 +431,21 @@ pub struct PlanReport {
     pub populations: Vec<Population>,
     /// Steps of the requested change that would leave phones needing a manual ITL deletion.
     pub manual_deletion_steps: Vec<String>,
+    /// What the prediction assumes about the phones (their CallManager group, their CTL).
+    pub assumptions: Vec<String>,
+    /// What `plan` does not model, printed with every plan.
+    pub not_modelled: Vec<String>,
 }
+
+/// What `plan` does not model (docs/plan.md says the same).
+pub const NOT_MODELLED: &[&str] = &[
+    "the 24-hour TVS cache (statement 13): a phone that asked TVS in the last day may accept without asking again",
+    "certificate validity dates: an expired certificate is judged like a valid one",
+    "TVS lists of more than one cluster: a moved phone asks only its old cluster's TVS",
+    "the order in which a phone asks the TVS servers of its group, and their timeouts",
+    "several TFTP servers (one CCM+TFTP record, the TFTP node's, is modelled), centralized TFTP (statement 33) and encrypted configs (statement 3)",
+    "a CTL signed by a key the change regenerates (tokenless CTL), and utils ctl reset localkey",
+];
 
 /// Where the ITL the phones hold was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,21 +479,129 @@ enum HeldNow<'a> {
     Nothing,
 }
 
-/// What a phone holding `held` does with what `next` serves, when its TVS is `tvs_cluster`'s.
-fn judge(
-    held: &HeldNow<'_>,
-    next: &Cluster,
-    tvs_cluster: &Cluster,
-) -> (Fate, Fate, Option<PlannedItl>) {
-    let planned_view;
-    let held_list: Option<&TrustList<'_>> = match held {
-        HeldNow::Real(l) => Some(l),
+/// The phones' CallManager group: indices of the TVS records of their own cluster (id 0)
+/// they ask; `None` for every TVS the ITL lists.
+type Group<'g> = Option<&'g [usize]>;
+
+/// The TVS certificates a phone of `group` meets when it asks `c`'s TVS: its group's nodes on
+/// its own cluster, every TVS on another (nothing tells which of its nodes it would ask).
+fn asked(c: &Cluster, group: Group<'_>) -> Vec<CertId> {
+    match group {
+        Some(g) if c.id == 0 => g.iter().filter_map(|&i| c.tvs.get(i).cloned()).collect(),
+        _ => c.tvs.clone(),
+    }
+}
+
+/// What a phone does with what the cluster serves after a step.
+struct Judged {
+    /// The next ITL.
+    itl: Fate,
+    /// The next signed config.
+    config: Fate,
+    /// The ITL the phone now holds, when it took a new one.
+    itl_taken: Option<PlannedItl>,
+    /// The CTL the phone now holds, when it took a new one.
+    ctl_taken: Option<PlannedItl>,
+}
+
+/// A held list as the trust decision reads it (`view` keeps a planned list's view alive).
+fn list_of<'v>(
+    held: &'v HeldNow<'v>,
+    view: &'v mut Option<TrustList<'v>>,
+) -> Option<&'v TrustList<'v>> {
+    match held {
+        HeldNow::Real(l) => Some(*l),
         HeldNow::Planned(p) => {
-            planned_view = p.view();
-            Some(&planned_view)
+            *view = Some(p.view());
+            view.as_ref()
         }
         HeldNow::Nothing => None,
+    }
+}
+
+/// The answer through the phone's CTL (statements 7b, 7c: a file the CTL's CCM+TFTP, or for a
+/// trust list its SAST, verifies is trusted); the CTL names no TVS.
+fn through_ctl(ctl: &TrustList<'_>, offered: &Offered<'_>, signer: &CertId) -> Decision {
+    trust::decide(
+        &Held::List {
+            list: ctl,
+            label: "the phone's CTL",
+        },
+        offered,
+        &PlannedVerifier {
+            signed_with: signer,
+        },
+        &trust::NoTvsEvidence,
+    )
+}
+
+/// `first` unless the CTL accepts; when both refuse, both reasons.
+fn or_ctl(first: Decision, ctl: Option<Decision>, ctl_renewed: bool) -> Fate {
+    match ctl {
+        Some(d) if d.acceptance == Acceptance::Accepted => Fate {
+            acceptance: d.acceptance,
+            route: d.route,
+            via_ctl: true,
+            explanation: if ctl_renewed {
+                format!(
+                    "through the CTL after the CTL client is re-run: {}",
+                    d.explanation
+                )
+            } else {
+                format!("through the CTL: {}", d.explanation)
+            },
+        },
+        Some(d) => Fate {
+            explanation: format!(
+                "{}; nor through the phone's CTL: {}",
+                first.explanation, d.explanation
+            ),
+            ..first.into()
+        },
+        None => first.into(),
+    }
+}
+
+/// What a phone holding `held` (and `held_ctl` in mixed mode) does with what `next` serves,
+/// when its TVS is `tvs_cluster`'s.
+fn judge(
+    held: &HeldNow<'_>,
+    held_ctl: &HeldNow<'_>,
+    next: &Cluster,
+    tvs_cluster: &Cluster,
+    group: Group<'_>,
+) -> Judged {
+    let presents = asked(tvs_cluster, group);
+    let mut held_view = None;
+    let held_list = list_of(held, &mut held_view);
+    let mut ctl_view = None;
+    let old_ctl = list_of(held_ctl, &mut ctl_view);
+    // The CTL first (statement 6): signed by a SAST of the CTL the phone holds.
+    let served_ctl = next.ctl.as_ref().map(cluster::CtlState::file);
+    let ctl_taken = match (old_ctl, &served_ctl) {
+        (Some(list), Some(file)) => {
+            let header = PlannedItl::header_of(&file.signer);
+            let d = through_ctl(
+                list,
+                &Offered {
+                    bytes: &file.identity,
+                    header: &header,
+                    kind: Kind::TrustList,
+                    what: "the next CTL",
+                },
+                &file.signer,
+            );
+            (d.acceptance == Acceptance::Accepted).then(|| file.clone())
+        }
+        _ => None,
     };
+    let renewed = ctl_taken.is_some()
+        && next
+            .ctl
+            .as_ref()
+            .is_some_and(|c| c.callmanager.same_cert(&next.callmanager));
+    let new_ctl_view = ctl_taken.as_ref().map(PlannedItl::view);
+    let ctl_now: Option<&TrustList<'_>> = new_ctl_view.as_ref().or(old_ctl);
     let next_itl = next.itl();
     let next_view = next_itl.view();
     let label = "the phone's ITL";
@@ -374,23 +612,45 @@ fn judge(
     let signer = next.itl_signer();
     let itl_header = PlannedItl::header_of(signer);
     let tvs = PlannedTvs {
-        presents: &tvs_cluster.tvs,
+        presents: &presents,
         knows: tvs_cluster.tvs_knows(),
         signer,
     };
-    let itl = trust::decide(
-        &held_arg,
-        &Offered {
-            bytes: &next_itl.identity,
-            header: &itl_header,
-            kind: Kind::TrustList,
-            what: "the next ITL",
-        },
-        &PlannedVerifier {
-            signed_with: signer,
-        },
-        &tvs,
-    );
+    let itl_offered = Offered {
+        bytes: &next_itl.identity,
+        header: &itl_header,
+        kind: Kind::TrustList,
+        what: "the next ITL",
+    };
+    let itl = match (held_list, ctl_now) {
+        // A CTL but no ITL: the ITL is trusted only if the CTL verifies it (statement 7b).
+        (None, Some(ctl)) => {
+            let d = through_ctl(ctl, &itl_offered, signer);
+            or_ctl(
+                Decision::rejected(format!(
+                    "the phone holds a CTL and no ITL: it takes an ITL only if the CTL's CCM+TFTP verifies it ({})",
+                    d.explanation
+                )),
+                Some(d),
+                renewed,
+            )
+        }
+        _ => {
+            let d = trust::decide(
+                &held_arg,
+                &itl_offered,
+                &PlannedVerifier {
+                    signed_with: signer,
+                },
+                &tvs,
+            );
+            let ctl = (d.acceptance != Acceptance::Accepted)
+                .then_some(ctl_now)
+                .flatten()
+                .map(|ctl| through_ctl(ctl, &itl_offered, signer));
+            or_ctl(d, ctl, renewed)
+        }
+    };
     let accepted = itl.acceptance == Acceptance::Accepted;
     // The config is checked against the new ITL once taken, else against the old one.
     let effective = match (accepted, held_list) {
@@ -404,39 +664,78 @@ fn judge(
     let config_header = PlannedItl::header_of(cm);
     let config_bytes = [b"planned config".as_slice(), &cm.serial].concat();
     let config_tvs = PlannedTvs {
-        presents: &tvs_cluster.tvs,
+        presents: &presents,
         knows: tvs_cluster.tvs_knows(),
         signer: cm,
+    };
+    let config_offered = Offered {
+        bytes: &config_bytes,
+        header: &config_header,
+        kind: Kind::Config,
+        what: "the signed config",
     };
     // While rollback is set the phone that took the empty ITL accepts any config: the shared
     // decision says so from the held (rollback) list, as it does for a capture.
     let config = trust::decide(
         &effective,
-        &Offered {
-            bytes: &config_bytes,
-            header: &config_header,
-            kind: Kind::Config,
-            what: "the signed config",
-        },
+        &config_offered,
         &PlannedVerifier { signed_with: cm },
         &config_tvs,
     );
-    (itl.into(), config.into(), accepted.then_some(next_itl))
+    let config_ctl = (config.acceptance != Acceptance::Accepted)
+        .then_some(ctl_now)
+        .flatten()
+        .map(|ctl| through_ctl(ctl, &config_offered, cm));
+    let config = or_ctl(config, config_ctl, renewed);
+    Judged {
+        itl,
+        config,
+        itl_taken: accepted.then_some(next_itl),
+        ctl_taken,
+    }
 }
 
 /// Can phones stuck on `held` come back with `utils itl reset localkey` on `cluster`?
-fn reset_recovers(held: &HeldNow<'_>, cluster: &Cluster) -> bool {
+fn reset_recovers(
+    held: &HeldNow<'_>,
+    held_ctl: &HeldNow<'_>,
+    cluster: &Cluster,
+    group: Group<'_>,
+) -> bool {
     let mut generation = 0;
     let reset = Step::ItlReset.apply(cluster, &mut generation);
     if reset.signer != ItlSigner::ItlRecovery {
         return false;
     }
-    let (itl, config, _) = judge(held, &reset, &reset);
-    itl.accepted() && config.accepted()
+    let j = judge(held, held_ctl, &reset, &reset, group);
+    j.itl.accepted() && j.config.accepted()
 }
 
-fn recovery(held: &HeldNow<'_>, cluster: &Cluster) -> Recovery {
-    if reset_recovers(held, cluster) {
+/// Can phones stuck on `held` come back by re-running the CTL client (statement 30)?
+fn ctl_client_recovers(
+    held: &HeldNow<'_>,
+    held_ctl: &HeldNow<'_>,
+    cluster: &Cluster,
+    group: Group<'_>,
+) -> bool {
+    if cluster.ctl.is_none() || matches!(held_ctl, HeldNow::Nothing) {
+        return false;
+    }
+    let mut generation = 0;
+    let updated = Step::CtlUpdate.apply(cluster, &mut generation);
+    let j = judge(held, held_ctl, &updated, &updated, group);
+    j.itl.accepted() && j.config.accepted()
+}
+
+fn recovery(
+    held: &HeldNow<'_>,
+    held_ctl: &HeldNow<'_>,
+    cluster: &Cluster,
+    group: Group<'_>,
+) -> Recovery {
+    if ctl_client_recovers(held, held_ctl, cluster, group) {
+        Recovery::CtlClient
+    } else if reset_recovers(held, held_ctl, cluster, group) {
         Recovery::ItlReset
     } else {
         Recovery::ManualDeletion
@@ -444,7 +743,58 @@ fn recovery(held: &HeldNow<'_>, cluster: &Cluster) -> Recovery {
 }
 
 const WAIT: &str = "wait until every phone has downloaded the new ITL (CUCM 14's ITL File Status, or each phone's Trust List hash)";
-const KEEP_TVS: &str = "keeping the TVS certificate unchanged until then: the phones take this ITL only because TVS vouches for its signer";
+
+/// Statement 23: after a regeneration TVS and TFTP are restarted and the phones reset.
+const RESTART: &str = "restart TVS and TFTP on every node, then reset the phones (statement 23; CUCM releases after 8.x restart them and reset the phones by themselves after a certificate regeneration: check that they did)";
+
+/// "Keep TVS unchanged" for phones that took the ITL only because `vouching` vouched.
+fn keep_tvs(vouching: &[String]) -> String {
+    format!(
+        "keeping the TVS certificate of {} (the one the phones' previous ITL lists) unchanged until then: the phones take this ITL only because that TVS vouches for its signer",
+        if vouching.is_empty() {
+            "the node that vouched".to_owned()
+        } else {
+            vouching.join(" and ")
+        }
+    )
+}
+
+/// The TAC note's warnings about a step from `before` to `after`, whatever the prediction.
+fn caveats(before: &Cluster, after: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    if before.id != after.id {
+        return out;
+    }
+    let signer_changed = !before.itl_signer().same_cert(after.itl_signer());
+    let changed_tvs: Vec<String> = before
+        .tvs
+        .iter()
+        .zip(&after.tvs)
+        .filter(|(b, a)| !b.same_cert(a))
+        .map(|(b, _)| cluster::host_of(&b.subject))
+        .collect();
+    if signer_changed && !changed_tvs.is_empty() {
+        let signer = match before.signer {
+            ItlSigner::CallManager => "CallManager",
+            ItlSigner::ItlRecovery => "ITLRecovery",
+        };
+        out.push(format!(
+            "this step changes the ITL's signer ({signer}) and TVS ({}) at once: the TAC note says never regenerate CallManager and TVS together (statements 21, 22); only another node's unchanged TVS can vouch (statement 24), which makes no difference to a phone whose CallManager group has one server (statement 31)",
+            changed_tvs.join(", ")
+        ));
+    }
+    if before.tvs.len() > 1 && changed_tvs.len() == before.tvs.len() {
+        out.push("this step changes the TVS certificate of every node at once: no TVS is left that the phones' ITL lists (statement 31: renaming every node at once strands the phones)".to_owned());
+    }
+    out
+}
+
+/// What the phones hold before the change: their ITL, and their CTL in mixed mode.
+#[derive(Clone, Copy)]
+struct Start<'a> {
+    itl: &'a TrustList<'a>,
+    ctl: Option<&'a TrustList<'a>>,
+}
 
 /// The cluster the phones end on, and the last state of their own cluster (whose TVS a phone
 /// moved elsewhere still asks).
@@ -454,11 +804,13 @@ struct End {
     home: Cluster,
 }
 
-/// Runs `steps` for phones that start holding `start` on cluster `before`, online throughout.
-fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, End) {
+/// Runs `steps` for phones of `group` that start holding `start` on cluster `before`, online
+/// throughout.
+fn run(start: &Start<'_>, before: &Cluster, steps: &[Step], group: Group<'_>) -> (Sequence, End) {
     let mut cluster = before.clone();
     let mut home = before.clone();
-    let mut held = HeldNow::Real(start);
+    let mut held = HeldNow::Real(start.itl);
+    let mut held_ctl = start.ctl.map_or(HeldNow::Nothing, HeldNow::Real);
     let mut outcomes = Vec::new();
     let mut generation = 0;
     let mut safe = true;
@@ -470,23 +822,55 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, En
         } else {
             &next
         };
-        let (itl, config, taken) = judge(&held, &next, tvs_cluster);
+        // The nodes whose TVS the phones still trust (their ITL lists its certificate).
+        let vouching: Vec<String> = asked(tvs_cluster, group)
+            .iter()
+            .filter(|t| match &held {
+                HeldNow::Real(l) => l.records.iter().any(|r| t.is_in(r)),
+                HeldNow::Planned(p) => p
+                    .records
+                    .iter()
+                    .any(|r| r.cert.as_ref().is_some_and(|c| c.same_cert(t))),
+                HeldNow::Nothing => false,
+            })
+            .map(|t| cluster::host_of(&t.subject))
+            .collect();
+        let Judged {
+            itl,
+            config,
+            itl_taken,
+            ctl_taken,
+        } = judge(&held, &held_ctl, &next, tvs_cluster, group);
         let stranded = !(itl.accepted() && config.accepted());
-        let recovery = stranded.then(|| recovery(&held, &next));
+        let recovery = stranded.then(|| recovery(&held, &held_ctl, &next, group));
         safe &= !stranded;
-        if let Some(list) = taken {
+        if let Some(list) = itl_taken {
             held = HeldNow::Planned(list);
         }
-        // Phones that take this ITL only through TVS need TVS as it is until all have it.
+        if let Some(list) = ctl_taken {
+            held_ctl = HeldNow::Planned(list);
+        }
+        // Phones that take this ITL only through TVS need that TVS as it is until all have it.
         let via_tvs = itl.route == Some(trust::Route::ViaTvs);
         // Nothing to wait for when the step leaves the ITL as it was (a Bulk Certificate
         // Management import changes only what TVS knows).
         let itl_changed = next.itl() != cluster.itl();
         let wait = match (i + 1 < steps.len() && itl_changed, via_tvs) {
             (true, false) => Some(format!("{WAIT} before the next step")),
-            (true, true) => Some(format!("{WAIT} before the next step, {KEEP_TVS}")),
-            (false, true) => Some(format!("{WAIT}, {KEEP_TVS}")),
+            (true, true) => Some(format!(
+                "{WAIT} before the next step, {}",
+                keep_tvs(&vouching)
+            )),
+            (false, true) => Some(format!("{WAIT}, {}", keep_tvs(&vouching))),
             (false, false) => None,
+        };
+        let restart = match step {
+            Step::Apply(changes) | Step::ApplyWithCtl(changes)
+                if changes.iter().any(Change::changes_certificates) =>
+            {
+                Some(RESTART.to_owned())
+            }
+            _ => None,
         };
         outcomes.push(StepOutcome {
             number: i + 1,
@@ -496,6 +880,8 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, En
             stranded,
             recovery,
             wait,
+            restart,
+            caveats: caveats(&cluster, &next),
         });
         if next.id == before.id {
             home = next.clone();
@@ -506,6 +892,11 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, En
         Sequence {
             steps: outcomes,
             safe,
+            verdict: if safe {
+                Verdict::Safe
+            } else {
+                Verdict::NotSafe
+            },
         },
         End {
             last: cluster,
@@ -514,43 +905,115 @@ fn run(start: &TrustList<'_>, before: &Cluster, steps: &[Step]) -> (Sequence, En
     )
 }
 
-/// One change per certificate: regenerating or replacing the same one twice is one change
-/// given twice (a usage error), and the safe-order search tries every order of the
-/// per-certificate changes, so this also bounds it (4 roles: at most 24 orders, whatever a
-/// command line repeats).
-pub fn distinct_certificates(changes: &[Change]) -> Result<(), String> {
-    let mut roles = Vec::new();
-    for c in changes {
-        if let Change::Regenerate(r) | Change::Replace(r, _) = c {
-            if roles.contains(r) {
-                return Err(format!(
-                    "{} is changed twice: give each certificate once (--regenerate or --replace)",
-                    r.name()
-                ));
+/// [`run`] for the phones the prediction covers. With the CallManager group given, its
+/// answer is final. Without it, the steps are judged for phones asking every TVS of the ITL,
+/// and a sequence safe for them is safe for all only when it is safe for a phone whose group
+/// holds any single node (statement 31): else it is safe only for phones whose group holds
+/// one of the nodes that keep it safe.
+fn run_for(
+    start: &Start<'_>,
+    before: &Cluster,
+    steps: &[Step],
+    group: Group<'_>,
+) -> (Sequence, End) {
+    let (mut seq, end) = run(start, before, steps, group);
+    if group.is_none() && seq.safe && before.tvs.len() > 1 {
+        let names = before.node_names();
+        let (mut unchanged, mut stranded_alone) = (Vec::new(), Vec::new());
+        for (i, name) in names.into_iter().enumerate() {
+            let alone = [i];
+            if run(start, before, steps, Some(&alone)).0.safe {
+                unchanged.push(name);
+            } else {
+                stranded_alone.push(name);
             }
-            roles.push(*r);
         }
+        if !stranded_alone.is_empty() {
+            seq.safe = false;
+            seq.verdict = Verdict::SafeOnlyIfGroupHolds {
+                unchanged,
+                stranded_alone,
+            };
+        }
+    }
+    (seq, end)
+}
+
+/// One change per certificate: regenerating or replacing the same one twice, or renaming the
+/// same node twice, is one change given twice (a usage error). The safe-order search tries
+/// every order of the per-certificate changes when there are at most five of them.
+pub fn distinct_certificates(changes: &[Change]) -> Result<(), String> {
+    // (role, node): None is the TFTP node's certificate, Some("") every node's.
+    let mut seen: Vec<(Role, Option<String>)> = Vec::new();
+    let mut renamed: Vec<String> = Vec::new();
+    for c in changes {
+        let key = match c {
+            Change::Regenerate(r) | Change::Replace(r, _) => (*r, None),
+            Change::RegenerateTvs(Nodes::All) => (Role::Tvs, Some(String::new())),
+            Change::RegenerateTvs(Nodes::Named(n)) => (Role::Tvs, Some(n.clone())),
+            Change::Hostname(_) | Change::Rename { .. } => {
+                let node = match c {
+                    Change::Rename { old, .. } => old.clone(),
+                    _ => String::new(),
+                };
+                if renamed
+                    .iter()
+                    .any(|n| n == &node || (!n.is_empty() && cluster::same_host(n, &node)))
+                {
+                    return Err(format!(
+                        "node {} is renamed twice: give each node once (--hostname [OLD=]NEW)",
+                        if node.is_empty() {
+                            "of the TFTP server"
+                        } else {
+                            &node
+                        }
+                    ));
+                }
+                renamed.push(node);
+                continue;
+            }
+            Change::MoveTo(_) => continue,
+        };
+        let clash = seen.iter().any(|(r, n)| {
+            *r == key.0
+                && match (n, &key.1) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => a.is_empty() || b.is_empty() || cluster::same_host(a, b),
+                    (Some(a), None) | (None, Some(a)) => a.is_empty(),
+                }
+        });
+        if clash {
+            return Err(format!(
+                "{} is changed twice: give each certificate once (--regenerate or --replace)",
+                key.0.name()
+            ));
+        }
+        seen.push(key);
     }
     Ok(())
 }
 
+/// Is it a change of one certificate (ordered one at a time in the safe-order search)?
+fn is_single(c: &Change) -> bool {
+    matches!(
+        c,
+        Change::Regenerate(_) | Change::RegenerateTvs(_) | Change::Replace(..)
+    )
+}
+
 /// Candidate orders, most direct first: one certificate at a time in every order, then the
 /// documented preparations (Bulk Certificate Management for a move, rollback around a rename
-/// or whatever else).
-fn candidates(changes: &[Change]) -> Vec<Vec<Step>> {
+/// or whatever else). Renames and a move come after the certificates, one step each (one node
+/// at a time: statement 31).
+fn candidates(changes: &[Change], mixed: bool) -> Vec<Vec<Step>> {
     let mut out = Vec::new();
-    let singles: Vec<&Change> = changes
-        .iter()
-        .filter(|c| matches!(c, Change::Regenerate(_) | Change::Replace(..)))
-        .collect();
-    let others: Vec<&Change> = changes
-        .iter()
-        .filter(|c| !matches!(c, Change::Regenerate(_) | Change::Replace(..)))
-        .collect();
+    let singles: Vec<&Change> = changes.iter().filter(|c| is_single(c)).collect();
+    let others: Vec<&Change> = changes.iter().filter(|c| !is_single(c)).collect();
     let ordered: Vec<Step> = {
         let mut s: Vec<&Change> = singles.clone();
         s.sort_by_key(|c| match c {
             Change::Regenerate(r) | Change::Replace(r, _) => Role::ALL.iter().position(|x| x == r),
+            Change::RegenerateTvs(_) => Role::ALL.iter().position(|x| *x == Role::Tvs),
             _ => None,
         });
         let mut steps: Vec<Step> = s
@@ -560,7 +1023,7 @@ fn candidates(changes: &[Change]) -> Vec<Vec<Step>> {
         steps.extend(others.iter().map(|c| Step::Apply(vec![(*c).clone()])));
         steps
     };
-    if singles.len() > 1 {
+    if singles.len() > 1 && singles.len() <= 5 {
         for perm in permutations(singles.len()) {
             let mut steps: Vec<Step> = perm
                 .iter()
@@ -576,6 +1039,11 @@ fn candidates(changes: &[Change]) -> Vec<Vec<Step>> {
         let mut steps = vec![Step::BulkImport(target.clone())];
         steps.extend(ordered.iter().cloned());
         out.push(steps);
+    }
+    // Mixed mode: the change, then the CTL client re-run before the phones reset
+    // (statement 30).
+    if mixed {
+        out.push(vec![Step::ApplyWithCtl(changes.to_vec())]);
     }
     let mut around = vec![Step::Rollback(true)];
     around.extend(ordered.iter().cloned());
@@ -626,22 +1094,152 @@ impl<'a> PhoneItl<'a> {
     }
 }
 
-/// Plans `changes` for the phones holding `phone_itl`.
+/// What `plan` is told about the phones besides the ITL they hold.
+#[derive(Debug, Clone, Default)]
+pub struct Phones<'a> {
+    /// Their CallManager group: the nodes whose TVS they ask (at most 3, statement 10),
+    /// matched whole against the ITL's TVS records. `None`: the prediction assumes every TVS
+    /// of the ITL is in their group, and says so.
+    pub cm_group: Option<Vec<String>>,
+    /// The CTL they hold (mixed mode), named as given; `None`: no CTL (non-secure mode).
+    pub ctl: Option<(String, &'a TrustList<'a>)>,
+}
+
+/// The largest CallManager group a phone's TVS list is made from (statement 10).
+pub const MAX_CM_GROUP: usize = 3;
+
+/// The ITL's nodes, for messages.
+fn known_nodes(c: &Cluster) -> String {
+    let names = c.node_names();
+    if names.is_empty() {
+        "the ITL lists no TVS".to_owned()
+    } else {
+        format!("the ITL's nodes are {}", names.join(", "))
+    }
+}
+
+/// Checks the node names the options give against the ITL's nodes (matched whole, never as
+/// substrings: `cucm1` is not `cucm10`); returns the CallManager group as TVS record indices.
+/// An error here is a usage error.
+pub fn check_nodes(
+    phone_itl: &TrustList<'_>,
+    changes: &[Change],
+    phones: &Phones<'_>,
+) -> Result<Option<Vec<usize>>, String> {
+    // An ITL that is no cluster's (a rollback ITL) is refused by the plan itself, as an
+    // unreadable input, not here.
+    let Ok(before) = Cluster::from_trust_list(phone_itl, 0) else {
+        return Ok(None);
+    };
+    for c in changes {
+        let node = match c {
+            Change::RegenerateTvs(Nodes::Named(n)) => n,
+            Change::Rename { old, .. } => old,
+            _ => continue,
+        };
+        if before.tvs_of(node).is_empty() && !cluster::same_host(&before.hostname, node) {
+            return Err(format!("no node named {node}: {}", known_nodes(&before)));
+        }
+    }
+    let Some(names) = &phones.cm_group else {
+        return Ok(None);
+    };
+    if names.is_empty() || names.len() > MAX_CM_GROUP {
+        return Err(format!(
+            "--cm-group names {} nodes: a CallManager group gives a phone 1 to {MAX_CM_GROUP} TVS servers (statement 10)",
+            names.len()
+        ));
+    }
+    let mut group = Vec::new();
+    for n in names {
+        let idx = before.tvs_of(n);
+        if idx.is_empty() {
+            return Err(format!(
+                "--cm-group: no TVS of a node named {n}: {}",
+                known_nodes(&before)
+            ));
+        }
+        group.extend(idx);
+    }
+    group.sort_unstable();
+    group.dedup();
+    Ok(Some(group))
+}
+
+/// Plans `changes` for the phones holding `phone_itl`, assuming every TVS of the ITL is in
+/// their CallManager group.
 pub fn plan(phone: &PhoneItl<'_>, changes: &[Change]) -> Result<PlanReport, String> {
+    plan_for(phone, changes, &Phones::default())
+}
+
+/// Plans `changes` for the phones holding `phone_itl`, with what else is known of them.
+pub fn plan_for(
+    phone: &PhoneItl<'_>,
+    changes: &[Change],
+    phones: &Phones<'_>,
+) -> Result<PlanReport, String> {
     let phone_itl = phone.list;
     if changes.is_empty() {
         return Err("no change given: --regenerate ROLE, --replace ROLE=CERT, --hostname NEW or --move-to ITL".to_owned());
     }
     distinct_certificates(changes)?;
-    let before = Cluster::from_trust_list(phone_itl, 0)?;
-    let (as_requested, requested_end) = run(phone_itl, &before, &[Step::Apply(changes.to_vec())]);
+    let group_idx = check_nodes(phone_itl, changes, phones)?;
+    let group = group_idx.as_deref();
+    let mut before = Cluster::from_trust_list(phone_itl, 0)?;
+    let start = Start {
+        itl: phone_itl,
+        ctl: phones.ctl.as_ref().map(|(_, l)| *l),
+    };
+    let mut assumptions = Vec::new();
+    match &phones.ctl {
+        Some((name, ctl)) => {
+            let mut state = cluster::CtlState::from_trust_list(ctl)?;
+            state.itl_recovery = before.itl_recovery.clone();
+            before.ctl = Some(state);
+            assumptions.push(format!(
+                "the phones hold the CTL {name} (mixed mode): a new ITL or config is also trusted when that CTL's CCM+TFTP verifies it, and a new CTL when one of its SAST records signs it (statements 7b, 7c); the cluster serves the CTL the CTL client last wrote until it is re-run (statement 30)"
+            ));
+        }
+        None => assumptions.push(
+            "no --phone-ctl given: the phones hold no CTL (the cluster is not in mixed mode)"
+                .to_owned(),
+        ),
+    }
+    match &phones.cm_group {
+        Some(names) => assumptions.push(format!(
+            "the phones' CallManager group is {}: they ask the TVS of these nodes only (statement 10)",
+            names.join(", ")
+        )),
+        None if before.tvs.len() <= 1 => assumptions.push(format!(
+            "no --cm-group given: the ITL lists one TVS ({}), the one the phones ask",
+            before.node_names().join(", ")
+        )),
+        None => assumptions.push(format!(
+            "no --cm-group given: the steps are judged for phones whose CallManager group holds every TVS of the ITL ({}); a step that only another node's TVS makes safe is marked safe only for phones whose group holds that node (statement 31)",
+            before.node_names().join(", ")
+        )),
+    }
+    let (as_requested, requested_end) =
+        run_for(&start, &before, &[Step::Apply(changes.to_vec())], group);
     let safe = if as_requested.safe {
         Some((as_requested.clone(), requested_end.clone()))
     } else {
-        candidates(changes)
+        let runs: Vec<(Sequence, End)> = candidates(changes, before.ctl.is_some())
             .into_iter()
-            .map(|steps| run(phone_itl, &before, &steps))
-            .find(|(seq, _)| seq.safe)
+            .map(|steps| run_for(&start, &before, &steps, group))
+            .collect();
+        // Safe for every phone first; else safe for phones whose group holds an unchanged
+        // node (one at a time before the requested change itself).
+        let conditional = matches!(as_requested.verdict, Verdict::SafeOnlyIfGroupHolds { .. });
+        let first_safe = runs.iter().position(|(seq, _)| seq.safe);
+        let first_conditional = runs
+            .iter()
+            .position(|(seq, _)| matches!(seq.verdict, Verdict::SafeOnlyIfGroupHolds { .. }));
+        match (first_safe, first_conditional) {
+            (Some(i), _) | (None, Some(i)) => runs.into_iter().nth(i),
+            (None, None) if conditional => Some((as_requested.clone(), requested_end.clone())),
+            (None, None) => None,
+        }
     };
     let end = safe.as_ref().map_or(&requested_end, |(_, e)| e);
     let final_cluster = &end.last;
@@ -649,7 +1247,8 @@ pub fn plan(phone: &PhoneItl<'_>, changes: &[Change]) -> Result<PlanReport, Stri
     // cluster's, as the steps left it (with what Bulk Certificate Management imported).
     let tvs_cluster = &end.home;
     let held = HeldNow::Real(phone_itl);
-    let (itl, config, _) = judge(&held, final_cluster, tvs_cluster);
+    let held_ctl = start.ctl.map_or(HeldNow::Nothing, HeldNow::Real);
+    let Judged { itl, config, .. } = judge(&held, &held_ctl, final_cluster, tvs_cluster, group);
     let offline_ok = itl.accepted() && config.accepted();
     let mut populations = Vec::new();
     if let Some((seq, _)) = &safe {
@@ -671,11 +1270,17 @@ pub fn plan(phone: &PhoneItl<'_>, changes: &[Change]) -> Result<PlanReport, Stri
         } else {
             "phones powered off or unregistered during the whole change: they meet only the final ITL, still holding this one, and ask the TVS of their old cluster (keep it running until they are all back)".to_owned()
         },
-        recovery: (!offline_ok).then(|| recovery(&held, final_cluster)),
+        recovery: (!offline_ok).then(|| recovery(&held, &held_ctl, final_cluster, group)),
         itl,
         config,
     });
-    let (itl, config, _) = judge(&HeldNow::Nothing, final_cluster, final_cluster);
+    let Judged { itl, config, .. } = judge(
+        &HeldNow::Nothing,
+        &HeldNow::Nothing,
+        final_cluster,
+        final_cluster,
+        group,
+    );
     populations.push(Population {
         id: PopulationId::WithoutItl,
         description: "new or factory-reset phones (no ITL)".to_owned(),
@@ -709,11 +1314,14 @@ pub fn plan(phone: &PhoneItl<'_>, changes: &[Change]) -> Result<PlanReport, Stri
             signer: before.signer,
             certificates,
         },
+        phone_ctl: phones.ctl.as_ref().map(|(name, _)| name.clone()),
         change: changes.iter().map(Change::describe).collect(),
         as_requested,
         safe_order: safe.map(|(s, _)| s),
         populations,
         manual_deletion_steps,
+        assumptions,
+        not_modelled: NOT_MODELLED.iter().map(|s| (*s).to_owned()).collect(),
     })
 }
 
@@ -749,12 +1357,15 @@ mod tests {
             signer: ItlSigner::CallManager,
             rollback: false,
             imported: Vec::new(),
+            ctl: None,
         }
     }
 
     #[test]
     fn a_second_node_whose_tvs_is_unchanged_vouches_during_a_double_regeneration() {
-        // domain.md: "Multi-node clusters survive if other TVS nodes keep their certificates."
+        // Statement 24: other TVS servers of the CallManager group can vouch. Statements 22
+        // and 31: never both at once, and the second node makes no difference to a phone whose
+        // group holds only the first: "safe only for phones whose group holds cucm-sub".
         let itl = two_nodes().itl();
         let held = itl.view();
         let phone = PhoneItl::from_file("ITLFile.tlv", &held);
@@ -770,7 +1381,330 @@ mod tests {
             "{}",
             step.itl.explanation
         );
-        assert!(report.as_requested.safe);
+        assert!(!report.as_requested.safe);
+        assert_eq!(
+            report.as_requested.verdict,
+            Verdict::SafeOnlyIfGroupHolds {
+                unchanged: vec!["cucm-sub.example.com".into()],
+                stranded_alone: vec!["cucm-pub.example.com".into()],
+            }
+        );
+        assert!(
+            step.caveats.iter().any(|c| c.contains("statements 21, 22")),
+            "{:?}",
+            step.caveats
+        );
+        // The wait names the TVS that vouched, not the one this very step regenerates.
+        let wait = step.wait.as_deref().unwrap_or_default();
+        assert!(
+            wait.contains("TVS certificate of cucm-sub.example.com"),
+            "{wait}"
+        );
+        assert!(!wait.contains("cucm-pub"), "{wait}");
+        // One at a time is safe for every phone.
+        let safe = report.safe_order.as_ref().expect("a safe order");
+        assert!(safe.safe);
+        assert_eq!(safe.steps.len(), 2);
+        assert!(
+            report
+                .assumptions
+                .iter()
+                .any(|a| a.contains("no --cm-group")),
+            "{:?}",
+            report.assumptions
+        );
+    }
+
+    #[test]
+    fn statement_31_a_cm_group_of_the_regenerated_node_alone_is_stranded() {
+        let itl = two_nodes().itl();
+        let held = itl.view();
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
+        let changes = [
+            Change::Regenerate(Role::CallManager),
+            Change::Regenerate(Role::Tvs),
+        ];
+        let only_pub = Phones {
+            cm_group: Some(vec!["cucm-pub.example.com".into()]),
+            ctl: None,
+        };
+        let report = plan_for(&phone, &changes, &only_pub).expect("plan");
+        assert_eq!(report.as_requested.verdict, Verdict::NotSafe);
+        assert_eq!(
+            report.as_requested.steps[0].itl.acceptance,
+            Acceptance::Rejected
+        );
+        let both = Phones {
+            cm_group: Some(vec!["cucm-pub".into(), "cucm-sub".into()]),
+            ctl: None,
+        };
+        let report = plan_for(&phone, &changes, &both).expect("plan");
+        assert_eq!(report.as_requested.verdict, Verdict::Safe);
+        assert!(
+            report
+                .assumptions
+                .iter()
+                .any(|a| a.contains("cucm-pub, cucm-sub")),
+            "{:?}",
+            report.assumptions
+        );
+        // Statement 10: at most three; names matched whole.
+        let four = Phones {
+            cm_group: Some(vec!["a".into(), "b".into(), "c".into(), "d".into()]),
+            ctl: None,
+        };
+        assert!(check_nodes(&held, &changes, &four).is_err());
+        let partial = Phones {
+            cm_group: Some(vec!["cucm-su".into()]),
+            ctl: None,
+        };
+        let err = check_nodes(&held, &changes, &partial).expect_err("no such node");
+        assert!(
+            err.contains("cucm-pub.example.com, cucm-sub.example.com"),
+            "{err}"
+        );
+    }
+
+    /// Nodes `cucm1` (TFTP) and `cucm10`: two hosts, one name the prefix of the other.
+    fn cucm1_and_cucm10() -> Cluster {
+        Cluster {
+            hostname: "cucm1".into(),
+            callmanager: cert("cucm1", 1),
+            tvs: vec![cert("cucm1", 2), cert("cucm10", 3)],
+            itl_recovery: Some(cert("ITLRECOVERY_cucm1", 4)),
+            ..two_nodes()
+        }
+    }
+
+    #[test]
+    fn nodes_are_matched_by_exact_name_not_substring() {
+        // Statement 28: a hostname change regenerates the certificates of *that* node.
+        let mut c = cucm1_and_cucm10();
+        apply_change(&mut c, &Change::Hostname("newpub".into()), 1);
+        assert_eq!(cluster::host_of(&c.callmanager.subject), "newpub");
+        assert_eq!(c.node_names(), ["newpub", "cucm10"]);
+        assert_eq!(c.tvs[1], cucm1_and_cucm10().tvs[1], "cucm10 untouched");
+        assert_eq!(
+            c.itl_recovery
+                .as_ref()
+                .map(|r| cluster::cn_text(&r.subject)),
+            Some("ITLRECOVERY_newpub".to_owned())
+        );
+        // Regenerating the TFTP node's TVS leaves cucm10's alone.
+        let mut c = cucm1_and_cucm10();
+        apply_change(&mut c, &Change::Regenerate(Role::Tvs), 1);
+        assert!(c.tvs[0].planned);
+        assert!(!c.tvs[1].planned);
+        // Renaming cucm10 touches only cucm10.
+        let mut c = cucm1_and_cucm10();
+        apply_change(
+            &mut c,
+            &Change::Rename {
+                old: "cucm10".into(),
+                new: "newsub".into(),
+            },
+            1,
+        );
+        assert_eq!(c.node_names(), ["cucm1", "newsub"]);
+        assert!(!c.callmanager.planned);
+    }
+
+    #[test]
+    fn statement_23_a_regeneration_is_followed_by_restart_and_reset() {
+        let itl = two_nodes().itl();
+        let held = itl.view();
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
+        let report = plan(&phone, &[Change::Regenerate(Role::Tvs)]).expect("plan");
+        let restart = report.as_requested.steps[0].restart.as_deref();
+        assert!(
+            restart.is_some_and(|r| r.contains("restart TVS and TFTP on every node")
+                && r.contains("reset the phones")
+                && r.contains("by themselves")),
+            "{restart:?}"
+        );
+        assert!(!report.not_modelled.is_empty());
+    }
+
+    #[test]
+    fn statement_31_renaming_every_node_at_once_strands_and_one_at_a_time_does_not() {
+        let itl = two_nodes().itl();
+        let held = itl.view();
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
+        let changes = [
+            Change::Rename {
+                old: "cucm-pub.example.com".into(),
+                new: "a.example.com".into(),
+            },
+            Change::Rename {
+                old: "cucm-sub".into(),
+                new: "b".into(),
+            },
+        ];
+        let report = plan(&phone, &changes).expect("plan");
+        assert_eq!(report.as_requested.verdict, Verdict::NotSafe);
+        assert!(
+            report.as_requested.steps[0]
+                .caveats
+                .iter()
+                .any(|c| c.contains("every node")),
+            "{:?}",
+            report.as_requested.steps[0].caveats
+        );
+        let safe = report.safe_order.as_ref().expect("an order");
+        assert_ne!(safe.verdict, Verdict::NotSafe);
+        // TVS on every node at once is fine on its own: the ITL's signer is unchanged.
+        let report = plan(&phone, &[Change::RegenerateTvs(Nodes::All)]).expect("plan");
+        assert_eq!(report.as_requested.verdict, Verdict::Safe);
+        // ... but not together with CallManager.
+        let report = plan(
+            &phone,
+            &[
+                Change::RegenerateTvs(Nodes::All),
+                Change::Regenerate(Role::CallManager),
+            ],
+        )
+        .expect("plan");
+        assert_eq!(report.as_requested.verdict, Verdict::NotSafe);
+        assert!(report.safe_order.as_ref().is_some_and(|s| s.safe));
+    }
+
+    /// The CTL of `c` as the CTL client writes it: signed by an eToken (SAST), listing
+    /// CallManager as CCM+TFTP.
+    fn ctl_of(c: &Cluster) -> PlannedItl {
+        let token = cert("SAST-ADN0054f509", 9);
+        cluster::CtlState {
+            signer: token.clone(),
+            sast: vec![token],
+            callmanager: c.callmanager.clone(),
+            others: Vec::new(),
+            itl_recovery: c.itl_recovery.clone(),
+        }
+        .file()
+    }
+
+    #[test]
+    fn statement_30_single_node_mixed_mode_recovers_by_re_running_the_ctl_client() {
+        let mut one = two_nodes();
+        one.tvs.truncate(1);
+        let itl = one.itl();
+        let held = itl.view();
+        let ctl = ctl_of(&one);
+        let held_ctl = ctl.view();
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
+        let changes = [
+            Change::Regenerate(Role::CallManager),
+            Change::Regenerate(Role::Tvs),
+        ];
+        let phones = Phones {
+            cm_group: None,
+            ctl: Some(("CTLFile.tlv".into(), &held_ctl)),
+        };
+        let report = plan_for(&phone, &changes, &phones).expect("plan");
+        let step = &report.as_requested.steps[0];
+        assert!(step.stranded);
+        // Not a manual deletion: the CTL client brings them back (statement 30).
+        assert_eq!(step.recovery, Some(Recovery::CtlClient));
+        assert!(report.manual_deletion_steps.is_empty());
+        assert_eq!(report.phone_ctl.as_deref(), Some("CTLFile.tlv"));
+        assert!(
+            report
+                .assumptions
+                .iter()
+                .any(|a| a.contains("statements 7b, 7c"))
+        );
+        // The change with the CTL client re-run before the phones reset: the new ITL is
+        // accepted through the CTL (statement 7c).
+        let mut before = Cluster::from_trust_list(&held, 0).expect("cluster");
+        let mut state = cluster::CtlState::from_trust_list(&held_ctl).expect("ctl");
+        state.itl_recovery = before.itl_recovery.clone();
+        before.ctl = Some(state);
+        let start = Start {
+            itl: &held,
+            ctl: Some(&held_ctl),
+        };
+        let (seq, _) = run(
+            &start,
+            &before,
+            &[Step::ApplyWithCtl(changes.to_vec())],
+            None,
+        );
+        let step = &seq.steps[0];
+        assert_eq!(
+            step.itl.via(),
+            Some("signer-in-ctl"),
+            "{}",
+            step.itl.explanation
+        );
+        assert!(
+            step.itl
+                .explanation
+                .contains("through the CTL after the CTL client is re-run"),
+            "{}",
+            step.itl.explanation
+        );
+        assert!(seq.safe);
+        assert!(
+            step.action.contains("utils ctl update CTLFile"),
+            "{}",
+            step.action
+        );
+        // Without the CTL the same phones need a deletion or utils itl reset.
+        let report = plan(&phone, &changes).expect("plan");
+        assert_ne!(
+            report.as_requested.steps[0].recovery,
+            Some(Recovery::CtlClient)
+        );
+    }
+
+    #[test]
+    fn statement_32_multi_node_mixed_mode_cannot_break_permanently() {
+        // A phone whose group holds only the node regenerated: stranded, but the CTL client
+        // recovers it, and the documented orders include the CTL client path.
+        let c = two_nodes();
+        let itl = c.itl();
+        let held = itl.view();
+        let ctl = ctl_of(&c);
+        let held_ctl = ctl.view();
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
+        let phones = Phones {
+            cm_group: Some(vec!["cucm-pub".into()]),
+            ctl: Some(("CTLFile.tlv".into(), &held_ctl)),
+        };
+        let changes = [
+            Change::Regenerate(Role::CallManager),
+            Change::Regenerate(Role::Tvs),
+        ];
+        let report = plan_for(&phone, &changes, &phones).expect("plan");
+        assert_eq!(
+            report.as_requested.steps[0].recovery,
+            Some(Recovery::CtlClient)
+        );
+        for p in &report.populations {
+            assert_ne!(p.recovery, Some(Recovery::ManualDeletion), "{:?}", p.id);
+        }
+    }
+
+    #[test]
+    fn the_same_certificate_or_node_twice_is_refused() {
+        let twice = |c: &[Change]| distinct_certificates(c).is_err();
+        assert!(twice(&[
+            Change::Regenerate(Role::Tvs),
+            Change::RegenerateTvs(Nodes::All)
+        ]));
+        assert!(!twice(&[
+            Change::RegenerateTvs(Nodes::Named("cucm1".into())),
+            Change::RegenerateTvs(Nodes::Named("cucm10".into()))
+        ]));
+        assert!(twice(&[
+            Change::Rename {
+                old: "cucm1".into(),
+                new: "a".into()
+            },
+            Change::Rename {
+                old: "CUCM1".into(),
+                new: "b".into()
+            }
+        ]));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The readable `plan` report, wrapped at 120 columns like `analyze`'s.
 
-use super::{Fate, ItlSource, PlanReport, Population, Sequence, cluster::ItlSigner};
+use super::{Fate, ItlSource, PlanReport, Population, Sequence, Verdict, cluster::ItlSigner};
 
 /// Lines are wrapped at this many columns.
 const WIDTH: usize = 120;
@@ -38,6 +38,12 @@ fn sequence(out: &mut String, s: &Sequence) {
             7,
             &step.action,
         );
+        if let Some(r) = &step.restart {
+            wrapped(out, "       then ", 9, r);
+        }
+        for c in &step.caveats {
+            wrapped(out, "       caveat: ", 9, c);
+        }
         fate(out, 7, "next ITL:", &step.itl);
         fate(out, 7, "config:", &step.config);
         if let Some(r) = step.recovery {
@@ -87,18 +93,22 @@ pub fn render(r: &PlanReport) -> String {
     for c in &r.phone_itl.certificates {
         wrapped(&mut out, "  ", 4, c);
     }
+    if let Some(ctl) = &r.phone_ctl {
+        wrapped(&mut out, "", 2, &format!("and the CTL {ctl} (mixed mode)"));
+    }
     wrapped(&mut out, "Change: ", 2, &r.change.join("; "));
     out.push('\n');
-    let verdict = if r.as_requested.safe {
-        "safe for phones that are online"
-    } else {
-        "NOT SAFE: phones would reject the cluster's files"
-    };
-    out.push_str(&format!("All at once, as requested: {verdict}\n"));
+    wrapped(
+        &mut out,
+        "All at once, as requested: ",
+        2,
+        &verdict(&r.as_requested),
+    );
     sequence(&mut out, &r.as_requested);
     match &r.safe_order {
-        Some(s) if !r.as_requested.safe => {
-            out.push_str("\nSafe order:\n");
+        Some(s) if !r.as_requested.safe && !same_steps(s, &r.as_requested) => {
+            out.push('\n');
+            wrapped(&mut out, "Safe order: ", 2, &verdict(s));
             sequence(&mut out, s);
         }
         Some(_) => {}
@@ -116,11 +126,43 @@ pub fn render(r: &PlanReport) -> String {
     for p in &r.populations {
         population(&mut out, p);
     }
+    out.push_str("\nAssumed:\n");
+    for a in &r.assumptions {
+        wrapped(&mut out, "  - ", 4, a);
+    }
     if !r.manual_deletion_steps.is_empty() {
         out.push_str("\nSteps that would leave phones needing a manual ITL deletion:\n");
         for s in &r.manual_deletion_steps {
             wrapped(&mut out, "  - ", 4, s);
         }
     }
+    out.push_str("\nNot modelled (the prediction does not account for):\n");
+    for n in &r.not_modelled {
+        wrapped(&mut out, "  - ", 4, n);
+    }
     out
+}
+
+/// The same steps (the safe order is the requested change itself when nothing does better).
+fn same_steps(a: &Sequence, b: &Sequence) -> bool {
+    a.steps
+        .iter()
+        .map(|s| &s.action)
+        .eq(b.steps.iter().map(|s| &s.action))
+}
+
+/// A sequence's verdict in words.
+fn verdict(s: &Sequence) -> String {
+    match &s.verdict {
+        Verdict::Safe => "safe for phones that are online".to_owned(),
+        Verdict::SafeOnlyIfGroupHolds {
+            unchanged,
+            stranded_alone,
+        } => format!(
+            "safe only for phones whose CallManager group holds an unchanged node ({}); phones whose group holds only {} would reject the cluster's files (statement 31)",
+            unchanged.join(", "),
+            stranded_alone.join(", ")
+        ),
+        Verdict::NotSafe => "NOT SAFE: phones would reject the cluster's files".to_owned(),
+    }
 }
