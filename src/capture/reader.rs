@@ -372,20 +372,23 @@ impl CaptureReader {
             // Each of these is a virtual call into pcap-parser: one of each per frame.
             // `next()` neither consumes nor refills, so both stay valid below.
             let consumed = reader.consumed();
-            if consumed != 0 && !self.state.resync_off {
-                if let Some(bad) = implausible_legacy_record(&self.state, reader.data()) {
-                    match resync(
-                        &mut *reader,
-                        &mut self.state,
-                        self.capacity,
-                        &self.errors,
-                        bad,
-                    ) {
-                        Ok(()) => continue,
-                        Err(e) => {
-                            self.done = true;
-                            return Err(e);
-                        }
+            // A legacy record header that cannot be true: find the next one rather than take
+            // the records after it for its data.
+            if consumed != 0
+                && !self.state.resync_off
+                && let Some(bad) = implausible_legacy_record(&self.state, reader.data())
+            {
+                match resync(
+                    &mut *reader,
+                    &mut self.state,
+                    self.capacity,
+                    &self.errors,
+                    bad,
+                ) {
+                    Ok(()) => continue,
+                    Err(e) => {
+                        self.done = true;
+                        return Err(e);
                     }
                 }
             }
