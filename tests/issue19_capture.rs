@@ -1,10 +1,12 @@
 //! Issue 19, capture-level correctness: a legacy pcap with one corrupt record header
-//! (item 5a). The reader's promise is one skipped record, not the rest of the file.
+//! (item 5a: the reader's promise is one skipped record, not the rest of the file), and
+//! PPPoE with a one-byte PPP protocol field (item 5c).
 
 mod capture_support;
 
 use capture_support::*;
 use itlscope::capture::ReaderOptions;
+use itlscope::net::{DefragLimits, Encapsulation};
 use itlscope_gen::packet::ip_udp;
 use itlscope_gen::pcap::{Endian, PcapWriter, Precision};
 
@@ -136,4 +138,41 @@ fn a_file_whose_every_header_is_odd_is_read_as_it_claims() {
     let (got, summary) = indexes(w.into_inner(), ReaderOptions::default());
     assert_eq!(got, (0..50).collect::<Vec<u32>>());
     assert_eq!(summary.malformed, 0);
+}
+
+/// RFC 1661 protocol-field compression: PPPoE session frames whose PPP protocol is the one
+/// byte 0x21 (IPv4) reach the analysis like those with the two bytes 0x0021, and are not
+/// counted as unwrapped PPPoE and then dropped as "not IP".
+#[test]
+fn pppoe_with_a_compressed_ppp_protocol_field_is_decoded() {
+    let ip = ip_udp(
+        addr("192.0.2.1:1024"),
+        addr("192.0.2.2:69"),
+        1,
+        b"\0\x01SEP0011.cnf.xml\0octet\0",
+    );
+    let frame = |protocol: &[u8]| {
+        let mut f = vec![0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x88, 0x64];
+        f.extend_from_slice(&[0x11, 0x00, 0x12, 0x34]);
+        f.extend_from_slice(&((ip.len() + protocol.len()) as u16).to_be_bytes());
+        f.extend_from_slice(protocol);
+        f.extend_from_slice(&ip);
+        f
+    };
+    let mut w =
+        PcapWriter::new(Vec::new(), 1, 65535, Precision::Micro, Endian::Little).expect("writer");
+    for (i, f) in [frame(&[0x21]), frame(&[0x00, 0x21])].iter().enumerate() {
+        w.write_packet(T0 + i as i64 * 1000, f, f.len() as u32)
+            .expect("write");
+    }
+    let (packets, others, decoder, _) = packets_with(w.into_inner(), DefragLimits::default());
+    assert!(others.is_empty(), "{others:?}");
+    assert_eq!(packets.len(), 2);
+    for p in &packets {
+        assert_eq!(p.dst, addr("192.0.2.2:69"));
+        assert_eq!(p.payload, b"\0\x01SEP0011.cnf.xml\0octet\0");
+    }
+    let stats = decoder.stats();
+    assert_eq!(stats.encapsulations, vec![(Encapsulation::Pppoe, 2)]);
+    assert_eq!(stats.not_ip, 0);
 }
