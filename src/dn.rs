@@ -1,11 +1,18 @@
-//! Distinguished names in one form everywhere: the RFC 4514 string form, most significant
-//! RDN last (`CN=cucm-pub.example.com,OU=VTG,O=Example Lab,C=US`), `,` between RDNs, `+`
+//! Distinguished names in one form everywhere: the RFC 4514 string syntax, common name
+//! first (`CN=cucm-pub.example.com,OU=VTG,O=Example Lab,C=US`), `,` between RDNs, `+`
 //! inside a multi-valued RDN, special characters escaped with `\`.
 //!
 //! Certificates on the wire and in trust-list records are rendered from their DER names
 //! (x509-parser's RDNs); the text names of trust-list headers and records (`CN=a;OU=b;O=c`,
 //! `CN=a,O=b`, `cn="SAST-ADN…  ";ou=IPCBU`) are rewritten into the same form, in the order
-//! they are written, which for CUCM's files is already the RFC 4514 order.
+//! they are written.
+//!
+//! Which way a certificate's RDN sequence is read: CUCM encodes its certificates CN first
+//! (`CN, OU, O, L, ST, C`) and writes the same order in its trust lists' text names, while
+//! most tools encode C first and RFC 4514 reverses the sequence. A name whose sequence
+//! starts with a CN is therefore shown as encoded, any other reversed (RFC 4514 §2.1):
+//! either way the CN leads, and one certificate reads the same in a trust list's header, in
+//! its record and on the wire (issue 19, item 8).
 
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::prelude::*;
@@ -70,9 +77,15 @@ pub fn attribute_value(tag: Tag, data: &[u8]) -> String {
     string_value(tag, data).map_or_else(|| format!("#{}", hex::encode(data)), |s| escape_value(&s))
 }
 
-/// A certificate name in RFC 4514 form. Attribute types without a short name are written
-/// as their dotted OID.
+/// A certificate name in RFC 4514 syntax, common name first (see the module doc for the
+/// order). Attribute types without a short name are written as their dotted OID.
 pub fn of_x509(name: &X509Name<'_>) -> String {
+    // Encoded CN first (CUCM's certificates): keep the order as written.
+    let cn_first = name.iter().count() > 1
+        && name.iter().next().is_some_and(|rdn| {
+            rdn.iter()
+                .any(|a| *a.attr_type() == x509_parser::oid_registry::OID_X509_COMMON_NAME)
+        });
     let rdns: Vec<String> = name
         .iter()
         .map(|rdn| {
@@ -88,6 +101,9 @@ pub fn of_x509(name: &X509Name<'_>) -> String {
                 .join("+")
         })
         .collect();
+    if cn_first {
+        return rdns.join(",");
+    }
     // RFC 4514 §2.1: the last RDN of the sequence comes first.
     rdns.into_iter().rev().collect::<Vec<_>>().join(",")
 }
@@ -246,6 +262,35 @@ mod tests {
         itlscope_gen::pki::CertSpec::tvs("cucm-pub.example.com")
             .self_signed()
             .der
+    }
+
+    /// Issue 19, item 8: the genuine CUCM CTL (certificates encoded CN first) names its
+    /// signer in the header exactly as the signer's record names its certificate.
+    #[test]
+    fn a_cucm_certificate_encoded_cn_first_reads_as_its_trust_list_names_it() {
+        let ctl = include_bytes!("../tests/fixtures/real/nikhilp93-CMPE202/SCFFile.tlv");
+        // Record 1 (offset 312, RECORDLENGTH 1147) holds the signer's certificate; find it
+        // by its DER SEQUENCE header rather than re-parsing the trust list here.
+        let record = &ctl[312..312 + 1147];
+        let start = (0..record.len().saturating_sub(4))
+            .find(|&i| {
+                record[i] == 0x30
+                    && record[i + 1] == 0x82
+                    && X509Certificate::from_der(&record[i..]).is_ok()
+            })
+            .expect("a certificate in record 1");
+        let der = &record[start..];
+        let header_name = "CN=gigantic-6.cisco.com;OU=VTG;O=Alpha;L=SJ;ST=CA;C=US";
+        let want = "CN=gigantic-6.cisco.com,OU=VTG,O=Alpha,L=SJ,ST=CA,C=US";
+        assert_eq!(of_text(header_name), want);
+        assert_eq!(
+            of_record(None, Some(der), Which::Subject).as_deref(),
+            Some(want)
+        );
+        assert_eq!(
+            of_record(None, Some(der), Which::Issuer).as_deref(),
+            Some(want)
+        );
     }
 
     #[test]

@@ -65,6 +65,8 @@ enum Layout {
         big_endian: bool,
         /// 16, or 24 for the "modified" (Kuznetzov) format.
         record_header: usize,
+        /// The file header's snapshot length (0 when the writer left it unset).
+        snaplen: u32,
     },
     PcapNg {
         big_endian: bool,
@@ -81,6 +83,13 @@ struct State {
     last_link: Option<(LinkType, usize)>,
     decryption_secrets: u64,
     notes_dropped: u64,
+    /// Seconds of the last legacy pcap record read: a record header found by
+    /// resynchronisation must be dated near it.
+    last_legacy_secs: Option<u32>,
+    /// Set when a resynchronisation found no plausible record header: the file's headers
+    /// are odd throughout (a writer's quirk, not one corrupt record), so records are taken
+    /// as they claim from then on, as before.
+    resync_off: bool,
 }
 
 /// Frame fields decided while the block is borrowed.
@@ -238,6 +247,7 @@ impl CaptureReader {
                 nanosecond: false,
                 big_endian: false,
                 record_header: 16,
+                snaplen: 0,
             }
         };
         let state = State {
@@ -247,6 +257,8 @@ impl CaptureReader {
             last_link: None,
             decryption_secrets: 0,
             notes_dropped: 0,
+            last_legacy_secs: None,
+            resync_off: false,
         };
         let errors = prepared.errors.clone();
         let gzip_cut = prepared.gzip_cut.clone();
@@ -360,6 +372,26 @@ impl CaptureReader {
             // Each of these is a virtual call into pcap-parser: one of each per frame.
             // `next()` neither consumes nor refills, so both stay valid below.
             let consumed = reader.consumed();
+            // A legacy record header that cannot be true: find the next one rather than take
+            // the records after it for its data.
+            if consumed != 0
+                && !self.state.resync_off
+                && let Some(bad) = implausible_legacy_record(&self.state, reader.data())
+            {
+                match resync(
+                    &mut *reader,
+                    &mut self.state,
+                    self.capacity,
+                    &self.errors,
+                    bad,
+                ) {
+                    Ok(()) => continue,
+                    Err(e) => {
+                        self.done = true;
+                        return Err(e);
+                    }
+                }
+            }
             let buffer = reader.data();
             let base = buffer.as_ptr() as usize;
             let whole = (consumed != 0)
@@ -511,6 +543,156 @@ impl CaptureReader {
             }
         }
     }
+}
+
+/// The fields of a legacy pcap record header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RecordHeader {
+    secs: u32,
+    /// Microseconds, or nanoseconds in a nanosecond file.
+    frac: u32,
+    caplen: u32,
+    origlen: u32,
+}
+
+/// Largest packet a legacy record may plausibly hold whatever the file's snaplen says
+/// (Wireshark's limit; Linux offload captures exceed a 65,535 snaplen).
+const MAX_PLAUSIBLE_CAPLEN: u32 = 262_144;
+/// Largest original length taken as plausible when looking for a record header.
+const MAX_PLAUSIBLE_ORIGLEN: u32 = 1 << 24;
+/// A record header found by resynchronisation is dated within this many seconds of the
+/// record before it (and of the one after it).
+const RESYNC_MAX_GAP_SECS: u32 = 86_400;
+/// Refills tried to fill the buffer before looking for the next record header.
+const RESYNC_REFILLS: u32 = 64;
+
+/// The record header at the start of `data` in a legacy pcap layout (`None` for pcapng or
+/// when fewer bytes than a header are buffered).
+fn record_header(layout: &Layout, data: &[u8]) -> Option<RecordHeader> {
+    let Layout::Legacy {
+        big_endian,
+        record_header,
+        ..
+    } = *layout
+    else {
+        return None;
+    };
+    if data.len() < record_header {
+        return None;
+    }
+    let word = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+        Some(if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    Some(RecordHeader {
+        secs: word(0)?,
+        frac: word(4)?,
+        caplen: word(8)?,
+        origlen: word(12)?,
+    })
+}
+
+/// Whether a record header's own fields can be true: a fraction of a second below one
+/// second, no more captured than sent, and a captured length a capture can hold.
+fn fields_plausible(layout: &Layout, h: &RecordHeader) -> bool {
+    let Layout::Legacy {
+        nanosecond,
+        snaplen,
+        ..
+    } = *layout
+    else {
+        return true;
+    };
+    let frac_limit = if nanosecond { 1_000_000_000 } else { 1_000_000 };
+    h.frac < frac_limit && h.caplen <= h.origlen && h.caplen <= snaplen.max(MAX_PLAUSIBLE_CAPLEN)
+}
+
+/// The header of the legacy pcap record at the start of `data` when its fields cannot be
+/// true (a corrupt `caplen`, or bytes that are not a header at all): reading it as it claims
+/// would take the records after it for packet data.
+fn implausible_legacy_record(state: &State, data: &[u8]) -> Option<RecordHeader> {
+    let h = record_header(&state.layout, data)?;
+    (!fields_plausible(&state.layout, &h)).then_some(h)
+}
+
+/// Whether a record header can start at `at` of `data`: plausible fields, dated near
+/// `near` (the record before), and followed by another such header, or by the exact end
+/// of the input.
+fn header_at(layout: &Layout, data: &[u8], at: usize, near: Option<u32>, exhausted: bool) -> bool {
+    let Layout::Legacy {
+        record_header: hdr, ..
+    } = *layout
+    else {
+        return false;
+    };
+    let close = |a: u32, b: Option<u32>| b.is_none_or(|b| a.abs_diff(b) <= RESYNC_MAX_GAP_SECS);
+    let plausible =
+        |h: &RecordHeader| fields_plausible(layout, h) && h.origlen <= MAX_PLAUSIBLE_ORIGLEN;
+    let Some(h) = data.get(at..).and_then(|d| record_header(layout, d)) else {
+        return false;
+    };
+    if !plausible(&h) || !close(h.secs, near) {
+        return false;
+    }
+    let Some(next) = at
+        .checked_add(hdr)
+        .and_then(|n| n.checked_add(h.caplen as usize))
+    else {
+        return false;
+    };
+    if next == data.len() {
+        return exhausted;
+    }
+    match data.get(next..).and_then(|d| record_header(layout, d)) {
+        Some(n) => plausible(&n) && close(n.secs, Some(h.secs)),
+        None => false,
+    }
+}
+
+/// Skips from a record header whose fields cannot be true to the next plausible record
+/// header in the buffer (the reader's promise: a corrupt record costs that record, not the
+/// rest of the file), and notes how many bytes were skipped, where, and after which frame.
+/// When the buffer holds no plausible header, the file's headers are odd throughout:
+/// resynchronisation is switched off and records are read as they claim.
+fn resync(
+    reader: &mut (dyn PcapReaderIterator + Send),
+    state: &mut State,
+    capacity: usize,
+    errors: &ErrorSlot,
+    bad: RecordHeader,
+) -> Result<(), CaptureError> {
+    // Fill the buffer: the next header is within a record or two of here.
+    for _ in 0..RESYNC_REFILLS {
+        if reader.reader_exhausted() || reader.data().len() >= capacity / 2 {
+            break;
+        }
+        refill(reader, state, errors)?;
+    }
+    let data = reader.data();
+    let exhausted = reader.reader_exhausted();
+    let near = state.last_legacy_secs;
+    let found = (1..data.len()).find(|&at| header_at(&state.layout, data, at, near, exhausted));
+    let Some(skip) = found else {
+        state.resync_off = true;
+        return Ok(());
+    };
+    let offset = reader.consumed() as u64;
+    state.summary.malformed += 1;
+    let note = format!(
+        "record at byte offset {offset} (after frame {}) has an impossible header (caplen {}, original length {}): {skip} bytes skipped to the next plausible record header",
+        state.summary.frames, bad.caplen, bad.origlen
+    );
+    if state.summary.notes.len() < MAX_NOTES {
+        state.summary.notes.push(note);
+    } else {
+        state.notes_dropped += 1;
+    }
+    reader.consume_noshift(skip);
+    Ok(())
 }
 
 /// Ends reading: the end-of-file notes, and a gzip stream cut short said as such (the
@@ -735,6 +917,7 @@ fn classify(state: &mut State, len: usize, block: PcapBlockOwned<'_>, base: usiz
                 nanosecond: h.is_nanosecond_precision(),
                 big_endian: h.is_bigendian(),
                 record_header: if h.is_modified_format() { 24 } else { 16 },
+                snaplen: h.snaplen,
             };
             Step::Skip(len)
         }
@@ -750,6 +933,7 @@ fn classify(state: &mut State, len: usize, block: PcapBlockOwned<'_>, base: usiz
                     why: "pcap record in a pcapng file".into(),
                 };
             };
+            state.last_legacy_secs = Some(b.ts_sec);
             let meta = Meta {
                 ts: legacy_ts(b.ts_sec, b.ts_usec, nanosecond),
                 has_ts: true,

@@ -124,6 +124,9 @@ pub struct Decoder {
     defrag: Defragmenter,
     stats: DecodeStats,
     tunnels: Tunnels,
+    /// The tunnel the frame being decoded came through ([`TunnelId`]; 0 for the capture's
+    /// own frames): set by the decoder around this one before each frame.
+    via: u64,
 }
 
 /// What is inside tunnels: a decoder of its own (inner packets have their own fragments,
@@ -170,6 +173,7 @@ impl Decoder {
 
     fn at_depth(limits: DefragLimits, depth: u8) -> Self {
         Decoder {
+            via: 0,
             defrag: Defragmenter::new(limits),
             stats: DecodeStats::default(),
             tunnels: Tunnels {
@@ -307,7 +311,7 @@ impl Decoder {
         self.stats.frames += 1;
         // MPLS and PPPoE sit where the EtherType is; etherparse would call them "not IP".
         if let Some(peeled) = tunnel::link_level(start) {
-            return self.tunnels.peel(frame, peeled);
+            return self.tunnels.peel(frame, peeled, self.via, None);
         }
         // The sliced packet is a few hundred bytes: it is passed by reference from where it
         // is built, as moving it out of a `match` cost a memcpy per packet (8% in profiles).
@@ -381,7 +385,7 @@ impl Decoder {
         truncated: bool,
     ) -> Decoded<'a> {
         if let Some(peeled) = tunnel_in(&transport) {
-            return self.tunnels.peel(frame, peeled);
+            return self.tunnels.peel(frame, peeled, self.via, Some((src, dst)));
         }
         self.stats.packets += 1;
         if truncated {
@@ -588,6 +592,7 @@ impl Decoder {
                 id: f.id,
                 vlans: vlans.ids,
                 interface: frame.interface,
+                tunnel: self.via,
             },
             offset: f.offset,
             more: f.more,
@@ -628,7 +633,7 @@ impl Decoder {
             _ => Transport::Other { protocol, payload },
         };
         if let Some(peeled) = tunnel_in(&transport) {
-            return self.tunnels.peel(frame, peeled);
+            return self.tunnels.peel(frame, peeled, self.via, Some(addrs));
         }
         self.stats.packets += 1;
         Decoded::Packet(Packet {
@@ -657,6 +662,31 @@ fn tunnel_in<'a>(transport: &Transport<'a>) -> Option<Peeled<'a>> {
     }
 }
 
+/// What identifies a tunnel a frame came through: the tunnel around it, its kind, the outer
+/// packet's addresses, the outer VLAN, the tunnel's own key and the capture interface.
+#[derive(Hash)]
+struct TunnelId {
+    via: u64,
+    kind: Encapsulation,
+    outer: Option<(IpAddr, IpAddr)>,
+    vlan: Option<u16>,
+    key: u32,
+    interface: u32,
+}
+
+impl TunnelId {
+    /// A fixed-key hash of the identity (never 0, which means "no tunnel"): a 64-bit
+    /// summary keeps the fragment key small and `Copy`; two distinct tunnels colliding
+    /// would need 2^32 of them in one capture.
+    fn hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        // `DefaultHasher::new` has fixed keys: the same tunnel gets the same ID all run long.
+        let mut h = std::hash::DefaultHasher::new();
+        Hash::hash(self, &mut h);
+        h.finish().max(1)
+    }
+}
+
 /// The payload of a strictly sliced IP packet.
 fn ip_payload<'a>(net: &Option<NetSlice<'a>>) -> &'a [u8] {
     match net {
@@ -668,10 +698,22 @@ fn ip_payload<'a>(net: &Option<NetSlice<'a>>) -> &'a [u8] {
 
 impl Tunnels {
     /// Decodes what a tunnel carries with the inner decoder (made on first use), or counts
-    /// why it is not decoded.
-    fn peel<'a>(&'a mut self, frame: &Frame<'a>, peeled: Peeled<'a>) -> Decoded<'a> {
-        let (kind, start, vlan) = match peeled {
-            Peeled::Inner { kind, start, vlan } => (kind, start, vlan),
+    /// why it is not decoded. `via` is the tunnel the outer frame itself came through and
+    /// `outer` the outer packet's addresses (none for MPLS and PPPoE on the link).
+    fn peel<'a>(
+        &'a mut self,
+        frame: &Frame<'a>,
+        peeled: Peeled<'a>,
+        via: u64,
+        outer: Option<(IpAddr, IpAddr)>,
+    ) -> Decoded<'a> {
+        let (kind, start, vlan, key) = match peeled {
+            Peeled::Inner {
+                kind,
+                start,
+                vlan,
+                key,
+            } => (kind, start, vlan, key),
             Peeled::Skipped(why) => return self.skip(why),
         };
         if self.depth + 1 >= MAX_TUNNEL_DEPTH {
@@ -684,6 +726,18 @@ impl Tunnels {
         let inner = self
             .inner
             .get_or_insert_with(|| Box::new(Decoder::at_depth(self.limits, depth)));
+        // One inner decoder serves every tunnel at this depth: its fragments are told apart
+        // by the tunnel they came through (two tunnels may carry the same inner addresses
+        // and IP IDs).
+        inner.via = TunnelId {
+            via,
+            kind,
+            outer,
+            vlan,
+            key,
+            interface: frame.interface,
+        }
+        .hash();
         match inner.decode_start(frame, start) {
             Decoded::Packet(mut p) => {
                 p.vlan = p.vlan.or(vlan);
@@ -918,6 +972,93 @@ mod tunnel_tests {
         let s = d.stats();
         assert_eq!(s.packets, 1);
         assert_eq!(s.skipped_encapsulations, vec![(SkipReason::TooDeep, 1)]);
+    }
+
+    /// An IPv4 fragment from `src` to 10.0.0.2 with IP ID `id`.
+    fn ipv4_fragment(
+        src: [u8; 4],
+        protocol: u8,
+        id: u16,
+        offset8: u16,
+        more: bool,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let mut p = ipv4(protocol, payload);
+        p[4..6].copy_from_slice(&id.to_be_bytes());
+        let flags = offset8 | if more { 0x2000 } else { 0 };
+        p[6..8].copy_from_slice(&flags.to_be_bytes());
+        p[12..16].copy_from_slice(&src);
+        p
+    }
+
+    /// Issue 19, item 3: two GRE tunnels (from different outer addresses) carrying the same
+    /// inner addresses and IP ID reassemble apart; before, their fragments met in one
+    /// reassembler and were dropped as "overlapping fragments disagreed".
+    #[test]
+    fn two_gre_tunnels_with_the_same_inner_ip_id_reassemble_apart() {
+        let udp = |fill: u8| {
+            let mut u = vec![0x13, 0x88, 0x00, 0x45, 0x00, 0x20, 0x00, 0x00];
+            u.extend_from_slice(&[fill; 24]);
+            u
+        };
+        let (a, b) = (udp(b'a'), udp(b'b'));
+        // Inner fragments: 16 bytes at offset 0, the other 16 at offset 2 (x 8 bytes).
+        let inner = |d: &[u8], first: bool| {
+            if first {
+                ipv4_fragment([10, 0, 0, 1], 17, 7, 0, true, &d[..16])
+            } else {
+                ipv4_fragment([10, 0, 0, 1], 17, 7, 2, false, &d[16..])
+            }
+        };
+        let outer = |tunnel_src: [u8; 4], packet: Vec<u8>| {
+            let mut gre = vec![0x00, 0x00, 0x08, 0x00];
+            gre.extend_from_slice(&packet);
+            let mut o = ipv4(47, &gre);
+            o[12..16].copy_from_slice(&tunnel_src);
+            o
+        };
+        let frames = [
+            outer([192, 0, 2, 1], inner(&a, true)),
+            outer([192, 0, 2, 9], inner(&b, true)),
+            outer([192, 0, 2, 1], inner(&a, false)),
+            outer([192, 0, 2, 9], inner(&b, false)),
+        ];
+        let mut d = Decoder::default();
+        let mut payloads = Vec::new();
+        for f in &frames {
+            let frame = Frame {
+                number: 1,
+                ts: Timestamp(0),
+                link_type: LinkType::RAW,
+                interface: 0,
+                data: f,
+                orig_len: f.len() as u32,
+            };
+            if let Decoded::Packet(p) = d.decode(&frame) {
+                payloads.push(p.transport.payload().to_vec());
+            }
+        }
+        let s = d.stats();
+        assert_eq!(s.fragments.conflicting, 0, "{:?}", s.fragments);
+        assert_eq!(s.fragments.reassembled, 2);
+        assert_eq!(payloads, vec![vec![b'a'; 24], vec![b'b'; 24]]);
+        // The same inner fragments through one tunnel still disagree (RFC 5722).
+        let mut d = Decoder::default();
+        for f in [
+            outer([192, 0, 2, 1], inner(&a, true)),
+            outer([192, 0, 2, 1], inner(&b, true)),
+        ] {
+            let frame = Frame {
+                number: 1,
+                ts: Timestamp(0),
+                link_type: LinkType::RAW,
+                interface: 0,
+                data: &f,
+                orig_len: f.len() as u32,
+            };
+            let _ = d.decode(&frame);
+        }
+        assert_eq!(d.stats().fragments.conflicting, 1);
     }
 
     #[test]

@@ -79,7 +79,7 @@ impl DefragStats {
 }
 
 /// What identifies the fragments of one datagram: addresses, protocol and ID (RFC 791 /
-/// 8200), plus the VLAN tags and capture interface so that two links never mix.
+/// 8200), plus the VLAN tags, capture interface and tunnel so that two links never mix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct FragKey {
     pub src: IpAddr,
@@ -88,6 +88,8 @@ pub(crate) struct FragKey {
     pub id: u32,
     pub vlans: [u16; 3],
     pub interface: u32,
+    /// The tunnel the fragment came through (a hash of its identity; 0 outside tunnels).
+    pub tunnel: u64,
 }
 
 /// One fragment as the decoder found it.
@@ -400,6 +402,7 @@ mod tests {
             id,
             vlans: [0; 3],
             interface: 0,
+            tunnel: 0,
         }
     }
 

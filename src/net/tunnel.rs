@@ -206,6 +206,10 @@ pub(crate) enum Peeled<'a> {
         kind: Encapsulation,
         start: LinkStart<'a>,
         vlan: Option<u16>,
+        /// What tells this tunnel from others between the same ends (GRE key, VXLAN VNI,
+        /// ERSPAN session, PPPoE session, bottom MPLS label); 0 when the header names none.
+        /// Part of the inner fragments' identity, with the outer addresses.
+        key: u32,
     },
     /// A recognised encapsulation whose content is not decoded.
     Skipped(SkipReason),
@@ -259,10 +263,34 @@ pub(crate) fn link_level(start: LinkStart<'_>) -> Option<Peeled<'_>> {
 /// Gives an inner frame the VLAN of the frame around it when the encapsulation names none.
 fn with_vlan(p: Peeled<'_>, outer: Option<u16>) -> Peeled<'_> {
     match p {
-        Peeled::Inner { kind, start, vlan } => Peeled::Inner {
+        Peeled::Inner {
+            kind,
+            start,
+            vlan,
+            key,
+        } => Peeled::Inner {
             kind,
             start,
             vlan: vlan.or(outer),
+            key,
+        },
+        other => other,
+    }
+}
+
+/// Gives an inner frame the key of the tunnel around it (MPLS inside a keyed GRE tunnel).
+fn with_key(p: Peeled<'_>, outer: u32) -> Peeled<'_> {
+    match p {
+        Peeled::Inner {
+            kind,
+            start,
+            vlan,
+            key,
+        } => Peeled::Inner {
+            kind,
+            start,
+            vlan,
+            key: key ^ outer.rotate_left(16),
         },
         other => other,
     }
@@ -277,6 +305,7 @@ pub(crate) fn ip_level(protocol: u8, payload: &[u8]) -> Option<Peeled<'_>> {
             kind: Encapsulation::IpInIp,
             start: LinkStart::Ip(payload),
             vlan: None,
+            key: 0,
         }),
         _ => None,
     }
@@ -293,6 +322,10 @@ pub(crate) fn vxlan(payload: &[u8]) -> Option<Peeled<'_>> {
             kind: Encapsulation::Vxlan,
             start: LinkStart::Ethernet(inner),
             vlan: None,
+            // The 24-bit VNI.
+            key: be16(payload, 4).map_or(0, |hi| {
+                (u32::from(hi) << 8) | u32::from(payload.get(6).copied().unwrap_or(0))
+            }),
         },
         None => Peeled::Skipped(SkipReason::Short(Encapsulation::Vxlan)),
     })
@@ -319,17 +352,24 @@ pub(crate) fn gre(d: &[u8]) -> Peeled<'_> {
     let Some(payload) = d.get(len..) else {
         return short;
     };
+    // The key follows the checksum word when both are present (RFC 2890).
+    let key_at = 4 + 4 * usize::from(checksum);
+    let gre_key = match (key, be16(d, key_at), be16(d, key_at + 2)) {
+        (true, Some(hi), Some(lo)) => (u32::from(hi) << 16) | u32::from(lo),
+        _ => 0,
+    };
     let inner = |kind, start| Peeled::Inner {
         kind,
         start,
         vlan: None,
+        key: gre_key,
     };
     match protocol {
         GRE_TEB => inner(Encapsulation::Gre, LinkStart::Ethernet(payload)),
         GRE_ERSPAN_I_II if !sequence => inner(Encapsulation::ErspanI, LinkStart::Ethernet(payload)),
         GRE_ERSPAN_I_II => erspan_ii(payload),
         GRE_ERSPAN_III => erspan_iii(payload),
-        ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTICAST => mpls(payload),
+        ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTICAST => with_key(mpls(payload), gre_key),
         t => match by_ether_type(t, payload) {
             Some(start) => inner(Encapsulation::Gre, start),
             None => Peeled::Skipped(SkipReason::GreProtocol(t)),
@@ -340,6 +380,11 @@ pub(crate) fn gre(d: &[u8]) -> Peeled<'_> {
 /// The VLAN field of an ERSPAN header (0 means none was recorded).
 fn erspan_vlan(word: u16) -> Option<u16> {
     Some(word & 0x0fff).filter(|&v| v != 0)
+}
+
+/// The 10-bit session ID of an ERSPAN II or III header.
+fn erspan_session(d: &[u8]) -> u32 {
+    be16(d, 2).map_or(0, |w| u32::from(w & 0x03ff))
 }
 
 /// ERSPAN type II: version 1 in the first nibble, 8 bytes, then the mirrored Ethernet frame.
@@ -355,6 +400,7 @@ fn erspan_ii(d: &[u8]) -> Peeled<'_> {
         kind: Encapsulation::ErspanII,
         start: LinkStart::Ethernet(frame),
         vlan: erspan_vlan(word),
+        key: erspan_session(d),
     }
 }
 
@@ -386,6 +432,7 @@ fn erspan_iii(d: &[u8]) -> Peeled<'_> {
         kind: Encapsulation::ErspanIII,
         start,
         vlan: erspan_vlan(word),
+        key: erspan_session(d),
     }
 }
 
@@ -404,10 +451,16 @@ fn mpls(d: &[u8]) -> Peeled<'_> {
         let Some(payload) = d.get(at..) else {
             return Peeled::Skipped(SkipReason::Short(Encapsulation::Mpls));
         };
+        // The bottom label (20 bits) names the pseudowire or VPN.
+        let label = match (be16(d, at - 4), d.get(at - 2)) {
+            (Some(hi), Some(&lo)) => (u32::from(hi) << 4) | u32::from(lo >> 4),
+            _ => 0,
+        };
         let inner = |start| Peeled::Inner {
             kind: Encapsulation::Mpls,
             start,
             vlan: None,
+            key: label,
         };
         return match payload.first().map(|b| b >> 4) {
             Some(4 | 6) => inner(LinkStart::Ip(payload)),
@@ -422,11 +475,27 @@ fn mpls(d: &[u8]) -> Peeled<'_> {
     Peeled::Skipped(SkipReason::MplsLabelStack)
 }
 
-/// A PPPoE session frame: 6-byte PPPoE header, 2-byte PPP protocol, then IP. Other PPP
+/// A PPPoE session frame: 6-byte PPPoE header, the PPP protocol, then IP. Other PPP
 /// protocols (LCP, IPCP, …) are link control, not IP: `LinkStart::NotIp`.
+///
+/// The protocol is one byte when the peers negotiated protocol-field compression (RFC 1661
+/// section 6.5): protocol numbers are odd in their last byte and even in their first, so an
+/// odd first byte is a whole 1-byte protocol (0x21 is IPv4, 0x57 IPv6).
 fn pppoe(d: &[u8]) -> Peeled<'_> {
-    let (Some(protocol), Some(payload)) = (be16(d, 6), d.get(8..)) else {
-        return Peeled::Skipped(SkipReason::Short(Encapsulation::Pppoe));
+    let short = Peeled::Skipped(SkipReason::Short(Encapsulation::Pppoe));
+    let (Some(session), Some(&first)) = (be16(d, 2), d.get(6)) else {
+        return short;
+    };
+    let (protocol, len) = if first & 0x01 == 1 {
+        (u16::from(first), 1)
+    } else {
+        match be16(d, 6) {
+            Some(p) => (p, 2),
+            None => return short,
+        }
+    };
+    let Some(payload) = d.get(6 + len..) else {
+        return short;
     };
     let start = match protocol {
         PPP_IPV4 | PPP_IPV6 => LinkStart::Ip(payload),
@@ -436,6 +505,7 @@ fn pppoe(d: &[u8]) -> Peeled<'_> {
         kind: Encapsulation::Pppoe,
         start,
         vlan: None,
+        key: u32::from(session),
     }
 }
 
@@ -447,7 +517,9 @@ mod tests {
 
     fn inner(p: Peeled<'_>) -> (Encapsulation, LinkStart<'_>, Option<u16>) {
         match p {
-            Peeled::Inner { kind, start, vlan } => (kind, start, vlan),
+            Peeled::Inner {
+                kind, start, vlan, ..
+            } => (kind, start, vlan),
             Peeled::Skipped(r) => panic!("skipped: {r}"),
         }
     }
@@ -573,6 +645,50 @@ mod tests {
             mpls(&[0, 1, 0x00, 64, 0, 2]),
             Peeled::Skipped(SkipReason::Short(Encapsulation::Mpls))
         );
+    }
+
+    /// RFC 1661 protocol-field compression: a one-byte PPP protocol (odd first byte) is
+    /// decoded, not counted as PPPoE and then dropped as not IP (issue 19, item 5c).
+    #[test]
+    fn pppoe_with_a_one_byte_ppp_protocol_field_is_decoded() {
+        let ipv4 = [0x11, 0x00, 0x12, 0x34, 0x00, 0x15, 0x21];
+        let d = [&ipv4[..], &IP].concat();
+        assert_eq!(
+            pppoe(&d),
+            Peeled::Inner {
+                kind: Encapsulation::Pppoe,
+                start: LinkStart::Ip(&IP),
+                vlan: None,
+                key: 0x1234,
+            }
+        );
+        let ipv6 = [0x11, 0x00, 0x12, 0x34, 0x00, 0x15, 0x57, 0x60];
+        assert_eq!(inner(pppoe(&ipv6)).1, LinkStart::Ip(&[0x60]));
+        // An uncompressed LCP frame and a compressed unknown protocol are link control.
+        let lcp = [0x11, 0x00, 0x12, 0x34, 0x00, 0x03, 0xc0, 0x21, 1];
+        assert_eq!(inner(pppoe(&lcp)).1, LinkStart::NotIp);
+        let other = [0x11, 0x00, 0x12, 0x34, 0x00, 0x02, 0x23, 1];
+        assert_eq!(inner(pppoe(&other)).1, LinkStart::NotIp);
+        assert_eq!(
+            pppoe(&[0x11, 0x00, 0x12, 0x34, 0x00, 0x00]),
+            Peeled::Skipped(SkipReason::Short(Encapsulation::Pppoe))
+        );
+        assert_eq!(
+            pppoe(&[0x11, 0x00, 0x12, 0x34, 0x00, 0x01, 0x00]),
+            Peeled::Skipped(SkipReason::Short(Encapsulation::Pppoe))
+        );
+    }
+
+    #[test]
+    fn tunnel_keys_name_gre_vxlan_and_pppoe_sessions() {
+        let gre_key = [0x20, 0x00, 0x08, 0x00, 0, 0, 0x01, 0x2c, 0x45];
+        assert!(matches!(gre(&gre_key), Peeled::Inner { key: 300, .. }));
+        let gre_csum_key = [0xa0, 0x00, 0x08, 0x00, 0xff, 0xff, 0, 0, 0, 0, 0, 7, 0x45];
+        assert!(matches!(gre(&gre_csum_key), Peeled::Inner { key: 7, .. }));
+        let plain = [0x00, 0x00, 0x08, 0x00, 0x45];
+        assert!(matches!(gre(&plain), Peeled::Inner { key: 0, .. }));
+        let vx = [0x08, 0, 0, 0, 0x00, 0x13, 0x88, 0, 0xab];
+        assert!(matches!(vxlan(&vx), Some(Peeled::Inner { key: 5000, .. })));
     }
 
     #[test]

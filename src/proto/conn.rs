@@ -338,7 +338,9 @@ impl Connections {
                 if is_phone_tls_port(server.port) {
                     self.phone_hosts.mark(client.ip);
                 }
-                v.insert(Conn::new(client, server, seen, app))
+                let conn = v.insert(Conn::new(client, server, seen, app));
+                pickup_at_client_hello(conn, src, seg);
+                conn
             }
         };
         let dir = usize::from(src != conn.client);
@@ -769,6 +771,31 @@ impl Connections {
 }
 
 /// A duration as nanoseconds of capture time (saturating).
+/// A connection picked up at the client's ClientHello (a web port's session of a host not
+/// known as a phone, whose SYN was not followed): the server has sent nothing yet, and the
+/// ClientHello's acknowledgment number is where the server's stream starts. Knowing it, a
+/// server flight whose first segment arrives after later ones is reordered instead of
+/// starting the stream at the first segment seen and losing the certificate (issue 19,
+/// item 4). An acknowledgment number of 0 is taken as unknown: synthetic captures write
+/// it when they do not track the peer (a real one is 1 in 2^32).
+fn pickup_at_client_hello(conn: &mut Conn, src: Endpoint, seg: &TcpSegment<'_>) {
+    if seg.flags.syn || seg.flags.rst || !seg.flags.ack || seg.ack == 0 || src != conn.client {
+        return;
+    }
+    if !matches!(
+        tls::probe(seg.payload),
+        Some(Probe::ClientHello | Probe::Sslv2ClientHello)
+    ) {
+        return;
+    }
+    if let Some(server) = conn.streams.get_mut(1)
+        && !server.started()
+    {
+        // `syn` takes the SYN's own sequence number: data starts one after it.
+        server.syn(seg.ack.wrapping_sub(1));
+    }
+}
+
 fn duration_ns(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }

@@ -213,10 +213,36 @@ struct Transfer {
     /// Storing stopped at a memory limit (reason).
     cut: Option<String>,
     conflicting_duplicates: u64,
+    /// OACK options whose value a later OACK changed.
+    oack_changes: usize,
     notes: Vec<String>,
 }
 
+/// Bounds the notes about OACKs that changed an option (a crafted server could send many).
+const MAX_OACK_NOTES: usize = 4;
+
 impl Transfer {
+    /// Records the options of an OACK as `oack:<name>`. The server retransmits its OACK
+    /// until the client acknowledges it (RFC 2347): a repeat adds nothing, and a later OACK
+    /// that changes a value replaces it (the transfer follows the latest) with a note.
+    fn oack_options(&mut self, options: Vec<(String, String)>) {
+        for (k, v) in options {
+            let name = format!("oack:{k}");
+            match self.options.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, old)) if *old == v => {}
+                Some((_, old)) => {
+                    self.oack_changes += 1;
+                    if self.oack_changes <= MAX_OACK_NOTES {
+                        self.notes
+                            .push(format!("a later OACK changed {k} from {old} to {v}"));
+                    }
+                    *old = v;
+                }
+                None => self.options.push((name, v)),
+            }
+        }
+    }
+
     /// The unwrapped block number of `block`: the one nearest the highest DATA block.
     fn unwrap(&self, block: u16) -> u64 {
         let b = u64::from(block);
@@ -568,6 +594,7 @@ impl TftpTracker {
                 error: None,
                 cut: None,
                 conflicting_duplicates: 0,
+                oack_changes: 0,
                 notes: Vec::new(),
             },
         );
@@ -638,8 +665,7 @@ impl TftpTracker {
                         _ => {}
                     }
                 }
-                t.options
-                    .extend(options.into_iter().map(|(k, v)| (format!("oack:{k}"), v)));
+                t.oack_options(options);
             }
             TftpPacket::Error { code, message } => {
                 t.error = Some((code, message));
@@ -938,6 +964,52 @@ mod tests {
                 .iter()
                 .any(|(k, v)| k == "oack:blksize" && v == "8192")
         );
+    }
+
+    /// Issue 19, item 5b: the server retransmits its OACK (the client's ACK of block 0 was
+    /// lost or late); the transfer's option list names each option once.
+    #[test]
+    fn a_retransmitted_oack_does_not_duplicate_the_option_list() {
+        let content = file(1024 + 100);
+        let mut t = TftpTracker::new(10, 1 << 30);
+        let mut budget = FileBudget::new(u64::MAX);
+        t.request(
+            ep(C),
+            ep(S69),
+            &rrq("ITLSEP0011.tlv", &[("blksize", "1024"), ("tsize", "0")]),
+            seen(1),
+        );
+        let mut oack = vec![0, 6];
+        oack.extend_from_slice(format!("blksize\01024\0tsize\0{}\0", content.len()).as_bytes());
+        assert!(t.datagram(ep(ST), ep(C), &oack, seen(2), &mut budget));
+        assert!(t.datagram(ep(ST), ep(C), &oack, seen(3), &mut budget));
+        t.datagram(ep(C), ep(ST), &ack(0), seen(4), &mut budget);
+        for (i, chunk) in content.chunks(1024).enumerate() {
+            let n = i as u16 + 1;
+            t.datagram(
+                ep(ST),
+                ep(C),
+                &data(n, chunk),
+                seen(5 + u64::from(n)),
+                &mut budget,
+            );
+        }
+        let files = t.finish();
+        let f = &files[0];
+        assert!(f.complete);
+        let oack_options: Vec<&(String, String)> = f
+            .options
+            .iter()
+            .filter(|(k, _)| k.starts_with("oack:"))
+            .collect();
+        assert_eq!(
+            oack_options,
+            vec![
+                &("oack:blksize".to_string(), "1024".to_string()),
+                &("oack:tsize".to_string(), content.len().to_string())
+            ]
+        );
+        assert!(f.notes.iter().all(|n| !n.contains("OACK")), "{:?}", f.notes);
     }
 
     #[test]
