@@ -129,11 +129,12 @@ pub fn older_than_a_day(time: &str, capture: Timestamp) -> Option<(i64, Evidence
     (before > DAY).then_some((before, t))
 }
 
-/// `6 weeks`, `3 days`, `30 hours`: a duration in the largest unit that reads well.
+/// `6 weeks`, `3 days`, `30 hours`: a duration in the largest unit that reads well, rounded
+/// to the nearest unit (a log line written two seconds after nine is still six weeks old).
 pub fn span(secs: i64) -> String {
-    let days = secs / DAY;
+    let days = (secs + DAY / 2) / DAY;
     if days >= 14 {
-        format!("{} weeks", days / 7)
+        format!("{} weeks", (days + 3) / 7)
     } else if days >= 2 {
         format!("{days} days")
     } else {
@@ -156,6 +157,9 @@ mod tests {
         let (before, t) = older_than_a_day("8:59:58am 01/19/26", capture).expect("old");
         assert_eq!(span(before), "6 weeks");
         assert_eq!(t.how, None, "19 cannot be a month: one reading");
+        assert_eq!(span(42 * DAY - 2), "6 weeks");
+        assert_eq!(span(3 * DAY), "3 days");
+        assert_eq!(span(DAY + 7200), "26 hours");
         // The same day: not old.
         assert_eq!(older_than_a_day("8:59:58am 03/02/26", capture), None);
     }
