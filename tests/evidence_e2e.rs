@@ -363,7 +363,9 @@ fn status_messages_six_weeks_older_than_the_capture_are_set_aside() {
     let why = str_of(c3, "explanation");
     let first = str_of(&list(&out, "captures")[0], "first_time");
     assert!(
-        why.contains(&stamp[1..stamp.len() - 1]) && why.contains(&first[..10]) && why.contains("6 weeks"),
+        why.contains(&stamp[1..stamp.len() - 1])
+            && why.contains(&first[..10])
+            && why.contains("6 weeks"),
         "{why}"
     );
     let c = check(&out, "phone-reported");
@@ -373,7 +375,10 @@ fn status_messages_six_weeks_older_than_the_capture_are_set_aside() {
     let today = write(
         &dir,
         "today.txt",
-        &format!("{} Trust List Updated\n", status_stamp(capture_date(&plain))),
+        &format!(
+            "{} Trust List Updated\n",
+            status_stamp(capture_date(&plain))
+        ),
     );
     let mut args = REGENERATED.to_vec();
     args.extend(["--evidence", &today]);
@@ -383,7 +388,8 @@ fn status_messages_six_weeks_older_than_the_capture_are_set_aside() {
 
 /// phone-log-lines.md §4 A and §4 B (the TAC note's 7965 SECD log), the note's MAC replaced by
 /// the capture's phone: each line is a typed fact with its time.
-const SECD_LOG: &str = "868: NOT 09:13:17.860613 TFTP: [28]:Requesting ITLSEP00005E005321.tlv from 14.48.44.80
+const SECD_LOG: &str =
+    "868: NOT 09:13:17.860613 TFTP: [28]:Requesting ITLSEP00005E005321.tlv from 14.48.44.80
 877: NOT 09:13:17.925249 SECD: validate_file_envelope: File sign verify SUCCESS; header length <296>
 937: NOT 09:13:18.656906 SECD: verifyFile: verify SUCCESS </usr/ram/SEP00005E005321.cnf.xml>
 1215: ERR 15:20:59.431314 SECD: EROR:https_cert_vfy: HTTPS cert not in CTL, <14.48.44.80>
@@ -497,7 +503,10 @@ fn cucm_tvs_trace_says_whether_tvs_vouched_for_the_phone() {
     let not_found = write(
         &dir,
         "tvs-not-found.trace",
-        &trace(&ip, "getCertificateInformation(cert) : certificate not found"),
+        &trace(
+            &ip,
+            "getCertificateInformation(cert) : certificate not found",
+        ),
     );
     let mut args = REGENERATED.to_vec();
     args.extend(["--evidence", &not_found]);

@@ -14,13 +14,12 @@ use super::facts::{Hashes, ItlHash, OperatorFacts, PhoneStatus};
 use super::model::{Check, Condition, EvidenceItem, ReportedEvent, Status};
 use super::phone::PhoneEvidence;
 use super::trust::{describe_record, find_certificate};
-use crate::cisco::model::{TrustList, function};
-use crate::sidecar::hash::{cucm_form, phone_form};
 use crate::capture::Timestamp;
+use crate::cisco::model::{TrustList, function};
 use crate::evidence::Evidence;
+use crate::sidecar::hash::{cucm_form, phone_form};
 use crate::sidecar::{
-    CliTrustList, ExportedCert, FactKind, SideEvidence, SideFact, SourceKind, TvsAnswer,
-    find_mac,
+    CliTrustList, ExportedCert, FactKind, SideEvidence, SideFact, SourceKind, TvsAnswer, find_mac,
 };
 
 /// Facts listed per check at most (a log can hold thousands).
@@ -94,6 +93,12 @@ impl SetAside<'_> {
             } => format!(
                 "not used, older than the capture: {what} is dated {evidence_time}{}, {by} before the capture's first frame ({capture_time}); it says what the phone did then, not now",
                 how.map(|h| format!(" ({h})")).unwrap_or_default()
+            ),
+            SetAsideWhy::OtherPhone {
+                evidence_mac,
+                phone,
+            } if phone.contains("no MAC known") => format!(
+                "not used, cannot be tied to this phone: {what} names SEP{evidence_mac}, and the capture does not show this phone's MAC ({phone})"
             ),
             SetAsideWhy::OtherPhone {
                 evidence_mac,
@@ -1583,7 +1588,10 @@ pub fn notes(facts: &OperatorFacts, groups: &[PhoneEvidence]) -> Vec<String> {
         0 => String::new(),
         1 => format!(" (the capture's phone: {})", phones.join(", ")),
         n if n <= 3 => format!(" (the capture's phones: {})", phones.join(", ")),
-        n => format!(" (the capture's phones: {}, … {n} in all)", phones.join(", ")),
+        n => format!(
+            " (the capture's phones: {}, … {n} in all)",
+            phones.join(", ")
+        ),
     };
     for (mac, n) in absent.iter().take(20) {
         notes.push(format!(
@@ -1767,13 +1775,21 @@ mod tests {
         );
         let c = check(&d, "phone-reported");
         assert!(c.flags.contains(&"evidence-older-than-capture"), "{c:?}");
-        assert!(c.explanation.contains("6 weeks before"), "{}", c.explanation);
+        assert!(
+            c.explanation.contains("6 weeks before"),
+            "{}",
+            c.explanation
+        );
         assert!(d.phones[0].reported.is_empty());
         // The same line dated the capture's day is used.
         f.side.facts = status_facts("[9:00:02am 01/01/26] Trust List Updated\n");
         let d = diagnose_with(&ev, &f, &cluster());
         assert_eq!(
-            d.phones[0].verdict.conditions.phone_verification_failed.value,
+            d.phones[0]
+                .verdict
+                .conditions
+                .phone_verification_failed
+                .value,
             Some(false)
         );
     }
@@ -1789,7 +1805,11 @@ mod tests {
         assert_eq!(f.side.facts[0].device.as_deref(), Some("AABBCCDDEEFF"));
         let d = diagnose_with(&ev, &f, &cluster());
         assert_eq!(
-            d.phones[0].verdict.conditions.phone_verification_failed.value,
+            d.phones[0]
+                .verdict
+                .conditions
+                .phone_verification_failed
+                .value,
             None
         );
         let c = check(&d, "phone-reported");
@@ -1818,7 +1838,11 @@ mod tests {
         f.side.facts = status_facts("Trust List Verification Failed\n");
         let d = diagnose_with(&ev, &f, &cluster());
         assert_eq!(
-            d.phones[0].verdict.conditions.phone_verification_failed.value,
+            d.phones[0]
+                .verdict
+                .conditions
+                .phone_verification_failed
+                .value,
             Some(true)
         );
         ev.files
@@ -1833,7 +1857,11 @@ mod tests {
                     .any(|c| c.flags.contains(&"evidence-names-no-phone"))
             );
         }
-        assert!(d.notes.iter().any(|n| n.contains("name no phone")), "{:?}", d.notes);
+        assert!(
+            d.notes.iter().any(|n| n.contains("name no phone")),
+            "{:?}",
+            d.notes
+        );
     }
 
     /// phone-log-lines.md §4 B (the TAC note's HTTPS-via-TVS log) and §4 C (the CUCM TVS trace
@@ -1877,7 +1905,11 @@ mod tests {
         assert_eq!(
             got,
             [
-                (super::TvsFinding::PhoneTrustsTvs, Some("14.48.44.80"), false),
+                (
+                    super::TvsFinding::PhoneTrustsTvs,
+                    Some("14.48.44.80"),
+                    false
+                ),
                 (super::TvsFinding::Vouched, Some("14.48.44.80"), true),
                 // The other phone's (10.9.9.9) "not found" is not this phone's.
                 (super::TvsFinding::Vouched, None, false),
@@ -1916,7 +1948,10 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert!(r[0].verified && r[0].what == super::VerifiedWhat::Envelope);
         assert!(!r[1].verified);
-        assert_eq!(r[1].file.as_deref(), Some("/usr/ram/SEP0011223344AA.cnf.xml"));
+        assert_eq!(
+            r[1].file.as_deref(),
+            Some("/usr/ram/SEP0011223344AA.cnf.xml")
+        );
         assert_eq!(r[1].time.as_deref(), Some("09:13:18.656906"));
         let d = diagnose_with(&ev, &f, &backend);
         let c3 = &d.phones[0].verdict.conditions.phone_verification_failed;
@@ -1939,7 +1974,11 @@ mod tests {
         f.side.cli_lists = crate::sidecar::cli::parse(text, &src).0;
         let symptoms = super::csctn50405_symptoms(&f.side);
         assert_eq!(symptoms.len(), 1);
-        for said in ["Verification of the ITL file failed", "Error parsing", "was not used"] {
+        for said in [
+            "Verification of the ITL file failed",
+            "Error parsing",
+            "was not used",
+        ] {
             assert!(symptoms[0].1.contains(said), "{said}: {symptoms:?}");
         }
         let d = diagnose_with(&ev, &f, &cluster());

@@ -72,12 +72,16 @@ pub fn entries(text: &str) -> Vec<TraceEntry> {
         }
         for (k, &(start, len)) in starts.iter().enumerate() {
             let end = starts.get(k + 1).map(|s| s.0).unwrap_or(line.len());
-            let (Some(stamp), Some(body)) = (line.get(start..start + len), line.get(start + len..end))
+            let (Some(stamp), Some(body)) =
+                (line.get(start..start + len), line.get(start + len..end))
             else {
                 continue;
             };
             let time = stamp.trim_end_matches('|').trim().to_string();
-            let body = body.trim_start_matches("-->").trim_start_matches("<--").trim();
+            let body = body
+                .trim_start_matches("-->")
+                .trim_start_matches("<--")
+                .trim();
             let body = body.strip_prefix("debug").unwrap_or(body).trim();
             if body.is_empty() {
                 continue;
@@ -177,10 +181,15 @@ pub fn requests(text: &str, source: &Source, max: usize) -> (Vec<TvsTraceRequest
         } else {
             None
         };
-        let cert = ["issuerName", "Subject Name is", "Issuer Name is", "Serial Number is"]
-            .iter()
-            .find_map(|k| value_after(t, k).map(|v| format!("{}: {v}", k.trim_end_matches(" is"))))
-            .or_else(|| value_after(t, "Unique MAP ID").map(|v| format!("map id {v}")));
+        let cert = [
+            "issuerName",
+            "Subject Name is",
+            "Issuer Name is",
+            "Serial Number is",
+        ]
+        .iter()
+        .find_map(|k| value_after(t, k).map(|v| format!("{}: {v}", k.trim_end_matches(" is"))))
+        .or_else(|| value_after(t, "Unique MAP ID").map(|v| format!("map id {v}")));
         if answer.is_none() && cert.is_none() {
             continue;
         }
@@ -266,9 +275,9 @@ mod tests {
         assert_eq!(r.source.to_string(), "tvs.trace:3");
         assert_eq!(r.answer_source.as_ref().and_then(|s| s.line), Some(6));
         assert!(
-            r.certificate
-                .as_deref()
-                .is_some_and(|c| c.contains("CN=CUCM8-Publisher.bbbburns.lab") && !c.contains("Length")),
+            r.certificate.as_deref().is_some_and(
+                |c| c.contains("CN=CUCM8-Publisher.bbbburns.lab") && !c.contains("Length")
+            ),
             "{:?}",
             r.certificate
         );
@@ -281,7 +290,12 @@ mod tests {
         assert_eq!(reqs.len(), 1, "{reqs:?}");
         assert_eq!(reqs[0].answer, TvsAnswer::NotFound);
         assert_eq!(reqs[0].message, None);
-        assert!(reqs[0].certificate.as_deref().is_some_and(|c| c.contains("cucmpub9")));
+        assert!(
+            reqs[0]
+                .certificate
+                .as_deref()
+                .is_some_and(|c| c.contains("cucmpub9"))
+        );
     }
 
     #[test]
@@ -303,6 +317,8 @@ mod tests {
     fn other_text_is_not_a_tvs_trace() {
         assert!(!looks_like("15:21:01 hello | world"));
         assert!(!looks_like("17:10:35.825 | debug something unrelated"));
-        assert!(!looks_like("3287 INF Nov 29 06:33:59.395199 SECUREAPP-Attempting connect to TVS server addr [192.168.11.32], mode [IPv4]"));
+        assert!(!looks_like(
+            "3287 INF Nov 29 06:33:59.395199 SECUREAPP-Attempting connect to TVS server addr [192.168.11.32], mode [IPv4]"
+        ));
     }
 }

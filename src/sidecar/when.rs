@@ -46,15 +46,10 @@ fn date_secs(year: i32, month: u8, day: u8) -> Option<i64> {
 fn clock_secs(text: &str) -> Option<i64> {
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
-    let (clock, pm) = if let Some(c) = lower
-        .strip_suffix("pm")
-        .or_else(|| lower.strip_suffix('p'))
+    let (clock, pm) = if let Some(c) = lower.strip_suffix("pm").or_else(|| lower.strip_suffix('p'))
     {
         (c.trim().to_string(), Some(true))
-    } else if let Some(c) = lower
-        .strip_suffix("am")
-        .or_else(|| lower.strip_suffix('a'))
-    {
+    } else if let Some(c) = lower.strip_suffix("am").or_else(|| lower.strip_suffix('a')) {
         (c.trim().to_string(), Some(false))
     } else {
         (lower.clone(), None)

@@ -451,15 +451,29 @@ mod tests {
     fn secd_lines_of_the_tac_note_give_typed_facts() {
         let of = |line: &str| recognise(line, true).and_then(|w| fact(w, line));
         assert_eq!(
-            of("877: NOT 09:13:17.925249 SECD: validate_file_envelope: File sign verify SUCCESS; header length <296>"),
-            Some(FactKind::FileVerification { ok: true, file: None, envelope: true })
+            of(
+                "877: NOT 09:13:17.925249 SECD: validate_file_envelope: File sign verify SUCCESS; header length <296>"
+            ),
+            Some(FactKind::FileVerification {
+                ok: true,
+                file: None,
+                envelope: true
+            })
         );
         assert_eq!(
-            of("877: ERR 09:13:17.925249 SECD: validate_file_envelope: File sign verify FAILED; header length <296>"),
-            Some(FactKind::FileVerification { ok: false, file: None, envelope: true })
+            of(
+                "877: ERR 09:13:17.925249 SECD: validate_file_envelope: File sign verify FAILED; header length <296>"
+            ),
+            Some(FactKind::FileVerification {
+                ok: false,
+                file: None,
+                envelope: true
+            })
         );
         assert_eq!(
-            of("937: NOT 09:13:18.656906 SECD: verifyFile: verify SUCCESS </usr/ram/SEP0011215A1AE3.cnf.xml>"),
+            of(
+                "937: NOT 09:13:18.656906 SECD: verifyFile: verify SUCCESS </usr/ram/SEP0011215A1AE3.cnf.xml>"
+            ),
             Some(FactKind::FileVerification {
                 ok: true,
                 file: Some("/usr/ram/SEP0011215A1AE3.cnf.xml".into()),
@@ -472,11 +486,17 @@ mod tests {
             Some(true)
         );
         assert_eq!(
-            of("1248: NOT 15:20:59.538726 SECD: tvs_cert_vfy: TVS cert verified with hash from TL, <14.48.44.80>"),
-            Some(FactKind::TvsCertTrusted { server: Some("14.48.44.80".into()) })
+            of(
+                "1248: NOT 15:20:59.538726 SECD: tvs_cert_vfy: TVS cert verified with hash from TL, <14.48.44.80>"
+            ),
+            Some(FactKind::TvsCertTrusted {
+                server: Some("14.48.44.80".into())
+            })
         );
         assert_eq!(
-            of("1273: NOT 15:20:59.825648 SECD: processTvsSrvrResponse: Authentication Response received, status : 0"),
+            of(
+                "1273: NOT 15:20:59.825648 SECD: processTvsSrvrResponse: Authentication Response received, status : 0"
+            ),
             Some(FactKind::TvsResponse { status: 0 })
         );
         assert_eq!(
@@ -485,11 +505,16 @@ mod tests {
         );
         // Statement 11: informational, the phone goes on to its ITL and TVS.
         assert_eq!(
-            of("1215: ERR 15:20:59.431314 SECD: EROR:https_cert_vfy: HTTPS cert not in CTL, <14.48.44.80>"),
+            of(
+                "1215: ERR 15:20:59.431314 SECD: EROR:https_cert_vfy: HTTPS cert not in CTL, <14.48.44.80>"
+            ),
             Some(FactKind::CertNotInTrustList)
         );
         // Neither SUCCESS nor FAILED: not taken.
-        assert_eq!(of("1 NOT 09:13:18.656906 SECD: verifyFile: verify pending"), None);
+        assert_eq!(
+            of("1 NOT 09:13:18.656906 SECD: verifyFile: verify pending"),
+            None
+        );
     }
 
     /// Statement 29 ("Trust List Verification Failed") and statement 15's "Verification
