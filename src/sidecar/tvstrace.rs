@@ -321,4 +321,23 @@ mod tests {
             "3287 INF Nov 29 06:33:59.395199 SECUREAPP-Attempting connect to TVS server addr [192.168.11.32], mode [IPv4]"
         ));
     }
+
+    proptest::proptest! {
+        /// Any text, and text shaped like a trace, is read without a panic.
+        #[test]
+        fn any_text_is_read_without_panic(
+            junk in "\\PC{0,200}",
+            shaped in proptest::collection::vec(
+                "[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{0,4} {0,2}\\|[<>-]{0,3}(debug)? ?(MsgType : TVS_MSG_[A-Z_]{0,8}|[0-9.:a-f]{0,20}: tvsSSLHandShake|Certificate found and equal|certificate not found|issuerName : [^\\n]{0,20}|Unique MAP ID : é|\\PC{0,10})",
+                0..12,
+            ),
+        ) {
+            let text = shaped.join(if junk.len() % 2 == 0 { "\n" } else { " " });
+            let _ = looks_like(&junk);
+            let _ = requests(&junk, &src(), 10);
+            let _ = looks_like(&text);
+            let (reqs, _, _) = requests(&text, &src(), 5);
+            proptest::prop_assert!(reqs.len() <= 5);
+        }
+    }
 }

@@ -190,4 +190,18 @@ mod tests {
         assert_eq!(clock_secs("06:33:59.395199"), Some(6 * 3600 + 33 * 60 + 59));
         assert_eq!(clock_secs("99:00"), None);
     }
+
+    proptest::proptest! {
+        /// Whatever a phone wrote as its time, reading it does not panic.
+        #[test]
+        fn any_time_text_is_read_without_panic(
+            t in "(\\PC{0,30}|[0-9]{1,3}:[0-9]{1,3}(:[0-9]{1,3})?[apAPmM ]{0,3} [0-9]{1,4}/[0-9]{1,4}/[0-9]{1,5}|[A-Za-z]{3} [0-9]{1,3} [0-9:.]{0,15})",
+            secs in -100_000_000_000i64..100_000_000_000i64,
+        ) {
+            let capture = Timestamp::from_parts(secs, 0);
+            let _ = read(&t, capture);
+            let _ = older_than_a_day(&t, capture);
+            let _ = span(secs.abs());
+        }
+    }
 }
