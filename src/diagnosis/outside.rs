@@ -14,9 +14,13 @@ use super::facts::{Hashes, ItlHash, OperatorFacts, PhoneStatus};
 use super::model::{Check, Condition, EvidenceItem, ReportedEvent, Status};
 use super::phone::PhoneEvidence;
 use super::trust::{describe_record, find_certificate};
+use crate::capture::Timestamp;
 use crate::cisco::model::{TrustList, function};
+use crate::evidence::Evidence;
 use crate::sidecar::hash::{cucm_form, phone_form};
-use crate::sidecar::{CliTrustList, ExportedCert, FactKind, SideFact};
+use crate::sidecar::{
+    CliTrustList, ExportedCert, FactKind, SideEvidence, SideFact, SourceKind, TvsAnswer, find_mac,
+};
 
 /// Facts listed per check at most (a log can hold thousands).
 const MAX_ITEMS: usize = 100;
@@ -29,7 +33,8 @@ fn applies(fact: &SideFact, mac: Option<&str>) -> bool {
     }
 }
 
-/// The facts of the `--evidence` files about one phone, in file and line order.
+/// The facts of the `--evidence` files about one phone, in file and line order (MAC only; the
+/// capture-aware filter is [`usable_facts`]).
 fn phone_facts<'e>(facts: &'e OperatorFacts, mac: Option<&str>) -> Vec<&'e SideFact> {
     facts
         .side
@@ -39,8 +44,191 @@ fn phone_facts<'e>(facts: &'e OperatorFacts, mac: Option<&str>) -> Vec<&'e SideF
         .collect()
 }
 
+/// Why a fact of the `--evidence` files is not used for a phone ("inputs are checked before
+/// they are believed", issue 18).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetAsideWhy {
+    /// Dated more than a day before the capture's first frame.
+    Older {
+        /// The evidence's time as written.
+        evidence_time: String,
+        /// The capture's first frame, RFC 3339.
+        capture_time: String,
+        /// How much older, in words (`6 weeks`).
+        by: String,
+        /// How the date was read, when it needed a guess (a year not logged…).
+        how: Option<&'static str>,
+    },
+    /// Names a MAC that is not this phone's, and not a phone of the capture either.
+    OtherPhone {
+        /// The MAC the evidence names.
+        evidence_mac: String,
+        /// This phone: `SEP…`, or its address when no MAC is known.
+        phone: String,
+    },
+    /// Names no phone, and the capture holds several.
+    Unattributed,
+}
+
+/// A fact not used for a phone, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside<'e> {
+    /// The fact.
+    pub fact: &'e SideFact,
+    /// Why.
+    pub why: SetAsideWhy,
+}
+
+impl SetAside<'_> {
+    /// Both sides in words.
+    pub fn describe(&self) -> String {
+        let f = self.fact;
+        let what = format!("{} \"{}\"", f.source, f.text);
+        match &self.why {
+            SetAsideWhy::Older {
+                evidence_time,
+                capture_time,
+                by,
+                how,
+            } => format!(
+                "not used, older than the capture: {what} is dated {evidence_time}{}, {by} before the capture's first frame ({capture_time}); it says what the phone did then, not now",
+                how.map(|h| format!(" ({h})")).unwrap_or_default()
+            ),
+            SetAsideWhy::OtherPhone {
+                evidence_mac,
+                phone,
+            } if phone.contains("no MAC known") => format!(
+                "not used, cannot be tied to this phone: {what} names SEP{evidence_mac}, and the capture does not show this phone's MAC ({phone})"
+            ),
+            SetAsideWhy::OtherPhone {
+                evidence_mac,
+                phone,
+            } => format!(
+                "not used, about another phone: {what} names SEP{evidence_mac}, this phone is {phone}"
+            ),
+            SetAsideWhy::Unattributed => format!(
+                "not used, names no phone: {what}, and the capture holds several phones (evidence without a MAC applies only to a capture of one phone)"
+            ),
+        }
+    }
+}
+
+/// The capture's first frame time (the earliest of all captures).
+fn capture_start(evidence: &Evidence) -> Option<Timestamp> {
+    evidence.captures.iter().filter_map(|c| c.first_ts).min()
+}
+
+/// True when the capture holds a phone other than `group` (files, alarms or phone TLS of
+/// another host).
+fn other_phone_in_capture(evidence: &Evidence, group: &PhoneEvidence) -> bool {
+    if evidence.files.len() > group.files.len() || evidence.alarms.len() > group.alarms.len() {
+        return true;
+    }
+    evidence.tls.iter().enumerate().any(|(i, s)| {
+        group.tls.binary_search(&i).is_err()
+            && (matches!(s.server.port, 2445 | 2443 | 5061 | 3804 | 6971 | 6972)
+                || matches!(
+                    s.service.as_deref(),
+                    Some("tvs" | "sccp-tls" | "sip-tls" | "capf" | "https-tftp")
+                ))
+    })
+}
+
+/// True when some file or alarm of the capture names `mac`.
+fn mac_in_capture(evidence: &Evidence, mac: &str) -> bool {
+    evidence
+        .files
+        .iter()
+        .any(|f| super::names::classify(&f.name).1.as_deref() == Some(mac))
+        || evidence
+            .alarms
+            .iter()
+            .any(|a| a.device_name.as_deref().and_then(find_mac).as_deref() == Some(mac))
+}
+
+/// Sorts the `--evidence` facts for one phone: those used, and those set aside with why.
+/// A fact is used when it names this phone's MAC, or names none and the capture holds one
+/// phone, and is not dated more than a day before the capture's first frame.
+pub fn sort_facts<'e>(
+    evidence: &Evidence,
+    facts: &'e OperatorFacts,
+    group: &PhoneEvidence,
+) -> (Vec<&'e SideFact>, Vec<SetAside<'e>>) {
+    let mut used = Vec::new();
+    let mut aside = Vec::new();
+    let start = capture_start(evidence);
+    let mut several: Option<bool> = None;
+    let mut known_macs: Vec<(String, bool)> = Vec::new();
+    let phone = match (&group.mac, group.ips.first()) {
+        (Some(m), _) => format!("SEP{m}"),
+        (None, Some(ip)) => format!("the phone at {ip} (no MAC known)"),
+        (None, None) => "a phone with no MAC known".to_string(),
+    };
+    for f in &facts.side.facts {
+        match (&f.device, &group.mac) {
+            (Some(d), Some(m)) if d == m => {}
+            (Some(d), _) => {
+                // Another phone of the capture: its evidence, not a conflict of this one's.
+                let in_capture = match known_macs.iter().find(|(m, _)| m == d) {
+                    Some((_, k)) => *k,
+                    None => {
+                        let k = mac_in_capture(evidence, d);
+                        known_macs.push((d.clone(), k));
+                        k
+                    }
+                };
+                if !in_capture {
+                    aside.push(SetAside {
+                        fact: f,
+                        why: SetAsideWhy::OtherPhone {
+                            evidence_mac: d.clone(),
+                            phone: phone.clone(),
+                        },
+                    });
+                }
+                continue;
+            }
+            (None, _) => {
+                if *several.get_or_insert_with(|| other_phone_in_capture(evidence, group)) {
+                    aside.push(SetAside {
+                        fact: f,
+                        why: SetAsideWhy::Unattributed,
+                    });
+                    continue;
+                }
+            }
+        }
+        if let (Some(t), Some(start)) = (f.time.as_deref(), start)
+            && let Some((before, read)) = crate::sidecar::when::older_than_a_day(t, start)
+        {
+            aside.push(SetAside {
+                fact: f,
+                why: SetAsideWhy::Older {
+                    evidence_time: t.to_string(),
+                    capture_time: start.to_rfc3339(),
+                    by: crate::sidecar::when::span(before),
+                    how: read.how,
+                },
+            });
+            continue;
+        }
+        used.push(f);
+    }
+    (used, aside)
+}
+
 fn ctx_facts<'e>(ctx: &PhoneCtx<'e>) -> Vec<&'e SideFact> {
-    phone_facts(ctx.facts, ctx.group.mac.as_deref())
+    sort_facts(ctx.evidence, ctx.facts, ctx.group).0
+}
+
+/// The `--evidence` facts used for this phone (see [`sort_facts`]).
+pub fn usable_facts<'e>(ctx: &PhoneCtx<'e>) -> Vec<&'e SideFact> {
+    ctx_facts(ctx)
+}
+
+/// The `--evidence` facts set aside for this phone, with both sides named.
+pub fn set_aside<'e>(ctx: &PhoneCtx<'e>) -> Vec<SetAside<'e>> {
+    sort_facts(ctx.evidence, ctx.facts, ctx.group).1
 }
 
 /// What a fact says the installed ITL is: a hash, "none", or nothing.
@@ -71,6 +259,24 @@ pub fn reported_installed<'e>(
     mac: Option<&str>,
 ) -> Option<Installed<'e>> {
     phone_facts(facts, mac)
+        .into_iter()
+        .rev()
+        .find_map(|f| match identity(f)? {
+            Identity::Hash(hash) => Some(Installed::Reported { hash, fact: f }),
+            Identity::None => Some(Installed::ReportedNone(f)),
+        })
+}
+
+/// [`reported_installed`] with the capture's checks applied (evidence older than the capture,
+/// about another phone, or naming none in a capture of several is not used). For
+/// `PhoneCtx::new`, which today calls [`reported_installed`].
+pub fn reported_installed_for<'e>(
+    evidence: &Evidence,
+    facts: &'e OperatorFacts,
+    group: &PhoneEvidence,
+) -> Option<Installed<'e>> {
+    sort_facts(evidence, facts, group)
+        .0
         .into_iter()
         .rev()
         .find_map(|f| match identity(f)? {
@@ -407,7 +613,27 @@ pub fn verification(ctx: &PhoneCtx<'_>) -> Option<Condition> {
         }
     }
     if last.is_empty() {
-        return None;
+        // The files spoke about verification, but not about this phone now: unknown, with
+        // why, rather than the options' word alone or silence.
+        if ctx.facts.phone_status != PhoneStatus::Unknown {
+            return None;
+        }
+        let aside: Vec<String> = set_aside(ctx)
+            .iter()
+            .filter(|a| a.fact.kind.verification_failed().is_some())
+            .take(3)
+            .map(SetAside::describe)
+            .collect();
+        if aside.is_empty() {
+            return None;
+        }
+        return Some(Condition::new(
+            None,
+            format!(
+                "the --evidence files' word on verification is set aside: {}; read the phone's Status Messages now (or give --phone-status)",
+                aside.join("; ")
+            ),
+        ));
     }
     let mut opinions: Vec<(String, bool)> = last
         .iter()
@@ -470,7 +696,7 @@ fn describe(f: &SideFact) -> String {
         FactKind::TvsVouched => "TVS vouched for the certificate".into(),
         FactKind::TvsFailed => "TLS connection of the security daemon (TVS) failed".into(),
         FactKind::CertNotInTrustList => {
-            "a server certificate is not in its trust lists: TVS must vouch for it".into()
+            "a server certificate is not in its CTL (informational: the phone goes on to its ITL, then TVS; statement 11)".into()
         }
         FactKind::TftpError { name } => {
             format!("TFTP error for {}", name.as_deref().unwrap_or("a file"))
@@ -488,6 +714,29 @@ fn describe(f: &SideFact) -> String {
                 .unwrap_or_default()
         ),
         FactKind::ItlSignature { hex } => format!("ITL signature {}", phone_form(hex)),
+        FactKind::FileVerification { ok, file, envelope } => format!(
+            "{} {}",
+            match (envelope, file) {
+                (true, _) => "the signed envelope of the file just downloaded".to_string(),
+                (false, Some(f)) => f.clone(),
+                (false, None) => "a signed file".to_string(),
+            },
+            if *ok {
+                "verified (its signature checks out against the phone's trust list)"
+            } else {
+                "FAILED verification (its signature does not check out against the phone's trust list)"
+            }
+        ),
+        FactKind::TvsCertTrusted { server } => format!(
+            "TVS {}'s certificate found in the phone's trust list: the phone trusts that TVS (statement 12)",
+            server.as_deref().unwrap_or("(address not logged)")
+        ),
+        FactKind::TvsResponse { status: 0 } => {
+            "TVS answered status 0: TVS vouched for the certificate asked about".into()
+        }
+        FactKind::TvsResponse { status } => format!(
+            "TVS answered status {status}: TVS did not vouch for the certificate asked about"
+        ),
     }
 }
 
@@ -540,7 +789,7 @@ fn push_flag(flags: &mut Vec<&'static str>, flag: &'static str) {
 }
 
 fn phone_reported(ctx: &PhoneCtx<'_>) -> Check {
-    let facts = ctx_facts(ctx);
+    let (facts, aside) = sort_facts(ctx.evidence, ctx.facts, ctx.group);
     let mut c = Check {
         id: "phone-reported",
         status: Status::Unknown,
@@ -548,8 +797,38 @@ fn phone_reported(ctx: &PhoneCtx<'_>) -> Check {
         flags: Vec::new(),
         evidence: Vec::new(),
     };
+    for a in aside.iter().take(MAX_ITEMS) {
+        push_flag(
+            &mut c.flags,
+            match a.why {
+                SetAsideWhy::Older { .. } => "evidence-older-than-capture",
+                SetAsideWhy::OtherPhone { .. } => "evidence-about-another-phone",
+                SetAsideWhy::Unattributed => "evidence-names-no-phone",
+            },
+        );
+        c.evidence.push(
+            EvidenceItem::note(a.describe())
+                .with("source", a.fact.source.to_string())
+                .with("kind", a.fact.kind.as_str())
+                .with("set_aside", true),
+        );
+    }
+    if aside.len() > MAX_ITEMS {
+        c.evidence.push(EvidenceItem::note(format!(
+            "{} more fact(s) set aside",
+            aside.len() - MAX_ITEMS
+        )));
+    }
     if facts.is_empty() {
-        c.explanation = "the --evidence files say nothing about this phone".into();
+        c.explanation = if aside.is_empty() {
+            "the --evidence files say nothing about this phone".into()
+        } else {
+            format!(
+                "conflict: {} fact(s) of the --evidence files set aside ({}), none used",
+                aside.len(),
+                aside[0].describe()
+            )
+        };
         return c;
     }
     for f in &facts {
@@ -559,6 +838,12 @@ fn phone_reported(ctx: &PhoneCtx<'_>) -> Check {
             FactKind::TvsFailed => push_flag(&mut c.flags, "tvs-failed"),
             FactKind::NoTrustList => push_flag(&mut c.flags, "no-trust-list"),
             FactKind::CertNotInTrustList => push_flag(&mut c.flags, "needs-tvs"),
+            FactKind::FileVerification { ok: false, .. } => {
+                push_flag(&mut c.flags, "file-verify-failed")
+            }
+            FactKind::TvsCertTrusted { .. } => push_flag(&mut c.flags, "phone-trusts-tvs"),
+            FactKind::TvsResponse { status: 0 } => push_flag(&mut c.flags, "tvs-vouched"),
+            FactKind::TvsResponse { .. } => push_flag(&mut c.flags, "tvs-not-vouched"),
             _ => {}
         }
     }
@@ -590,6 +875,393 @@ fn phone_reported(ctx: &PhoneCtx<'_>) -> Check {
             );
         }
     }
+    if !aside.is_empty() {
+        c.explanation.push_str(&format!(
+            "; {} fact(s) set aside (older than the capture, or not about this phone)",
+            aside.len()
+        ));
+    }
+    c
+}
+
+/// What one piece of evidence says about a TVS (for condition 2 and the TVS-vouching path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TvsFinding {
+    /// The phone found TVS's own certificate in the TVS record of its trust list
+    /// (`tvs_cert_vfy: TVS cert verified with hash from TL`): the phone trusts that TVS, so
+    /// condition 2 is false for it (statements 12, 21).
+    PhoneTrustsTvs,
+    /// TVS vouched for the certificate the phone asked about (phone log `status : 0`, TVS
+    /// trace `Certificate found and equal`).
+    Vouched,
+    /// TVS did not vouch (phone log non-zero status, TVS trace `certificate not found`).
+    NotVouched,
+    /// The phone's TLS connection to its security server failed (`SSL handshake failed`):
+    /// not by itself a rejection of TVS's certificate (CSCua65618 is a cipher mismatch).
+    ConnectionFailed,
+    /// TVS trace: the request is logged, its answer is not.
+    NoAnswer,
+}
+
+impl TvsFinding {
+    /// `phone-trusts-tvs`, `vouched`, `not-vouched`, `connection-failed`, `no-answer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TvsFinding::PhoneTrustsTvs => "phone-trusts-tvs",
+            TvsFinding::Vouched => "vouched",
+            TvsFinding::NotVouched => "not-vouched",
+            TvsFinding::ConnectionFailed => "connection-failed",
+            TvsFinding::NoAnswer => "no-answer",
+        }
+    }
+}
+
+/// One piece of `--evidence` about a TVS, for this phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TvsReport {
+    /// What it says.
+    pub finding: TvsFinding,
+    /// The TVS address, when the line names it or an earlier line of the same file did
+    /// (`server_inferred` then says so); None from a CUCM trace (it does not name its node).
+    pub server: Option<String>,
+    /// True when `server` comes from an earlier line of the same file.
+    pub server_inferred: bool,
+    /// The certificate asked about, when the evidence names it (TVS trace).
+    pub certificate: Option<String>,
+    /// TVS's status as the phone logged it.
+    pub status: Option<u32>,
+    /// Where: `file[!member]:line`.
+    pub source: String,
+    /// The line.
+    pub line: Option<usize>,
+    /// The time as written (no date in these logs).
+    pub time: Option<String>,
+    /// Phone log or TVS trace.
+    pub from: SourceKind,
+    /// The line, shortened.
+    pub text: String,
+}
+
+/// What the `--evidence` files say about this phone's TVS servers, in file and line order:
+/// the phone trusting a TVS (`tvs_cert_vfy`), TVS's answers (`status : N`, the CUCM trace's
+/// found / not found) and failed connections. Evidence set aside for this phone (older than
+/// the capture, another phone's) is left out.
+pub fn tvs_reports(ctx: &PhoneCtx<'_>) -> Vec<TvsReport> {
+    let mut out = Vec::new();
+    let mut last_server: Option<(String, String)> = None;
+    for f in ctx_facts(ctx) {
+        let key = format!(
+            "{}!{}",
+            f.source.file,
+            f.source.member.as_deref().unwrap_or("")
+        );
+        let (finding, named, status) = match &f.kind {
+            FactKind::TvsCertTrusted { server } => {
+                (TvsFinding::PhoneTrustsTvs, server.clone(), None)
+            }
+            FactKind::TvsResponse { status } => (
+                if *status == 0 {
+                    TvsFinding::Vouched
+                } else {
+                    TvsFinding::NotVouched
+                },
+                None,
+                Some(*status),
+            ),
+            FactKind::TvsVouched => (TvsFinding::Vouched, None, None),
+            FactKind::TvsFailed => (
+                TvsFinding::ConnectionFailed,
+                crate::sidecar::wording::bracketed(&f.text),
+                None,
+            ),
+            _ => continue,
+        };
+        if let Some(s) = &named {
+            last_server = Some((key.clone(), s.clone()));
+        }
+        let inferred = named.is_none()
+            && last_server.as_ref().is_some_and(|(k, _)| *k == key)
+            && matches!(finding, TvsFinding::Vouched | TvsFinding::NotVouched);
+        let server = named.or_else(|| {
+            inferred
+                .then(|| last_server.as_ref().map(|(_, s)| s.clone()))
+                .flatten()
+        });
+        out.push(TvsReport {
+            finding,
+            server,
+            server_inferred: inferred,
+            certificate: None,
+            status,
+            source: f.source.to_string(),
+            line: f.source.line,
+            time: f.time.clone(),
+            from: f.source_kind,
+            text: f.text.clone(),
+        });
+    }
+    let several = std::cell::OnceCell::new();
+    for r in &ctx.facts.side.tvs_trace {
+        let mine = match r.client {
+            Some(ip) => ctx.group.ips.contains(&ip),
+            None => !*several.get_or_init(|| other_phone_in_capture(ctx.evidence, ctx.group)),
+        };
+        if !mine {
+            continue;
+        }
+        out.push(TvsReport {
+            finding: match r.answer {
+                TvsAnswer::Vouched => TvsFinding::Vouched,
+                TvsAnswer::NotFound => TvsFinding::NotVouched,
+                TvsAnswer::Unknown => TvsFinding::NoAnswer,
+            },
+            server: None,
+            server_inferred: false,
+            certificate: r.certificate.clone(),
+            status: None,
+            source: r.source.to_string(),
+            line: r.source.line,
+            time: r.time.clone(),
+            from: SourceKind::TvsTrace,
+            text: format!(
+                "{}{}: {}",
+                r.message.as_deref().unwrap_or("certificate lookup"),
+                r.client.map(|c| format!(" from {c}")).unwrap_or_default(),
+                r.answer.as_str()
+            ),
+        });
+    }
+    out
+}
+
+/// What a file-verification fact was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifiedWhat {
+    /// A trust list (CTL/ITL): "Trust List Updated", "Trust List Verification Failed",
+    /// "TL file verified successfully".
+    TrustList,
+    /// The signed envelope of the file just downloaded (`validate_file_envelope`; the ITL at
+    /// boot in the TAC note's log).
+    Envelope,
+    /// A signed config or other signed file (`verifyFile`, "authenticated fail", "Hashes
+    /// match").
+    SignedFile,
+}
+
+/// One verification the phone reported, for this phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileVerificationReport {
+    /// True when it verified, false when it failed.
+    pub verified: bool,
+    /// What was verified.
+    pub what: VerifiedWhat,
+    /// The file, when the line names it.
+    pub file: Option<String>,
+    /// The fact's kind name (`file-verified`, `trust-list-failed`, …).
+    pub kind: &'static str,
+    /// Where: `file[!member]:line`.
+    pub source: String,
+    /// The line.
+    pub line: Option<usize>,
+    /// The time as written.
+    pub time: Option<String>,
+    /// The line, shortened.
+    pub text: String,
+}
+
+/// Every verification success or failure the `--evidence` files report for this phone
+/// (condition 3 reads the last per file through [`verification`]), set-aside evidence left
+/// out.
+pub fn file_verification_reports(ctx: &PhoneCtx<'_>) -> Vec<FileVerificationReport> {
+    ctx_facts(ctx)
+        .into_iter()
+        .filter_map(|f| {
+            let failed = f.kind.verification_failed()?;
+            let (what, file) = match &f.kind {
+                FactKind::FileVerification {
+                    envelope: true,
+                    file,
+                    ..
+                } => (VerifiedWhat::Envelope, file.clone()),
+                FactKind::FileVerification { file, .. } => (VerifiedWhat::SignedFile, file.clone()),
+                FactKind::ConfigAuthFailed { name } => (VerifiedWhat::SignedFile, name.clone()),
+                FactKind::FileAuthenticated => (VerifiedWhat::SignedFile, None),
+                _ => (VerifiedWhat::TrustList, None),
+            };
+            Some(FileVerificationReport {
+                verified: !failed,
+                what,
+                file,
+                kind: f.kind.as_str(),
+                source: f.source.to_string(),
+                line: f.source.line,
+                time: f.time.clone(),
+                text: f.text.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The query statement 27 gives to list the certificates in CUCM's database by trust role.
+pub const CERT_ROLE_QUERY: &str = "run sql select c.pkid,c.subjectname,c.serialnumber,c.ipv4address,t.name from certificate as c, certificatetrustrolemap as r, typetrustrole as t where c.pkid = r.fkcertificate and t.enum = r.tktrustrole";
+
+/// What to do about CSCtn50405 symptoms (statement 27).
+pub const CSCTN50405_NEXT_STEP: &str = "compare the CallManager certificate in CUCM's database with the one the OS uses: run `run sql select c.pkid,c.subjectname,c.serialnumber,c.ipv4address,t.name from certificate as c, certificatetrustrolemap as r, typetrustrole as t where c.pkid = r.fkcertificate and t.enum = r.tktrustrole` and compare the CallManager row's serial number with CallManager.pem on OS Administration > Security > Certificate Management; if they differ, regenerate CallManager.pem (never together with TVS, statement 22), then restart TFTP and TVS and reset the phones (statement 23)";
+
+/// The CSCtn50405 symptoms (statement 27) in CUCM's `show itl` output: "Verification of the
+/// ITL file failed", "Error parsing the ITL file!!", or records saying "This etoken was not
+/// used to sign the ITL file." with none saying it was. One line per listing that shows them.
+pub fn csctn50405_symptoms(side: &SideEvidence) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for l in side.cli_lists.iter().filter(|l| l.kind == "ITL") {
+        let mut said = Vec::new();
+        if l.verified == Some(false) {
+            said.push("\"Verification of the ITL file failed.\"".to_string());
+        }
+        if l.error.as_deref() == Some("error parsing the file") {
+            said.push("\"Error parsing the ITL file!!\"".to_string());
+        }
+        let not_used: Vec<usize> = l
+            .records
+            .iter()
+            .filter(|r| r.signed_this_file == Some(false))
+            .map(|r| r.number)
+            .collect();
+        if !not_used.is_empty() && !l.records.iter().any(|r| r.signed_this_file == Some(true)) {
+            said.push(format!(
+                "\"This etoken was not used to sign the ITL file.\" (record{} #{}) and no record says it was",
+                if not_used.len() == 1 { "" } else { "s" },
+                not_used
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", #")
+            ));
+        }
+        if !said.is_empty() {
+            out.push((l.source.to_string(), said.join(", ")));
+        }
+    }
+    out
+}
+
+/// Cluster-side check of statement 27: `show itl` reporting the CSCtn50405 symptoms.
+fn cucm_itl_csctn50405(ctx: &PhoneCtx<'_>) -> Option<Check> {
+    let side = &ctx.facts.side;
+    let listings = side.cli_lists.iter().filter(|l| l.kind == "ITL").count();
+    if listings == 0 {
+        return None;
+    }
+    let symptoms = csctn50405_symptoms(side);
+    let mut c = Check {
+        id: "cucm-itl-csctn50405",
+        status: Status::Pass,
+        explanation: format!(
+            "{listings} `show itl` listing(s), none with the CSCtn50405 symptoms of statement 27"
+        ),
+        flags: Vec::new(),
+        evidence: Vec::new(),
+    };
+    if symptoms.is_empty() {
+        return Some(c);
+    }
+    c.status = Status::Fail;
+    push_flag(&mut c.flags, "csctn50405");
+    for (source, said) in &symptoms {
+        c.evidence.push(
+            EvidenceItem::note(format!("{source}: show itl says {said}"))
+                .with("source", source.clone()),
+        );
+    }
+    c.evidence.push(
+        EvidenceItem::note(format!("next step: {CSCTN50405_NEXT_STEP}"))
+            .with("next_step", CSCTN50405_NEXT_STEP)
+            .with("query", CERT_ROLE_QUERY),
+    );
+    c.explanation = format!(
+        "CUCM's `show itl` points to CSCtn50405 (statement 27: the CallManager certificate in the database is not the one the OS signs with): {}; next step: {CSCTN50405_NEXT_STEP}",
+        symptoms
+            .iter()
+            .map(|(s, w)| format!("{s}: {w}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    Some(c)
+}
+
+/// The CUCM TVS trace's answers to this phone's requests.
+fn cucm_tvs_trace(ctx: &PhoneCtx<'_>) -> Check {
+    let reports: Vec<TvsReport> = tvs_reports(ctx)
+        .into_iter()
+        .filter(|r| r.from == SourceKind::TvsTrace)
+        .collect();
+    let mut c = Check {
+        id: "cucm-tvs-trace",
+        status: Status::Unknown,
+        explanation: String::new(),
+        flags: Vec::new(),
+        evidence: Vec::new(),
+    };
+    for r in reports.iter().take(MAX_ITEMS) {
+        let mut item = EvidenceItem::note(format!(
+            "{} [{}]: {}{}",
+            r.source,
+            r.time.as_deref().unwrap_or("no time"),
+            r.text,
+            r.certificate
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default()
+        ))
+        .with("source", r.source.clone())
+        .with("answer", r.finding.as_str());
+        if let Some(cert) = &r.certificate {
+            item = item.with("certificate", cert.clone());
+        }
+        c.evidence.push(item);
+    }
+    let vouched = reports
+        .iter()
+        .filter(|r| r.finding == TvsFinding::Vouched)
+        .count();
+    let refused = reports
+        .iter()
+        .filter(|r| r.finding == TvsFinding::NotVouched)
+        .count();
+    if vouched > 0 {
+        push_flag(&mut c.flags, "tvs-vouched");
+    }
+    if refused > 0 {
+        push_flag(&mut c.flags, "tvs-not-found");
+    }
+    (c.status, c.explanation) = match (vouched, refused) {
+        (0, 0) if reports.is_empty() => (
+            Status::Unknown,
+            "the CUCM TVS trace shows no request from this phone's address".into(),
+        ),
+        (0, 0) => (
+            Status::Unknown,
+            format!(
+                "the CUCM TVS trace shows {} request(s) from this phone, no answer logged",
+                reports.len()
+            ),
+        ),
+        (v, 0) => (
+            Status::Pass,
+            format!("TVS vouched for {v} certificate(s) this phone asked about (CUCM TVS trace)"),
+        ),
+        (v, n) => (
+            Status::Fail,
+            format!(
+                "TVS did not find {n} certificate(s) this phone asked about{} (CUCM TVS trace): the phone cannot trust them through TVS",
+                if v > 0 {
+                    format!(" and vouched for {v}")
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+    };
     c
 }
 
@@ -876,6 +1548,12 @@ pub fn checks(ctx: &PhoneCtx<'_>) -> Vec<Check> {
     if !side.certificates.is_empty() {
         out.push(exported_certificates(ctx));
     }
+    if let Some(c) = cucm_itl_csctn50405(ctx) {
+        out.push(c);
+    }
+    if !side.tvs_trace.is_empty() {
+        out.push(cucm_tvs_trace(ctx));
+    }
     out
 }
 
@@ -897,9 +1575,27 @@ pub fn notes(facts: &OperatorFacts, groups: &[PhoneEvidence]) -> Vec<String> {
             _ => {}
         }
     }
+    let phones: Vec<String> = groups
+        .iter()
+        .take(3)
+        .map(|g| match (&g.mac, g.ips.first()) {
+            (Some(m), _) => format!("SEP{m}"),
+            (None, Some(ip)) => ip.to_string(),
+            (None, None) => "?".into(),
+        })
+        .collect();
+    let phones = match groups.len() {
+        0 => String::new(),
+        1 => format!(" (the capture's phone: {})", phones.join(", ")),
+        n if n <= 3 => format!(" (the capture's phones: {})", phones.join(", ")),
+        n => format!(
+            " (the capture's phones: {}, … {n} in all)",
+            phones.join(", ")
+        ),
+    };
     for (mac, n) in absent.iter().take(20) {
         notes.push(format!(
-            "--evidence: {n} fact(s) about SEP{mac}, which is not a phone of the capture (not used)"
+            "--evidence: {n} fact(s) about SEP{mac}, which is not a phone of the capture{phones} (not used)"
         ));
     }
     if !facts.side.facts.is_empty() && groups.is_empty() {
@@ -910,7 +1606,7 @@ pub fn notes(facts: &OperatorFacts, groups: &[PhoneEvidence]) -> Vec<String> {
     }
     if unnamed > 0 && groups.len() > 1 {
         notes.push(format!(
-            "--evidence: {unnamed} fact(s) name no phone and apply to all {} phones of the capture",
+            "--evidence: {unnamed} fact(s) name no phone and the capture holds {} phones: not used (evidence without a MAC applies only to a capture of one phone)",
             groups.len()
         ));
     }
@@ -1038,6 +1734,298 @@ mod tests {
             d.notes.iter().any(|n| n.contains("no phone")),
             "{:?}",
             d.notes
+        );
+    }
+
+    fn dated_capture(ev: &mut crate::evidence::Evidence) {
+        ev.captures.push(crate::evidence::CaptureSummary {
+            path: "c.pcap".into(),
+            first_ts: Some(crate::capture::Timestamp::from_parts(T0, 0)),
+            ..Default::default()
+        });
+    }
+
+    fn status_facts(text: &str) -> Vec<crate::sidecar::SideFact> {
+        let src = Source {
+            file: "stmsg.txt".into(),
+            ..Source::default()
+        };
+        crate::sidecar::status::facts(text, &src, 100).0
+    }
+
+    fn console_facts(text: &str) -> Vec<crate::sidecar::SideFact> {
+        let src = Source {
+            file: "console.log".into(),
+            ..Source::default()
+        };
+        crate::sidecar::console::facts(text, &src, 100).0
+    }
+
+    fn check<'d>(d: &'d super::super::Diagnosis, id: &str) -> &'d super::super::model::Check {
+        d.phones[0]
+            .checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no check {id}"))
+    }
+
+    /// Statement 29: "Trust List Verification Failed" on the phone is condition 3.
+    #[test]
+    fn statement_29_trust_list_verification_failed_is_condition_3() {
+        let mut ev = boot(ITL_A, CONFIG_B, tls(IP, 2445));
+        dated_capture(&mut ev);
+        let mut f = facts(None, PhoneStatus::Unknown, KeyBackup::Unknown);
+        // One --evidence file given (the facts below stand for what it held).
+        f.side.files.push(crate::sidecar::IngestedFile::default());
+        f.side.facts = status_facts("[9:00:02am 01/01/26] Trust List Verification Failed\n");
+        assert_eq!(f.side.facts.len(), 1);
+        let d = diagnose_with(&ev, &f, &cluster());
+        let c3 = &d.phones[0].verdict.conditions.phone_verification_failed;
+        assert_eq!(c3.value, Some(true), "{}", c3.explanation);
+        assert!(c3.explanation.contains("stmsg.txt:1"), "{}", c3.explanation);
+    }
+
+    /// Issue 18 item 10 / "inputs are checked before they are believed": a Status Messages
+    /// line six weeks older than the capture is not used; both times are named.
+    #[test]
+    fn a_status_line_six_weeks_older_than_the_capture_is_set_aside() {
+        let mut ev = boot(ITL_A, CONFIG_B, tls(IP, 2445));
+        dated_capture(&mut ev);
+        let mut f = facts(None, PhoneStatus::Unknown, KeyBackup::Unknown);
+        // One --evidence file given (the facts below stand for what it held).
+        f.side.files.push(crate::sidecar::IngestedFile::default());
+        // The capture starts 2026-01-01; the line is from 2025-11-19.
+        f.side.facts = status_facts("[9:00:02am 11/19/25] Trust List Updated\n");
+        let d = diagnose_with(&ev, &f, &cluster());
+        let c3 = &d.phones[0].verdict.conditions.phone_verification_failed;
+        assert_eq!(c3.value, None, "{}", c3.explanation);
+        assert!(
+            c3.explanation.contains("11/19/25") && c3.explanation.contains("2026-01-01T00:00:00"),
+            "{}",
+            c3.explanation
+        );
+        let c = check(&d, "phone-reported");
+        assert!(c.flags.contains(&"evidence-older-than-capture"), "{c:?}");
+        assert!(
+            c.explanation.contains("6 weeks before"),
+            "{}",
+            c.explanation
+        );
+        assert!(d.phones[0].reported.is_empty());
+        // The same line dated the capture's day is used.
+        f.side.facts = status_facts("[9:00:02am 01/01/26] Trust List Updated\n");
+        let d = diagnose_with(&ev, &f, &cluster());
+        assert_eq!(
+            d.phones[0]
+                .verdict
+                .conditions
+                .phone_verification_failed
+                .value,
+            Some(false)
+        );
+    }
+
+    /// Evidence naming another MAC than the phone is not used; both MACs are named.
+    #[test]
+    fn evidence_about_another_mac_is_set_aside_naming_both() {
+        let ev = boot(ITL_A, CONFIG_B, tls(IP, 2445));
+        let mut f = facts(None, PhoneStatus::Unknown, KeyBackup::Unknown);
+        // One --evidence file given (the facts below stand for what it held).
+        f.side.files.push(crate::sidecar::IngestedFile::default());
+        f.side.facts = status_facts("Trust List Verification Failed SEPAABBCCDDEEFF\n");
+        assert_eq!(f.side.facts[0].device.as_deref(), Some("AABBCCDDEEFF"));
+        let d = diagnose_with(&ev, &f, &cluster());
+        assert_eq!(
+            d.phones[0]
+                .verdict
+                .conditions
+                .phone_verification_failed
+                .value,
+            None
+        );
+        let c = check(&d, "phone-reported");
+        assert!(c.flags.contains(&"evidence-about-another-phone"));
+        let said = &c.evidence[0].detail;
+        assert!(
+            said.contains("SEPAABBCCDDEEFF") && said.contains(&format!("SEP{MAC}")),
+            "{said}"
+        );
+        assert!(
+            d.notes
+                .iter()
+                .any(|n| n.contains("SEPAABBCCDDEEFF") && n.contains(&format!("SEP{MAC}"))),
+            "{:?}",
+            d.notes
+        );
+    }
+
+    /// Evidence that names no MAC applies only when the capture has one phone (issue 18 item 10).
+    #[test]
+    fn evidence_without_a_mac_applies_only_to_a_capture_of_one_phone() {
+        let mut ev = boot(ITL_A, CONFIG_B, tls(IP, 2445));
+        let mut f = facts(None, PhoneStatus::Unknown, KeyBackup::Unknown);
+        // One --evidence file given (the facts below stand for what it held).
+        f.side.files.push(crate::sidecar::IngestedFile::default());
+        f.side.facts = status_facts("Trust List Verification Failed\n");
+        let d = diagnose_with(&ev, &f, &cluster());
+        assert_eq!(
+            d.phones[0]
+                .verdict
+                .conditions
+                .phone_verification_failed
+                .value,
+            Some(true)
+        );
+        ev.files
+            .push(file("SEPAABBCCDDEEFF.cnf.xml.sgn", "10.0.0.9", CONFIG_B));
+        let d = diagnose_with(&ev, &f, &cluster());
+        assert_eq!(d.phones.len(), 2);
+        for p in &d.phones {
+            assert_eq!(p.verdict.conditions.phone_verification_failed.value, None);
+            assert!(
+                p.checks
+                    .iter()
+                    .any(|c| c.flags.contains(&"evidence-names-no-phone"))
+            );
+        }
+        assert!(
+            d.notes.iter().any(|n| n.contains("name no phone")),
+            "{:?}",
+            d.notes
+        );
+    }
+
+    /// phone-log-lines.md §4 B (the TAC note's HTTPS-via-TVS log) and §4 C (the CUCM TVS trace
+    /// of the same exchange): the phone trusts TVS, TVS vouched.
+    #[test]
+    fn secd_lines_and_tvs_trace_give_tvs_reports() {
+        let ev = boot(ITL_A, CONFIG_B, tls(IP, 2445));
+        let mut f = facts(None, PhoneStatus::Unknown, KeyBackup::Unknown);
+        // One --evidence file given (the facts below stand for what it held).
+        f.side.files.push(crate::sidecar::IngestedFile::default());
+        f.side.facts = console_facts(
+            "1215: ERR 15:20:59.431314 SECD: EROR:https_cert_vfy: HTTPS cert not in CTL, <14.48.44.80>
+1248: NOT 15:20:59.538726 SECD: tvs_cert_vfy: TVS cert verified with hash from TL, <14.48.44.80>
+1273: NOT 15:20:59.825648 SECD: processTvsSrvrResponse: Authentication Response received, status : 0
+",
+        );
+        let trace = format!(
+            "15:21:01.954 | debug {IP}: tvsSSLHandShake Session ciphers - AES256-SHA
+15:21:02.010 | debug      MsgType                : TVS_MSG_CERT_VERIFICATION_REQ
+15:21:02.011 | debug CertificateDBCACHE::getCertificateInformation - Certificate found and equal
+15:21:02.011 | debug      MsgType                : TVS_MSG_CERT_VERIFICATION_RES
+15:22:00.000 | debug 10.9.9.9: tvsSSLHandShake Session ciphers - AES256-SHA
+15:22:00.010 | debug      MsgType                : TVS_MSG_CERT_VERIFICATION_REQ
+15:22:00.011 | debug getCertificateInformation(cert) : certificate not found
+"
+        );
+        let src = Source {
+            file: "tvs.trace".into(),
+            ..Source::default()
+        };
+        f.side.tvs_trace = crate::sidecar::tvstrace::requests(&trace, &src, 100).0;
+        assert_eq!(f.side.tvs_trace.len(), 2);
+        let backend = cluster();
+        let (groups, _) = super::super::phone::group(&ev, 10);
+        let ctx = super::super::context::PhoneCtx::new(&ev, &f, &backend, &groups[0], None);
+        let reports = super::tvs_reports(&ctx);
+        let got: Vec<(super::TvsFinding, Option<&str>, bool)> = reports
+            .iter()
+            .map(|r| (r.finding, r.server.as_deref(), r.server_inferred))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    super::TvsFinding::PhoneTrustsTvs,
+                    Some("14.48.44.80"),
+                    false
+                ),
+                (super::TvsFinding::Vouched, Some("14.48.44.80"), true),
+                // The other phone's (10.9.9.9) "not found" is not this phone's.
+                (super::TvsFinding::Vouched, None, false),
+            ]
+        );
+        assert_eq!(reports[0].source, "console.log:2");
+        assert_eq!(reports[1].status, Some(0));
+        assert_eq!(reports[2].from, crate::sidecar::SourceKind::TvsTrace);
+        assert_eq!(reports[2].time.as_deref(), Some("15:21:02.010"));
+        let d = diagnose_with(&ev, &f, &backend);
+        let c = check(&d, "cucm-tvs-trace");
+        assert_eq!(c.status, super::super::model::Status::Pass, "{c:?}");
+        let c = check(&d, "phone-reported");
+        for flag in ["needs-tvs", "phone-trusts-tvs", "tvs-vouched"] {
+            assert!(c.flags.contains(&flag), "{flag}: {:?}", c.flags);
+        }
+    }
+
+    /// phone-log-lines.md §4 A: `validate_file_envelope` and `verifyFile` as file reports and
+    /// condition 3 (the failure forms the note names).
+    #[test]
+    fn secd_file_verification_lines_are_reports_and_condition_3() {
+        let ev = boot(ITL_A, CONFIG_B, tls(IP, 2445));
+        let mut f = facts(None, PhoneStatus::Unknown, KeyBackup::Unknown);
+        // One --evidence file given (the facts below stand for what it held).
+        f.side.files.push(crate::sidecar::IngestedFile::default());
+        f.side.facts = console_facts(
+            "877: NOT 09:13:17.925249 SECD: validate_file_envelope: File sign verify SUCCESS; header length <296>
+937: ERR 09:13:18.656906 SECD: verifyFile: verify FAILED </usr/ram/SEP0011223344AA.cnf.xml>
+",
+        );
+        let backend = cluster();
+        let (groups, _) = super::super::phone::group(&ev, 10);
+        let ctx = super::super::context::PhoneCtx::new(&ev, &f, &backend, &groups[0], None);
+        let r = super::file_verification_reports(&ctx);
+        assert_eq!(r.len(), 2);
+        assert!(r[0].verified && r[0].what == super::VerifiedWhat::Envelope);
+        assert!(!r[1].verified);
+        assert_eq!(
+            r[1].file.as_deref(),
+            Some("/usr/ram/SEP0011223344AA.cnf.xml")
+        );
+        assert_eq!(r[1].time.as_deref(), Some("09:13:18.656906"));
+        let d = diagnose_with(&ev, &f, &backend);
+        let c3 = &d.phones[0].verdict.conditions.phone_verification_failed;
+        assert_eq!(c3.value, Some(true), "{}", c3.explanation);
+    }
+
+    /// Statement 27: `show itl` errors pointing to CSCtn50405 give a cluster-side check whose
+    /// next step compares the database's CallManager certificate with the OS one.
+    #[test]
+    fn statement_27_show_itl_errors_give_csctn50405_guidance() {
+        let ev = boot(ITL_A, CONFIG_B, tls(IP, 2445));
+        let mut f = facts(None, PhoneStatus::Unknown, KeyBackup::Unknown);
+        // One --evidence file given (the facts below stand for what it held).
+        f.side.files.push(crate::sidecar::IngestedFile::default());
+        let text = "admin:show itl\nLength of ITL file: 5438\nITL Record #:1\n----\n4 FUNCTION 2 System Administrator Security Token\nThis etoken was not used to sign the ITL file.\nVerification of the ITL file failed.\nError parsing the ITL file!!\n";
+        let src = Source {
+            file: "show-itl.txt".into(),
+            ..Source::default()
+        };
+        f.side.cli_lists = crate::sidecar::cli::parse(text, &src).0;
+        let symptoms = super::csctn50405_symptoms(&f.side);
+        assert_eq!(symptoms.len(), 1);
+        for said in [
+            "Verification of the ITL file failed",
+            "Error parsing",
+            "was not used",
+        ] {
+            assert!(symptoms[0].1.contains(said), "{said}: {symptoms:?}");
+        }
+        let d = diagnose_with(&ev, &f, &cluster());
+        let c = check(&d, "cucm-itl-csctn50405");
+        assert_eq!(c.status, super::super::model::Status::Fail);
+        assert!(c.flags.contains(&"csctn50405"));
+        assert!(c.explanation.contains("certificatetrustrolemap"));
+        assert!(c.explanation.contains("regenerate CallManager.pem"));
+        // A listing the ITLRecovery record signed, the CallManager one not: no symptom.
+        let ok = "admin:show itl\nLength of ITL file: 5438\nITL Record #:1\nThis etoken was used to sign the ITL file.\nITL Record #:2\nThis etoken was not used to sign the ITL file.\nThe ITL file was verified successfully.\n";
+        f.side.cli_lists = crate::sidecar::cli::parse(ok, &src).0;
+        assert!(super::csctn50405_symptoms(&f.side).is_empty());
+        let d = diagnose_with(&ev, &f, &cluster());
+        assert_eq!(
+            check(&d, "cucm-itl-csctn50405").status,
+            super::super::model::Status::Pass
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use super::archive::{self, Member};
 use super::{IngestedFile, IngestedPart, Limits, SideEvidence, SidecarError, Source, SourceKind};
-use super::{cert, cli, console, status};
+use super::{cert, cli, console, status, tvstrace};
 
 /// What a member's bytes are; None when none of the known kinds.
 pub fn classify(bytes: &[u8]) -> Option<SourceKind> {
@@ -17,6 +17,8 @@ pub fn classify(bytes: &[u8]) -> Option<SourceKind> {
     let text = String::from_utf8_lossy(bytes);
     if cli::looks_like(&text) {
         Some(SourceKind::CucmCli)
+    } else if tvstrace::looks_like(&text) {
+        Some(SourceKind::TvsTrace)
     } else if console::looks_like(&text) {
         Some(SourceKind::ConsoleLog)
     } else if status::looks_like(&text) {
@@ -112,6 +114,25 @@ fn ingest_member(
             }
             out.certificates.extend(certs);
         }
+        SourceKind::TvsTrace => {
+            let (requests, entries, recognised) =
+                tvstrace::requests(&text(), &source, limits.max_facts);
+            part.lines = entries;
+            part.recognised = recognised;
+            let vouched = requests
+                .iter()
+                .filter(|r| r.answer == super::TvsAnswer::Vouched)
+                .count();
+            let not_found = requests
+                .iter()
+                .filter(|r| r.answer == super::TvsAnswer::NotFound)
+                .count();
+            part.notes.push(format!(
+                "TVS trace: {} certificate request(s), {vouched} vouched, {not_found} not found",
+                requests.len()
+            ));
+            out.tvs_trace.extend(requests);
+        }
         SourceKind::Archive => {}
     }
     part.ignored = part.lines.saturating_sub(part.recognised);
@@ -191,6 +212,16 @@ mod tests {
         assert_eq!(
             classify(b"admin:show itl\nLength of ITL file: 5438\n"),
             Some(SourceKind::CucmCli)
+        );
+        // phone-log-lines.md §4 C.
+        assert_eq!(
+            classify(b"15:21:02.011 | debug CertificateDBCACHE::getCertificateInformation - Certificate found and equal\n"),
+            Some(SourceKind::TvsTrace)
+        );
+        // Statement 29: the note's own screen wording makes a Status Messages file.
+        assert_eq!(
+            classify(b"Trust List Verification Failed\n"),
+            Some(SourceKind::StatusMessages)
         );
         assert_eq!(classify(b"hello world\n"), None);
         assert_eq!(classify(b"\x00\x01\x02"), None);

@@ -21,7 +21,7 @@ pub enum SidecarError {
     },
     /// None of the known kinds.
     #[error(
-        "{file}: not a phone console log, Status Messages text, CUCM `show itl`/`show ctl` output, certificate (PEM/DER) or PRT archive ({why})"
+        "{file}: not a phone console log, Status Messages text, CUCM `show itl`/`show ctl` output, certificate (PEM/DER), CUCM TVS trace or PRT archive ({why})"
     )]
     Unrecognised {
         /// The file (and member).

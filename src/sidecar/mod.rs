@@ -15,6 +15,8 @@ pub mod detect;
 pub mod error;
 pub mod hash;
 pub mod status;
+pub mod tvstrace;
+pub mod when;
 pub mod wording;
 
 pub use error::SidecarError;
@@ -61,6 +63,8 @@ pub enum SourceKind {
     Certificate,
     /// A tar / gzip archive (a PRT bundle `probrep-*.tar.gz`).
     Archive,
+    /// A CUCM TVS service trace (RTMT, "detailed": `HH:MM:SS.mmm | debug …`).
+    TvsTrace,
 }
 
 impl SourceKind {
@@ -72,6 +76,7 @@ impl SourceKind {
             SourceKind::CucmCli => "cucm-cli",
             SourceKind::Certificate => "certificate",
             SourceKind::Archive => "archive",
+            SourceKind::TvsTrace => "tvs-trace",
         }
     }
 }
@@ -136,6 +141,30 @@ pub enum FactKind {
         /// Lower-case hex.
         hex: String,
     },
+    /// The phone checked a signed file (79xx `SECD:` wording, phone-log-lines.md §4 A):
+    /// `validate_file_envelope: File sign verify SUCCESS|FAILED` (the signed envelope of the
+    /// file just downloaded, a trust list at boot) or `verifyFile: verify SUCCESS|FAILED <file>`.
+    FileVerification {
+        /// SUCCESS (true) or FAILED (false).
+        ok: bool,
+        /// The file, when the line names it (`verifyFile … </usr/ram/SEP….cnf.xml>`).
+        file: Option<String>,
+        /// True for `validate_file_envelope` (the envelope), false for `verifyFile`.
+        envelope: bool,
+    },
+    /// `tvs_cert_vfy: TVS cert verified with hash from TL, <IP>` (§4 B): TVS's own certificate
+    /// is in the TVS record of the phone's trust list, i.e. the phone trusts that TVS
+    /// (statement 12).
+    TvsCertTrusted {
+        /// The TVS address the line names.
+        server: Option<String>,
+    },
+    /// `processTvsSrvrResponse: Authentication Response received, status : N` (§4 B, §2.5 D):
+    /// TVS's answer; 0 is TVS vouching for the certificate asked about.
+    TvsResponse {
+        /// The status as logged.
+        status: u32,
+    },
 }
 
 impl FactKind {
@@ -155,6 +184,10 @@ impl FactKind {
             FactKind::NoTrustList => "no-trust-list",
             FactKind::DeviceTlInfo(_) => "device-tl-info",
             FactKind::ItlSignature { .. } => "itl-signature",
+            FactKind::FileVerification { ok: true, .. } => "file-verified",
+            FactKind::FileVerification { ok: false, .. } => "file-verify-failed",
+            FactKind::TvsCertTrusted { .. } => "tvs-cert-trusted",
+            FactKind::TvsResponse { .. } => "tvs-response",
         }
     }
 
@@ -164,6 +197,7 @@ impl FactKind {
         match self {
             FactKind::TrustListFailed | FactKind::ConfigAuthFailed { .. } => Some(true),
             FactKind::TrustListVerified | FactKind::FileAuthenticated => Some(false),
+            FactKind::FileVerification { ok, .. } => Some(!ok),
             _ => None,
         }
     }
@@ -298,6 +332,51 @@ pub struct SideEvidence {
     pub cli_actions: Vec<CliAction>,
     /// Exported certificates.
     pub certificates: Vec<ExportedCert>,
+    /// Certificate requests read from CUCM TVS traces, in file and line order.
+    pub tvs_trace: Vec<TvsTraceRequest>,
+}
+
+/// What a CUCM TVS trace says TVS answered to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TvsAnswer {
+    /// `Certificate found and equal` (or `Found entry` for a query): TVS vouched.
+    Vouched,
+    /// `Cannot find the certificate in the cache` / `certificate not found`.
+    NotFound,
+    /// The trace shows the request but no answer.
+    Unknown,
+}
+
+impl TvsAnswer {
+    /// `vouched`, `not-found` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TvsAnswer::Vouched => "vouched",
+            TvsAnswer::NotFound => "not-found",
+            TvsAnswer::Unknown => "unknown",
+        }
+    }
+}
+
+/// One certificate request TVS handled, as its trace shows it (phone-log-lines.md §2.5 F, §4 C).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TvsTraceRequest {
+    /// Where the request starts (the `MsgType` line, or the lookup when none is logged).
+    pub source: Source,
+    /// The trace's clock (`15:21:02.010`; no date).
+    pub time: Option<String>,
+    /// The phone's address from the `tvsSSLHandShake` line before the request.
+    pub client: Option<std::net::IpAddr>,
+    /// `TVS_MSG_CERT_VERIFICATION_REQ`, `TVS_MSG_QUERY_CERT_REQ`; None when the trace shows
+    /// only the lookup.
+    pub message: Option<String>,
+    /// The certificate asked about, as the trace names it (subject, issuer, serial or the
+    /// lookup's map id).
+    pub certificate: Option<String>,
+    /// TVS's answer.
+    pub answer: TvsAnswer,
+    /// Where the answer was read.
+    pub answer_source: Option<Source>,
 }
 
 impl SideEvidence {

@@ -47,6 +47,14 @@ pub enum Meaning {
     NoTrustList,
     /// [`FactKind::ItlSignature`] (the hex is taken from the line).
     ItlSignature,
+    /// [`FactKind::FileVerification`] of a signed envelope (`validate_file_envelope`).
+    EnvelopeVerification,
+    /// [`FactKind::FileVerification`] of a file (`verifyFile`).
+    FileVerification,
+    /// [`FactKind::TvsCertTrusted`].
+    TvsCertTrusted,
+    /// [`FactKind::TvsResponse`].
+    TvsResponse,
 }
 
 /// One recognised wording.
@@ -64,6 +72,35 @@ pub struct Wording {
 
 /// The table, first match wins.
 pub static WORDINGS: &[Wording] = &[
+    // §4 A (79xx SECD, the TAC note's boot log): the envelope of the file just downloaded
+    // (the ITL at boot) verified; `FAILED` is the failure form the note names.
+    Wording {
+        all: &["validate_file_envelope", "File sign verify"],
+        applies: Applies::Console,
+        meaning: Meaning::EnvelopeVerification,
+        sample: "877: NOT 09:13:17.925249 SECD: validate_file_envelope: File sign verify SUCCESS; header length <296>",
+    },
+    // §4 A: the signed config verified (`verify FAILED` is the failure form).
+    Wording {
+        all: &["verifyFile:", "verify"],
+        applies: Applies::Console,
+        meaning: Meaning::FileVerification,
+        sample: "937: NOT 09:13:18.656906 SECD: verifyFile: verify SUCCESS </usr/ram/SEP0011215A1AE3.cnf.xml>",
+    },
+    // §4 B: TVS's certificate found in the TVS record of the phone's trust list (statement 12).
+    Wording {
+        all: &["tvs_cert_vfy", "TVS cert verified with hash from TL"],
+        applies: Applies::Console,
+        meaning: Meaning::TvsCertTrusted,
+        sample: "1248: NOT 15:20:59.538726 SECD: tvs_cert_vfy: TVS cert verified with hash from TL, <14.48.44.80>",
+    },
+    // §4 B and §2.5 D: TVS's answer; status 0 is TVS vouching.
+    Wording {
+        all: &["Authentication Response received", "status"],
+        applies: Applies::Console,
+        meaning: Meaning::TvsResponse,
+        sample: "1273: NOT 15:20:59.825648 SECD: processTvsSrvrResponse: Authentication Response received, status : 0",
+    },
     // §2.5 A: download of a trust list started.
     Wording {
         all: &["GETXXTP", ".tlv"],
@@ -153,6 +190,22 @@ pub static WORDINGS: &[Wording] = &[
         applies: Applies::Both,
         meaning: Meaning::ConfigAuthFailed,
         sample: "invalid file SEPABCDEF123456.cnf.xml.sgn, authenticated fail. Reason:14.",
+    },
+    // §4 D, statement 29: the screen / Status Messages after CallManager and TVS were
+    // regenerated together on a single node.
+    Wording {
+        all: &["Trust List Verification Failed"],
+        applies: Applies::Both,
+        meaning: Meaning::TrustListFailed,
+        sample: "Trust List Verification Failed",
+    },
+    // §4 D, statement 15 condition 3: the shorter screen wording. Status text only: a console
+    // line holding these words can be about anything.
+    Wording {
+        all: &["Verification Failed"],
+        applies: Applies::Status,
+        meaning: Meaning::TrustListFailed,
+        sample: "Verification Failed",
     },
     // §2.5 H catalogue (DX; 7800/8800 "Trust List Update Failed").
     Wording {
@@ -288,7 +341,56 @@ pub fn fact(w: &Wording, text: &str) -> Option<FactKind> {
         Meaning::ItlSignature => FactKind::ItlSignature {
             hex: hex_after(text, w.all[0])?,
         },
+        Meaning::EnvelopeVerification => FactKind::FileVerification {
+            ok: outcome(text, "File sign verify")?,
+            file: None,
+            envelope: true,
+        },
+        Meaning::FileVerification => FactKind::FileVerification {
+            ok: outcome(text, "verify")?,
+            file: bracketed(text).filter(|b| b.contains('/') || b.contains('.')),
+            envelope: false,
+        },
+        Meaning::TvsCertTrusted => FactKind::TvsCertTrusted {
+            server: bracketed(text),
+        },
+        Meaning::TvsResponse => FactKind::TvsResponse {
+            status: number_after(text, "status")?,
+        },
     })
+}
+
+/// `SUCCESS` (true) or `FAILED` (false) in the word after the last `after` of `text`; None
+/// when it is neither (the wording is then not taken).
+fn outcome(text: &str, after: &str) -> Option<bool> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.rfind(&after.to_ascii_lowercase())? + after.len();
+    let word = lower.get(at..)?.split_whitespace().next()?;
+    let word = word.trim_end_matches([';', ',', '.', ':']);
+    match word {
+        "success" => Some(true),
+        "failed" | "failure" | "fail" => Some(false),
+        _ => None,
+    }
+}
+
+/// The text of the last `<…>` of `text` (an address, a file path), trimmed; None when absent
+/// or empty.
+pub fn bracketed(text: &str) -> Option<String> {
+    let open = text.rfind('<')?;
+    let close = open + text.get(open..)?.find('>')?;
+    let inner = text.get(open + 1..close)?.trim();
+    (!inner.is_empty()).then(|| inner.to_string())
+}
+
+/// The decimal number after `key` and an optional `:` (`status : 0`).
+fn number_after(text: &str, key: &str) -> Option<u32> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.rfind(&key.to_ascii_lowercase())? + key.len();
+    let rest = text.get(at..)?.trim_start();
+    let rest = rest.strip_prefix(':').unwrap_or(rest).trim_start();
+    let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+    rest.get(..n)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -311,7 +413,10 @@ mod tests {
 
     #[test]
     fn names_and_hashes_are_pulled_out() {
-        let w = &WORDINGS[0];
+        let w = WORDINGS
+            .iter()
+            .find(|w| w.meaning == Meaning::TrustListRequest)
+            .expect("a request wording");
         assert_eq!(
             fact(w, w.sample),
             Some(FactKind::TrustListRequest {
@@ -338,6 +443,90 @@ mod tests {
             Some("ee5c62e05e2bc6822a45641eebbabff2476e1d93")
         );
         assert_eq!(hex_after("ITL signature: none", "ITL signature"), None);
+    }
+
+    /// phone-log-lines.md §4 A/B (the TAC note's own SECD lines) and the failure forms §4 A
+    /// names ("File sign verify FAILED", "verifyFile: verify FAILED").
+    #[test]
+    fn secd_lines_of_the_tac_note_give_typed_facts() {
+        let of = |line: &str| recognise(line, true).and_then(|w| fact(w, line));
+        assert_eq!(
+            of(
+                "877: NOT 09:13:17.925249 SECD: validate_file_envelope: File sign verify SUCCESS; header length <296>"
+            ),
+            Some(FactKind::FileVerification {
+                ok: true,
+                file: None,
+                envelope: true
+            })
+        );
+        assert_eq!(
+            of(
+                "877: ERR 09:13:17.925249 SECD: validate_file_envelope: File sign verify FAILED; header length <296>"
+            ),
+            Some(FactKind::FileVerification {
+                ok: false,
+                file: None,
+                envelope: true
+            })
+        );
+        assert_eq!(
+            of(
+                "937: NOT 09:13:18.656906 SECD: verifyFile: verify SUCCESS </usr/ram/SEP0011215A1AE3.cnf.xml>"
+            ),
+            Some(FactKind::FileVerification {
+                ok: true,
+                file: Some("/usr/ram/SEP0011215A1AE3.cnf.xml".into()),
+                envelope: false
+            })
+        );
+        assert_eq!(
+            of("937: ERR 09:13:18.656906 SECD: verifyFile: verify FAILED </usr/ram/SEP0011215A1AE3.cnf.xml>")
+                .and_then(|f| f.verification_failed()),
+            Some(true)
+        );
+        assert_eq!(
+            of(
+                "1248: NOT 15:20:59.538726 SECD: tvs_cert_vfy: TVS cert verified with hash from TL, <14.48.44.80>"
+            ),
+            Some(FactKind::TvsCertTrusted {
+                server: Some("14.48.44.80".into())
+            })
+        );
+        assert_eq!(
+            of(
+                "1273: NOT 15:20:59.825648 SECD: processTvsSrvrResponse: Authentication Response received, status : 0"
+            ),
+            Some(FactKind::TvsResponse { status: 0 })
+        );
+        assert_eq!(
+            of("8172 NOT 11:04:15.220060  SECD: -Authentication Response received, status : 1"),
+            Some(FactKind::TvsResponse { status: 1 })
+        );
+        // Statement 11: informational, the phone goes on to its ITL and TVS.
+        assert_eq!(
+            of(
+                "1215: ERR 15:20:59.431314 SECD: EROR:https_cert_vfy: HTTPS cert not in CTL, <14.48.44.80>"
+            ),
+            Some(FactKind::CertNotInTrustList)
+        );
+        // Neither SUCCESS nor FAILED: not taken.
+        assert_eq!(
+            of("1 NOT 09:13:18.656906 SECD: verifyFile: verify pending"),
+            None
+        );
+    }
+
+    /// Statement 29 ("Trust List Verification Failed") and statement 15's "Verification
+    /// Failed", phone-log-lines.md §4 D.
+    #[test]
+    fn statement_29_trust_list_verification_failed_is_a_failure() {
+        for line in ["Trust List Verification Failed", "Verification Failed"] {
+            let f = recognise(line, false).and_then(|w| fact(w, line));
+            assert_eq!(f, Some(FactKind::TrustListFailed), "{line}");
+        }
+        // On a console line only the full wording is taken.
+        assert!(recognise("12 NOT 10:00:00.1 X-Verification Failed", true).is_none());
     }
 
     #[test]
