@@ -359,11 +359,11 @@ fn extract(input: &CaptureArgs, dir: &Path, quiet: bool) -> ExitCode {
 }
 
 fn read_phone_itl(path: &Path) -> Result<PhoneItlFile, Failure> {
-    read_trust_list("--phone-itl", path, |n, b| PhoneItlFile::new(n, b))
+    read_trust_list("--phone-itl", path, PhoneItlFile::new)
 }
 
 fn read_phone_ctl(path: &Path) -> Result<PhoneItlFile, Failure> {
-    read_trust_list("--phone-ctl", path, |n, b| PhoneItlFile::new_ctl(n, b))
+    read_trust_list("--phone-ctl", path, PhoneItlFile::new_ctl)
 }
 
 /// Reads a trust list given by `option`, refusing absurd sizes and other kinds of file.

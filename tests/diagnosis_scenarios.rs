@@ -305,11 +305,13 @@ fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
             [Some(true), Some(true), Some(true), Some(false)],
             DeleteItl::NotRequired,
         ),
+        // --phone-status ok against a trust path the wire shows rejected: a conflict, so
+        // condition 3 is unknown (issue 18 item 10), never "nothing to do".
         (
             PhoneStatus::Ok,
             KeyBackup::No,
-            [Some(true), Some(true), Some(false), Some(true)],
-            DeleteItl::NotRequired,
+            [Some(true), Some(true), None, Some(true)],
+            DeleteItl::Undetermined,
         ),
         (
             PhoneStatus::Unknown,
@@ -336,10 +338,10 @@ fn callmanager_and_tvs_regenerated_phone_rejects_tvs() {
             path.config.explanation
         );
     }
-    // Without --phone-itl the served ITL (new TVS) is the only reference and it lists the
-    // certificate, but the phone rejected it: that comparison settles nothing.
+    // Without --phone-itl the served ITL is not taken for the phone's (statement 21): the
+    // phone rejecting TVS's certificate decides condition 2 (issue 18 item 2).
     let p = &diagnose(&ev, &facts(None, PhoneStatus::Failed, KeyBackup::No)).phones[0];
-    assert_eq!(p.verdict.conditions.tvs_cert_mismatch.value, None);
+    assert_eq!(p.verdict.conditions.tvs_cert_mismatch.value, Some(true));
     assert_eq!(p.verdict.delete_itl, DeleteItl::Undetermined);
     assert_eq!(p.verdict.conditions.itl_differs.value, None);
 }
@@ -352,8 +354,13 @@ fn tls13_tvs() {
         &facts(Some(&old_itl), PhoneStatus::Failed, KeyBackup::No),
     )
     .phones[0];
-    assert_eq!(conditions(p), [Some(true), None, Some(true), Some(true)]);
-    assert_eq!(p.verdict.delete_itl, DeleteItl::Undetermined);
+    // TLS 1.3 with application data both ways: the phone trusts TVS (statement 12), so
+    // condition 2 is false although the certificate is encrypted (issue 18 item 8).
+    assert_eq!(
+        conditions(p),
+        [Some(true), Some(false), Some(true), Some(true)]
+    );
+    assert_eq!(p.verdict.delete_itl, DeleteItl::NotRequired);
     assert_eq!(
         p.trust_path.as_ref().unwrap().itl.acceptance,
         Acceptance::Undetermined
@@ -446,7 +453,7 @@ fn reports_render() {
     let text = run_analyze(&ev, &f, OutputFormat::Text);
     let first = text.lines().next().unwrap_or_default();
     assert!(
-        first.ends_with("DELETE THE ITL  all four conditions hold"),
+        first.ends_with("DELETE THE ITL  all four conditions hold, no recovery path open"),
         "{first}"
     );
     // `ITLSCOPE_SHOW_REPORT=1 cargo test --test diagnosis_scenarios reports_render -- --nocapture`

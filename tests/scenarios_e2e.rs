@@ -112,9 +112,18 @@ fn check_file(file: &str, json: &Value, ip: &str, fact: &FileFact) {
 
 fn check_tls(file: &str, json: &Value, ip: &str, fact: &TlsFact) {
     let sessions = list(json, "tls");
-    let entry = sessions.iter().find(|t| {
-        host_of(str_of(t, "client")) == ip && port_of(str_of(t, "server")) == Some(fact.port)
-    });
+    // Several nodes may answer on one port (TVS of two nodes): the one with the expected leaf.
+    let entry = sessions
+        .iter()
+        .filter(|t| {
+            host_of(str_of(t, "client")) == ip && port_of(str_of(t, "server")) == Some(fact.port)
+        })
+        .min_by_key(|t| {
+            list(t, "certificates")
+                .first()
+                .map(|c| str_of(c, "sha1").to_string())
+                != fact.leaf_sha1
+        });
     let Some(entry) = entry else {
         panic!(
             "{file}: no TLS session from {ip} to port {}: {sessions:?}",
@@ -245,4 +254,13 @@ e2e_tests! {
     sip_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable_facts, tvs_unreachable_verdict => "tvs-unreachable.pcap",
     tvs_version_mismatch_facts, tvs_version_mismatch_verdict => "tvs-tls-version-mismatch.pcap",
+    two_node_one_tvs_regenerated_facts, two_node_one_tvs_regenerated_verdict => "two-node-one-tvs-regenerated.pcap",
+    mixed_mode_ctl_not_rerun_facts, mixed_mode_ctl_not_rerun_verdict => "mixed-mode-ctl-not-rerun.pcap",
+    mixed_mode_ctl_rerun_facts, mixed_mode_ctl_rerun_verdict => "mixed-mode-ctl-rerun.pcap",
+    tvs_silent_fin_facts, tvs_silent_fin_verdict => "tvs-silent-fin.pcap",
+    tvs_silent_rst_facts, tvs_silent_rst_verdict => "tvs-silent-rst.pcap",
+    stale_served_itl_facts, stale_served_itl_verdict => "stale-served-itl.pcap",
+    tvs_tls13_completed_facts, tvs_tls13_completed_verdict => "tvs-tls13-completed.pcap",
+    itlrecovery_12_5_facts, itlrecovery_12_5_verdict => "itlrecovery-12-5.pcap",
+    cm_group_single_node_facts, cm_group_single_node_verdict => "cm-group-single-node.pcap",
 }

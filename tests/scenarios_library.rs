@@ -76,7 +76,10 @@ fn check(file: &str) {
             let Some(t) = got
                 .tls
                 .iter()
-                .find(|t| t.client.ip == ip && t.server.port == fact.port)
+                .filter(|t| t.client.ip == ip && t.server.port == fact.port)
+                .min_by_key(|t| {
+                    t.certificates.first().map(|c| c.sha1.as_str()) != fact.leaf_sha1.as_deref()
+                })
             else {
                 panic!("{file}: no TLS session to {} in {:#?}", fact.port, got.tls);
             };
@@ -221,6 +224,12 @@ fn operator_facts(args: &[String]) -> OperatorFacts {
                     bytes: std::fs::read(repo().join(value)).expect("phone ITL file"),
                 })
             }
+            "--phone-ctl" => {
+                facts.phone_ctl = Some(PhoneItlFile {
+                    name: value.clone(),
+                    bytes: std::fs::read(repo().join(value)).expect("phone CTL file"),
+                })
+            }
             "--phone-itl-hash" => facts.phone_itl_hash = Some(ItlHash::parse(value).expect("hash")),
             "--phone-status" => facts.phone_status = PhoneStatus::parse(value).expect("status"),
             "--key-backup" => facts.key_backup = KeyBackup::parse(value).expect("backup"),
@@ -320,4 +329,13 @@ library_tests! {
     sip_devicetlinfo_alarm_verdict => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable, tvs_unreachable_verdict => "tvs-unreachable.pcap",
     tvs_tls_version_mismatch, tvs_tls_version_mismatch_verdict => "tvs-tls-version-mismatch.pcap",
+    two_node_one_tvs_regenerated, two_node_one_tvs_regenerated_verdict => "two-node-one-tvs-regenerated.pcap",
+    mixed_mode_ctl_not_rerun, mixed_mode_ctl_not_rerun_verdict => "mixed-mode-ctl-not-rerun.pcap",
+    mixed_mode_ctl_rerun, mixed_mode_ctl_rerun_verdict => "mixed-mode-ctl-rerun.pcap",
+    tvs_silent_fin, tvs_silent_fin_verdict => "tvs-silent-fin.pcap",
+    tvs_silent_rst, tvs_silent_rst_verdict => "tvs-silent-rst.pcap",
+    stale_served_itl, stale_served_itl_verdict => "stale-served-itl.pcap",
+    tvs_tls13_completed, tvs_tls13_completed_verdict => "tvs-tls13-completed.pcap",
+    itlrecovery_12_5, itlrecovery_12_5_verdict => "itlrecovery-12-5.pcap",
+    cm_group_single_node, cm_group_single_node_verdict => "cm-group-single-node.pcap",
 }

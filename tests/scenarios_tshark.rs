@@ -310,4 +310,13 @@ tshark_tests! {
     sip_devicetlinfo_alarm => "sip-devicetlinfo-alarm.pcap",
     tvs_unreachable => "tvs-unreachable.pcap",
     tvs_tls_version_mismatch => "tvs-tls-version-mismatch.pcap",
+    two_node_one_tvs_regenerated => "two-node-one-tvs-regenerated.pcap",
+    mixed_mode_ctl_not_rerun => "mixed-mode-ctl-not-rerun.pcap",
+    mixed_mode_ctl_rerun => "mixed-mode-ctl-rerun.pcap",
+    tvs_silent_fin => "tvs-silent-fin.pcap",
+    tvs_silent_rst => "tvs-silent-rst.pcap",
+    stale_served_itl => "stale-served-itl.pcap",
+    tvs_tls13_completed => "tvs-tls13-completed.pcap",
+    itlrecovery_12_5 => "itlrecovery-12-5.pcap",
+    cm_group_single_node => "cm-group-single-node.pcap",
 }

@@ -73,7 +73,9 @@ fn one_line_per_phone_comes_first_then_the_details() {
 
     let all_four = stdout(itlscope().args(REGENERATED));
     assert!(
-        all_four.starts_with("SEP00005E005321  DELETE THE ITL  all four conditions hold\n"),
+        all_four.starts_with(
+            "SEP00005E005321  DO NOT DELETE  ITLRecovery still signs: utils itl reset localkey\n"
+        ),
         "{all_four}"
     );
 }

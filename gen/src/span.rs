@@ -46,7 +46,7 @@ impl State {
         match self {
             State::HealthyReporting | State::AcceptedViaTvs => "itl-matches-served",
             State::HealthySilent => "installed-itl-unknown",
-            State::StaleTvsRejected => "tvs-match-unknown",
+            State::StaleTvsRejected => "needs-operator-facts",
             State::TvsUnreachable => "tvs-unreachable",
             State::BootLoop => "boot-loop",
             State::Stall => "transfer-stall",

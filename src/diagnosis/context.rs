@@ -222,7 +222,7 @@ impl<'e> PhoneCtx<'e> {
                     None if alarm_says_not_installed(alarm) => Some(Installed::NotInstalled(alarm)),
                     None => None,
                 })
-                .or_else(|| super::outside::reported_installed(facts, group.mac.as_deref()))
+                .or_else(|| super::outside::reported_installed_for(evidence, facts, group))
                 .unwrap_or(Installed::Unknown)
         };
 

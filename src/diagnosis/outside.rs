@@ -25,25 +25,6 @@ use crate::sidecar::{
 /// Facts listed per check at most (a log can hold thousands).
 const MAX_ITEMS: usize = 100;
 
-fn applies(fact: &SideFact, mac: Option<&str>) -> bool {
-    match (&fact.device, mac) {
-        (Some(d), Some(m)) => d == m,
-        (Some(_), None) => false,
-        (None, _) => true,
-    }
-}
-
-/// The facts of the `--evidence` files about one phone, in file and line order (MAC only; the
-/// capture-aware filter is [`usable_facts`]).
-fn phone_facts<'e>(facts: &'e OperatorFacts, mac: Option<&str>) -> Vec<&'e SideFact> {
-    facts
-        .side
-        .facts
-        .iter()
-        .filter(|f| applies(f, mac))
-        .collect()
-}
-
 /// Why a fact of the `--evidence` files is not used for a phone ("inputs are checked before
 /// they are believed", issue 18).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,23 +234,9 @@ fn identity(fact: &SideFact) -> Option<Identity> {
 }
 
 /// The installed ITL as the `--evidence` files report it (the last such fact), for a phone
-/// whose capture and options say nothing about it.
-pub fn reported_installed<'e>(
-    facts: &'e OperatorFacts,
-    mac: Option<&str>,
-) -> Option<Installed<'e>> {
-    phone_facts(facts, mac)
-        .into_iter()
-        .rev()
-        .find_map(|f| match identity(f)? {
-            Identity::Hash(hash) => Some(Installed::Reported { hash, fact: f }),
-            Identity::None => Some(Installed::ReportedNone(f)),
-        })
-}
-
-/// [`reported_installed`] with the capture's checks applied (evidence older than the capture,
-/// about another phone, or naming none in a capture of several is not used). For
-/// `PhoneCtx::new`, which today calls [`reported_installed`].
+/// whose capture and options say nothing about it, with the capture's checks applied
+/// (evidence older than the capture, about another phone, or naming none in a capture of
+/// several is not used).
 pub fn reported_installed_for<'e>(
     evidence: &Evidence,
     facts: &'e OperatorFacts,
@@ -1927,7 +1894,7 @@ mod tests {
         assert_eq!(f.side.tvs_trace.len(), 2);
         let backend = cluster();
         let (groups, _) = super::super::phone::group(&ev, 10);
-        let ctx = super::super::context::PhoneCtx::new(&ev, &f, &backend, &groups[0], None);
+        let ctx = super::super::context::PhoneCtx::new(&ev, &f, &backend, &groups[0], None, None);
         let reports = super::tvs_reports(&ctx);
         let got: Vec<(super::TvsFinding, Option<&str>, bool)> = reports
             .iter()
@@ -1974,7 +1941,7 @@ mod tests {
         );
         let backend = cluster();
         let (groups, _) = super::super::phone::group(&ev, 10);
-        let ctx = super::super::context::PhoneCtx::new(&ev, &f, &backend, &groups[0], None);
+        let ctx = super::super::context::PhoneCtx::new(&ev, &f, &backend, &groups[0], None, None);
         let r = super::file_verification_reports(&ctx);
         assert_eq!(r.len(), 2);
         assert!(r[0].verified && r[0].what == super::VerifiedWhat::Envelope);

@@ -163,6 +163,20 @@ enum TvsFinding<'e> {
     ExportContradicts(&'e TlsSession, String),
 }
 
+/// The phone's ITL when known exactly and not in conflict: `--phone-itl`, or the served ITL
+/// when condition 1 found the phone holds it (a hash that the wire contradicts does not count).
+fn phone_list<'c, 'e>(
+    ctx: &'c PhoneCtx<'e>,
+    served_is_installed: bool,
+) -> (Option<&'c TrustList<'e>>, String) {
+    let (list, name) = ctx.phone_itl_exact();
+    if ctx.installed_file.is_some() || served_is_installed {
+        (list, name)
+    } else {
+        (None, name)
+    }
+}
+
 /// The phone accepted the server's certificate (see [`tvs::stance`]).
 fn phone_accepted(s: &TlsSession) -> bool {
     matches!(tvs::stance(s), Stance::Trusted { .. })
@@ -193,7 +207,7 @@ fn tvs_cert_mismatch<'e>(
             TvsFinding::NoReference,
         );
     }
-    let (exact, name) = ctx.phone_itl_exact();
+    let (exact, name) = phone_list(ctx, served_is_installed);
     let cert_of = |n: &TvsNode<'e>| n.certificate.map(|c| c.as_ref());
     let trusted: Vec<&TvsNode<'e>> = nodes
         .iter()
@@ -290,16 +304,48 @@ fn tvs_cert_mismatch<'e>(
             Condition::new(
                 Some(false),
                 format!(
-                    "TVS {}: {} ({}), so TVS's certificate is in the ITL the phone holds (statement 12){others}",
+                    "TVS {}: {}, so TVS's certificate is in the ITL the phone holds (statement 12){others}",
                     n.server,
-                    n.stance.describe(),
-                    ctx.at(n.session.last)
+                    n.stance.describe()
                 ),
             ),
             TvsFinding::Compared,
         );
     }
 
+    // The phone's own log saying it found TVS's certificate in its trust list
+    // (`tvs_cert_vfy`, phone-log-lines.md §4) is the same fact as a completed handshake.
+    if let Some(report) = super::outside::tvs_reports(ctx)
+        .into_iter()
+        .find(|r| r.finding == super::outside::TvsFinding::PhoneTrustsTvs)
+    {
+        let server = report.server.clone().unwrap_or_else(|| "TVS".into());
+        return match rejected.first() {
+            Some(n) => (
+                Condition::new(
+                    None,
+                    format!(
+                        "the phone's log says it verified TVS {server}'s certificate with its trust list ({}: {}), but on the wire TVS {}: {}: the log and the capture disagree (is the log from this boot?)",
+                        report.source,
+                        report.text,
+                        n.server,
+                        n.stance.describe()
+                    ),
+                ),
+                TvsFinding::NoReference,
+            ),
+            None => (
+                Condition::new(
+                    Some(false),
+                    format!(
+                        "the phone's log says it verified TVS {server}'s certificate with the hash from its trust list ({}: {}): it trusts that TVS (statement 12)",
+                        report.source, report.text
+                    ),
+                ),
+                TvsFinding::Compared,
+            ),
+        };
+    }
     let decisive: Vec<&&TvsNode<'e>> = rejected
         .iter()
         .filter(|n| match (&n.stance, exact, cert_of(n)) {
@@ -572,8 +618,9 @@ fn recovery(
     ctx: &PhoneCtx<'_>,
     nodes: &[TvsNode<'_>],
     tvs_cert_mismatch: Option<bool>,
+    served_is_installed: bool,
 ) -> super::model::Recovery {
-    let (phone_itl, itl_label) = ctx.phone_itl_exact();
+    let (phone_itl, itl_label) = phone_list(ctx, served_is_installed);
     let phone_ctl = ctx.installed_ctl.and_then(|f| {
         f.parsed
             .as_ref()
@@ -749,6 +796,21 @@ fn service_steps(steps: &mut Steps, ctx: &PhoneCtx<'_>, checks: &[Check], tvs: T
     }
 }
 
+/// The file given as the phone's ITL lacks the certificate of a TVS the phone trusts.
+fn check_phone_itl_step(steps: &mut Steps, ctx: &PhoneCtx<'_>, c: &Conditions, s: &TlsSession) {
+    steps.add(
+        "check-phone-itl",
+        vec![
+            cond("tvs_cert_mismatch", &c.tvs_cert_mismatch),
+            format!("TVS {} handshake completed ({})", s.server, ctx.at(s.last)),
+        ],
+        format!(
+            "Check the --phone-itl file: the phone completed the TVS handshake with {}, whose certificate the file does not list, so the file is not the ITL this phone holds. Read the ITL hash on the phone (--phone-itl-hash) or take this phone's own ITLSEP<MAC>.tlv.",
+            s.server
+        ),
+    );
+}
+
 /// The step that takes an open recovery path.
 fn recovery_step(steps: &mut Steps, p: &RecoveryPath) {
     let because = vec![format!("recovery path {}: open ({})", p.id, p.explanation)];
@@ -797,7 +859,11 @@ fn next_steps(
     service_steps(&mut steps, ctx, checks, tvs.clone());
     // A phone that could need its ITL deleted but has a path left: that path is the fix,
     // before anything destructive (statement 15 (4) as generalised; issue 18).
-    if decision == DeleteItl::NotRequired && failed {
+    if decision == DeleteItl::NotRequired
+        && failed
+        && c.itl_differs.value == Some(true)
+        && c.tvs_cert_mismatch.value == Some(true)
+    {
         // Another trusted TVS is advised below with what the capture shows of it.
         for p in recovery
             .paths
@@ -1011,7 +1077,7 @@ fn next_steps(
                 );
             }
             let tvs_unknown = vec![cond("tvs_cert_mismatch", &c.tvs_cert_mismatch)];
-            match tvs {
+            match tvs.clone() {
                 TvsFinding::PhoneHoldsAnotherItl(s, how) => {
                     let mut because = tvs_unknown;
                     because.push(format!("TVS {}: {how}", s.server));
@@ -1037,20 +1103,7 @@ fn next_steps(
                     );
                 }
                 TvsFinding::ContradictsPhoneItl(s) => {
-                    let mut because = tvs_unknown;
-                    because.push(format!(
-                        "TVS {} handshake completed ({})",
-                        s.server,
-                        ctx.at(s.last)
-                    ));
-                    steps.add(
-                        "check-phone-itl",
-                        because,
-                        format!(
-                            "Check the --phone-itl file: the phone completed the TVS handshake with {}, whose certificate the file does not list, so the file is not the ITL this phone holds. Read the ITL hash on the phone (--phone-itl-hash) or take this phone's own ITLSEP<MAC>.tlv.",
-                            s.server
-                        ),
-                    );
+                    check_phone_itl_step(&mut steps, ctx, c, s);
                 }
                 TvsFinding::NoSession | TvsFinding::NoClearCertificate => {
                     steps.add(
@@ -1105,6 +1158,10 @@ fn next_steps(
             }
         }
     }
+    // The contradiction is worth checking whatever the other paths decided.
+    if let TvsFinding::ContradictsPhoneItl(s) = &tvs {
+        check_phone_itl_step(&mut steps, ctx, c, s);
+    }
     if let Some(f) = flagged(checks, "itlfile-fallback")
         && !failed
     {
@@ -1143,7 +1200,12 @@ pub fn verdict(ctx: &PhoneCtx<'_>, checks: &[Check], path: Option<&TrustPath>) -
         phone_verification_failed: phone_verification_failed(ctx, path),
         no_key_backup: no_key_backup(ctx),
     };
-    let recovery = recovery(ctx, &nodes, conditions.tvs_cert_mismatch.value);
+    let recovery = recovery(
+        ctx,
+        &nodes,
+        conditions.tvs_cert_mismatch.value,
+        served_is_installed,
+    );
     let decision = decide(&conditions, recovery.no_recovery_path.value);
     let named = conditions.named();
     let open: Vec<String> = recovery

@@ -150,7 +150,7 @@ pub fn one_reason(p: &PhoneDiagnosis) -> String {
                 .filter(|_| open.is_none_or(|o| o.id == "key-backup"))
             else {
                 return match open {
-                    Some(o) => format!("{} (recovery path {} is open)", path_phrase(o.id), o.id),
+                    Some(o) => path_phrase(o.id).to_string(),
                     None => "not required".into(),
                 };
             };
@@ -207,8 +207,8 @@ pub fn one_reason(p: &PhoneDiagnosis) -> String {
 fn path_phrase(id: &str) -> &'static str {
     match id {
         "other-tvs" => "another TVS the phone trusts can vouch",
-        "itl-recovery" => "ITLRecovery can still sign (utils itl reset localkey)",
-        "ctl" => "mixed mode: the CTL can vouch once re-signed",
+        "itl-recovery" => "ITLRecovery still signs: utils itl reset localkey",
+        "ctl" => "mixed mode: re-run the CTL client",
         _ => "a backup of the old TFTP key exists",
     }
 }

@@ -372,7 +372,8 @@ pub fn tvs_tls13_completed() -> Scenario {
             (
                 "{itl} --phone-status failed --key-backup no --evidence {ev}.tvs.pem",
                 [T, N, T, T],
-                N,
+                // The TVS the phone trusts is still a path: not required (never required).
+                F,
             ),
         ],
         37,

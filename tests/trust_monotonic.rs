@@ -1,0 +1,188 @@
+//! Knowing less never reverses an answer (issue 18; statements 15-17, 21): for every scenario
+//! capture shipped with the phone's ITL, all 36 combinations of what the engineer knows —
+//! the phone's ITL {nothing, its MD5, its SHA-1, the file} × `--phone-status` {none, failed,
+//! ok} × `--key-backup` {none, no, yes} — are diagnosed, and whenever one run knows at least
+//! what another knows, no condition (nor the generalised condition 4) is true in one and false
+//! in the other, and no verdict is `required` in one and `not-required` in the other.
+
+use itlscope::diagnosis::{
+    DeleteItl, Diagnosis, ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus, diagnose,
+};
+use itlscope::evidence::Evidence;
+use itlscope::pipeline::{PipelineOptions, read_capture};
+use std::path::PathBuf;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn evidence_of(file: &str) -> Evidence {
+    let result = read_capture(
+        &repo().join("captures").join(file),
+        &PipelineOptions::default(),
+    )
+    .expect("capture reads");
+    Evidence {
+        captures: vec![result.summary],
+        files: result.collected.files,
+        tls: result.collected.tls,
+        tls_aggregates: result.collected.tls_aggregates,
+        alarms: result.collected.alarms,
+        losses: result.collected.losses,
+    }
+}
+
+/// What is known of the phone's ITL, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Itl {
+    Nothing,
+    Md5,
+    Sha1,
+    File,
+}
+
+/// One run's knowledge.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    itl: Itl,
+    status: Option<PhoneStatus>,
+    backup: Option<KeyBackup>,
+}
+
+impl Known {
+    /// True when `self` knows at least what `other` knows (and nothing contrary).
+    fn covers(&self, other: &Known) -> bool {
+        let itl = match (other.itl, self.itl) {
+            (Itl::Nothing, _) => true,
+            (Itl::Md5 | Itl::Sha1, Itl::Md5 | Itl::Sha1 | Itl::File) => true,
+            (a, b) => a == b,
+        };
+        let status = other.status.is_none() || other.status == self.status;
+        let backup = other.backup.is_none() || other.backup == self.backup;
+        itl && status && backup
+    }
+}
+
+/// The answers one run gives a phone: the four conditions, the generalised condition 4 and
+/// the verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Answers {
+    values: [Option<bool>; 5],
+    verdict: DeleteItl,
+}
+
+fn answers(d: &Diagnosis) -> Vec<Answers> {
+    d.phones
+        .iter()
+        .map(|p| {
+            let c = p.verdict.conditions.named();
+            Answers {
+                values: [
+                    c[0].1.value,
+                    c[1].1.value,
+                    c[2].1.value,
+                    c[3].1.value,
+                    p.verdict.recovery.no_recovery_path.value,
+                ],
+                verdict: p.verdict.delete_itl,
+            }
+        })
+        .collect()
+}
+
+const NAMES: [&str; 5] = [
+    "itl_differs",
+    "tvs_cert_mismatch",
+    "phone_verification_failed",
+    "no_key_backup",
+    "no_recovery_path",
+];
+
+fn check_capture(capture: &str, phone_itl: &str) {
+    let evidence = evidence_of(capture);
+    let bytes = std::fs::read(repo().join("captures").join(phone_itl)).expect("phone ITL");
+    let (md5, sha1) = {
+        use sha1::Digest;
+        (
+            hex::encode(md5::Md5::digest(&bytes)),
+            hex::encode(sha1::Sha1::digest(&bytes)),
+        )
+    };
+    let mut runs: Vec<(Known, Vec<Answers>)> = Vec::new();
+    for itl in [Itl::Nothing, Itl::Md5, Itl::Sha1, Itl::File] {
+        for status in [None, Some(PhoneStatus::Failed), Some(PhoneStatus::Ok)] {
+            for backup in [None, Some(KeyBackup::No), Some(KeyBackup::Yes)] {
+                let facts = OperatorFacts {
+                    phone_itl: (itl == Itl::File).then(|| PhoneItlFile {
+                        name: phone_itl.to_string(),
+                        bytes: bytes.clone(),
+                    }),
+                    phone_itl_hash: match itl {
+                        Itl::Md5 => Some(ItlHash::parse(&md5).expect("md5")),
+                        Itl::Sha1 => Some(ItlHash::parse(&sha1).expect("sha1")),
+                        _ => None,
+                    },
+                    phone_status: status.unwrap_or(PhoneStatus::Unknown),
+                    key_backup: backup.unwrap_or(KeyBackup::Unknown),
+                    ..OperatorFacts::default()
+                };
+                let known = Known {
+                    itl,
+                    status,
+                    backup,
+                };
+                runs.push((known, answers(&diagnose(&evidence, &facts))));
+            }
+        }
+    }
+    assert_eq!(runs.len(), 36);
+    for (more, a) in &runs {
+        for (less, b) in &runs {
+            if !more.covers(less) {
+                continue;
+            }
+            for (phone, (x, y)) in a.iter().zip(b).enumerate() {
+                for (i, name) in NAMES.iter().enumerate() {
+                    let (vx, vy) = (x.values[i], y.values[i]);
+                    assert!(
+                        !(vx.is_some() && vy.is_some() && vx != vy),
+                        "{capture} phone {phone}: {name} is {vx:?} knowing {more:?} but {vy:?} knowing less, {less:?}"
+                    );
+                }
+                let opposite = matches!(
+                    (x.verdict, y.verdict),
+                    (DeleteItl::Required, DeleteItl::NotRequired)
+                        | (DeleteItl::NotRequired, DeleteItl::Required)
+                );
+                assert!(
+                    !opposite,
+                    "{capture} phone {phone}: {:?} knowing {more:?} but {:?} knowing {less:?}",
+                    x.verdict, y.verdict
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn knowing_less_never_reverses_an_answer_on_any_scenario_with_a_phone_itl() {
+    let mut checked = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(repo().join("captures"))
+        .expect("captures dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    for name in &entries {
+        let Some(stem) = name.strip_suffix(".phone-itl.tlv") else {
+            continue;
+        };
+        let capture = format!("{stem}.pcap");
+        if !entries.contains(&capture) {
+            continue;
+        }
+        check_capture(&capture, name);
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} scenarios with a phone ITL");
+}
