@@ -728,6 +728,30 @@ fn version_names(versions: &[u16]) -> String {
 /// Steps for problems the capture shows that deleting the ITL does not fix: they come
 /// first, whatever the verdict.
 fn service_steps(steps: &mut Steps, ctx: &PhoneCtx<'_>, checks: &[Check], tvs: TvsFinding<'_>) {
+    if let Some(check) = checks
+        .iter()
+        .find(|c| c.id == "cucm-itl-csctn50405" && c.status == super::model::Status::Fail)
+    {
+        let next = super::outside::CSCTN50405_NEXT_STEP;
+        let mut text = next.to_string();
+        if let Some(first) = text.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        steps.add(
+            "csctn50405",
+            vec![format!("{}: fail (statement 27)", check.id)],
+            format!("{text}."),
+        );
+    }
+    if let Some(stale) = stale_served_itl(ctx) {
+        steps.add(
+            "restart-tftp-tvs",
+            vec![stale.clone()],
+            format!(
+                "Restart the Cisco TFTP and Cisco Trust Verification Service on every node, then reset the phones (statement 23): {stale}, so the TFTP server still serves an ITL built before TVS's certificate changed. Deleting the ITL would make the phone take that stale ITL, which does not trust TVS either."
+            ),
+        );
+    }
     if let Some(f) = flagged(checks, "tvs-unreachable") {
         steps.add(
             "restore-tvs-reachability",
@@ -832,6 +856,36 @@ fn recovery_step(steps: &mut Steps, p: &RecoveryPath) {
         ),
         _ => {}
     }
+}
+
+/// A TVS node presents a certificate that the served ITL lists under the same name but as
+/// another certificate: the ITL was built before TVS was regenerated and TFTP was not
+/// restarted (statement 23). Names the node and the record.
+fn stale_served_itl(ctx: &PhoneCtx<'_>) -> Option<String> {
+    let served = ctx.served_itl_list()?;
+    tvs::nodes(ctx.tvs_sessions().map(|(_, s)| s))
+        .iter()
+        .find_map(|n| {
+            let cert = n.certificate?;
+            if listed(cert, served) {
+                return None;
+            }
+            let subject = super::trust::normalise_dn(&cert.subject);
+            let record = crate::trust::records::tvs_records(served)
+                .into_iter()
+                .find(|&i| {
+                    served.records[i].subject.is_some_and(|s| {
+                        super::trust::normalise_dn(&String::from_utf8_lossy(s)) == subject
+                    })
+                })?;
+            Some(format!(
+                "TVS {} presents {} (serial {}), but the served ITL's {} is another certificate of that name",
+                n.server,
+                cert.subject,
+                cert.serial,
+                crate::trust::records::describe_record(served, record)
+            ))
+        })
 }
 
 /// The first TVS session the phone completed a handshake with, for citing it.
