@@ -227,29 +227,37 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// Conditions 1 and 2 (the phone's ITL differs; TVS's certificate is not in it), and the
-    /// trust path: the phone's installed ITL file (e.g. a copy from before the change).
+    /// trust path: the phone's installed ITL file (e.g. a copy from before the change). With
+    /// several phones in the capture name the phone: `SEP<MAC>=FILE` (repeat per phone); a
+    /// value without a phone applies only to a capture of one phone.
     #[arg(
         long = "phone-itl",
-        value_name = "FILE",
+        value_name = "[SEP<MAC>=]FILE",
+        value_parser = parse_scoped_path,
+        action = clap::ArgAction::Append,
         help_heading = "Diagnosis (the four conditions)"
     )]
-    pub phone_itl: Option<PathBuf>,
+    pub phone_itl: Vec<(Option<String>, PathBuf)>,
     /// Condition 1 (the phone's ITL differs): the ITL hash the phone shows (Settings >
     /// Security Configuration > Trust List); MD5, SHA-1 or SHA-256 by length, spaces and
-    /// colons allowed.
-    #[arg(long = "phone-itl-hash", value_name = "HEX", value_parser = parse_hash, help_heading = "Diagnosis (the four conditions)")]
-    pub phone_itl_hash: Option<ItlHash>,
+    /// colons allowed; `SEP<MAC>=HEX` for one phone of several.
+    #[arg(long = "phone-itl-hash", value_name = "[SEP<MAC>=]HEX", value_parser = parse_scoped_hash, action = clap::ArgAction::Append, help_heading = "Diagnosis (the four conditions)")]
+    pub phone_itl_hash: Vec<(Option<String>, ItlHash)>,
     /// Mixed mode: the CTL the phone holds (CTLSEP<MAC>.tlv or CTLFile.tlv from before the
     /// change); says whether the CTL path (re-running the CTL client) can recover the phone.
+    /// `SEP<MAC>=FILE` for one phone of several.
     #[arg(
         long = "phone-ctl",
-        value_name = "FILE",
+        value_name = "[SEP<MAC>=]FILE",
+        value_parser = parse_scoped_path,
+        action = clap::ArgAction::Append,
         help_heading = "Diagnosis (the four conditions)"
     )]
-    pub phone_ctl: Option<PathBuf>,
+    pub phone_ctl: Vec<(Option<String>, PathBuf)>,
     /// Condition 3: does the phone show a verification failure ("Trust List update failed")?
-    #[arg(long = "phone-status", value_name = "failed|ok|unknown", default_value = "unknown", value_parser = parse_status, help_heading = "Diagnosis (the four conditions)")]
-    pub phone_status: PhoneStatus,
+    /// `SEP<MAC>=failed|ok` for one phone of several.
+    #[arg(long = "phone-status", value_name = "[SEP<MAC>=]failed|ok|unknown", value_parser = parse_scoped_status, action = clap::ArgAction::Append, help_heading = "Diagnosis (the four conditions)")]
+    pub phone_status: Vec<(Option<String>, PhoneStatus)>,
     /// Condition 4: does a backup of the old TFTP (CallManager.pem) private key exist?
     #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = parse_backup, help_heading = "Diagnosis (the four conditions)")]
     pub key_backup: KeyBackup,
@@ -492,6 +500,28 @@ fn parse_hash(s: &str) -> Result<ItlHash, String> {
 
 fn parse_status(s: &str) -> Result<PhoneStatus, String> {
     PhoneStatus::parse(s).ok_or_else(|| "expected failed, ok or unknown".to_string())
+}
+
+fn parse_scoped_path(s: &str) -> Result<(Option<String>, PathBuf), String> {
+    let (mac, value) = crate_split_scope(s);
+    if value.is_empty() {
+        return Err("expected a file after the phone's name".into());
+    }
+    Ok((mac, PathBuf::from(value)))
+}
+
+fn parse_scoped_hash(s: &str) -> Result<(Option<String>, ItlHash), String> {
+    let (mac, value) = crate_split_scope(s);
+    Ok((mac, parse_hash(value)?))
+}
+
+fn parse_scoped_status(s: &str) -> Result<(Option<String>, PhoneStatus), String> {
+    let (mac, value) = crate_split_scope(s);
+    Ok((mac, parse_status(value)?))
+}
+
+fn crate_split_scope(s: &str) -> (Option<String>, &str) {
+    itlscope::diagnosis::split_scope(s)
 }
 
 fn parse_backup(s: &str) -> Result<KeyBackup, String> {

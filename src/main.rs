@@ -5,7 +5,9 @@ mod cli;
 use clap::{CommandFactory, Parser};
 use cli::{AnalyzeArgs, CaptureArgs, Cli, ColorWhen, Command, EXIT_UNREADABLE, Format};
 use itlscope::diagnosis::trust::CiscoBackend;
-use itlscope::diagnosis::{Limits, OperatorFacts, PhoneItlFile, diagnose_limited};
+use itlscope::diagnosis::{
+    Limits, OperatorFacts, PhoneItlFile, PhoneStatus, ScopedInputs, diagnose_limited,
+};
 use itlscope::evidence::Evidence;
 use itlscope::pipeline::{self, PipelineOptions};
 use itlscope::progress::Progress;
@@ -389,6 +391,85 @@ fn read_trust_list(
         .map_err(|e| Failure::Input(format!("{option} {}: {e}", path.display())))
 }
 
+/// The one value of `option` given without a phone; a second one is a usage error (exit 2).
+fn unscoped<'a, T>(option: &str, values: &'a [(Option<String>, T)]) -> Option<&'a T> {
+    let mut plain = values
+        .iter()
+        .filter(|(mac, _)| mac.is_none())
+        .map(|(_, v)| v);
+    let first = plain.next();
+    if plain.next().is_some() {
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("{option} is given twice without a phone: name each phone (SEP<MAC>=VALUE)\n"),
+        )
+        .exit();
+    }
+    first
+}
+
+/// The inputs given for one phone each (`SEP<MAC>=VALUE`), one entry per MAC; the same
+/// option twice for one phone is a usage error (exit 2).
+fn scoped_inputs(args: &AnalyzeArgs) -> Result<Vec<ScopedInputs>, Failure> {
+    let mut out: Vec<ScopedInputs> = Vec::new();
+    fn entry<'a>(out: &'a mut Vec<ScopedInputs>, mac: &str) -> &'a mut ScopedInputs {
+        match out.iter().position(|s| s.mac == mac) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(ScopedInputs {
+                    mac: mac.to_string(),
+                    ..ScopedInputs::default()
+                });
+                let last = out.len() - 1;
+                &mut out[last]
+            }
+        }
+    }
+    let twice = |option: &str, mac: &str| -> ! {
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("{option} is given twice for SEP{mac}\n"),
+        )
+        .exit()
+    };
+    for (mac, path) in &args.phone_itl {
+        if let Some(mac) = mac {
+            let file = read_phone_itl(path)?;
+            let e = entry(&mut out, mac);
+            if e.phone_itl.replace(file).is_some() {
+                twice("--phone-itl", mac);
+            }
+        }
+    }
+    for (mac, path) in &args.phone_ctl {
+        if let Some(mac) = mac {
+            let file = read_phone_ctl(path)?;
+            let e = entry(&mut out, mac);
+            if e.phone_ctl.replace(file).is_some() {
+                twice("--phone-ctl", mac);
+            }
+        }
+    }
+    for (mac, hash) in &args.phone_itl_hash {
+        if let Some(mac) = mac {
+            let e = entry(&mut out, mac);
+            if e.phone_itl_hash.replace(hash.clone()).is_some() {
+                twice("--phone-itl-hash", mac);
+            }
+        }
+    }
+    for (mac, status) in &args.phone_status {
+        if let Some(mac) = mac {
+            let e = entry(&mut out, mac);
+            if e.phone_status != PhoneStatus::Unknown {
+                twice("--phone-status", mac);
+            }
+            e.phone_status = *status;
+        }
+    }
+    Ok(out)
+}
+
 /// Colour on standard output: `--color`, then `NO_COLOR` / `CLICOLOR_FORCE`, then whether
 /// it is a terminal.
 fn use_color(when: ColorWhen) -> bool {
@@ -406,10 +487,17 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let side = itlscope::sidecar::ingest_paths(&args.evidence, &Default::default())
         .map_err(|e| Failure::Input(format!("--evidence {e}")))?;
     let facts = OperatorFacts {
-        phone_itl: args.phone_itl.as_deref().map(read_phone_itl).transpose()?,
-        phone_itl_hash: args.phone_itl_hash.clone(),
-        phone_ctl: args.phone_ctl.as_deref().map(read_phone_ctl).transpose()?,
-        phone_status: args.phone_status,
+        phone_itl: unscoped("--phone-itl", &args.phone_itl)
+            .map(|p| read_phone_itl(p))
+            .transpose()?,
+        phone_itl_hash: unscoped("--phone-itl-hash", &args.phone_itl_hash).cloned(),
+        phone_ctl: unscoped("--phone-ctl", &args.phone_ctl)
+            .map(|p| read_phone_ctl(p))
+            .transpose()?,
+        phone_status: unscoped("--phone-status", &args.phone_status)
+            .copied()
+            .unwrap_or(PhoneStatus::Unknown),
+        scoped: scoped_inputs(args)?,
         key_backup: args.key_backup,
         side,
     };

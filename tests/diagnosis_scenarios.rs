@@ -5,7 +5,7 @@
 use itlscope::capture::Timestamp;
 use itlscope::diagnosis::{
     Acceptance, DeleteItl, ItlHash, KeyBackup, OperatorFacts, PhoneDiagnosis, PhoneItlFile,
-    PhoneStatus, Status, diagnose,
+    PhoneStatus, ScopedInputs, Status, diagnose,
 };
 use itlscope::evidence::{
     CertificateInfo, Endpoint, Evidence, FileTransfer, FileTransport, Seen, Side, TcpEnd, TlsAlert,
@@ -403,7 +403,42 @@ fn two_phones_in_one_capture() {
     );
     assert_eq!(d.phones[0].verdict.delete_itl, DeleteItl::NotRequired);
     assert_eq!(d.phones[1].verdict.delete_itl, DeleteItl::Undetermined);
-    assert!(d.notes.iter().any(|n| n.contains("apply to all 2 phones")));
+    // Unscoped inputs apply to none of several phones (issue 18 item 10): one phone's
+    // status never decides another's verdict.
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("apply to none of the 2 phones")),
+        "{:?}",
+        d.notes
+    );
+    for p in &d.phones {
+        assert_eq!(p.verdict.conditions.phone_verification_failed.value, None);
+    }
+    // Named, each phone gets its own.
+    let mut f = facts(None, PhoneStatus::Unknown, KeyBackup::No);
+    f.scoped.push(ScopedInputs {
+        mac: "0011223344BB".into(),
+        phone_status: PhoneStatus::Failed,
+        ..ScopedInputs::default()
+    });
+    let d = diagnose(&ev, &f);
+    assert_eq!(
+        d.phones[0]
+            .verdict
+            .conditions
+            .phone_verification_failed
+            .value,
+        None
+    );
+    assert_eq!(
+        d.phones[1]
+            .verdict
+            .conditions
+            .phone_verification_failed
+            .value,
+        Some(true)
+    );
 }
 
 #[test]

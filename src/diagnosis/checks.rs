@@ -1024,7 +1024,7 @@ fn installed_itl(ctx: &PhoneCtx<'_>) -> Check {
             )));
         }
     }
-    if let Some(hash) = &ctx.facts.phone_itl_hash {
+    if let Some(hash) = ctx.phone_itl_hash {
         c.evidence.push(
             EvidenceItem::note(format!("--phone-itl-hash {hash}"))
                 .with(hash.algorithm.as_str(), hash.hex.clone()),

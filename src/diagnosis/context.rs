@@ -48,6 +48,19 @@ pub struct InstalledFile<'f> {
     pub parsed: Result<TrustList<'f>, String>,
 }
 
+/// What the engineer gave about this phone (scoped to it, or unscoped with one phone).
+#[derive(Clone, Copy, Default)]
+pub struct PhoneInputs<'e> {
+    /// `--phone-itl`, parsed.
+    pub itl_file: Option<&'e InstalledFile<'e>>,
+    /// `--phone-ctl`, parsed.
+    pub ctl_file: Option<&'e InstalledFile<'e>>,
+    /// `--phone-itl-hash`.
+    pub itl_hash: Option<&'e ItlHash>,
+    /// `--phone-status`.
+    pub status: super::facts::PhoneStatus,
+}
+
 /// What the phone says (or the engineer says) it has installed, best source first.
 pub enum Installed<'e> {
     /// `--phone-itl FILE`.
@@ -103,6 +116,10 @@ pub struct PhoneCtx<'e> {
     pub installed_file: Option<&'e InstalledFile<'e>>,
     /// `--phone-ctl`, when given: the CTL the phone holds (mixed mode).
     pub installed_ctl: Option<&'e InstalledFile<'e>>,
+    /// `--phone-itl-hash` for this phone.
+    pub phone_itl_hash: Option<&'e ItlHash>,
+    /// `--phone-status` for this phone.
+    pub phone_status: super::facts::PhoneStatus,
     /// The best-known installed ITL.
     pub installed: Installed<'e>,
 }
@@ -140,9 +157,10 @@ impl<'e> PhoneCtx<'e> {
         facts: &'e OperatorFacts,
         backend: &'e dyn TrustBackend,
         group: &'e PhoneEvidence,
-        installed_file: Option<&'e InstalledFile<'e>>,
-        installed_ctl: Option<&'e InstalledFile<'e>>,
+        inputs: PhoneInputs<'e>,
     ) -> Self {
+        let installed_file = inputs.itl_file;
+        let installed_ctl = inputs.ctl_file;
         let files: Vec<_> = group
             .files
             .iter()
@@ -208,7 +226,7 @@ impl<'e> PhoneCtx<'e> {
 
         let installed = if let Some(file) = installed_file {
             Installed::File(file)
-        } else if let Some(hash) = &facts.phone_itl_hash {
+        } else if let Some(hash) = inputs.itl_hash {
             Installed::OperatorHash(hash)
         } else {
             // The last alarm that says something about the ITL.
@@ -239,6 +257,8 @@ impl<'e> PhoneCtx<'e> {
             config,
             installed_file,
             installed_ctl,
+            phone_itl_hash: inputs.itl_hash,
+            phone_status: inputs.status,
             installed,
         }
     }

@@ -294,6 +294,45 @@ pub struct OperatorFacts {
     pub key_backup: KeyBackup,
     /// `--evidence FILE...`: phone logs, Status Messages, CUCM CLI output, certificates.
     pub side: crate::sidecar::SideEvidence,
+    /// `--phone-itl SEP…=FILE`, `--phone-status SEP…=failed`, …: inputs about one phone. The
+    /// unscoped fields above apply only when the capture has a single phone.
+    pub scoped: Vec<ScopedInputs>,
+}
+
+/// What the engineer knows about one phone, named by its MAC.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScopedInputs {
+    /// The phone's MAC, 12 upper-case hex digits.
+    pub mac: String,
+    /// `--phone-itl SEP…=FILE`.
+    pub phone_itl: Option<PhoneItlFile>,
+    /// `--phone-itl-hash SEP…=HEX`.
+    pub phone_itl_hash: Option<ItlHash>,
+    /// `--phone-status SEP…=failed|ok`.
+    pub phone_status: PhoneStatus,
+    /// `--phone-ctl SEP…=FILE`.
+    pub phone_ctl: Option<PhoneItlFile>,
+}
+
+/// Splits `SEP<MAC>=VALUE` (or `<MAC>=VALUE`, any case, `-`/`:`/`.` allowed in the MAC) into
+/// the MAC (12 upper-case hex digits) and the value; a value without such a prefix is
+/// unscoped.
+pub fn split_scope(text: &str) -> (Option<String>, &str) {
+    if let Some((left, right)) = text.split_once('=') {
+        let name = left.trim();
+        let name = name
+            .strip_prefix("SEP")
+            .or_else(|| name.strip_prefix("sep"))
+            .unwrap_or(name);
+        let hex: String = name
+            .chars()
+            .filter(|c| !matches!(c, '-' | ':' | '.'))
+            .collect();
+        if hex.len() == 12 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return (Some(hex.to_ascii_uppercase()), right);
+        }
+    }
+    (None, text)
 }
 
 /// MD5, SHA-1 and SHA-256 of some bytes, lower-case hex.
@@ -425,5 +464,24 @@ mod tests {
             h.sha256,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::split_scope;
+
+    #[test]
+    fn a_phone_prefix_scopes_a_value_and_anything_else_is_unscoped() {
+        assert_eq!(
+            split_scope("SEP00005e005321=failed"),
+            (Some("00005E005321".to_string()), "failed")
+        );
+        assert_eq!(
+            split_scope("00-00-5E-00-53-22=ab:cd"),
+            (Some("00005E005322".to_string()), "ab:cd")
+        );
+        assert_eq!(split_scope("failed"), (None, "failed"));
+        assert_eq!(split_scope("dir=x/itl.tlv"), (None, "dir=x/itl.tlv"));
     }
 }

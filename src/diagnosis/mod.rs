@@ -27,6 +27,7 @@ pub(crate) mod tests;
 
 pub use facts::{
     HashAlgorithm, ItlHash, KeyBackup, OperatorFacts, PhoneItlError, PhoneItlFile, PhoneStatus,
+    ScopedInputs, split_scope,
 };
 pub use model::{
     Acceptance, Check, Condition, Conditions, DeleteItl, Diagnosis, EvidenceItem, NextStep,
@@ -35,9 +36,10 @@ pub use model::{
 
 use crate::cisco::model::SignatureCheck;
 use crate::evidence::Evidence;
-use context::{InstalledFile, PhoneCtx};
+use context::{InstalledFile, PhoneCtx, PhoneInputs};
 use facts::Hashes;
 use model::{InstalledItl, ServedItl};
+use phone::PhoneEvidence;
 use trust::{CiscoBackend, TrustBackend};
 
 /// Phones diagnosed at most by default: a voice VLAN has hundreds; a capture with more
@@ -74,46 +76,100 @@ pub fn diagnose_with(
 }
 
 /// Diagnoses up to `limits.max_phones` phones, reading trust lists through `backend`.
-pub fn diagnose_limited(
-    evidence: &Evidence,
-    facts: &OperatorFacts,
-    backend: &dyn TrustBackend,
+pub fn diagnose_limited<'a>(
+    evidence: &'a Evidence,
+    facts: &'a OperatorFacts,
+    backend: &'a dyn TrustBackend,
     limits: Limits,
 ) -> Diagnosis {
     let (groups, mut notes) = phone::group(evidence, limits.max_phones);
-    // The phone's ITL file is parsed once for all phones.
-    let installed_file = facts.phone_itl.as_ref().map(|f| InstalledFile {
+    // Each file is parsed once, whichever phones it is for.
+    let parse = |f: &'a PhoneItlFile| InstalledFile {
         name: &f.name,
         bytes: &f.bytes,
         hashes: Hashes::of(&f.bytes),
         parsed: backend.parse_trust_list(&f.bytes),
-    });
-    let installed_ctl = facts.phone_ctl.as_ref().map(|f| InstalledFile {
-        name: &f.name,
-        bytes: &f.bytes,
-        hashes: Hashes::of(&f.bytes),
-        parsed: backend.parse_trust_list(&f.bytes),
-    });
-    if let (Some(file), Some(hash)) = (&installed_file, &facts.phone_itl_hash)
-        && file.hashes.get(hash.algorithm) != hash.hex
-    {
+    };
+    let unscoped_itl = facts.phone_itl.as_ref().map(parse);
+    let unscoped_ctl = facts.phone_ctl.as_ref().map(parse);
+    let scoped: Vec<(
+        &ScopedInputs,
+        Option<InstalledFile<'a>>,
+        Option<InstalledFile<'a>>,
+    )> = facts
+        .scoped
+        .iter()
+        .map(|s| {
+            (
+                s,
+                s.phone_itl.as_ref().map(parse),
+                s.phone_ctl.as_ref().map(parse),
+            )
+        })
+        .collect();
+    // Unscoped inputs are about "the phone": with several phones they apply to none, so one
+    // phone's hash or status never decides another's verdict.
+    let unscoped_given = facts.phone_itl.is_some()
+        || facts.phone_ctl.is_some()
+        || facts.phone_itl_hash.is_some()
+        || facts.phone_status != PhoneStatus::Unknown;
+    let unscoped_apply = groups.len() == 1;
+    if unscoped_given && groups.len() > 1 {
         notes.push(format!(
-            "warning: --phone-itl-hash {hash} disagrees with --phone-itl {} ({} {}): one of them is not the phone's ITL; a condition they decide differently is unknown",
-            file.name,
-            hash.algorithm.as_str(),
-            file.hashes.get(hash.algorithm)
+            "--phone-itl, --phone-itl-hash, --phone-status and --phone-ctl given without a phone apply to none of the {} phones of the capture: name the phone (e.g. --phone-status SEP{}=failed)",
+            groups.len(),
+            groups
+                .iter()
+                .find_map(|g| g.mac.clone())
+                .unwrap_or_else(|| "<MAC>".into())
         ));
     }
-    if groups.len() > 1
-        && (facts.phone_itl.is_some()
-            || facts.phone_itl_hash.is_some()
-            || facts.phone_status != PhoneStatus::Unknown
-            || facts.key_backup != KeyBackup::Unknown)
-    {
-        notes.push(format!(
-            "the options --phone-itl, --phone-itl-hash, --phone-status and --key-backup apply to all {} phones of the capture",
-            groups.len()
-        ));
+    for (s, _, _) in &scoped {
+        if !groups
+            .iter()
+            .any(|g| g.mac.as_deref() == Some(s.mac.as_str()))
+        {
+            notes.push(format!(
+                "inputs given for SEP{} apply to no phone: that MAC is not in the capture",
+                s.mac
+            ));
+        }
+    }
+    let inputs_of = |group: &PhoneEvidence| -> PhoneInputs<'_> {
+        if let Some((s, itl, ctl)) = scoped
+            .iter()
+            .find(|(s, _, _)| group.mac.as_deref() == Some(s.mac.as_str()))
+        {
+            return PhoneInputs {
+                itl_file: itl.as_ref(),
+                ctl_file: ctl.as_ref(),
+                itl_hash: s.phone_itl_hash.as_ref(),
+                status: s.phone_status,
+            };
+        }
+        if unscoped_apply {
+            PhoneInputs {
+                itl_file: unscoped_itl.as_ref(),
+                ctl_file: unscoped_ctl.as_ref(),
+                itl_hash: facts.phone_itl_hash.as_ref(),
+                status: facts.phone_status,
+            }
+        } else {
+            PhoneInputs::default()
+        }
+    };
+    for group in &groups {
+        let inputs = inputs_of(group);
+        if let (Some(file), Some(hash)) = (inputs.itl_file, inputs.itl_hash)
+            && file.hashes.get(hash.algorithm) != hash.hex
+        {
+            notes.push(format!(
+                "warning: --phone-itl-hash {hash} disagrees with --phone-itl {} ({} {}): one of them is not the phone's ITL; a condition they decide differently is unknown",
+                file.name,
+                hash.algorithm.as_str(),
+                file.hashes.get(hash.algorithm)
+            ));
+        }
     }
     if !backend.available() {
         notes.push(
@@ -123,14 +179,7 @@ pub fn diagnose_limited(
     let phones = groups
         .iter()
         .map(|group| {
-            let ctx = PhoneCtx::new(
-                evidence,
-                facts,
-                backend,
-                group,
-                installed_file.as_ref(),
-                installed_ctl.as_ref(),
-            );
+            let ctx = PhoneCtx::new(evidence, facts, backend, group, inputs_of(group));
             diagnose_phone(&ctx)
         })
         .collect();

@@ -304,10 +304,10 @@ fn claims<'e>(ctx: &PhoneCtx<'e>) -> (Vec<Claim<'e>>, bool) {
             none: false,
         });
     }
-    if let Some(h) = &ctx.facts.phone_itl_hash {
+    if let Some(h) = ctx.phone_itl_hash {
         out.push(Claim {
             who: "--phone-itl-hash".into(),
-            hash: Some(h.clone()),
+            hash: Some((*h).clone()),
             file: None,
             none: false,
         });
@@ -582,7 +582,7 @@ pub fn verification(ctx: &PhoneCtx<'_>) -> Option<Condition> {
     if last.is_empty() {
         // The files spoke about verification, but not about this phone now: unknown, with
         // why, rather than the options' word alone or silence.
-        if ctx.facts.phone_status != PhoneStatus::Unknown {
+        if ctx.phone_status != PhoneStatus::Unknown {
             return None;
         }
         let aside: Vec<String> = set_aside(ctx)
@@ -606,7 +606,7 @@ pub fn verification(ctx: &PhoneCtx<'_>) -> Option<Condition> {
         .iter()
         .map(|(_, f, failed)| (format!("{} \"{}\"", f.source, f.text), *failed))
         .collect();
-    match ctx.facts.phone_status {
+    match ctx.phone_status {
         PhoneStatus::Failed => opinions.push(("--phone-status failed".into(), true)),
         PhoneStatus::Ok => opinions.push(("--phone-status ok".into(), false)),
         PhoneStatus::Unknown => {}
@@ -1894,7 +1894,13 @@ mod tests {
         assert_eq!(f.side.tvs_trace.len(), 2);
         let backend = cluster();
         let (groups, _) = super::super::phone::group(&ev, 10);
-        let ctx = super::super::context::PhoneCtx::new(&ev, &f, &backend, &groups[0], None, None);
+        let ctx = super::super::context::PhoneCtx::new(
+            &ev,
+            &f,
+            &backend,
+            &groups[0],
+            super::super::context::PhoneInputs::default(),
+        );
         let reports = super::tvs_reports(&ctx);
         let got: Vec<(super::TvsFinding, Option<&str>, bool)> = reports
             .iter()
@@ -1941,7 +1947,13 @@ mod tests {
         );
         let backend = cluster();
         let (groups, _) = super::super::phone::group(&ev, 10);
-        let ctx = super::super::context::PhoneCtx::new(&ev, &f, &backend, &groups[0], None, None);
+        let ctx = super::super::context::PhoneCtx::new(
+            &ev,
+            &f,
+            &backend,
+            &groups[0],
+            super::super::context::PhoneInputs::default(),
+        );
         let r = super::file_verification_reports(&ctx);
         assert_eq!(r.len(), 2);
         assert!(r[0].verified && r[0].what == super::VerifiedWhat::Envelope);

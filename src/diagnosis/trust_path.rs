@@ -125,7 +125,7 @@ fn phone_shows(ctx: &PhoneCtx<'_>) -> (Option<bool>, String) {
     if let Some(c) = super::outside::verification(ctx) {
         return (c.value, c.explanation);
     }
-    match ctx.facts.phone_status {
+    match ctx.phone_status {
         PhoneStatus::Ok => (Some(false), "--phone-status ok".into()),
         PhoneStatus::Failed => (Some(true), "--phone-status failed".into()),
         PhoneStatus::Unknown => (None, String::new()),

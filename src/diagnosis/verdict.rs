@@ -92,7 +92,7 @@ fn itl_differs_as_given(ctx: &PhoneCtx<'_>) -> Condition {
             let source = super::checks::installed_source(ctx.evidence, installed);
             // The file and the hash read off the phone must tell the same; when they do
             // not, one of them is not this phone's ITL and neither decides.
-            if let (Installed::File(file), Some(hash)) = (installed, &ctx.facts.phone_itl_hash) {
+            if let (Installed::File(file), Some(hash)) = (installed, ctx.phone_itl_hash) {
                 let file_equal = file.bytes == served.file.data.as_slice();
                 let hash_equal = served.hashes.get(hash.algorithm) == hash.hex;
                 if file_equal != hash_equal {
@@ -525,7 +525,7 @@ fn phone_verification_failed(ctx: &PhoneCtx<'_>, path: Option<&TrustPath>) -> Co
             .into_iter()
             .find(|(_, s)| s.acceptance == Acceptance::Rejected)
     });
-    if ctx.facts.phone_status == PhoneStatus::Ok
+    if ctx.phone_status == PhoneStatus::Ok
         && let Some((what, step)) = rejected_step
     {
         return Condition::new(
@@ -536,7 +536,7 @@ fn phone_verification_failed(ctx: &PhoneCtx<'_>, path: Option<&TrustPath>) -> Co
             ),
         );
     }
-    match ctx.facts.phone_status {
+    match ctx.phone_status {
         PhoneStatus::Failed => Condition::new(
             Some(true),
             "--phone-status failed: the phone shows a verification failure",
