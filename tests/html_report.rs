@@ -2,7 +2,10 @@
 //! the phone's timeline, rendered by a real browser (headless Chromium) without a console
 //! error.
 
+mod scenarios_support;
 mod tool_support;
+
+use scenarios_support::evidence_of;
 
 use itlscope::diagnosis::{KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus, diagnose};
 use itlscope::evidence::Evidence;
@@ -14,22 +17,6 @@ use std::process::Command;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn evidence_of(file: &str) -> Evidence {
-    let result = read_capture(
-        &repo().join("captures").join(file),
-        &PipelineOptions::default(),
-    )
-    .expect("capture reads");
-    Evidence {
-        captures: vec![result.summary],
-        files: result.collected.files,
-        tls: result.collected.tls,
-        tls_aggregates: result.collected.tls_aggregates,
-        alarms: result.collected.alarms,
-        losses: result.collected.losses,
-    }
 }
 
 /// Undoes the escaping of the page's text.

@@ -5,32 +5,12 @@
 //! what another knows, no condition (nor the generalised condition 4) is true in one and false
 //! in the other, and no verdict is `required` in one and `not-required` in the other.
 
+mod scenarios_support;
+
 use itlscope::diagnosis::{
     DeleteItl, Diagnosis, ItlHash, KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus, diagnose,
 };
-use itlscope::evidence::Evidence;
-use itlscope::pipeline::{PipelineOptions, read_capture};
-use std::path::PathBuf;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn evidence_of(file: &str) -> Evidence {
-    let result = read_capture(
-        &repo().join("captures").join(file),
-        &PipelineOptions::default(),
-    )
-    .expect("capture reads");
-    Evidence {
-        captures: vec![result.summary],
-        files: result.collected.files,
-        tls: result.collected.tls,
-        tls_aggregates: result.collected.tls_aggregates,
-        alarms: result.collected.alarms,
-        losses: result.collected.losses,
-    }
-}
+use scenarios_support::{evidence_of, repo};
 
 /// What is known of the phone's ITL, from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

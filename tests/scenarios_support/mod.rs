@@ -86,3 +86,20 @@ pub fn check_verdicts(file: &str, run: &Run, json: &Value) {
         "{file}: one verdict per phone"
     );
 }
+
+/// The evidence of `captures/FILE`, read by the library's pipeline (no CLI).
+pub fn evidence_of(file: &str) -> itlscope::evidence::Evidence {
+    let result = itlscope::pipeline::read_capture(
+        &repo().join("captures").join(file),
+        &itlscope::pipeline::PipelineOptions::default(),
+    )
+    .expect("capture reads");
+    itlscope::evidence::Evidence {
+        captures: vec![result.summary],
+        files: result.collected.files,
+        tls: result.collected.tls,
+        tls_aggregates: result.collected.tls_aggregates,
+        alarms: result.collected.alarms,
+        losses: result.collected.losses,
+    }
+}

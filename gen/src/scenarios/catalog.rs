@@ -819,28 +819,35 @@ fn rebuilt_without_key() -> Scenario {
     set_recovery(s, 0, T)
 }
 
+/// A TLS 1.3 phone's boot over HTTP (this cluster answers a missing file with 404, Camelot's
+/// example, not 503): CTL not found, the cluster's ITL, a completed TLS 1.3 TVS session
+/// (`seed` varies its bytes), then the signed config.
+pub(crate) fn tls13_tvs_boot(phone: &Phone, cluster: &Cluster, seed: u64) -> Vec<Step> {
+    let mut steps = fetch(phone, &cluster.node, &ctl_name(phone), None, 404);
+    steps.extend(fetch(
+        phone,
+        &cluster.node,
+        &itl_name(phone),
+        Some(&cluster.itl()),
+        404,
+    ));
+    steps.push(Step::Tls(tvs_session(
+        &cluster.node,
+        &cluster.certs.tvs.der,
+        &cluster.phone_lsc(phone).der,
+        version::TLS13,
+        seed,
+        completed(vec![(153, cluster.certs.callmanager.der.len() + 50)]),
+    )));
+    steps.extend(config_fetch(phone, cluster));
+    steps
+}
+
 fn tvs_tls13() -> Scenario {
     let phone = Phone::cp8845(0x22, "192.0.2.22");
     let old = cluster_a11();
     let new = cluster_a11().regenerate_callmanager();
-    // This cluster answers a missing file over HTTP with 404 (Camelot's example) not 503.
-    let mut steps = fetch(&phone, &new.node, &ctl_name(&phone), None, 404);
-    steps.extend(fetch(
-        &phone,
-        &new.node,
-        &itl_name(&phone),
-        Some(&new.itl()),
-        404,
-    ));
-    steps.push(Step::Tls(tvs_session(
-        &new.node,
-        &new.certs.tvs.der,
-        &new.phone_lsc(&phone).der,
-        version::TLS13,
-        101,
-        completed(vec![(153, new.certs.callmanager.der.len() + 50)]),
-    )));
-    steps.extend(config_fetch(&phone, &new));
+    let steps = tls13_tvs_boot(&phone, &new, 101);
     let tvs_pem = sidecar::pem(&new.certs.tvs);
     let tvs_der = new.certs.tvs.der.clone();
     let show_itl = sidecar::show_itl(&new);

@@ -337,23 +337,7 @@ pub fn tvs_tls13_completed() -> Scenario {
     let new = cluster_a11()
         .regenerate_callmanager()
         .with_itl_recovery(new_itl_recovery());
-    let mut steps = fetch(&phone, &new.node, &ctl_name(&phone), None, 404);
-    steps.extend(fetch(
-        &phone,
-        &new.node,
-        &itl_name(&phone),
-        Some(&new.itl()),
-        404,
-    ));
-    steps.push(Step::Tls(tvs_session(
-        &new.node,
-        &new.certs.tvs.der,
-        &new.phone_lsc(&phone).der,
-        version::TLS13,
-        371,
-        completed(vec![(153, new.certs.callmanager.der.len() + 50)]),
-    )));
-    steps.extend(config_fetch(&phone, &new));
+    let steps = super::catalog::tls13_tvs_boot(&phone, &new, 371);
     // A TVS certificate exported later, after TVS was regenerated: not the one the phone
     // met, not in its ITL.
     let exported = sidecar::pem(&cluster_a11().regenerate_tvs().certs.tvs);
