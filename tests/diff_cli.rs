@@ -228,3 +228,24 @@ fn garbage_is_a_clear_error_exit_1() {
     let usage = run(&["diff", "captures/tvs-tls13.phone-itl.tlv"]);
     assert_eq!(usage.code, Some(2), "{}", usage.stderr);
 }
+
+/// A field ITL (tests/fixtures/real/) with no TVS record against a lab ITL signed by a key it
+/// does not hold: statement 21's case with no TVS to ask, so "not at all".
+#[test]
+fn field_itl_without_tvs_rejects_a_foreign_signer() {
+    let old = "tests/fixtures/real/csptechnologies-ciscoprovsionerweb/ITLFile.tlv";
+    let new = "captures/tvs-tls13.phone-itl.tlv";
+    let out = run(&["diff", old, new]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("not at all"), "{}", out.stdout);
+    let v = json(&run(&["diff", old, new, "--json"]));
+    assert_eq!(v["verdict"]["answer"], "not-at-all");
+    assert_eq!(v["verdict"]["acceptance"], "rejected");
+    let same = json(&run(&["diff", old, old, "--json"]));
+    assert_eq!(same["verdict"]["answer"], "identical");
+}
+
+#[test]
+fn standard_input_twice_is_a_usage_error() {
+    assert_eq!(run(&["diff", "-", "-"]).code, Some(2));
+}
