@@ -67,6 +67,30 @@ Exit status:
   1  an input cannot be read, or is not what it should be
   2  usage error";
 
+const DIFF_AFTER_HELP: &str = "\
+Examples:
+  itlscope diff ITLFile-before.tlv ITLFile-after.tlv
+  itlscope diff show-itl-before.txt ITLFile.tlv --json   (CUCM `show itl` output saved as text)
+
+Exit status:
+  0  the lists were compared (whatever the verdict)
+  1  an input cannot be read, or is not a trust list or `show itl` / `show ctl` text
+  2  usage error";
+
+/// `diff`: the two trust lists.
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The trust list a phone holds: ITL/CTL file or CUCM `show itl` / `show ctl` text.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The trust list offered to it: ITL/CTL file or `show itl` / `show ctl` text.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Print the comparison as JSON (docs/schema/diff.schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `plan`: the ITL the phones hold and the change.
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -214,6 +238,10 @@ pub enum Command {
     /// directly, through TVS, or not at all, and the safe order of steps (docs/plan.md).
     #[command(after_help = PLAN_AFTER_HELP)]
     Plan(Box<PlanArgs>),
+    /// Compare two trust lists: signer, digest algorithm, records added, removed or changed,
+    /// and whether a phone holding OLD accepts NEW directly, only through TVS, or not at all.
+    #[command(after_help = DIFF_AFTER_HELP)]
+    Diff(DiffArgs),
     /// Print a shell completion script (e.g. `itlscope completions bash > /etc/bash_completion.d/itlscope`).
     Completions {
         /// The shell.

@@ -21,6 +21,7 @@ pub mod capture;
 pub mod cisco;
 pub mod codes;
 pub mod diagnosis;
+pub mod diff;
 pub mod dn;
 pub mod evidence;
 pub mod extract;

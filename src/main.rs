@@ -295,6 +295,63 @@ fn plan(args: &cli::PlanArgs) -> ExitCode {
     }
 }
 
+/// `diff`: what changed between two trust lists and whether a phone holding OLD accepts NEW.
+fn diff(args: &cli::DiffArgs) -> ExitCode {
+    use itlscope::diff::{Side, TextSide};
+    let old_input = match PlanList::read(&args.old) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let new_input = match PlanList::read(&args.new) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let old_list = match old_input.list(&args.old) {
+        Ok((l, _)) => l,
+        Err(code) => return code,
+    };
+    let new_list = match new_input.list(&args.new) {
+        Ok((l, _)) => l,
+        Err(code) => return code,
+    };
+    let (old_name, new_name) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
+    fn side<'a>(
+        name: &'a str,
+        list: &'a cisco::model::TrustList<'a>,
+        input: &'a PlanList,
+    ) -> Side<'a> {
+        Side {
+            name,
+            list,
+            text: match input {
+                PlanList::File(_) => None,
+                PlanList::Text(t) => Some(TextSide {
+                    signer: &t.list.signer,
+                    sha1: t.sha1.as_deref(),
+                }),
+            },
+        }
+    }
+    let report = itlscope::diff::diff(
+        &side(&old_name, &old_list, &old_input),
+        &side(&new_name, &new_list, &new_input),
+    );
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(mut text) => {
+                text.push('\n');
+                emit(&text)
+            }
+            Err(e) => fail(&args.new, e),
+        }
+    } else {
+        emit(&itlscope::diff::render(&report))
+    }
+}
+
 /// Why `analyze` or `extract` stopped or failed.
 enum Failure {
     /// Input that cannot be read, or output that cannot be written: exit 1.
@@ -562,6 +619,10 @@ fn check_usage(command: &Command) {
             "verify",
             file.as_os_str() == "-" && trust.as_os_str() == "-",
         ),
+        Command::Diff(args) => (
+            "diff",
+            args.old.as_os_str() == "-" && args.new.as_os_str() == "-",
+        ),
         _ => return,
     };
     if twice {
@@ -601,6 +662,7 @@ fn main() -> ExitCode {
         } => extract(&input, &output, quiet),
         Command::Verify { file, trust } => verify(&file, &trust),
         Command::Plan(args) => plan(&args),
+        Command::Diff(args) => diff(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "itlscope", &mut out);

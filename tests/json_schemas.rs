@@ -6,7 +6,8 @@
 //! * every `analyze --json` report of every scenario run (tests/golden/, which
 //!   golden_reports keeps equal to what the tool prints), the index.json `extract` writes for
 //!   every scenario capture, and `show --json` of every scenario and field trust list validate
-//!   against them (`plan --json` of every scenario prediction: tests/plan_scenarios.rs);
+//!   against them (`plan --json` of every scenario prediction: tests/plan_scenarios.rs;
+//!   `diff --json`: tests/diff_cli.rs);
 //! * no string anywhere in that JSON carries Rust debug formatting.
 
 use itlscope::pipeline::{self, PipelineOptions};
@@ -34,6 +35,7 @@ fn generated() -> Vec<(&'static str, Value)> {
             value(itlscope::extract::index_schema()),
         ),
         ("plan.schema.json", value(itlscope::plan::json::schema())),
+        ("diff.schema.json", value(itlscope::diff::schema())),
     ]
 }
 
