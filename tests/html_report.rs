@@ -9,7 +9,7 @@ use scenarios_support::evidence_of;
 
 use itlscope::diagnosis::{KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus, diagnose};
 use itlscope::evidence::Evidence;
-use itlscope::pipeline::{PipelineOptions, collect_evidence, read_capture};
+use itlscope::pipeline::{PipelineOptions, collect_evidence};
 use itlscope::report::html;
 use itlscope_gen::scenarios::catalog;
 use std::path::{Path, PathBuf};

@@ -45,13 +45,13 @@ fn html_rows(page: &str) -> BTreeMap<String, (String, String)> {
             .expect("phone name");
         let cells: Vec<&str> = row.split("<td").collect();
         let verdict = cells
-            .get(3)
+            .get(2)
             .and_then(|c| c.split_once('>'))
             .and_then(|(_, r)| r.split_once("</td>"))
             .map(|(v, _)| v.to_string())
             .expect("verdict cell");
         let reason = cells
-            .get(4)
+            .get(3)
             .and_then(|c| c.split_once('>'))
             .and_then(|(_, r)| r.split_once("</td>"))
             .map(|(v, _)| unescape(v))

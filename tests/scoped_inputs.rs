@@ -33,7 +33,9 @@ fn an_unscoped_status_applies_to_none_of_several_phones() {
         assert_eq!(status_of(&p), Value::Null, "{p}");
     }
     assert!(
-        report["notes"].to_string().contains("apply to none of the 2 phones"),
+        report["notes"]
+            .to_string()
+            .contains("apply to none of the 2 phones"),
         "{}",
         report["notes"]
     );
