@@ -29,7 +29,10 @@ struct Rec {
 impl Rec {
     fn shifted(&self, secs: i64) -> Rec {
         let sec = u32::try_from(i64::from(self.sec) + secs).expect("date fits");
-        Rec { sec, ..self.clone() }
+        Rec {
+            sec,
+            ..self.clone()
+        }
     }
 }
 
@@ -44,9 +47,15 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 }
 
 fn scenario(file: &str) -> Pcap {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(file);
     let bytes = std::fs::read(path).expect("scenario capture");
-    assert_eq!(&bytes[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian microsecond pcap");
+    assert_eq!(
+        &bytes[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "little-endian microsecond pcap"
+    );
     let mut recs = Vec::new();
     let mut at = 24;
     while at + 16 <= bytes.len() {
@@ -151,7 +160,10 @@ fn decisions(report: &Value) -> BTreeMap<String, String> {
     }
     for file in report["files"].as_array().expect("files") {
         out.insert(
-            format!("file {} {} {}", file["client"], file["server"], file["name"]),
+            format!(
+                "file {} {} {}",
+                file["client"], file["server"], file["name"]
+            ),
             format!("complete {} size {}", file["complete"], file["size"]),
         );
     }
@@ -351,7 +363,8 @@ fn max_flows_one_with_a_future_frame_keeps_the_phones_config_statement_1() {
     pcap.insert_after(34, record(&at, 0, &syn));
     let report = analyze(&pcap.bytes(), &args);
     let got = decisions(&report);
-    let config_key = "file \"192.0.2.22:50818\" \"198.51.100.10:6970\" \"SEP00005E005322.cnf.xml.sgn\"";
+    let config_key =
+        "file \"192.0.2.22:50818\" \"198.51.100.10:6970\" \"SEP00005E005322.cnf.xml.sgn\"";
     assert_eq!(got.get(config_key), expected.get(config_key));
     assert!(
         got.get(config_key)

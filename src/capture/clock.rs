@@ -199,7 +199,10 @@ impl CaptureClock {
     /// frames still held apart when the capture ends, a lone one counts; a run of them
     /// that agree is more likely a jump the capture ended too early to confirm.
     pub fn anomalies(&self) -> u64 {
-        let trailing = self.pending.filter(|p| p.frames == 1).map_or(0, |p| p.frames);
+        let trailing = self
+            .pending
+            .filter(|p| p.frames == 1)
+            .map_or(0, |p| p.frames);
         self.anomalies + trailing
     }
 

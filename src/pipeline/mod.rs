@@ -319,7 +319,9 @@ mod tests {
         assert_eq!(results.len(), 3);
         assert!(results[0].is_ok());
         assert!(results[2].is_ok());
-        let err = results[1].as_ref().expect_err("the panicking capture fails");
+        let err = results[1]
+            .as_ref()
+            .expect_err("the panicking capture fails");
         let text = err.to_string();
         assert!(text.contains("analysis worker failed"), "{text}");
         assert!(text.contains("inject-panic.pcap"), "{text}");

@@ -412,30 +412,56 @@ mod tests {
         assert!(split.summary.frames > 0);
     }
 
-    /// Runs `each_packet` over `path` on a thread of its own with a collector that panics
-    /// at packet `at`; gives whether it unwound (true) or returned, or `None` when it did
-    /// not come back within 30 s (a thread waiting forever on the dead collector). The
-    /// 30 s is only the failure signal, not a timing claim.
-    fn panicking_collector(path: &Path, at: usize) -> Option<bool> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let path = path.to_path_buf();
+    /// The capture's bytes, telling when they are dropped: when the reading thread has
+    /// ended (it owns the reader).
+    struct DropSignal {
+        inner: std::io::Cursor<Vec<u8>>,
+        dropped: std::sync::mpsc::Sender<()>,
+    }
+
+    impl std::io::Read for DropSignal {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            std::io::Read::read(&mut self.inner, buf)
+        }
+    }
+
+    impl Drop for DropSignal {
+        fn drop(&mut self) {
+            let _ = self.dropped.send(());
+        }
+    }
+
+    /// Runs `each_packet` over `bytes` on a thread of its own with a collector that panics
+    /// at packet `at`. True when the panic came back out of `each_packet` and the reading
+    /// thread ended; false when either did not happen within 30 s (a thread waiting forever
+    /// on the dead collector). The 30 s is only the failure signal, not a timing claim.
+    fn panicking_collector(bytes: &[u8], at: usize) -> bool {
+        let (unwound_tx, unwound_rx) = std::sync::mpsc::channel();
+        let (dropped_tx, dropped_rx) = std::sync::mpsc::channel();
+        let input = DropSignal {
+            inner: std::io::Cursor::new(bytes.to_vec()),
+            dropped: dropped_tx,
+        };
+        let reader = CaptureReader::from_reader("noise.pcap", Box::new(input)).expect("opens");
         std::thread::spawn(move || {
-            let reader = CaptureReader::open(&path).expect("opens");
             let mut n = 0;
             let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 each_packet(reader, DefragLimits::default(), |_| {
                     n += 1;
-                    // Slow, so the queue fills and the reading side takes the decoding.
-                    if n % 512 == 0 {
+                    // Slow, so the queue fills and the reading side takes the decoding at
+                    // the end of its first window (32 batches), waiting for the raw
+                    // batches still queued: a panic then leaves it waiting on the dead.
+                    if n % 256 == 0 {
                         std::thread::sleep(Duration::from_millis(1));
                     }
                     assert!(n != at, "injected collector panic at packet {at}");
                 });
             }))
             .is_err();
-            let _ = tx.send(unwound);
+            let _ = unwound_tx.send(unwound);
         });
-        rx.recv_timeout(Duration::from_secs(30)).ok()
+        let wait = Duration::from_secs(30);
+        unwound_rx.recv_timeout(wait) == Ok(true) && dropped_rx.recv_timeout(wait).is_ok()
     }
 
     #[test]
@@ -443,7 +469,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("noise.pcap");
         let config = BenchConfig {
-            size: 20_000_000,
+            size: 40_000_000,
             format: Format::Pcap,
             seed: 5,
             boots: 0,
@@ -451,11 +477,22 @@ mod tests {
         };
         let file = std::fs::File::create(&path).expect("create");
         write_bench_capture(&config, &mut NoBoots, std::io::BufWriter::new(file)).expect("write");
-        // First packet, mid-batch early, and late (after the reading side decoded).
-        for at in [1, 1500, 40_000] {
-            assert_eq!(
-                panicking_collector(&path, at),
-                Some(true),
+        let bytes = std::fs::read(&path).expect("read back");
+        // First packet, early mid-batch, while the reading side waits for the raw batches
+        // of its first window (batches 27-31 of 1,024 frames), and late.
+        let (_, summary) = {
+            let reader = CaptureReader::from_reader(
+                "noise.pcap",
+                Box::new(std::io::Cursor::new(bytes.clone())),
+            )
+            .expect("opens");
+            let split = each_packet(reader, DefragLimits::default(), |_| {});
+            ((), split.summary)
+        };
+        assert!(summary.frames > 45_000, "{}", summary.frames);
+        for at in [1, 1500, 27_500, 28_500, 29_500, 30_500, 40_000] {
+            assert!(
+                panicking_collector(&bytes, at),
                 "panic at packet {at}: the collector's panic comes back, the reader ends"
             );
         }
