@@ -1,5 +1,7 @@
 //! Timestamp conversion: legacy pcap seconds + micro/nanoseconds, and pcapng's 64-bit tick
-//! counts in each interface's `if_tsresol` units shifted by its `if_tsoffset` seconds.
+//! counts in each interface's `if_tsresol` units shifted by its `if_tsoffset` seconds; and
+//! [`CaptureClock`], the capture time idle sweeps measure against, which a frame dated far
+//! from its neighbours does not move.
 
 use super::Timestamp;
 
@@ -67,6 +69,149 @@ pub(crate) fn legacy_ts(secs: u32, frac: u32, nanosecond_file: bool) -> Timestam
     Timestamp(i64::from(secs) * 1_000_000_000 + frac_ns)
 }
 
+/// Consecutive frames that must agree on a new time before the clock steps to it: one or
+/// two frames far off are a garbage timestamp or another host's skewed clock; a run of
+/// them is a real jump (an NTP step, a pause in the capture).
+pub const CONFIRM_FRAMES: u64 = 3;
+
+/// The shortest jump counted as one (a second): frames closer than this are the ordinary
+/// jitter and reordering of a capture.
+const MIN_JUMP_NS: i64 = 1_000_000_000;
+
+/// What one frame's timestamp did to the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMove {
+    /// In line with the clock (it moved forward or stayed).
+    InLine,
+    /// Far from the clock: held apart until later frames confirm it.
+    Held,
+    /// Later frames confirmed a jump: the clock stepped to the new time.
+    Stepped,
+}
+
+/// Frames far from the clock that agree with each other, not yet confirmed.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    last: i64,
+    latest: i64,
+    frames: u64,
+}
+
+/// The capture clock idle sweeps use: the latest timestamp in line with the frames around
+/// it. A frame more than the jump threshold ahead of or behind the clock is held apart
+/// (a time anomaly) and moves nothing, so one future-dated frame cannot idle out every
+/// open flow, and a merged capture whose hosts' clocks disagree keeps the first clock
+/// while both hosts keep talking. Only [`CONFIRM_FRAMES`] consecutive frames that agree
+/// with each other on the new time step the clock there (forward or back).
+#[derive(Debug, Clone)]
+pub struct CaptureClock {
+    jump_ns: i64,
+    now: Option<i64>,
+    /// Monotonic idle time: the capture time that passed in line and forward steps, never
+    /// going back (see [`CaptureClock::idle_now`]).
+    idle: i64,
+    pending: Option<Pending>,
+    anomalies: u64,
+    steps: u64,
+}
+
+impl CaptureClock {
+    /// A clock that holds apart frames more than `jump_ns` from it (at least a second;
+    /// the collector passes its shortest idle timeout: a smaller jump cannot idle out a
+    /// flow by itself).
+    pub fn new(jump_ns: i64) -> Self {
+        CaptureClock {
+            jump_ns: jump_ns.max(MIN_JUMP_NS),
+            now: None,
+            idle: i64::MIN,
+            pending: None,
+            anomalies: 0,
+            steps: 0,
+        }
+    }
+
+    /// Takes one frame's timestamp (nanoseconds) and says what it did to the clock.
+    pub fn observe(&mut self, ts: i64) -> ClockMove {
+        let Some(now) = self.now else {
+            self.now = Some(ts);
+            self.idle = ts;
+            return ClockMove::InLine;
+        };
+        if ts.abs_diff(now) <= self.jump_ns.unsigned_abs() {
+            // Back in line: frames held apart were anomalies after all.
+            if let Some(p) = self.pending.take() {
+                self.anomalies += p.frames;
+            }
+            self.move_to(now, now.max(ts));
+            return ClockMove::InLine;
+        }
+        match &mut self.pending {
+            // Agreeing frames go on from the held ones (a sparse capture's frames may each
+            // be more than a jump apart; they still only go forward from there).
+            Some(p) if ts >= p.last.saturating_sub(self.jump_ns) => {
+                p.frames += 1;
+                p.last = ts;
+                p.latest = p.latest.max(ts);
+                if p.frames >= CONFIRM_FRAMES {
+                    // The time line moves; idle time does not count the jump (below).
+                    self.now = Some(p.latest);
+                    self.pending = None;
+                    self.steps += 1;
+                    return ClockMove::Stepped;
+                }
+            }
+            _ => {
+                if let Some(p) = self.pending.replace(Pending {
+                    last: ts,
+                    latest: ts,
+                    frames: 1,
+                }) {
+                    self.anomalies += p.frames;
+                }
+            }
+        }
+        ClockMove::Held
+    }
+
+    /// Moves the clock from `from` to `to`, in line; idle time passes only forward.
+    fn move_to(&mut self, from: i64, to: i64) {
+        self.now = Some(to);
+        if to > from {
+            self.idle = self.idle.saturating_add(to.saturating_sub(from));
+        }
+    }
+
+    /// The clock's time (nanoseconds since the epoch); `i64::MIN` before the first frame.
+    pub fn now(&self) -> i64 {
+        self.now.unwrap_or(i64::MIN)
+    }
+
+    /// The time idleness is measured on: it starts at the first frame's time and advances
+    /// as the clock moves in line, never by a jump, whichever way and even confirmed. The
+    /// capture shows nothing of the time a jump skips: counting a step forward would idle
+    /// out every open flow of the other host whenever a merged capture's two clocks take
+    /// turns, and a step back would leave what was open before it idle forever.
+    pub fn idle_now(&self) -> i64 {
+        self.idle
+    }
+
+    /// Frames dated far from their neighbours that no later frames confirmed. Of the
+    /// frames still held apart when the capture ends, a lone one counts; a run of them
+    /// that agree is more likely a jump the capture ended too early to confirm.
+    pub fn anomalies(&self) -> u64 {
+        let trailing = self
+            .pending
+            .filter(|p| p.frames == 1)
+            .map_or(0, |p| p.frames);
+        self.anomalies + trailing
+    }
+
+    /// Jumps later frames confirmed (the clock stepped forward or back).
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+}
+
 fn clamp_i64(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
 }
@@ -102,5 +247,84 @@ mod tests {
         );
         assert_eq!(legacy_ts(1, 5, false), Timestamp(1_000_005_000));
         assert_eq!(legacy_ts(1, 5, true), Timestamp(1_000_000_005));
+    }
+
+    const S: i64 = 1_000_000_000;
+
+    #[test]
+    fn one_future_frame_is_an_anomaly_and_moves_nothing() {
+        let mut c = CaptureClock::new(60 * S);
+        assert_eq!(c.observe(100 * S), ClockMove::InLine);
+        assert_eq!(c.observe(7300 * S), ClockMove::Held);
+        assert_eq!(c.now(), 100 * S);
+        assert_eq!(c.observe(101 * S), ClockMove::InLine);
+        assert_eq!(c.now(), 101 * S);
+        assert_eq!((c.anomalies(), c.steps()), (1, 0));
+    }
+
+    #[test]
+    fn one_past_frame_is_an_anomaly_and_moves_nothing() {
+        let mut c = CaptureClock::new(60 * S);
+        c.observe(10_000 * S);
+        assert_eq!(c.observe(S), ClockMove::Held);
+        assert_eq!(c.observe(10_001 * S), ClockMove::InLine);
+        assert_eq!(c.now(), 10_001 * S);
+        assert_eq!((c.anomalies(), c.steps()), (1, 0));
+    }
+
+    #[test]
+    fn a_jump_later_frames_confirm_moves_the_clock_both_ways() {
+        let mut c = CaptureClock::new(60 * S);
+        c.observe(100 * S);
+        assert_eq!(c.observe(3700 * S), ClockMove::Held);
+        assert_eq!(c.observe(3701 * S), ClockMove::Held);
+        assert_eq!(c.observe(3702 * S), ClockMove::Stepped);
+        assert_eq!(c.now(), 3702 * S);
+        assert_eq!(c.idle_now(), 100 * S);
+        // An NTP step back, confirmed the same way.
+        c.observe(50 * S);
+        c.observe(51 * S);
+        assert_eq!(c.observe(52 * S), ClockMove::Stepped);
+        assert_eq!(c.now(), 52 * S);
+        // Idle time counts only what passed in line.
+        assert_eq!(c.idle_now(), 100 * S);
+        c.observe(53 * S);
+        assert_eq!(c.idle_now(), 101 * S);
+        assert_eq!((c.anomalies(), c.steps()), (0, 2));
+    }
+
+    #[test]
+    fn a_sparse_capture_steps_without_anomalies() {
+        let mut c = CaptureClock::new(60 * S);
+        for i in 0..30 {
+            c.observe(i * 120 * S);
+        }
+        // The last two agree but are too few to confirm: held, not anomalies.
+        assert_eq!(c.now(), 27 * 120 * S);
+        assert_eq!(c.anomalies(), 0);
+        assert_eq!(c.steps(), 9);
+    }
+
+    #[test]
+    fn two_interleaved_clocks_keep_the_first() {
+        let mut c = CaptureClock::new(60 * S);
+        for i in 0..100 {
+            c.observe((100 + i) * S);
+            assert_eq!(c.observe((1900 + i) * S), ClockMove::Held);
+        }
+        assert_eq!(c.now(), 199 * S);
+        assert_eq!((c.anomalies(), c.steps()), (100, 0));
+    }
+
+    #[test]
+    fn small_reordering_and_extremes_are_in_line() {
+        let mut c = CaptureClock::new(0);
+        assert_eq!(c.now(), i64::MIN);
+        c.observe(5 * S);
+        assert_eq!(c.observe(5 * S - 1), ClockMove::InLine);
+        assert_eq!(c.now(), 5 * S);
+        assert_eq!(c.observe(i64::MAX), ClockMove::Held);
+        assert_eq!(c.observe(i64::MIN), ClockMove::Held);
+        assert_eq!(c.anomalies(), 2);
     }
 }

@@ -13,6 +13,7 @@ mod input;
 mod reader;
 
 pub use blocks::SharedBlock;
+pub use clock::{CONFIRM_FRAMES, CaptureClock, ClockMove};
 pub use error::CaptureError;
 pub use reader::{CaptureReader, ReaderOptions};
 

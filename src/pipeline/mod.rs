@@ -120,8 +120,33 @@ pub fn collect_readable(
     (evidence, unreadable)
 }
 
+/// Reads one capture like [`read_capture`], and turns a panic while analysing it (a bug,
+/// never expected from input) into that capture's error, so the other captures are still
+/// read and reported. The panic hook has already printed the panic itself.
+fn read_capture_guarded(
+    path: &Path,
+    options: &PipelineOptions,
+) -> Result<CaptureResult, CaptureError> {
+    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        #[cfg(test)]
+        tests::panic_if_asked(path);
+        read_capture(path, options)
+    }));
+    analysed.unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        Err(CaptureError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::other(format!("analysis worker failed: {why}")),
+        })
+    })
+}
+
 /// Reads every capture, one worker per file (at most one per core), results in the order
-/// of `paths`. Workers take the next file as soon as they finish one, so a big file does
+/// of `paths`. A panic while analysing one capture is that capture's error. Workers take the next file as soon as they finish one, so a big file does
 /// not hold back the small ones.
 pub fn read_captures(
     paths: &[PathBuf],
@@ -132,7 +157,10 @@ pub fn read_captures(
         .unwrap_or(1)
         .clamp(1, paths.len().max(1));
     if workers == 1 {
-        return paths.iter().map(|p| read_capture(p, options)).collect();
+        return paths
+            .iter()
+            .map(|p| read_capture_guarded(p, options))
+            .collect();
     }
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Result<CaptureResult, CaptureError>>>> =
@@ -144,7 +172,7 @@ pub fn read_captures(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     paths.get(i).zip(slots.get(i))
                 } {
-                    let result = read_capture(path, options);
+                    let result = read_capture_guarded(path, options);
                     // A slot is only ever locked by the worker that took its index.
                     if let Ok(mut slot) = slot.lock() {
                         *slot = Some(result);
@@ -254,6 +282,51 @@ mod tests {
                 assert!(two.summary.frames > 0);
             }
         }
+    }
+
+    /// Test-only injection point: analysing a file whose name says so panics, like a bug
+    /// in a collector would.
+    pub(super) fn panic_if_asked(path: &Path) {
+        let asked = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains("inject-panic"));
+        assert!(!asked, "injected analysis panic");
+    }
+
+    #[test]
+    fn a_panic_in_one_capture_is_its_error_and_the_others_are_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = capture(dir.path(), "good.pcap", 1, 100_000);
+        let bad = dir.path().join("inject-panic.pcap");
+        std::fs::copy(&good, &bad).expect("copy");
+        let other = capture(dir.path(), "other.pcap", 2, 100_000);
+        let paths = [good, bad, other];
+        let options = PipelineOptions {
+            progress: Progress::hidden(),
+            ..Default::default()
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let paths = paths.to_vec();
+            let options = options.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(read_captures(&paths, &options));
+            });
+        }
+        let results = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the workers come back");
+        assert_eq!(results.len(), 3);
+        assert!(results[0].is_ok());
+        assert!(results[2].is_ok());
+        let err = results[1]
+            .as_ref()
+            .expect_err("the panicking capture fails");
+        let text = err.to_string();
+        assert!(text.contains("analysis worker failed"), "{text}");
+        assert!(text.contains("inject-panic.pcap"), "{text}");
+        let (evidence, unreadable) = collect_readable(&paths, &options);
+        assert_eq!((evidence.captures.len(), unreadable.len()), (2, 1));
     }
 
     #[test]

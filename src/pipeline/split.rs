@@ -10,7 +10,7 @@ use super::handoff::Batch;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::evidence::CaptureSummary;
 use crate::net::{Decoded, Decoder, DefragLimits, Packet, merge_decoder};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -29,8 +29,31 @@ pub(super) struct Split {
     pub decoded_batches: u64,
 }
 
+/// The collecting side's end of the hand-over. Dropped while `each` unwinds from a
+/// panic, it tells the reading thread the collector is gone (no wait for raw batches to be
+/// decoded, no room ever freed in the queue) and waits for that thread to end, so no
+/// thread is left waiting on a dead peer.
+struct CollectorEnd {
+    full_rx: Option<Receiver<Batch>>,
+    shared: Arc<Shared>,
+    reading: Option<std::thread::JoinHandle<(CaptureSummary, Option<CaptureError>)>>,
+}
+
+impl Drop for CollectorEnd {
+    fn drop(&mut self) {
+        self.shared.collector_gone();
+        // Closing the queue makes a blocked or later send fail: the reader stops there.
+        drop(self.full_rx.take());
+        if let Some(reading) = self.reading.take() {
+            // Its own panic is already reported by the hook; nothing to add here.
+            let _ = reading.join();
+        }
+    }
+}
+
 /// Reads `reader` to its end on a second thread and calls `each` with every packet, in
-/// frame order, on this one.
+/// frame order, on this one. A panic in `each` unwinds out of here after the reading
+/// thread has stopped (see [`CollectorEnd`]).
 pub(super) fn each_packet(
     reader: CaptureReader,
     defrag: DefragLimits,
@@ -43,15 +66,21 @@ pub(super) fn each_packet(
         collector_idle: AtomicU64::new(0),
         raw_pending: Mutex::new(0),
         raw_decoded: Condvar::new(),
+        collector_gone: AtomicBool::new(false),
     });
     let reading = {
         let shared = Arc::clone(&shared);
         std::thread::spawn(move || read(reader, &shared, &full_tx, &empty_rx))
     };
+    let mut end = CollectorEnd {
+        full_rx: Some(full_rx),
+        shared: Arc::clone(&shared),
+        reading: Some(reading),
+    };
     let (mut raw_batches, mut decoded_batches) = (0, 0);
     loop {
         let waiting = Instant::now();
-        let Ok(mut batch) = full_rx.recv() else {
+        let Some(Ok(mut batch)) = end.full_rx.as_ref().map(Receiver::recv) else {
             break;
         };
         shared.idled(waiting);
@@ -75,8 +104,10 @@ pub(super) fn each_packet(
         // Best effort: when the queue back is full the batch is just dropped.
         let _ = empty_tx.try_send(batch);
     }
-    let mut summary = match reading.join() {
-        Ok((mut summary, stopped)) => {
+    let joined = end.reading.take().map(std::thread::JoinHandle::join);
+    drop(end);
+    let mut summary = match joined {
+        Some(Ok((mut summary, stopped))) => {
             if let Some(e) = stopped {
                 summary.truncated = Some(e.to_string());
             }
@@ -84,7 +115,7 @@ pub(super) fn each_packet(
         }
         // Not expected (reading does not panic on input); the packets taken up to there
         // stand, and the summary says the capture was not read to its end.
-        Err(_) => CaptureSummary {
+        Some(Err(_)) | None => CaptureSummary {
             truncated: Some("the capture's reading stopped on an internal error".into()),
             ..CaptureSummary::default()
         },
@@ -112,8 +143,10 @@ struct Shared {
     /// Raw batches sent and not yet decoded by the collector: while there are some, the
     /// reading thread must not decode (it would decode later frames before earlier ones).
     raw_pending: Mutex<usize>,
-    /// Signalled when `raw_pending` falls to zero.
+    /// Signalled when `raw_pending` falls to zero or the collector is gone.
     raw_decoded: Condvar,
+    /// The collecting side stopped (a panic in its closure): nothing waits for it any more.
+    collector_gone: AtomicBool,
 }
 
 impl Shared {
@@ -141,10 +174,18 @@ impl Shared {
         }
     }
 
-    /// The reading thread waits until the collector decoded every raw batch.
+    /// The collecting side is gone: wakes the reading thread if it waits for it.
+    fn collector_gone(&self) {
+        // Set under the lock the waiter checks it with, so the wake-up cannot be missed.
+        let _pending = self.raw_pending();
+        self.collector_gone.store(true, Ordering::Release);
+        self.raw_decoded.notify_all();
+    }
+
+    /// The reading thread waits until the collector decoded every raw batch (or is gone).
     fn wait_raw_decoded(&self) {
         let mut pending = self.raw_pending();
-        while *pending > 0 {
+        while *pending > 0 && !self.collector_gone.load(Ordering::Acquire) {
             pending = self
                 .raw_decoded
                 .wait(pending)
@@ -369,6 +410,115 @@ mod tests {
         assert!(seen == expected, "the same packets in the same order");
         assert!(split.summary.truncated.is_none());
         assert!(split.summary.frames > 0);
+    }
+
+    /// The capture's bytes, telling when they are dropped: when the reading thread has
+    /// ended (it owns the reader).
+    struct DropSignal {
+        inner: std::io::Cursor<Vec<u8>>,
+        dropped: std::sync::mpsc::Sender<()>,
+    }
+
+    impl std::io::Read for DropSignal {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            std::io::Read::read(&mut self.inner, buf)
+        }
+    }
+
+    impl Drop for DropSignal {
+        fn drop(&mut self) {
+            let _ = self.dropped.send(());
+        }
+    }
+
+    /// Runs `each_packet` over `bytes` on a thread of its own with a collector that panics
+    /// at packet `at`. True when the panic came back out of `each_packet` and the reading
+    /// thread ended; false when either did not happen within 30 s (a thread waiting forever
+    /// on the dead collector). The 30 s is only the failure signal, not a timing claim.
+    fn panicking_collector(bytes: &[u8], at: usize) -> bool {
+        let (unwound_tx, unwound_rx) = std::sync::mpsc::channel();
+        let (dropped_tx, dropped_rx) = std::sync::mpsc::channel();
+        let input = DropSignal {
+            inner: std::io::Cursor::new(bytes.to_vec()),
+            dropped: dropped_tx,
+        };
+        let reader = CaptureReader::from_reader("noise.pcap", Box::new(input)).expect("opens");
+        std::thread::spawn(move || {
+            let mut n = 0;
+            let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                each_packet(reader, DefragLimits::default(), |_| {
+                    n += 1;
+                    // Slow, so the queue fills and the reading side takes the decoding at
+                    // the end of its first window (32 batches), waiting for the raw
+                    // batches still queued: a panic then leaves it waiting on the dead.
+                    if n % 256 == 0 {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    assert!(n != at, "injected collector panic at packet {at}");
+                });
+            }))
+            .is_err();
+            let _ = unwound_tx.send(unwound);
+        });
+        let wait = Duration::from_secs(30);
+        unwound_rx.recv_timeout(wait) == Ok(true) && dropped_rx.recv_timeout(wait).is_ok()
+    }
+
+    #[test]
+    fn a_collector_panic_mid_batch_stops_the_reading_thread_instead_of_hanging() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("noise.pcap");
+        let config = BenchConfig {
+            size: 40_000_000,
+            format: Format::Pcap,
+            seed: 5,
+            boots: 0,
+            mix: Mix::TlsHeavy,
+        };
+        let file = std::fs::File::create(&path).expect("create");
+        write_bench_capture(&config, &mut NoBoots, std::io::BufWriter::new(file)).expect("write");
+        let bytes = std::fs::read(&path).expect("read back");
+        // First packet, early mid-batch, while the reading side waits for the raw batches
+        // of its first window (batches 27-31 of 1,024 frames), and late.
+        let (_, summary) = {
+            let reader = CaptureReader::from_reader(
+                "noise.pcap",
+                Box::new(std::io::Cursor::new(bytes.clone())),
+            )
+            .expect("opens");
+            let split = each_packet(reader, DefragLimits::default(), |_| {});
+            ((), split.summary)
+        };
+        assert!(summary.frames > 45_000, "{}", summary.frames);
+        for at in [1, 1500, 27_500, 28_500, 29_500, 30_500, 40_000] {
+            assert!(
+                panicking_collector(&bytes, at),
+                "panic at packet {at}: the collector's panic comes back, the reader ends"
+            );
+        }
+    }
+
+    #[test]
+    fn a_reader_waiting_for_raw_batches_is_released_when_the_collector_is_gone() {
+        let shared = Arc::new(Shared {
+            decoder: Mutex::new(Decoder::new(DefragLimits::default())),
+            collector_idle: AtomicU64::new(0),
+            raw_pending: Mutex::new(2),
+            raw_decoded: Condvar::new(),
+            collector_gone: AtomicBool::new(false),
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                shared.wait_raw_decoded();
+                let _ = tx.send(());
+            })
+        };
+        // Two raw batches the collector will never decode.
+        shared.collector_gone();
+        assert!(rx.recv_timeout(Duration::from_secs(30)).is_ok());
+        assert!(waiter.join().is_ok());
     }
 
     #[test]

@@ -48,6 +48,10 @@ struct Conn {
     end: Option<TcpEnd>,
     first: Seen,
     last: Seen,
+    /// The capture clock's time at the connection's last segment: idleness is measured on
+    /// the clock, not on the segment's own stamp, so a host whose clock is skewed from the
+    /// capture clock (a merged capture) is not idle for it.
+    touched: i64,
     app: App,
     /// A TLS session of a host that is not a phone whose handshake is over: its payload is
     /// counted, no longer reassembled or parsed (nothing in it can reach a verdict).
@@ -68,6 +72,7 @@ impl Conn {
             end: None,
             first: seen,
             last: seen,
+            touched: seen.ts.0,
             app,
             settled: false,
         }
@@ -121,7 +126,7 @@ pub struct Connections {
     phone_flows_dropped: u64,
     /// Idle limits.
     timeouts: Timeouts,
-    /// Latest capture time seen.
+    /// The capture clock's time (the collector's [`crate::capture::CaptureClock`]).
     now: i64,
     /// Capture time of the last emergency sweep (the table was full).
     last_emergency: Option<i64>,
@@ -290,7 +295,12 @@ impl Connections {
             frame: pkt.frame,
             ts: pkt.ts,
         };
-        self.now = self.now.max(pkt.ts.0);
+        // Without a capture clock (no collector), the segment's own time.
+        let touched = if self.now == i64::MIN {
+            pkt.ts.0
+        } else {
+            self.now
+        };
         // A new SYN from the client on a connection that already went somewhere: port reuse.
         if seg.flags.syn
             && !seg.flags.ack
@@ -360,6 +370,7 @@ impl Connections {
             seg.window,
         );
         conn.last = seen;
+        conn.touched = touched;
         if seg.flags.syn {
             if dir == 0 && !seg.flags.ack {
                 conn.syn = true;
@@ -479,6 +490,12 @@ impl Connections {
         }
     }
 
+    /// Sets the capture clock's time idle checks measure against (the collector's clock,
+    /// which a frame dated far from its neighbours does not move).
+    pub fn set_now(&mut self, now: i64) {
+        self.now = now;
+    }
+
     /// Closes the connections idle longer than their timeout (the periodic sweep).
     pub fn expire(&mut self, files_budget: &mut FileBudget) {
         self.expire_with(self.timeouts, files_budget);
@@ -491,7 +508,7 @@ impl Connections {
             .iter()
             .filter(|(_, c)| {
                 let limit = if c.answered() { t.established } else { t.new };
-                now.saturating_sub(c.last.ts.0) > limit
+                now.saturating_sub(c.touched) > limit
             })
             .map(|(k, c)| (c.first.frame, *k))
             .collect();
@@ -510,7 +527,7 @@ impl Connections {
     fn make_room(&mut self, files_budget: &mut FileBudget) -> bool {
         if self
             .last_emergency
-            .is_none_or(|t| self.now.saturating_sub(t) >= 1_000_000_000)
+            .is_none_or(|t| self.now < t || self.now.saturating_sub(t) >= 1_000_000_000)
         {
             self.last_emergency = Some(self.now);
             let t = Timeouts {
@@ -529,7 +546,7 @@ impl Connections {
         let mut candidates: Vec<(Value, i64, u64, Key)> = self
             .conns
             .iter()
-            .map(|(k, c)| (self.value(c), c.last.ts.0, c.first.frame, *k))
+            .map(|(k, c)| (self.value(c), c.touched, c.first.frame, *k))
             .filter(|(v, ..)| *v < Value::Phone)
             .collect();
         if candidates.is_empty() {

@@ -24,6 +24,7 @@ pub mod sessions;
 
 pub use ports::PortSet;
 
+use crate::capture::{CaptureClock, ClockMove};
 use crate::evidence::{
     EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, TlsAggregate, TlsSession,
 };
@@ -118,6 +119,11 @@ pub struct Collected {
     pub notes: Vec<String>,
     /// Evidence the limits may have cost, by client and server port.
     pub losses: Vec<EvidenceLoss>,
+    /// Frames dated far from their neighbours that did not move the idle clock (no later
+    /// frames confirmed their time): a garbage timestamp, another host's skewed clock.
+    pub time_anomalies: u64,
+    /// Jumps of the capture's time that later frames confirmed (the idle clock stepped).
+    pub clock_steps: u64,
 }
 
 /// A cap on the file bytes kept in memory across all transfers.
@@ -176,8 +182,8 @@ pub struct Collector {
     files_budget: FileBudget,
     truncated_tftp: u64,
     alarms: capped::Capped<PhoneTrustAlarm>,
-    /// Latest capture time seen, and when the next idle sweep is due.
-    now: i64,
+    /// The capture time idle sweeps measure against, and when the next one is due.
+    clock: CaptureClock,
     next_sweep: Option<i64>,
     sweep_every: i64,
     tftp_idle_ns: i64,
@@ -187,15 +193,19 @@ pub struct Collector {
 /// Seconds of capture time between idle sweeps at least (a sweep looks at every open flow).
 const MIN_SWEEP_INTERVAL_NS: i64 = 1_000_000_000;
 
-/// Capture time between idle sweeps: an eighth of the shortest timeout, at least a second.
-fn sweep_every(config: &CollectorConfig) -> i64 {
+/// The shortest idle timeout, in nanoseconds: a jump of capture time below it cannot idle
+/// out a flow by itself, so the clock counts only larger ones as jumps.
+fn shortest_timeout_ns(config: &CollectorConfig) -> i64 {
     let shortest = config
         .tcp_timeout_new
         .min(config.tcp_timeout_established)
         .min(config.tftp_timeout);
-    i64::try_from(shortest.as_nanos() / 8)
-        .unwrap_or(i64::MAX)
-        .max(MIN_SWEEP_INTERVAL_NS)
+    i64::try_from(shortest.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// Capture time between idle sweeps: an eighth of the shortest timeout, at least a second.
+fn sweep_every(config: &CollectorConfig) -> i64 {
+    (shortest_timeout_ns(config) / 8).max(MIN_SWEEP_INTERVAL_NS)
 }
 
 /// Emergency idle time of a TFTP transfer, used when the transfer table is full.
@@ -213,7 +223,7 @@ impl Collector {
             files_budget: FileBudget::new(config.max_total_file_bytes),
             truncated_tftp: 0,
             alarms: capped::Capped::new(config.max_records),
-            now: i64::MIN,
+            clock: CaptureClock::new(shortest_timeout_ns(&config)),
             next_sweep: None,
             sweep_every: sweep_every(&config),
             tftp_idle_ns: i64::try_from(config.tftp_timeout.as_nanos()).unwrap_or(i64::MAX),
@@ -223,20 +233,36 @@ impl Collector {
     }
 
     /// Closes what has been idle too long, every eighth of the shortest timeout of capture
-    /// time (at least every second).
+    /// time (at least every second), measured on the capture clock: a frame dated far
+    /// from its neighbours moves nothing until later frames confirm its time.
     fn tick(&mut self, ts: i64) {
-        self.now = self.now.max(ts);
         let every = self.sweep_every;
+        match self.clock.observe(ts) {
+            ClockMove::Held => return,
+            ClockMove::Stepped => {
+                // A new time line: the next sweep is due a full interval into it, so a
+                // burst of another host's skewed frames cannot idle out this host's flows.
+                let now = self.clock.idle_now();
+                self.tcp.set_now(now);
+                self.tftp.set_now(now);
+                self.next_sweep = Some(now.saturating_add(every));
+                return;
+            }
+            ClockMove::InLine => {}
+        }
+        let now = self.clock.idle_now();
+        self.tcp.set_now(now);
+        self.tftp.set_now(now);
         let due = *self
             .next_sweep
-            .get_or_insert_with(|| ts.saturating_add(every));
-        if self.now < due {
+            .get_or_insert_with(|| now.saturating_add(every));
+        if now < due {
             return;
         }
-        self.next_sweep = Some(self.now.saturating_add(every));
+        self.next_sweep = Some(now.saturating_add(every));
         self.tcp.expire(&mut self.files_budget);
         if self.tftp.active() {
-            self.tftp_expired += self.tftp.expire(self.now, self.tftp_idle_ns);
+            self.tftp_expired += self.tftp.expire(now, self.tftp_idle_ns);
         }
     }
 
@@ -270,7 +296,7 @@ impl Collector {
         if self.tftp_ports.contains(dg.dst.port) && tftp::is_request(dg.payload) {
             self.tcp.phone_hosts.mark(dg.src.ip);
             if self.tftp.is_full() {
-                self.tftp_expired += self.tftp.expire(self.now, TFTP_EMERGENCY_NS);
+                self.tftp_expired += self.tftp.expire(self.clock.idle_now(), TFTP_EMERGENCY_NS);
             }
             let dropped = self.tftp.dropped_requests;
             self.tftp.request(dg.src, dg.dst, dg.payload, dg.seen);
@@ -316,6 +342,13 @@ impl Collector {
                 "{} TFTP transfers idle longer than {} s of capture time were ended",
                 self.tftp_expired,
                 self.config.tftp_timeout.as_secs()
+            ));
+        }
+        let time_anomalies = self.clock.anomalies();
+        if time_anomalies > 0 {
+            notes.push(format!(
+                "{time_anomalies} frames dated more than {} s from their neighbours did not move the capture clock (time anomalies)",
+                shortest_timeout_ns(&self.config).max(1_000_000_000) / 1_000_000_000
             ));
         }
         let tcp = self.tcp.finish(&mut self.files_budget);
@@ -404,6 +437,8 @@ impl Collector {
             limits_hit: limits,
             notes,
             losses,
+            time_anomalies,
+            clock_steps: self.clock.steps(),
         }
     }
 }

@@ -188,6 +188,9 @@ struct Transfer {
     tsize: Option<u64>,
     first: Seen,
     last: Seen,
+    /// The capture clock's time at the transfer's last datagram (idleness is measured on
+    /// the clock, so a host whose clock is skewed from it is not idle for it).
+    touched: i64,
     /// Contiguous bytes of blocks `1..next`.
     data: Vec<u8>,
     /// Next block ordinal expected in order (1-based).
@@ -517,9 +520,27 @@ pub struct TftpTracker {
     max_file: u64,
     /// Requests dropped because too many transfers were open at once.
     pub dropped_requests: u64,
+    /// The capture clock's time ([`TftpTracker::set_now`]); `i64::MIN` when no clock
+    /// drives the tracker (each datagram's own time is used then).
+    now: i64,
 }
 
 impl TftpTracker {
+    /// Sets the capture clock's time idleness is measured on (the collector's clock, which
+    /// a frame dated far from its neighbours does not move).
+    pub fn set_now(&mut self, now: i64) {
+        self.now = now;
+    }
+
+    /// The time a datagram seen at `seen` counts as activity at.
+    fn touched(&self, seen: Seen) -> i64 {
+        if self.now == i64::MIN {
+            seen.ts.0
+        } else {
+            self.now
+        }
+    }
+
     /// A tracker holding at most `max_transfers` open transfers of at most `max_file` bytes.
     pub fn new(max_transfers: usize, max_file: u64) -> Self {
         TftpTracker {
@@ -528,6 +549,7 @@ impl TftpTracker {
             max_transfers,
             max_file,
             dropped_requests: 0,
+            now: i64::MIN,
         }
     }
 
@@ -543,9 +565,11 @@ impl TftpTracker {
             return;
         };
         let key = (src, dst.ip);
+        let touched = self.touched(seen);
         if let Some(t) = self.transfers.get_mut(&key) {
             if t.name == name && t.upload == write && t.next == 1 && t.server_port.is_none() {
                 t.last = seen; // a retransmitted request
+                t.touched = touched;
                 return;
             }
             if let Some(old) = self.transfers.remove(&key) {
@@ -580,6 +604,7 @@ impl TftpTracker {
                 tsize,
                 first: seen,
                 last: seen,
+                touched,
                 data: Vec::new(),
                 next: 1,
                 prefix_len: 0,
@@ -633,6 +658,7 @@ impl TftpTracker {
             return false;
         };
         let max_file = self.max_file;
+        let touched = self.touched(seen);
         let Some(t) = self.transfers.get_mut(&key) else {
             return false;
         };
@@ -640,6 +666,7 @@ impl TftpTracker {
             t.server_port = Some(src.port);
         }
         t.last = seen;
+        t.touched = touched;
         let data_from_server = !t.upload;
         let mut ended = false;
         match packet {
@@ -693,7 +720,7 @@ impl TftpTracker {
         let mut idle: Vec<(u64, Key)> = self
             .transfers
             .iter()
-            .filter(|(_, t)| now.saturating_sub(t.last.ts.0) > idle_ns)
+            .filter(|(_, t)| now.saturating_sub(t.touched) > idle_ns)
             .map(|(k, t)| (t.first.frame, *k))
             .collect();
         idle.sort_unstable();
