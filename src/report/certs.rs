@@ -427,4 +427,156 @@ mod tests {
         assert_eq!(r.shorten(other), other);
         assert!(r.legend().len() == 1);
     }
+    /// The former search, certificate by certificate over the whole text (cubic with many
+    /// certificates of one serial): the one-pass [`CertRefs::shorten`] must say the same.
+    fn shorten_by_search(r: &mut CertRefs, text: &str) -> String {
+        if !text.contains("serial ") || r.certs.is_empty() {
+            return text.to_owned();
+        }
+        let mut candidates: Vec<usize> = Vec::new();
+        for (at, _) in text.match_indices("serial ") {
+            if let Some(same) = r.by_serial.get(&normal_serial(hex_token(&text[at + 7..]))) {
+                for &i in &same.ids {
+                    if !candidates.contains(&i) {
+                        candidates.push(i);
+                    }
+                }
+            }
+        }
+        let mut out = text.to_owned();
+        for i in candidates {
+            let serial = r.certs[i].serial.clone();
+            let sha1 = r.certs[i].sha1.clone();
+            for spelling in r.certs[i].spellings.clone() {
+                let mut from = 0;
+                while let Some(found) = out[from..].find(&spelling) {
+                    let start = from + found;
+                    let after = start + spelling.len();
+                    match mention_end(&out[after..], &serial, sha1.as_deref()) {
+                        Some((len, open_paren)) => {
+                            let mut reference = r.reference(i);
+                            if open_paren {
+                                reference.push_str(" (");
+                            }
+                            out.replace_range(start..after + len, &reference);
+                            from = start + reference.len();
+                        }
+                        None => from = after,
+                    }
+                }
+            }
+        }
+        let mut from = 0;
+        while let Some(found) = out[from..].find(" (serial ") {
+            let start = from + found;
+            let rest = &out[start + 9..];
+            let token = hex_token(rest).to_owned();
+            let unique = match r.by_serial.get(&normal_serial(&token)) {
+                Some(same) if same.ids.len() == 1 && rest[token.len()..].starts_with(')') => {
+                    Some(same.ids[0])
+                }
+                _ => None,
+            };
+            match unique {
+                Some(i) => {
+                    let reference = format!(" {}", r.reference(i));
+                    out.replace_range(start..start + 9 + token.len() + 1, &reference);
+                    from = start + reference.len();
+                }
+                None => from = start + 9,
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn one_pass_shortening_says_what_the_search_said() {
+        // Spellings that end one another, two serials, a SHA-1 that begins another.
+        let mut base = CertRefs::default();
+        base.add(
+            "C=US, O=Lab, CN=tvs",
+            "2e3e",
+            Some("aa11".into()),
+            "p1".into(),
+        );
+        base.add("CN=tvs", "2e3e", Some("aa11ff".into()), "p2".into());
+        base.add("CN=tvs;O=Lab;C=US", "2E3E", None, "p3".into());
+        base.add("O=Lab, CN=tvs", "77", None, "p4".into());
+        base.add("CN=sast", "1", None, "p5".into());
+        base.add("CN=other", "77", Some("bb".into()), "p6".into());
+        let subjects = [
+            "C=US, O=Lab, CN=tvs",
+            "CN=tvs",
+            "CN=tvs;O=Lab;C=US",
+            "O=Lab, CN=tvs",
+            "CN=sast",
+            "CN=other",
+            "a certificate",
+            "",
+        ];
+        let seps = [" serial ", " (serial ", "serial ", " ("];
+        let serials = ["2e3e", "002E3E", "2e:3e", "77", "1", "01", "", "9"];
+        let tails = [
+            ")",
+            ", sha1 aa11)",
+            ", sha1 aa11ff)",
+            ", sha1 bb, frame 2)",
+            ", frame 3)",
+            ", ",
+            "",
+            " x",
+            " and ",
+            "é ",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |m: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((seed >> 33) as usize) % m
+        };
+        let mut changed = 0;
+        for _ in 0..3_000 {
+            let (mut a, mut b) = (base.clone(), base.clone());
+            // Several lines through the same references, so numbering is compared too.
+            for _ in 0..3 {
+                let mut text = String::new();
+                for _ in 0..1 + next(6) {
+                    text.push_str(subjects[next(subjects.len())]);
+                    text.push_str(seps[next(seps.len())]);
+                    text.push_str(serials[next(serials.len())]);
+                    text.push_str(tails[next(tails.len())]);
+                    // Reports separate a mention from what follows (a serial glued to the
+                    // next subject could only be matched after an earlier replacement).
+                    text.push_str([" ", "; ", ": "][next(3)]);
+                }
+                let short = a.shorten(&text);
+                changed += usize::from(short != text);
+                assert_eq!(short, shorten_by_search(&mut b, &text), "{text:?}");
+            }
+            assert_eq!(a.legend(), b.legend());
+        }
+        assert!(
+            changed > 2_000,
+            "the texts mention certificates ({changed})"
+        );
+    }
+
+    #[test]
+    fn a_certificate_with_an_empty_subject_ends() {
+        // The former search looked for the empty spelling at the same place forever.
+        let mut r = CertRefs::default();
+        r.add("", "01", None, "presented by 10.0.0.1:443".into());
+        assert_eq!(r.shorten("x (serial 02) serial 01"), "x (serial 02)[C1]");
+    }
+
+    #[test]
+    fn many_certificates_of_one_serial_are_named_with_one_lookup_each() {
+        let mut r = CertRefs::default();
+        for i in 0..1_000 {
+            r.add(&format!("CN=host-{i}"), "01", None, format!("p{i}"));
+        }
+        assert_eq!(r.work(), 1_000, "one lookup per certificate, not a scan");
+        assert_eq!(r.shorten("CN=host-999 serial 01"), "[C1]");
+    }
 }
