@@ -64,6 +64,10 @@ fn shortening_mentions_of_many_certificates_sharing_a_serial_grows_linearly() {
     let small = work(80);
     let large = work(800);
     assert!(small > 0, "the work is counted");
+    eprintln!(
+        "work {small} -> {large} ({:.1}x)",
+        large as f64 / small as f64
+    );
     assert!(
         large <= 15 * small,
         "10x the certificates and mentions cost {large} / {small} = {:.1}x the work",

@@ -107,6 +107,10 @@ fn annotating_many_phones_against_many_aggregates_grows_linearly() {
     let small = work(200);
     let large = work(2_000);
     assert!(small > 0, "the work is counted");
+    eprintln!(
+        "work {small} -> {large} ({:.1}x)",
+        large as f64 / small as f64
+    );
     assert!(
         large <= 15 * small,
         "10x the phones and aggregates cost {large} / {small} = {:.1}x the work",

@@ -58,6 +58,10 @@ fn summing_sessions_to_one_server_with_distinct_certificates_grows_linearly() {
     let small = work(1_000);
     let large = work(10_000);
     assert!(small > 0, "the work is counted");
+    eprintln!(
+        "work {small} -> {large} ({:.1}x)",
+        large as f64 / small as f64
+    );
     assert!(
         large <= 15 * small,
         "10x the sessions cost {large} / {small} = {:.1}x the work",
