@@ -5,7 +5,9 @@
 
 use super::context::PhoneCtx;
 use super::model::{Check, EvidenceItem};
-use crate::evidence::{EvidenceLoss, LossReason};
+use crate::evidence::{Evidence, EvidenceLoss, LossReason};
+use std::collections::HashMap;
+use std::net::IpAddr;
 
 /// The flag added to a check whose evidence a limit may have cut.
 pub const FLAG: &str = "evidence-may-be-missing";
@@ -45,12 +47,93 @@ fn what_was_lost(loss: &EvidenceLoss) -> String {
     }
 }
 
+/// Which losses and TLS aggregates concern which address: built once per diagnosis, so that
+/// each phone looks only at its own (every phone against every aggregate grows with their
+/// product).
+#[derive(Debug, Default)]
+pub struct LossIndex {
+    /// By client address: indices into `Evidence::losses` and `Evidence::tls_aggregates`.
+    by_ip: HashMap<IpAddr, Concerns, foldhash::fast::RandomState>,
+    /// Losses no address could be given for: they concern every phone.
+    unattributed: Vec<usize>,
+    /// Entries indexed (a count of work, not time).
+    work: u64,
+}
+
+/// What concerns one address, as indices in evidence order.
+#[derive(Debug, Default)]
+struct Concerns {
+    losses: Vec<usize>,
+    aggregates: Vec<usize>,
+}
+
+impl LossIndex {
+    /// Indexes the losses and aggregates of `evidence` by client address.
+    pub fn of(evidence: &Evidence) -> Self {
+        let mut index = LossIndex::default();
+        for (i, loss) in evidence.losses.iter().enumerate() {
+            index.work += 1;
+            match loss.client {
+                Some(ip) => index.by_ip.entry(ip).or_default().losses.push(i),
+                None => index.unattributed.push(i),
+            }
+        }
+        for (k, agg) in evidence.tls_aggregates.iter().enumerate() {
+            for &ip in &agg.clients {
+                index.work += 1;
+                let concerns = index.by_ip.entry(ip).or_default();
+                if concerns.aggregates.last() != Some(&k) {
+                    concerns.aggregates.push(k);
+                }
+            }
+        }
+        index
+    }
+
+    /// The losses (its addresses' and the unattributed ones) and the aggregates that concern
+    /// a phone with these addresses, as indices in evidence order.
+    pub fn of_phone(&self, ips: &[IpAddr]) -> (Vec<usize>, Vec<usize>) {
+        let mut losses = self.unattributed.clone();
+        let mut aggregates = Vec::new();
+        for ip in ips {
+            if let Some(c) = self.by_ip.get(ip) {
+                losses.extend_from_slice(&c.losses);
+                aggregates.extend_from_slice(&c.aggregates);
+            }
+        }
+        losses.sort_unstable();
+        losses.dedup();
+        aggregates.sort_unstable();
+        aggregates.dedup();
+        (losses, aggregates)
+    }
+
+    /// Entries indexed (a count of work, not time).
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+}
+
 /// Adds the "may be missing" notes of this phone's losses (those of its addresses, and those
 /// no address could be given for) and of its TLS sessions summed before it behaved like a
 /// phone.
 pub fn annotate(ctx: &PhoneCtx<'_>, checks: &mut [Check]) {
+    annotate_counted(ctx, checks);
+}
+
+/// [`annotate`], returning the work it did: the losses and aggregates it looked at (a count,
+/// so a test can show the work grows linearly with the input; no timed tests). Only the
+/// entries the grouping gave the phone ([`LossIndex`]) are looked at.
+pub fn annotate_counted(ctx: &PhoneCtx<'_>, checks: &mut [Check]) -> u64 {
+    let mut work = 0u64;
     let ips = &ctx.group.ips;
-    for loss in &ctx.evidence.losses {
+    for loss in ctx
+        .group
+        .losses
+        .iter()
+        .filter_map(|&i| ctx.evidence.losses.get(i))
+    {
+        work += 1;
         let whose = match loss.client {
             Some(ip) if ips.contains(&ip) => "",
             Some(_) => continue,
@@ -66,7 +149,13 @@ pub fn annotate(ctx: &PhoneCtx<'_>, checks: &mut [Check]) {
             add(checks, id, item.clone());
         }
     }
-    for agg in &ctx.evidence.tls_aggregates {
+    for agg in ctx
+        .group
+        .tls_aggregates
+        .iter()
+        .filter_map(|&k| ctx.evidence.tls_aggregates.get(k))
+    {
+        work += 1;
         if agg.clients.iter().any(|ip| ips.contains(ip)) {
             let detail = format!(
                 "TLS evidence may be missing: sessions to {} were summed with other hosts' ({} in all, frames {}..{}) before this host behaved like a phone",
@@ -79,6 +168,7 @@ pub fn annotate(ctx: &PhoneCtx<'_>, checks: &mut [Check]) {
             );
         }
     }
+    work
 }
 
 fn add(checks: &mut [Check], id: &str, item: EvidenceItem) {

@@ -37,6 +37,11 @@ pub struct PhoneEvidence {
     pub tls: Vec<usize>,
     /// Indices into `Evidence::alarms`.
     pub alarms: Vec<usize>,
+    /// Indices into `Evidence::losses` that concern this phone: its addresses' and those no
+    /// address could be given for ([`super::losses::LossIndex`]).
+    pub losses: Vec<usize>,
+    /// Indices into `Evidence::tls_aggregates` that summed sessions of its addresses.
+    pub tls_aggregates: Vec<usize>,
 }
 
 /// True for TLS services only a phone talks to: TVS (2445), CAPF (3804), SCCP/SIP over TLS
@@ -129,6 +134,8 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
             files: Vec::new(),
             tls: Vec::new(),
             alarms: Vec::new(),
+            losses: Vec::new(),
+            tls_aggregates: Vec::new(),
             ips_cut: false,
         });
         if !phone.ips.contains(&ip) {
@@ -198,6 +205,11 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
             "limit: {} more phone(s) were not diagnosed: only the first {max_phones} seen of {total} are (raise it with --max-phones)",
             total - max_phones
         ));
+    }
+    // Each phone's losses and aggregates, found through one index of the whole evidence.
+    let index = super::losses::LossIndex::of(evidence);
+    for phone in &mut phones {
+        (phone.losses, phone.tls_aggregates) = index.of_phone(&phone.ips);
     }
     (phones, notes)
 }

@@ -90,10 +90,22 @@ pub struct TlsKeeper {
     /// The latest sessions of non-phone hosts, oldest first.
     recent: VecDeque<TlsSession>,
     aggregates: Vec<TlsAggregate>,
-    /// Aggregates of each server endpoint (a server presents one or a few certificates).
-    by_server: HashMap<Endpoint, Vec<usize>, foldhash::fast::RandomState>,
+    /// The aggregates of each server endpoint, by leaf certificate.
+    by_server: HashMap<Endpoint, ServerAggregates, foldhash::fast::RandomState>,
     /// Sessions neither kept nor summed: more distinct aggregates than the limit.
     pub unaggregated: u64,
+    /// Aggregate lookups while summing: a count of work, so a test can show that summing
+    /// grows linearly with the sessions (no timed tests).
+    work: u64,
+}
+
+/// The aggregates of one server endpoint: indices into the keeper's aggregates.
+#[derive(Debug, Default)]
+struct ServerAggregates {
+    /// Sessions that presented no certificate.
+    no_certificate: Option<usize>,
+    /// By the SHA-256 of the leaf certificate.
+    by_leaf: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 /// What the keeper hands back at the end.
@@ -119,6 +131,7 @@ impl TlsKeeper {
             aggregates: Vec::new(),
             by_server: HashMap::default(),
             unaggregated: 0,
+            work: 0,
         }
     }
 
@@ -159,19 +172,26 @@ impl TlsKeeper {
     }
 
     fn aggregate(&mut self, s: &TlsSession) {
+        // One lookup per session: a server with many certificates must not be scanned.
+        self.work += 1;
         let leaf = s.certificates.first().map(|c| c.sha256.as_str());
-        let list = self.by_server.entry(s.server).or_default();
-        let found = list.iter().copied().find(|&i| {
-            self.aggregates
-                .get(i)
-                .is_some_and(|a| a.certificate.as_ref().map(|c| c.sha256.as_str()) == leaf)
+        let found = self.by_server.get(&s.server).and_then(|server| match leaf {
+            None => server.no_certificate,
+            Some(sha256) => server.by_leaf.get(sha256).copied(),
         });
         let i = match found {
             Some(i) => i,
             None if self.aggregates.len() < self.limits.aggregates => {
-                list.push(self.aggregates.len());
+                let i = self.aggregates.len();
+                let server = self.by_server.entry(s.server).or_default();
+                match leaf {
+                    None => server.no_certificate = Some(i),
+                    Some(sha256) => {
+                        server.by_leaf.insert(sha256.to_owned(), i);
+                    }
+                }
                 self.aggregates.push(TlsAggregate::default());
-                self.aggregates.len() - 1
+                i
             }
             None => {
                 self.unaggregated += 1;
@@ -181,6 +201,22 @@ impl TlsKeeper {
         if let Some(a) = self.aggregates.get_mut(i) {
             a.add(s);
         }
+    }
+
+    /// Sums a session of a host that is not a phone straight into its aggregate, past the
+    /// window of recent sessions kept whole.
+    pub fn add_summed(&mut self, s: &TlsSession) {
+        self.aggregate(s);
+    }
+
+    /// Aggregate lookups so far while summing sessions (a count of work, not time).
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+
+    /// The aggregates so far, in order of their first session.
+    pub fn aggregates(&self) -> &[TlsAggregate] {
+        &self.aggregates
     }
 
     /// Ends the sorting: the latest non-phone sessions whose host became a phone later join
