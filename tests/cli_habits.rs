@@ -44,7 +44,7 @@ fn analyze_help_leads_with_the_four_conditions_and_shows_defaults_examples_and_e
             .unwrap_or_else(|| panic!("help lacks {needle:?}:\n{text}"))
     };
     // The four diagnosis options come before every other option, each with its condition.
-    let first_option = at("--phone-itl <FILE>");
+    let first_option = at("--phone-itl <[SEP<MAC>=]FILE>");
     for other in [
         "--json",
         "--output",

@@ -3,7 +3,7 @@
 //! counted is the losses and aggregate entries looked at for all phones; ten times the
 //! phones and aggregates must cost at most about ten times the work (counted, never timed).
 
-use itlscope::diagnosis::context::PhoneCtx;
+use itlscope::diagnosis::context::{PhoneCtx, PhoneInputs};
 use itlscope::diagnosis::facts::OperatorFacts;
 use itlscope::diagnosis::losses::{FLAG, LossIndex, annotate_counted};
 use itlscope::diagnosis::model::{Check, Status};
@@ -91,7 +91,7 @@ fn work(n: usize) -> u64 {
     // The grouping indexes losses and aggregates once (the same index, counted here).
     let mut work = LossIndex::of(&ev).work();
     for g in &groups {
-        let ctx = PhoneCtx::new(&ev, &facts, &CiscoBackend, g, None, None);
+        let ctx = PhoneCtx::new(&ev, &facts, &CiscoBackend, g, PhoneInputs::default());
         let mut checks = checks();
         work += annotate_counted(&ctx, &mut checks);
         // Each phone hears of its own loss, the unattributed one and its own aggregate.
