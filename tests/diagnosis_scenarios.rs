@@ -477,6 +477,39 @@ fn tampered_itl_and_rollback_itl() {
     assert_ne!(status(p, "served-itl"), Status::Fail);
 }
 
+/// Issue 18 item 10: a `--phone-itl` whose own signature fails (a damaged or edited copy) is
+/// shown, not believed: the conditions it would decide are unknown and nothing is required.
+#[test]
+fn a_phone_itl_with_a_bad_signature_is_not_believed() {
+    let (old_itl, ev) = after_regeneration(true, |tvs| tvs_session(PHONE, Some(tvs), true, false));
+    let mut damaged = old_itl.clone();
+    let last = damaged.len() - 10;
+    damaged[last] ^= 0x01;
+    let good = &diagnose(
+        &ev,
+        &facts(Some(&old_itl), PhoneStatus::Failed, KeyBackup::No),
+    )
+    .phones[0];
+    assert_eq!(good.verdict.conditions.itl_differs.value, Some(true));
+    let p = &diagnose(
+        &ev,
+        &facts(Some(&damaged), PhoneStatus::Failed, KeyBackup::No),
+    )
+    .phones[0];
+    assert_eq!(p.verdict.conditions.itl_differs.value, None);
+    let why = &p.verdict.conditions.itl_differs.explanation;
+    assert!(why.contains("own signature does not verify"), "{why}");
+    assert_ne!(p.verdict.delete_itl, DeleteItl::Required);
+    assert!(
+        p.verdict
+            .recovery
+            .paths
+            .iter()
+            .find(|r| r.id == "itl-recovery")
+            .is_some_and(|r| r.state != itlscope::trust::recovery::PathState::Closed)
+    );
+}
+
 #[test]
 fn reports_render() {
     let (old_itl, ev) = after_regeneration(true, |tvs| tvs_session(PHONE, Some(tvs), true, false));

@@ -46,6 +46,20 @@ pub struct InstalledFile<'f> {
     pub hashes: Hashes,
     /// Parsed, or why not.
     pub parsed: Result<TrustList<'f>, String>,
+    /// Why the file is not believed to be what the phone holds although it parses: its own
+    /// signature does not verify (a damaged or edited copy; a phone would not hold it).
+    pub untrusted: Option<String>,
+}
+
+impl InstalledFile<'_> {
+    /// The parsed list when it can stand for what the phone holds, else why not.
+    pub fn usable(&self) -> Result<&TrustList<'_>, String> {
+        match (&self.parsed, &self.untrusted) {
+            (Err(e), _) => Err(format!("does not parse: {e}")),
+            (Ok(_), Some(why)) => Err(why.clone()),
+            (Ok(list), None) => Ok(list),
+        }
+    }
 }
 
 /// What the engineer gave about this phone (scoped to it, or unscoped with one phone).
@@ -307,7 +321,7 @@ impl<'e> PhoneCtx<'e> {
     pub fn phone_itl_exact(&self) -> (Option<&TrustList<'e>>, String) {
         if let Some(file) = self.installed_file {
             return (
-                file.parsed.as_ref().ok(),
+                file.usable().ok(),
                 format!("the phone's ITL ({})", file.name),
             );
         }

@@ -84,11 +84,22 @@ pub fn diagnose_limited<'a>(
 ) -> Diagnosis {
     let (groups, mut notes) = phone::group(evidence, limits.max_phones);
     // Each file is parsed once, whichever phones it is for.
-    let parse = |f: &'a PhoneItlFile| InstalledFile {
-        name: &f.name,
-        bytes: &f.bytes,
-        hashes: Hashes::of(&f.bytes),
-        parsed: backend.parse_trust_list(&f.bytes),
+    let parse = |f: &'a PhoneItlFile| {
+        let parsed = backend.parse_trust_list(&f.bytes);
+        // A copy whose own signature fails is not what a phone holds: shown, not believed.
+        let untrusted = match parsed.as_ref().map(|l| backend.verify_trust_list(l)) {
+            Ok(SignatureCheck::Invalid { reason }) => Some(format!(
+                "its own signature does not verify ({reason}): a damaged or edited copy is not taken for what the phone holds"
+            )),
+            _ => None,
+        };
+        InstalledFile {
+            name: &f.name,
+            bytes: &f.bytes,
+            hashes: Hashes::of(&f.bytes),
+            parsed,
+            untrusted,
+        }
     };
     let unscoped_itl = facts.phone_itl.as_ref().map(parse);
     let unscoped_ctl = facts.phone_ctl.as_ref().map(parse);

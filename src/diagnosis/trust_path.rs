@@ -242,13 +242,10 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
         }
         Installed::File(file) => {
             let basis = format!("--phone-itl {}", file.name);
-            let installed = match &file.parsed {
+            let installed = match file.usable() {
                 Ok(list) => list,
                 Err(e) => {
-                    return Some(undetermined(
-                        basis,
-                        &format!("the phone's ITL does not parse: {e}"),
-                    ));
+                    return Some(undetermined(basis, &format!("the phone's ITL {e}")));
                 }
             };
             Some(path_from(ctx, basis, installed))

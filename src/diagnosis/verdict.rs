@@ -25,6 +25,11 @@ fn itl_differs(ctx: &PhoneCtx<'_>, nodes: &[TvsNode<'_>]) -> Condition {
     if let Some(conflict) = super::outside::installed_conflict(ctx) {
         return Condition::new(None, conflict);
     }
+    if let Some(file) = ctx.installed_file
+        && let Some(why) = &file.untrusted
+    {
+        return Condition::new(None, format!("--phone-itl {}: {why}", file.name));
+    }
     let c = itl_differs_as_given(ctx);
     // "Equal to the served ITL" (a hash read from `show itl` instead of the phone, say) is
     // not believed when the phone refused a TVS certificate that ITL lists as not trusted.
@@ -197,13 +202,10 @@ fn tvs_cert_mismatch<'e>(
     served_is_installed: bool,
 ) -> (Condition, TvsFinding<'e>) {
     if let Some(file) = ctx.installed_file
-        && let Err(e) = &file.parsed
+        && let Err(e) = file.usable()
     {
         return (
-            Condition::new(
-                None,
-                format!("--phone-itl {} does not parse: {e}", file.name),
-            ),
+            Condition::new(None, format!("--phone-itl {} {e}", file.name)),
             TvsFinding::NoReference,
         );
     }
@@ -622,8 +624,7 @@ fn recovery(
 ) -> super::model::Recovery {
     let (phone_itl, itl_label) = phone_list(ctx, served_is_installed);
     let phone_ctl = ctx.installed_ctl.and_then(|f| {
-        f.parsed
-            .as_ref()
+        f.usable()
             .ok()
             .map(|l| (l, format!("the phone's CTL ({})", f.name)))
     });
