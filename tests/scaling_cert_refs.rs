@@ -4,6 +4,8 @@
 //! times the work (counted, never timed). Many certificates sharing one serial is the worst
 //! case of a lookup by serial.
 
+mod scaling_support;
+
 use itlscope::evidence::{CertificateInfo, Evidence, TlsSession};
 use itlscope::report::certs::CertRefs;
 use std::sync::Arc;
@@ -61,16 +63,5 @@ fn work(n: usize) -> u64 {
 
 #[test]
 fn shortening_mentions_of_many_certificates_sharing_a_serial_grows_linearly() {
-    let small = work(80);
-    let large = work(800);
-    assert!(small > 0, "the work is counted");
-    eprintln!(
-        "work {small} -> {large} ({:.1}x)",
-        large as f64 / small as f64
-    );
-    assert!(
-        large <= 15 * small,
-        "10x the certificates and mentions cost {large} / {small} = {:.1}x the work",
-        large as f64 / small as f64
-    );
+    scaling_support::assert_linear("certificates and mentions", 80, work);
 }

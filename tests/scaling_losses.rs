@@ -3,6 +3,8 @@
 //! counted is the losses and aggregate entries looked at for all phones; ten times the
 //! phones and aggregates must cost at most about ten times the work (counted, never timed).
 
+mod scaling_support;
+
 use itlscope::diagnosis::context::{PhoneCtx, PhoneInputs};
 use itlscope::diagnosis::facts::OperatorFacts;
 use itlscope::diagnosis::losses::{FLAG, LossIndex, annotate_counted};
@@ -104,16 +106,5 @@ fn work(n: usize) -> u64 {
 
 #[test]
 fn annotating_many_phones_against_many_aggregates_grows_linearly() {
-    let small = work(200);
-    let large = work(2_000);
-    assert!(small > 0, "the work is counted");
-    eprintln!(
-        "work {small} -> {large} ({:.1}x)",
-        large as f64 / small as f64
-    );
-    assert!(
-        large <= 15 * small,
-        "10x the phones and aggregates cost {large} / {small} = {:.1}x the work",
-        large as f64 / small as f64
-    );
+    scaling_support::assert_linear("phones and aggregates", 200, work);
 }

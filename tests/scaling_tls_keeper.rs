@@ -3,6 +3,8 @@
 //! keeper looks at; ten times the sessions must cost at most about ten times the work
 //! (work is counted, never timed).
 
+mod scaling_support;
+
 use itlscope::evidence::{CertificateInfo, TlsSession};
 use itlscope::proto::sessions::{KeeperLimits, TlsKeeper};
 use std::sync::Arc;
@@ -55,16 +57,5 @@ fn work(n: usize) -> u64 {
 
 #[test]
 fn summing_sessions_to_one_server_with_distinct_certificates_grows_linearly() {
-    let small = work(1_000);
-    let large = work(10_000);
-    assert!(small > 0, "the work is counted");
-    eprintln!(
-        "work {small} -> {large} ({:.1}x)",
-        large as f64 / small as f64
-    );
-    assert!(
-        large <= 15 * small,
-        "10x the sessions cost {large} / {small} = {:.1}x the work",
-        large as f64 / small as f64
-    );
+    scaling_support::assert_linear("sessions", 1_000, work);
 }

@@ -8,7 +8,6 @@
 //! contradict each other (or the options) are shown as a conflict and the condition stays
 //! unknown: nothing is silently preferred.
 
-use super::checks::installed_matches;
 use super::context::{Installed, PhoneCtx, Served, is_tvs};
 use super::facts::{Hashes, ItlHash, OperatorFacts, PhoneStatus};
 use super::model::{Check, Condition, EvidenceItem, ReportedEvent, Status};
@@ -494,15 +493,17 @@ fn exported_tvs_certs<'e>(
 }
 
 /// Condition 2 when no TVS certificate is visible on the wire (TLS 1.3, no session): the TVS
-/// certificate exported from CUCM against the TVS records of the phone's ITL.
-pub fn exported_tvs(ctx: &PhoneCtx<'_>, served_is_installed: bool, why: &str) -> Option<Condition> {
+/// certificate exported from CUCM against the TVS records of the phone's ITL, given by the
+/// caller only when it is known exactly (`reference`, named `name`), never the served one.
+pub fn exported_tvs(
+    ctx: &PhoneCtx<'_>,
+    reference: Option<&TrustList<'_>>,
+    name: &str,
+    why: &str,
+) -> Option<Condition> {
     if ctx.facts.side.certificates.is_empty() {
         return None;
     }
-    if ctx.installed_file.is_some_and(|f| f.parsed.is_err()) {
-        return None;
-    }
-    let (reference, name) = ctx.phone_itl_exact();
     let certs = exported_tvs_certs(ctx, reference);
     if certs.is_empty() {
         return None;
@@ -527,27 +528,10 @@ pub fn exported_tvs(ctx: &PhoneCtx<'_>, served_is_installed: bool, why: &str) ->
             ));
         }
     }
-    // The served ITL stands in for the phone's only when nothing says the phone holds another.
-    let known_other = ctx.installed_file.is_none()
-        && !served_is_installed
-        && ctx
-            .served_itl
-            .as_ref()
-            .and_then(|s| installed_matches(&ctx.installed, s))
-            == Some(false);
     let which: Vec<String> = certs
         .iter()
         .map(|c| format!("{} serial {}", c.source, c.info.serial))
         .collect();
-    if known_other {
-        return Some(Condition::new(
-            None,
-            format!(
-                "{why}; the TVS certificate exported from CUCM ({}) matches {name}, but the phone holds another ITL: give --phone-itl FILE to compare with the ITL the phone holds",
-                which.join(", ")
-            ),
-        ));
-    }
     Some(Condition::new(
         Some(false),
         format!(
@@ -1893,15 +1877,7 @@ mod tests {
         f.side.tvs_trace = crate::sidecar::tvstrace::requests(&trace, &src, 100).0;
         assert_eq!(f.side.tvs_trace.len(), 2);
         let backend = cluster();
-        let (groups, _) = super::super::phone::group(&ev, 10);
-        let ctx = super::super::context::PhoneCtx::new(
-            &ev,
-            &f,
-            &backend,
-            &groups[0],
-            super::super::context::PhoneInputs::default(),
-        );
-        let reports = super::tvs_reports(&ctx);
+        let reports = first_phone(&ev, &f, &backend, super::tvs_reports);
         let got: Vec<(super::TvsFinding, Option<&str>, bool)> = reports
             .iter()
             .map(|r| (r.finding, r.server.as_deref(), r.server_inferred))
@@ -1934,6 +1910,24 @@ mod tests {
 
     /// phone-log-lines.md §4 A: `validate_file_envelope` and `verifyFile` as file reports and
     /// condition 3 (the failure forms the note names).
+    /// `look` at the context of the evidence's first phone, given no phone inputs.
+    fn first_phone<R>(
+        ev: &crate::evidence::Evidence,
+        f: &super::super::OperatorFacts,
+        backend: &dyn super::super::trust::TrustBackend,
+        look: impl FnOnce(&super::super::context::PhoneCtx<'_>) -> R,
+    ) -> R {
+        let (groups, _) = super::super::phone::group(ev, 10);
+        let ctx = super::super::context::PhoneCtx::new(
+            ev,
+            f,
+            backend,
+            &groups[0],
+            super::super::context::PhoneInputs::default(),
+        );
+        look(&ctx)
+    }
+
     #[test]
     fn secd_file_verification_lines_are_reports_and_condition_3() {
         let ev = boot(ITL_A, CONFIG_B, tls(IP, 2445));
@@ -1946,15 +1940,7 @@ mod tests {
 ",
         );
         let backend = cluster();
-        let (groups, _) = super::super::phone::group(&ev, 10);
-        let ctx = super::super::context::PhoneCtx::new(
-            &ev,
-            &f,
-            &backend,
-            &groups[0],
-            super::super::context::PhoneInputs::default(),
-        );
-        let r = super::file_verification_reports(&ctx);
+        let r = first_phone(&ev, &f, &backend, super::file_verification_reports);
         assert_eq!(r.len(), 2);
         assert!(r[0].verified && r[0].what == super::VerifiedWhat::Envelope);
         assert!(!r[1].verified);

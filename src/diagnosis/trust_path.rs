@@ -10,6 +10,7 @@ use super::model::{Acceptance, PathStep, TrustPath};
 use super::trust::{describe_record, find_certificate, is_rollback, normalise_dn};
 use crate::cisco::model::{TrustList, function};
 use crate::trust::records::signer_in;
+use crate::trust::recovery::{itl_recovery_record, same_certificate};
 use crate::trust::{self as shared, Decision, Held, Kind, Offered, TvsWitness};
 
 fn step(acceptance: Acceptance, via: Option<&'static str>, explanation: String) -> PathStep {
@@ -311,18 +312,9 @@ pub struct SignerRelation {
     pub installed_signer: String,
     /// The served ITL's signer, as its header names it.
     pub served_signer: String,
-    /// The phone's ITL holds an ITLRecovery record, and whether the served ITL holds the same
-    /// one (so the cluster still has that recovery key).
-    pub itl_recovery: Option<ItlRecovery>,
-}
-
-/// The ITLRecovery record of the phone's ITL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItlRecovery {
-    /// The record, described.
-    pub record: String,
-    /// The served ITL holds the same certificate: the cluster still has that key.
-    pub in_served: bool,
+    /// The phone's ITL's ITLRecovery record, described, when it has one (whether the cluster
+    /// still serves it is the `itl-recovery` recovery path's to say).
+    pub itl_recovery: Option<String>,
 }
 
 fn signer_name(list: &TrustList<'_>) -> String {
@@ -332,23 +324,10 @@ fn signer_name(list: &TrustList<'_>) -> String {
         .unwrap_or_else(|| "(unnamed signer)".into())
 }
 
-fn same_certificate(
-    a: &crate::cisco::model::Record<'_>,
-    b: &crate::cisco::model::Record<'_>,
-) -> bool {
-    match (a.serial, b.serial, a.issuer, b.issuer) {
-        (Some(sa), Some(sb), Some(ia), Some(ib)) => {
-            crate::cisco::serial_eq(sa, sb)
-                && normalise_dn(&String::from_utf8_lossy(ia))
-                    == normalise_dn(&String::from_utf8_lossy(ib))
-        }
-        _ => false,
-    }
-}
-
 /// The relation, when both the phone's ITL (`--phone-itl`) and the served ITL parse.
 pub fn signer_relation(ctx: &PhoneCtx<'_>) -> Option<SignerRelation> {
-    let installed = ctx.installed_file?.parsed.as_ref().ok()?;
+    // A copy the diagnosis does not believe (its own signature fails) says nothing of signers.
+    let installed = ctx.installed_file?.usable().ok()?;
     let served = ctx.served_itl.as_ref()?;
     let served_list = served.parsed.as_ref().ok()?;
     let known = installed.bytes == served.file.data.as_slice()
@@ -365,22 +344,7 @@ pub fn signer_relation(ctx: &PhoneCtx<'_>) -> Option<SignerRelation> {
         .iter()
         .filter(|r| served_list.records.iter().any(|s| same_certificate(r, s)))
         .count();
-    let itl_recovery = installed
-        .records
-        .iter()
-        .enumerate()
-        .find(|(_, r)| {
-            r.function == Some(function::SAST)
-                && r.subject.is_some_and(|s| {
-                    String::from_utf8_lossy(s)
-                        .to_ascii_uppercase()
-                        .contains("ITLRECOVERY")
-                })
-        })
-        .map(|(i, r)| ItlRecovery {
-            record: describe_record(installed, i),
-            in_served: served_list.records.iter().any(|s| same_certificate(r, s)),
-        });
+    let itl_recovery = itl_recovery_record(installed).map(|i| describe_record(installed, i));
     Some(SignerRelation {
         known,
         same_signer_name,

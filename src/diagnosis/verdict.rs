@@ -273,7 +273,7 @@ fn tvs_cert_mismatch<'e>(
         // An exported certificate that the phone's ITL lacks contradicts a completed
         // handshake whose certificate was encrypted (TLS 1.3).
         if trusted.iter().all(|t| t.certificate.is_none())
-            && let Some(exported) = super::outside::exported_tvs(ctx, true, "")
+            && let Some(exported) = super::outside::exported_tvs(ctx, exact, &name, "")
             && exported.value == Some(true)
         {
             return (
@@ -512,7 +512,7 @@ fn tvs_cert_mismatch<'e>(
             TvsFinding::NoClearCertificate,
         )
     };
-    if let Some(c) = super::outside::exported_tvs(ctx, served_is_installed, &why) {
+    if let Some(c) = super::outside::exported_tvs(ctx, exact, &name, &why) {
         return (c, TvsFinding::Compared);
     }
     (Condition::new(None, why), finding)
@@ -728,7 +728,13 @@ fn version_names(versions: &[u16]) -> String {
 
 /// Steps for problems the capture shows that deleting the ITL does not fix: they come
 /// first, whatever the verdict.
-fn service_steps(steps: &mut Steps, ctx: &PhoneCtx<'_>, checks: &[Check], tvs: TvsFinding<'_>) {
+fn service_steps(
+    steps: &mut Steps,
+    ctx: &PhoneCtx<'_>,
+    checks: &[Check],
+    tvs: TvsFinding<'_>,
+    nodes: &[TvsNode<'_>],
+) {
     if let Some(check) = checks
         .iter()
         .find(|c| c.id == "cucm-itl-csctn50405" && c.status == super::model::Status::Fail)
@@ -744,7 +750,7 @@ fn service_steps(steps: &mut Steps, ctx: &PhoneCtx<'_>, checks: &[Check], tvs: T
             format!("{text}."),
         );
     }
-    if let Some(stale) = stale_served_itl(ctx) {
+    if let Some(stale) = stale_served_itl(ctx, nodes) {
         steps.add(
             "restart-tftp-tvs",
             vec![stale.clone()],
@@ -862,11 +868,9 @@ fn recovery_step(steps: &mut Steps, p: &RecoveryPath) {
 /// A TVS node presents a certificate that the served ITL lists under the same name but as
 /// another certificate: the ITL was built before TVS was regenerated and TFTP was not
 /// restarted (statement 23). Names the node and the record.
-fn stale_served_itl(ctx: &PhoneCtx<'_>) -> Option<String> {
+fn stale_served_itl(ctx: &PhoneCtx<'_>, nodes: &[TvsNode<'_>]) -> Option<String> {
     let served = ctx.served_itl_list()?;
-    tvs::nodes(ctx.tvs_sessions().map(|(_, s)| s))
-        .iter()
-        .find_map(|n| {
+    nodes.iter().find_map(|n| {
             let cert = n.certificate?;
             if listed(cert, served) {
                 return None;
@@ -898,20 +902,21 @@ fn trusted_tvs<'e>(ctx: &PhoneCtx<'e>) -> Option<&'e TlsSession> {
 
 fn next_steps(
     ctx: &PhoneCtx<'_>,
+    nodes: &[TvsNode<'_>],
     conditions: &Conditions,
     recovery: &super::model::Recovery,
-    decision: DeleteItl,
     checks: &[Check],
     path: Option<&TrustPath>,
     tvs: TvsFinding<'_>,
 ) -> Vec<NextStep> {
+    let decision = decide(conditions, recovery.no_recovery_path.value);
     let mut steps = Steps::default();
     let c = conditions;
     let relation = signer_relation(ctx);
     let failed = c.phone_verification_failed.value == Some(true);
     let fallback = flagged(checks, "itlfile-fallback");
     let via_tvs = path.is_some_and(|p| super::trust_path::only_through_tvs(&p.itl));
-    service_steps(&mut steps, ctx, checks, tvs.clone());
+    service_steps(&mut steps, ctx, checks, tvs.clone(), nodes);
     // A phone that could need its ITL deleted but has a path left: that path is the fix,
     // before anything destructive (statement 15 (4) as generalised; issue 18).
     if decision == DeleteItl::NotRequired
@@ -994,30 +999,19 @@ fn next_steps(
     match decision {
         DeleteItl::Required => {
             let all = vec!["all four conditions hold".to_string()];
-            if let Some(recovery) = relation.as_ref().and_then(|r| r.itl_recovery.as_ref()) {
+            // Required means the itl-recovery path is closed: the cluster no longer serves the
+            // ITLRecovery certificate the phone holds, so only a copy of its old key helps.
+            if let Some(record) = relation.as_ref().and_then(|r| r.itl_recovery.as_ref()) {
                 let mut because = all.clone();
-                because.push(format!("the phone's ITL holds {}", recovery.record));
-                if recovery.in_served {
-                    because.push("the served ITL holds the same ITLRecovery certificate".into());
-                    steps.add(
-                        "utils-itl-reset",
-                        because,
-                        format!(
-                            "Before deleting anything: run `utils itl reset localkey` on the publisher (CUCM 10.0+). The phone's ITL holds {}, which the cluster still has, so the reset ITL it signs is accepted; then reset the phones (twice). Delete the ITL by hand only on phones this does not recover.",
-                            recovery.record
-                        ),
-                    );
-                } else {
-                    because.push("the served ITL holds another ITLRecovery certificate".into());
-                    steps.add(
-                        "utils-itl-reset",
-                        because,
-                        format!(
-                            "Before deleting anything: if a copy of the old ITLRecovery key exists (`file get tftp ITLRecovery.p12` from before, or a DRS backup), run `utils itl reset remotekey <host> <user> ITLRecovery.p12` on the publisher (CUCM 10.0+): the phone's ITL holds {}, which the cluster no longer serves, so `localkey` will not do. Then reset the phones (twice).",
-                            recovery.record
-                        ),
-                    );
-                }
+                because.push(format!("the phone's ITL holds {record}"));
+                because.push("the served ITL holds another ITLRecovery certificate".into());
+                steps.add(
+                    "utils-itl-reset",
+                    because,
+                    format!(
+                        "Before deleting anything: if a copy of the old ITLRecovery key exists (`file get tftp ITLRecovery.p12` from before, or a DRS backup), run `utils itl reset remotekey <host> <user> ITLRecovery.p12` on the publisher (CUCM 10.0+): the phone's ITL holds {record}, which the cluster no longer serves, so `localkey` will not do. Then reset the phones (twice)."
+                    ),
+                );
             }
             let delete_text = if mixed_mode(ctx) == Some(true) {
                 "Delete the ITL on the phone (Settings > Security > Trust List > ITL > Erase on 79xx, unlock with **#; Settings > Admin Settings > Reset Settings > Security Settings on 78xx/88xx/89xx also erases the CTL; a factory reset when settings access is disabled). In mixed mode the phone's CTL stays: it then accepts the served ITL only if the CTL's CCM+TFTP verifies it, so update the CTL first (CTL client or `utils ctl update CTLFile`; `utils ctl reset localkey` is the mixed-mode counterpart of `utils itl reset`)."
@@ -1312,9 +1306,9 @@ pub fn verdict(ctx: &PhoneCtx<'_>, checks: &[Check], path: Option<&TrustPath>) -
     };
     let next_steps = next_steps(
         ctx,
+        &nodes,
         &conditions,
         &recovery,
-        decision,
         checks,
         path,
         tvs_finding,

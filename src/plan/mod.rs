@@ -704,10 +704,17 @@ fn reset_recovers(
 ) -> bool {
     let mut generation = 0;
     let reset = Step::ItlReset.apply(cluster, &mut generation);
-    if reset.signer != ItlSigner::ItlRecovery {
-        return false;
-    }
-    let j = judge(held, held_ctl, &reset, &reset, group);
+    reset.signer == ItlSigner::ItlRecovery && takes_all(held, held_ctl, &reset, group)
+}
+
+/// Do phones holding `held` (and `held_ctl`) take both the ITL and the config of `cluster`?
+fn takes_all(
+    held: &HeldNow<'_>,
+    held_ctl: &HeldNow<'_>,
+    cluster: &Cluster,
+    group: Group<'_>,
+) -> bool {
+    let j = judge(held, held_ctl, cluster, cluster, group);
     j.itl.accepted() && j.config.accepted()
 }
 
@@ -723,8 +730,7 @@ fn ctl_client_recovers(
     }
     let mut generation = 0;
     let updated = Step::CtlUpdate.apply(cluster, &mut generation);
-    let j = judge(held, held_ctl, &updated, &updated, group);
-    j.itl.accepted() && j.config.accepted()
+    takes_all(held, held_ctl, &updated, group)
 }
 
 fn recovery(

@@ -261,11 +261,8 @@ fn member_is(member: &str, node: &TvsNode<'_>) -> bool {
     if member == node.server.to_string() {
         return true;
     }
-    node_name(node).is_some_and(|cn| {
-        cn == member
-            || cn.split('.').next() == Some(member.as_str())
-            || member.split('.').next() == cn.split('.').next()
-    })
+    // `cucm-pub` names `cucm-pub.example.com` and the other way round: compare host labels.
+    node_name(node).is_some_and(|cn| member.split('.').next() == cn.split('.').next())
 }
 
 fn other_tvs(i: &RecoveryInputs<'_>) -> RecoveryPath {
