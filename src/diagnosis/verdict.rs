@@ -163,6 +163,8 @@ enum TvsFinding<'e> {
     /// The certificate is in no TVS record of `--phone-itl`, yet the phone completed the
     /// handshake: the file is not what the phone holds.
     ContradictsPhoneItl(&'e TlsSession),
+    /// The phone's log says it trusts TVS, the wire shows it rejecting TVS (the log's source).
+    LogContradicts(String),
     /// The phone completed the handshake, yet the TVS certificate exported from CUCM matches
     /// no TVS record of the phone's ITL.
     ExportContradicts(&'e TlsSession, String),
@@ -334,7 +336,7 @@ fn tvs_cert_mismatch<'e>(
                         n.stance.describe()
                     ),
                 ),
-                TvsFinding::NoReference,
+                TvsFinding::LogContradicts(report.source.clone()),
             ),
             None => (
                 Condition::new(
@@ -1182,6 +1184,15 @@ fn next_steps(
                         format!(
                             "Check the exported TVS certificate: the phone completed the TVS handshake with {}, so it trusts that node's certificate, which the exported file is not (export `show cert own TVS` from node {} itself), or the phone's ITL given is not the one it holds.",
                             s.server, s.server.ip
+                        ),
+                    );
+                }
+                TvsFinding::LogContradicts(source) => {
+                    steps.add(
+                        "check-phone-log",
+                        tvs_unknown,
+                        format!(
+                            "Check that the phone's log ({source}) is from the boot this capture shows: it says the phone verified TVS's certificate, while the capture shows the phone rejecting it. Take the log again right after capturing a reset of the phone."
                         ),
                     );
                 }
