@@ -2,7 +2,7 @@
 //! (sizes, hashes, ports). What each command does is in `main.rs`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use itlscope::capture::ReaderOptions;
+use itlscope::capture::{MIN_RECORD_SIZE, ReaderOptions};
 use itlscope::diagnosis::{DEFAULT_MAX_PHONES, ItlHash, KeyBackup, PhoneStatus};
 use itlscope::net::DefragLimits;
 use itlscope::pipeline::PipelineOptions;
@@ -40,6 +40,17 @@ Exit status:
   0  the file was parsed and shown
   1  it cannot be read or is not a trust list or signed file (a capture, a text file); a
      damaged trust list still shows its hashes and every record read before the damage
+  2  usage error";
+
+const EXTRACT_AFTER_HELP: &str = "\
+Examples:
+  itlscope extract boot.pcap -o files/
+  itlscope extract a.pcap b.pcapng -o files/ && itlscope show files/ITLSEP001122334455.tlv
+
+Exit status:
+  0  every capture was read and the files, certificates and index.json written
+  1  a capture could not be read (the others are still extracted) or the directory cannot
+     be written
   2  usage error";
 
 const VERIFY_AFTER_HELP: &str = "\
@@ -100,7 +111,7 @@ pub struct PlanArgs {
     pub phone_itl: PathBuf,
     /// Regenerate this certificate: callmanager, tvs, itlrecovery or capf (the TFTP node's),
     /// or tvs@NODE (that node's TVS), tvs@all (TVS on every node) (repeatable).
-    #[arg(long, value_name = "ROLE[@NODE|@all]", value_parser = parse_regenerate)]
+    #[arg(long, value_name = "ROLE[@NODE|@all]", value_parser = Hinted(parse_regenerate, &["callmanager", "tvs", "itlrecovery", "capf", "tvs@all"]))]
     pub regenerate: Vec<itlscope::plan::Change>,
     /// Replace a certificate by the one in FILE (PEM or DER), as ROLE=FILE (repeatable).
     #[arg(long, value_name = "ROLE=FILE", value_parser = parse_replace)]
@@ -212,8 +223,13 @@ pub enum Command {
         /// For a signed file: write the unsigned payload to this file.
         #[arg(long, value_name = "OUT")]
         payload: Option<PathBuf>,
+        /// Colour the signature verdict: auto (on a terminal, unless NO_COLOR is set), always
+        /// or never.
+        #[arg(long, value_name = "WHEN", default_value = "auto")]
+        color: ColorWhen,
     },
     /// Extract reassembled files and TLS server certificates from captures.
+    #[command(after_help = EXTRACT_AFTER_HELP)]
     Extract {
         /// Output directory.
         #[arg(short = 'o', long = "output")]
@@ -247,8 +263,16 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page in roff (e.g. `itlscope man > itlscope.1; man ./itlscope.1`).
-    Man,
+    /// Print a manual page in roff (`itlscope man analyze > itlscope-analyze.1; man
+    /// ./itlscope-analyze.1`), or write every page into a directory (`--dir`).
+    Man {
+        /// The subcommand whose page to print (analyze, show, …); none: the main page.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
+        /// Write every page (itlscope.1, itlscope-analyze.1, …) into this directory.
+        #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `analyze`: the four diagnosis options first, then output, then what is read and the limits.
@@ -284,10 +308,10 @@ pub struct AnalyzeArgs {
     pub phone_ctl: Vec<(Option<String>, PathBuf)>,
     /// Condition 3: does the phone show a verification failure ("Trust List update failed")?
     /// `SEP<MAC>=failed|ok` for one phone of several.
-    #[arg(long = "phone-status", value_name = "[SEP<MAC>=]failed|ok|unknown", value_parser = parse_scoped_status, action = clap::ArgAction::Append, help_heading = "Diagnosis (the four conditions)")]
+    #[arg(long = "phone-status", value_name = "[SEP<MAC>=]failed|ok|unknown", value_parser = Hinted(parse_scoped_status, &["failed", "ok", "unknown"]), action = clap::ArgAction::Append, help_heading = "Diagnosis (the four conditions)")]
     pub phone_status: Vec<(Option<String>, PhoneStatus)>,
     /// Condition 4: does a backup of the old TFTP (CallManager.pem) private key exist?
-    #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = parse_backup, help_heading = "Diagnosis (the four conditions)")]
+    #[arg(long = "key-backup", value_name = "yes|no|unknown", default_value = "unknown", value_parser = Hinted(parse_backup, &["yes", "no", "unknown"]), help_heading = "Diagnosis (the four conditions)")]
     pub key_backup: KeyBackup,
     /// Conditions 1, 2 and 3 from outside the capture, each file recognised by content: the
     /// phone's console log or PRT bundle (probrep-*.tar.gz), its Status Messages text, CUCM
@@ -399,10 +423,10 @@ pub struct CaptureArgs {
     #[arg(required = true)]
     pub captures: Vec<PathBuf>,
     /// Another UDP port where TFTP read/write requests are accepted (69 always is).
-    #[arg(long = "tftp-port", value_name = "PORT", value_parser = parse_port, help_heading = "Ports")]
+    #[arg(long = "tftp-port", value_name = "PORT", value_parser = parse_tftp_port, help_heading = "Ports")]
     pub tftp_ports: Vec<u16>,
     /// Another TCP port where HTTP downloads are followed (6970 always is).
-    #[arg(long = "http-port", value_name = "PORT", value_parser = parse_port, help_heading = "Ports")]
+    #[arg(long = "http-port", value_name = "PORT", value_parser = parse_http_port, help_heading = "Ports")]
     pub http_ports: Vec<u16>,
     /// Largest file kept from one download; larger ones are cut and reported incomplete.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = Size(CollectorConfig::default().max_file_size), help_heading = "Limits")]
@@ -424,7 +448,7 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = CollectorConfig::default().tftp_timeout.as_secs(), help_heading = "Limits")]
     pub tftp_timeout: u64,
     /// Files, TLS sessions of phones, TLS aggregates and alarms kept per capture (each).
-    #[arg(long, value_name = "N", default_value_t = CollectorConfig::default().max_records, help_heading = "Limits")]
+    #[arg(long, value_name = "N", default_value_t = CollectorConfig::default().max_records, value_parser = parse_max_records, help_heading = "Limits")]
     pub max_records: usize,
     /// Latest TLS sessions of hosts that are not phones kept one by one; older ones are summed
     /// per server and certificate.
@@ -440,7 +464,7 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(DefragLimits::default().max_total_bytes), help_heading = "Limits")]
     pub max_fragment_bytes: Size,
     /// Largest capture record (pcap record or pcapng block) held; a longer one is skipped.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(ReaderOptions::default().max_record_size), help_heading = "Limits")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_record_size, default_value_t = size_of(ReaderOptions::default().max_record_size), help_heading = "Limits")]
     pub max_record_size: Size,
 }
 
@@ -513,6 +537,72 @@ pub fn parse_port(s: &str) -> Result<u16, String> {
     }
 }
 
+/// `--tftp-port`: a UDP port for TFTP requests; the phones' HTTP port (TCP 6970) and the
+/// TLS ports are another protocol, so naming them here is a mistake worth a word.
+pub fn parse_tftp_port(s: &str) -> Result<u16, String> {
+    let p = parse_port(s)?;
+    match p {
+        69 => Err("69 is read as TFTP always; --tftp-port adds another UDP port".into()),
+        6970 => Err(
+            "6970 is the phones' HTTP port (TCP), followed always; --tftp-port takes a UDP port where TFTP requests arrive (--http-port adds TCP ports)"
+                .into(),
+        ),
+        _ => other_protocol(p, "--tftp-port").map(|()| p),
+    }
+}
+
+/// `--http-port`: a TCP port for HTTP downloads; TFTP's UDP 69 and the TLS ports are not.
+pub fn parse_http_port(s: &str) -> Result<u16, String> {
+    let p = parse_port(s)?;
+    match p {
+        6970 => Err("6970 is followed as HTTP always; --http-port adds another TCP port".into()),
+        69 => Err(
+            "69 is TFTP's port (UDP), read always; --http-port takes a TCP port where phones download files over HTTP (--tftp-port adds UDP ports)"
+                .into(),
+        ),
+        _ => other_protocol(p, "--http-port").map(|()| p),
+    }
+}
+
+/// Ports that carry TLS to and from phones: never plain TFTP or HTTP.
+fn other_protocol(port: u16, option: &str) -> Result<(), String> {
+    let what = match port {
+        2445 => "TVS (TLS)",
+        2443 => "SCCP over TLS",
+        5061 => "SIP over TLS",
+        3804 => "CAPF (TLS)",
+        443 | 8443 => "HTTPS",
+        _ => return Ok(()),
+    };
+    Err(format!(
+        "{port} is {what}, read as TLS always; {option} is for plain transfers"
+    ))
+}
+
+/// `--max-records`: at least 1 (0 would keep no file and report "No phone traffic found").
+pub fn parse_max_records(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err(
+            "0 would keep no file, TLS session or alarm, and the report would look like a capture without phones; give at least 1"
+                .into(),
+        ),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a number")),
+    }
+}
+
+/// `--max-record-size`: at least [`MIN_RECORD_SIZE`] (the reader would raise a smaller value
+/// without a word, and 0 reads as "skip every record").
+pub fn parse_record_size(s: &str) -> Result<Size, String> {
+    let size = parse_size(s)?;
+    if size.0 < MIN_RECORD_SIZE as u64 {
+        return Err(format!(
+            "{s:?} is below the smallest record size read, {MIN_RECORD_SIZE} bytes (a record header and a frame must fit)"
+        ));
+    }
+    Ok(size)
+}
+
 /// `--max-phones`: at least 1 (0 would diagnose nothing and still look like an answer).
 pub fn parse_max_phones(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
@@ -550,6 +640,36 @@ fn parse_scoped_status(s: &str) -> Result<(Option<String>, PhoneStatus), String>
 
 fn crate_split_scope(s: &str) -> (Option<String>, &str) {
     itlscope::diagnosis::split_scope(s)
+}
+
+/// A value parser that parses with `.0` and offers `.1` to shell completion and help: the
+/// options whose values also take another form (`SEP<MAC>=failed`, `tvs@NODE`) cannot use
+/// clap's closed list, but their plain values should still complete.
+#[derive(Clone)]
+pub struct Hinted<T: Clone + Send + Sync + 'static>(
+    pub fn(&str) -> Result<T, String>,
+    pub &'static [&'static str],
+);
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Hinted<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        self.0.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.1.iter().map(|v| clap::builder::PossibleValue::new(*v)),
+        ))
+    }
 }
 
 fn parse_backup(s: &str) -> Result<KeyBackup, String> {

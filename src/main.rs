@@ -2,7 +2,7 @@
 
 mod cli;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, Parser, ValueEnum as _};
 use cli::{AnalyzeArgs, CaptureArgs, Cli, ColorWhen, Command, EXIT_UNREADABLE, Format};
 use itlscope::diagnosis::trust::CiscoBackend;
 use itlscope::diagnosis::{
@@ -76,7 +76,37 @@ fn parse_cisco(bytes: &[u8]) -> Result<cisco::ParsedFile<'_>, String> {
     cisco::parse_any(bytes).map_err(|e| e.to_string())
 }
 
-fn show(file: &Path, json: bool, payload_out: Option<&Path>) -> ExitCode {
+/// The signature verdict lines of `show`'s text in green (valid) or red (invalid, damaged).
+fn colour_show(text: &str, on: bool) -> String {
+    use anstyle::{AnsiColor, Style};
+    if !on {
+        return text.to_owned();
+    }
+    let paint = |line: &str, color: AnsiColor| {
+        let style = Style::new().bold().fg_color(Some(color.into()));
+        format!("{}{line}{}", style.render(), style.render_reset())
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let (body, end) = line.split_at(line.trim_end_matches('\n').len());
+        let valid = body.starts_with("Signature: valid")
+            || (body.starts_with("The ") && body.ends_with("file was verified successfully."));
+        let invalid = body.starts_with("Signature: invalid")
+            || body.starts_with("Damaged:")
+            || (body.starts_with("Verification of the ") && body.ends_with("file failed."));
+        if valid {
+            out.push_str(&paint(body, AnsiColor::Green));
+        } else if invalid {
+            out.push_str(&paint(body, AnsiColor::Red));
+        } else {
+            out.push_str(body);
+        }
+        out.push_str(end);
+    }
+    out
+}
+
+fn show(file: &Path, json: bool, payload_out: Option<&Path>, color: bool) -> ExitCode {
     let bytes = match read_cisco_file(file) {
         Ok(b) => b,
         Err(e) => return fail(file, e),
@@ -88,8 +118,17 @@ fn show(file: &Path, json: bool, payload_out: Option<&Path>) -> ExitCode {
         Ok(p) => p,
         Err(e) => {
             // Still print what could be read: the hashes match what the phone shows.
-            if !json {
-                let _ = emit(&report::trustlist::damaged_text(&bytes, &e));
+            if json {
+                let damaged = report::trustlist::damaged_json(&bytes, &e);
+                if let Ok(mut text) = serde_json::to_string_pretty(&damaged) {
+                    text.push('\n');
+                    let _ = emit(&text);
+                }
+            } else {
+                let _ = emit(&colour_show(
+                    &report::trustlist::damaged_text(&bytes, &e),
+                    color,
+                ));
             }
             return fail(file, e);
         }
@@ -114,7 +153,7 @@ fn show(file: &Path, json: bool, payload_out: Option<&Path>) -> ExitCode {
             Err(e) => fail(file, e),
         }
     } else {
-        emit(&report::trustlist::show_text(&parsed))
+        emit(&colour_show(&report::trustlist::show_text(&parsed), color))
     }
 }
 
@@ -370,15 +409,29 @@ fn collect_evidence(input: &CaptureArgs, quiet: bool) -> Result<(Evidence, usize
         },
         ..input.options()
     };
-    let (evidence, unreadable) = pipeline::collect_readable(&input.captures, &options);
+    let (mut evidence, unreadable) = pipeline::collect_readable(&input.captures, &options);
+    let mut unreadable: Vec<String> = unreadable.iter().map(ToString::to_string).collect();
+    // A capture cut inside its file header gave no frame at all: it was not read, whatever
+    // the reader salvaged (a header-only capture, whole but empty, is read and has 0 frames).
+    evidence
+        .captures
+        .retain(|summary| match &summary.truncated {
+            Some(_) if summary.frames == 0 => {
+                unreadable.push(format!(
+                    "{}: the capture is cut inside its file header: no frame can be read",
+                    summary.path
+                ));
+                false
+            }
+            _ => true,
+        });
     for summary in &evidence.captures {
         if let Some(warning) = &summary.truncated {
             eprintln!("itlscope: warning: {warning}");
         }
     }
     if evidence.captures.is_empty() {
-        let all: Vec<String> = unreadable.iter().map(ToString::to_string).collect();
-        return Err(Failure::Input(all.join("\nitlscope: ")));
+        return Err(Failure::Input(unreadable.join("\nitlscope: ")));
     }
     for e in &unreadable {
         eprintln!(
@@ -612,6 +665,22 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
 
 /// Usage errors clap cannot see: exit 2 with clap's usage line.
 fn check_usage(command: &Command) {
+    if let Command::Analyze(args) = command
+        && args.brief
+        && let Some(format) = args.format.filter(|f| *f != Format::Text)
+    {
+        usage_error(
+            "analyze",
+            clap::error::ErrorKind::ArgumentConflict,
+            &format!(
+                "--brief is the readable report's verdict table; --format {} already gives one row per phone: give one of them",
+                format
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_owned())
+                    .unwrap_or_default()
+            ),
+        );
+    }
     let (name, twice) = match command {
         Command::Analyze(args) => ("analyze", args.input.stdin_twice()),
         Command::Extract { input, .. } => ("extract", input.stdin_twice()),
@@ -626,20 +695,144 @@ fn check_usage(command: &Command) {
         _ => return,
     };
     if twice {
-        let mut cli = Cli::command();
-        cli.build();
-        let sub = cli.find_subcommand_mut(name).cloned().unwrap_or(cli);
-        sub.bin_name(format!("itlscope {name}"))
-            .error(
-                clap::error::ErrorKind::ArgumentConflict,
-                "`-` (standard input) is given more than once; it can be read only once",
-            )
-            .exit();
+        usage_error(
+            name,
+            clap::error::ErrorKind::ArgumentConflict,
+            "`-` (standard input) is given more than once; it can be read only once",
+        );
     }
 }
 
+/// The manual pages: `itlscope.1` and one `itlscope-SUB.1` per subcommand (the main page's
+/// SEE ALSO names them), each with its options, examples and exit status.
+fn man_pages() -> Vec<(String, clap::Command)> {
+    let mut cli = Cli::command();
+    cli.build();
+    let mut pages = vec![("itlscope".to_owned(), cli.clone())];
+    for sub in cli.get_subcommands() {
+        pages.push((format!("itlscope-{}", sub.get_name()), sub.clone()));
+    }
+    pages
+}
+
+/// `man`: one page on stdout, or every page into `dir`.
+fn man(subcommand: Option<&str>, dir: Option<&Path>) -> ExitCode {
+    let render = |cmd: clap::Command| -> Result<Vec<u8>, std::io::Error> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut out)?;
+        Ok(out)
+    };
+    let pages = man_pages();
+    if let Some(dir) = dir {
+        for (name, cmd) in pages {
+            let path = dir.join(format!("{name}.1"));
+            if let Err(e) = render(cmd).and_then(|page| std::fs::write(&path, page)) {
+                return fail(&path, e);
+            }
+            println!("{}", path.display());
+        }
+        return ExitCode::SUCCESS;
+    }
+    let wanted = subcommand.map_or_else(|| "itlscope".to_owned(), |s| format!("itlscope-{s}"));
+    let Some((_, cmd)) = pages.into_iter().find(|(name, _)| *name == wanted) else {
+        eprintln!(
+            "itlscope: man: no subcommand {:?}: analyze, show, extract, verify, plan, diff, completions, man or help",
+            subcommand.unwrap_or_default()
+        );
+        return ExitCode::from(2);
+    };
+    match render(cmd) {
+        Ok(page) => emit(&String::from_utf8_lossy(&page)),
+        Err(e) => fail(&PathBuf::from("man page"), e),
+    }
+}
+
+/// Exits with status 2 and clap's usage line of subcommand `name`.
+fn usage_error(name: &str, kind: clap::error::ErrorKind, message: &str) -> ! {
+    let mut cli = Cli::command();
+    cli.build();
+    let sub = cli.find_subcommand_mut(name).cloned().unwrap_or(cli);
+    sub.bin_name(format!("itlscope {name}"))
+        .error(kind, message)
+        .exit()
+}
+
+/// Parses the command line. `--evidence` takes every file after it, so `analyze --evidence
+/// log.txt boot.pcap` leaves no capture: clap's "required arguments" alone would hide why,
+/// so say which file was taken as evidence and how to give it.
+fn parse_command_line() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::MissingRequiredArgument => {
+            let taken = files_after_evidence(&args);
+            if taken.is_empty() {
+                e.exit()
+            }
+            let captures: Vec<&std::ffi::OsString> = taken
+                .iter()
+                .copied()
+                .filter(|f| looks_like_capture(Path::new(f)))
+                .collect();
+            let message = if captures.is_empty() {
+                "no capture given: --evidence takes every file after it; name the captures before --evidence".to_owned()
+            } else {
+                let names: Vec<String> = captures
+                    .iter()
+                    .map(|f| Path::new(f).display().to_string())
+                    .collect();
+                format!(
+                    "no capture given: --evidence took {} as evidence, and it is a capture; --evidence takes every file after it, so name the captures before --evidence (or write --evidence=FILE)",
+                    names.join(", ")
+                )
+            };
+            usage_error(
+                "analyze",
+                clap::error::ErrorKind::MissingRequiredArgument,
+                &message,
+            )
+        }
+        Err(e) => e.exit(),
+    }
+}
+
+/// The values clap gave to `--evidence` (every word after it up to the next option).
+fn files_after_evidence(args: &[std::ffi::OsString]) -> Vec<&std::ffi::OsString> {
+    let mut taken = Vec::new();
+    let mut inside = false;
+    for a in args.iter().skip(1) {
+        let text = a.to_string_lossy();
+        if text == "--evidence" {
+            inside = true;
+        } else if text.starts_with('-') && text != "-" {
+            inside = false;
+        } else if inside {
+            taken.push(a);
+        }
+    }
+    taken
+}
+
+/// Whether the file starts like a pcap, pcapng or gzip file (a capture).
+fn looks_like_capture(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
+    // A gzip file is a capture only by name: PRT bundles (probrep-*.tar.gz) are evidence.
+    let gzip_capture = path.to_string_lossy().contains(".pcap");
+    read.is_ok()
+        && match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d]
+            | [0x0a, 0x0d, 0x0d, 0x0a] => true,
+            [0x1f, 0x8b, _, _] => gzip_capture,
+            _ => false,
+        }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     check_usage(&cli.command);
     match cli.command {
         Command::Analyze(args) => match analyze(&args) {
@@ -654,7 +847,8 @@ fn main() -> ExitCode {
             file,
             json,
             payload,
-        } => show(&file, json, payload.as_deref()),
+            color,
+        } => show(&file, json, payload.as_deref(), use_color(color)),
         Command::Extract {
             input,
             output,
@@ -668,12 +862,6 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "itlscope", &mut out);
             emit(&String::from_utf8_lossy(&out))
         }
-        Command::Man => {
-            let mut out = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
-                Ok(()) => emit(&String::from_utf8_lossy(&out)),
-                Err(e) => fail(&PathBuf::from("man page"), e),
-            }
-        }
+        Command::Man { subcommand, dir } => man(subcommand.as_deref(), dir.as_deref()),
     }
 }

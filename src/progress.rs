@@ -1,10 +1,10 @@
 //! Progress bars on standard error while captures are read: bytes read, rate and ETA.
 //!
-//! Drawn only when standard error is a terminal and the input is a regular file of known
-//! size; silent otherwise (pipes, standard input, redirected stderr). The bar counts the
-//! bytes the capture reader pulls from the file by wrapping its `Read`, so nothing is done
-//! per packet: one counter update per buffer refill (1 MiB by default), and indicatif
-//! redraws at most 20 times a second.
+//! Drawn only when standard error is a terminal and the input is a regular file of at least
+//! [`MIN_BAR_BYTES`]; silent otherwise (pipes, standard input, redirected stderr, small
+//! files). The bar counts the bytes the capture reader pulls from the file by wrapping its
+//! `Read`, so nothing is done per packet: one counter update per buffer refill (1 MiB by
+//! default), and indicatif redraws at most 20 times a second.
 
 use crate::capture::{CaptureError, CaptureReader, ReaderOptions};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -12,10 +12,16 @@ use std::fs::File;
 use std::io::IsTerminal;
 use std::path::Path;
 
+/// Files smaller than this get no bar: they are read in well under a second (hundreds of
+/// MB/s, docs/performance.md), so a bar would only flash on the terminal.
+pub const MIN_BAR_BYTES: u64 = 32 << 20;
+
 /// Where progress bars go: one line per open capture on stderr, or nowhere (the default).
 #[derive(Debug, Clone, Default)]
 pub struct Progress {
     multi: Option<MultiProgress>,
+    /// Files smaller than this get no bar.
+    min_bytes: u64,
 }
 
 impl Progress {
@@ -24,6 +30,7 @@ impl Progress {
         if std::io::stderr().is_terminal() {
             Progress {
                 multi: Some(MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+                min_bytes: MIN_BAR_BYTES,
             }
         } else {
             Progress::silent()
@@ -32,13 +39,17 @@ impl Progress {
 
     /// No bars at all.
     pub fn silent() -> Self {
-        Progress { multi: None }
+        Progress {
+            multi: None,
+            min_bytes: 0,
+        }
     }
 
     /// Bars that are tracked but never drawn (for tests).
     pub fn hidden() -> Self {
         Progress {
             multi: Some(MultiProgress::with_draw_target(ProgressDrawTarget::hidden())),
+            min_bytes: 0,
         }
     }
 
@@ -65,7 +76,8 @@ impl Progress {
             .ok()
             .filter(|m| m.is_file())
             .map(|m| m.len());
-        let Some(size) = size else {
+        // A small file is read in a fraction of a second: a bar would only flash.
+        let Some(size) = size.filter(|&s| s >= self.min_bytes) else {
             return Ok((
                 CaptureReader::from_reader_with(&name, Box::new(file), options)?,
                 FileProgress(None),

@@ -15,7 +15,7 @@ mod reader;
 pub use blocks::SharedBlock;
 pub use clock::{CONFIRM_FRAMES, CaptureClock, ClockMove};
 pub use error::CaptureError;
-pub use reader::{CaptureReader, ReaderOptions};
+pub use reader::{CaptureReader, MIN_RECORD_SIZE, ReaderOptions};
 
 /// A capture timestamp: nanoseconds since the Unix epoch (UTC).
 ///

@@ -39,6 +39,10 @@ impl Default for ReaderOptions {
 
 /// Smallest buffer accepted (the file header and record headers must fit).
 const MIN_BUFFER: usize = 4096;
+
+/// The smallest `max_record_size` honoured: smaller values are raised to it (a record
+/// header and a minimal frame must fit).
+pub const MIN_RECORD_SIZE: usize = MIN_BUFFER;
 /// At most this many notes about skipped records are kept in the summary.
 const MAX_NOTES: usize = 20;
 /// Consecutive refills without progress tolerated before giving up.

@@ -72,6 +72,15 @@ impl HashAlgorithm {
             HashAlgorithm::Sha256 => "sha256",
         }
     }
+
+    /// The name people write: `MD5`, `SHA-1`, `SHA-256`.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            HashAlgorithm::Md5 => "MD5",
+            HashAlgorithm::Sha1 => "SHA-1",
+            HashAlgorithm::Sha256 => "SHA-256",
+        }
+    }
 }
 
 /// A hash of a trust list as shown by the phone (Settings > Security Configuration > Trust
@@ -96,6 +105,18 @@ pub enum HashError {
     /// A length that is no known digest.
     #[error("{0} bytes is not an MD5 (16), SHA-1 (20) or SHA-256 (32) hash")]
     UnknownLength(usize),
+    /// The value carries an algorithm tag (`(SHA1)`) that its length contradicts.
+    #[error(
+        "labelled {label} but {bytes} bytes long, which is {actual}: check which hash was copied"
+    )]
+    LabelMismatch {
+        /// The algorithm the tag names.
+        label: &'static str,
+        /// The hash's length in bytes.
+        bytes: usize,
+        /// The algorithm that length means.
+        actual: &'static str,
+    },
 }
 
 impl ItlHash {
@@ -103,7 +124,7 @@ impl ItlHash {
     /// any case, quotes and HTML tags (`"<B>EE 5C …</B>"`) and CUCM's `(MD5)` / `(SHA1)` tag
     /// ignored. The algorithm follows from the length: 16 bytes MD5, 20 SHA-1, 32 SHA-256.
     pub fn parse(text: &str) -> Result<ItlHash, HashError> {
-        let text = strip_decoration(text);
+        let (text, label) = strip_decoration(text);
         let mut hex = String::with_capacity(text.len().min(128));
         for c in text.chars() {
             if c.is_ascii_hexdigit() {
@@ -123,13 +144,22 @@ impl ItlHash {
             32 => HashAlgorithm::Sha256,
             n => return Err(HashError::UnknownLength(n)),
         };
+        // A tag that names another algorithm than the length means a value cut or pasted
+        // together: taking it by length would compare the wrong digest without a word.
+        if let Some(label) = label.filter(|l| *l != algorithm) {
+            return Err(HashError::LabelMismatch {
+                label: label.display_name(),
+                bytes: hex.len() / 2,
+                actual: algorithm.display_name(),
+            });
+        }
         Ok(ItlHash { algorithm, hex })
     }
 }
 
 /// Drops what surrounds a hash where people copy it from: quotes, `<B>`…`</B>`, a trailing
-/// `(MD5)`/`(SHA1)`/`(SHA256)` tag, a `0x` prefix.
-fn strip_decoration(text: &str) -> String {
+/// `(MD5)`/`(SHA1)`/`(SHA256)` tag (returned), a `0x` prefix.
+fn strip_decoration(text: &str) -> (String, Option<HashAlgorithm>) {
     let mut out = String::with_capacity(text.len());
     let mut in_tag = false;
     for c in text.chars() {
@@ -142,12 +172,23 @@ fn strip_decoration(text: &str) -> String {
         }
     }
     let mut t = out.trim();
-    for tag in ["(md5)", "(sha1)", "(sha-1)", "(sha256)", "(sha-256)"] {
-        if t.len() >= tag.len() && t[t.len() - tag.len()..].eq_ignore_ascii_case(tag) {
+    let mut label = None;
+    for (tag, algorithm) in [
+        ("(md5)", HashAlgorithm::Md5),
+        ("(sha1)", HashAlgorithm::Sha1),
+        ("(sha-1)", HashAlgorithm::Sha1),
+        ("(sha256)", HashAlgorithm::Sha256),
+        ("(sha-256)", HashAlgorithm::Sha256),
+    ] {
+        if t.len() >= tag.len()
+            && t.is_char_boundary(t.len() - tag.len())
+            && t[t.len() - tag.len()..].eq_ignore_ascii_case(tag)
+        {
             t = t[..t.len() - tag.len()].trim_end();
+            label = Some(algorithm);
         }
     }
-    t.strip_prefix("0x").unwrap_or(t).to_string()
+    (t.strip_prefix("0x").unwrap_or(t).to_string(), label)
 }
 
 impl fmt::Display for ItlHash {
@@ -409,6 +450,24 @@ mod tests {
         assert_eq!(ItlHash::parse("abc"), Err(HashError::OddLength(3)));
         assert_eq!(ItlHash::parse("zz"), Err(HashError::NotHex('z')));
         assert_eq!(ItlHash::parse("abcd"), Err(HashError::UnknownLength(2)));
+    }
+
+    #[test]
+    fn a_tag_that_contradicts_the_length_is_refused() {
+        // 16 bytes labelled SHA-1: an MD5 copied under the wrong label, or a SHA-1 cut short.
+        let e = ItlHash::parse("0c05655de63fe2a042cf252d96c6d609 (SHA1)").unwrap_err();
+        assert_eq!(
+            e,
+            HashError::LabelMismatch {
+                label: "SHA-1",
+                bytes: 16,
+                actual: "MD5"
+            }
+        );
+        assert!(e.to_string().contains("labelled SHA-1 but 16 bytes"), "{e}");
+        // A multi-byte character before the tag position must not panic.
+        assert!(ItlHash::parse("éééé(md5)").is_err());
+        assert!(ItlHash::parse("ée5c62e05e2bc6822a45641eebbabff2").is_err());
     }
 
     fn phone_itl(bytes: &[u8]) -> Result<PhoneItlFile, PhoneItlError> {

@@ -683,6 +683,49 @@ pub fn damaged_text(bytes: &[u8], error: &crate::cisco::FormatError) -> String {
     out
 }
 
+/// `show --json` of a damaged trust list: what [`damaged_text`] prints, as JSON (the hashes
+/// still match what the phone shows; the records read before the damage).
+#[derive(Debug, Clone, Serialize)]
+pub struct DamagedShowJson {
+    /// Version of the `show --json` layout.
+    pub schema_version: u32,
+    /// What stopped the reading.
+    pub damaged: String,
+    /// `itl` or `ctl` when the header parses, else null.
+    pub format: Option<&'static str>,
+    /// Size of the file.
+    pub file_length: usize,
+    /// Hashes of the whole file.
+    pub hashes: HashesJson,
+    /// The records read before the damage (the signature cannot be checked).
+    pub records: Vec<RecordJson>,
+}
+
+/// The JSON form of a damaged trust list (see [`DamagedShowJson`]).
+pub fn damaged_json(bytes: &[u8], error: &crate::cisco::FormatError) -> DamagedShowJson {
+    let salvaged = crate::cisco::trustlist::salvage(bytes);
+    let format = salvaged
+        .header
+        .as_ref()
+        .map(|h| crate::cisco::trustlist::kind(h, &salvaged.records).as_str());
+    DamagedShowJson {
+        schema_version: SHOW_SCHEMA_VERSION,
+        damaged: error.to_string(),
+        format,
+        file_length: bytes.len(),
+        hashes: HashesJson {
+            md5: hex::encode(Md5::digest(bytes)),
+            sha1: hex::encode(Sha1::digest(bytes)),
+            sha256: hex::encode(Sha256::digest(bytes)),
+        },
+        records: salvaged
+            .records
+            .iter()
+            .map(|r| record_json(r, false))
+            .collect(),
+    }
+}
+
 /// `Parse ITL File` and the header, as `show itl` prints them before the records
 /// (`underline` dashes under the title: 16 for a trust list, as CUCM prints it).
 fn parse_heading(out: &mut String, title: &str, underline: usize, h: &Header<'_>) {
