@@ -317,8 +317,21 @@ pub struct AnalyzeArgs {
     /// phone's console log or PRT bundle (probrep-*.tar.gz), its Status Messages text, CUCM
     /// `show itl`/`show ctl` output, certificates exported from CUCM (tvs.pem,
     /// CallManager.pem; PEM or DER). Give it after the captures, or repeat it.
-    #[arg(long = "evidence", value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append, help_heading = "Diagnosis (the four conditions)")]
+    /// A folder is read whole: every file in it that is evidence (others are set aside and
+    /// named).
+    #[arg(long = "evidence", value_name = "FILE|DIR", num_args = 1.., action = clap::ArgAction::Append, help_heading = "Diagnosis (the four conditions)")]
     pub evidence: Vec<PathBuf>,
+    /// What is known per phone, for a fleet: CSV with a header row, or JSON Lines, one phone
+    /// a row. Columns: `mac` or `name` (SEP…), `phone_itl_hash`, `phone_status`,
+    /// `phone_itl` and `phone_ctl` (paths, relative to the file), `key_backup` (one value
+    /// for the cluster); other columns are ignored and named. Rows for phones not in the
+    /// capture are listed in the notes.
+    #[arg(
+        long = "inventory",
+        value_name = "FILE",
+        help_heading = "Diagnosis (the four conditions)"
+    )]
+    pub inventory: Option<PathBuf>,
 
     /// Print the JSON object (docs/report.md) instead of the readable report.
     #[arg(long, conflicts_with = "format", help_heading = "Output")]

@@ -4,9 +4,10 @@ mod cli;
 
 use clap::{CommandFactory, Parser, ValueEnum as _};
 use cli::{AnalyzeArgs, CaptureArgs, Cli, ColorWhen, Command, EXIT_UNREADABLE, Format};
+use itlscope::diagnosis::inventory::Inventory;
 use itlscope::diagnosis::trust::CiscoBackend;
 use itlscope::diagnosis::{
-    Limits, OperatorFacts, PhoneItlFile, PhoneStatus, ScopedInputs, diagnose_limited,
+    KeyBackup, Limits, OperatorFacts, PhoneItlFile, PhoneStatus, ScopedInputs, diagnose_limited,
 };
 use itlscope::evidence::Evidence;
 use itlscope::pipeline::{self, PipelineOptions};
@@ -520,7 +521,10 @@ fn unscoped<'a, T>(option: &str, values: &'a [(Option<String>, T)]) -> Option<&'
 
 /// The inputs given for one phone each (`SEP<MAC>=VALUE`), one entry per MAC; the same
 /// option twice for one phone is a usage error (exit 2).
-fn scoped_inputs(args: &AnalyzeArgs) -> Result<Vec<ScopedInputs>, Failure> {
+fn scoped_inputs(
+    args: &AnalyzeArgs,
+    inventory: Option<&(PathBuf, Inventory)>,
+) -> Result<Vec<ScopedInputs>, Failure> {
     let mut out: Vec<ScopedInputs> = Vec::new();
     fn entry<'a>(out: &'a mut Vec<ScopedInputs>, mac: &str) -> &'a mut ScopedInputs {
         match out.iter().position(|s| s.mac == mac) {
@@ -577,7 +581,77 @@ fn scoped_inputs(args: &AnalyzeArgs) -> Result<Vec<ScopedInputs>, Failure> {
             e.phone_status = *status;
         }
     }
+    // The inventory's rows, each a phone's scoped inputs; a value given both there and on
+    // the command line for the same phone is a conflict, not a silent choice.
+    if let Some((path, inventory)) = inventory {
+        let both = |option: &str, mac: &str, line: usize| -> ! {
+            clap::Error::raw(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "{option} for SEP{mac} is given on the command line and in {} (line {line})\n",
+                    path.display()
+                ),
+            )
+            .exit()
+        };
+        for row in &inventory.rows {
+            let itl = row.phone_itl.as_deref().map(read_phone_itl).transpose()?;
+            let ctl = row.phone_ctl.as_deref().map(read_phone_ctl).transpose()?;
+            let e = entry(&mut out, &row.mac);
+            if let Some(itl) = itl
+                && e.phone_itl.replace(itl).is_some()
+            {
+                both("--phone-itl", &row.mac, row.line);
+            }
+            if let Some(ctl) = ctl
+                && e.phone_ctl.replace(ctl).is_some()
+            {
+                both("--phone-ctl", &row.mac, row.line);
+            }
+            if let Some(hash) = &row.phone_itl_hash
+                && e.phone_itl_hash.replace(hash.clone()).is_some()
+            {
+                both("--phone-itl-hash", &row.mac, row.line);
+            }
+            if row.phone_status != PhoneStatus::Unknown {
+                if e.phone_status != PhoneStatus::Unknown {
+                    both("--phone-status", &row.mac, row.line);
+                }
+                e.phone_status = row.phone_status;
+            }
+        }
+    }
     Ok(out)
+}
+
+/// `--inventory FILE`, read; a file that cannot be read or parsed is an input error (exit 1).
+fn read_inventory(args: &AnalyzeArgs) -> Result<Option<(PathBuf, Inventory)>, Failure> {
+    let Some(path) = &args.inventory else {
+        return Ok(None);
+    };
+    let inventory = itlscope::diagnosis::inventory::read(path)
+        .map_err(|e| Failure::Input(format!("--inventory {}: {e}", path.display())))?;
+    Ok(Some((path.clone(), inventory)))
+}
+
+/// `--key-backup`, or the inventory's one `key_backup` value; the two must agree.
+fn key_backup(args: &AnalyzeArgs, inventory: Option<&(PathBuf, Inventory)>) -> KeyBackup {
+    let Some((path, from_file)) = inventory.and_then(|(p, i)| i.key_backup.map(|k| (p, k))) else {
+        return args.key_backup;
+    };
+    if args.key_backup != KeyBackup::Unknown && args.key_backup != from_file {
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!(
+                "--key-backup {} contradicts key_backup {} in {}\n",
+                args.key_backup.as_str(),
+                from_file.as_str(),
+                path.display()
+            ),
+        )
+        .exit()
+    }
+    from_file
 }
 
 /// Colour on standard output: `--color`, then `NO_COLOR` / `CLICOLOR_FORCE`, then whether
@@ -594,8 +668,18 @@ fn use_color(when: ColorWhen) -> bool {
 
 /// Runs `analyze`; the number of captures that could not be read (reported on stderr).
 fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
-    let side = itlscope::sidecar::ingest_paths(&args.evidence, &Default::default())
+    let mut side = itlscope::sidecar::ingest_paths(&args.evidence, &Default::default())
         .map_err(|e| Failure::Input(format!("--evidence {e}")))?;
+    let inventory = read_inventory(args)?;
+    if let Some((path, inv)) = &inventory
+        && !inv.ignored_columns.is_empty()
+    {
+        side.input_notes.push(format!(
+            "--inventory {}: columns ignored, they stand for no option: {}",
+            path.display(),
+            inv.ignored_columns.join(", ")
+        ));
+    }
     let facts = OperatorFacts {
         phone_itl: unscoped("--phone-itl", &args.phone_itl)
             .map(|p| read_phone_itl(p))
@@ -607,8 +691,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         phone_status: unscoped("--phone-status", &args.phone_status)
             .copied()
             .unwrap_or(PhoneStatus::Unknown),
-        scoped: scoped_inputs(args)?,
-        key_backup: args.key_backup,
+        scoped: scoped_inputs(args, inventory.as_ref())?,
+        key_backup: key_backup(args, inventory.as_ref()),
         side,
     };
     let (evidence, skipped) = collect_evidence(&args.input, args.quiet)?;

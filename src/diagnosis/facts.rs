@@ -50,6 +50,15 @@ impl KeyBackup {
             _ => None,
         }
     }
+
+    /// `yes`, `no` or `unknown`, as the option takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyBackup::Yes => "yes",
+            KeyBackup::No => "no",
+            KeyBackup::Unknown => "unknown",
+        }
+    }
 }
 
 /// A digest algorithm, decided by the length of a hash value.

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod context;
 pub mod device;
 pub mod facts;
+pub mod inventory;
 pub mod loops;
 pub mod losses;
 pub mod model;
@@ -135,14 +136,26 @@ pub fn diagnose_limited<'a>(
                 .unwrap_or_else(|| "<MAC>".into())
         ));
     }
-    for (s, _, _) in &scoped {
-        if !groups
-            .iter()
-            .any(|g| g.mac.as_deref() == Some(s.mac.as_str()))
-        {
+    let absent: Vec<&str> = scoped
+        .iter()
+        .map(|(s, _, _)| s.mac.as_str())
+        .filter(|mac| !groups.iter().any(|g| g.mac.as_deref() == Some(*mac)))
+        .collect();
+    match absent.as_slice() {
+        [] => {}
+        [one] => notes.push(format!(
+            "inputs given for SEP{one} apply to no phone: that MAC is not in the capture"
+        )),
+        many => {
+            // An inventory of a whole fleet against a capture of part of it: one note that
+            // lists them, not one line per absent phone.
+            let shown: Vec<String> = many.iter().take(20).map(|m| format!("SEP{m}")).collect();
+            let more = many.len() - shown.len();
             notes.push(format!(
-                "inputs given for SEP{} apply to no phone: that MAC is not in the capture",
-                s.mac
+                "inputs given for {} phones apply to no phone: those MACs are not in the capture: {}{}",
+                many.len(),
+                shown.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
             ));
         }
     }

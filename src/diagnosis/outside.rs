@@ -1511,7 +1511,7 @@ pub fn checks(ctx: &PhoneCtx<'_>) -> Vec<Check> {
 /// Notes about the evidence files as a whole: facts about phones the capture does not show,
 /// facts that apply to several phones.
 pub fn notes(facts: &OperatorFacts, groups: &[PhoneEvidence]) -> Vec<String> {
-    let mut notes = Vec::new();
+    let mut notes = facts.side.input_notes.clone();
     let mut absent: Vec<(&str, usize)> = Vec::new();
     let mut unnamed = 0usize;
     for f in &facts.side.facts {

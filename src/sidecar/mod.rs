@@ -334,6 +334,10 @@ pub struct SideEvidence {
     pub certificates: Vec<ExportedCert>,
     /// Certificate requests read from CUCM TVS traces, in file and line order.
     pub tvs_trace: Vec<TvsTraceRequest>,
+    /// What was set aside while reading the inputs from outside the capture (a file of an
+    /// `--evidence` folder that is no evidence, inventory columns that stand for no option),
+    /// shown among the report's notes.
+    pub input_notes: Vec<String>,
 }
 
 /// What a CUCM TVS trace says TVS answered to one request.
@@ -380,6 +384,17 @@ pub struct TvsTraceRequest {
 }
 
 impl SideEvidence {
+    /// Appends what another ingestion found.
+    pub fn absorb(&mut self, other: SideEvidence) {
+        self.files.extend(other.files);
+        self.facts.extend(other.facts);
+        self.cli_lists.extend(other.cli_lists);
+        self.cli_actions.extend(other.cli_actions);
+        self.certificates.extend(other.certificates);
+        self.tvs_trace.extend(other.tvs_trace);
+        self.input_notes.extend(other.input_notes);
+    }
+
     /// True when no file was given.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
@@ -425,11 +440,71 @@ pub fn ingest_paths<P: AsRef<Path>>(
     let mut out = SideEvidence::default();
     for path in paths {
         let path = path.as_ref();
+        if path.is_dir() {
+            ingest_folder(path, limits, &mut out)?;
+            continue;
+        }
         let name = path.display().to_string();
         let bytes = read_bounded(path, limits.max_file)?;
         detect::ingest_bytes(&name, &bytes, limits, &mut out)?;
     }
     Ok(out)
+}
+
+/// `--evidence DIR`: every file of the folder, in name order (a folder of PRT bundles named
+/// by MAC, logs, exports). A file given by name must be evidence; a file that merely sits in
+/// the folder and is none (a README, a spreadsheet) is set aside and named in a note.
+fn ingest_folder(dir: &Path, limits: &Limits, out: &mut SideEvidence) -> Result<(), SidecarError> {
+    let io = |e: std::io::Error| SidecarError::Io {
+        file: dir.display().to_string(),
+        error: e.to_string(),
+    };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    let mut skipped = Vec::new();
+    for path in &files {
+        let name = path.display().to_string();
+        let bytes = read_bounded(path, limits.max_file)?;
+        // A failed file must leave nothing half-read behind: ingest into a copy first.
+        let mut one = SideEvidence::default();
+        match detect::ingest_bytes(&name, &bytes, limits, &mut one) {
+            Ok(()) => out.absorb(one),
+            Err(SidecarError::Unrecognised { file, .. }) => skipped.push(file),
+            Err(e) => return Err(e),
+        }
+    }
+    if files.is_empty() {
+        out.input_notes.push(format!(
+            "--evidence {}: the folder holds no file",
+            dir.display()
+        ));
+    }
+    if !skipped.is_empty() {
+        let shown: Vec<&str> = skipped.iter().take(10).map(String::as_str).collect();
+        let more = skipped.len().saturating_sub(shown.len());
+        out.input_notes.push(format!(
+            "--evidence {}: {} file(s) set aside, not evidence itlscope reads: {}{}",
+            dir.display(),
+            skipped.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Ok(())
 }
 
 fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, SidecarError> {
