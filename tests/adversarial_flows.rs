@@ -4,6 +4,7 @@
 
 mod adversarial_support;
 
+use itlscope::report::limits::limit_text;
 use adversarial_support::{START_NS, pcap_file, tcp_frame_into};
 use itlscope::pipeline::{PipelineOptions, read_capture};
 use std::io::Write;
@@ -61,7 +62,7 @@ fn a_million_tiny_flows_through_the_packet_path_stay_bounded() {
             .summary
             .limits_hit
             .iter()
-            .any(|l| l.contains("not followed")),
+            .any(|l| limit_text(l).contains("not followed")),
         "the limit is reported: {:?}",
         result.summary.limits_hit
     );

@@ -4,6 +4,7 @@
 
 mod reassembly_support;
 
+use itlscope::report::limits::limit_text;
 use itlscope::proto::CollectorConfig;
 use reassembly_support::tls::content;
 use reassembly_support::*;
@@ -115,7 +116,7 @@ fn a_phone_session_is_kept_whatever_the_number_of_pc_sessions_before_it() {
         450
     );
     assert!(
-        !out.limits_hit.iter().any(|l| l.contains("TLS")),
+        !out.limits_hit.iter().any(|l| limit_text(l).contains("TLS")),
         "{:?}",
         out.limits_hit
     );

@@ -2,6 +2,7 @@
 
 mod reassembly_support;
 
+use itlscope::report::limits::limit_text;
 use itlscope::evidence::FileTransport;
 use itlscope::proto::CollectorConfig;
 use proptest::prelude::*;
@@ -181,7 +182,7 @@ fn tftp_file_not_found_and_truncated_block() {
         "the snaplen cut a block; the transfer itself ended"
     );
     assert!(
-        out.limits_hit.iter().any(|l| l.contains("snaplen")),
+        out.limits_hit.iter().any(|l| limit_text(l).contains("snaplen")),
         "{:?}",
         out.limits_hit
     );
