@@ -477,7 +477,13 @@ mod tests {
             limit: NetworkLimit::FragmentsConflicting { count: 2 },
         }
         .inside_tunnel();
-        assert!(matches!(n, LimitEvent::Network { tunnel_depth: 1, .. }));
+        assert!(matches!(
+            n,
+            LimitEvent::Network {
+                tunnel_depth: 1,
+                ..
+            }
+        ));
         assert_eq!(n.limit(), None);
     }
 }

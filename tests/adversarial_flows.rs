@@ -4,9 +4,9 @@
 
 mod adversarial_support;
 
-use itlscope::report::limits::limit_text;
 use adversarial_support::{START_NS, pcap_file, tcp_frame_into};
 use itlscope::pipeline::{PipelineOptions, read_capture};
+use itlscope::report::limits::limit_text;
 use std::io::Write;
 
 /// Peak resident set of this process in KiB (Linux), if known.

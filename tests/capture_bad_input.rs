@@ -3,12 +3,12 @@
 
 mod capture_support;
 
-use itlscope::report::limits::limit_text;
 use capture_support::*;
 use itlscope::capture::{CaptureError, CaptureReader, ReaderOptions};
 use itlscope::evidence::CaptureSummary;
 use itlscope::net::{DefragLimits, MalformedReason};
 use itlscope::pipeline::{PipelineOptions, run};
+use itlscope::report::limits::limit_text;
 use itlscope_gen::packet::{Link, TcpSpec, fragment, ip_tcp, ip_udp};
 use itlscope_gen::pcap::{Endian, PcapNgWriter, PcapWriter, Precision};
 use proptest::prelude::*;
@@ -535,11 +535,13 @@ fn a_hundred_thousand_fragments_that_never_complete_stay_bounded() {
     assert!(s.dropped_by_cap > 0);
     let hit = decoder.limits_hit();
     assert!(
-        hit.iter().any(|l| limit_text(l).contains("reassembly limits")),
+        hit.iter()
+            .any(|l| limit_text(l).contains("reassembly limits")),
         "{hit:?}"
     );
     assert!(
-        hit.iter().any(|l| limit_text(l).contains("still incomplete")),
+        hit.iter()
+            .any(|l| limit_text(l).contains("still incomplete")),
         "{hit:?}"
     );
 }

@@ -4,8 +4,8 @@
 
 mod reassembly_support;
 
-use itlscope::report::limits::limit_text;
 use itlscope::proto::CollectorConfig;
+use itlscope::report::limits::limit_text;
 use reassembly_support::tls::content;
 use reassembly_support::*;
 use std::sync::Arc;

@@ -8,8 +8,8 @@
 //! many were unchanged (`regen_support`).
 
 use itlscope_gen::scenarios::catalog;
-use scenarios_support::{analyze_stdout, repo};
 use regen_support::Regen;
+use scenarios_support::{analyze_stdout, repo};
 use std::path::Path;
 
 mod regen_support;

@@ -115,9 +115,9 @@ fn held_blocks_over_the_file_limit_are_a_cut_not_capture_loss() {
     let capture = &report["captures"][0];
     let words = capture["limits_hit"].as_array().expect("limits_hit");
     assert!(
-        words.iter().any(|l| l
-            .as_str()
-            .is_some_and(|l| l.starts_with("1 file transfers cut short by the file limits (2048 bytes per file"))),
+        words.iter().any(|l| l.as_str().is_some_and(
+            |l| l.starts_with("1 file transfers cut short by the file limits (2048 bytes per file")
+        )),
         "{words:?}"
     );
     let typed = capture["limit_events"].as_array().expect("limit_events");
@@ -147,7 +147,10 @@ fn a_real_gap_before_the_cut_is_still_missing_from_the_capture() {
         "{file}"
     );
     let notes = file["notes"].to_string();
-    assert!(notes.contains("512 bytes (1 ranges) missing from the capture"), "{notes}");
+    assert!(
+        notes.contains("512 bytes (1 ranges) missing from the capture"),
+        "{notes}"
+    );
     assert!(notes.contains("cut: out-of-order blocks"), "{notes}");
     let typed = report["captures"][0]["limit_events"].to_string();
     assert!(typed.contains("\"file-transfers-cut\""), "{typed}");

@@ -125,7 +125,8 @@ fn captures_readme_lists_the_predictions() {
 /// examples docs/plan.md points to (regenerate with `ITLSCOPE_REGENERATE=1`).
 #[test]
 fn plan_text_examples_are_current() {
-    let mut regen = regen_support::regenerating().then(|| regen_support::Regen::new("plan examples"));
+    let mut regen =
+        regen_support::regenerating().then(|| regen_support::Regen::new("plan examples"));
     let args = rows()
         .into_iter()
         .map(|r| (r.capture, r.args))

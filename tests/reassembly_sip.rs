@@ -5,9 +5,9 @@
 
 mod reassembly_support;
 
-use itlscope::report::limits::limit_text;
 use itlscope::pipeline::{PipelineOptions, collect_evidence};
 use itlscope::proto::CollectorConfig;
+use itlscope::report::limits::limit_text;
 use itlscope_gen::conv::Host;
 use itlscope_gen::conv::sip::{DeviceTlInfo, accepted};
 use reassembly_support::*;

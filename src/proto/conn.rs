@@ -11,11 +11,11 @@ use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
 use super::x509::SharedCerts;
 use super::{CollectorConfig, FileBudget, PortSet};
+use crate::events::{AppLimit, LimitEvent, RecordKind, RecordLimit, TransportLimit};
 use crate::evidence::{
     Endpoint, EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, Side, TcpEnd,
     TlsAggregate, TlsSession,
 };
-use crate::events::{AppLimit, LimitEvent, RecordKind, RecordLimit, TransportLimit};
 use crate::net::{Packet, TcpSegment};
 use crate::transport::tcp::{Budget, HalfStream, StreamEvent};
 use std::collections::HashMap;
@@ -689,21 +689,21 @@ impl Connections {
         let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
         if self.flows_dropped > 0 {
             limits.push(LimitEvent::Transport(TransportLimit::FlowsNotFollowed {
-                count: self.flows_dropped as u64,
-                phones: self.phone_flows_dropped as u64,
+                count: self.flows_dropped,
+                phones: self.phone_flows_dropped,
                 max_flows: self.max_flows as u64,
             }));
         }
         if self.evicted > 0 {
             limits.push(LimitEvent::Transport(TransportLimit::FlowsEvicted {
-                count: self.evicted as u64,
-                phones: self.evicted_phone as u64,
+                count: self.evicted,
+                phones: self.evicted_phone,
                 max_flows: self.max_flows as u64,
             }));
         }
         if self.budget.hits > 0 {
             limits.push(LimitEvent::Transport(TransportLimit::OutOfOrderSkips {
-                count: self.budget.hits as u64,
+                count: self.budget.hits,
                 per_stream: self.stream_cap as u64,
                 total: self.budget.cap as u64,
             }));
@@ -711,7 +711,7 @@ impl Connections {
         let sip = self.sip_stats;
         if sip.oversize > 0 {
             limits.push(LimitEvent::Application(AppLimit::SipTcpOversize {
-                count: sip.oversize as u64,
+                count: sip.oversize,
                 max_bytes: n(sip_tcp::MAX_MESSAGE),
             }));
         }
@@ -741,13 +741,13 @@ impl Connections {
 
         if kept.unaggregated > 0 {
             limits.push(LimitEvent::Application(AppLimit::TlsNotSummed {
-                count: kept.unaggregated as u64,
+                count: kept.unaggregated,
                 max: self.max_records as u64,
             }));
         }
         if self.phone_hosts.refused > 0 {
             limits.push(LimitEvent::Application(AppLimit::PhoneHostsRefused {
-                count: self.phone_hosts.refused as u64,
+                count: self.phone_hosts.refused,
                 max: n(super::sessions::MAX_PHONE_HOSTS),
             }));
         }
@@ -766,7 +766,7 @@ impl Connections {
             if count > 0 {
                 limits.push(LimitEvent::Records(RecordLimit::NotKept {
                     what,
-                    count: count as u64,
+                    count,
                     max: self.max_records as u64,
                 }));
             }

@@ -337,7 +337,7 @@ impl Collector {
         let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
         if self.tftp.dropped_requests > 0 {
             limits.push(LimitEvent::Application(AppLimit::TftpRequestsNotFollowed {
-                count: self.tftp.dropped_requests as u64,
+                count: self.tftp.dropped_requests,
                 max: n(self.config.max_tftp_transfers),
                 first_frame: self.first_dropped_request,
             }));

@@ -13,8 +13,8 @@ use crate::evidence::{
     TlsAggregate, TlsAlert, TlsSession,
 };
 use schemars::JsonSchema;
-use std::borrow::Cow;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// RFC 3339 UTC with nanoseconds, the form every capture time takes.
 pub fn rfc3339(ts: Timestamp) -> String {

@@ -2,8 +2,8 @@
 //! report's `limit:` lines and the JSON `limits_hit` strings both come from [`limit_text`].
 
 use crate::events::{
-    AppLimit, CaptureLimit, FileCut, FileLimit, LimitEvent, NetworkLimit, RecordKind,
-    RecordLimit, TransportLimit,
+    AppLimit, CaptureLimit, FileCut, FileLimit, LimitEvent, NetworkLimit, RecordKind, RecordLimit,
+    TransportLimit,
 };
 
 /// One event in words, as the reports print it.
@@ -71,9 +71,9 @@ fn network_text(l: &NetworkLimit) -> String {
         NetworkLimit::FragmentsOversize { count, max_bytes } => {
             format!("{count} fragmented datagrams dropped for exceeding {max_bytes} bytes")
         }
-        NetworkLimit::FragmentsConflicting { count } => format!(
-            "{count} fragmented datagrams dropped because overlapping fragments disagreed"
-        ),
+        NetworkLimit::FragmentsConflicting { count } => {
+            format!("{count} fragmented datagrams dropped because overlapping fragments disagreed")
+        }
         NetworkLimit::FragmentsTruncated { count } => {
             format!("{count} IP fragments cut by the snaplen could not be reassembled")
         }
@@ -114,15 +114,15 @@ fn transport_text(t: &TransportLimit) -> String {
 
 fn app_text(a: &AppLimit) -> String {
     match a {
-        AppLimit::TftpRequestsNotFollowed { count, max, .. } => format!(
-            "{count} TFTP requests not followed: more than {max} transfers open at once"
-        ),
-        AppLimit::TftpSnaplenCut { count, .. } => format!(
-            "{count} TFTP packets cut by the capture's snaplen were treated as lost"
-        ),
-        AppLimit::SipTcpOversize { count, max_bytes } => format!(
-            "{count} SIP messages on TCP over {max_bytes} bytes were skipped unread"
-        ),
+        AppLimit::TftpRequestsNotFollowed { count, max, .. } => {
+            format!("{count} TFTP requests not followed: more than {max} transfers open at once")
+        }
+        AppLimit::TftpSnaplenCut { count, .. } => {
+            format!("{count} TFTP packets cut by the capture's snaplen were treated as lost")
+        }
+        AppLimit::SipTcpOversize { count, max_bytes } => {
+            format!("{count} SIP messages on TCP over {max_bytes} bytes were skipped unread")
+        }
         AppLimit::TlsNotSummed { count, max } => format!(
             "{count} TLS sessions of hosts that are not phones were not summed: more than {max} distinct servers and certificates"
         ),
@@ -134,9 +134,9 @@ fn app_text(a: &AppLimit) -> String {
 
 fn files_text(f: &FileLimit) -> String {
     match f {
-        FileLimit::TotalRefusals { count, total } => format!(
-            "file data over the {total}-byte total limit was not kept ({count} times)"
-        ),
+        FileLimit::TotalRefusals { count, total } => {
+            format!("file data over the {total}-byte total limit was not kept ({count} times)")
+        }
         FileLimit::TransfersCut {
             count,
             per_file,

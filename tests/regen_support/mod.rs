@@ -54,7 +54,10 @@ impl Regen {
         }
         std::fs::write(path, new).expect("write regenerated file");
         self.changed += 1;
-        let old_text = old.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let old_text = old
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
         let new_text = String::from_utf8_lossy(new);
         say(&report(&path.display().to_string(), &old_text, &new_text));
         true
@@ -88,7 +91,10 @@ enum Edit<'a> {
 pub fn report(path: &str, old: &str, new: &str) -> String {
     let edits = line_diff(old, new);
     let added = edits.iter().filter(|e| matches!(e, Edit::Added(_))).count();
-    let removed = edits.iter().filter(|e| matches!(e, Edit::Removed(_))).count();
+    let removed = edits
+        .iter()
+        .filter(|e| matches!(e, Edit::Removed(_)))
+        .count();
     let mut out = format!("changed: {path} (+{added} \u{2212}{removed} lines)\n");
     let mut diff = Vec::new();
     unified(&edits, 3, &mut diff);
@@ -183,7 +189,10 @@ fn unified(edits: &[Edit<'_>], context: usize, out: &mut Vec<String>) {
         }
         let hunk = &edits[start..end];
         let old_n = hunk.iter().filter(|e| !matches!(e, Edit::Added(_))).count();
-        let new_n = hunk.iter().filter(|e| !matches!(e, Edit::Removed(_))).count();
+        let new_n = hunk
+            .iter()
+            .filter(|e| !matches!(e, Edit::Removed(_)))
+            .count();
         out.push(format!("@@ -{old_line},{old_n} +{new_line},{new_n} @@"));
         for e in hunk {
             out.push(match e {
@@ -198,7 +207,10 @@ fn unified(edits: &[Edit<'_>], context: usize, out: &mut Vec<String>) {
 #[test]
 fn a_report_counts_lines_and_shows_a_hunk() {
     let r = report("f.txt", "a\nb\nc\n", "a\nB\nc\nd\n");
-    assert!(r.starts_with("changed: f.txt (+2 \u{2212}1 lines)\n"), "{r}");
+    assert!(
+        r.starts_with("changed: f.txt (+2 \u{2212}1 lines)\n"),
+        "{r}"
+    );
     assert!(r.contains("@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n"), "{r}");
     // A new file: everything added.
     let r = report("g.txt", "", "x\n");
