@@ -175,3 +175,58 @@ fn the_text_report_words_the_limit_like_the_json() {
         "{text}"
     );
 }
+
+/// The capture stage's event is typed too: a record over `--max-record-size` names where it
+/// was in the file (byte offset) and the limit, and the frames around it are still read.
+#[test]
+fn an_oversized_record_is_a_typed_capture_event_with_its_offset() {
+    let link = Link::Ethernet {
+        src: [2, 0, 0, 0, 0, 1],
+        dst: [2, 0, 0, 0, 0, 2],
+        vlans: vec![],
+    };
+    let mut w = PcapWriter::new(Vec::new(), 1, 65535, Precision::Micro, Endian::Little)
+        .expect("pcap header");
+    let mut at = 24u64;
+    let mut offset_of_big = 0;
+    for (i, len) in [100usize, 5000, 100].into_iter().enumerate() {
+        let frame = link.wrap(&ip_udp(
+            sa("192.0.2.1:1024"),
+            sa("192.0.2.2:9"),
+            1,
+            &vec![0x5a; len],
+        ));
+        if i == 1 {
+            offset_of_big = at;
+        }
+        at += 16 + frame.len() as u64;
+        w.write_packet(
+            1_700_000_000_000_000_000 + i as i64,
+            &frame,
+            frame.len() as u32,
+        )
+        .expect("write");
+    }
+    let report = analyze(&w.into_inner(), &["--max-record-size", "4K"]);
+    let capture = &report["captures"][0];
+    assert_eq!(capture["frames"], 2, "{capture}");
+    let typed = capture["limit_events"].as_array().expect("limit_events");
+    assert_eq!(typed.len(), 1, "{typed:?}");
+    assert_eq!(typed[0]["kind"], "oversized-record");
+    assert_eq!(typed[0]["stage"], "capture");
+    assert_eq!(typed[0]["count"], 1);
+    assert_eq!(typed[0]["limit"], 4096);
+    assert_eq!(typed[0]["byte_offset"], offset_of_big);
+    assert_eq!(
+        typed[0]["first_frame"],
+        Value::Null,
+        "the record has no frame number"
+    );
+    let words = capture["limits_hit"][0].as_str().expect("worded");
+    assert!(
+        words.starts_with(&format!(
+            "record at byte offset {offset_of_big} (after frame 1)"
+        )),
+        "{words}"
+    );
+}

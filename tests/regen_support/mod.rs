@@ -52,7 +52,11 @@ impl Regen {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).expect("directory for a regenerated file");
         }
-        std::fs::write(path, new).expect("write regenerated file");
+        // Written aside then renamed: a test reading the file meanwhile (the schema
+        // validators run next to the regeneration) sees the old or the new content, whole.
+        let aside = path.with_extension("regen-tmp");
+        std::fs::write(&aside, new).expect("write regenerated file");
+        std::fs::rename(&aside, path).expect("replace regenerated file");
         self.changed += 1;
         let old_text = old
             .as_deref()
