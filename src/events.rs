@@ -106,6 +106,8 @@ pub enum TransportLimit {
         phones: u64,
         /// `--max-flows`.
         max_flows: u64,
+        /// The first segment not followed.
+        first_frame: Option<u64>,
     },
     /// Connections closed early to make room.
     FlowsEvicted {
@@ -430,6 +432,7 @@ impl LimitEvent {
         match self {
             LimitEvent::Application(AppLimit::TftpRequestsNotFollowed { first_frame, .. })
             | LimitEvent::Application(AppLimit::TftpSnaplenCut { first_frame, .. })
+            | LimitEvent::Transport(TransportLimit::FlowsNotFollowed { first_frame, .. })
             | LimitEvent::Files(FileLimit::TransfersCut { first_frame, .. }) => *first_frame,
             _ => None,
         }

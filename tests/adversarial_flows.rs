@@ -66,6 +66,15 @@ fn a_million_tiny_flows_through_the_packet_path_stay_bounded() {
         "the limit is reported: {:?}",
         result.summary.limits_hit
     );
+    // Typed, with where it began: the 20,001st TVS SYN (frame 40,001; every other frame is
+    // a data segment nobody follows).
+    let first = result
+        .summary
+        .limits_hit
+        .iter()
+        .find(|e| e.kind() == "tcp-flows-not-followed")
+        .and_then(|e| e.first_frame());
+    assert_eq!(first, Some(40_001), "{:?}", result.summary.limits_hit);
     if let (Some(before), Some(after)) = (before, peak_rss_kib()) {
         let grown_mib = after.saturating_sub(before) / 1024;
         assert!(

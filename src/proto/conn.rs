@@ -123,6 +123,8 @@ pub struct Connections {
     max_file: u64,
     max_message: usize,
     flows_dropped: u64,
+    /// The first segment not followed for want of room (its limit event says where).
+    first_flow_dropped: Option<u64>,
     /// Of those, segments of phone connections.
     phone_flows_dropped: u64,
     /// Idle limits.
@@ -202,6 +204,7 @@ impl Connections {
             max_file: c.max_file_size,
             max_message: c.max_handshake_message,
             flows_dropped: 0,
+            first_flow_dropped: None,
             phone_flows_dropped: 0,
             timeouts: Timeouts {
                 new: duration_ns(c.tcp_timeout_new),
@@ -328,6 +331,7 @@ impl Connections {
                         return self.segment(pkt, seg, files_budget);
                     }
                     self.flows_dropped += 1;
+                    self.first_flow_dropped.get_or_insert(seen.frame);
                     if phone {
                         self.phone_flows_dropped += 1;
                         self.losses.add(
@@ -692,6 +696,7 @@ impl Connections {
                 count: self.flows_dropped,
                 phones: self.phone_flows_dropped,
                 max_flows: self.max_flows as u64,
+                first_frame: self.first_flow_dropped,
             }));
         }
         if self.evicted > 0 {

@@ -92,6 +92,7 @@ fn transport_text(t: &TransportLimit) -> String {
             count,
             phones,
             max_flows,
+            ..
         } => format!(
             "{count} TCP segments of new connections not followed: more than {max_flows} connections open at once ({phones} of them to phone ports or from phones)"
         ),
