@@ -4,6 +4,7 @@
 //! parses bytes; these are the facts a capture showed.
 
 use crate::capture::Timestamp;
+use crate::events::{FileCut, LimitEvent};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt;
@@ -133,9 +134,12 @@ pub struct FileTransfer {
     pub sha1: Option<String>,
     /// SHA-256 of the file, same rule.
     pub sha256: Option<String>,
-    /// Anomalies met while reassembling (duplicate blocks that differed, gaps, data dropped
-    /// by a memory limit…).
+    /// Anomalies met while reassembling (duplicate blocks that differed, gaps…). A cut by a
+    /// memory limit is not here but in `cut`.
     pub notes: Vec<String>,
+    /// Set when a file limit stopped keeping the bytes (the transfer is then not
+    /// `complete`); the reports say it in words.
+    pub cut: Option<FileCut>,
 }
 
 /// What a transferred file is, judged by its name (the JSON `kind`).
@@ -487,8 +491,8 @@ pub struct CaptureSummary {
     pub first_ts: Option<Timestamp>,
     /// Last capture time.
     pub last_ts: Option<Timestamp>,
-    /// Limits that cut something off (never silent), in words.
-    pub limits_hit: Vec<String>,
+    /// Limits that cut something off (never silent), typed; the report words them.
+    pub limits_hit: Vec<LimitEvent>,
     /// Other facts about the file itself, in words: skipped records and why, compression,
     /// embedded TLS secrets.
     pub notes: Vec<String>,

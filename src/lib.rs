@@ -23,6 +23,7 @@ pub mod codes;
 pub mod diagnosis;
 pub mod diff;
 pub mod dn;
+pub mod events;
 pub mod evidence;
 pub mod extract;
 pub mod net;

@@ -6,6 +6,7 @@ mod adversarial_support;
 
 use adversarial_support::{START_NS, pcap_file, tcp_frame_into};
 use itlscope::pipeline::{PipelineOptions, read_capture};
+use itlscope::report::limits::limit_text;
 use std::io::Write;
 
 /// Peak resident set of this process in KiB (Linux), if known.
@@ -61,10 +62,19 @@ fn a_million_tiny_flows_through_the_packet_path_stay_bounded() {
             .summary
             .limits_hit
             .iter()
-            .any(|l| l.contains("not followed")),
+            .any(|l| limit_text(l).contains("not followed")),
         "the limit is reported: {:?}",
         result.summary.limits_hit
     );
+    // Typed, with where it began: the 20,001st TVS SYN (frame 40,001; every other frame is
+    // a data segment nobody follows).
+    let first = result
+        .summary
+        .limits_hit
+        .iter()
+        .find(|e| e.kind() == "tcp-flows-not-followed")
+        .and_then(|e| e.first_frame());
+    assert_eq!(first, Some(40_001), "{:?}", result.summary.limits_hit);
     if let (Some(before), Some(after)) = (before, peak_rss_kib()) {
         let grown_mib = after.saturating_sub(before) / 1024;
         assert!(

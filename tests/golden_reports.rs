@@ -4,12 +4,15 @@
 //!
 //! A change in the report is therefore always a visible diff in review. After an intended
 //! change, regenerate with `ITLSCOPE_REGENERATE=1 cargo test --test golden_reports` and read
-//! the diff before committing it.
+//! the diff before committing it: it prints each file it changed with a short diff and how
+//! many were unchanged (`regen_support`).
 
 use itlscope_gen::scenarios::catalog;
+use regen_support::Regen;
 use scenarios_support::{analyze_stdout, repo};
 use std::path::Path;
 
+mod regen_support;
 mod scenarios_support;
 
 /// Runs `itlscope analyze captures/FILE ARGS` from the repository root and returns stdout.
@@ -17,14 +20,11 @@ fn analyze(file: &str, args: &[String]) -> String {
     String::from_utf8(analyze_stdout(file, false, args)).expect("report is UTF-8")
 }
 
-/// Compares `actual` with the committed file, or rewrites it when regenerating. Returns a
-/// description of the mismatch, if any.
-fn check(path: &Path, actual: &str, regenerate: bool) -> Option<String> {
-    if regenerate {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).expect("golden directory");
-        }
-        std::fs::write(path, actual).expect("write golden file");
+/// Compares `actual` with the committed file, or rewrites it (saying what changed) when
+/// regenerating. Returns a description of the mismatch, if any.
+fn check(path: &Path, actual: &str, regen: Option<&mut Regen>) -> Option<String> {
+    if let Some(regen) = regen {
+        regen.write(path, actual.as_bytes());
         return None;
     }
     match std::fs::read_to_string(path) {
@@ -49,7 +49,7 @@ fn check(path: &Path, actual: &str, regenerate: bool) -> Option<String> {
 
 #[test]
 fn every_scenario_report_matches_its_golden_file() {
-    let regenerate = std::env::var_os("ITLSCOPE_REGENERATE").is_some();
+    let mut regen = regen_support::regenerating().then(|| Regen::new("golden reports"));
     let mut failures = Vec::new();
     let mut checked = 0;
     for scenario in catalog::all() {
@@ -63,7 +63,7 @@ fn every_scenario_report_matches_its_golden_file() {
             json_args.push("--json".into());
             let json = analyze(&scenario.file, &json_args);
             let golden = repo().join("tests/golden").join(format!("{name}.json"));
-            failures.extend(check(&golden, &json, regenerate));
+            failures.extend(check(&golden, &json, regen.as_mut()));
             let text = analyze(&scenario.file, &run.args);
             let mut example = format!("$ itlscope analyze captures/{}", scenario.file);
             for a in &run.args {
@@ -73,7 +73,7 @@ fn every_scenario_report_matches_its_golden_file() {
             example.push('\n');
             example.push_str(&text);
             let doc = repo().join("docs/examples").join(format!("{name}.txt"));
-            failures.extend(check(&doc, &example, regenerate));
+            failures.extend(check(&doc, &example, regen.as_mut()));
             checked += 1;
         }
     }

@@ -10,7 +10,10 @@
 //!   `diff --json`: tests/diff_cli.rs);
 //! * no string anywhere in that JSON carries Rust debug formatting.
 
+mod regen_support;
+
 use itlscope::pipeline::{self, PipelineOptions};
+use regen_support::Regen;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -89,15 +92,14 @@ fn assert_no_debug_formatting(v: &Value, what: &str) {
 
 #[test]
 fn committed_schemas_are_what_the_types_generate() {
-    let regenerate = std::env::var_os("ITLSCOPE_REGENERATE").is_some();
+    let mut regen = regen_support::regenerating().then(|| Regen::new("JSON schemas"));
     let mut stale = Vec::new();
     for (name, schema) in generated() {
         let mut text = serde_json::to_string_pretty(&schema).expect("schema renders");
         text.push('\n');
         let path = schema_file(name);
-        if regenerate {
-            std::fs::create_dir_all(path.parent().expect("docs/schema")).expect("mkdir");
-            std::fs::write(&path, &text).expect("write schema");
+        if let Some(regen) = regen.as_mut() {
+            regen.write(&path, text.as_bytes());
         } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             stale.push(path.display().to_string());
         }

@@ -2,6 +2,7 @@
 //! change (gen's `plans::rows`, the table in captures/README.md), the plan made from the ITL the
 //! phone held says at that step what the capture's trust path says.
 
+mod regen_support;
 mod scenarios_support;
 
 use assert_cmd::Command;
@@ -124,7 +125,8 @@ fn captures_readme_lists_the_predictions() {
 /// examples docs/plan.md points to (regenerate with `ITLSCOPE_REGENERATE=1`).
 #[test]
 fn plan_text_examples_are_current() {
-    let regenerate = std::env::var_os("ITLSCOPE_REGENERATE").is_some();
+    let mut regen =
+        regen_support::regenerating().then(|| regen_support::Regen::new("plan examples"));
     let args = rows()
         .into_iter()
         .map(|r| (r.capture, r.args))
@@ -145,8 +147,8 @@ fn plan_text_examples_are_current() {
         );
         let stem = capture.trim_end_matches(".pcap");
         let path = repo().join(format!("docs/examples/plan-{stem}.txt"));
-        if regenerate {
-            std::fs::write(&path, &text).expect("write example");
+        if let Some(regen) = regen.as_mut() {
+            regen.write(&path, text.as_bytes());
         } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             stale.push(path.display().to_string());
         }

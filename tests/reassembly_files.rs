@@ -4,6 +4,7 @@ mod reassembly_support;
 
 use itlscope::evidence::FileTransport;
 use itlscope::proto::CollectorConfig;
+use itlscope::report::limits::limit_text;
 use proptest::prelude::*;
 use reassembly_support::*;
 
@@ -181,7 +182,9 @@ fn tftp_file_not_found_and_truncated_block() {
         "the snaplen cut a block; the transfer itself ended"
     );
     assert!(
-        out.limits_hit.iter().any(|l| l.contains("snaplen")),
+        out.limits_hit
+            .iter()
+            .any(|l| limit_text(l).contains("snaplen")),
         "{:?}",
         out.limits_hit
     );

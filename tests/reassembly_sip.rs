@@ -7,6 +7,7 @@ mod reassembly_support;
 
 use itlscope::pipeline::{PipelineOptions, collect_evidence};
 use itlscope::proto::CollectorConfig;
+use itlscope::report::limits::limit_text;
 use itlscope_gen::conv::Host;
 use itlscope_gen::conv::sip::{DeviceTlInfo, accepted};
 use reassembly_support::*;
@@ -147,7 +148,7 @@ fn oversize_message_is_skipped_and_reported() {
     assert_eq!(out.alarms.len(), 1, "{out:?}");
     assert_eq!(out.alarms[0].itl_signature, Some("02".repeat(20)));
     assert!(
-        out.limits_hit.iter().any(|l| l.contains("SIP")),
+        out.limits_hit.iter().any(|l| limit_text(l).contains("SIP")),
         "{:?}",
         out.limits_hit
     );

@@ -4,6 +4,8 @@
 //! when asked for or on a terminal (NO_COLOR honoured), `--brief` and `--quiet`; and the
 //! README's example session is what the tool prints.
 
+mod regen_support;
+
 use assert_cmd::Command;
 use std::path::PathBuf;
 
@@ -328,7 +330,8 @@ fn the_report_doc_example_is_the_generated_one() {
         let mut updated = doc[..start].to_owned();
         updated.push_str(&indented);
         updated.push_str(&doc[end..]);
-        std::fs::write(repo().join("docs/report.md"), updated).expect("write docs/report.md");
+        regen_support::Regen::new("docs/report.md example")
+            .write(&repo().join("docs/report.md"), updated.as_bytes());
         return;
     }
     assert_eq!(shown.trim_end(), example.trim_end());

@@ -8,6 +8,7 @@ use super::clock::{TickScale, legacy_ts, pcapng_ts};
 use super::error::CaptureError;
 use super::input::{self, ErrorSlot, GzipCut};
 use super::{Frame, LinkType, Timestamp};
+use crate::events::{CaptureLimit, LimitEvent};
 use crate::evidence::CaptureSummary;
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
@@ -821,10 +822,14 @@ impl State {
     /// Names a record skipped for exceeding `--max-record-size` (a limit that cut something).
     fn note_oversized(&mut self, offset: u64, claimed: u64, limit: usize) {
         if self.summary.limits_hit.len() < MAX_NOTES {
-            self.summary.limits_hit.push(format!(
-                "record at byte offset {offset} (after frame {}) claims {claimed} bytes, over the {limit}-byte --max-record-size: skipped",
-                self.summary.frames
-            ));
+            self.summary
+                .limits_hit
+                .push(LimitEvent::Capture(CaptureLimit::OversizedRecord {
+                    offset,
+                    after_frame: self.summary.frames,
+                    claimed,
+                    limit: limit as u64,
+                }));
         } else {
             self.notes_dropped += 1;
         }

@@ -13,6 +13,7 @@ use super::link::{self, LinkStart};
 use super::tunnel::{self, Encapsulation, Peeled, SkipReason};
 use super::{Packet, TcpFlags, TcpSegment, Transport};
 use crate::capture::{Frame, LinkType};
+use crate::events::{LimitEvent, NetworkLimit};
 use etherparse::err::Layer;
 use etherparse::{
     EtherType, IpNumber, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkExtSlice, NetSlice,
@@ -211,69 +212,57 @@ impl Decoder {
         stats
     }
 
-    /// The limits that cut something off, in words, for [`crate::evidence::CaptureSummary`]
-    /// (`limits_hit`); empty when nothing was lost to a limit.
-    pub fn limits_hit(&self) -> Vec<String> {
+    /// The limits that cut something off, typed, for [`crate::evidence::CaptureSummary`]
+    /// (`limits_hit`; the report words them); empty when nothing was lost to a limit.
+    pub fn limits_hit(&self) -> Vec<LimitEvent> {
         let mut out = self.own_limits_hit();
         if let Some(inner) = &self.tunnels.inner {
             out.extend(
                 inner
                     .limits_hit()
                     .into_iter()
-                    .map(|l| format!("inside tunnels: {l}")),
+                    .map(LimitEvent::inside_tunnel),
             );
         }
         out
     }
 
-    fn own_limits_hit(&self) -> Vec<String> {
+    fn own_limits_hit(&self) -> Vec<LimitEvent> {
         let f = self.defrag.stats();
         let l = self.defrag.limits();
-        let mut out = Vec::new();
-        if f.dropped_by_cap > 0 {
-            out.push(format!(
-                "{} fragmented datagrams dropped at the reassembly limits ({} bytes, {} datagrams in progress)",
-                f.dropped_by_cap, l.max_total_bytes, l.max_datagrams
-            ));
-        }
-        if f.expired > 0 {
-            out.push(format!(
-                "{} fragmented datagrams dropped incomplete after the {} s reassembly timeout",
-                f.expired,
-                l.timeout.as_secs_f64()
-            ));
-        }
-        if f.oversize > 0 {
-            out.push(format!(
-                "{} fragmented datagrams dropped for exceeding {} bytes",
-                f.oversize, l.max_datagram_bytes
-            ));
-        }
-        if f.conflicting > 0 {
-            out.push(format!(
-                "{} fragmented datagrams dropped because overlapping fragments disagreed",
-                f.conflicting
-            ));
-        }
-        if f.truncated_fragments > 0 {
-            out.push(format!(
-                "{} IP fragments cut by the snaplen could not be reassembled",
-                f.truncated_fragments
-            ));
-        }
-        if f.bad_fragments > 0 {
-            out.push(format!(
-                "{} malformed IP fragments ignored",
-                f.bad_fragments
-            ));
-        }
-        if f.pending > 0 {
-            out.push(format!(
-                "{} fragmented datagrams still incomplete at the end of the capture",
-                f.pending
-            ));
-        }
-        out
+        let to_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        [
+            NetworkLimit::FragmentsOverBudget {
+                count: f.dropped_by_cap,
+                max_bytes: to_u64(l.max_total_bytes),
+                max_datagrams: to_u64(l.max_datagrams),
+            },
+            NetworkLimit::FragmentsExpired {
+                count: f.expired,
+                timeout: l.timeout,
+            },
+            NetworkLimit::FragmentsOversize {
+                count: f.oversize,
+                max_bytes: to_u64(l.max_datagram_bytes),
+            },
+            NetworkLimit::FragmentsConflicting {
+                count: f.conflicting,
+            },
+            NetworkLimit::FragmentsTruncated {
+                count: f.truncated_fragments,
+            },
+            NetworkLimit::FragmentsMalformed {
+                count: f.bad_fragments,
+            },
+            NetworkLimit::FragmentsPendingAtEnd { count: f.pending },
+        ]
+        .into_iter()
+        .map(|limit| LimitEvent::Network {
+            tunnel_depth: 0,
+            limit,
+        })
+        .filter(|e| e.count() > 0)
+        .collect()
     }
 
     /// Decodes one frame. The packet borrows from the frame, or from the decoder when it

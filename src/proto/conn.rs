@@ -11,6 +11,7 @@ use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
 use super::x509::SharedCerts;
 use super::{CollectorConfig, FileBudget, PortSet};
+use crate::events::{AppLimit, LimitEvent, RecordKind, RecordLimit, TransportLimit};
 use crate::evidence::{
     Endpoint, EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, Side, TcpEnd,
     TlsAggregate, TlsSession,
@@ -122,6 +123,8 @@ pub struct Connections {
     max_file: u64,
     max_message: usize,
     flows_dropped: u64,
+    /// The first segment not followed for want of room (its limit event says where).
+    first_flow_dropped: Option<u64>,
     /// Of those, segments of phone connections.
     phone_flows_dropped: u64,
     /// Idle limits.
@@ -166,8 +169,8 @@ pub struct TcpFindings {
     pub files: Vec<FileTransfer>,
     /// `DeviceTLInfo` alarms read from SIP over TCP.
     pub alarms: Vec<PhoneTrustAlarm>,
-    /// Limits that cut something off, in words.
-    pub limits: Vec<String>,
+    /// Limits that cut something off, typed (the report words them).
+    pub limits: Vec<LimitEvent>,
     /// Other things worth knowing (data lost by the capture), in words.
     pub notes: Vec<String>,
     /// Evidence the limits may have cost, by client and server port.
@@ -201,6 +204,7 @@ impl Connections {
             max_file: c.max_file_size,
             max_message: c.max_handshake_message,
             flows_dropped: 0,
+            first_flow_dropped: None,
             phone_flows_dropped: 0,
             timeouts: Timeouts {
                 new: duration_ns(c.tcp_timeout_new),
@@ -327,6 +331,7 @@ impl Connections {
                         return self.segment(pkt, seg, files_budget);
                     }
                     self.flows_dropped += 1;
+                    self.first_flow_dropped.get_or_insert(seen.frame);
                     if phone {
                         self.phone_flows_dropped += 1;
                         self.losses.add(
@@ -685,31 +690,35 @@ impl Connections {
             self.close(&k, files_budget);
         }
         let mut limits = Vec::new();
+        let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
         if self.flows_dropped > 0 {
-            limits.push(format!(
-                "{} TCP segments of new connections not followed: more than {} connections open at once ({} of them to phone ports or from phones)",
-                self.flows_dropped, self.max_flows, self.phone_flows_dropped
-            ));
+            limits.push(LimitEvent::Transport(TransportLimit::FlowsNotFollowed {
+                count: self.flows_dropped,
+                phones: self.phone_flows_dropped,
+                max_flows: self.max_flows as u64,
+                first_frame: self.first_flow_dropped,
+            }));
         }
         if self.evicted > 0 {
-            limits.push(format!(
-                "{} TCP connections closed early to make room: more than {} open at once (the least valuable and oldest first; {} of them phones')",
-                self.evicted, self.max_flows, self.evicted_phone
-            ));
+            limits.push(LimitEvent::Transport(TransportLimit::FlowsEvicted {
+                count: self.evicted,
+                phones: self.evicted_phone,
+                max_flows: self.max_flows as u64,
+            }));
         }
         if self.budget.hits > 0 {
-            limits.push(format!(
-                "TCP out-of-order buffer limits (per stream {} bytes, total {} bytes) forced {} skips over holes",
-                self.stream_cap, self.budget.cap, self.budget.hits
-            ));
+            limits.push(LimitEvent::Transport(TransportLimit::OutOfOrderSkips {
+                count: self.budget.hits,
+                per_stream: self.stream_cap as u64,
+                total: self.budget.cap as u64,
+            }));
         }
         let sip = self.sip_stats;
         if sip.oversize > 0 {
-            limits.push(format!(
-                "{} SIP messages on TCP over {} bytes were skipped unread",
-                sip.oversize,
-                sip_tcp::MAX_MESSAGE
-            ));
+            limits.push(LimitEvent::Application(AppLimit::SipTcpOversize {
+                count: sip.oversize,
+                max_bytes: n(sip_tcp::MAX_MESSAGE),
+            }));
         }
         let mut notes = Vec::new();
         if self.rst_rejected > 0 {
@@ -736,17 +745,16 @@ impl Connections {
         let tls_dropped = kept.phone_dropped;
 
         if kept.unaggregated > 0 {
-            limits.push(format!(
-                "{} TLS sessions of hosts that are not phones were not summed: more than {} distinct servers and certificates",
-                kept.unaggregated, self.max_records
-            ));
+            limits.push(LimitEvent::Application(AppLimit::TlsNotSummed {
+                count: kept.unaggregated,
+                max: self.max_records as u64,
+            }));
         }
         if self.phone_hosts.refused > 0 {
-            limits.push(format!(
-                "{} hosts behaving like phones were not remembered as phones: more than {}; their TLS sessions to ordinary ports were summed",
-                self.phone_hosts.refused,
-                super::sessions::MAX_PHONE_HOSTS
-            ));
+            limits.push(LimitEvent::Application(AppLimit::PhoneHostsRefused {
+                count: self.phone_hosts.refused,
+                max: n(super::sessions::MAX_PHONE_HOSTS),
+            }));
         }
         let (files, files_dropped) = self.files.into_parts();
         let (alarms, alarms_dropped) = self.alarms.into_parts();
@@ -755,16 +763,17 @@ impl Connections {
             self.losses
                 .add_n(None, port, LossReason::RecordLimit, n, Seen::default());
         }
-        for (n, what) in [
-            (tls_dropped, "TLS sessions of phones"),
-            (files_dropped, "HTTP transfers"),
-            (alarms_dropped, "SIP alarms over TCP"),
+        for (count, what) in [
+            (tls_dropped, RecordKind::PhoneTlsSessions),
+            (files_dropped, RecordKind::HttpTransfers),
+            (alarms_dropped, RecordKind::SipAlarmsTcp),
         ] {
-            if n > 0 {
-                limits.push(format!(
-                    "{n} {what} not kept: more than {} in the capture",
-                    self.max_records
-                ));
+            if count > 0 {
+                limits.push(LimitEvent::Records(RecordLimit::NotKept {
+                    what,
+                    count,
+                    max: self.max_records as u64,
+                }));
             }
         }
         if self.expired > 0 {

@@ -133,7 +133,7 @@ struct Exchange {
     received: u64,
     declared: Option<u64>,
     missing: Vec<(u64, u64)>,
-    cut: Option<String>,
+    cut: Option<crate::events::FileCut>,
     last: Seen,
 }
 
@@ -525,9 +525,9 @@ impl HttpConn {
             return;
         }
         if ex.received > max_file {
-            ex.cut = Some(format!("cut at the {max_file}-byte file limit"));
+            ex.cut = Some(crate::events::FileCut::PerFileLimit { limit: max_file });
         } else if !budget.take(d.len()) {
-            ex.cut = Some("cut: total file-data limit reached".into());
+            ex.cut = Some(crate::events::FileCut::TotalLimit);
         } else {
             ex.body.extend_from_slice(d);
         }
@@ -610,9 +610,6 @@ impl HttpConn {
                 ex.missing.len()
             ));
         }
-        if let Some(c) = &ex.cut {
-            notes.push(c.clone());
-        }
         let (md5, sha1, sha256) = if whole {
             digests(&ex.body)
         } else {
@@ -638,6 +635,7 @@ impl HttpConn {
             sha1,
             sha256,
             notes,
+            cut: ex.cut,
         }
     }
 
@@ -692,6 +690,7 @@ impl HttpConn {
                 sha1: None,
                 sha256: None,
                 notes,
+                cut: None,
             });
         }
         if !self.notes.is_empty()

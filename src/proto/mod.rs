@@ -25,6 +25,7 @@ pub mod sessions;
 pub use ports::PortSet;
 
 use crate::capture::{CaptureClock, ClockMove};
+use crate::events::{AppLimit, FileLimit, LimitEvent, RecordKind, RecordLimit};
 use crate::evidence::{
     EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, TlsAggregate, TlsSession,
 };
@@ -113,8 +114,8 @@ pub struct Collected {
     pub tls_aggregates: Vec<TlsAggregate>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
-    /// Limits that cut something off, in words.
-    pub limits_hit: Vec<String>,
+    /// Limits that cut something off, typed (the report words them).
+    pub limits_hit: Vec<LimitEvent>,
     /// Other facts worth knowing (e.g. alarms the capture lost bytes of), in words.
     pub notes: Vec<String>,
     /// Evidence the limits may have cost, by client and server port.
@@ -181,6 +182,10 @@ pub struct Collector {
     tcp: conn::Connections,
     files_budget: FileBudget,
     truncated_tftp: u64,
+    /// Where the first TFTP packet cut by the snaplen was, and the first request not
+    /// followed: the limit events say where they started.
+    first_truncated_tftp: Option<u64>,
+    first_dropped_request: Option<u64>,
     alarms: capped::Capped<PhoneTrustAlarm>,
     /// The capture time idle sweeps measure against, and when the next one is due.
     clock: CaptureClock,
@@ -222,6 +227,8 @@ impl Collector {
             tftp_ports: PortSet::new(&config.tftp_ports),
             files_budget: FileBudget::new(config.max_total_file_bytes),
             truncated_tftp: 0,
+            first_truncated_tftp: None,
+            first_dropped_request: None,
             alarms: capped::Capped::new(config.max_records),
             clock: CaptureClock::new(shortest_timeout_ns(&config)),
             next_sweep: None,
@@ -301,6 +308,7 @@ impl Collector {
             let dropped = self.tftp.dropped_requests;
             self.tftp.request(dg.src, dg.dst, dg.payload, dg.seen);
             if self.tftp.dropped_requests > dropped {
+                self.first_dropped_request.get_or_insert(dg.seen.frame);
                 self.tcp.losses.add(
                     Some(dg.src.ip),
                     dg.dst.port,
@@ -313,6 +321,7 @@ impl Collector {
                 // A cut block would pass for the short final block; treat it as lost.
                 if self.tftp.owns(dg.src, dg.dst) {
                     self.truncated_tftp += 1;
+                    self.first_truncated_tftp.get_or_insert(dg.seen.frame);
                 }
                 return;
             }
@@ -325,17 +334,19 @@ impl Collector {
     pub fn finish(mut self) -> Collected {
         let mut limits = Vec::new();
         let mut notes = Vec::new();
+        let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
         if self.tftp.dropped_requests > 0 {
-            limits.push(format!(
-                "{} TFTP requests not followed: more than {} transfers open at once",
-                self.tftp.dropped_requests, self.config.max_tftp_transfers
-            ));
+            limits.push(LimitEvent::Application(AppLimit::TftpRequestsNotFollowed {
+                count: self.tftp.dropped_requests,
+                max: n(self.config.max_tftp_transfers),
+                first_frame: self.first_dropped_request,
+            }));
         }
         if self.truncated_tftp > 0 {
-            limits.push(format!(
-                "{} TFTP packets cut by the capture's snaplen were treated as lost",
-                self.truncated_tftp
-            ));
+            limits.push(LimitEvent::Application(AppLimit::TftpSnaplenCut {
+                count: self.truncated_tftp,
+                first_frame: self.first_truncated_tftp,
+            }));
         }
         if self.tftp_expired > 0 {
             notes.push(format!(
@@ -373,40 +384,46 @@ impl Collector {
             }
         };
         unlisted(&mut losses, 69, tftp_dropped);
+        let max_records = n(self.config.max_records);
         if tftp_dropped > 0 {
-            limits.push(format!(
-                "{tftp_dropped} TFTP transfers not kept: more than {} in the capture",
-                self.config.max_records
-            ));
+            limits.push(LimitEvent::Records(RecordLimit::NotKept {
+                what: RecordKind::TftpTransfers,
+                count: tftp_dropped,
+                max: max_records,
+            }));
         }
         files.extend(tcp.files);
         if self.files_budget.refusals > 0 {
-            limits.push(format!(
-                "file data over the {}-byte total limit was not kept ({} times)",
-                self.config.max_total_file_bytes, self.files_budget.refusals
-            ));
+            limits.push(LimitEvent::Files(FileLimit::TotalRefusals {
+                count: self.files_budget.refusals,
+                total: self.config.max_total_file_bytes,
+            }));
         }
-        // The TFTP and HTTP trackers note a cut as "cut …"; a cut is a lost part of a
-        // file, so it must show among the limits, not only on the file.
-        let cut = files
-            .iter()
-            .filter(|f| f.notes.iter().any(|n| n.starts_with("cut")))
-            .count();
+        // A cut is a lost part of a file, so it must show among the limits, not only on the
+        // file; the trackers set the typed `cut` (issue 19, item 2: no sentence is read).
+        let cut = files.iter().filter(|f| f.cut.is_some()).count();
         if cut > 0 {
-            limits.push(format!(
-                "{cut} file transfers cut short by the file limits ({} bytes per file, {} bytes for all files)",
-                self.config.max_file_size, self.config.max_total_file_bytes
-            ));
+            limits.push(LimitEvent::Files(FileLimit::TransfersCut {
+                count: n(cut),
+                per_file: self.config.max_file_size,
+                total: self.config.max_total_file_bytes,
+                first_frame: files
+                    .iter()
+                    .filter(|f| f.cut.is_some())
+                    .map(|f| f.first.frame)
+                    .min(),
+            }));
         }
         files.sort_by_key(|f| f.first.frame);
         tls.sort_by_key(|s| s.first.frame);
         let max = self.config.max_records;
         if files.len() > max {
             unlisted(&mut losses, 69, (files.len() - max) as u64);
-            limits.push(format!(
-                "{} file transfers not reported: more than {max}",
-                files.len() - max
-            ));
+            limits.push(LimitEvent::Records(RecordLimit::NotReported {
+                what: RecordKind::FileTransfers,
+                count: n(files.len() - max),
+                max: max_records,
+            }));
             files.truncate(max);
         }
         // `tls` is bounded already: phones' sessions by `max_records`, the others by
@@ -415,18 +432,21 @@ impl Collector {
         let (mut alarms, udp_alarms_dropped) = self.alarms.into_parts();
         unlisted(&mut losses, 5060, udp_alarms_dropped);
         if udp_alarms_dropped > 0 {
-            limits.push(format!(
-                "{udp_alarms_dropped} SIP alarms over UDP not kept: more than {max_alarms}"
-            ));
+            limits.push(LimitEvent::Records(RecordLimit::NotKept {
+                what: RecordKind::SipAlarmsUdp,
+                count: udp_alarms_dropped,
+                max: max_records,
+            }));
         }
         alarms.extend(tcp.alarms);
         alarms.sort_by_key(|a| a.seen.frame);
         if alarms.len() > max_alarms {
             unlisted(&mut losses, 5060, (alarms.len() - max_alarms) as u64);
-            limits.push(format!(
-                "{} SIP alarms not reported: more than {max_alarms}",
-                alarms.len() - max_alarms
-            ));
+            limits.push(LimitEvent::Records(RecordLimit::NotReported {
+                what: RecordKind::SipAlarms,
+                count: n(alarms.len() - max_alarms),
+                max: max_records,
+            }));
             alarms.truncate(max_alarms);
         }
         Collected {

@@ -14,6 +14,7 @@
 
 use super::capped::Capped;
 use super::{FileBudget, digests};
+use crate::events::FileCut;
 use crate::evidence::{Endpoint, FileTransfer, FileTransport, Seen};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -213,8 +214,11 @@ struct Transfer {
     /// Highest block ordinal the receiving side acknowledged.
     acked: u64,
     error: Option<(u16, String)>,
-    /// Storing stopped at a memory limit (reason).
-    cut: Option<String>,
+    /// Storing stopped at a memory limit (which one).
+    cut: Option<FileCut>,
+    /// File offset of the first block dropped while it was held ahead of a gap: from there
+    /// on the capture may hold bytes the transfer did not keep, so they are not "missing".
+    cut_from: Option<u64>,
     conflicting_duplicates: u64,
     /// OACK options whose value a later OACK changed.
     oack_changes: usize,
@@ -354,15 +358,15 @@ impl Transfer {
                 }
                 return;
             }
+            // Held blocks lie past `next`, so holding more than `max_file` bytes proves the
+            // file is larger than the limit: a per-file cut, not bytes the capture lacks.
             if (self.held_bytes + data.len()) as u64 > max_file {
-                self.cut
-                    .get_or_insert_with(|| "out-of-order blocks exceeded the file limit".into());
+                self.cut_held(ord, FileCut::HeldOverFileLimit { limit: max_file });
                 return;
             }
             // Held blocks are file data in memory: they count against the global budget.
             if !budget.take(data.len()) {
-                self.cut
-                    .get_or_insert_with(|| "cut: total file-data limit reached".into());
+                self.cut_held(ord, FileCut::TotalLimit);
                 return;
             }
             self.held_bytes += data.len();
@@ -380,6 +384,13 @@ impl Transfer {
         }
     }
 
+    /// Records that block `ord`, held ahead of a gap, was dropped by a limit.
+    fn cut_held(&mut self, ord: u64, why: FileCut) {
+        self.cut.get_or_insert(why);
+        let off = (ord - 1).saturating_mul(self.blksize as u64);
+        self.cut_from = Some(self.cut_from.map_or(off, |c| c.min(off)));
+    }
+
     /// Appends the next block in order; `reserved` when its bytes were already taken from
     /// the budget while it was held.
     fn append(&mut self, data: &[u8], reserved: bool, budget: &mut FileBudget, max_file: u64) {
@@ -392,12 +403,12 @@ impl Transfer {
             return;
         }
         if self.prefix_len > max_file {
-            self.cut = Some(format!("cut at the {max_file}-byte file limit"));
+            self.cut = Some(FileCut::PerFileLimit { limit: max_file });
             if reserved {
                 budget.release(data.len());
             }
         } else if !reserved && !budget.take(data.len()) {
-            self.cut = Some("cut: total file-data limit reached".into());
+            self.cut = Some(FileCut::TotalLimit);
         } else {
             self.data.extend_from_slice(data);
         }
@@ -456,8 +467,16 @@ impl Transfer {
         } else {
             None
         };
-        if self.error.is_none() && self.reached_end() && !whole {
-            let lost: u64 = missing.iter().map(|(a, b)| b - a).sum();
+        if let Some(from) = self.cut_from {
+            // Past the first dropped block, what the capture held is not known (issue 19,
+            // item 2): keep only the gaps before it.
+            missing.retain(|&(a, _)| a < from);
+            for r in &mut missing {
+                r.1 = r.1.min(from);
+            }
+        }
+        let lost: u64 = missing.iter().map(|(a, b)| b - a).sum();
+        if self.error.is_none() && self.reached_end() && !whole && lost > 0 {
             self.notes.push(format!(
                 "{lost} bytes ({} ranges) missing from the capture; the transfer ran to its final block, so the phone may have received the whole file",
                 missing.len()
@@ -468,9 +487,6 @@ impl Transfer {
                 "{} duplicate blocks differed from the first copy (first copy kept)",
                 self.conflicting_duplicates
             ));
-        }
-        if let Some(c) = &self.cut {
-            self.notes.push(c.clone());
         }
         if self.mode == "netascii" {
             self.notes
@@ -505,6 +521,7 @@ impl Transfer {
             sha1,
             sha256,
             notes: self.notes,
+            cut: self.cut,
         }
     }
 }
@@ -618,6 +635,7 @@ impl TftpTracker {
                 acked: 0,
                 error: None,
                 cut: None,
+                cut_from: None,
                 conflicting_duplicates: 0,
                 oack_changes: 0,
                 notes: Vec::new(),
@@ -1117,7 +1135,7 @@ mod tests {
         assert!(f.data.len() <= 1000);
         // Our memory limit is not a download failure: said in the notes, not the error.
         assert_eq!(f.error, None);
-        assert!(f.notes.iter().any(|n| n.contains("limit")), "{:?}", f.notes);
+        assert_eq!(f.cut, Some(FileCut::PerFileLimit { limit: 1000 }));
         assert_eq!(f.size, Some(4 * 512 + 5));
     }
 
@@ -1237,11 +1255,9 @@ mod tests {
         assert!(budget.used <= 2000, "{} bytes held", budget.used);
         assert!(budget.refusals > 0);
         let f = &t.finish()[0];
-        assert!(
-            f.notes.iter().any(|n| n.contains("total file-data limit")),
-            "{:?}",
-            f.notes
-        );
+        assert_eq!(f.cut, Some(FileCut::TotalLimit), "{:?}", f.notes);
+        // Block 1 is the capture's gap; the dropped blocks after it are the limit's.
+        assert_eq!(f.missing, vec![(0, 512)]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::evidence::{
 };
 use schemars::JsonSchema;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// RFC 3339 UTC with nanoseconds, the form every capture time takes.
 pub fn rfc3339(ts: Timestamp) -> String {
@@ -123,8 +124,8 @@ pub struct FileJson<'a> {
     pub first: SeenJson,
     /// The last packet of the transfer.
     pub last: SeenJson,
-    /// Anomalies met while reassembling.
-    pub notes: &'a [String],
+    /// Anomalies met while reassembling, then the file limit that cut it, if one did.
+    pub notes: Vec<Cow<'a, str>>,
 }
 
 fn len64(n: usize) -> u64 {
@@ -162,7 +163,12 @@ impl<'a> From<&'a FileTransfer> for FileJson<'a> {
                 .collect(),
             first: (&f.first).into(),
             last: (&f.last).into(),
-            notes: &f.notes,
+            notes: f
+                .notes
+                .iter()
+                .map(|n| Cow::Borrowed(n.as_str()))
+                .chain(f.cut.map(|c| Cow::Owned(super::limits::file_cut_text(c))))
+                .collect(),
         }
     }
 }

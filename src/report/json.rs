@@ -13,6 +13,7 @@ use crate::diagnosis::model::{
     Acceptance, AttrValue, Check, Condition, DeleteItl, EvidenceItem, InstalledItl, PathStep,
     PhoneDiagnosis, ReportedEvent, ServedItl, Status, TimelineEvent, TrustPath,
 };
+use crate::events::LimitEvent;
 use crate::evidence::{CaptureSummary, Evidence};
 use crate::sidecar::IngestedFile;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -64,14 +65,54 @@ pub struct CaptureJson<'a> {
     pub first_time: Option<String>,
     /// Last capture time.
     pub last_time: Option<String>,
-    /// Limits that cut something off, in words.
-    pub limits_hit: &'a [String],
+    /// Limits that cut something off, in words (one per entry of `limit_events`, same order).
+    pub limits_hit: Vec<String>,
+    /// The same limits, typed.
+    pub limit_events: Vec<LimitEventJson>,
     /// Other facts about the file (skipped records, compression…), in words.
     pub notes: &'a [String],
     /// Frames unwrapped per tunnel kind.
     pub encapsulations: Vec<EncapsulationJson<'a>>,
     /// Frames not decoded, per reason.
     pub skipped: Vec<SkippedJson<'a>>,
+}
+
+/// One limit that cut something off (or input a stage had to drop), typed: the entry of
+/// `limits_hit` at the same index says it in words.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LimitEventJson {
+    /// Stable kebab-case name (`file-transfers-cut`, `tcp-flows-evicted`…; docs/report.md).
+    pub kind: String,
+    /// `capture`, `network`, `transport`, `application`, `files` or `records`.
+    pub stage: &'static str,
+    /// How many records, frames, datagrams, segments… it concerns.
+    pub count: u64,
+    /// The value of the limit reached (bytes, entries, seconds); null for an anomaly no
+    /// limit caused.
+    pub limit: Option<u64>,
+    /// First frame concerned; null when the stage does not track it (unknown, not none).
+    pub first_frame: Option<u64>,
+    /// Byte offset in the capture file, for the reader's events; null otherwise.
+    pub byte_offset: Option<u64>,
+    /// How many tunnels deep the decoder that met it was (0: outside any tunnel).
+    pub tunnel_depth: u8,
+}
+
+impl From<&LimitEvent> for LimitEventJson {
+    fn from(e: &LimitEvent) -> Self {
+        LimitEventJson {
+            kind: e.kind(),
+            stage: e.stage().as_str(),
+            count: e.count(),
+            limit: e.limit(),
+            first_frame: e.first_frame(),
+            byte_offset: e.byte_offset(),
+            tunnel_depth: match e {
+                LimitEvent::Network { tunnel_depth, .. } => *tunnel_depth,
+                _ => 0,
+            },
+        }
+    }
 }
 
 /// Frames unwrapped from one kind of encapsulation.
@@ -121,7 +162,8 @@ impl<'a> From<&'a CaptureSummary> for CaptureJson<'a> {
             truncated: c.truncated.as_deref(),
             first_time: c.first_ts.map(rfc3339),
             last_time: c.last_ts.map(rfc3339),
-            limits_hit: &c.limits_hit,
+            limits_hit: super::limits::limit_texts(&c.limits_hit),
+            limit_events: c.limits_hit.iter().map(LimitEventJson::from).collect(),
             notes: &c.notes,
             encapsulations: c
                 .encapsulations

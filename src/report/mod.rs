@@ -5,6 +5,7 @@ pub mod evidence;
 pub mod fleet;
 pub mod html;
 pub mod json;
+pub mod limits;
 pub mod rows;
 pub mod text;
 pub mod trustlist;

@@ -718,7 +718,7 @@ pub fn capture_section(s: &CaptureSummary) -> String {
         );
     }
     for l in &s.limits_hit {
-        wrapped(&mut out, "  limit: ", 4, l);
+        wrapped(&mut out, "  limit: ", 4, &super::limits::limit_text(l));
     }
     for n in &s.notes {
         wrapped(&mut out, "  note: ", 4, n);
