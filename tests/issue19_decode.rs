@@ -14,7 +14,8 @@ use itlscope::capture::CaptureReader;
 use itlscope::diagnosis::{OperatorFacts, diagnose};
 use itlscope::evidence::{CaptureSummary, Evidence};
 use itlscope::pipeline::{PipelineOptions, run};
-use itlscope_gen::conv::{Format, Framing};
+use itlscope_gen::conv::tcp::TcpConn;
+use itlscope_gen::conv::{Format, Framing, Host, MS, Side, Trace, write_capture};
 use itlscope_gen::packet::ip_udp;
 use itlscope_gen::pcap::{Endian, PcapWriter, Precision};
 use itlscope_gen::scenarios::catalog;
@@ -75,9 +76,8 @@ fn boot_packets() -> Vec<(i64, Vec<u8>)> {
     s.framing = Framing::Raw;
     s.format = Format::Pcap;
     let file = s.capture();
-    let u32_at = |at: usize| {
-        u32::from_le_bytes(file[at..at + 4].try_into().expect("4 bytes")) as usize
-    };
+    let u32_at =
+        |at: usize| u32::from_le_bytes(file[at..at + 4].try_into().expect("4 bytes")) as usize;
     assert_eq!(u32_at(0), 0xa1b2_c3d4, "little-endian microsecond pcap");
     let mut out = Vec::new();
     let mut at = 24;
@@ -295,7 +295,11 @@ fn every_new_encapsulation_gives_the_phone_port_verdict_and_the_itl() {
         let got = itl(&evidence).unwrap_or_else(|| panic!("{wrap:?}: no ITL in {:?}", summary));
         assert_eq!(got.data, plain_itl.data, "{wrap:?}");
         assert_eq!(facts(&evidence), want, "{wrap:?}");
-        assert!(summary.skipped.is_empty(), "{wrap:?}: {:?}", summary.skipped);
+        assert!(
+            summary.skipped.is_empty(),
+            "{wrap:?}: {:?}",
+            summary.skipped
+        );
         assert_eq!(summary.malformed, 0, "{wrap:?}");
         if let Some(id) = wrap.id() {
             let e = summary
@@ -416,13 +420,22 @@ fn undecoded_frames_are_named_with_counts() {
             .find(|k| k.reason == reason && k.code == code)
             .map(|k| k.frames)
     };
-    assert_eq!(count("llc-sap", Some(0x42)), Some(3), "{:?}", summary.skipped);
+    assert_eq!(
+        count("llc-sap", Some(0x42)),
+        Some(3),
+        "{:?}",
+        summary.skipped
+    );
     assert_eq!(count("snap-protocol", Some(0x2000)), Some(2));
     assert_eq!(count("ether-type", Some(0x88b5)), Some(4));
     assert_eq!(count("gtp-message", Some(1)), Some(1));
     assert_eq!(count("ipsec-esp", None), Some(1));
     let skipped: u64 = summary.skipped.iter().map(|k| k.frames).sum();
-    assert_eq!(skipped, 11, "ARP is not IP, not skipped: {:?}", summary.skipped);
+    assert_eq!(
+        skipped, 11,
+        "ARP is not IP, not skipped: {:?}",
+        summary.skipped
+    );
 }
 
 /// The text report's capture section names each reason with its count, unsupported link
@@ -461,4 +474,68 @@ fn undecoded_frames_reach_the_text_report() {
             assert!(flat.contains(want), "{want:?} not in:\n{text}");
         }
     }
+}
+
+/// Issue 19 item 7: an HTTP `CONNECT abc:443` on the HTTP port is a tunnel, not a
+/// download named `abc:443`; it is counted in the capture's notes, and TLS to a TVS port
+/// inside a tunnel is said to hide its certificates (statement 17 reads the TVS certificate
+/// from the 2445 handshake).
+#[test]
+fn http_connect_is_a_counted_tunnel_not_a_download() {
+    let phone = Host::new(PHONE_MAC, "192.0.2.21");
+    let proxy = Host::new(SWITCH_MAC, "198.51.100.10");
+    let mut trace = Trace::new();
+    for (i, target) in ["abc:443", "tvs.example:2445"].iter().enumerate() {
+        let start = 1_700_000_000_000 * MS + i as i64 * 1000 * MS;
+        let mut c = TcpConn::new(
+            (phone, 40_000 + i as u16),
+            (proxy, 6970),
+            7 + i as u32,
+            start,
+        );
+        c.open(&mut trace);
+        let req = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n");
+        c.send(&mut trace, Side::Client, req.as_bytes());
+        c.send(
+            &mut trace,
+            Side::Server,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+        );
+        // A ClientHello record header and body start, then the server's bytes.
+        let mut hello = vec![0x16, 0x03, 0x01, 0x00, 0x30, 0x01, 0x00, 0x00, 0x2c];
+        hello.resize(53, 0);
+        c.send(&mut trace, Side::Client, &hello);
+        c.send(
+            &mut trace,
+            Side::Server,
+            &[0x16, 0x03, 0x03, 0x00, 0x02, 0x02, 0x00],
+        );
+        c.close(&mut trace, Side::Client);
+    }
+    let bytes = write_capture(
+        &trace.finish(),
+        Format::Pcap,
+        &Framing::Ethernet { vlans: vec![] },
+    );
+    let (summary, evidence) = analyse(bytes);
+    assert!(
+        evidence.files.is_empty(),
+        "no download: {:?}",
+        evidence.files.iter().map(|f| &f.name).collect::<Vec<_>>()
+    );
+    let notes = summary.notes.join("\n");
+    assert!(notes.contains("2 HTTP CONNECT tunnel(s)"), "{notes}");
+    assert!(
+        notes.contains("CONNECT abc:443 from 192.0.2.21:40000 via proxy 198.51.100.10:6970"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("opened (200), TLS to a https port, 53 bytes sent, 7 received"),
+        "{notes}"
+    );
+    assert!(notes.contains("TLS to a tvs port"), "{notes}");
+    assert!(
+        notes.contains("2 CONNECT tunnel(s) carried TLS to a phone service port"),
+        "{notes}"
+    );
 }

@@ -183,6 +183,78 @@ impl ConnectTunnel {
     }
 }
 
+/// The `CONNECT` tunnels of a capture: counted, the first few described in the capture's
+/// notes.
+#[derive(Debug, Default)]
+pub struct ConnectTunnels {
+    /// Every tunnel asked for.
+    pub total: u64,
+    /// Of those, the ones carrying TLS to a phone service port (TVS, HTTPS, …).
+    pub tls_to_phone_ports: u64,
+    /// The first [`ConnectTunnels::KEPT`], described in the notes.
+    pub kept: Vec<ConnectTunnel>,
+}
+
+impl ConnectTunnels {
+    /// Tunnels described one by one; the rest are only counted.
+    pub const KEPT: usize = 8;
+
+    /// Counts the tunnel of a finished connection, if it had one.
+    pub fn add(&mut self, conn: &HttpConn) {
+        let Some(t) = conn.tunnel() else {
+            return;
+        };
+        self.total += 1;
+        if t.tls_service().is_some() {
+            self.tls_to_phone_ports += 1;
+        }
+        if self.kept.len() < Self::KEPT {
+            self.kept.push(t.clone());
+        }
+    }
+
+    /// The capture notes: how many tunnels, each kept one in a line, and a warning for
+    /// TLS to a phone service port inside a tunnel (its certificates are not read).
+    pub fn notes(&self) -> Vec<String> {
+        if self.total == 0 {
+            return Vec::new();
+        }
+        let mut out = vec![format!(
+            "{} HTTP CONNECT tunnel(s) through a proxy: tunnels, not downloads; their content is not read",
+            self.total
+        )];
+        for t in &self.kept {
+            let answer = match t.status {
+                Some(s) if t.opened() => format!("opened ({s})"),
+                Some(s) => format!("refused ({s})"),
+                None => "proxy's answer not in the capture".to_string(),
+            };
+            let tls = match t.tls_service() {
+                Some(service) => format!(", TLS to a {service} port"),
+                None if t.tls => ", TLS".to_string(),
+                None => String::new(),
+            };
+            out.push(format!(
+                "CONNECT {} from {} via proxy {} (frame {}): {answer}{tls}, {} bytes sent, {} received",
+                t.target, t.client, t.proxy, t.first.frame, t.bytes[0], t.bytes[1]
+            ));
+        }
+        if self.tls_to_phone_ports > 0 {
+            out.push(format!(
+                "{} CONNECT tunnel(s) carried TLS to a phone service port (TVS 2445, HTTPS 443/8443, …): the certificates in them are hidden by the proxy's tunnel; capture between the proxy and the server to see them",
+                self.tls_to_phone_ports
+            ));
+        }
+        if self.total > self.kept.len() as u64 {
+            out.push(format!(
+                "{} more CONNECT tunnel(s) not listed",
+                self.total - self.kept.len() as u64
+            ));
+        }
+        out
+    }
+}
+
 /// One HTTP connection being followed.
 #[derive(Debug)]
 pub struct HttpConn {
