@@ -69,6 +69,8 @@ impl LinkType {
     pub const RAW_DLT14: LinkType = LinkType(14);
     /// Raw IP (version nibble decides 4 or 6).
     pub const RAW: LinkType = LinkType(101);
+    /// Cisco HDLC (address, control, then an EtherType-like protocol field).
+    pub const C_HDLC: LinkType = LinkType(104);
     /// OpenBSD loopback, network byte order address family.
     pub const LOOP: LinkType = LinkType(108);
     /// Linux cooked capture v1.
@@ -77,6 +79,8 @@ impl LinkType {
     pub const IPV4: LinkType = LinkType(228);
     /// Raw IPv6.
     pub const IPV6: LinkType = LinkType(229);
+    /// Linux netfilter log messages (`nflog:` interfaces): TLVs around the IP packet.
+    pub const NFLOG: LinkType = LinkType(239);
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: LinkType = LinkType(276);
 
@@ -92,6 +96,8 @@ impl LinkType {
             LinkType::IPV4 => "ipv4",
             LinkType::IPV6 => "ipv6",
             LinkType::LINUX_SLL2 => "linux_sll2",
+            LinkType::C_HDLC => "c_hdlc",
+            LinkType::NFLOG => "nflog",
             _ => return None,
         })
     }
@@ -107,6 +113,8 @@ impl LinkType {
             LinkType::IPV4 => "raw IPv4",
             LinkType::IPV6 => "raw IPv6",
             LinkType::LINUX_SLL2 => "Linux cooked v2",
+            LinkType::C_HDLC => "Cisco HDLC",
+            LinkType::NFLOG => "Linux NFLOG",
             _ => return None,
         })
     }

@@ -314,7 +314,8 @@ impl Decoder {
                 &SlicedPacket::from_ether_type(EtherType(t), d),
             ),
             LinkStart::Ip(d) => self.strict_or_lax(frame, start, &SlicedPacket::from_ip(d)),
-            LinkStart::NotIp => self.not_ip(),
+            // An LLC header is read by `link_level` above; never reached.
+            LinkStart::NotIp | LinkStart::Llc(_) => self.not_ip(),
             LinkStart::TooShort => self.bad(frame, MalformedReason::LinkHeader),
             LinkStart::Unsupported => self.unsupported(frame.link_type),
         }
@@ -460,7 +461,7 @@ impl Decoder {
                 Ok(p) => p,
                 Err(_) => return self.bad(frame, MalformedReason::IpHeader),
             },
-            LinkStart::NotIp => return self.not_ip(),
+            LinkStart::NotIp | LinkStart::Llc(_) => return self.not_ip(),
             LinkStart::TooShort => return self.bad(frame, MalformedReason::LinkHeader),
             LinkStart::Unsupported => return self.unsupported(frame.link_type),
         };
@@ -637,16 +638,19 @@ impl Decoder {
     }
 }
 
-/// The encapsulation a packet carries, if any: GRE, MPLS or IP in IP by protocol number,
-/// VXLAN by UDP port.
+/// The encapsulation a packet carries, if any: GRE, MPLS, IP in IP, EtherIP or ESP by
+/// protocol number, VXLAN, Geneve or GTP-U by UDP port.
 fn tunnel_in<'a>(transport: &Transport<'a>) -> Option<Peeled<'a>> {
     match *transport {
         Transport::Other { protocol, payload } => tunnel::ip_level(protocol, payload),
         Transport::Udp {
-            dst_port: tunnel::VXLAN_PORT,
-            payload,
-            ..
-        } => tunnel::vxlan(payload),
+            dst_port, payload, ..
+        } => match dst_port {
+            tunnel::VXLAN_PORT => tunnel::vxlan(payload),
+            tunnel::GENEVE_PORT => tunnel::geneve(payload),
+            tunnel::GTPU_PORT => tunnel::gtpu(payload),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -1,6 +1,8 @@
-//! Link and network layer decoding: Ethernet, Linux SLL/SLL2, raw IP, BSD loopback,
-//! 802.1Q/802.1ad tags, IPv4 and IPv6 (extension headers), IP fragment reassembly, and the
-//! tunnels remote captures arrive in (ERSPAN/GRE, VXLAN, MPLS, PPPoE, IP in IP).
+//! Link and network layer decoding: Ethernet (and 802.3 LLC/SNAP), Linux SLL/SLL2, raw IP,
+//! BSD loopback, Cisco HDLC, NFLOG, 802.1Q/802.1ad tags, IPv4 and IPv6 (extension headers),
+//! IP fragment reassembly, and the tunnels remote captures arrive in (ERSPAN/GRE, VXLAN,
+//! Geneve, GTP-U, EtherIP, MPLS, PPPoE, IP in IP). What is not decoded is counted by a
+//! named [`SkipReason`] (or per unsupported link type), never dropped silently.
 //!
 //! Turns a [`crate::capture::Frame`] into a transport-level packet with addresses and ports:
 //! [`Decoder::decode`] gives a [`Decoded`]; [`merge_decoder`] folds the decoder's counts into

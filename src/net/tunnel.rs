@@ -1,6 +1,7 @@
 //! Encapsulations a phone capture really arrives in: a remote switch's ERSPAN (types I, II
-//! and III, over GRE), plain GRE, VXLAN, MPLS (with or without an Ethernet pseudowire),
-//! PPPoE sessions, and IP in IP. Each function here peels one layer and says where the inner
+//! and III, over GRE), plain GRE, VXLAN, Geneve, GTP-U, EtherIP (a WLC guest anchor), MPLS
+//! (with or without an Ethernet pseudowire), PPPoE sessions, IP in IP, and 802.2 LLC/SNAP
+//! framing. Each function here peels one layer and says where the inner
 //! frame starts; [`super::Decoder`] then decodes that frame as if it had been captured
 //! directly, with its own fragment reassembly.
 //!
@@ -12,6 +13,10 @@ use std::fmt;
 
 /// UDP port of VXLAN (RFC 7348).
 pub const VXLAN_PORT: u16 = 4789;
+/// UDP port of Geneve (RFC 8926).
+pub const GENEVE_PORT: u16 = 6081;
+/// UDP port of GTP-U (3GPP TS 29.281).
+pub const GTPU_PORT: u16 = 2152;
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86DD;
@@ -35,6 +40,15 @@ const IPPROTO_IPIP: u8 = 4;
 const IPPROTO_IPV6: u8 = 41;
 const IPPROTO_GRE: u8 = 47;
 const IPPROTO_MPLS: u8 = 137;
+/// EtherIP (RFC 3378).
+const IPPROTO_ETHERIP: u8 = 97;
+/// IPsec ESP: encrypted, never decoded, but named.
+const IPPROTO_ESP: u8 = 50;
+/// GTP-U message type of a G-PDU (a user packet follows).
+const GTP_G_PDU: u8 = 255;
+/// SNAP OUIs whose protocol ID is an EtherType (RFC 1042, and 802.1H bridge tunnelling).
+const OUI_RFC1042: u32 = 0x00_0000;
+const OUI_8021H: u32 = 0x00_00F8;
 /// More MPLS labels than any real network stacks: the frame is not MPLS as we know it.
 const MAX_MPLS_LABELS: usize = 16;
 
@@ -57,11 +71,19 @@ pub enum Encapsulation {
     Pppoe,
     /// IPv4 or IPv6 inside IP (protocol 4 or 41).
     IpInIp,
+    /// Geneve (UDP 6081, RFC 8926).
+    Geneve,
+    /// GTP-U G-PDUs (UDP 2152, 3GPP TS 29.281).
+    GtpU,
+    /// EtherIP (IP protocol 97, RFC 3378), as a Cisco WLC's guest anchor tunnel uses.
+    EtherIp,
+    /// IEEE 802.2 LLC with a SNAP header naming an EtherType (RFC 1042).
+    LlcSnap,
 }
 
 impl Encapsulation {
     /// Every kind, in the order reports list them.
-    pub const ALL: [Encapsulation; 8] = [
+    pub const ALL: [Encapsulation; 12] = [
         Encapsulation::Gre,
         Encapsulation::ErspanI,
         Encapsulation::ErspanII,
@@ -70,6 +92,10 @@ impl Encapsulation {
         Encapsulation::Mpls,
         Encapsulation::Pppoe,
         Encapsulation::IpInIp,
+        Encapsulation::Geneve,
+        Encapsulation::GtpU,
+        Encapsulation::EtherIp,
+        Encapsulation::LlcSnap,
     ];
 
     /// A stable machine name (used in JSON).
@@ -83,6 +109,10 @@ impl Encapsulation {
             Encapsulation::Mpls => "mpls",
             Encapsulation::Pppoe => "pppoe",
             Encapsulation::IpInIp => "ip-in-ip",
+            Encapsulation::Geneve => "geneve",
+            Encapsulation::GtpU => "gtp-u",
+            Encapsulation::EtherIp => "etherip",
+            Encapsulation::LlcSnap => "llc-snap",
         }
     }
 
@@ -96,6 +126,10 @@ impl Encapsulation {
             Encapsulation::Mpls => 5,
             Encapsulation::Pppoe => 6,
             Encapsulation::IpInIp => 7,
+            Encapsulation::Geneve => 8,
+            Encapsulation::GtpU => 9,
+            Encapsulation::EtherIp => 10,
+            Encapsulation::LlcSnap => 11,
         }
     }
 }
@@ -111,12 +145,16 @@ impl fmt::Display for Encapsulation {
             Encapsulation::Mpls => "MPLS",
             Encapsulation::Pppoe => "PPPoE",
             Encapsulation::IpInIp => "IP in IP",
+            Encapsulation::Geneve => "Geneve",
+            Encapsulation::GtpU => "GTP-U",
+            Encapsulation::EtherIp => "EtherIP",
+            Encapsulation::LlcSnap => "LLC/SNAP",
         })
     }
 }
 
-/// Why a frame inside a recognised encapsulation was not decoded (counted and named in the
-/// capture summary, never dropped silently).
+/// Why a frame, or the inside of a recognised encapsulation, was not decoded (counted and
+/// named in the capture summary, never dropped silently).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SkipReason {
     /// GRE with a version other than 0 (1 is PPTP's enhanced GRE).
@@ -133,6 +171,29 @@ pub enum SkipReason {
     MplsPayload(u8),
     /// More MPLS labels than [`MAX_MPLS_LABELS`].
     MplsLabelStack,
+    /// Geneve carrying a protocol type other than Ethernet, IPv4 or IPv6.
+    GeneveProtocol(u16),
+    /// A GTP-U message other than a G-PDU (echo, error indication, end marker): signalling,
+    /// no user packet.
+    GtpMessage(u8),
+    /// A GTP-U G-PDU whose payload is not IP (first nibble given).
+    GtpPayload(u8),
+    /// EtherIP with a version other than 3.
+    EtherIpVersion(u8),
+    /// IPsec ESP (IP protocol 50): encrypted, its content cannot be read.
+    Esp,
+    /// A plain 802.2 LLC frame (no SNAP), by its destination SAP (0x42 is Spanning Tree).
+    LlcSap(u8),
+    /// A SNAP header whose OUI is not RFC 1042's: a vendor protocol (Cisco's OUI 0x00000C
+    /// carries CDP, VTP, DTP…).
+    SnapProtocol {
+        /// The organisation code.
+        oui: u32,
+        /// The protocol ID.
+        pid: u16,
+    },
+    /// An EtherType itlscope does not decode and does not know as non-IP.
+    EtherType(u16),
     /// Shorter than the encapsulation's own header.
     Short(Encapsulation),
     /// Tunnels nested deeper than the decoder follows.
@@ -152,6 +213,14 @@ impl SkipReason {
             SkipReason::ErspanFrameType(_) => "erspan-frame-type",
             SkipReason::MplsPayload(_) => "mpls-payload",
             SkipReason::MplsLabelStack => "mpls-label-stack",
+            SkipReason::GeneveProtocol(_) => "geneve-protocol",
+            SkipReason::GtpMessage(_) => "gtp-message",
+            SkipReason::GtpPayload(_) => "gtp-payload",
+            SkipReason::EtherIpVersion(_) => "etherip-version",
+            SkipReason::Esp => "ipsec-esp",
+            SkipReason::LlcSap(_) => "llc-sap",
+            SkipReason::SnapProtocol { .. } => "snap-protocol",
+            SkipReason::EtherType(_) => "ether-type",
             SkipReason::Short(_) => "short-encapsulation-header",
             SkipReason::TooDeep => "tunnel-nesting",
             SkipReason::Other => "other",
@@ -164,8 +233,15 @@ impl SkipReason {
             SkipReason::GreVersion(v)
             | SkipReason::ErspanVersion(v)
             | SkipReason::ErspanFrameType(v)
-            | SkipReason::MplsPayload(v) => Some(u32::from(v)),
-            SkipReason::GreProtocol(p) => Some(u32::from(p)),
+            | SkipReason::MplsPayload(v)
+            | SkipReason::GtpMessage(v)
+            | SkipReason::GtpPayload(v)
+            | SkipReason::EtherIpVersion(v)
+            | SkipReason::LlcSap(v) => Some(u32::from(v)),
+            SkipReason::GreProtocol(p)
+            | SkipReason::GeneveProtocol(p)
+            | SkipReason::SnapProtocol { pid: p, .. }
+            | SkipReason::EtherType(p) => Some(u32::from(p)),
             _ => None,
         }
     }
@@ -190,6 +266,29 @@ impl fmt::Display for SkipReason {
             SkipReason::MplsLabelStack => {
                 write!(f, "MPLS label stack of more than {MAX_MPLS_LABELS} labels")
             }
+            SkipReason::GeneveProtocol(p) => write!(f, "Geneve carrying protocol type 0x{p:04x}"),
+            SkipReason::GtpMessage(t) => {
+                write!(f, "GTP-U message type {t} (signalling, no user packet)")
+            }
+            SkipReason::GtpPayload(n) => {
+                write!(f, "GTP-U payload starting with nibble {n} (not IP)")
+            }
+            SkipReason::EtherIpVersion(v) => write!(f, "EtherIP version {v} (only 3)"),
+            SkipReason::Esp => f.write_str("IPsec ESP (encrypted, cannot be read)"),
+            SkipReason::LlcSap(0x42) => {
+                f.write_str("802.2 LLC with SAP 0x42 (Spanning Tree, not IP)")
+            }
+            SkipReason::LlcSap(s) => write!(f, "802.2 LLC with SAP 0x{s:02x}"),
+            SkipReason::SnapProtocol { oui: 0x0c, pid } => {
+                write!(
+                    f,
+                    "SNAP with Cisco protocol ID 0x{pid:04x} (CDP, VTP, DTP…; not IP)"
+                )
+            }
+            SkipReason::SnapProtocol { oui, pid } => {
+                write!(f, "SNAP with OUI {oui:06x} protocol ID 0x{pid:04x}")
+            }
+            SkipReason::EtherType(t) => write!(f, "EtherType 0x{t:04x} (not decoded)"),
             SkipReason::Short(e) => write!(f, "{e} header cut short"),
             SkipReason::TooDeep => f.write_str("tunnels nested too deep"),
             SkipReason::Other => f.write_str("other undecoded encapsulated frames"),
@@ -249,14 +348,77 @@ pub(crate) fn link_level(start: LinkStart<'_>) -> Option<Peeled<'_>> {
     let (ether_type, payload, vlan) = match start {
         LinkStart::Ethernet(d) => ethernet_payload(d)?,
         LinkStart::EtherType(t, d) => (t, d, None),
+        LinkStart::Llc(d) => return Some(llc(d)),
         _ => return None,
     };
     match ether_type {
         ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTICAST => Some(with_vlan(mpls(payload), vlan)),
         ETHERTYPE_PPPOE_SESSION => Some(with_vlan(pppoe(payload), vlan)),
-        // Discovery (PADI/PADO/…) carries no IP: left to the decoder's not-IP count.
-        ETHERTYPE_PPPOE_DISCOVERY => None,
-        _ => None,
+        // An 802.3 length: an LLC header follows.
+        t if t < 0x0600 => Some(with_vlan(llc(payload), vlan)),
+        // Decoded by etherparse, or known to carry no IP (ARP, LLDP, …): the decoder's
+        // packet and not-IP counts take them.
+        t if decoded_or_not_ip(t) => None,
+        // Anything else could hide the phone's traffic: named with its EtherType.
+        t => Some(Peeled::Skipped(SkipReason::EtherType(t))),
+    }
+}
+
+/// EtherTypes etherparse decodes (IP, MACsec) and those of protocols that never carry IP.
+fn decoded_or_not_ip(t: u16) -> bool {
+    matches!(
+        t,
+        ETHERTYPE_IPV4
+            | ETHERTYPE_IPV6
+            | ETHERTYPE_VLAN
+            | ETHERTYPE_QINQ
+            | ETHERTYPE_QINQ_OLD
+            // Discovery (PADI/PADO/…) sets a PPPoE session up; no IP in it.
+            | ETHERTYPE_PPPOE_DISCOVERY
+            | 0x0806 // ARP
+            | 0x0842 // Wake-on-LAN
+            | 0x2000 // CDP (as Cisco HDLC names it)
+            | 0x8035 // RARP; Cisco HDLC's SLARP
+            | 0x8808 // Ethernet flow control
+            | 0x8809 // slow protocols (LACP)
+            | 0x888E // EAPOL (802.1X)
+            | 0x88CC // LLDP
+            | 0x88E5 // MACsec (etherparse reads its header)
+            | 0x88F7 // PTP
+            | 0x8902 // CFM
+            | 0x9000 // Ethernet loopback
+    )
+}
+
+/// An IEEE 802.2 LLC frame: with a SNAP header of RFC 1042 (or 802.1H) the protocol ID is
+/// an EtherType and the packet follows; plain LLC (Spanning Tree, NetBIOS, …) and vendor
+/// SNAP protocols are named, not decoded.
+fn llc(d: &[u8]) -> Peeled<'_> {
+    let short = Peeled::Skipped(SkipReason::Short(Encapsulation::LlcSnap));
+    let (Some(&dsap), Some(&ssap), Some(&control)) = (d.first(), d.get(1), d.get(2)) else {
+        return short;
+    };
+    // SNAP: SAP 0xAA both ways (the low SSAP bit is command/response), unnumbered
+    // information.
+    if dsap != 0xAA || ssap & 0xFE != 0xAA || control != 0x03 {
+        return Peeled::Skipped(SkipReason::LlcSap(dsap));
+    }
+    let (Some(oui), Some(pid), Some(rest)) = (
+        d.get(3..6)
+            .map(|o| o.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b))),
+        be16(d, 6),
+        d.get(8..),
+    ) else {
+        return short;
+    };
+    if oui != OUI_RFC1042 && oui != OUI_8021H {
+        return Peeled::Skipped(SkipReason::SnapProtocol { oui, pid });
+    }
+    Peeled::Inner {
+        kind: Encapsulation::LlcSnap,
+        start: LinkStart::EtherType(pid, rest),
+        vlan: None,
+        key: 0,
     }
 }
 
@@ -307,8 +469,123 @@ pub(crate) fn ip_level(protocol: u8, payload: &[u8]) -> Option<Peeled<'_>> {
             vlan: None,
             key: 0,
         }),
+        IPPROTO_ETHERIP => Some(etherip(payload)),
+        IPPROTO_ESP => Some(Peeled::Skipped(SkipReason::Esp)),
         _ => None,
     }
+}
+
+/// EtherIP (RFC 3378): a 2-byte header (version 3, then reserved bits), then the Ethernet
+/// frame.
+fn etherip(d: &[u8]) -> Peeled<'_> {
+    let (Some(&first), Some(frame)) = (d.first(), d.get(2..)) else {
+        return Peeled::Skipped(SkipReason::Short(Encapsulation::EtherIp));
+    };
+    let version = first >> 4;
+    if version != 3 {
+        return Peeled::Skipped(SkipReason::EtherIpVersion(version));
+    }
+    Peeled::Inner {
+        kind: Encapsulation::EtherIp,
+        start: LinkStart::Ethernet(frame),
+        vlan: None,
+        key: 0,
+    }
+}
+
+/// A 24-bit big-endian number at `at`.
+fn be24(d: &[u8], at: usize) -> Option<u32> {
+    let b = d.get(at..at.checked_add(3)?)?;
+    Some(b.iter().fold(0u32, |acc, x| (acc << 8) | u32::from(*x)))
+}
+
+/// A Geneve payload (UDP to port 6081, RFC 8926): 8 bytes, options (their length in 4-byte
+/// words in the first byte), then an Ethernet frame (protocol type 0x6558) or an IP packet.
+/// `None` when the version is not 0 or reserved bits are set: RFC 8926 senders clear them,
+/// so that is ordinary UDP whose port happens to be 6081 (a TFTP opcode would set them).
+pub(crate) fn geneve(d: &[u8]) -> Option<Peeled<'_>> {
+    let (&first, &second) = (d.first()?, d.get(1)?);
+    if first >> 6 != 0 || second & 0x3f != 0 {
+        return None;
+    }
+    let short = Some(Peeled::Skipped(SkipReason::Short(Encapsulation::Geneve)));
+    let (Some(protocol), Some(vni)) = (be16(d, 2), be24(d, 4)) else {
+        return short;
+    };
+    let len = 8 + 4 * usize::from(first & 0x3f);
+    let Some(inner) = d.get(len..) else {
+        return short;
+    };
+    let start = match protocol {
+        GRE_TEB => LinkStart::Ethernet(inner),
+        t => match by_ether_type(t, inner) {
+            Some(start) => start,
+            None => return Some(Peeled::Skipped(SkipReason::GeneveProtocol(t))),
+        },
+    };
+    Some(Peeled::Inner {
+        kind: Encapsulation::Geneve,
+        start,
+        vlan: None,
+        key: vni,
+    })
+}
+
+/// A GTP-U payload (UDP to port 2152, 3GPP TS 29.281): an 8-byte header, 4 more bytes when
+/// any of the E, S or PN flags is set, then the extension-header chain when E is set, then
+/// the user's IP packet in a G-PDU (message type 255). `None` when the first byte is not
+/// GTP version 1 with the protocol-type bit: ordinary UDP on that port.
+pub(crate) fn gtpu(d: &[u8]) -> Option<Peeled<'_>> {
+    let flags = *d.first()?;
+    if flags >> 5 != 1 || flags & 0x10 == 0 {
+        return None;
+    }
+    let short = Some(Peeled::Skipped(SkipReason::Short(Encapsulation::GtpU)));
+    let (Some(&message), Some(hi), Some(lo)) = (d.get(1), be16(d, 4), be16(d, 6)) else {
+        return short;
+    };
+    if message != GTP_G_PDU {
+        return Some(Peeled::Skipped(SkipReason::GtpMessage(message)));
+    }
+    let teid = (u32::from(hi) << 16) | u32::from(lo);
+    let mut at = 8usize;
+    if flags & 0x07 != 0 {
+        let Some(&next) = d.get(11) else {
+            return short;
+        };
+        at = 12;
+        // The next-extension type counts only when E is set.
+        let mut next = if flags & 0x04 != 0 { next } else { 0 };
+        // Each extension header is its length (in 4-byte words, at least 1) and ends with
+        // the next one's type, so the walk advances and ends within the payload.
+        while next != 0 {
+            let Some(&words) = d.get(at) else {
+                return short;
+            };
+            if words == 0 {
+                return short;
+            }
+            let end = at + 4 * usize::from(words);
+            let Some(&n) = d.get(end - 1) else {
+                return short;
+            };
+            next = n;
+            at = end;
+        }
+    }
+    let Some(inner) = d.get(at..) else {
+        return short;
+    };
+    Some(match inner.first().map(|b| b >> 4) {
+        Some(4 | 6) => Peeled::Inner {
+            kind: Encapsulation::GtpU,
+            start: LinkStart::Ip(inner),
+            vlan: None,
+            key: teid,
+        },
+        Some(n) => Peeled::Skipped(SkipReason::GtpPayload(n)),
+        None => return short,
+    })
 }
 
 /// A VXLAN payload (UDP to port 4789); `None` when the I flag is not set (then it is taken
@@ -734,5 +1011,155 @@ mod tests {
         ));
         assert!(ip_level(47, &[0, 0, 0x65, 0x58]).is_some());
         assert_eq!(ip_level(1, &IP), None);
+    }
+
+    /// Issue 19 item 7: Geneve (RFC 8926) with options carries Ethernet or IP; TFTP on
+    /// port 6081 stays UDP.
+    #[test]
+    fn geneve_with_options_carries_ethernet_or_ip() {
+        // One 4-byte word of options, protocol 0x6558, VNI 0x000102.
+        let g = [
+            0x01, 0x00, 0x65, 0x58, 0x00, 0x01, 0x02, 0x00, 1, 2, 3, 4, 0xee,
+        ];
+        assert_eq!(
+            geneve(&g),
+            Some(Peeled::Inner {
+                kind: Encapsulation::Geneve,
+                start: LinkStart::Ethernet(&[0xee]),
+                vlan: None,
+                key: 0x102,
+            })
+        );
+        let ip = [&[0x00, 0x80, 0x08, 0x00, 0, 0, 1, 0][..], &IP].concat();
+        assert_eq!(inner(geneve(&ip).expect("geneve")).1, LinkStart::Ip(&IP));
+        assert_eq!(
+            geneve(&[0x00, 0x00, 0x88, 0x0b, 0, 0, 1, 0, 9]),
+            Some(Peeled::Skipped(SkipReason::GeneveProtocol(0x880b)))
+        );
+        assert_eq!(
+            geneve(&[0x02, 0x00, 0x65, 0x58, 0, 0, 1, 0, 9]),
+            Some(Peeled::Skipped(SkipReason::Short(Encapsulation::Geneve)))
+        );
+        // A TFTP DATA block and a version-1 header are ordinary UDP.
+        assert_eq!(geneve(&[0x00, 0x03, 0x00, 0x01, b'x']), None);
+        assert_eq!(geneve(&[0x40, 0x00, 0x65, 0x58, 0, 0, 1, 0]), None);
+    }
+
+    /// Issue 19 item 7: GTP-U G-PDUs (3GPP TS 29.281) with and without the optional fields
+    /// and an extension-header chain.
+    #[test]
+    fn gtpu_g_pdu_with_sequence_and_extension_headers() {
+        let plain = [&[0x30, 0xff, 0x00, 0x04, 0, 0, 0, 7][..], &IP].concat();
+        assert_eq!(
+            gtpu(&plain),
+            Some(Peeled::Inner {
+                kind: Encapsulation::GtpU,
+                start: LinkStart::Ip(&IP),
+                vlan: None,
+                key: 7,
+            })
+        );
+        // S flag: sequence, N-PDU, next type (ignored without E).
+        let seq = [&[0x32, 0xff, 0, 8, 0, 0, 0, 7, 0, 1, 0, 0x85][..], &IP].concat();
+        assert_eq!(inner(gtpu(&seq).expect("gtp")).1, LinkStart::Ip(&IP));
+        // E flag: a PDU session container (type 0x85, one word) then none.
+        let ext = [
+            &[0x34, 0xff, 0, 12, 0, 0, 0, 7, 0, 0, 0, 0x85][..],
+            &[0x01, 0x10, 0x05, 0x00],
+            &IP,
+        ]
+        .concat();
+        assert_eq!(inner(gtpu(&ext).expect("gtp")).1, LinkStart::Ip(&IP));
+        // A zero-length extension header, an echo request, a non-IP payload.
+        let zero = [0x34, 0xff, 0, 8, 0, 0, 0, 7, 0, 0, 0, 0x85, 0x00, 0, 0, 0];
+        assert_eq!(
+            gtpu(&zero),
+            Some(Peeled::Skipped(SkipReason::Short(Encapsulation::GtpU)))
+        );
+        assert_eq!(
+            gtpu(&[0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0]),
+            Some(Peeled::Skipped(SkipReason::GtpMessage(1)))
+        );
+        assert_eq!(
+            gtpu(&[0x30, 0xff, 0, 1, 0, 0, 0, 7, 0x20]),
+            Some(Peeled::Skipped(SkipReason::GtpPayload(2)))
+        );
+        // TFTP (opcode's first byte 0) and GTPv2 on this port are ordinary UDP.
+        assert_eq!(gtpu(&[0x00, 0x03, 0x00, 0x01]), None);
+        assert_eq!(gtpu(&[0x48, 0x20, 0, 4]), None);
+    }
+
+    /// Issue 19 item 7: EtherIP (RFC 3378), a WLC guest anchor's tunnel.
+    #[test]
+    fn etherip_version_3_carries_ethernet() {
+        assert_eq!(
+            inner(ip_level(97, &[0x30, 0x00, 0xab]).expect("etherip")),
+            (Encapsulation::EtherIp, LinkStart::Ethernet(&[0xab]), None)
+        );
+        assert_eq!(
+            ip_level(97, &[0x20, 0x00, 0xab]),
+            Some(Peeled::Skipped(SkipReason::EtherIpVersion(2)))
+        );
+        assert_eq!(
+            ip_level(97, &[0x30]),
+            Some(Peeled::Skipped(SkipReason::Short(Encapsulation::EtherIp)))
+        );
+        assert_eq!(
+            ip_level(50, &[0; 8]),
+            Some(Peeled::Skipped(SkipReason::Esp))
+        );
+    }
+
+    /// Issue 19 item 7: 802.3 frames with LLC/SNAP are decoded; plain LLC, vendor SNAP
+    /// and unknown EtherTypes are named.
+    #[test]
+    fn llc_snap_plain_llc_and_unknown_ether_types() {
+        let eth = |len_or_type: u16, body: &[u8]| {
+            let mut f = vec![0u8; 12];
+            f.extend_from_slice(&len_or_type.to_be_bytes());
+            f.extend_from_slice(body);
+            f
+        };
+        let snap = [&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00][..], &IP].concat();
+        let f = eth(snap.len() as u16, &snap);
+        assert_eq!(
+            inner(link_level(LinkStart::Ethernet(&f)).expect("llc")),
+            (
+                Encapsulation::LlcSnap,
+                LinkStart::EtherType(0x0800, &IP),
+                None
+            )
+        );
+        let stp = eth(38, &[0x42, 0x42, 0x03, 0, 0]);
+        assert_eq!(
+            link_level(LinkStart::Ethernet(&stp)),
+            Some(Peeled::Skipped(SkipReason::LlcSap(0x42)))
+        );
+        let cdp = eth(30, &[0xaa, 0xaa, 0x03, 0, 0, 0x0c, 0x20, 0x00, 2]);
+        assert_eq!(
+            link_level(LinkStart::Ethernet(&cdp)),
+            Some(Peeled::Skipped(SkipReason::SnapProtocol {
+                oui: 0x0c,
+                pid: 0x2000
+            }))
+        );
+        assert_eq!(
+            link_level(LinkStart::Ethernet(&eth(3, &[0xaa, 0xaa]))),
+            Some(Peeled::Skipped(SkipReason::Short(Encapsulation::LlcSnap)))
+        );
+        // A Linux cooked capture of protocol ETH_P_802_2 gives the LLC header directly.
+        assert_eq!(
+            inner(link_level(LinkStart::Llc(&snap)).expect("llc")).1,
+            LinkStart::EtherType(0x0800, &IP)
+        );
+        assert_eq!(
+            link_level(LinkStart::Ethernet(&eth(0x88b5, &[1, 2]))),
+            Some(Peeled::Skipped(SkipReason::EtherType(0x88b5)))
+        );
+        for known in [0x0806, 0x88cc, 0x0800, 0x888e] {
+            assert_eq!(link_level(LinkStart::Ethernet(&eth(known, &[1, 2]))), None);
+        }
+        assert_eq!(SkipReason::LlcSap(0x42).code(), Some(0x42));
+        assert_eq!(SkipReason::EtherType(0x88b5).id(), "ether-type");
     }
 }

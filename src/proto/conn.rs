@@ -156,6 +156,8 @@ pub struct Connections {
     max_records: usize,
     /// SIP anomalies of closed connections, summed.
     sip_stats: SipStats,
+    /// HTTP `CONNECT` tunnels (issue 19 item 7): counted, not downloads.
+    connect_tunnels: http::ConnectTunnels,
 }
 
 /// What [`Connections::finish`] hands back.
@@ -229,6 +231,7 @@ impl Connections {
             alarms: Capped::new(c.max_records),
             max_records: c.max_records,
             sip_stats: SipStats::default(),
+            connect_tunnels: http::ConnectTunnels::default(),
         }
     }
 
@@ -647,7 +650,10 @@ impl Connections {
                 &self.phone_hosts,
                 &mut self.losses,
             ),
-            App::Http(h) => self.files.extend(h.finish(end, conn.last)),
+            App::Http(h) => {
+                self.connect_tunnels.add(&h);
+                self.files.extend(h.finish(end, conn.last));
+            }
             App::Sip(mut sip) => {
                 let phone = conn.client;
                 let alarms = sip.take_alarms();
@@ -776,6 +782,7 @@ impl Connections {
                 }));
             }
         }
+        notes.extend(self.connect_tunnels.notes());
         if self.expired > 0 {
             notes.push(format!(
                 "{} TCP connections idle longer than {} s (unanswered) or {} s (answered) of capture time were closed",

@@ -5,11 +5,15 @@
 //! A 200 response yields a file named by the request path without its leading `/`; any
 //! other status yields a failed transfer carrying the status.
 //!
+//! A `CONNECT host:port` request opens a tunnel through a proxy, not a download: no file
+//! comes of it; the tunnel is described by [`ConnectTunnel`] (target, the proxy's answer,
+//! bytes each way, whether the client spoke TLS in it) and its bytes are not parsed as HTTP.
+//!
 //! Capture loss is not a download error: body bytes the capture lacks leave the file
 //! incomplete with the ranges listed and the loss in `notes`, `error` None. `error` is kept
 //! for a non-200 status, a malformed response and a response that stopped before its end.
 
-use super::{FileBudget, digests};
+use super::{FileBudget, digests, tls};
 use crate::evidence::{Endpoint, FileTransfer, FileTransport, Seen, TcpEnd};
 use std::collections::VecDeque;
 
@@ -137,6 +141,120 @@ struct Exchange {
     last: Seen,
 }
 
+/// An HTTP `CONNECT` request (RFC 9110 section 9.3.6): a tunnel through a proxy to
+/// `target`. Counted and described, never written out as a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectTunnel {
+    /// The request target as sent (`host:port`).
+    pub target: String,
+    /// The client that asked for the tunnel.
+    pub client: Endpoint,
+    /// The proxy it asked.
+    pub proxy: Endpoint,
+    /// The proxy's status code; `None` when its answer is not in the capture.
+    pub status: Option<u16>,
+    /// Tunnelled bytes seen (or lost to capture gaps): client to target, target to client.
+    pub bytes: [u64; 2],
+    /// True when the client's first tunnelled bytes are a TLS handshake record.
+    pub tls: bool,
+    /// The request's frame.
+    pub first: Seen,
+}
+
+impl ConnectTunnel {
+    /// The port of the target (`host:443` → 443; `[v6]:443` too), if it names one.
+    pub fn target_port(&self) -> Option<u16> {
+        self.target.rsplit_once(':')?.1.parse().ok()
+    }
+
+    /// True when the proxy agreed (a 2xx answer): what follows is the tunnel's content.
+    pub fn opened(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    /// The phone service the target port belongs to (`tvs` for 2445, `https` for 443 and
+    /// 8443, …) when the tunnel carried TLS: a handshake whose certificates the proxy's
+    /// tunnel hides from this reading.
+    pub fn tls_service(&self) -> Option<&'static str> {
+        if !self.tls {
+            return None;
+        }
+        tls::service_for_port(self.target_port()?)
+    }
+}
+
+/// The `CONNECT` tunnels of a capture: counted, the first few described in the capture's
+/// notes.
+#[derive(Debug, Default)]
+pub struct ConnectTunnels {
+    /// Every tunnel asked for.
+    pub total: u64,
+    /// Of those, the ones carrying TLS to a phone service port (TVS, HTTPS, …).
+    pub tls_to_phone_ports: u64,
+    /// The first [`ConnectTunnels::KEPT`], described in the notes.
+    pub kept: Vec<ConnectTunnel>,
+}
+
+impl ConnectTunnels {
+    /// Tunnels described one by one; the rest are only counted.
+    pub const KEPT: usize = 8;
+
+    /// Counts the tunnel of a finished connection, if it had one.
+    pub fn add(&mut self, conn: &HttpConn) {
+        let Some(t) = conn.tunnel() else {
+            return;
+        };
+        self.total += 1;
+        if t.tls_service().is_some() {
+            self.tls_to_phone_ports += 1;
+        }
+        if self.kept.len() < Self::KEPT {
+            self.kept.push(t.clone());
+        }
+    }
+
+    /// The capture notes: how many tunnels, each kept one in a line, and a warning for
+    /// TLS to a phone service port inside a tunnel (its certificates are not read).
+    pub fn notes(&self) -> Vec<String> {
+        if self.total == 0 {
+            return Vec::new();
+        }
+        let mut out = vec![format!(
+            "{} HTTP CONNECT tunnel(s) through a proxy: tunnels, not downloads; their content is not read",
+            self.total
+        )];
+        for t in &self.kept {
+            let answer = match t.status {
+                Some(s) if t.opened() => format!("opened ({s})"),
+                Some(s) => format!("refused ({s})"),
+                None => "proxy's answer not in the capture".to_string(),
+            };
+            let tls = match t.tls_service() {
+                Some(service) => format!(", TLS to a {service} port"),
+                None if t.tls => ", TLS".to_string(),
+                None => String::new(),
+            };
+            out.push(format!(
+                "CONNECT {} from {} via proxy {} (frame {}): {answer}{tls}, {} bytes sent, {} received",
+                t.target, t.client, t.proxy, t.first.frame, t.bytes[0], t.bytes[1]
+            ));
+        }
+        if self.tls_to_phone_ports > 0 {
+            out.push(format!(
+                "{} CONNECT tunnel(s) carried TLS to a phone service port (TVS 2445, HTTPS 443/8443, …): the certificates in them are hidden by the proxy's tunnel; capture between the proxy and the server to see them",
+                self.tls_to_phone_ports
+            ));
+        }
+        if self.total > self.kept.len() as u64 {
+            out.push(format!(
+                "{} more CONNECT tunnel(s) not listed",
+                self.total - self.kept.len() as u64
+            ));
+        }
+        out
+    }
+}
+
 /// One HTTP connection being followed.
 #[derive(Debug)]
 pub struct HttpConn {
@@ -158,6 +276,10 @@ pub struct HttpConn {
     max_file: u64,
     notes: Vec<String>,
     done: Vec<FileTransfer>,
+    /// Set by a `CONNECT` request: the client's later bytes are the tunnel's, not HTTP.
+    tunnel: Option<ConnectTunnel>,
+    /// The proxy answered the `CONNECT` with 2xx: its later bytes are the tunnel's too.
+    tunnel_open: bool,
 }
 
 fn header_pairs(h: &[httparse::Header<'_>]) -> Vec<(String, String)> {
@@ -196,6 +318,27 @@ impl HttpConn {
             max_file,
             notes: Vec::new(),
             done: Vec::new(),
+            tunnel: None,
+            tunnel_open: false,
+        }
+    }
+
+    /// The `CONNECT` tunnel this connection carries, if the client asked for one.
+    pub fn tunnel(&self) -> Option<&ConnectTunnel> {
+        self.tunnel.as_ref()
+    }
+
+    /// Counts tunnelled bytes of direction `dir`; the client's first ones are looked at for
+    /// a TLS handshake.
+    fn tunnelled(&mut self, dir: usize, data: &[u8]) {
+        let Some(t) = self.tunnel.as_mut() else {
+            return;
+        };
+        if dir == 0 && t.bytes[0] == 0 && !data.is_empty() {
+            t.tls = tls::probe(data).is_some();
+        }
+        if let Some(n) = t.bytes.get_mut(dir) {
+            *n += data.len() as u64;
         }
     }
 
@@ -206,6 +349,10 @@ impl HttpConn {
 
     /// Bytes of the stream in direction `dir` (0 = client → server).
     pub fn data(&mut self, dir: usize, data: &[u8], seen: Seen, budget: &mut FileBudget) {
+        if self.tunnel.is_some() && (dir == 0 || self.tunnel_open) {
+            self.tunnelled(dir, data);
+            return;
+        }
         if dir == 0 {
             self.client_data(data, seen)
         } else {
@@ -215,6 +362,15 @@ impl HttpConn {
 
     /// A gap of `len` bytes in direction `dir`.
     pub fn gap(&mut self, dir: usize, len: u64) {
+        if let Some(t) = self.tunnel.as_mut()
+            && (dir == 0 || self.tunnel_open)
+        {
+            // Tunnel content is not parsed: a hole in it costs nothing but its count.
+            if let Some(n) = t.bytes.get_mut(dir) {
+                *n += len;
+            }
+            return;
+        }
         if dir == 0 {
             if !self.client_dead {
                 self.notes.push(format!(
@@ -261,7 +417,9 @@ impl HttpConn {
         self.server_dead = true;
         self.responses_lost = true;
         // Where this body ends is lost with the bytes: incomplete, not failed.
-        if let Some(ex) = self.current.take() {
+        if let Some(ex) = self.current.take()
+            && !is_connect(ex.request.as_ref())
+        {
             self.state = Body::Head;
             let mut f = self.transfer(ex, false, None);
             f.notes.push(
@@ -309,6 +467,25 @@ impl HttpConn {
                         headers: hs,
                         seen,
                     };
+                    if request.method.eq_ignore_ascii_case("CONNECT") && self.tunnel.is_none() {
+                        self.tunnel = Some(ConnectTunnel {
+                            target: request.path.clone(),
+                            client: self.client,
+                            proxy: self.server,
+                            status: None,
+                            bytes: [0, 0],
+                            tls: false,
+                            first: seen,
+                        });
+                        // The client may send tunnel bytes before the proxy answers (RFC
+                        // 9110 section 9.3.6): nothing after this head is HTTP.
+                        self.requests.push_back(request);
+                        self.req_skip = 0;
+                        let rest = data;
+                        self.tunnelled(0, rest);
+                        self.req_head.buf = Vec::new();
+                        return;
+                    }
                     if self.requests.len() < MAX_QUEUED {
                         self.requests.push_back(request);
                     } else {
@@ -345,6 +522,10 @@ impl HttpConn {
             ex.last = seen;
         }
         while !data.is_empty() && !self.server_dead {
+            if self.tunnel_open {
+                self.tunnelled(1, data);
+                return;
+            }
             match &mut self.state {
                 Body::Length(rem) | Body::ChunkData(rem) => {
                     let n = usize::try_from(*rem).unwrap_or(usize::MAX).min(data.len());
@@ -461,6 +642,17 @@ impl HttpConn {
                     return; // interim response; the real one follows
                 }
                 let request = self.requests.pop_front();
+                if let (Some(r), Some(t)) = (&request, self.tunnel.as_mut())
+                    && r.method.eq_ignore_ascii_case("CONNECT")
+                {
+                    t.status = Some(status);
+                    if (200..300).contains(&status) {
+                        // RFC 9110: a 2xx answer to CONNECT has no body; the tunnel begins
+                        // right after the head.
+                        self.tunnel_open = true;
+                        return;
+                    }
+                }
                 let head_only = request
                     .as_ref()
                     .is_some_and(|r| r.method.eq_ignore_ascii_case("HEAD"));
@@ -539,6 +731,10 @@ impl HttpConn {
         let Some(ex) = self.current.take() else {
             return;
         };
+        if is_connect(ex.request.as_ref()) {
+            // The proxy refused the tunnel (its status is in `tunnel`): no download.
+            return;
+        }
         let body_done = failure.is_none();
         self.done.push(self.transfer(ex, body_done, failure));
     }
@@ -660,6 +856,10 @@ impl HttpConn {
             }
         }
         while let Some(r) = self.requests.pop_front() {
+            if is_connect(Some(&r)) {
+                // Unanswered in the capture: the tunnel's status stays unknown.
+                continue;
+            }
             let name = r.path.strip_prefix('/').unwrap_or(&r.path).to_string();
             // A response lost with bytes the capture lacks is unknown, not a failure.
             let (error, notes) = if self.responses_lost {
@@ -700,6 +900,11 @@ impl HttpConn {
         }
         self.done
     }
+}
+
+/// True for a `CONNECT` request.
+fn is_connect(r: Option<&Request>) -> bool {
+    r.is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"))
 }
 
 trait MaxFrame {
@@ -1026,5 +1231,85 @@ mod tests {
             let _ = run(&req, &resp, step, TcpEnd::Open);
             let _ = run(&a, &b, step, TcpEnd::Open);
         }
+    }
+
+    /// A TLS ClientHello record's first bytes.
+    const CLIENT_HELLO: [u8; 9] = [0x16, 0x03, 0x01, 0x00, 0x30, 0x01, 0x00, 0x00, 0x2c];
+
+    /// Issue 19 item 7: `CONNECT abc:443` is a tunnel, not a download named `abc:443`.
+    #[test]
+    fn connect_is_a_tunnel_not_a_download() {
+        let mut c = conn();
+        let mut budget = FileBudget::new(u64::MAX);
+        let req = [
+            &b"CONNECT abc:443 HTTP/1.1\r\nHost: abc:443\r\n\r\n"[..],
+            &CLIENT_HELLO,
+        ]
+        .concat();
+        c.data(0, &req, seen(1), &mut budget);
+        // The proxy's answer and the server's TLS bytes in one segment.
+        let resp = [
+            &b"HTTP/1.1 200 Connection established\r\n\r\n"[..],
+            &[0x16, 3, 3, 0, 2, 2, 0],
+        ]
+        .concat();
+        c.data(1, &resp, seen(2), &mut budget);
+        c.data(0, b"more", seen(3), &mut budget);
+        c.gap(1, 100);
+        let t = c.tunnel().cloned().expect("tunnel");
+        assert_eq!(t.target, "abc:443");
+        assert_eq!(t.status, Some(200));
+        assert!(t.opened() && t.tls);
+        assert_eq!(t.bytes, [CLIENT_HELLO.len() as u64 + 4, 107]);
+        assert_eq!(t.target_port(), Some(443));
+        assert_eq!(t.tls_service(), Some("https"));
+        assert_eq!(t.first.frame, 1);
+        let files = c.finish(TcpEnd::Fin(Side::Client), seen(9));
+        assert!(files.is_empty(), "{files:?}");
+    }
+
+    /// A refused or unanswered CONNECT is no download either; its status is kept (or
+    /// unknown).
+    #[test]
+    fn refused_and_unanswered_connects_leave_no_file() {
+        let req = b"CONNECT tvs.example:2445 HTTP/1.1\r\n\r\n";
+        let resp = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 4\r\n\r\ndeny";
+        let mut c = conn();
+        let mut budget = FileBudget::new(u64::MAX);
+        c.data(0, req, seen(1), &mut budget);
+        c.data(1, resp, seen(2), &mut budget);
+        let t = c.tunnel().cloned().expect("tunnel");
+        assert_eq!(t.status, Some(407));
+        assert!(!t.opened() && !t.tls);
+        assert_eq!(t.tls_service(), None);
+        assert!(c.finish(TcpEnd::Fin(Side::Server), seen(3)).is_empty());
+
+        let mut c = conn();
+        c.data(0, req, seen(1), &mut budget);
+        c.data(0, &CLIENT_HELLO, seen(2), &mut budget);
+        let t = c.tunnel().cloned().expect("tunnel");
+        assert_eq!(t.status, None);
+        assert!(t.tls);
+        assert_eq!(t.tls_service(), Some("tvs"));
+        assert!(c.finish(TcpEnd::Open, seen(3)).is_empty());
+    }
+
+    /// A download before the CONNECT on the same connection is still a file.
+    #[test]
+    fn a_get_before_a_connect_is_still_a_download() {
+        let reqs =
+            b"GET /ITLSEP0011.tlv HTTP/1.1\r\n\r\nCONNECT [2001:db8::1]:8443 HTTP/1.1\r\n\r\n";
+        let resps = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\n\r\nxyz";
+        let mut c = conn();
+        let mut budget = FileBudget::new(u64::MAX);
+        c.data(0, reqs, seen(1), &mut budget);
+        c.data(1, resps, seen(2), &mut budget);
+        let t = c.tunnel().cloned().expect("tunnel");
+        assert_eq!(t.target_port(), Some(8443));
+        assert_eq!(t.bytes, [0, 3]);
+        let files = c.finish(TcpEnd::Fin(Side::Client), seen(3));
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(files[0].name, "ITLSEP0011.tlv");
+        assert_eq!(files[0].data, b"hello");
     }
 }
