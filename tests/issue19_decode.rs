@@ -376,8 +376,8 @@ fn tshark_exports_the_same_tftp_files_from_every_new_encapsulation() {
 }
 
 /// Frames that are still not decoded are counted by a named reason: plain LLC by SAP,
-/// vendor SNAP by protocol, unknown EtherTypes, GTP-U signalling, ESP; ARP is not IP and
-/// is not "skipped".
+/// vendor SNAP by protocol, unknown EtherTypes, GTP-U signalling, ESP; ARP, Spanning Tree
+/// and CDP are not IP and are not "skipped" (every access port carries them).
 fn unsupported_frames() -> Vec<(i64, Vec<u8>)> {
     let mut frames = Vec::new();
     let mut ts = 1_700_000_000_000_000_000i64;
@@ -386,13 +386,22 @@ fn unsupported_frames() -> Vec<(i64, Vec<u8>)> {
         frames.push((ts, f));
     };
     for _ in 0..3 {
-        // A Spanning Tree BPDU: 802.3 length 38, LLC 0x42/0x42/UI.
+        // NetBIOS over LLC: 802.3 length 38, LLC 0xF0/0xF0/UI.
+        let mut netbios = vec![0xf0, 0xf0, 0x03];
+        netbios.resize(38, 0);
+        push(ethernet(38, &netbios));
+        // A Spanning Tree BPDU (LLC 0x42/0x42): not IP, not counted as skipped.
         let mut bpdu = vec![0x42, 0x42, 0x03];
         bpdu.resize(38, 0);
         push(ethernet(38, &bpdu));
     }
     for _ in 0..2 {
-        // CDP: SNAP with Cisco's OUI, protocol 0x2000.
+        // SNAP with Cisco's OUI and a protocol that is not CDP/VTP/DTP/PVST+/UDLD.
+        push(ethernet(
+            30,
+            &[0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x01, 0x0c, 0x02, 0xb4],
+        ));
+        // CDP: SNAP with Cisco's OUI, protocol 0x2000: not IP, not skipped.
         push(ethernet(
             30,
             &[0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00, 0x02, 0xb4],
@@ -421,19 +430,25 @@ fn undecoded_frames_are_named_with_counts() {
             .map(|k| k.frames)
     };
     assert_eq!(
-        count("llc-sap", Some(0x42)),
+        count("llc-sap", Some(0xf0)),
         Some(3),
         "{:?}",
         summary.skipped
     );
-    assert_eq!(count("snap-protocol", Some(0x2000)), Some(2));
+    assert_eq!(count("snap-protocol", Some(0x010c)), Some(2));
+    assert_eq!(
+        count("llc-sap", Some(0x42)),
+        None,
+        "Spanning Tree is not IP"
+    );
+    assert_eq!(count("snap-protocol", Some(0x2000)), None, "CDP is not IP");
     assert_eq!(count("ether-type", Some(0x88b5)), Some(4));
     assert_eq!(count("gtp-message", Some(1)), Some(1));
     assert_eq!(count("ipsec-esp", None), Some(1));
     let skipped: u64 = summary.skipped.iter().map(|k| k.frames).sum();
     assert_eq!(
         skipped, 11,
-        "ARP is not IP, not skipped: {:?}",
+        "ARP, STP and CDP are not IP, not skipped: {:?}",
         summary.skipped
     );
 }
@@ -453,8 +468,8 @@ fn undecoded_frames_reach_the_text_report() {
         (
             &eth,
             &[
-                "3 frames: 802.2 LLC with SAP 0x42 (Spanning Tree, not IP)",
-                "2 frames: SNAP with Cisco protocol ID 0x2000",
+                "3 frames: 802.2 LLC with SAP 0xf0",
+                "2 frames: SNAP with Cisco protocol ID 0x010c",
                 "4 frames: EtherType 0x88b5 (not decoded)",
                 "1 frames: GTP-U message type 1",
                 "1 frames: IPsec ESP",

@@ -49,6 +49,8 @@ const GTP_G_PDU: u8 = 255;
 /// SNAP OUIs whose protocol ID is an EtherType (RFC 1042, and 802.1H bridge tunnelling).
 const OUI_RFC1042: u32 = 0x00_0000;
 const OUI_8021H: u32 = 0x00_00F8;
+/// Cisco's OUI, under which CDP, VTP, DTP, PVST+ and UDLD ride in SNAP.
+const OUI_CISCO: u32 = 0x00_000C;
 /// More MPLS labels than any real network stacks: the frame is not MPLS as we know it.
 const MAX_MPLS_LABELS: usize = 16;
 
@@ -275,15 +277,9 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::EtherIpVersion(v) => write!(f, "EtherIP version {v} (only 3)"),
             SkipReason::Esp => f.write_str("IPsec ESP (encrypted, cannot be read)"),
-            SkipReason::LlcSap(0x42) => {
-                f.write_str("802.2 LLC with SAP 0x42 (Spanning Tree, not IP)")
-            }
             SkipReason::LlcSap(s) => write!(f, "802.2 LLC with SAP 0x{s:02x}"),
             SkipReason::SnapProtocol { oui: 0x0c, pid } => {
-                write!(
-                    f,
-                    "SNAP with Cisco protocol ID 0x{pid:04x} (CDP, VTP, DTP…; not IP)"
-                )
+                write!(f, "SNAP with Cisco protocol ID 0x{pid:04x}")
             }
             SkipReason::SnapProtocol { oui, pid } => {
                 write!(f, "SNAP with OUI {oui:06x} protocol ID 0x{pid:04x}")
@@ -348,14 +344,14 @@ pub(crate) fn link_level(start: LinkStart<'_>) -> Option<Peeled<'_>> {
     let (ether_type, payload, vlan) = match start {
         LinkStart::Ethernet(d) => ethernet_payload(d)?,
         LinkStart::EtherType(t, d) => (t, d, None),
-        LinkStart::Llc(d) => return Some(llc(d)),
+        LinkStart::Llc(d) => return llc(d),
         _ => return None,
     };
     match ether_type {
         ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTICAST => Some(with_vlan(mpls(payload), vlan)),
         ETHERTYPE_PPPOE_SESSION => Some(with_vlan(pppoe(payload), vlan)),
         // An 802.3 length: an LLC header follows.
-        t if t < 0x0600 => Some(with_vlan(llc(payload), vlan)),
+        t if t < 0x0600 => llc(payload).map(|p| with_vlan(p, vlan)),
         // Decoded by etherparse, or known to carry no IP (ARP, LLDP, …): the decoder's
         // packet and not-IP counts take them.
         t if decoded_or_not_ip(t) => None,
@@ -393,15 +389,23 @@ fn decoded_or_not_ip(t: u16) -> bool {
 /// An IEEE 802.2 LLC frame: with a SNAP header of RFC 1042 (or 802.1H) the protocol ID is
 /// an EtherType and the packet follows; plain LLC (Spanning Tree, NetBIOS, …) and vendor
 /// SNAP protocols are named, not decoded.
-fn llc(d: &[u8]) -> Peeled<'_> {
-    let short = Peeled::Skipped(SkipReason::Short(Encapsulation::LlcSnap));
+///
+/// `None` for the switch-to-switch protocols every access port carries and that never hold
+/// IP (Spanning Tree, CDP, VTP, DTP, PVST+, UDLD): they are not-IP frames, like ARP, not
+/// frames the tool failed to decode (a "no phone found" report must not blame them).
+fn llc(d: &[u8]) -> Option<Peeled<'_>> {
+    let short = Some(Peeled::Skipped(SkipReason::Short(Encapsulation::LlcSnap)));
     let (Some(&dsap), Some(&ssap), Some(&control)) = (d.first(), d.get(1), d.get(2)) else {
         return short;
     };
+    // Spanning Tree (802.1D BPDUs on SAP 0x42).
+    if dsap == 0x42 && ssap == 0x42 {
+        return None;
+    }
     // SNAP: SAP 0xAA both ways (the low SSAP bit is command/response), unnumbered
     // information.
     if dsap != 0xAA || ssap & 0xFE != 0xAA || control != 0x03 {
-        return Peeled::Skipped(SkipReason::LlcSap(dsap));
+        return Some(Peeled::Skipped(SkipReason::LlcSap(dsap)));
     }
     let (Some(oui), Some(pid), Some(rest)) = (
         d.get(3..6)
@@ -411,15 +415,19 @@ fn llc(d: &[u8]) -> Peeled<'_> {
     ) else {
         return short;
     };
-    if oui != OUI_RFC1042 && oui != OUI_8021H {
-        return Peeled::Skipped(SkipReason::SnapProtocol { oui, pid });
+    // Cisco's OUI: CDP 0x2000, VTP 0x2003, DTP 0x2004, PVST+ 0x010B, UDLD 0x0111.
+    if oui == OUI_CISCO && matches!(pid, 0x2000 | 0x2003 | 0x2004 | 0x010B | 0x0111) {
+        return None;
     }
-    Peeled::Inner {
+    if oui != OUI_RFC1042 && oui != OUI_8021H {
+        return Some(Peeled::Skipped(SkipReason::SnapProtocol { oui, pid }));
+    }
+    Some(Peeled::Inner {
         kind: Encapsulation::LlcSnap,
         start: LinkStart::EtherType(pid, rest),
         vlan: None,
         key: 0,
-    }
+    })
 }
 
 /// Gives an inner frame the VLAN of the frame around it when the encapsulation names none.
@@ -1130,17 +1138,23 @@ mod tests {
                 None
             )
         );
+        // Spanning Tree and CDP never carry IP: not-IP frames, not skipped ones.
         let stp = eth(38, &[0x42, 0x42, 0x03, 0, 0]);
-        assert_eq!(
-            link_level(LinkStart::Ethernet(&stp)),
-            Some(Peeled::Skipped(SkipReason::LlcSap(0x42)))
-        );
+        assert_eq!(link_level(LinkStart::Ethernet(&stp)), None);
         let cdp = eth(30, &[0xaa, 0xaa, 0x03, 0, 0, 0x0c, 0x20, 0x00, 2]);
+        assert_eq!(link_level(LinkStart::Ethernet(&cdp)), None);
+        // Another SAP, or another protocol under Cisco's OUI, is named.
+        let netbios = eth(38, &[0xf0, 0xf0, 0x03, 0, 0]);
         assert_eq!(
-            link_level(LinkStart::Ethernet(&cdp)),
+            link_level(LinkStart::Ethernet(&netbios)),
+            Some(Peeled::Skipped(SkipReason::LlcSap(0xf0)))
+        );
+        let other = eth(30, &[0xaa, 0xaa, 0x03, 0, 0, 0x0c, 0x01, 0x0c, 2]);
+        assert_eq!(
+            link_level(LinkStart::Ethernet(&other)),
             Some(Peeled::Skipped(SkipReason::SnapProtocol {
                 oui: 0x0c,
-                pid: 0x2000
+                pid: 0x010c
             }))
         );
         assert_eq!(
