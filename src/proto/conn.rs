@@ -11,6 +11,7 @@ use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
 use super::x509::SharedCerts;
 use super::{CollectorConfig, FileBudget, PortSet};
+use crate::budget::{self, Account, Candidate, MemoryBudget, Worth};
 use crate::evidence::{
     Endpoint, EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, Side, TcpEnd,
     TlsAggregate, TlsSession,
@@ -118,6 +119,15 @@ pub struct Connections {
     ports: Ports,
     stream_cap: usize,
     budget: Budget,
+    /// The out-of-order cap set on the command line (`budget.cap` is lowered to what the
+    /// memory budget allows before each segment).
+    global_cap: usize,
+    /// The capture's memory budget, charged by every parser buffer.
+    memory: MemoryBudget,
+    /// The out-of-order bytes of all streams, charged to `memory`.
+    out_of_order: Account,
+    /// Connections of hosts that are not phones closed to free memory for a phone's.
+    memory_evicted: u64,
     max_flows: usize,
     max_file: u64,
     max_message: usize,
@@ -197,6 +207,10 @@ impl Connections {
             },
             stream_cap: c.stream_buffer_cap.max(1),
             budget: Budget::new(c.global_buffer_cap),
+            global_cap: c.global_buffer_cap,
+            memory: MemoryBudget::new(c.max_memory),
+            out_of_order: Account::default(),
+            memory_evicted: 0,
             max_flows: c.max_flows,
             max_file: c.max_file_size,
             max_message: c.max_handshake_message,
@@ -226,6 +240,74 @@ impl Connections {
             max_records: c.max_records,
             sip_stats: SipStats::default(),
         }
+    }
+
+    /// Charges every buffer to `memory` from now on (the capture's share of the pool of
+    /// the captures read in parallel). Call before the first segment.
+    pub fn set_memory(&mut self, memory: MemoryBudget) {
+        self.out_of_order = memory.account(Worth::Phone);
+        self.memory = memory;
+    }
+
+    /// Bytes a connection holds in its streams and its parser.
+    fn held(c: &Conn) -> usize {
+        let app = match &c.app {
+            App::Tls(t) => t.held(),
+            _ => 0,
+        };
+        c.streams.iter().map(HalfStream::buffered).sum::<usize>() + app
+    }
+
+    /// A segment of `len` bytes of a phone's flow is coming and the budget is short:
+    /// closes the oldest connections of hosts that are not phones that hold bytes until
+    /// there is room for it (in a batch, so a long shortage costs one scan per batch).
+    /// The phone's evidence is never evicted for room.
+    fn make_memory_room(&mut self, len: usize, files_budget: &mut FileBudget) {
+        let need = len.saturating_mul(2).saturating_add(tls::MAX_RECORD);
+        if self.memory.free() >= need || self.memory.expendable() == 0 {
+            return;
+        }
+        let mut candidates = Vec::new();
+        for (k, c) in self.conns.iter_mut() {
+            let phone = is_phone_tls_port(c.server.port)
+                || self.ports.http.contains(c.server.port)
+                || self.ports.sip.contains(c.server.port)
+                || self.phone_hosts.contains(&c.client.ip);
+            let worth = if phone { Worth::Phone } else { Worth::Other };
+            if let App::Tls(t) = &mut c.app
+                && t.worth() != worth
+            {
+                // A host that turned out to be a phone: its bytes are no longer expendable.
+                t.set_worth(worth);
+            }
+            candidates.push(Candidate {
+                key: *k,
+                worth,
+                touched: c.touched,
+                held: Self::held(c),
+            });
+        }
+        let batch = need.max(self.memory.cap() / 16);
+        for key in budget::eviction_order(candidates, batch) {
+            if let Some(c) = self.conns.get(&key) {
+                let (client, port, at) = (c.client.ip, c.server.port, c.last);
+                self.losses
+                    .add_if_listed(client, port, LossReason::Evicted, at);
+            }
+            self.memory_evicted += 1;
+            self.close(&key, files_budget);
+        }
+    }
+
+    /// The out-of-order cap for the next segment of `len` bytes: what the command line
+    /// allows, within what the memory budget has left (charged now, given back after).
+    fn out_of_order_room(&mut self, len: usize) {
+        let used = self.budget.used;
+        if !self.out_of_order.hold(used.saturating_add(len)) {
+            let free = self.memory.free();
+            self.out_of_order.hold(used.saturating_add(free));
+        }
+        self.budget.cap = self.global_cap.min(self.out_of_order.held().max(used));
     }
 
     /// Decides whether an unknown flow matters: returns (client, server, app) if so.
@@ -311,6 +393,17 @@ impl Connections {
         {
             self.close(&key, files_budget);
         }
+        if !seg.payload.is_empty() {
+            if self.memory.free() < seg.payload.len().saturating_mul(2) + tls::MAX_RECORD
+                && self
+                    .conns
+                    .get(&key)
+                    .is_some_and(|c| self.value(c) == Value::Phone)
+            {
+                self.make_memory_room(seg.payload.len(), files_budget);
+            }
+            self.out_of_order_room(seg.payload.len());
+        }
         // One hash of the key per segment: the entry is found or made in the same lookup.
         let open = self.conns.len();
         let conn = match self.conns.entry(key) {
@@ -390,6 +483,11 @@ impl Connections {
         } else if !seg.payload.is_empty() {
             if matches!(conn.app, App::Undecided) {
                 let summed = !is_phone_conversation(conn.client, conn.server, &self.phone_hosts);
+                let phone = is_phone_tls_port(conn.server.port)
+                    || self.ports.http.contains(conn.server.port)
+                    || self.ports.sip.contains(conn.server.port)
+                    || self.phone_hosts.contains(&conn.client.ip);
+                let worth = if phone { Worth::Phone } else { Worth::Other };
                 conn.app = self_decide(
                     &self.ports,
                     conn,
@@ -398,6 +496,7 @@ impl Connections {
                     self.max_message,
                     &self.certs,
                     summed,
+                    (&self.memory, worth),
                 );
                 if matches!(conn.app, App::Http(_)) {
                     self.phone_hosts.mark(conn.client.ip);
@@ -455,6 +554,7 @@ impl Connections {
                 }
             }
         }
+        self.out_of_order.hold(self.budget.used);
         if seg.flags.fin && conn.fin[dir].is_none() {
             conn.fin[dir] = Some(seg.seq.wrapping_add(seg.payload.len() as u32));
             conn.end.get_or_insert(TcpEnd::Fin(side(dir)));
@@ -700,9 +800,12 @@ impl Connections {
         if self.budget.hits > 0 {
             limits.push(format!(
                 "TCP out-of-order buffer limits (per stream {} bytes, total {} bytes) forced {} skips over holes",
-                self.stream_cap, self.budget.cap, self.budget.hits
+                self.stream_cap,
+                self.global_cap.min(self.memory.cap()),
+                self.budget.hits
             ));
         }
+        limits.extend(budget::limits_in_words(&self.memory, self.memory_evicted));
         let sip = self.sip_stats;
         if sip.oversize > 0 {
             limits.push(format!(
@@ -827,6 +930,7 @@ struct Ports {
 
 /// Picks the application for a connection from its first payload. `summed`: a TLS session
 /// here would only be summed with others (not a phone's host, not a phone port).
+#[allow(clippy::too_many_arguments)]
 fn self_decide(
     ports: &Ports,
     conn: &Conn,
@@ -835,10 +939,12 @@ fn self_decide(
     max_message: usize,
     certs: &SharedCerts,
     summed: bool,
+    (memory, worth): (&MemoryBudget, Worth),
 ) -> App {
     let tls = || {
         let t = TlsConn::new(conn.client, conn.server, conn.first, max_message)
-            .with_certs(certs.clone());
+            .with_certs(certs.clone())
+            .with_budget(memory, worth);
         App::Tls(Box::new(if summed { t.summed() } else { t }))
     };
     if tls::probe(payload).is_some() {

@@ -8,6 +8,7 @@
 //! their length without being buffered, so bulk traffic costs no copies.
 
 use super::x509::SharedCerts;
+use crate::budget::{Account, MemoryBudget, Worth};
 use crate::evidence::{Endpoint, Seen, Side, TcpEnd, TlsAlert, TlsSession};
 use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
 
@@ -100,6 +101,55 @@ struct Direction {
     ccs: bool,
     encrypted_handshake_records: u64,
     app_records: u64,
+    /// The capacity of `rec_buf` and `hs_buf`, charged to the capture's memory budget.
+    account: Account,
+    /// The memory budget refused to let a buffer of this direction grow.
+    starved: bool,
+}
+
+impl Direction {
+    /// Makes room in `rec_buf` (`hs == false`) or `hs_buf` for `n` more bytes of a unit of
+    /// `want` bytes in all (the record or the message they wait for): capacity grows by
+    /// doubling but never past `want`, so a buffer holds only what its unit still lacks,
+    /// and the account is charged before the allocation. False when the budget refuses.
+    fn room(&mut self, hs: bool, n: usize, want: usize) -> bool {
+        let (buf, other) = if hs {
+            (&mut self.hs_buf, self.rec_buf.capacity())
+        } else {
+            (&mut self.rec_buf, self.hs_buf.capacity())
+        };
+        let need = buf.len().saturating_add(n);
+        if need <= buf.capacity() {
+            return true;
+        }
+        let target = need
+            .max(buf.capacity().saturating_mul(2))
+            .min(want.max(need));
+        if !self.account.hold(other.saturating_add(target)) {
+            return false;
+        }
+        buf.reserve_exact(target - buf.len());
+        let held = self.rec_buf.capacity() + self.hs_buf.capacity();
+        self.account.hold(held);
+        true
+    }
+
+    /// Gives back what the buffers no longer use (after a record or message was taken).
+    fn settle(&mut self) {
+        let held = self.rec_buf.capacity() + self.hs_buf.capacity();
+        if held != self.account.held() {
+            self.account.hold(held);
+        }
+    }
+
+    /// Stops parsing this direction and frees its buffers (the budget refused them).
+    fn starve(&mut self) {
+        self.dead = true;
+        self.starved = true;
+        self.rec_buf = Vec::new();
+        self.hs_buf = Vec::new();
+        self.account.hold(0);
+    }
 }
 
 /// One TLS conversation being followed.
@@ -160,6 +210,47 @@ impl TlsConn {
     pub fn summed(mut self) -> Self {
         self.summed = true;
         self
+    }
+
+    /// Charges this conversation's buffers to `budget` as bytes worth `worth`.
+    pub fn with_budget(mut self, budget: &MemoryBudget, worth: Worth) -> Self {
+        for d in &mut self.dirs {
+            d.account.rebind(budget);
+            d.account.set_worth(worth);
+            d.settle();
+        }
+        self
+    }
+
+    /// Re-rates this conversation's buffers (its client turned out to be a phone).
+    pub fn set_worth(&mut self, worth: Worth) {
+        for d in &mut self.dirs {
+            d.account.set_worth(worth);
+        }
+    }
+
+    /// What this conversation's buffers are worth.
+    pub fn worth(&self) -> Worth {
+        self.dirs[0].account.worth()
+    }
+
+    /// Bytes this conversation's buffers hold (charged to the memory budget).
+    pub fn held(&self) -> usize {
+        self.dirs.iter().map(|d| d.account.held()).sum()
+    }
+
+    /// The memory budget refused a buffer: the direction stops being parsed, with a note
+    /// saying why (not a verdict on the server: unknown, not false).
+    fn starve(&mut self, dir: usize) {
+        let d = &mut self.dirs[dir];
+        if d.starved {
+            return;
+        }
+        d.starve();
+        let who = side(dir).as_str();
+        self.note(format!(
+            "the memory budget was spent: the {who}'s TLS records from here on were not parsed (raise --max-memory to read them)"
+        ));
     }
 
     /// Decodes certificates through `certs`, shared with other conversations.
@@ -233,6 +324,10 @@ impl TlsConn {
                 let d = &mut self.dirs[dir];
                 let need = 5 - d.rec_buf.len().min(5);
                 let n = need.min(data.len());
+                if !d.room(false, n, 5) {
+                    return self.starve(dir);
+                }
+                let d = &mut self.dirs[dir];
                 d.rec_buf
                     .extend_from_slice(data.get(..n).unwrap_or_default());
                 data = data.get(n..).unwrap_or_default();
@@ -256,6 +351,10 @@ impl TlsConn {
             let d = &mut self.dirs[dir];
             let want = 5 + usize::from(u16::from_be_bytes([d.rec_buf[3], d.rec_buf[4]]));
             let n = (want - d.rec_buf.len()).min(data.len());
+            if !d.room(false, n, want) {
+                return self.starve(dir);
+            }
+            let d = &mut self.dirs[dir];
             d.rec_buf
                 .extend_from_slice(data.get(..n).unwrap_or_default());
             data = data.get(n..).unwrap_or_default();
@@ -269,6 +368,7 @@ impl TlsConn {
                 }
             }
         }
+        self.dirs[dir].settle();
     }
 
     /// Decides what to do with a record given its header.
@@ -376,6 +476,10 @@ impl TlsConn {
                 // Complete the pending message: its header, then exactly what it lacks.
                 if d.hs_buf.len() < 4 {
                     let n = (4 - d.hs_buf.len()).min(body.len());
+                    if !d.room(true, n, 4) {
+                        return self.starve(dir);
+                    }
+                    let d = &mut self.dirs[dir];
                     d.hs_buf
                         .extend_from_slice(body.get(..n).unwrap_or_default());
                     d.hs_copied += n as u64;
@@ -392,8 +496,13 @@ impl TlsConn {
                         continue;
                     }
                 }
+                let d = &mut self.dirs[dir];
                 let want = 4 + u24(&d.hs_buf);
                 let n = (want - d.hs_buf.len().min(want)).min(body.len());
+                if !d.room(true, n, want) {
+                    return self.starve(dir);
+                }
+                let d = &mut self.dirs[dir];
                 d.hs_buf
                     .extend_from_slice(body.get(..n).unwrap_or_default());
                 d.hs_copied += n as u64;
@@ -405,7 +514,7 @@ impl TlsConn {
                 self.message(dir, msg[0], &msg, seen);
                 msg.clear();
                 let d = &mut self.dirs[dir];
-                if d.hs_buf.capacity() == 0 && msg.capacity() <= 64 << 10 {
+                if d.hs_buf.capacity() == 0 && msg.capacity() <= 16 << 10 {
                     d.hs_buf = msg; // keep a modest allocation for the next message
                 }
                 continue;
@@ -435,6 +544,14 @@ impl TlsConn {
                 continue;
             }
             // The start of a message the next record continues.
+            let want = match body {
+                [_, a, b, c, ..] => 4 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c)),
+                _ => 4,
+            };
+            if !d.room(true, body.len(), want) {
+                return self.starve(dir);
+            }
+            let d = &mut self.dirs[dir];
             d.hs_buf.extend_from_slice(body);
             d.hs_copied += body.len() as u64;
             return;
