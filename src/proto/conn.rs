@@ -57,6 +57,9 @@ struct Conn {
     /// A TLS session of a host that is not a phone whose handshake is over: its payload is
     /// counted, no longer reassembled or parsed (nothing in it can reach a verdict).
     settled: bool,
+    /// The HTTP or SIP parser's buffers, charged to the memory budget (made when they
+    /// first hold bytes: most connections never need one).
+    app_account: Option<Account>,
 }
 
 impl Conn {
@@ -76,6 +79,7 @@ impl Conn {
             touched: seen.ts.0,
             app,
             settled: false,
+            app_account: None,
         }
     }
 
@@ -255,7 +259,8 @@ impl Connections {
             App::Tls(t) => t.held(),
             _ => 0,
         };
-        c.streams.iter().map(HalfStream::buffered).sum::<usize>() + app
+        let other = c.app_account.as_ref().map_or(0, Account::held);
+        c.streams.iter().map(HalfStream::buffered).sum::<usize>() + app + other
     }
 
     /// A segment of `len` bytes of a phone's flow is coming and the budget is short:
@@ -523,6 +528,7 @@ impl Connections {
                     &mut self.budget,
                     &mut sink,
                 );
+                charge_app(conn, &self.memory);
                 match &mut conn.app {
                     App::Http(h) => self.files.extend(h.take_done()),
                     App::Sip(sip) => {
@@ -913,6 +919,37 @@ fn pickup_at_client_hello(conn: &mut Conn, src: Endpoint, seg: &TcpSegment<'_>) 
     {
         // `syn` takes the SYN's own sequence number: data starts one after it.
         server.syn(seg.ack.wrapping_sub(1));
+    }
+}
+
+/// Charges the HTTP or SIP parser's buffers to the memory budget after a segment was fed
+/// (they grow by at most that segment); refused, the parser gives up what it waited for.
+/// Both are phone ports' parsers: their bytes are the phone's evidence.
+fn charge_app(conn: &mut Conn, memory: &MemoryBudget) {
+    let held = match &conn.app {
+        App::Http(h) => h.buffered(),
+        App::Sip(s) => s.buffered(),
+        _ => return,
+    };
+    if held == 0 && conn.app_account.is_none() {
+        return;
+    }
+    let account = conn
+        .app_account
+        .get_or_insert_with(|| memory.account(Worth::Phone));
+    if account.hold(held) {
+        return;
+    }
+    match &mut conn.app {
+        App::Http(h) => {
+            h.starve();
+            account.hold(h.buffered());
+        }
+        App::Sip(s) => {
+            s.starve();
+            account.hold(s.buffered());
+        }
+        _ => {}
     }
 }
 
