@@ -6,9 +6,12 @@
 //! parsed, never as a failure of the TVS server).
 
 mod adversarial_support;
+mod reassembly_support;
 
 use adversarial_support::{START_NS, pcap_file, tcp_frame_into};
+use itlscope::proto::CollectorConfig;
 use itlscope_gen::pcap::PcapWriter;
+use reassembly_support::{Conv, run};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -29,7 +32,10 @@ const PEAK_RSS: u64 = 64 << 20;
 const TVS: [u8; 4] = [10, 1, 0, 1];
 
 fn phone(i: usize) -> ([u8; 4], u16) {
-    ([10, 0, (i / 200) as u8, (i % 200 + 10) as u8], 50_000 + i as u16)
+    (
+        [10, 0, (i / 200) as u8, (i % 200 + 10) as u8],
+        50_000 + i as u16,
+    )
 }
 
 fn record(ty: u8, body: &[u8]) -> Vec<u8> {
@@ -69,7 +75,12 @@ fn certificate_prefix() -> Vec<u8> {
     for n in [list, entry] {
         body.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
     }
-    let mut m = vec![11, (CLAIMED >> 16) as u8, (CLAIMED >> 8) as u8, CLAIMED as u8];
+    let mut m = vec![
+        11,
+        (CLAIMED >> 16) as u8,
+        (CLAIMED >> 8) as u8,
+        CLAIMED as u8,
+    ];
     m.append(&mut body);
     m.resize(SENT, 0x30);
     m
@@ -83,7 +94,8 @@ fn write_capture(path: &Path) {
     let mut ts = START_NS;
     let mut write = |w: &mut PcapWriter<BufWriter<File>>, frame: &Vec<u8>| {
         ts += 10_000;
-        w.write_packet(ts, frame, frame.len() as u32).expect("write");
+        w.write_packet(ts, frame, frame.len() as u32)
+            .expect("write");
     };
     let hello = client_hello();
     let sh = server_hello();
@@ -201,4 +213,84 @@ fn three_hundred_unfinished_tvs_handshakes_in_four_captures_stay_under_64_mib() 
         let limits = capture["limits_hit"].to_string();
         assert!(limits.contains("memory budget"), "{limits}");
     }
+}
+
+/// A Certificate message of `len` bytes (one junk entry), as TLS records of 16 KiB; the
+/// last `withheld` bytes are not sent.
+fn certificate_flight(len: usize, withheld: usize) -> Vec<u8> {
+    let mut m = vec![11];
+    for n in [len - 4, len - 7, len - 10] {
+        m.extend_from_slice(&(n as u32).to_be_bytes()[1..]);
+    }
+    m.resize(len - withheld, 0x5a);
+    let mut flight = server_hello();
+    for c in m.chunks(RECORD) {
+        flight.extend_from_slice(&record(22, c));
+    }
+    flight
+}
+
+/// Statement 29 (the phone asks TVS for what its ITL lacks): when the memory budget is
+/// short, another host's unfinished HTTPS handshake is closed to make room, and the
+/// phone's TVS certificate is read whole.
+#[test]
+fn the_budget_evicts_another_hosts_flow_before_the_phones_tvs_handshake() {
+    let config = CollectorConfig {
+        max_memory: 256 << 10,
+        ..CollectorConfig::default()
+    };
+    // A PC's HTTPS session (not a phone, not a phone port) stuck in a 200 KiB Certificate.
+    let mut pc = Conv::new("10.9.0.1:40000", "10.8.0.1:443", 1000, 5000);
+    pc.send(true, &client_hello(), 1460);
+    pc.send(false, &certificate_flight(200 << 10, 8 << 10), RECORD + 5);
+    // Then a phone's TVS handshake with a 120 KiB Certificate, complete.
+    let mut tvs = Conv::new("10.0.0.5:50000", "10.1.0.1:2445", 100, 900);
+    tvs.open();
+    tvs.send(true, &client_hello(), 1460);
+    tvs.send(false, &certificate_flight(120 << 10, 0), RECORD + 5);
+    let pkts: Vec<_> = pc.pkts.into_iter().chain(tvs.pkts).collect();
+    let collected = run(&pkts, config);
+    let session = collected
+        .tls
+        .iter()
+        .find(|s| s.server.port == 2445)
+        .expect("the TVS session");
+    assert_eq!(session.certificates.len(), 1, "{:?}", session.notes);
+    assert!(
+        !session.notes.iter().any(|n| n.contains("memory budget")),
+        "{:?}",
+        session.notes
+    );
+    let limits = collected.limits_hit.join("\n");
+    assert!(
+        limits.contains("not phones closed early to free parser memory"),
+        "{limits}"
+    );
+}
+
+/// The same capture without the room made for it would starve the phone: with only the
+/// phone's own flow over the budget, its buffer gives up and says so (unknown, not absent).
+#[test]
+fn a_phones_handshake_over_the_whole_budget_is_named_as_cut_by_it() {
+    let config = CollectorConfig {
+        max_memory: 64 << 10,
+        ..CollectorConfig::default()
+    };
+    let mut tvs = Conv::new("10.0.0.5:50000", "10.1.0.1:2445", 100, 900);
+    tvs.open();
+    tvs.send(true, &client_hello(), 1460);
+    tvs.send(false, &certificate_flight(120 << 10, 0), RECORD + 5);
+    let collected = run(&tvs.pkts, config);
+    let session = collected.tls.first().expect("the TVS session");
+    assert!(session.certificates.is_empty());
+    assert!(
+        session.notes.iter().any(|n| n.contains("memory budget")),
+        "{:?}",
+        session.notes
+    );
+    let limits = collected.limits_hit.join("\n");
+    assert!(
+        limits.contains("could not grow past the memory budget of 65536 bytes"),
+        "{limits}"
+    );
 }

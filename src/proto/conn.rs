@@ -202,6 +202,7 @@ fn side(dir: usize) -> Side {
 impl Connections {
     /// Empty, configured.
     pub fn new(c: &CollectorConfig) -> Self {
+        let memory = MemoryBudget::new(c.max_memory);
         Connections {
             conns: HashMap::default(),
             ports: Ports {
@@ -212,8 +213,8 @@ impl Connections {
             stream_cap: c.stream_buffer_cap.max(1),
             budget: Budget::new(c.global_buffer_cap),
             global_cap: c.global_buffer_cap,
-            memory: MemoryBudget::new(c.max_memory),
-            out_of_order: Account::default(),
+            out_of_order: memory.account(Worth::Phone),
+            memory,
             memory_evicted: 0,
             max_flows: c.max_flows,
             max_file: c.max_file_size,
@@ -302,17 +303,6 @@ impl Connections {
             self.memory_evicted += 1;
             self.close(&key, files_budget);
         }
-    }
-
-    /// The out-of-order cap for the next segment of `len` bytes: what the command line
-    /// allows, within what the memory budget has left (charged now, given back after).
-    fn out_of_order_room(&mut self, len: usize) {
-        let used = self.budget.used;
-        if !self.out_of_order.hold(used.saturating_add(len)) {
-            let free = self.memory.free();
-            self.out_of_order.hold(used.saturating_add(free));
-        }
-        self.budget.cap = self.global_cap.min(self.out_of_order.held().max(used));
     }
 
     /// Decides whether an unknown flow matters: returns (client, server, app) if so.
@@ -407,7 +397,6 @@ impl Connections {
             {
                 self.make_memory_room(seg.payload.len(), files_budget);
             }
-            self.out_of_order_room(seg.payload.len());
         }
         // One hash of the key per segment: the entry is found or made in the same lookup.
         let open = self.conns.len();
@@ -514,6 +503,12 @@ impl Connections {
                 _ => true,
             };
             if read {
+                // The out-of-order cap for this segment: what the command line allows,
+                // within what the memory budget has left (plain loads: no charge unless
+                // held bytes change).
+                self.budget.cap = self
+                    .global_cap
+                    .min(self.out_of_order.held().saturating_add(self.memory.free()));
                 let app = &mut conn.app;
                 // A mid-connection pickup holds its first segment; an answer releases it.
                 let mut other = |ev: StreamEvent<'_>| feed(app, 1 - dir, ev, seen, files_budget);
@@ -560,7 +555,11 @@ impl Connections {
                 }
             }
         }
-        self.out_of_order.hold(self.budget.used);
+        if self.budget.used != self.out_of_order.held() {
+            // Refused only when a parser took the same room within this segment: the
+            // bytes are held already, so the overshoot is at most this segment's.
+            self.out_of_order.hold(self.budget.used);
+        }
         if seg.flags.fin && conn.fin[dir].is_none() {
             conn.fin[dir] = Some(seg.seq.wrapping_add(seg.payload.len() as u32));
             conn.end.get_or_insert(TcpEnd::Fin(side(dir)));

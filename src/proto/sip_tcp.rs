@@ -416,7 +416,9 @@ impl SipStream {
     /// among the lost ones, unknown rather than absent) and reading resumes at the next
     /// request line.
     pub fn starve(&mut self) {
-        if matches!(self.state, State::Refer(_)) || (self.refer && matches!(self.state, State::Head { .. })) {
+        if matches!(self.state, State::Refer(_))
+            || (self.refer && matches!(self.state, State::Head { .. }))
+        {
             self.stats.refers_lost += 1;
         }
         self.partial = Vec::new();

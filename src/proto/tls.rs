@@ -125,6 +125,16 @@ impl Direction {
         let target = need
             .max(buf.capacity().saturating_mul(2))
             .min(want.max(need));
+        // Doubling refused: exactly what this segment brings may still fit (the room the
+        // connection table makes before a phone's segment is for that much).
+        let more = other
+            .saturating_add(target)
+            .saturating_sub(self.account.held());
+        let target = if self.account.fits(more) {
+            target
+        } else {
+            need
+        };
         if !self.account.hold(other.saturating_add(target)) {
             return false;
         }
@@ -545,7 +555,9 @@ impl TlsConn {
             }
             // The start of a message the next record continues.
             let want = match body {
-                [_, a, b, c, ..] => 4 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c)),
+                [_, a, b, c, ..] => {
+                    4 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c))
+                }
                 _ => 4,
             };
             if !d.room(true, body.len(), want) {
@@ -868,6 +880,71 @@ mod tests {
             "256 KiB: {small}, 512 KiB: {big} bytes copied"
         );
         assert!(big <= (512 << 10) + 64, "{big} bytes copied for 512 KiB");
+    }
+
+    /// A server's Certificate message of `len` bytes (one junk entry), in records of 16 KiB.
+    fn certificate_records(len: usize) -> Vec<Vec<u8>> {
+        let mut msg = vec![11];
+        msg.extend_from_slice(&((len - 4) as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&((len - 7) as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&((len - 10) as u32).to_be_bytes()[1..]);
+        msg.resize(len, 0x5a);
+        msg.chunks(16 << 10)
+            .map(|c| {
+                let mut r = vec![22, 3, 3];
+                r.extend_from_slice(&(c.len() as u16).to_be_bytes());
+                r.extend_from_slice(c);
+                r
+            })
+            .collect()
+    }
+
+    /// Statement 29 (the phone asks TVS): a TVS certificate larger than the memory budget
+    /// is not parsed, says why, and gives its bytes back; nothing is claimed about it.
+    #[test]
+    fn a_handshake_message_over_the_memory_budget_stops_the_direction_with_a_note() {
+        let budget = MemoryBudget::new(64 << 10);
+        let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20)
+            .with_budget(&budget, Worth::Phone);
+        for r in certificate_records(256 << 10) {
+            t.data(1, &r, Seen::default());
+            assert!(budget.used() <= 64 << 10);
+        }
+        assert_eq!(budget.used(), 0, "a starved direction holds nothing");
+        assert_eq!(budget.refusals(), (1, 1));
+        let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        assert!(s.certificates.is_empty());
+        assert!(
+            s.notes.iter().any(|n| n.contains("memory budget")),
+            "{:?}",
+            s.notes
+        );
+    }
+
+    #[test]
+    fn the_handshake_buffer_never_grows_past_the_message_it_waits_for() {
+        let len = 100_000;
+        let budget = MemoryBudget::new(1 << 20);
+        let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20)
+            .with_budget(&budget, Worth::Phone);
+        let records = certificate_records(len);
+        let (last, first) = records.split_last().expect("records");
+        for r in first {
+            t.data(1, r, Seen::default());
+            assert!(
+                t.dirs[1].hs_buf.capacity() <= len,
+                "{}",
+                t.dirs[1].hs_buf.capacity()
+            );
+            assert_eq!(budget.used(), t.held());
+        }
+        t.data(1, last, Seen::default());
+        assert!(
+            budget.used() <= 16 << 10,
+            "the finished message is given back"
+        );
+        let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        assert_eq!(s.certificates.len(), 1, "{:?}", s.notes);
     }
 
     #[test]
