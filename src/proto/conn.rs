@@ -388,15 +388,15 @@ impl Connections {
         {
             self.close(&key, files_budget);
         }
-        if !seg.payload.is_empty() {
-            if self.memory.free() < seg.payload.len().saturating_mul(2) + tls::MAX_RECORD
-                && self
-                    .conns
-                    .get(&key)
-                    .is_some_and(|c| self.value(c) == Value::Phone)
-            {
-                self.make_memory_room(seg.payload.len(), files_budget);
-            }
+        // Room for a phone's segment when the budget is short (two plain loads otherwise).
+        if !seg.payload.is_empty()
+            && self.memory.free() < seg.payload.len().saturating_mul(2) + tls::MAX_RECORD
+            && self
+                .conns
+                .get(&key)
+                .is_some_and(|c| self.value(c) == Value::Phone)
+        {
+            self.make_memory_room(seg.payload.len(), files_budget);
         }
         // One hash of the key per segment: the entry is found or made in the same lookup.
         let open = self.conns.len();
