@@ -467,6 +467,12 @@ pub struct CaptureArgs {
     /// per server and certificate.
     #[arg(long, value_name = "N", default_value_t = CollectorConfig::default().max_other_tls_sessions, help_heading = "Limits")]
     pub max_other_tls: usize,
+    /// Memory all parser buffers may hold (out-of-order TCP data, partial TLS records and
+    /// handshake messages), for all captures read at once; each capture read in parallel
+    /// gets an equal share. Past it, flows of hosts that are not phones are closed first,
+    /// then a buffer gives up what it waited for; either is reported among the limits.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(CollectorConfig::default().max_memory), help_heading = "Limits")]
+    pub max_memory: Size,
     /// Out-of-order bytes one TCP direction may hold while waiting for a hole.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = size_of(CollectorConfig::default().stream_buffer_cap), help_heading = "Limits")]
     pub stream_buffer: Size,
@@ -498,6 +504,7 @@ impl CaptureArgs {
         c.max_other_tls_sessions = self.max_other_tls;
         c.stream_buffer_cap = self.stream_buffer.usize();
         c.global_buffer_cap = self.global_stream_buffer.usize();
+        c.max_memory = self.max_memory.usize();
         o.defrag.max_total_bytes = self.max_fragment_bytes.usize();
         o.reader.max_record_size = self.max_record_size.usize();
         o

@@ -127,6 +127,24 @@ pub enum TransportLimit {
         /// Bytes held across streams at most.
         total: u64,
     },
+    /// Connections of hosts that are not phones closed early to free parser memory
+    /// (`--max-memory`, [`crate::budget`]).
+    MemoryEvictions {
+        /// Connections.
+        count: u64,
+        /// The capture's share of the memory budget, bytes.
+        budget: u64,
+    },
+    /// Parser buffers that could not grow past the memory budget; what they waited for was
+    /// skipped.
+    MemoryRefusals {
+        /// Refused attempts.
+        count: u64,
+        /// Of them on phones' flows.
+        phones: u64,
+        /// The capture's share of the memory budget, bytes.
+        budget: u64,
+    },
 }
 
 /// The application protocols' events.
@@ -330,6 +348,8 @@ impl LimitEvent {
                 TransportLimit::FlowsNotFollowed { .. } => "tcp-flows-not-followed",
                 TransportLimit::FlowsEvicted { .. } => "tcp-flows-evicted",
                 TransportLimit::OutOfOrderSkips { .. } => "tcp-out-of-order-skips",
+                TransportLimit::MemoryEvictions { .. } => "memory-budget-evictions",
+                TransportLimit::MemoryRefusals { .. } => "memory-budget-refusals",
             },
             LimitEvent::Application(a) => match a {
                 AppLimit::TftpRequestsNotFollowed { .. } => "tftp-requests-not-followed",
@@ -369,7 +389,9 @@ impl LimitEvent {
             LimitEvent::Transport(t) => match *t {
                 TransportLimit::FlowsNotFollowed { count, .. }
                 | TransportLimit::FlowsEvicted { count, .. }
-                | TransportLimit::OutOfOrderSkips { count, .. } => count,
+                | TransportLimit::OutOfOrderSkips { count, .. }
+                | TransportLimit::MemoryEvictions { count, .. }
+                | TransportLimit::MemoryRefusals { count, .. } => count,
             },
             LimitEvent::Application(a) => match *a {
                 AppLimit::TftpRequestsNotFollowed { count, .. }
@@ -407,6 +429,8 @@ impl LimitEvent {
                 TransportLimit::FlowsNotFollowed { max_flows, .. }
                 | TransportLimit::FlowsEvicted { max_flows, .. } => Some(max_flows),
                 TransportLimit::OutOfOrderSkips { per_stream, .. } => Some(per_stream),
+                TransportLimit::MemoryEvictions { budget, .. }
+                | TransportLimit::MemoryRefusals { budget, .. } => Some(budget),
             },
             LimitEvent::Application(a) => match *a {
                 AppLimit::TftpRequestsNotFollowed { max, .. }

@@ -17,6 +17,7 @@
 //! [`evidence`] holds the plain data the protocol stage hands up to the diagnosis.
 #![forbid(unsafe_code)]
 
+pub mod budget;
 pub mod capture;
 pub mod cisco;
 pub mod codes;

@@ -1,6 +1,7 @@
 //! Captures in, evidence out: drives capture reading → decoding → the protocol collector.
 //!
-//! One worker thread per capture file (up to the machine's cores), each with its own reader,
+//! One worker thread per capture file (up to the machine's cores, and no more than the memory
+//! budget has shares of [`MIN_SHARE`] for), each with its own reader,
 //! decoder and collector, so several files use several cores and one file's flows never mix
 //! with another's. Results are merged in the order the files were given.
 //!
@@ -12,6 +13,7 @@
 mod handoff;
 mod split;
 
+use crate::budget::{MemoryBudget, MemoryPool};
 use crate::capture::{CaptureError, CaptureReader, ReaderOptions};
 use crate::evidence::{CaptureSummary, Evidence};
 use crate::net::DefragLimits;
@@ -47,8 +49,18 @@ pub struct CaptureResult {
 /// capture; a capture that stops early (cut mid-record, corrupt record) yields what came
 /// before, with `summary.truncated` saying where.
 pub fn read_capture(path: &Path, options: &PipelineOptions) -> Result<CaptureResult, CaptureError> {
+    read_capture_within(path, options, None)
+}
+
+/// [`read_capture`] charging the parser buffers to `memory` (a share of the pool of the
+/// captures read in parallel) or, without one, to a budget of its own.
+fn read_capture_within(
+    path: &Path,
+    options: &PipelineOptions,
+    memory: Option<MemoryBudget>,
+) -> Result<CaptureResult, CaptureError> {
     let (reader, _bar) = options.progress.open(path, options.reader)?;
-    Ok(run(reader, options))
+    Ok(run_within(reader, options, memory))
 }
 
 /// Reads an already opened capture to its end (standard input, a decompressor, a test
@@ -57,7 +69,18 @@ pub fn read_capture(path: &Path, options: &PipelineOptions) -> Result<CaptureRes
 /// Two threads share the work: a second one reads frames and hands them over in batches;
 /// this one collects. Decoding goes to whichever is less busy ([`split`]).
 pub fn run(reader: CaptureReader, options: &PipelineOptions) -> CaptureResult {
+    run_within(reader, options, None)
+}
+
+fn run_within(
+    reader: CaptureReader,
+    options: &PipelineOptions,
+    memory: Option<MemoryBudget>,
+) -> CaptureResult {
     let mut collector = Collector::new(options.collector.clone());
+    if let Some(memory) = memory {
+        collector = collector.with_memory(memory);
+    }
     let split = split::each_packet(reader, options.defrag, |packet| collector.packet(packet));
     let collected = collector.finish();
     let mut summary = split.summary;
@@ -126,11 +149,12 @@ pub fn collect_readable(
 fn read_capture_guarded(
     path: &Path,
     options: &PipelineOptions,
+    memory: MemoryBudget,
 ) -> Result<CaptureResult, CaptureError> {
     let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         #[cfg(test)]
         tests::panic_if_asked(path);
-        read_capture(path, options)
+        read_capture_within(path, options, Some(memory))
     }));
     analysed.unwrap_or_else(|panic| {
         let why = panic
@@ -145,21 +169,34 @@ fn read_capture_guarded(
     })
 }
 
-/// Reads every capture, one worker per file (at most one per core), results in the order
+/// The least parser memory (`--max-memory` divided among the captures read at once) a
+/// capture read in parallel gets: more captures at once would each starve.
+pub const MIN_SHARE: usize = 8 << 20;
+
+/// Reads every capture, one worker per file (at most one per core and one per
+/// [`MIN_SHARE`] of `--max-memory`), results in the order
 /// of `paths`. A panic while analysing one capture is that capture's error. Workers take the next file as soon as they finish one, so a big file does
 /// not hold back the small ones.
 pub fn read_captures(
     paths: &[PathBuf],
     options: &PipelineOptions,
 ) -> Vec<Result<CaptureResult, CaptureError>> {
+    // No more captures at once than the memory budget has shares of MIN_SHARE: each one
+    // read at once also holds its fixed read-ahead and hand-over buffers.
+    let by_memory = (options.collector.max_memory / MIN_SHARE).max(1);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
+        .min(by_memory)
         .clamp(1, paths.len().max(1));
+    // One pool for the captures read at once, an equal share each: the bound holds per
+    // capture and overall, however many cores read in parallel.
+    let pool = MemoryPool::new(options.collector.max_memory);
+    let share = options.collector.max_memory / workers;
     if workers == 1 {
         return paths
             .iter()
-            .map(|p| read_capture_guarded(p, options))
+            .map(|p| read_capture_guarded(p, options, pool.budget(share)))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -172,7 +209,7 @@ pub fn read_captures(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     paths.get(i).zip(slots.get(i))
                 } {
-                    let result = read_capture_guarded(path, options);
+                    let result = read_capture_guarded(path, options, pool.budget(share));
                     // A slot is only ever locked by the worker that took its index.
                     if let Ok(mut slot) = slot.lock() {
                         *slot = Some(result);

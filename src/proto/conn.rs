@@ -11,6 +11,7 @@ use super::sip_tcp::{self, SipStats, SipStream};
 use super::tls::{self, Probe, TlsConn};
 use super::x509::SharedCerts;
 use super::{CollectorConfig, FileBudget, PortSet};
+use crate::budget::{self, Account, Candidate, MemoryBudget, Worth};
 use crate::events::{AppLimit, LimitEvent, RecordKind, RecordLimit, TransportLimit};
 use crate::evidence::{
     Endpoint, EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, Side, TcpEnd,
@@ -57,6 +58,9 @@ struct Conn {
     /// A TLS session of a host that is not a phone whose handshake is over: its payload is
     /// counted, no longer reassembled or parsed (nothing in it can reach a verdict).
     settled: bool,
+    /// The HTTP or SIP parser's buffers, charged to the memory budget (made when they
+    /// first hold bytes: most connections never need one).
+    app_account: Option<Account>,
 }
 
 impl Conn {
@@ -76,6 +80,7 @@ impl Conn {
             touched: seen.ts.0,
             app,
             settled: false,
+            app_account: None,
         }
     }
 
@@ -119,6 +124,15 @@ pub struct Connections {
     ports: Ports,
     stream_cap: usize,
     budget: Budget,
+    /// The out-of-order cap set on the command line (`budget.cap` is lowered to what the
+    /// memory budget allows before each segment).
+    global_cap: usize,
+    /// The capture's memory budget, charged by every parser buffer.
+    memory: MemoryBudget,
+    /// The out-of-order bytes of all streams, charged to `memory`.
+    out_of_order: Account,
+    /// Connections of hosts that are not phones closed to free memory for a phone's.
+    memory_evicted: u64,
     max_flows: usize,
     max_file: u64,
     max_message: usize,
@@ -193,6 +207,7 @@ fn side(dir: usize) -> Side {
 impl Connections {
     /// Empty, configured.
     pub fn new(c: &CollectorConfig) -> Self {
+        let memory = MemoryBudget::new(c.max_memory);
         Connections {
             conns: HashMap::default(),
             ports: Ports {
@@ -202,6 +217,10 @@ impl Connections {
             },
             stream_cap: c.stream_buffer_cap.max(1),
             budget: Budget::new(c.global_buffer_cap),
+            global_cap: c.global_buffer_cap,
+            out_of_order: memory.account(Worth::Phone),
+            memory,
+            memory_evicted: 0,
             max_flows: c.max_flows,
             max_file: c.max_file_size,
             max_message: c.max_handshake_message,
@@ -232,6 +251,64 @@ impl Connections {
             max_records: c.max_records,
             sip_stats: SipStats::default(),
             connect_tunnels: http::ConnectTunnels::default(),
+        }
+    }
+
+    /// Charges every buffer to `memory` from now on (the capture's share of the pool of
+    /// the captures read in parallel). Call before the first segment.
+    pub fn set_memory(&mut self, memory: MemoryBudget) {
+        self.out_of_order = memory.account(Worth::Phone);
+        self.memory = memory;
+    }
+
+    /// Bytes a connection holds in its streams and its parser.
+    fn held(c: &Conn) -> usize {
+        let app = match &c.app {
+            App::Tls(t) => t.held(),
+            _ => 0,
+        };
+        let other = c.app_account.as_ref().map_or(0, Account::held);
+        c.streams.iter().map(HalfStream::buffered).sum::<usize>() + app + other
+    }
+
+    /// A segment of `len` bytes of a phone's flow is coming and the budget is short:
+    /// closes the oldest connections of hosts that are not phones that hold bytes until
+    /// there is room for it (in a batch, so a long shortage costs one scan per batch).
+    /// The phone's evidence is never evicted for room.
+    fn make_memory_room(&mut self, len: usize, files_budget: &mut FileBudget) {
+        let need = len.saturating_mul(2).saturating_add(tls::MAX_RECORD);
+        if self.memory.free() >= need || self.memory.expendable() == 0 {
+            return;
+        }
+        let mut candidates = Vec::new();
+        for (k, c) in self.conns.iter_mut() {
+            let phone = is_phone_tls_port(c.server.port)
+                || self.ports.http.contains(c.server.port)
+                || self.ports.sip.contains(c.server.port)
+                || self.phone_hosts.contains(&c.client.ip);
+            let worth = if phone { Worth::Phone } else { Worth::Other };
+            if let App::Tls(t) = &mut c.app
+                && t.worth() != worth
+            {
+                // A host that turned out to be a phone: its bytes are no longer expendable.
+                t.set_worth(worth);
+            }
+            candidates.push(Candidate {
+                key: *k,
+                worth,
+                touched: c.touched,
+                held: Self::held(c),
+            });
+        }
+        let batch = need.max(self.memory.cap() / 16);
+        for key in budget::eviction_order(candidates, batch) {
+            if let Some(c) = self.conns.get(&key) {
+                let (client, port, at) = (c.client.ip, c.server.port, c.last);
+                self.losses
+                    .add_if_listed(client, port, LossReason::Evicted, at);
+            }
+            self.memory_evicted += 1;
+            self.close(&key, files_budget);
         }
     }
 
@@ -318,6 +395,16 @@ impl Connections {
         {
             self.close(&key, files_budget);
         }
+        // Room for a phone's segment when the budget is short (two plain loads otherwise).
+        if !seg.payload.is_empty()
+            && self.memory.free() < seg.payload.len().saturating_mul(2) + tls::MAX_RECORD
+            && self
+                .conns
+                .get(&key)
+                .is_some_and(|c| self.value(c) == Value::Phone)
+        {
+            self.make_memory_room(seg.payload.len(), files_budget);
+        }
         // One hash of the key per segment: the entry is found or made in the same lookup.
         let open = self.conns.len();
         let conn = match self.conns.entry(key) {
@@ -398,6 +485,11 @@ impl Connections {
         } else if !seg.payload.is_empty() {
             if matches!(conn.app, App::Undecided) {
                 let summed = !is_phone_conversation(conn.client, conn.server, &self.phone_hosts);
+                let phone = is_phone_tls_port(conn.server.port)
+                    || self.ports.http.contains(conn.server.port)
+                    || self.ports.sip.contains(conn.server.port)
+                    || self.phone_hosts.contains(&conn.client.ip);
+                let worth = if phone { Worth::Phone } else { Worth::Other };
                 conn.app = self_decide(
                     &self.ports,
                     conn,
@@ -406,6 +498,7 @@ impl Connections {
                     self.max_message,
                     &self.certs,
                     summed,
+                    (&self.memory, worth),
                 );
                 if matches!(conn.app, App::Http(_)) {
                     self.phone_hosts.mark(conn.client.ip);
@@ -418,6 +511,12 @@ impl Connections {
                 _ => true,
             };
             if read {
+                // The out-of-order cap for this segment: what the command line allows,
+                // within what the memory budget has left (plain loads: no charge unless
+                // held bytes change).
+                self.budget.cap = self
+                    .global_cap
+                    .min(self.out_of_order.held().saturating_add(self.memory.free()));
                 let app = &mut conn.app;
                 // A mid-connection pickup holds its first segment; an answer releases it.
                 let mut other = |ev: StreamEvent<'_>| feed(app, 1 - dir, ev, seen, files_budget);
@@ -432,6 +531,7 @@ impl Connections {
                     &mut self.budget,
                     &mut sink,
                 );
+                charge_app(conn, &self.memory);
                 match &mut conn.app {
                     App::Http(h) => self.files.extend(h.take_done()),
                     App::Sip(sip) => {
@@ -462,6 +562,11 @@ impl Connections {
                     _ => {}
                 }
             }
+        }
+        if self.budget.used != self.out_of_order.held() {
+            // Refused only when a parser took the same room within this segment: the
+            // bytes are held already, so the overshoot is at most this segment's.
+            self.out_of_order.hold(self.budget.used);
         }
         if seg.flags.fin && conn.fin[dir].is_none() {
             conn.fin[dir] = Some(seg.seq.wrapping_add(seg.payload.len() as u32));
@@ -716,9 +821,10 @@ impl Connections {
             limits.push(LimitEvent::Transport(TransportLimit::OutOfOrderSkips {
                 count: self.budget.hits,
                 per_stream: self.stream_cap as u64,
-                total: self.budget.cap as u64,
+                total: self.global_cap.min(self.memory.cap()) as u64,
             }));
         }
+        limits.extend(budget::limit_events(&self.memory, self.memory_evicted));
         let sip = self.sip_stats;
         if sip.oversize > 0 {
             limits.push(LimitEvent::Application(AppLimit::SipTcpOversize {
@@ -829,6 +935,37 @@ fn pickup_at_client_hello(conn: &mut Conn, src: Endpoint, seg: &TcpSegment<'_>) 
     }
 }
 
+/// Charges the HTTP or SIP parser's buffers to the memory budget after a segment was fed
+/// (they grow by at most that segment); refused, the parser gives up what it waited for.
+/// Both are phone ports' parsers: their bytes are the phone's evidence.
+fn charge_app(conn: &mut Conn, memory: &MemoryBudget) {
+    let held = match &conn.app {
+        App::Http(h) => h.buffered(),
+        App::Sip(s) => s.buffered(),
+        _ => return,
+    };
+    if held == 0 && conn.app_account.is_none() {
+        return;
+    }
+    let account = conn
+        .app_account
+        .get_or_insert_with(|| memory.account(Worth::Phone));
+    if account.hold(held) {
+        return;
+    }
+    match &mut conn.app {
+        App::Http(h) => {
+            h.starve();
+            account.hold(h.buffered());
+        }
+        App::Sip(s) => {
+            s.starve();
+            account.hold(s.buffered());
+        }
+        _ => {}
+    }
+}
+
 fn duration_ns(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
@@ -843,6 +980,7 @@ struct Ports {
 
 /// Picks the application for a connection from its first payload. `summed`: a TLS session
 /// here would only be summed with others (not a phone's host, not a phone port).
+#[allow(clippy::too_many_arguments)]
 fn self_decide(
     ports: &Ports,
     conn: &Conn,
@@ -851,10 +989,12 @@ fn self_decide(
     max_message: usize,
     certs: &SharedCerts,
     summed: bool,
+    (memory, worth): (&MemoryBudget, Worth),
 ) -> App {
     let tls = || {
         let t = TlsConn::new(conn.client, conn.server, conn.first, max_message)
-            .with_certs(certs.clone());
+            .with_certs(certs.clone())
+            .with_budget(memory, worth);
         App::Tls(Box::new(if summed { t.summed() } else { t }))
     };
     if tls::probe(payload).is_some() {

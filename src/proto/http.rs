@@ -920,6 +920,30 @@ impl MaxFrame for Seen {
     }
 }
 
+/// The memory budget ([`crate::budget`]): what this connection holds besides file bodies
+/// (those are kept under the file limits), and giving it up.
+impl HttpConn {
+    /// Bytes its head and chunk-line buffers hold.
+    pub fn buffered(&self) -> usize {
+        self.req_head.buf.capacity() + self.resp_head.buf.capacity() + self.resp_buf.capacity()
+    }
+
+    /// The memory budget refused the buffers: the heads being gathered are dropped and
+    /// neither direction is parsed further, with a note (what follows is unknown).
+    pub fn starve(&mut self) {
+        self.req_head = HeadBuf::default();
+        self.resp_head = HeadBuf::default();
+        self.resp_buf = Vec::new();
+        if !(self.client_dead && self.server_dead) {
+            self.notes.push(
+                "the memory budget was spent: this connection's HTTP messages from here on were not parsed (raise --max-memory to read them)".into(),
+            );
+        }
+        self.client_dead = true;
+        self.server_dead = true;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

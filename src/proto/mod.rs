@@ -54,6 +54,11 @@ pub struct CollectorConfig {
     pub max_file_size: u64,
     /// Total file bytes kept across all transfers (1 GiB by default).
     pub max_total_file_bytes: u64,
+    /// Bytes all parser buffers of the captures read at once may hold: out-of-order TCP
+    /// data and partial TLS records and handshake messages (32 MiB; `--max-memory`). Each
+    /// capture gets an equal share of it ([`crate::pipeline`]); a buffer that would pass it
+    /// gives up what it waited for, and is reported among the limits.
+    pub max_memory: usize,
     /// Out-of-order bytes one TCP direction may hold while waiting for a hole (1 MiB).
     pub stream_buffer_cap: usize,
     /// Out-of-order bytes all TCP directions together may hold (256 MiB).
@@ -88,6 +93,7 @@ impl Default for CollectorConfig {
             sip_ports: vec![5060],
             max_file_size: 16 << 20,
             max_total_file_bytes: 1 << 30,
+            max_memory: DEFAULT_MAX_MEMORY,
             stream_buffer_cap: 1 << 20,
             global_buffer_cap: 256 << 20,
             max_flows: 50_000,
@@ -101,6 +107,10 @@ impl Default for CollectorConfig {
         }
     }
 }
+
+/// Default of [`CollectorConfig::max_memory`]: 16 MiB for all captures read at once (two
+/// captures at once at 8 MiB each; a phone's evidence needs a few KiB per connection).
+pub const DEFAULT_MAX_MEMORY: usize = 16 << 20;
 
 /// Everything the protocol stage found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -237,6 +247,13 @@ impl Collector {
             tftp_expired: 0,
             config,
         }
+    }
+
+    /// Charges the parser buffers to `memory` (this capture's share of the pool of the
+    /// captures read in parallel) instead of a budget of its own of `max_memory` bytes.
+    pub fn with_memory(mut self, memory: crate::budget::MemoryBudget) -> Self {
+        self.tcp.set_memory(memory);
+        self
     }
 
     /// Closes what has been idle too long, every eighth of the shortest timeout of capture

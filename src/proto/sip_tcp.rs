@@ -405,6 +405,29 @@ fn content_length(line: &[u8]) -> Option<Option<u64>> {
     )
 }
 
+/// The memory budget ([`crate::budget`]): what this stream holds, and giving it up.
+impl SipStream {
+    /// Bytes its buffers hold (a split line, a `REFER` being gathered).
+    pub fn buffered(&self) -> usize {
+        self.partial.capacity() + self.message.capacity()
+    }
+
+    /// The memory budget refused the buffers: a `REFER` being gathered is lost (counted
+    /// among the lost ones, unknown rather than absent) and reading resumes at the next
+    /// request line.
+    pub fn starve(&mut self) {
+        if matches!(self.state, State::Refer(_))
+            || (self.refer && matches!(self.state, State::Head { .. }))
+        {
+            self.stats.refers_lost += 1;
+        }
+        self.partial = Vec::new();
+        self.message = Vec::new();
+        self.discarding = false;
+        self.state = State::Resync;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 //! their length without being buffered, so bulk traffic costs no copies.
 
 use super::x509::SharedCerts;
+use crate::budget::{Account, MemoryBudget, Worth};
 use crate::evidence::{Endpoint, Seen, Side, TcpEnd, TlsAlert, TlsSession};
 use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
 
@@ -100,6 +101,65 @@ struct Direction {
     ccs: bool,
     encrypted_handshake_records: u64,
     app_records: u64,
+    /// The capacity of `rec_buf` and `hs_buf`, charged to the capture's memory budget.
+    account: Account,
+    /// The memory budget refused to let a buffer of this direction grow.
+    starved: bool,
+}
+
+impl Direction {
+    /// Makes room in `rec_buf` (`hs == false`) or `hs_buf` for `n` more bytes of a unit of
+    /// `want` bytes in all (the record or the message they wait for): capacity grows by
+    /// doubling but never past `want`, so a buffer holds only what its unit still lacks,
+    /// and the account is charged before the allocation. False when the budget refuses.
+    fn room(&mut self, hs: bool, n: usize, want: usize) -> bool {
+        let (buf, other) = if hs {
+            (&mut self.hs_buf, self.rec_buf.capacity())
+        } else {
+            (&mut self.rec_buf, self.hs_buf.capacity())
+        };
+        let need = buf.len().saturating_add(n);
+        if need <= buf.capacity() {
+            return true;
+        }
+        let target = need
+            .max(buf.capacity().saturating_mul(2))
+            .min(want.max(need));
+        // Doubling refused: exactly what this segment brings may still fit (the room the
+        // connection table makes before a phone's segment is for that much).
+        let more = other
+            .saturating_add(target)
+            .saturating_sub(self.account.held());
+        let target = if self.account.fits(more) {
+            target
+        } else {
+            need
+        };
+        if !self.account.hold(other.saturating_add(target)) {
+            return false;
+        }
+        buf.reserve_exact(target - buf.len());
+        let held = self.rec_buf.capacity() + self.hs_buf.capacity();
+        self.account.hold(held);
+        true
+    }
+
+    /// Gives back what the buffers no longer use (after a record or message was taken).
+    fn settle(&mut self) {
+        let held = self.rec_buf.capacity() + self.hs_buf.capacity();
+        if held != self.account.held() {
+            self.account.hold(held);
+        }
+    }
+
+    /// Stops parsing this direction and frees its buffers (the budget refused them).
+    fn starve(&mut self) {
+        self.dead = true;
+        self.starved = true;
+        self.rec_buf = Vec::new();
+        self.hs_buf = Vec::new();
+        self.account.hold(0);
+    }
 }
 
 /// One TLS conversation being followed.
@@ -160,6 +220,47 @@ impl TlsConn {
     pub fn summed(mut self) -> Self {
         self.summed = true;
         self
+    }
+
+    /// Charges this conversation's buffers to `budget` as bytes worth `worth`.
+    pub fn with_budget(mut self, budget: &MemoryBudget, worth: Worth) -> Self {
+        for d in &mut self.dirs {
+            d.account.rebind(budget);
+            d.account.set_worth(worth);
+            d.settle();
+        }
+        self
+    }
+
+    /// Re-rates this conversation's buffers (its client turned out to be a phone).
+    pub fn set_worth(&mut self, worth: Worth) {
+        for d in &mut self.dirs {
+            d.account.set_worth(worth);
+        }
+    }
+
+    /// What this conversation's buffers are worth.
+    pub fn worth(&self) -> Worth {
+        self.dirs[0].account.worth()
+    }
+
+    /// Bytes this conversation's buffers hold (charged to the memory budget).
+    pub fn held(&self) -> usize {
+        self.dirs.iter().map(|d| d.account.held()).sum()
+    }
+
+    /// The memory budget refused a buffer: the direction stops being parsed, with a note
+    /// saying why (not a verdict on the server: unknown, not false).
+    fn starve(&mut self, dir: usize) {
+        let d = &mut self.dirs[dir];
+        if d.starved {
+            return;
+        }
+        d.starve();
+        let who = side(dir).as_str();
+        self.note(format!(
+            "the memory budget was spent: the {who}'s TLS records from here on were not parsed (raise --max-memory to read them)"
+        ));
     }
 
     /// Decodes certificates through `certs`, shared with other conversations.
@@ -233,6 +334,10 @@ impl TlsConn {
                 let d = &mut self.dirs[dir];
                 let need = 5 - d.rec_buf.len().min(5);
                 let n = need.min(data.len());
+                if !d.room(false, n, 5) {
+                    return self.starve(dir);
+                }
+                let d = &mut self.dirs[dir];
                 d.rec_buf
                     .extend_from_slice(data.get(..n).unwrap_or_default());
                 data = data.get(n..).unwrap_or_default();
@@ -256,6 +361,10 @@ impl TlsConn {
             let d = &mut self.dirs[dir];
             let want = 5 + usize::from(u16::from_be_bytes([d.rec_buf[3], d.rec_buf[4]]));
             let n = (want - d.rec_buf.len()).min(data.len());
+            if !d.room(false, n, want) {
+                return self.starve(dir);
+            }
+            let d = &mut self.dirs[dir];
             d.rec_buf
                 .extend_from_slice(data.get(..n).unwrap_or_default());
             data = data.get(n..).unwrap_or_default();
@@ -269,6 +378,7 @@ impl TlsConn {
                 }
             }
         }
+        self.dirs[dir].settle();
     }
 
     /// Decides what to do with a record given its header.
@@ -376,6 +486,10 @@ impl TlsConn {
                 // Complete the pending message: its header, then exactly what it lacks.
                 if d.hs_buf.len() < 4 {
                     let n = (4 - d.hs_buf.len()).min(body.len());
+                    if !d.room(true, n, 4) {
+                        return self.starve(dir);
+                    }
+                    let d = &mut self.dirs[dir];
                     d.hs_buf
                         .extend_from_slice(body.get(..n).unwrap_or_default());
                     d.hs_copied += n as u64;
@@ -392,8 +506,13 @@ impl TlsConn {
                         continue;
                     }
                 }
+                let d = &mut self.dirs[dir];
                 let want = 4 + u24(&d.hs_buf);
                 let n = (want - d.hs_buf.len().min(want)).min(body.len());
+                if !d.room(true, n, want) {
+                    return self.starve(dir);
+                }
+                let d = &mut self.dirs[dir];
                 d.hs_buf
                     .extend_from_slice(body.get(..n).unwrap_or_default());
                 d.hs_copied += n as u64;
@@ -405,7 +524,7 @@ impl TlsConn {
                 self.message(dir, msg[0], &msg, seen);
                 msg.clear();
                 let d = &mut self.dirs[dir];
-                if d.hs_buf.capacity() == 0 && msg.capacity() <= 64 << 10 {
+                if d.hs_buf.capacity() == 0 && msg.capacity() <= 16 << 10 {
                     d.hs_buf = msg; // keep a modest allocation for the next message
                 }
                 continue;
@@ -435,6 +554,16 @@ impl TlsConn {
                 continue;
             }
             // The start of a message the next record continues.
+            let want = match body {
+                [_, a, b, c, ..] => {
+                    4 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c))
+                }
+                _ => 4,
+            };
+            if !d.room(true, body.len(), want) {
+                return self.starve(dir);
+            }
+            let d = &mut self.dirs[dir];
             d.hs_buf.extend_from_slice(body);
             d.hs_copied += body.len() as u64;
             return;
@@ -751,6 +880,71 @@ mod tests {
             "256 KiB: {small}, 512 KiB: {big} bytes copied"
         );
         assert!(big <= (512 << 10) + 64, "{big} bytes copied for 512 KiB");
+    }
+
+    /// A server's Certificate message of `len` bytes (one junk entry), in records of 16 KiB.
+    fn certificate_records(len: usize) -> Vec<Vec<u8>> {
+        let mut msg = vec![11];
+        msg.extend_from_slice(&((len - 4) as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&((len - 7) as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&((len - 10) as u32).to_be_bytes()[1..]);
+        msg.resize(len, 0x5a);
+        msg.chunks(16 << 10)
+            .map(|c| {
+                let mut r = vec![22, 3, 3];
+                r.extend_from_slice(&(c.len() as u16).to_be_bytes());
+                r.extend_from_slice(c);
+                r
+            })
+            .collect()
+    }
+
+    /// Statement 29 (the phone asks TVS): a TVS certificate larger than the memory budget
+    /// is not parsed, says why, and gives its bytes back; nothing is claimed about it.
+    #[test]
+    fn a_handshake_message_over_the_memory_budget_stops_the_direction_with_a_note() {
+        let budget = MemoryBudget::new(64 << 10);
+        let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20)
+            .with_budget(&budget, Worth::Phone);
+        for r in certificate_records(256 << 10) {
+            t.data(1, &r, Seen::default());
+            assert!(budget.used() <= 64 << 10);
+        }
+        assert_eq!(budget.used(), 0, "a starved direction holds nothing");
+        assert_eq!(budget.refusals(), (1, 1));
+        let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        assert!(s.certificates.is_empty());
+        assert!(
+            s.notes.iter().any(|n| n.contains("memory budget")),
+            "{:?}",
+            s.notes
+        );
+    }
+
+    #[test]
+    fn the_handshake_buffer_never_grows_past_the_message_it_waits_for() {
+        let len = 100_000;
+        let budget = MemoryBudget::new(1 << 20);
+        let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20)
+            .with_budget(&budget, Worth::Phone);
+        let records = certificate_records(len);
+        let (last, first) = records.split_last().expect("records");
+        for r in first {
+            t.data(1, r, Seen::default());
+            assert!(
+                t.dirs[1].hs_buf.capacity() <= len,
+                "{}",
+                t.dirs[1].hs_buf.capacity()
+            );
+            assert_eq!(budget.used(), t.held());
+        }
+        t.data(1, last, Seen::default());
+        assert!(
+            budget.used() <= 16 << 10,
+            "the finished message is given back"
+        );
+        let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        assert_eq!(s.certificates.len(), 1, "{:?}", s.notes);
     }
 
     #[test]

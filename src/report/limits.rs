@@ -110,6 +110,16 @@ fn transport_text(t: &TransportLimit) -> String {
         } => format!(
             "TCP out-of-order buffer limits (per stream {per_stream} bytes, total {total} bytes) forced {count} skips over holes"
         ),
+        TransportLimit::MemoryEvictions { count, budget } => format!(
+            "{count} TCP connections of hosts that are not phones closed early to free parser memory (memory budget {budget} bytes per capture)"
+        ),
+        TransportLimit::MemoryRefusals {
+            count,
+            phones,
+            budget,
+        } => format!(
+            "{count} parser buffers could not grow past the memory budget of {budget} bytes per capture ({phones} of them phones' flows); what they waited for was skipped"
+        ),
     }
 }
 
