@@ -287,3 +287,54 @@ fn verify_agrees_with_the_trust_path() {
     }
     assert!(checked >= 20, "only {checked} scenarios had a served ITL");
 }
+
+/// Issue 18 item 10: a trust list given as `--trust` whose own signature fails (a damaged or
+/// edited copy) is shown, not believed: verify answers "cannot tell" with exit 4, whatever the
+/// list would say, and names the failing signature. (The intact list still verifies.)
+#[test]
+fn verify_does_not_believe_a_trust_list_whose_own_signature_fails() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let stem = "healthy-tftp-boot";
+    let dir = tmp.path().join(stem);
+    let capture = repo().join(format!("captures/{stem}.pcap"));
+    let out = run(&[
+        "extract",
+        "-q",
+        "-o",
+        dir.to_str().expect("utf-8"),
+        capture.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "extract: {out:?}");
+    let served = extracted(&dir, "itl").expect("the served ITL");
+    let served = served.to_str().expect("utf-8");
+    let phone_itl = repo().join(format!("captures/{stem}.phone-itl.tlv"));
+    let intact = run(&["verify", served, "--trust", phone_itl.to_str().expect("utf-8")]);
+    assert_eq!(intact.status.code(), Some(0), "{intact:?}");
+
+    let mut damaged = std::fs::read(&phone_itl).expect("phone ITL");
+    let at = damaged.len() - 10;
+    damaged[at] ^= 0x01;
+    let damaged_path = tmp.path().join("damaged-itl.tlv");
+    std::fs::write(&damaged_path, &damaged).expect("write");
+    let out = run(&[
+        "verify",
+        served,
+        "--trust",
+        damaged_path.to_str().expect("utf-8"),
+    ]);
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(
+        line.contains("cannot tell: the trust list given as --trust fails its own signature"),
+        "{line}"
+    );
+    assert!(!line.contains("trusted:"), "{line}");
+
+    // The exit code is documented in --help.
+    let help = run(&["verify", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("4  cannot tell: the trust list given as --trust fails its own signature"),
+        "{help}"
+    );
+}
