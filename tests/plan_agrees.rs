@@ -49,58 +49,187 @@ fn rows() -> Vec<Row> {
     };
     use At::{AsRequested as Req, SafeOrder as Safe};
     vec![
-        row("boot-loop", Some("--regenerate callmanager --regenerate tvs"), Req(1), FAILED,
-            "statements 21, 22 (CallManager and TVS at once); ITLRecovery unchanged: utils itl reset"),
-        row("cm-and-tvs-regenerated", Some("--regenerate callmanager --regenerate tvs"), Req(1), FAILED,
-            "statements 21, 22; ITLRecovery unchanged: utils itl reset"),
-        row("cm-group-single-node", Some("--regenerate callmanager --regenerate tvs --regenerate itlrecovery --cm-group cucm-pub"), Req(1), FAILED,
-            "statement 31 (a CallManager group with one server)"),
-        row("cm-regenerated-tvs-ok", Some("--regenerate callmanager"), Req(1), OK,
-            "statements 19, 20 (TVS vouches for the new CallManager)"),
-        row("hostname-change-single-node", Some("--hostname cucm-a.example.com"), Req(1), FAILED,
-            "statements 28, 29 (every certificate regenerated on a single node)"),
-        row("itlrecovery-12-5", Some("--regenerate callmanager --regenerate tvs"), Req(1), OK,
-            "12.0+: ITLRecovery signs the ITL and is unchanged (seed-statements.md preamble)"),
-        row("mixed-mode-ctl-not-rerun", Some("--regenerate callmanager --regenerate tvs --phone-ctl captures/mixed-mode-ctl-not-rerun.phone-ctl.tlv"), Req(1),
+        row(
+            "boot-loop",
+            Some("--regenerate callmanager --regenerate tvs"),
+            Req(1),
+            FAILED,
+            "statements 21, 22 (CallManager and TVS at once); ITLRecovery unchanged: utils itl reset",
+        ),
+        row(
+            "cm-and-tvs-regenerated",
+            Some("--regenerate callmanager --regenerate tvs"),
+            Req(1),
+            FAILED,
+            "statements 21, 22; ITLRecovery unchanged: utils itl reset",
+        ),
+        row(
+            "cm-group-single-node",
+            Some(
+                "--regenerate callmanager --regenerate tvs --regenerate itlrecovery --cm-group cucm-pub",
+            ),
+            Req(1),
+            FAILED,
+            "statement 31 (a CallManager group with one server)",
+        ),
+        row(
+            "cm-regenerated-tvs-ok",
+            Some("--regenerate callmanager"),
+            Req(1),
+            OK,
+            "statements 19, 20 (TVS vouches for the new CallManager)",
+        ),
+        row(
+            "hostname-change-single-node",
+            Some("--hostname cucm-a.example.com"),
+            Req(1),
+            FAILED,
+            "statements 28, 29 (every certificate regenerated on a single node)",
+        ),
+        row(
+            "itlrecovery-12-5",
+            Some("--regenerate callmanager --regenerate tvs"),
+            Req(1),
+            OK,
+            "12.0+: ITLRecovery signs the ITL and is unchanged (seed-statements.md preamble)",
+        ),
+        row(
+            "mixed-mode-ctl-not-rerun",
+            Some(
+                "--regenerate callmanager --regenerate tvs --phone-ctl captures/mixed-mode-ctl-not-rerun.phone-ctl.tlv",
+            ),
+            Req(1),
             "--phone-ctl captures/mixed-mode-ctl-not-rerun.phone-ctl.tlv --phone-status failed --key-backup no",
-            "statement 30 (re-run the CTL client)"),
-        row("mixed-mode-ctl-rerun", Some("--regenerate callmanager --regenerate tvs --phone-ctl captures/mixed-mode-ctl-rerun.phone-ctl.tlv"), Req(1),
+            "statement 30 (re-run the CTL client)",
+        ),
+        row(
+            "mixed-mode-ctl-rerun",
+            Some(
+                "--regenerate callmanager --regenerate tvs --phone-ctl captures/mixed-mode-ctl-rerun.phone-ctl.tlv",
+            ),
+            Req(1),
             "--phone-ctl captures/mixed-mode-ctl-rerun.phone-ctl.tlv --phone-status ok --key-backup no",
-            "statements 7c, 30 (the CTL client re-run: the CTL vouches for the new ITL)"),
-        row("moved-cluster-bulk-imported", Some("--move-to captures/moved-cluster-bulk-imported.target-itl.tlv"), Safe(2), OK,
-            "statement 25 (Bulk Certificate Management, then the move)"),
-        row("moved-cluster-unprepared", Some("--move-to captures/moved-cluster-unprepared.target-itl.tlv"), Req(1), FAILED,
-            "statements 21, 25 (the old TVS still matches: import the new cluster's certificates into it)"),
-        row("rebuilt-without-key", Some("--regenerate callmanager --regenerate tvs --regenerate itlrecovery"), Req(1), FAILED,
-            "statement 26 (a new key is a different cluster)"),
-        row("rollback-itl", Some("--hostname cucm-a.example.com"), Safe(1), OK,
-            "statement 34 (rollback while trust works)"),
-        row("sip-devicetlinfo-alarm", Some("--regenerate callmanager --regenerate tvs"), Req(1), FAILED,
-            "statements 21, 22; ITLRecovery unchanged: utils itl reset"),
-        row("stale-served-itl", Some("--regenerate tvs"), Req(1), FAILED,
-            "statement 23 (restart TFTP and TVS: the ITL is rebuilt)"),
-        row("tvs-silent-fin", Some("--regenerate callmanager --regenerate tvs --regenerate itlrecovery"), Req(1), FAILED,
-            "statement 29 (single node, everything regenerated)"),
-        row("tvs-silent-rst", Some("--regenerate callmanager --regenerate tvs --regenerate itlrecovery"), Req(1), FAILED,
-            "statement 29 (single node, everything regenerated)"),
-        row("tvs-tls-version-mismatch", Some("--regenerate callmanager"), Req(1), FAILED,
-            "statements 19, 20 (TVS unchanged; its TLS failure is a service problem)"),
-        row("tvs-tls13-completed", Some("--regenerate callmanager --regenerate itlrecovery"), Req(1), FAILED,
-            "statements 12, 20 (TVS unchanged and trusted)"),
-        row("tvs-tls13", Some("--regenerate callmanager"), Req(1), FAILED,
-            "statements 19, 20 (TVS unchanged)"),
-        row("tvs-unreachable", Some("--regenerate callmanager"), Req(1), FAILED,
-            "statements 19, 20 (TVS unchanged, down during the capture)"),
-        row("two-node-one-tvs-regenerated", Some("--regenerate callmanager --regenerate tvs@cucm-pub --cm-group cucm-pub,cucm-sub"), Req(1), FAILED,
-            "statements 10, 24, 31 (the other node's TVS vouches)"),
-        row("centralized-tftp-itlfile", None, Req(1), FAILED,
-            "statement 33: centralized TFTP is not a certificate change, and plan does not model it"),
-        row("healthy-tftp-boot", None, Req(1), OK,
-            "statement 16: no change, the phone holds the served ITL"),
-        row("lossy-capture", None, Req(1), OK,
-            "statement 16: no change, the phone holds the served ITL"),
-        row("transfer-stall", None, Req(1), FAILED,
-            "no change: an MTU problem, not a trust problem"),
+            "statements 7c, 30 (the CTL client re-run: the CTL vouches for the new ITL)",
+        ),
+        row(
+            "moved-cluster-bulk-imported",
+            Some("--move-to captures/moved-cluster-bulk-imported.target-itl.tlv"),
+            Safe(2),
+            OK,
+            "statement 25 (Bulk Certificate Management, then the move)",
+        ),
+        row(
+            "moved-cluster-unprepared",
+            Some("--move-to captures/moved-cluster-unprepared.target-itl.tlv"),
+            Req(1),
+            FAILED,
+            "statements 21, 25 (the old TVS still matches: import the new cluster's certificates into it)",
+        ),
+        row(
+            "rebuilt-without-key",
+            Some("--regenerate callmanager --regenerate tvs --regenerate itlrecovery"),
+            Req(1),
+            FAILED,
+            "statement 26 (a new key is a different cluster)",
+        ),
+        row(
+            "rollback-itl",
+            Some("--hostname cucm-a.example.com"),
+            Safe(1),
+            OK,
+            "statement 34 (rollback while trust works)",
+        ),
+        row(
+            "sip-devicetlinfo-alarm",
+            Some("--regenerate callmanager --regenerate tvs"),
+            Req(1),
+            FAILED,
+            "statements 21, 22; ITLRecovery unchanged: utils itl reset",
+        ),
+        row(
+            "stale-served-itl",
+            Some("--regenerate tvs"),
+            Req(1),
+            FAILED,
+            "statement 23 (restart TFTP and TVS: the ITL is rebuilt)",
+        ),
+        row(
+            "tvs-silent-fin",
+            Some("--regenerate callmanager --regenerate tvs --regenerate itlrecovery"),
+            Req(1),
+            FAILED,
+            "statement 29 (single node, everything regenerated)",
+        ),
+        row(
+            "tvs-silent-rst",
+            Some("--regenerate callmanager --regenerate tvs --regenerate itlrecovery"),
+            Req(1),
+            FAILED,
+            "statement 29 (single node, everything regenerated)",
+        ),
+        row(
+            "tvs-tls-version-mismatch",
+            Some("--regenerate callmanager"),
+            Req(1),
+            FAILED,
+            "statements 19, 20 (TVS unchanged; its TLS failure is a service problem)",
+        ),
+        row(
+            "tvs-tls13-completed",
+            Some("--regenerate callmanager --regenerate itlrecovery"),
+            Req(1),
+            FAILED,
+            "statements 12, 20 (TVS unchanged and trusted)",
+        ),
+        row(
+            "tvs-tls13",
+            Some("--regenerate callmanager"),
+            Req(1),
+            FAILED,
+            "statements 19, 20 (TVS unchanged)",
+        ),
+        row(
+            "tvs-unreachable",
+            Some("--regenerate callmanager"),
+            Req(1),
+            FAILED,
+            "statements 19, 20 (TVS unchanged, down during the capture)",
+        ),
+        row(
+            "two-node-one-tvs-regenerated",
+            Some("--regenerate callmanager --regenerate tvs@cucm-pub --cm-group cucm-pub,cucm-sub"),
+            Req(1),
+            FAILED,
+            "statements 10, 24, 31 (the other node's TVS vouches)",
+        ),
+        row(
+            "centralized-tftp-itlfile",
+            None,
+            Req(1),
+            FAILED,
+            "statement 33: centralized TFTP is not a certificate change, and plan does not model it",
+        ),
+        row(
+            "healthy-tftp-boot",
+            None,
+            Req(1),
+            OK,
+            "statement 16: no change, the phone holds the served ITL",
+        ),
+        row(
+            "lossy-capture",
+            None,
+            Req(1),
+            OK,
+            "statement 16: no change, the phone holds the served ITL",
+        ),
+        row(
+            "transfer-stall",
+            None,
+            Req(1),
+            FAILED,
+            "no change: an MTU problem, not a trust problem",
+        ),
     ]
 }
 
@@ -165,7 +294,10 @@ fn every_scenario_with_a_phone_itl_has_a_row() {
     stems.sort();
     let mut listed: Vec<String> = rows().iter().map(|r| r.stem.to_owned()).collect();
     listed.sort();
-    assert_eq!(stems, listed, "tests/plan_agrees.rs rows vs captures/*.phone-itl.tlv");
+    assert_eq!(
+        stems, listed,
+        "tests/plan_agrees.rs rows vs captures/*.phone-itl.tlv"
+    );
 }
 
 /// Plan's prediction at the step the capture shows is analyze's verdict (each row names the
@@ -257,7 +389,10 @@ fn verify_agrees_with_the_trust_path() {
                 extracted(&dir, "ctl").expect("a served CTL when the ITL goes through it"),
                 true,
             ),
-            _ => (repo().join(format!("captures/{}.phone-itl.tlv", row.stem)), false),
+            _ => (
+                repo().join(format!("captures/{}.phone-itl.tlv", row.stem)),
+                false,
+            ),
         };
         let out = run(&["verify", served, "--trust", trust.to_str().expect("utf-8")]);
         let line = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -308,7 +443,12 @@ fn verify_does_not_believe_a_trust_list_whose_own_signature_fails() {
     let served = extracted(&dir, "itl").expect("the served ITL");
     let served = served.to_str().expect("utf-8");
     let phone_itl = repo().join(format!("captures/{stem}.phone-itl.tlv"));
-    let intact = run(&["verify", served, "--trust", phone_itl.to_str().expect("utf-8")]);
+    let intact = run(&[
+        "verify",
+        served,
+        "--trust",
+        phone_itl.to_str().expect("utf-8"),
+    ]);
     assert_eq!(intact.status.code(), Some(0), "{intact:?}");
 
     let mut damaged = std::fs::read(&phone_itl).expect("phone ITL");
