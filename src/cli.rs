@@ -13,6 +13,10 @@ use std::path::PathBuf;
 /// Exit status of `verify` when an input cannot be read or is not a Cisco file.
 pub const EXIT_UNREADABLE: u8 = 3;
 
+/// Exit status of `verify` when the trust list given as `--trust` fails its own signature:
+/// it is not believed, so whether the file is trusted cannot be told (issue 18).
+pub const EXIT_TRUST_NOT_BELIEVED: u8 = 4;
+
 const ANALYZE_AFTER_HELP: &str = "\
 Examples:
   itlscope analyze boot.pcap --phone-status failed --key-backup no
@@ -61,7 +65,9 @@ Exit status:
   0  trusted: signed by a record of the trust list allowed to sign it
   1  not trusted (the reason is printed)
   2  usage error
-  3  a file cannot be read, or is not a trust list or signed file";
+  3  a file cannot be read, or is not a trust list or signed file
+  4  cannot tell: the trust list given as --trust fails its own signature, so it is not
+     believed (a phone would not hold it as it is; get the list the phone really holds)";
 
 const PLAN_AFTER_HELP: &str = "\
 Examples:
@@ -241,7 +247,7 @@ pub enum Command {
         input: CaptureArgs,
     },
     /// Verify a signed file or trust list against a trust list (exit 0 trusted, 1 not,
-    /// 3 unreadable input).
+    /// 3 unreadable input, 4 the --trust list fails its own signature).
     #[command(after_help = VERIFY_AFTER_HELP)]
     Verify {
         /// The signed file.

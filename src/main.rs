@@ -3,7 +3,10 @@
 mod cli;
 
 use clap::{CommandFactory, Parser, ValueEnum as _};
-use cli::{AnalyzeArgs, CaptureArgs, Cli, ColorWhen, Command, EXIT_UNREADABLE, Format};
+use cli::{
+    AnalyzeArgs, CaptureArgs, Cli, ColorWhen, Command, EXIT_TRUST_NOT_BELIEVED, EXIT_UNREADABLE,
+    Format,
+};
 use itlscope::diagnosis::inventory::Inventory;
 use itlscope::diagnosis::trust::CiscoBackend;
 use itlscope::diagnosis::{
@@ -179,6 +182,23 @@ fn verify(file: &Path, trust: &Path) -> ExitCode {
         Ok(t) => t,
         Err(e) => return unreadable(trust, e.to_string()),
     };
+    // Issue 18: a trust list whose own signature fails is shown, never believed: whatever it
+    // would say about FILE rests on records nobody vouches for.
+    if let cisco::model::SignatureCheck::Invalid { reason } =
+        itlscope::trust::own_signature(&trust_list, &itlscope::trust::RsaVerifier)
+    {
+        let line = format!(
+            "{}: cannot tell: the trust list given as --trust fails its own signature ({reason}); {} is not believed, give the trust list the phone really holds\n",
+            file.display(),
+            trust.display()
+        );
+        let status = emit(&line);
+        return if status == ExitCode::SUCCESS {
+            ExitCode::from(EXIT_TRUST_NOT_BELIEVED)
+        } else {
+            status
+        };
+    }
     let (trusted, line) = report::trustlist::verify_verdict(&parsed, &trust_list);
     let status = emit(&format!("{}: {line}\n", file.display()));
     if trusted { status } else { ExitCode::from(1) }

@@ -4,13 +4,14 @@
 //! were served, and what the TVS sessions on the wire show when only a TVS can vouch.
 
 use super::checks::{installed_matches, is_tls13, is_unreachable, phone_rejected};
-use super::context::{Installed, PhoneCtx, Served};
+use super::context::{Installed, PhoneCtx};
 use super::facts::PhoneStatus;
 use super::model::{Acceptance, PathStep, TrustPath};
 use super::trust::{describe_record, find_certificate, is_rollback, normalise_dn};
 use crate::cisco::model::{TrustList, function};
 use crate::trust::records::signer_in;
 use crate::trust::recovery::{itl_recovery_record, same_certificate};
+use crate::trust::store::{self, FileKind, Part, ServedFile, Store};
 use crate::trust::{self as shared, Decision, Held, Kind, Offered, TvsWitness};
 
 fn step(acceptance: Acceptance, via: Option<&'static str>, explanation: String) -> PathStep {
@@ -148,31 +149,6 @@ fn decide(
     ))
 }
 
-/// Would a phone holding `installed` accept `served`?
-fn itl_step(ctx: &PhoneCtx<'_>, installed: &TrustList<'_>, served: &Served<'_>) -> PathStep {
-    if installed.bytes == served.file.data.as_slice() {
-        return step(
-            Acceptance::Accepted,
-            Some("same-file"),
-            "the phone already holds the served ITL".into(),
-        );
-    }
-    let Ok(list) = &served.parsed else {
-        return step(
-            Acceptance::Rejected,
-            None,
-            "the served ITL does not parse: the phone rejects it".into(),
-        );
-    };
-    let offered = Offered {
-        bytes: served.file.data.as_slice(),
-        header: &list.header,
-        kind: Kind::TrustList,
-        what: "the served ITL",
-    };
-    decide(ctx, installed, "the phone's ITL", &offered)
-}
-
 /// Would a phone whose trust list is `effective` accept the served config?
 fn config_step(ctx: &PhoneCtx<'_>, effective: &TrustList<'_>, label: &str) -> PathStep {
     let Some(config) = &ctx.config else {
@@ -272,23 +248,124 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
     }
 }
 
-fn path_from(ctx: &PhoneCtx<'_>, basis: String, installed: &TrustList<'_>) -> TrustPath {
-    let Some(served) = &ctx.served_itl else {
-        return TrustPath {
-            basis,
-            itl: step(
-                Acceptance::Undetermined,
-                None,
-                "no ITL was downloaded whole in the capture".into(),
-            ),
-            config: config_step(ctx, installed, "the phone's ITL"),
-        };
+/// Where a transfer begins, as the store's timeline orders it.
+fn at(file: &crate::evidence::FileTransfer) -> store::At {
+    (file.first.capture, file.first.frame)
+}
+
+/// The phone's store before the capture: `installed` as its ITL, and its CTL when
+/// `--phone-ctl` gives it and its own signature holds (else it is not consulted).
+fn store_before<'a>(ctx: &PhoneCtx<'a>, installed: &'a TrustList<'a>) -> Store<'a> {
+    let ctl = match ctx.installed_ctl.map(|f| (f.name, f.usable())) {
+        Some((name, Ok(list))) => Part::Exact {
+            list,
+            label: format!("the phone's CTL ({name})"),
+        },
+        _ => Part::Unknown,
     };
-    let itl = itl_step(ctx, installed, served);
-    // A phone that takes the new ITL checks its config against it; otherwise against its own.
-    let config = match (itl.acceptance, ctx.served_itl_list()) {
-        (Acceptance::Accepted, Some(list)) => config_step(ctx, list, "the served ITL"),
-        _ => config_step(ctx, installed, "the phone's ITL"),
+    Store {
+        ctl,
+        itl: Part::Exact {
+            list: installed,
+            label: "the phone's ITL".into(),
+        },
+    }
+}
+
+/// The timeline of the phone's store through the capture, from `installed` (the ITL it held
+/// before): the served CTL, ITL and config in capture order, each judged against the store at
+/// its frame, with the capture's TVS sessions as TVS evidence.
+pub fn timeline<'a>(ctx: &'a PhoneCtx<'a>, installed: &'a TrustList<'a>) -> store::Timeline<'a> {
+    let mut served = Vec::new();
+    if let Some(ctl) = &ctx.served_ctl
+        && let Ok(list) = &ctl.parsed
+    {
+        served.push(ServedFile {
+            at: at(ctl.file),
+            kind: FileKind::Ctl,
+            offered: store::offered_list(list, "the served CTL"),
+            list: Some(list),
+            label: "the served CTL",
+        });
+    }
+    if let Some(itl) = &ctx.served_itl
+        && let Ok(list) = &itl.parsed
+    {
+        served.push(ServedFile {
+            at: at(itl.file),
+            kind: FileKind::Itl,
+            offered: store::offered_list(list, "the served ITL"),
+            list: Some(list),
+            label: "the served ITL",
+        });
+    }
+    if let Some(config) = &ctx.config
+        && let Ok(parsed) = &config.parsed
+    {
+        served.push(ServedFile {
+            at: at(config.file),
+            kind: FileKind::Config,
+            offered: Offered {
+                bytes: config.file.data.as_slice(),
+                header: &parsed.header,
+                kind: Kind::Config,
+                what: &config.file.name,
+            },
+            list: None,
+            label: "",
+        });
+    }
+    store::walk(
+        store_before(ctx, installed),
+        &served,
+        ctx.backend,
+        &WireTvs(ctx),
+    )
+}
+
+/// A judged file of the timeline as a step of the report.
+fn from_judged(j: &store::Judged) -> PathStep {
+    step(
+        j.decision.acceptance,
+        j.via(),
+        j.decision.explanation.clone(),
+    )
+}
+
+fn path_from<'a>(ctx: &'a PhoneCtx<'a>, basis: String, installed: &'a TrustList<'a>) -> TrustPath {
+    let timeline = timeline(ctx, installed);
+    let itl = match &ctx.served_itl {
+        None => step(
+            Acceptance::Undetermined,
+            None,
+            "no ITL was downloaded whole in the capture".into(),
+        ),
+        Some(served) if installed.bytes == served.file.data.as_slice() => step(
+            Acceptance::Accepted,
+            Some("same-file"),
+            "the phone already holds the served ITL".into(),
+        ),
+        Some(served) => match (&served.parsed, timeline.last(FileKind::Itl)) {
+            (Ok(_), Some(j)) => from_judged(j),
+            _ => step(
+                Acceptance::Rejected,
+                None,
+                "the served ITL does not parse: the phone rejects it".into(),
+            ),
+        },
+    };
+    // The config is judged against the store the phone holds at its frame: the served ITL
+    // once taken, its own before.
+    let config = match (&ctx.config, timeline.last(FileKind::Config)) {
+        (Some(_), Some(j)) => from_judged(j),
+        (Some(c), None) => {
+            let now = timeline.at(at(c.file));
+            match &now.itl {
+                Part::Exact { list, label } => config_step(ctx, list, label),
+                _ => config_step(ctx, installed, "the phone's ITL"),
+            }
+        }
+        (None, _) => config_step(ctx, installed, "the phone's ITL"),
     };
     TrustPath { basis, itl, config }
 }

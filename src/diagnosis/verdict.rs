@@ -57,7 +57,7 @@ fn itl_differs(ctx: &PhoneCtx<'_>, nodes: &[TvsNode<'_>]) -> Condition {
                 n.server,
                 cert.subject,
                 cert.serial,
-                n.stance.describe()
+                n.stance.describe_at(|seen| ctx.at(seen))
             ),
         );
     }
@@ -237,7 +237,7 @@ fn tvs_cert_mismatch<'e>(
                             n.server,
                             cert.subject,
                             cert.serial,
-                            n.stance.describe(),
+                            n.stance.describe_at(|seen| ctx.at(seen)),
                             ctx.at(n.session.last)
                         ),
                     ),
@@ -262,10 +262,13 @@ fn tvs_cert_mismatch<'e>(
                             n.server,
                             cert.subject,
                             cert.serial,
-                            n.stance.describe()
+                            n.stance.describe_at(|seen| ctx.at(seen))
                         ),
                     ),
-                    TvsFinding::PhoneHoldsAnotherItl(n.session, n.stance.describe()),
+                    TvsFinding::PhoneHoldsAnotherItl(
+                        n.session,
+                        n.stance.describe_at(|seen| ctx.at(seen)),
+                    ),
                 );
             }
         }
@@ -284,7 +287,7 @@ fn tvs_cert_mismatch<'e>(
                     format!(
                         "TVS {}: {} ({}), so the phone trusts its certificate, but{}: one of them is not what this phone sees (export the certificate of the node it asks, or check the phone's ITL)",
                         n.server,
-                        n.stance.describe(),
+                        n.stance.describe_at(|seen| ctx.at(seen)),
                         ctx.at(n.session.last),
                         exported.explanation.trim_start_matches(';')
                     ),
@@ -310,7 +313,7 @@ fn tvs_cert_mismatch<'e>(
                 format!(
                     "TVS {}: {}, so TVS's certificate is in the ITL the phone holds (statement 12){others}",
                     n.server,
-                    n.stance.describe()
+                    n.stance.describe_at(|seen| ctx.at(seen))
                 ),
             ),
             TvsFinding::Compared,
@@ -333,7 +336,7 @@ fn tvs_cert_mismatch<'e>(
                         report.source,
                         report.text,
                         n.server,
-                        n.stance.describe()
+                        n.stance.describe_at(|seen| ctx.at(seen))
                     ),
                 ),
                 TvsFinding::LogContradicts(report.source.clone()),
@@ -388,7 +391,7 @@ fn tvs_cert_mismatch<'e>(
                 format!(
                     "TVS {} presented {cert}{record}; {}, and no TVS the phone reached is trusted",
                     n.server,
-                    n.stance.describe()
+                    n.stance.describe_at(|seen| ctx.at(seen))
                 ),
             ),
             TvsFinding::Compared,
@@ -407,7 +410,7 @@ fn tvs_cert_mismatch<'e>(
                         n.server,
                         cert.subject,
                         cert.serial,
-                        n.stance.describe()
+                        n.stance.describe_at(|seen| ctx.at(seen))
                     ),
                 ),
                 TvsFinding::Compared,
@@ -419,7 +422,7 @@ fn tvs_cert_mismatch<'e>(
                 format!(
                     "TVS {}: {}, which says why the phone refused it, not whether its ITL lists it; give --phone-itl FILE to compare",
                     n.server,
-                    n.stance.describe()
+                    n.stance.describe_at(|seen| ctx.at(seen))
                 ),
             ),
             TvsFinding::NoReference,
@@ -625,10 +628,46 @@ fn recovery(
     served_is_installed: bool,
 ) -> super::model::Recovery {
     let (phone_itl, itl_label) = phone_list(ctx, served_is_installed);
-    let phone_ctl = ctx.installed_ctl.and_then(|f| {
-        f.usable()
-            .ok()
-            .map(|l| (l, format!("the phone's CTL ({})", f.name)))
+    // DeviceTLInfo's CTL_Signature is the phone's CTL known by hash: equal to the served
+    // CTL's, the phone holds that very CTL; otherwise the hash is what is known of it.
+    let ctl_hash = ctx
+        .alarms
+        .iter()
+        .rev()
+        .find_map(|(_, a)| a.ctl_signature.as_deref().map(|h| (h, a.seen)));
+    let served_ctl_is_phones = match (ctl_hash, &ctx.served_ctl) {
+        (Some((h, _)), Some(served)) => {
+            let hashes = &served.hashes;
+            [&hashes.md5, &hashes.sha1, &hashes.sha256]
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(h))
+        }
+        _ => false,
+    };
+    let phone_ctl = ctx
+        .installed_ctl
+        .and_then(|f| {
+            f.usable()
+                .ok()
+                .map(|l| (l, format!("the phone's CTL ({})", f.name)))
+        })
+        .or_else(|| {
+            let (_, seen) = ctl_hash.filter(|_| served_ctl_is_phones)?;
+            ctx.served_ctl_list().map(|l| {
+                (
+                    l,
+                    format!(
+                        "the phone's CTL (the served CTL: its hash is the CTL_Signature of the phone's DeviceTLInfo alarm, {})",
+                        ctx.at(seen)
+                    ),
+                )
+            })
+        });
+    let phone_ctl_hash = ctl_hash.filter(|_| phone_ctl.is_none()).map(|(h, seen)| {
+        format!(
+            "{h} (CTL_Signature of the phone's DeviceTLInfo alarm, {})",
+            ctx.at(seen)
+        )
     });
     let cm_group = ctx
         .config
@@ -643,6 +682,7 @@ fn recovery(
         phone_itl: phone_itl.map(|l| (l, itl_label.as_str())),
         served_itl: ctx.served_itl_list(),
         phone_ctl: phone_ctl.as_ref().map(|(l, n)| (*l, n.as_str())),
+        phone_ctl_hash: phone_ctl_hash.as_deref(),
         served_ctl: ctx.served_ctl_list(),
         mixed_mode: mixed_mode(ctx),
         tvs: nodes,

@@ -159,6 +159,9 @@ pub enum RecoveryJson {
     /// Mixed mode: re-run the CTL client (`utils ctl update CTLFile`), restart TVS and TFTP,
     /// reset the phones (statements 30, 32).
     CtlClient,
+    /// After a move: Bulk Certificate Management imports the new cluster's certificates into
+    /// the old cluster, whose TVS the phones still trust (statement 25).
+    BulkCertificateImport,
 }
 
 /// Which phones.
@@ -210,6 +213,7 @@ fn recovery(r: Recovery) -> RecoveryJson {
         Recovery::ItlReset => RecoveryJson::UtilsItlReset,
         Recovery::ManualDeletion => RecoveryJson::ManualItlDeletion,
         Recovery::CtlClient => RecoveryJson::CtlClient,
+        Recovery::BulkImport => RecoveryJson::BulkCertificateImport,
     }
 }
 

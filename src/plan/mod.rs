@@ -288,6 +288,10 @@ pub enum Recovery {
     /// Mixed mode: re-run the CTL client (`utils ctl update CTLFile`), whose CTL the phones'
     /// CTL trusts and whose CCM+TFTP then verifies the new ITL (statements 30, 32).
     CtlClient,
+    /// After a move: Bulk Certificate Management imports the new cluster's CallManager and
+    /// ITLRecovery certificates into the old cluster, whose TVS the phones still trust and ask,
+    /// so it vouches for the new signer (statement 25).
+    BulkImport,
 }
 
 impl Recovery {
@@ -299,6 +303,9 @@ impl Recovery {
             }
             Recovery::CtlClient => {
                 "recoverable without touching the phones: re-run the CTL client (utils ctl update CTLFile from CUCM 10.0), restart TVS and TFTP, reset the phones: the phones' CTL trusts the new CTL, whose CCM+TFTP verifies the new ITL (statements 30, 32)"
+            }
+            Recovery::BulkImport => {
+                "recoverable without touching the phones: Bulk Certificate Management, exporting the new cluster's CallManager (and ITLRecovery) certificates and importing them into the old cluster, whose TVS the phones still trust and ask (statement 25); keep that TVS running until they are all back"
             }
             Recovery::ManualDeletion => {
                 "manual ITL deletion on each phone (or restore the old keys from a DRS backup): no key the phones trust signs the new ITL and no trusted TVS vouches for it"
@@ -733,16 +740,40 @@ fn ctl_client_recovers(
     takes_all(held, held_ctl, &updated, group)
 }
 
+/// Can moved phones stuck on `held` come back by a Bulk Certificate Management import of
+/// `cluster`'s certificates into `old`, the cluster whose TVS they still ask (statement 25:
+/// the new cluster's files must match a signature in the phone's current TVS)?
+fn bulk_import_recovers(
+    held: &HeldNow<'_>,
+    held_ctl: &HeldNow<'_>,
+    cluster: &Cluster,
+    old: &Cluster,
+    group: Group<'_>,
+) -> bool {
+    if cluster.id == old.id {
+        return false;
+    }
+    let mut generation = 0;
+    let imported = Step::BulkImport(Box::new(cluster.clone())).apply(old, &mut generation);
+    let j = judge(held, held_ctl, cluster, &imported, group);
+    j.itl.accepted() && j.config.accepted()
+}
+
+/// What brings back phones holding `held` (and `held_ctl`) that `cluster` strands, when the
+/// TVS they ask is `tvs_cluster`'s (their old cluster's after a move).
 fn recovery(
     held: &HeldNow<'_>,
     held_ctl: &HeldNow<'_>,
     cluster: &Cluster,
+    tvs_cluster: &Cluster,
     group: Group<'_>,
 ) -> Recovery {
     if ctl_client_recovers(held, held_ctl, cluster, group) {
         Recovery::CtlClient
     } else if reset_recovers(held, held_ctl, cluster, group) {
         Recovery::ItlReset
+    } else if bulk_import_recovers(held, held_ctl, cluster, tvs_cluster, group) {
+        Recovery::BulkImport
     } else {
         Recovery::ManualDeletion
     }
@@ -848,7 +879,7 @@ fn run(start: &Start<'_>, before: &Cluster, steps: &[Step], group: Group<'_>) ->
             ctl_taken,
         } = judge(&held, &held_ctl, &next, tvs_cluster, group);
         let stranded = !(itl.accepted() && config.accepted());
-        let recovery = stranded.then(|| recovery(&held, &held_ctl, &next, group));
+        let recovery = stranded.then(|| recovery(&held, &held_ctl, &next, tvs_cluster, group));
         safe &= !stranded;
         if let Some(list) = itl_taken {
             held = HeldNow::Planned(list);
@@ -1276,7 +1307,8 @@ pub fn plan_for(
         } else {
             "phones powered off or unregistered during the whole change: they meet only the final ITL, still holding this one, and ask the TVS of their old cluster (keep it running until they are all back)".to_owned()
         },
-        recovery: (!offline_ok).then(|| recovery(&held, &held_ctl, final_cluster, group)),
+        recovery: (!offline_ok)
+            .then(|| recovery(&held, &held_ctl, final_cluster, tvs_cluster, group)),
         itl,
         config,
     });

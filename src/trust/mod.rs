@@ -10,6 +10,7 @@
 pub mod decide;
 pub mod records;
 pub mod recovery;
+pub mod store;
 pub mod tvs;
 
 pub use decide::{

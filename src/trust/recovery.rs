@@ -58,6 +58,9 @@ pub struct RecoveryInputs<'a> {
     pub served_itl: Option<&'a TrustList<'a>>,
     /// The CTL the phone holds, with how reports name it.
     pub phone_ctl: Option<(&'a TrustList<'a>, &'a str)>,
+    /// The phone's CTL known only by hash (e.g. DeviceTLInfo's `CTL_Signature`), described
+    /// with where it was read, when `phone_ctl` is not known exactly.
+    pub phone_ctl_hash: Option<&'a str>,
     /// The CTL the cluster serves.
     pub served_ctl: Option<&'a TrustList<'a>>,
     /// Some(true): a CTL is served (mixed mode); Some(false): the phone's CTL request was
@@ -228,6 +231,14 @@ fn ctl(i: &RecoveryInputs<'_>) -> RecoveryPath {
                 "the phone holds a CTL ({label}) but no CTL was downloaded whole in the capture to see whether the cluster still has its signer"
             ),
         ),
+        (None, Some(_), _) if i.phone_ctl_hash.is_some() => path(
+            id,
+            PathState::Unknown,
+            format!(
+                "a CTL is served (mixed mode); the phone's CTL is known only by its hash {}, which is not the served CTL's: whether its signer can re-sign needs the phone's CTL itself (--phone-ctl)",
+                i.phone_ctl_hash.unwrap_or_default()
+            ),
+        ),
         (None, Some(_), _) | (None, None, Some(true)) => path(
             id,
             PathState::Unknown,
@@ -355,6 +366,7 @@ mod tests {
             phone_itl: None,
             served_itl: None,
             phone_ctl: None,
+            phone_ctl_hash: None,
             served_ctl: None,
             mixed_mode: None,
             tvs,
@@ -394,5 +406,31 @@ mod tests {
         let paths = recovery_paths(&i);
         let ctl = paths.iter().find(|p| p.id == "ctl").expect("ctl path");
         assert_eq!(ctl.state, PathState::Unknown);
+    }
+
+    /// Statements 7c, 30: the phone's CTL known only by DeviceTLInfo's CTL_Signature (not the
+    /// served CTL's) is shown as what is known of it, and the path stays unknown, never closed.
+    #[test]
+    fn a_ctl_known_by_hash_is_named_and_leaves_the_ctl_path_unknown() {
+        use crate::diagnosis::testkit;
+        let served = testkit::list(
+            crate::cisco::model::FileFormat::Ctl,
+            vec![testkit::record(
+                function::SAST,
+                "CN=eToken",
+                "CN=eToken",
+                &[1],
+            )],
+            0,
+        );
+        let mut i = inputs(&[]);
+        i.served_ctl = Some(&served);
+        i.phone_ctl_hash =
+            Some("0123abcd (CTL_Signature of the phone's DeviceTLInfo alarm, frame 9)");
+        let paths = recovery_paths(&i);
+        let ctl = paths.iter().find(|p| p.id == "ctl").expect("ctl path");
+        assert_eq!(ctl.state, PathState::Unknown);
+        assert!(ctl.explanation.contains("0123abcd"), "{ctl:?}");
+        assert!(ctl.explanation.contains("CTL_Signature"), "{ctl:?}");
     }
 }

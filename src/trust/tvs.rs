@@ -102,8 +102,14 @@ impl Stance {
         }
     }
 
-    /// One line for reports: what the phone did.
+    /// One line for reports: what the phone did, frames named `frame N`.
     pub fn describe(&self) -> String {
+        self.describe_at(|seen| format!("frame {}", seen.frame))
+    }
+
+    /// [`Stance::describe`] with frames named by `place` (e.g. `Evidence::place`, which names
+    /// the capture too when several captures are analysed).
+    pub fn describe_at(&self, place: impl Fn(crate::evidence::Seen) -> String) -> String {
         match self {
             Stance::Trusted { tls13: false } => "the phone completed the handshake".into(),
             Stance::Trusted { tls13: true } => {
@@ -113,9 +119,9 @@ impl Stance {
                 alert: Some(a),
                 ..
             } => format!(
-                "the phone rejected its certificate (fatal {} at frame {})",
+                "the phone rejected its certificate (fatal {} at {})",
                 a.describe(),
-                a.seen.frame
+                place(a.seen)
             ),
             Stance::Rejected { alert: None, .. } => {
                 "the phone closed the connection right after its Certificate without an alert (a rejection, inferred: phone-behaviour.md §2.3)".into()
@@ -241,6 +247,21 @@ mod tests {
             after_server_certificate: true,
             seen: Seen::default(),
         }
+    }
+
+    /// Statement 17 (the rejection is read off the 2445 handshake): with several captures the
+    /// frame is named with its capture, so a reader finds it.
+    #[test]
+    fn a_rejection_names_its_frame_and_capture() {
+        let mut s = session("198.51.100.10");
+        let mut a = alert(48);
+        a.seen.frame = 13;
+        a.seen.capture = 1;
+        s.alerts.push(a);
+        let st = stance(&s);
+        assert!(st.describe().contains("at frame 13"), "{}", st.describe());
+        let named = st.describe_at(|seen| format!("b.pcap#{}", seen.frame));
+        assert!(named.contains("at b.pcap#13"), "{named}");
     }
 
     #[test]

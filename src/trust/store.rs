@@ -1,0 +1,329 @@
+//! The phone's trust store as one value, and its timeline during a capture (statement 7).
+//!
+//! The store is what the phone holds: nothing (or an empty rollback ITL), a CTL only, an ITL
+//! only, or a CTL and an ITL. Each part is known exactly (the list itself), known only by a
+//! hash, or unknown. What `--phone-itl` / `--phone-ctl` give is the store *before* the
+//! capture; when the phone takes a new CTL or ITL during the capture (directly, through its
+//! CTL, through TVS, or blindly with nothing or a rollback ITL), every later file is judged
+//! against the store it holds at that frame. [`walk`] computes that timeline once, with the
+//! tool's one trust decision ([`super::decide`]); the diagnosis only reads it.
+
+use super::decide::{Acceptance, Decision, Held, Kind, Offered, TvsWitness, Verifier, decide};
+use super::records::{header_signer, is_rollback};
+use crate::cisco::model::TrustList;
+
+/// How well one part of the store (its CTL or its ITL) is known.
+#[derive(Debug, Clone)]
+pub enum Part<'a> {
+    /// The phone holds none.
+    Absent,
+    /// Known exactly: the list, and how explanations name it ("the phone's ITL").
+    Exact {
+        /// The list.
+        list: &'a TrustList<'a>,
+        /// How explanations name it.
+        label: String,
+    },
+    /// Held, but known only by this hash (hex): its records are not known.
+    ByHash(String),
+    /// Not known whether the phone holds one, nor which.
+    Unknown,
+}
+
+impl Part<'_> {
+    /// The list, when known exactly.
+    pub fn exact(&self) -> Option<&TrustList<'_>> {
+        match self {
+            Part::Exact { list, .. } => Some(list),
+            _ => None,
+        }
+    }
+
+    /// `absent`, `exact`, `by-hash` or `unknown`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Part::Absent => "absent",
+            Part::Exact { .. } => "exact",
+            Part::ByHash(_) => "by-hash",
+            Part::Unknown => "unknown",
+        }
+    }
+}
+
+/// The three trust states of statement 7 (the first split in two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// No CTL and no ITL: the next CTL or ITL is trusted blindly (7a).
+    Nothing,
+    /// An empty (rollback) ITL and no CTL: likewise blind (7a).
+    RollbackItl,
+    /// A CTL and no ITL: an ITL is trusted only if the CTL's CCM+TFTP verifies it (7b).
+    CtlOnly,
+    /// An ITL and no CTL: its records, then TVS.
+    ItlOnly,
+    /// Both: the CTL, the ITL or TVS (7c).
+    CtlAndItl,
+}
+
+/// What the phone holds at one point of the capture.
+#[derive(Debug, Clone)]
+pub struct Store<'a> {
+    /// Its CTL (mixed mode).
+    pub ctl: Part<'a>,
+    /// Its ITL.
+    pub itl: Part<'a>,
+}
+
+impl Store<'_> {
+    /// The state of statement 7, when what is known settles it (a part known only by hash is
+    /// present; an unknown part leaves the state unknown, except that an unknown CTL next to a
+    /// known ITL is read as "no CTL", the way the ITL alone decides when no `--phone-ctl` is
+    /// given).
+    pub fn state(&self) -> Option<State> {
+        let itl_present = match &self.itl {
+            Part::Absent => false,
+            Part::Exact { list, .. } if is_rollback(list, header_signer(list)) => {
+                return match self.ctl {
+                    Part::Absent | Part::Unknown => Some(State::RollbackItl),
+                    _ => Some(State::CtlAndItl),
+                };
+            }
+            Part::Exact { .. } | Part::ByHash(_) => true,
+            Part::Unknown => return None,
+        };
+        let ctl_present = match &self.ctl {
+            Part::Absent => false,
+            Part::Exact { .. } | Part::ByHash(_) => true,
+            Part::Unknown if itl_present => false,
+            Part::Unknown => return None,
+        };
+        Some(match (ctl_present, itl_present) {
+            (false, false) => State::Nothing,
+            (true, false) => State::CtlOnly,
+            (false, true) => State::ItlOnly,
+            (true, true) => State::CtlAndItl,
+        })
+    }
+}
+
+/// Where in the captures a file was served: (capture index, frame), ordered.
+pub type At = (usize, u64);
+
+/// What kind of file the phone is offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A CTL.
+    Ctl,
+    /// An ITL.
+    Itl,
+    /// A signed config.
+    Config,
+}
+
+/// One file the capture shows served to the phone.
+#[derive(Debug, Clone, Copy)]
+pub struct ServedFile<'a> {
+    /// Where it was served (its first frame).
+    pub at: At,
+    /// CTL, ITL or config.
+    pub kind: FileKind,
+    /// The file as offered (bytes, header, name).
+    pub offered: Offered<'a>,
+    /// The parsed list, for a CTL or ITL (what the store holds once it is taken).
+    pub list: Option<&'a TrustList<'a>>,
+    /// How explanations name it once held ("the served ITL").
+    pub label: &'a str,
+}
+
+/// The phone's answer to one served file, against the store it held at that frame.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// Where the file was served.
+    pub at: At,
+    /// CTL, ITL or config.
+    pub kind: FileKind,
+    /// The answer; [`Judged::through_ctl`] says when it came from the phone's CTL.
+    pub decision: Decision,
+    /// True when accepted because the CTL the phone held verifies it (statements 7b, 7c).
+    pub through_ctl: bool,
+}
+
+impl Judged {
+    /// `signer-in-ctl` when taken through the CTL, else the route's own word.
+    pub fn via(&self) -> Option<&'static str> {
+        match self.decision.route {
+            Some(super::Route::SignerInList { .. }) if self.through_ctl => Some("signer-in-ctl"),
+            r => r.map(super::Route::as_str),
+        }
+    }
+}
+
+/// The store before the capture, each file the phone was served with its answer, and the
+/// store after each file it took.
+#[derive(Debug, Clone)]
+pub struct Timeline<'a> {
+    /// What the phone held before the capture (`--phone-itl`, `--phone-ctl`).
+    pub before: Store<'a>,
+    /// The served files in capture order, each judged against the store at its frame.
+    pub judged: Vec<Judged>,
+    /// The store after each file the phone took, with where it took it.
+    pub changes: Vec<(At, Store<'a>)>,
+}
+
+impl<'a> Timeline<'a> {
+    /// The store the phone holds when a file served at `at` arrives (changes made at an
+    /// earlier frame only).
+    pub fn at(&self, at: At) -> &Store<'a> {
+        self.changes
+            .iter()
+            .rev()
+            .find(|(when, _)| *when < at)
+            .map_or(&self.before, |(_, s)| s)
+    }
+
+    /// The answer for the last served file of this kind, if any was served.
+    pub fn last(&self, kind: FileKind) -> Option<&Judged> {
+        self.judged.iter().rev().find(|j| j.kind == kind)
+    }
+}
+
+/// The answer through the phone's CTL (statements 7b, 7c): a record of the CTL allowed to
+/// sign the file verifies it. The CTL names no TVS.
+fn through_ctl(
+    ctl: &TrustList<'_>,
+    label: &str,
+    offered: &Offered<'_>,
+    verifier: &dyn Verifier,
+) -> Decision {
+    decide(
+        &Held::List { list: ctl, label },
+        offered,
+        verifier,
+        &super::NoTvsEvidence,
+    )
+}
+
+/// The answer from the ITL part of `store` (with TVS behind it); `None` when the phone holds
+/// a CTL and no ITL, where only the CTL can vouch (statement 7b).
+fn by_itl(
+    store: &Store<'_>,
+    offered: &Offered<'_>,
+    verifier: &dyn Verifier,
+    tvs: &dyn TvsWitness,
+) -> Option<Decision> {
+    Some(match &store.itl {
+        Part::Exact { list, label } => decide(&Held::List { list, label }, offered, verifier, tvs),
+        Part::Absent if store.ctl.exact().is_some() => return None,
+        Part::Absent => decide(&Held::Nothing, offered, verifier, tvs),
+        Part::ByHash(h) => Decision::undetermined(format!(
+            "the phone's ITL is known only by its hash {h}: its records, which would decide, are not known"
+        )),
+        Part::Unknown => Decision::undetermined(
+            "the ITL the phone holds is not known: give --phone-itl FILE".into(),
+        ),
+    })
+}
+
+/// Would a phone holding `store` take `offered`? `(decision, taken through its CTL)`. A CTL
+/// the phone does not know exactly is not consulted: the ITL part alone decides.
+pub fn judge(
+    store: &Store<'_>,
+    offered: &Offered<'_>,
+    kind: FileKind,
+    verifier: &dyn Verifier,
+    tvs: &dyn TvsWitness,
+) -> (Decision, bool) {
+    let accepted = |d: &Decision| d.acceptance == Acceptance::Accepted;
+    let Part::Exact {
+        list: ctl,
+        label: ctl_label,
+    } = &store.ctl
+    else {
+        let d = by_itl(store, offered, verifier, tvs)
+            .unwrap_or_else(|| Decision::undetermined(String::new()));
+        return (d, false);
+    };
+    let c = through_ctl(ctl, ctl_label, offered, verifier);
+    let via_ctl = |c: Decision| {
+        (
+            Decision {
+                explanation: format!("through the CTL: {}", c.explanation),
+                ..c
+            },
+            true,
+        )
+    };
+    // A new CTL is checked against the CTL held first (statement 6: the CTL comes first).
+    if kind == FileKind::Ctl && accepted(&c) {
+        return via_ctl(c);
+    }
+    match by_itl(store, offered, verifier, tvs) {
+        Some(d) if accepted(&d) => (d, false),
+        // Statement 7c: the CTL, the ITL or TVS.
+        _ if accepted(&c) => via_ctl(c),
+        Some(d) => (d, false),
+        // A CTL and no ITL: only the CTL can vouch (statement 7b).
+        None if kind == FileKind::Itl => (
+            Decision::rejected(format!(
+                "the phone holds a CTL and no ITL: it takes an ITL only if the CTL's CCM+TFTP verifies it ({})",
+                c.explanation
+            )),
+            false,
+        ),
+        None => (c, false),
+    }
+}
+
+/// The timeline: `served` (in any order) judged in capture order, each against the store the
+/// phone holds at its frame; a CTL or ITL it takes replaces that part of the store.
+pub fn walk<'a>(
+    before: Store<'a>,
+    served: &[ServedFile<'a>],
+    verifier: &dyn Verifier,
+    tvs: &dyn TvsWitness,
+) -> Timeline<'a> {
+    let mut order: Vec<&ServedFile<'a>> = served.iter().collect();
+    order.sort_by_key(|f| f.at);
+    let mut now = before.clone();
+    let mut judged = Vec::new();
+    let mut changes = Vec::new();
+    for f in order {
+        let (decision, through_ctl) = judge(&now, &f.offered, f.kind, verifier, tvs);
+        let taken = decision.acceptance == Acceptance::Accepted;
+        if let (true, Some(list)) = (taken, f.list) {
+            let part = Part::Exact {
+                list,
+                label: f.label.to_owned(),
+            };
+            match f.kind {
+                FileKind::Ctl => now.ctl = part,
+                FileKind::Itl => now.itl = part,
+                FileKind::Config => {}
+            }
+            if f.kind != FileKind::Config {
+                changes.push((f.at, now.clone()));
+            }
+        }
+        judged.push(Judged {
+            at: f.at,
+            kind: f.kind,
+            decision,
+            through_ctl,
+        });
+    }
+    Timeline {
+        before,
+        judged,
+        changes,
+    }
+}
+
+/// `Offered` for a trust list of `kind` (helper for callers building [`ServedFile`]s).
+pub fn offered_list<'a>(list: &'a TrustList<'a>, what: &'a str) -> Offered<'a> {
+    Offered {
+        bytes: list.bytes,
+        header: &list.header,
+        kind: Kind::TrustList,
+        what,
+    }
+}
