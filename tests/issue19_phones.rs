@@ -132,7 +132,12 @@ fn notes(v: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn a_router_fetching_r1_cfg_is_another_tftp_client_not_a_phone() {
-    let ev = evidence(&tftp_read("10.5.0.1:50001", "R1.cfg", b"hostname R1\n", 40001));
+    let ev = evidence(&tftp_read(
+        "10.5.0.1:50001",
+        "R1.cfg",
+        b"hostname R1\n",
+        40001,
+    ));
     assert_eq!(ev.files.len(), 1, "the transfer itself is still read");
     let d = diagnose(&ev, &OperatorFacts::default());
     assert!(d.phones.is_empty(), "{:?}", d.phones);
@@ -141,7 +146,10 @@ fn a_router_fetching_r1_cfg_is_another_tftp_client_not_a_phone() {
         .iter()
         .find(|n| n.contains("other TFTP client"))
         .expect("listed among other TFTP clients");
-    assert!(note.contains("10.5.0.1 fetched 1 file(s): R1.cfg"), "{note}");
+    assert!(
+        note.contains("10.5.0.1 fetched 1 file(s): R1.cfg"),
+        "{note}"
+    );
     assert!(notes(&json(&ev)).iter().any(|n| n.contains("R1.cfg")));
 }
 
@@ -234,7 +242,12 @@ fn a_normal_phone_stays_a_phone_beside_other_tftp_clients() {
     ));
     // The phone's own other files stay with it.
     pkts.extend(tftp_read(phone, "Ringlist.xml", b"r", 40013));
-    pkts.extend(tftp_read("10.5.0.1:50001", "R1.cfg", b"hostname R1\n", 40001));
+    pkts.extend(tftp_read(
+        "10.5.0.1:50001",
+        "R1.cfg",
+        b"hostname R1\n",
+        40001,
+    ));
     pkts.extend(tftp_write("10.5.0.2:50002", "upload.bin", b"x", 40002));
     let ev = evidence(&pkts);
     assert_eq!(ev.files.len(), 6);
@@ -249,7 +262,10 @@ fn a_normal_phone_stays_a_phone_beside_other_tftp_clients() {
         .iter()
         .find(|n| n.starts_with("2 other TFTP client(s)"))
         .expect("two other TFTP clients");
-    assert!(note.contains("10.5.0.1 fetched 1 file(s): R1.cfg"), "{note}");
+    assert!(
+        note.contains("10.5.0.1 fetched 1 file(s): R1.cfg"),
+        "{note}"
+    );
     assert!(
         note.contains("10.5.0.2 uploaded 1 file(s): upload.bin"),
         "{note}"
@@ -263,10 +279,40 @@ fn a_normal_phone_stays_a_phone_beside_other_tftp_clients() {
 fn an_sccp_phone_that_also_fetches_its_files_is_one_phone() {
     let phone = "10.5.0.70:50070";
     let mut pkts = tftp_read(phone, "ITLSEP00112233AA70.tlv", b"itl", 40070);
-    pkts.extend(sccp_registration("10.5.0.70:51000", "SEP00112233AA70", 30006));
+    pkts.extend(sccp_registration(
+        "10.5.0.70:51000",
+        "SEP00112233AA70",
+        30006,
+    ));
     let ev = evidence(&pkts);
     let d = diagnose(&ev, &OperatorFacts::default());
     assert_eq!(d.phones.len(), 1, "{:?}", d.phones);
     assert_eq!(d.phones[0].files, vec![0]);
     assert!(d.phones[0].registration.is_some());
+}
+
+#[test]
+fn a_voice_gateway_doing_sccp_over_tls_is_not_a_phone() {
+    // SCCP over TLS (2443) is what gateways' media resources use too: alone it is no phone.
+    let mut ev = Evidence::default();
+    ev.tls.push(itlscope::evidence::TlsSession {
+        client: "10.5.0.90:52000".parse().expect("endpoint"),
+        server: format!("{CUCM}:2443").parse().expect("endpoint"),
+        service: Some("sccp-tls".into()),
+        handshake_complete: true,
+        ..Default::default()
+    });
+    let d = diagnose(&ev, &OperatorFacts::default());
+    assert!(d.phones.is_empty(), "{:?}", d.phones);
+    // The same session from a host that fetched its ITL attaches to that phone.
+    let mut with_phone = evidence(&tftp_read(
+        "10.5.0.90:50090",
+        "ITLSEP0011223344BB.tlv",
+        b"itl",
+        40090,
+    ));
+    with_phone.tls = ev.tls.clone();
+    let d = diagnose(&with_phone, &OperatorFacts::default());
+    assert_eq!(d.phones.len(), 1);
+    assert_eq!(d.phones[0].tls, vec![0]);
 }

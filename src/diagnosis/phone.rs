@@ -121,10 +121,7 @@ fn other_clients_note(others: &BTreeMap<IpAddr, OtherClient>) -> Option<String> 
         })
         .collect();
     if others.len() > MAX_OTHER_CLIENTS {
-        listed.push(format!(
-            "{} more host(s)",
-            others.len() - MAX_OTHER_CLIENTS
-        ));
+        listed.push(format!("{} more host(s)", others.len() - MAX_OTHER_CLIENTS));
     }
     Some(format!(
         "{} other TFTP client(s) gave no evidence of being a phone (no SEP/ITL/CTL file, no SCCP registration as SEP<MAC>, no DeviceTLInfo alarm, no TLS to TVS/CAPF) and were not diagnosed: {}",
@@ -517,6 +514,41 @@ mod tests {
         assert_eq!(phones[1].files, vec![3]);
         assert_eq!(phones[1].tls, vec![1]);
         assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    #[test]
+    fn tftp_clients_without_phone_evidence_are_listed_not_diagnosed() {
+        let mut ev = Evidence::default();
+        for n in 0..12u32 {
+            ev.files.push(file(
+                &format!("R{n}.cfg"),
+                &format!("10.6.0.{}", n + 1),
+                b"x",
+            ));
+        }
+        for n in 0..7u32 {
+            ev.files.push(file(&format!("f{n}.txt"), "10.6.0.1", b"x"));
+        }
+        let mut up = file("SEP0011223344AA.cnf.xml", "10.6.1.1", b"x");
+        up.upload = true;
+        ev.files.push(up);
+        // Statement 6: a phone's own files make a phone, and its other files stay with it.
+        ev.files
+            .push(file("SEP0011223344BB.cnf.xml", "10.6.2.1", b"x"));
+        ev.files.push(file("Ringlist.xml", "10.6.2.1", b"x"));
+        let (phones, notes) = group(&ev, usize::MAX);
+        assert_eq!(phones.len(), 1);
+        assert_eq!(phones[0].files, vec![20, 21]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let n = &notes[0];
+        assert!(n.starts_with("13 other TFTP client(s)"), "{n}");
+        assert!(
+            n.contains(
+                "10.6.0.1 fetched 8 file(s): R0.cfg, f0.txt, f1.txt, f2.txt, f3.txt and 3 more"
+            ),
+            "{n}"
+        );
+        assert!(n.ends_with("; 3 more host(s)"), "{n}");
     }
 
     #[test]
