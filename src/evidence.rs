@@ -311,6 +311,9 @@ pub struct TlsSession {
     pub certificates: Vec<Arc<CertificateInfo>>,
     /// True when the chain could not be seen because the session is TLS 1.3.
     pub certificates_encrypted: bool,
+    /// The client's own certificate (the first of its chain), when it sent one in clear
+    /// (TLS 1.2 and earlier): a phone's is `CN=CP-<model>-SEP<MAC>` (its MIC or LSC).
+    pub client_certificate: Option<Arc<CertificateInfo>>,
     /// Clear-text alerts in order.
     pub alerts: Vec<TlsAlert>,
     /// Both sides sent ChangeCipherSpec/Finished (TLS ≤ 1.2), or application data flowed.

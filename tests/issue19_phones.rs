@@ -316,3 +316,71 @@ fn a_voice_gateway_doing_sccp_over_tls_is_not_a_phone() {
     assert_eq!(d.phones.len(), 1);
     assert_eq!(d.phones[0].tls, vec![0]);
 }
+
+#[test]
+fn a_phone_certificate_on_sccp_over_tls_makes_a_phone() {
+    // The client certificate a phone sends on 2443 names it: CN=CP-<model>-SEP<MAC>.
+    let cert = itlscope::evidence::CertificateInfo {
+        der: Vec::new(),
+        subject: "CN=CP-7970G-SEP0011223344CC, O=Cisco Systems Inc.".into(),
+        issuer: "CN=Cisco Manufacturing CA".into(),
+        serial: "01".into(),
+        sha1: String::new(),
+        sha256: String::new(),
+        not_before: None,
+        not_after: None,
+        key_type: "RSA".into(),
+        key_bits: None,
+    };
+    let mut ev = Evidence::default();
+    ev.tls.push(itlscope::evidence::TlsSession {
+        client: "10.5.0.91:52000".parse().expect("endpoint"),
+        server: format!("{CUCM}:2443").parse().expect("endpoint"),
+        service: Some("sccp-tls".into()),
+        client_certificate: Some(std::sync::Arc::new(cert)),
+        ..Default::default()
+    });
+    let d = diagnose(&ev, &OperatorFacts::default());
+    assert_eq!(d.phones.len(), 1, "{:?}", d.phones);
+    assert_eq!(d.phones[0].mac.as_deref(), Some("0011223344CC"));
+}
+
+#[test]
+fn the_client_certificate_sent_in_clear_is_kept_on_the_session() {
+    use reassembly_support::tls::{self, content};
+    const V12: u16 = 0x0303;
+    let certs = ctl_certs();
+    let mut c = Conv::new("10.5.0.92:52001", &format!("{CUCM}:2443"), 100, 70_000);
+    c.open();
+    let hello = tls::client_hello(V12, &[0x002f], &[], None);
+    c.send(
+        true,
+        &tls::records(content::HANDSHAKE, V12, &hello, 16384),
+        1460,
+    );
+    let mut flight = tls::server_hello(V12, 0x002f, None);
+    flight.extend(tls::certificate(&[&certs[0]]));
+    flight.extend(tls::server_hello_done());
+    c.send(
+        false,
+        &tls::records(content::HANDSHAKE, V12, &flight, 16384),
+        1460,
+    );
+    let client_chain = tls::certificate(&[&certs[1], &certs[0]]);
+    c.send(
+        true,
+        &tls::records(content::HANDSHAKE, V12, &client_chain, 16384),
+        1460,
+    );
+    c.fin(true);
+    c.fin(false);
+    let got = run(&c.pkts, CollectorConfig::default());
+    assert_eq!(got.tls.len(), 1);
+    let s = &got.tls[0];
+    let client = s
+        .client_certificate
+        .as_ref()
+        .expect("client certificate kept");
+    assert_eq!(client.der, certs[1], "the client's own (first) certificate");
+    assert_eq!(s.certificates.len(), 1, "the server's chain is unchanged");
+}

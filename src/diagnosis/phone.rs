@@ -8,7 +8,8 @@
 //! registration as `SEP<MAC>`, or TLS to a service only phones use (TVS, CAPF, HTTPS TFTP).
 //! Routers fetching `R1.cfg` and hosts uploading files are "other TFTP clients": counted
 //! with what they fetched, not diagnosed. SCCP or SIP over TLS (2443, 5061) alone does not
-//! make a phone: voice gateways and trunks use them too. At most `max_phones` are kept, the
+//! make a phone (voice gateways and trunks use them too), unless the client's certificate is
+//! a phone's (`CN=CP-<model>-SEP<MAC>`). At most `max_phones` are kept, the
 //! first seen, and a note says how many were left out, so the diagnosis stays bounded
 //! whatever the capture holds.
 
@@ -189,6 +190,23 @@ fn mac_from_device_name(name: &str) -> Option<String> {
         .then(|| digits.to_ascii_uppercase())
 }
 
+/// MAC from a phone's own TLS certificate: a subject whose CN is `CP-<model>-SEP<MAC>` (the
+/// manufacturer-installed certificate) or `SEP<MAC>`.
+fn mac_from_certificate_subject(subject: &str) -> Option<String> {
+    let cn = subject
+        .split([',', '/'])
+        .map(str::trim)
+        .find_map(|part| part.strip_prefix("CN="))?;
+    let at = cn.len().checked_sub(15)?;
+    let mac = mac_from_device_name(cn.get(at..)?)?;
+    let head = cn.get(..at)?;
+    let is_phone = head.is_empty()
+        || (head.len() > 4
+            && head.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("CP-"))
+            && head.ends_with('-'));
+    is_phone.then_some(mac)
+}
+
 /// Groups the evidence per phone. Returns at most `max_phones` phones (the first seen;
 /// MAC-identified first, by MAC, then IP-identified, by IP) and notes about anything
 /// ambiguous, ignored or left out.
@@ -233,6 +251,16 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
         }
     }
     phone_ips.extend(evidence.alarms.iter().map(|a| a.phone.ip));
+    for session in &evidence.tls {
+        if let Some(mac) = session
+            .client_certificate
+            .as_ref()
+            .and_then(|c| mac_from_certificate_subject(&c.subject))
+        {
+            phone_ips.insert(session.client.ip);
+            claim(session.client.ip, mac, &mut notes);
+        }
+    }
     phone_ips.extend(
         evidence
             .tls
@@ -549,6 +577,32 @@ mod tests {
             "{n}"
         );
         assert!(n.ends_with("; 3 more host(s)"), "{n}");
+    }
+
+    #[test]
+    fn a_phone_certificate_gives_the_mac() {
+        for (subject, mac) in [
+            (
+                "CN=CP-7970G-SEP001122334455, O=Cisco Systems Inc.",
+                Some("001122334455"),
+            ),
+            (
+                "O=Cisco Systems Inc., CN=CP-8845-SEP0011223344aa",
+                Some("0011223344AA"),
+            ),
+            ("CN=SEP001122334455", Some("001122334455")),
+            ("CN=vgw1.example.com", None),
+            ("CN=CP-SEP001122334455", None),
+            ("CN=XSEP001122334455", None),
+            ("CN=é", None),
+            ("", None),
+        ] {
+            assert_eq!(
+                mac_from_certificate_subject(subject).as_deref(),
+                mac,
+                "{subject}"
+            );
+        }
     }
 
     #[test]
