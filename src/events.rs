@@ -229,6 +229,8 @@ pub enum RecordKind {
     SipAlarmsTcp,
     /// SIP alarms of both kinds.
     SipAlarms,
+    /// SCCP registrations (TCP 2000).
+    SccpRegistrations,
 }
 
 /// The record caps' events.
@@ -314,6 +316,7 @@ impl RecordKind {
             RecordKind::SipAlarmsUdp => "sip-alarms-udp",
             RecordKind::SipAlarmsTcp => "sip-alarms-tcp",
             RecordKind::SipAlarms => "sip-alarms",
+            RecordKind::SccpRegistrations => "sccp-registrations",
         }
     }
 }

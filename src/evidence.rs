@@ -315,6 +315,9 @@ pub struct TlsSession {
     pub certificates: Vec<Arc<CertificateInfo>>,
     /// True when the chain could not be seen because the session is TLS 1.3.
     pub certificates_encrypted: bool,
+    /// The client's own certificate (the first of its chain), when it sent one in clear
+    /// (TLS 1.2 and earlier): a phone's is `CN=CP-<model>-SEP<MAC>` (its MIC or LSC).
+    pub client_certificate: Option<Arc<CertificateInfo>>,
     /// Clear-text alerts in order.
     pub alerts: Vec<TlsAlert>,
     /// Both sides sent ChangeCipherSpec/Finished (TLS ≤ 1.2), or application data flowed.
@@ -444,6 +447,59 @@ pub struct EvidenceLoss {
     pub first: Seen,
 }
 
+/// How CUCM answered an SCCP registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationOutcome {
+    /// `RegisterAck`, at that frame.
+    Accepted {
+        /// The answer's frame.
+        at: Seen,
+    },
+    /// `RegisterReject`, with CUCM's text.
+    Rejected {
+        /// The answer's frame.
+        at: Seen,
+        /// The reject's text (printable ASCII, at most 33 characters).
+        reason: String,
+    },
+    /// No answer in the capture.
+    Unanswered,
+}
+
+/// An SCCP `StationRegister` a device sent (TCP 2000): who it says it is and which CUCM it
+/// registered to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SccpRegistration {
+    /// The device's end (the TCP client).
+    pub phone: Endpoint,
+    /// The CUCM's end (the TCP server).
+    pub cucm: Endpoint,
+    /// Device name as sent (`SEP0011223344AA` for a phone).
+    pub device_name: String,
+    /// Device type number, when the message carried it.
+    pub device_type: Option<u32>,
+    /// The model of that device type (`7970`, else `device type N`).
+    pub model: Option<String>,
+    /// The address the device says it has.
+    pub station_ip: Option<IpAddr>,
+    /// CUCM's answer.
+    pub outcome: RegistrationOutcome,
+    /// The `StationRegister`'s frame.
+    pub seen: Seen,
+}
+
+impl SccpRegistration {
+    /// Says which capture the registration was seen in.
+    pub fn set_capture(&mut self, capture: usize) {
+        self.seen = self.seen.in_capture(capture);
+        if let RegistrationOutcome::Accepted { at } | RegistrationOutcome::Rejected { at, .. } =
+            &mut self.outcome
+        {
+            *at = at.in_capture(capture);
+        }
+    }
+}
+
 /// A `DeviceTLInfo` alarm the phone sent over clear-text SIP (REFER with
 /// `application/x-cisco-alarm+xml`): the hash of the trust lists the phone has installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -546,6 +602,8 @@ pub struct Evidence {
     pub alarms: Vec<PhoneTrustAlarm>,
     /// Evidence limits or evictions may have cost, by client and server port.
     pub losses: Vec<EvidenceLoss>,
+    /// SCCP registrations (TCP 2000), in order of their frame.
+    pub registrations: Vec<SccpRegistration>,
 }
 
 impl FileTransfer {

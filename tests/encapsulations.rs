@@ -24,6 +24,7 @@ fn analyse(bytes: Vec<u8>) -> (CaptureSummary, Evidence) {
         tls_aggregates: result.collected.tls_aggregates,
         alarms: result.collected.alarms,
         losses: result.collected.losses,
+        registrations: result.collected.registrations,
     };
     (result.summary, evidence)
 }

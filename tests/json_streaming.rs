@@ -53,7 +53,8 @@ fn transfer(phone: u8, n: u64) -> FileTransfer {
         ts: Timestamp::from_parts(1_767_225_600 + i64::try_from(n).unwrap_or(0), 0),
     };
     FileTransfer {
-        name: format!("Desktops/320x196x4/background-{n:06}.png"),
+        // Signed (`.sgn`), as phones fetch them: a file only a phone asks for (issue 19 item 6).
+        name: format!("Desktops/320x196x4/background-{n:06}.png.sgn"),
         transport: FileTransport::Tftp,
         client: Endpoint {
             ip: [10, 0, 0, phone].into(),

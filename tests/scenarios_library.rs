@@ -267,6 +267,7 @@ fn check_verdicts(file: &str) {
         tls_aggregates: got.tls_aggregates,
         losses: got.losses,
         alarms: got.alarms,
+        registrations: got.registrations,
     };
     for run in &s.runs {
         let text = run_analyze(&evidence, &operator_facts(&run.args), OutputFormat::Json);

@@ -260,6 +260,12 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         installed_itl.as_ref(),
         served_itl.as_ref(),
     );
+    let registration = phone::registration(ctx.group, ctx.evidence);
+    let mut device = device::device_info(ctx.files.iter().map(|(_, f, _)| *f));
+    // The model an SCCP registration names fills in what no download showed.
+    if device.model.is_none() {
+        device.model = registration.as_ref().and_then(|r| r.model.clone());
+    }
     let mut ips = ctx.group.ips.iter().copied();
     PhoneDiagnosis {
         mac: ctx.group.mac.clone(),
@@ -275,7 +281,8 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         files: ctx.group.files.clone(),
         tls: ctx.group.tls.clone(),
         alarms: ctx.group.alarms.clone(),
-        device: device::device_info(ctx.files.iter().map(|(_, f, _)| *f)),
+        device,
+        registration,
         main_reason,
     }
 }

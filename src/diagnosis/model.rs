@@ -425,6 +425,8 @@ pub struct PhoneDiagnosis {
     pub alarms: Vec<usize>,
     /// Model and firmware, when the capture shows them.
     pub device: super::device::DeviceInfo,
+    /// The phone's SCCP registration (name, model, CUCM), when it registered over SCCP.
+    pub registration: Option<super::phone::Registration>,
     /// The one main reason of the verdict (a stable code for grouping a fleet).
     pub main_reason: super::reason::MainReason,
 }

@@ -72,7 +72,7 @@ fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
 }
 
 /// True when `s` ends with `suffix`, ignoring ASCII case.
-fn ends_with_ci(s: &str, suffix: &str) -> bool {
+pub fn ends_with_ci(s: &str, suffix: &str) -> bool {
     s.len() >= suffix.len()
         && s.get(s.len() - suffix.len()..)
             .is_some_and(|t| t.eq_ignore_ascii_case(suffix))

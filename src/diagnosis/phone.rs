@@ -2,15 +2,21 @@
 //! `ITLSEP<MAC>.tlv`, `CTLSEP<MAC>.tlv`) or its `DeviceTLInfo` alarm names, else by client IP.
 //! TLS sessions and alarms attach to the phone that owns their client IP.
 //!
-//! Only hosts that behave like a phone become one (a phone file requested, a `DeviceTLInfo`
-//! alarm, or TLS to TVS, CAPF or a phone TLS port); at most `max_phones` are kept, the first
-//! seen, and a note says how many were left out, so the diagnosis stays bounded whatever
-//! the capture holds.
+//! Only hosts that give evidence a phone gives become one: a phone's file requested
+//! (`SEP*`, `ITL*`, `CTL*`, `XMLDefault*`, a signed `.sgn` file, a `.loads` firmware load, or
+//! anything from the phones' HTTP file port 6970), a `DeviceTLInfo` alarm, an SCCP
+//! registration as `SEP<MAC>`, or TLS to a service only phones use (TVS, CAPF, HTTPS TFTP).
+//! Routers fetching `R1.cfg` and hosts uploading files are "other TFTP clients": counted
+//! with what they fetched, not diagnosed. SCCP or SIP over TLS (2443, 5061) alone does not
+//! make a phone (voice gateways and trunks use them too), unless the client's certificate is
+//! a phone's (`CN=CP-<model>-SEP<MAC>`). At most `max_phones` are kept, the
+//! first seen, and a note says how many were left out, so the diagnosis stays bounded
+//! whatever the capture holds.
 
-use super::names::classify;
+use super::names::{RequestKind, classify, ends_with_ci};
 use crate::evidence::Seen;
-use crate::evidence::{Evidence, TlsSession};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::evidence::{Evidence, FileTransfer, FileTransport, TlsSession};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::IpAddr;
 
 /// How a phone is identified.
@@ -37,6 +43,8 @@ pub struct PhoneEvidence {
     pub tls: Vec<usize>,
     /// Indices into `Evidence::alarms`.
     pub alarms: Vec<usize>,
+    /// Indices into `Evidence::registrations` (SCCP registrations as this phone).
+    pub registrations: Vec<usize>,
     /// Indices into `Evidence::losses` that concern this phone: its addresses' and those no
     /// address could be given for ([`super::losses::LossIndex`]).
     pub losses: Vec<usize>,
@@ -44,17 +52,124 @@ pub struct PhoneEvidence {
     pub tls_aggregates: Vec<usize>,
 }
 
-/// True for TLS services only a phone talks to: TVS (2445), CAPF (3804), SCCP/SIP over TLS
-/// (2443, 5061), HTTPS TFTP (6971, 6972). HTTPS on 443/8443 is what any PC browses, so it
-/// does not make a phone by itself (it still attaches to a host that is a phone).
+/// True for TLS services only a phone talks to: TVS (2445), CAPF (3804), HTTPS TFTP (6971,
+/// 6972). HTTPS on 443/8443 is what any PC browses, and SCCP/SIP over TLS (2443, 5061) is
+/// what voice gateways, media resources and trunks use as well, so neither makes a phone by
+/// itself (each still attaches to a host that is a phone).
 fn phone_service(session: &TlsSession) -> bool {
     match session.server.port {
-        2445 | 2443 | 5061 | 3804 | 6971 | 6972 => true,
+        2445 | 3804 | 6971 | 6972 => true,
         _ => matches!(
             session.service.as_deref(),
-            Some("tvs" | "sccp-tls" | "sip-tls" | "capf" | "https-tftp")
+            Some("tvs" | "capf" | "https-tftp")
         ),
     }
+}
+
+/// True when requesting this file is something a phone does: a name of the phone's trust
+/// bootstrap (`SEP*`, `ITL*`, `CTL*`, `XMLDefault*`), a signed `.sgn` file, a `.loads`
+/// firmware load, or any download from the phones' HTTP file port. An upload never is
+/// (phones do not write files over TFTP), nor a name such as a router's `R1.cfg`.
+fn phone_file(file: &FileTransfer) -> bool {
+    if file.upload {
+        return false;
+    }
+    let (kind, mac) = classify(&file.name);
+    kind != RequestKind::Other
+        || mac.is_some()
+        || file.transport == FileTransport::Http
+        || ends_with_ci(&file.name, ".sgn")
+        || ends_with_ci(&file.name, ".loads")
+}
+
+/// Hosts listed one by one among "other TFTP clients" (the rest are counted).
+const MAX_OTHER_CLIENTS: usize = 10;
+
+/// Names listed per other TFTP client (the rest are counted).
+const MAX_OTHER_NAMES: usize = 5;
+
+/// What a host that is not a phone did over TFTP.
+#[derive(Debug, Default)]
+struct OtherClient {
+    downloads: usize,
+    uploads: usize,
+    names: Vec<String>,
+}
+
+/// The "other TFTP clients" note: each host (the first few) with what it fetched or sent.
+fn other_clients_note(others: &BTreeMap<IpAddr, OtherClient>) -> Option<String> {
+    if others.is_empty() {
+        return None;
+    }
+    let mut listed: Vec<String> = others
+        .iter()
+        .take(MAX_OTHER_CLIENTS)
+        .map(|(ip, c)| {
+            let total = c.downloads + c.uploads;
+            let mut what = Vec::new();
+            if c.downloads > 0 {
+                what.push(format!("fetched {}", c.downloads));
+            }
+            if c.uploads > 0 {
+                what.push(format!("uploaded {}", c.uploads));
+            }
+            let more = total.saturating_sub(c.names.len());
+            let mut names = c.names.join(", ");
+            if more > 0 {
+                names.push_str(&format!(" and {more} more"));
+            }
+            format!("{ip} {} file(s): {names}", what.join(" and "))
+        })
+        .collect();
+    if others.len() > MAX_OTHER_CLIENTS {
+        listed.push(format!("{} more host(s)", others.len() - MAX_OTHER_CLIENTS));
+    }
+    Some(format!(
+        "{} other TFTP client(s) gave no evidence of being a phone (no SEP/ITL/CTL file, no SCCP registration as SEP<MAC>, no DeviceTLInfo alarm, no TLS to TVS/CAPF) and were not diagnosed: {}",
+        others.len(),
+        listed.join("; ")
+    ))
+}
+
+/// What a phone's SCCP registration says: its name, model and the CUCM it registered to
+/// (the last registration the capture holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// Device name as sent (`SEP0011223344AA`).
+    pub device_name: String,
+    /// Model (`7970`, else `device type N`), None when the message did not carry it.
+    pub model: Option<String>,
+    /// The CUCM's end (address and port 2000).
+    pub cucm: crate::evidence::Endpoint,
+    /// `accepted`, `rejected` or `unanswered`.
+    pub outcome: &'static str,
+    /// CUCM's reject text, when rejected.
+    pub reason: Option<String>,
+    /// The `StationRegister`'s frame.
+    pub seen: Seen,
+}
+
+/// The last SCCP registration of a phone, if it registered over SCCP.
+pub fn registration(phone: &PhoneEvidence, evidence: &Evidence) -> Option<Registration> {
+    use crate::evidence::RegistrationOutcome;
+    let r = phone
+        .registrations
+        .iter()
+        .filter_map(|&i| evidence.registrations.get(i))
+        .max_by_key(|r| (r.seen.capture, r.seen.frame))?;
+    let (outcome, reason) = match &r.outcome {
+        RegistrationOutcome::Accepted { .. } => ("accepted", None),
+        RegistrationOutcome::Rejected { reason, .. } => ("rejected", Some(reason.clone())),
+        RegistrationOutcome::Unanswered => ("unanswered", None),
+    };
+    Some(Registration {
+        device_name: r.device_name.clone(),
+        model: r.model.clone(),
+        cucm: r.cucm,
+        outcome,
+        reason,
+        seen: r.seen,
+    })
 }
 
 /// Addresses kept per phone: a phone has one or two; a crafted capture could give a MAC
@@ -73,6 +188,23 @@ fn mac_from_device_name(name: &str) -> Option<String> {
     let digits = name.get(3..)?;
     (prefix.eq_ignore_ascii_case("SEP") && digits.chars().all(|c| c.is_ascii_hexdigit()))
         .then(|| digits.to_ascii_uppercase())
+}
+
+/// MAC from a phone's own TLS certificate: a subject whose CN is `CP-<model>-SEP<MAC>` (the
+/// manufacturer-installed certificate) or `SEP<MAC>`.
+fn mac_from_certificate_subject(subject: &str) -> Option<String> {
+    let cn = subject
+        .split([',', '/'])
+        .map(str::trim)
+        .find_map(|part| part.strip_prefix("CN="))?;
+    let at = cn.len().checked_sub(15)?;
+    let mac = mac_from_device_name(cn.get(at..)?)?;
+    let head = cn.get(..at)?;
+    let is_phone = head.is_empty()
+        || (head.len() > 4
+            && head.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("CP-"))
+            && head.ends_with('-'));
+    is_phone.then_some(mac)
 }
 
 /// Groups the evidence per phone. Returns at most `max_phones` phones (the first seen;
@@ -98,11 +230,44 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
         }
         Some(_) => {}
     };
-    for file in &evidence.files {
+    // Which hosts gave evidence a phone gives (the only ones diagnosed).
+    let mut phone_ips: HashSet<IpAddr> = HashSet::new();
+    for file in evidence.files.iter().filter(|f| phone_file(f)) {
+        phone_ips.insert(file.client.ip);
         if let (_, Some(mac)) = classify(&file.name) {
             claim(file.client.ip, mac, &mut notes);
         }
     }
+    let mut other_devices: BTreeSet<(IpAddr, String)> = BTreeSet::new();
+    for reg in &evidence.registrations {
+        match mac_from_device_name(&reg.device_name) {
+            Some(mac) => {
+                phone_ips.insert(reg.phone.ip);
+                claim(reg.phone.ip, mac, &mut notes);
+            }
+            None => {
+                other_devices.insert((reg.phone.ip, reg.device_name.clone()));
+            }
+        }
+    }
+    phone_ips.extend(evidence.alarms.iter().map(|a| a.phone.ip));
+    for session in &evidence.tls {
+        if let Some(mac) = session
+            .client_certificate
+            .as_ref()
+            .and_then(|c| mac_from_certificate_subject(&c.subject))
+        {
+            phone_ips.insert(session.client.ip);
+            claim(session.client.ip, mac, &mut notes);
+        }
+    }
+    phone_ips.extend(
+        evidence
+            .tls
+            .iter()
+            .filter(|s| phone_service(s))
+            .map(|s| s.client.ip),
+    );
     for alarm in &evidence.alarms {
         if let Some(mac) = alarm.device_name.as_deref().and_then(mac_from_device_name) {
             claim(alarm.phone.ip, mac, &mut notes);
@@ -134,6 +299,7 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
             files: Vec::new(),
             tls: Vec::new(),
             alarms: Vec::new(),
+            registrations: Vec::new(),
             losses: Vec::new(),
             tls_aggregates: Vec::new(),
             ips_cut: false,
@@ -147,7 +313,20 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
         }
         phone
     }
+    let mut others: BTreeMap<IpAddr, OtherClient> = BTreeMap::new();
     for (i, file) in evidence.files.iter().enumerate() {
+        if !phone_ips.contains(&file.client.ip) {
+            let other = others.entry(file.client.ip).or_default();
+            if file.upload {
+                other.uploads += 1;
+            } else {
+                other.downloads += 1;
+            }
+            if other.names.len() < MAX_OTHER_NAMES && !other.names.contains(&file.name) {
+                other.names.push(file.name.clone());
+            }
+            continue;
+        }
         let key = match classify(&file.name) {
             (_, Some(mac)) => PhoneKey::Mac(mac),
             (_, None) => key_for_ip(file.client.ip),
@@ -161,12 +340,33 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
         };
         entry(&mut phones, key, alarm.phone.ip).alarms.push(i);
     }
+    for (i, reg) in evidence.registrations.iter().enumerate() {
+        if let Some(mac) = mac_from_device_name(&reg.device_name) {
+            entry(&mut phones, PhoneKey::Mac(mac), reg.phone.ip)
+                .registrations
+                .push(i);
+        }
+    }
+    notes.extend(other_clients_note(&others));
+    if !other_devices.is_empty() {
+        let listed: Vec<String> = other_devices
+            .iter()
+            .take(MAX_OTHER_CLIENTS)
+            .map(|(ip, name)| format!("{ip} as {name:?}"))
+            .collect();
+        notes.push(format!(
+            "{} SCCP registration(s) under a name that is not SEP<MAC> (a gateway, media resource or other device, not a phone) were not diagnosed: {}{}",
+            other_devices.len(),
+            listed.join(", "),
+            if other_devices.len() > MAX_OTHER_CLIENTS { ", …" } else { "" }
+        ));
+    }
     let mut ignored_sessions = 0usize;
     // Bounded by the evidence's own record limit; only the count reaches the report.
     let mut ignored_hosts: BTreeSet<IpAddr> = BTreeSet::new();
     for (i, session) in evidence.tls.iter().enumerate() {
         let key = key_for_ip(session.client.ip);
-        if phones.contains_key(&key) || phone_service(session) {
+        if phones.contains_key(&key) || phone_ips.contains(&session.client.ip) {
             entry(&mut phones, key, session.client.ip).tls.push(i);
         } else {
             ignored_sessions += 1;
@@ -233,6 +433,12 @@ fn spanning_note(phone: &PhoneEvidence, evidence: &Evidence, notes: &mut Vec<Str
                 .iter()
                 .filter_map(|&i| evidence.alarms.get(i).map(|a| a.seen.capture)),
         )
+        .chain(
+            phone
+                .registrations
+                .iter()
+                .filter_map(|&i| evidence.registrations.get(i).map(|r| r.seen.capture)),
+        )
         .collect();
     if captures.len() < 2 || notes.len() >= MAX_SPANNING_NOTES {
         return;
@@ -274,9 +480,15 @@ fn first_seen(phone: &PhoneEvidence, evidence: &Evidence) -> (i64, u64) {
         .iter()
         .filter_map(|&i| evidence.alarms.get(i))
         .map(|a| &a.seen);
+    let registrations = phone
+        .registrations
+        .iter()
+        .filter_map(|&i| evidence.registrations.get(i))
+        .map(|r| &r.seen);
     files
         .chain(tls)
         .chain(alarms)
+        .chain(registrations)
         .map(|s: &Seen| (s.ts.0, s.frame))
         .min()
         .unwrap_or((i64::MAX, u64::MAX))
@@ -330,6 +542,67 @@ mod tests {
         assert_eq!(phones[1].files, vec![3]);
         assert_eq!(phones[1].tls, vec![1]);
         assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    #[test]
+    fn tftp_clients_without_phone_evidence_are_listed_not_diagnosed() {
+        let mut ev = Evidence::default();
+        for n in 0..12u32 {
+            ev.files.push(file(
+                &format!("R{n}.cfg"),
+                &format!("10.6.0.{}", n + 1),
+                b"x",
+            ));
+        }
+        for n in 0..7u32 {
+            ev.files.push(file(&format!("f{n}.txt"), "10.6.0.1", b"x"));
+        }
+        let mut up = file("SEP0011223344AA.cnf.xml", "10.6.1.1", b"x");
+        up.upload = true;
+        ev.files.push(up);
+        // Statement 6: a phone's own files make a phone, and its other files stay with it.
+        ev.files
+            .push(file("SEP0011223344BB.cnf.xml", "10.6.2.1", b"x"));
+        ev.files.push(file("Ringlist.xml", "10.6.2.1", b"x"));
+        let (phones, notes) = group(&ev, usize::MAX);
+        assert_eq!(phones.len(), 1);
+        assert_eq!(phones[0].files, vec![20, 21]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let n = &notes[0];
+        assert!(n.starts_with("13 other TFTP client(s)"), "{n}");
+        assert!(
+            n.contains(
+                "10.6.0.1 fetched 8 file(s): R0.cfg, f0.txt, f1.txt, f2.txt, f3.txt and 3 more"
+            ),
+            "{n}"
+        );
+        assert!(n.ends_with("; 3 more host(s)"), "{n}");
+    }
+
+    #[test]
+    fn a_phone_certificate_gives_the_mac() {
+        for (subject, mac) in [
+            (
+                "CN=CP-7970G-SEP001122334455, O=Cisco Systems Inc.",
+                Some("001122334455"),
+            ),
+            (
+                "O=Cisco Systems Inc., CN=CP-8845-SEP0011223344aa",
+                Some("0011223344AA"),
+            ),
+            ("CN=SEP001122334455", Some("001122334455")),
+            ("CN=vgw1.example.com", None),
+            ("CN=CP-SEP001122334455", None),
+            ("CN=XSEP001122334455", None),
+            ("CN=é", None),
+            ("", None),
+        ] {
+            assert_eq!(
+                mac_from_certificate_subject(subject).as_deref(),
+                mac,
+                "{subject}"
+            );
+        }
     }
 
     #[test]

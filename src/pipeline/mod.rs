@@ -136,6 +136,12 @@ pub fn collect_readable(
                     }));
                 evidence.tls_aggregates.extend(collected.tls_aggregates);
                 evidence.losses.extend(collected.losses);
+                evidence
+                    .registrations
+                    .extend(collected.registrations.into_iter().map(|mut r| {
+                        r.set_capture(capture);
+                        r
+                    }));
             }
             Err(e) => unreadable.push(e),
         }

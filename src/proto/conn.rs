@@ -4,6 +4,7 @@
 use super::capped::Capped;
 use super::http::{self, HttpConn};
 use super::losses::LossLog;
+use super::sccp::{self, SccpStream};
 use super::sessions::{
     KeeperLimits, PhoneHosts, TlsKeeper, is_phone_conversation, is_phone_tls_port, is_web_tls_port,
 };
@@ -14,8 +15,8 @@ use super::{CollectorConfig, FileBudget, PortSet};
 use crate::budget::{self, Account, Candidate, MemoryBudget, Worth};
 use crate::events::{AppLimit, LimitEvent, RecordKind, RecordLimit, TransportLimit};
 use crate::evidence::{
-    Endpoint, EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, Side, TcpEnd,
-    TlsAggregate, TlsSession,
+    Endpoint, EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, SccpRegistration, Seen,
+    Side, TcpEnd, TlsAggregate, TlsSession,
 };
 use crate::net::{Packet, TcpSegment};
 use crate::transport::tcp::{Budget, HalfStream, StreamEvent};
@@ -33,6 +34,8 @@ enum App {
     Http(Box<HttpConn>),
     /// Clear-text SIP: only the client's (phone's) stream is read, for `DeviceTLInfo` alarms.
     Sip(Box<SipStream>),
+    /// SCCP on TCP 2000: both streams read until CUCM answers the phone's registration.
+    Sccp(Box<SccpStream>),
     /// Not something we parse; only the connection's fate is kept.
     Ignored,
 }
@@ -167,6 +170,10 @@ pub struct Connections {
     rst_rejected: u64,
     files: Capped<FileTransfer>,
     alarms: Capped<PhoneTrustAlarm>,
+    /// SCCP registrations.
+    registrations: Capped<SccpRegistration>,
+    /// SCCP messages that could not be read, summed over closed connections.
+    sccp_malformed: u64,
     max_records: usize,
     /// SIP anomalies of closed connections, summed.
     sip_stats: SipStats,
@@ -185,6 +192,8 @@ pub struct TcpFindings {
     pub files: Vec<FileTransfer>,
     /// `DeviceTLInfo` alarms read from SIP over TCP.
     pub alarms: Vec<PhoneTrustAlarm>,
+    /// SCCP registrations (TCP 2000).
+    pub registrations: Vec<SccpRegistration>,
     /// Limits that cut something off, typed (the report words them).
     pub limits: Vec<LimitEvent>,
     /// Other things worth knowing (data lost by the capture), in words.
@@ -214,6 +223,7 @@ impl Connections {
                 http: PortSet::new(&c.http_ports),
                 tls: PortSet::new(&c.tls_ports),
                 sip: PortSet::new(&c.sip_ports),
+                sccp: PortSet::new(&super::ports::SCCP_PORTS),
             },
             stream_cap: c.stream_buffer_cap.max(1),
             budget: Budget::new(c.global_buffer_cap),
@@ -248,6 +258,8 @@ impl Connections {
             rst_rejected: 0,
             files: Capped::new(c.max_records),
             alarms: Capped::new(c.max_records),
+            registrations: Capped::new(c.max_records),
+            sccp_malformed: 0,
             max_records: c.max_records,
             sip_stats: SipStats::default(),
             connect_tunnels: http::ConnectTunnels::default(),
@@ -327,7 +339,10 @@ impl Connections {
             // lookup is made only for such a SYN, not for every unfollowed segment.)
             let tls = ports.tls.contains(dst.port)
                 && (!is_web_tls_port(dst.port) || phones.contains(&src.ip));
-            let watched = tls || ports.http.contains(dst.port) || ports.sip.contains(dst.port);
+            let watched = tls
+                || ports.http.contains(dst.port)
+                || ports.sip.contains(dst.port)
+                || ports.sccp.contains(dst.port);
             return watched.then_some((src, dst, App::Undecided));
         }
         if seg.flags.rst || seg.payload.is_empty() {
@@ -353,6 +368,10 @@ impl Connections {
         }
         // A SIP connection whose start was missed is picked up at a request boundary.
         if ports.sip.contains(dst.port) && sip_tcp::looks_like_request(seg.payload) {
+            return Some((src, dst, App::Undecided));
+        }
+        // Likewise SCCP, at a message boundary from the phone.
+        if ports.sccp.contains(dst.port) && sccp::looks_like_sccp(seg.payload) {
             return Some((src, dst, App::Undecided));
         }
         None
@@ -546,6 +565,18 @@ impl Connections {
                                 .map(|(info, at)| info.into_alarm(phone, at)),
                         );
                     }
+                    App::Sccp(sccp) => {
+                        let got = sccp.take(conn.client, conn.server);
+                        note_registrations(&mut self.phone_hosts, &got);
+                        self.registrations.extend(got);
+                        if sccp.settled() {
+                            // The answer is read: keepalives and calls are not.
+                            conn.settled = true;
+                            for stream in &mut conn.streams {
+                                stream.release(&mut self.budget);
+                            }
+                        }
+                    }
                     App::Tls(t)
                         if t.settled()
                             && !is_phone_conversation(
@@ -590,6 +621,7 @@ impl Connections {
         is_phone_tls_port(server.port)
             || self.ports.http.contains(server.port)
             || self.ports.sip.contains(server.port)
+            || self.ports.sccp.contains(server.port)
             || self.phone_hosts.contains(&client.ip)
     }
 
@@ -777,6 +809,12 @@ impl Connections {
                 sum.resyncs_after_gap += st.resyncs_after_gap;
                 sum.malformed += st.malformed;
             }
+            App::Sccp(mut sccp) => {
+                let got = sccp.finish(conn.client, conn.server);
+                note_registrations(&mut self.phone_hosts, &got);
+                self.registrations.extend(got);
+                self.sccp_malformed += sccp.malformed;
+            }
             App::Undecided if self.ports.tls.contains(conn.server.port) => {
                 let t = TlsConn::new(conn.client, conn.server, conn.first, self.max_message);
                 self.keeper.add(
@@ -870,6 +908,20 @@ impl Connections {
         }
         let (files, files_dropped) = self.files.into_parts();
         let (alarms, alarms_dropped) = self.alarms.into_parts();
+        let (registrations, registrations_dropped) = self.registrations.into_parts();
+        if registrations_dropped > 0 {
+            limits.push(LimitEvent::Records(RecordLimit::NotKept {
+                what: RecordKind::SccpRegistrations,
+                count: registrations_dropped,
+                max: self.max_records as u64,
+            }));
+        }
+        if self.sccp_malformed > 0 {
+            notes.push(format!(
+                "{} SCCP messages on TCP 2000 could not be read (bad length or fields); reading of that direction stopped",
+                self.sccp_malformed
+            ));
+        }
         // Not attributed to a host: they may concern any phone.
         for (n, port) in [(files_dropped, 6970), (alarms_dropped, 5060)] {
             self.losses
@@ -903,6 +955,7 @@ impl Connections {
             tls_aggregates: kept.aggregates,
             files,
             alarms,
+            registrations,
             limits,
             notes,
         }
@@ -966,6 +1019,24 @@ fn charge_app(conn: &mut Conn, memory: &MemoryBudget) {
     }
 }
 
+/// A host that registered over SCCP as `SEP<MAC>` is a phone: its later TLS is kept.
+fn note_registrations(phones: &mut PhoneHosts, got: &[SccpRegistration]) {
+    for r in got {
+        if is_phone_device_name(&r.device_name) {
+            phones.mark(r.phone.ip);
+        }
+    }
+}
+
+/// True for a phone's device name: `SEP` and 12 hex digits.
+pub(crate) fn is_phone_device_name(name: &str) -> bool {
+    name.len() == 15
+        && name.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("SEP"))
+        && name
+            .get(3..)
+            .is_some_and(|d| d.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 fn duration_ns(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
@@ -976,6 +1047,7 @@ struct Ports {
     http: PortSet,
     tls: PortSet,
     sip: PortSet,
+    sccp: PortSet,
 }
 
 /// Picks the application for a connection from its first payload. `summed`: a TLS session
@@ -1006,6 +1078,9 @@ fn self_decide(
     if ports.sip.contains(conn.server.port) {
         return App::Sip(Box::default());
     }
+    if ports.sccp.contains(conn.server.port) {
+        return App::Sccp(Box::default());
+    }
     if ports.tls.contains(conn.server.port) {
         // Not TLS-looking, but on a TLS service port: report what the TLS parser makes of it.
         return tls();
@@ -1021,6 +1096,8 @@ fn feed(app: &mut App, dir: usize, ev: StreamEvent<'_>, seen: Seen, files_budget
         (App::Http(h), StreamEvent::Gap(n)) => h.gap(dir, n),
         (App::Sip(s), StreamEvent::Data(d)) if dir == 0 => s.data(d, seen),
         (App::Sip(s), StreamEvent::Gap(n)) if dir == 0 => s.gap(n),
+        (App::Sccp(s), StreamEvent::Data(d)) => s.data(dir, d, seen),
+        (App::Sccp(s), StreamEvent::Gap(_)) => s.gap(dir),
         _ => {}
     }
 }

@@ -11,6 +11,7 @@
 
 mod capped;
 pub mod http;
+pub mod sccp;
 pub mod sip;
 pub mod sip_tcp;
 pub mod tftp;
@@ -27,7 +28,8 @@ pub use ports::PortSet;
 use crate::capture::{CaptureClock, ClockMove};
 use crate::events::{AppLimit, FileLimit, LimitEvent, RecordKind, RecordLimit};
 use crate::evidence::{
-    EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, Seen, TlsAggregate, TlsSession,
+    EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, SccpRegistration, Seen, TlsAggregate,
+    TlsSession,
 };
 use crate::net::{Packet, Transport};
 use crate::transport::udp::Datagram;
@@ -124,6 +126,8 @@ pub struct Collected {
     pub tls_aggregates: Vec<TlsAggregate>,
     /// Trust-list alarms the phones sent.
     pub alarms: Vec<PhoneTrustAlarm>,
+    /// SCCP registrations (TCP 2000), in order of their frame.
+    pub registrations: Vec<SccpRegistration>,
     /// Limits that cut something off, typed (the report words them).
     pub limits_hit: Vec<LimitEvent>,
     /// Other facts worth knowing (e.g. alarms the capture lost bytes of), in words.
@@ -466,11 +470,14 @@ impl Collector {
             }));
             alarms.truncate(max_alarms);
         }
+        let mut registrations = tcp.registrations;
+        registrations.sort_by_key(|r| r.seen.frame);
         Collected {
             files,
             tls,
             tls_aggregates,
             alarms,
+            registrations,
             limits_hit: limits,
             notes,
             losses,

@@ -1,6 +1,9 @@
 //! A set of ports as a 65,536-bit bitmap: membership is one load and a mask, whatever the
 //! number of ports configured (the collector asks on every packet).
 
+/// TCP ports of clear-text SCCP (Skinny), where phones register to CUCM: 2000.
+pub const SCCP_PORTS: [u16; 1] = [super::sccp::SCCP_PORT];
+
 /// Ports, one bit each.
 #[derive(Clone)]
 pub struct PortSet {

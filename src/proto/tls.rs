@@ -194,6 +194,7 @@ impl TlsConn {
                 cipher_suite: None,
                 certificates: Vec::new(),
                 certificates_encrypted: false,
+                client_certificate: None,
                 alerts: Vec::new(),
                 handshake_complete: false,
                 app_data_bytes: (0, 0),
@@ -666,6 +667,14 @@ impl TlsConn {
             self.note(format!(
                 "the client sent a certificate chain ({total} bytes)"
             ));
+            // Only its own certificate is kept: it tells a phone (CN=CP-…-SEP<MAC>) from a
+            // gateway or trunk on the same ports.
+            if let Some(len) = u24(body, 3)
+                && let Some(der) = body.get(6..6 + len)
+            {
+                let (info, _) = self.certs.borrow_mut().intern(der);
+                self.session.client_certificate = Some(info);
+            }
             return;
         }
         self.session.certificate_seen = Some(seen);

@@ -125,6 +125,7 @@ mod tests {
             tls: Vec::new(),
             alarms: Vec::new(),
             device: DeviceInfo::default(),
+            registration: None,
             reported: Vec::new(),
             main_reason: MainReason {
                 code,

@@ -593,6 +593,28 @@ pub struct PhoneJson<'a> {
     pub tls: Vec<usize>,
     /// Indices into the report's `alarms`.
     pub alarms: &'a [usize],
+    /// The phone's SCCP registration (TCP 2000), present only when it registered over SCCP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sccp_registration: Option<RegistrationJson<'a>>,
+}
+
+/// A phone's SCCP registration: who it said it is and which CUCM it registered to.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RegistrationJson<'a> {
+    /// Device name as sent (`SEP0011223344AA`).
+    pub device_name: &'a str,
+    /// Model of the device type sent (`7970`, else `device type N`); null when not sent.
+    pub model: Option<&'a str>,
+    /// The CUCM's address and port (`10.0.0.1:2000`).
+    pub cucm: String,
+    /// `accepted` (RegisterAck), `rejected` (RegisterReject) or `unanswered`.
+    pub outcome: &'static str,
+    /// CUCM's reject text, when rejected.
+    pub reason: Option<&'a str>,
+    /// Index into `captures` of the registration's capture.
+    pub capture: usize,
+    /// Frame of the `StationRegister`.
+    pub frame: u64,
 }
 
 impl<'a> PhoneJson<'a> {
@@ -633,6 +655,15 @@ impl<'a> PhoneJson<'a> {
             files: &p.files,
             tls: p.tls.iter().filter_map(|&i| tls.position(i)).collect(),
             alarms: &p.alarms,
+            sccp_registration: p.registration.as_ref().map(|r| RegistrationJson {
+                device_name: &r.device_name,
+                model: r.model.as_deref(),
+                cucm: r.cucm.to_string(),
+                outcome: r.outcome,
+                reason: r.reason.as_deref(),
+                capture: r.seen.capture,
+                frame: r.seen.frame,
+            }),
         }
     }
 }

@@ -168,6 +168,7 @@ fn record_name(what: RecordKind) -> &'static str {
         RecordKind::SipAlarmsUdp => "SIP alarms over UDP",
         RecordKind::SipAlarmsTcp => "SIP alarms over TCP",
         RecordKind::SipAlarms => "SIP alarms",
+        RecordKind::SccpRegistrations => "SCCP registrations",
     }
 }
 

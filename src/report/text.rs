@@ -319,6 +319,30 @@ fn phone_block(
         let ips: Vec<String> = p.other_ips.iter().map(|ip| ip.to_string()).collect();
         wrapped(out, "  also seen as ", 4, &ips.join(", "));
     }
+    if let Some(r) = &p.registration {
+        let model = r
+            .model
+            .as_deref()
+            .map(|m| format!(" (model {m})"))
+            .unwrap_or_default();
+        let reason = r
+            .reason
+            .as_deref()
+            .map(|t| format!(": {t:?}"))
+            .unwrap_or_default();
+        wrapped(
+            out,
+            "  SCCP: ",
+            8,
+            &format!(
+                "registered as {}{model} to CUCM {} at {}, {}{reason}",
+                r.device_name,
+                r.cucm,
+                super::frame_ref(captures, Some(r.seen.capture), r.seen.frame),
+                r.outcome
+            ),
+        );
+    }
     let _ = writeln!(
         out,
         "  Conditions (delete the ITL only when all four are yes):"

@@ -101,5 +101,6 @@ pub fn evidence_of(file: &str) -> itlscope::evidence::Evidence {
         tls_aggregates: result.collected.tls_aggregates,
         alarms: result.collected.alarms,
         losses: result.collected.losses,
+        registrations: result.collected.registrations,
     }
 }
