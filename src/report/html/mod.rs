@@ -331,7 +331,7 @@ fn verdict_table(out: &mut String, diagnosis: &Diagnosis) {
         "</select></label> <span id=\"shown\">{0} of {0} phone(s)</span> <small>(click a phone to open it, a header to sort)</small></div>",
         diagnosis.phones.len()
     );
-    out.push_str("<table id=\"verdicts\">\n<colgroup><col style=\"width:11%\"><col style=\"width:9%\"><col style=\"width:24%\"><col style=\"width:10%\"><col style=\"width:9%\"><col style=\"width:10%\"><col style=\"width:27%\"></colgroup>\n<thead><tr><th>phone</th><th>delete the ITL?</th><th>main reason</th><th>MAC</th><th>address</th><th>model</th><th>first next step</th></tr></thead>\n<tbody>\n");
+    out.push_str("<table id=\"verdicts\">\n<colgroup><col style=\"width:12.5%\"><col style=\"width:10%\"><col style=\"width:22%\"><col style=\"width:10.5%\"><col style=\"width:10%\"><col style=\"width:9%\"><col style=\"width:26%\"></colgroup>\n<thead><tr><th>phone</th><th>delete the ITL?</th><th>main reason</th><th>MAC</th><th>address</th><th>model</th><th>first next step</th></tr></thead>\n<tbody>\n");
     for (i, p) in diagnosis.phones.iter().enumerate() {
         let verdict = p.verdict.delete_itl.as_str();
         let model = match (&p.device.model, &p.device.firmware) {
@@ -573,5 +573,23 @@ mod tests {
         assert_eq!(base64(b"Man"), "TWFu");
         assert_eq!(base64(b"Ma"), "TWE=");
         assert_eq!(unbase64("T!=="), None);
+    }
+
+    #[test]
+    fn the_header_names_version_date_and_command() {
+        let g = Generated::now(
+            ["/usr/local/bin/itlscope", "analyze", "my capture.pcap", "--html", "<x>.html"]
+                .map(std::ffi::OsString::from),
+        );
+        assert_eq!(g.command[0], "itlscope", "the program by its file name");
+        assert_eq!(
+            g.command_line(),
+            "itlscope analyze 'my capture.pcap' --html '<x>.html'"
+        );
+        let mut out = String::new();
+        generated_line(&mut out, Some(&g));
+        assert!(out.contains(&format!("itlscope {}", env!("CARGO_PKG_VERSION"))));
+        assert!(out.contains("&lt;x&gt;.html"), "escaped: {out}");
+        assert!(out.contains("(UTC)"));
     }
 }
