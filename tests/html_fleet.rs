@@ -121,8 +121,13 @@ fn the_5000_phone_page_is_one_small_file_with_summary_table_and_every_phone_s_de
         assert!(!page.contains(banned), "the page contains {banned}");
     }
     // Header (version, command), then summary, then table.
-    let generated = page.find("<p class=\"generated\">itlscope ").expect("generated");
-    assert!(page.contains("<code>itlscope analyze "), "the command line is shown");
+    let generated = page
+        .find("<p class=\"generated\">itlscope ")
+        .expect("generated");
+    assert!(
+        page.contains("<code>itlscope analyze "),
+        "the command line is shown"
+    );
     let summary = page.find("<section id=\"summary\">").expect("summary");
     let table = page.find("<table id=\"verdicts\">").expect("table");
     assert!(generated < summary && summary < table);
@@ -136,7 +141,10 @@ fn the_5000_phone_page_is_one_small_file_with_summary_table_and_every_phone_s_de
             .iter()
             .filter(|p| p.verdict.delete_itl == d)
             .count();
-        let cell = format!("<td class=\"{0}\">{0}</td><td class=\"n\">{n}</td>", d.as_str());
+        let cell = format!(
+            "<td class=\"{0}\">{0}</td><td class=\"n\">{n}</td>",
+            d.as_str()
+        );
         assert!(page.contains(&cell), "summary: {cell}");
     }
     assert_eq!(page.matches("<tr><td><a href=\"#phone-").count(), 5000);
@@ -145,7 +153,11 @@ fn the_5000_phone_page_is_one_small_file_with_summary_table_and_every_phone_s_de
     assert_eq!(details.len(), 5000);
     for (p, d) in diagnosis.phones.iter().zip(&details) {
         let events = d["e"].as_array().expect("events");
-        let want: Vec<(u64, &str)> = p.timeline.iter().map(|e| (e.frame, e.what.as_str())).collect();
+        let want: Vec<(u64, &str)> = p
+            .timeline
+            .iter()
+            .map(|e| (e.frame, e.what.as_str()))
+            .collect();
         let got: Vec<(u64, &str)> = events
             .iter()
             .map(|e| (e[3].as_u64().unwrap_or(0), e[6].as_str().unwrap_or("")))
@@ -183,9 +195,16 @@ fn a_ctl_not_found_without_mixed_mode_is_drawn_neutral_not_red() {
     let not_found = class_of("File not found");
     assert!(!not_found.is_empty());
     assert!(not_found.iter().all(|&c| c == 2), "neutral: {not_found:?}");
-    assert!(class_of("fatal alert").contains(&1), "the phone's alert stays red");
+    assert!(
+        class_of("fatal alert").contains(&1),
+        "the phone's alert stays red"
+    );
     // Labels are whole: nothing cut with an ellipsis.
-    assert!(events.iter().all(|e| !e[6].as_str().unwrap_or("").ends_with('…')));
+    assert!(
+        events
+            .iter()
+            .all(|e| !e[6].as_str().unwrap_or("").ends_with('…'))
+    );
 }
 
 #[test]
@@ -204,7 +223,12 @@ fn the_json_report_says_which_itlscope_made_it_when_and_how() {
     assert_eq!(g["date"], "2026-01-02T03:04:05Z");
     assert_eq!(
         g["command"],
-        serde_json::json!(["itlscope", "analyze", "captures/healthy-tftp-boot.pcap", "--json"])
+        serde_json::json!([
+            "itlscope",
+            "analyze",
+            "captures/healthy-tftp-boot.pcap",
+            "--json"
+        ])
     );
 }
 
@@ -289,7 +313,11 @@ fn chromium_shows_a_scenario_phone_whole_at_1300_px() {
     .expect("capture");
     let diagnosis = diagnose(&evidence, &OperatorFacts::default());
     for e in &diagnosis.phones[0].timeline {
-        let shown = e.what.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let shown = e
+            .what
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
         assert!(dom.contains(&shown), "drawn whole: {}", e.what);
     }
     let width = root_attr(&dom, "scroll-width").expect("measured");

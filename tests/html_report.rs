@@ -70,7 +70,11 @@ fn every_scenario_page_is_self_contained_and_its_diagram_is_the_timeline() {
         let want: Vec<(u64, String, bool)> = diagnosis
             .phones
             .iter()
-            .flat_map(|p| p.timeline.iter().map(|e| (e.frame, e.what.clone(), e.failed)))
+            .flat_map(|p| {
+                p.timeline
+                    .iter()
+                    .map(|e| (e.frame, e.what.clone(), e.failed))
+            })
             .collect();
         let got = diagram_messages(&page);
         assert_eq!(
@@ -165,7 +169,10 @@ fn with_several_captures_the_diagram_names_each_frames_capture() {
             .find(|e| e.capture == capture)
             .expect("event");
         // The page lists the captures; the script labels each frame `NAME#N` from them.
-        assert!(page.contains(&format!("\"{}\"", name.replace('\\', "\\\\"))), "{name} listed");
+        assert!(
+            page.contains(&format!("\"{}\"", name.replace('\\', "\\\\"))),
+            "{name} listed"
+        );
         let index = diagnosis
             .phones
             .iter()

@@ -151,7 +151,10 @@ fn unbase64(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     let mut acc: u32 = 0;
     let mut bits = 0;
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
+    for c in text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+    {
         let v = B64.iter().position(|&b| b == c)?;
         acc = (acc << 6) | v as u32;
         bits += 6;
@@ -320,7 +323,9 @@ fn verdict_table(out: &mut String, diagnosis: &Diagnosis) {
     for d in VERDICTS {
         let _ = write!(out, "<option>{}</option>", d.as_str());
     }
-    out.push_str("</select></label> <label>main reason <select id=\"r\"><option value=\"\">any</option>");
+    out.push_str(
+        "</select></label> <label>main reason <select id=\"r\"><option value=\"\">any</option>",
+    );
     for code in crate::diagnosis::reason::CODES {
         if diagnosis.phones.iter().any(|p| p.main_reason.code == code) {
             let _ = write!(out, "<option>{}</option>", esc(code));
@@ -578,8 +583,14 @@ mod tests {
     #[test]
     fn the_header_names_version_date_and_command() {
         let g = Generated::now(
-            ["/usr/local/bin/itlscope", "analyze", "my capture.pcap", "--html", "<x>.html"]
-                .map(std::ffi::OsString::from),
+            [
+                "/usr/local/bin/itlscope",
+                "analyze",
+                "my capture.pcap",
+                "--html",
+                "<x>.html",
+            ]
+            .map(std::ffi::OsString::from),
         );
         assert_eq!(g.command[0], "itlscope", "the program by its file name");
         assert_eq!(
