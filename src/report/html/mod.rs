@@ -312,8 +312,9 @@ fn fleet_summary(out: &mut String, diagnosis: &Diagnosis) {
     out.push_str("</table>\n</div>\n</section>\n");
 }
 
-/// The table: one row per phone, with the filters above it. Columns: phone, verdict, main
-/// reason (the text report's words), MAC, address, model and firmware, first next step.
+/// The table: one row per phone, with the filters above it. Columns: phone, address,
+/// verdict, main reason (the text report's words), MAC, model and firmware, first next step
+/// (the first four in the order tests/outputs_agree.rs reads them).
 fn verdict_table(out: &mut String, diagnosis: &Diagnosis) {
     if diagnosis.phones.is_empty() {
         out.push_str("<p>No phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm.</p>\n");
@@ -336,7 +337,7 @@ fn verdict_table(out: &mut String, diagnosis: &Diagnosis) {
         "</select></label> <span id=\"shown\">{0} of {0} phone(s)</span> <small>(click a phone to open it, a header to sort)</small></div>",
         diagnosis.phones.len()
     );
-    out.push_str("<table id=\"verdicts\">\n<colgroup><col style=\"width:12.5%\"><col style=\"width:10%\"><col style=\"width:22%\"><col style=\"width:10.5%\"><col style=\"width:10%\"><col style=\"width:9%\"><col style=\"width:26%\"></colgroup>\n<thead><tr><th>phone</th><th>delete the ITL?</th><th>main reason</th><th>MAC</th><th>address</th><th>model</th><th>first next step</th></tr></thead>\n<tbody>\n");
+    out.push_str("<table id=\"verdicts\">\n<colgroup><col style=\"width:12.5%\"><col style=\"width:10%\"><col style=\"width:10%\"><col style=\"width:22%\"><col style=\"width:10.5%\"><col style=\"width:9%\"><col style=\"width:26%\"></colgroup>\n<thead><tr><th>phone</th><th>address</th><th>delete the ITL?</th><th>main reason</th><th>MAC</th><th>model</th><th>first next step</th></tr></thead>\n<tbody>\n");
     for (i, p) in diagnosis.phones.iter().enumerate() {
         let verdict = p.verdict.delete_itl.as_str();
         let model = match (&p.device.model, &p.device.firmware) {
@@ -353,12 +354,12 @@ fn verdict_table(out: &mut String, diagnosis: &Diagnosis) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"#phone-{i}\" class=\"phone\" id=\"phone-{i}\">{}</a></td><td class=\"{verdict}\">{verdict}</td><td data-code=\"{}\">{}</td><td>{}</td><td>{}</td><td>{model}</td><td class=\"step\">{step}</td></tr>",
+            "<tr><td><a href=\"#phone-{i}\" class=\"phone\" id=\"phone-{i}\">{}</a></td><td>{}</td><td class=\"{verdict}\">{verdict}</td><td data-code=\"{}\">{}</td><td>{}</td><td>{model}</td><td class=\"step\">{step}</td></tr>",
             esc(&phone_name(p)),
+            p.ip.map(|ip| ip.to_string()).unwrap_or_default(),
             esc(p.main_reason.code),
             esc(&super::text::one_reason(p)),
             esc(p.mac.as_deref().unwrap_or_default()),
-            p.ip.map(|ip| ip.to_string()).unwrap_or_default(),
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");

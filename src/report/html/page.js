@@ -53,8 +53,8 @@
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i];
       if (q && lower[i] === undefined) lower[i] = row.textContent.toLowerCase();
-      var ok = (!v || row.cells[1].textContent === v) &&
-        (!r || row.cells[2].getAttribute("data-code") === r) &&
+      var ok = (!v || row.cells[2].textContent === v) &&
+        (!r || row.cells[3].getAttribute("data-code") === r) &&
         (!q || lower[i].indexOf(q) >= 0);
       row.hidden = !ok;
       if (row.detailRow) row.detailRow.hidden = !ok;
