@@ -720,11 +720,13 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         max_phones: args.max_phones,
     };
     let diagnosis = diagnose_limited(&evidence, &facts, &CiscoBackend, limits);
+    // Version, date and command line, the same in every report this run writes.
+    let generated = report::json::Generated::now(std::env::args_os());
     let json_to_stdout = args.output.as_deref() == Some(Path::new("-"));
     if let Some(path) = args.output.as_deref().filter(|_| !json_to_stdout) {
         let written = std::fs::File::create(path).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
-            write_report(&diagnosis, &evidence, OutputFormat::Json, &mut out)?;
+            report::json::write_with(&diagnosis, &evidence, Some(&generated), &mut out)?;
             out.flush()
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
@@ -732,7 +734,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     if let Some(path) = args.html.as_deref() {
         let written = std::fs::File::create(path).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
-            report::html::write(&diagnosis, &evidence, &mut out)?;
+            report::html::write_with(&diagnosis, &evidence, Some(&generated), &mut out)?;
             out.flush()
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
@@ -744,7 +746,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         _ => None,
     };
     let written = if args.json || json_to_stdout || args.format == Some(Format::Json) {
-        write_report(&diagnosis, &evidence, OutputFormat::Json, &mut stdout)
+        report::json::write_with(&diagnosis, &evidence, Some(&generated), &mut stdout)
     } else if let Some(format) = rows {
         write_report(&diagnosis, &evidence, format, &mut stdout)
     } else {

@@ -730,6 +730,10 @@ pub struct Report<'a> {
     /// Version of this layout (docs/report.md); bumped when a field changes meaning.
     #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema_version: u32,
+    /// Which itlscope, when and with which command line wrote the report (absent when the
+    /// report is made by the library without a command line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Generated>,
     /// One per capture file.
     pub captures: Lazy<'a, CaptureJson<'a>>,
     /// One per diagnosed phone.
@@ -746,6 +750,76 @@ pub struct Report<'a> {
     pub evidence_files: Lazy<'a, EvidenceFileJson<'a>>,
     /// Remarks about the whole analysis.
     pub notes: Lazy<'a, String>,
+}
+
+/// What made a report: the tool, its version, the date (UTC) and the command line. Shown in
+/// the HTML header and as the JSON `generated` object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Generated {
+    /// Always `itlscope`.
+    pub tool: &'static str,
+    /// The itlscope version (Cargo package version).
+    pub version: &'static str,
+    /// When the report was written, RFC 3339 UTC to the second; `ITLSCOPE_FIXED_DATE`
+    /// replaces it (reproducible reports, golden tests). Null when the clock cannot be read.
+    pub date: Option<String>,
+    /// The command line: the program's file name, then every argument as given.
+    pub command: Vec<String>,
+}
+
+/// Name of the environment variable that fixes the `generated.date` (any text, used as is).
+pub const FIXED_DATE_ENV: &str = "ITLSCOPE_FIXED_DATE";
+
+impl Generated {
+    /// The record for this process: version, now (or `ITLSCOPE_FIXED_DATE`) and `args`
+    /// (`std::env::args_os()`), the program reduced to its file name so a report does not
+    /// depend on where the binary lives.
+    pub fn now<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Self {
+        let mut command: Vec<String> = args
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        if let Some(program) = command.first_mut() {
+            let name = std::path::Path::new(program.as_str())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            if let Some(name) = name {
+                *program = name;
+            }
+        }
+        let date = match std::env::var(FIXED_DATE_ENV) {
+            Ok(fixed) => Some(fixed),
+            Err(_) => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_secs()).ok())
+                .and_then(super::evidence::rfc3339_secs),
+        };
+        Generated {
+            tool: "itlscope",
+            version: env!("CARGO_PKG_VERSION"),
+            date,
+            command,
+        }
+    }
+
+    /// The command line as one shell-like line (arguments with spaces or quotes quoted).
+    pub fn command_line(&self) -> String {
+        self.command
+            .iter()
+            .map(|a| {
+                let plain = !a.is_empty()
+                    && a.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%#".contains(c));
+                if plain {
+                    a.clone()
+                } else {
+                    format!("'{}'", a.replace('\'', "'\\''"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl<'a> Report<'a> {
@@ -780,6 +854,7 @@ impl<'a> Report<'a> {
             alarms: Lazy::new(evidence.alarms.iter().map(AlarmJson::from)),
             evidence_files: Lazy::new(diagnosis.evidence_files.iter().map(EvidenceFileJson::from)),
             notes: Lazy::new(diagnosis.notes.iter().cloned().chain(left_out_note)),
+            generated: None,
         }
     }
 }
@@ -790,7 +865,18 @@ pub fn write(
     evidence: &Evidence,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let report = Report::new(diagnosis, evidence);
+    write_with(diagnosis, evidence, None, out)
+}
+
+/// [`write`] with the `generated` object (what `itlscope analyze` writes).
+pub fn write_with(
+    diagnosis: &Diagnosis,
+    evidence: &Evidence,
+    generated: Option<&Generated>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut report = Report::new(diagnosis, evidence);
+    report.generated = generated.cloned();
     serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
     out.write_all(b"\n")
 }

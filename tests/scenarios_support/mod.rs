@@ -15,6 +15,8 @@ pub fn repo() -> PathBuf {
 /// its standard output; panics with its standard error unless it exits 0.
 pub fn analyze_stdout(file: &str, json: bool, args: &[String]) -> Vec<u8> {
     let mut cmd = assert_cmd::Command::cargo_bin("itlscope").expect("itlscope binary");
+    // The JSON `generated.date` is fixed so golden reports stay stable (issue 20).
+    cmd.env("ITLSCOPE_FIXED_DATE", "2000-01-01T00:00:00Z");
     cmd.current_dir(repo())
         .arg("analyze")
         .arg(format!("captures/{file}"));
