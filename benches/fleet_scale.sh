@@ -90,7 +90,7 @@ for n in "${counts[@]}"; do
     "$gen" --phones "$n" --seed 1 -o "$cap.tmp" > /dev/null
     mv "$cap.tmp" "$cap"
   fi
-  size_mb="$(awk -v b="$(stat -c %s "$cap")" 'BEGIN{printf "%.1f", b/1e6}')"
+  size_mb="$(awk -v b="$(stat -L -c %s "$cap")" 'BEGIN{printf "%.1f", b/1e6}')"
   cat "$cap" > /dev/null
 
   measure cat /dev/null cat "$cap"

@@ -520,3 +520,36 @@ impl Collector {
         }
     }
 }
+
+#[cfg(test)]
+mod store_tests {
+    use super::{digests, store_file};
+
+    #[test]
+    fn identical_files_share_one_copy_and_different_ones_do_not() {
+        let itl = b"fleet store test: the same ITL served to every phone".to_vec();
+        let (_, _, sha256) = digests(&itl);
+        let a = store_file(itl.clone(), sha256.as_deref());
+        let b = store_file(itl.clone(), None);
+        assert!(a.same_copy(&b), "same bytes, one copy");
+        assert_eq!(a, itl);
+        let other = store_file(b"fleet store test: a per-phone config".to_vec(), None);
+        assert!(!a.same_copy(&other));
+    }
+
+    #[test]
+    fn a_wrong_digest_never_merges_different_bytes() {
+        let first = b"fleet store test: first contents".to_vec();
+        let (_, _, sha256) = digests(&first);
+        let a = store_file(first.clone(), sha256.as_deref());
+        // A caller's digest that does not belong to these bytes: compared byte for byte.
+        let b = store_file(
+            b"fleet store test: other contents".to_vec(),
+            sha256.as_deref(),
+        );
+        assert!(!a.same_copy(&b));
+        assert_eq!(a, first);
+        assert_eq!(b, b"fleet store test: other contents");
+        assert!(store_file(Vec::new(), None).is_empty());
+    }
+}
