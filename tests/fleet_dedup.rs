@@ -31,7 +31,9 @@ fn span_evidence(phones: usize, seed: u64) -> Evidence {
 /// signature) costs one RSA operation per run.
 #[test]
 fn each_distinct_signature_check_costs_one_rsa_operation_per_run() {
-    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let evidence = span_evidence(60, 7);
     let before = verify_stats();
     let first = diagnose(&evidence, &OperatorFacts::default());
@@ -55,8 +57,14 @@ fn each_distinct_signature_check_costs_one_rsa_operation_per_run() {
     assert_eq!(last.distinct_checks, after.distinct_checks);
     assert_eq!(last.requests - after.requests, requests);
     assert_eq!(
-        format!("{:?}", first.phones.iter().map(|p| &p.verdict).collect::<Vec<_>>()),
-        format!("{:?}", again.phones.iter().map(|p| &p.verdict).collect::<Vec<_>>()),
+        format!(
+            "{:?}",
+            first.phones.iter().map(|p| &p.verdict).collect::<Vec<_>>()
+        ),
+        format!(
+            "{:?}",
+            again.phones.iter().map(|p| &p.verdict).collect::<Vec<_>>()
+        ),
         "a cached answer is the answer"
     );
 }
@@ -66,7 +74,9 @@ fn each_distinct_signature_check_costs_one_rsa_operation_per_run() {
 /// must match a signature the phone trusts).
 #[test]
 fn a_cached_valid_answer_does_not_leak_to_an_altered_copy() {
-    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let certs = ClusterCerts::new("cucm-fleet.example.net");
     let good = cucm_itl(&certs, Digest::Sha256);
     let mut bad = good.clone();
