@@ -13,6 +13,9 @@
 #   --baseline-rev  a git revision to build the baseline from (git archive into
 #                   $BENCH_DIR/base-REV, its own target dir; a full release build)
 #   without either, the baseline row is left out and only `cat` is the reference.
+#   ANALYZE_ARGS    extra options for both analyze runs, e.g. "--max-phones 60000
+#                   --max-records 400000" (at 50,000 phones the default limits diagnose only
+#                   the first 10,000 phones and keep 100,000 transfers)
 #
 # For each phone count it
 #   1. generates $BENCH_DIR/span-N.pcap with make-span-capture (seed 1) if missing
@@ -41,7 +44,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --baseline) baseline="$2"; shift 2 ;;
     --baseline-rev) baseline_rev="$2"; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "fleet_scale.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -99,14 +102,16 @@ for n in "${counts[@]}"; do
 
   base_secs=""; base_kb=""
   if [ -n "$baseline" ]; then
-    measure base "$bench_dir/base-$n.json" "$baseline" analyze "$cap" --json -q
+    # shellcheck disable=SC2086 # ANALYZE_ARGS is a list of options
+    measure base "$bench_dir/base-$n.json" "$baseline" analyze "$cap" --json -q ${ANALYZE_ARGS:-}
     base_secs="$SECS"; base_kb="$RSS_KB"
     printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' "$n" "$size_mb" baseline "$SECS" \
       "$(mib "$RSS_KB")" "$(awk -v b="$(stat -c %s "$bench_dir/base-$n.json")" 'BEGIN{printf "%.1f", b/1e6}')" \
       "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" - - ""
   fi
 
-  measure new "$bench_dir/new-$n.json" "$new" analyze "$cap" --json -q
+  # shellcheck disable=SC2086
+  measure new "$bench_dir/new-$n.json" "$new" analyze "$cap" --json -q ${ANALYZE_ARGS:-}
   note=""
   if [ -n "$baseline" ]; then
     if cmp -s "$bench_dir/base-$n.json" "$bench_dir/new-$n.json"; then
