@@ -103,8 +103,10 @@ pub struct FileTransfer {
     /// The server's end (for TFTP, the server's transfer port once seen, else port 69).
     pub server: Endpoint,
     /// The file's bytes as reassembled. Only whole when `complete`; never zero-filled: when
-    /// ranges are missing, this holds the bytes up to the first gap.
-    pub data: Vec<u8>,
+    /// ranges are missing, this holds the bytes up to the first gap. Shared: identical
+    /// contents (every phone of a cluster downloads the same ITL) are kept once
+    /// ([`crate::proto::store_file`]).
+    pub data: FileBytes,
     /// Size of the file: bytes seen when complete, else the best known size (e.g. from the
     /// last block number or Content-Length), if any.
     pub size: Option<u64>,
@@ -140,6 +142,98 @@ pub struct FileTransfer {
     /// Set when a file limit stopped keeping the bytes (the transfer is then not
     /// `complete`); the reports say it in words.
     pub cut: Option<FileCut>,
+}
+
+/// A transferred file's bytes, reference-counted so that transfers of identical contents
+/// share one copy. Reads like a `&[u8]` (it derefs to one); it never changes once stored.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct FileBytes(Arc<[u8]>);
+
+impl FileBytes {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// True when `self` and `other` are the same stored copy (not only equal bytes).
+    pub fn same_copy(&self, other: &FileBytes) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Keeps the first `len` bytes (a new copy; others sharing the old one keep it whole).
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.0.len() {
+            self.0 = Arc::from(self.0.get(..len).unwrap_or_default());
+        }
+    }
+}
+
+impl From<Arc<[u8]>> for FileBytes {
+    fn from(bytes: Arc<[u8]>) -> Self {
+        FileBytes(bytes)
+    }
+}
+
+impl From<Vec<u8>> for FileBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        FileBytes(Arc::from(bytes))
+    }
+}
+
+impl From<&[u8]> for FileBytes {
+    fn from(bytes: &[u8]) -> Self {
+        FileBytes(Arc::from(bytes))
+    }
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for FileBytes {
+    /// As a `Vec<u8>` would print.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq<[u8]> for FileBytes {
+    fn eq(&self, other: &[u8]) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&[u8]> for FileBytes {
+    fn eq(&self, other: &&[u8]) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Vec<u8>> for FileBytes {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl<const N: usize> PartialEq<[u8; N]> for FileBytes {
+    fn eq(&self, other: &[u8; N]) -> bool {
+        *self.0 == other[..]
+    }
+}
+
+impl<const N: usize> PartialEq<&[u8; N]> for FileBytes {
+    fn eq(&self, other: &&[u8; N]) -> bool {
+        *self.0 == other[..]
+    }
 }
 
 /// What a transferred file is, judged by its name (the JSON `kind`).

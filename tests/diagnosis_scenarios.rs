@@ -89,7 +89,7 @@ fn transfer(name: &str, phone: &str, data: Option<&[u8]>, frame: u64) -> FileTra
         upload: false,
         client: ep(phone, 49_152),
         server: ep("10.10.0.1", 69),
-        data: data.unwrap_or_default().to_vec(),
+        data: data.unwrap_or_default().into(),
         size: data.map(|d| d.len() as u64),
         complete: data.is_some(),
         missing: Vec::new(),

@@ -189,23 +189,12 @@ fn check_with_key(file: &[u8], header: &Header<'_>, key: &PublicKey) -> Result<(
         .into());
     }
     let parts = signed_message(file, header).ok_or("signature element outside the file")?;
-    let result = match digest {
-        DigestAlgorithm::Sha1 => key.verify(
-            Pkcs1v15Sign::new::<Sha1>(),
-            &digest_of::<Sha1>(parts),
-            signature,
-        ),
-        DigestAlgorithm::Sha256 => key.verify(
-            Pkcs1v15Sign::new::<Sha256>(),
-            &digest_of::<Sha256>(parts),
-            signature,
-        ),
-        DigestAlgorithm::Sha512 => key.verify(
-            Pkcs1v15Sign::new::<Sha512>(),
-            &digest_of::<Sha512>(parts),
-            signature,
-        ),
+    let verified = match digest {
+        DigestAlgorithm::Sha1 => cached_verify::<Sha1>(key, digest, parts, signature),
+        DigestAlgorithm::Sha256 => cached_verify::<Sha256>(key, digest, parts, signature),
+        DigestAlgorithm::Sha512 => cached_verify::<Sha512>(key, digest, parts, signature),
     };
+    let result = if verified { Ok(()) } else { Err(()) };
     result.map_err(|_| {
         KeyFailure::DigestMismatch(format!(
             "digest mismatch: the {} signature does not verify with that record's RSA-{} key",
@@ -213,6 +202,95 @@ fn check_with_key(file: &[u8], header: &Header<'_>, key: &PublicKey) -> Result<(
             key.size() * 8
         ))
     })
+}
+
+/// Results of RSA verifications already done this run, keyed by a SHA-256 over (modulus,
+/// exponent, digest algorithm, digest, signature): every phone of a cluster checks the
+/// same ITL signature with the same key, and the answer cannot differ.
+struct VerifyCache {
+    results: std::collections::HashMap<[u8; 32], bool>,
+    stats: VerifyStats,
+}
+
+static VERIFY_CACHE: std::sync::Mutex<Option<VerifyCache>> = std::sync::Mutex::new(None);
+
+/// Most results remembered; past it the cache starts again (a run checks a few distinct
+/// signatures per cluster, so this is reached only by adversarial input).
+const VERIFY_CACHE_MAX: usize = 1 << 16;
+
+/// Work done by signature checks since the process started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VerifyStats {
+    /// Checks asked for (a key, a digest and a signature), cached or not.
+    pub requests: u64,
+    /// RSA operations actually performed: one per distinct (key, digest algorithm, digest,
+    /// signature) while the cache holds it.
+    pub rsa_verifications: u64,
+    /// Distinct (key, digest algorithm, digest, signature) checks seen.
+    pub distinct_checks: u64,
+}
+
+/// Counts of signature-check work since the process started (for benchmarks and tests).
+pub fn verify_stats() -> VerifyStats {
+    let guard = VERIFY_CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    guard.as_ref().map(|c| c.stats).unwrap_or_default()
+}
+
+/// Verifies `signature` over `parts` with `key`, once per distinct (key, digest algorithm,
+/// digest, signature) per run.
+fn cached_verify<D: Digest + sha1::digest::const_oid::AssociatedOid>(
+    key: &PublicKey,
+    algorithm: DigestAlgorithm,
+    parts: (&[u8], &[u8]),
+    signature: &[u8],
+) -> bool {
+    let digest = digest_of::<D>(parts);
+    let mut id = Sha256::new();
+    // Length-prefixed so that no two different tuples hash the same input.
+    for field in [
+        &key.n_bytes()[..],
+        &key.e_bytes()[..],
+        &[algorithm as u8][..],
+        &digest[..],
+        signature,
+    ] {
+        id.update((field.len() as u64).to_be_bytes());
+        id.update(field);
+    }
+    let id: [u8; 32] = id.finalize().into();
+    {
+        let mut guard = VERIFY_CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cache = guard.get_or_insert_with(|| VerifyCache {
+            results: std::collections::HashMap::new(),
+            stats: VerifyStats::default(),
+        });
+        cache.stats.requests += 1;
+        if let Some(&known) = cache.results.get(&id) {
+            return known;
+        }
+    }
+    // Not under the lock: several captures verify on several threads. Two threads may both
+    // miss the same new tuple; both then count it, which the stats show honestly.
+    let ok = key
+        .verify(Pkcs1v15Sign::new::<D>(), &digest, signature)
+        .is_ok();
+    let mut guard = VERIFY_CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(cache) = guard.as_mut() {
+        cache.stats.rsa_verifications += 1;
+        if cache.results.len() >= VERIFY_CACHE_MAX {
+            cache.results.clear();
+        }
+        if cache.results.insert(id, ok).is_none() {
+            cache.stats.distinct_checks += 1;
+        }
+    }
+    ok
 }
 
 /// What can be checked without a key: signature present, algorithms supported, signature

@@ -466,7 +466,7 @@ mod tests {
             "the connection closed before the response was complete",
         );
         f.http_status = Some(200);
-        f.data = vec![1; 256];
+        f.data = vec![1; 256].into();
         f.size = Some(5000);
         f.first = seen(frame);
         f.last = seen(frame + 10);
@@ -507,7 +507,7 @@ mod tests {
             "transfer did not finish in the capture",
         );
         cut.server.port = 40000;
-        cut.data = vec![0; 1024];
+        cut.data = vec![0; 1024].into();
         cut.first = seen(200);
         cut.last = seen(201);
         ev.files.push(cut);

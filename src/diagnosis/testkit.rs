@@ -37,7 +37,7 @@ pub fn file(name: &str, client_ip: &str, data: &[u8]) -> FileTransfer {
         upload: false,
         client: ep(client_ip, 50000),
         server: ep("10.0.0.1", 69),
-        data: data.to_vec(),
+        data: data.into(),
         size: Some(data.len() as u64),
         complete: true,
         missing: Vec::new(),

@@ -817,7 +817,11 @@ impl HttpConn {
             upload: false,
             client: self.client,
             server: self.server,
-            data: if ok { ex.body } else { Vec::new() },
+            data: if ok {
+                super::store_file(ex.body, sha256.as_deref())
+            } else {
+                Default::default()
+            },
             size: if ok { size } else { None },
             complete: whole,
             missing: if ok { ex.missing } else { Vec::new() },
@@ -876,7 +880,7 @@ impl HttpConn {
                 upload: false,
                 client: self.client,
                 server: self.server,
-                data: Vec::new(),
+                data: Default::default(),
                 size: None,
                 complete: false,
                 missing: Vec::new(),

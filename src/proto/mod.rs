@@ -186,6 +186,84 @@ pub(crate) fn digests(data: &[u8]) -> (Option<String>, Option<String>, Option<St
     )
 }
 
+/// Content-addressed store of finished files' bytes: every phone of a cluster downloads the
+/// same ITL and CTL, so a SPAN of N phones would otherwise hold N copies. Keyed by SHA-256;
+/// entries are weak, so a file nobody holds any more is freed (its entry is pruned later).
+struct FileStore {
+    by_hash: std::collections::HashMap<[u8; 32], std::sync::Weak<[u8]>>,
+    /// Entries after the last pruning: prune again when the map has doubled since.
+    pruned_at: usize,
+    /// Transfers stored, and of those, how many found their bytes already stored.
+    stored: u64,
+    shared: u64,
+}
+
+static FILE_STORE: std::sync::Mutex<Option<FileStore>> = std::sync::Mutex::new(None);
+
+/// How often [`store_file`] found a file's contents already stored (for benchmarks and
+/// tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FileStoreStats {
+    /// Files stored since the process started.
+    pub stored: u64,
+    /// Of those, files whose identical bytes were already held: they share that copy.
+    pub shared: u64,
+}
+
+/// Counts of [`store_file`] since the process started.
+pub fn file_store_stats() -> FileStoreStats {
+    let guard = FILE_STORE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    guard
+        .as_ref()
+        .map_or_else(FileStoreStats::default, |s| FileStoreStats {
+            stored: s.stored,
+            shared: s.shared,
+        })
+}
+
+/// Stores a finished transfer's bytes: when identical bytes are already held (same SHA-256
+/// and equal byte for byte) the transfer shares that copy and `data` is freed. `sha256` is
+/// the lower-case hex digest when the caller has computed it already (complete files).
+pub fn store_file(data: Vec<u8>, sha256: Option<&str>) -> crate::evidence::FileBytes {
+    use std::sync::Arc;
+    // Empty files (failed transfers) share nothing worth the bookkeeping.
+    if data.is_empty() {
+        return crate::evidence::FileBytes::default();
+    }
+    let mut key = [0u8; 32];
+    let known = sha256.is_some_and(|h| hex::decode_to_slice(h, &mut key).is_ok());
+    if !known {
+        key.copy_from_slice(&sha2::Sha256::digest(&data));
+    }
+    let mut guard = FILE_STORE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let store = guard.get_or_insert_with(|| FileStore {
+        by_hash: std::collections::HashMap::new(),
+        pruned_at: 0,
+        stored: 0,
+        shared: 0,
+    });
+    store.stored += 1;
+    if let Some(held) = store.by_hash.get(&key).and_then(std::sync::Weak::upgrade)
+        && *held == *data
+    {
+        store.shared += 1;
+        return held.into();
+    }
+    // Exactly sized: a TFTP buffer grown block by block has up to half its capacity spare.
+    let bytes: Arc<[u8]> = Arc::from(data);
+    store.by_hash.insert(key, Arc::downgrade(&bytes));
+    if store.by_hash.len() >= 2 * store.pruned_at.max(1024) {
+        // A dead weak entry still holds its allocation: drop those of freed files.
+        store.by_hash.retain(|_, w| w.strong_count() > 0);
+        store.pruned_at = store.by_hash.len();
+    }
+    bytes.into()
+}
+
 /// Turns packets into evidence: file transfers, TLS sessions, phone alarms.
 #[derive(Debug)]
 pub struct Collector {
@@ -484,5 +562,38 @@ impl Collector {
             time_anomalies,
             clock_steps: self.clock.steps(),
         }
+    }
+}
+
+#[cfg(test)]
+mod store_tests {
+    use super::{digests, store_file};
+
+    #[test]
+    fn identical_files_share_one_copy_and_different_ones_do_not() {
+        let itl = b"fleet store test: the same ITL served to every phone".to_vec();
+        let (_, _, sha256) = digests(&itl);
+        let a = store_file(itl.clone(), sha256.as_deref());
+        let b = store_file(itl.clone(), None);
+        assert!(a.same_copy(&b), "same bytes, one copy");
+        assert_eq!(a, itl);
+        let other = store_file(b"fleet store test: a per-phone config".to_vec(), None);
+        assert!(!a.same_copy(&other));
+    }
+
+    #[test]
+    fn a_wrong_digest_never_merges_different_bytes() {
+        let first = b"fleet store test: first contents".to_vec();
+        let (_, _, sha256) = digests(&first);
+        let a = store_file(first.clone(), sha256.as_deref());
+        // A caller's digest that does not belong to these bytes: compared byte for byte.
+        let b = store_file(
+            b"fleet store test: other contents".to_vec(),
+            sha256.as_deref(),
+        );
+        assert!(!a.same_copy(&b));
+        assert_eq!(a, first);
+        assert_eq!(b, b"fleet store test: other contents");
+        assert!(store_file(Vec::new(), None).is_empty());
     }
 }

@@ -507,7 +507,7 @@ impl Transfer {
                 ip: self.server_ip,
                 port: self.server_port.unwrap_or(self.request_port),
             },
-            data: self.data,
+            data: super::store_file(self.data, sha256.as_deref()),
             size,
             complete,
             missing,

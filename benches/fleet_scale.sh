@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Fleet-scale benchmark (issue 20): peak memory and time of `itlscope analyze SPAN --json` on
+# generated voice-VLAN SPANs of 300, 5,000 and 50,000 phones, against a baseline binary and
+# `cat`, as ratios.
+#
+# usage: benches/fleet_scale.sh [--phones 300,5000,50000] [--runs N]
+#                               [--baseline BIN | --baseline-rev REV]
+#
+#   --phones        phone counts (default 300,5000,50000; 50,000 phones is an 810 MB capture
+#                   that takes ~20 min to generate on a busy 2-core machine)
+#   --runs          runs per tool, best time and its peak RSS kept (default 1)
+#   --baseline BIN  an itlscope binary to compare with (e.g. one built before a change)
+#   --baseline-rev  a git revision to build the baseline from (git archive into
+#                   $BENCH_DIR/base-REV, its own target dir; a full release build)
+#   without either, the baseline row is left out and only `cat` is the reference.
+#   ANALYZE_ARGS    extra options for both analyze runs, e.g. "--max-phones 60000
+#                   --max-records 400000" (at 50,000 phones the default limits diagnose only
+#                   the first 10,000 phones and keep 100,000 transfers)
+#
+# For each phone count it
+#   1. generates $BENCH_DIR/span-N.pcap with make-span-capture (seed 1) if missing
+#      (BENCH_DIR defaults to /tmp/itlscope-fleet, outside the repository);
+#   2. reads it once with `cat` so the page cache is warm (all figures WARM);
+#   3. runs under /usr/bin/time (GNU) for wall time and peak RSS:
+#        cat FILE > /dev/null
+#        BASELINE analyze FILE --json -q > base.json     (if a baseline is given)
+#        itlscope analyze FILE --json -q > new.json      (this tree's release build)
+#   4. prints: seconds, peak RSS (MiB), JSON size, RSS per phone, the new/baseline ratios of
+#      time and RSS, whether the two JSON reports are byte-identical, and the memory target
+#      (5,000 phones <= 64 MiB, 50,000 <= 256 MiB).
+# Needs: cargo, GNU /usr/bin/time, cmp.
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+bench_dir="${BENCH_DIR:-/tmp/itlscope-fleet}"
+phones="300,5000,50000"
+runs=1
+baseline=""
+baseline_rev=""
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --phones) phones="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --baseline) baseline="$2"; shift 2 ;;
+    --baseline-rev) baseline_rev="$2"; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
+    *) echo "fleet_scale.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+mkdir -p "$bench_dir"
+target="${CARGO_TARGET_DIR:-$repo/target}"
+(cd "$repo" && cargo build --release --quiet --bin itlscope -p itlscope \
+  && cargo build --release --quiet -p itlscope-gen --bin make-span-capture)
+new="$target/release/itlscope"
+gen="$target/release/make-span-capture"
+
+if [ -n "$baseline_rev" ]; then
+  src="$bench_dir/base-$baseline_rev"
+  if [ ! -x "$src/target/release/itlscope" ]; then
+    rm -rf "$src"; mkdir -p "$src"
+    git -C "$repo" archive "$baseline_rev" | tar -x -C "$src"
+    (cd "$src" && CARGO_TARGET_DIR="$src/target" cargo build --release --quiet --bin itlscope -p itlscope)
+  fi
+  baseline="$src/target/release/itlscope"
+fi
+
+# measure LABEL OUT CMD...: best wall time of $runs runs; sets SECS and RSS_KB.
+measure() {
+  local out="$2"; shift 2
+  local best="" best_rss="" i t
+  for ((i = 0; i < runs; i++)); do
+    t="$(mktemp)"
+    /usr/bin/time -f "%e %M" -o "$t" "$@" > "$out"
+    read -r s kb < "$t"; rm -f "$t"
+    if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN{exit !(a<b)}'; then
+      best="$s"; best_rss="$kb"
+    fi
+  done
+  SECS="$best"; RSS_KB="$best_rss"
+}
+
+mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+
+printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' \
+  phones "file MB" tool seconds "RSS MiB" "JSON MB" "KiB/phone" "t/base" "RSS/base" note
+IFS=',' read -r -a counts <<< "$phones"
+for n in "${counts[@]}"; do
+  cap="$bench_dir/span-$n.pcap"
+  if [ ! -s "$cap" ]; then
+    "$gen" --phones "$n" --seed 1 -o "$cap.tmp" > /dev/null
+    mv "$cap.tmp" "$cap"
+  fi
+  size_mb="$(awk -v b="$(stat -L -c %s "$cap")" 'BEGIN{printf "%.1f", b/1e6}')"
+  cat "$cap" > /dev/null
+
+  measure cat /dev/null cat "$cap"
+  printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' "$n" "$size_mb" cat "$SECS" \
+    "$(mib "$RSS_KB")" - - - - ""
+
+  base_secs=""; base_kb=""
+  if [ -n "$baseline" ]; then
+    # shellcheck disable=SC2086 # ANALYZE_ARGS is a list of options
+    measure base "$bench_dir/base-$n.json" "$baseline" analyze "$cap" --json -q ${ANALYZE_ARGS:-}
+    base_secs="$SECS"; base_kb="$RSS_KB"
+    printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' "$n" "$size_mb" baseline "$SECS" \
+      "$(mib "$RSS_KB")" "$(awk -v b="$(stat -c %s "$bench_dir/base-$n.json")" 'BEGIN{printf "%.1f", b/1e6}')" \
+      "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" - - ""
+  fi
+
+  # shellcheck disable=SC2086
+  measure new "$bench_dir/new-$n.json" "$new" analyze "$cap" --json -q ${ANALYZE_ARGS:-}
+  note=""
+  if [ -n "$baseline" ]; then
+    if cmp -s "$bench_dir/base-$n.json" "$bench_dir/new-$n.json"; then
+      note="json identical"
+    else
+      note="JSON DIFFERS"
+    fi
+  fi
+  limit=""
+  [ "$n" -ge 5000 ] && limit=64
+  [ "$n" -ge 50000 ] && limit=256
+  if [ -n "$limit" ]; then
+    if [ "$RSS_KB" -le $((limit * 1024)) ]; then note="$note; <= $limit MiB ok"; else note="$note; over $limit MiB"; fi
+  fi
+  printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' "$n" "$size_mb" itlscope "$SECS" \
+    "$(mib "$RSS_KB")" "$(awk -v b="$(stat -c %s "$bench_dir/new-$n.json")" 'BEGIN{printf "%.1f", b/1e6}')" \
+    "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" \
+    "$(ratio "$SECS" "$base_secs")" "$(ratio "$RSS_KB" "$base_kb")" "$note"
+done
