@@ -657,7 +657,7 @@ pub struct CaptureSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncapsulationCount {
     /// Stable name: `gre`, `erspan-i`, `erspan-ii`, `erspan-iii`, `vxlan`, `mpls`, `pppoe`,
-    /// `ip-in-ip`.
+    /// `ip-in-ip`, `geneve`, `gtp-u`, `etherip`, `llc-snap`.
     pub id: String,
     /// For people: "ERSPAN type II".
     pub name: String,

@@ -404,7 +404,14 @@ fn cluster_move_matches_real_signatures_with_and_without_bulk_import() {
     let prepared = real_with_tvs(&home, &target, &home, &[&target]);
     assert_eq!(fates(&safe.steps[1]), prepared, "move after bulk import");
     assert_eq!(prepared[0], (Acceptance::Accepted, Some("via-tvs")));
-    assert_eq!(report.manual_deletion_steps.len(), 1);
+    // The unprepared move strands the phones, but the old cluster's TVS, which they still
+    // trust and ask, can be taught the new signer afterwards (statement 25): Bulk Certificate
+    // Management recovers them, no manual ITL deletion (as `analyze` finds for
+    // moved-cluster-unprepared).
+    let stranded = &report.as_requested.steps[0];
+    assert!(stranded.stranded);
+    assert_eq!(stranded.recovery, Some(itlscope::plan::Recovery::BulkImport));
+    assert!(report.manual_deletion_steps.is_empty());
 }
 
 #[test]

@@ -851,6 +851,7 @@ fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
     }
     let mut in_list = 0usize;
     let mut via_tvs = 0usize;
+    let mut uncompared = 0usize;
     let mut rejected = 0usize;
     for (_, s) in &sessions {
         let service = service_of(s);
@@ -897,6 +898,14 @@ fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
                     how.as_str()
                 )
             }
+            // No trust list known to compare with: whether TVS must vouch is unknown.
+            None if reference.is_none() && ctl.is_none() => {
+                uncompared += 1;
+                format!(
+                    "{} ({service}) presented {} (serial {}): no ITL or CTL known to compare it with",
+                    s.server, leaf.subject, leaf.serial
+                )
+            }
             None => {
                 via_tvs += 1;
                 format!(
@@ -918,8 +927,13 @@ fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
         Status::Unknown
     };
     c.explanation = format!(
-        "{} session(s): {in_list} certificate(s) in the ITL/CTL, {via_tvs} to be vouched for by TVS{}",
+        "{} session(s): {in_list} certificate(s) in the ITL/CTL, {via_tvs} to be vouched for by TVS{}{}",
         sessions.len(),
+        if uncompared > 0 {
+            format!(", {uncompared} not compared (no ITL or CTL known: --phone-itl would settle it)")
+        } else {
+            String::new()
+        },
         if rejected > 0 {
             format!(", {rejected} rejected by the phone")
         } else {

@@ -118,7 +118,8 @@ impl From<&LimitEvent> for LimitEventJson {
 /// Frames unwrapped from one kind of encapsulation.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EncapsulationJson<'a> {
-    /// `gre`, `erspan-i`, `erspan-ii`, `erspan-iii`, `vxlan`, `mpls`, `pppoe`, `ip-in-ip`.
+    /// `gre`, `erspan-i`, `erspan-ii`, `erspan-iii`, `vxlan`, `mpls`, `pppoe`, `ip-in-ip`,
+    /// `geneve`, `gtp-u`, `etherip`, `llc-snap`.
     pub encapsulation: &'a str,
     /// For people: "ERSPAN type II".
     pub name: &'a str,
@@ -426,7 +427,8 @@ impl<'a> From<&'a ServedItl> for ServedJson<'a> {
 pub struct StepJson<'a> {
     /// The answer.
     pub acceptance: Acceptance,
-    /// How: `same-file`, `no-itl`, `rollback-itl`, `signer-in-itl`, `via-tvs`, or null.
+    /// How: `same-file`, `no-itl`, `rollback-itl`, `signer-in-itl`, `signer-in-ctl`,
+    /// `via-tvs`, or null.
     pub via: Option<&'static str>,
     /// One line.
     pub explanation: &'a str,

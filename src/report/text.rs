@@ -498,6 +498,32 @@ fn verdict_table(diagnosis: &Diagnosis, color: bool) -> String {
         // Colour after wrapping, so escapes never count as columns.
         out.push_str(&line.replacen(word, &paint(word, colour, color), 1));
     }
+    out.push_str(&scoped_hint(diagnosis));
+    out
+}
+
+/// Under the table of several phones whose reasons ask for a phone's own input: how to give
+/// it to one phone (an unscoped `--phone-status` applies to none of several phones).
+fn scoped_hint(diagnosis: &Diagnosis) -> String {
+    if diagnosis.phones.len() < 2 {
+        return String::new();
+    }
+    let asks = diagnosis.phones.iter().find(|p| {
+        let r = one_reason(p);
+        r.contains("--phone-status") || r.contains("--phone-itl")
+    });
+    let Some(mac) = asks.and_then(|p| p.mac.as_deref()) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    wrapped(
+        &mut out,
+        "",
+        2,
+        &format!(
+            "(several phones: give each its own value, e.g. --phone-status SEP{mac}=failed, --phone-itl-hash SEP{mac}=HEX, or one row per phone with --inventory FILE)"
+        ),
+    );
     out
 }
 
