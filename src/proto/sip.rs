@@ -289,8 +289,9 @@ mod tests {
     }
 
     // Issue 19: the alarm XML is read by an XML parser. The phone-behaviour.md §3.2 alarm
-    // carries the ITL hash that settles condition 1 (statement 29 asks whether the phone's
-    // ITL matches the cluster's), so every XML form of the same value must read the same.
+    // carries the hash of the phone's ITL that settles condition 1 (statement 16: compare the
+    // hash the phone shows with the TFTP file's), so every XML form of the same value must
+    // read the same.
 
     #[test]
     fn xml_comments_are_not_values() {
