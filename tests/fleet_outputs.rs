@@ -34,7 +34,9 @@ fn verdict_lines(text: &str) -> BTreeMap<String, String> {
     let mut last: Option<String> = None;
     for line in table.lines() {
         if line.starts_with(' ') {
-            let name = last.as_ref().expect("a continuation follows a verdict line");
+            let name = last
+                .as_ref()
+                .expect("a continuation follows a verdict line");
             let reason = out.get_mut(name).expect("reason");
             reason.push(' ');
             reason.push_str(line.trim());
@@ -95,7 +97,11 @@ fn main_reason_is_one_line_in_text_csv_and_json_on_every_scenario() {
             args.extend(["--format".to_string(), "csv".to_string()]);
             let csv = csv_by_name(&analyze_stdout(&s.file, false, &args));
             let phones = list(&json, "phones");
-            assert_eq!(table.len(), phones.len(), "{ctx}: one verdict line per phone");
+            assert_eq!(
+                table.len(),
+                phones.len(),
+                "{ctx}: one verdict line per phone"
+            );
             assert_eq!(csv.len(), phones.len(), "{ctx}: one CSV row per phone");
             for phone in phones {
                 let name = name_of(phone);
@@ -104,7 +110,10 @@ fn main_reason_is_one_line_in_text_csv_and_json_on_every_scenario() {
                 assert!(!json_text.is_empty(), "{ctx} {name}: JSON main_reason.text");
                 let row = &csv[&name];
                 assert_eq!(row["main_reason"], str_of(reason, "code"), "{ctx} {name}");
-                assert_eq!(row["main_reason_text"], json_text, "{ctx} {name}: CSV vs JSON");
+                assert_eq!(
+                    row["main_reason_text"], json_text,
+                    "{ctx} {name}: CSV vs JSON"
+                );
                 assert_eq!(
                     words(&table[&name]),
                     words(json_text),
@@ -143,12 +152,12 @@ fn csv_rows_carry_a_next_step_when_the_verdict_gives_one() {
         &["--format".to_string(), "csv".to_string()],
     ));
     assert_eq!(csv.len(), 2);
-    assert!(
-        csv.values().any(|r| !r["next_step"].is_empty()),
-        "{csv:?}"
-    );
+    assert!(csv.values().any(|r| !r["next_step"].is_empty()), "{csv:?}");
     for row in csv.values() {
-        assert_eq!(row["next_step"].is_empty(), row["next_step_text"].is_empty());
+        assert_eq!(
+            row["next_step"].is_empty(),
+            row["next_step_text"].is_empty()
+        );
         // Spreadsheet time beside the exact one.
         if !row["first_time"].is_empty() {
             let exact = &row["first_time_exact"];

@@ -95,9 +95,8 @@ fn outside_seeds_reach_their_parsers() {
     let read = |p: &str| std::fs::read(seeds.join(p)).expect("seed");
     for file in files_in(&seeds.join("device_tl_info")) {
         let data = std::fs::read(&file).expect("seed");
-        let alarm = itlscope::proto::sip::parse_device_tl_info(&data).or_else(|| {
-            itlscope::proto::sip::parse_alarm_xml(&String::from_utf8_lossy(&data))
-        });
+        let alarm = itlscope::proto::sip::parse_device_tl_info(&data)
+            .or_else(|| itlscope::proto::sip::parse_alarm_xml(&String::from_utf8_lossy(&data)));
         let alarm = alarm.unwrap_or_else(|| panic!("{} holds no alarm", file.display()));
         assert_eq!(alarm.device_name.as_deref(), Some("SEP0011223344AA"));
     }
@@ -113,10 +112,19 @@ fn outside_seeds_reach_their_parsers() {
     let prt = read("prt_archive/probrep-hostname-change.tar.gz");
     let mut out = SideEvidence::default();
     sidecar::detect::ingest_bytes("seed", &prt, &Limits::default(), &mut out).expect("evidence");
-    assert!(!out.files.is_empty() && !out.files[0].parts.is_empty(), "{out:?}");
-    for seed in ["sel00-healthy-tftp-boot.phone-itl.tlv", "sel02-tvs-tls13.show-itl.txt"] {
+    assert!(
+        !out.files.is_empty() && !out.files[0].parts.is_empty(),
+        "{out:?}"
+    );
+    for seed in [
+        "sel00-healthy-tftp-boot.phone-itl.tlv",
+        "sel02-tvs-tls13.show-itl.txt",
+    ] {
         let data = read(&format!("plan_inputs/{seed}"));
-        assert!(fuzz_support::outside::run_plan_inputs(&data), "{seed}: no plan");
+        assert!(
+            fuzz_support::outside::run_plan_inputs(&data),
+            "{seed}: no plan"
+        );
     }
 }
 

@@ -332,6 +332,9 @@ mod tests {
             None,
         );
         assert_eq!(r.code, "no-itl-installed");
-        assert_eq!(r.text, "the phone's ITL is the served one (condition 1 is no)");
+        assert_eq!(
+            r.text,
+            "the phone's ITL is the served one (condition 1 is no)"
+        );
     }
 }

@@ -318,10 +318,7 @@ mod tests {
             Some("1ba1c90711223344556677889900aabbccdd4d6d")
         );
         // A CDATA section holding markup is text, not elements.
-        let body = BODY.replace(
-            "cucm-115.home.lab",
-            "<![CDATA[<b>cucm</b> & co]]>",
-        );
+        let body = BODY.replace("cucm-115.home.lab", "<![CDATA[<b>cucm</b> & co]]>");
         let info = parse_device_tl_info(&refer(&body)).expect("alarm");
         assert_eq!(info.itl_tftp_server.as_deref(), Some("<b>cucm</b> & co"));
     }
@@ -342,11 +339,17 @@ mod tests {
         // Cut before the end tag, or unbalanced: not read (never half read).
         let cut = BODY.split("</ParameterList>").next().expect("prefix");
         assert_eq!(parse_alarm_xml(cut), None);
-        let unbalanced = BODY.replace("</String>\n<String name=\"IPv4Address\">", "\n<String name=\"IPv4Address\">");
+        let unbalanced = BODY.replace(
+            "</String>\n<String name=\"IPv4Address\">",
+            "\n<String name=\"IPv4Address\">",
+        );
         assert_eq!(parse_alarm_xml(&unbalanced), None);
         // A DTD is never expanded (no entity bombs): the alarm element alone is parsed.
         let dtd = format!("<!DOCTYPE a [<!ENTITY x \"xx\">]>{BODY}");
         assert!(parse_alarm_xml(&dtd).is_some());
-        assert_eq!(parse_alarm_xml("<Alarm Name=\"DeviceTLInfo\">&undefined;</Alarm>"), None);
+        assert_eq!(
+            parse_alarm_xml("<Alarm Name=\"DeviceTLInfo\">&undefined;</Alarm>"),
+            None
+        );
     }
 }
