@@ -40,7 +40,7 @@ fn rows_agree_with_the_json_report_on_every_scenario() {
                 "{ctx}: one CSV record per phone"
             );
             for ((phone, row), record) in phones.iter().zip(&rows).zip(&records) {
-                assert_eq!(row["schema_version"], 3, "{ctx}");
+                assert_eq!(row["schema_version"], 4, "{ctx}");
                 assert_eq!(row["mac"], phone["mac"], "{ctx}");
                 assert_eq!(row["ip"], phone["ip"], "{ctx}");
                 let verdict = &phone["verdict"];

@@ -85,6 +85,49 @@ fn packet_seeds_reach_the_protocol_stages() {
     assert!(found.files[0].complete, "{:?}", found.files[0]);
 }
 
+/// The seeds of the parsers of outside text and archives (issue 19) really reach them: the
+/// alarm is read, the log and page give facts, `show itl` parses, the PRT is evidence, and
+/// `plan` plans.
+#[test]
+fn outside_seeds_reach_their_parsers() {
+    use itlscope::sidecar::{self, Limits, SideEvidence, Source};
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let read = |p: &str| std::fs::read(seeds.join(p)).expect("seed");
+    for file in files_in(&seeds.join("device_tl_info")) {
+        let data = std::fs::read(&file).expect("seed");
+        let alarm = itlscope::proto::sip::parse_device_tl_info(&data)
+            .or_else(|| itlscope::proto::sip::parse_alarm_xml(&String::from_utf8_lossy(&data)));
+        let alarm = alarm.unwrap_or_else(|| panic!("{} holds no alarm", file.display()));
+        assert_eq!(alarm.device_name.as_deref(), Some("SEP0011223344AA"));
+    }
+    let src = Source::default();
+    let log = read("console_log/real-shaped-healthy-http-boot.console.log");
+    let (facts, ..) = sidecar::console::facts(&String::from_utf8_lossy(&log), &src, 100);
+    assert!(!facts.is_empty(), "console seed gives no fact");
+    let page = read("status_messages/cm-regenerated-tvs-ok.txt");
+    let (facts, ..) = sidecar::status::facts(&String::from_utf8_lossy(&page), &src, 100);
+    assert!(!facts.is_empty(), "status seed gives no fact");
+    let show = read("cucm_text/show-itl.txt");
+    assert!(itlscope::plan::show_itl::parse(&String::from_utf8_lossy(&show), "seed").is_ok());
+    let prt = read("prt_archive/probrep-hostname-change.tar.gz");
+    let mut out = SideEvidence::default();
+    sidecar::detect::ingest_bytes("seed", &prt, &Limits::default(), &mut out).expect("evidence");
+    assert!(
+        !out.files.is_empty() && !out.files[0].parts.is_empty(),
+        "{out:?}"
+    );
+    for seed in [
+        "sel00-healthy-tftp-boot.phone-itl.tlv",
+        "sel02-tvs-tls13.show-itl.txt",
+    ] {
+        let data = read(&format!("plan_inputs/{seed}"));
+        assert!(
+            fuzz_support::outside::run_plan_inputs(&data),
+            "{seed}: no plan"
+        );
+    }
+}
+
 /// The harnesses also run on arbitrary noise (cheap smoke test of the program decoders).
 #[test]
 fn harnesses_take_arbitrary_bytes() {

@@ -84,43 +84,29 @@ fn header<'t>(headers: &'t str, names: &[&str]) -> Option<&'t str> {
     })
 }
 
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+/// The trimmed text of the first element below `alarm` whose `name` attribute is `field`
+/// (`<String name="X">v</String>`, `<Enum name="X">v</Enum>`), names compared ignoring ASCII
+/// case. Text and CDATA count, comments do not; entities (numeric too) are already decoded by
+/// the XML reader. None when absent or empty.
+fn field(alarm: roxmltree::Node<'_, '_>, field: &str) -> Option<String> {
+    let element = alarm.descendants().find(|n| {
+        n.is_element()
+            && n.attributes().any(|a| {
+                a.name().eq_ignore_ascii_case("name") && a.value().eq_ignore_ascii_case(field)
+            })
+    })?;
+    let text: String = element
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect();
+    let value = text.trim();
+    (!value.is_empty()).then(|| value.chars().take(MAX_VALUE).collect())
 }
 
-/// The text of the element whose `name` attribute is `field` (`<String name="X">v</String>`).
-fn field(xml: &str, field: &str) -> Option<String> {
-    let mut from = 0;
-    while let Some(at) = find_ci(xml, "name=", from) {
-        from = at + 5;
-        let rest = xml.get(from..)?;
-        let quote = rest.chars().next()?;
-        if quote != '"' && quote != '\'' {
-            continue;
-        }
-        let inner = rest.get(1..)?;
-        let end = inner.find(quote)?;
-        if !inner.get(..end)?.eq_ignore_ascii_case(field) {
-            continue;
-        }
-        let after = inner.get(end + 1..)?;
-        let open_end = after.find('>')?;
-        // A self-closing element has no value.
-        if after.get(..open_end)?.trim_end().ends_with('/') {
-            return None;
-        }
-        let content = after.get(open_end + 1..)?;
-        let close = content.find('<').unwrap_or(content.len());
-        let value = unescape(content.get(..close)?.trim());
-        let value: String = value.chars().take(MAX_VALUE).collect();
-        return Some(value);
-    }
-    None
-}
+/// At most this many `</Alarm>` ends are tried for one `<Alarm` start (a comment or CDATA
+/// section may hold the same text); keeps hostile input linear.
+const MAX_ALARM_ENDS: usize = 8;
 
 /// Hex bytes as the phone writes them (`1B A1 C9 …`) to lower-case hex; None when the text is
 /// not hex (e.g. `Not Installed`) or empty.
@@ -161,13 +147,35 @@ pub fn parse_device_tl_info(msg: &[u8]) -> Option<DeviceTlInfo> {
 }
 
 /// Parses a `DeviceTLInfo` alarm from the text holding its `<Alarm …>` element (a REFER body,
-/// or the same XML as a phone's console log prints it); None for other alarms.
+/// or the same XML as a phone's console log prints it); None for other alarms and for an
+/// alarm element that is not well-formed XML (cut short, unbalanced).
+///
+/// The element is read by an XML parser (`roxmltree`), not by hand, so comments, CDATA
+/// sections and character references (`&#45;`, `&#x2E;`) read as the phone meant them. Only
+/// the `<Alarm>` element is parsed: the text around it (SIP headers, log prefixes) is not XML.
 pub fn parse_alarm_xml(body: &str) -> Option<DeviceTlInfo> {
     let alarm_at = find_ci(body, "<Alarm", 0)?;
-    let alarm = body.get(alarm_at..)?;
-    let tag_end = alarm.find('>')?;
-    let name = field_attr(alarm.get(..tag_end)?, "Name")?;
-    if !name.eq_ignore_ascii_case("DeviceTLInfo") {
+    let alarm_text = body.get(alarm_at..)?;
+    let mut from = 0;
+    for _ in 0..MAX_ALARM_ENDS {
+        let close = find_ci(alarm_text, "</Alarm", from)?;
+        let end = close + alarm_text.get(close..)?.find('>')? + 1;
+        from = end;
+        let Ok(doc) = roxmltree::Document::parse(alarm_text.get(..end)?) else {
+            continue;
+        };
+        return device_tl_info(doc.root_element());
+    }
+    None
+}
+
+/// The fields of a parsed `<Alarm>` element, when it is a `DeviceTLInfo` alarm.
+fn device_tl_info(alarm: roxmltree::Node<'_, '_>) -> Option<DeviceTlInfo> {
+    let name = alarm
+        .attributes()
+        .find(|a| a.name().eq_ignore_ascii_case("Name"))?
+        .value();
+    if !name.trim().eq_ignore_ascii_case("DeviceTLInfo") {
         return None;
     }
     let itl_raw = field(alarm, "ITL_Signature");
@@ -180,18 +188,8 @@ pub fn parse_alarm_xml(body: &str) -> Option<DeviceTlInfo> {
         ctl_signature: ctl_raw.as_deref().and_then(hex_value),
         itl_tftp_server: field(alarm, "ITL_TFTP_Server"),
         ctl_tftp_server: field(alarm, "CTL_TFTP_Server"),
-        status_code: field(alarm, "StatusCode").and_then(|v| v.trim().parse().ok()),
+        status_code: field(alarm, "StatusCode").and_then(|v| v.parse().ok()),
     })
-}
-
-/// An attribute value inside an opening tag: `Name="DeviceTLInfo"`.
-fn field_attr(tag: &str, attr: &str) -> Option<String> {
-    let at = find_ci(tag, &format!("{attr}="), 0)?;
-    let rest = tag.get(at + attr.len() + 1..)?;
-    let quote = rest.chars().next()?;
-    let inner = rest.get(1..)?;
-    let end = inner.find(quote)?;
-    Some(inner.get(..end)?.to_string())
 }
 
 #[cfg(test)]
@@ -288,5 +286,70 @@ mod tests {
             BODY
         );
         assert!(parse_device_tl_info(msg.as_bytes()).is_some());
+    }
+
+    // Issue 19: the alarm XML is read by an XML parser. The phone-behaviour.md §3.2 alarm
+    // carries the hash of the phone's ITL that settles condition 1 (statement 16: compare the
+    // hash the phone shows with the TFTP file's), so every XML form of the same value must
+    // read the same.
+
+    #[test]
+    fn xml_comments_are_not_values() {
+        let body = BODY
+            .replace(
+                "<String name=\"DeviceName\">SEP0011223344AA</String>",
+                "<!-- <String name=\"DeviceName\">SEPFFFFFFFFFFFF</String> -->\n<String name=\"DeviceName\">SEP<!-- split -->0011223344AA</String>",
+            )
+            .replace("<ParameterList>", "<ParameterList><!-- </Alarm> in a comment -->");
+        let info = parse_device_tl_info(&refer(&body)).expect("alarm");
+        assert_eq!(info.device_name.as_deref(), Some("SEP0011223344AA"));
+        assert_eq!(info.status_code, Some(3));
+    }
+
+    #[test]
+    fn xml_cdata_reads_as_text() {
+        let body = BODY.replace(
+            "1B A1 C9 07 11 22 33 44 55 66 77 88 99 00 AA BB CC DD 4D 6D ",
+            "<![CDATA[1B A1 C9 07 11 22 33 44 55 66 77 88 99 00 AA BB CC DD 4D 6D]]>",
+        );
+        let info = parse_device_tl_info(&refer(&body)).expect("alarm");
+        assert_eq!(
+            info.itl_signature.as_deref(),
+            Some("1ba1c90711223344556677889900aabbccdd4d6d")
+        );
+        // A CDATA section holding markup is text, not elements.
+        let body = BODY.replace("cucm-115.home.lab", "<![CDATA[<b>cucm</b> & co]]>");
+        let info = parse_device_tl_info(&refer(&body)).expect("alarm");
+        assert_eq!(info.itl_tftp_server.as_deref(), Some("<b>cucm</b> & co"));
+    }
+
+    #[test]
+    fn xml_numeric_and_named_entities_are_decoded() {
+        let body = BODY
+            .replace("cucm-115.home.lab", "cucm&#45;115&#x2E;home&amp;lab")
+            .replace("DeviceTLInfo", "Device&#84;LInfo")
+            .replace(">3</Enum>", ">&#51;</Enum>");
+        let info = parse_device_tl_info(&refer(&body)).expect("alarm");
+        assert_eq!(info.itl_tftp_server.as_deref(), Some("cucm-115.home&lab"));
+        assert_eq!(info.status_code, Some(3));
+    }
+
+    #[test]
+    fn malformed_alarm_xml_is_no_alarm() {
+        // Cut before the end tag, or unbalanced: not read (never half read).
+        let cut = BODY.split("</ParameterList>").next().expect("prefix");
+        assert_eq!(parse_alarm_xml(cut), None);
+        let unbalanced = BODY.replace(
+            "</String>\n<String name=\"IPv4Address\">",
+            "\n<String name=\"IPv4Address\">",
+        );
+        assert_eq!(parse_alarm_xml(&unbalanced), None);
+        // A DTD is never expanded (no entity bombs): the alarm element alone is parsed.
+        let dtd = format!("<!DOCTYPE a [<!ENTITY x \"xx\">]>{BODY}");
+        assert!(parse_alarm_xml(&dtd).is_some());
+        assert_eq!(
+            parse_alarm_xml("<Alarm Name=\"DeviceTLInfo\">&undefined;</Alarm>"),
+            None
+        );
     }
 }

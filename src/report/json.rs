@@ -566,6 +566,15 @@ impl<'a> From<&'a IngestedFile> for EvidenceFileJson<'a> {
     }
 }
 
+/// A phone's main reason (docs/report.md, "Rows": the codes).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MainReasonJson<'a> {
+    /// Stable code (`itl-matches-served`, `needs-operator-facts`, …).
+    pub code: &'a str,
+    /// The line, worded as in the text report.
+    pub text: &'a str,
+}
+
 /// The diagnosis of one phone.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PhoneJson<'a> {
@@ -577,6 +586,9 @@ pub struct PhoneJson<'a> {
     pub other_ips: Vec<String>,
     /// The verdict.
     pub verdict: VerdictJson<'a>,
+    /// The one reason a fleet groups this phone by, and its line: the same line the text
+    /// report's verdict table, the CSV/JSONL rows and the HTML table show.
+    pub main_reason: MainReasonJson<'a>,
     /// What is known of the installed ITL.
     pub installed_itl: Option<InstalledJson<'a>>,
     /// The served ITL compared against.
@@ -647,6 +659,10 @@ impl<'a> PhoneJson<'a> {
                 },
                 reasons: &v.reasons,
                 next_steps: &v.next_steps,
+            },
+            main_reason: MainReasonJson {
+                code: p.main_reason.code,
+                text: &p.main_reason.text,
             },
             installed_itl: p.installed_itl.as_ref().map(Into::into),
             served_itl: p.served_itl.as_ref().map(Into::into),

@@ -3,6 +3,11 @@
 //! resets phones takes as input.
 //!
 //! Written phone by phone: one row is built, written and dropped before the next.
+//!
+//! Made to open in a spreadsheet as a work list (issue 20): the phone's name first, the main
+//! reason in the text report's words, the first next step (sort by it), times in a form
+//! spreadsheets read as dates with the exact RFC 3339 time beside them, and the constant
+//! `schema_version` last.
 
 use crate::capture::Timestamp;
 use crate::diagnosis::Diagnosis;
@@ -12,11 +17,10 @@ use serde::Serialize;
 use std::io::Write;
 
 /// Version of the row layout; bumped when a column changes meaning or disappears.
-pub const ROW_SCHEMA_VERSION: u32 = 3;
+pub const ROW_SCHEMA_VERSION: u32 = 4;
 
 /// The columns, in order (the CSV header and the JSON keys).
-pub const COLUMNS: [&str; 29] = [
-    "schema_version",
+pub const COLUMNS: [&str; 33] = [
     "name",
     "mac",
     "ip",
@@ -37,22 +41,25 @@ pub const COLUMNS: [&str; 29] = [
     "verdict",
     "main_reason",
     "main_reason_text",
+    "next_step",
+    "next_step_text",
     "flags",
     "first_frame",
     "first_time",
+    "first_time_exact",
     "last_frame",
     "last_time",
+    "last_time_exact",
     "capture",
     "last_capture",
     "other_ips",
+    "schema_version",
 ];
 
 /// One phone's row. Unknown values are `null` in JSON and empty in CSV, except the four
 /// conditions, which CSV writes `true`, `false` or `unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PhoneRow {
-    /// [`ROW_SCHEMA_VERSION`].
-    pub schema_version: u32,
     /// `SEP<MAC>`, or the IP when the MAC is unknown.
     pub name: String,
     /// 12 upper-case hex digits.
@@ -91,18 +98,26 @@ pub struct PhoneRow {
     pub verdict: String,
     /// Main-reason code (docs/report.md).
     pub main_reason: String,
-    /// The main reason in one line.
+    /// The main reason in one line, worded as the text report's verdict table words it.
     pub main_reason_text: String,
+    /// Id of the first next step (docs/report.md); None when the verdict advises none.
+    pub next_step: Option<String>,
+    /// Its text.
+    pub next_step_text: Option<String>,
     /// Every check flag of the phone, sorted, `;`-separated in CSV.
     pub flags: Vec<String>,
     /// First frame of the phone's evidence.
     pub first_frame: Option<u64>,
-    /// Its time.
+    /// Its time, UTC, as spreadsheets read dates: `2026-03-02 09:02:00.123`.
     pub first_time: Option<String>,
+    /// Its exact time, RFC 3339 UTC with nanoseconds: `2026-03-02T09:02:00.123456789Z`.
+    pub first_time_exact: Option<String>,
     /// Last frame of the phone's evidence.
     pub last_frame: Option<u64>,
-    /// Its time.
+    /// Its time, as [`PhoneRow::first_time`].
     pub last_time: Option<String>,
+    /// Its exact time, as [`PhoneRow::first_time_exact`].
+    pub last_time_exact: Option<String>,
     /// The capture `first_frame` is in (its path as given).
     pub capture: Option<String>,
     /// The capture `last_frame` is in (the same as `capture` unless the phone's evidence
@@ -110,6 +125,9 @@ pub struct PhoneRow {
     pub last_capture: Option<String>,
     /// Further addresses of the phone.
     pub other_ips: Vec<String>,
+    /// [`ROW_SCHEMA_VERSION`]; last, as a sheet has no use for a constant column up front
+    /// but a tool reading the file must know the layout.
+    pub schema_version: u32,
 }
 
 /// First and last frame of the phone's files, TLS sessions and alarms.
@@ -146,6 +164,18 @@ fn rfc3339(t: Timestamp) -> String {
     t.to_rfc3339()
 }
 
+/// `t` as spreadsheets (LibreOffice, Excel, Google Sheets) parse a date and time: ISO 8601
+/// with a space and milliseconds, UTC, no zone letter (`2026-03-02 09:02:00.123`). None only
+/// if the time cannot be formatted (the exact column still has it).
+pub fn spreadsheet_time(t: Timestamp) -> Option<String> {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]"
+    );
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0))
+        .ok()
+        .and_then(|d| d.format(&format).ok())
+}
+
 /// The row of one phone.
 pub fn row(p: &PhoneDiagnosis, ev: &Evidence) -> PhoneRow {
     let name = match (&p.mac, p.ip) {
@@ -164,8 +194,8 @@ pub fn row(p: &PhoneDiagnosis, ev: &Evidence) -> PhoneRow {
     flags.sort();
     flags.dedup();
     let span = span(p, ev);
+    let next = p.verdict.next_steps.first();
     PhoneRow {
-        schema_version: ROW_SCHEMA_VERSION,
         name,
         mac: p.mac.clone(),
         ip: p.ip.map(|ip| ip.to_string()),
@@ -192,14 +222,19 @@ pub fn row(p: &PhoneDiagnosis, ev: &Evidence) -> PhoneRow {
         verdict: p.verdict.delete_itl.as_str().to_string(),
         main_reason: p.main_reason.code.to_string(),
         main_reason_text: p.main_reason.text.clone(),
+        next_step: next.map(|n| n.id.to_string()),
+        next_step_text: next.map(|n| n.text.clone()),
         flags,
         first_frame: span.map(|(a, _)| a.frame),
-        first_time: span.map(|(a, _)| rfc3339(a.ts)),
+        first_time: span.and_then(|(a, _)| spreadsheet_time(a.ts)),
+        first_time_exact: span.map(|(a, _)| rfc3339(a.ts)),
         last_frame: span.map(|(_, b)| b.frame),
-        last_time: span.map(|(_, b)| rfc3339(b.ts)),
+        last_time: span.and_then(|(_, b)| spreadsheet_time(b.ts)),
+        last_time_exact: span.map(|(_, b)| rfc3339(b.ts)),
         capture: span.and_then(|(a, _)| ev.captures.get(a.capture).map(|c| c.path.clone())),
         last_capture: span.and_then(|(_, b)| ev.captures.get(b.capture).map(|c| c.path.clone())),
         other_ips: p.other_ips.iter().map(|ip| ip.to_string()).collect(),
+        schema_version: ROW_SCHEMA_VERSION,
     }
 }
 
@@ -220,7 +255,6 @@ impl PhoneRow {
     /// The CSV cells, in [`COLUMNS`] order.
     pub fn cells(&self) -> [String; COLUMNS.len()] {
         [
-            self.schema_version.to_string(),
             self.name.clone(),
             cell(&self.mac),
             cell(&self.ip),
@@ -241,14 +275,19 @@ impl PhoneRow {
             self.verdict.clone(),
             self.main_reason.clone(),
             self.main_reason_text.clone(),
+            cell(&self.next_step),
+            cell(&self.next_step_text),
             self.flags.join(";"),
             cell(&self.first_frame),
             cell(&self.first_time),
+            cell(&self.first_time_exact),
             cell(&self.last_frame),
             cell(&self.last_time),
+            cell(&self.last_time_exact),
             cell(&self.capture),
             cell(&self.last_capture),
             self.other_ips.join(";"),
+            self.schema_version.to_string(),
         ]
     }
 }
@@ -333,8 +372,9 @@ mod tests {
         assert_eq!(rows.len(), 1);
         let expected = row(&d.phones[0], &ev).cells();
         assert_eq!(rows[0].iter().collect::<Vec<_>>(), expected.to_vec());
-        assert_eq!(&rows[0][26], "a \"quoted\", path.pcap");
-        assert_eq!(&rows[0][12], "true");
+        let col = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+        assert_eq!(&rows[0][col("capture")], "a \"quoted\", path.pcap");
+        assert_eq!(&rows[0][col("itl_differs")], "true");
     }
 
     #[test]
@@ -343,7 +383,8 @@ mod tests {
         let d = diagnose_with(&ev, &Default::default(), &cluster());
         let r = row(&d.phones[0], &ev);
         assert_eq!(r.itl_differs, None);
-        assert_eq!(r.cells()[12], "unknown");
+        let col = COLUMNS.iter().position(|c| *c == "itl_differs").unwrap();
+        assert_eq!(r.cells()[col], "unknown");
         assert_eq!(
             r.capture, None,
             "no capture summary: which capture is not known"
@@ -383,5 +424,40 @@ mod tests {
             Some(1),
             "the last by time, not the highest number"
         );
+    }
+
+    /// Issue 20: the row carries the verdict's first next step, so a sheet sorted by it is a
+    /// work list (statement 15: deletion only when all four conditions hold, so the step says
+    /// what to do first).
+    #[test]
+    fn the_first_next_step_is_in_the_row() {
+        let (d, ev) = all_four();
+        let r = row(&d.phones[0], &ev);
+        let first = d.phones[0].verdict.next_steps.first().expect("a next step");
+        assert_eq!(r.next_step.as_deref(), Some(first.id));
+        assert_eq!(r.next_step_text.as_deref(), Some(first.text.as_str()));
+        let col = COLUMNS.iter().position(|c| *c == "next_step").unwrap();
+        assert_eq!(r.cells()[col], first.id);
+    }
+
+    #[test]
+    fn times_open_as_dates_with_the_exact_time_beside() {
+        let t = Timestamp(1_772_442_120_123_456_789);
+        assert_eq!(
+            spreadsheet_time(t).as_deref(),
+            Some("2026-03-02 09:02:00.123")
+        );
+        assert_eq!(t.to_rfc3339(), "2026-03-02T09:02:00.123456789Z");
+        // Every capture time has a calendar date (i64 nanoseconds end in 2262).
+        assert!(spreadsheet_time(Timestamp(i64::MAX)).is_some());
+        assert!(spreadsheet_time(Timestamp(i64::MIN)).is_some());
+        let (d, ev) = all_four();
+        let r = row(&d.phones[0], &ev);
+        if let (Some(sheet), Some(exact)) = (&r.first_time, &r.first_time_exact) {
+            assert_eq!(sheet.replace(' ', "T"), exact[..23]);
+        }
+        // The constant column is last.
+        assert_eq!(COLUMNS[COLUMNS.len() - 1], "schema_version");
+        assert_eq!(COLUMNS[0], "name");
     }
 }

@@ -9,6 +9,7 @@ use super::frame_ref;
 use crate::capture::LinkType;
 use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::{Check, Condition, DeleteItl, EvidenceItem, PhoneDiagnosis, Status};
+use crate::diagnosis::reason::CONDITIONS;
 use crate::evidence::{CaptureSummary, Evidence};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
@@ -68,30 +69,6 @@ const GLOSSARY: [(&str, &str); 9] = [
     ),
 ];
 
-/// The four conditions: label in the table, what "no" means in a line, what settles "unknown".
-const CONDITIONS: [(&str, &str, &str); 4] = [
-    (
-        "1. phone's ITL differs from the served ITL",
-        "the phone's ITL is the served one",
-        "--phone-itl or --phone-itl-hash",
-    ),
-    (
-        "2. TVS certificate on the wire not in the ITL",
-        "the phone trusts TVS's certificate",
-        "",
-    ),
-    (
-        "3. phone shows a verification failure",
-        "the phone shows no verification failure",
-        "--phone-status",
-    ),
-    (
-        "4. no backup of the old TFTP key",
-        "a backup of the old TFTP key exists",
-        "--key-backup",
-    ),
-];
-
 fn yes_no(v: Option<bool>) -> &'static str {
     match v {
         Some(true) => "yes",
@@ -128,89 +105,10 @@ fn paint(text: &str, color: AnsiColor, on: bool) -> String {
     format!("{}{text}{}", style.render(), style.render_reset())
 }
 
-/// The one reason of a verdict, for the top table.
+/// The one reason of a verdict, for the top table: the phone's main reason, worded once in
+/// [`crate::diagnosis::reason`] so the CSV, JSON and HTML say the same line.
 pub fn one_reason(p: &PhoneDiagnosis) -> String {
-    let named = p.verdict.conditions.named();
-    let numbers = |want: Option<bool>| -> Vec<usize> {
-        named
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, c))| c.value == want)
-            .map(|(i, _)| i + 1)
-            .collect()
-    };
-    let recovery = &p.verdict.recovery;
-    match p.verdict.delete_itl {
-        DeleteItl::Required => "all four conditions hold, no recovery path open".into(),
-        DeleteItl::NotRequired => {
-            let no = numbers(Some(false));
-            let open = recovery.open().filter(|_| no.iter().all(|&n| n == 4));
-            let Some(&first) = no
-                .first()
-                .filter(|_| open.is_none_or(|o| o.id == "key-backup"))
-            else {
-                return match open {
-                    Some(o) => path_phrase(o.id).to_string(),
-                    None => "not required".into(),
-                };
-            };
-            let mut reason = format!("{} (condition {first} is no", CONDITIONS[first - 1].1);
-            if no.len() > 1 {
-                let rest: Vec<String> = no[1..].iter().map(ToString::to_string).collect();
-                let _ = write!(reason, "; also {}", rest.join(", "));
-            }
-            reason.push(')');
-            reason
-        }
-        DeleteItl::Undetermined => {
-            let unknown = numbers(None);
-            let mut settle: Vec<&str> = Vec::new();
-            for &n in &unknown {
-                let hint = match n {
-                    // Only the phone's ITL file settles both 1 and 2.
-                    1 if unknown.contains(&2) => "--phone-itl",
-                    // Without 1 unknown, condition 2 waits on the wire (see its line below).
-                    2 => continue,
-                    _ => CONDITIONS[n - 1].2,
-                };
-                settle.push(hint);
-            }
-            if unknown.is_empty() {
-                let paths: Vec<&str> = recovery
-                    .paths
-                    .iter()
-                    .filter(|p| p.state == crate::trust::recovery::PathState::Unknown)
-                    .map(|p| p.id)
-                    .collect();
-                return format!(
-                    "conditions 1-4 hold; recovery path(s) {} unknown",
-                    paths.join(", ")
-                );
-            }
-            let mut reason = match unknown.as_slice() {
-                [n] => format!("condition {n} unknown"),
-                [_, _, _, _] => "all four conditions unknown".to_owned(),
-                many => {
-                    let list: Vec<String> = many.iter().map(ToString::to_string).collect();
-                    format!("conditions {} unknown", list.join(", "))
-                }
-            };
-            if !settle.is_empty() {
-                let _ = write!(reason, ": give {}", settle.join(", "));
-            }
-            reason
-        }
-    }
-}
-
-/// What an open recovery path means, for the top table.
-fn path_phrase(id: &str) -> &'static str {
-    match id {
-        "other-tvs" => "another TVS the phone trusts can vouch",
-        "itl-recovery" => "ITLRecovery still signs: utils itl reset localkey",
-        "ctl" => "mixed mode: re-run the CTL client",
-        _ => "a backup of the old TFTP key exists",
-    }
+    p.main_reason.text.clone()
 }
 
 /// Appends `text` wrapped at [`WIDTH`]: the first line after `first`, the others after
@@ -571,6 +469,13 @@ pub fn write_with(
     options: &TextOptions,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    // With many phones the fleet summary comes first, then the verdict lines (issue 20: the
+    // summary was at line 311 for 300 phones). `--brief` stays the verdict lines alone.
+    let summary = super::fleet::summary(diagnosis);
+    if !options.brief && !summary.is_empty() {
+        out.write_all(summary.trim_start_matches('\n').as_bytes())?;
+        out.write_all(b"\n")?;
+    }
     out.write_all(verdict_table(diagnosis, options.color).as_bytes())?;
     if options.brief {
         if diagnosis.phones.is_empty() {
@@ -601,7 +506,6 @@ pub fn write_with(
     for note in &diagnosis.notes {
         wrapped(&mut head, "note: ", 6, note);
     }
-    head.push_str(&super::fleet::summary(diagnosis));
     if diagnosis.phones.is_empty() {
         wrapped(
             &mut head,

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod cisco;
+pub mod outside;
 pub mod packets;
 
 /// A harness: arbitrary bytes in, nothing out (it must just not panic or hang).
@@ -18,4 +19,10 @@ pub const HARNESSES: &[(&str, Harness)] = &[
     ("tls_rejoin", packets::tls_rejoin),
     ("tftp_sessions", packets::tftp_sessions),
     ("capture_end_to_end", packets::capture_end_to_end),
+    ("console_log", outside::console_log),
+    ("status_messages", outside::status_messages),
+    ("cucm_text", outside::cucm_text),
+    ("prt_archive", outside::prt_archive),
+    ("device_tl_info", outside::device_tl_info),
+    ("plan_inputs", outside::plan_inputs),
 ];

@@ -1,0 +1,7 @@
+//! Fuzz target `cucm_text`: see `tests/fuzz_support/outside.rs` for the harness.
+#![no_main]
+
+#[path = "../../tests/fuzz_support/mod.rs"]
+mod fuzz_support;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_support::outside::cucm_text(data));
