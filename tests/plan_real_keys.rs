@@ -410,7 +410,10 @@ fn cluster_move_matches_real_signatures_with_and_without_bulk_import() {
     // moved-cluster-unprepared).
     let stranded = &report.as_requested.steps[0];
     assert!(stranded.stranded);
-    assert_eq!(stranded.recovery, Some(itlscope::plan::Recovery::BulkImport));
+    assert_eq!(
+        stranded.recovery,
+        Some(itlscope::plan::Recovery::BulkImport)
+    );
     assert!(report.manual_deletion_steps.is_empty());
 }
 

@@ -58,11 +58,21 @@ fn one_line_per_phone_comes_first_then_the_details() {
         lines[1].starts_with("SEP00005E005322  DO NOT DELETE "),
         "{text}"
     );
-    assert_eq!(lines[2], "", "a blank line after the verdict table");
+    // Both phones' reasons are settled per phone: how to give one phone its input.
     assert!(
-        lines[3].starts_with(TWO_PHONES),
+        lines[2].starts_with(
+            "(several phones: give each its own value, e.g. --phone-status SEP00005E005321=failed"
+        ),
+        "{text}"
+    );
+    let blank = lines
+        .iter()
+        .position(|l| l.is_empty())
+        .expect("a blank line after the verdict table");
+    assert!(
+        lines[blank + 1].starts_with(TWO_PHONES),
         "then the captures: {}",
-        lines[3]
+        lines[blank + 1]
     );
     assert!(
         !text.contains("Verdict:"),
@@ -85,7 +95,12 @@ fn one_line_per_phone_comes_first_then_the_details() {
 #[test]
 fn brief_prints_only_the_verdict_table() {
     let text = stdout(itlscope().args(["analyze", TWO_PHONES, "--brief", "--quiet"]));
-    assert_eq!(text.lines().count(), 2, "{text}");
+    let verdicts = text.lines().filter(|l| l.starts_with("SEP")).count();
+    assert_eq!(verdicts, 2, "{text}");
+    assert!(
+        text.contains("(several phones: "),
+        "the scoped-input hint: {text}"
+    );
     let full = stdout(itlscope().args(["analyze", TWO_PHONES]));
     assert!(
         full.starts_with(&text),

@@ -930,7 +930,9 @@ fn other_tls(ctx: &PhoneCtx<'_>) -> Check {
         "{} session(s): {in_list} certificate(s) in the ITL/CTL, {via_tvs} to be vouched for by TVS{}{}",
         sessions.len(),
         if uncompared > 0 {
-            format!(", {uncompared} not compared (no ITL or CTL known: --phone-itl would settle it)")
+            format!(
+                ", {uncompared} not compared (no ITL or CTL known: --phone-itl would settle it)"
+            )
         } else {
             String::new()
         },
