@@ -33,6 +33,10 @@ fn verdict_lines(text: &str) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     let mut last: Option<String> = None;
     for line in table.lines() {
+        // The hint under a table of several phones ("(several phones: …") ends the table.
+        if line.starts_with('(') {
+            break;
+        }
         if line.starts_with(' ') {
             let name = last
                 .as_ref()
