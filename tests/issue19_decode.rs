@@ -29,16 +29,8 @@ fn analyse(bytes: Vec<u8>) -> (CaptureSummary, Evidence) {
     let reader =
         CaptureReader::from_reader("mem.pcap", Box::new(Cursor::new(bytes))).expect("capture");
     let result = run(reader, &PipelineOptions::default());
-    let evidence = Evidence {
-        captures: vec![result.summary.clone()],
-        files: result.collected.files,
-        tls: result.collected.tls,
-        tls_aggregates: result.collected.tls_aggregates,
-        alarms: result.collected.alarms,
-        losses: result.collected.losses,
-        registrations: result.collected.registrations,
-    };
-    (result.summary, evidence)
+    let summary = result.summary.clone();
+    (summary, result.into_evidence())
 }
 
 /// What must not change with the framing: every file (name, bytes, completeness), the TLS

@@ -45,6 +45,22 @@ pub struct CaptureResult {
     pub collected: Collected,
 }
 
+impl CaptureResult {
+    /// The evidence of this one capture, as [`collect_evidence`] gives it for several.
+    pub fn into_evidence(self) -> Evidence {
+        let c = self.collected;
+        Evidence {
+            captures: vec![self.summary],
+            files: c.files,
+            tls: c.tls,
+            tls_aggregates: c.tls_aggregates,
+            alarms: c.alarms,
+            losses: c.losses,
+            registrations: c.registrations,
+        }
+    }
+}
+
 /// Reads one capture to its end. Fails only when the input cannot be opened or is not a
 /// capture; a capture that stops early (cut mid-record, corrupt record) yields what came
 /// before, with `summary.truncated` saying where.

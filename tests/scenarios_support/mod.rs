@@ -96,13 +96,5 @@ pub fn evidence_of(file: &str) -> itlscope::evidence::Evidence {
         &itlscope::pipeline::PipelineOptions::default(),
     )
     .expect("capture reads");
-    itlscope::evidence::Evidence {
-        captures: vec![result.summary],
-        files: result.collected.files,
-        tls: result.collected.tls,
-        tls_aggregates: result.collected.tls_aggregates,
-        alarms: result.collected.alarms,
-        losses: result.collected.losses,
-        registrations: result.collected.registrations,
-    }
+    result.into_evidence()
 }
