@@ -220,3 +220,41 @@ fn completion_offers_the_values_of_status_backup_and_regenerate() {
     ]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
 }
+
+#[test]
+fn model_and_firmware_known_only_from_the_console_log_reach_the_csv() {
+    // A TFTP boot carries no HTTP User-Agent: the CSV's model and firmware stay empty...
+    let plain = run(&["analyze", HEALTHY, "--format", "csv"]);
+    let row = |csv: &str| -> Vec<String> {
+        let line = csv.lines().nth(1).expect("a row").to_owned();
+        line.split(',').map(str::to_owned).collect()
+    };
+    assert_eq!(row(&plain.stdout)[3..5], [String::new(), String::new()]);
+    // ...until the phone's console log shows the agent of a SIP request it sent (§2.5 C).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("console.log");
+    std::fs::write(
+        &log,
+        "4959 DEB Mar 02 09:00:02.120483 (618:927) JAVA-sipio-sent---> REGISTER sip:198.51.100.10 SIP/2.0^M\n\
+         \tContact: <sip:1001@192.0.2.21:5060>;+u.sip!devicename.ccm.cisco.com=\"SEP00005E005321\"^M\n\
+         \tUser-Agent: Cisco-CP7821/12.1.1^M\n\
+         4960 DEB Mar 02 09:00:02.520483 (618:927) JAVA-sipio-sent---> REGISTER sip:198.51.100.10 SIP/2.0^M\n\
+         \tContact: <sip:1001@192.0.2.21:5060>;+u.sip!devicename.ccm.cisco.com=\"SEP00005E005321\"^M\n\
+         \tUser-Agent: Cisco-CP7821/12.1.1^M\n",
+    )
+    .expect("write");
+    let log = log.to_string_lossy().into_owned();
+    let with_log = run(&["analyze", HEALTHY, "--evidence", &log, "--format", "csv"]);
+    assert_eq!(with_log.code, Some(0), "{}", with_log.stderr);
+    assert_eq!(
+        row(&with_log.stdout)[3..5],
+        ["CP-7821".to_string(), "12.1.1".to_string()],
+        "{}",
+        with_log.stdout
+    );
+    // Logged once per agent, not once per SIP message.
+    let json = run(&["analyze", HEALTHY, "--evidence", &log, "--json"]);
+    let reported =
+        "\"what\": \"the phone names itself Cisco-CP7821/12.1.1 (its model and firmware)\"";
+    assert_eq!(json.stdout.matches(reported).count(), 1, "{}", json.stdout);
+}

@@ -29,7 +29,7 @@ fn clean(s: &str) -> Option<String> {
 }
 
 /// `Cisco-CP8845/14.1.1` → (`CP-8845`, `14.1.1`); other agents give nothing.
-fn from_user_agent(agent: &str) -> (Option<String>, Option<String>) {
+pub fn from_user_agent(agent: &str) -> (Option<String>, Option<String>) {
     let first = agent.split_whitespace().next().unwrap_or("");
     let Some(rest) = first
         .get(..6)

@@ -266,6 +266,21 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
     if device.model.is_none() {
         device.model = registration.as_ref().and_then(|r| r.model.clone());
     }
+    // Then the agent the phone's own console log shows (the last one logged).
+    if device.model.is_none() || device.firmware.is_none() {
+        let logged = outside::usable_facts(ctx)
+            .into_iter()
+            .rev()
+            .find_map(|f| match &f.kind {
+                crate::sidecar::FactKind::UserAgent { agent } => Some(agent.as_str()),
+                _ => None,
+            });
+        if let Some(agent) = logged {
+            let (model, firmware) = device::from_user_agent(agent);
+            device.model = device.model.or(model);
+            device.firmware = device.firmware.or(firmware);
+        }
+    }
     let mut ips = ctx.group.ips.iter().copied();
     PhoneDiagnosis {
         mac: ctx.group.mac.clone(),

@@ -688,6 +688,9 @@ fn describe(f: &SideFact) -> String {
         FactKind::TvsResponse { status } => format!(
             "TVS answered status {status}: TVS did not vouch for the certificate asked about"
         ),
+        FactKind::UserAgent { agent } => {
+            format!("the phone names itself {agent} (its model and firmware)")
+        }
     }
 }
 

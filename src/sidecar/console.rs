@@ -292,6 +292,14 @@ pub fn facts(
             None => wording::recognise(&e.text, true).and_then(|w| wording::fact(w, &e.text)),
         };
         let Some(kind) = kind else { continue };
+        // Every SIP message a phone logs carries its agent: once per agent is enough.
+        if let FactKind::UserAgent { agent } = &kind
+            && facts.iter().any(
+                |f: &SideFact| matches!(&f.kind, FactKind::UserAgent { agent: a } if a == agent),
+            )
+        {
+            continue;
+        }
         if facts.len() >= max_facts {
             cut += 1;
             continue;

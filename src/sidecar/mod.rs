@@ -165,6 +165,12 @@ pub enum FactKind {
         /// The status as logged.
         status: u32,
     },
+    /// The phone's own HTTP `User-Agent` in a logged request (`Cisco-CP7821/12.1.1`): its
+    /// model and firmware, where the capture carries no HTTP download to show them.
+    UserAgent {
+        /// The agent's first word, as logged.
+        agent: String,
+    },
 }
 
 impl FactKind {
@@ -188,6 +194,7 @@ impl FactKind {
             FactKind::FileVerification { ok: false, .. } => "file-verify-failed",
             FactKind::TvsCertTrusted { .. } => "tvs-cert-trusted",
             FactKind::TvsResponse { .. } => "tvs-response",
+            FactKind::UserAgent { .. } => "user-agent",
         }
     }
 

@@ -55,6 +55,8 @@ pub enum Meaning {
     TvsCertTrusted,
     /// [`FactKind::TvsResponse`].
     TvsResponse,
+    /// [`FactKind::UserAgent`].
+    UserAgent,
 }
 
 /// One recognised wording.
@@ -255,6 +257,14 @@ pub static WORDINGS: &[Wording] = &[
         meaning: Meaning::ItlSignature,
         sample: "ITL signature EE 5C 62 E0 5E 2B C6 82 2A 45 64 1E EB BA BF F2 47 6E 1D 93 ",
     },
+    // §2.5 C: a SIP request the phone logged, with its own agent (model and firmware). Last,
+    // so any other wording in the same entry wins.
+    Wording {
+        all: &["User-Agent: Cisco-"],
+        applies: Applies::Console,
+        meaning: Meaning::UserAgent,
+        sample: "\tUser-Agent: Cisco-CP7821/12.1.1^M",
+    },
 ];
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
@@ -318,6 +328,14 @@ pub fn hex_after(text: &str, after: &str) -> Option<String> {
     matches!(hex.len(), 32 | 40 | 64).then_some(hex)
 }
 
+/// The agent after `User-Agent:` (its first word; `^M` and the rest dropped).
+fn user_agent(text: &str) -> Option<String> {
+    let at = text.to_ascii_lowercase().find("user-agent:")?;
+    let rest = text.get(at + "user-agent:".len()..)?.trim_start();
+    let word = rest.split(|c: char| c.is_whitespace() || c == '^').next()?;
+    (!word.is_empty() && word.len() <= 64).then(|| word.to_owned())
+}
+
 /// The fact a wording gives for `text`.
 pub fn fact(w: &Wording, text: &str) -> Option<FactKind> {
     Some(match w.meaning {
@@ -356,6 +374,9 @@ pub fn fact(w: &Wording, text: &str) -> Option<FactKind> {
         },
         Meaning::TvsResponse => FactKind::TvsResponse {
             status: number_after(text, "status")?,
+        },
+        Meaning::UserAgent => FactKind::UserAgent {
+            agent: user_agent(text)?,
         },
     })
 }
