@@ -358,6 +358,11 @@ pub struct AnalyzeArgs {
     /// checks and a ladder diagram of each phone's boot; no network needed to open it).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub html: Option<PathBuf>,
+    /// Also write a copy of the capture as pcapng with packet comments on the frames that
+    /// matter (requests, files, TVS certificates, alerts, the verdict) for Wireshark
+    /// (`frame.comment`); every frame as read. One capture, not standard input.
+    #[arg(long, value_name = "OUT.pcapng", help_heading = "Output")]
+    pub annotate: Option<PathBuf>,
     /// Only the verdict table: one line per phone.
     #[arg(long, conflicts_with = "json", help_heading = "Output")]
     pub brief: bool,

@@ -731,6 +731,9 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
     }
+    if let Some(path) = args.annotate.as_deref() {
+        annotate(&args.input, &diagnosis, path)?;
+    }
     if let Some(path) = args.html.as_deref() {
         let written = std::fs::File::create(path).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
@@ -769,8 +772,40 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     }
 }
 
+/// `--annotate OUT`: the capture again, copied as pcapng with the diagnosis's comments.
+fn annotate(
+    input: &CaptureArgs,
+    diagnosis: &itlscope::diagnosis::Diagnosis,
+    out_path: &Path,
+) -> Result<(), Failure> {
+    use itlscope::report::annotate;
+    // Checked in `check_usage`: one capture, a file.
+    let Some(capture) = input.captures.first() else {
+        return Ok(());
+    };
+    let mut reader = itlscope::capture::CaptureReader::open_with(capture, input.options().reader)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let comments = annotate::comments(diagnosis, 0);
+    let file = std::fs::File::create(out_path)
+        .map_err(|e| Failure::Input(format!("{}: {e}", out_path.display())))?;
+    let mut out = std::io::BufWriter::new(file);
+    annotate::write_annotated(&mut reader, &comments, &mut out)
+        .map_err(|e| Failure::Input(format!("{}: {e}", out_path.display())))?;
+    Ok(())
+}
+
 /// Usage errors clap cannot see: exit 2 with clap's usage line.
 fn check_usage(command: &Command) {
+    if let Command::Analyze(args) = command
+        && args.annotate.is_some()
+        && (args.input.captures.len() != 1 || args.input.captures[0].as_os_str() == "-")
+    {
+        usage_error(
+            "analyze",
+            clap::error::ErrorKind::ArgumentConflict,
+            "--annotate copies one capture file: give exactly one, not standard input (it is read twice)",
+        );
+    }
     if let Command::Analyze(args) = command
         && args.brief
         && let Some(format) = args.format.filter(|f| *f != Format::Text)

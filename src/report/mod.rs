@@ -1,5 +1,6 @@
 //! Reports: the readable text report and the JSON object. Formatting only.
 
+pub mod annotate;
 pub mod certs;
 pub mod evidence;
 pub mod fleet;
