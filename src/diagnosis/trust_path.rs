@@ -66,12 +66,16 @@ impl TvsWitness for WireTvs<'_, '_> {
             match find_certificate(leaf, list, &[function::TVS]) {
                 Some((record, how)) => {
                     if s.handshake_complete && phone_rejected(s).is_none() {
+                        // The frame of the certificate, not the session's first (its SYN).
+                        let at = match s.certificate_seen {
+                            Some(c) => format!("frame {}", c.frame),
+                            None => format!("session from frame {}", s.first.frame),
+                        };
                         let reached = format!(
-                            "{ONLY_THROUGH_TVS}: {what}'s signer is not in the phone's ITL; TVS {} presented a certificate matching {} (by {}) and the handshake completed (frame {}), but what TVS answered is encrypted",
+                            "{ONLY_THROUGH_TVS}: {what}'s signer is not in the phone's ITL; TVS {} presented a certificate matching {} (by {}, {at}) and the handshake completed, but what TVS answered is encrypted",
                             s.server,
                             describe_record(list, record),
                             how.as_str(),
-                            s.first.frame
                         );
                         // A reachable TVS that does not know the signer also completes the
                         // handshake and answers "invalid" inside it (phone-behaviour.md
