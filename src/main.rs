@@ -80,36 +80,6 @@ fn parse_cisco(bytes: &[u8]) -> Result<cisco::ParsedFile<'_>, String> {
     cisco::parse_any(bytes).map_err(|e| e.to_string())
 }
 
-/// The signature verdict lines of `show`'s text in green (valid) or red (invalid, damaged).
-fn colour_show(text: &str, on: bool) -> String {
-    use anstyle::{AnsiColor, Style};
-    if !on {
-        return text.to_owned();
-    }
-    let paint = |line: &str, color: AnsiColor| {
-        let style = Style::new().bold().fg_color(Some(color.into()));
-        format!("{}{line}{}", style.render(), style.render_reset())
-    };
-    let mut out = String::with_capacity(text.len() + 64);
-    for line in text.split_inclusive('\n') {
-        let (body, end) = line.split_at(line.trim_end_matches('\n').len());
-        let valid = body.starts_with("Signature: valid")
-            || (body.starts_with("The ") && body.ends_with("file was verified successfully."));
-        let invalid = body.starts_with("Signature: invalid")
-            || body.starts_with("Damaged:")
-            || (body.starts_with("Verification of the ") && body.ends_with("file failed."));
-        if valid {
-            out.push_str(&paint(body, AnsiColor::Green));
-        } else if invalid {
-            out.push_str(&paint(body, AnsiColor::Red));
-        } else {
-            out.push_str(body);
-        }
-        out.push_str(end);
-    }
-    out
-}
-
 fn show(file: &Path, json: bool, payload_out: Option<&Path>, color: bool) -> ExitCode {
     let bytes = match read_cisco_file(file) {
         Ok(b) => b,
@@ -129,10 +99,7 @@ fn show(file: &Path, json: bool, payload_out: Option<&Path>, color: bool) -> Exi
                     let _ = emit(&text);
                 }
             } else {
-                let _ = emit(&colour_show(
-                    &report::trustlist::damaged_text(&bytes, &e),
-                    color,
-                ));
+                let _ = emit(&report::trustlist::damaged_text_with(&bytes, &e, color));
             }
             return fail(file, e);
         }
@@ -157,7 +124,7 @@ fn show(file: &Path, json: bool, payload_out: Option<&Path>, color: bool) -> Exi
             Err(e) => fail(file, e),
         }
     } else {
-        emit(&colour_show(&report::trustlist::show_text(&parsed), color))
+        emit(&report::trustlist::show_text_with(&parsed, color))
     }
 }
 
@@ -954,22 +921,20 @@ fn files_after_evidence(args: &[std::ffi::OsString]) -> Vec<&std::ffi::OsString>
     taken
 }
 
-/// Whether the file starts like a pcap, pcapng or gzip file (a capture).
+/// Whether the file starts like a capture ([`itlscope::capture::file_kind`]).
 fn looks_like_capture(path: &Path) -> bool {
     let mut magic = [0u8; 4];
-    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
-    // A gzip file is a capture only by name: PRT bundles (probrep-*.tar.gz) are evidence.
-    let gzip_capture = path.to_string_lossy().contains(".pcap");
-    read.is_ok()
-        && match magic {
-            [0xd4, 0xc3, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0xc3, 0xd4]
-            | [0x4d, 0x3c, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0x3c, 0x4d]
-            | [0x0a, 0x0d, 0x0d, 0x0a] => true,
-            [0x1f, 0x8b, _, _] => gzip_capture,
-            _ => false,
-        }
+    if std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_err()
+    {
+        return false;
+    }
+    match itlscope::capture::file_kind(&magic) {
+        // A gzip file is a capture only by name: PRT bundles (probrep-*.tar.gz) are evidence.
+        Some("gzip-compressed") => path.to_string_lossy().contains(".pcap"),
+        kind => kind.is_some(),
+    }
 }
 
 fn main() -> ExitCode {

@@ -17,6 +17,23 @@ pub use clock::{CONFIRM_FRAMES, CaptureClock, ClockMove};
 pub use error::CaptureError;
 pub use reader::{CaptureReader, MIN_RECORD_SIZE, ReaderOptions};
 
+/// `pcap`, `pcapng` or `gzip-compressed` when the bytes start like a capture file (legacy
+/// pcap in either byte order, microsecond or nanosecond, and its old variants).
+pub fn file_kind(bytes: &[u8]) -> Option<&'static str> {
+    let head: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    let le = u32::from_le_bytes(head);
+    const LEGACY: [u32; 4] = [0xa1b2_c3d4, 0xa1b2_3c4d, 0xa1b2_cd34, 0xa1b2_c3d5];
+    if LEGACY.iter().any(|&m| le == m || le == m.swap_bytes()) {
+        Some("pcap")
+    } else if le == 0x0a0d_0d0a {
+        Some("pcapng")
+    } else if head[..2] == [0x1f, 0x8b] {
+        Some("gzip-compressed")
+    } else {
+        None
+    }
+}
+
 /// A capture timestamp: nanoseconds since the Unix epoch (UTC).
 ///
 /// Kept as one integer so arithmetic (timeouts, ordering) is trivial; `i64` nanoseconds

@@ -251,7 +251,7 @@ impl PhoneItlFile {
     /// damaged is kept (its header says ITL; the report says it does not parse).
     pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Result<PhoneItlFile, PhoneItlError> {
         use crate::cisco::{FileFormat, detect_format, header::parse_header};
-        if let Some(kind) = capture_kind(&bytes) {
+        if let Some(kind) = crate::capture::file_kind(&bytes) {
             return Err(PhoneItlError::Capture(kind));
         }
         let filename = || {
@@ -293,22 +293,6 @@ impl PhoneItlFile {
                 Ok(_) => Err(PhoneItlError::NotCtl("not a CTL")),
             },
         }
-    }
-}
-
-/// `pcap`, `pcapng` or `gzip-compressed` when the bytes start like a capture file.
-fn capture_kind(bytes: &[u8]) -> Option<&'static str> {
-    let head: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
-    let le = u32::from_le_bytes(head);
-    const LEGACY: [u32; 4] = [0xa1b2_c3d4, 0xa1b2_3c4d, 0xa1b2_cd34, 0xa1b2_c3d5];
-    if LEGACY.iter().any(|&m| le == m || le == m.swap_bytes()) {
-        Some("pcap")
-    } else if le == 0x0a0d_0d0a {
-        Some("pcapng")
-    } else if head[..2] == [0x1f, 0x8b] {
-        Some("gzip-compressed")
-    } else {
-        None
     }
 }
 
@@ -368,21 +352,28 @@ pub struct ScopedInputs {
 /// the MAC (12 upper-case hex digits) and the value; a value without such a prefix is
 /// unscoped.
 pub fn split_scope(text: &str) -> (Option<String>, &str) {
-    if let Some((left, right)) = text.split_once('=') {
-        let name = left.trim();
-        let name = name
-            .strip_prefix("SEP")
-            .or_else(|| name.strip_prefix("sep"))
-            .unwrap_or(name);
-        let hex: String = name
-            .chars()
-            .filter(|c| !matches!(c, '-' | ':' | '.'))
-            .collect();
-        if hex.len() == 12 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return (Some(hex.to_ascii_uppercase()), right);
-        }
+    if let Some((left, right)) = text.split_once('=')
+        && let Some(mac) = mac_of(left)
+    {
+        return (Some(mac), right);
     }
     (None, text)
+}
+
+/// The MAC (12 upper-case hex digits) of a `SEP…` phone name or a MAC in any common form
+/// (`00:11:…`, `00-11-…`, `0011.2233.4455`), any case.
+pub fn mac_of(text: &str) -> Option<String> {
+    let t = text.trim();
+    let t = t
+        .strip_prefix("SEP")
+        .or_else(|| t.strip_prefix("sep"))
+        .unwrap_or(t);
+    let hex: String = t
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':' | '.'))
+        .collect();
+    (hex.len() == 12 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_uppercase())
 }
 
 /// MD5, SHA-1 and SHA-256 of some bytes, lower-case hex.

@@ -4,7 +4,7 @@
 //! other columns are ignored and named, so a CUCM export ("ITL File Status") or a sheet
 //! with notes can be given as it is.
 
-use super::facts::{ItlHash, KeyBackup, PhoneStatus};
+use super::facts::{ItlHash, KeyBackup, PhoneStatus, mac_of};
 use std::path::{Path, PathBuf};
 
 /// Largest inventory read: 50,000 phones with long paths fit in a few MiB.
@@ -116,21 +116,6 @@ fn column(header: &str) -> Option<Column> {
         "key_backup" => Column::KeyBackup,
         _ => return None,
     })
-}
-
-/// The MAC in a `SEP…` name or a MAC in any common form (`00:11:…`, `0011.2233.4455`).
-pub fn mac_of(text: &str) -> Option<String> {
-    let t = text.trim();
-    let t = t
-        .strip_prefix("SEP")
-        .or_else(|| t.strip_prefix("sep"))
-        .unwrap_or(t);
-    let hex: String = t
-        .chars()
-        .filter(|c| !matches!(c, '-' | ':' | '.'))
-        .collect();
-    (hex.len() == 12 && hex.chars().all(|c| c.is_ascii_hexdigit()))
-        .then(|| hex.to_ascii_uppercase())
 }
 
 /// Reads an inventory file (CSV or JSON Lines, by its first character).

@@ -12,7 +12,6 @@
 
 use crate::capture::{CaptureError, CaptureReader};
 use crate::diagnosis::Diagnosis;
-use crate::diagnosis::model::DeleteItl;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -24,12 +23,7 @@ pub type Comments = HashMap<u64, Vec<String>>;
 pub fn comments(diagnosis: &Diagnosis, capture: usize) -> Comments {
     let mut out: Comments = HashMap::new();
     for p in &diagnosis.phones {
-        let name = p
-            .mac
-            .as_deref()
-            .map(|m| format!("SEP{m}"))
-            .or_else(|| p.ip.map(|ip| ip.to_string()))
-            .unwrap_or_else(|| "phone".into());
+        let name = super::text::phone_name(p);
         let mut last = None;
         for e in p.timeline.iter().filter(|e| e.capture == capture) {
             out.entry(e.frame)
@@ -38,11 +32,7 @@ pub fn comments(diagnosis: &Diagnosis, capture: usize) -> Comments {
             last = Some(last.map_or(e.frame, |l: u64| l.max(e.frame)));
         }
         if let Some(frame) = last {
-            let word = match p.verdict.delete_itl {
-                DeleteItl::Required => "DELETE THE ITL",
-                DeleteItl::NotRequired => "DO NOT DELETE",
-                DeleteItl::Undetermined => "UNDETERMINED",
-            };
+            let (word, _) = super::text::verdict_word(p.verdict.delete_itl);
             out.entry(frame).or_default().push(format!(
                 "itlscope {name}: verdict {word}: {}",
                 p.main_reason.text

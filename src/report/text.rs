@@ -78,7 +78,7 @@ fn yes_no(v: Option<bool>) -> &'static str {
 }
 
 /// The verdict as the top table shows it, and its colour.
-fn verdict_word(d: DeleteItl) -> (&'static str, AnsiColor) {
+pub(crate) fn verdict_word(d: DeleteItl) -> (&'static str, AnsiColor) {
     match d {
         DeleteItl::Required => ("DELETE THE ITL", AnsiColor::Red),
         DeleteItl::NotRequired => ("DO NOT DELETE", AnsiColor::Green),
@@ -97,7 +97,7 @@ fn headline(d: DeleteItl) -> &'static str {
 }
 
 /// `text` in bold `color` when colour is on.
-fn paint(text: &str, color: AnsiColor, on: bool) -> String {
+pub(crate) fn paint(text: &str, color: AnsiColor, on: bool) -> String {
     if !on {
         return text.to_owned();
     }
@@ -187,7 +187,8 @@ fn condition_line(out: &mut String, label: &str, c: &Condition, refs: &mut CertR
 }
 
 /// `SEP… (ip)`, or what is known of a phone without a MAC.
-fn phone_name(p: &PhoneDiagnosis) -> String {
+/// The phone as the reports name it: `SEP<MAC>`, else its address.
+pub(crate) fn phone_name(p: &PhoneDiagnosis) -> String {
     match (&p.mac, p.ip) {
         (Some(mac), _) => format!("SEP{mac}"),
         (None, Some(ip)) => format!("{ip} (MAC unknown)"),

@@ -147,6 +147,18 @@ pub struct HashesJson {
     pub sha256: String,
 }
 
+impl HashesJson {
+    /// The three hashes of `bytes` ([`crate::diagnosis::facts::Hashes`]).
+    fn of(bytes: &[u8]) -> Self {
+        let h = crate::diagnosis::facts::Hashes::of(bytes);
+        HashesJson {
+            md5: h.md5,
+            sha1: h.sha1,
+            sha256: h.sha256,
+        }
+    }
+}
+
 /// One record.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RecordJson {
@@ -343,11 +355,7 @@ pub fn show_json(parsed: &ParsedFile<'_>) -> ShowJson {
         },
         filename: lossy(header.filename),
         timestamp: header.timestamp.and_then(rfc3339),
-        hashes: HashesJson {
-            md5: hex::encode(Md5::digest(bytes)),
-            sha1: hex::encode(Sha1::digest(bytes)),
-            sha256: hex::encode(Sha256::digest(bytes)),
-        },
+        hashes: HashesJson::of(bytes),
         records: records
             .iter()
             .enumerate()
@@ -620,25 +628,23 @@ fn record_table(out: &mut String, kind: &str, index: usize, record: &Record<'_>)
 /// What a file that is no trust list or signed file looks like, when that is plain from its
 /// first bytes: a capture, a compressed file, text. None when it may be a damaged Cisco file.
 pub fn not_a_cisco_file(bytes: &[u8]) -> Option<&'static str> {
-    let head = bytes.get(..4).unwrap_or(bytes);
-    match head {
-        [] => Some("this file is empty"),
-        [0xa1, 0xb2, 0xc3, 0xd4]
-        | [0xd4, 0xc3, 0xb2, 0xa1]
-        | [0xa1, 0xb2, 0x3c, 0x4d]
-        | [0x4d, 0x3c, 0xb2, 0xa1] => {
+    if bytes.is_empty() {
+        return Some("this file is empty");
+    }
+    match crate::capture::file_kind(bytes) {
+        Some("pcap") => {
             Some("this is a pcap capture, not a trust list: use itlscope analyze (or extract)")
         }
-        [0x0a, 0x0d, 0x0d, 0x0a] => {
+        Some("pcapng") => {
             Some("this is a pcapng capture, not a trust list: use itlscope analyze (or extract)")
         }
-        [0x1f, 0x8b, ..] => Some(
+        Some(_) => Some(
             "this is a gzip-compressed file (a compressed capture?), not a trust list: use itlscope analyze, or gunzip it first",
         ),
-        _ if looks_like_text(bytes) => Some(
+        None if looks_like_text(bytes) => Some(
             "this is a text file, not a trust list or signed file (ITL/CTL files and .sgn files are binary)",
         ),
-        _ => None,
+        None => None,
     }
 }
 
@@ -659,6 +665,11 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 /// The dump of a trust list that does not parse whole: length and hashes (what the phone
 /// shows), the header and every record read before the damage, then the damage itself.
 pub fn damaged_text(bytes: &[u8], error: &crate::cisco::FormatError) -> String {
+    damaged_text_with(bytes, error, false)
+}
+
+/// [`damaged_text`], the damage in red when `color` is on.
+pub fn damaged_text_with(bytes: &[u8], error: &crate::cisco::FormatError, color: bool) -> String {
     let salvaged = crate::cisco::trustlist::salvage(bytes);
     let mut out = String::new();
     let _ = writeln!(out, "Length of file: {}", bytes.len());
@@ -679,7 +690,7 @@ pub fn damaged_text(bytes: &[u8], error: &crate::cisco::FormatError) -> String {
             salvaged.records.len()
         );
     }
-    let _ = writeln!(out, "Damaged: {error}");
+    let _ = writeln!(out, "{}", bad(&format!("Damaged: {error}"), color));
     out
 }
 
@@ -713,11 +724,7 @@ pub fn damaged_json(bytes: &[u8], error: &crate::cisco::FormatError) -> DamagedS
         damaged: error.to_string(),
         format,
         file_length: bytes.len(),
-        hashes: HashesJson {
-            md5: hex::encode(Md5::digest(bytes)),
-            sha1: hex::encode(Sha1::digest(bytes)),
-            sha256: hex::encode(Sha256::digest(bytes)),
-        },
+        hashes: HashesJson::of(bytes),
         records: salvaged
             .records
             .iter()
@@ -741,13 +748,26 @@ fn parse_heading(out: &mut String, title: &str, underline: usize, h: &Header<'_>
 
 /// The readable dump, modelled on CUCM's `show itl` / `show ctl`.
 pub fn show_text(parsed: &ParsedFile<'_>) -> String {
+    show_text_with(parsed, false)
+}
+
+/// [`show_text`], the signature verdict in green (valid) or red (invalid) when `color` is on.
+pub fn show_text_with(parsed: &ParsedFile<'_>, color: bool) -> String {
     match parsed {
-        ParsedFile::TrustList(tl) => trust_list_text(tl),
-        ParsedFile::Signed(sf) => signed_text(sf),
+        ParsedFile::TrustList(tl) => trust_list_text(tl, color),
+        ParsedFile::Signed(sf) => signed_text(sf, color),
     }
 }
 
-fn trust_list_text(tl: &TrustList<'_>) -> String {
+fn good(text: &str, color: bool) -> String {
+    super::text::paint(text, anstyle::AnsiColor::Green, color)
+}
+
+fn bad(text: &str, color: bool) -> String {
+    super::text::paint(text, anstyle::AnsiColor::Red, color)
+}
+
+fn trust_list_text(tl: &TrustList<'_>, color: bool) -> String {
     let kind = match tl.format {
         FileFormat::Ctl => "CTL",
         _ => "ITL",
@@ -776,10 +796,12 @@ fn trust_list_text(tl: &TrustList<'_>) -> String {
     }
     match &check {
         SignatureCheck::Valid { .. } => {
-            let _ = writeln!(out, "The {kind} file was verified successfully.");
+            let verified = format!("The {kind} file was verified successfully.");
+            let _ = writeln!(out, "{}", good(&verified, color));
         }
         SignatureCheck::Invalid { reason } => {
-            let _ = writeln!(out, "Verification of the {kind} file failed.");
+            let failed = format!("Verification of the {kind} file failed.");
+            let _ = writeln!(out, "{}", bad(&failed, color));
             let _ = writeln!(out, "Reason: {reason}");
         }
         SignatureCheck::NotCheckable { reason } => {
@@ -828,7 +850,7 @@ fn terms_text(out: &mut String) {
     }
 }
 
-fn signed_text(sf: &SignedFile<'_>) -> String {
+fn signed_text(sf: &SignedFile<'_>, color: bool) -> String {
     let h = &sf.header;
     let check = verify_signed_alone(sf);
     let mut out = String::new();
@@ -849,10 +871,14 @@ fn signed_text(sf: &SignedFile<'_>) -> String {
     }
     match &check {
         SignatureCheck::Valid { .. } => {
-            let _ = writeln!(out, "Signature: valid");
+            let _ = writeln!(out, "{}", good("Signature: valid", color));
         }
         SignatureCheck::Invalid { reason } => {
-            let _ = writeln!(out, "Signature: invalid: {reason}");
+            let _ = writeln!(
+                out,
+                "{}",
+                bad(&format!("Signature: invalid: {reason}"), color)
+            );
         }
         SignatureCheck::NotCheckable { reason } => {
             let _ = writeln!(out, "Signature: {reason}");
