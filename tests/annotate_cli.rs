@@ -100,6 +100,19 @@ fn tshark_shows_the_comments_on_the_frames_that_matter() {
         "{text}"
     );
     assert!(on(39, "fatal alert unknown_ca"), "{text}");
+    // What the frames mean, not only what they carry: the served ITL's hashes and signer, and
+    // whether the phone takes it (statement 21: the phone's own ITL decides); the TVS
+    // certificate the phone's ITL does not list (statement 24).
+    assert!(
+        on(
+            3,
+            "served ITL ITLSEP00005E005321.tlv: 7032 bytes, SHA-1 df54922735e4f4c0eedfa453986d18ae50f1978b, MD5 036c1211ee0e69da39ac5318247a94f7, signed by"
+        ),
+        "{text}"
+    );
+    assert!(on(3, "takes this ITL: rejected - not at all"), "{text}");
+    assert!(on(44, "takes this config: rejected"), "{text}");
+    assert!(on(37, "tvs-certificate fail"), "{text}");
     // The verdict on the phone's last frame of its timeline.
     let last = text
         .lines()
@@ -116,6 +129,51 @@ fn tshark_shows_the_comments_on_the_frames_that_matter() {
         .expect("tshark runs");
     let count = String::from_utf8_lossy(&all.stdout).lines().count();
     assert_eq!(count, frames(&repo().join(CAPTURE)).len());
+}
+
+#[test]
+fn tshark_shows_the_itl_hash_the_phone_reports_in_its_device_tl_info_alarm() {
+    // phone-behaviour.md §3.2: the phone's DeviceTLInfo alarm carries the hash of the ITL it
+    // holds, which is what condition 1 compares (statement 16).
+    if !tool_support::tshark() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("alarm.pcapng");
+    let run = Command::new(env!("CARGO_BIN_EXE_itlscope"))
+        .current_dir(repo())
+        .args([
+            "analyze",
+            "captures/sip-devicetlinfo-alarm.pcap",
+            "--brief",
+            "--annotate",
+        ])
+        .arg(&out)
+        .output()
+        .expect("itlscope runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let run = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&out)
+        .args([
+            "-Y",
+            "frame.comment contains \"DeviceTLInfo\"",
+            "-T",
+            "fields",
+            "-e",
+            "frame.comment",
+        ])
+        .output()
+        .expect("tshark runs");
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        text.contains("DeviceTLInfo: the phone's ITL hash is sha1 "),
+        "{text}"
+    );
 }
 
 #[test]

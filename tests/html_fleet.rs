@@ -141,10 +141,17 @@ fn the_5000_phone_page_is_one_small_file_with_summary_table_and_every_phone_s_de
             .iter()
             .filter(|p| p.verdict.delete_itl == d)
             .count();
-        let cell = format!(
-            "<td class=\"{0}\">{0}</td><td class=\"n\">{n}</td>",
-            d.as_str()
-        );
+        let cell = if n == 0 {
+            format!(
+                "<td class=\"{0}\">{0}</td><td class=\"n\">0</td>",
+                d.as_str()
+            )
+        } else {
+            format!(
+                "<td class=\"{0}\">{0}</td><td class=\"n\"><a class=\"filter\" href=\"?verdict={0}#phones\" title=\"show these phones\">{n}</a></td>",
+                d.as_str()
+            )
+        };
         assert!(page.contains(&cell), "summary: {cell}");
     }
     assert_eq!(page.matches("<tr><td><a href=\"#phone-").count(), 5000);
@@ -276,6 +283,54 @@ fn chromium_filters_the_5000_phone_table_and_opens_one_phone_without_sideways_sc
     // No horizontal scroll bar at 1300 px, with the details open.
     let width = root_attr(&dom, "scroll-width").expect("the page measured itself");
     assert!(width <= 1300, "scrollWidth {width}");
+}
+
+/// The fleet summary's counts that are links: (query of the link, count shown).
+fn summary_links(page: &str) -> Vec<(String, usize)> {
+    let summary = page
+        .split("<section id=\"summary\">")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("summary");
+    summary
+        .split("<a class=\"filter\" href=\"?")
+        .skip(1)
+        .map(|a| {
+            let query = a.split('#').next().expect("query").to_string();
+            let n = a
+                .split('>')
+                .nth(1)
+                .and_then(|t| t.split('<').next())
+                .and_then(|t| t.parse().ok())
+                .expect("count");
+            (query, n)
+        })
+        .collect()
+}
+
+#[test]
+fn chromium_each_summary_count_filters_the_table_to_that_many_phones() {
+    if !tool_support::require("chromium", "--version", "chromium") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (diagnosis, page, text) = span_page(dir.path(), 300);
+    let links = summary_links(&text);
+    // One link per verdict, reason and model line that counts a phone.
+    assert!(links.iter().any(|(q, _)| q.starts_with("verdict=")));
+    assert!(links.iter().any(|(q, _)| q.starts_with("reason=")));
+    assert!(links.iter().any(|(q, _)| q.starts_with("model=")));
+    for (query, n) in links {
+        let url = format!("file://{}?{query}#phones", page.display());
+        let dom = dom(&url, 1300, &dir.path().join("profile"));
+        let total = diagnosis.phones.len();
+        assert!(
+            dom.contains(&format!("{n} of {total} phone(s) shown")),
+            "?{query}: {n} of {total} expected"
+        );
+        let shown = table_rows(&dom).iter().filter(|(h, _)| !h).count();
+        assert_eq!(shown, n, "?{query}");
+    }
 }
 
 #[test]

@@ -12,31 +12,121 @@
 
 use crate::capture::{CaptureError, CaptureReader};
 use crate::diagnosis::Diagnosis;
+use crate::diagnosis::model::Status;
 use std::collections::HashMap;
 use std::io::Write;
 
 /// The comments for one capture: frame number → lines.
 pub type Comments = HashMap<u64, Vec<String>>;
 
-/// Comments for capture `capture` (its index in the evidence): every timeline event of every
-/// phone, named by the phone, and each phone's verdict on its last timeline frame.
+/// Comments for capture `capture` (its index in the evidence), per phone: every timeline
+/// event; what each failing or undecided check rests on at that frame (a TVS certificate not in the phone's ITL,
+/// the served ITL's hashes); the served ITL's signer and whether the phone accepts it and its
+/// config (the trust path); the ITL hash a DeviceTLInfo alarm reports; and the verdict on the
+/// phone's last timeline frame. A line already on a frame is not repeated.
 pub fn comments(diagnosis: &Diagnosis, capture: usize) -> Comments {
     let mut out: Comments = HashMap::new();
     for p in &diagnosis.phones {
         let name = super::text::phone_name(p);
+        let mut put = |frame: u64, line: String| {
+            let lines = out.entry(frame).or_default();
+            let line = format!("itlscope {name}: {line}");
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        };
         let mut last = None;
+        let mut said: Vec<(u64, &str)> = Vec::new();
         for e in p.timeline.iter().filter(|e| e.capture == capture) {
-            out.entry(e.frame)
-                .or_default()
-                .push(format!("itlscope {name}: {}", e.what));
+            put(e.frame, e.what.clone());
+            said.push((e.frame, e.what.as_str()));
             last = Some(last.map_or(e.frame, |l: u64| l.max(e.frame)));
+        }
+        // What a failing or undecided check rests on; passing ones are said by the lines
+        // above and below (the download, the served ITL's hashes).
+        let problems = p
+            .checks
+            .iter()
+            .filter(|c| matches!(c.status, Status::Fail | Status::Unknown));
+        for check in problems {
+            for item in &check.evidence {
+                let (Some(c), Some(frame)) = (item.capture, item.frame) else {
+                    continue;
+                };
+                // The timeline already says it in the same words (a request, a download).
+                if c != capture || said.iter().any(|&(f, w)| f == frame && w == item.detail) {
+                    continue;
+                }
+                put(
+                    frame,
+                    format!("{} {}: {}", check.id, check.status.as_str(), item.detail),
+                );
+            }
+        }
+        if let Some(itl) = p.served_itl.as_ref().filter(|i| i.capture == capture) {
+            let signer = itl.signer.as_deref().unwrap_or("signer not read");
+            let signature = match itl.signature_valid {
+                Some(true) => "its signature holds",
+                Some(false) => "its signature FAILS",
+                None => "its signature not checked",
+            };
+            put(
+                itl.frame,
+                format!(
+                    "served ITL {}: {} bytes, SHA-1 {}, MD5 {}, signed by {signer}; {signature}",
+                    itl.name, itl.size, itl.sha1, itl.md5
+                ),
+            );
+            if let Some(path) = &p.trust_path {
+                put(
+                    itl.frame,
+                    format!(
+                        "the phone (ITL from {}) takes this ITL: {} - {}",
+                        path.basis,
+                        path.itl.acceptance.as_str(),
+                        path.itl.explanation
+                    ),
+                );
+            }
+        }
+        if let Some(path) = &p.trust_path {
+            let config = p.checks.iter().find(|c| c.id == "config").and_then(|c| {
+                c.evidence
+                    .iter()
+                    .find(|i| i.capture == Some(capture) && i.frame.is_some())
+            });
+            if let Some(frame) = config.and_then(|i| i.frame) {
+                put(
+                    frame,
+                    format!(
+                        "the phone takes this config: {} - {}",
+                        path.config.acceptance.as_str(),
+                        path.config.explanation
+                    ),
+                );
+            }
+        }
+        if let Some(installed) = p
+            .installed_itl
+            .as_ref()
+            .filter(|i| i.source == "device-tl-info" && i.capture == Some(capture))
+        {
+            if let Some(frame) = installed.frame {
+                let what = if installed.not_installed {
+                    "DeviceTLInfo: the phone reports no ITL installed".to_string()
+                } else {
+                    format!(
+                        "DeviceTLInfo: the phone's ITL hash is {} {}",
+                        installed.hash_algorithm.unwrap_or("(algorithm not given)"),
+                        installed.hash.as_deref().unwrap_or("(not given)")
+                    )
+                };
+                put(frame, what);
+            }
         }
         if let Some(frame) = last {
             let (word, _) = super::text::verdict_word(p.verdict.delete_itl);
-            out.entry(frame).or_default().push(format!(
-                "itlscope {name}: verdict {word}: {}",
-                p.main_reason.text
-            ));
+            put(frame, format!("verdict {word}: {}", p.main_reason.text));
         }
     }
     out

@@ -336,6 +336,21 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_names_every_column_in_order() {
+        // The README's fleet section lists the columns for engineers who open the CSV.
+        let readme = include_str!("../../README.md");
+        let mut from = readme
+            .find("The columns: `name`")
+            .expect("the README's column list");
+        for column in COLUMNS {
+            let at = readme[from..]
+                .find(&format!("`{column}`"))
+                .unwrap_or_else(|| panic!("README lacks column `{column}` after byte {from}"));
+            from += at + column.len();
+        }
+    }
+
+    #[test]
     fn json_keys_are_the_columns_in_order() {
         let (d, ev) = all_four();
         let mut out = Vec::new();

@@ -16,8 +16,9 @@
 //! same messages with other addresses, so a chunk shrinks about tenfold: 5,000 phones fit in
 //! a few MB. [`details_of`] reads them back (tests, tools). See docs/report.md "HTML".
 //!
-//! URL parameters: `?verdict=required&reason=boot-loop&q=text` set the filters, and
-//! `#phone-N` opens phone N (the N-th phone of the diagnosis, from 0).
+//! URL parameters: `?verdict=required&reason=boot-loop&model=CP-8845/14.2.1&q=text` set the
+//! filters (each count of the fleet summary is a link to its own filter), and `#phone-N` opens
+//! phone N (the N-th phone of the diagnosis, from 0).
 
 use super::json::Generated;
 use crate::diagnosis::Diagnosis;
@@ -253,8 +254,9 @@ fn fleet_summary(out: &mut String, diagnosis: &Diagnosis) {
         let n = phones.iter().filter(|p| p.verdict.delete_itl == d).count();
         let _ = writeln!(
             out,
-            "<tr><td class=\"{0}\">{0}</td><td class=\"n\">{n}</td></tr>",
-            d.as_str()
+            "<tr><td class=\"{0}\">{0}</td><td class=\"n\">{1}</td></tr>",
+            d.as_str(),
+            filter_link(&format!("verdict={}", d.as_str()), n)
         );
     }
     out.push_str("</table>\n");
@@ -273,8 +275,9 @@ fn fleet_summary(out: &mut String, diagnosis: &Diagnosis) {
     for ((_, code), n) in &reasons {
         let _ = writeln!(
             out,
-            "<tr><td><code>{}</code></td><td class=\"n\">{n}</td></tr>",
-            esc(code)
+            "<tr><td><code>{}</code></td><td class=\"n\">{}</td></tr>",
+            esc(code),
+            filter_link(&format!("reason={}", url_value(code)), *n)
         );
     }
     out.push_str("</table>\n");
@@ -303,13 +306,45 @@ fn fleet_summary(out: &mut String, diagnosis: &Diagnosis) {
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             shown(model),
             shown(firmware),
-            counts.iter().sum::<usize>(),
+            filter_link(
+                &format!("model={}", url_value(&model_key(model, firmware))),
+                counts.iter().sum::<usize>()
+            ),
             counts[0],
             counts[1],
             counts[2]
         );
     }
     out.push_str("</table>\n</div>\n</section>\n");
+}
+
+/// A summary count that filters the table to the phones it counts: a link to the page with
+/// the filter in its query (works without script, and is what a bookmark keeps); the page's
+/// script applies it in place.
+fn filter_link(query: &str, n: usize) -> String {
+    if n == 0 {
+        return "0".to_string();
+    }
+    format!("<a class=\"filter\" href=\"?{query}#phones\" title=\"show these phones\">{n}</a>")
+}
+
+/// The key the model filter compares: model and firmware as the table shows them.
+fn model_key(model: &str, firmware: &str) -> String {
+    format!("{model}/{firmware}")
+}
+
+/// `value` as a URL query value: letters, digits and `-._~` kept, every other byte
+/// percent-encoded (and HTML-safe, since `%` and alphanumerics need no escaping).
+fn url_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 /// The table: one row per phone, with the filters above it. Columns: phone, address,
@@ -354,12 +389,16 @@ fn verdict_table(out: &mut String, diagnosis: &Diagnosis) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"#phone-{i}\" class=\"phone\" id=\"phone-{i}\">{}</a></td><td>{}</td><td class=\"{verdict}\">{verdict}</td><td data-code=\"{}\">{}</td><td>{}</td><td>{model}</td><td class=\"step\">{step}</td></tr>",
+            "<tr><td><a href=\"#phone-{i}\" class=\"phone\" id=\"phone-{i}\">{}</a></td><td>{}</td><td class=\"{verdict}\">{verdict}</td><td data-code=\"{}\">{}</td><td>{}</td><td data-model=\"{}\">{model}</td><td class=\"step\">{step}</td></tr>",
             esc(&phone_name(p)),
             p.ip.map(|ip| ip.to_string()).unwrap_or_default(),
             esc(p.main_reason.code),
             esc(&super::text::one_reason(p)),
             esc(p.mac.as_deref().unwrap_or_default()),
+            esc(&model_key(
+                p.device.model.as_deref().unwrap_or_default(),
+                p.device.firmware.as_deref().unwrap_or_default()
+            )),
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");

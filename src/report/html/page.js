@@ -50,18 +50,43 @@
     var v = verdict.value;
     var r = reason ? reason.value : "";
     var n = 0;
+    var m = model;
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i];
       if (q && lower[i] === undefined) lower[i] = row.textContent.toLowerCase();
       var ok = (!v || row.cells[2].textContent === v) &&
         (!r || row.cells[3].getAttribute("data-code") === r) &&
+        (!m || row.cells[5].getAttribute("data-model") === m) &&
         (!q || lower[i].indexOf(q) >= 0);
       row.hidden = !ok;
       if (row.detailRow) row.detailRow.hidden = !ok;
       if (ok) n++;
     }
-    shown.textContent = n + " of " + rows.length + " phone(s) shown";
+    shown.textContent = n + " of " + rows.length + " phone(s) shown" +
+      (m ? " (model " + m.replace(/\/$/, "").replace("/", " ") + ")" : "");
   }
+
+  // The model filter has no control of its own: a summary count or `?model=` sets it, and
+  // any change of the other filters clears it.
+  var model = "";
+  function clearModel() { model = ""; }
+
+  // A summary count is a link to `?FILTER#phones`; applied in place, without reloading.
+  var summary = document.getElementById("summary");
+  if (summary) summary.addEventListener("click", function (ev) {
+    var a = ev.target.closest ? ev.target.closest("a.filter") : null;
+    if (!a) return;
+    ev.preventDefault();
+    var p = new URLSearchParams(a.getAttribute("href").split("#")[0].slice(1));
+    query.value = "";
+    verdict.value = p.get("verdict") || "";
+    if (reason) reason.value = p.get("reason") || "";
+    model = p.get("model") || "";
+    apply();
+    if (history.replaceState) history.replaceState(null, "", a.getAttribute("href"));
+    var phones = document.getElementById("phones");
+    if (phones) phones.scrollIntoView();
+  });
 
   // ---- sorting ----
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
@@ -283,9 +308,11 @@
   if (params.has("q")) query.value = params.get("q");
   if (params.has("verdict")) verdict.value = params.get("verdict");
   if (reason && params.has("reason")) reason.value = params.get("reason");
-  query.addEventListener("input", apply);
-  verdict.addEventListener("change", apply);
-  if (reason) reason.addEventListener("change", apply);
+  if (params.has("model")) model = params.get("model");
+  function applyOwn() { clearModel(); apply(); }
+  query.addEventListener("input", applyOwn);
+  verdict.addEventListener("change", applyOwn);
+  if (reason) reason.addEventListener("change", applyOwn);
   apply();
   fromLocation();
   measure();
