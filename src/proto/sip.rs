@@ -122,6 +122,66 @@ fn hex_value(text: &str) -> Option<String> {
     (!out.is_empty() && out.len().is_multiple_of(2)).then_some(out)
 }
 
+/// What a Cisco phone says about itself when it registers over SIP: its device name (in the
+/// `Contact` header's `+u.sip!devicename.ccm.cisco.com="SEP…"` parameter, or the `Name=` of
+/// the `Reason: …cisco-alarm…` text it sends on the first REGISTER after a restart,
+/// phone-log-lines.md §2.5 C), its `User-Agent` (`Cisco-CP8845/14.2.1`) and the load it runs
+/// (`ActiveLoad=`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SipRegister {
+    /// `SEP…` as sent; None when the REGISTER names no Cisco device.
+    pub device_name: Option<String>,
+    /// The `User-Agent` header, as sent.
+    pub user_agent: Option<String>,
+    /// `ActiveLoad=` of the cisco-alarm `Reason` text (e.g. `sip78xx.12-1-1-12.loads`).
+    pub active_load: Option<String>,
+}
+
+/// The quoted or bare value after `key` in `text` (ASCII case ignored), up to a quote, `;`,
+/// `,`, `>` or white space; at most [`MAX_VALUE`] characters.
+fn param_value(text: &str, key: &str) -> Option<String> {
+    let at = find_ci(text, key, 0)? + key.len();
+    let rest = text.get(at..)?.trim_start_matches('"');
+    let value: String = rest
+        .chars()
+        .take_while(|c| !matches!(c, '"' | ';' | ',' | '>') && !c.is_whitespace())
+        .take(MAX_VALUE)
+        .collect();
+    (!value.is_empty()).then_some(value)
+}
+
+/// Parses one SIP message's head (the body is not needed); returns what a `REGISTER` says of
+/// the device, None for other methods and for a REGISTER that names no device and carries no
+/// `User-Agent`.
+pub fn parse_register(msg: &[u8]) -> Option<SipRegister> {
+    let msg = msg.get(..msg.len().min(MAX_MESSAGE))?;
+    let text = String::from_utf8_lossy(msg);
+    // A head without its blank line still has every header we read.
+    let head = text.split("\r\n\r\n").next().unwrap_or(&text);
+    let (start, headers) = head.split_once('\n').unwrap_or((head, ""));
+    let method = start.split_whitespace().next()?;
+    if !method.eq_ignore_ascii_case("REGISTER") {
+        return None;
+    }
+    // Folded header lines (RFC 3261 §7.3.1) are joined, as the 7821's Reason line is.
+    let unfolded = headers.replace("\r\n\t", " ").replace("\r\n ", " ");
+    let contact = header(&unfolded, &["Contact", "m"]);
+    let reason = header(&unfolded, &["Reason"]);
+    let device_name = contact
+        .and_then(|c| param_value(c, "devicename.ccm.cisco.com="))
+        .or_else(|| reason.and_then(|r| param_value(r, "Name=")))
+        .filter(|n| n.len() >= 3 && n.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("SEP")));
+    let user_agent = header(&unfolded, &["User-Agent"])
+        .map(|v| v.chars().take(MAX_VALUE).collect::<String>())
+        .filter(|v| !v.is_empty());
+    let active_load = reason.and_then(|r| param_value(r, "ActiveLoad="));
+    (device_name.is_some() || user_agent.is_some()).then_some(SipRegister {
+        device_name,
+        user_agent,
+        active_load,
+    })
+}
+
 /// Parses one whole SIP message; returns the alarm when it is a `REFER` carrying a
 /// `DeviceTLInfo` alarm, None otherwise (other methods, other alarms, malformed text).
 pub fn parse_device_tl_info(msg: &[u8]) -> Option<DeviceTlInfo> {
@@ -351,5 +411,51 @@ mod tests {
             parse_alarm_xml("<Alarm Name=\"DeviceTLInfo\">&undefined;</Alarm>"),
             None
         );
+    }
+
+    #[test]
+    fn a_register_names_the_phone_its_model_and_load() {
+        // phone-log-lines.md §2.5 C: the 7821's first REGISTER after a restart carries a
+        // cisco-alarm Reason with its name and load; Contact names the device too.
+        let msg = b"REGISTER sip:192.168.7.200 SIP/2.0\r\n\
+Via: SIP/2.0/TCP 192.168.7.51:51234;branch=z9hG4bK1\r\n\
+From: <sip:1001@192.168.7.200>;tag=1\r\n\
+CSeq: 101 REGISTER\r\n\
+User-Agent: Cisco-CP7821/12.1.1\r\n\
+Contact: <sip:1001@192.168.7.51:51234;transport=tcp>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-c80084aa8743>\";+u.sip!devicename.ccm.cisco.com=\"SEPC80084AA8743\";+u.sip!model.ccm.cisco.com=\"621\"\r\n\
+Reason: SIP;cause=200;text=\"cisco-alarm:23 Name=SEPC80084AA8743 ActiveLoad=sip78xx.12-1-1-12.loads\r\n\
+\tInactiveLoad=sip78xx.10-3-1-12.loads Last=reset-restart\"\r\n\
+Content-Length: 0\r\n\r\n";
+        let got = parse_register(msg).expect("a REGISTER");
+        assert_eq!(got.device_name.as_deref(), Some("SEPC80084AA8743"));
+        assert_eq!(got.user_agent.as_deref(), Some("Cisco-CP7821/12.1.1"));
+        assert_eq!(got.active_load.as_deref(), Some("sip78xx.12-1-1-12.loads"));
+    }
+
+    #[test]
+    fn the_reason_text_alone_names_the_phone() {
+        let msg = b"REGISTER sip:cucm SIP/2.0\r\nReason: SIP;cause=200;text=\"cisco-alarm:23 Name=SEP001122334455 ActiveLoad=sip88xx.14-2-1-0001-1\"\r\n\r\n";
+        let got = parse_register(msg).expect("a REGISTER");
+        assert_eq!(got.device_name.as_deref(), Some("SEP001122334455"));
+        assert_eq!(got.user_agent, None);
+    }
+
+    #[test]
+    fn other_methods_and_other_devices_are_not_phones() {
+        assert_eq!(
+            parse_register(b"INVITE sip:x SIP/2.0\r\nUser-Agent: Cisco-CP8845/14.2.1\r\n\r\n"),
+            None
+        );
+        // A gateway or softphone: no SEP name, no agent.
+        assert_eq!(
+            parse_register(b"REGISTER sip:x SIP/2.0\r\nContact: <sip:gw@10.0.0.1>\r\n\r\n"),
+            None
+        );
+        // A device name that is not a phone's is not taken as one.
+        let got = parse_register(b"REGISTER sip:x SIP/2.0\r\nUser-Agent: Linphone\r\nContact: <sip:a@b>;+u.sip!devicename.ccm.cisco.com=\"CSFJDOE\"\r\n\r\n").expect("agent");
+        assert_eq!(got.device_name, None);
+        // Garbage and cut messages give nothing, never a panic.
+        assert_eq!(parse_register(b"REGISTER"), None);
+        assert_eq!(parse_register(&[0xff; 70_000]), None);
     }
 }
