@@ -4,6 +4,7 @@
 use super::facts::{Hashes, ItlHash, OperatorFacts};
 use super::names::{RequestKind, classify};
 use super::phone::PhoneEvidence;
+use super::side::{Identity, identity, sort_facts};
 use super::trust::TrustBackend;
 use crate::cisco::model::{SignatureCheck, SignedFile, TrustList};
 use crate::evidence::{Evidence, FileTransfer, PhoneTrustAlarm, Seen, TlsSession};
@@ -254,7 +255,7 @@ impl<'e> PhoneCtx<'e> {
                     None if alarm_says_not_installed(alarm) => Some(Installed::NotInstalled(alarm)),
                     None => None,
                 })
-                .or_else(|| super::outside::reported_installed_for(evidence, facts, group))
+                .or_else(|| reported_installed_for(evidence, facts, group))
                 .unwrap_or(Installed::Unknown)
         };
 
@@ -327,7 +328,7 @@ impl<'e> PhoneCtx<'e> {
         }
         match &self.served_itl {
             Some(s)
-                if super::checks::installed_matches(&self.installed, s) == Some(true)
+                if installed_matches(&self.installed, s) == Some(true)
                     && !matches!(self.installed, Installed::Unknown) =>
             {
                 (
@@ -335,7 +336,7 @@ impl<'e> PhoneCtx<'e> {
                     format!(
                         "the phone's ITL (equal to the served {} by {})",
                         s.file.name,
-                        super::checks::installed_source(self.evidence, &self.installed)
+                        installed_source(self.evidence, &self.installed)
                     ),
                 )
             }
@@ -364,4 +365,52 @@ pub fn alarm_says_not_installed(alarm: &PhoneTrustAlarm) -> bool {
         .itl_signature_raw
         .as_deref()
         .is_some_and(|raw| raw.trim().eq_ignore_ascii_case("Not Installed"))
+}
+
+/// Words for where the installed ITL is known from.
+pub fn installed_source(evidence: &Evidence, installed: &Installed<'_>) -> String {
+    match installed {
+        Installed::File(f) => format!("--phone-itl {}, sha1 {}", f.name, f.hashes.sha1),
+        Installed::OperatorHash(h) => format!("--phone-itl-hash {h}"),
+        Installed::AlarmHash { hash, alarm } => {
+            format!("DeviceTLInfo {}: {hash}", evidence.place(alarm.seen))
+        }
+        Installed::NotInstalled(alarm) => {
+            format!("DeviceTLInfo {}: not installed", evidence.place(alarm.seen))
+        }
+        Installed::Reported { hash, fact } => format!("{}: {hash}", fact.source),
+        Installed::ReportedNone(fact) => format!("{}: not installed", fact.source),
+        Installed::Unknown => "unknown".into(),
+    }
+}
+
+/// Is the installed ITL the served one? None when it cannot be told.
+pub fn installed_matches(installed: &Installed<'_>, served: &Served<'_>) -> Option<bool> {
+    match installed {
+        Installed::File(f) => Some(f.bytes == served.file.data.as_slice()),
+        Installed::OperatorHash(h) => Some(served.hashes.get(h.algorithm) == h.hex),
+        Installed::AlarmHash { hash, .. } | Installed::Reported { hash, .. } => {
+            Some(served.hashes.get(hash.algorithm) == hash.hex)
+        }
+        Installed::NotInstalled(_) | Installed::ReportedNone(_) | Installed::Unknown => None,
+    }
+}
+
+/// The installed ITL as the `--evidence` files report it (the last such fact), for a phone
+/// whose capture and options say nothing about it, with the capture's checks applied
+/// (evidence older than the capture, about another phone, or naming none in a capture of
+/// several is not used).
+pub fn reported_installed_for<'e>(
+    evidence: &Evidence,
+    facts: &'e OperatorFacts,
+    group: &PhoneEvidence,
+) -> Option<Installed<'e>> {
+    sort_facts(evidence, facts, group)
+        .0
+        .into_iter()
+        .rev()
+        .find_map(|f| match identity(f)? {
+            Identity::Hash(hash) => Some(Installed::Reported { hash, fact: f }),
+            Identity::None => Some(Installed::ReportedNone(f)),
+        })
 }

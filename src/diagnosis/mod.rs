@@ -10,12 +10,15 @@ pub mod device;
 pub mod facts;
 pub mod inventory;
 pub mod loops;
+pub mod loss_index;
 pub mod losses;
 pub mod model;
 pub mod names;
 pub mod outside;
 pub mod phone;
 pub mod reason;
+pub mod side;
+pub mod status_codes;
 pub mod timeline;
 pub mod trust;
 pub mod trust_path;
@@ -207,7 +210,7 @@ pub fn diagnose_limited<'a>(
             diagnose_phone(&ctx)
         })
         .collect();
-    notes.extend(outside::notes(facts, &groups));
+    notes.extend(side::notes(facts, &groups));
     Diagnosis {
         phones,
         notes,

@@ -426,9 +426,36 @@ pub struct PhoneDiagnosis {
     /// Model and firmware, when the capture shows them.
     pub device: super::device::DeviceInfo,
     /// The phone's SCCP registration (name, model, CUCM), when it registered over SCCP.
-    pub registration: Option<super::phone::Registration>,
+    pub registration: Option<Registration>,
     /// The one main reason of the verdict (a stable code for grouping a fleet).
-    pub main_reason: super::reason::MainReason,
+    pub main_reason: MainReason,
+}
+
+/// What a phone's SCCP registration says: its name, model and the CUCM it registered to
+/// (the last registration the capture holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// Device name as sent (`SEP0011223344AA`).
+    pub device_name: String,
+    /// Model (`7970`, else `device type N`), None when the message did not carry it.
+    pub model: Option<String>,
+    /// The CUCM's end (address and port 2000).
+    pub cucm: crate::evidence::Endpoint,
+    /// `accepted`, `rejected` or `unanswered`.
+    pub outcome: &'static str,
+    /// CUCM's reject text, when rejected.
+    pub reason: Option<String>,
+    /// The `StationRegister`'s frame.
+    pub seen: Seen,
+}
+
+/// The main reason: a code from [`super::reason::CODES`] and one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MainReason {
+    /// Stable code (see [`super::reason::CODES`]).
+    pub code: &'static str,
+    /// One line of prose, with the evidence.
+    pub text: String,
 }
 
 /// The diagnosis of a whole capture set.

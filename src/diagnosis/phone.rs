@@ -46,7 +46,7 @@ pub struct PhoneEvidence {
     /// Indices into `Evidence::registrations` (SCCP registrations as this phone).
     pub registrations: Vec<usize>,
     /// Indices into `Evidence::losses` that concern this phone: its addresses' and those no
-    /// address could be given for ([`super::losses::LossIndex`]).
+    /// address could be given for ([`super::loss_index::LossIndex`]).
     pub losses: Vec<usize>,
     /// Indices into `Evidence::tls_aggregates` that summed sessions of its addresses.
     pub tls_aggregates: Vec<usize>,
@@ -131,23 +131,9 @@ fn other_clients_note(others: &BTreeMap<IpAddr, OtherClient>) -> Option<String> 
     ))
 }
 
-/// What a phone's SCCP registration says: its name, model and the CUCM it registered to
-/// (the last registration the capture holds).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registration {
-    /// Device name as sent (`SEP0011223344AA`).
-    pub device_name: String,
-    /// Model (`7970`, else `device type N`), None when the message did not carry it.
-    pub model: Option<String>,
-    /// The CUCM's end (address and port 2000).
-    pub cucm: crate::evidence::Endpoint,
-    /// `accepted`, `rejected` or `unanswered`.
-    pub outcome: &'static str,
-    /// CUCM's reject text, when rejected.
-    pub reason: Option<String>,
-    /// The `StationRegister`'s frame.
-    pub seen: Seen,
-}
+/// Kept here for its users: the type lives in [`super::model`], which the grouping does not
+/// feed back into.
+pub use super::model::Registration;
 
 /// The last SCCP registration of a phone, if it registered over SCCP.
 pub fn registration(phone: &PhoneEvidence, evidence: &Evidence) -> Option<Registration> {
@@ -407,7 +393,7 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
         ));
     }
     // Each phone's losses and aggregates, found through one index of the whole evidence.
-    let index = super::losses::LossIndex::of(evidence);
+    let index = super::loss_index::LossIndex::of(evidence);
     for phone in &mut phones {
         (phone.losses, phone.tls_aggregates) = index.of_phone(&phone.ips);
     }

@@ -13,14 +13,7 @@
 use super::model::{Check, DeleteItl, InstalledItl, ServedItl, Verdict};
 use std::fmt::Write;
 
-/// The main reason: a code from [`CODES`] and one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MainReason {
-    /// Stable code (see [`CODES`]).
-    pub code: &'static str,
-    /// One line of prose, with the evidence.
-    pub text: String,
-}
+pub use super::model::MainReason;
 
 /// Every main-reason code, in the order the rules try them.
 pub const CODES: [&str; 16] = [

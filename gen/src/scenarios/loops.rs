@@ -3,10 +3,8 @@
 //! full-size frames are dropped between phone and server.
 
 use super::boot::{StallStep, Step};
-use super::catalog::{
-    config_fetch, ctl_name, itl_name, sgn_name, trust_list_fetches, tvs_rejected,
-};
 use super::cluster::Cluster;
+use super::common::{config_fetch, ctl_name, itl_name, sgn_name, trust_list_fetches, tvs_rejected};
 use super::phone::Phone;
 use crate::conv::SEC;
 use crate::tls::alert;

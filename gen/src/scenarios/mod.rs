@@ -9,6 +9,7 @@
 pub mod boot;
 pub mod catalog;
 pub mod cluster;
+pub mod common;
 pub mod loops;
 pub mod paths;
 pub mod phone;

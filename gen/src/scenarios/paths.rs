@@ -5,11 +5,11 @@
 //! (`seed-statements.md`) it follows.
 
 use super::boot::{Step, fetch, tvs_session};
-use super::catalog::{
+use super::cluster::{Cluster, Subscriber};
+use super::common::{
     A_HOST, F, N, T, cluster_a, cluster_a11, completed, config_fetch, ctl_name, directory_via_tvs,
     itl_name, one_phone, phone_itl_arg, trust_list_fetches, tvs_rejected,
 };
-use super::cluster::{Cluster, Subscriber};
 use super::phone::Phone;
 use super::sidecar;
 use super::{Run, Scenario, Verdict};
@@ -337,7 +337,7 @@ pub fn tvs_tls13_completed() -> Scenario {
     let new = cluster_a11()
         .regenerate_callmanager()
         .with_itl_recovery(new_itl_recovery());
-    let steps = super::catalog::tls13_tvs_boot(&phone, &new, 371);
+    let steps = super::common::tls13_tvs_boot(&phone, &new, 371);
     // A TVS certificate exported later, after TVS was regenerated: not the one the phone
     // met, not in its ITL.
     let exported = sidecar::pem(&cluster_a11().regenerate_tvs().certs.tvs);
@@ -454,7 +454,7 @@ mod tests {
         assert!(xml.contains(&format!("<processNodeName>{SUB_HOST}</processNodeName>")));
         assert!(xml.contains(&format!("<address>{SUB_HOST}</address>")));
         // Both TVS are in the ITL either way (by certificate hash).
-        let hash = crate::scenarios::catalog::sha1_bytes(&one.subscribers[0].tvs.der);
+        let hash = crate::scenarios::common::sha1_bytes(&one.subscribers[0].tvs.der);
         assert!(one.itl().windows(hash.len()).any(|w| w == hash.as_slice()));
     }
 
