@@ -403,7 +403,15 @@ impl Redactor {
             .strip_prefix('"')
             .and_then(|s| s.strip_suffix('"'))
             .unwrap_or(value);
-        let forms = [value.to_owned(), html_escape(value), json.to_owned()];
+        // A value read inside JSON (`Example\\, Inc`) is also written unescaped in the text.
+        let unescaped = value.replace("\\\\", "\\").replace("\\\"", "\"");
+        let forms = [
+            value.to_owned(),
+            html_escape(value),
+            json.to_owned(),
+            html_escape(&unescaped),
+            unescaped,
+        ];
         let table = if global {
             &mut self.global
         } else {
@@ -808,7 +816,12 @@ fn dn_value_end(text: &[u8], i: usize) -> usize {
     let mut j = i;
     while j < text.len() {
         match text[j] {
-            b'"' | b'\n' | b'\r' | b'<' | b')' | b']' | b'\\' => break,
+            // An escaped character (`\,` in a name, `\"` in JSON) belongs to the value.
+            b'\\' => {
+                j += 2;
+                continue;
+            }
+            b'"' | b'\n' | b'\r' | b'<' | b')' | b']' => break,
             b',' | b';' | b'+' | b'/' if dn_key_at(text, j + 1) => break,
             b' ' => {
                 let next = text.get(j + 1).copied().unwrap_or(b' ');
@@ -990,6 +1003,16 @@ mod tests {
             out,
             "<style>.a.b{x:1}</style><p>ip-1</p><script>var a=document.body; x='10.0.0.1'</script><script type=\"application/json\" id=\"c\">[\"ip-1\"]</script>"
         );
+    }
+
+    #[test]
+    fn an_escaped_name_is_one_value_in_json_and_text() {
+        let mut r = Redactor::default();
+        assert_eq!(
+            redact(&mut r, "\"subject\": \"CN=a1,O=Example\\\\, Inc.,C=US\""),
+            "\"subject\": \"CN=cert-name-1,O=cert-name-2.,C=cert-name-3\""
+        );
+        assert_eq!(redact(&mut r, "O=Example\\, Inc"), "O=cert-name-2");
     }
 
     #[test]
