@@ -146,9 +146,7 @@ impl Secrets {
                 push(&mut self.macs, mac);
             }
         }
-        for token in text.split(|c: char| {
-            !(c.is_ascii_alphanumeric() || ".:-_[]".contains(c))
-        }) {
+        for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || ".:-_[]".contains(c))) {
             let token = token.trim_end_matches([':', '.']);
             let bare = token.trim_start_matches('[');
             let ip = token
@@ -330,9 +328,7 @@ fn assert_same_story(plain: &Outputs, redacted: &Outputs) {
         assert_eq!(jsonl[i]["name"], name.as_str());
         assert_eq!(jsonl[i]["ip"], ip);
         assert!(
-            redacted
-                .text
-                .contains(&format!("Phone {name} ({ip}): ")),
+            redacted.text.contains(&format!("Phone {name} ({ip}): ")),
             "text names {name} ({ip})"
         );
         assert!(
@@ -340,18 +336,22 @@ fn assert_same_story(plain: &Outputs, redacted: &Outputs) {
             "brief has {name}"
         );
         assert!(redacted.html.contains(&name), "page lists {name}");
-        assert!(
-            redacted.html_details.contains(ip),
-            "page details show {ip}"
-        );
+        assert!(redacted.html_details.contains(ip), "page details show {ip}");
     }
     // Host names: the ITL_TFTP_Server of each alarm, the same pseudonym in JSON and text.
-    let alarms = redacted.json["alarms"].as_array().cloned().unwrap_or_default();
+    let alarms = redacted.json["alarms"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for alarm in alarms {
         if let Some(host) = alarm["itl_tftp_server"].as_str() {
             assert!(host.starts_with("host-"), "{host}");
             // The text may wrap the line between the label and the name.
-            let flat = redacted.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let flat = redacted
+                .text
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             assert!(
                 flat.contains(&format!("ITL_TFTP_Server {host}")),
                 "text names {host}"
@@ -417,10 +417,7 @@ fn two_phones_of_a_voice_vlan_are_redacted_in_every_form() {
     let (redacted, secrets) = check(&args(&["captures/two-phones-voice-vlan.pcap"]), 2);
     // Both CUCM names the phones report (ITL_TFTP_Server) were found and replaced.
     assert!(
-        secrets
-            .names
-            .iter()
-            .any(|n| n == "cucm-stage.example.net"),
+        secrets.names.iter().any(|n| n == "cucm-stage.example.net"),
         "{secrets:?}"
     );
     // The usage hint names the phone by its pseudonym too.
@@ -472,8 +469,15 @@ fn a_span_of_many_phones_is_redacted_with_one_pseudonym_per_phone() {
     std::fs::write(&path, span.capture()).expect("write");
     let (redacted, secrets) = check(&[path.to_str().expect("path").to_owned()], 24);
     // Twenty phones or more: two digits, so the verdict lines stay aligned.
-    assert!(redacted.text.contains("SEP-PHONE-01 "), "{}", redacted.brief);
-    assert_eq!(secrets.macs.len() as u64, redacted.json["redactions"]["mac"]);
+    assert!(
+        redacted.text.contains("SEP-PHONE-01 "),
+        "{}",
+        redacted.brief
+    );
+    assert_eq!(
+        secrets.macs.len() as u64,
+        redacted.json["redactions"]["mac"]
+    );
 }
 
 #[test]

@@ -432,7 +432,7 @@ impl Redactor {
                 pseudonym: pseudonym.clone(),
             });
             // Longest first: `cucm-pub.example.com` before `cucm-pub`.
-            entries.sort_by(|a, b| b.pattern.len().cmp(&a.pattern.len()));
+            entries.sort_by_key(|e| std::cmp::Reverse(e.pattern.len()));
         }
         pseudonym
     }
@@ -633,14 +633,11 @@ fn mac_form(text: &[u8], i: usize) -> Option<(usize, [u8; 6])> {
                 hex(i + k)
             }
         });
-        let after_ok = !text.get(end).is_some_and(u8::is_ascii_alphanumeric)
-            && !(text.get(end) == Some(&sep) && hex(end + 1));
+        let longer = text.get(end).is_some_and(u8::is_ascii_alphanumeric)
+            || (text.get(end) == Some(&sep) && hex(end + 1));
+        let after_ok = !longer;
         if shaped && after_ok {
-            let digits: Vec<u8> = text[i..end]
-                .iter()
-                .copied()
-                .filter(|b| *b != sep)
-                .collect();
+            let digits: Vec<u8> = text[i..end].iter().copied().filter(|b| *b != sep).collect();
             return mac_of_hex(&digits).map(|m| (end, m));
         }
         return None;
@@ -1019,6 +1016,9 @@ mod tests {
     fn escaped_forms_map_to_the_same_pseudonym() {
         let mut r = Redactor::default();
         assert_eq!(redact(&mut r, "CN=AT&T Lab CA"), "CN=cert-name-1");
-        assert_eq!(redact(&mut r, "<td>AT&amp;T Lab CA</td>"), "<td>cert-name-1</td>");
+        assert_eq!(
+            redact(&mut r, "<td>AT&amp;T Lab CA</td>"),
+            "<td>cert-name-1</td>"
+        );
     }
 }
