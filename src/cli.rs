@@ -366,6 +366,12 @@ pub struct AnalyzeArgs {
     /// Only the verdict table: one line per phone.
     #[arg(long, conflicts_with = "json", help_heading = "Output")]
     pub brief: bool,
+    /// Share safely: replace MAC addresses, IP addresses, host names and certificate names by
+    /// stable pseudonyms (SEP-PHONE-1, mac-1, ip-1, host-1, cert-name-1; one value, one
+    /// pseudonym in every report of the run) in the text, JSON, CSV, JSON lines and HTML
+    /// reports; hashes, serials, sizes and frame numbers stay. Not with --annotate.
+    #[arg(long, help_heading = "Output")]
+    pub redact: bool,
     /// Do not draw progress bars on standard error.
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,

@@ -689,11 +689,29 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let diagnosis = diagnose_limited(&evidence, &facts, &CiscoBackend, limits);
     // Version, date and command line, the same in every report this run writes.
     let generated = report::json::Generated::now(std::env::args_os());
+    let text_options = TextOptions {
+        color: use_color(args.color),
+        brief: args.brief,
+        phone_itl: facts
+            .phone_itl
+            .as_ref()
+            .map(|f| (f.name.clone(), f.bytes.clone())),
+    };
+    // `--redact`: one map of pseudonyms for every report this run writes.
+    let mut redactor = args.redact.then(|| {
+        report::redact::Redactor::learn(&diagnosis, &evidence, Some(&generated), &text_options)
+    });
     let json_to_stdout = args.output.as_deref() == Some(Path::new("-"));
     if let Some(path) = args.output.as_deref().filter(|_| !json_to_stdout) {
         let written = std::fs::File::create(path).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
-            report::json::write_with(&diagnosis, &evidence, Some(&generated), &mut out)?;
+            report::redact::write_json(
+                redactor.as_mut(),
+                &diagnosis,
+                &evidence,
+                Some(&generated),
+                &mut out,
+            )?;
             out.flush()
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
@@ -704,7 +722,13 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     if let Some(path) = args.html.as_deref() {
         let written = std::fs::File::create(path).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
-            report::html::write_with(&diagnosis, &evidence, Some(&generated), &mut out)?;
+            report::redact::write_html(
+                redactor.as_mut(),
+                &diagnosis,
+                &evidence,
+                Some(&generated),
+                &mut out,
+            )?;
             out.flush()
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
@@ -716,19 +740,21 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         _ => None,
     };
     let written = if args.json || json_to_stdout || args.format == Some(Format::Json) {
-        report::json::write_with(&diagnosis, &evidence, Some(&generated), &mut stdout)
+        report::redact::write_json(
+            redactor.as_mut(),
+            &diagnosis,
+            &evidence,
+            Some(&generated),
+            &mut stdout,
+        )
     } else if let Some(format) = rows {
-        write_report(&diagnosis, &evidence, format, &mut stdout)
+        report::redact::write_filtered(redactor.as_mut(), false, &mut stdout, |out| {
+            write_report(&diagnosis, &evidence, format, out)
+        })
     } else {
-        let options = TextOptions {
-            color: use_color(args.color),
-            brief: args.brief,
-            phone_itl: facts
-                .phone_itl
-                .as_ref()
-                .map(|f| (f.name.clone(), f.bytes.clone())),
-        };
-        report::text::write_with(&diagnosis, &evidence, &options, &mut stdout)
+        report::redact::write_filtered(redactor.as_mut(), true, &mut stdout, |out| {
+            report::text::write_with(&diagnosis, &evidence, &text_options, out)
+        })
     };
     match written.and_then(|()| stdout.flush()) {
         // A closed pipe (`| head`) is the reader's choice, not an error.
@@ -771,6 +797,16 @@ fn check_usage(command: &Command) {
             "analyze",
             clap::error::ErrorKind::ArgumentConflict,
             "--annotate copies one capture file: give exactly one, not standard input (it is read twice)",
+        );
+    }
+    if let Command::Analyze(args) = command
+        && args.redact
+        && args.annotate.is_some()
+    {
+        usage_error(
+            "analyze",
+            clap::error::ErrorKind::ArgumentConflict,
+            "--annotate copies the capture's packets as they are (addresses, names, certificates): it cannot be redacted; share the redacted reports, not the annotated capture",
         );
     }
     if let Command::Analyze(args) = command

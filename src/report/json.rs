@@ -752,6 +752,14 @@ pub struct Report<'a> {
     /// report is made by the library without a command line).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generated: Option<Generated>,
+    /// Present, and true, when the report was written with `--redact`: MAC addresses, IP
+    /// addresses, host names and certificate names are pseudonyms (docs/report.md
+    /// "Redaction"); hashes, serials, sizes and frame numbers are as captured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<bool>,
+    /// With `redacted`: how many distinct values of each kind were replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redactions: Option<super::redact::Redactions>,
     /// One per capture file.
     pub captures: Lazy<'a, CaptureJson<'a>>,
     /// One per diagnosed phone.
@@ -873,6 +881,8 @@ impl<'a> Report<'a> {
             evidence_files: Lazy::new(diagnosis.evidence_files.iter().map(EvidenceFileJson::from)),
             notes: Lazy::new(diagnosis.notes.iter().cloned().chain(left_out_note)),
             generated: None,
+            redacted: None,
+            redactions: None,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod fleet;
 pub mod html;
 pub mod json;
 pub mod limits;
+pub mod redact;
 pub mod rows;
 pub mod text;
 pub mod trustlist;

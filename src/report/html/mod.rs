@@ -81,6 +81,18 @@ pub fn write_with(
     generated: Option<&Generated>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    write_filtered(diagnosis, evidence, generated, &mut |details| details, out)
+}
+
+/// [`write_with`], each chunk of phone details (compact JSON) passed through `details`
+/// before it is compressed: `--redact` rewrites them there, where it can still read them.
+pub fn write_filtered(
+    diagnosis: &Diagnosis,
+    evidence: &Evidence,
+    generated: Option<&Generated>,
+    details: &mut dyn FnMut(String) -> String,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let mut head = String::new();
     let _ = write!(
         head,
@@ -108,7 +120,7 @@ pub fn write_with(
     )?;
     for (k, phones) in diagnosis.phones.chunks(CHUNK).enumerate() {
         let blobs: Vec<Value> = phones.iter().map(|p| phone_blob(p, evidence)).collect();
-        let packed = gzip_base64(Value::Array(blobs).to_string().as_bytes())?;
+        let packed = gzip_base64(details(Value::Array(blobs).to_string()).as_bytes())?;
         out.write_all(
             format!("<script type=\"{DETAILS_TYPE}\" id=\"chunk-{k}\">{packed}</script>\n")
                 .as_bytes(),
