@@ -693,10 +693,17 @@ fn judge(
                 },
                 &tvs,
             );
-            let ctl = (d.acceptance != Acceptance::Accepted)
-                .then_some(ctl_now)
-                .flatten()
-                .map(|ctl| through_ctl(ctl, &itl_offered, signer));
+            // The CTL is asked when the ITL refuses, and before TVS (statement 7c: CTL, ITL or
+            // TVS; statement 11 checks the CTL first): a file the CTL verifies needs no TVS
+            // answer, so no TVS has to stay unchanged for it.
+            let by_ctl = || ctl_now.map(|ctl| through_ctl(ctl, &itl_offered, signer));
+            let ctl = match (d.acceptance, d.route) {
+                (Acceptance::Accepted, Some(trust::Route::ViaTvs)) => {
+                    by_ctl().filter(|c| c.acceptance == Acceptance::Accepted)
+                }
+                (Acceptance::Accepted, _) => None,
+                _ => by_ctl(),
+            };
             or_ctl(d, ctl, renewed)
         }
     };
@@ -1903,6 +1910,14 @@ mod tests {
             "{:?}",
             safe.steps[0].caveats
         );
+        // Through the re-run CTL, not TVS: no TVS has to stay unchanged (statement 7c).
+        assert_eq!(
+            safe.steps[0].itl.via(),
+            Some("signer-in-ctl"),
+            "{}",
+            safe.steps[0].itl.explanation
+        );
+        assert!(safe.steps[0].wait.is_none(), "{:?}", safe.steps[0].wait);
         // TVS is not in the CTL: regenerating it alone needs no CTL client.
         let report = plan_for(&phone, &[Change::Regenerate(Role::Tvs)], &phones).expect("plan");
         assert!(report.as_requested.steps[0].caveats.is_empty());
