@@ -493,6 +493,7 @@ pub const NOT_MODELLED: &[&str] = &[
     "the order in which a phone asks the TVS servers of its group, and their timeouts",
     "several TFTP servers (one CCM+TFTP record, the TFTP node's, is modelled), centralized TFTP (statement 33) and encrypted configs (statement 3)",
     "a CTL signed by a key the change regenerates (tokenless CTL), and utils ctl reset localkey",
+    "the TLS connection to CallManager of phones with an authenticated or encrypted security profile (checked against their CTL): a mixed-mode step that leaves the CTL listing a replaced certificate says so as a caveat, it is not predicted",
 ];
 
 /// Where the ITL the phones hold was read from.
