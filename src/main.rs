@@ -485,6 +485,17 @@ fn read_trust_list(
     }
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::Input(format!("{option} {}: {e}", path.display())))?;
+    // `show itl` / `show ctl` text: one rule with `plan` (docs/plan.md), said here by name.
+    if let Some(text) = std::str::from_utf8(&bytes)
+        .ok()
+        .filter(|t| itlscope::plan::show_itl::looks_like(t))
+    {
+        let name = path.display().to_string();
+        return Err(Failure::Input(format!(
+            "{option} {name}: {}",
+            itlscope::plan::show_itl::refused_as_phone_file(text, &name, option)
+        )));
+    }
     take(path.display().to_string(), bytes)
         .map_err(|e| Failure::Input(format!("{option} {}: {e}", path.display())))
 }

@@ -432,3 +432,116 @@ fn cm_group_takes_one_comma_separated_value_before_the_phone_itl() {
         plan["assumptions"]
     );
 }
+
+#[test]
+fn issue_20_one_rule_for_show_itl_text_plan_takes_it_analyze_names_the_other_ways() {
+    // One rule (docs/plan.md): `show itl` text is the ITL the cluster served when it was
+    // taken, known by records and checksums, not by bytes. `plan` reasons from records and
+    // takes it; `analyze --phone-itl` needs the phone's file and says what to give instead.
+    let plan = run(&["plan", SHOW_ITL, "--regenerate", "tvs"]);
+    assert_eq!(plan.code, Some(0), "{}", plan.stderr);
+    let analyze = run(&[
+        "analyze",
+        "captures/tvs-tls13.pcap",
+        "--phone-itl",
+        SHOW_ITL,
+        "--brief",
+    ]);
+    assert_eq!(analyze.code, Some(1), "{}", analyze.stderr);
+    for says in [
+        "--phone-itl captures/tvs-tls13.show-itl.txt: this is CUCM `show itl` text, not an ITL file",
+        "ITLSEP<MAC>.tlv from `itlscope extract`",
+        // The MD5 CUCM printed, as the phone's hash only if it took that file.
+        "--phone-itl-hash ac5995bb74f1056f6cc12ffdaffa3791",
+        "`itlscope plan` and `itlscope diff` take this text",
+    ] {
+        assert!(analyze.stderr.contains(says), "{says}: {}", analyze.stderr);
+    }
+    assert!(!analyze.stderr.contains("panicked"), "{}", analyze.stderr);
+    // The same text as the phone's CTL: refused the same way, without a hash to offer.
+    let ctl = run(&[
+        "analyze",
+        "captures/tvs-tls13.pcap",
+        "--phone-ctl",
+        SHOW_ITL,
+        "--brief",
+    ]);
+    assert_eq!(ctl.code, Some(1), "{}", ctl.stderr);
+    assert!(
+        ctl.stderr
+            .contains("--phone-ctl captures/tvs-tls13.show-itl.txt: this is CUCM `show itl` text"),
+        "{}",
+        ctl.stderr
+    );
+}
+
+#[test]
+fn issue_20_planned_serials_are_marked_in_text_and_json() {
+    // CallManager regenerated: the config is signed by a certificate that does not exist
+    // yet; its serial is never printed like a real one.
+    let text = run(&["plan", ITL, "--regenerate", "callmanager"]);
+    assert_eq!(text.code, Some(0), "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains("(new, serial not known until regenerated)"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains("7fee"), "{}", text.stdout);
+    let plan = json(&run(&[
+        "plan",
+        ITL,
+        "--regenerate",
+        "callmanager",
+        "--json",
+    ]));
+    let config = &plan["as_requested"]["steps"][0]["config"];
+    assert_eq!(config["placeholder_serials"], true, "{config}");
+    // The phone's own ITL certificates are real: no placeholder there.
+    assert_eq!(
+        plan["populations"][2]["itl"]["placeholder_serials"], false,
+        "{}",
+        plan["populations"][2]
+    );
+}
+
+#[test]
+fn statement_30_mixed_mode_capture_ctl_plan_prints_the_ctl_client_order() {
+    // The mixed-mode scenario's phone ITL and CTL (captures/README.md): CallManager and TVS
+    // regenerated on a single node. The safe order is the change, then the CTL client, then
+    // restart and reset; not one certificate at a time (statements 30, 32).
+    let args = [
+        "plan",
+        "captures/mixed-mode-ctl-not-rerun.phone-itl.tlv",
+        "--phone-ctl",
+        "captures/mixed-mode-ctl-not-rerun.phone-ctl.tlv",
+        "--regenerate",
+        "callmanager",
+        "--regenerate",
+        "tvs",
+    ];
+    let text = run(&args);
+    assert_eq!(text.code, Some(0), "{}", text.stderr);
+    assert!(
+        text.stdout.contains("Safe order: safe for phones that are online\n  1. [ok] regenerate CallManager, regenerate TVS, then re-run the CTL client (utils ctl update CTLFile"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        !text.stdout.contains("2. [ok] regenerate TVS"),
+        "{}",
+        text.stdout
+    );
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let plan = json(&run(&with_json));
+    let steps = plan["safe_order"]["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 1, "{}", plan["safe_order"]);
+    assert_eq!(steps[0]["itl"]["via"], "signer-in-ctl", "{}", steps[0]);
+    assert_eq!(plan["as_requested"]["steps"][0]["recovery"], "ctl-client");
+    assert!(
+        plan["manual_deletion_steps"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+}

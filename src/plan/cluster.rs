@@ -152,7 +152,7 @@ impl CertId {
             _ => s.to_owned(),
         };
         let token = format!("planned {} key #{generation}", role.name());
-        let mut serial = vec![0x7f, 0xee];
+        let mut serial = PLACEHOLDER_SERIAL_PREFIX.to_vec();
         serial.extend_from_slice(&generation.to_be_bytes());
         serial.push(role as u8);
         CertId {
@@ -193,11 +193,26 @@ impl CertId {
             .find_map(|p| p.trim().strip_prefix("CN="))
             .unwrap_or(&self.subject);
         if self.planned {
-            format!("{cn} (regenerated)")
+            format!("{cn} {NEW_SERIAL}")
         } else {
             format!("{cn} (serial {})", crate::cisco::serial_hex(&self.serial))
         }
     }
+}
+
+/// How reports name the serial of a certificate the change creates: it is not known until
+/// CUCM regenerates it (issue 20: never printed like a real one).
+pub const NEW_SERIAL: &str = "(new, serial not known until regenerated)";
+
+/// The first octets of a planned certificate's placeholder serial, which then has 21 octets
+/// in all (prefix, generation, role): RFC 5280 allows at most 20, so no real certificate has
+/// one, and [`is_placeholder_serial`] cannot mistake a real serial for it.
+const PLACEHOLDER_SERIAL_PREFIX: [u8; 16] = *b"\x7f\xeeitlscope:plan:";
+
+/// Is this serial (as hex, the way reports print it) a planned certificate's placeholder?
+pub fn is_placeholder_serial(hex_text: &str) -> bool {
+    hex_text.len() == 2 * (PLACEHOLDER_SERIAL_PREFIX.len() + 5)
+        && hex::decode(hex_text).is_ok_and(|b| b.starts_with(&PLACEHOLDER_SERIAL_PREFIX))
 }
 
 /// Which certificate signs the ITL (phone-behaviour.md §0.9).
@@ -283,7 +298,7 @@ impl CtlState {
     }
 
     /// The CTL client re-run on `cluster` (`utils ctl update CTLFile` from 10.0): the CTL now
-    /// lists its CallManager; a tokenless CTL signed by a key the cluster regenerated since is
+    /// lists its CallManager and CAPF; a tokenless CTL signed by a key the cluster regenerated since is
     /// signed by the new one (an eToken stays the same, statement 30).
     pub fn updated(&self, cluster: &Cluster) -> CtlState {
         let now = |c: &CertId| {
@@ -301,7 +316,15 @@ impl CtlState {
             signer: now(&self.signer),
             sast: self.sast.iter().map(now).collect(),
             callmanager: cluster.callmanager.clone(),
-            others: self.others.clone(),
+            // The client lists the cluster's CAPF as it is now (a regenerated CAPF too).
+            others: self
+                .others
+                .iter()
+                .map(|(f, c)| match (&cluster.capf, *f == function::CAPF) {
+                    (Some(capf), true) => (*f, capf.clone()),
+                    _ => (*f, c.clone()),
+                })
+                .collect(),
             itl_recovery: cluster.itl_recovery.clone(),
         }
     }

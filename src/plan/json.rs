@@ -128,6 +128,10 @@ pub struct FateJson<'a> {
     pub via: Option<ViaJson>,
     /// Why, in one line.
     pub explanation: &'a str,
+    /// True when the explanation names a certificate the change creates: its serial is not
+    /// known until CUCM regenerates it, so the explanation says "(new, serial not known until
+    /// regenerated)" where a serial would be, never an invented one.
+    pub placeholder_serials: bool,
 }
 
 /// How an accepted file is trusted (the same words as `analyze`'s trust path).
@@ -204,6 +208,7 @@ impl<'a> From<&'a Fate> for FateJson<'a> {
                 Route::ViaTvs => ViaJson::ViaTvs,
             }),
             explanation: &f.explanation,
+            placeholder_serials: f.placeholder_serials,
         }
     }
 }

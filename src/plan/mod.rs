@@ -86,7 +86,7 @@ impl Change {
 }
 
 /// Statement 30: in mixed mode the CTL client re-signs the CTL with the current CallManager.
-const CTL_CLIENT: &str = "re-run the CTL client (utils ctl update CTLFile from CUCM 10.0) so the CTL lists the new CallManager, restart TVS and TFTP (statement 30)";
+const CTL_CLIENT: &str = "re-run the CTL client (utils ctl update CTLFile from CUCM 10.0) so the CTL, signed by the same eToken, lists the new CallManager (statement 30)";
 
 /// One step the cluster administrator takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +126,7 @@ impl Step {
             Step::ItlReset => "utils itl reset localkey on the publisher (the ITL re-signed with ITLRecovery), then reset the phones".to_owned(),
             Step::CtlUpdate => CTL_CLIENT.to_owned(),
             Step::ApplyWithCtl(changes) => format!(
-                "{}, then {CTL_CLIENT} before the phones reset",
+                "{}, then {CTL_CLIENT}, before TVS and TFTP are restarted and the phones reset",
                 Step::Apply(changes.clone()).describe()
             ),
         }
@@ -249,6 +249,10 @@ pub struct Fate {
     pub via_ctl: bool,
     /// Why, in one line.
     pub explanation: String,
+    /// True when the explanation names a certificate the change creates: its serial is not
+    /// known until it is regenerated, and the explanation says [`cluster::NEW_SERIAL`] where
+    /// a serial would be.
+    pub placeholder_serials: bool,
 }
 
 impl From<Decision> for Fate {
@@ -258,11 +262,48 @@ impl From<Decision> for Fate {
             route: d.route,
             via_ctl: false,
             explanation: d.explanation,
+            placeholder_serials: false,
         }
     }
 }
 
+/// `text` with each `serial HEX` whose HEX is a placeholder replaced by
+/// [`cluster::NEW_SERIAL`], and whether any was (or the text already says so).
+fn mark_placeholders(text: &str) -> (String, bool) {
+    const SERIAL: &str = "serial ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut any = text.contains(cluster::NEW_SERIAL);
+    while let Some(at) = rest.find(SERIAL) {
+        let after = &rest[at + SERIAL.len()..];
+        let hex_len = after
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(after.len());
+        if cluster::is_placeholder_serial(&after[..hex_len]) {
+            out.push_str(&rest[..at]);
+            out.push_str(cluster::NEW_SERIAL);
+            any = true;
+        } else {
+            out.push_str(&rest[..at + SERIAL.len() + hex_len]);
+        }
+        rest = &after[hex_len..];
+    }
+    out.push_str(rest);
+    (out, any)
+}
+
 impl Fate {
+    /// The same answer with every placeholder serial of a planned certificate (which the
+    /// shared trust decision prints like a real one) replaced by [`cluster::NEW_SERIAL`].
+    fn marked(self) -> Fate {
+        let (explanation, placeholders) = mark_placeholders(&self.explanation);
+        Fate {
+            explanation,
+            placeholder_serials: placeholders,
+            ..self
+        }
+    }
+
     /// True when accepted.
     pub fn accepted(&self) -> bool {
         self.acceptance == Acceptance::Accepted
@@ -452,6 +493,7 @@ pub const NOT_MODELLED: &[&str] = &[
     "the order in which a phone asks the TVS servers of its group, and their timeouts",
     "several TFTP servers (one CCM+TFTP record, the TFTP node's, is modelled), centralized TFTP (statement 33) and encrypted configs (statement 3)",
     "a CTL signed by a key the change regenerates (tokenless CTL), and utils ctl reset localkey",
+    "the TLS connection to CallManager of phones with an authenticated or encrypted security profile (checked against their CTL): a mixed-mode step that leaves the CTL listing a replaced certificate says so as a caveat, it is not predicted",
 ];
 
 /// Where the ITL the phones hold was read from.
@@ -549,6 +591,7 @@ fn or_ctl(first: Decision, ctl: Option<Decision>, ctl_renewed: bool) -> Fate {
             acceptance: d.acceptance,
             route: d.route,
             via_ctl: true,
+            placeholder_serials: false,
             explanation: if ctl_renewed {
                 format!(
                     "through the CTL after the CTL client is re-run: {}",
@@ -651,10 +694,17 @@ fn judge(
                 },
                 &tvs,
             );
-            let ctl = (d.acceptance != Acceptance::Accepted)
-                .then_some(ctl_now)
-                .flatten()
-                .map(|ctl| through_ctl(ctl, &itl_offered, signer));
+            // The CTL is asked when the ITL refuses, and before TVS (statement 7c: CTL, ITL or
+            // TVS; statement 11 checks the CTL first): a file the CTL verifies needs no TVS
+            // answer, so no TVS has to stay unchanged for it.
+            let by_ctl = || ctl_now.map(|ctl| through_ctl(ctl, &itl_offered, signer));
+            let ctl = match (d.acceptance, d.route) {
+                (Acceptance::Accepted, Some(trust::Route::ViaTvs)) => {
+                    by_ctl().filter(|c| c.acceptance == Acceptance::Accepted)
+                }
+                (Acceptance::Accepted, _) => None,
+                _ => by_ctl(),
+            };
             or_ctl(d, ctl, renewed)
         }
     };
@@ -695,8 +745,8 @@ fn judge(
         .map(|ctl| through_ctl(ctl, &config_offered, cm));
     let config = or_ctl(config, config_ctl, renewed);
     Judged {
-        itl,
-        config,
+        itl: itl.marked(),
+        config: config.marked(),
         itl_taken: accepted.then_some(next_itl),
         ctl_taken,
     }
@@ -820,11 +870,27 @@ fn caveats(before: &Cluster, after: &Cluster) -> Vec<String> {
             changed_tvs.join(", ")
         ));
     }
+    if ctl_left_stale(before, after) {
+        out.push(CTL_STALE.to_owned());
+    }
     if before.tvs.len() > 1 && changed_tvs.len() == before.tvs.len() {
         out.push("this step changes the TVS certificate of every node at once: no TVS is left that the phones' ITL lists (statement 31: renaming every node at once strands the phones)".to_owned());
     }
     out
 }
+
+/// Mixed mode: does the step from `before` to `after` change a certificate the served CTL
+/// lists (CallManager as CCM+TFTP, CAPF, a tokenless signer) and leave the CTL as it was? The
+/// CTL client, re-run, would then write another CTL than before the step (statement 30).
+fn ctl_left_stale(before: &Cluster, after: &Cluster) -> bool {
+    match (&before.ctl, &after.ctl) {
+        (Some(b), Some(a)) => *a != a.updated(after) && b.updated(before) != a.updated(after),
+        _ => false,
+    }
+}
+
+/// The caveat of a mixed-mode step that leaves the CTL listing replaced certificates.
+const CTL_STALE: &str = "mixed mode: the served CTL still lists the certificate this step replaces until the CTL client is re-run (utils ctl update CTLFile from CUCM 10.0); phones with an authenticated or encrypted security profile check CallManager's TLS certificate against their CTL, and new ITLs are verified through the CTL only once it lists the new CallManager: re-run the CTL client after the change, restart TVS and TFTP, then reset the phones (statement 30)";
 
 /// What the phones hold before the change: their ITL, and their CTL in mixed mode.
 #[derive(Clone, Copy)]
@@ -907,6 +973,8 @@ fn run(start: &Start<'_>, before: &Cluster, steps: &[Step], group: Group<'_>) ->
             {
                 Some(RESTART.to_owned())
             }
+            // The CTL client's new CTL reaches the phones the same way (statement 30).
+            Step::CtlUpdate => Some(RESTART.to_owned()),
             _ => None,
         };
         outcomes.push(StepOutcome {
@@ -1042,8 +1110,25 @@ fn is_single(c: &Change) -> bool {
 /// documented preparations (Bulk Certificate Management for a move, rollback around a rename
 /// or whatever else). Renames and a move come after the certificates, one step each (one node
 /// at a time: statement 31).
-fn candidates(changes: &[Change], mixed: bool) -> Vec<Vec<Step>> {
+///
+/// Mixed mode (`mixed`) is another procedure: the change, then the CTL client re-run, TVS and
+/// TFTP restarted, the phones reset (statement 30) comes first, and a cluster that cannot
+/// break permanently (statement 32) needs no certificate-at-a-time order; those orders stay
+/// as fallbacks, ending with the CTL client when the change leaves the CTL stale
+/// (`ctl_stale`). Rollback is not offered: it blanks the ITL, not the CTL, so it does not
+/// serve a secure cluster (phone-behaviour.md §4.3).
+fn candidates(changes: &[Change], mixed: bool, ctl_stale: bool) -> Vec<Vec<Step>> {
     let mut out = Vec::new();
+    let moves = changes.iter().any(|c| matches!(c, Change::MoveTo(_)));
+    if mixed && !moves {
+        out.push(vec![Step::ApplyWithCtl(changes.to_vec())]);
+    }
+    let finish = |mut steps: Vec<Step>| {
+        if ctl_stale {
+            steps.push(Step::CtlUpdate);
+        }
+        steps
+    };
     let singles: Vec<&Change> = changes.iter().filter(|c| is_single(c)).collect();
     let others: Vec<&Change> = changes.iter().filter(|c| !is_single(c)).collect();
     let ordered: Vec<Step> = {
@@ -1067,25 +1152,26 @@ fn candidates(changes: &[Change], mixed: bool) -> Vec<Vec<Step>> {
                 .map(|&i| Step::Apply(vec![singles[i].clone()]))
                 .collect();
             steps.extend(others.iter().map(|c| Step::Apply(vec![(*c).clone()])));
-            out.push(steps);
+            out.push(finish(steps));
         }
     } else {
-        out.push(ordered.clone());
+        out.push(finish(ordered.clone()));
     }
     if let Some(Change::MoveTo(target)) = changes.iter().find(|c| matches!(c, Change::MoveTo(_))) {
         let mut steps = vec![Step::BulkImport(target.clone())];
         steps.extend(ordered.iter().cloned());
         out.push(steps);
     }
-    // Mixed mode: the change, then the CTL client re-run before the phones reset
-    // (statement 30).
-    if mixed {
+    // A move in mixed mode: the CTL client path after the Bulk Certificate Management one.
+    if mixed && moves {
         out.push(vec![Step::ApplyWithCtl(changes.to_vec())]);
     }
-    let mut around = vec![Step::Rollback(true)];
-    around.extend(ordered.iter().cloned());
-    around.push(Step::Rollback(false));
-    out.push(around);
+    if !mixed {
+        let mut around = vec![Step::Rollback(true)];
+        around.extend(ordered.iter().cloned());
+        around.push(Step::Rollback(false));
+        out.push(around);
+    }
     out
 }
 
@@ -1258,10 +1344,17 @@ pub fn plan_for(
     }
     let (as_requested, requested_end) =
         run_for(&start, &before, &[Step::Apply(changes.to_vec())], group);
-    let safe = if as_requested.safe {
+    // Mixed mode: a change the CTL lists is not done until the CTL client is re-run, even
+    // when the phones would take the new files without it (statement 30).
+    let ctl_stale = {
+        let mut generation = 0;
+        let after = Step::Apply(changes.to_vec()).apply(&before, &mut generation);
+        before.id == after.id && ctl_left_stale(&before, &after)
+    };
+    let safe = if as_requested.safe && !ctl_stale {
         Some((as_requested.clone(), requested_end.clone()))
     } else {
-        let runs: Vec<(Sequence, End)> = candidates(changes, before.ctl.is_some())
+        let runs: Vec<(Sequence, End)> = candidates(changes, before.ctl.is_some(), ctl_stale)
             .into_iter()
             .map(|steps| run_for(&start, &before, &steps, group))
             .collect();
@@ -1274,7 +1367,9 @@ pub fn plan_for(
             .position(|(seq, _)| matches!(seq.verdict, Verdict::SafeOnlyIfGroupHolds { .. }));
         match (first_safe, first_conditional) {
             (Some(i), _) | (None, Some(i)) => runs.into_iter().nth(i),
-            (None, None) if conditional => Some((as_requested.clone(), requested_end.clone())),
+            (None, None) if conditional || as_requested.safe => {
+                Some((as_requested.clone(), requested_end.clone()))
+            }
             (None, None) => None,
         }
     };
@@ -1720,6 +1815,199 @@ mod tests {
         for p in &report.populations {
             assert_ne!(p.recovery, Some(Recovery::ManualDeletion), "{:?}", p.id);
         }
+    }
+
+    /// The single-node cluster of statement 30 with its CTL, as `plan_for` is given it.
+    fn single_node_mixed() -> (PlannedItl, PlannedItl) {
+        let mut one = two_nodes();
+        one.tvs.truncate(1);
+        (one.itl(), ctl_of(&one))
+    }
+
+    #[test]
+    fn statement_30_mixed_mode_safe_order_is_the_change_then_the_ctl_client_not_one_at_a_time() {
+        let (itl, ctl) = single_node_mixed();
+        let (held, held_ctl) = (itl.view(), ctl.view());
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
+        let phones = Phones {
+            cm_group: None,
+            ctl: Some(("CTLFile.tlv".into(), &held_ctl)),
+        };
+        let changes = [
+            Change::Regenerate(Role::CallManager),
+            Change::Regenerate(Role::Tvs),
+        ];
+        let report = plan_for(&phone, &changes, &phones).expect("plan");
+        let safe = report.safe_order.as_ref().expect("a safe order");
+        assert!(safe.safe);
+        // One step: both changes, then the CTL client, then restart and reset.
+        assert_eq!(safe.steps.len(), 1, "{:?}", safe.steps);
+        let step = &safe.steps[0];
+        assert!(
+            step.action.starts_with("regenerate CallManager, regenerate TVS, then re-run the CTL client (utils ctl update CTLFile"),
+            "{}",
+            step.action
+        );
+        assert!(
+            step.action
+                .ends_with("before TVS and TFTP are restarted and the phones reset"),
+            "{}",
+            step.action
+        );
+        assert!(
+            step.restart
+                .as_deref()
+                .is_some_and(|r| r.contains("reset the phones"))
+        );
+        assert_eq!(
+            step.itl.via(),
+            Some("signer-in-ctl"),
+            "{}",
+            step.itl.explanation
+        );
+        // Rollback blanks the ITL, not the CTL: never a mixed-mode order.
+        for candidate in candidates(&changes, true, true) {
+            assert!(
+                !candidate.iter().any(|s| matches!(s, Step::Rollback(_))),
+                "{candidate:?}"
+            );
+        }
+        assert!(matches!(
+            candidates(&changes, true, true).first().map(Vec::as_slice),
+            Some([Step::ApplyWithCtl(_)])
+        ));
+        // Offline phones meet the final CTL and ITL: they follow too.
+        for p in &report.populations {
+            assert_eq!(p.recovery, None, "{:?}", p.id);
+        }
+    }
+
+    #[test]
+    fn statement_30_a_callmanager_regeneration_in_mixed_mode_still_needs_the_ctl_client() {
+        // Alone, CallManager is taken through TVS (statement 20), but the CTL keeps listing the
+        // old certificate until the CTL client is re-run: the safe order adds it.
+        let (itl, ctl) = single_node_mixed();
+        let (held, held_ctl) = (itl.view(), ctl.view());
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
+        let phones = Phones {
+            cm_group: None,
+            ctl: Some(("CTLFile.tlv".into(), &held_ctl)),
+        };
+        let report =
+            plan_for(&phone, &[Change::Regenerate(Role::CallManager)], &phones).expect("plan");
+        assert!(report.as_requested.safe);
+        assert!(
+            report.as_requested.steps[0]
+                .caveats
+                .iter()
+                .any(|c| c.contains("utils ctl update CTLFile") && c.contains("statement 30")),
+            "{:?}",
+            report.as_requested.steps[0].caveats
+        );
+        let safe = report.safe_order.as_ref().expect("a safe order");
+        assert!(matches!(safe.steps.as_slice(), [s] if s.action.contains("re-run the CTL client")));
+        assert!(
+            safe.steps[0].caveats.is_empty(),
+            "{:?}",
+            safe.steps[0].caveats
+        );
+        // Through the re-run CTL, not TVS: no TVS has to stay unchanged (statement 7c).
+        assert_eq!(
+            safe.steps[0].itl.via(),
+            Some("signer-in-ctl"),
+            "{}",
+            safe.steps[0].itl.explanation
+        );
+        assert!(safe.steps[0].wait.is_none(), "{:?}", safe.steps[0].wait);
+        // TVS is not in the CTL: regenerating it alone needs no CTL client.
+        let report = plan_for(&phone, &[Change::Regenerate(Role::Tvs)], &phones).expect("plan");
+        assert!(report.as_requested.steps[0].caveats.is_empty());
+        let safe = report.safe_order.as_ref().expect("a safe order");
+        assert!(
+            !safe.steps[0].action.contains("CTL client"),
+            "{}",
+            safe.steps[0].action
+        );
+        // Without a CTL, no CTL client anywhere.
+        let report = plan(&phone, &[Change::Regenerate(Role::CallManager)]).expect("plan");
+        let safe = report.safe_order.as_ref().expect("a safe order");
+        assert!(!safe.steps[0].action.contains("CTL client"));
+    }
+
+    #[test]
+    fn statement_32_multi_node_mixed_mode_safe_order_is_the_ctl_client_path() {
+        let c = two_nodes();
+        let itl = c.itl();
+        let held = itl.view();
+        let ctl = ctl_of(&c);
+        let held_ctl = ctl.view();
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
+        let phones = Phones {
+            cm_group: Some(vec!["cucm-pub".into()]),
+            ctl: Some(("CTLFile.tlv".into(), &held_ctl)),
+        };
+        let changes = [
+            Change::Regenerate(Role::CallManager),
+            Change::Regenerate(Role::Tvs),
+        ];
+        let report = plan_for(&phone, &changes, &phones).expect("plan");
+        let safe = report.safe_order.as_ref().expect("a safe order");
+        assert!(safe.safe);
+        assert!(
+            matches!(safe.steps.as_slice(), [s] if s.action.contains("utils ctl update CTLFile"))
+        );
+    }
+
+    #[test]
+    fn issue_20_planned_serials_are_placeholders_never_printed_as_real_ones() {
+        let itl = two_nodes().itl();
+        let held = itl.view();
+        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
+        let report = plan(&phone, &[Change::Regenerate(Role::CallManager)]).expect("plan");
+        let step = &report.as_requested.steps[0];
+        // The config is signed by the new CallManager: its record is named without a serial.
+        assert!(
+            step.config.placeholder_serials,
+            "{}",
+            step.config.explanation
+        );
+        assert!(
+            step.config.explanation.contains(cluster::NEW_SERIAL),
+            "{}",
+            step.config.explanation
+        );
+        let planned = cert("cucm-pub.example.com", 1).regenerated(Role::CallManager, 1, None);
+        let hex = crate::cisco::serial_hex(&planned.serial);
+        assert!(cluster::is_placeholder_serial(&hex));
+        // 21 octets: longer than any real serial (RFC 5280: at most 20).
+        assert_eq!(planned.serial.len(), 21);
+        let text = text::render(&report);
+        assert!(!text.contains(&hex), "{text}");
+        assert!(!text.contains("7fee"), "{text}");
+        // Real serials stay as they are.
+        let (same, any) = mark_placeholders("record #2 TVS CN=x serial 1003 of the ITL");
+        assert_eq!(same, "record #2 TVS CN=x serial 1003 of the ITL");
+        assert!(!any);
+        let (marked, any) = mark_placeholders(&format!(
+            "record #3 CCM+TFTP CN=x serial {hex} of the next ITL"
+        ));
+        assert_eq!(
+            marked,
+            format!(
+                "record #3 CCM+TFTP CN=x {} of the next ITL",
+                cluster::NEW_SERIAL
+            )
+        );
+        assert!(any);
+        // A real certificate's label keeps its serial, a planned one says it has none yet.
+        assert!(cert("a", 1).label().contains("serial 1001"));
+        assert!(planned.label().ends_with(cluster::NEW_SERIAL));
+        let json = serde_json::to_value(json::view(&report)).expect("json");
+        assert_eq!(
+            json["as_requested"]["steps"][0]["config"]["placeholder_serials"],
+            true
+        );
+        assert!(!json.to_string().contains("7fee"));
     }
 
     #[test]

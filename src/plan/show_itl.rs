@@ -24,6 +24,36 @@ pub fn looks_like(text: &str) -> bool {
     cli::looks_like(text)
 }
 
+/// Why `analyze --phone-itl` / `--phone-ctl` refuses `show itl` / `show ctl` text, and what
+/// to give instead. One rule for every command (docs/plan.md): the text stands for the trust
+/// list the cluster served when it was taken, known by its records and SHA-1 but not by its
+/// bytes. `plan` and `diff` reason from records and take it; `analyze` asks for the file the
+/// phone holds, whose MD5 (what most phones display) and own signature the text cannot give,
+/// so it refuses the text and names the ways that do.
+pub fn refused_as_phone_file(text: &str, file: &str, option: &str) -> String {
+    let source = Source {
+        file: file.to_owned(),
+        member: None,
+        line: None,
+    };
+    let (lists, _) = cli::parse(text, &source);
+    let listing = lists.iter().find(|l| !l.records.is_empty());
+    let kind = listing.map_or("ITL", |l| l.kind.as_str());
+    // The checksum CUCM printed is the phone's hash only if the phone took that very file.
+    let printed = listing.and_then(|l| l.md5.as_deref().or(l.sha1.as_deref()));
+    let hash = match printed {
+        Some(h) if kind == "ITL" => format!(
+            "; if the phone has not downloaded an ITL since the text was taken, the checksum it prints is the phone's: --phone-itl-hash {h}"
+        ),
+        _ => String::new(),
+    };
+    let article = if kind == "ITL" { "an" } else { "a" };
+    format!(
+        "this is CUCM `show {}` text, not {article} {kind} file: it describes the {kind} the cluster served when it was taken (records and checksums), not the bytes of the file the phone holds, whose hashes and own signature {option} needs. Give the phone's file ({kind}SEP<MAC>.tlv from `itlscope extract`, or from a PRT), or the hash the phone shows with --phone-itl-hash{hash}. `itlscope plan` and `itlscope diff` take this text as it is",
+        kind.to_ascii_lowercase()
+    )
+}
+
 /// The function code of a `FUNCTION` value as `show itl` prints it.
 fn function_code(name: &str) -> Option<u16> {
     let n = name.trim().to_ascii_uppercase();

@@ -106,7 +106,9 @@ pub fn render(r: &PlanReport) -> String {
     );
     sequence(&mut out, &r.as_requested);
     match &r.safe_order {
-        Some(s) if !r.as_requested.safe && !same_steps(s, &r.as_requested) => {
+        // Also when the requested change is safe but not the whole procedure (mixed mode: the
+        // CTL client after it, statement 30).
+        Some(s) if !same_steps(s, &r.as_requested) => {
             out.push('\n');
             wrapped(&mut out, "Safe order: ", 2, &verdict(s));
             sequence(&mut out, s);
