@@ -262,6 +262,11 @@ impl Account {
         self.worth
     }
 
+    /// The budget this account is charged to.
+    pub fn budget(&self) -> &MemoryBudget {
+        &self.budget
+    }
+
     /// Sets the bytes held to `total`. Shrinking always succeeds; growing is refused (the
     /// account keeps what it held, false) when the budget has no room for the difference.
     pub fn hold(&mut self, total: usize) -> bool {

@@ -93,6 +93,19 @@ pub enum NetworkLimit {
         /// Datagrams.
         count: u64,
     },
+    /// Fragmented datagrams given up because the capture's memory budget (`--max-memory`,
+    /// [`crate::budget`]) had no room: held ones of other hosts evicted for room, and new
+    /// ones refused when nothing expendable was left.
+    FragmentsMemoryBudget {
+        /// Datagrams evicted for room.
+        evicted: u64,
+        /// Datagrams refused.
+        refused: u64,
+        /// The capture's share of the memory budget, bytes.
+        budget: u64,
+        /// The frame of the first fragment given up, when the decoder knew it.
+        first_frame: Option<u64>,
+    },
 }
 
 /// TCP's events.
@@ -272,6 +285,12 @@ pub enum FileCut {
     },
     /// The budget for all files' bytes (`--max-total-file-bytes`) was spent.
     TotalLimit,
+    /// Blocks that arrived ahead of a gap could not be held: the capture's memory budget
+    /// (`--max-memory`) had no room for them.
+    HeldOverMemoryBudget {
+        /// The capture's share of the memory budget, bytes.
+        budget: u64,
+    },
 }
 
 /// The stage a [`LimitEvent`] comes from, for machines.
@@ -346,6 +365,7 @@ impl LimitEvent {
                 NetworkLimit::FragmentsTruncated { .. } => "fragments-truncated",
                 NetworkLimit::FragmentsMalformed { .. } => "fragments-malformed",
                 NetworkLimit::FragmentsPendingAtEnd { .. } => "fragments-pending-at-end",
+                NetworkLimit::FragmentsMemoryBudget { .. } => "fragments-memory-budget",
             },
             LimitEvent::Transport(t) => match t {
                 TransportLimit::FlowsNotFollowed { .. } => "tcp-flows-not-followed",
@@ -388,6 +408,9 @@ impl LimitEvent {
                 | NetworkLimit::FragmentsTruncated { count }
                 | NetworkLimit::FragmentsMalformed { count }
                 | NetworkLimit::FragmentsPendingAtEnd { count } => count,
+                NetworkLimit::FragmentsMemoryBudget {
+                    evicted, refused, ..
+                } => evicted.saturating_add(refused),
             },
             LimitEvent::Transport(t) => match *t {
                 TransportLimit::FlowsNotFollowed { count, .. }
@@ -426,6 +449,7 @@ impl LimitEvent {
                 NetworkLimit::FragmentsOverBudget { max_bytes, .. }
                 | NetworkLimit::FragmentsOversize { max_bytes, .. } => Some(max_bytes),
                 NetworkLimit::FragmentsExpired { timeout, .. } => Some(timeout.as_secs()),
+                NetworkLimit::FragmentsMemoryBudget { budget, .. } => Some(budget),
                 _ => None,
             },
             LimitEvent::Transport(t) => match *t {
@@ -461,6 +485,10 @@ impl LimitEvent {
             | LimitEvent::Application(AppLimit::TftpSnaplenCut { first_frame, .. })
             | LimitEvent::Transport(TransportLimit::FlowsNotFollowed { first_frame, .. })
             | LimitEvent::Files(FileLimit::TransfersCut { first_frame, .. }) => *first_frame,
+            LimitEvent::Network {
+                limit: NetworkLimit::FragmentsMemoryBudget { first_frame, .. },
+                ..
+            } => *first_frame,
             _ => None,
         }
     }

@@ -138,6 +138,8 @@ struct Tunnels {
     /// The reassembly limits the inner decoder gets (its own budget, the same size).
     limits: DefragLimits,
     inner: Option<Box<Decoder>>,
+    /// The capture's memory budget the inner decoder's reassembler is charged to.
+    memory: Option<crate::budget::MemoryBudget>,
     /// Frames unwrapped per [`Encapsulation::index`].
     counts: [u64; Encapsulation::ALL.len()],
     skipped: Vec<(SkipReason, u64)>,
@@ -181,9 +183,20 @@ impl Decoder {
                 depth,
                 limits,
                 inner: None,
+                memory: None,
                 counts: [0; Encapsulation::ALL.len()],
                 skipped: Vec::new(),
             },
+        }
+    }
+
+    /// Charges fragments held for reassembly (here and inside tunnels) to `memory`, the
+    /// capture's budget ([`crate::budget`]), on top of the reassembly limits.
+    pub fn set_memory(&mut self, memory: &crate::budget::MemoryBudget) {
+        self.defrag.set_memory(memory);
+        self.tunnels.memory = Some(memory.clone());
+        if let Some(inner) = &mut self.tunnels.inner {
+            inner.set_memory(memory);
         }
     }
 
@@ -255,6 +268,12 @@ impl Decoder {
                 count: f.bad_fragments,
             },
             NetworkLimit::FragmentsPendingAtEnd { count: f.pending },
+            NetworkLimit::FragmentsMemoryBudget {
+                evicted: f.memory_evicted,
+                refused: f.memory_refused,
+                budget: to_u64(self.defrag.memory_cap()),
+                first_frame: f.memory_first_frame,
+            },
         ]
         .into_iter()
         .map(|limit| LimitEvent::Network {
@@ -588,6 +607,7 @@ impl Decoder {
             more: f.more,
             data: f.data,
             ts: frame.ts,
+            frame: frame.number,
         };
         let ipv6 = addrs.0.is_ipv6();
         let (protocol, payload) = match self.defrag.add(fragment) {
@@ -716,9 +736,14 @@ impl Tunnels {
             *n += 1;
         }
         let depth = self.depth + 1;
-        let inner = self
-            .inner
-            .get_or_insert_with(|| Box::new(Decoder::at_depth(self.limits, depth)));
+        let memory = &self.memory;
+        let inner = self.inner.get_or_insert_with(|| {
+            let mut d = Decoder::at_depth(self.limits, depth);
+            if let Some(m) = memory {
+                d.set_memory(m);
+            }
+            Box::new(d)
+        });
         // One inner decoder serves every tunnel at this depth: its fragments are told apart
         // by the tunnel they came through (two tunnels may carry the same inner addresses
         // and IP IDs).

@@ -57,12 +57,22 @@ impl Drop for CollectorEnd {
 pub(super) fn each_packet(
     reader: CaptureReader,
     defrag: DefragLimits,
+    each: impl FnMut(&Packet<'_>),
+) -> Split {
+    each_packet_with(reader, Decoder::new(defrag), each)
+}
+
+/// [`each_packet`] with a decoder made by the caller (one charged to the capture's memory
+/// budget).
+pub(super) fn each_packet_with(
+    reader: CaptureReader,
+    decoder: Decoder,
     mut each: impl FnMut(&Packet<'_>),
 ) -> Split {
     let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_AHEAD);
     let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_AHEAD + 2);
     let shared = Arc::new(Shared {
-        decoder: Mutex::new(Decoder::new(defrag)),
+        decoder: Mutex::new(decoder),
         collector_idle: AtomicU64::new(0),
         raw_pending: Mutex::new(0),
         raw_decoded: Condvar::new(),

@@ -270,6 +270,7 @@ impl Connections {
     /// the captures read in parallel). Call before the first segment.
     pub fn set_memory(&mut self, memory: MemoryBudget) {
         self.out_of_order = memory.account(Worth::Phone);
+        self.certs.borrow_mut().set_memory(&memory);
         self.memory = memory;
     }
 
@@ -322,6 +323,12 @@ impl Connections {
             self.memory_evicted += 1;
             self.close(&key, files_budget);
         }
+    }
+
+    /// Room in the memory budget for `len` bytes of a phone's evidence held outside the
+    /// connection table (a TFTP block held ahead of a gap): see `make_memory_room`.
+    pub(crate) fn make_room_for_phone(&mut self, len: usize, files_budget: &mut FileBudget) {
+        self.make_memory_room(len, files_budget);
     }
 
     /// Decides whether an unknown flow matters: returns (client, server, app) if so.

@@ -334,6 +334,7 @@ impl Collector {
     /// Charges the parser buffers to `memory` (this capture's share of the pool of the
     /// captures read in parallel) instead of a budget of its own of `max_memory` bytes.
     pub fn with_memory(mut self, memory: crate::budget::MemoryBudget) -> Self {
+        self.tftp.set_memory(&memory);
         self.tcp.set_memory(memory);
         self
     }
@@ -423,6 +424,12 @@ impl Collector {
                     self.first_truncated_tftp.get_or_insert(dg.seen.frame);
                 }
                 return;
+            }
+            if dg.payload.get(..2) == Some(&tftp::opcode::DATA.to_be_bytes()[..]) {
+                // A block may have to be held ahead of a gap: other hosts' flows give up
+                // their memory first (the phone's download is its evidence).
+                self.tcp
+                    .make_room_for_phone(dg.payload.len(), &mut self.files_budget);
             }
             self.tftp
                 .datagram(dg.src, dg.dst, dg.payload, dg.seen, &mut self.files_budget);

@@ -39,6 +39,9 @@ pub fn file_cut_text(cut: FileCut) -> String {
             format!("cut: out-of-order blocks exceeded the {limit}-byte file limit")
         }
         FileCut::TotalLimit => "cut: total file-data limit reached".to_string(),
+        FileCut::HeldOverMemoryBudget { budget } => format!(
+            "cut: out-of-order blocks could not be held within the {budget}-byte memory budget (--max-memory)"
+        ),
     }
 }
 
@@ -83,6 +86,15 @@ fn network_text(l: &NetworkLimit) -> String {
         NetworkLimit::FragmentsPendingAtEnd { count } => {
             format!("{count} fragmented datagrams still incomplete at the end of the capture")
         }
+        NetworkLimit::FragmentsMemoryBudget {
+            evicted,
+            refused,
+            budget,
+            ..
+        } => format!(
+            "{} fragmented datagrams given up at the {budget}-byte memory budget (--max-memory): {evicted} of other hosts evicted for room, {refused} refused",
+            evicted.saturating_add(*refused)
+        ),
     }
 }
 
