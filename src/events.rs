@@ -20,6 +20,9 @@ pub enum LimitEvent {
         tunnel_depth: u8,
         /// What happened.
         limit: NetworkLimit,
+        /// The frame of the first fragment concerned (of the datagram, for a datagram
+        /// dropped whole), when the decoder knew it.
+        first_frame: Option<u64>,
     },
     /// TCP connections and streams.
     Transport(TransportLimit),
@@ -103,8 +106,6 @@ pub enum NetworkLimit {
         refused: u64,
         /// The capture's share of the memory budget, bytes.
         budget: u64,
-        /// The frame of the first fragment given up, when the decoder knew it.
-        first_frame: Option<u64>,
     },
 }
 
@@ -130,6 +131,8 @@ pub enum TransportLimit {
         phones: u64,
         /// `--max-flows`.
         max_flows: u64,
+        /// The first frame of the first connection closed.
+        first_frame: Option<u64>,
     },
     /// Skips over holes forced by the out-of-order buffer limits.
     OutOfOrderSkips {
@@ -147,6 +150,8 @@ pub enum TransportLimit {
         count: u64,
         /// The capture's share of the memory budget, bytes.
         budget: u64,
+        /// The first frame of the first connection closed.
+        first_frame: Option<u64>,
     },
     /// Parser buffers that could not grow past the memory budget; what they waited for was
     /// skipped.
@@ -484,11 +489,10 @@ impl LimitEvent {
             LimitEvent::Application(AppLimit::TftpRequestsNotFollowed { first_frame, .. })
             | LimitEvent::Application(AppLimit::TftpSnaplenCut { first_frame, .. })
             | LimitEvent::Transport(TransportLimit::FlowsNotFollowed { first_frame, .. })
+            | LimitEvent::Transport(TransportLimit::FlowsEvicted { first_frame, .. })
+            | LimitEvent::Transport(TransportLimit::MemoryEvictions { first_frame, .. })
             | LimitEvent::Files(FileLimit::TransfersCut { first_frame, .. }) => *first_frame,
-            LimitEvent::Network {
-                limit: NetworkLimit::FragmentsMemoryBudget { first_frame, .. },
-                ..
-            } => *first_frame,
+            LimitEvent::Network { first_frame, .. } => *first_frame,
             _ => None,
         }
     }
@@ -507,9 +511,11 @@ impl LimitEvent {
             LimitEvent::Network {
                 tunnel_depth,
                 limit,
+                first_frame,
             } => LimitEvent::Network {
                 tunnel_depth: tunnel_depth.saturating_add(1),
                 limit,
+                first_frame,
             },
             other => other,
         }
@@ -533,8 +539,10 @@ mod tests {
         let n = LimitEvent::Network {
             tunnel_depth: 0,
             limit: NetworkLimit::FragmentsConflicting { count: 2 },
+            first_frame: Some(7),
         }
         .inside_tunnel();
+        assert_eq!(n.first_frame(), Some(7));
         assert!(matches!(
             n,
             LimitEvent::Network {

@@ -243,42 +243,67 @@ impl Decoder {
     fn own_limits_hit(&self) -> Vec<LimitEvent> {
         let f = self.defrag.stats();
         let l = self.defrag.limits();
+        let at = f.first_frames;
         let to_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         [
-            NetworkLimit::FragmentsOverBudget {
-                count: f.dropped_by_cap,
-                max_bytes: to_u64(l.max_total_bytes),
-                max_datagrams: to_u64(l.max_datagrams),
-            },
-            NetworkLimit::FragmentsExpired {
-                count: f.expired,
-                timeout: l.timeout,
-            },
-            NetworkLimit::FragmentsOversize {
-                count: f.oversize,
-                max_bytes: to_u64(l.max_datagram_bytes),
-            },
-            NetworkLimit::FragmentsConflicting {
-                count: f.conflicting,
-            },
-            NetworkLimit::FragmentsTruncated {
-                count: f.truncated_fragments,
-            },
-            NetworkLimit::FragmentsMalformed {
-                count: f.bad_fragments,
-            },
-            NetworkLimit::FragmentsPendingAtEnd { count: f.pending },
-            NetworkLimit::FragmentsMemoryBudget {
-                evicted: f.memory_evicted,
-                refused: f.memory_refused,
-                budget: to_u64(self.defrag.memory_cap()),
-                first_frame: f.memory_first_frame,
-            },
+            (
+                NetworkLimit::FragmentsOverBudget {
+                    count: f.dropped_by_cap,
+                    max_bytes: to_u64(l.max_total_bytes),
+                    max_datagrams: to_u64(l.max_datagrams),
+                },
+                at.cap,
+            ),
+            (
+                NetworkLimit::FragmentsExpired {
+                    count: f.expired,
+                    timeout: l.timeout,
+                },
+                at.expired,
+            ),
+            (
+                NetworkLimit::FragmentsOversize {
+                    count: f.oversize,
+                    max_bytes: to_u64(l.max_datagram_bytes),
+                },
+                at.oversize,
+            ),
+            (
+                NetworkLimit::FragmentsConflicting {
+                    count: f.conflicting,
+                },
+                at.conflicting,
+            ),
+            (
+                NetworkLimit::FragmentsTruncated {
+                    count: f.truncated_fragments,
+                },
+                at.truncated,
+            ),
+            (
+                NetworkLimit::FragmentsMalformed {
+                    count: f.bad_fragments,
+                },
+                at.malformed,
+            ),
+            (
+                NetworkLimit::FragmentsPendingAtEnd { count: f.pending },
+                at.pending,
+            ),
+            (
+                NetworkLimit::FragmentsMemoryBudget {
+                    evicted: f.memory_evicted,
+                    refused: f.memory_refused,
+                    budget: to_u64(self.defrag.memory_cap()),
+                },
+                f.memory_first_frame,
+            ),
         ]
         .into_iter()
-        .map(|limit| LimitEvent::Network {
+        .map(|(limit, first_frame)| LimitEvent::Network {
             tunnel_depth: 0,
             limit,
+            first_frame,
         })
         .filter(|e| e.count() > 0)
         .collect()
@@ -541,7 +566,7 @@ impl Decoder {
         let ip_incomplete = payload.incomplete;
         if let Some(f) = fragment {
             if ip_incomplete {
-                return self.refuse_fragment(FragmentDrop::Truncated);
+                return self.refuse_fragment(FragmentDrop::Truncated, frame.number);
             }
             return self.reassemble(frame, addrs, vlans, vlan, f);
         }
@@ -580,8 +605,8 @@ impl Decoder {
         }
     }
 
-    fn refuse_fragment<'a>(&mut self, why: FragmentDrop) -> Decoded<'a> {
-        let _ = self.defrag.refuse(why);
+    fn refuse_fragment<'a>(&mut self, why: FragmentDrop, frame: u64) -> Decoded<'a> {
+        let _ = self.defrag.refuse(why, frame);
         Decoded::FragmentDropped(why)
     }
 

@@ -69,6 +69,63 @@ pub struct DefragStats {
     pub memory_refused: u64,
     /// The frame of the first fragment the memory budget made the reassembler give up.
     pub memory_first_frame: Option<u64>,
+    /// Where each kind of loss first happened (the frame of the fragment refused, or of
+    /// the first fragment of the datagram dropped).
+    pub first_frames: FirstFrames,
+}
+
+/// The first frame of each kind of fragment loss ([`DefragStats`]); None when none
+/// happened or the frame was not known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FirstFrames {
+    /// Dropped at the reassembler's own caps.
+    pub cap: Option<u64>,
+    /// Expired.
+    pub expired: Option<u64>,
+    /// Over the per-datagram size.
+    pub oversize: Option<u64>,
+    /// Conflicting overlaps.
+    pub conflicting: Option<u64>,
+    /// Malformed fragments.
+    pub malformed: Option<u64>,
+    /// Fragments cut by the snaplen.
+    pub truncated: Option<u64>,
+    /// Datagrams still pending (the oldest one's first fragment).
+    pub pending: Option<u64>,
+}
+
+/// The earlier of two known frames.
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl FirstFrames {
+    fn add(&mut self, o: &FirstFrames) {
+        self.cap = earliest(self.cap, o.cap);
+        self.expired = earliest(self.expired, o.expired);
+        self.oversize = earliest(self.oversize, o.oversize);
+        self.conflicting = earliest(self.conflicting, o.conflicting);
+        self.malformed = earliest(self.malformed, o.malformed);
+        self.truncated = earliest(self.truncated, o.truncated);
+        self.pending = earliest(self.pending, o.pending);
+    }
+
+    /// Notes `frame` (0: unknown) as where a loss of kind `why` happened, if it is the first.
+    fn note(&mut self, why: FragmentDrop, frame: u64) {
+        let slot = match why {
+            FragmentDrop::Cap => &mut self.cap,
+            FragmentDrop::Oversize => &mut self.oversize,
+            FragmentDrop::Conflict => &mut self.conflicting,
+            FragmentDrop::Malformed => &mut self.malformed,
+            FragmentDrop::Truncated => &mut self.truncated,
+        };
+        if frame > 0 && slot.is_none() {
+            *slot = Some(frame);
+        }
+    }
 }
 
 impl DefragStats {
@@ -86,10 +143,8 @@ impl DefragStats {
         self.pending_bytes += o.pending_bytes;
         self.memory_evicted += o.memory_evicted;
         self.memory_refused += o.memory_refused;
-        self.memory_first_frame = match (self.memory_first_frame, o.memory_first_frame) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.memory_first_frame = earliest(self.memory_first_frame, o.memory_first_frame);
+        self.first_frames.add(&o.first_frames);
     }
 }
 
@@ -170,6 +225,8 @@ struct Datagram {
     /// The first fragment's transport header names a phone's port: the phone's evidence,
     /// never evicted to make room for another datagram.
     phone: bool,
+    /// The frame of the first of its fragments seen (0: not known).
+    first_frame: u64,
 }
 
 /// The reassembler.
@@ -220,16 +277,26 @@ impl Defragmenter {
     }
 
     pub(crate) fn stats(&self) -> DefragStats {
+        let mut first_frames = self.stats.first_frames;
+        first_frames.pending = self
+            .pending
+            .values()
+            .map(|d| d.first_frame)
+            .filter(|f| *f > 0)
+            .min();
         DefragStats {
             pending: self.pending.len() as u64,
             pending_bytes: self.bytes as u64,
+            first_frames,
             ..self.stats
         }
     }
 
-    /// Counts a fragment refused before reaching the reassembler (e.g. cut by snaplen).
-    pub(crate) fn refuse(&mut self, why: FragmentDrop) -> FragOutcome<'_> {
+    /// Counts a fragment of frame `frame` refused before reaching the reassembler (e.g.
+    /// cut by the snaplen).
+    pub(crate) fn refuse(&mut self, why: FragmentDrop, frame: u64) -> FragOutcome<'_> {
         self.stats.fragments += 1;
+        self.stats.first_frames.note(why, frame);
         match why {
             FragmentDrop::Truncated => self.stats.truncated_fragments += 1,
             FragmentDrop::Malformed => self.stats.bad_fragments += 1,
@@ -282,6 +349,9 @@ impl Defragmenter {
                     if now.0.saturating_sub(d.first_ts.0) <= timeout {
                         break;
                     }
+                    if d.first_frame > 0 {
+                        self.stats.first_frames.expired.get_or_insert(d.first_frame);
+                    }
                     self.remove(&key);
                     self.stats.expired += 1;
                 }
@@ -303,6 +373,8 @@ impl Defragmenter {
                 skipped = Some((key, seq));
                 continue;
             }
+            let first = self.pending.get(&key).map_or(0, |d| d.first_frame);
+            self.stats.first_frames.note(FragmentDrop::Cap, first);
             self.remove(&key);
             self.stats.dropped_by_cap += 1;
             if let Some(s) = skipped {
@@ -325,7 +397,10 @@ impl Defragmenter {
         }
     }
 
-    fn drop_datagram(&mut self, key: &FragKey, why: FragmentDrop) -> FragOutcome<'_> {
+    /// Drops the datagram of `key` because of the fragment of frame `frame`.
+    fn drop_datagram(&mut self, key: &FragKey, why: FragmentDrop, frame: u64) -> FragOutcome<'_> {
+        let first = self.pending.get(key).map_or(frame, |d| d.first_frame);
+        self.stats.first_frames.note(why, first);
         self.remove(key);
         match why {
             FragmentDrop::Oversize => self.stats.oversize += 1,
@@ -345,11 +420,12 @@ impl Defragmenter {
         let start = frag.offset;
         let end = start.saturating_add(frag.data.len());
         if frag.more && !frag.data.len().is_multiple_of(8) {
+            self.stats.first_frames.note(FragmentDrop::Malformed, frag.frame);
             self.stats.bad_fragments += 1;
             return FragOutcome::Dropped(FragmentDrop::Malformed);
         }
         if end > self.limits.max_datagram_bytes {
-            return self.drop_datagram(&key, FragmentDrop::Oversize);
+            return self.drop_datagram(&key, FragmentDrop::Oversize, frag.frame);
         }
         if !self.pending.contains_key(&key) {
             while self.pending.len() >= self.limits.max_datagrams.max(1) {
@@ -358,6 +434,7 @@ impl Defragmenter {
                 }
             }
             if self.pending.len() >= self.limits.max_datagrams.max(1) {
+                self.stats.first_frames.note(FragmentDrop::Cap, frag.frame);
                 self.stats.dropped_by_cap += 1;
                 return FragOutcome::Dropped(FragmentDrop::Cap);
             }
@@ -372,6 +449,7 @@ impl Defragmenter {
                     first_ts: frag.ts,
                     seq,
                     phone: false,
+                    first_frame: frag.frame,
                 },
             );
             self.order.push_back((key, seq));
@@ -392,7 +470,7 @@ impl Defragmenter {
             }
         };
         if conflict {
-            return self.drop_datagram(&key, FragmentDrop::Conflict);
+            return self.drop_datagram(&key, FragmentDrop::Conflict, frag.frame);
         }
         // Memory: grow this datagram's buffer within the global cap, evicting the oldest.
         let current_len = self.pending.get(&key).map_or(0, |d| d.buf.len());
@@ -400,7 +478,7 @@ impl Defragmenter {
             let needed = end - current_len;
             while self.bytes + needed > self.limits.max_total_bytes {
                 if !self.evict_oldest(&key) {
-                    return self.drop_datagram(&key, FragmentDrop::Cap);
+                    return self.drop_datagram(&key, FragmentDrop::Cap, frag.frame);
                 }
             }
         }
@@ -576,6 +654,12 @@ mod tests {
             d.add(frag(5, 65_528, false, &[0; 16], 31)),
             FragOutcome::Dropped(FragmentDrop::Oversize)
         ));
+        // Each loss names where it first happened (the test's frames are the IDs).
+        let at = d.stats().first_frames;
+        assert_eq!(
+            (at.conflicting, at.malformed, at.expired, at.oversize, at.pending),
+            (Some(1), Some(2), Some(3), Some(5), Some(4))
+        );
     }
 
     fn udp_head(src_port: u16, dst_port: u16) -> [u8; 8] {

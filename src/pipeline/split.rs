@@ -9,7 +9,9 @@
 use super::handoff::Batch;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::evidence::CaptureSummary;
-use crate::net::{Decoded, Decoder, DefragLimits, Packet, merge_decoder};
+#[cfg(test)]
+use crate::net::DefragLimits;
+use crate::net::{Decoded, Decoder, Packet, merge_decoder};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -54,6 +56,7 @@ impl Drop for CollectorEnd {
 /// Reads `reader` to its end on a second thread and calls `each` with every packet, in
 /// frame order, on this one. A panic in `each` unwinds out of here after the reading
 /// thread has stopped (see [`CollectorEnd`]).
+#[cfg(test)]
 pub(super) fn each_packet(
     reader: CaptureReader,
     defrag: DefragLimits,

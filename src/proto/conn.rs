@@ -136,6 +136,10 @@ pub struct Connections {
     out_of_order: Account,
     /// Connections of hosts that are not phones closed to free memory for a phone's.
     memory_evicted: u64,
+    /// The first frame of the first connection closed for memory.
+    first_memory_evicted: Option<u64>,
+    /// The first frame of the first connection closed to make room in the table.
+    first_evicted: Option<u64>,
     max_flows: usize,
     max_file: u64,
     max_message: usize,
@@ -168,6 +172,9 @@ pub struct Connections {
     certs: SharedCerts,
     /// RSTs outside the receive window, ignored (RFC 5961).
     rst_rejected: u64,
+    /// Segments taken plus connections visited by table scans (sweeps, evictions), for the
+    /// scaling tests ([`Connections::work`]).
+    work: u64,
     files: Capped<FileTransfer>,
     alarms: Capped<PhoneTrustAlarm>,
     /// SCCP registrations.
@@ -256,6 +263,9 @@ impl Connections {
             phone_hosts: PhoneHosts::default(),
             certs: SharedCerts::default(),
             rst_rejected: 0,
+            work: 0,
+            first_memory_evicted: None,
+            first_evicted: None,
             files: Capped::new(c.max_records),
             alarms: Capped::new(c.max_records),
             registrations: Capped::new(c.max_records),
@@ -294,6 +304,7 @@ impl Connections {
             return;
         }
         let mut candidates = Vec::new();
+        self.work += self.conns.len() as u64;
         for (k, c) in self.conns.iter_mut() {
             let phone = is_phone_tls_port(c.server.port)
                 || self.ports.http.contains(c.server.port)
@@ -317,12 +328,25 @@ impl Connections {
         for key in budget::eviction_order(candidates, batch) {
             if let Some(c) = self.conns.get(&key) {
                 let (client, port, at) = (c.client.ip, c.server.port, c.last);
+                self.first_memory_evicted.get_or_insert(c.first.frame);
                 self.losses
                     .add_if_listed(client, port, LossReason::Evicted, at);
             }
             self.memory_evicted += 1;
             self.close(&key, files_budget);
         }
+    }
+
+    /// The capture's memory budget the table charges (for the other buffers of the
+    /// capture to share it).
+    pub(crate) fn memory(&self) -> &MemoryBudget {
+        &self.memory
+    }
+
+    /// Work done so far: segments taken plus connections visited by scans of the table and
+    /// the TLS keeper's look-ups (counted, never timed: the scaling tests of issue 19).
+    pub fn work(&self) -> u64 {
+        self.work.saturating_add(self.keeper.work())
     }
 
     /// Room in the memory budget for `len` bytes of a phone's evidence held outside the
@@ -391,6 +415,7 @@ impl Connections {
         seg: &TcpSegment<'_>,
         files_budget: &mut FileBudget,
     ) {
+        self.work += 1;
         let src = Endpoint {
             ip: pkt.src,
             port: seg.src_port,
@@ -654,6 +679,7 @@ impl Connections {
     }
 
     fn expire_with(&mut self, t: Timeouts, files_budget: &mut FileBudget) -> usize {
+        self.work += self.conns.len() as u64;
         let now = self.now;
         let mut idle: Vec<(u64, Key)> = self
             .conns
@@ -695,6 +721,7 @@ impl Connections {
         if self.only_phones_left {
             return false;
         }
+        self.work += self.conns.len() as u64;
         let mut candidates: Vec<(Value, i64, u64, Key)> = self
             .conns
             .iter()
@@ -717,6 +744,7 @@ impl Connections {
                 continue;
             };
             let (client, port, at) = (c.client.ip, c.server.port, c.last);
+            self.first_evicted.get_or_insert(c.first.frame);
             self.evicted += 1;
             if value == Value::Phone {
                 self.evicted_phone += 1;
@@ -860,6 +888,7 @@ impl Connections {
                 count: self.evicted,
                 phones: self.evicted_phone,
                 max_flows: self.max_flows as u64,
+                first_frame: self.first_evicted,
             }));
         }
         if self.budget.hits > 0 {
@@ -869,7 +898,11 @@ impl Connections {
                 total: self.global_cap.min(self.memory.cap()) as u64,
             }));
         }
-        limits.extend(budget::limit_events(&self.memory, self.memory_evicted));
+        limits.extend(budget::limit_events(
+            &self.memory,
+            self.memory_evicted,
+            self.first_memory_evicted,
+        ));
         let sip = self.sip_stats;
         if sip.oversize > 0 {
             limits.push(LimitEvent::Application(AppLimit::SipTcpOversize {

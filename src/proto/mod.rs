@@ -311,7 +311,7 @@ const TFTP_EMERGENCY_NS: i64 = 5_000_000_000;
 impl Collector {
     /// A collector with the given configuration.
     pub fn new(config: CollectorConfig) -> Self {
-        Collector {
+        let mut collector = Collector {
             tftp: tftp::TftpTracker::new(config.max_tftp_transfers, config.max_file_size)
                 .with_max_records(config.max_records),
             tcp: conn::Connections::new(&config),
@@ -328,7 +328,11 @@ impl Collector {
             tftp_idle_ns: i64::try_from(config.tftp_timeout.as_nanos()).unwrap_or(i64::MAX),
             tftp_expired: 0,
             config,
-        }
+        };
+        // Held TFTP blocks share the budget of the connection table's buffers.
+        let memory = collector.tcp.memory().clone();
+        collector.tftp.set_memory(&memory);
+        collector
     }
 
     /// Charges the parser buffers to `memory` (this capture's share of the pool of the
@@ -434,6 +438,12 @@ impl Collector {
             self.tftp
                 .datagram(dg.src, dg.dst, dg.payload, dg.seen, &mut self.files_budget);
         }
+    }
+
+    /// The connection table's work so far (segments plus connections visited by its
+    /// scans), for the scaling tests: counted, never timed.
+    pub fn work(&self) -> u64 {
+        self.tcp.work()
     }
 
     /// Ends every open transfer and connection and returns what was found.

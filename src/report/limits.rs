@@ -13,6 +13,7 @@ pub fn limit_text(e: &LimitEvent) -> String {
         LimitEvent::Network {
             tunnel_depth,
             limit,
+            ..
         } => {
             // Each level of tunnels the decoder was nested in is named once.
             let mut s = "inside tunnels: ".repeat(usize::from(*tunnel_depth));
@@ -112,6 +113,7 @@ fn transport_text(t: &TransportLimit) -> String {
             count,
             phones,
             max_flows,
+            ..
         } => format!(
             "{count} TCP connections closed early to make room: more than {max_flows} open at once (the least valuable and oldest first; {phones} of them phones')"
         ),
@@ -122,7 +124,7 @@ fn transport_text(t: &TransportLimit) -> String {
         } => format!(
             "TCP out-of-order buffer limits (per stream {per_stream} bytes, total {total} bytes) forced {count} skips over holes"
         ),
-        TransportLimit::MemoryEvictions { count, budget } => format!(
+        TransportLimit::MemoryEvictions { count, budget, .. } => format!(
             "{count} TCP connections of hosts that are not phones closed early to free parser memory (memory budget {budget} bytes per capture)"
         ),
         TransportLimit::MemoryRefusals {
@@ -210,6 +212,7 @@ mod tests {
                 count: 4,
                 timeout: Duration::from_secs(30),
             },
+            first_frame: None,
         };
         assert_eq!(
             limit_text(&e),
