@@ -301,7 +301,12 @@ const HELD_PEAK_RSS: u64 = 48 << 20;
 
 /// An Ethernet/IPv4/UDP frame; `fragment` gives the IP ID of a first fragment (more
 /// fragments follow) instead of a whole datagram.
-fn udp_frame(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8], fragment: Option<u16>) -> Vec<u8> {
+fn udp_frame(
+    src: ([u8; 4], u16),
+    dst: ([u8; 4], u16),
+    payload: &[u8],
+    fragment: Option<u16>,
+) -> Vec<u8> {
     let mut f = adversarial_support::ETHERNET_IPV4.to_vec();
     let mut ip = adversarial_support::ipv4_header(17, src.0, dst.0, 8 + payload.len());
     if let Some(id) = fragment {
@@ -313,7 +318,11 @@ fn udp_frame(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8], fragment:
     f.extend_from_slice(&src.1.to_be_bytes());
     f.extend_from_slice(&dst.1.to_be_bytes());
     // A first fragment's UDP length covers the whole datagram (twice this part).
-    let udp_len = if fragment.is_some() { 2 * (8 + payload.len()) } else { 8 + payload.len() };
+    let udp_len = if fragment.is_some() {
+        2 * (8 + payload.len())
+    } else {
+        8 + payload.len()
+    };
     f.extend_from_slice(&(udp_len as u16).to_be_bytes());
     f.extend_from_slice(&[0, 0]);
     f.extend_from_slice(payload);
@@ -349,7 +358,12 @@ fn held_tftp_capture(path: &Path) {
             let mut data = vec![0, 3];
             data.extend_from_slice(&block.to_be_bytes());
             data.resize(4 + 512, (block % 251) as u8);
-            frames.push(udp_frame((server, 41_000 + i as u16), phone(i), &data, None));
+            frames.push(udp_frame(
+                (server, 41_000 + i as u16),
+                phone(i),
+                &data,
+                None,
+            ));
         }
     }
     write_frames(path, frames.into_iter());
@@ -359,7 +373,12 @@ fn held_tftp_capture(path: &Path) {
 fn held_fragments_capture(path: &Path) {
     let payload = vec![0x42u8; 8192 - 8];
     let frames = (0..4000u16).map(move |id| {
-        udp_frame(([10, 9, 0, 1], 40_000), ([10, 8, 0, 1], 9999), &payload, Some(id))
+        udp_frame(
+            ([10, 9, 0, 1], 40_000),
+            ([10, 8, 0, 1], 9999),
+            &payload,
+            Some(id),
+        )
     });
     write_frames(path, frames);
 }

@@ -84,10 +84,15 @@ fn evidence(n: usize) -> Evidence {
         ctl.tftp_error_code = Some(1);
         ctl.error = Some("TFTP error 1: File not found".into());
         ev.files.push(ctl);
-        ev.files.push(file(format!("ITLSEP{mac}.tlv"), ITL, frame + 2));
-        let config = format!("<device><deviceProtocol>SIP</deviceProtocol><name>SEP{mac}</name></device>");
         ev.files
-            .push(file(format!("SEP{mac}.cnf.xml"), config.as_bytes(), frame + 4));
+            .push(file(format!("ITLSEP{mac}.tlv"), ITL, frame + 2));
+        let config =
+            format!("<device><deviceProtocol>SIP</deviceProtocol><name>SEP{mac}</name></device>");
+        ev.files.push(file(
+            format!("SEP{mac}.cnf.xml"),
+            config.as_bytes(),
+            frame + 4,
+        ));
         ev.tls.push(TlsSession {
             client: endpoint(ip.clone(), 40_000),
             server: endpoint("10.0.0.2".into(), 2445),

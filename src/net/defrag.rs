@@ -420,7 +420,9 @@ impl Defragmenter {
         let start = frag.offset;
         let end = start.saturating_add(frag.data.len());
         if frag.more && !frag.data.len().is_multiple_of(8) {
-            self.stats.first_frames.note(FragmentDrop::Malformed, frag.frame);
+            self.stats
+                .first_frames
+                .note(FragmentDrop::Malformed, frag.frame);
             self.stats.bad_fragments += 1;
             return FragOutcome::Dropped(FragmentDrop::Malformed);
         }
@@ -657,7 +659,13 @@ mod tests {
         // Each loss names where it first happened (the test's frames are the IDs).
         let at = d.stats().first_frames;
         assert_eq!(
-            (at.conflicting, at.malformed, at.expired, at.oversize, at.pending),
+            (
+                at.conflicting,
+                at.malformed,
+                at.expired,
+                at.oversize,
+                at.pending
+            ),
             (Some(1), Some(2), Some(3), Some(5), Some(4))
         );
     }
@@ -680,8 +688,14 @@ mod tests {
         let mut first = [0u8; 1024];
         first[..8].copy_from_slice(&udp_head(50_000, 69));
         // Two of the phone's datagrams (TFTP, port 69) wait for their second fragment.
-        assert!(matches!(d.add(frag(1, 0, true, &first, 0)), FragOutcome::Held));
-        assert!(matches!(d.add(frag(2, 0, true, &first, 0)), FragOutcome::Held));
+        assert!(matches!(
+            d.add(frag(1, 0, true, &first, 0)),
+            FragOutcome::Held
+        ));
+        assert!(matches!(
+            d.add(frag(2, 0, true, &first, 0)),
+            FragOutcome::Held
+        ));
         // Another host's datagrams fill the rest, then push on.
         let mut other = [0u8; 1024];
         other[..8].copy_from_slice(&udp_head(40_000, 9999));

@@ -1338,7 +1338,11 @@ mod tests {
             f.notes
         );
         assert_eq!(f.missing, vec![(0, 512)]);
-        assert_eq!(memory.used(), 0, "a finished transfer gives its blocks back");
+        assert_eq!(
+            memory.used(),
+            0,
+            "a finished transfer gives its blocks back"
+        );
     }
 
     /// Held blocks taken into the file in order give their memory back at once.
@@ -1350,7 +1354,13 @@ mod tests {
         let mut budget = FileBudget::new(u64::MAX);
         t.request(ep(C), ep(S69), &rrq("ITLSEP0011.tlv", &[]), seen(1));
         for b in 2..=4u16 {
-            t.datagram(ep(ST), ep(C), &data(b, &[7; 512]), seen(u64::from(b)), &mut budget);
+            t.datagram(
+                ep(ST),
+                ep(C),
+                &data(b, &[7; 512]),
+                seen(u64::from(b)),
+                &mut budget,
+            );
         }
         assert_eq!(memory.used(), 3 * (512 + HELD_OVERHEAD));
         t.datagram(ep(ST), ep(C), &data(1, &[7; 512]), seen(5), &mut budget);
