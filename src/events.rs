@@ -262,6 +262,8 @@ pub enum RecordLimit {
         count: u64,
         /// `--max-records`.
         max: u64,
+        /// The first frame of the first record not kept, when known.
+        first_frame: Option<u64>,
     },
     /// Records kept by the stages but left out of the evidence.
     NotReported {
@@ -271,6 +273,8 @@ pub enum RecordLimit {
         count: u64,
         /// `--max-records`.
         max: u64,
+        /// The first frame of the first record left out, when known.
+        first_frame: Option<u64>,
     },
 }
 
@@ -493,6 +497,10 @@ impl LimitEvent {
             | LimitEvent::Transport(TransportLimit::MemoryEvictions { first_frame, .. })
             | LimitEvent::Files(FileLimit::TransfersCut { first_frame, .. }) => *first_frame,
             LimitEvent::Network { first_frame, .. } => *first_frame,
+            LimitEvent::Records(
+                RecordLimit::NotKept { first_frame, .. }
+                | RecordLimit::NotReported { first_frame, .. },
+            ) => *first_frame,
             _ => None,
         }
     }
@@ -532,9 +540,13 @@ mod tests {
             what: RecordKind::TftpTransfers,
             count: 3,
             max: 10,
+            first_frame: Some(42),
         });
         assert_eq!(e.kind(), "tftp-transfers-not-kept");
-        assert_eq!((e.count(), e.limit(), e.first_frame()), (3, Some(10), None));
+        assert_eq!(
+            (e.count(), e.limit(), e.first_frame()),
+            (3, Some(10), Some(42))
+        );
         assert_eq!(e.stage().as_str(), "records");
         let n = LimitEvent::Network {
             tunnel_depth: 0,

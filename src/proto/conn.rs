@@ -946,6 +946,11 @@ impl Connections {
                 max: n(super::sessions::MAX_PHONE_HOSTS),
             }));
         }
+        let first_dropped = [
+            self.files.first_dropped(),
+            self.alarms.first_dropped(),
+            self.registrations.first_dropped(),
+        ];
         let (files, files_dropped) = self.files.into_parts();
         let (alarms, alarms_dropped) = self.alarms.into_parts();
         let (registrations, registrations_dropped) = self.registrations.into_parts();
@@ -954,6 +959,7 @@ impl Connections {
                 what: RecordKind::SccpRegistrations,
                 count: registrations_dropped,
                 max: self.max_records as u64,
+                first_frame: first_dropped[2],
             }));
         }
         if self.sccp_malformed > 0 {
@@ -967,16 +973,21 @@ impl Connections {
             self.losses
                 .add_n(None, port, LossReason::RecordLimit, n, Seen::default());
         }
-        for (count, what) in [
-            (tls_dropped, RecordKind::PhoneTlsSessions),
-            (files_dropped, RecordKind::HttpTransfers),
-            (alarms_dropped, RecordKind::SipAlarmsTcp),
+        for (count, what, first_frame) in [
+            (
+                tls_dropped,
+                RecordKind::PhoneTlsSessions,
+                kept.phone_first_dropped,
+            ),
+            (files_dropped, RecordKind::HttpTransfers, first_dropped[0]),
+            (alarms_dropped, RecordKind::SipAlarmsTcp, first_dropped[1]),
         ] {
             if count > 0 {
                 limits.push(LimitEvent::Records(RecordLimit::NotKept {
                     what,
                     count,
                     max: self.max_records as u64,
+                    first_frame,
                 }));
             }
         }

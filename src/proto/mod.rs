@@ -486,7 +486,7 @@ impl Collector {
         let mut tls_aggregates = tcp.tls_aggregates;
         tls_aggregates.sort_by_key(|a| a.first.frame);
         limits.extend(tcp.limits);
-        let (mut files, tftp_dropped) = self.tftp.finish_counted();
+        let (mut files, tftp_dropped, tftp_first_dropped) = self.tftp.finish_counted_at();
         // Records over the limit are not attributed to a host: they may concern any phone.
         let unlisted = |losses: &mut Vec<EvidenceLoss>, port: u16, count: u64| {
             if count > 0 {
@@ -506,6 +506,7 @@ impl Collector {
                 what: RecordKind::TftpTransfers,
                 count: tftp_dropped,
                 max: max_records,
+                first_frame: tftp_first_dropped,
             }));
         }
         files.extend(tcp.files);
@@ -539,12 +540,14 @@ impl Collector {
                 what: RecordKind::FileTransfers,
                 count: n(files.len() - max),
                 max: max_records,
+                first_frame: files.get(max).map(|f| f.first.frame),
             }));
             files.truncate(max);
         }
         // `tls` is bounded already: phones' sessions by `max_records`, the others by
         // `max_other_tls_sessions` (a cut here would drop phones' for the others').
         let max_alarms = self.config.max_records;
+        let udp_alarms_first_dropped = self.alarms.first_dropped();
         let (mut alarms, udp_alarms_dropped) = self.alarms.into_parts();
         unlisted(&mut losses, 5060, udp_alarms_dropped);
         if udp_alarms_dropped > 0 {
@@ -552,6 +555,7 @@ impl Collector {
                 what: RecordKind::SipAlarmsUdp,
                 count: udp_alarms_dropped,
                 max: max_records,
+                first_frame: udp_alarms_first_dropped,
             }));
         }
         alarms.extend(tcp.alarms);
@@ -562,6 +566,7 @@ impl Collector {
                 what: RecordKind::SipAlarms,
                 count: n(alarms.len() - max_alarms),
                 max: max_records,
+                first_frame: alarms.get(max_alarms).map(|a| a.seen.frame),
             }));
             alarms.truncate(max_alarms);
         }

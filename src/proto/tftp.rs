@@ -807,13 +807,20 @@ impl TftpTracker {
 
     /// Ends every open transfer; returns the transfers in order of their first frame and how
     /// many were not kept because of the record limit.
-    pub fn finish_counted(mut self) -> (Vec<FileTransfer>, u64) {
+    pub fn finish_counted(self) -> (Vec<FileTransfer>, u64) {
+        let (done, dropped, _) = self.finish_counted_at();
+        (done, dropped)
+    }
+
+    /// [`Self::finish_counted`], with the request frame of the first transfer not kept.
+    pub fn finish_counted_at(mut self) -> (Vec<FileTransfer>, u64, Option<u64>) {
         let mut open: Vec<Transfer> = self.transfers.drain().map(|(_, t)| t).collect();
         open.sort_by_key(|t| t.first.frame);
         self.done.extend(open.into_iter().map(Transfer::finish));
+        let first_dropped = self.done.first_dropped();
         let (mut done, dropped) = self.done.into_parts();
         done.sort_by_key(|f| f.first.frame);
-        (done, dropped)
+        (done, dropped, first_dropped)
     }
 }
 

@@ -188,11 +188,15 @@ fn record_name(what: RecordKind) -> &'static str {
 
 fn records_text(r: &RecordLimit) -> String {
     match *r {
-        RecordLimit::NotKept { what, count, max } => format!(
+        RecordLimit::NotKept {
+            what, count, max, ..
+        } => format!(
             "{count} {} not kept: more than {max} in the capture",
             record_name(what)
         ),
-        RecordLimit::NotReported { what, count, max } => format!(
+        RecordLimit::NotReported {
+            what, count, max, ..
+        } => format!(
             "{count} {} not reported: more than {max}",
             record_name(what)
         ),
@@ -227,6 +231,7 @@ mod tests {
             what: RecordKind::SipAlarmsUdp,
             count: 2,
             max: 5,
+            first_frame: None,
         });
         assert_eq!(
             limit_text(&e),
