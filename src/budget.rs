@@ -262,6 +262,11 @@ impl Account {
         self.worth
     }
 
+    /// The budget this account is charged to.
+    pub fn budget(&self) -> &MemoryBudget {
+        &self.budget
+    }
+
     /// Sets the bytes held to `total`. Shrinking always succeeds; growing is refused (the
     /// account keeps what it held, false) when the budget has no room for the difference.
     pub fn hold(&mut self, total: usize) -> bool {
@@ -352,15 +357,20 @@ pub fn eviction_order<K: Copy>(mut candidates: Vec<Candidate<K>>, need: usize) -
 }
 
 /// The budget's limits as typed events for the capture's `limits_hit` (worded in
-/// `report::limits`): flows evicted for memory and buffers refused. Empty when nothing was
-/// cut.
-pub fn limit_events(budget: &MemoryBudget, evicted: u64) -> Vec<LimitEvent> {
+/// `report::limits`): flows evicted for memory (`first_frame`: the first frame of the
+/// first one) and buffers refused. Empty when nothing was cut.
+pub fn limit_events(
+    budget: &MemoryBudget,
+    evicted: u64,
+    first_frame: Option<u64>,
+) -> Vec<LimitEvent> {
     let cap = u64::try_from(budget.cap()).unwrap_or(u64::MAX);
     let mut out = Vec::new();
     if evicted > 0 {
         out.push(LimitEvent::Transport(TransportLimit::MemoryEvictions {
             count: evicted,
             budget: cap,
+            first_frame,
         }));
     }
     let (refused, phones) = budget.refusals();

@@ -20,6 +20,9 @@ pub enum LimitEvent {
         tunnel_depth: u8,
         /// What happened.
         limit: NetworkLimit,
+        /// The frame of the first fragment concerned (of the datagram, for a datagram
+        /// dropped whole), when the decoder knew it.
+        first_frame: Option<u64>,
     },
     /// TCP connections and streams.
     Transport(TransportLimit),
@@ -93,6 +96,17 @@ pub enum NetworkLimit {
         /// Datagrams.
         count: u64,
     },
+    /// Fragmented datagrams given up because the capture's memory budget (`--max-memory`,
+    /// [`crate::budget`]) had no room: held ones of other hosts evicted for room, and new
+    /// ones refused when nothing expendable was left.
+    FragmentsMemoryBudget {
+        /// Datagrams evicted for room.
+        evicted: u64,
+        /// Datagrams refused.
+        refused: u64,
+        /// The capture's share of the memory budget, bytes.
+        budget: u64,
+    },
 }
 
 /// TCP's events.
@@ -117,6 +131,8 @@ pub enum TransportLimit {
         phones: u64,
         /// `--max-flows`.
         max_flows: u64,
+        /// The first frame of the first connection closed.
+        first_frame: Option<u64>,
     },
     /// Skips over holes forced by the out-of-order buffer limits.
     OutOfOrderSkips {
@@ -134,6 +150,8 @@ pub enum TransportLimit {
         count: u64,
         /// The capture's share of the memory budget, bytes.
         budget: u64,
+        /// The first frame of the first connection closed.
+        first_frame: Option<u64>,
     },
     /// Parser buffers that could not grow past the memory budget; what they waited for was
     /// skipped.
@@ -244,6 +262,8 @@ pub enum RecordLimit {
         count: u64,
         /// `--max-records`.
         max: u64,
+        /// The first frame of the first record not kept, when known.
+        first_frame: Option<u64>,
     },
     /// Records kept by the stages but left out of the evidence.
     NotReported {
@@ -253,6 +273,8 @@ pub enum RecordLimit {
         count: u64,
         /// `--max-records`.
         max: u64,
+        /// The first frame of the first record left out, when known.
+        first_frame: Option<u64>,
     },
 }
 
@@ -272,6 +294,12 @@ pub enum FileCut {
     },
     /// The budget for all files' bytes (`--max-total-file-bytes`) was spent.
     TotalLimit,
+    /// Blocks that arrived ahead of a gap could not be held: the capture's memory budget
+    /// (`--max-memory`) had no room for them.
+    HeldOverMemoryBudget {
+        /// The capture's share of the memory budget, bytes.
+        budget: u64,
+    },
 }
 
 /// The stage a [`LimitEvent`] comes from, for machines.
@@ -346,6 +374,7 @@ impl LimitEvent {
                 NetworkLimit::FragmentsTruncated { .. } => "fragments-truncated",
                 NetworkLimit::FragmentsMalformed { .. } => "fragments-malformed",
                 NetworkLimit::FragmentsPendingAtEnd { .. } => "fragments-pending-at-end",
+                NetworkLimit::FragmentsMemoryBudget { .. } => "fragments-memory-budget",
             },
             LimitEvent::Transport(t) => match t {
                 TransportLimit::FlowsNotFollowed { .. } => "tcp-flows-not-followed",
@@ -388,6 +417,9 @@ impl LimitEvent {
                 | NetworkLimit::FragmentsTruncated { count }
                 | NetworkLimit::FragmentsMalformed { count }
                 | NetworkLimit::FragmentsPendingAtEnd { count } => count,
+                NetworkLimit::FragmentsMemoryBudget {
+                    evicted, refused, ..
+                } => evicted.saturating_add(refused),
             },
             LimitEvent::Transport(t) => match *t {
                 TransportLimit::FlowsNotFollowed { count, .. }
@@ -426,6 +458,7 @@ impl LimitEvent {
                 NetworkLimit::FragmentsOverBudget { max_bytes, .. }
                 | NetworkLimit::FragmentsOversize { max_bytes, .. } => Some(max_bytes),
                 NetworkLimit::FragmentsExpired { timeout, .. } => Some(timeout.as_secs()),
+                NetworkLimit::FragmentsMemoryBudget { budget, .. } => Some(budget),
                 _ => None,
             },
             LimitEvent::Transport(t) => match *t {
@@ -460,7 +493,14 @@ impl LimitEvent {
             LimitEvent::Application(AppLimit::TftpRequestsNotFollowed { first_frame, .. })
             | LimitEvent::Application(AppLimit::TftpSnaplenCut { first_frame, .. })
             | LimitEvent::Transport(TransportLimit::FlowsNotFollowed { first_frame, .. })
+            | LimitEvent::Transport(TransportLimit::FlowsEvicted { first_frame, .. })
+            | LimitEvent::Transport(TransportLimit::MemoryEvictions { first_frame, .. })
             | LimitEvent::Files(FileLimit::TransfersCut { first_frame, .. }) => *first_frame,
+            LimitEvent::Network { first_frame, .. } => *first_frame,
+            LimitEvent::Records(
+                RecordLimit::NotKept { first_frame, .. }
+                | RecordLimit::NotReported { first_frame, .. },
+            ) => *first_frame,
             _ => None,
         }
     }
@@ -479,9 +519,11 @@ impl LimitEvent {
             LimitEvent::Network {
                 tunnel_depth,
                 limit,
+                first_frame,
             } => LimitEvent::Network {
                 tunnel_depth: tunnel_depth.saturating_add(1),
                 limit,
+                first_frame,
             },
             other => other,
         }
@@ -498,15 +540,21 @@ mod tests {
             what: RecordKind::TftpTransfers,
             count: 3,
             max: 10,
+            first_frame: Some(42),
         });
         assert_eq!(e.kind(), "tftp-transfers-not-kept");
-        assert_eq!((e.count(), e.limit(), e.first_frame()), (3, Some(10), None));
+        assert_eq!(
+            (e.count(), e.limit(), e.first_frame()),
+            (3, Some(10), Some(42))
+        );
         assert_eq!(e.stage().as_str(), "records");
         let n = LimitEvent::Network {
             tunnel_depth: 0,
             limit: NetworkLimit::FragmentsConflicting { count: 2 },
+            first_frame: Some(7),
         }
         .inside_tunnel();
+        assert_eq!(n.first_frame(), Some(7));
         assert!(matches!(
             n,
             LimitEvent::Network {

@@ -294,3 +294,163 @@ fn a_phones_handshake_over_the_whole_budget_is_named_as_cut_by_it() {
         "{limits}"
     );
 }
+
+/// Peak resident memory allowed to four captures of held TFTP blocks or IP fragments read
+/// with the default 16 MiB budget: each capture alone would hold over 20 MiB without it.
+const HELD_PEAK_RSS: u64 = 48 << 20;
+
+/// An Ethernet/IPv4/UDP frame; `fragment` gives the IP ID of a first fragment (more
+/// fragments follow) instead of a whole datagram.
+fn udp_frame(
+    src: ([u8; 4], u16),
+    dst: ([u8; 4], u16),
+    payload: &[u8],
+    fragment: Option<u16>,
+) -> Vec<u8> {
+    let mut f = adversarial_support::ETHERNET_IPV4.to_vec();
+    let mut ip = adversarial_support::ipv4_header(17, src.0, dst.0, 8 + payload.len());
+    if let Some(id) = fragment {
+        ip[4..6].copy_from_slice(&id.to_be_bytes());
+        ip[6] = 0x20; // more fragments, offset 0
+        ip[10..12].copy_from_slice(&[0, 0]); // checksum not checked by the decoder
+    }
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(&src.1.to_be_bytes());
+    f.extend_from_slice(&dst.1.to_be_bytes());
+    // A first fragment's UDP length covers the whole datagram (twice this part).
+    let udp_len = if fragment.is_some() {
+        2 * (8 + payload.len())
+    } else {
+        8 + payload.len()
+    };
+    f.extend_from_slice(&(udp_len as u16).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Writes `frames` to a pcap at `path`, 10 µs apart.
+fn write_frames(path: &Path, frames: impl Iterator<Item = Vec<u8>>) {
+    let mut w = pcap_file(path);
+    let mut ts = START_NS;
+    for f in frames {
+        ts += 10_000;
+        w.write_packet(ts, &f, f.len() as u32).expect("write");
+    }
+    w.into_inner().flush().expect("flush");
+}
+
+/// Phones (statement 6) each fetching their ITL over TFTP; block 1 of every transfer is
+/// lost, so the 1,000 blocks after it would all be held waiting for it.
+fn held_tftp_capture(path: &Path) {
+    const PHONES: usize = 40;
+    const BLOCKS: u16 = 1000;
+    let server = [10, 1, 0, 1];
+    let mut frames = Vec::new();
+    for i in 0..PHONES {
+        let (ip, port) = phone(i);
+        let mut rrq = vec![0, 1];
+        rrq.extend_from_slice(format!("ITLSEP0011AABB{i:04X}.tlv\0octet\0").as_bytes());
+        frames.push(udp_frame((ip, port), (server, 69), &rrq, None));
+    }
+    for block in 2..=BLOCKS {
+        for i in 0..PHONES {
+            let mut data = vec![0, 3];
+            data.extend_from_slice(&block.to_be_bytes());
+            data.resize(4 + 512, (block % 251) as u8);
+            frames.push(udp_frame(
+                (server, 41_000 + i as u16),
+                phone(i),
+                &data,
+                None,
+            ));
+        }
+    }
+    write_frames(path, frames.into_iter());
+}
+
+/// 4,000 datagrams of another host whose first 8 KiB fragment came and the rest never did.
+fn held_fragments_capture(path: &Path) {
+    let payload = vec![0x42u8; 8192 - 8];
+    let frames = (0..4000u16).map(move |id| {
+        udp_frame(
+            ([10, 9, 0, 1], 40_000),
+            ([10, 8, 0, 1], 9999),
+            &payload,
+            Some(id),
+        )
+    });
+    write_frames(path, frames);
+}
+
+/// Reads four hard links of the capture `write` makes, in parallel, with `extra` options;
+/// returns each capture's JSON and the run's peak resident memory.
+fn four_captures(write: fn(&Path), extra: &[&str]) -> (Vec<serde_json::Value>, u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = dir.path().join("held-0.pcap");
+    write(&first);
+    let mut paths = vec![first.clone()];
+    for n in 1..4 {
+        let p = dir.path().join(format!("held-{n}.pcap"));
+        std::fs::hard_link(&first, &p)
+            .or_else(|_| std::fs::copy(&first, &p).map(|_| ()))
+            .expect("copy");
+        paths.push(p);
+    }
+    let mut args = vec!["analyze", "--json"];
+    args.extend_from_slice(extra);
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    args.extend(names.iter().map(String::as_str));
+    let (out, peak) = run_measured(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.code().is_some(), "killed: {stderr}");
+    assert!(peak > 0, "no VmHWM read from /proc");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let captures = report["captures"].as_array().expect("captures").clone();
+    assert_eq!(captures.len(), 4);
+    (captures, peak)
+}
+
+/// Statement 6 (the phone's CTL/ITL downloads over TFTP): blocks held ahead of a lost
+/// block are charged to the memory budget, so four captures of them stay within it, and
+/// the report names the refusal instead of calling the blocks missing from the capture.
+#[test]
+fn held_tftp_blocks_of_four_captures_stay_within_the_memory_budget() {
+    let (captures, peak) = four_captures(held_tftp_capture, &[]);
+    assert!(
+        peak < HELD_PEAK_RSS,
+        "peak resident memory {} MiB, over {} MiB",
+        peak >> 20,
+        HELD_PEAK_RSS >> 20
+    );
+    for capture in &captures {
+        let limits = capture["limits_hit"].to_string();
+        assert!(limits.contains("memory budget"), "{limits}");
+    }
+}
+
+/// Fragments waiting for the rest of their datagram are charged to the memory budget
+/// too: with the reassembler's own cap raised out of the way, four captures of them stay
+/// within the budget, and each names the datagrams it gave up, from which frame.
+#[test]
+fn held_fragments_of_four_captures_stay_within_the_memory_budget() {
+    let (captures, peak) = four_captures(held_fragments_capture, &["--max-fragment-bytes", "1G"]);
+    assert!(
+        peak < HELD_PEAK_RSS,
+        "peak resident memory {} MiB, over {} MiB",
+        peak >> 20,
+        HELD_PEAK_RSS >> 20
+    );
+    for capture in &captures {
+        let events = capture["limit_events"].as_array().expect("limit_events");
+        let event = events
+            .iter()
+            .find(|e| e["kind"] == "fragments-memory-budget")
+            .unwrap_or_else(|| panic!("{events:?}"));
+        assert!(event["count"].as_u64().is_some_and(|n| n > 0), "{event}");
+        assert!(event["first_frame"].as_u64().is_some(), "{event}");
+        let limits = capture["limits_hit"].to_string();
+        assert!(limits.contains("memory budget"), "{limits}");
+    }
+}

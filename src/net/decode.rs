@@ -138,6 +138,8 @@ struct Tunnels {
     /// The reassembly limits the inner decoder gets (its own budget, the same size).
     limits: DefragLimits,
     inner: Option<Box<Decoder>>,
+    /// The capture's memory budget the inner decoder's reassembler is charged to.
+    memory: Option<crate::budget::MemoryBudget>,
     /// Frames unwrapped per [`Encapsulation::index`].
     counts: [u64; Encapsulation::ALL.len()],
     skipped: Vec<(SkipReason, u64)>,
@@ -181,9 +183,20 @@ impl Decoder {
                 depth,
                 limits,
                 inner: None,
+                memory: None,
                 counts: [0; Encapsulation::ALL.len()],
                 skipped: Vec::new(),
             },
+        }
+    }
+
+    /// Charges fragments held for reassembly (here and inside tunnels) to `memory`, the
+    /// capture's budget ([`crate::budget`]), on top of the reassembly limits.
+    pub fn set_memory(&mut self, memory: &crate::budget::MemoryBudget) {
+        self.defrag.set_memory(memory);
+        self.tunnels.memory = Some(memory.clone());
+        if let Some(inner) = &mut self.tunnels.inner {
+            inner.set_memory(memory);
         }
     }
 
@@ -230,36 +243,67 @@ impl Decoder {
     fn own_limits_hit(&self) -> Vec<LimitEvent> {
         let f = self.defrag.stats();
         let l = self.defrag.limits();
+        let at = f.first_frames;
         let to_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         [
-            NetworkLimit::FragmentsOverBudget {
-                count: f.dropped_by_cap,
-                max_bytes: to_u64(l.max_total_bytes),
-                max_datagrams: to_u64(l.max_datagrams),
-            },
-            NetworkLimit::FragmentsExpired {
-                count: f.expired,
-                timeout: l.timeout,
-            },
-            NetworkLimit::FragmentsOversize {
-                count: f.oversize,
-                max_bytes: to_u64(l.max_datagram_bytes),
-            },
-            NetworkLimit::FragmentsConflicting {
-                count: f.conflicting,
-            },
-            NetworkLimit::FragmentsTruncated {
-                count: f.truncated_fragments,
-            },
-            NetworkLimit::FragmentsMalformed {
-                count: f.bad_fragments,
-            },
-            NetworkLimit::FragmentsPendingAtEnd { count: f.pending },
+            (
+                NetworkLimit::FragmentsOverBudget {
+                    count: f.dropped_by_cap,
+                    max_bytes: to_u64(l.max_total_bytes),
+                    max_datagrams: to_u64(l.max_datagrams),
+                },
+                at.cap,
+            ),
+            (
+                NetworkLimit::FragmentsExpired {
+                    count: f.expired,
+                    timeout: l.timeout,
+                },
+                at.expired,
+            ),
+            (
+                NetworkLimit::FragmentsOversize {
+                    count: f.oversize,
+                    max_bytes: to_u64(l.max_datagram_bytes),
+                },
+                at.oversize,
+            ),
+            (
+                NetworkLimit::FragmentsConflicting {
+                    count: f.conflicting,
+                },
+                at.conflicting,
+            ),
+            (
+                NetworkLimit::FragmentsTruncated {
+                    count: f.truncated_fragments,
+                },
+                at.truncated,
+            ),
+            (
+                NetworkLimit::FragmentsMalformed {
+                    count: f.bad_fragments,
+                },
+                at.malformed,
+            ),
+            (
+                NetworkLimit::FragmentsPendingAtEnd { count: f.pending },
+                at.pending,
+            ),
+            (
+                NetworkLimit::FragmentsMemoryBudget {
+                    evicted: f.memory_evicted,
+                    refused: f.memory_refused,
+                    budget: to_u64(self.defrag.memory_cap()),
+                },
+                f.memory_first_frame,
+            ),
         ]
         .into_iter()
-        .map(|limit| LimitEvent::Network {
+        .map(|(limit, first_frame)| LimitEvent::Network {
             tunnel_depth: 0,
             limit,
+            first_frame,
         })
         .filter(|e| e.count() > 0)
         .collect()
@@ -522,7 +566,7 @@ impl Decoder {
         let ip_incomplete = payload.incomplete;
         if let Some(f) = fragment {
             if ip_incomplete {
-                return self.refuse_fragment(FragmentDrop::Truncated);
+                return self.refuse_fragment(FragmentDrop::Truncated, frame.number);
             }
             return self.reassemble(frame, addrs, vlans, vlan, f);
         }
@@ -561,8 +605,8 @@ impl Decoder {
         }
     }
 
-    fn refuse_fragment<'a>(&mut self, why: FragmentDrop) -> Decoded<'a> {
-        let _ = self.defrag.refuse(why);
+    fn refuse_fragment<'a>(&mut self, why: FragmentDrop, frame: u64) -> Decoded<'a> {
+        let _ = self.defrag.refuse(why, frame);
         Decoded::FragmentDropped(why)
     }
 
@@ -588,6 +632,7 @@ impl Decoder {
             more: f.more,
             data: f.data,
             ts: frame.ts,
+            frame: frame.number,
         };
         let ipv6 = addrs.0.is_ipv6();
         let (protocol, payload) = match self.defrag.add(fragment) {
@@ -716,9 +761,14 @@ impl Tunnels {
             *n += 1;
         }
         let depth = self.depth + 1;
-        let inner = self
-            .inner
-            .get_or_insert_with(|| Box::new(Decoder::at_depth(self.limits, depth)));
+        let memory = &self.memory;
+        let inner = self.inner.get_or_insert_with(|| {
+            let mut d = Decoder::at_depth(self.limits, depth);
+            if let Some(m) = memory {
+                d.set_memory(m);
+            }
+            Box::new(d)
+        });
         // One inner decoder serves every tunnel at this depth: its fragments are told apart
         // by the tunnel they came through (two tunnels may carry the same inner addresses
         // and IP IDs).

@@ -5,6 +5,7 @@
 //! Overlapping fragments that disagree drop the datagram (RFC 5722's rule), so the analyzer
 //! never picks one of two versions of the bytes; identical duplicates are harmless.
 
+use crate::budget::{Account, MemoryBudget, Worth};
 use crate::capture::Timestamp;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -60,6 +61,71 @@ pub struct DefragStats {
     pub pending: u64,
     /// Bytes those hold.
     pub pending_bytes: u64,
+    /// Datagrams of other hosts evicted because the capture's memory budget
+    /// ([`crate::budget`]) had no room for another fragment.
+    pub memory_evicted: u64,
+    /// Fragments refused because the memory budget had no room and nothing expendable was
+    /// held (their datagram is dropped).
+    pub memory_refused: u64,
+    /// The frame of the first fragment the memory budget made the reassembler give up.
+    pub memory_first_frame: Option<u64>,
+    /// Where each kind of loss first happened (the frame of the fragment refused, or of
+    /// the first fragment of the datagram dropped).
+    pub first_frames: FirstFrames,
+}
+
+/// The first frame of each kind of fragment loss ([`DefragStats`]); None when none
+/// happened or the frame was not known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FirstFrames {
+    /// Dropped at the reassembler's own caps.
+    pub cap: Option<u64>,
+    /// Expired.
+    pub expired: Option<u64>,
+    /// Over the per-datagram size.
+    pub oversize: Option<u64>,
+    /// Conflicting overlaps.
+    pub conflicting: Option<u64>,
+    /// Malformed fragments.
+    pub malformed: Option<u64>,
+    /// Fragments cut by the snaplen.
+    pub truncated: Option<u64>,
+    /// Datagrams still pending (the oldest one's first fragment).
+    pub pending: Option<u64>,
+}
+
+/// The earlier of two known frames.
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl FirstFrames {
+    fn add(&mut self, o: &FirstFrames) {
+        self.cap = earliest(self.cap, o.cap);
+        self.expired = earliest(self.expired, o.expired);
+        self.oversize = earliest(self.oversize, o.oversize);
+        self.conflicting = earliest(self.conflicting, o.conflicting);
+        self.malformed = earliest(self.malformed, o.malformed);
+        self.truncated = earliest(self.truncated, o.truncated);
+        self.pending = earliest(self.pending, o.pending);
+    }
+
+    /// Notes `frame` (0: unknown) as where a loss of kind `why` happened, if it is the first.
+    fn note(&mut self, why: FragmentDrop, frame: u64) {
+        let slot = match why {
+            FragmentDrop::Cap => &mut self.cap,
+            FragmentDrop::Oversize => &mut self.oversize,
+            FragmentDrop::Conflict => &mut self.conflicting,
+            FragmentDrop::Malformed => &mut self.malformed,
+            FragmentDrop::Truncated => &mut self.truncated,
+        };
+        if frame > 0 && slot.is_none() {
+            *slot = Some(frame);
+        }
+    }
 }
 
 impl DefragStats {
@@ -75,6 +141,10 @@ impl DefragStats {
         self.truncated_fragments += o.truncated_fragments;
         self.pending += o.pending;
         self.pending_bytes += o.pending_bytes;
+        self.memory_evicted += o.memory_evicted;
+        self.memory_refused += o.memory_refused;
+        self.memory_first_frame = earliest(self.memory_first_frame, o.memory_first_frame);
+        self.first_frames.add(&o.first_frames);
     }
 }
 
@@ -102,6 +172,8 @@ pub(crate) struct Fragment<'a> {
     pub more: bool,
     pub data: &'a [u8],
     pub ts: Timestamp,
+    /// The frame it came in (1-based, 0 when not known).
+    pub frame: u64,
 }
 
 /// Why a fragment did not go into a datagram.
@@ -150,6 +222,11 @@ struct Datagram {
     total: Option<usize>,
     first_ts: Timestamp,
     seq: u64,
+    /// The first fragment's transport header names a phone's port: the phone's evidence,
+    /// never evicted to make room for another datagram.
+    phone: bool,
+    /// The frame of the first of its fragments seen (0: not known).
+    first_frame: u64,
 }
 
 /// The reassembler.
@@ -160,6 +237,8 @@ pub(crate) struct Defragmenter {
     order: VecDeque<(FragKey, u64)>,
     /// Bytes held by pending datagrams (buffer capacities).
     bytes: usize,
+    /// `bytes`, charged to the capture's memory budget.
+    account: Account,
     next_seq: u64,
     /// The last completed datagram; the decoded packet borrows from it.
     done: Vec<u8>,
@@ -173,6 +252,7 @@ impl Defragmenter {
             pending: HashMap::new(),
             order: VecDeque::new(),
             bytes: 0,
+            account: Account::default(),
             next_seq: 0,
             done: Vec::new(),
             stats: DefragStats::default(),
@@ -183,17 +263,40 @@ impl Defragmenter {
         &self.limits
     }
 
+    /// Charges the datagrams in progress to `memory` (the capture's budget, shared with the
+    /// TCP and application parsers) as well as to this reassembler's own caps.
+    pub(crate) fn set_memory(&mut self, memory: &MemoryBudget) {
+        self.account.rebind(memory);
+        self.account.set_worth(Worth::Phone);
+        self.account.hold(self.bytes);
+    }
+
+    /// The size of the memory budget this reassembler is charged to.
+    pub(crate) fn memory_cap(&self) -> usize {
+        self.account.budget().cap()
+    }
+
     pub(crate) fn stats(&self) -> DefragStats {
+        let mut first_frames = self.stats.first_frames;
+        first_frames.pending = self
+            .pending
+            .values()
+            .map(|d| d.first_frame)
+            .filter(|f| *f > 0)
+            .min();
         DefragStats {
             pending: self.pending.len() as u64,
             pending_bytes: self.bytes as u64,
+            first_frames,
             ..self.stats
         }
     }
 
-    /// Counts a fragment refused before reaching the reassembler (e.g. cut by snaplen).
-    pub(crate) fn refuse(&mut self, why: FragmentDrop) -> FragOutcome<'_> {
+    /// Counts a fragment of frame `frame` refused before reaching the reassembler (e.g.
+    /// cut by the snaplen).
+    pub(crate) fn refuse(&mut self, why: FragmentDrop, frame: u64) -> FragOutcome<'_> {
         self.stats.fragments += 1;
+        self.stats.first_frames.note(why, frame);
         match why {
             FragmentDrop::Truncated => self.stats.truncated_fragments += 1,
             FragmentDrop::Malformed => self.stats.bad_fragments += 1,
@@ -205,7 +308,36 @@ impl Defragmenter {
     fn remove(&mut self, key: &FragKey) {
         if let Some(d) = self.pending.remove(key) {
             self.bytes = self.bytes.saturating_sub(d.buf.capacity());
+            self.account.hold(self.bytes);
         }
+    }
+
+    /// Makes room in the memory budget for `needed` more bytes: evicts datagrams of other
+    /// hosts (not `keep`, never a phone's), the oldest first. False when the budget still
+    /// has no room (the budget counts the refusal).
+    fn room_in_budget(&mut self, keep: &FragKey, needed: usize, frame: u64) -> bool {
+        while !self.account.fits(needed) {
+            let victim = self.order.iter().find_map(|(k, seq)| {
+                let d = self.pending.get(k)?;
+                (d.seq == *seq && k != keep && !d.phone).then_some(*k)
+            });
+            let Some(victim) = victim else {
+                break;
+            };
+            self.remove(&victim);
+            self.stats.memory_evicted += 1;
+            self.stats.memory_first_frame.get_or_insert(frame);
+        }
+        let want = self.bytes.saturating_add(needed);
+        // Refused here without asking the budget when it cannot fit: the refusal is this
+        // stage's own event (`fragments-memory-budget`), not a parser buffer's.
+        if self.account.fits(needed) && self.account.hold(want) {
+            // Taken ahead of the allocation; `add` settles it to the real capacity.
+            return true;
+        }
+        self.stats.memory_refused += 1;
+        self.stats.memory_first_frame.get_or_insert(frame);
+        false
     }
 
     /// Drops datagrams whose first fragment is older than the timeout.
@@ -216,6 +348,9 @@ impl Defragmenter {
                 Some(d) if d.seq == seq => {
                     if now.0.saturating_sub(d.first_ts.0) <= timeout {
                         break;
+                    }
+                    if d.first_frame > 0 {
+                        self.stats.first_frames.expired.get_or_insert(d.first_frame);
                     }
                     self.remove(&key);
                     self.stats.expired += 1;
@@ -238,6 +373,8 @@ impl Defragmenter {
                 skipped = Some((key, seq));
                 continue;
             }
+            let first = self.pending.get(&key).map_or(0, |d| d.first_frame);
+            self.stats.first_frames.note(FragmentDrop::Cap, first);
             self.remove(&key);
             self.stats.dropped_by_cap += 1;
             if let Some(s) = skipped {
@@ -260,7 +397,10 @@ impl Defragmenter {
         }
     }
 
-    fn drop_datagram(&mut self, key: &FragKey, why: FragmentDrop) -> FragOutcome<'_> {
+    /// Drops the datagram of `key` because of the fragment of frame `frame`.
+    fn drop_datagram(&mut self, key: &FragKey, why: FragmentDrop, frame: u64) -> FragOutcome<'_> {
+        let first = self.pending.get(key).map_or(frame, |d| d.first_frame);
+        self.stats.first_frames.note(why, first);
         self.remove(key);
         match why {
             FragmentDrop::Oversize => self.stats.oversize += 1,
@@ -280,11 +420,14 @@ impl Defragmenter {
         let start = frag.offset;
         let end = start.saturating_add(frag.data.len());
         if frag.more && !frag.data.len().is_multiple_of(8) {
+            self.stats
+                .first_frames
+                .note(FragmentDrop::Malformed, frag.frame);
             self.stats.bad_fragments += 1;
             return FragOutcome::Dropped(FragmentDrop::Malformed);
         }
         if end > self.limits.max_datagram_bytes {
-            return self.drop_datagram(&key, FragmentDrop::Oversize);
+            return self.drop_datagram(&key, FragmentDrop::Oversize, frag.frame);
         }
         if !self.pending.contains_key(&key) {
             while self.pending.len() >= self.limits.max_datagrams.max(1) {
@@ -293,6 +436,7 @@ impl Defragmenter {
                 }
             }
             if self.pending.len() >= self.limits.max_datagrams.max(1) {
+                self.stats.first_frames.note(FragmentDrop::Cap, frag.frame);
                 self.stats.dropped_by_cap += 1;
                 return FragOutcome::Dropped(FragmentDrop::Cap);
             }
@@ -306,6 +450,8 @@ impl Defragmenter {
                     total: None,
                     first_ts: frag.ts,
                     seq,
+                    phone: false,
+                    first_frame: frag.frame,
                 },
             );
             self.order.push_back((key, seq));
@@ -326,7 +472,7 @@ impl Defragmenter {
             }
         };
         if conflict {
-            return self.drop_datagram(&key, FragmentDrop::Conflict);
+            return self.drop_datagram(&key, FragmentDrop::Conflict, frag.frame);
         }
         // Memory: grow this datagram's buffer within the global cap, evicting the oldest.
         let current_len = self.pending.get(&key).map_or(0, |d| d.buf.len());
@@ -334,18 +480,33 @@ impl Defragmenter {
             let needed = end - current_len;
             while self.bytes + needed > self.limits.max_total_bytes {
                 if !self.evict_oldest(&key) {
-                    return self.drop_datagram(&key, FragmentDrop::Cap);
+                    return self.drop_datagram(&key, FragmentDrop::Cap, frag.frame);
                 }
             }
+        }
+        let grow = self
+            .pending
+            .get(&key)
+            .map_or(0, |d| end.saturating_sub(d.buf.capacity()));
+        if grow > 0 && !self.room_in_budget(&key, grow, frag.frame) {
+            // Counted as a memory refusal, not under this reassembler's own caps.
+            self.remove(&key);
+            return FragOutcome::Dropped(FragmentDrop::Cap);
         }
         let Some(d) = self.pending.get_mut(&key) else {
             return FragOutcome::Dropped(FragmentDrop::Cap);
         };
+        if start == 0 && frag.data.len() >= 4 && matches!(key.protocol, 6 | 17) {
+            // Source and destination port lead both TCP and UDP headers.
+            let port = |at: usize| u16::from_be_bytes([frag.data[at], frag.data[at + 1]]);
+            d.phone = is_phone_port(port(0)) || is_phone_port(port(2));
+        }
         if end > d.buf.len() {
             let before = d.buf.capacity();
             d.buf.reserve_exact(end - d.buf.len());
             d.buf.resize(end, 0);
             self.bytes += d.buf.capacity() - before;
+            self.account.hold(self.bytes);
         }
         if let Some(dst) = d.buf.get_mut(start..end) {
             dst.copy_from_slice(frag.data);
@@ -361,6 +522,7 @@ impl Defragmenter {
         let protocol = key.protocol;
         if let Some(d) = self.pending.remove(&key) {
             self.bytes = self.bytes.saturating_sub(d.buf.capacity());
+            self.account.hold(self.bytes);
             self.done = d.buf;
         }
         self.stats.reassembled += 1;
@@ -369,6 +531,15 @@ impl Defragmenter {
             payload: &self.done,
         }
     }
+}
+
+/// Ports a phone's evidence travels on (TFTP, the HTTP file ports, TVS, CAPF, SIP, SCCP):
+/// fragments of such datagrams are kept over others' when memory runs short.
+fn is_phone_port(port: u16) -> bool {
+    matches!(
+        port,
+        69 | 80 | 2000 | 2443 | 2445 | 3804 | 5060 | 5061 | 6970 | 6971 | 6972 | 8080
+    )
 }
 
 /// Adds `[start, end)` to a sorted list of disjoint ranges, merging neighbours.
@@ -413,6 +584,7 @@ mod tests {
             more,
             data,
             ts: Timestamp::from_parts(secs, 0),
+            frame: u64::from(id),
         }
     }
 
@@ -484,6 +656,74 @@ mod tests {
             d.add(frag(5, 65_528, false, &[0; 16], 31)),
             FragOutcome::Dropped(FragmentDrop::Oversize)
         ));
+        // Each loss names where it first happened (the test's frames are the IDs).
+        let at = d.stats().first_frames;
+        assert_eq!(
+            (
+                at.conflicting,
+                at.malformed,
+                at.expired,
+                at.oversize,
+                at.pending
+            ),
+            (Some(1), Some(2), Some(3), Some(5), Some(4))
+        );
+    }
+
+    fn udp_head(src_port: u16, dst_port: u16) -> [u8; 8] {
+        let mut h = [0u8; 8];
+        h[..2].copy_from_slice(&src_port.to_be_bytes());
+        h[2..4].copy_from_slice(&dst_port.to_be_bytes());
+        h
+    }
+
+    /// Statement 6 (the phone's TFTP downloads may arrive fragmented): fragments held for
+    /// reassembly are charged to the capture's memory budget; other hosts' datagrams are
+    /// evicted for room before a phone's is refused, and each is counted with its frame.
+    #[test]
+    fn fragments_are_charged_to_the_memory_budget_and_phones_go_last() {
+        let memory = MemoryBudget::new(4096);
+        let mut d = Defragmenter::new(DefragLimits::default());
+        d.set_memory(&memory);
+        let mut first = [0u8; 1024];
+        first[..8].copy_from_slice(&udp_head(50_000, 69));
+        // Two of the phone's datagrams (TFTP, port 69) wait for their second fragment.
+        assert!(matches!(
+            d.add(frag(1, 0, true, &first, 0)),
+            FragOutcome::Held
+        ));
+        assert!(matches!(
+            d.add(frag(2, 0, true, &first, 0)),
+            FragOutcome::Held
+        ));
+        // Another host's datagrams fill the rest, then push on.
+        let mut other = [0u8; 1024];
+        other[..8].copy_from_slice(&udp_head(40_000, 9999));
+        for id in 3..=6 {
+            let _ = d.add(frag(id, 0, true, &other, 0));
+            assert!(memory.used() <= 4096, "{}", memory.used());
+        }
+        let s = d.stats();
+        assert_eq!(s.memory_evicted, 2, "{s:?}");
+        assert_eq!(s.memory_first_frame, Some(5));
+        assert!(d.pending.contains_key(&key(1)) && d.pending.contains_key(&key(2)));
+        // Two more of the phone's evict the other host's last two; then only the phone's
+        // are left and a new datagram is refused rather than a phone's evicted.
+        let _ = d.add(frag(7, 0, true, &first, 0));
+        let _ = d.add(frag(8, 0, true, &first, 0));
+        assert_eq!(d.stats().memory_evicted, 4);
+        assert!(matches!(
+            d.add(frag(9, 0, true, &other, 0)),
+            FragOutcome::Dropped(FragmentDrop::Cap)
+        ));
+        let s = d.stats();
+        assert_eq!((s.memory_refused, s.dropped_by_cap), (1, 0), "{s:?}");
+        for id in [1, 2, 7, 8] {
+            assert!(d.pending.contains_key(&key(id)), "phone datagram {id} kept");
+        }
+        assert_eq!(memory.used(), s.pending_bytes as usize);
+        drop(d);
+        assert_eq!(memory.used(), 0, "a reassembler gives its bytes back");
     }
 
     #[test]

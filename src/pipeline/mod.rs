@@ -93,11 +93,12 @@ fn run_within(
     options: &PipelineOptions,
     memory: Option<MemoryBudget>,
 ) -> CaptureResult {
-    let mut collector = Collector::new(options.collector.clone());
-    if let Some(memory) = memory {
-        collector = collector.with_memory(memory);
-    }
-    let split = split::each_packet(reader, options.defrag, |packet| collector.packet(packet));
+    // One budget for the capture's TCP, TLS, TFTP and fragment buffers alike.
+    let memory = memory.unwrap_or_else(|| MemoryBudget::new(options.collector.max_memory));
+    let mut decoder = crate::net::Decoder::new(options.defrag);
+    decoder.set_memory(&memory);
+    let mut collector = Collector::new(options.collector.clone()).with_memory(memory);
+    let split = split::each_packet_with(reader, decoder, |packet| collector.packet(packet));
     let collected = collector.finish();
     let mut summary = split.summary;
     summary

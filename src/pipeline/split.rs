@@ -9,7 +9,9 @@
 use super::handoff::Batch;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::evidence::CaptureSummary;
-use crate::net::{Decoded, Decoder, DefragLimits, Packet, merge_decoder};
+#[cfg(test)]
+use crate::net::DefragLimits;
+use crate::net::{Decoded, Decoder, Packet, merge_decoder};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -54,15 +56,26 @@ impl Drop for CollectorEnd {
 /// Reads `reader` to its end on a second thread and calls `each` with every packet, in
 /// frame order, on this one. A panic in `each` unwinds out of here after the reading
 /// thread has stopped (see [`CollectorEnd`]).
+#[cfg(test)]
 pub(super) fn each_packet(
     reader: CaptureReader,
     defrag: DefragLimits,
+    each: impl FnMut(&Packet<'_>),
+) -> Split {
+    each_packet_with(reader, Decoder::new(defrag), each)
+}
+
+/// [`each_packet`] with a decoder made by the caller (one charged to the capture's memory
+/// budget).
+pub(super) fn each_packet_with(
+    reader: CaptureReader,
+    decoder: Decoder,
     mut each: impl FnMut(&Packet<'_>),
 ) -> Split {
     let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_AHEAD);
     let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_AHEAD + 2);
     let shared = Arc::new(Shared {
-        decoder: Mutex::new(Decoder::new(defrag)),
+        decoder: Mutex::new(decoder),
         collector_idle: AtomicU64::new(0),
         raw_pending: Mutex::new(0),
         raw_decoded: Condvar::new(),

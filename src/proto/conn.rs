@@ -136,6 +136,10 @@ pub struct Connections {
     out_of_order: Account,
     /// Connections of hosts that are not phones closed to free memory for a phone's.
     memory_evicted: u64,
+    /// The first frame of the first connection closed for memory.
+    first_memory_evicted: Option<u64>,
+    /// The first frame of the first connection closed to make room in the table.
+    first_evicted: Option<u64>,
     max_flows: usize,
     max_file: u64,
     max_message: usize,
@@ -168,6 +172,9 @@ pub struct Connections {
     certs: SharedCerts,
     /// RSTs outside the receive window, ignored (RFC 5961).
     rst_rejected: u64,
+    /// Segments taken plus connections visited by table scans (sweeps, evictions), for the
+    /// scaling tests ([`Connections::work`]).
+    work: u64,
     files: Capped<FileTransfer>,
     alarms: Capped<PhoneTrustAlarm>,
     /// SCCP registrations.
@@ -256,6 +263,9 @@ impl Connections {
             phone_hosts: PhoneHosts::default(),
             certs: SharedCerts::default(),
             rst_rejected: 0,
+            work: 0,
+            first_memory_evicted: None,
+            first_evicted: None,
             files: Capped::new(c.max_records),
             alarms: Capped::new(c.max_records),
             registrations: Capped::new(c.max_records),
@@ -270,6 +280,7 @@ impl Connections {
     /// the captures read in parallel). Call before the first segment.
     pub fn set_memory(&mut self, memory: MemoryBudget) {
         self.out_of_order = memory.account(Worth::Phone);
+        self.certs.borrow_mut().set_memory(&memory);
         self.memory = memory;
     }
 
@@ -293,6 +304,7 @@ impl Connections {
             return;
         }
         let mut candidates = Vec::new();
+        self.work += self.conns.len() as u64;
         for (k, c) in self.conns.iter_mut() {
             let phone = is_phone_tls_port(c.server.port)
                 || self.ports.http.contains(c.server.port)
@@ -316,12 +328,31 @@ impl Connections {
         for key in budget::eviction_order(candidates, batch) {
             if let Some(c) = self.conns.get(&key) {
                 let (client, port, at) = (c.client.ip, c.server.port, c.last);
+                self.first_memory_evicted.get_or_insert(c.first.frame);
                 self.losses
                     .add_if_listed(client, port, LossReason::Evicted, at);
             }
             self.memory_evicted += 1;
             self.close(&key, files_budget);
         }
+    }
+
+    /// The capture's memory budget the table charges (for the other buffers of the
+    /// capture to share it).
+    pub(crate) fn memory(&self) -> &MemoryBudget {
+        &self.memory
+    }
+
+    /// Work done so far: segments taken plus connections visited by scans of the table and
+    /// the TLS keeper's look-ups (counted, never timed: the scaling tests of issue 19).
+    pub fn work(&self) -> u64 {
+        self.work.saturating_add(self.keeper.work())
+    }
+
+    /// Room in the memory budget for `len` bytes of a phone's evidence held outside the
+    /// connection table (a TFTP block held ahead of a gap): see `make_memory_room`.
+    pub(crate) fn make_room_for_phone(&mut self, len: usize, files_budget: &mut FileBudget) {
+        self.make_memory_room(len, files_budget);
     }
 
     /// Decides whether an unknown flow matters: returns (client, server, app) if so.
@@ -384,6 +415,7 @@ impl Connections {
         seg: &TcpSegment<'_>,
         files_budget: &mut FileBudget,
     ) {
+        self.work += 1;
         let src = Endpoint {
             ip: pkt.src,
             port: seg.src_port,
@@ -647,6 +679,7 @@ impl Connections {
     }
 
     fn expire_with(&mut self, t: Timeouts, files_budget: &mut FileBudget) -> usize {
+        self.work += self.conns.len() as u64;
         let now = self.now;
         let mut idle: Vec<(u64, Key)> = self
             .conns
@@ -688,6 +721,7 @@ impl Connections {
         if self.only_phones_left {
             return false;
         }
+        self.work += self.conns.len() as u64;
         let mut candidates: Vec<(Value, i64, u64, Key)> = self
             .conns
             .iter()
@@ -710,6 +744,7 @@ impl Connections {
                 continue;
             };
             let (client, port, at) = (c.client.ip, c.server.port, c.last);
+            self.first_evicted.get_or_insert(c.first.frame);
             self.evicted += 1;
             if value == Value::Phone {
                 self.evicted_phone += 1;
@@ -853,6 +888,7 @@ impl Connections {
                 count: self.evicted,
                 phones: self.evicted_phone,
                 max_flows: self.max_flows as u64,
+                first_frame: self.first_evicted,
             }));
         }
         if self.budget.hits > 0 {
@@ -862,7 +898,11 @@ impl Connections {
                 total: self.global_cap.min(self.memory.cap()) as u64,
             }));
         }
-        limits.extend(budget::limit_events(&self.memory, self.memory_evicted));
+        limits.extend(budget::limit_events(
+            &self.memory,
+            self.memory_evicted,
+            self.first_memory_evicted,
+        ));
         let sip = self.sip_stats;
         if sip.oversize > 0 {
             limits.push(LimitEvent::Application(AppLimit::SipTcpOversize {
@@ -906,6 +946,11 @@ impl Connections {
                 max: n(super::sessions::MAX_PHONE_HOSTS),
             }));
         }
+        let first_dropped = [
+            self.files.first_dropped(),
+            self.alarms.first_dropped(),
+            self.registrations.first_dropped(),
+        ];
         let (files, files_dropped) = self.files.into_parts();
         let (alarms, alarms_dropped) = self.alarms.into_parts();
         let (registrations, registrations_dropped) = self.registrations.into_parts();
@@ -914,6 +959,7 @@ impl Connections {
                 what: RecordKind::SccpRegistrations,
                 count: registrations_dropped,
                 max: self.max_records as u64,
+                first_frame: first_dropped[2],
             }));
         }
         if self.sccp_malformed > 0 {
@@ -927,16 +973,21 @@ impl Connections {
             self.losses
                 .add_n(None, port, LossReason::RecordLimit, n, Seen::default());
         }
-        for (count, what) in [
-            (tls_dropped, RecordKind::PhoneTlsSessions),
-            (files_dropped, RecordKind::HttpTransfers),
-            (alarms_dropped, RecordKind::SipAlarmsTcp),
+        for (count, what, first_frame) in [
+            (
+                tls_dropped,
+                RecordKind::PhoneTlsSessions,
+                kept.phone_first_dropped,
+            ),
+            (files_dropped, RecordKind::HttpTransfers, first_dropped[0]),
+            (alarms_dropped, RecordKind::SipAlarmsTcp, first_dropped[1]),
         ] {
             if count > 0 {
                 limits.push(LimitEvent::Records(RecordLimit::NotKept {
                     what,
                     count,
                     max: self.max_records as u64,
+                    first_frame,
                 }));
             }
         }

@@ -311,7 +311,7 @@ const TFTP_EMERGENCY_NS: i64 = 5_000_000_000;
 impl Collector {
     /// A collector with the given configuration.
     pub fn new(config: CollectorConfig) -> Self {
-        Collector {
+        let mut collector = Collector {
             tftp: tftp::TftpTracker::new(config.max_tftp_transfers, config.max_file_size)
                 .with_max_records(config.max_records),
             tcp: conn::Connections::new(&config),
@@ -328,12 +328,17 @@ impl Collector {
             tftp_idle_ns: i64::try_from(config.tftp_timeout.as_nanos()).unwrap_or(i64::MAX),
             tftp_expired: 0,
             config,
-        }
+        };
+        // Held TFTP blocks share the budget of the connection table's buffers.
+        let memory = collector.tcp.memory().clone();
+        collector.tftp.set_memory(&memory);
+        collector
     }
 
     /// Charges the parser buffers to `memory` (this capture's share of the pool of the
     /// captures read in parallel) instead of a budget of its own of `max_memory` bytes.
     pub fn with_memory(mut self, memory: crate::budget::MemoryBudget) -> Self {
+        self.tftp.set_memory(&memory);
         self.tcp.set_memory(memory);
         self
     }
@@ -424,9 +429,21 @@ impl Collector {
                 }
                 return;
             }
+            if dg.payload.get(..2) == Some(&tftp::opcode::DATA.to_be_bytes()[..]) {
+                // A block may have to be held ahead of a gap: other hosts' flows give up
+                // their memory first (the phone's download is its evidence).
+                self.tcp
+                    .make_room_for_phone(dg.payload.len(), &mut self.files_budget);
+            }
             self.tftp
                 .datagram(dg.src, dg.dst, dg.payload, dg.seen, &mut self.files_budget);
         }
+    }
+
+    /// The connection table's work so far (segments plus connections visited by its
+    /// scans), for the scaling tests: counted, never timed.
+    pub fn work(&self) -> u64 {
+        self.tcp.work()
     }
 
     /// Ends every open transfer and connection and returns what was found.
@@ -469,7 +486,7 @@ impl Collector {
         let mut tls_aggregates = tcp.tls_aggregates;
         tls_aggregates.sort_by_key(|a| a.first.frame);
         limits.extend(tcp.limits);
-        let (mut files, tftp_dropped) = self.tftp.finish_counted();
+        let (mut files, tftp_dropped, tftp_first_dropped) = self.tftp.finish_counted_at();
         // Records over the limit are not attributed to a host: they may concern any phone.
         let unlisted = |losses: &mut Vec<EvidenceLoss>, port: u16, count: u64| {
             if count > 0 {
@@ -489,6 +506,7 @@ impl Collector {
                 what: RecordKind::TftpTransfers,
                 count: tftp_dropped,
                 max: max_records,
+                first_frame: tftp_first_dropped,
             }));
         }
         files.extend(tcp.files);
@@ -522,12 +540,14 @@ impl Collector {
                 what: RecordKind::FileTransfers,
                 count: n(files.len() - max),
                 max: max_records,
+                first_frame: files.get(max).map(|f| f.first.frame),
             }));
             files.truncate(max);
         }
         // `tls` is bounded already: phones' sessions by `max_records`, the others by
         // `max_other_tls_sessions` (a cut here would drop phones' for the others').
         let max_alarms = self.config.max_records;
+        let udp_alarms_first_dropped = self.alarms.first_dropped();
         let (mut alarms, udp_alarms_dropped) = self.alarms.into_parts();
         unlisted(&mut losses, 5060, udp_alarms_dropped);
         if udp_alarms_dropped > 0 {
@@ -535,6 +555,7 @@ impl Collector {
                 what: RecordKind::SipAlarmsUdp,
                 count: udp_alarms_dropped,
                 max: max_records,
+                first_frame: udp_alarms_first_dropped,
             }));
         }
         alarms.extend(tcp.alarms);
@@ -545,6 +566,7 @@ impl Collector {
                 what: RecordKind::SipAlarms,
                 count: n(alarms.len() - max_alarms),
                 max: max_records,
+                first_frame: alarms.get(max_alarms).map(|a| a.seen.frame),
             }));
             alarms.truncate(max_alarms);
         }

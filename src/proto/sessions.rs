@@ -117,6 +117,8 @@ pub struct KeptTls {
     pub aggregates: Vec<TlsAggregate>,
     /// Phone sessions not kept: more than the limit.
     pub phone_dropped: u64,
+    /// The first frame of the first phone session not kept.
+    pub phone_first_dropped: Option<u64>,
     /// Non-phone sessions neither kept nor summed.
     pub unaggregated: u64,
 }
@@ -230,12 +232,14 @@ impl TlsKeeper {
                 others.push(s);
             }
         }
+        let phone_first_dropped = self.phone.first_dropped();
         let (mut sessions, phone_dropped) = self.phone.into_parts();
         sessions.extend(others);
         KeptTls {
             sessions,
             aggregates: self.aggregates,
             phone_dropped,
+            phone_first_dropped,
             unaggregated: self.unaggregated,
         }
     }

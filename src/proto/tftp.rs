@@ -14,6 +14,7 @@
 
 use super::capped::Capped;
 use super::{FileBudget, digests};
+use crate::budget::{Account, MemoryBudget, Worth};
 use crate::events::FileCut;
 use crate::evidence::{Endpoint, FileTransfer, FileTransport, Seen};
 use std::collections::{BTreeMap, HashMap};
@@ -201,6 +202,9 @@ struct Transfer {
     /// Blocks ahead of a hole, by ordinal.
     held: BTreeMap<u64, Vec<u8>>,
     held_bytes: usize,
+    /// The held blocks' bytes (and their bookkeeping), charged to the capture's memory
+    /// budget: a phone's evidence.
+    held_account: Account,
     /// Highest unwrapped DATA block number believed (moves only by plausible steps).
     highest: u64,
     /// A DATA block far ahead of `highest`, waiting for a next block to confirm the jump.
@@ -223,6 +227,15 @@ struct Transfer {
     /// OACK options whose value a later OACK changed.
     oack_changes: usize,
     notes: Vec<String>,
+}
+
+/// Bookkeeping bytes of one held block besides its data (its vector and its map entry),
+/// charged with it so that many tiny blocks cannot slip under the budget.
+const HELD_OVERHEAD: usize = 64;
+
+/// What `n` held blocks of `bytes` data bytes in all cost the memory budget.
+fn held_cost(bytes: usize, n: usize) -> usize {
+    bytes.saturating_add(n.saturating_mul(HELD_OVERHEAD))
 }
 
 /// Bounds the notes about OACKs that changed an option (a crafted server could send many).
@@ -364,8 +377,17 @@ impl Transfer {
                 self.cut_held(ord, FileCut::HeldOverFileLimit { limit: max_file });
                 return;
             }
+            // Held blocks are memory the capture makes the tool keep: charged to the
+            // memory budget before they are taken.
+            let cost = held_cost(self.held_bytes + data.len(), self.held.len() + 1);
+            if !self.held_account.hold(cost) {
+                let budget = u64::try_from(self.held_account.budget().cap()).unwrap_or(u64::MAX);
+                self.cut_held(ord, FileCut::HeldOverMemoryBudget { budget });
+                return;
+            }
             // Held blocks are file data in memory: they count against the global budget.
             if !budget.take(data.len()) {
+                self.settle_held();
                 self.cut_held(ord, FileCut::TotalLimit);
                 return;
             }
@@ -382,6 +404,14 @@ impl Transfer {
             self.held_bytes -= d.len();
             self.append(&d, true, budget, max_file);
         }
+        self.settle_held();
+    }
+
+    /// Charges the memory budget with what the held blocks hold now (after some were taken
+    /// into the file): releasing always succeeds.
+    fn settle_held(&mut self) {
+        self.held_account
+            .hold(held_cost(self.held_bytes, self.held.len()));
     }
 
     /// Records that block `ord`, held ahead of a gap, was dropped by a limit.
@@ -540,6 +570,8 @@ pub struct TftpTracker {
     /// The capture clock's time ([`TftpTracker::set_now`]); `i64::MIN` when no clock
     /// drives the tracker (each datagram's own time is used then).
     now: i64,
+    /// The capture's memory budget, charged with blocks held ahead of a gap.
+    memory: MemoryBudget,
 }
 
 impl TftpTracker {
@@ -567,6 +599,17 @@ impl TftpTracker {
             max_file,
             dropped_requests: 0,
             now: i64::MIN,
+            memory: MemoryBudget::default(),
+        }
+    }
+
+    /// Charges blocks held ahead of a gap to `memory` (the capture's budget, shared with the
+    /// TCP and TLS buffers). Call before the first request.
+    pub fn set_memory(&mut self, memory: &MemoryBudget) {
+        self.memory = memory.clone();
+        for t in self.transfers.values_mut() {
+            t.held_account.rebind(memory);
+            t.settle_held();
         }
     }
 
@@ -627,6 +670,7 @@ impl TftpTracker {
                 prefix_len: 0,
                 held: BTreeMap::new(),
                 held_bytes: 0,
+                held_account: self.memory.account(Worth::Phone),
                 highest: 0,
                 far: None,
                 stray: 0,
@@ -763,13 +807,20 @@ impl TftpTracker {
 
     /// Ends every open transfer; returns the transfers in order of their first frame and how
     /// many were not kept because of the record limit.
-    pub fn finish_counted(mut self) -> (Vec<FileTransfer>, u64) {
+    pub fn finish_counted(self) -> (Vec<FileTransfer>, u64) {
+        let (done, dropped, _) = self.finish_counted_at();
+        (done, dropped)
+    }
+
+    /// [`Self::finish_counted`], with the request frame of the first transfer not kept.
+    pub fn finish_counted_at(mut self) -> (Vec<FileTransfer>, u64, Option<u64>) {
         let mut open: Vec<Transfer> = self.transfers.drain().map(|(_, t)| t).collect();
         open.sort_by_key(|t| t.first.frame);
         self.done.extend(open.into_iter().map(Transfer::finish));
+        let first_dropped = self.done.first_dropped();
         let (mut done, dropped) = self.done.into_parts();
         done.sort_by_key(|f| f.first.frame);
-        (done, dropped)
+        (done, dropped, first_dropped)
     }
 }
 
@@ -1258,6 +1309,73 @@ mod tests {
         assert_eq!(f.cut, Some(FileCut::TotalLimit), "{:?}", f.notes);
         // Block 1 is the capture's gap; the dropped blocks after it are the limit's.
         assert_eq!(f.missing, vec![(0, 512)]);
+    }
+
+    /// Statement 6 (the phone downloads its CTL and ITL over TFTP at boot): blocks held
+    /// ahead of a gap are charged to the capture's memory budget; past it they are a cut
+    /// named after the budget, not bytes the capture lacks, and the budget counts the
+    /// refusal for the report.
+    #[test]
+    fn held_blocks_are_charged_to_the_memory_budget_and_cut_when_it_refuses() {
+        let memory = MemoryBudget::new(4 * (512 + HELD_OVERHEAD));
+        let mut t = TftpTracker::new(10, 1 << 20);
+        t.set_memory(&memory);
+        let mut budget = FileBudget::new(u64::MAX);
+        t.request(ep(C), ep(S69), &rrq("ITLSEP0011.tlv", &[]), seen(1));
+        // Block 1 never comes: blocks 2..=10 would be held.
+        for b in 2..=10u16 {
+            t.datagram(
+                ep(ST),
+                ep(C),
+                &data(b, &[7; 512]),
+                seen(u64::from(b)),
+                &mut budget,
+            );
+            assert!(memory.used() <= memory.cap(), "{} held", memory.used());
+        }
+        assert_eq!(memory.used(), 4 * (512 + HELD_OVERHEAD));
+        assert_eq!(memory.refusals(), (5, 5), "each refused block is counted");
+        let f = &t.finish()[0];
+        assert_eq!(
+            f.cut,
+            Some(FileCut::HeldOverMemoryBudget {
+                budget: memory.cap() as u64
+            }),
+            "{:?}",
+            f.notes
+        );
+        assert_eq!(f.missing, vec![(0, 512)]);
+        assert_eq!(
+            memory.used(),
+            0,
+            "a finished transfer gives its blocks back"
+        );
+    }
+
+    /// Held blocks taken into the file in order give their memory back at once.
+    #[test]
+    fn held_blocks_release_the_memory_budget_when_the_gap_fills() {
+        let memory = MemoryBudget::new(1 << 20);
+        let mut t = TftpTracker::new(10, 1 << 20);
+        t.set_memory(&memory);
+        let mut budget = FileBudget::new(u64::MAX);
+        t.request(ep(C), ep(S69), &rrq("ITLSEP0011.tlv", &[]), seen(1));
+        for b in 2..=4u16 {
+            t.datagram(
+                ep(ST),
+                ep(C),
+                &data(b, &[7; 512]),
+                seen(u64::from(b)),
+                &mut budget,
+            );
+        }
+        assert_eq!(memory.used(), 3 * (512 + HELD_OVERHEAD));
+        t.datagram(ep(ST), ep(C), &data(1, &[7; 512]), seen(5), &mut budget);
+        assert_eq!(memory.used(), 0);
+        t.datagram(ep(ST), ep(C), &data(5, &[7; 3]), seen(6), &mut budget);
+        let f = &t.finish()[0];
+        assert!(f.complete, "{:?}", f.notes);
+        assert_eq!(memory.peak(), 3 * (512 + HELD_OVERHEAD));
     }
 
     #[test]

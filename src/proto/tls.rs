@@ -9,7 +9,8 @@
 
 use super::x509::SharedCerts;
 use crate::budget::{Account, MemoryBudget, Worth};
-use crate::evidence::{Endpoint, Seen, Side, TcpEnd, TlsAlert, TlsSession};
+use crate::evidence::{CertificateInfo, Endpoint, Seen, Side, TcpEnd, TlsAlert, TlsSession};
+use std::sync::Arc;
 use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
 
 /// Largest record body accepted: 2^14 + 2048 (TLS ≤ 1.2 ciphertext limit).
@@ -78,6 +79,57 @@ pub fn probe(b: &[u8]) -> Option<Probe> {
     }
 }
 
+/// What the next bytes of a streamed Certificate message are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CertField {
+    /// The u24 length of the certificate list.
+    ListLen,
+    /// The u24 length of the next entry.
+    EntryLen,
+    /// The DER of an entry of this length.
+    Der(usize),
+    /// Bytes not decoded (past the chain limit, the client's further certificates, or an
+    /// entry that runs past the message): skipped.
+    Rest,
+}
+
+/// A Certificate message (TLS ≤ 1.2 form) read as its bytes come: each certificate is
+/// decoded as soon as its DER is complete and its bytes dropped, so a direction holds at
+/// most one certificate, never the whole chain (issue 19, "buffers hold only the
+/// unparsed tail").
+#[derive(Debug)]
+struct CertStream {
+    /// Message body bytes still to come.
+    left: usize,
+    /// The body's length (the list length is 3 less in a well-formed message).
+    body_len: usize,
+    field: CertField,
+    /// The list length, once read.
+    total: Option<usize>,
+    chain: Vec<Arc<CertificateInfo>>,
+}
+
+impl CertStream {
+    fn new(body_len: usize) -> Self {
+        CertStream {
+            left: body_len,
+            body_len,
+            field: CertField::ListLen,
+            total: None,
+            chain: Vec::new(),
+        }
+    }
+
+    /// Bytes the current field needs in all (None: the rest is skipped).
+    fn need(&self) -> Option<usize> {
+        match self.field {
+            CertField::ListLen | CertField::EntryLen => Some(3),
+            CertField::Der(n) => Some(n),
+            CertField::Rest => None,
+        }
+    }
+}
+
 /// Per-direction parsing state.
 #[derive(Debug, Default)]
 struct Direction {
@@ -92,6 +144,14 @@ struct Direction {
     hs_copied: u64,
     /// Bytes still to skip of an over-long handshake message.
     hs_skip: usize,
+    /// Body bytes still to come of a clear handshake record whose header was read: they
+    /// go to the handshake layer as they arrive, without waiting for the whole record.
+    hs_record_left: usize,
+    /// A Certificate message being read certificate by certificate (`hs_buf` then holds
+    /// only the field or certificate being completed).
+    cert: Option<CertStream>,
+    /// Most bytes `hs_buf` held at once, for the streaming tests.
+    hs_peak: usize,
     /// Records from here on are encrypted (after ChangeCipherSpec, or TLS 1.3 after hello).
     encrypted: bool,
     /// Record sync lost (gap, garbage): nothing more is parsed in this direction.
@@ -156,6 +216,7 @@ impl Direction {
     fn starve(&mut self) {
         self.dead = true;
         self.starved = true;
+        self.cert = None;
         self.rec_buf = Vec::new();
         self.hs_buf = Vec::new();
         self.account.hold(0);
@@ -282,7 +343,7 @@ impl TlsConn {
         if d.dead {
             return;
         }
-        if d.rec_buf.is_empty() && d.skip as u64 >= len {
+        if d.rec_buf.is_empty() && d.hs_record_left == 0 && d.skip as u64 >= len {
             // Inside an encrypted record body: the record boundaries still hold.
             d.skip -= len as usize;
             return;
@@ -302,6 +363,14 @@ impl TlsConn {
                 let n = d.skip.min(data.len());
                 d.skip -= n;
                 data = data.get(n..).unwrap_or_default();
+                continue;
+            }
+            if d.hs_record_left > 0 {
+                let n = d.hs_record_left.min(data.len());
+                d.hs_record_left -= n;
+                let (now, rest) = data.split_at(n);
+                data = rest;
+                self.handshake_bytes(dir, now, seen);
                 continue;
             }
             if dir == 0
@@ -328,6 +397,11 @@ impl TlsConn {
                                 data = data.get(5 + len..).unwrap_or_default();
                                 continue;
                             }
+                            if header[0] == content::HANDSHAKE {
+                                data = data.get(5..).unwrap_or_default();
+                                self.dirs[dir].hs_record_left = len;
+                                continue;
+                            }
                         }
                         HeaderAction::Dead => return,
                     }
@@ -352,6 +426,14 @@ impl TlsConn {
                         let d = &mut self.dirs[dir];
                         d.rec_buf.clear();
                         d.skip = len;
+                        continue;
+                    }
+                    HeaderAction::Read(len) if header[0] == content::HANDSHAKE => {
+                        // Handshake bytes need no record around them: the handshake layer
+                        // takes them as they come.
+                        let d = &mut self.dirs[dir];
+                        d.rec_buf.clear();
+                        d.hs_record_left = len;
                         continue;
                     }
                     HeaderAction::Read(_) => {}
@@ -479,6 +561,16 @@ impl TlsConn {
                 d.hs_skip -= n;
                 body = body.get(n..).unwrap_or_default();
             }
+            if d.cert.is_some() {
+                match self.cert_bytes(dir, body, seen) {
+                    Some(rest) => body = rest,
+                    None => return self.starve(dir),
+                }
+                if self.dirs[dir].cert.is_some() {
+                    return; // the message lacks bytes still
+                }
+                continue;
+            }
             if body.is_empty() || d.encrypted {
                 // TLS 1.3: what follows the ServerHello in this direction is encrypted.
                 return;
@@ -506,6 +598,12 @@ impl TlsConn {
                         self.too_long(dir, ty, len);
                         continue;
                     }
+                    if d.hs_buf[0] == 11 {
+                        // A Certificate message: read certificate by certificate.
+                        d.hs_buf.clear();
+                        d.cert = Some(CertStream::new(len));
+                        continue;
+                    }
                 }
                 let d = &mut self.dirs[dir];
                 let want = 4 + u24(&d.hs_buf);
@@ -517,6 +615,7 @@ impl TlsConn {
                 d.hs_buf
                     .extend_from_slice(body.get(..n).unwrap_or_default());
                 d.hs_copied += n as u64;
+                d.hs_peak = d.hs_peak.max(d.hs_buf.len());
                 body = body.get(n..).unwrap_or_default();
                 if d.hs_buf.len() < want {
                     return;
@@ -555,6 +654,13 @@ impl TlsConn {
                 continue;
             }
             // The start of a message the next record continues.
+            if let [11, a, b, c, rest @ ..] = body {
+                // A Certificate message: read certificate by certificate as records come.
+                let len = usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c);
+                d.cert = Some(CertStream::new(len));
+                body = rest;
+                continue;
+            }
             let want = match body {
                 [_, a, b, c, ..] => {
                     4 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c))
@@ -653,60 +759,148 @@ impl TlsConn {
         }
     }
 
-    /// A Certificate message body (TLS ≤ 1.2 form: u24 list length, then u24-prefixed DER).
+    /// A whole Certificate message body (TLS ≤ 1.2 form: u24 list length, then
+    /// u24-prefixed DER), read like one that arrives in pieces ([`TlsConn::cert_bytes`]).
     fn certificate(&mut self, dir: usize, body: &[u8], seen: Seen) {
-        let u24 = |b: &[u8], at: usize| -> Option<usize> {
-            let s = b.get(at..at + 3)?;
-            Some(usize::from(s[0]) << 16 | usize::from(s[1]) << 8 | usize::from(s[2]))
+        self.dirs[dir].cert = Some(CertStream::new(body.len()));
+        if self.cert_bytes(dir, body, seen).is_none() {
+            self.starve(dir);
+        }
+    }
+
+    /// Feeds bytes of the Certificate message being streamed in direction `dir`; returns
+    /// what follows the message (empty while it lacks bytes), or None when the memory
+    /// budget refused room for a certificate. Bytes are copied only when a field or a
+    /// certificate is cut by a record or segment boundary, and then only its own.
+    fn cert_bytes<'a>(&mut self, dir: usize, mut body: &'a [u8], seen: Seen) -> Option<&'a [u8]> {
+        loop {
+            let d = &mut self.dirs[dir];
+            let Some(cs) = d.cert.as_mut() else {
+                return Some(body);
+            };
+            if cs.left == 0 {
+                if let Some(done) = d.cert.take() {
+                    d.hs_buf.clear();
+                    d.settle();
+                    self.cert_done(dir, done, seen);
+                }
+                return Some(body);
+            }
+            if body.is_empty() {
+                return Some(body);
+            }
+            let avail = cs.left.min(body.len());
+            let Some(need) = cs.need() else {
+                cs.left -= avail;
+                body = body.get(avail..).unwrap_or_default();
+                continue;
+            };
+            let field = cs.field;
+            if d.hs_buf.is_empty() && avail >= need {
+                // The whole field is here: read it in place.
+                cs.left -= need;
+                let (bytes, rest) = body.split_at(need);
+                body = rest;
+                self.cert_field(dir, field, bytes);
+                continue;
+            }
+            let n = need.saturating_sub(d.hs_buf.len()).min(avail);
+            if !d.room(true, n, need) {
+                return None;
+            }
+            let (bytes, rest) = body.split_at(n);
+            body = rest;
+            d.hs_buf.extend_from_slice(bytes);
+            d.hs_copied += n as u64;
+            d.hs_peak = d.hs_peak.max(d.hs_buf.len());
+            if let Some(cs) = d.cert.as_mut() {
+                cs.left -= n;
+            }
+            if d.hs_buf.len() == need {
+                let mut whole = std::mem::take(&mut d.hs_buf);
+                self.cert_field(dir, field, &whole);
+                whole.clear();
+                let d = &mut self.dirs[dir];
+                if whole.capacity() <= 16 << 10 {
+                    d.hs_buf = whole; // a modest allocation is kept for the next field
+                }
+                d.settle();
+            }
+        }
+    }
+
+    /// One complete field of a streamed Certificate message.
+    fn cert_field(&mut self, dir: usize, field: CertField, bytes: &[u8]) {
+        let n = bytes
+            .iter()
+            .take(3)
+            .fold(0usize, |n, b| n << 8 | usize::from(*b));
+        let mut notes = Vec::new();
+        let Some(cs) = self.dirs[dir].cert.as_mut() else {
+            return;
         };
-        let Some(total) = u24(body, 0) else {
+        match field {
+            CertField::ListLen => {
+                cs.total = Some(n);
+                cs.field = CertField::EntryLen;
+                if dir == 0 {
+                    notes.push(format!("the client sent a certificate chain ({n} bytes)"));
+                } else if n + 3 != cs.body_len {
+                    notes.push(format!(
+                        "Certificate list length {n} does not match the message ({} bytes)",
+                        cs.body_len.saturating_sub(3)
+                    ));
+                }
+            }
+            CertField::EntryLen => {
+                if n > cs.left {
+                    notes.push(format!(
+                        "certificate entry of {n} bytes runs past the message"
+                    ));
+                    cs.field = CertField::Rest;
+                } else if dir == 1 && cs.chain.len() == MAX_CHAIN {
+                    notes.push(format!(
+                        "certificate chain longer than {MAX_CHAIN}; the rest not decoded"
+                    ));
+                    cs.field = CertField::Rest;
+                } else if n == 0 {
+                    // An empty entry is complete already.
+                    cs.field = CertField::Der(0);
+                    return self.cert_field(dir, CertField::Der(0), &[]);
+                } else {
+                    cs.field = CertField::Der(n);
+                }
+            }
+            CertField::Der(_) => {
+                let (info, note) = self.certs.borrow_mut().intern(bytes);
+                if dir == 0 {
+                    // Only the client's own certificate is kept: it tells a phone
+                    // (CN=CP-…-SEP<MAC>) from a gateway or trunk on the same ports.
+                    self.session.client_certificate = Some(info);
+                    cs.field = CertField::Rest;
+                } else {
+                    notes.extend(note);
+                    cs.chain.push(info);
+                    cs.field = CertField::EntryLen;
+                }
+            }
+            CertField::Rest => {}
+        }
+        for note in notes {
+            self.note(note);
+        }
+    }
+
+    /// A streamed Certificate message is complete: the server's chain is the session's.
+    fn cert_done(&mut self, dir: usize, cs: CertStream, seen: Seen) {
+        if cs.total.is_none() {
             self.note("empty Certificate message".into());
             return;
-        };
-        if dir == 0 {
-            self.note(format!(
-                "the client sent a certificate chain ({total} bytes)"
-            ));
-            // Only its own certificate is kept: it tells a phone (CN=CP-…-SEP<MAC>) from a
-            // gateway or trunk on the same ports.
-            if let Some(len) = u24(body, 3)
-                && let Some(der) = body.get(6..6 + len)
-            {
-                let (info, _) = self.certs.borrow_mut().intern(der);
-                self.session.client_certificate = Some(info);
-            }
-            return;
         }
-        self.session.certificate_seen = Some(seen);
-        if total + 3 != body.len() {
-            self.note(format!(
-                "Certificate list length {total} does not match the message ({} bytes)",
-                body.len() - 3
-            ));
+        if dir == 1 {
+            self.session.certificate_seen = Some(seen);
+            self.session.certificates = cs.chain;
         }
-        let mut at = 3;
-        let mut chain = Vec::new();
-        while let Some(len) = u24(body, at) {
-            let Some(der) = body.get(at + 3..at + 3 + len) else {
-                self.note(format!(
-                    "certificate entry of {len} bytes runs past the message"
-                ));
-                break;
-            };
-            if chain.len() == MAX_CHAIN {
-                self.note(format!(
-                    "certificate chain longer than {MAX_CHAIN}; the rest not decoded"
-                ));
-                break;
-            }
-            let (info, note) = self.certs.borrow_mut().intern(der);
-            if let Some(n) = note {
-                self.note(n);
-            }
-            chain.push(info);
-            at += 3 + len;
-        }
-        self.session.certificates = chain;
     }
 
     /// An SSLv2-style ClientHello (2-byte header with the high bit set).
@@ -954,6 +1148,80 @@ mod tests {
         );
         let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
         assert_eq!(s.certificates.len(), 1, "{:?}", s.notes);
+    }
+
+    /// A server Certificate message holding `n` entries of `der` bytes each.
+    fn chain_message(n: usize, der: usize) -> Vec<u8> {
+        let u24 = |v: usize| [(v >> 16) as u8, (v >> 8) as u8, v as u8];
+        let list = n * (3 + der);
+        let mut msg = vec![11];
+        msg.extend_from_slice(&u24(list + 3));
+        msg.extend_from_slice(&u24(list));
+        for i in 0..n {
+            msg.extend_from_slice(&u24(der));
+            msg.extend(std::iter::repeat_n(i as u8, der));
+        }
+        msg
+    }
+
+    /// Statement 17 (TVS's certificate is taken from the 2445 handshake): a 900 KB chain
+    /// in many records and segments still yields every certificate, while the direction
+    /// holds one certificate at most, never the whole message.
+    #[test]
+    fn a_900_kb_certificate_chain_is_read_certificate_by_certificate() {
+        let (n, der) = (9, 100_000);
+        let msg = chain_message(n, der);
+        assert!(msg.len() > 900_000);
+        let budget = MemoryBudget::new(4 << 20);
+        let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20)
+            .with_budget(&budget, Worth::Phone);
+        let mut stream = Vec::new();
+        for c in msg.chunks(16_000) {
+            stream.extend_from_slice(&[22, 3, 3]);
+            stream.extend_from_slice(&(c.len() as u16).to_be_bytes());
+            stream.extend_from_slice(c);
+        }
+        // Segments of 1,400 bytes cut records, headers and certificates anywhere.
+        for seg in stream.chunks(1400) {
+            t.data(1, seg, Seen::default());
+            assert!(budget.used() < msg.len() / 4, "{} held", budget.used());
+        }
+        let peak = t.dirs[1].hs_peak;
+        assert!(peak <= der, "{peak} bytes buffered at once");
+        assert!(budget.peak() < msg.len() / 4, "{}", budget.peak());
+        assert_eq!(budget.used(), 0, "nothing is held once the message is read");
+        let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        assert_eq!(s.certificates.len(), n, "{:?}", s.notes);
+        for (i, c) in s.certificates.iter().enumerate() {
+            assert_eq!(c.der.len(), der);
+            assert!(c.der.iter().all(|b| *b == i as u8));
+        }
+    }
+
+    /// The same chain in one record per certificate and in one-byte records: the same
+    /// certificates either way (statement 17).
+    #[test]
+    fn a_streamed_chain_reads_the_same_in_any_split() {
+        let msg = chain_message(3, 300);
+        let read = |size: usize| {
+            let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20);
+            for c in msg.chunks(size) {
+                let mut r = vec![22, 3, 3];
+                r.extend_from_slice(&(c.len() as u16).to_be_bytes());
+                r.extend_from_slice(c);
+                t.data(1, &r, Seen::default());
+            }
+            let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+            s.certificates
+                .iter()
+                .map(|c| c.der.clone())
+                .collect::<Vec<_>>()
+        };
+        let whole = read(msg.len());
+        assert_eq!(whole.len(), 3);
+        for size in [1, 2, 3, 5, 7, 303, 304, 500] {
+            assert_eq!(read(size), whole, "records of {size} bytes");
+        }
     }
 
     #[test]

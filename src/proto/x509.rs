@@ -5,6 +5,7 @@
 //! and writes unknown OIDs with Rust debug formatting): known string types are decoded,
 //! legacy T61/Latin-1 strings lossily, anything else as `#hex`.
 
+use crate::budget::{Account, MemoryBudget};
 use crate::evidence::CertificateInfo;
 use crate::serial::serial_hex;
 use sha1::Digest;
@@ -102,7 +103,16 @@ pub struct CertInterner {
     pub decoded: u64,
     /// Certificates found already decoded.
     pub hits: u64,
+    /// The cached certificates, charged to the capture's memory budget.
+    account: Account,
+    /// Certificates not cached because the memory budget was needed for parser buffers
+    /// (decoded again when seen again: correct, only slower).
+    pub uncached: u64,
 }
+
+/// Bytes a cached certificate costs besides its DER (the decoded names, fingerprints and
+/// the cache entry).
+const CACHED_OVERHEAD: usize = 512;
 
 impl CertInterner {
     /// An empty cache.
@@ -125,12 +135,36 @@ impl CertInterner {
         self.decoded += 1;
         let (info, note) = certificate_info(der);
         let entry = (Arc::new(info), note);
-        if self.count < MAX_INTERNED && self.bytes + der.len() <= MAX_INTERNED_BYTES {
+        if self.count < MAX_INTERNED
+            && self.bytes + der.len() <= MAX_INTERNED_BYTES
+            && self.charge(der.len())
+        {
             self.count += 1;
             self.bytes += der.len();
             self.by_hash.entry(h).or_default().push(entry.clone());
         }
         entry
+    }
+
+    /// Charges the cached certificates to `memory` (the capture's budget) from now on.
+    pub fn set_memory(&mut self, memory: &MemoryBudget) {
+        self.account.rebind(memory);
+        let held = self.bytes + self.count * CACHED_OVERHEAD;
+        self.account.hold(held);
+    }
+
+    /// Takes room for one more cached certificate of `der` bytes. The cache is a speed-up,
+    /// not evidence: it takes room only while at least half the budget stays free for the
+    /// parsers' buffers, and never makes the budget refuse anything.
+    fn charge(&mut self, der: usize) -> bool {
+        let cost = der.saturating_add(CACHED_OVERHEAD);
+        let half = self.account.budget().cap() / 2;
+        if !self.account.fits(cost.saturating_add(half)) {
+            self.uncached += 1;
+            return false;
+        }
+        let total = self.account.held().saturating_add(cost);
+        self.account.hold(total)
     }
 
     /// Distinct certificates held.

@@ -13,6 +13,7 @@ pub fn limit_text(e: &LimitEvent) -> String {
         LimitEvent::Network {
             tunnel_depth,
             limit,
+            ..
         } => {
             // Each level of tunnels the decoder was nested in is named once.
             let mut s = "inside tunnels: ".repeat(usize::from(*tunnel_depth));
@@ -39,6 +40,9 @@ pub fn file_cut_text(cut: FileCut) -> String {
             format!("cut: out-of-order blocks exceeded the {limit}-byte file limit")
         }
         FileCut::TotalLimit => "cut: total file-data limit reached".to_string(),
+        FileCut::HeldOverMemoryBudget { budget } => format!(
+            "cut: out-of-order blocks could not be held within the {budget}-byte memory budget (--max-memory)"
+        ),
     }
 }
 
@@ -83,6 +87,15 @@ fn network_text(l: &NetworkLimit) -> String {
         NetworkLimit::FragmentsPendingAtEnd { count } => {
             format!("{count} fragmented datagrams still incomplete at the end of the capture")
         }
+        NetworkLimit::FragmentsMemoryBudget {
+            evicted,
+            refused,
+            budget,
+            ..
+        } => format!(
+            "{} fragmented datagrams given up at the {budget}-byte memory budget (--max-memory): {evicted} of other hosts evicted for room, {refused} refused",
+            evicted.saturating_add(*refused)
+        ),
     }
 }
 
@@ -100,6 +113,7 @@ fn transport_text(t: &TransportLimit) -> String {
             count,
             phones,
             max_flows,
+            ..
         } => format!(
             "{count} TCP connections closed early to make room: more than {max_flows} open at once (the least valuable and oldest first; {phones} of them phones')"
         ),
@@ -110,7 +124,7 @@ fn transport_text(t: &TransportLimit) -> String {
         } => format!(
             "TCP out-of-order buffer limits (per stream {per_stream} bytes, total {total} bytes) forced {count} skips over holes"
         ),
-        TransportLimit::MemoryEvictions { count, budget } => format!(
+        TransportLimit::MemoryEvictions { count, budget, .. } => format!(
             "{count} TCP connections of hosts that are not phones closed early to free parser memory (memory budget {budget} bytes per capture)"
         ),
         TransportLimit::MemoryRefusals {
@@ -174,11 +188,15 @@ fn record_name(what: RecordKind) -> &'static str {
 
 fn records_text(r: &RecordLimit) -> String {
     match *r {
-        RecordLimit::NotKept { what, count, max } => format!(
+        RecordLimit::NotKept {
+            what, count, max, ..
+        } => format!(
             "{count} {} not kept: more than {max} in the capture",
             record_name(what)
         ),
-        RecordLimit::NotReported { what, count, max } => format!(
+        RecordLimit::NotReported {
+            what, count, max, ..
+        } => format!(
             "{count} {} not reported: more than {max}",
             record_name(what)
         ),
@@ -198,6 +216,7 @@ mod tests {
                 count: 4,
                 timeout: Duration::from_secs(30),
             },
+            first_frame: None,
         };
         assert_eq!(
             limit_text(&e),
@@ -212,6 +231,7 @@ mod tests {
             what: RecordKind::SipAlarmsUdp,
             count: 2,
             max: 5,
+            first_frame: None,
         });
         assert_eq!(
             limit_text(&e),
