@@ -6,8 +6,13 @@
 mod scenarios_support;
 
 use assert_cmd::Command;
+use itlscope::capture::Timestamp;
 use itlscope::cisco::model::TrustList;
 use itlscope::cisco::{ParsedFile, parse_any};
+use itlscope::diagnosis::{
+    KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus, TrustPath, diagnose,
+};
+use itlscope::evidence::{Endpoint, Evidence, FileTransfer, FileTransport, Seen};
 use itlscope::trust::store::{FileKind, Part, ServedFile, State, Store, offered_list, walk};
 use itlscope::trust::{Acceptance, Kind, NoTvsEvidence, Offered, RsaVerifier};
 use itlscope_gen::pki::{Cert, CertSpec, Digest, KeyName};
@@ -284,4 +289,276 @@ fn statement_30_the_mixed_mode_capture_takes_the_itl_through_the_new_ctl() {
         str_of(&path["config"], "explanation").contains("of the served ITL"),
         "{path}"
     );
+}
+
+// --- Every download judged (a capture built here), and a CTL known from the wire. ---
+
+/// The CallManager key of a third generation (after two regenerations).
+fn callmanager_third() -> Cert {
+    CertSpec::callmanager(HOST)
+        .with_key(KeyName::OtherCluster)
+        .with_serial(&[0x5c, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08])
+        .self_signed()
+}
+
+/// An ITL signed by `sast` (its SAST record) listing `cm` as CCM+TFTP and the TVS.
+fn itl_signed_by(sast: &Cert, cm: &Cert) -> Vec<u8> {
+    TrustListBuilder::new(&format!("ITLSEP{MAC}.tlv"), Signer::from_cert(sast))
+        .record(RecordSpec::from_cert(function::SAST, sast))
+        .record(RecordSpec::from_cert(function::CCM_TFTP, cm))
+        .record(
+            RecordSpec::from_cert(function::TVS, &CertSpec::tvs(HOST).self_signed()).hash_only(),
+        )
+        .digest(Digest::Sha256)
+        .build()
+}
+
+const PHONE: &str = "10.10.0.21";
+/// 2026-01-01, inside the certificates' validity.
+const T0: i64 = 1_767_225_600;
+
+fn seen(frame: u64) -> Seen {
+    Seen {
+        capture: 0,
+        frame,
+        ts: Timestamp::from_parts(T0 + frame as i64, 0),
+    }
+}
+
+fn endpoint(ip: &str, port: u16) -> Endpoint {
+    Endpoint {
+        ip: ip.parse().expect("test address"),
+        port,
+    }
+}
+
+/// A whole TFTP download of `name` by the phone, beginning at `frame`.
+fn download(name: &str, data: &[u8], frame: u64) -> FileTransfer {
+    FileTransfer {
+        name: name.into(),
+        transport: FileTransport::Tftp,
+        upload: false,
+        client: endpoint(PHONE, 49_152 + frame as u16),
+        server: endpoint("10.10.0.1", 69),
+        data: data.into(),
+        size: Some(data.len() as u64),
+        complete: true,
+        first: seen(frame),
+        last: seen(frame + 2),
+        ..Default::default()
+    }
+}
+
+/// The trust path `analyze` reports for the one phone of `files`, holding `phone_itl`.
+fn trust_path_of(files: Vec<FileTransfer>, phone_itl: &[u8]) -> TrustPath {
+    let evidence = Evidence {
+        files,
+        ..Evidence::default()
+    };
+    let facts = OperatorFacts {
+        phone_itl: Some(PhoneItlFile {
+            name: "phone.tlv".into(),
+            bytes: phone_itl.to_vec(),
+        }),
+        phone_status: PhoneStatus::Unknown,
+        key_backup: KeyBackup::Unknown,
+        ..OperatorFacts::default()
+    };
+    let d = diagnose(&evidence, &facts);
+    let phone = d.phones.first().expect("one phone");
+    phone.trust_path.clone().expect("a trust path")
+}
+
+/// Statements 7 and 21 (the store the phone holds decides), issue 18's "every download": the
+/// phone holds ITL O (ITLRecovery R signs it, CallManager 1). The capture shows ITL A (R signs
+/// it, lists CallManager 2) at frame 3, then, after a TFTP restart, ITL B signed by
+/// CallManager 2 (lists CallManager 3) at frame 30, then a config signed by CallManager 3.
+/// B is taken only because A was taken first (O does not list CallManager 2), and the config
+/// only because B was; judged against O alone, both would wait on TVS.
+#[test]
+fn statement_7_every_itl_download_is_judged_against_the_store_at_its_frame() {
+    let recovery = CertSpec::itl_recovery(HOST).self_signed();
+    let (cm1, cm2, cm3) = (
+        callmanager(),
+        callmanager_regenerated(),
+        callmanager_third(),
+    );
+    let o = itl_signed_by(&recovery, &cm1);
+    let a = itl_signed_by(&recovery, &cm2);
+    let b = itl_signed_by(&cm2, &cm3);
+    let itl_name = format!("ITLSEP{MAC}.tlv");
+    let cfg_name = format!("SEP{MAC}.cnf.xml.sgn");
+    let path = trust_path_of(
+        vec![
+            download(&itl_name, &a, 3),
+            download(&itl_name, &b, 30),
+            download(&cfg_name, &config(&cm3), 50),
+        ],
+        &o,
+    );
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert_eq!(path.itl.via, Some("signer-in-itl"), "{path:?}");
+    assert!(
+        path.itl
+            .explanation
+            .contains("of the ITL served at frame 3"),
+        "{path:?}"
+    );
+    assert_eq!(path.config.acceptance, Acceptance::Accepted, "{path:?}");
+    assert!(
+        path.config.explanation.contains("of the served ITL"),
+        "{path:?}"
+    );
+
+    // The other way round: B first is judged against O (only TVS could vouch, and no TVS
+    // session is in the capture), so it is not taken; A is; the config signed by CallManager 3
+    // then meets A, which does not list it: the store changed only at the ITL it took.
+    let path = trust_path_of(
+        vec![
+            download(&itl_name, &b, 3),
+            download(&itl_name, &a, 30),
+            download(&cfg_name, &config(&cm3), 50),
+        ],
+        &o,
+    );
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert!(
+        path.itl.explanation.contains("of the phone's ITL"),
+        "{path:?}"
+    );
+    assert_eq!(path.config.acceptance, Acceptance::Undetermined, "{path:?}");
+    assert!(path.config.explanation.contains("TVS"), "{path:?}");
+}
+
+/// Statement 7 with a retry: the phone downloads the same new ITL twice. The second copy meets
+/// a store that already holds it; the report still says how the phone took it (the first
+/// copy, signed by a record of the phone's ITL), not "already holds".
+#[test]
+fn statement_7_a_retried_itl_download_reports_how_the_first_copy_was_taken() {
+    let recovery = CertSpec::itl_recovery(HOST).self_signed();
+    let o = itl_signed_by(&recovery, &callmanager());
+    let a = itl_signed_by(&recovery, &callmanager_regenerated());
+    let itl_name = format!("ITLSEP{MAC}.tlv");
+    let path = trust_path_of(
+        vec![download(&itl_name, &a, 3), download(&itl_name, &a, 30)],
+        &o,
+    );
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert_eq!(path.itl.via, Some("signer-in-itl"), "{path:?}");
+    assert!(
+        path.itl.explanation.contains("of the phone's ITL"),
+        "{path:?}"
+    );
+}
+
+/// Statements 6, 7 and 30, the CTL known from the wire: with no `--phone-ctl`, the phone's CTL
+/// is unknown and its ITL does not settle the served CTL (an eToken it does not list, no TVS).
+/// It goes on to download the ITL, so it took the CTL: the store's CTL part is that CTL from
+/// its frame on, and the ITL (signed by the CallManager key the CTL lists) is taken through
+/// it. Without a later download nothing shows the CTL was taken, and the part stays unknown;
+/// with the phone's CTL known exactly, the CTL's own answer stands.
+#[test]
+fn statement_30_a_ctl_the_phone_goes_on_from_is_its_ctl_from_that_frame() {
+    let recovery = CertSpec::itl_recovery(HOST).self_signed();
+    let token = CertSpec::ca("eToken 1").self_signed();
+    let other_token = CertSpec::ca("eToken 2")
+        .with_key(KeyName::OtherCluster)
+        .self_signed();
+    let cm2 = callmanager_regenerated();
+    let old_bytes = itl(&recovery, &callmanager());
+    let old = trust_list(&old_bytes);
+    let ctl_bytes = ctl(&token, &cm2);
+    let served_ctl = trust_list(&ctl_bytes);
+    let new_bytes = itl_signed_by(&cm2, &cm2);
+    let new = trust_list(&new_bytes);
+    let ctl_file = ServedFile {
+        at: (0, 1),
+        kind: FileKind::Ctl,
+        offered: offered_list(&served_ctl, "the served CTL"),
+        list: Some(&served_ctl),
+        label: "the served CTL",
+    };
+    let itl_file = ServedFile {
+        at: (0, 3),
+        kind: FileKind::Itl,
+        offered: offered_list(&new, "the served ITL"),
+        list: Some(&new),
+        label: "the served ITL",
+    };
+    let before = Store {
+        ctl: Part::Unknown,
+        itl: exact(&old, "the phone's ITL"),
+    };
+
+    let t = walk(
+        before.clone(),
+        &[itl_file, ctl_file],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert!(c.by_behaviour, "{c:?}");
+    assert_eq!(c.via(), Some("phone-behaviour"));
+    assert!(c.decision.explanation.contains("frame 3"), "{c:?}");
+    assert!(matches!(&t.at((0, 2)).ctl, Part::Exact { label, .. } if label == "the served CTL"));
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_eq!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+    assert_eq!(j.via(), Some("signer-in-ctl"));
+
+    // Nothing after the CTL: its acceptance cannot be shown, the CTL part stays unknown.
+    let t = walk(before.clone(), &[ctl_file], &RsaVerifier, &NoTvsEvidence);
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_ne!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert!(!c.by_behaviour);
+    assert!(t.changes.is_empty());
+    assert!(matches!(t.at((0, 9)).ctl, Part::Unknown));
+
+    // The phone's CTL known exactly, signed by another eToken: it does not verify the served
+    // CTL, and going on to the ITL does not overrule that (statement 7c).
+    let held_ctl_bytes = ctl(&other_token, &callmanager());
+    let held_ctl = trust_list(&held_ctl_bytes);
+    let t = walk(
+        Store {
+            ctl: exact(&held_ctl, "the phone's CTL"),
+            ..before
+        },
+        &[ctl_file, itl_file],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_ne!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert!(!c.by_behaviour);
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_ne!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+}
+
+/// Statement 30 end to end without `--phone-ctl`: the mixed-mode capture after the CTL client
+/// was re-run gives the same trust path as with the phone's CTL given, because the phone went
+/// on from the served CTL to the ITL (the CTL is known from the wire).
+#[test]
+fn statement_30_the_mixed_mode_capture_needs_no_phone_ctl_to_take_the_itl_through_the_ctl() {
+    let out = Command::cargo_bin("itlscope")
+        .expect("itlscope binary")
+        .current_dir(repo())
+        .args([
+            "analyze",
+            "--json",
+            "captures/mixed-mode-ctl-rerun.pcap",
+            "--phone-itl",
+            "captures/mixed-mode-ctl-rerun.phone-itl.tlv",
+            "--phone-status",
+            "ok",
+            "--key-backup",
+            "no",
+        ])
+        .output()
+        .expect("itlscope runs");
+    assert!(out.status.success(), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let path = &list(&report, "phones")[0]["trust_path"];
+    assert_eq!(str_of(&path["itl"], "acceptance"), "accepted", "{path}");
+    assert_eq!(str_of(&path["itl"], "via"), "signer-in-ctl", "{path}");
+    assert_eq!(str_of(&path["config"], "acceptance"), "accepted", "{path}");
 }

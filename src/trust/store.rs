@@ -146,11 +146,19 @@ pub struct Judged {
     pub decision: Decision,
     /// True when accepted because the CTL the phone held verifies it (statements 7b, 7c).
     pub through_ctl: bool,
+    /// True when a CTL is taken on the phone's behaviour alone: the CTL the phone held is not
+    /// known exactly, nothing it holds settled it, and it went on to download an ITL or a
+    /// signed config (statement 6) — see [`walk`].
+    pub by_behaviour: bool,
 }
 
 impl Judged {
-    /// `signer-in-ctl` when taken through the CTL, else the route's own word.
+    /// `signer-in-ctl` when taken through the CTL, `phone-behaviour` for a CTL taken on the
+    /// phone's behaviour, else the route's own word.
     pub fn via(&self) -> Option<&'static str> {
+        if self.by_behaviour {
+            return Some("phone-behaviour");
+        }
         match self.decision.route {
             Some(super::Route::SignerInList { .. }) if self.through_ctl => Some("signer-in-ctl"),
             r => r.map(super::Route::as_str),
@@ -274,8 +282,15 @@ pub fn judge(
     }
 }
 
-/// The timeline: `served` (in any order) judged in capture order, each against the store the
-/// phone holds at its frame; a CTL or ITL it takes replaces that part of the store.
+/// The timeline: `served` (in any order; give every download, retries included) judged in
+/// capture order, each against the store the phone holds at its frame; a CTL or ITL it takes
+/// replaces that part of the store from that frame on.
+///
+/// A CTL that what the phone is known to hold cannot settle (its own CTL is not known exactly,
+/// or it holds none and its ITL or TVS leave the answer open) is taken when the phone goes on
+/// to download an ITL or a signed config after it: the CTL part is then that CTL, known
+/// exactly from the wire ([`Judged::by_behaviour`]). With the phone's CTL known exactly, the
+/// CTL decides and its answer stands.
 pub fn walk<'a>(
     before: Store<'a>,
     served: &[ServedFile<'a>],
@@ -283,12 +298,47 @@ pub fn walk<'a>(
     tvs: &dyn TvsWitness,
 ) -> Timeline<'a> {
     let mut order: Vec<&ServedFile<'a>> = served.iter().collect();
+    // Stable: files served at the same frame keep their given order.
     order.sort_by_key(|f| f.at);
     let mut now = before.clone();
     let mut judged = Vec::new();
     let mut changes = Vec::new();
-    for f in order {
-        let (decision, through_ctl) = judge(&now, &f.offered, f.kind, verifier, tvs);
+    for (i, f) in order.iter().enumerate() {
+        let (mut decision, through_ctl) = judge(&now, &f.offered, f.kind, verifier, tvs);
+        let mut by_behaviour = false;
+        // A CTL the phone's known store does not settle: its bytes are on the wire, and its
+        // going on to the ITL or config is what shows it took it (statements 6, 7).
+        // A rejection by the ITL or TVS stands only when the phone's CTL is known (absent
+        // or exact): an unknown CTL of the phone may be what verifies the new one.
+        let unsettled = match (&now.ctl, decision.acceptance) {
+            (_, Acceptance::Accepted) | (Part::Exact { .. }, _) => false,
+            (_, Acceptance::Undetermined) => true,
+            (Part::Absent, Acceptance::Rejected) => false,
+            (_, Acceptance::Rejected) => true,
+        };
+        if f.kind == FileKind::Ctl
+            && unsettled
+            && let Some(next) = order[i + 1..]
+                .iter()
+                .find(|n| matches!(n.kind, FileKind::Itl | FileKind::Config))
+        {
+            by_behaviour = true;
+            decision = Decision {
+                acceptance: Acceptance::Accepted,
+                route: None,
+                explanation: format!(
+                    "taken, as the phone's behaviour shows (inferred): {} and what it holds does not settle {} ({}), but it went on to download {} (frame {}), so it holds this CTL from then on (statements 6, 7)",
+                    match now.ctl {
+                        Part::Absent => "the phone held no CTL",
+                        _ => "the CTL the phone held is not known",
+                    },
+                    f.offered.what,
+                    decision.explanation,
+                    next.offered.what,
+                    next.at.1
+                ),
+            };
+        }
         let taken = decision.acceptance == Acceptance::Accepted;
         if let (true, Some(list)) = (taken, f.list) {
             let part = Part::Exact {
@@ -309,6 +359,7 @@ pub fn walk<'a>(
             kind: f.kind,
             decision,
             through_ctl,
+            by_behaviour,
         });
     }
     Timeline {
