@@ -158,22 +158,12 @@ fn with_wire(
         })
         .collect();
     let tvs = wire_tvs(ctx);
-    let config_error;
-    let config = match &ctx.config {
-        Some(c) => Some(ConfigDownload {
-            at: (c.file.first.capture, c.file.first.frame),
-            name: &c.file.name,
-            bytes: c.file.data.as_slice(),
-            parsed: match &c.parsed {
-                Ok(p) => Ok(p),
-                Err(e) => {
-                    config_error = e.clone();
-                    Err(config_error.as_str())
-                }
-            },
-        }),
-        None => None,
-    };
+    let config = ctx.config.as_ref().map(|c| ConfigDownload {
+        at: (c.file.first.capture, c.file.first.frame),
+        name: &c.file.name,
+        bytes: c.file.data.as_slice(),
+        parsed: c.parsed.as_ref().map_err(String::as_str),
+    });
     let w = Wire {
         served,
         itl: ctx.served_itl.as_ref().map(|s| ItlDownload {
