@@ -562,3 +562,84 @@ fn statement_30_the_mixed_mode_capture_needs_no_phone_ctl_to_take_the_itl_throug
     assert_eq!(str_of(&path["itl"], "via"), "signer-in-ctl", "{path}");
     assert_eq!(str_of(&path["config"], "acceptance"), "accepted", "{path}");
 }
+
+/// Statements 7a and 7b for a phone that reports no ITL installed (`path_without_itl`): alone,
+/// the served ITL is taken on leap of faith and the config is judged against it; after a CTL
+/// (taken blindly, 7a) the ITL is taken only if that CTL's CCM+TFTP verifies it (7b).
+#[test]
+fn statement_7b_a_phone_without_an_itl_that_takes_a_ctl_first_needs_it_for_the_itl() {
+    use itlscope::trust::evidence::{ConfigDownload, ItlDownload, Wire, path_without_itl};
+    let recovery = CertSpec::itl_recovery(HOST).self_signed();
+    let token = CertSpec::ca("eToken 1").self_signed();
+    let cm = callmanager();
+    let itl_bytes = itl(&recovery, &cm);
+    let served = trust_list(&itl_bytes);
+    let ctl_bytes = ctl(&token, &callmanager_regenerated());
+    let served_ctl = trust_list(&ctl_bytes);
+    let config_bytes = config(&cm);
+    let sgn = match parse_any(&config_bytes) {
+        Ok(ParsedFile::Signed(s)) => s,
+        _ => panic!("config parses"),
+    };
+    let name = format!("SEP{MAC}.cnf.xml.sgn");
+    let itl_file = ServedFile {
+        at: (0, 3),
+        kind: FileKind::Itl,
+        offered: offered_list(&served, "the served ITL"),
+        list: Some(&served),
+        label: "the served ITL",
+    };
+    let config_file = ServedFile {
+        at: (0, 20),
+        kind: FileKind::Config,
+        offered: Offered {
+            bytes: &config_bytes,
+            header: &sgn.header,
+            kind: Kind::Config,
+            what: &name,
+        },
+        list: None,
+        label: "",
+    };
+    let wire = |served: Vec<ServedFile<'_>>| -> (String, String, Option<&'static str>) {
+        let w = Wire {
+            served,
+            itl: Some(ItlDownload {
+                at: (0, 3),
+                bytes: &itl_bytes,
+                parses: true,
+            }),
+            config: Some(ConfigDownload {
+                at: (0, 20),
+                name: &name,
+                bytes: &config_bytes,
+                parsed: Ok(&sgn),
+            }),
+            verifier: &RsaVerifier,
+            tvs: &NoTvsEvidence,
+        };
+        let p = path_without_itl(&w);
+        (
+            format!("{:?}", p.itl.acceptance),
+            format!("{:?} {}", p.config.acceptance, p.config.explanation),
+            p.itl.via,
+        )
+    };
+    let (itl_answer, config_answer, via) = wire(vec![itl_file, config_file]);
+    assert_eq!(itl_answer, "Accepted");
+    assert_eq!(via, Some("no-itl"));
+    assert!(
+        config_answer.starts_with("Accepted") && config_answer.contains("of the served ITL"),
+        "{config_answer}"
+    );
+    let ctl_file = ServedFile {
+        at: (0, 1),
+        kind: FileKind::Ctl,
+        offered: offered_list(&served_ctl, "the served CTL"),
+        list: Some(&served_ctl),
+        label: "the served CTL",
+    };
+    let (itl_answer, config_answer, _) = wire(vec![ctl_file, itl_file, config_file]);
+    assert_eq!(itl_answer, "Rejected");
+    assert!(!config_answer.starts_with("Accepted"), "{config_answer}");
+}
