@@ -451,124 +451,306 @@ fn statement_7_a_retried_itl_download_reports_how_the_first_copy_was_taken() {
     );
 }
 
-/// Statements 6, 7 and 30, the CTL known from the wire: with no `--phone-ctl`, the phone's CTL
-/// is unknown and its ITL does not settle the served CTL (an eToken it does not list, no TVS).
-/// It goes on to download the ITL, so it took the CTL: the store's CTL part is that CTL from
-/// its frame on, and the ITL (signed by the CallManager key the CTL lists) is taken through
-/// it. Without a later download nothing shows the CTL was taken, and the part stays unknown;
-/// with the phone's CTL known exactly, the CTL's own answer stands.
-#[test]
-fn statement_30_a_ctl_the_phone_goes_on_from_is_its_ctl_from_that_frame() {
+/// The served CTL (eToken 1, new CallManager as CCM+TFTP), the new ITL signed by that
+/// CallManager, and the phone's old ITL (ITLRecovery, old CallManager), as test material.
+struct MixedMode {
+    old: Vec<u8>,
+    served_ctl: Vec<u8>,
+    new: Vec<u8>,
+}
+
+fn mixed_mode() -> MixedMode {
     let recovery = CertSpec::itl_recovery(HOST).self_signed();
     let token = CertSpec::ca("eToken 1").self_signed();
-    let other_token = CertSpec::ca("eToken 2")
-        .with_key(KeyName::OtherCluster)
-        .self_signed();
     let cm2 = callmanager_regenerated();
-    let old_bytes = itl(&recovery, &callmanager());
-    let old = trust_list(&old_bytes);
-    let ctl_bytes = ctl(&token, &cm2);
-    let served_ctl = trust_list(&ctl_bytes);
-    let new_bytes = itl_signed_by(&cm2, &cm2);
-    let new = trust_list(&new_bytes);
-    let ctl_file = ServedFile {
+    MixedMode {
+        old: itl(&recovery, &callmanager()),
+        served_ctl: ctl(&token, &cm2),
+        new: itl_signed_by(&cm2, &cm2),
+    }
+}
+
+fn ctl_at<'a>(list: &'a TrustList<'a>) -> ServedFile<'a> {
+    ServedFile {
         at: (0, 1),
         kind: FileKind::Ctl,
-        offered: offered_list(&served_ctl, "the served CTL"),
-        list: Some(&served_ctl),
+        offered: offered_list(list, "the served CTL"),
+        list: Some(list),
         label: "the served CTL",
-    };
-    let itl_file = ServedFile {
+    }
+}
+
+fn itl_at<'a>(list: &'a TrustList<'a>) -> ServedFile<'a> {
+    ServedFile {
         at: (0, 3),
         kind: FileKind::Itl,
-        offered: offered_list(&new, "the served ITL"),
-        list: Some(&new),
+        offered: offered_list(list, "the served ITL"),
+        list: Some(list),
         label: "the served ITL",
-    };
+    }
+}
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(bytes))
+}
+
+/// Statement 6: the phone asks for the CTL, then the ITL, whatever it did with the CTL. With
+/// its CTL not given, a served CTL that its ITL does not settle (an eToken the ITL does not
+/// list, no TVS) is not shown taken by the ITL download after it: the CTL's answer and the
+/// store's CTL part are unknown from that frame on, the answer says what would settle it, and
+/// the ITL (signed by the CallManager key only that CTL lists) is not claimed accepted through
+/// it. This is the case of a phone that refused the CTL and still asked for its ITL.
+#[test]
+fn statement_6_an_itl_download_after_a_ctl_does_not_show_the_ctl_was_taken() {
+    let m = mixed_mode();
+    let (old, served_ctl, new) = (
+        trust_list(&m.old),
+        trust_list(&m.served_ctl),
+        trust_list(&m.new),
+    );
     let before = Store {
         ctl: Part::Unknown,
         itl: exact(&old, "the phone's ITL"),
     };
-
     let t = walk(
         before.clone(),
-        &[itl_file, ctl_file],
+        &[itl_at(&new), ctl_at(&served_ctl)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Undetermined, "{c:?}");
+    assert!(!c.by_report, "{c:?}");
+    assert!(c.decision.explanation.contains("statement 6"), "{c:?}");
+    assert!(c.decision.explanation.contains("--phone-ctl"), "{c:?}");
+    assert!(matches!(t.at((0, 2)).ctl, Part::Unknown));
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_ne!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+    assert_ne!(j.via(), Some("signer-in-ctl"), "{j:?}");
+    assert!(j.decision.explanation.contains("--phone-ctl"), "{j:?}");
+
+    // The CTL alone: likewise unknown.
+    let t = walk(
+        before.clone(),
+        &[ctl_at(&served_ctl)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Undetermined, "{c:?}");
+    assert!(matches!(t.at((0, 9)).ctl, Part::Unknown));
+
+    // Statement 7c: the phone's CTL known exactly, signed by another eToken: it does not
+    // verify the served CTL, and going on to the ITL does not overrule that.
+    let other_token = CertSpec::ca("eToken 2")
+        .with_key(KeyName::OtherCluster)
+        .self_signed();
+    let held_bytes = ctl(&other_token, &callmanager());
+    let held = trust_list(&held_bytes);
+    let t = walk(
+        Store {
+            ctl: exact(&held, "the phone's CTL"),
+            ..before
+        },
+        &[ctl_at(&served_ctl), itl_at(&new)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_ne!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_ne!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+}
+
+/// Statements 7c and 30: with the phone's CTL given, a new CTL signed by one of its SAST
+/// records (the same eToken) is taken, and the new ITL through the new CTL's CCM+TFTP.
+#[test]
+fn statement_30_a_ctl_signed_by_a_sast_of_the_phones_ctl_is_taken_and_vouches_for_the_itl() {
+    let m = mixed_mode();
+    let (old, served_ctl, new) = (
+        trust_list(&m.old),
+        trust_list(&m.served_ctl),
+        trust_list(&m.new),
+    );
+    let token = CertSpec::ca("eToken 1").self_signed();
+    let held_bytes = ctl(&token, &callmanager());
+    let held = trust_list(&held_bytes);
+    let t = walk(
+        Store {
+            ctl: exact(&held, "the phone's CTL"),
+            itl: exact(&old, "the phone's ITL"),
+        },
+        &[ctl_at(&served_ctl), itl_at(&new)],
         &RsaVerifier,
         &NoTvsEvidence,
     );
     let c = t.last(FileKind::Ctl).expect("CTL judged");
     assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
-    assert!(c.by_behaviour, "{c:?}");
-    assert_eq!(c.via(), Some("phone-behaviour"));
-    assert!(c.decision.explanation.contains("frame 3"), "{c:?}");
+    assert_eq!(c.via(), Some("signer-in-ctl"));
     assert!(matches!(&t.at((0, 2)).ctl, Part::Exact { label, .. } if label == "the served CTL"));
     let j = t.last(FileKind::Itl).expect("ITL judged");
     assert_eq!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
     assert_eq!(j.via(), Some("signer-in-ctl"));
+}
 
-    // Nothing after the CTL: its acceptance cannot be shown, the CTL part stays unknown.
-    let t = walk(before.clone(), &[ctl_file], &RsaVerifier, &NoTvsEvidence);
-    let c = t.last(FileKind::Ctl).expect("CTL judged");
-    assert_ne!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
-    assert!(!c.by_behaviour);
-    assert!(t.changes.is_empty());
-    assert!(matches!(t.at((0, 9)).ctl, Part::Unknown));
-
-    // The phone's CTL known exactly, signed by another eToken: it does not verify the served
-    // CTL, and going on to the ITL does not overrule that (statement 7c).
-    let held_ctl_bytes = ctl(&other_token, &callmanager());
-    let held_ctl = trust_list(&held_ctl_bytes);
-    let t = walk(
-        Store {
-            ctl: exact(&held_ctl, "the phone's CTL"),
-            ..before
-        },
-        &[ctl_file, itl_file],
+/// Statement 7 (the phone's own word): the phone's CTL not given, but its DeviceTLInfo alarm
+/// after the CTL reports that CTL's hash as its `CTL_Signature`: it took it, the store's CTL
+/// part is that CTL, and the ITL is taken through it. A report of another hash after the CTL
+/// says it did not take it; a report before the CTL says nothing of it.
+#[test]
+fn statement_7_the_phone_reporting_the_served_ctls_hash_took_it() {
+    use itlscope::trust::store::{CtlReport, walk_reported};
+    let m = mixed_mode();
+    let (old, served_ctl, new) = (
+        trust_list(&m.old),
+        trust_list(&m.served_ctl),
+        trust_list(&m.new),
+    );
+    let before = Store {
+        ctl: Part::Unknown,
+        itl: exact(&old, "the phone's ITL"),
+    };
+    let report = |frame, hash: String| CtlReport {
+        at: Some((0, frame)),
+        hash,
+        source: format!("DeviceTLInfo alarm, frame {frame}"),
+    };
+    let files = [ctl_at(&served_ctl), itl_at(&new)];
+    let t = walk_reported(
+        before.clone(),
+        &files,
+        &[report(2, sha1_hex(&m.served_ctl).to_uppercase())],
         &RsaVerifier,
         &NoTvsEvidence,
     );
     let c = t.last(FileKind::Ctl).expect("CTL judged");
-    assert_ne!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
-    assert!(!c.by_behaviour);
+    assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert!(c.by_report);
+    assert_eq!(c.via(), Some("phone-report"));
+    assert!(c.decision.explanation.contains("frame 2"), "{c:?}");
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_eq!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+    assert_eq!(j.via(), Some("signer-in-ctl"));
+
+    // Another hash after the CTL: not taken; the phone's CTL is known by that hash.
+    let t = walk_reported(
+        before.clone(),
+        &files,
+        &[report(2, sha1_hex(b"another CTL"))],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Rejected, "{c:?}");
+    assert!(matches!(t.at((0, 2)).ctl, Part::ByHash(_)));
     let j = t.last(FileKind::Itl).expect("ITL judged");
     assert_ne!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+
+    // The served CTL's hash reported before it was served says nothing of this download.
+    let t = walk_reported(
+        before,
+        &files,
+        &[report(0, sha1_hex(&m.served_ctl))],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Undetermined, "{c:?}");
 }
 
-/// Statement 30 end to end without `--phone-ctl`: the mixed-mode capture after the CTL client
-/// was re-run gives the same trust path as with the phone's CTL given, because the phone went
-/// on from the served CTL to the ITL (the CTL is known from the wire).
+/// Statement 7a: a phone known to hold nothing (no CTL, no ITL) takes the first CTL blindly,
+/// then the ITL through that CTL (7b). With its CTL unknown, neither blind acceptance is
+/// claimed: a CTL it may hold decides.
 #[test]
-fn statement_30_the_mixed_mode_capture_needs_no_phone_ctl_to_take_the_itl_through_the_ctl() {
+fn statement_7a_only_a_phone_known_to_hold_no_ctl_takes_the_first_ctl_blindly() {
+    let m = mixed_mode();
+    let (served_ctl, new) = (trust_list(&m.served_ctl), trust_list(&m.new));
+    let files = [ctl_at(&served_ctl), itl_at(&new)];
+    let t = walk(
+        Store {
+            ctl: Part::Absent,
+            itl: Part::Absent,
+        },
+        &files,
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert_eq!(c.via(), Some("no-itl"));
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_eq!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+    assert_eq!(j.via(), Some("signer-in-ctl"));
+
+    let t = walk(
+        Store {
+            ctl: Part::Unknown,
+            itl: Part::Absent,
+        },
+        &files,
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Undetermined, "{c:?}");
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_eq!(j.decision.acceptance, Acceptance::Undetermined, "{j:?}");
+}
+
+fn analyze_json(args: &[&str]) -> Value {
     let out = Command::cargo_bin("itlscope")
         .expect("itlscope binary")
         .current_dir(repo())
-        .args([
-            "analyze",
-            "--json",
-            "captures/mixed-mode-ctl-rerun.pcap",
-            "--phone-itl",
-            "captures/mixed-mode-ctl-rerun.phone-itl.tlv",
-            "--phone-status",
-            "ok",
-            "--key-backup",
-            "no",
-        ])
+        .arg("analyze")
+        .arg("--json")
+        .args(args)
         .output()
         .expect("itlscope runs");
     assert!(out.status.success(), "{out:?}");
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let path = &list(&report, "phones")[0]["trust_path"];
-    assert_eq!(str_of(&path["itl"], "acceptance"), "accepted", "{path}");
-    assert_eq!(str_of(&path["itl"], "via"), "signer-in-ctl", "{path}");
-    assert_eq!(str_of(&path["config"], "acceptance"), "accepted", "{path}");
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// Statement 6 end to end: without `--phone-ctl`, the mixed-mode captures claim no answer
+/// that rests on the phone's CTL: after the CTL client was re-run the served ITL is not
+/// claimed taken through the served CTL (the phone going on to the ITL proves nothing), and
+/// before it the ITL is not claimed refused (the CTL the phone holds may verify it); each says
+/// what would settle it.
+#[test]
+fn statement_6_without_the_phone_ctl_the_mixed_mode_captures_claim_nothing_through_a_ctl() {
+    for capture in ["mixed-mode-ctl-rerun", "mixed-mode-ctl-not-rerun"] {
+        let report = analyze_json(&[
+            &format!("captures/{capture}.pcap"),
+            "--phone-itl",
+            &format!("captures/{capture}.phone-itl.tlv"),
+            "--phone-status",
+            "failed",
+            "--key-backup",
+            "no",
+        ]);
+        let path = &list(&report, "phones")[0]["trust_path"];
+        assert_eq!(
+            str_of(&path["itl"], "acceptance"),
+            "undetermined",
+            "{capture}: {path}"
+        );
+        assert!(
+            str_of(&path["itl"], "explanation").contains("--phone-ctl"),
+            "{capture}: {path}"
+        );
+    }
 }
 
 /// Statements 7a and 7b for a phone that reports no ITL installed (`path_without_itl`): alone,
-/// the served ITL is taken on leap of faith and the config is judged against it; after a CTL
-/// (taken blindly, 7a) the ITL is taken only if that CTL's CCM+TFTP verifies it (7b).
+/// the served ITL is taken on leap of faith and the config is judged against it. A phone
+/// known to hold no trust list at all takes a CTL first blindly (7a), and then the ITL only if
+/// that CTL's CCM+TFTP verifies it (7b); with its CTL unknown, neither the CTL nor the ITL
+/// after it is claimed (statement 6: it asks for the ITL whatever it did with the CTL).
 #[test]
 fn statement_7b_a_phone_without_an_itl_that_takes_a_ctl_first_needs_it_for_the_itl() {
-    use itlscope::trust::evidence::{ConfigDownload, ItlDownload, Wire, path_without_itl};
+    use itlscope::trust::evidence::{
+        ConfigDownload, ItlDownload, Wire, path_without_itl, path_without_itl_holding,
+    };
     let recovery = CertSpec::itl_recovery(HOST).self_signed();
     let token = CertSpec::ca("eToken 1").self_signed();
     let cm = callmanager();
@@ -601,7 +783,9 @@ fn statement_7b_a_phone_without_an_itl_that_takes_a_ctl_first_needs_it_for_the_i
         list: None,
         label: "",
     };
-    let wire = |served: Vec<ServedFile<'_>>| -> (String, String, Option<&'static str>) {
+    let wire = |served: Vec<ServedFile<'_>>,
+                ctl_known_absent: bool|
+     -> (String, String, Option<&'static str>) {
         let w = Wire {
             served,
             itl: Some(ItlDownload {
@@ -615,23 +799,30 @@ fn statement_7b_a_phone_without_an_itl_that_takes_a_ctl_first_needs_it_for_the_i
                 bytes: &config_bytes,
                 parsed: Ok(&sgn),
             }),
+            ctl_reports: vec![],
             verifier: &RsaVerifier,
             tvs: &NoTvsEvidence,
         };
-        let p = path_without_itl(&w);
+        let p = if ctl_known_absent {
+            path_without_itl_holding(&w, Part::Absent)
+        } else {
+            path_without_itl(&w)
+        };
         (
             format!("{:?}", p.itl.acceptance),
             format!("{:?} {}", p.config.acceptance, p.config.explanation),
             p.itl.via,
         )
     };
-    let (itl_answer, config_answer, via) = wire(vec![itl_file, config_file]);
-    assert_eq!(itl_answer, "Accepted");
-    assert_eq!(via, Some("no-itl"));
-    assert!(
-        config_answer.starts_with("Accepted") && config_answer.contains("of the served ITL"),
-        "{config_answer}"
-    );
+    for known in [true, false] {
+        let (itl_answer, config_answer, via) = wire(vec![itl_file, config_file], known);
+        assert_eq!(itl_answer, "Accepted");
+        assert_eq!(via, Some("no-itl"));
+        assert!(
+            config_answer.starts_with("Accepted") && config_answer.contains("of the served ITL"),
+            "{config_answer}"
+        );
+    }
     let ctl_file = ServedFile {
         at: (0, 1),
         kind: FileKind::Ctl,
@@ -639,7 +830,10 @@ fn statement_7b_a_phone_without_an_itl_that_takes_a_ctl_first_needs_it_for_the_i
         list: Some(&served_ctl),
         label: "the served CTL",
     };
-    let (itl_answer, config_answer, _) = wire(vec![ctl_file, itl_file, config_file]);
+    let (itl_answer, config_answer, _) = wire(vec![ctl_file, itl_file, config_file], true);
     assert_eq!(itl_answer, "Rejected");
+    assert!(!config_answer.starts_with("Accepted"), "{config_answer}");
+    let (itl_answer, config_answer, _) = wire(vec![ctl_file, itl_file, config_file], false);
+    assert_eq!(itl_answer, "Undetermined");
     assert!(!config_answer.starts_with("Accepted"), "{config_answer}");
 }

@@ -12,7 +12,7 @@ use crate::cisco::model::{SignedFile, TrustList};
 use crate::trust::evidence::{
     self as wire, ConfigDownload, ItlDownload, PhoneSays, Step, Wire, WireTvs,
 };
-use crate::trust::store::{self, FileKind, Part, ServedFile, Store};
+use crate::trust::store::{self, CtlReport, FileKind, Part, ServedFile, Store};
 use crate::trust::{Kind, Offered};
 
 pub use crate::trust::evidence::{ONLY_THROUGH_TVS, SignerRelation};
@@ -172,6 +172,7 @@ fn with_wire(
             parses: s.parsed.is_ok(),
         }),
         config,
+        ctl_reports: ctl_reports(ctx),
         verifier: ctx.backend,
         tvs: &tvs,
     };
@@ -196,7 +197,9 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
                 ),
                 other => super::checks::installed_source(ctx.evidence, other),
             };
-            let (itl, config) = with_wire(ctx, &wire::path_without_itl);
+            let (itl, config) = with_wire(ctx, &|w| {
+                wire::path_without_itl_holding(w, ctl_without_itl(ctx))
+            });
             Some(TrustPath { basis, itl, config })
         }
         Installed::File(file) => {
@@ -227,6 +230,52 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
                 )),
             }
         }
+    }
+}
+
+/// What the phone itself reports of its CTL: the `CTL_Signature` of its DeviceTLInfo alarms in
+/// the capture (placed at their frame), and of the DeviceTLInfo lines of its console log given
+/// with `--evidence` (not placed: used only when they name a served CTL).
+fn ctl_reports(ctx: &PhoneCtx<'_>) -> Vec<CtlReport> {
+    let mut out: Vec<CtlReport> = ctx
+        .alarms
+        .iter()
+        .filter_map(|(_, a)| {
+            a.ctl_signature.as_ref().map(|h| CtlReport {
+                at: Some((a.seen.capture, a.seen.frame)),
+                hash: h.clone(),
+                source: format!(
+                    "CTL_Signature of its DeviceTLInfo alarm, {}",
+                    ctx.at(a.seen)
+                ),
+            })
+        })
+        .collect();
+    for fact in super::outside::usable_facts(ctx) {
+        if let crate::sidecar::FactKind::DeviceTlInfo(a) = &fact.kind
+            && let Some(h) = &a.ctl_signature
+        {
+            out.push(CtlReport {
+                at: None,
+                hash: h.clone(),
+                source: format!("CTL_Signature of its logged DeviceTLInfo: {}", fact.text),
+            });
+        }
+    }
+    out
+}
+
+/// The CTL of a phone that reports no ITL: `--phone-ctl` when given, none when its evidence
+/// says no trust list at all is installed ("No Trust List installed": no CTL and no ITL),
+/// else unknown.
+fn ctl_without_itl<'a>(ctx: &PhoneCtx<'a>) -> Part<'a> {
+    match (ctl_before(ctx), &ctx.installed) {
+        (Part::Unknown, Installed::ReportedNone(fact))
+            if matches!(fact.kind, crate::sidecar::FactKind::NoTrustList) =>
+        {
+            Part::Absent
+        }
+        (part, _) => part,
     }
 }
 

@@ -12,7 +12,7 @@ use super::records::{
     describe_record, find_certificate, header_signer, is_rollback, normalise_dn, signer_in,
 };
 use super::recovery::{itl_recovery_record, same_certificate};
-use super::store::{self, At, FileKind, Judged, Part, ServedFile, Store};
+use super::store::{self, At, CtlReport, FileKind, Judged, Part, ServedFile, Store};
 use super::tvs::{is_tls13, is_unreachable, phone_rejected};
 use crate::cisco::model::{SignedFile, TrustList, function};
 use crate::evidence::TlsSession;
@@ -218,6 +218,9 @@ pub struct Wire<'a, 'w> {
     pub itl: Option<ItlDownload<'a>>,
     /// The signed config the report names.
     pub config: Option<ConfigDownload<'a>>,
+    /// What the phone itself reports of the CTL it holds (DeviceTLInfo `CTL_Signature`): what
+    /// shows it took a served CTL its store does not settle.
+    pub ctl_reports: Vec<CtlReport>,
     /// Signature checks.
     pub verifier: &'w dyn Verifier,
     /// What a TVS would answer.
@@ -312,7 +315,13 @@ fn itl_judgement<'j>(
 /// part, with its CTL when known): every download judged in capture order against the store
 /// at its frame; the answers for the served ITL and config the report names.
 pub fn path<'a>(before: Store<'a>, installed: &TrustList<'_>, wire: &Wire<'a, '_>) -> PathSteps {
-    let timeline = store::walk(before, &wire.served, wire.verifier, wire.tvs);
+    let timeline = store::walk_reported(
+        before,
+        &wire.served,
+        &wire.ctl_reports,
+        wire.verifier,
+        wire.tvs,
+    );
     let itl = match &wire.itl {
         None => Step::undetermined("no ITL was downloaded whole in the capture"),
         Some(served) if installed.bytes == served.bytes => Step::new(
@@ -349,14 +358,27 @@ pub fn path<'a>(before: Store<'a>, installed: &TrustList<'_>, wire: &Wire<'a, '_
 }
 
 /// The trust path of a phone that reports no ITL installed (DeviceTLInfo, or an `--evidence`
-/// file): it takes the first ITL on leap of faith (statement 7a), or a CTL first and then an
-/// ITL only through that CTL (7b); the config is judged against the ITL it holds at its frame.
+/// file), its CTL unknown: [`path_without_itl_holding`] with an unknown CTL.
 pub fn path_without_itl(wire: &Wire<'_, '_>) -> PathSteps {
+    path_without_itl_holding(wire, Part::Unknown)
+}
+
+/// The trust path of a phone that reports no ITL installed and holds `ctl` (absent when it
+/// reports no trust list at all): with no CTL it takes the first CTL or ITL on leap of faith
+/// (statement 7a), and after a CTL an ITL only through that CTL (7b); with its CTL unknown in
+/// mixed mode, neither is claimed. The config is judged against the ITL it holds at its frame.
+pub fn path_without_itl_holding<'a>(wire: &Wire<'a, '_>, ctl: Part<'a>) -> PathSteps {
     let before = Store {
-        ctl: Part::Unknown,
+        ctl,
         itl: Part::Absent,
     };
-    let timeline = store::walk(before, &wire.served, wire.verifier, wire.tvs);
+    let timeline = store::walk_reported(
+        before,
+        &wire.served,
+        &wire.ctl_reports,
+        wire.verifier,
+        wire.tvs,
+    );
     let itl = match wire
         .itl
         .as_ref()
