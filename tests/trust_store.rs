@@ -12,7 +12,7 @@ use itlscope::cisco::{ParsedFile, parse_any};
 use itlscope::diagnosis::{
     KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus, TrustPath, diagnose,
 };
-use itlscope::evidence::{Endpoint, Evidence, FileTransfer, FileTransport, Seen};
+use itlscope::evidence::{Endpoint, Evidence, FileTransfer, FileTransport, PhoneTrustAlarm, Seen};
 use itlscope::trust::store::{FileKind, Part, ServedFile, State, Store, offered_list, walk};
 use itlscope::trust::{Acceptance, Kind, NoTvsEvidence, Offered, RsaVerifier};
 use itlscope_gen::pki::{Cert, CertSpec, Digest, KeyName};
@@ -351,8 +351,18 @@ fn download(name: &str, data: &[u8], frame: u64) -> FileTransfer {
 
 /// The trust path `analyze` reports for the one phone of `files`, holding `phone_itl`.
 fn trust_path_of(files: Vec<FileTransfer>, phone_itl: &[u8]) -> TrustPath {
+    trust_path_with_alarms(files, vec![], phone_itl)
+}
+
+/// [`trust_path_of`], with the phone's DeviceTLInfo alarms in the capture.
+fn trust_path_with_alarms(
+    files: Vec<FileTransfer>,
+    alarms: Vec<PhoneTrustAlarm>,
+    phone_itl: &[u8],
+) -> TrustPath {
     let evidence = Evidence {
         files,
+        alarms,
         ..Evidence::default()
     };
     let facts = OperatorFacts {
@@ -836,4 +846,46 @@ fn statement_7b_a_phone_without_an_itl_that_takes_a_ctl_first_needs_it_for_the_i
     let (itl_answer, config_answer, _) = wire(vec![ctl_file, itl_file, config_file], false);
     assert_eq!(itl_answer, "Undetermined");
     assert!(!config_answer.starts_with("Accepted"), "{config_answer}");
+}
+
+/// A DeviceTLInfo alarm of the phone at `frame` reporting `ctl_signature` (its ITL field
+/// absent: what the phone holds as ITL comes from `--phone-itl`).
+fn ctl_alarm(ctl_signature: &str, frame: u64) -> PhoneTrustAlarm {
+    PhoneTrustAlarm {
+        phone: endpoint(PHONE, 5060),
+        device_name: Some(format!("SEP{MAC}")),
+        itl_signature: None,
+        itl_signature_raw: None,
+        ctl_signature: Some(ctl_signature.into()),
+        itl_tftp_server: None,
+        status_code: None,
+        seen: seen(frame),
+    }
+}
+
+/// Statements 6, 7 and 30 through `analyze`'s diagnosis: the phone (its ITL given, its CTL
+/// not) downloads a CTL and then an ITL that only that CTL's CCM+TFTP verifies. Alone, the
+/// downloads do not show it took the CTL (statement 6), so the ITL is not claimed taken; its
+/// DeviceTLInfo alarm after them reporting the CTL's hash as its `CTL_Signature` shows it did,
+/// and the ITL is then taken through that CTL.
+#[test]
+fn statement_6_the_phones_devicetlinfo_ctl_signature_shows_it_took_the_served_ctl() {
+    let m = mixed_mode();
+    let files = || {
+        vec![
+            download(&format!("CTLSEP{MAC}.tlv"), &m.served_ctl, 1),
+            download(&format!("ITLSEP{MAC}.tlv"), &m.new, 10),
+        ]
+    };
+    let path = trust_path_of(files(), &m.old);
+    assert_ne!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert!(path.itl.explanation.contains("--phone-ctl"), "{path:?}");
+
+    let path = trust_path_with_alarms(
+        files(),
+        vec![ctl_alarm(&sha1_hex(&m.served_ctl), 40)],
+        &m.old,
+    );
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert_eq!(path.itl.via, Some("signer-in-ctl"), "{path:?}");
 }
