@@ -607,7 +607,7 @@ fn statement_30_a_ctl_signed_by_a_sast_of_the_phones_ctl_is_taken_and_vouches_fo
 /// Statement 7 (the phone's own word): the phone's CTL not given, but its DeviceTLInfo alarm
 /// after the CTL reports that CTL's hash as its `CTL_Signature`: it took it, the store's CTL
 /// part is that CTL, and the ITL is taken through it. A report of another hash after the CTL
-/// says it did not take it; a report before the CTL says nothing of it.
+/// says it did not take it; its hash reported before the CTL says the phone already held it.
 #[test]
 fn statement_7_the_phone_reporting_the_served_ctls_hash_took_it() {
     use itlscope::trust::store::{CtlReport, walk_reported};
@@ -657,7 +657,8 @@ fn statement_7_the_phone_reporting_the_served_ctls_hash_took_it() {
     let j = t.last(FileKind::Itl).expect("ITL judged");
     assert_ne!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
 
-    // The served CTL's hash reported before it was served says nothing of this download.
+    // The served CTL's hash reported before it was served (no other CTL in between): the
+    // phone already held it.
     let t = walk_reported(
         before,
         &files,
@@ -666,7 +667,8 @@ fn statement_7_the_phone_reporting_the_served_ctls_hash_took_it() {
         &NoTvsEvidence,
     );
     let c = t.last(FileKind::Ctl).expect("CTL judged");
-    assert_eq!(c.decision.acceptance, Acceptance::Undetermined, "{c:?}");
+    assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert_eq!(c.via(), Some("phone-report"));
 }
 
 /// Statement 7a: a phone known to hold nothing (no CTL, no ITL) takes the first CTL blindly,

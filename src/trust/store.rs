@@ -308,18 +308,21 @@ fn hash_of(bytes: &[u8], hash: &str) -> bool {
 }
 
 /// What the phone's own reports say of the CTL served at `at` (`bytes`), when the store does
-/// not settle it: `Some(Ok(source))` it holds that CTL; `Some(Err((hash, source)))` a report
-/// placed after it (and before the next CTL download, `until`) names another CTL, so it kept
-/// or took another; None when no report says.
+/// not settle it: `Some(Ok(source))` it holds that CTL (a report of its hash between the
+/// previous CTL download, `since`, and the next one, `until`: held already, or taken);
+/// `Some(Err((hash, source)))` a report placed after it (and before `until`) names another CTL,
+/// so it kept or took another; None when no report says.
 fn reported<'r>(
     reports: &'r [CtlReport],
     bytes: &[u8],
     at: At,
-    until: Option<At>,
+    (since, until): (Option<At>, Option<At>),
 ) -> Option<Result<&'r str, (&'r str, &'r str)>> {
-    if let Some(r) = reports.iter().find(|r| {
-        hash_of(bytes, &r.hash) && r.at.is_none_or(|w| w > at && until.is_none_or(|u| w < u))
-    }) {
+    let between = |w: At| since.is_none_or(|s| w > s) && until.is_none_or(|u| w < u);
+    if let Some(r) = reports
+        .iter()
+        .find(|r| hash_of(bytes, &r.hash) && r.at.is_none_or(|w| w != at && between(w)))
+    {
         return Some(Ok(&r.source));
     }
     reports
@@ -355,7 +358,8 @@ pub fn walk<'a>(
 ///   or the ITL it holds or TVS vouches for it (7c);
 /// - the phone is known to hold no CTL: with no ITL (or a rollback ITL) it takes the first CTL
 ///   blindly (7a), with an ITL the ITL or TVS decides;
-/// - the phone itself later reports that CTL's hash ([`CtlReport`]).
+/// - the phone itself reports that CTL's hash ([`CtlReport`]) after it, or before it with no
+///   other CTL download in between (it already held it).
 ///
 /// Otherwise the CTL part is unknown from that frame on, and the answer says what would settle
 /// it ([`SETTLE_CTL`]). While the phone's CTL is unknown and the cluster is in mixed mode (a
@@ -390,20 +394,25 @@ pub fn walk_reported<'a>(
                 .iter()
                 .find(|n| n.kind == FileKind::Ctl)
                 .map(|n| n.at);
+            let since = order[..i]
+                .iter()
+                .rev()
+                .find(|n| n.kind == FileKind::Ctl)
+                .map(|n| n.at);
             let accepted = decision.acceptance == Acceptance::Accepted;
             // An unknown CTL of the phone may refuse what a blind reading would take, and
             // verify what its ITL or TVS refuse: only its ITL's records or TVS settle it.
             let settled = ctl_known && (accepted || decision.acceptance == Acceptance::Rejected)
                 || accepted && !blind;
             if !settled {
-                match reported(reports, f.offered.bytes, f.at, until) {
+                match reported(reports, f.offered.bytes, f.at, (since, until)) {
                     Some(Ok(source)) => {
                         by_report = true;
                         decision = Decision {
                             acceptance: Acceptance::Accepted,
                             route: None,
                             explanation: format!(
-                                "taken: the phone itself reports this CTL's hash ({source})"
+                                "the phone holds it: it reports this CTL's hash itself ({source})"
                             ),
                         };
                     }
