@@ -166,3 +166,121 @@ fn knowing_less_never_reverses_an_answer_on_any_scenario_with_a_phone_itl() {
     }
     assert!(checked >= 20, "only {checked} scenarios with a phone ITL");
 }
+
+/// One run's knowledge in the mixed-mode check: the phone's CTL (`--phone-ctl`) and ITL
+/// (`--phone-itl`) given or not, `--phone-status failed` or none, `--key-backup no` or none.
+#[derive(Debug, Clone, Copy)]
+struct KnownCtl {
+    ctl: bool,
+    itl: bool,
+    failed: bool,
+    no_backup: bool,
+}
+
+impl KnownCtl {
+    /// True when `self` knows at least what `other` knows.
+    fn covers(&self, other: &KnownCtl) -> bool {
+        (self.ctl || !other.ctl)
+            && (self.itl || !other.itl)
+            && (self.failed || !other.failed)
+            && (self.no_backup || !other.no_backup)
+    }
+}
+
+/// Statements 6, 7c and 30 (monotonicity over `--phone-ctl`): on the mixed-mode scenario
+/// captures, with and without the phone's CTL, × with and without its ITL, × `--phone-status
+/// failed|none`, × `--key-backup no|none`: whenever one run knows at least what another knows,
+/// no condition is true in one and false in the other, and no verdict is `required` in one and
+/// `not-required` in the other. Without the CTL, a served CTL the phone's ITL does not settle
+/// stays unknown (going on to the ITL proves nothing, statement 6), so nothing the CTL would
+/// decide is claimed.
+#[test]
+fn knowing_the_phones_ctl_never_reverses_an_answer_on_the_mixed_mode_scenarios() {
+    let mut checked = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(repo().join("captures"))
+        .expect("captures dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    for name in &entries {
+        let Some(stem) = name.strip_suffix(".phone-ctl.tlv") else {
+            continue;
+        };
+        let (capture, itl_name) = (format!("{stem}.pcap"), format!("{stem}.phone-itl.tlv"));
+        if !entries.contains(&capture) || !entries.contains(&itl_name) {
+            continue;
+        }
+        let evidence = evidence_of(&capture);
+        let read = |n: &str| std::fs::read(repo().join("captures").join(n)).expect("input file");
+        let (ctl_bytes, itl_bytes) = (read(name), read(&itl_name));
+        let mut runs: Vec<(KnownCtl, Vec<Answers>)> = Vec::new();
+        for ctl in [false, true] {
+            for itl in [false, true] {
+                for failed in [false, true] {
+                    for no_backup in [false, true] {
+                        let facts = OperatorFacts {
+                            phone_itl: itl.then(|| PhoneItlFile {
+                                name: itl_name.clone(),
+                                bytes: itl_bytes.clone(),
+                            }),
+                            phone_ctl: ctl.then(|| PhoneItlFile {
+                                name: name.clone(),
+                                bytes: ctl_bytes.clone(),
+                            }),
+                            phone_status: if failed {
+                                PhoneStatus::Failed
+                            } else {
+                                PhoneStatus::Unknown
+                            },
+                            key_backup: if no_backup {
+                                KeyBackup::No
+                            } else {
+                                KeyBackup::Unknown
+                            },
+                            ..OperatorFacts::default()
+                        };
+                        let known = KnownCtl {
+                            ctl,
+                            itl,
+                            failed,
+                            no_backup,
+                        };
+                        runs.push((known, answers(&diagnose(&evidence, &facts))));
+                    }
+                }
+            }
+        }
+        for (more, a) in &runs {
+            for (less, b) in &runs {
+                if !more.covers(less) {
+                    continue;
+                }
+                for (phone, (x, y)) in a.iter().zip(b).enumerate() {
+                    for (i, what) in NAMES.iter().enumerate() {
+                        let (vx, vy) = (x.values[i], y.values[i]);
+                        assert!(
+                            !(vx.is_some() && vy.is_some() && vx != vy),
+                            "{capture} phone {phone}: {what} is {vx:?} knowing {more:?} but {vy:?} knowing less, {less:?}"
+                        );
+                    }
+                    let opposite = matches!(
+                        (x.verdict, y.verdict),
+                        (DeleteItl::Required, DeleteItl::NotRequired)
+                            | (DeleteItl::NotRequired, DeleteItl::Required)
+                    );
+                    assert!(
+                        !opposite,
+                        "{capture} phone {phone}: {:?} knowing {more:?} but {:?} knowing {less:?}",
+                        x.verdict, y.verdict
+                    );
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 2,
+        "only {checked} mixed-mode scenarios with a phone CTL"
+    );
+}

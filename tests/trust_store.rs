@@ -6,8 +6,13 @@
 mod scenarios_support;
 
 use assert_cmd::Command;
+use itlscope::capture::Timestamp;
 use itlscope::cisco::model::TrustList;
 use itlscope::cisco::{ParsedFile, parse_any};
+use itlscope::diagnosis::{
+    KeyBackup, OperatorFacts, PhoneItlFile, PhoneStatus, TrustPath, diagnose,
+};
+use itlscope::evidence::{Endpoint, Evidence, FileTransfer, FileTransport, PhoneTrustAlarm, Seen};
 use itlscope::trust::store::{FileKind, Part, ServedFile, State, Store, offered_list, walk};
 use itlscope::trust::{Acceptance, Kind, NoTvsEvidence, Offered, RsaVerifier};
 use itlscope_gen::pki::{Cert, CertSpec, Digest, KeyName};
@@ -284,4 +289,605 @@ fn statement_30_the_mixed_mode_capture_takes_the_itl_through_the_new_ctl() {
         str_of(&path["config"], "explanation").contains("of the served ITL"),
         "{path}"
     );
+}
+
+// --- Every download judged (a capture built here), and a CTL known from the wire. ---
+
+/// The CallManager key of a third generation (after two regenerations).
+fn callmanager_third() -> Cert {
+    CertSpec::callmanager(HOST)
+        .with_key(KeyName::OtherCluster)
+        .with_serial(&[0x5c, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08])
+        .self_signed()
+}
+
+/// An ITL signed by `sast` (its SAST record) listing `cm` as CCM+TFTP and the TVS.
+fn itl_signed_by(sast: &Cert, cm: &Cert) -> Vec<u8> {
+    TrustListBuilder::new(&format!("ITLSEP{MAC}.tlv"), Signer::from_cert(sast))
+        .record(RecordSpec::from_cert(function::SAST, sast))
+        .record(RecordSpec::from_cert(function::CCM_TFTP, cm))
+        .record(
+            RecordSpec::from_cert(function::TVS, &CertSpec::tvs(HOST).self_signed()).hash_only(),
+        )
+        .digest(Digest::Sha256)
+        .build()
+}
+
+const PHONE: &str = "10.10.0.21";
+/// 2026-01-01, inside the certificates' validity.
+const T0: i64 = 1_767_225_600;
+
+fn seen(frame: u64) -> Seen {
+    Seen {
+        capture: 0,
+        frame,
+        ts: Timestamp::from_parts(T0 + frame as i64, 0),
+    }
+}
+
+fn endpoint(ip: &str, port: u16) -> Endpoint {
+    Endpoint {
+        ip: ip.parse().expect("test address"),
+        port,
+    }
+}
+
+/// A whole TFTP download of `name` by the phone, beginning at `frame`.
+fn download(name: &str, data: &[u8], frame: u64) -> FileTransfer {
+    FileTransfer {
+        name: name.into(),
+        transport: FileTransport::Tftp,
+        upload: false,
+        client: endpoint(PHONE, 49_152 + frame as u16),
+        server: endpoint("10.10.0.1", 69),
+        data: data.into(),
+        size: Some(data.len() as u64),
+        complete: true,
+        first: seen(frame),
+        last: seen(frame + 2),
+        ..Default::default()
+    }
+}
+
+/// The trust path `analyze` reports for the one phone of `files`, holding `phone_itl`.
+fn trust_path_of(files: Vec<FileTransfer>, phone_itl: &[u8]) -> TrustPath {
+    trust_path_with_alarms(files, vec![], phone_itl)
+}
+
+/// [`trust_path_of`], with the phone's DeviceTLInfo alarms in the capture.
+fn trust_path_with_alarms(
+    files: Vec<FileTransfer>,
+    alarms: Vec<PhoneTrustAlarm>,
+    phone_itl: &[u8],
+) -> TrustPath {
+    let evidence = Evidence {
+        files,
+        alarms,
+        ..Evidence::default()
+    };
+    let facts = OperatorFacts {
+        phone_itl: Some(PhoneItlFile {
+            name: "phone.tlv".into(),
+            bytes: phone_itl.to_vec(),
+        }),
+        phone_status: PhoneStatus::Unknown,
+        key_backup: KeyBackup::Unknown,
+        ..OperatorFacts::default()
+    };
+    let d = diagnose(&evidence, &facts);
+    let phone = d.phones.first().expect("one phone");
+    phone.trust_path.clone().expect("a trust path")
+}
+
+/// Statements 7 and 21 (the store the phone holds decides), issue 18's "every download": the
+/// phone holds ITL O (ITLRecovery R signs it, CallManager 1). The capture shows ITL A (R signs
+/// it, lists CallManager 2) at frame 3, then, after a TFTP restart, ITL B signed by
+/// CallManager 2 (lists CallManager 3) at frame 30, then a config signed by CallManager 3.
+/// B is taken only because A was taken first (O does not list CallManager 2), and the config
+/// only because B was; judged against O alone, both would wait on TVS.
+#[test]
+fn statement_7_every_itl_download_is_judged_against_the_store_at_its_frame() {
+    let recovery = CertSpec::itl_recovery(HOST).self_signed();
+    let (cm1, cm2, cm3) = (
+        callmanager(),
+        callmanager_regenerated(),
+        callmanager_third(),
+    );
+    let o = itl_signed_by(&recovery, &cm1);
+    let a = itl_signed_by(&recovery, &cm2);
+    let b = itl_signed_by(&cm2, &cm3);
+    let itl_name = format!("ITLSEP{MAC}.tlv");
+    let cfg_name = format!("SEP{MAC}.cnf.xml.sgn");
+    let path = trust_path_of(
+        vec![
+            download(&itl_name, &a, 3),
+            download(&itl_name, &b, 30),
+            download(&cfg_name, &config(&cm3), 50),
+        ],
+        &o,
+    );
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert_eq!(path.itl.via, Some("signer-in-itl"), "{path:?}");
+    assert!(
+        path.itl
+            .explanation
+            .contains("of the ITL served at frame 3"),
+        "{path:?}"
+    );
+    assert_eq!(path.config.acceptance, Acceptance::Accepted, "{path:?}");
+    assert!(
+        path.config.explanation.contains("of the served ITL"),
+        "{path:?}"
+    );
+
+    // The other way round: B first is judged against O (only TVS could vouch, and no TVS
+    // session is in the capture), so it is not taken; A is; the config signed by CallManager 3
+    // then meets A, which does not list it: the store changed only at the ITL it took.
+    let path = trust_path_of(
+        vec![
+            download(&itl_name, &b, 3),
+            download(&itl_name, &a, 30),
+            download(&cfg_name, &config(&cm3), 50),
+        ],
+        &o,
+    );
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert!(
+        path.itl.explanation.contains("of the phone's ITL"),
+        "{path:?}"
+    );
+    assert_eq!(path.config.acceptance, Acceptance::Undetermined, "{path:?}");
+    assert!(path.config.explanation.contains("TVS"), "{path:?}");
+}
+
+/// Statement 7 with a retry: the phone downloads the same new ITL twice. The second copy meets
+/// a store that already holds it; the report still says how the phone took it (the first
+/// copy, signed by a record of the phone's ITL), not "already holds".
+#[test]
+fn statement_7_a_retried_itl_download_reports_how_the_first_copy_was_taken() {
+    let recovery = CertSpec::itl_recovery(HOST).self_signed();
+    let o = itl_signed_by(&recovery, &callmanager());
+    let a = itl_signed_by(&recovery, &callmanager_regenerated());
+    let itl_name = format!("ITLSEP{MAC}.tlv");
+    let path = trust_path_of(
+        vec![download(&itl_name, &a, 3), download(&itl_name, &a, 30)],
+        &o,
+    );
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert_eq!(path.itl.via, Some("signer-in-itl"), "{path:?}");
+    assert!(
+        path.itl.explanation.contains("of the phone's ITL"),
+        "{path:?}"
+    );
+}
+
+/// The served CTL (eToken 1, new CallManager as CCM+TFTP), the new ITL signed by that
+/// CallManager, and the phone's old ITL (ITLRecovery, old CallManager), as test material.
+struct MixedMode {
+    old: Vec<u8>,
+    served_ctl: Vec<u8>,
+    new: Vec<u8>,
+}
+
+fn mixed_mode() -> MixedMode {
+    let recovery = CertSpec::itl_recovery(HOST).self_signed();
+    let token = CertSpec::ca("eToken 1").self_signed();
+    let cm2 = callmanager_regenerated();
+    MixedMode {
+        old: itl(&recovery, &callmanager()),
+        served_ctl: ctl(&token, &cm2),
+        new: itl_signed_by(&cm2, &cm2),
+    }
+}
+
+fn ctl_at<'a>(list: &'a TrustList<'a>) -> ServedFile<'a> {
+    ServedFile {
+        at: (0, 1),
+        kind: FileKind::Ctl,
+        offered: offered_list(list, "the served CTL"),
+        list: Some(list),
+        label: "the served CTL",
+    }
+}
+
+fn itl_at<'a>(list: &'a TrustList<'a>) -> ServedFile<'a> {
+    ServedFile {
+        at: (0, 3),
+        kind: FileKind::Itl,
+        offered: offered_list(list, "the served ITL"),
+        list: Some(list),
+        label: "the served ITL",
+    }
+}
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(bytes))
+}
+
+/// Statement 6: the phone asks for the CTL, then the ITL, whatever it did with the CTL. With
+/// its CTL not given, a served CTL that its ITL does not settle (an eToken the ITL does not
+/// list, no TVS) is not shown taken by the ITL download after it: the CTL's answer and the
+/// store's CTL part are unknown from that frame on, the answer says what would settle it, and
+/// the ITL (signed by the CallManager key only that CTL lists) is not claimed accepted through
+/// it. This is the case of a phone that refused the CTL and still asked for its ITL.
+#[test]
+fn statement_6_an_itl_download_after_a_ctl_does_not_show_the_ctl_was_taken() {
+    let m = mixed_mode();
+    let (old, served_ctl, new) = (
+        trust_list(&m.old),
+        trust_list(&m.served_ctl),
+        trust_list(&m.new),
+    );
+    let before = Store {
+        ctl: Part::Unknown,
+        itl: exact(&old, "the phone's ITL"),
+    };
+    let t = walk(
+        before.clone(),
+        &[itl_at(&new), ctl_at(&served_ctl)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Undetermined, "{c:?}");
+    assert!(!c.by_report, "{c:?}");
+    assert!(c.decision.explanation.contains("statement 6"), "{c:?}");
+    assert!(c.decision.explanation.contains("--phone-ctl"), "{c:?}");
+    assert!(matches!(t.at((0, 2)).ctl, Part::Unknown));
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_ne!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+    assert_ne!(j.via(), Some("signer-in-ctl"), "{j:?}");
+    assert!(j.decision.explanation.contains("--phone-ctl"), "{j:?}");
+
+    // The CTL alone: likewise unknown.
+    let t = walk(
+        before.clone(),
+        &[ctl_at(&served_ctl)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Undetermined, "{c:?}");
+    assert!(matches!(t.at((0, 9)).ctl, Part::Unknown));
+
+    // Statement 7c: the phone's CTL known exactly, signed by another eToken: it does not
+    // verify the served CTL, and going on to the ITL does not overrule that.
+    let other_token = CertSpec::ca("eToken 2")
+        .with_key(KeyName::OtherCluster)
+        .self_signed();
+    let held_bytes = ctl(&other_token, &callmanager());
+    let held = trust_list(&held_bytes);
+    let t = walk(
+        Store {
+            ctl: exact(&held, "the phone's CTL"),
+            ..before
+        },
+        &[ctl_at(&served_ctl), itl_at(&new)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_ne!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_ne!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+}
+
+/// Statements 7c and 30: with the phone's CTL given, a new CTL signed by one of its SAST
+/// records (the same eToken) is taken, and the new ITL through the new CTL's CCM+TFTP.
+#[test]
+fn statement_30_a_ctl_signed_by_a_sast_of_the_phones_ctl_is_taken_and_vouches_for_the_itl() {
+    let m = mixed_mode();
+    let (old, served_ctl, new) = (
+        trust_list(&m.old),
+        trust_list(&m.served_ctl),
+        trust_list(&m.new),
+    );
+    let token = CertSpec::ca("eToken 1").self_signed();
+    let held_bytes = ctl(&token, &callmanager());
+    let held = trust_list(&held_bytes);
+    let t = walk(
+        Store {
+            ctl: exact(&held, "the phone's CTL"),
+            itl: exact(&old, "the phone's ITL"),
+        },
+        &[ctl_at(&served_ctl), itl_at(&new)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert_eq!(c.via(), Some("signer-in-ctl"));
+    assert!(matches!(&t.at((0, 2)).ctl, Part::Exact { label, .. } if label == "the served CTL"));
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_eq!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+    assert_eq!(j.via(), Some("signer-in-ctl"));
+}
+
+/// Statement 7 (the phone's own word): the phone's CTL not given, but its DeviceTLInfo alarm
+/// after the CTL reports that CTL's hash as its `CTL_Signature`: it took it, the store's CTL
+/// part is that CTL, and the ITL is taken through it. A report of another hash after the CTL
+/// says it did not take it; its hash reported before the CTL says the phone already held it.
+#[test]
+fn statement_7_the_phone_reporting_the_served_ctls_hash_took_it() {
+    use itlscope::trust::store::{CtlReport, walk_reported};
+    let m = mixed_mode();
+    let (old, served_ctl, new) = (
+        trust_list(&m.old),
+        trust_list(&m.served_ctl),
+        trust_list(&m.new),
+    );
+    let before = Store {
+        ctl: Part::Unknown,
+        itl: exact(&old, "the phone's ITL"),
+    };
+    let report = |frame, hash: String| CtlReport {
+        at: Some((0, frame)),
+        hash,
+        source: format!("DeviceTLInfo alarm, frame {frame}"),
+    };
+    let files = [ctl_at(&served_ctl), itl_at(&new)];
+    let t = walk_reported(
+        before.clone(),
+        &files,
+        &[report(2, sha1_hex(&m.served_ctl).to_uppercase())],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert!(c.by_report);
+    assert_eq!(c.via(), Some("phone-report"));
+    assert!(c.decision.explanation.contains("frame 2"), "{c:?}");
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_eq!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+    assert_eq!(j.via(), Some("signer-in-ctl"));
+
+    // Another hash after the CTL: not taken; the phone's CTL is known by that hash.
+    let t = walk_reported(
+        before.clone(),
+        &files,
+        &[report(2, sha1_hex(b"another CTL"))],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Rejected, "{c:?}");
+    assert!(matches!(t.at((0, 2)).ctl, Part::ByHash(_)));
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_ne!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+
+    // The served CTL's hash reported before it was served (no other CTL in between): the
+    // phone already held it.
+    let t = walk_reported(
+        before,
+        &files,
+        &[report(0, sha1_hex(&m.served_ctl))],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert_eq!(c.via(), Some("phone-report"));
+}
+
+/// Statement 7a: a phone known to hold nothing (no CTL, no ITL) takes the first CTL blindly,
+/// then the ITL through that CTL (7b). With its CTL unknown, neither blind acceptance is
+/// claimed: a CTL it may hold decides.
+#[test]
+fn statement_7a_only_a_phone_known_to_hold_no_ctl_takes_the_first_ctl_blindly() {
+    let m = mixed_mode();
+    let (served_ctl, new) = (trust_list(&m.served_ctl), trust_list(&m.new));
+    let files = [ctl_at(&served_ctl), itl_at(&new)];
+    let t = walk(
+        Store {
+            ctl: Part::Absent,
+            itl: Part::Absent,
+        },
+        &files,
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert_eq!(c.via(), Some("no-itl"));
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_eq!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+    assert_eq!(j.via(), Some("signer-in-ctl"));
+
+    let t = walk(
+        Store {
+            ctl: Part::Unknown,
+            itl: Part::Absent,
+        },
+        &files,
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Undetermined, "{c:?}");
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_eq!(j.decision.acceptance, Acceptance::Undetermined, "{j:?}");
+}
+
+fn analyze_json(args: &[&str]) -> Value {
+    let out = Command::cargo_bin("itlscope")
+        .expect("itlscope binary")
+        .current_dir(repo())
+        .arg("analyze")
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("itlscope runs");
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// Statement 6 end to end: without `--phone-ctl`, the mixed-mode captures claim no answer
+/// that rests on the phone's CTL: after the CTL client was re-run the served ITL is not
+/// claimed taken through the served CTL (the phone going on to the ITL proves nothing), and
+/// before it the ITL is not claimed refused (the CTL the phone holds may verify it); each says
+/// what would settle it.
+#[test]
+fn statement_6_without_the_phone_ctl_the_mixed_mode_captures_claim_nothing_through_a_ctl() {
+    for capture in ["mixed-mode-ctl-rerun", "mixed-mode-ctl-not-rerun"] {
+        let report = analyze_json(&[
+            &format!("captures/{capture}.pcap"),
+            "--phone-itl",
+            &format!("captures/{capture}.phone-itl.tlv"),
+            "--phone-status",
+            "failed",
+            "--key-backup",
+            "no",
+        ]);
+        let path = &list(&report, "phones")[0]["trust_path"];
+        assert_eq!(
+            str_of(&path["itl"], "acceptance"),
+            "undetermined",
+            "{capture}: {path}"
+        );
+        assert!(
+            str_of(&path["itl"], "explanation").contains("--phone-ctl"),
+            "{capture}: {path}"
+        );
+    }
+}
+
+/// Statements 7a and 7b for a phone that reports no ITL installed (`path_without_itl`): alone,
+/// the served ITL is taken on leap of faith and the config is judged against it. A phone
+/// known to hold no trust list at all takes a CTL first blindly (7a), and then the ITL only if
+/// that CTL's CCM+TFTP verifies it (7b); with its CTL unknown, neither the CTL nor the ITL
+/// after it is claimed (statement 6: it asks for the ITL whatever it did with the CTL).
+#[test]
+fn statement_7b_a_phone_without_an_itl_that_takes_a_ctl_first_needs_it_for_the_itl() {
+    use itlscope::trust::evidence::{
+        ConfigDownload, ItlDownload, Wire, path_without_itl, path_without_itl_holding,
+    };
+    let recovery = CertSpec::itl_recovery(HOST).self_signed();
+    let token = CertSpec::ca("eToken 1").self_signed();
+    let cm = callmanager();
+    let itl_bytes = itl(&recovery, &cm);
+    let served = trust_list(&itl_bytes);
+    let ctl_bytes = ctl(&token, &callmanager_regenerated());
+    let served_ctl = trust_list(&ctl_bytes);
+    let config_bytes = config(&cm);
+    let sgn = match parse_any(&config_bytes) {
+        Ok(ParsedFile::Signed(s)) => s,
+        _ => panic!("config parses"),
+    };
+    let name = format!("SEP{MAC}.cnf.xml.sgn");
+    let itl_file = ServedFile {
+        at: (0, 3),
+        kind: FileKind::Itl,
+        offered: offered_list(&served, "the served ITL"),
+        list: Some(&served),
+        label: "the served ITL",
+    };
+    let config_file = ServedFile {
+        at: (0, 20),
+        kind: FileKind::Config,
+        offered: Offered {
+            bytes: &config_bytes,
+            header: &sgn.header,
+            kind: Kind::Config,
+            what: &name,
+        },
+        list: None,
+        label: "",
+    };
+    let wire = |served: Vec<ServedFile<'_>>,
+                ctl_known_absent: bool|
+     -> (String, String, Option<&'static str>) {
+        let w = Wire {
+            served,
+            itl: Some(ItlDownload {
+                at: (0, 3),
+                bytes: &itl_bytes,
+                parses: true,
+            }),
+            config: Some(ConfigDownload {
+                at: (0, 20),
+                name: &name,
+                bytes: &config_bytes,
+                parsed: Ok(&sgn),
+            }),
+            ctl_reports: vec![],
+            verifier: &RsaVerifier,
+            tvs: &NoTvsEvidence,
+        };
+        let p = if ctl_known_absent {
+            path_without_itl_holding(&w, Part::Absent)
+        } else {
+            path_without_itl(&w)
+        };
+        (
+            format!("{:?}", p.itl.acceptance),
+            format!("{:?} {}", p.config.acceptance, p.config.explanation),
+            p.itl.via,
+        )
+    };
+    for known in [true, false] {
+        let (itl_answer, config_answer, via) = wire(vec![itl_file, config_file], known);
+        assert_eq!(itl_answer, "Accepted");
+        assert_eq!(via, Some("no-itl"));
+        assert!(
+            config_answer.starts_with("Accepted") && config_answer.contains("of the served ITL"),
+            "{config_answer}"
+        );
+    }
+    let ctl_file = ServedFile {
+        at: (0, 1),
+        kind: FileKind::Ctl,
+        offered: offered_list(&served_ctl, "the served CTL"),
+        list: Some(&served_ctl),
+        label: "the served CTL",
+    };
+    let (itl_answer, config_answer, _) = wire(vec![ctl_file, itl_file, config_file], true);
+    assert_eq!(itl_answer, "Rejected");
+    assert!(!config_answer.starts_with("Accepted"), "{config_answer}");
+    let (itl_answer, config_answer, _) = wire(vec![ctl_file, itl_file, config_file], false);
+    assert_eq!(itl_answer, "Undetermined");
+    assert!(!config_answer.starts_with("Accepted"), "{config_answer}");
+}
+
+/// A DeviceTLInfo alarm of the phone at `frame` reporting `ctl_signature` (its ITL field
+/// absent: what the phone holds as ITL comes from `--phone-itl`).
+fn ctl_alarm(ctl_signature: &str, frame: u64) -> PhoneTrustAlarm {
+    PhoneTrustAlarm {
+        phone: endpoint(PHONE, 5060),
+        device_name: Some(format!("SEP{MAC}")),
+        itl_signature: None,
+        itl_signature_raw: None,
+        ctl_signature: Some(ctl_signature.into()),
+        itl_tftp_server: None,
+        status_code: None,
+        seen: seen(frame),
+    }
+}
+
+/// Statements 6, 7 and 30 through `analyze`'s diagnosis: the phone (its ITL given, its CTL
+/// not) downloads a CTL and then an ITL that only that CTL's CCM+TFTP verifies. Alone, the
+/// downloads do not show it took the CTL (statement 6), so the ITL is not claimed taken; its
+/// DeviceTLInfo alarm after them reporting the CTL's hash as its `CTL_Signature` shows it did,
+/// and the ITL is then taken through that CTL.
+#[test]
+fn statement_6_the_phones_devicetlinfo_ctl_signature_shows_it_took_the_served_ctl() {
+    let m = mixed_mode();
+    let files = || {
+        vec![
+            download(&format!("CTLSEP{MAC}.tlv"), &m.served_ctl, 1),
+            download(&format!("ITLSEP{MAC}.tlv"), &m.new, 10),
+        ]
+    };
+    let path = trust_path_of(files(), &m.old);
+    assert_ne!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert!(path.itl.explanation.contains("--phone-ctl"), "{path:?}");
+
+    let path = trust_path_with_alarms(
+        files(),
+        vec![ctl_alarm(&sha1_hex(&m.served_ctl), 40)],
+        &m.old,
+    );
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert_eq!(path.itl.via, Some("signer-in-ctl"), "{path:?}");
 }

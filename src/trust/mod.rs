@@ -8,6 +8,7 @@
 //! caller supplies ([`TvsWitness`]): the capture for `analyze`, the planned change for `plan`.
 
 pub mod decide;
+pub mod evidence;
 pub mod records;
 pub mod recovery;
 pub mod store;

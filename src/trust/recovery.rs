@@ -412,17 +412,30 @@ mod tests {
     /// served CTL's) is shown as what is known of it, and the path stays unknown, never closed.
     #[test]
     fn a_ctl_known_by_hash_is_named_and_leaves_the_ctl_path_unknown() {
-        use crate::diagnosis::testkit;
-        let served = testkit::list(
-            crate::cisco::model::FileFormat::Ctl,
-            vec![testkit::record(
-                function::SAST,
-                "CN=eToken",
-                "CN=eToken",
-                &[1],
-            )],
-            0,
-        );
+        // Built here from the model (trust/ does not reach into the diagnosis's test kit).
+        use crate::cisco::model::{FileFormat, Header, Record};
+        let token = Record {
+            function: Some(function::SAST),
+            subject: Some(b"CN=eToken"),
+            issuer: Some(b"CN=eToken"),
+            serial: Some(&[1]),
+            public_key: Some(b"key"),
+            certificate: Some(b"DER:CN=eToken:01"),
+            ..Record::default()
+        };
+        let served = TrustList {
+            format: FileFormat::Ctl,
+            bytes: &[],
+            header: Header {
+                version: (1, 2),
+                signer_name: token.subject,
+                signer_serial: token.serial,
+                signer_issuer: token.issuer,
+                digest_algorithm: Some(1),
+                ..Header::default()
+            },
+            records: vec![token],
+        };
         let mut i = inputs(&[]);
         i.served_ctl = Some(&served);
         i.phone_ctl_hash =

@@ -146,11 +146,18 @@ pub struct Judged {
     pub decision: Decision,
     /// True when accepted because the CTL the phone held verifies it (statements 7b, 7c).
     pub through_ctl: bool,
+    /// True when a CTL is taken because the phone itself later reports its hash (DeviceTLInfo
+    /// `CTL_Signature`), what it held not settling it — see [`walk_reported`].
+    pub by_report: bool,
 }
 
 impl Judged {
-    /// `signer-in-ctl` when taken through the CTL, else the route's own word.
+    /// `signer-in-ctl` when taken through the CTL, `phone-report` for a CTL the phone reports
+    /// holding, else the route's own word.
     pub fn via(&self) -> Option<&'static str> {
+        if self.by_report {
+            return Some("phone-report");
+        }
         match self.decision.route {
             Some(super::Route::SignerInList { .. }) if self.through_ctl => Some("signer-in-ctl"),
             r => r.map(super::Route::as_str),
@@ -274,21 +281,177 @@ pub fn judge(
     }
 }
 
-/// The timeline: `served` (in any order) judged in capture order, each against the store the
-/// phone holds at its frame; a CTL or ITL it takes replaces that part of the store.
+/// What the phone itself says of the CTL it holds: the `CTL_Signature` of a DeviceTLInfo alarm
+/// (SIP, or its console log given with `--evidence`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtlReport {
+    /// Where the capture shows it; None when it is not on the capture's timeline (a log line):
+    /// such a report is used only when it names a served CTL, which the phone then holds.
+    pub at: Option<At>,
+    /// The hash, hex (MD5, SHA-1 or SHA-256 of the CTL file).
+    pub hash: String,
+    /// Who says so, for explanations ("DeviceTLInfo alarm, frame 40").
+    pub source: String,
+}
+
+/// True when `hash` (hex, any case) is the MD5, SHA-1 or SHA-256 of `bytes`.
+fn hash_of(bytes: &[u8], hash: &str) -> bool {
+    use sha1::Digest;
+    let h = hash.trim();
+    [
+        hex::encode(md5::Md5::digest(bytes)),
+        hex::encode(sha1::Sha1::digest(bytes)),
+        hex::encode(sha2::Sha256::digest(bytes)),
+    ]
+    .iter()
+    .any(|x| x.eq_ignore_ascii_case(h))
+}
+
+/// What the phone's own reports say of the CTL served at `at` (`bytes`), when the store does
+/// not settle it: `Some(Ok(source))` it holds that CTL (a report of its hash between the
+/// previous CTL download, `since`, and the next one, `until`: held already, or taken);
+/// `Some(Err((hash, source)))` a report placed after it (and before `until`) names another CTL,
+/// so it kept or took another; None when no report says.
+fn reported<'r>(
+    reports: &'r [CtlReport],
+    bytes: &[u8],
+    at: At,
+    (since, until): (Option<At>, Option<At>),
+) -> Option<Result<&'r str, (&'r str, &'r str)>> {
+    let between = |w: At| since.is_none_or(|s| w > s) && until.is_none_or(|u| w < u);
+    if let Some(r) = reports
+        .iter()
+        .find(|r| hash_of(bytes, &r.hash) && r.at.is_none_or(|w| w != at && between(w)))
+    {
+        return Some(Ok(&r.source));
+    }
+    reports
+        .iter()
+        .filter(|r| r.at.is_some_and(|w| w > at && until.is_none_or(|u| w < u)))
+        .find(|r| !hash_of(bytes, &r.hash))
+        .map(|r| Err((r.hash.as_str(), r.source.as_str())))
+}
+
+/// What would settle a CTL the evidence does not show the phone took or refused.
+pub const SETTLE_CTL: &str =
+    "give --phone-ctl FILE, or the phone's DeviceTLInfo alarm / Status Messages after the CTL";
+
+/// The timeline: `served` (in any order; give every download, retries included) judged in
+/// capture order, each against the store the phone holds at its frame; a CTL or ITL it takes
+/// replaces that part of the store from that frame on. No report of the phone: see
+/// [`walk_reported`].
 pub fn walk<'a>(
     before: Store<'a>,
     served: &[ServedFile<'a>],
     verifier: &dyn Verifier,
     tvs: &dyn TvsWitness,
 ) -> Timeline<'a> {
+    walk_reported(before, served, &[], verifier, tvs)
+}
+
+/// [`walk`], with what the phone itself reports of its CTL (`reports`).
+///
+/// A CTL on the wire becomes the store's CTL part only on evidence that the phone took it
+/// (statement 6: the phone asks for the CTL, then the ITL, then the config, whatever it did
+/// with the CTL, so going on to the ITL proves nothing):
+/// - the phone's CTL is known exactly and one of its SAST records signs the new one (7c, 30),
+///   or the ITL it holds or TVS vouches for it (7c);
+/// - the phone is known to hold no CTL: with no ITL (or a rollback ITL) it takes the first CTL
+///   blindly (7a), with an ITL the ITL or TVS decides;
+/// - the phone itself reports that CTL's hash ([`CtlReport`]) after it, or before it with no
+///   other CTL download in between (it already held it).
+///
+/// Otherwise the CTL part is unknown from that frame on, and the answer says what would settle
+/// it ([`SETTLE_CTL`]). While the phone's CTL is unknown and the cluster is in mixed mode (a
+/// CTL was served), an ITL or config that only a blind acceptance would take, or that its ITL
+/// and TVS refuse, is undetermined: the CTL it may hold decides (7b, 7c).
+pub fn walk_reported<'a>(
+    before: Store<'a>,
+    served: &[ServedFile<'a>],
+    reports: &[CtlReport],
+    verifier: &dyn Verifier,
+    tvs: &dyn TvsWitness,
+) -> Timeline<'a> {
     let mut order: Vec<&ServedFile<'a>> = served.iter().collect();
+    // Stable: files served at the same frame keep their given order.
     order.sort_by_key(|f| f.at);
     let mut now = before.clone();
     let mut judged = Vec::new();
     let mut changes = Vec::new();
-    for f in order {
-        let (decision, through_ctl) = judge(&now, &f.offered, f.kind, verifier, tvs);
+    let mut mixed = false;
+    for (i, f) in order.iter().enumerate() {
+        let (mut decision, through_ctl) = judge(&now, &f.offered, f.kind, verifier, tvs);
+        let mut by_report = false;
+        let ctl_known = matches!(now.ctl, Part::Exact { .. } | Part::Absent);
+        let blind = matches!(
+            decision.route,
+            Some(super::Route::NoTrustList | super::Route::RollbackHeld)
+        );
+        let mut ctl_after: Option<Part<'a>> = None;
+        if f.kind == FileKind::Ctl {
+            mixed = true;
+            let until = order[i + 1..]
+                .iter()
+                .find(|n| n.kind == FileKind::Ctl)
+                .map(|n| n.at);
+            let since = order[..i]
+                .iter()
+                .rev()
+                .find(|n| n.kind == FileKind::Ctl)
+                .map(|n| n.at);
+            let accepted = decision.acceptance == Acceptance::Accepted;
+            // An unknown CTL of the phone may refuse what a blind reading would take, and
+            // verify what its ITL or TVS refuse: only its ITL's records or TVS settle it.
+            let settled = ctl_known && (accepted || decision.acceptance == Acceptance::Rejected)
+                || accepted && !blind;
+            if !settled {
+                match reported(reports, f.offered.bytes, f.at, (since, until)) {
+                    Some(Ok(source)) => {
+                        by_report = true;
+                        decision = Decision {
+                            acceptance: Acceptance::Accepted,
+                            route: None,
+                            explanation: format!(
+                                "the phone holds it: it reports this CTL's hash itself ({source})"
+                            ),
+                        };
+                    }
+                    Some(Err((hash, source))) => {
+                        decision = Decision::rejected(format!(
+                            "not taken: after it the phone reports another CTL, hash {hash} ({source})"
+                        ));
+                        ctl_after = Some(Part::ByHash(hash.to_owned()));
+                    }
+                    None => {
+                        decision = Decision::undetermined(format!(
+                            "not shown: {} and what it holds does not settle {} ({}); going on to the ITL proves nothing, since the phone asks for it whatever it did with the CTL (statement 6): {SETTLE_CTL}",
+                            match now.ctl {
+                                Part::Absent => "the phone held no CTL",
+                                _ => "the CTL the phone held is not known",
+                            },
+                            f.offered.what,
+                            decision.explanation,
+                        ));
+                        ctl_after = Some(Part::Unknown);
+                    }
+                }
+            }
+        } else if mixed
+            && !ctl_known
+            && (decision.acceptance == Acceptance::Rejected
+                || decision.acceptance == Acceptance::Accepted && blind)
+        {
+            decision = Decision::undetermined(format!(
+                "the CTL the phone holds is not known and the cluster is in mixed mode (a CTL was served), so it decides ({}): {SETTLE_CTL}",
+                decision.explanation
+            ));
+        } else if mixed && !ctl_known && decision.acceptance == Acceptance::Undetermined {
+            // The prefix stays (advice looks for "only through TVS"); the CTL is one more way.
+            decision.explanation = format!(
+                "{}; the CTL the phone holds (not known, mixed mode) may also verify it: {SETTLE_CTL}",
+                decision.explanation
+            );
+        }
         let taken = decision.acceptance == Acceptance::Accepted;
         if let (true, Some(list)) = (taken, f.list) {
             let part = Part::Exact {
@@ -303,12 +466,20 @@ pub fn walk<'a>(
             if f.kind != FileKind::Config {
                 changes.push((f.at, now.clone()));
             }
+        } else if let Some(part) = ctl_after {
+            // Not shown taken: what the phone holds is no longer what it held before.
+            let changed = !matches!((&now.ctl, &part), (Part::Unknown, Part::Unknown));
+            now.ctl = part;
+            if changed {
+                changes.push((f.at, now.clone()));
+            }
         }
         judged.push(Judged {
             at: f.at,
             kind: f.kind,
             decision,
             through_ctl,
+            by_report,
         });
     }
     Timeline {
