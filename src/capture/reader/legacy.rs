@@ -54,6 +54,45 @@ pub(super) fn record_header(layout: &Layout, data: &[u8]) -> Option<RecordHeader
     })
 }
 
+/// Length of a legacy pcap record header (the "modified" format's is 24).
+pub(super) const RECORD_HEADER: usize = 16;
+
+/// A legacy pcap record (16-byte header) that lies whole at the start of `data` and whose
+/// header can be true (or is taken as it claims, `resync_off`): its length with the header,
+/// its frame's fields and its seconds. `None` sends the record down the general path
+/// (pcapng, the modified format, a record not whole yet, a header that cannot be true).
+pub(super) fn whole_record(
+    layout: &Layout,
+    data: &[u8],
+    resync_off: bool,
+) -> Option<(usize, Meta, u32)> {
+    let Layout::Legacy {
+        link_type,
+        nanosecond,
+        record_header: RECORD_HEADER,
+        ..
+    } = *layout
+    else {
+        return None;
+    };
+    let h = record_header(layout, data)?;
+    if !resync_off && !fields_plausible(layout, &h) {
+        return None;
+    }
+    let len = RECORD_HEADER.checked_add(usize::try_from(h.caplen).ok()?)?;
+    if len > data.len() {
+        return None;
+    }
+    let meta = Meta {
+        ts: legacy_ts(h.secs, h.frac, nanosecond),
+        has_ts: true,
+        link_type,
+        interface: 0,
+        orig_len: h.origlen,
+    };
+    Some((len, meta, h.secs))
+}
+
 /// Whether a record header's own fields can be true: a fraction of a second below one
 /// second, no more captured than sent, and a captured length a capture can hold.
 pub(super) fn fields_plausible(layout: &Layout, h: &RecordHeader) -> bool {
@@ -167,6 +206,87 @@ pub(super) fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn layout(big_endian: bool, record_header: usize) -> Layout {
+        Layout::Legacy {
+            link_type: LinkType::ETHERNET,
+            nanosecond: false,
+            big_endian,
+            record_header,
+            snaplen: 65_535,
+        }
+    }
+
+    fn record(big_endian: bool, secs: u32, frac: u32, caplen: u32, origlen: u32) -> Vec<u8> {
+        let mut r = Vec::new();
+        for w in [secs, frac, caplen, origlen] {
+            r.extend_from_slice(&if big_endian {
+                w.to_be_bytes()
+            } else {
+                w.to_le_bytes()
+            });
+        }
+        r.extend((0..caplen).map(|i| i as u8));
+        r
+    }
+
+    /// The fast path gives the frame the general path gives (pcap-parser's block, then
+    /// `classify`), in both byte orders, and leaves every other case to the general path.
+    #[test]
+    fn a_whole_plausible_record_reads_as_the_general_path_reads_it() {
+        for big in [false, true] {
+            let l = layout(big, 16);
+            let mut data = record(big, 1_700_000_000, 250_000, 60, 70);
+            data.extend_from_slice(&record(big, 1_700_000_001, 0, 10, 10));
+            let (len, meta, secs) = whole_record(&l, &data, false).expect("whole");
+            assert_eq!((len, secs, meta.orig_len), (76, 1_700_000_000, 70));
+            let mut state = State {
+                name: "t".into(),
+                layout: layout(big, 16),
+                summary: Default::default(),
+                last_link: None,
+                decryption_secrets: 0,
+                notes_dropped: 0,
+                last_legacy_secs: None,
+                resync_off: false,
+            };
+            let base = data.as_ptr() as usize;
+            let (glen, block) = legacy_record(&state.layout, &data).expect("general");
+            let Step::Frame {
+                len: step_len,
+                start,
+                caplen,
+                meta: general,
+            } = classify(&mut state, glen, block, base)
+            else {
+                panic!("a frame");
+            };
+            assert_eq!((step_len, start, caplen), (len, RECORD_HEADER, 60));
+            assert_eq!(
+                (
+                    general.ts,
+                    general.link_type,
+                    general.interface,
+                    general.orig_len
+                ),
+                (meta.ts, meta.link_type, meta.interface, meta.orig_len)
+            );
+            assert_eq!(state.last_legacy_secs, Some(secs));
+            // Not whole yet, the modified format: the general path's.
+            assert!(whole_record(&l, &data[..75], false).is_none());
+            assert!(whole_record(&layout(big, 24), &data, false).is_none());
+        }
+    }
+
+    /// A corrupt caplen (more captured than sent) is not taken by the fast path while
+    /// resynchronisation is on (the reader's promise: one record lost, not the file).
+    #[test]
+    fn an_implausible_header_is_left_to_resynchronisation() {
+        let l = layout(false, 16);
+        let data = record(false, 1_700_000_000, 0, 60, 20);
+        assert!(whole_record(&l, &data, false).is_none());
+        assert!(whole_record(&l, &data, true).is_some());
+    }
 
     #[test]
     fn legacy_magics_in_both_orders() {

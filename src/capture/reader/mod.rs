@@ -14,7 +14,7 @@ use super::error::CaptureError;
 use super::input::{self, ErrorSlot, GzipCut};
 use super::{Frame, LinkType};
 use crate::evidence::CaptureSummary;
-use legacy::{classify, implausible_legacy_record, is_legacy_magic, legacy_record};
+use legacy::{RECORD_HEADER, classify, implausible_legacy_record, is_legacy_magic, legacy_record};
 use pcap_parser::PcapError;
 use pcap_parser::traits::PcapReaderIterator;
 use pcapng::{PCAPNG_SHB, section_header_len};
@@ -289,6 +289,29 @@ impl CaptureReader {
             // Each of these is a virtual call into pcap-parser: one of each per frame.
             // `next()` neither consumes nor refills, so both stay valid below.
             let consumed = reader.consumed();
+            // The common case first: a plausible legacy record that lies whole in the
+            // buffer becomes a frame here, without pcap-parser's block or a `Step` (the
+            // general path below gives the same frame, slower).
+            if consumed != 0
+                && let Some((len, meta, secs)) =
+                    legacy::whole_record(&self.state.layout, reader.data(), self.state.resync_off)
+            {
+                let data = reader.data().get(RECORD_HEADER..len).unwrap_or_default();
+                self.state.last_legacy_secs = Some(secs);
+                self.pending = len;
+                let number = self
+                    .state
+                    .count_frame(&meta, data.len(), (consumed + len) as u64);
+                let frame = Frame {
+                    number,
+                    ts: meta.ts,
+                    link_type: meta.link_type,
+                    interface: meta.interface,
+                    data,
+                    orig_len: meta.orig_len,
+                };
+                return Ok(Some((frame, reader.block())));
+            }
             // A legacy record header that cannot be true: find the next one rather than take
             // the records after it for its data.
             if consumed != 0
