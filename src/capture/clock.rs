@@ -259,13 +259,13 @@ mod tests {
                 4 => 0,
                 _ => (x % 1_000_000) as i64,
             };
-            // A confirmed jump now and then: three frames on the new time.
             ts += step;
             seq.push(ts);
-            if i % 997 == 0 {
+            // Now and then two more frames on the same time: a jump confirmed at once.
+            if i.is_multiple_of(997) {
                 seq.extend([ts + 1, ts + 2]);
             }
-            if x % 23 == 0 && i % 2 == 0 {
+            if x.is_multiple_of(23) && i.is_multiple_of(2) {
                 // A single bogus frame: the next ones go back to the old time.
                 ts -= step;
             }
