@@ -132,6 +132,24 @@ impl CaptureClock {
 
     /// Takes one frame's timestamp (nanoseconds) and says what it did to the clock.
     pub fn observe(&mut self, ts: i64) -> ClockMove {
+        // Nearly every frame: nothing held apart, at or a little after the clock. The same
+        // as the in-line case below (one comparison instead of its general one; this runs
+        // once per packet on the collecting thread).
+        if self.pending.is_none()
+            && let Some(now) = self.now
+            && let Some(ahead) = ts.checked_sub(now)
+            && (0..=self.jump_ns).contains(&ahead)
+        {
+            self.now = Some(ts);
+            self.idle = self.idle.saturating_add(ahead);
+            return ClockMove::InLine;
+        }
+        self.observe_general(ts)
+    }
+
+    /// [`CaptureClock::observe`] for any frame (the first, one behind the clock or far from
+    /// it, or one while frames are held apart).
+    fn observe_general(&mut self, ts: i64) -> ClockMove {
         let Some(now) = self.now else {
             self.now = Some(ts);
             self.idle = ts;
@@ -219,6 +237,48 @@ fn clamp_i64(v: i128) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The in-line shortcut of `observe` leaves the clock as the general rule does, on
+    /// jitter, small steps back, a step of exactly the threshold, single bogus frames and
+    /// confirmed jumps both ways (issue 19, one capture clock).
+    #[test]
+    fn the_in_line_shortcut_moves_the_clock_as_the_general_rule_does() {
+        let s = 1_000_000_000i64;
+        let mut ts = 1_700_000_000 * s;
+        let mut seq = Vec::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..5_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let step = match x % 23 {
+                0 => 2 * 3600 * s,
+                1 => -3600 * s,
+                2 => 10 * s,
+                3 => -(s / 2),
+                4 => 0,
+                _ => (x % 1_000_000) as i64,
+            };
+            ts += step;
+            seq.push(ts);
+            // Now and then two more frames on the same time: a jump confirmed at once.
+            if i.is_multiple_of(997) {
+                seq.extend([ts + 1, ts + 2]);
+            }
+            if x.is_multiple_of(23) && i.is_multiple_of(2) {
+                // A single bogus frame: the next ones go back to the old time.
+                ts -= step;
+            }
+        }
+        seq.extend([i64::MAX, i64::MIN, 0, i64::MAX - 1]);
+        let mut fast = CaptureClock::new(60 * s);
+        let mut general = CaptureClock::new(60 * s);
+        for (i, &t) in seq.iter().enumerate() {
+            assert_eq!(fast.observe(t), general.observe_general(t), "frame {i}");
+            assert_eq!(format!("{fast:?}"), format!("{general:?}"), "frame {i}");
+        }
+        assert!(fast.steps > 0 && fast.anomalies > 0);
+    }
 
     #[test]
     fn decimal_and_binary_resolutions() {

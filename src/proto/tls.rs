@@ -169,9 +169,10 @@ struct Direction {
 
 impl Direction {
     /// Makes room in `rec_buf` (`hs == false`) or `hs_buf` for `n` more bytes of a unit of
-    /// `want` bytes in all (the record or the message they wait for): capacity grows by
-    /// doubling but never past `want`, so a buffer holds only what its unit still lacks,
-    /// and the account is charged before the allocation. False when the budget refuses.
+    /// `want` bytes in all (the record or the message they wait for): a record's buffer is
+    /// made its record's length at once, a message's grows by doubling, never past `want`
+    /// either way, so a buffer holds at most what its unit needs; the account is charged
+    /// before the allocation. False when the budget refuses.
     fn room(&mut self, hs: bool, n: usize, want: usize) -> bool {
         let (buf, other) = if hs {
             (&mut self.hs_buf, self.rec_buf.capacity())
@@ -182,9 +183,15 @@ impl Direction {
         if need <= buf.capacity() {
             return true;
         }
-        let target = need
-            .max(buf.capacity().saturating_mul(2))
-            .min(want.max(need));
+        // A record's length (at most MAX_RECORD + 5) is known from its header: room for all
+        // of it at once, not growth by doubling that copies it twice over (issue 19,
+        // tls-heavy). A handshake message may claim far more, so its buffer still doubles.
+        let target = if hs {
+            need.max(buf.capacity().saturating_mul(2))
+                .min(want.max(need))
+        } else {
+            want.max(need)
+        };
         // Doubling refused: exactly what this segment brings may still fit (the room the
         // connection table makes before a phone's segment is for that much).
         let more = other
