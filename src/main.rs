@@ -10,7 +10,7 @@ use cli::{
 use itlscope::diagnosis::inventory::Inventory;
 use itlscope::diagnosis::trust::CiscoBackend;
 use itlscope::diagnosis::{
-    KeyBackup, Limits, OperatorFacts, PhoneItlFile, PhoneStatus, ScopedInputs, Prepared,
+    KeyBackup, Limits, OperatorFacts, PhoneItlFile, PhoneStatus, Prepared, ScopedInputs,
 };
 use itlscope::evidence::Evidence;
 use itlscope::pipeline::{self, PipelineOptions};
@@ -696,9 +696,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     // and dropped after, so a fleet never holds every diagnosis (issue 20, fleet scale).
     // Several reports (a file, HTML, annotate) or the text report (its fleet summary comes
     // first) share one whole diagnosis instead.
-    let only_stdout = (args.output.is_none() || json_to_stdout)
-        && args.html.is_none()
-        && args.annotate.is_none();
+    let only_stdout =
+        (args.output.is_none() || json_to_stdout) && args.html.is_none() && args.annotate.is_none();
     if only_stdout && (stdout_json || stdout_rows) {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         let written = match args.format {

@@ -74,7 +74,11 @@ fn reports_written_phone_by_phone_are_the_whole_diagnosis_reports_byte_for_byte(
     let evidence = span_evidence(60, 11);
     let facts = OperatorFacts::default();
     let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
-    assert_eq!(held.phones.len(), 60, "every phone of the SPAN is diagnosed");
+    assert_eq!(
+        held.phones.len(),
+        60,
+        "every phone of the SPAN is diagnosed"
+    );
     let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
     assert_eq!(prepared.len(), 60);
 
@@ -123,7 +127,9 @@ fn writing_the_json_phone_by_phone_holds_one_diagnosis_not_the_fleets() {
     json::write_streaming(&prepared, &evidence, None, &mut out).expect("written");
     let streamed_peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
 
-    eprintln!("200 phones: diagnosis held {held_bytes} bytes; written phone by phone, peak {streamed_peak} bytes");
+    eprintln!(
+        "200 phones: diagnosis held {held_bytes} bytes; written phone by phone, peak {streamed_peak} bytes"
+    );
     assert_eq!(out.0, held_written, "same report size");
     assert!(
         held_bytes > 1_000_000,

@@ -8,11 +8,11 @@
 //! so a report with 100,000 files or sessions costs no more memory than one.
 
 use super::evidence::{AlarmJson, FileJson, TlsAggregateJson, TlsJson, rfc3339};
-use crate::diagnosis::{Diagnosis, Prepared};
 use crate::diagnosis::model::{
     Acceptance, AttrValue, Check, Condition, DeleteItl, EvidenceItem, InstalledItl, PathStep,
     PhoneDiagnosis, ReportedEvent, ServedItl, Status, TimelineEvent, TrustPath,
 };
+use crate::diagnosis::{Diagnosis, Prepared};
 use crate::events::LimitEvent;
 use crate::evidence::{CaptureSummary, Evidence};
 use crate::sidecar::IngestedFile;

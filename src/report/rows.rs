@@ -10,8 +10,8 @@
 //! `schema_version` last.
 
 use crate::capture::Timestamp;
-use crate::diagnosis::{Diagnosis, Prepared};
 use crate::diagnosis::model::PhoneDiagnosis;
+use crate::diagnosis::{Diagnosis, Prepared};
 use crate::evidence::{Evidence, Seen};
 use serde::Serialize;
 use std::borrow::Borrow;
