@@ -27,7 +27,9 @@
 #        itlscope analyze FILE --json -q > new.json      (this tree's release build)
 #   4. prints: seconds, peak RSS (MiB), JSON size, RSS per phone, the new/baseline ratios of
 #      time and RSS, whether the two JSON reports are byte-identical, and the memory target
-#      (5,000 phones <= 64 MiB, 50,000 <= 256 MiB).
+#      (5,000 phones <= 64 MiB, 50,000 <= 256 MiB);
+#   5. deletes the JSON reports over 100 MB once compared (KEEP_JSON=1 keeps them): at
+#      50,000 phones each is 1.3 GB.
 # Needs: cargo, GNU /usr/bin/time, cmp.
 set -euo pipefail
 
@@ -50,6 +52,8 @@ while [ $# -gt 0 ]; do
 done
 
 mkdir -p "$bench_dir"
+# The JSON's `generated.date` is the time of the run: fixed, so that two runs can be compared.
+export ITLSCOPE_FIXED_DATE="${ITLSCOPE_FIXED_DATE:-bench}"
 target="${CARGO_TARGET_DIR:-$repo/target}"
 (cd "$repo" && cargo build --release --quiet --bin itlscope -p itlscope \
   && cargo build --release --quiet -p itlscope-gen --bin make-span-capture)
@@ -81,6 +85,11 @@ measure() {
   SECS="$best"; RSS_KB="$best_rss"
 }
 
+declare -A json_mb=()
+# json_size FILE: its size in MB (remembered when the file was deleted).
+json_size() {
+  if [ -f "$1" ]; then awk -v b="$(stat -c %s "$1")" 'BEGIN{printf "%.1f", b/1e6}'; else echo "${json_mb[$1]:--}"; fi
+}
 mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
 
@@ -106,7 +115,7 @@ for n in "${counts[@]}"; do
     measure base "$bench_dir/base-$n.json" "$baseline" analyze "$cap" --json -q ${ANALYZE_ARGS:-}
     base_secs="$SECS"; base_kb="$RSS_KB"
     printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' "$n" "$size_mb" baseline "$SECS" \
-      "$(mib "$RSS_KB")" "$(awk -v b="$(stat -c %s "$bench_dir/base-$n.json")" 'BEGIN{printf "%.1f", b/1e6}')" \
+      "$(mib "$RSS_KB")" "$(json_size "$bench_dir/base-$n.json")" \
       "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" - - ""
   fi
 
@@ -120,6 +129,14 @@ for n in "${counts[@]}"; do
       note="JSON DIFFERS"
     fi
   fi
+  if [ -z "${KEEP_JSON:-}" ]; then
+    for f in "$bench_dir/base-$n.json" "$bench_dir/new-$n.json"; do
+      if [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 100000000 ]; then
+        json_mb["$f"]="$(awk -v b="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", b/1e6}')"
+        rm -f "$f"
+      fi
+    done
+  fi
   limit=""
   [ "$n" -ge 5000 ] && limit=64
   [ "$n" -ge 50000 ] && limit=256
@@ -127,7 +144,7 @@ for n in "${counts[@]}"; do
     if [ "$RSS_KB" -le $((limit * 1024)) ]; then note="$note; <= $limit MiB ok"; else note="$note; over $limit MiB"; fi
   fi
   printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' "$n" "$size_mb" itlscope "$SECS" \
-    "$(mib "$RSS_KB")" "$(awk -v b="$(stat -c %s "$bench_dir/new-$n.json")" 'BEGIN{printf "%.1f", b/1e6}')" \
+    "$(mib "$RSS_KB")" "$(json_size "$bench_dir/new-$n.json")" \
     "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" \
     "$(ratio "$SECS" "$base_secs")" "$(ratio "$RSS_KB" "$base_kb")" "$note"
 done

@@ -10,7 +10,7 @@ use cli::{
 use itlscope::diagnosis::inventory::Inventory;
 use itlscope::diagnosis::trust::CiscoBackend;
 use itlscope::diagnosis::{
-    KeyBackup, Limits, OperatorFacts, PhoneItlFile, PhoneStatus, ScopedInputs, diagnose_limited,
+    KeyBackup, Limits, OperatorFacts, PhoneItlFile, PhoneStatus, Prepared, ScopedInputs,
 };
 use itlscope::evidence::Evidence;
 use itlscope::pipeline::{self, PipelineOptions};
@@ -697,7 +697,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let limits = Limits {
         max_phones: args.max_phones,
     };
-    let diagnosis = diagnose_limited(&evidence, &facts, &CiscoBackend, limits);
+    let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, limits);
     // Version, date and command line, the same in every report this run writes.
     let generated = report::json::Generated::now(std::env::args_os());
     let text_options = TextOptions {
@@ -708,11 +708,41 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
             .as_ref()
             .map(|f| (f.name.clone(), f.bytes.clone())),
     };
+    let json_to_stdout = args.output.as_deref() == Some(Path::new("-"));
+    let stdout_json = args.json || json_to_stdout || args.format == Some(Format::Json);
+    let stdout_rows = matches!(args.format, Some(Format::Csv | Format::Jsonl));
+    // One report written phone by phone: each phone is diagnosed while its part is written
+    // and dropped after, so a fleet never holds every diagnosis (issue 20, fleet scale).
+    // Several reports (a file, HTML, annotate) or the text report (its fleet summary comes
+    // first) share one whole diagnosis instead.
+    // `--redact` learns its pseudonyms from the whole diagnosis first, so it holds it too.
+    let only_stdout = (args.output.is_none() || json_to_stdout)
+        && args.html.is_none()
+        && args.annotate.is_none()
+        && !args.redact;
+    if only_stdout && (stdout_json || stdout_rows) {
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = match args.format {
+            _ if stdout_json => {
+                report::json::write_streaming(&prepared, &evidence, Some(&generated), &mut stdout)
+            }
+            Some(Format::Csv) => {
+                report::rows::write_csv_streaming(&prepared, &evidence, &mut stdout)
+            }
+            _ => report::rows::write_jsonl_streaming(&prepared, &evidence, &mut stdout),
+        };
+        return match written.and_then(|()| stdout.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(Failure::Input(format!("standard output: {e}")))
+            }
+            _ => Ok(skipped),
+        };
+    }
+    let diagnosis = prepared.into_diagnosis();
     // `--redact`: one map of pseudonyms for every report this run writes.
     let mut redactor = args.redact.then(|| {
         report::redact::Redactor::learn(&diagnosis, &evidence, Some(&generated), &text_options)
     });
-    let json_to_stdout = args.output.as_deref() == Some(Path::new("-"));
     if let Some(path) = args.output.as_deref().filter(|_| !json_to_stdout) {
         let written = std::fs::File::create(path).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);

@@ -86,84 +86,154 @@ pub fn diagnose_limited<'a>(
     backend: &'a dyn TrustBackend,
     limits: Limits,
 ) -> Diagnosis {
-    let (groups, mut notes) = phone::group(evidence, limits.max_phones);
-    // Each file is parsed once, whichever phones it is for.
-    let parse = |f: &'a PhoneItlFile| {
-        let parsed = backend.parse_trust_list(&f.bytes);
-        // A copy whose own signature fails is not what a phone holds: shown, not believed.
-        let untrusted = match parsed.as_ref().map(|l| backend.verify_trust_list(l)) {
-            Ok(SignatureCheck::Invalid { reason }) => Some(format!(
-                "its own signature does not verify ({reason}): a damaged or edited copy is not taken for what the phone holds"
-            )),
-            _ => None,
+    Prepared::new(evidence, facts, backend, limits).into_diagnosis()
+}
+
+/// The inputs (`--phone-itl`, `--phone-ctl`) parsed once, for one scope.
+type ScopedFiles<'a> = (
+    &'a ScopedInputs,
+    Option<InstalledFile<'a>>,
+    Option<InstalledFile<'a>>,
+);
+
+/// Everything the diagnosis needs before the first phone: the phones grouped, the inputs
+/// parsed, the notes about the whole analysis. Each phone is then diagnosed on demand
+/// ([`Prepared::phones`]), so a report can be written phone by phone and a fleet never
+/// holds every phone's diagnosis at once (issue 20, fleet scale). [`Prepared::into_diagnosis`]
+/// gives the same [`Diagnosis`] as diagnosing them all.
+pub struct Prepared<'a> {
+    evidence: &'a Evidence,
+    facts: &'a OperatorFacts,
+    backend: &'a dyn TrustBackend,
+    groups: Vec<PhoneEvidence>,
+    notes: Vec<String>,
+    unscoped_itl: Option<InstalledFile<'a>>,
+    unscoped_ctl: Option<InstalledFile<'a>>,
+    scoped: Vec<ScopedFiles<'a>>,
+    unscoped_apply: bool,
+}
+
+impl<'a> Prepared<'a> {
+    /// Groups the evidence by phone (up to `limits.max_phones`) and parses the inputs; no
+    /// phone is diagnosed yet.
+    pub fn new(
+        evidence: &'a Evidence,
+        facts: &'a OperatorFacts,
+        backend: &'a dyn TrustBackend,
+        limits: Limits,
+    ) -> Self {
+        let (groups, mut notes) = phone::group(evidence, limits.max_phones);
+        // Each file is parsed once, whichever phones it is for.
+        let parse = |f: &'a PhoneItlFile| {
+            let parsed = backend.parse_trust_list(&f.bytes);
+            // A copy whose own signature fails is not what a phone holds: shown, not believed.
+            let untrusted = match parsed.as_ref().map(|l| backend.verify_trust_list(l)) {
+                Ok(SignatureCheck::Invalid { reason }) => Some(format!(
+                    "its own signature does not verify ({reason}): a damaged or edited copy is not taken for what the phone holds"
+                )),
+                _ => None,
+            };
+            InstalledFile {
+                name: &f.name,
+                bytes: &f.bytes,
+                hashes: Hashes::of(&f.bytes),
+                parsed,
+                untrusted,
+            }
         };
-        InstalledFile {
-            name: &f.name,
-            bytes: &f.bytes,
-            hashes: Hashes::of(&f.bytes),
-            parsed,
-            untrusted,
-        }
-    };
-    let unscoped_itl = facts.phone_itl.as_ref().map(parse);
-    let unscoped_ctl = facts.phone_ctl.as_ref().map(parse);
-    let scoped: Vec<(
-        &ScopedInputs,
-        Option<InstalledFile<'a>>,
-        Option<InstalledFile<'a>>,
-    )> = facts
-        .scoped
-        .iter()
-        .map(|s| {
-            (
-                s,
-                s.phone_itl.as_ref().map(parse),
-                s.phone_ctl.as_ref().map(parse),
-            )
-        })
-        .collect();
-    // Unscoped inputs are about "the phone": with several phones they apply to none, so one
-    // phone's hash or status never decides another's verdict.
-    let unscoped_given = facts.phone_itl.is_some()
-        || facts.phone_ctl.is_some()
-        || facts.phone_itl_hash.is_some()
-        || facts.phone_status != PhoneStatus::Unknown;
-    let unscoped_apply = groups.len() == 1;
-    if unscoped_given && groups.len() > 1 {
-        notes.push(format!(
-            "--phone-itl, --phone-itl-hash, --phone-status and --phone-ctl given without a phone apply to none of the {} phones of the capture: name the phone (e.g. --phone-status SEP{}=failed)",
-            groups.len(),
-            groups
-                .iter()
-                .find_map(|g| g.mac.clone())
-                .unwrap_or_else(|| "<MAC>".into())
-        ));
-    }
-    let absent: Vec<&str> = scoped
-        .iter()
-        .map(|(s, _, _)| s.mac.as_str())
-        .filter(|mac| !groups.iter().any(|g| g.mac.as_deref() == Some(*mac)))
-        .collect();
-    match absent.as_slice() {
-        [] => {}
-        [one] => notes.push(format!(
-            "inputs given for SEP{one} apply to no phone: that MAC is not in the capture"
-        )),
-        many => {
-            // An inventory of a whole fleet against a capture of part of it: one note that
-            // lists them, not one line per absent phone.
-            let shown: Vec<String> = many.iter().take(20).map(|m| format!("SEP{m}")).collect();
-            let more = many.len() - shown.len();
+        let unscoped_itl = facts.phone_itl.as_ref().map(parse);
+        let unscoped_ctl = facts.phone_ctl.as_ref().map(parse);
+        let scoped: Vec<ScopedFiles<'a>> = facts
+            .scoped
+            .iter()
+            .map(|s| {
+                (
+                    s,
+                    s.phone_itl.as_ref().map(parse),
+                    s.phone_ctl.as_ref().map(parse),
+                )
+            })
+            .collect();
+        // Unscoped inputs are about "the phone": with several phones they apply to none, so one
+        // phone's hash or status never decides another's verdict.
+        let unscoped_given = facts.phone_itl.is_some()
+            || facts.phone_ctl.is_some()
+            || facts.phone_itl_hash.is_some()
+            || facts.phone_status != PhoneStatus::Unknown;
+        let unscoped_apply = groups.len() == 1;
+        if unscoped_given && groups.len() > 1 {
             notes.push(format!(
-                "inputs given for {} phones apply to no phone: those MACs are not in the capture: {}{}",
-                many.len(),
-                shown.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
+                "--phone-itl, --phone-itl-hash, --phone-status and --phone-ctl given without a phone apply to none of the {} phones of the capture: name the phone (e.g. --phone-status SEP{}=failed)",
+                groups.len(),
+                groups
+                    .iter()
+                    .find_map(|g| g.mac.clone())
+                    .unwrap_or_else(|| "<MAC>".into())
             ));
         }
+        let absent: Vec<&str> = scoped
+            .iter()
+            .map(|(s, _, _)| s.mac.as_str())
+            .filter(|mac| !groups.iter().any(|g| g.mac.as_deref() == Some(*mac)))
+            .collect();
+        match absent.as_slice() {
+            [] => {}
+            [one] => notes.push(format!(
+                "inputs given for SEP{one} apply to no phone: that MAC is not in the capture"
+            )),
+            many => {
+                // An inventory of a whole fleet against a capture of part of it: one note that
+                // lists them, not one line per absent phone.
+                let shown: Vec<String> = many.iter().take(20).map(|m| format!("SEP{m}")).collect();
+                let more = many.len() - shown.len();
+                notes.push(format!(
+                    "inputs given for {} phones apply to no phone: those MACs are not in the capture: {}{}",
+                    many.len(),
+                    shown.join(", "),
+                    if more > 0 { format!(" and {more} more") } else { String::new() }
+                ));
+            }
+        }
+        let mut prepared = Prepared {
+            evidence,
+            facts,
+            backend,
+            groups,
+            notes,
+            unscoped_itl,
+            unscoped_ctl,
+            scoped,
+            unscoped_apply,
+        };
+        let mut disagreements = Vec::new();
+        for group in &prepared.groups {
+            let inputs = prepared.inputs_of(group);
+            if let (Some(file), Some(hash)) = (inputs.itl_file, inputs.itl_hash)
+                && file.hashes.get(hash.algorithm) != hash.hex
+            {
+                disagreements.push(format!(
+                    "warning: --phone-itl-hash {hash} disagrees with --phone-itl {} ({} {}): one of them is not the phone's ITL; a condition they decide differently is unknown",
+                    file.name,
+                    hash.algorithm.as_str(),
+                    file.hashes.get(hash.algorithm)
+                ));
+            }
+        }
+        prepared.notes.extend(disagreements);
+        if !prepared.backend.available() {
+            prepared.notes.push(
+                "trust lists and signed files could not be parsed in this build: the checks that need them say unknown".into(),
+            );
+        }
+        let outside_notes = side::notes(facts, &prepared.groups);
+        prepared.notes.extend(outside_notes);
+        prepared
     }
-    let inputs_of = |group: &PhoneEvidence| -> PhoneInputs<'_> {
-        if let Some((s, itl, ctl)) = scoped
+
+    /// The inputs that apply to `group`'s phone.
+    fn inputs_of(&self, group: &PhoneEvidence) -> PhoneInputs<'_> {
+        if let Some((s, itl, ctl)) = self
+            .scoped
             .iter()
             .find(|(s, _, _)| group.mac.as_deref() == Some(s.mac.as_str()))
         {
@@ -174,47 +244,69 @@ pub fn diagnose_limited<'a>(
                 status: s.phone_status,
             };
         }
-        if unscoped_apply {
+        if self.unscoped_apply {
             PhoneInputs {
-                itl_file: unscoped_itl.as_ref(),
-                ctl_file: unscoped_ctl.as_ref(),
-                itl_hash: facts.phone_itl_hash.as_ref(),
-                status: facts.phone_status,
+                itl_file: self.unscoped_itl.as_ref(),
+                ctl_file: self.unscoped_ctl.as_ref(),
+                itl_hash: self.facts.phone_itl_hash.as_ref(),
+                status: self.facts.phone_status,
             }
         } else {
             PhoneInputs::default()
         }
-    };
-    for group in &groups {
-        let inputs = inputs_of(group);
-        if let (Some(file), Some(hash)) = (inputs.itl_file, inputs.itl_hash)
-            && file.hashes.get(hash.algorithm) != hash.hex
-        {
-            notes.push(format!(
-                "warning: --phone-itl-hash {hash} disagrees with --phone-itl {} ({} {}): one of them is not the phone's ITL; a condition they decide differently is unknown",
-                file.name,
-                hash.algorithm.as_str(),
-                file.hashes.get(hash.algorithm)
-            ));
-        }
     }
-    if !backend.available() {
-        notes.push(
-            "trust lists and signed files could not be parsed in this build: the checks that need them say unknown".into(),
+
+    /// How many phones will be diagnosed.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// True when the evidence holds no phone.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The evidence of each phone, in report order.
+    pub fn groups(&self) -> &[PhoneEvidence] {
+        &self.groups
+    }
+
+    /// Remarks about the whole analysis (the same as [`Diagnosis::notes`]).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// What was read from each `--evidence` file (the same as [`Diagnosis::evidence_files`]).
+    pub fn evidence_files(&self) -> &[crate::sidecar::IngestedFile] {
+        &self.facts.side.files
+    }
+
+    /// Diagnoses the phone at `index` (in report order); `None` past the last.
+    pub fn diagnose(&self, index: usize) -> Option<PhoneDiagnosis> {
+        let group = self.groups.get(index)?;
+        let ctx = PhoneCtx::new(
+            self.evidence,
+            self.facts,
+            self.backend,
+            group,
+            self.inputs_of(group),
         );
+        Some(diagnose_phone(&ctx))
     }
-    let phones = groups
-        .iter()
-        .map(|group| {
-            let ctx = PhoneCtx::new(evidence, facts, backend, group, inputs_of(group));
-            diagnose_phone(&ctx)
-        })
-        .collect();
-    notes.extend(side::notes(facts, &groups));
-    Diagnosis {
-        phones,
-        notes,
-        evidence_files: facts.side.files.clone(),
+
+    /// Each phone's diagnosis, made when asked for and owned by the caller, in report order.
+    pub fn phones(&self) -> impl Iterator<Item = PhoneDiagnosis> + '_ {
+        (0..self.groups.len()).filter_map(|i| self.diagnose(i))
+    }
+
+    /// Every phone diagnosed and held: the whole [`Diagnosis`].
+    pub fn into_diagnosis(self) -> Diagnosis {
+        let phones = self.phones().collect();
+        Diagnosis {
+            phones,
+            notes: self.notes,
+            evidence_files: self.facts.side.files.clone(),
+        }
     }
 }
 

@@ -135,16 +135,12 @@ pub fn collect_readable(
                 // Frame numbers restart in each file: every record says which one it is from.
                 let capture = evidence.captures.len();
                 evidence.captures.push(summary);
-                evidence
-                    .files
-                    .extend(collected.files.into_iter().map(|mut f| {
-                        f.set_capture(capture);
-                        f
-                    }));
-                evidence.tls.extend(collected.tls.into_iter().map(|mut s| {
-                    s.set_capture(capture);
-                    s
-                }));
+                let mut files = collected.files;
+                files.iter_mut().for_each(|f| f.set_capture(capture));
+                append(&mut evidence.files, files);
+                let mut tls = collected.tls;
+                tls.iter_mut().for_each(|s| s.set_capture(capture));
+                append(&mut evidence.tls, tls);
                 evidence
                     .alarms
                     .extend(collected.alarms.into_iter().map(|mut a| {
@@ -164,6 +160,16 @@ pub fn collect_readable(
         }
     }
     (evidence, unreadable)
+}
+
+/// Moves `items` to the end of `all`. The first capture's list is taken as it is, not
+/// copied: a fleet's transfer list is tens of MB, and a copy would hold it twice at once.
+fn append<T>(all: &mut Vec<T>, mut items: Vec<T>) {
+    if all.is_empty() {
+        *all = items;
+    } else {
+        all.append(&mut items);
+    }
 }
 
 /// Reads one capture like [`read_capture`], and turns a panic while analysing it (a bug,

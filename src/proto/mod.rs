@@ -509,6 +509,9 @@ impl Collector {
                 first_frame: tftp_first_dropped,
             }));
         }
+        // Exactly the room needed: grown by doubling, the list of a fleet's transfers would
+        // hold up to twice its size.
+        files.reserve_exact(tcp.files.len());
         files.extend(tcp.files);
         if self.files_budget.refusals > 0 {
             limits.push(LimitEvent::Files(FileLimit::TotalRefusals {

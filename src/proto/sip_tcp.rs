@@ -379,7 +379,9 @@ impl SipStream {
         if let Some(info) = sip::parse_device_tl_info(&self.message) {
             self.alarms.push((info, seen));
         }
-        self.message.clear();
+        // Freed, not cleared: a phone sends one REFER per boot and keeps its SIP connection
+        // open, so a kept buffer would stay with every phone of a fleet (issue 20).
+        self.message = Vec::new();
         self.state = State::Idle;
     }
 }

@@ -8,17 +8,17 @@
 //! so a report with 100,000 files or sessions costs no more memory than one.
 
 use super::evidence::{AlarmJson, FileJson, TlsAggregateJson, TlsJson, rfc3339};
-use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::{
     Acceptance, AttrValue, Check, Condition, DeleteItl, EvidenceItem, InstalledItl, PathStep,
     PhoneDiagnosis, ReportedEvent, ServedItl, Status, TimelineEvent, TrustPath,
 };
+use crate::diagnosis::{Diagnosis, Prepared};
 use crate::events::LimitEvent;
 use crate::evidence::{CaptureSummary, Evidence};
 use crate::sidecar::IngestedFile;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -693,11 +693,17 @@ struct ListedTls(Vec<usize>);
 
 impl ListedTls {
     fn of(diagnosis: &Diagnosis) -> Self {
-        let mut listed: Vec<usize> = diagnosis
-            .phones
-            .iter()
-            .flat_map(|p| p.tls.iter().copied())
-            .collect();
+        Self::of_sessions(diagnosis.phones.iter().map(|p| p.tls.as_slice()))
+    }
+
+    /// The same list from the phones' evidence, before any phone is diagnosed (a phone's
+    /// diagnosis lists exactly its evidence's sessions).
+    fn of_prepared(prepared: &Prepared<'_>) -> Self {
+        Self::of_sessions(prepared.groups().iter().map(|g| g.tls.as_slice()))
+    }
+
+    fn of_sessions<'s>(phones: impl Iterator<Item = &'s [usize]>) -> Self {
+        let mut listed: Vec<usize> = phones.flat_map(|t| t.iter().copied()).collect();
         listed.sort_unstable();
         listed.dedup();
         ListedTls(listed)
@@ -706,6 +712,56 @@ impl ListedTls {
     /// Position in the report's `tls` list of the session at `index` in the evidence.
     fn position(&self, index: usize) -> Option<usize> {
         self.0.binary_search(&index).ok()
+    }
+}
+
+/// Where the phones of a report come from: a diagnosis held whole, or phones diagnosed one
+/// at a time while the array is written (each dropped once written).
+#[derive(Clone, Copy)]
+enum PhoneSource<'a> {
+    Held(&'a [PhoneDiagnosis]),
+    Prepared(&'a Prepared<'a>),
+}
+
+/// The `phones` array. Written from a [`Prepared`] diagnosis, only one phone's diagnosis
+/// exists at a time, so the report of 50,000 phones needs the memory of one (issue 20).
+pub struct PhonesJson<'a> {
+    source: PhoneSource<'a>,
+    listed: ListedTls,
+}
+
+impl Serialize for PhonesJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.source {
+            PhoneSource::Held(phones) => {
+                let mut seq = serializer.serialize_seq(Some(phones.len()))?;
+                for p in phones {
+                    seq.serialize_element(&PhoneJson::new(p, &self.listed))?;
+                }
+                seq.end()
+            }
+            PhoneSource::Prepared(prepared) => {
+                let mut seq = serializer.serialize_seq(Some(prepared.len()))?;
+                for p in prepared.phones() {
+                    seq.serialize_element(&PhoneJson::new(&p, &self.listed))?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+impl JsonSchema for PhonesJson<'_> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        <Vec<PhoneJson<'static>>>::schema_name()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        <Vec<PhoneJson<'static>>>::json_schema(generator)
     }
 }
 
@@ -763,7 +819,7 @@ pub struct Report<'a> {
     /// One per capture file.
     pub captures: Lazy<'a, CaptureJson<'a>>,
     /// One per diagnosed phone.
-    pub phones: Lazy<'a, PhoneJson<'a>>,
+    pub phones: PhonesJson<'a>,
     /// Every file transfer collected.
     pub files: Lazy<'a, FileJson<'a>>,
     /// The TLS sessions of the diagnosed phones.
@@ -851,7 +907,34 @@ impl Generated {
 impl<'a> Report<'a> {
     /// The report of `diagnosis` over `evidence`, ready to be written once.
     pub fn new(diagnosis: &'a Diagnosis, evidence: &'a Evidence) -> Self {
-        let listed = ListedTls::of(diagnosis);
+        Self::of(
+            PhoneSource::Held(&diagnosis.phones),
+            ListedTls::of(diagnosis),
+            &diagnosis.notes,
+            &diagnosis.evidence_files,
+            evidence,
+        )
+    }
+
+    /// The same report, each phone diagnosed while its part is written and dropped after:
+    /// the bytes are those of [`Report::new`] over `prepared.into_diagnosis()`.
+    pub fn streaming(prepared: &'a Prepared<'a>, evidence: &'a Evidence) -> Self {
+        Self::of(
+            PhoneSource::Prepared(prepared),
+            ListedTls::of_prepared(prepared),
+            prepared.notes(),
+            prepared.evidence_files(),
+            evidence,
+        )
+    }
+
+    fn of(
+        phones: PhoneSource<'a>,
+        listed: ListedTls,
+        notes: &'a [String],
+        evidence_files: &'a [IngestedFile],
+        evidence: &'a Evidence,
+    ) -> Self {
         let left_out = evidence.tls.len().saturating_sub(listed.0.len());
         let left_out_note = (left_out > 0).then(|| {
             format!(
@@ -863,12 +946,10 @@ impl<'a> Report<'a> {
         Report {
             schema_version: SCHEMA_VERSION,
             captures: Lazy::new(evidence.captures.iter().map(CaptureJson::from)),
-            phones: Lazy::new(
-                diagnosis
-                    .phones
-                    .iter()
-                    .map(move |p| PhoneJson::new(p, &listed)),
-            ),
+            phones: PhonesJson {
+                source: phones,
+                listed,
+            },
             files: Lazy::new(evidence.files.iter().map(FileJson::from)),
             tls: Lazy::new(
                 tls_items
@@ -878,8 +959,8 @@ impl<'a> Report<'a> {
             ),
             tls_aggregates: Lazy::new(evidence.tls_aggregates.iter().map(TlsAggregateJson::from)),
             alarms: Lazy::new(evidence.alarms.iter().map(AlarmJson::from)),
-            evidence_files: Lazy::new(diagnosis.evidence_files.iter().map(EvidenceFileJson::from)),
-            notes: Lazy::new(diagnosis.notes.iter().cloned().chain(left_out_note)),
+            evidence_files: Lazy::new(evidence_files.iter().map(EvidenceFileJson::from)),
+            notes: Lazy::new(notes.iter().cloned().chain(left_out_note)),
             generated: None,
             redacted: None,
             redactions: None,
@@ -904,6 +985,20 @@ pub fn write_with(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut report = Report::new(diagnosis, evidence);
+    report.generated = generated.cloned();
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// [`write_with`] diagnosing each phone while it is written (same bytes, the memory of one
+/// phone's diagnosis instead of all of them).
+pub fn write_streaming(
+    prepared: &Prepared<'_>,
+    evidence: &Evidence,
+    generated: Option<&Generated>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut report = Report::streaming(prepared, evidence);
     report.generated = generated.cloned();
     serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
     out.write_all(b"\n")

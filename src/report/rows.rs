@@ -10,10 +10,11 @@
 //! `schema_version` last.
 
 use crate::capture::Timestamp;
-use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::PhoneDiagnosis;
+use crate::diagnosis::{Diagnosis, Prepared};
 use crate::evidence::{Evidence, Seen};
 use serde::Serialize;
+use std::borrow::Borrow;
 use std::io::Write;
 
 /// Version of the row layout; bumped when a column changes meaning or disappears.
@@ -298,14 +299,7 @@ pub fn write_csv(
     evidence: &Evidence,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
-    w.write_record(COLUMNS)?;
-    for p in &diagnosis.phones {
-        w.write_record(row(p, evidence).cells())?;
-    }
-    w.flush()
+    csv_of(diagnosis.phones.iter(), evidence, out)
 }
 
 /// Writes one JSON object per line per phone.
@@ -314,8 +308,51 @@ pub fn write_jsonl(
     evidence: &Evidence,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    for p in &diagnosis.phones {
-        serde_json::to_writer(&mut *out, &row(p, evidence)).map_err(std::io::Error::from)?;
+    jsonl_of(diagnosis.phones.iter(), evidence, out)
+}
+
+/// [`write_csv`] diagnosing each phone while its row is written: the same bytes, one
+/// phone's diagnosis in memory at a time (issue 20, fleet scale).
+pub fn write_csv_streaming(
+    prepared: &Prepared<'_>,
+    evidence: &Evidence,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    csv_of(prepared.phones(), evidence, out)
+}
+
+/// [`write_jsonl`] diagnosing each phone while its line is written.
+pub fn write_jsonl_streaming(
+    prepared: &Prepared<'_>,
+    evidence: &Evidence,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    jsonl_of(prepared.phones(), evidence, out)
+}
+
+fn csv_of<P: Borrow<PhoneDiagnosis>>(
+    phones: impl Iterator<Item = P>,
+    evidence: &Evidence,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(COLUMNS)?;
+    for p in phones {
+        w.write_record(row(p.borrow(), evidence).cells())?;
+    }
+    w.flush()
+}
+
+fn jsonl_of<P: Borrow<PhoneDiagnosis>>(
+    phones: impl Iterator<Item = P>,
+    evidence: &Evidence,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for p in phones {
+        serde_json::to_writer(&mut *out, &row(p.borrow(), evidence))
+            .map_err(std::io::Error::from)?;
         out.write_all(b"\n")?;
     }
     Ok(())

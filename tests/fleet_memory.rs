@@ -1,0 +1,144 @@
+//! Fleet scale (issue 20): a report written phone by phone (`diagnosis::Prepared`) is the
+//! report of the whole diagnosis byte for byte, and writing it holds one phone's diagnosis
+//! at a time, not the fleet's. A counting allocator measures heap bytes (work, not time).
+//!
+//! Behaviour under test is the verdict of statement 29 and the rest, unchanged: only when
+//! each phone is diagnosed moves.
+
+use itlscope::diagnosis::trust::CiscoBackend;
+use itlscope::diagnosis::{Limits, OperatorFacts, Prepared, diagnose_limited};
+use itlscope::evidence::Evidence;
+use itlscope::pipeline::{PipelineOptions, collect_evidence};
+use itlscope::report::json::{self, Generated};
+use itlscope::report::rows;
+use itlscope_gen::span::Span;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Tracks the bytes allocated now and the most allocated at once since the last reset.
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Counts what is written and keeps nothing.
+struct Count(usize);
+
+impl Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn span_evidence(phones: usize, seed: u64) -> Evidence {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("span.pcap");
+    std::fs::write(&path, Span::new(phones, seed).capture()).expect("capture written");
+    collect_evidence(&[path], &PipelineOptions::default()).expect("capture reads")
+}
+
+fn generated() -> Generated {
+    Generated {
+        tool: "itlscope",
+        version: "test",
+        date: Some("2026-12-07T00:00:00Z".into()),
+        command: vec!["itlscope".into(), "analyze".into(), "span.pcap".into()],
+    }
+}
+
+#[test]
+fn reports_written_phone_by_phone_are_the_whole_diagnosis_reports_byte_for_byte() {
+    let evidence = span_evidence(60, 11);
+    let facts = OperatorFacts::default();
+    let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
+    assert_eq!(
+        held.phones.len(),
+        60,
+        "every phone of the SPAN is diagnosed"
+    );
+    let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
+    assert_eq!(prepared.len(), 60);
+
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    json::write_with(&held, &evidence, Some(&generated()), &mut a).expect("written");
+    json::write_streaming(&prepared, &evidence, Some(&generated()), &mut b).expect("written");
+    assert!(a == b, "JSON differs between held and streamed diagnosis");
+
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    rows::write_csv(&held, &evidence, &mut a).expect("written");
+    rows::write_csv_streaming(&prepared, &evidence, &mut b).expect("written");
+    assert!(a == b, "CSV differs between held and streamed diagnosis");
+
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    rows::write_jsonl(&held, &evidence, &mut a).expect("written");
+    rows::write_jsonl_streaming(&prepared, &evidence, &mut b).expect("written");
+    assert!(a == b, "JSONL differs between held and streamed diagnosis");
+
+    // Diagnosing again on demand gives the same diagnosis as the one held.
+    assert!(prepared.phones().eq(held.phones.iter().cloned()));
+    assert_eq!(prepared.notes(), held.notes.as_slice());
+    let again = prepared.into_diagnosis();
+    assert_eq!(again, held);
+}
+
+#[test]
+fn writing_the_json_phone_by_phone_holds_one_diagnosis_not_the_fleets() {
+    let evidence = span_evidence(200, 3);
+    let facts = OperatorFacts::default();
+
+    // What holding every phone's diagnosis costs.
+    let before = CURRENT.load(Ordering::Relaxed);
+    let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
+    let held_bytes = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
+    let mut out = Count(0);
+    json::write(&held, &evidence, &mut out).expect("written");
+    let held_written = out.0;
+    drop(held);
+
+    // What writing the same report phone by phone costs above what it starts with.
+    let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
+    let start = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(start, Ordering::Relaxed);
+    let mut out = Count(0);
+    json::write_streaming(&prepared, &evidence, None, &mut out).expect("written");
+    let streamed_peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
+
+    eprintln!(
+        "200 phones: diagnosis held {held_bytes} bytes; written phone by phone, peak {streamed_peak} bytes"
+    );
+    assert_eq!(out.0, held_written, "same report size");
+    assert!(
+        held_bytes > 1_000_000,
+        "200 phones' diagnoses are worth measuring: {held_bytes} bytes"
+    );
+    // One phone's diagnosis (a few tens of KiB) plus the writer's buffers, whatever the
+    // number of phones: far below the 200 held at once.
+    assert!(
+        streamed_peak * 10 < held_bytes,
+        "writing phone by phone took {streamed_peak} bytes at its peak; holding every diagnosis takes {held_bytes}"
+    );
+}
