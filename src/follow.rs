@@ -143,6 +143,8 @@ pub struct Follower<'b> {
     printed: BTreeMap<PhoneKey, Decided>,
     /// The capture so far, as the diagnosis sees it (name, first and last time, frames).
     summary: CaptureSummary,
+    /// Diagnoses run so far (each costs the phone's own records).
+    diagnoses: u64,
 }
 
 impl<'b> Follower<'b> {
@@ -192,6 +194,7 @@ impl<'b> Follower<'b> {
                 path: capture.to_string(),
                 ..CaptureSummary::default()
             },
+            diagnoses: 0,
         }
     }
 
@@ -286,7 +289,11 @@ impl<'b> Follower<'b> {
                 mark(due, key.clone(), Trigger::Config);
                 continue;
             }
-            if !file.complete && file.error.is_some() {
+            // Broken off on the way, not refused by the server ("File not found", 404): a
+            // stall the diagnosis may find once the phone goes on.
+            let refused = !matches!(file.tftp_error_code, None | Some(0))
+                || !matches!(file.http_status, None | Some(200 | 206));
+            if !file.complete && file.error.is_some() && !refused {
                 self.broken.insert(key.clone());
                 mark(due, key.clone(), Trigger::Maybe);
             }
@@ -512,6 +519,7 @@ impl<'b> Follower<'b> {
             side,
             scoped,
         };
+        self.diagnoses += 1;
         let diagnosis = diagnose_limited(&evidence, &mine, self.backend, self.limits);
         // Everything moved back where it was.
         let OperatorFacts {
@@ -591,4 +599,118 @@ pub fn follow_capture<'b>(
             }
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnosis::trust::CiscoBackend;
+    use crate::pipeline::{open_live, read_capture, run_live};
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    /// Follows a scenario capture: each line printed, with the frame it was printed at.
+    fn follow(path: &Path) -> (Vec<(u64, FollowLine)>, u64) {
+        let options = PipelineOptions::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut follower = Follower::new(
+            OperatorFacts::default(),
+            &CiscoBackend,
+            Limits::default(),
+            &path.display().to_string(),
+            false,
+        );
+        let reader = open_live(path, &options, &stop).expect("opens");
+        let mut lines = Vec::new();
+        run_live(reader, &options, &stop, |collector, packet| {
+            for line in follower.packet(collector, packet) {
+                lines.push((packet.frame, line));
+            }
+        });
+        (lines, follower.diagnoses)
+    }
+
+    /// The first `frames` records of a pcap file, as a file of their own.
+    fn cut(path: &Path, frames: u64, out: &Path) {
+        let bytes = std::fs::read(path).expect("reads");
+        let mut at = 24;
+        for _ in 0..frames {
+            let len = bytes
+                .get(at + 8..at + 12)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                .expect("record header");
+            at += 16 + len;
+        }
+        std::fs::write(out, &bytes[..at]).expect("writes");
+    }
+
+    /// Statement 6 (CTL, ITL, then the config ends the boot): the line printed when a boot
+    /// ends is the line the report gives for a capture that stops right there: the same
+    /// diagnosis on the same evidence, not a decision of its own.
+    #[test]
+    fn statement_6_each_line_is_the_reports_line_for_the_capture_up_to_there() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut compared = 0;
+        for name in [
+            "healthy-tftp-boot.pcap",
+            "cm-and-tvs-regenerated.pcap",
+            "two-phones-voice-vlan.pcap",
+            "encrypted-config.pcap",
+            "boot-loop.pcap",
+            "transfer-stall.pcap",
+            "rebuilt-without-key.pcap",
+        ] {
+            let path = repo.join(name);
+            let (lines, _) = follow(&path);
+            assert!(!lines.is_empty(), "{name}: no line");
+            for (frame, line) in lines {
+                let prefix = dir.path().join(format!("{frame}-{name}"));
+                cut(&path, frame, &prefix);
+                let evidence = read_capture(&prefix, &PipelineOptions::default())
+                    .expect("reads")
+                    .into_evidence();
+                let report = crate::diagnosis::diagnose(&evidence, &OperatorFacts::default());
+                let name_of = line.text.split_whitespace().next().unwrap_or_default();
+                let phone = report
+                    .phones
+                    .iter()
+                    .find(|p| crate::report::fleet::phone_name(p) == name_of)
+                    .unwrap_or_else(|| panic!("{name}: {name_of} in the report"));
+                assert_eq!(
+                    decided(phone).0,
+                    {
+                        let word = line.text.split("  ").nth(1).unwrap_or_default();
+                        match word.trim() {
+                            "DELETE THE ITL" => DeleteItl::Required,
+                            "DO NOT DELETE" => DeleteItl::NotRequired,
+                            _ => DeleteItl::Undetermined,
+                        }
+                    },
+                    "{name} at frame {frame}: {}",
+                    line.text
+                );
+                assert_eq!(
+                    verdict_line(phone, false),
+                    line.text,
+                    "{name} at frame {frame}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared >= 7, "{compared}");
+    }
+
+    #[test]
+    fn a_phone_is_diagnosed_only_when_its_boot_may_end() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        // One boot: the config is the one trigger (frames: 80).
+        let (_, diagnoses) = follow(&repo.join("healthy-tftp-boot.pcap"));
+        assert_eq!(diagnoses, 1);
+        // Four cycles of a boot loop: a few per cycle, not one per packet (frames: 150+).
+        let (lines, diagnoses) = follow(&repo.join("boot-loop.pcap"));
+        assert!(diagnoses <= 12, "{diagnoses}");
+        assert_eq!(lines.iter().filter(|(_, l)| l.update).count(), 1);
+    }
 }
