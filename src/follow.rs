@@ -231,8 +231,8 @@ impl<'b> Follower<'b> {
     }
 
     fn claim(&mut self, ip: IpAddr, mac: &str) {
-        if !self.ip_mac.contains_key(&ip) {
-            self.ip_mac.insert(ip, mac.to_string());
+        if let std::collections::hash_map::Entry::Vacant(owner) = self.ip_mac.entry(ip) {
+            owner.insert(mac.to_string());
             self.mac_ips.entry(mac.to_string()).or_default().push(ip);
         }
     }

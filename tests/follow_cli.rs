@@ -116,8 +116,16 @@ impl Live {
 
     fn wait(&mut self) -> (String, String, Option<i32>) {
         let status = self.child.wait().expect("itlscope ends");
-        let out = self.stdout.take().map(|h| h.join().expect("stdout")).unwrap_or_default();
-        let err = self.stderr.take().map(|h| h.join().expect("stderr")).unwrap_or_default();
+        let out = self
+            .stdout
+            .take()
+            .map(|h| h.join().expect("stdout"))
+            .unwrap_or_default();
+        let err = self
+            .stderr
+            .take()
+            .map(|h| h.join().expect("stderr"))
+            .unwrap_or_default();
         (out, err, status.code())
     }
 }
@@ -227,10 +235,7 @@ fn two_phones_give_two_lines_then_the_report_of_both() {
     assert_eq!(code, Some(0), "{err}");
     let report = plain_stdin(&scenario("two-phones-voice-vlan.pcap"), &[]);
     let before = lines_before(&out, &report);
-    let first_lines = before
-        .lines()
-        .filter(|l| l.starts_with("SEP"))
-        .count();
+    let first_lines = before.lines().filter(|l| l.starts_with("SEP")).count();
     assert_eq!(first_lines, 2, "{before}");
 }
 
@@ -268,7 +273,10 @@ fn ctrl_c_mid_stream_ends_with_the_report_on_what_was_read() {
     // The input is still open: only the stop ends the reading.
     let (out, err, code) = live.wait();
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("reading stopped on request (Ctrl-C) after 120 frame(s)"), "{out}");
+    assert!(
+        out.contains("reading stopped on request (Ctrl-C) after 120 frame(s)"),
+        "{out}"
+    );
     // The report is analyze's on the frames read, with the note about the stop.
     let report = plain_stdin(&prefix, &[]);
     let strip = |text: &str| -> String {
@@ -298,7 +306,10 @@ fn follow_a_file_lines_as_boots_end_then_the_report() {
     let report = plain(&["captures/boot-loop.pcap"]);
     let before = lines_before(&out, &report);
     // The first boot's config, then the loop once recognised (an update, not one per cycle).
-    assert!(before.starts_with("SEP00005E005324  UNDETERMINED"), "{before}");
+    assert!(
+        before.starts_with("SEP00005E005324  UNDETERMINED"),
+        "{before}"
+    );
     let updates: Vec<&str> = before
         .lines()
         .filter(|l| l.starts_with("update: "))

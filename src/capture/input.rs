@@ -197,7 +197,10 @@ fn header_wanted(head: &[u8], room: usize) -> usize {
     } else {
         u32::from_be_bytes(len)
     };
-    usize::try_from(total).unwrap_or(room).clamp(12, room.max(12)).min(room)
+    usize::try_from(total)
+        .unwrap_or(room)
+        .clamp(12, room.max(12))
+        .min(room)
 }
 
 /// Reads until the capture's file header is whole ([`header_wanted`]), looping over short
