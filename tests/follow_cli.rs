@@ -264,6 +264,8 @@ fn ctrl_c_mid_stream_ends_with_the_report_on_what_was_read() {
     let mut live = Live::start(&[]);
     live.feed(&bytes[..cut], 2048);
     live.wait_for(|l| l.contains("boot loop"));
+    // The loop is recognised a few frames before the last one written: let those be read.
+    std::thread::sleep(Duration::from_millis(300));
     let pid = live.child.id().to_string();
     let killed = Command::new("kill")
         .args(["-INT", &pid])
@@ -288,9 +290,9 @@ fn ctrl_c_mid_stream_ends_with_the_report_on_what_was_read() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let tail = &out[out.find("SEP00005E005324  UNDETERMINED").unwrap_or(0)..];
+    // The note about the stop is the only difference.
     assert!(
-        strip(tail).contains(&strip(&report)) || strip(&out).ends_with(&strip(&report)),
+        strip(&out).ends_with(&strip(&report)),
         "--- follow:\n{out}\n--- analyze:\n{report}"
     );
 }
