@@ -12,7 +12,8 @@
 //! under its phone once (an index, not a copy), and a phone is diagnosed again only when a
 //! record may end its boot: its config downloaded whole, a trust-list or config download
 //! broken off (a stall), the same trust list or config asked for a
-//! [`MIN_LOOP_CYCLES`]th time (a loop), or anything new of a phone with a broken download.
+//! [`MIN_LOOP_CYCLES`]th time (a loop), anything new of a phone with a broken download, or,
+//! once its line is out, its `DeviceTLInfo` alarm or a TVS session (an update may be due).
 //! Each diagnosis costs the phone's own records, never the whole capture's.
 //!
 //! What the line of a phone mid-capture cannot know: evidence lost to the limits (counted
@@ -68,7 +69,8 @@ enum Trigger {
     /// A download that may show a loop or a stall: the boot ended only if the diagnosis
     /// finds one.
     Maybe,
-    /// Its config downloaded whole: the boot ended.
+    /// Its config downloaded whole, or evidence of a phone whose boot ended already (its
+    /// `DeviceTLInfo` alarm, a TVS session): the boot ended.
     Config,
 }
 
@@ -333,7 +335,10 @@ impl<'b> Follower<'b> {
             self.alarms.entry(bucket).or_default().push(at);
             let key = self.key(alarm.phone.ip, mac.as_ref());
             self.phones.insert(key.clone());
-            if self.broken.contains(&key) {
+            // After its boot a phone reports the ITL it holds: an update may be due now.
+            if self.printed.contains_key(&key) {
+                mark(due, key, Trigger::Config);
+            } else if self.broken.contains(&key) {
                 mark(due, key, Trigger::Maybe);
             }
         }
@@ -358,7 +363,11 @@ impl<'b> Follower<'b> {
         {
             self.tls.entry(session.client.ip).or_default().push(i);
             let key = self.key(session.client.ip, None);
-            if self.broken.contains(&key) {
+            let tvs = session.server.port == 2445 || session.service.as_deref() == Some("tvs");
+            // TVS vouching (or not) after the boot, e.g. for a web service's certificate.
+            if tvs && self.printed.contains_key(&key) {
+                mark(due, key, Trigger::Config);
+            } else if self.broken.contains(&key) {
                 mark(due, key, Trigger::Maybe);
             }
         }
@@ -705,9 +714,9 @@ mod tests {
     #[test]
     fn a_phone_is_diagnosed_only_when_its_boot_may_end() {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
-        // One boot: the config is the one trigger (frames: 80).
+        // One boot: the config, then the TVS session after it (frames: 80).
         let (_, diagnoses) = follow(&repo.join("healthy-tftp-boot.pcap"));
-        assert_eq!(diagnoses, 1);
+        assert_eq!(diagnoses, 2);
         // Four cycles of a boot loop: a few per cycle, not one per packet (frames: 150+).
         let (lines, diagnoses) = follow(&repo.join("boot-loop.pcap"));
         assert!(diagnoses <= 12, "{diagnoses}");
