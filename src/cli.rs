@@ -372,6 +372,14 @@ pub struct AnalyzeArgs {
     /// reports; hashes, serials, sizes and frame numbers stay. Not with --annotate.
     #[arg(long, help_heading = "Output")]
     pub redact: bool,
+    /// Watch a capture as it is written (`tcpdump -w - | itlscope analyze - --follow`):
+    /// print each phone's verdict line as soon as its boot ends (its config downloaded, or
+    /// a boot loop or stalled download recognised), a line starting `update:` when a
+    /// phone's verdict changes later, then the full report when the input ends or on Ctrl-C
+    /// (the report covers what was read). One capture. With JSON, CSV or JSONL on standard
+    /// output the lines go to standard error.
+    #[arg(long, help_heading = "Output")]
+    pub follow: bool,
     /// Do not draw progress bars on standard error.
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,

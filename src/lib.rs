@@ -27,6 +27,7 @@ pub mod dn;
 pub mod events;
 pub mod evidence;
 pub mod extract;
+pub mod follow;
 pub mod net;
 pub mod pipeline;
 pub mod plan;

@@ -397,8 +397,20 @@ fn collect_evidence(input: &CaptureArgs, quiet: bool) -> Result<(Evidence, usize
         },
         ..input.options()
     };
-    let (mut evidence, unreadable) = pipeline::collect_readable(&input.captures, &options);
-    let mut unreadable: Vec<String> = unreadable.iter().map(ToString::to_string).collect();
+    let (evidence, unreadable) = pipeline::collect_readable(&input.captures, &options);
+    checked_evidence(
+        evidence,
+        unreadable.iter().map(ToString::to_string).collect(),
+    )
+}
+
+/// The evidence of the captures read, with those cut inside their file header counted as
+/// unreadable; warnings about captures cut short go to stderr, unreadable ones are named
+/// there. Fails when none can be read.
+fn checked_evidence(
+    mut evidence: Evidence,
+    mut unreadable: Vec<String>,
+) -> Result<(Evidence, usize), Failure> {
     // A capture cut inside its file header gave no frame at all: it was not read, whatever
     // the reader salvaged (a header-only capture, whole but empty, is read and has 0 frames).
     evidence
@@ -693,9 +705,25 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         key_backup: key_backup(args, inventory.as_ref()),
         side,
     };
-    let (evidence, skipped) = collect_evidence(&args.input, args.quiet)?;
     let limits = Limits {
         max_phones: args.max_phones,
+    };
+    // Machine-readable output on stdout: `--follow`'s lines go to stderr, out of its way.
+    let lines_to_stderr = args.json
+        || args.output.as_deref() == Some(Path::new("-"))
+        || matches!(
+            args.format,
+            Some(Format::Json | Format::Csv | Format::Jsonl)
+        );
+    let (evidence, skipped, facts, follower) = if args.follow {
+        let color = !lines_to_stderr && use_color(args.color);
+        let (evidence, skipped, mut follower) =
+            follow_input(args, facts, limits, color, lines_to_stderr)?;
+        let facts = follower.take_facts();
+        (evidence, skipped, facts, Some(follower))
+    } else {
+        let (evidence, skipped) = collect_evidence(&args.input, args.quiet)?;
+        (evidence, skipped, facts, None)
     };
     let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, limits);
     // Version, date and command line, the same in every report this run writes.
@@ -719,7 +747,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let only_stdout = (args.output.is_none() || json_to_stdout)
         && args.html.is_none()
         && args.annotate.is_none()
-        && !args.redact;
+        && !args.redact
+        && follower.is_none();
     if only_stdout && (stdout_json || stdout_rows) {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         let written = match args.format {
@@ -739,6 +768,11 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         };
     }
     let diagnosis = prepared.into_diagnosis();
+    if let Some(follower) = &follower {
+        for line in follower.final_updates(&diagnosis) {
+            follow_line(&line, lines_to_stderr);
+        }
+    }
     // `--redact`: one map of pseudonyms for every report this run writes.
     let mut redactor = args.redact.then(|| {
         report::redact::Redactor::learn(&diagnosis, &evidence, Some(&generated), &text_options)
@@ -806,6 +840,65 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     }
 }
 
+/// `--follow`: reads the one capture as it arrives, printing each phone's verdict line as
+/// its boot ends; the first Ctrl-C stops the reading (the report covers what was read), a
+/// second one ends at once.
+fn follow_input(
+    args: &AnalyzeArgs,
+    facts: OperatorFacts,
+    limits: Limits,
+    color: bool,
+    to_stderr: bool,
+) -> Result<(Evidence, usize, itlscope::follow::Follower<'static>), Failure> {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let stop = Arc::new(AtomicBool::new(false));
+    let sigint = signal_hook::consts::SIGINT;
+    // The conditional one first: it sees the flag before the second registration sets it.
+    signal_hook::flag::register_conditional_shutdown(sigint, 130, Arc::clone(&stop))
+        .and_then(|_| signal_hook::flag::register(sigint, Arc::clone(&stop)))
+        .map_err(|e| Failure::Input(format!("--follow: cannot take Ctrl-C: {e}")))?;
+    // Checked in `check_usage`: exactly one capture.
+    let Some(path) = args.input.captures.first() else {
+        return Err(Failure::Input("--follow: no capture given".into()));
+    };
+    let mut follower = itlscope::follow::Follower::new(
+        facts,
+        &CiscoBackend,
+        limits,
+        &path.display().to_string(),
+        color,
+    );
+    let result = itlscope::follow::follow_capture(
+        path,
+        &args.input.options(),
+        &mut follower,
+        &stop,
+        |line| follow_line(line, to_stderr),
+    )
+    .map_err(|e| Failure::Input(e.to_string()))?;
+    let (evidence, skipped) = checked_evidence(result.into_evidence(), Vec::new())?;
+    Ok((evidence, skipped, follower))
+}
+
+/// Prints one `--follow` line at once (standard output may be a pipe); a closed pipe is
+/// the reader's choice.
+fn follow_line(line: &itlscope::follow::FollowLine, to_stderr: bool) {
+    let text = line.printed();
+    let written = if to_stderr {
+        let mut err = std::io::stderr().lock();
+        err.write_all(text.as_bytes()).and_then(|()| err.flush())
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    };
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("itlscope: --follow: {e}");
+    }
+}
+
 /// `--annotate OUT`: the capture again, copied as pcapng with the diagnosis's comments.
 fn annotate(
     input: &CaptureArgs,
@@ -848,6 +941,26 @@ fn check_usage(command: &Command) {
             "analyze",
             clap::error::ErrorKind::ArgumentConflict,
             "--annotate copies the capture's packets as they are (addresses, names, certificates): it cannot be redacted; share the redacted reports, not the annotated capture",
+        );
+    }
+    if let Command::Analyze(args) = command
+        && args.follow
+        && args.redact
+    {
+        usage_error(
+            "analyze",
+            clap::error::ErrorKind::ArgumentConflict,
+            "--follow prints each phone's line before the whole capture is read, and --redact numbers its pseudonyms from the whole diagnosis: save the capture, then run --redact on it",
+        );
+    }
+    if let Command::Analyze(args) = command
+        && args.follow
+        && args.input.captures.len() != 1
+    {
+        usage_error(
+            "analyze",
+            clap::error::ErrorKind::ArgumentConflict,
+            "--follow watches one capture as it arrives: give exactly one (a file, or `-` for standard input)",
         );
     }
     if let Command::Analyze(args) = command

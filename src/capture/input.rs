@@ -170,6 +170,58 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// How many bytes the first read needs, from what it has so far (`head`): the whole file
+/// header of a pcap (24 bytes) or pcapng (its first block, as long as it says), and for
+/// anything else the whole buffer of `room` bytes (its error quotes what was read).
+fn header_wanted(head: &[u8], room: usize) -> usize {
+    const PCAP_MAGICS: [u32; 3] = [0xa1b2_c3d4, 0xa1b2_3c4d, 0xa1b2_cd34];
+    let Some(magic) = head.get(..4).and_then(|m| <[u8; 4]>::try_from(m).ok()) else {
+        return 4.min(room);
+    };
+    let (le, be) = (u32::from_le_bytes(magic), u32::from_be_bytes(magic));
+    if PCAP_MAGICS.contains(&le) || PCAP_MAGICS.contains(&be) {
+        return 24.min(room);
+    }
+    if magic != [0x0a, 0x0d, 0x0d, 0x0a] {
+        return room;
+    }
+    // A pcapng section header: its length is in the byte order its bytes 8..12 give.
+    let (Some(len), Some(order)) = (
+        head.get(4..8).and_then(|b| <[u8; 4]>::try_from(b).ok()),
+        head.get(8..12).and_then(|b| <[u8; 4]>::try_from(b).ok()),
+    ) else {
+        return 12.min(room);
+    };
+    let total = if u32::from_le_bytes(order) == 0x1a2b_3c4d {
+        u32::from_le_bytes(len)
+    } else {
+        u32::from_be_bytes(len)
+    };
+    usize::try_from(total)
+        .unwrap_or(room)
+        .clamp(12, room.max(12))
+        .min(room)
+}
+
+/// Reads until the capture's file header is whole ([`header_wanted`]), looping over short
+/// reads; fewer bytes only at end of stream. A live pipe (`tcpdump -U -w -`) is not waited
+/// on for more than its header: its first frames are parsed as they come.
+fn read_header(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < header_wanted(buf.get(..filled).unwrap_or_default(), buf.len()) {
+        let Some(space) = buf.get_mut(filled..) else {
+            break;
+        };
+        match r.read(space) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Peeks the first bytes of `raw`, wraps it in a gzip decoder when it starts with the gzip
 /// magic, and returns a stream that yields every byte from the start.
 pub(crate) fn prepare(mut raw: Box<dyn Read + Send>) -> io::Result<Prepared> {
@@ -214,7 +266,8 @@ pub(crate) fn prepare(mut raw: Box<dyn Read + Send>) -> io::Result<Prepared> {
 /// The stream handed to pcap-parser.
 pub(crate) struct Input {
     inner: Box<dyn Read + Send>,
-    /// Fill the next read completely (set for the first read, which decides the format).
+    /// Fill the next read up to the end of the file header (set for the first read, which
+    /// decides the format; see [`read_header`]).
     fill_next: bool,
     errors: ErrorSlot,
     delivered: Arc<AtomicU64>,
@@ -223,7 +276,7 @@ pub(crate) struct Input {
 impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let result = if std::mem::take(&mut self.fill_next) {
-            read_full(&mut self.inner, buf)
+            read_header(&mut self.inner, buf)
         } else {
             loop {
                 match self.inner.read(buf) {
@@ -294,6 +347,31 @@ mod tests {
         let mut rest = Vec::new();
         input.read_to_end(&mut rest).unwrap();
         assert_eq!(rest, &data[64..]);
+    }
+
+    #[test]
+    fn the_first_read_waits_for_a_captures_header_only() {
+        // A pcap header then one byte of a record, trickling: the first read stops once the
+        // header is whole instead of waiting for the buffer to fill (a live pipe).
+        let mut pcap = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
+        pcap.resize(40, 1);
+        let mut input = prepare(Box::new(Trickle {
+            data: pcap,
+            pos: 0,
+            chunk: 5,
+        }))
+        .unwrap()
+        .input;
+        let mut buf = [0u8; 4096];
+        let n = input.read(&mut buf).unwrap();
+        assert!((24..40).contains(&n), "{n}");
+        // A pcapng section header block of 28 bytes, little-endian.
+        let mut ng = vec![0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a];
+        ng.resize(60, 0);
+        assert_eq!(header_wanted(&ng[..4], 4096), 12);
+        assert_eq!(header_wanted(&ng, 4096), 28);
+        assert_eq!(header_wanted(b"not a capture", 4096), 4096);
+        assert_eq!(header_wanted(&ng, 20), 20);
     }
 
     /// Fails after `good` bytes.

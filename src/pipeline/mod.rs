@@ -11,7 +11,10 @@
 //! split the work instead of copying it.
 
 mod handoff;
+mod live;
 mod split;
+
+pub use live::{open_live, run_live};
 
 use crate::budget::{MemoryBudget, MemoryPool};
 use crate::capture::{CaptureError, CaptureReader, ReaderOptions};

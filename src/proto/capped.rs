@@ -87,6 +87,11 @@ impl<T: Framed> Capped<T> {
         }
     }
 
+    /// The items kept so far, in the order they came (for `--follow`, mid-capture).
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
     /// The kept items and how many were dropped.
     pub fn into_parts(self) -> (Vec<T>, u64) {
         (self.items, self.dropped)

@@ -221,6 +221,26 @@ fn side(dir: usize) -> Side {
 }
 
 impl Connections {
+    /// HTTP downloads ended so far, in the order they ended.
+    pub fn done_files(&self) -> &[FileTransfer] {
+        self.files.items()
+    }
+
+    /// `DeviceTLInfo` alarms over SIP/TCP so far.
+    pub fn done_alarms(&self) -> &[PhoneTrustAlarm] {
+        self.alarms.items()
+    }
+
+    /// SCCP registrations so far.
+    pub fn done_registrations(&self) -> &[SccpRegistration] {
+        self.registrations.items()
+    }
+
+    /// The TLS sessions ended so far.
+    pub fn tls_keeper(&self) -> &TlsKeeper {
+        &self.keeper
+    }
+
     /// Empty, configured.
     pub fn new(c: &CollectorConfig) -> Self {
         let memory = MemoryBudget::new(c.max_memory);

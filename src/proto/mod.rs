@@ -141,6 +141,26 @@ pub struct Collected {
     pub clock_steps: u64,
 }
 
+/// The records a [`Collector`] has ended so far ([`Collector::so_far`]). Every list but
+/// `recent_tls` only grows at its end while packets come.
+#[derive(Debug)]
+pub struct SoFar<'a> {
+    /// TFTP transfers ended, in the order they ended.
+    pub tftp_files: &'a [FileTransfer],
+    /// HTTP downloads ended, in the order they ended.
+    pub http_files: &'a [FileTransfer],
+    /// `DeviceTLInfo` alarms over SIP/UDP.
+    pub udp_alarms: &'a [PhoneTrustAlarm],
+    /// `DeviceTLInfo` alarms over SIP/TCP.
+    pub tcp_alarms: &'a [PhoneTrustAlarm],
+    /// SCCP registrations.
+    pub registrations: &'a [SccpRegistration],
+    /// TLS sessions of hosts known as phones when they ended.
+    pub phone_tls: &'a [TlsSession],
+    /// The latest TLS sessions of other hosts (a bounded window, not append-only).
+    pub recent_tls: &'a std::collections::VecDeque<TlsSession>,
+}
+
 /// A cap on the file bytes kept in memory across all transfers.
 #[derive(Debug, Clone)]
 pub struct FileBudget {
@@ -444,6 +464,21 @@ impl Collector {
     /// scans), for the scaling tests: counted, never timed.
     pub fn work(&self) -> u64 {
         self.tcp.work()
+    }
+
+    /// The records ended so far, without ending anything (for `--follow`, which diagnoses a
+    /// phone mid-capture): each list grows only at its end, so a reader can keep its place.
+    pub fn so_far(&self) -> SoFar<'_> {
+        let keeper = self.tcp.tls_keeper();
+        SoFar {
+            tftp_files: self.tftp.done(),
+            http_files: self.tcp.done_files(),
+            udp_alarms: self.alarms.items(),
+            tcp_alarms: self.tcp.done_alarms(),
+            registrations: self.tcp.done_registrations(),
+            phone_tls: keeper.phone_sessions(),
+            recent_tls: keeper.recent_sessions(),
+        }
     }
 
     /// Ends every open transfer and connection and returns what was found.

@@ -124,6 +124,17 @@ pub struct KeptTls {
 }
 
 impl TlsKeeper {
+    /// The phones' sessions kept so far, in the order they ended.
+    pub fn phone_sessions(&self) -> &[TlsSession] {
+        self.phone.items()
+    }
+
+    /// The latest sessions of hosts not known as phones when they ended (some may become a
+    /// phone's at the end).
+    pub fn recent_sessions(&self) -> &VecDeque<TlsSession> {
+        &self.recent
+    }
+
     /// Empty, with these limits.
     pub fn new(limits: KeeperLimits) -> Self {
         TlsKeeper {

@@ -575,6 +575,11 @@ pub struct TftpTracker {
 }
 
 impl TftpTracker {
+    /// The transfers ended so far, in the order they ended (open ones are not among them).
+    pub fn done(&self) -> &[FileTransfer] {
+        self.done.items()
+    }
+
     /// Sets the capture clock's time idleness is measured on (the collector's clock, which
     /// a frame dated far from its neighbours does not move).
     pub fn set_now(&mut self, now: i64) {

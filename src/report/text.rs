@@ -386,19 +386,40 @@ fn verdict_table(diagnosis: &Diagnosis, color: bool) -> String {
         .max()
         .unwrap_or(0);
     for (p, name) in diagnosis.phones.iter().zip(&names) {
-        let (word, colour) = verdict_word(p.verdict.delete_itl);
-        let mut line = String::new();
-        wrapped(
-            &mut line,
-            &format!("{name:<name_width$}  {word:<word_width$}  "),
-            name_width + word_width + 4,
-            &one_reason(p),
-        );
-        // Colour after wrapping, so escapes never count as columns.
-        out.push_str(&line.replacen(word, &paint(word, colour, color), 1));
+        out.push_str(&table_line(p, name, name_width, word_width, color));
     }
     out.push_str(&scoped_hint(diagnosis));
     out
+}
+
+/// One phone's line of the verdict table, its name and verdict padded to the table's
+/// columns (wrapped lines included).
+fn table_line(
+    p: &PhoneDiagnosis,
+    name: &str,
+    name_width: usize,
+    word_width: usize,
+    color: bool,
+) -> String {
+    let (word, colour) = verdict_word(p.verdict.delete_itl);
+    let mut line = String::new();
+    wrapped(
+        &mut line,
+        &format!("{name:<name_width$}  {word:<word_width$}  "),
+        name_width + word_width + 4,
+        &one_reason(p),
+    );
+    // Colour after wrapping, so escapes never count as columns.
+    line.replacen(word, &paint(word, colour, color), 1)
+}
+
+/// The phone's line as `--brief` prints it for a capture of that phone alone (`--follow`
+/// prints it as each phone's boot ends; in a table of several phones the columns are
+/// padded to the widest name and verdict).
+pub fn verdict_line(p: &PhoneDiagnosis, color: bool) -> String {
+    let name = phone_name(p);
+    let word = verdict_word(p.verdict.delete_itl).0;
+    table_line(p, &name, name.chars().count(), word.len(), color)
 }
 
 /// Under the table of several phones whose reasons ask for a phone's own input: how to give
