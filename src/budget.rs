@@ -176,7 +176,7 @@ impl MemoryBudget {
     /// A new account holding nothing yet.
     pub fn account(&self, worth: Worth) -> Account {
         Account {
-            budget: self.clone(),
+            budget: Some(self.clone()),
             worth,
             held: 0,
         }
@@ -239,15 +239,22 @@ impl MemoryBudget {
 /// The bytes one buffer holds, charged to a [`MemoryBudget`]; given back when dropped.
 #[derive(Debug)]
 pub struct Account {
-    budget: MemoryBudget,
+    /// None: not bound to a budget yet, so unlimited. A parser is made before it is bound
+    /// to its capture's budget, once per connection: leaving it unbound costs nothing,
+    /// where an unlimited budget of its own cost two allocations (issue 19, tls-heavy).
+    budget: Option<MemoryBudget>,
     worth: Worth,
     held: usize,
 }
 
 impl Default for Account {
-    /// An account on an unlimited budget of its own.
+    /// An account bound to no budget: unlimited until [`Account::rebind`].
     fn default() -> Self {
-        MemoryBudget::default().account(Worth::Phone)
+        Account {
+            budget: None,
+            worth: Worth::Phone,
+            held: 0,
+        }
     }
 }
 
@@ -262,20 +269,24 @@ impl Account {
         self.worth
     }
 
-    /// The budget this account is charged to.
-    pub fn budget(&self) -> &MemoryBudget {
-        &self.budget
+    /// The cap of the budget this account is charged to (`usize::MAX` when unbound).
+    pub fn cap(&self) -> usize {
+        self.budget.as_ref().map_or(usize::MAX, MemoryBudget::cap)
     }
 
     /// Sets the bytes held to `total`. Shrinking always succeeds; growing is refused (the
     /// account keeps what it held, false) when the budget has no room for the difference.
     pub fn hold(&mut self, total: usize) -> bool {
+        let Some(budget) = &self.budget else {
+            self.held = total;
+            return true;
+        };
         if total <= self.held {
-            self.budget.give(self.held - total, self.worth);
+            budget.give(self.held - total, self.worth);
             self.held = total;
             return true;
         }
-        if !self.budget.take(total - self.held, self.worth) {
+        if !budget.take(total - self.held, self.worth) {
             return false;
         }
         self.held = total;
@@ -284,7 +295,7 @@ impl Account {
 
     /// Whether `more` bytes on top of what is held would fit now (nothing is taken).
     pub fn fits(&self, more: usize) -> bool {
-        more <= self.budget.free()
+        self.budget.as_ref().is_none_or(|b| more <= b.free())
     }
 
     /// Re-rates the bytes held (a flow whose client turned out to be a phone).
@@ -293,7 +304,11 @@ impl Account {
             return;
         }
         let held = self.held;
-        let inner = &*self.budget.0;
+        let Some(budget) = &self.budget else {
+            self.worth = worth;
+            return;
+        };
+        let inner = &*budget.0;
         match worth {
             Worth::Other => {
                 inner.expendable.fetch_add(held, Ordering::Relaxed);
@@ -314,7 +329,7 @@ impl Account {
     /// released first.
     pub fn rebind(&mut self, budget: &MemoryBudget) {
         self.hold(0);
-        self.budget = budget.clone();
+        self.budget = Some(budget.clone());
     }
 }
 

@@ -500,7 +500,7 @@ fn read_trust_list(
     // `show itl` / `show ctl` text: one rule with `plan` (docs/plan.md), said here by name.
     if let Some(text) = std::str::from_utf8(&bytes)
         .ok()
-        .filter(|t| itlscope::plan::show_itl::looks_like(t))
+        .filter(|t| itlscope::plan::show_itl::has_listing(t))
     {
         let name = path.display().to_string();
         return Err(Failure::Input(format!(

@@ -273,7 +273,7 @@ impl Defragmenter {
 
     /// The size of the memory budget this reassembler is charged to.
     pub(crate) fn memory_cap(&self) -> usize {
-        self.account.budget().cap()
+        self.account.cap()
     }
 
     pub(crate) fn stats(&self) -> DefragStats {

@@ -24,6 +24,21 @@ pub fn looks_like(text: &str) -> bool {
     cli::looks_like(text)
 }
 
+/// True when `text` holds a `show itl` / `show ctl` listing with at least one record (not
+/// only CLI words such as `utils itl reset`, which a README or a log may also carry).
+pub fn has_listing(text: &str) -> bool {
+    if !looks_like(text) {
+        return false;
+    }
+    let source = Source {
+        file: String::new(),
+        member: None,
+        line: None,
+    };
+    let (lists, _) = cli::parse(text, &source);
+    lists.iter().any(|l| !l.records.is_empty())
+}
+
 /// Why `analyze --phone-itl` / `--phone-ctl` refuses `show itl` / `show ctl` text, and what
 /// to give instead. One rule for every command (docs/plan.md): the text stands for the trust
 /// list the cluster served when it was taken, known by its records and SHA-1 but not by its

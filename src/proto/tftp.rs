@@ -381,7 +381,7 @@ impl Transfer {
             // memory budget before they are taken.
             let cost = held_cost(self.held_bytes + data.len(), self.held.len() + 1);
             if !self.held_account.hold(cost) {
-                let budget = u64::try_from(self.held_account.budget().cap()).unwrap_or(u64::MAX);
+                let budget = u64::try_from(self.held_account.cap()).unwrap_or(u64::MAX);
                 self.cut_held(ord, FileCut::HeldOverMemoryBudget { budget });
                 return;
             }

@@ -238,8 +238,10 @@ pub struct TlsConn {
     max_message: usize,
     server_app_records_after_client_app: u64,
     sslv2: bool,
-    /// Where certificates are decoded: once per distinct certificate.
-    certs: SharedCerts,
+    /// Where certificates are decoded: once per distinct certificate (the connection
+    /// table's cache; a cache of its own made when first needed, for a conversation followed
+    /// alone).
+    certs: Option<SharedCerts>,
     /// A session only summed with others ([`TlsConn::summed`]): its ClientHello is not parsed.
     summed: bool,
 }
@@ -278,7 +280,7 @@ impl TlsConn {
             max_message,
             server_app_records_after_client_app: 0,
             sslv2: false,
-            certs: SharedCerts::default(),
+            certs: None,
             summed: false,
         }
     }
@@ -334,7 +336,7 @@ impl TlsConn {
 
     /// Decodes certificates through `certs`, shared with other conversations.
     pub fn with_certs(mut self, certs: SharedCerts) -> Self {
-        self.certs = certs;
+        self.certs = Some(certs);
         self
     }
 
@@ -879,7 +881,11 @@ impl TlsConn {
                 }
             }
             CertField::Der(_) => {
-                let (info, note) = self.certs.borrow_mut().intern(bytes);
+                let (info, note) = self
+                    .certs
+                    .get_or_insert_with(SharedCerts::default)
+                    .borrow_mut()
+                    .intern(bytes);
                 if dir == 0 {
                     // Only the client's own certificate is kept: it tells a phone
                     // (CN=CP-…-SEP<MAC>) from a gateway or trunk on the same ports.

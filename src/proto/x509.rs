@@ -74,6 +74,13 @@ pub fn certificate_info(der: &[u8]) -> (CertificateInfo, Option<String>) {
 /// crafted one could have millions).
 pub const MAX_INTERNED: usize = 8192;
 
+/// Bytes at the end of a certificate's DER (its signature) that key the cache.
+const KEY_TAIL: usize = 64;
+
+/// Certificates kept under one key: past that, one that shares the key is decoded each time
+/// (crafted certificates sharing length and signature bytes cannot make a lookup long).
+const MAX_BUCKET: usize = 8;
+
 /// DER bytes kept by a [`CertInterner`] across all its certificates (32 MiB).
 pub const MAX_INTERNED_BYTES: usize = 32 << 20;
 
@@ -123,7 +130,12 @@ impl CertInterner {
     /// The decoded certificate for `der` (and the note its decoding gave), decoding it only
     /// the first time these bytes are seen.
     pub fn intern(&mut self, der: &[u8]) -> Entry {
-        let h = self.hasher.hash_one(der);
+        // The key is the length and the last bytes, which are the signature's: distinct
+        // certificates differ there, and hashing them alone is a fraction of hashing the
+        // whole DER (issue 19, tls-heavy). Certificates crafted to share both only share a
+        // bucket, and a bucket holds at most MAX_BUCKET: the bytes are always compared.
+        let tail = der.get(der.len().saturating_sub(KEY_TAIL)..).unwrap_or(der);
+        let h = self.hasher.hash_one((der.len(), tail));
         if let Some(found) = self
             .by_hash
             .get(&h)
@@ -135,7 +147,12 @@ impl CertInterner {
         self.decoded += 1;
         let (info, note) = certificate_info(der);
         let entry = (Arc::new(info), note);
-        if self.count < MAX_INTERNED
+        let bucket_full = self
+            .by_hash
+            .get(&h)
+            .is_some_and(|bucket| bucket.len() >= MAX_BUCKET);
+        if !bucket_full
+            && self.count < MAX_INTERNED
             && self.bytes + der.len() <= MAX_INTERNED_BYTES
             && self.charge(der.len())
         {
@@ -158,7 +175,7 @@ impl CertInterner {
     /// parsers' buffers, and never makes the budget refuse anything.
     fn charge(&mut self, der: usize) -> bool {
         let cost = der.saturating_add(CACHED_OVERHEAD);
-        let half = self.account.budget().cap() / 2;
+        let half = self.account.cap() / 2;
         if !self.account.fits(cost.saturating_add(half)) {
             self.uncached += 1;
             return false;
@@ -260,5 +277,29 @@ mod tests {
         assert_eq!(attribute_value(Tag::T61String, b"M\xfcller"), "Müller");
         assert_eq!(attribute_value(Tag::BmpString, b"\0A\0B"), "AB");
         assert_eq!(attribute_value(Tag::OctetString, b"\x01\x02"), "#0102");
+    }
+
+    #[test]
+    fn certificates_sharing_length_and_signature_bytes_are_told_apart_and_bounded() {
+        // Issue 19: the cache key is the length and the last bytes; two certificates that
+        // share both are still two (the bytes are compared), and a crowd of them stays
+        // in a bucket of MAX_BUCKET.
+        let mut cache = CertInterner::new();
+        let tail = [7u8; KEY_TAIL];
+        let mut ders = Vec::new();
+        for i in 0..(MAX_BUCKET as u8 + 4) {
+            let mut der = vec![i; 40];
+            der.extend_from_slice(&tail);
+            ders.push(der);
+        }
+        for der in &ders {
+            cache.intern(der);
+        }
+        assert_eq!(cache.len(), MAX_BUCKET);
+        for der in &ders {
+            let (info, _) = cache.intern(der);
+            assert_eq!(info.der, *der);
+        }
+        assert_eq!(cache.hits, MAX_BUCKET as u64);
     }
 }
