@@ -110,19 +110,18 @@ pub fn comments(diagnosis: &Diagnosis, capture: usize) -> Comments {
             .installed_itl
             .as_ref()
             .filter(|i| i.source == "device-tl-info" && i.capture == Some(capture))
+            && let Some(frame) = installed.frame
         {
-            if let Some(frame) = installed.frame {
-                let what = if installed.not_installed {
-                    "DeviceTLInfo: the phone reports no ITL installed".to_string()
-                } else {
-                    format!(
-                        "DeviceTLInfo: the phone's ITL hash is {} {}",
-                        installed.hash_algorithm.unwrap_or("(algorithm not given)"),
-                        installed.hash.as_deref().unwrap_or("(not given)")
-                    )
-                };
-                put(frame, what);
-            }
+            let what = if installed.not_installed {
+                "DeviceTLInfo: the phone reports no ITL installed".to_string()
+            } else {
+                format!(
+                    "DeviceTLInfo: the phone's ITL hash is {} {}",
+                    installed.hash_algorithm.unwrap_or("(algorithm not given)"),
+                    installed.hash.as_deref().unwrap_or("(not given)")
+                )
+            };
+            put(frame, what);
         }
         if let Some(frame) = last {
             let (word, _) = super::text::verdict_word(p.verdict.delete_itl);
