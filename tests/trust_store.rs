@@ -898,7 +898,9 @@ fn ctl_none_report(frame: u64) -> itlscope::trust::store::CtlReport {
     itlscope::trust::store::CtlReport {
         at: Some((0, frame)),
         hash: None,
-        source: format!("its DeviceTLInfo alarm, frame {frame}, says CTL_Signature \"Not Installed\""),
+        source: format!(
+            "its DeviceTLInfo alarm, frame {frame}, says CTL_Signature \"Not Installed\""
+        ),
     }
 }
 
