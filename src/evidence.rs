@@ -607,14 +607,26 @@ pub struct PhoneTrustAlarm {
     /// `ITL_Signature` as the phone wrote it (e.g. `Not Installed`, or hex bytes with spaces),
     /// so "not installed" can be told from "field absent".
     pub itl_signature_raw: Option<String>,
-    /// `CTL_Signature`, same form.
+    /// `CTL_Signature` as lower-case hex without spaces (None when "Not Installed" or absent).
     pub ctl_signature: Option<String>,
+    /// `CTL_Signature` as the phone wrote it, so "holds no CTL" (`Not Installed`) can be told
+    /// from "field absent".
+    pub ctl_signature_raw: Option<String>,
     /// `ITL_TFTP_Server`.
     pub itl_tftp_server: Option<String>,
     /// `StatusCode`.
     pub status_code: Option<u32>,
     /// Where.
     pub seen: Seen,
+}
+
+impl PhoneTrustAlarm {
+    /// True when `CTL_Signature` says "Not Installed" (any case): the phone holds no CTL.
+    pub fn ctl_not_installed(&self) -> bool {
+        self.ctl_signature_raw
+            .as_deref()
+            .is_some_and(crate::proto::sip::says_not_installed)
+    }
 }
 
 /// Per-capture-file facts: what was read and what went wrong.

@@ -623,7 +623,7 @@ fn statement_7_the_phone_reporting_the_served_ctls_hash_took_it() {
     };
     let report = |frame, hash: String| CtlReport {
         at: Some((0, frame)),
-        hash,
+        hash: Some(hash),
         source: format!("DeviceTLInfo alarm, frame {frame}"),
     };
     let files = [ctl_at(&served_ctl), itl_at(&new)];
@@ -859,6 +859,7 @@ fn ctl_alarm(ctl_signature: &str, frame: u64) -> PhoneTrustAlarm {
         itl_signature: None,
         itl_signature_raw: None,
         ctl_signature: Some(ctl_signature.into()),
+        ctl_signature_raw: Some(ctl_signature.into()),
         itl_tftp_server: None,
         status_code: None,
         seen: seen(frame),
@@ -890,4 +891,203 @@ fn statement_6_the_phones_devicetlinfo_ctl_signature_shows_it_took_the_served_ct
     );
     assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
     assert_eq!(path.itl.via, Some("signer-in-ctl"), "{path:?}");
+}
+
+/// A "Not Installed" CTL report of the phone placed at `frame` (its DeviceTLInfo alarm).
+fn ctl_none_report(frame: u64) -> itlscope::trust::store::CtlReport {
+    itlscope::trust::store::CtlReport {
+        at: Some((0, frame)),
+        hash: None,
+        source: format!(
+            "its DeviceTLInfo alarm, frame {frame}, says CTL_Signature \"Not Installed\""
+        ),
+    }
+}
+
+/// Statement 7a: the phone's CTL not given, no ITL, but its DeviceTLInfo alarm before the CTL
+/// download says `CTL_Signature` "Not Installed": it is known to hold nothing, so it takes the
+/// first CTL blindly and then the ITL through that CTL (7b). The explanation names the alarm.
+/// Without that alarm neither is claimed (the CTL it may hold decides).
+#[test]
+fn statement_7a_a_not_installed_ctl_alarm_before_the_ctl_makes_it_taken_blindly() {
+    use itlscope::trust::store::walk_reported;
+    let m = mixed_mode();
+    let (served_ctl, new) = (trust_list(&m.served_ctl), trust_list(&m.new));
+    let files = [ctl_at(&served_ctl), itl_at(&new)];
+    let before = Store {
+        ctl: Part::Unknown,
+        itl: Part::Absent,
+    };
+    let t = walk_reported(
+        before.clone(),
+        &files,
+        &[ctl_none_report(0)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_eq!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert_eq!(c.via(), Some("no-itl"));
+    assert!(c.decision.explanation.contains("frame 0"), "{c:?}");
+    let j = t.last(FileKind::Itl).expect("ITL judged");
+    assert_eq!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+    assert_eq!(j.via(), Some("signer-in-ctl"));
+
+    let t = walk_reported(before, &files, &[], &RsaVerifier, &NoTvsEvidence);
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_ne!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+}
+
+/// Statement 7a, the window: a "Not Installed" report before an earlier CTL download says
+/// nothing of the phone's CTL when a later one arrives (it may have taken the first).
+#[test]
+fn statement_7a_a_not_installed_report_before_another_ctl_download_does_not_settle_the_next() {
+    use itlscope::trust::store::walk_reported;
+    let m = mixed_mode();
+    let served_ctl = trust_list(&m.served_ctl);
+    let first = ServedFile {
+        at: (0, 5),
+        ..ctl_at(&served_ctl)
+    };
+    let second = ServedFile {
+        at: (0, 9),
+        ..ctl_at(&served_ctl)
+    };
+    // Known by its ITL's hash only: neither CTL is settled by the files.
+    let before = Store {
+        ctl: Part::Unknown,
+        itl: Part::ByHash("00".repeat(20)),
+    };
+    let t = walk_reported(
+        before,
+        &[first, second],
+        &[ctl_none_report(0)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    assert_eq!(t.judged.len(), 2);
+    assert!(
+        t.judged[0].decision.explanation.contains("frame 0"),
+        "{:?}",
+        t.judged[0]
+    );
+    assert!(
+        !t.judged[1].decision.explanation.contains("frame 0"),
+        "{:?}",
+        t.judged[1]
+    );
+}
+
+/// Statement 7c: a phone holding an ITL and, by its own DeviceTLInfo alarm before the CTL
+/// download, no CTL: the new CTL is taken only if its ITL (or TVS) verifies it. The served
+/// CTL's eToken is not in the ITL and no TVS vouches: not taken, and never blindly.
+#[test]
+fn statement_7c_with_an_itl_and_no_ctl_the_new_ctl_needs_its_itl_or_tvs() {
+    use itlscope::trust::store::walk_reported;
+    let m = mixed_mode();
+    let (old, served_ctl) = (trust_list(&m.old), trust_list(&m.served_ctl));
+    let t = walk_reported(
+        Store {
+            ctl: Part::Unknown,
+            itl: exact(&old, "the phone's ITL"),
+        },
+        &[ctl_at(&served_ctl)],
+        &[ctl_none_report(0)],
+        &RsaVerifier,
+        &NoTvsEvidence,
+    );
+    let c = t.last(FileKind::Ctl).expect("CTL judged");
+    assert_ne!(c.decision.acceptance, Acceptance::Accepted, "{c:?}");
+    assert_ne!(c.via(), Some("no-itl"));
+    assert!(c.decision.explanation.contains("frame 0"), "{c:?}");
+}
+
+/// Statement 7a, the phone's own word after the download: its DeviceTLInfo alarm after the
+/// CTL still says "Not Installed", so it did not take that CTL (even where the files suggest
+/// a blind acceptance), holds no CTL from then on, and takes the next ITL blindly (7a).
+#[test]
+fn statement_7a_a_not_installed_ctl_alarm_after_the_ctl_shows_it_was_not_taken() {
+    use itlscope::trust::store::walk_reported;
+    let m = mixed_mode();
+    let (served_ctl, new) = (trust_list(&m.served_ctl), trust_list(&m.new));
+    let files = [ctl_at(&served_ctl), itl_at(&new)];
+    for ctl_before in [Part::Absent, Part::Unknown] {
+        let t = walk_reported(
+            Store {
+                ctl: ctl_before,
+                itl: Part::Absent,
+            },
+            &files,
+            &[ctl_none_report(2)],
+            &RsaVerifier,
+            &NoTvsEvidence,
+        );
+        let c = t.last(FileKind::Ctl).expect("CTL judged");
+        assert_eq!(c.decision.acceptance, Acceptance::Rejected, "{c:?}");
+        assert!(c.decision.explanation.contains("frame 2"), "{c:?}");
+        assert!(matches!(t.at((0, 2)).ctl, Part::Absent));
+        let j = t.last(FileKind::Itl).expect("ITL judged");
+        assert_eq!(j.decision.acceptance, Acceptance::Accepted, "{j:?}");
+        assert_eq!(j.via(), Some("no-itl"));
+    }
+}
+
+/// A DeviceTLInfo alarm of the phone at `frame` whose `CTL_Signature` is "Not Installed" and
+/// whose `ITL_Signature` is `itl_raw` (None: absent).
+fn ctl_not_installed_alarm(itl_raw: Option<&str>, frame: u64) -> PhoneTrustAlarm {
+    PhoneTrustAlarm {
+        itl_signature_raw: itl_raw.map(str::to_string),
+        ctl_signature: None,
+        ctl_signature_raw: Some("Not Installed".into()),
+        ..ctl_alarm("", frame)
+    }
+}
+
+/// Statement 7a through `analyze`'s diagnosis: the phone's DeviceTLInfo alarm (frame 0) says
+/// neither an ITL nor a CTL is installed; it then downloads a CTL and an ITL that only that
+/// CTL's CCM+TFTP verifies. It takes the CTL blindly and the ITL through it. With the alarm's
+/// CTL field absent, the CTL it may hold decides and the ITL is not claimed taken.
+#[test]
+fn statement_7a_the_phones_not_installed_ctl_signature_lets_analyze_take_the_ctl_blindly() {
+    let m = mixed_mode();
+    let run = |alarm: PhoneTrustAlarm| {
+        let evidence = Evidence {
+            files: vec![
+                download(&format!("CTLSEP{MAC}.tlv"), &m.served_ctl, 1),
+                download(&format!("ITLSEP{MAC}.tlv"), &m.new, 10),
+            ],
+            alarms: vec![alarm],
+            ..Evidence::default()
+        };
+        let d = diagnose(&evidence, &OperatorFacts::default());
+        let phone = d.phones.first().expect("one phone");
+        phone.trust_path.clone().expect("a trust path")
+    };
+    let path = run(ctl_not_installed_alarm(Some("Not Installed"), 0));
+    assert_eq!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert_eq!(path.itl.via, Some("signer-in-ctl"), "{path:?}");
+
+    let path = run(PhoneTrustAlarm {
+        ctl_signature_raw: None,
+        ..ctl_not_installed_alarm(Some("Not Installed"), 0)
+    });
+    assert_ne!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+}
+
+/// Statement 7a through `analyze`'s diagnosis, the alarm after the downloads: the phone (its
+/// ITL given) still reports `CTL_Signature` "Not Installed" at frame 40, after the CTL and
+/// the ITL: it did not take the CTL, so the ITL is judged by its own ITL alone and the answer
+/// no longer waits on the CTL it might hold (no `--phone-ctl` asked for).
+#[test]
+fn statement_7a_analyze_reads_a_later_not_installed_ctl_as_the_ctl_not_taken() {
+    let m = mixed_mode();
+    let files = || {
+        vec![
+            download(&format!("CTLSEP{MAC}.tlv"), &m.served_ctl, 1),
+            download(&format!("ITLSEP{MAC}.tlv"), &m.new, 10),
+        ]
+    };
+    let path = trust_path_with_alarms(files(), vec![ctl_not_installed_alarm(None, 40)], &m.old);
+    assert_ne!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
+    assert!(!path.itl.explanation.contains("--phone-ctl"), "{path:?}");
 }

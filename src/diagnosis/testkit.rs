@@ -142,6 +142,7 @@ pub fn alarm(phone_ip: &str, device: &str, signature: Option<&str>, frame: u64) 
         itl_signature: signature.map(str::to_string),
         itl_signature_raw: Some(signature.unwrap_or("Not Installed").to_string()),
         ctl_signature: None,
+        ctl_signature_raw: None,
         itl_tftp_server: Some("cucm-pub".into()),
         status_code: Some(3),
         seen: seen(frame),

@@ -234,21 +234,36 @@ pub fn trust_path(ctx: &PhoneCtx<'_>) -> Option<TrustPath> {
 }
 
 /// What the phone itself reports of its CTL: the `CTL_Signature` of its DeviceTLInfo alarms in
-/// the capture (placed at their frame), and of the DeviceTLInfo lines of its console log given
-/// with `--evidence` (not placed: used only when they name a served CTL).
+/// the capture (placed at their frame; a hash, or "Not Installed": it holds no CTL, statement
+/// 7a), and of the DeviceTLInfo lines of its console log given with `--evidence` (not placed:
+/// used only when they name a served CTL).
 fn ctl_reports(ctx: &PhoneCtx<'_>) -> Vec<CtlReport> {
     let mut out: Vec<CtlReport> = ctx
         .alarms
         .iter()
         .filter_map(|(_, a)| {
-            a.ctl_signature.as_ref().map(|h| CtlReport {
-                at: Some((a.seen.capture, a.seen.frame)),
-                hash: h.clone(),
-                source: format!(
-                    "CTL_Signature of its DeviceTLInfo alarm, {}",
-                    ctx.at(a.seen)
-                ),
-            })
+            let at = Some((a.seen.capture, a.seen.frame));
+            if let Some(h) = &a.ctl_signature {
+                Some(CtlReport {
+                    at,
+                    hash: Some(h.clone()),
+                    source: format!(
+                        "CTL_Signature of its DeviceTLInfo alarm, {}",
+                        ctx.at(a.seen)
+                    ),
+                })
+            } else if a.ctl_not_installed() {
+                Some(CtlReport {
+                    at,
+                    hash: None,
+                    source: format!(
+                        "its DeviceTLInfo alarm, {}, says CTL_Signature \"Not Installed\"",
+                        ctx.at(a.seen)
+                    ),
+                })
+            } else {
+                None
+            }
         })
         .collect();
     for fact in super::outside::usable_facts(ctx) {
@@ -257,7 +272,7 @@ fn ctl_reports(ctx: &PhoneCtx<'_>) -> Vec<CtlReport> {
         {
             out.push(CtlReport {
                 at: None,
-                hash: h.clone(),
+                hash: Some(h.clone()),
                 source: format!("CTL_Signature of its logged DeviceTLInfo: {}", fact.text),
             });
         }
@@ -266,12 +281,19 @@ fn ctl_reports(ctx: &PhoneCtx<'_>) -> Vec<CtlReport> {
 }
 
 /// The CTL of a phone that reports no ITL: `--phone-ctl` when given, none when its evidence
-/// says no trust list at all is installed ("No Trust List installed": no CTL and no ITL),
-/// else unknown.
+/// says no trust list at all is installed ("No Trust List installed", or a logged DeviceTLInfo
+/// whose `CTL_Signature` is "Not Installed" too: no CTL and no ITL), else unknown. A
+/// DeviceTLInfo alarm in the capture is placed at its frame: the walk reads it
+/// ([`CtlReport`]).
 fn ctl_without_itl<'a>(ctx: &PhoneCtx<'a>) -> Part<'a> {
+    use crate::sidecar::FactKind;
     match (ctl_before(ctx), &ctx.installed) {
         (Part::Unknown, Installed::ReportedNone(fact))
-            if matches!(fact.kind, crate::sidecar::FactKind::NoTrustList) =>
+            if match &fact.kind {
+                FactKind::NoTrustList => true,
+                FactKind::DeviceTlInfo(a) => a.ctl_not_installed(),
+                _ => false,
+            } =>
         {
             Part::Absent
         }

@@ -23,6 +23,9 @@ pub struct DeviceTlInfo {
     pub itl_signature: Option<String>,
     /// `CTL_Signature` as lower-case hex; None when "Not Installed" or absent.
     pub ctl_signature: Option<String>,
+    /// `CTL_Signature` as sent (hex bytes with spaces, or `Not Installed`), so a phone that
+    /// holds no CTL can be told from a field that is absent.
+    pub ctl_signature_raw: Option<String>,
     /// `ITL_TFTP_Server`.
     pub itl_tftp_server: Option<String>,
     /// `CTL_TFTP_Server`.
@@ -31,7 +34,21 @@ pub struct DeviceTlInfo {
     pub status_code: Option<u32>,
 }
 
+/// True when a trust-list field of a `DeviceTLInfo` alarm (`ITL_Signature`, `CTL_Signature`),
+/// as the phone wrote it, says the list is not installed ("Not Installed", any case, spaces
+/// around ignored).
+pub fn says_not_installed(raw: &str) -> bool {
+    raw.trim().eq_ignore_ascii_case("Not Installed")
+}
+
 impl DeviceTlInfo {
+    /// True when `CTL_Signature` says "Not Installed": the phone holds no CTL.
+    pub fn ctl_not_installed(&self) -> bool {
+        self.ctl_signature_raw
+            .as_deref()
+            .is_some_and(says_not_installed)
+    }
+
     /// The evidence record for this alarm, sent by `phone` at `seen`.
     pub fn into_alarm(self, phone: Endpoint, seen: Seen) -> PhoneTrustAlarm {
         PhoneTrustAlarm {
@@ -40,6 +57,7 @@ impl DeviceTlInfo {
             itl_signature: self.itl_signature,
             itl_signature_raw: self.itl_signature_raw,
             ctl_signature: self.ctl_signature,
+            ctl_signature_raw: self.ctl_signature_raw,
             itl_tftp_server: self.itl_tftp_server,
             status_code: self.status_code,
             seen,
@@ -246,6 +264,7 @@ fn device_tl_info(alarm: roxmltree::Node<'_, '_>) -> Option<DeviceTlInfo> {
         itl_signature: itl_raw.as_deref().and_then(hex_value),
         itl_signature_raw: itl_raw,
         ctl_signature: ctl_raw.as_deref().and_then(hex_value),
+        ctl_signature_raw: ctl_raw,
         itl_tftp_server: field(alarm, "ITL_TFTP_Server"),
         ctl_tftp_server: field(alarm, "CTL_TFTP_Server"),
         status_code: field(alarm, "StatusCode").and_then(|v| v.parse().ok()),
@@ -289,6 +308,9 @@ mod tests {
             Some("1ba1c90711223344556677889900aabbccdd4d6d")
         );
         assert_eq!(info.ctl_signature, None);
+        // Statement 7a needs "holds no CTL" told apart from "not said": the raw text stays.
+        assert_eq!(info.ctl_signature_raw.as_deref(), Some("Not Installed"));
+        assert!(info.ctl_not_installed());
         assert_eq!(info.itl_tftp_server.as_deref(), Some("cucm-115.home.lab"));
         assert_eq!(info.ctl_tftp_server.as_deref(), Some("N/A"));
         assert_eq!(info.status_code, Some(3));
@@ -312,6 +334,44 @@ mod tests {
         );
         assert_eq!(alarm.itl_signature, None);
         assert_eq!(alarm.itl_signature_raw.as_deref(), Some("Not Installed"));
+    }
+
+    /// Statement 7a: the alarm's CTL field tells "holds no CTL" (any case) from a CTL's hash
+    /// and from a field that is absent; the evidence record keeps the raw text.
+    #[test]
+    fn ctl_signature_keeps_the_raw_text_and_says_not_installed() {
+        let body = BODY.replace(
+            "<String name=\"CTL_Signature\">Not Installed</String>",
+            "<String name=\"CTL_Signature\"> not INSTALLED </String>",
+        );
+        let info = parse_device_tl_info(&refer(&body)).expect("alarm");
+        assert!(info.ctl_not_installed());
+        let alarm = info.into_alarm(
+            Endpoint {
+                ip: "10.0.0.5".parse().unwrap(),
+                port: 5060,
+            },
+            Seen::default(),
+        );
+        assert_eq!(alarm.ctl_signature, None);
+        assert!(alarm.ctl_not_installed());
+
+        let body = BODY.replace(
+            "<String name=\"CTL_Signature\">Not Installed</String>",
+            "<String name=\"CTL_Signature\">AA BB CC DD 00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF</String>",
+        );
+        let info = parse_device_tl_info(&refer(&body)).expect("alarm");
+        assert!(!info.ctl_not_installed());
+        assert_eq!(
+            info.ctl_signature.as_deref(),
+            Some("aabbccdd00112233445566778899aabbccddeeff")
+        );
+        assert!(info.ctl_signature_raw.is_some());
+
+        let body = BODY.replace("<String name=\"CTL_Signature\">Not Installed</String>", "");
+        let info = parse_device_tl_info(&refer(&body)).expect("alarm");
+        assert!(!info.ctl_not_installed());
+        assert_eq!(info.ctl_signature_raw, None);
     }
 
     #[test]

@@ -264,6 +264,7 @@ fn alarm(entry: &Entry) -> Option<LoggedAlarm> {
         itl_signature_raw: a.itl_signature_raw,
         itl_signature: a.itl_signature,
         ctl_signature: a.ctl_signature,
+        ctl_signature_raw: a.ctl_signature_raw,
         itl_tftp_server: a.itl_tftp_server,
         status_code: a.status_code,
     })
@@ -457,6 +458,10 @@ mod tests {
         );
         assert_eq!(a.status_code, Some(3));
         assert_eq!(a.itl_tftp_server.as_deref(), Some("cucm-115.home.lab"));
+        // Statement 7a: the logged alarm keeps "holds no CTL", not only a hex hash.
+        assert_eq!(a.ctl_signature, None);
+        assert_eq!(a.ctl_signature_raw.as_deref(), Some("Not Installed"));
+        assert!(a.ctl_not_installed());
     }
 
     #[test]

@@ -92,10 +92,21 @@ pub struct LoggedAlarm {
     pub itl_signature: Option<String>,
     /// `CTL_Signature` as lower-case hex, when it is hex.
     pub ctl_signature: Option<String>,
+    /// `CTL_Signature` as written (`Not Installed` when the phone holds no CTL).
+    pub ctl_signature_raw: Option<String>,
     /// `ITL_TFTP_Server`.
     pub itl_tftp_server: Option<String>,
     /// `StatusCode`.
     pub status_code: Option<u32>,
+}
+
+impl LoggedAlarm {
+    /// True when `CTL_Signature` says "Not Installed" (any case): the phone holds no CTL.
+    pub fn ctl_not_installed(&self) -> bool {
+        self.ctl_signature_raw
+            .as_deref()
+            .is_some_and(crate::proto::sip::says_not_installed)
+    }
 }
 
 /// What one recognised line (or re-joined entry) says.

@@ -218,8 +218,9 @@ pub struct Wire<'a, 'w> {
     pub itl: Option<ItlDownload<'a>>,
     /// The signed config the report names.
     pub config: Option<ConfigDownload<'a>>,
-    /// What the phone itself reports of the CTL it holds (DeviceTLInfo `CTL_Signature`): what
-    /// shows it took a served CTL its store does not settle.
+    /// What the phone itself reports of the CTL it holds (DeviceTLInfo `CTL_Signature`, a hash
+    /// or "Not Installed"): what shows it took or refused a served CTL, or held none when it
+    /// arrived.
     pub ctl_reports: Vec<CtlReport>,
     /// Signature checks.
     pub verifier: &'w dyn Verifier,

@@ -286,12 +286,42 @@ pub fn judge(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CtlReport {
     /// Where the capture shows it; None when it is not on the capture's timeline (a log line):
-    /// such a report is used only when it names a served CTL, which the phone then holds.
+    /// such a report is used only when it names a served CTL, which the phone then holds (a
+    /// "Not Installed" one is not used: when it was written against the download is not known).
     pub at: Option<At>,
-    /// The hash, hex (MD5, SHA-1 or SHA-256 of the CTL file).
-    pub hash: String,
+    /// The hash, hex (MD5, SHA-1 or SHA-256 of the CTL file); None when the phone reports no
+    /// CTL installed (`CTL_Signature` "Not Installed").
+    pub hash: Option<String>,
     /// Who says so, for explanations ("DeviceTLInfo alarm, frame 40").
     pub source: String,
+}
+
+impl CtlReport {
+    /// True when the report says the phone holds no CTL.
+    pub fn says_none(&self) -> bool {
+        self.hash.is_none()
+    }
+}
+
+/// The phone's own word that it held no CTL when the CTL served at `at` arrived: the last
+/// report placed after the previous CTL download (`since`) and before `at` says "Not
+/// Installed" (statement 7a: such a phone is known to hold no CTL).
+fn said_none_before(reports: &[CtlReport], at: At, since: Option<At>) -> Option<&CtlReport> {
+    reports
+        .iter()
+        .filter(|r| r.at.is_some_and(|w| w < at && since.is_none_or(|s| w > s)))
+        .max_by_key(|r| r.at)
+        .filter(|r| r.says_none())
+}
+
+/// The phone's own word that it did not take the CTL served at `at`: the first report placed
+/// after it (and before the next CTL download, `until`) still says "Not Installed".
+fn said_none_after(reports: &[CtlReport], at: At, until: Option<At>) -> Option<&CtlReport> {
+    reports
+        .iter()
+        .filter(|r| r.at.is_some_and(|w| w > at && until.is_none_or(|u| w < u)))
+        .min_by_key(|r| r.at)
+        .filter(|r| r.says_none())
 }
 
 /// True when `hash` (hex, any case) is the MD5, SHA-1 or SHA-256 of `bytes`.
@@ -319,17 +349,21 @@ fn reported<'r>(
     (since, until): (Option<At>, Option<At>),
 ) -> Option<Result<&'r str, (&'r str, &'r str)>> {
     let between = |w: At| since.is_none_or(|s| w > s) && until.is_none_or(|u| w < u);
-    if let Some(r) = reports
-        .iter()
-        .find(|r| hash_of(bytes, &r.hash) && r.at.is_none_or(|w| w != at && between(w)))
+    // Only reports of a hash: "Not Installed" ones are read by `said_none_*`.
+    let hashes = || {
+        reports
+            .iter()
+            .filter_map(|r| r.hash.as_deref().map(|h| (h, r)))
+    };
+    if let Some((_, r)) =
+        hashes().find(|(h, r)| hash_of(bytes, h) && r.at.is_none_or(|w| w != at && between(w)))
     {
         return Some(Ok(&r.source));
     }
-    reports
-        .iter()
-        .filter(|r| r.at.is_some_and(|w| w > at && until.is_none_or(|u| w < u)))
-        .find(|r| !hash_of(bytes, &r.hash))
-        .map(|r| Err((r.hash.as_str(), r.source.as_str())))
+    hashes()
+        .filter(|(_, r)| r.at.is_some_and(|w| w > at && until.is_none_or(|u| w < u)))
+        .find(|(h, _)| !hash_of(bytes, h))
+        .map(|(h, r)| Err((h, r.source.as_str())))
 }
 
 /// What would settle a CTL the evidence does not show the phone took or refused.
@@ -361,6 +395,14 @@ pub fn walk<'a>(
 /// - the phone itself reports that CTL's hash ([`CtlReport`]) after it, or before it with no
 ///   other CTL download in between (it already held it).
 ///
+/// The phone's own "Not Installed" (`CTL_Signature` of a DeviceTLInfo alarm placed in the
+/// capture) is read the same way: the last report before the CTL (after the previous CTL
+/// download) saying so makes the phone known to hold no CTL when it arrives, so 7a (no ITL:
+/// taken blindly) or 7c (an ITL: its records or TVS decide) applies; the first report after
+/// it (before the next CTL download) still saying so shows the phone did not take it, and it
+/// holds no CTL from that frame on, whatever the files alone suggest. A CTL the phone is given
+/// to hold exactly (`--phone-ctl`) is not overridden by an earlier "Not Installed".
+///
 /// Otherwise the CTL part is unknown from that frame on, and the answer says what would settle
 /// it ([`SETTLE_CTL`]). While the phone's CTL is unknown and the cluster is in mixed mode (a
 /// CTL was served), an ITL or config that only a blind acceptance would take, or that its ITL
@@ -380,7 +422,32 @@ pub fn walk_reported<'a>(
     let mut changes = Vec::new();
     let mut mixed = false;
     for (i, f) in order.iter().enumerate() {
+        let until = order[i + 1..]
+            .iter()
+            .find(|n| n.kind == FileKind::Ctl)
+            .map(|n| n.at);
+        let since = order[..i]
+            .iter()
+            .rev()
+            .find(|n| n.kind == FileKind::Ctl)
+            .map(|n| n.at);
+        // The phone's own "Not Installed" before this CTL: it holds none when it arrives.
+        let none_before = match (f.kind, &now.ctl) {
+            (FileKind::Ctl, Part::Exact { .. }) | (FileKind::Itl | FileKind::Config, _) => None,
+            (FileKind::Ctl, _) => said_none_before(reports, f.at, since),
+        };
+        let mut store_changed = false;
+        if none_before.is_some() && !matches!(now.ctl, Part::Absent) {
+            now.ctl = Part::Absent;
+            store_changed = true;
+        }
         let (mut decision, through_ctl) = judge(&now, &f.offered, f.kind, verifier, tvs);
+        if let Some(r) = none_before {
+            decision.explanation = format!(
+                "{} (the phone held no CTL when it was served: {}; statement 7a)",
+                decision.explanation, r.source
+            );
+        }
         let mut by_report = false;
         let ctl_known = matches!(now.ctl, Part::Exact { .. } | Part::Absent);
         let blind = matches!(
@@ -390,15 +457,6 @@ pub fn walk_reported<'a>(
         let mut ctl_after: Option<Part<'a>> = None;
         if f.kind == FileKind::Ctl {
             mixed = true;
-            let until = order[i + 1..]
-                .iter()
-                .find(|n| n.kind == FileKind::Ctl)
-                .map(|n| n.at);
-            let since = order[..i]
-                .iter()
-                .rev()
-                .find(|n| n.kind == FileKind::Ctl)
-                .map(|n| n.at);
             let accepted = decision.acceptance == Acceptance::Accepted;
             // An unknown CTL of the phone may refuse what a blind reading would take, and
             // verify what its ITL or TVS refuse: only its ITL's records or TVS settle it.
@@ -436,6 +494,15 @@ pub fn walk_reported<'a>(
                     }
                 }
             }
+            // The phone's own word after the download beats what the files suggest.
+            if let Some(r) = said_none_after(reports, f.at, until) {
+                by_report = false;
+                decision = Decision::rejected(format!(
+                    "not taken: after it the phone still reports no CTL installed ({}); what the files alone suggested: {}",
+                    r.source, decision.explanation
+                ));
+                ctl_after = Some(Part::Absent);
+            }
         } else if mixed
             && !ctl_known
             && (decision.acceptance == Acceptance::Rejected
@@ -468,11 +535,18 @@ pub fn walk_reported<'a>(
             }
         } else if let Some(part) = ctl_after {
             // Not shown taken: what the phone holds is no longer what it held before.
-            let changed = !matches!((&now.ctl, &part), (Part::Unknown, Part::Unknown));
+            let changed = store_changed
+                || !matches!(
+                    (&now.ctl, &part),
+                    (Part::Unknown, Part::Unknown) | (Part::Absent, Part::Absent)
+                );
             now.ctl = part;
             if changed {
                 changes.push((f.at, now.clone()));
             }
+        } else if store_changed {
+            // Known to hold no CTL (its own report), and it did not take this one.
+            changes.push((f.at, now.clone()));
         }
         judged.push(Judged {
             at: f.at,
