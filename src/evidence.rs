@@ -594,6 +594,13 @@ impl SccpRegistration {
     }
 }
 
+/// True when a trust-list field of a `DeviceTLInfo` alarm (`ITL_Signature`, `CTL_Signature`),
+/// as the phone wrote it, says the list is not installed ("Not Installed", any case, spaces
+/// around ignored).
+pub fn says_not_installed(raw: &str) -> bool {
+    raw.trim().eq_ignore_ascii_case("Not Installed")
+}
+
 /// A `DeviceTLInfo` alarm the phone sent over clear-text SIP (REFER with
 /// `application/x-cisco-alarm+xml`): the hash of the trust lists the phone has installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -625,7 +632,7 @@ impl PhoneTrustAlarm {
     pub fn ctl_not_installed(&self) -> bool {
         self.ctl_signature_raw
             .as_deref()
-            .is_some_and(crate::proto::sip::says_not_installed)
+            .is_some_and(says_not_installed)
     }
 }
 

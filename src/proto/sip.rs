@@ -34,12 +34,7 @@ pub struct DeviceTlInfo {
     pub status_code: Option<u32>,
 }
 
-/// True when a trust-list field of a `DeviceTLInfo` alarm (`ITL_Signature`, `CTL_Signature`),
-/// as the phone wrote it, says the list is not installed ("Not Installed", any case, spaces
-/// around ignored).
-pub fn says_not_installed(raw: &str) -> bool {
-    raw.trim().eq_ignore_ascii_case("Not Installed")
-}
+pub use crate::evidence::says_not_installed;
 
 impl DeviceTlInfo {
     /// True when `CTL_Signature` says "Not Installed": the phone holds no CTL.

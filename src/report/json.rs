@@ -815,7 +815,7 @@ pub struct Report<'a> {
     pub redacted: Option<bool>,
     /// With `redacted`: how many distinct values of each kind were replaced.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub redactions: Option<super::redact::Redactions>,
+    pub redactions: Option<Redactions>,
     /// One per capture file.
     pub captures: Lazy<'a, CaptureJson<'a>>,
     /// One per diagnosed phone.
@@ -832,6 +832,19 @@ pub struct Report<'a> {
     pub evidence_files: Lazy<'a, EvidenceFileJson<'a>>,
     /// Remarks about the whole analysis.
     pub notes: Lazy<'a, String>,
+}
+
+/// How many distinct values of each kind a redacted report replaced (the JSON `redactions`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Redactions {
+    /// MAC addresses (phone names `SEP<MAC>` and MACs written alone).
+    pub mac: usize,
+    /// IPv4 and IPv6 addresses.
+    pub ip: usize,
+    /// Host names (CUCM, TFTP and TVS nodes, DNS names).
+    pub host: usize,
+    /// Values of certificate names that are not host names (O, OU, L, ST, C, a CN …).
+    pub cert_name: usize,
 }
 
 /// What made a report: the tool, its version, the date (UTC) and the command line. Shown in

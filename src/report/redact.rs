@@ -23,8 +23,6 @@ use super::json::{Generated, Report};
 use super::text::TextOptions;
 use crate::diagnosis::Diagnosis;
 use crate::evidence::Evidence;
-use schemars::JsonSchema;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -32,18 +30,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// The first line of a redacted text report.
 pub const TEXT_BANNER: &str = "REDACTED: MACs, IP addresses, host names and certificate names are pseudonyms; hashes, serials and frames as captured";
 
-/// How many distinct values of each kind a redacted report replaced (the JSON `redactions`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Redactions {
-    /// MAC addresses (phone names `SEP<MAC>` and MACs written alone).
-    pub mac: usize,
-    /// IPv4 and IPv6 addresses.
-    pub ip: usize,
-    /// Host names (CUCM, TFTP and TVS nodes, DNS names).
-    pub host: usize,
-    /// Values of certificate names that are not host names (O, OU, L, ST, C, a CN …).
-    pub cert_name: usize,
-}
+pub use super::json::Redactions;
 
 /// What a name-like value stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

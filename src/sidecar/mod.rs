@@ -105,7 +105,7 @@ impl LoggedAlarm {
     pub fn ctl_not_installed(&self) -> bool {
         self.ctl_signature_raw
             .as_deref()
-            .is_some_and(crate::proto::sip::says_not_installed)
+            .is_some_and(crate::evidence::says_not_installed)
     }
 }
 

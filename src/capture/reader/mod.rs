@@ -18,8 +18,9 @@ use legacy::{RECORD_HEADER, classify, implausible_legacy_record, is_legacy_magic
 use pcap_parser::PcapError;
 use pcap_parser::traits::PcapReaderIterator;
 use pcapng::{PCAPNG_SHB, section_header_len};
-use refill::{Resolution, Stall, claimed_record_len, look_at_record, refill, skip_bytes};
+use refill::{Resolution, claimed_record_len, look_at_record, refill, skip_bytes};
 use resync::resync;
+use state::Stall;
 use state::{Layout, State, Step, finish, truncation_message};
 use std::fs::File;
 use std::io::Read;

@@ -9,16 +9,6 @@ use crate::capture::error::CaptureError;
 use crate::capture::input::{self, ErrorSlot};
 use pcap_parser::traits::PcapReaderIterator;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Stall {
-    /// End of input at a record boundary.
-    Eof,
-    /// Anything else: look at the record header to decide.
-    NeedsLook,
-    /// The underlying read failed.
-    Read,
-}
-
 /// What to do about a stall.
 pub(super) enum Resolution {
     Refill,

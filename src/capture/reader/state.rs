@@ -2,7 +2,6 @@
 //! section and interfaces), the summary being built, and one record's outcome ([`Step`]).
 
 use super::MAX_NOTES;
-use super::refill::Stall;
 use crate::capture::clock::TickScale;
 use crate::capture::error::CaptureError;
 use crate::capture::input::GzipCut;
@@ -10,6 +9,17 @@ use crate::capture::{LinkType, Timestamp};
 use crate::events::{CaptureLimit, LimitEvent};
 use crate::evidence::CaptureSummary;
 use std::sync::atomic::Ordering;
+
+/// Why the reader stopped short of a whole record (the read-ahead in `refill.rs` decides).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stall {
+    /// End of input at a record boundary.
+    Eof,
+    /// Anything else: look at the record header to decide.
+    NeedsLook,
+    /// The underlying read failed.
+    Read,
+}
 
 /// One pcapng interface of the current section.
 #[derive(Debug, Clone, Copy)]
