@@ -60,6 +60,7 @@ impl CaptureResult {
             alarms: c.alarms,
             losses: c.losses,
             registrations: c.registrations,
+            sip_registrations: c.sip_registrations,
         }
     }
 }
@@ -158,6 +159,12 @@ pub fn collect_readable(
                         r.set_capture(capture);
                         r
                     }));
+                evidence.sip_registrations.extend(
+                    collected.sip_registrations.into_iter().map(|mut r| {
+                        r.set_capture(capture);
+                        r
+                    }),
+                );
             }
             Err(e) => unreadable.push(e),
         }
