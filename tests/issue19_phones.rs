@@ -518,5 +518,8 @@ fn sip_registrations_over_max_records_are_counted_with_their_first_frame() {
         .find(|l| format!("{l:?}").contains("SipRegistrations"))
         .expect("a not-kept event");
     let text = format!("{hit:?}");
-    assert!(text.contains("count: 1") && text.contains("first_frame: Some("), "{text}");
+    assert!(
+        text.contains("count: 1") && text.contains("first_frame: Some("),
+        "{text}"
+    );
 }

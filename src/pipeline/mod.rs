@@ -159,12 +159,12 @@ pub fn collect_readable(
                         r.set_capture(capture);
                         r
                     }));
-                evidence.sip_registrations.extend(
-                    collected.sip_registrations.into_iter().map(|mut r| {
+                evidence
+                    .sip_registrations
+                    .extend(collected.sip_registrations.into_iter().map(|mut r| {
                         r.set_capture(capture);
                         r
-                    }),
-                );
+                    }));
             }
             Err(e) => unreadable.push(e),
         }

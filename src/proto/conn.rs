@@ -16,8 +16,7 @@ use crate::budget::{self, Account, Candidate, MemoryBudget, Worth};
 use crate::events::{AppLimit, LimitEvent, RecordKind, RecordLimit, TransportLimit};
 use crate::evidence::{
     Endpoint, EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, SccpRegistration, Seen,
-    SipRegistration,
-    Side, TcpEnd, TlsAggregate, TlsSession,
+    Side, SipRegistration, TcpEnd, TlsAggregate, TlsSession,
 };
 use crate::net::{Packet, TcpSegment};
 use crate::transport::tcp::{Budget, HalfStream, StreamEvent};

@@ -28,8 +28,8 @@ pub use ports::PortSet;
 use crate::capture::{CaptureClock, ClockMove};
 use crate::events::{AppLimit, FileLimit, LimitEvent, RecordKind, RecordLimit};
 use crate::evidence::{
-    EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, SccpRegistration, Seen, SipRegistration,
-    TlsAggregate, TlsSession,
+    EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, SccpRegistration, Seen,
+    SipRegistration, TlsAggregate, TlsSession,
 };
 use crate::net::{Packet, Transport};
 use crate::transport::udp::Datagram;

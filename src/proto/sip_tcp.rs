@@ -659,11 +659,7 @@ mod tests {
             let head_end = message("OPTIONS", "x").len() + register("SEP0011223344AA").len();
             assert_eq!(at.frame, ((head_end - 1) / step) as u64, "step {step}");
             // The REFER after it is still read, and no REGISTER head is held.
-            assert_eq!(
-                s.take_alarms().len(),
-                1,
-                "step {step}: the REFER after it"
-            );
+            assert_eq!(s.take_alarms().len(), 1, "step {step}: the REFER after it");
             assert_eq!(s.stats, SipStats::default());
             assert_eq!(s.message.capacity(), 0);
         }
