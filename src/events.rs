@@ -249,6 +249,8 @@ pub enum RecordKind {
     SipAlarms,
     /// SCCP registrations (TCP 2000).
     SccpRegistrations,
+    /// SIP registrations (UDP and TCP 5060).
+    SipRegistrations,
 }
 
 /// The record caps' events.
@@ -345,6 +347,7 @@ impl RecordKind {
             RecordKind::SipAlarmsTcp => "sip-alarms-tcp",
             RecordKind::SipAlarms => "sip-alarms",
             RecordKind::SccpRegistrations => "sccp-registrations",
+            RecordKind::SipRegistrations => "sip-registrations",
         }
     }
 }

@@ -601,6 +601,32 @@ pub fn says_not_installed(raw: &str) -> bool {
     raw.trim().eq_ignore_ascii_case("Not Installed")
 }
 
+/// A SIP `REGISTER` a device sent (UDP or TCP 5060): who it says it is (issue 19 item 6; a
+/// Cisco phone names itself `SEP<MAC>` in its Contact's `+u.sip!devicename.ccm.cisco.com`
+/// or in the cisco-alarm `Reason` of its first REGISTER after a restart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipRegistration {
+    /// The device's end (the REGISTER's sender).
+    pub phone: Endpoint,
+    /// The registrar's end (the REGISTER's receiver).
+    pub registrar: Endpoint,
+    /// Device name as sent (`SEP0011223344AA`); None when the REGISTER named no `SEP…`.
+    pub device_name: Option<String>,
+    /// The `User-Agent` header (`Cisco-CP8845/14.2.1`), as sent.
+    pub user_agent: Option<String>,
+    /// `ActiveLoad=` of the cisco-alarm `Reason` (`sip88xx.14-2-1-0001-14`).
+    pub active_load: Option<String>,
+    /// The frame that completed the REGISTER's head.
+    pub seen: Seen,
+}
+
+impl SipRegistration {
+    /// Says which capture the registration was seen in.
+    pub fn set_capture(&mut self, capture: usize) {
+        self.seen = self.seen.in_capture(capture);
+    }
+}
+
 /// A `DeviceTLInfo` alarm the phone sent over clear-text SIP (REFER with
 /// `application/x-cisco-alarm+xml`): the hash of the trust lists the phone has installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -717,6 +743,8 @@ pub struct Evidence {
     pub losses: Vec<EvidenceLoss>,
     /// SCCP registrations (TCP 2000), in order of their frame.
     pub registrations: Vec<SccpRegistration>,
+    /// SIP registrations (UDP and TCP 5060), in order of their frame.
+    pub sip_registrations: Vec<SipRegistration>,
 }
 
 impl FileTransfer {

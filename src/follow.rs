@@ -467,6 +467,8 @@ impl<'b> Follower<'b> {
             alarms,
             losses: Vec::new(),
             registrations,
+            // Not followed live yet: a SIP registration shows in the final report.
+            sip_registrations: Vec::new(),
         }
     }
 

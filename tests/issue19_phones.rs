@@ -2,7 +2,9 @@
 //! `R1.cfg` and a host uploading a file over TFTP are "other TFTP clients", not phones; a
 //! 7970 that only registers over SCCP (TCP 2000) is a phone with its name, model and CUCM;
 //! a phone that fetches its trust lists and config (statement 6: CTL, then ITL, then the
-//! config) still is one.
+//! config) still is one. A phone that only registers over SIP (UDP or TCP 5060) as
+//! `SEP<MAC>` is a phone with that MAC and the model its User-Agent names; a gateway
+//! registering under another name is not.
 
 mod reassembly_support;
 
@@ -98,6 +100,7 @@ fn evidence(pkts: &[Pkt]) -> Evidence {
         alarms: got.alarms,
         losses: got.losses,
         registrations: got.registrations,
+        sip_registrations: got.sip_registrations,
         ..Evidence::default()
     }
 }
@@ -383,4 +386,140 @@ fn the_client_certificate_sent_in_clear_is_kept_on_the_session() {
         .expect("client certificate kept");
     assert_eq!(client.der, certs[1], "the client's own (first) certificate");
     assert_eq!(s.certificates.len(), 1, "the server's chain is unchanged");
+}
+
+/// A SIP REGISTER as a Cisco phone sends it: `name` in the Contact's
+/// `+u.sip!devicename.ccm.cisco.com`, its model and version in `User-Agent`.
+fn sip_register(transport: &str, from: &str, name: &str, agent: &str) -> Vec<u8> {
+    format!(
+        "REGISTER sip:{CUCM} SIP/2.0\r\nVia: SIP/2.0/{transport} {from};branch=z9hG4bK1\r\nFrom: <sip:1001@{CUCM}>;tag=1\r\nTo: <sip:1001@{CUCM}>\r\nCall-ID: 1@{from}\r\nCSeq: 101 REGISTER\r\nUser-Agent: {agent}\r\nContact: <sip:1001@{from};transport={}>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-00112233aa01>\";+u.sip!devicename.ccm.cisco.com=\"{name}\"\r\nReason: SIP;cause=200;text=\"cisco-alarm:25 Name={name} ActiveLoad=sip88xx.14-2-1-0001-14 InactiveLoad=sip88xx.14-1-1-0001-125\"\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n",
+        transport.to_ascii_lowercase()
+    )
+    .into_bytes()
+}
+
+/// A SIP REGISTER over TCP 5060, split across small segments.
+fn sip_register_tcp(client: &str, name: &str, agent: &str) -> Vec<Pkt> {
+    let mut c = Conv::new(client, &format!("{CUCM}:5060"), 3000, 7000);
+    c.open();
+    c.send(true, &sip_register("TCP", client, name, agent), 200);
+    c.send(false, b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", 1460);
+    c.fin(true);
+    c.fin(false);
+    c.pkts
+}
+
+/// The phone a SIP REGISTER alone makes: its MAC, model and firmware, JSON and text.
+fn assert_sip_phone(ev: &Evidence, mac: &str, model: &str) {
+    assert_eq!(ev.sip_registrations.len(), 1, "{:?}", ev.sip_registrations);
+    let d = diagnose(ev, &OperatorFacts::default());
+    assert_eq!(d.phones.len(), 1, "{:?}", d.notes);
+    let p = &d.phones[0];
+    assert_eq!(p.mac.as_deref(), Some(mac));
+    assert_eq!(p.device.model.as_deref(), Some(model));
+    assert_eq!(p.device.firmware.as_deref(), Some("14.2.1"));
+    // Statement 15: nothing here shows the ITL, so the verdict cannot be decided.
+    assert_eq!(p.verdict.delete_itl, DeleteItl::Undetermined);
+    assert!(p.verdict.conditions.itl_differs.value.is_none());
+    let v = json(ev);
+    let reg = &v["phones"][0]["sip_registration"];
+    assert_eq!(reg["device_name"], format!("SEP{mac}"));
+    assert_eq!(reg["user_agent"], "Cisco-CP8845/14.2.1");
+    assert_eq!(reg["active_load"], "sip88xx.14-2-1-0001-14");
+    assert_eq!(reg["registrar"], format!("{CUCM}:5060"));
+    assert_eq!(reg["capture"], 0);
+    assert!(reg["frame"].as_u64().is_some());
+    assert!(v["phones"][0].get("sccp_registration").is_none());
+    let t = text(ev);
+    assert!(
+        t.contains(&format!(
+            "SIP: registered as SEP{mac} (agent \"Cisco-CP8845/14.2.1\", load \"sip88xx.14-2-1-0001-14\") to {CUCM}:5060"
+        )),
+        "{t}"
+    );
+    assert!(!t.contains("No phone traffic found"), "{t}");
+    assert!(!t.contains("must ask TVS"), "{t}");
+}
+
+#[test]
+fn a_phone_registering_over_sip_udp_as_sep_is_a_phone_with_mac_and_model() {
+    let from = "10.5.0.90:5060";
+    let ev = evidence(&[udp(
+        from,
+        &format!("{CUCM}:5060"),
+        sip_register("UDP", from, "SEP00112233AA01", "Cisco-CP8845/14.2.1"),
+    )]);
+    assert_sip_phone(&ev, "00112233AA01", "CP-8845");
+}
+
+#[test]
+fn a_phone_registering_over_sip_tcp_as_sep_is_a_phone_with_mac_and_model() {
+    let ev = evidence(&sip_register_tcp(
+        "10.5.0.91:51500",
+        "SEP00112233AA02",
+        "Cisco-CP8845/14.2.1",
+    ));
+    assert_sip_phone(&ev, "00112233AA02", "CP-8845");
+}
+
+#[test]
+fn a_gateway_registering_over_sip_under_another_name_is_not_a_phone() {
+    let from = "10.5.0.95:5060";
+    let mut pkts = vec![udp(
+        from,
+        &format!("{CUCM}:5060"),
+        sip_register("UDP", from, "ISR4331-GW", "Cisco-SIPGateway/IOS-16.9"),
+    )];
+    pkts.extend(sip_register_tcp(
+        "10.5.0.96:51600",
+        "ISR4331-GW2",
+        "Cisco-SIPGateway/IOS-16.9",
+    ));
+    let ev = evidence(&pkts);
+    // Read (the agent is known), but naming no SEP<MAC>.
+    assert_eq!(ev.sip_registrations.len(), 2, "{:?}", ev.sip_registrations);
+    assert!(ev.sip_registrations.iter().all(|r| r.device_name.is_none()));
+    let d = diagnose(&ev, &OperatorFacts::default());
+    assert!(d.phones.is_empty(), "{:?}", d.phones);
+    assert!(
+        d.notes.iter().any(|n| n.contains("registered over SIP")
+            && n.contains("10.5.0.95")
+            && n.contains("10.5.0.96")),
+        "{:?}",
+        d.notes
+    );
+}
+
+#[test]
+fn sip_registrations_over_max_records_are_counted_with_their_first_frame() {
+    let mut pkts = Vec::new();
+    for i in 0..3u8 {
+        let from = format!("10.5.1.{i}:5060");
+        pkts.push(udp(
+            &from,
+            &format!("{CUCM}:5060"),
+            sip_register(
+                "UDP",
+                &from,
+                &format!("SEP00112233AB0{i}"),
+                "Cisco-CP8845/14.2.1",
+            ),
+        ));
+    }
+    let config = CollectorConfig {
+        max_records: 2,
+        ..CollectorConfig::default()
+    };
+    let got = run(&pkts, config);
+    assert_eq!(got.sip_registrations.len(), 2);
+    let hit = got
+        .limits_hit
+        .iter()
+        .find(|l| format!("{l:?}").contains("SipRegistrations"))
+        .expect("a not-kept event");
+    let text = format!("{hit:?}");
+    assert!(
+        text.contains("count: 1") && text.contains("first_frame: Some("),
+        "{text}"
+    );
 }

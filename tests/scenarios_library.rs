@@ -268,6 +268,7 @@ fn check_verdicts(file: &str) {
         losses: got.losses,
         alarms: got.alarms,
         registrations: got.registrations,
+        sip_registrations: got.sip_registrations,
     };
     for run in &s.runs {
         let text = run_analyze(&evidence, &operator_facts(&run.args), OutputFormat::Json);

@@ -99,6 +99,24 @@ pub fn device_info<'a>(files: impl IntoIterator<Item = &'a FileTransfer>) -> Dev
     info
 }
 
+/// Model and firmware from a SIP REGISTER (issue 19 item 6): its `User-Agent`
+/// (`Cisco-CP8845/14.2.1`), else the `ActiveLoad` of its cisco-alarm `Reason` for the
+/// firmware. Used only for what nothing better showed.
+pub fn from_sip_registration(reg: &crate::evidence::SipRegistration) -> DeviceInfo {
+    let (model, firmware) = reg
+        .user_agent
+        .as_deref()
+        .map_or((None, None), from_user_agent);
+    DeviceInfo {
+        model,
+        firmware: firmware.or_else(|| {
+            reg.active_load
+                .as_deref()
+                .and_then(|l| from_load_name(l).or_else(|| clean(l)))
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +160,34 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(device_info([&default]).firmware, None);
+    }
+
+    #[test]
+    fn sip_registration_names_model_and_firmware() {
+        use crate::evidence::SipRegistration;
+        let mut reg = SipRegistration {
+            phone: "10.0.0.5:5060".parse().unwrap(),
+            registrar: "10.0.0.1:5060".parse().unwrap(),
+            device_name: Some("SEP0011223344AA".into()),
+            user_agent: Some("Cisco-CP8845/14.2.1".into()),
+            active_load: Some("sip88xx.14-2-1-0001-14.loads".into()),
+            seen: Default::default(),
+        };
+        let d = from_sip_registration(&reg);
+        assert_eq!(d.model.as_deref(), Some("CP-8845"));
+        assert_eq!(d.firmware.as_deref(), Some("14.2.1"));
+        // Without an agent the load names the firmware, and the model stays unknown.
+        reg.user_agent = None;
+        let d = from_sip_registration(&reg);
+        assert_eq!(d.model, None);
+        assert_eq!(d.firmware.as_deref(), Some("sip88xx.14-2-1-0001-14"));
+        reg.active_load = Some("sip78xx.12-1-1-12".into());
+        assert_eq!(
+            from_sip_registration(&reg).firmware.as_deref(),
+            Some("sip78xx.12-1-1-12")
+        );
+        reg.active_load = Some("bad\"load".into());
+        assert_eq!(from_sip_registration(&reg), DeviceInfo::default());
     }
 
     #[test]

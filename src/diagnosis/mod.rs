@@ -361,6 +361,13 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
     if device.model.is_none() {
         device.model = registration.as_ref().and_then(|r| r.model.clone());
     }
+    // Then what its SIP REGISTER says of itself (User-Agent, ActiveLoad).
+    let sip_registration = phone::sip_registration(ctx.group, ctx.evidence);
+    if let Some(reg) = &sip_registration {
+        let said = device::from_sip_registration(reg);
+        device.model = device.model.or(said.model);
+        device.firmware = device.firmware.or(said.firmware);
+    }
     // Then the agent the phone's own console log shows (the last one logged).
     if device.model.is_none() || device.firmware.is_none() {
         let logged = outside::usable_facts(ctx)
@@ -393,6 +400,7 @@ fn diagnose_phone(ctx: &PhoneCtx<'_>) -> PhoneDiagnosis {
         alarms: ctx.group.alarms.clone(),
         device,
         registration,
+        sip_registration,
         main_reason,
     }
 }

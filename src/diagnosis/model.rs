@@ -427,6 +427,8 @@ pub struct PhoneDiagnosis {
     pub device: super::device::DeviceInfo,
     /// The phone's SCCP registration (name, model, CUCM), when it registered over SCCP.
     pub registration: Option<Registration>,
+    /// The phone's last SIP registration as its `SEP<MAC>` (UDP or TCP 5060), when any.
+    pub sip_registration: Option<crate::evidence::SipRegistration>,
     /// The one main reason of the verdict (a stable code for grouping a fleet).
     pub main_reason: MainReason,
 }

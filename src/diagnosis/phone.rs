@@ -5,7 +5,7 @@
 //! Only hosts that give evidence a phone gives become one: a phone's file requested
 //! (`SEP*`, `ITL*`, `CTL*`, `XMLDefault*`, a signed `.sgn` file, a `.loads` firmware load, or
 //! anything from the phones' HTTP file port 6970), a `DeviceTLInfo` alarm, an SCCP
-//! registration as `SEP<MAC>`, or TLS to a service only phones use (TVS, CAPF, HTTPS TFTP).
+//! or SIP registration as `SEP<MAC>`, or TLS to a service only phones use (TVS, CAPF, HTTPS TFTP).
 //! Routers fetching `R1.cfg` and hosts uploading files are "other TFTP clients": counted
 //! with what they fetched, not diagnosed. SCCP or SIP over TLS (2443, 5061) alone does not
 //! make a phone (voice gateways and trunks use them too), unless the client's certificate is
@@ -45,6 +45,8 @@ pub struct PhoneEvidence {
     pub alarms: Vec<usize>,
     /// Indices into `Evidence::registrations` (SCCP registrations as this phone).
     pub registrations: Vec<usize>,
+    /// Indices into `Evidence::sip_registrations` (SIP REGISTERs as this phone's `SEP<MAC>`).
+    pub sip_registrations: Vec<usize>,
     /// Indices into `Evidence::losses` that concern this phone: its addresses' and those no
     /// address could be given for ([`super::loss_index::LossIndex`]).
     pub losses: Vec<usize>,
@@ -158,6 +160,19 @@ pub fn registration(phone: &PhoneEvidence, evidence: &Evidence) -> Option<Regist
     })
 }
 
+/// The last SIP registration of a phone as its `SEP<MAC>`, if it registered over SIP.
+pub fn sip_registration(
+    phone: &PhoneEvidence,
+    evidence: &Evidence,
+) -> Option<crate::evidence::SipRegistration> {
+    phone
+        .sip_registrations
+        .iter()
+        .filter_map(|&i| evidence.sip_registrations.get(i))
+        .max_by_key(|r| (r.seen.capture, r.seen.frame))
+        .cloned()
+}
+
 /// Addresses kept per phone: a phone has one or two; a crafted capture could give a MAC
 /// 100,000 (and make every lookup in the list slow).
 pub const MAX_IPS_PER_PHONE: usize = 64;
@@ -236,6 +251,20 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
             }
         }
     }
+    // A SIP REGISTER as `SEP<MAC>` is what a phone does (issue 19 item 6); another name
+    // (a gateway, a soft client) or none is not.
+    let mut other_sip: BTreeSet<IpAddr> = BTreeSet::new();
+    for reg in &evidence.sip_registrations {
+        match reg.device_name.as_deref().and_then(mac_from_device_name) {
+            Some(mac) => {
+                phone_ips.insert(reg.phone.ip);
+                claim(reg.phone.ip, mac, &mut notes);
+            }
+            None => {
+                other_sip.insert(reg.phone.ip);
+            }
+        }
+    }
     phone_ips.extend(evidence.alarms.iter().map(|a| a.phone.ip));
     for session in &evidence.tls {
         if let Some(mac) = session
@@ -286,6 +315,7 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
             tls: Vec::new(),
             alarms: Vec::new(),
             registrations: Vec::new(),
+            sip_registrations: Vec::new(),
             losses: Vec::new(),
             tls_aggregates: Vec::new(),
             ips_cut: false,
@@ -332,6 +362,27 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
                 .registrations
                 .push(i);
         }
+    }
+    for (i, reg) in evidence.sip_registrations.iter().enumerate() {
+        if let Some(mac) = reg.device_name.as_deref().and_then(mac_from_device_name) {
+            entry(&mut phones, PhoneKey::Mac(mac), reg.phone.ip)
+                .sip_registrations
+                .push(i);
+        }
+    }
+    other_sip.retain(|ip| !phone_ips.contains(ip));
+    if !other_sip.is_empty() {
+        let listed: Vec<String> = other_sip
+            .iter()
+            .take(MAX_OTHER_CLIENTS)
+            .map(ToString::to_string)
+            .collect();
+        notes.push(format!(
+            "{} host(s) registered over SIP under a name that is not SEP<MAC> (a gateway, trunk or soft client, not a phone) and were not diagnosed: {}{}",
+            other_sip.len(),
+            listed.join(", "),
+            if other_sip.len() > MAX_OTHER_CLIENTS { ", …" } else { "" }
+        ));
     }
     notes.extend(other_clients_note(&others));
     if !other_devices.is_empty() {
@@ -425,6 +476,12 @@ fn spanning_note(phone: &PhoneEvidence, evidence: &Evidence, notes: &mut Vec<Str
                 .iter()
                 .filter_map(|&i| evidence.registrations.get(i).map(|r| r.seen.capture)),
         )
+        .chain(
+            phone
+                .sip_registrations
+                .iter()
+                .filter_map(|&i| evidence.sip_registrations.get(i).map(|r| r.seen.capture)),
+        )
         .collect();
     if captures.len() < 2 || notes.len() >= MAX_SPANNING_NOTES {
         return;
@@ -471,10 +528,16 @@ fn first_seen(phone: &PhoneEvidence, evidence: &Evidence) -> (i64, u64) {
         .iter()
         .filter_map(|&i| evidence.registrations.get(i))
         .map(|r| &r.seen);
+    let sip_registrations = phone
+        .sip_registrations
+        .iter()
+        .filter_map(|&i| evidence.sip_registrations.get(i))
+        .map(|r| &r.seen);
     files
         .chain(tls)
         .chain(alarms)
         .chain(registrations)
+        .chain(sip_registrations)
         .map(|s: &Seen| (s.ts.0, s.frame))
         .min()
         .unwrap_or((i64::MAX, u64::MAX))

@@ -60,6 +60,7 @@ impl CaptureResult {
             alarms: c.alarms,
             losses: c.losses,
             registrations: c.registrations,
+            sip_registrations: c.sip_registrations,
         }
     }
 }
@@ -155,6 +156,12 @@ pub fn collect_readable(
                 evidence
                     .registrations
                     .extend(collected.registrations.into_iter().map(|mut r| {
+                        r.set_capture(capture);
+                        r
+                    }));
+                evidence
+                    .sip_registrations
+                    .extend(collected.sip_registrations.into_iter().map(|mut r| {
                         r.set_capture(capture);
                         r
                     }));

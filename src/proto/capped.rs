@@ -2,7 +2,9 @@
 //! of a capture stays bounded however many transfers, sessions or alarms it holds (a SPAN
 //! of a busy VLAN, or a crafted capture of a million connection attempts).
 
-use crate::evidence::{FileTransfer, PhoneTrustAlarm, SccpRegistration, TlsSession};
+use crate::evidence::{
+    FileTransfer, PhoneTrustAlarm, SccpRegistration, SipRegistration, TlsSession,
+};
 
 /// A record that knows the frame it starts at, so a list can say where the first record it
 /// did not keep was (the `first_frame` of its limit event).
@@ -32,6 +34,12 @@ impl Framed for PhoneTrustAlarm {
 }
 
 impl Framed for SccpRegistration {
+    fn frame(&self) -> Option<u64> {
+        Some(self.seen.frame)
+    }
+}
+
+impl Framed for SipRegistration {
     fn frame(&self) -> Option<u64> {
         Some(self.seen.frame)
     }

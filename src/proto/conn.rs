@@ -16,7 +16,7 @@ use crate::budget::{self, Account, Candidate, MemoryBudget, Worth};
 use crate::events::{AppLimit, LimitEvent, RecordKind, RecordLimit, TransportLimit};
 use crate::evidence::{
     Endpoint, EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, SccpRegistration, Seen,
-    Side, TcpEnd, TlsAggregate, TlsSession,
+    Side, SipRegistration, TcpEnd, TlsAggregate, TlsSession,
 };
 use crate::net::{Packet, TcpSegment};
 use crate::transport::tcp::{Budget, HalfStream, StreamEvent};
@@ -179,6 +179,8 @@ pub struct Connections {
     alarms: Capped<PhoneTrustAlarm>,
     /// SCCP registrations.
     registrations: Capped<SccpRegistration>,
+    /// SIP registrations read from SIP over TCP.
+    sip_registrations: Capped<SipRegistration>,
     /// SCCP messages that could not be read, summed over closed connections.
     sccp_malformed: u64,
     max_records: usize,
@@ -201,6 +203,12 @@ pub struct TcpFindings {
     pub alarms: Vec<PhoneTrustAlarm>,
     /// SCCP registrations (TCP 2000).
     pub registrations: Vec<SccpRegistration>,
+    /// SIP registrations read from SIP over TCP.
+    pub sip_registrations: Vec<SipRegistration>,
+    /// Where the first SIP registration not kept was, when one was not.
+    pub sip_registrations_first_dropped: Option<u64>,
+    /// SIP registrations not kept (over `max_records`).
+    pub sip_registrations_dropped: u64,
     /// Limits that cut something off, typed (the report words them).
     pub limits: Vec<LimitEvent>,
     /// Other things worth knowing (data lost by the capture), in words.
@@ -234,6 +242,11 @@ impl Connections {
     /// SCCP registrations so far.
     pub fn done_registrations(&self) -> &[SccpRegistration] {
         self.registrations.items()
+    }
+
+    /// SIP registrations over TCP so far.
+    pub fn done_sip_registrations(&self) -> &[SipRegistration] {
+        self.sip_registrations.items()
     }
 
     /// The TLS sessions ended so far.
@@ -289,6 +302,7 @@ impl Connections {
             files: Capped::new(c.max_records),
             alarms: Capped::new(c.max_records),
             registrations: Capped::new(c.max_records),
+            sip_registrations: Capped::new(c.max_records),
             sccp_malformed: 0,
             max_records: c.max_records,
             sip_stats: SipStats::default(),
@@ -616,6 +630,14 @@ impl Connections {
                                 .into_iter()
                                 .map(|(info, at)| info.into_alarm(phone, at)),
                         );
+                        let got = sip.take_registers();
+                        note_sip_registrations(
+                            &mut self.phone_hosts,
+                            &mut self.sip_registrations,
+                            got,
+                            phone,
+                            conn.server,
+                        );
                     }
                     App::Sccp(sccp) => {
                         let got = sccp.take(conn.client, conn.server);
@@ -857,6 +879,14 @@ impl Connections {
                         .into_iter()
                         .map(|(info, at)| info.into_alarm(phone, at)),
                 );
+                let got = sip.take_registers();
+                note_sip_registrations(
+                    &mut self.phone_hosts,
+                    &mut self.sip_registrations,
+                    got,
+                    phone,
+                    conn.server,
+                );
                 let st = sip.stats;
                 let sum = &mut self.sip_stats;
                 sum.oversize += st.oversize;
@@ -974,6 +1004,8 @@ impl Connections {
         let (files, files_dropped) = self.files.into_parts();
         let (alarms, alarms_dropped) = self.alarms.into_parts();
         let (registrations, registrations_dropped) = self.registrations.into_parts();
+        let sip_registrations_first_dropped = self.sip_registrations.first_dropped();
+        let (sip_registrations, sip_registrations_dropped) = self.sip_registrations.into_parts();
         if registrations_dropped > 0 {
             limits.push(LimitEvent::Records(RecordLimit::NotKept {
                 what: RecordKind::SccpRegistrations,
@@ -1027,6 +1059,9 @@ impl Connections {
             files,
             alarms,
             registrations,
+            sip_registrations,
+            sip_registrations_first_dropped,
+            sip_registrations_dropped,
             limits,
             notes,
         }
@@ -1096,6 +1131,23 @@ fn note_registrations(phones: &mut PhoneHosts, got: &[SccpRegistration]) {
         if is_phone_device_name(&r.device_name) {
             phones.mark(r.phone.ip);
         }
+    }
+}
+
+/// Keeps the REGISTERs a SIP stream read; a host that registered as `SEP<MAC>` is a phone,
+/// as over SCCP (issue 19 item 6): its later TLS is kept.
+pub(super) fn note_sip_registrations(
+    phones: &mut PhoneHosts,
+    kept: &mut Capped<SipRegistration>,
+    got: Vec<(super::sip::SipRegister, Seen)>,
+    phone: Endpoint,
+    registrar: Endpoint,
+) {
+    for (reg, seen) in got {
+        if reg.device_name.as_deref().is_some_and(is_phone_device_name) {
+            phones.mark(phone.ip);
+        }
+        kept.push(reg.into_registration(phone, registrar, seen));
     }
 }
 

@@ -28,8 +28,8 @@ pub use ports::PortSet;
 use crate::capture::{CaptureClock, ClockMove};
 use crate::events::{AppLimit, FileLimit, LimitEvent, RecordKind, RecordLimit};
 use crate::evidence::{
-    EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, SccpRegistration, Seen, TlsAggregate,
-    TlsSession,
+    EvidenceLoss, FileTransfer, LossReason, PhoneTrustAlarm, SccpRegistration, Seen,
+    SipRegistration, TlsAggregate, TlsSession,
 };
 use crate::net::{Packet, Transport};
 use crate::transport::udp::Datagram;
@@ -128,6 +128,8 @@ pub struct Collected {
     pub alarms: Vec<PhoneTrustAlarm>,
     /// SCCP registrations (TCP 2000), in order of their frame.
     pub registrations: Vec<SccpRegistration>,
+    /// SIP registrations (UDP and TCP 5060), in order of their frame.
+    pub sip_registrations: Vec<SipRegistration>,
     /// Limits that cut something off, typed (the report words them).
     pub limits_hit: Vec<LimitEvent>,
     /// Other facts worth knowing (e.g. alarms the capture lost bytes of), in words.
@@ -155,6 +157,10 @@ pub struct SoFar<'a> {
     pub tcp_alarms: &'a [PhoneTrustAlarm],
     /// SCCP registrations.
     pub registrations: &'a [SccpRegistration],
+    /// SIP registrations over UDP.
+    pub udp_sip_registrations: &'a [SipRegistration],
+    /// SIP registrations over TCP.
+    pub tcp_sip_registrations: &'a [SipRegistration],
     /// TLS sessions of hosts known as phones when they ended.
     pub phone_tls: &'a [TlsSession],
     /// The latest TLS sessions of other hosts (a bounded window, not append-only).
@@ -299,6 +305,8 @@ pub struct Collector {
     first_truncated_tftp: Option<u64>,
     first_dropped_request: Option<u64>,
     alarms: capped::Capped<PhoneTrustAlarm>,
+    /// SIP registrations over UDP.
+    sip_registrations: capped::Capped<SipRegistration>,
     /// The capture time idle sweeps measure against, and when the next one is due.
     clock: CaptureClock,
     next_sweep: Option<i64>,
@@ -342,6 +350,7 @@ impl Collector {
             first_truncated_tftp: None,
             first_dropped_request: None,
             alarms: capped::Capped::new(config.max_records),
+            sip_registrations: capped::Capped::new(config.max_records),
             clock: CaptureClock::new(shortest_timeout_ns(&config)),
             next_sweep: None,
             sweep_every: sweep_every(&config),
@@ -421,6 +430,20 @@ impl Collector {
             {
                 self.tcp.phone_hosts.mark(dg.src.ip);
                 self.alarms.push(info.into_alarm(dg.src, dg.seen));
+            } else if dg
+                .payload
+                .get(..9)
+                .is_some_and(|m| m.eq_ignore_ascii_case(b"REGISTER "))
+                && let Some(reg) = sip::parse_register(dg.payload)
+            {
+                // How a phone names itself over SIP (issue 19 item 6).
+                conn::note_sip_registrations(
+                    &mut self.tcp.phone_hosts,
+                    &mut self.sip_registrations,
+                    vec![(reg, dg.seen)],
+                    dg.src,
+                    dg.dst,
+                );
             }
             return;
         }
@@ -476,6 +499,8 @@ impl Collector {
             udp_alarms: self.alarms.items(),
             tcp_alarms: self.tcp.done_alarms(),
             registrations: self.tcp.done_registrations(),
+            udp_sip_registrations: self.sip_registrations.items(),
+            tcp_sip_registrations: self.tcp.done_sip_registrations(),
             phone_tls: keeper.phone_sessions(),
             recent_tls: keeper.recent_sessions(),
         }
@@ -610,12 +635,40 @@ impl Collector {
         }
         let mut registrations = tcp.registrations;
         registrations.sort_by_key(|r| r.seen.frame);
+        // Each list keeps at most `max_records`; the two together are cut to it as well.
+        let udp_first_dropped = self.sip_registrations.first_dropped();
+        let (mut sip_registrations, udp_dropped) = self.sip_registrations.into_parts();
+        sip_registrations.extend(tcp.sip_registrations);
+        sip_registrations.sort_by_key(|r| r.seen.frame);
+        let mut sip_dropped = udp_dropped + tcp.sip_registrations_dropped;
+        let mut sip_first_dropped = match (udp_first_dropped, tcp.sip_registrations_first_dropped) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if sip_registrations.len() > max {
+            sip_dropped += n(sip_registrations.len() - max);
+            let cut = sip_registrations.get(max).map(|r| r.seen.frame);
+            sip_first_dropped = match (sip_first_dropped, cut) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            sip_registrations.truncate(max);
+        }
+        if sip_dropped > 0 {
+            limits.push(LimitEvent::Records(RecordLimit::NotKept {
+                what: RecordKind::SipRegistrations,
+                count: sip_dropped,
+                max: max_records,
+                first_frame: sip_first_dropped,
+            }));
+        }
         Collected {
             files,
             tls,
             tls_aggregates,
             alarms,
             registrations,
+            sip_registrations,
             limits_hit: limits,
             notes,
             losses,

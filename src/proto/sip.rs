@@ -150,6 +150,25 @@ pub struct SipRegister {
     pub active_load: Option<String>,
 }
 
+impl SipRegister {
+    /// The evidence record for this REGISTER, sent by `phone` to `registrar` at `seen`.
+    pub fn into_registration(
+        self,
+        phone: Endpoint,
+        registrar: Endpoint,
+        seen: Seen,
+    ) -> crate::evidence::SipRegistration {
+        crate::evidence::SipRegistration {
+            phone,
+            registrar,
+            device_name: self.device_name,
+            user_agent: self.user_agent,
+            active_load: self.active_load,
+            seen,
+        }
+    }
+}
+
 /// The quoted or bare value after `key` in `text` (ASCII case ignored), up to a quote, `;`,
 /// `,`, `>` or white space; at most [`MAX_VALUE`] characters.
 fn param_value(text: &str, key: &str) -> Option<String> {

@@ -1,15 +1,16 @@
 //! SIP over TCP (5060): the phone's side of a SIP connection, split into messages by the
 //! header block and `Content-Length` (RFC 3261 §18.3), with every `REFER` handed to
-//! [`super::sip::parse_device_tl_info`].
+//! [`super::sip::parse_device_tl_info`], and every `REGISTER`'s head to
+//! [`super::sip::parse_register`] (how a phone names itself, issue 19 item 6).
 //!
 //! Cheap for what is not an alarm: header lines are examined in place (only a line split
 //! across segments is copied), bodies of other messages are skipped without copying, and
-//! only a `REFER` is buffered, up to [`MAX_MESSAGE`] bytes. A message over that cap is
+//! only a `REFER` (and a `REGISTER`'s head) is buffered, up to [`MAX_MESSAGE`] bytes. A message over that cap is
 //! skipped and counted. After bytes the capture lost, framing continues when the loss fell
 //! inside a body of known length; otherwise the stream waits for the next line that looks
 //! like a SIP start line.
 
-use super::sip::{self, DeviceTlInfo};
+use super::sip::{self, DeviceTlInfo, SipRegister};
 use crate::evidence::Seen;
 
 /// Largest `REFER` (head and body) buffered, and largest header block followed; alarms are a
@@ -108,10 +109,16 @@ pub struct SipStream {
     head_len: usize,
     /// The current message is a `REFER`.
     refer: bool,
+    /// The current message is a `REGISTER`: its head is buffered (the body is not needed).
+    register: bool,
     content_length: Option<u64>,
     /// The `REFER` being buffered (head, then body).
     message: Vec<u8>,
     alarms: Vec<(DeviceTlInfo, Seen)>,
+    /// REGISTERs read, not yet taken.
+    registers: Vec<(SipRegister, Seen)>,
+    /// The frame of the bytes being read (a REGISTER is dated by the end of its head).
+    seen: Seen,
     /// What went wrong, counted.
     pub stats: SipStats,
 }
@@ -131,9 +138,12 @@ impl SipStream {
             discarding: false,
             head_len: 0,
             refer: false,
+            register: false,
             content_length: None,
             message: Vec::new(),
             alarms: Vec::new(),
+            registers: Vec::new(),
+            seen: Seen::default(),
             stats: SipStats::default(),
         }
     }
@@ -143,8 +153,14 @@ impl SipStream {
         std::mem::take(&mut self.alarms)
     }
 
+    /// REGISTERs read so far (taken), each with the frame that completed its head.
+    pub fn take_registers(&mut self) -> Vec<(SipRegister, Seen)> {
+        std::mem::take(&mut self.registers)
+    }
+
     /// The next bytes of the stream, seen in `seen`.
     pub fn data(&mut self, mut d: &[u8], seen: Seen) {
+        self.seen = seen;
         // Messages tend to start segments: after lost bytes, a segment that opens with a
         // start line ends whatever unterminated text came before it.
         if self.state == State::Resync
@@ -229,6 +245,7 @@ impl SipStream {
         self.state = State::Head { first: true };
         self.head_len = 0;
         self.refer = false;
+        self.register = false;
         self.content_length = None;
         self.message.clear();
     }
@@ -318,9 +335,13 @@ impl SipStream {
             self.refer = line
                 .get(..6)
                 .is_some_and(|m| m.eq_ignore_ascii_case(b"REFER "));
+            self.register = line
+                .get(..9)
+                .is_some_and(|m| m.eq_ignore_ascii_case(b"REGISTER "));
             self.state = State::Head { first: false };
         }
-        if self.refer {
+        // Bounded by the head's cap above: an endless head is dropped, not held.
+        if self.refer || self.register {
             self.message.extend_from_slice(line);
         }
         let text = trim_line_end(line);
@@ -347,6 +368,13 @@ impl SipStream {
     fn end_of_head(&mut self) {
         // Over TCP Content-Length is mandatory; without it the body is taken as empty.
         let body = self.content_length.unwrap_or(0);
+        if self.register {
+            if let Some(reg) = sip::parse_register(&self.message) {
+                self.registers.push((reg, self.seen));
+            }
+            // Freed, not cleared: one REGISTER per re-registration interval per phone.
+            self.message = Vec::new();
+        }
         if !self.refer {
             self.state = if body == 0 {
                 State::Idle
@@ -599,6 +627,76 @@ mod tests {
         let mut s = SipStream::new();
         assert_eq!(feed(&mut s, &bytes, 3), ["SEP00005E005322"]);
         assert_eq!(s.stats.malformed, 1);
+    }
+
+    /// A REGISTER as an 8845 sends it, naming itself in its Contact (issue 19 item 6).
+    fn register(name: &str) -> Vec<u8> {
+        let body = "";
+        format!(
+            "REGISTER sip:198.51.100.10 SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.22:50168\r\nCSeq: 101 REGISTER\r\nUser-Agent: Cisco-CP8845/14.2.1\r\nContact: <sip:1001@192.0.2.22:50168;transport=tcp>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-0011223344aa>\";+u.sip!devicename.ccm.cisco.com=\"{name}\";+u.sip!model.ccm.cisco.com=\"36670\"\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn register_split_across_segments_is_read_at_the_end_of_its_head() {
+        let mut bytes = message("OPTIONS", "x");
+        bytes.extend(register("SEP0011223344AA"));
+        bytes.extend(refer(BODY));
+        for step in [1, 2, 7, 100, 1300, bytes.len()] {
+            let mut s = SipStream::new();
+            let mut got = Vec::new();
+            for (i, piece) in bytes.chunks(step).enumerate() {
+                s.data(piece, seen(i as u64));
+                got.extend(s.take_registers());
+            }
+            assert_eq!(got.len(), 1, "step {step}");
+            let (reg, at) = &got[0];
+            assert_eq!(reg.device_name.as_deref(), Some("SEP0011223344AA"));
+            assert_eq!(reg.user_agent.as_deref(), Some("Cisco-CP8845/14.2.1"));
+            // Dated by the segment that held the blank line ending its head.
+            let head_end = message("OPTIONS", "x").len() + register("SEP0011223344AA").len();
+            assert_eq!(at.frame, ((head_end - 1) / step) as u64, "step {step}");
+            // The REFER after it is still read, and no REGISTER head is held.
+            assert_eq!(s.take_alarms().len(), 1, "step {step}: the REFER after it");
+            assert_eq!(s.stats, SipStats::default());
+            assert_eq!(s.message.capacity(), 0);
+        }
+    }
+
+    #[test]
+    fn oversize_register_head_is_bounded_and_the_next_one_read() {
+        let mut s = SipStream::new();
+        s.data(b"REGISTER sip:a SIP/2.0\r\n", seen(1));
+        for _ in 0..2000 {
+            s.data(
+                b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+                seen(1),
+            );
+            assert!(s.message.len() <= MAX_MESSAGE);
+            assert!(s.buffered() <= 2 * MAX_MESSAGE);
+        }
+        assert!(s.take_registers().is_empty());
+        assert_eq!(s.stats.oversize, 1);
+        s.data(b"\r\n", seen(2));
+        s.data(&register("SEP0011223344AB"), seen(3));
+        let got = s.take_registers();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0.device_name.as_deref(), Some("SEP0011223344AB"));
+        assert_eq!(got[0].1.frame, 3);
+    }
+
+    #[test]
+    fn register_lost_to_a_gap_is_not_read() {
+        let bytes = register("SEP0011223344AA");
+        let mut s = SipStream::new();
+        s.data(bytes.get(..60).unwrap(), seen(1));
+        s.gap(40);
+        s.data(bytes.get(100..).unwrap(), seen(2));
+        assert!(s.take_registers().is_empty());
+        s.data(&register("SEP0011223344AC"), seen(3));
+        assert_eq!(s.take_registers().len(), 1);
     }
 
     #[test]

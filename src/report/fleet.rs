@@ -126,6 +126,7 @@ mod tests {
             alarms: Vec::new(),
             device: DeviceInfo::default(),
             registration: None,
+            sip_registration: None,
             reported: Vec::new(),
             main_reason: MainReason {
                 code,

@@ -610,6 +610,27 @@ pub struct PhoneJson<'a> {
     /// The phone's SCCP registration (TCP 2000), present only when it registered over SCCP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sccp_registration: Option<RegistrationJson<'a>>,
+    /// The phone's last SIP REGISTER as its `SEP<MAC>` (UDP or TCP 5060), present only when
+    /// it registered over SIP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sip_registration: Option<SipRegistrationJson<'a>>,
+}
+
+/// A phone's SIP registration: the name, agent and load it gave and the registrar.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SipRegistrationJson<'a> {
+    /// Device name as sent (`SEP0011223344AA`).
+    pub device_name: Option<&'a str>,
+    /// The `User-Agent` header (`Cisco-CP8845/14.2.1`); null when not sent.
+    pub user_agent: Option<&'a str>,
+    /// `ActiveLoad=` of the cisco-alarm `Reason` header; null when not sent.
+    pub active_load: Option<&'a str>,
+    /// The registrar's address and port (`10.0.0.1:5060`).
+    pub registrar: String,
+    /// Index into `captures` of the registration's capture.
+    pub capture: usize,
+    /// Frame that completed the REGISTER's head.
+    pub frame: u64,
 }
 
 /// A phone's SCCP registration: who it said it is and which CUCM it registered to.
@@ -679,6 +700,14 @@ impl<'a> PhoneJson<'a> {
                 cucm: r.cucm.to_string(),
                 outcome: r.outcome,
                 reason: r.reason.as_deref(),
+                capture: r.seen.capture,
+                frame: r.seen.frame,
+            }),
+            sip_registration: p.sip_registration.as_ref().map(|r| SipRegistrationJson {
+                device_name: r.device_name.as_deref(),
+                user_agent: r.user_agent.as_deref(),
+                active_load: r.active_load.as_deref(),
+                registrar: r.registrar.to_string(),
                 capture: r.seen.capture,
                 frame: r.seen.frame,
             }),

@@ -183,6 +183,7 @@ fn record_name(what: RecordKind) -> &'static str {
         RecordKind::SipAlarmsTcp => "SIP alarms over TCP",
         RecordKind::SipAlarms => "SIP alarms",
         RecordKind::SccpRegistrations => "SCCP registrations",
+        RecordKind::SipRegistrations => "SIP registrations",
     }
 }
 

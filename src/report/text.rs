@@ -242,6 +242,33 @@ fn phone_block(
             ),
         );
     }
+    if let Some(r) = &p.sip_registration {
+        // Header values are the device's own text: quoted, so nothing it sends can
+        // pass for report lines.
+        let mut said = Vec::new();
+        if let Some(agent) = &r.user_agent {
+            said.push(format!("agent {agent:?}"));
+        }
+        if let Some(load) = &r.active_load {
+            said.push(format!("load {load:?}"));
+        }
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", said.join(", "))
+        };
+        wrapped(
+            out,
+            "  SIP: ",
+            7,
+            &format!(
+                "registered as {}{said} to {} at {}",
+                r.device_name.as_deref().unwrap_or("?"),
+                r.registrar,
+                super::frame_ref(captures, Some(r.seen.capture), r.seen.frame),
+            ),
+        );
+    }
     let _ = writeln!(
         out,
         "  Conditions (delete the ITL only when all four are yes):"
