@@ -212,7 +212,10 @@ fn the_text_report_of_no_phone_and_of_one_phone_streams_the_same() {
             let (mut a, mut b) = (Vec::new(), Vec::new());
             text::write_with(&held, &evidence, &options, &mut a).expect("written");
             text::write_streaming(&prepared, &evidence, &options, &mut b).expect("written");
-            assert!(a == b, "{phones} phone(s), {options:?}: streamed text differs");
+            assert!(
+                a == b,
+                "{phones} phone(s), {options:?}: streamed text differs"
+            );
         }
     }
 }
