@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Fleet-scale benchmark (issue 20): peak memory and time of `itlscope analyze SPAN --json` on
-# generated voice-VLAN SPANs of 300, 5,000 and 50,000 phones, against a baseline binary and
-# `cat`, as ratios.
+# Fleet-scale benchmark (issue 20): peak memory and time of `itlscope analyze SPAN` (the JSON,
+# the text report, `--brief`) on generated voice-VLAN SPANs of 300, 5,000 and 50,000 phones,
+# against a baseline binary and `cat`, as ratios.
 #
-# usage: benches/fleet_scale.sh [--phones 300,5000,50000] [--runs N]
+# usage: benches/fleet_scale.sh [--phones 300,5000,50000] [--runs N] [--reports json,text,brief]
 #                               [--baseline BIN | --baseline-rev REV]
 #
 #   --phones        phone counts (default 300,5000,50000; 50,000 phones is an 810 MB capture
 #                   that takes ~20 min to generate on a busy 2-core machine)
 #   --runs          runs per tool, best time and its peak RSS kept (default 1)
+#   --reports       which reports to measure (default json): json = `--json`, text = the
+#                   readable report (no option), brief = `--brief`
 #   --baseline BIN  an itlscope binary to compare with (e.g. one built before a change)
 #   --baseline-rev  a git revision to build the baseline from (git archive into
 #                   $BENCH_DIR/base-REV, its own target dir; a full release build)
@@ -23,13 +25,14 @@
 #   2. reads it once with `cat` so the page cache is warm (all figures WARM);
 #   3. runs under /usr/bin/time (GNU) for wall time and peak RSS:
 #        cat FILE > /dev/null
-#        BASELINE analyze FILE --json -q > base.json     (if a baseline is given)
-#        itlscope analyze FILE --json -q > new.json      (this tree's release build)
-#   4. prints: seconds, peak RSS (MiB), JSON size, RSS per phone, the new/baseline ratios of
-#      time and RSS, whether the two JSON reports are byte-identical, and the memory target
+#      and for each report R of --reports (OPTS = --json, nothing, or --brief):
+#        BASELINE analyze FILE OPTS -q > base-N.R     (if a baseline is given)
+#        itlscope analyze FILE OPTS -q > new-N.R      (this tree's release build)
+#   4. prints: seconds, peak RSS (MiB), report size, RSS per phone, the new/baseline ratios of
+#      time and RSS, whether the two reports are byte-identical, and the memory target
 #      (5,000 phones <= 64 MiB, 50,000 <= 256 MiB);
-#   5. deletes the JSON reports over 100 MB once compared (KEEP_JSON=1 keeps them): at
-#      50,000 phones each is 1.3 GB.
+#   5. deletes the reports over 100 MB once compared (KEEP_JSON=1 keeps them): at 50,000
+#      phones the JSON is 1.3 GB.
 # Needs: cargo, GNU /usr/bin/time, cmp.
 set -euo pipefail
 
@@ -37,6 +40,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 bench_dir="${BENCH_DIR:-/tmp/itlscope-fleet}"
 phones="300,5000,50000"
 runs=1
+reports="json"
 baseline=""
 baseline_rev=""
 
@@ -44,6 +48,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --phones) phones="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
+    --reports) reports="$2"; shift 2 ;;
     --baseline) baseline="$2"; shift 2 ;;
     --baseline-rev) baseline_rev="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
@@ -85,17 +90,18 @@ measure() {
   SECS="$best"; RSS_KB="$best_rss"
 }
 
-declare -A json_mb=()
-# json_size FILE: its size in MB (remembered when the file was deleted).
-json_size() {
-  if [ -f "$1" ]; then awk -v b="$(stat -c %s "$1")" 'BEGIN{printf "%.1f", b/1e6}'; else echo "${json_mb[$1]:--}"; fi
+declare -A out_mb=()
+# out_size FILE: its size in MB (remembered when the file was deleted).
+out_size() {
+  if [ -f "$1" ]; then awk -v b="$(stat -c %s "$1")" 'BEGIN{printf "%.1f", b/1e6}'; else echo "${out_mb[$1]:--}"; fi
 }
 mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+row() { printf '%-7s %-9s %-9s %-6s %9s %9s %9s %11s %8s %8s %s\n' "$@"; }
 
-printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' \
-  phones "file MB" tool seconds "RSS MiB" "JSON MB" "KiB/phone" "t/base" "RSS/base" note
+row phones "file MB" tool report seconds "RSS MiB" "out MB" "KiB/phone" "t/base" "RSS/base" note
 IFS=',' read -r -a counts <<< "$phones"
+IFS=',' read -r -a kinds <<< "$reports"
 for n in "${counts[@]}"; do
   cap="$bench_dir/span-$n.pcap"
   if [ ! -s "$cap" ]; then
@@ -106,45 +112,51 @@ for n in "${counts[@]}"; do
   cat "$cap" > /dev/null
 
   measure cat /dev/null cat "$cap"
-  printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' "$n" "$size_mb" cat "$SECS" \
-    "$(mib "$RSS_KB")" - - - - ""
+  row "$n" "$size_mb" cat - "$SECS" "$(mib "$RSS_KB")" - - - - ""
 
-  base_secs=""; base_kb=""
-  if [ -n "$baseline" ]; then
-    # shellcheck disable=SC2086 # ANALYZE_ARGS is a list of options
-    measure base "$bench_dir/base-$n.json" "$baseline" analyze "$cap" --json -q ${ANALYZE_ARGS:-}
-    base_secs="$SECS"; base_kb="$RSS_KB"
-    printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' "$n" "$size_mb" baseline "$SECS" \
-      "$(mib "$RSS_KB")" "$(json_size "$bench_dir/base-$n.json")" \
-      "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" - - ""
-  fi
-
-  # shellcheck disable=SC2086
-  measure new "$bench_dir/new-$n.json" "$new" analyze "$cap" --json -q ${ANALYZE_ARGS:-}
-  note=""
-  if [ -n "$baseline" ]; then
-    if cmp -s "$bench_dir/base-$n.json" "$bench_dir/new-$n.json"; then
-      note="json identical"
-    else
-      note="JSON DIFFERS"
+  for kind in "${kinds[@]}"; do
+    case "$kind" in
+      json) opts=(--json) ;;
+      text) opts=() ;;
+      brief) opts=(--brief) ;;
+      *) echo "fleet_scale.sh: unknown report $kind (json, text or brief)" >&2; exit 2 ;;
+    esac
+    base_out="$bench_dir/base-$n.$kind"; new_out="$bench_dir/new-$n.$kind"
+    base_secs=""; base_kb=""
+    if [ -n "$baseline" ]; then
+      # shellcheck disable=SC2086 # ANALYZE_ARGS is a list of options
+      measure base "$base_out" "$baseline" analyze "$cap" "${opts[@]}" -q ${ANALYZE_ARGS:-}
+      base_secs="$SECS"; base_kb="$RSS_KB"
+      row "$n" "$size_mb" baseline "$kind" "$SECS" "$(mib "$RSS_KB")" "$(out_size "$base_out")" \
+        "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" - - ""
     fi
-  fi
-  if [ -z "${KEEP_JSON:-}" ]; then
-    for f in "$bench_dir/base-$n.json" "$bench_dir/new-$n.json"; do
-      if [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 100000000 ]; then
-        json_mb["$f"]="$(awk -v b="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", b/1e6}')"
-        rm -f "$f"
+
+    # shellcheck disable=SC2086
+    measure new "$new_out" "$new" analyze "$cap" "${opts[@]}" -q ${ANALYZE_ARGS:-}
+    note=""
+    if [ -n "$baseline" ]; then
+      if cmp -s "$base_out" "$new_out"; then
+        note="$kind identical"
+      else
+        note="$kind DIFFERS"
       fi
-    done
-  fi
-  limit=""
-  [ "$n" -ge 5000 ] && limit=64
-  [ "$n" -ge 50000 ] && limit=256
-  if [ -n "$limit" ]; then
-    if [ "$RSS_KB" -le $((limit * 1024)) ]; then note="$note; <= $limit MiB ok"; else note="$note; over $limit MiB"; fi
-  fi
-  printf '%-7s %-9s %-9s %9s %9s %10s %11s %8s %8s %s\n' "$n" "$size_mb" itlscope "$SECS" \
-    "$(mib "$RSS_KB")" "$(json_size "$bench_dir/new-$n.json")" \
-    "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" \
-    "$(ratio "$SECS" "$base_secs")" "$(ratio "$RSS_KB" "$base_kb")" "$note"
+    fi
+    if [ -z "${KEEP_JSON:-}" ]; then
+      for f in "$base_out" "$new_out"; do
+        if [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 100000000 ]; then
+          out_mb["$f"]="$(awk -v b="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", b/1e6}')"
+          rm -f "$f"
+        fi
+      done
+    fi
+    limit=""
+    [ "$n" -ge 5000 ] && limit=64
+    [ "$n" -ge 50000 ] && limit=256
+    if [ -n "$limit" ]; then
+      if [ "$RSS_KB" -le $((limit * 1024)) ]; then note="$note; <= $limit MiB ok"; else note="$note; over $limit MiB"; fi
+    fi
+    row "$n" "$size_mb" itlscope "$kind" "$SECS" "$(mib "$RSS_KB")" "$(out_size "$new_out")" \
+      "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" \
+      "$(ratio "$SECS" "$base_secs")" "$(ratio "$RSS_KB" "$base_kb")" "$note"
+  done
 done

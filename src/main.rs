@@ -741,8 +741,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let stdout_rows = matches!(args.format, Some(Format::Csv | Format::Jsonl));
     // One report written phone by phone: each phone is diagnosed while its part is written
     // and dropped after, so a fleet never holds every diagnosis (issue 20, fleet scale).
-    // Several reports (a file, HTML, annotate) or the text report (its fleet summary comes
-    // first) share one whole diagnosis instead.
+    // The text report alone is written so too (its top from a first pass). Several reports
+    // (a file, HTML, annotate) share one whole diagnosis instead.
     // `--redact` learns its pseudonyms from the whole diagnosis first, so it holds it too.
     let only_stdout = (args.output.is_none() || json_to_stdout)
         && args.html.is_none()
@@ -761,6 +761,20 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
             _ => report::rows::write_jsonl_streaming(&prepared, &evidence, &mut stdout),
         };
         return match written.and_then(|()| stdout.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(Failure::Input(format!("standard output: {e}")))
+            }
+            _ => Ok(skipped),
+        };
+    }
+    if only_stdout {
+        // The text report alone: its top from each phone's line, then each phone diagnosed
+        // again for its section and dropped once written.
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let written =
+            report::text::write_streaming(&prepared, &evidence, &text_options, &mut stdout);
+        return match written.and_then(|()| stdout.flush()) {
+            // A closed pipe (`| head`) is the reader's choice, not an error.
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                 Err(Failure::Input(format!("standard output: {e}")))
             }

@@ -11,9 +11,11 @@ use itlscope::evidence::Evidence;
 use itlscope::pipeline::{PipelineOptions, collect_evidence};
 use itlscope::report::json::{self, Generated};
 use itlscope::report::rows;
+use itlscope::report::text::{self, TextOptions};
 use itlscope_gen::span::Span;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Tracks the bytes allocated now and the most allocated at once since the last reset.
@@ -39,6 +41,15 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
+
+/// The counters are the whole process's: tests that run at once would count each other's
+/// bytes, so every test of this file runs alone.
+static ALONE: Mutex<()> = Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    // A failed test poisons the lock; the next test still runs alone.
+    ALONE.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Counts what is written and keeps nothing.
 struct Count(usize);
@@ -71,6 +82,7 @@ fn generated() -> Generated {
 
 #[test]
 fn reports_written_phone_by_phone_are_the_whole_diagnosis_reports_byte_for_byte() {
+    let _alone = alone();
     let evidence = span_evidence(60, 11);
     let facts = OperatorFacts::default();
     let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
@@ -107,6 +119,7 @@ fn reports_written_phone_by_phone_are_the_whole_diagnosis_reports_byte_for_byte(
 
 #[test]
 fn writing_the_json_phone_by_phone_holds_one_diagnosis_not_the_fleets() {
+    let _alone = alone();
     let evidence = span_evidence(200, 3);
     let facts = OperatorFacts::default();
 
@@ -141,4 +154,117 @@ fn writing_the_json_phone_by_phone_holds_one_diagnosis_not_the_fleets() {
         streamed_peak * 10 < held_bytes,
         "writing phone by phone took {streamed_peak} bytes at its peak; holding every diagnosis takes {held_bytes}"
     );
+}
+
+/// The three forms of the readable report: whole, `--brief`, and in colour.
+fn text_options() -> [TextOptions; 3] {
+    [
+        TextOptions::default(),
+        TextOptions {
+            brief: true,
+            ..Default::default()
+        },
+        TextOptions {
+            color: true,
+            ..Default::default()
+        },
+    ]
+}
+
+#[test]
+fn the_text_report_written_phone_by_phone_is_the_whole_diagnosis_report_byte_for_byte() {
+    let _alone = alone();
+    // Statement 29's verdicts and every other phone's, in the same words and order: only
+    // when each phone is diagnosed moves (the top from a first pass, each section again).
+    let evidence = span_evidence(60, 11);
+    let facts = OperatorFacts::default();
+    let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
+    let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
+    for options in text_options() {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        text::write_with(&held, &evidence, &options, &mut a).expect("written");
+        text::write_streaming(&prepared, &evidence, &options, &mut b).expect("written");
+        assert!(
+            a == b,
+            "text report differs between held and streamed diagnosis ({options:?})"
+        );
+    }
+    // The report has what the streamed path must rebuild: a fleet summary on top and a
+    // certificate legend made across the phones' sections.
+    let whole = text::render(&held, &evidence);
+    assert!(whole.starts_with("Fleet summary (60 phones)"), "{whole}");
+    assert!(whole.contains("\nCertificates:\n  [C1] "), "{whole}");
+}
+
+#[test]
+fn the_text_report_of_no_phone_and_of_one_phone_streams_the_same() {
+    let _alone = alone();
+    for phones in [0, 1] {
+        let evidence = if phones == 0 {
+            Evidence::default()
+        } else {
+            span_evidence(phones, 5)
+        };
+        let facts = OperatorFacts::default();
+        let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
+        let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
+        for options in text_options() {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            text::write_with(&held, &evidence, &options, &mut a).expect("written");
+            text::write_streaming(&prepared, &evidence, &options, &mut b).expect("written");
+            assert!(
+                a == b,
+                "{phones} phone(s), {options:?}: streamed text differs"
+            );
+        }
+    }
+}
+
+#[test]
+fn writing_the_text_report_phone_by_phone_holds_one_diagnosis_not_the_fleets() {
+    let _alone = alone();
+    let evidence = span_evidence(200, 3);
+    let facts = OperatorFacts::default();
+
+    let before = CURRENT.load(Ordering::Relaxed);
+    let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
+    let held_bytes = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
+    let mut written = Vec::new();
+    for options in [TextOptions::default(), brief()] {
+        let mut out = Count(0);
+        text::write_with(&held, &evidence, &options, &mut out).expect("written");
+        written.push(out.0);
+    }
+    drop(held);
+
+    let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
+    for (options, held_written) in [TextOptions::default(), brief()].into_iter().zip(written) {
+        let start = CURRENT.load(Ordering::Relaxed);
+        PEAK.store(start, Ordering::Relaxed);
+        let mut out = Count(0);
+        text::write_streaming(&prepared, &evidence, &options, &mut out).expect("written");
+        let streamed_peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
+        eprintln!(
+            "200 phones, text (brief: {}): diagnosis held {held_bytes} bytes; written phone by phone, peak {streamed_peak} bytes",
+            options.brief
+        );
+        assert_eq!(out.0, held_written, "same report size");
+        assert!(
+            held_bytes > 1_000_000,
+            "200 phones' diagnoses are worth measuring: {held_bytes} bytes"
+        );
+        // One phone's diagnosis, one line per phone for the top and the certificate
+        // references: far below the 200 diagnoses held at once.
+        assert!(
+            streamed_peak * 10 < held_bytes,
+            "writing the text phone by phone took {streamed_peak} bytes at its peak; holding every diagnosis takes {held_bytes}"
+        );
+    }
+}
+
+fn brief() -> TextOptions {
+    TextOptions {
+        brief: true,
+        ..Default::default()
+    }
 }

@@ -7,6 +7,7 @@ use crate::diagnosis::model::{DeleteItl, PhoneDiagnosis};
 use crate::diagnosis::reason::CODES;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::net::IpAddr;
 
 /// Phones from which on the summary is written (below, the phone blocks say it all).
 pub const MIN_PHONES: usize = 4;
@@ -16,10 +17,49 @@ const WIDTH: usize = 100;
 
 /// How the summary names a phone: `SEP<MAC>`, else its IP.
 pub fn phone_name(p: &PhoneDiagnosis) -> String {
-    match (&p.mac, p.ip) {
+    name_of(p.mac.as_deref(), p.ip)
+}
+
+fn name_of(mac: Option<&str>, ip: Option<IpAddr>) -> String {
+    match (mac, ip) {
         (Some(mac), _) => format!("SEP{mac}"),
         (None, Some(ip)) => ip.to_string(),
         (None, None) => "unidentified".to_string(),
+    }
+}
+
+/// What the fleet summary and the readable report's verdict table read of one phone: a few
+/// hundred bytes, where its whole diagnosis is tens of KiB. The text report keeps one per
+/// phone for its top (issue 20, fleet scale) and diagnoses each phone again for its section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneLine {
+    /// The phone's MAC, upper-case hex without separators.
+    pub mac: Option<String>,
+    /// The phone's address.
+    pub ip: Option<IpAddr>,
+    /// The verdict.
+    pub delete_itl: DeleteItl,
+    /// The main reason's code (the summary's grouping key).
+    pub reason_code: &'static str,
+    /// The main reason's text (the verdict table's reason).
+    pub reason_text: String,
+}
+
+impl PhoneLine {
+    /// The line of `p`.
+    pub fn of(p: &PhoneDiagnosis) -> Self {
+        PhoneLine {
+            mac: p.mac.clone(),
+            ip: p.ip,
+            delete_itl: p.verdict.delete_itl,
+            reason_code: p.main_reason.code,
+            reason_text: p.main_reason.text.clone(),
+        }
+    }
+
+    /// How the summary names the phone (as [`phone_name`]).
+    pub fn fleet_name(&self) -> String {
+        name_of(self.mac.as_deref(), self.ip)
     }
 }
 
@@ -46,12 +86,18 @@ fn gloss(code: &str) -> &'static str {
 
 /// The summary block (empty below [`MIN_PHONES`] phones).
 pub fn summary(diagnosis: &Diagnosis) -> String {
-    let phones = &diagnosis.phones;
+    let lines: Vec<PhoneLine> = diagnosis.phones.iter().map(PhoneLine::of).collect();
+    summary_of(&lines)
+}
+
+/// The summary block of the phones' lines (empty below [`MIN_PHONES`] phones); the same as
+/// [`summary`] of their diagnoses.
+pub fn summary_of(phones: &[PhoneLine]) -> String {
     let mut out = String::new();
     if phones.len() < MIN_PHONES {
         return out;
     }
-    let count = |d: DeleteItl| phones.iter().filter(|p| p.verdict.delete_itl == d).count();
+    let count = |d: DeleteItl| phones.iter().filter(|p| p.delete_itl == d).count();
     let _ = writeln!(out, "\nFleet summary ({} phones)", phones.len());
     let _ = writeln!(
         out,
@@ -61,9 +107,9 @@ pub fn summary(diagnosis: &Diagnosis) -> String {
         count(DeleteItl::Undetermined)
     );
     // Grouped in the order the codes are tried, so the urgent ones come first.
-    let mut groups: BTreeMap<usize, (&str, Vec<&PhoneDiagnosis>)> = BTreeMap::new();
+    let mut groups: BTreeMap<usize, (&str, Vec<&PhoneLine>)> = BTreeMap::new();
     for p in phones {
-        let code = p.main_reason.code;
+        let code = p.reason_code;
         let rank = CODES.iter().position(|c| *c == code).unwrap_or(CODES.len());
         groups.entry(rank).or_insert((code, Vec::new())).1.push(p);
     }
@@ -76,7 +122,7 @@ pub fn summary(diagnosis: &Diagnosis) -> String {
         let _ = writeln!(out, "    {code} ({}):", members.len());
         let mut line = String::from("      ");
         for p in members {
-            let name = phone_name(p);
+            let name = p.fleet_name();
             if line.len() > 6 && line.len() + name.len() + 1 > WIDTH {
                 let _ = writeln!(out, "{line}");
                 line = String::from("      ");

@@ -5,14 +5,17 @@
 //! in a short glossary at the end. No line is longer than [`WIDTH`] columns.
 
 use super::certs::CertRefs;
+use super::fleet::PhoneLine;
 use super::frame_ref;
 use crate::capture::LinkType;
-use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::{Check, Condition, DeleteItl, EvidenceItem, PhoneDiagnosis, Status};
 use crate::diagnosis::reason::CONDITIONS;
+use crate::diagnosis::{Diagnosis, Prepared};
 use crate::evidence::{CaptureSummary, Evidence};
 use anstyle::{AnsiColor, Style};
+use std::borrow::Borrow;
 use std::fmt::Write;
+use std::net::IpAddr;
 
 /// Longest line of the report, in columns.
 pub const WIDTH: usize = 120;
@@ -189,7 +192,12 @@ fn condition_line(out: &mut String, label: &str, c: &Condition, refs: &mut CertR
 /// `SEP… (ip)`, or what is known of a phone without a MAC.
 /// The phone as the reports name it: `SEP<MAC>`, else its address.
 pub(crate) fn phone_name(p: &PhoneDiagnosis) -> String {
-    match (&p.mac, p.ip) {
+    name_of(p.mac.as_deref(), p.ip)
+}
+
+/// [`phone_name`] from the MAC and address alone.
+fn name_of(mac: Option<&str>, ip: Option<IpAddr>) -> String {
+    match (mac, ip) {
         (Some(mac), _) => format!("SEP{mac}"),
         (None, Some(ip)) => format!("{ip} (MAC unknown)"),
         (None, None) => "unidentified phone".to_string(),
@@ -402,39 +410,42 @@ pub fn evidence_files_section(files: &[crate::sidecar::IngestedFile]) -> String 
 }
 
 /// The verdict table: one line per phone, `SEP…  verdict  the one reason`.
-fn verdict_table(diagnosis: &Diagnosis, color: bool) -> String {
+fn verdict_table(phones: &[PhoneLine], color: bool) -> String {
     let mut out = String::new();
-    let names: Vec<String> = diagnosis.phones.iter().map(phone_name).collect();
-    let name_width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    let word_width = diagnosis
-        .phones
+    let name_width = phones
         .iter()
-        .map(|p| verdict_word(p.verdict.delete_itl).0.len())
+        .map(|p| name_of(p.mac.as_deref(), p.ip).chars().count())
         .max()
         .unwrap_or(0);
-    for (p, name) in diagnosis.phones.iter().zip(&names) {
-        out.push_str(&table_line(p, name, name_width, word_width, color));
+    let word_width = phones
+        .iter()
+        .map(|p| verdict_word(p.delete_itl).0.len())
+        .max()
+        .unwrap_or(0);
+    for p in phones {
+        let name = name_of(p.mac.as_deref(), p.ip);
+        out.push_str(&table_line(p, &name, name_width, word_width, color));
     }
-    out.push_str(&scoped_hint(diagnosis));
+    out.push_str(&scoped_hint(phones));
     out
 }
 
 /// One phone's line of the verdict table, its name and verdict padded to the table's
 /// columns (wrapped lines included).
 fn table_line(
-    p: &PhoneDiagnosis,
+    p: &PhoneLine,
     name: &str,
     name_width: usize,
     word_width: usize,
     color: bool,
 ) -> String {
-    let (word, colour) = verdict_word(p.verdict.delete_itl);
+    let (word, colour) = verdict_word(p.delete_itl);
     let mut line = String::new();
     wrapped(
         &mut line,
         &format!("{name:<name_width$}  {word:<word_width$}  "),
         name_width + word_width + 4,
-        &one_reason(p),
+        &p.reason_text,
     );
     // Colour after wrapping, so escapes never count as columns.
     line.replacen(word, &paint(word, colour, color), 1)
@@ -446,17 +457,23 @@ fn table_line(
 pub fn verdict_line(p: &PhoneDiagnosis, color: bool) -> String {
     let name = phone_name(p);
     let word = verdict_word(p.verdict.delete_itl).0;
-    table_line(p, &name, name.chars().count(), word.len(), color)
+    table_line(
+        &PhoneLine::of(p),
+        &name,
+        name.chars().count(),
+        word.len(),
+        color,
+    )
 }
 
 /// Under the table of several phones whose reasons ask for a phone's own input: how to give
 /// it to one phone (an unscoped `--phone-status` applies to none of several phones).
-fn scoped_hint(diagnosis: &Diagnosis) -> String {
-    if diagnosis.phones.len() < 2 {
+fn scoped_hint(phones: &[PhoneLine]) -> String {
+    if phones.len() < 2 {
         return String::new();
     }
-    let asks = diagnosis.phones.iter().find(|p| {
-        let r = one_reason(p);
+    let asks = phones.iter().find(|p| {
+        let r = &p.reason_text;
         r.contains("--phone-status") || r.contains("--phone-itl")
     });
     let Some(mac) = asks.and_then(|p| p.mac.as_deref()) else {
@@ -510,41 +527,92 @@ pub fn write(
     write_with(diagnosis, evidence, &TextOptions::default(), out)
 }
 
-/// Writes the readable report to `out`, one phone at a time (a capture with thousands of
-/// phones never holds its whole report in memory).
+/// Writes the readable report of a held diagnosis to `out`.
 pub fn write_with(
     diagnosis: &Diagnosis,
     evidence: &Evidence,
     options: &TextOptions,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    let lines: Vec<PhoneLine> = diagnosis.phones.iter().map(PhoneLine::of).collect();
+    let whole = Whole {
+        notes: &diagnosis.notes,
+        evidence_files: &diagnosis.evidence_files,
+    };
+    write_parts(
+        &lines,
+        diagnosis.phones.iter(),
+        whole,
+        evidence,
+        options,
+        out,
+    )
+}
+
+/// Writes the readable report phone by phone, byte for byte what [`write_with`] writes of
+/// the whole diagnosis (issue 20, fleet scale). The top (fleet summary, verdict table) needs
+/// every phone first: a first pass keeps each phone's [`PhoneLine`] only, then each phone is
+/// diagnosed again for its section (the diagnosis is deterministic) and dropped once
+/// written, so no more than one phone's diagnosis is held at a time. `--brief` needs the
+/// first pass only.
+pub fn write_streaming(
+    prepared: &Prepared<'_>,
+    evidence: &Evidence,
+    options: &TextOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let lines: Vec<PhoneLine> = prepared.phones().map(|p| PhoneLine::of(&p)).collect();
+    let whole = Whole {
+        notes: prepared.notes(),
+        evidence_files: prepared.evidence_files(),
+    };
+    write_parts(&lines, prepared.phones(), whole, evidence, options, out)
+}
+
+/// What the report says about the whole analysis, besides its phones.
+#[derive(Clone, Copy)]
+struct Whole<'a> {
+    notes: &'a [String],
+    evidence_files: &'a [crate::sidecar::IngestedFile],
+}
+
+/// The report from each phone's line (for the top) and its diagnosis (for its section, in
+/// the same order; taken one at a time, and not at all with `--brief`).
+fn write_parts<P: Borrow<PhoneDiagnosis>>(
+    lines: &[PhoneLine],
+    phones: impl Iterator<Item = P>,
+    whole: Whole<'_>,
+    evidence: &Evidence,
+    options: &TextOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     // With many phones the fleet summary comes first, then the verdict lines (issue 20: the
     // summary was at line 311 for 300 phones). `--brief` stays the verdict lines alone.
-    let summary = super::fleet::summary(diagnosis);
+    let summary = super::fleet::summary_of(lines);
     if !options.brief && !summary.is_empty() {
         out.write_all(summary.trim_start_matches('\n').as_bytes())?;
         out.write_all(b"\n")?;
     }
-    out.write_all(verdict_table(diagnosis, options.color).as_bytes())?;
+    out.write_all(verdict_table(lines, options.color).as_bytes())?;
     if options.brief {
-        if diagnosis.phones.is_empty() {
+        if lines.is_empty() {
             out.write_all(b"No phone found in the capture.\n")?;
         }
         return Ok(());
     }
     // The table, then a blank line; with no phone the captures come first.
     let mut head = String::new();
-    if !diagnosis.phones.is_empty() {
+    if !lines.is_empty() {
         head.push('\n');
     }
     for c in &evidence.captures {
         head.push_str(&capture_section(c));
     }
-    head.push_str(&evidence_files_section(&diagnosis.evidence_files));
+    head.push_str(&evidence_files_section(whole.evidence_files));
     let _ = writeln!(
         head,
         "{} phone(s), {} file transfer(s), {} TLS session(s), {} DeviceTLInfo alarm(s)",
-        diagnosis.phones.len(),
+        lines.len(),
         evidence.files.len(),
         evidence.tls.len(),
         evidence.alarms.len()
@@ -552,10 +620,10 @@ pub fn write_with(
     aggregates_section(&mut head, &evidence.tls_aggregates);
     // With several captures every frame names its file (`FILE#N`).
     let captures = super::capture_labels(evidence);
-    for note in &diagnosis.notes {
+    for note in whole.notes {
         wrapped(&mut head, "note: ", 6, note);
     }
-    if diagnosis.phones.is_empty() {
+    if lines.is_empty() {
         wrapped(
             &mut head,
             "\n",
@@ -583,10 +651,10 @@ pub fn write_with(
         refs.add_trust_list(&format!("the phone's ITL ({name})"), bytes);
     }
     let mut block = String::new();
-    for p in &diagnosis.phones {
+    for p in phones {
         block.clear();
         block.push('\n');
-        phone_block(&mut block, p, &mut refs, options.color, &captures);
+        phone_block(&mut block, p.borrow(), &mut refs, options.color, &captures);
         note_terms(&block, &mut terms);
         out.write_all(block.as_bytes())?;
     }
