@@ -619,26 +619,14 @@ impl Connections {
                 charge_app(conn, &self.memory);
                 match &mut conn.app {
                     App::Http(h) => self.files.extend(h.take_done()),
-                    App::Sip(sip) => {
-                        let phone = conn.client;
-                        let alarms = sip.take_alarms();
-                        if !alarms.is_empty() {
-                            self.phone_hosts.mark(phone.ip);
-                        }
-                        self.alarms.extend(
-                            alarms
-                                .into_iter()
-                                .map(|(info, at)| info.into_alarm(phone, at)),
-                        );
-                        let got = sip.take_registers();
-                        note_sip_registrations(
-                            &mut self.phone_hosts,
-                            &mut self.sip_registrations,
-                            got,
-                            phone,
-                            conn.server,
-                        );
-                    }
+                    App::Sip(sip) => take_sip(
+                        sip,
+                        conn.client,
+                        conn.server,
+                        &mut self.phone_hosts,
+                        &mut self.alarms,
+                        &mut self.sip_registrations,
+                    ),
                     App::Sccp(sccp) => {
                         let got = sccp.take(conn.client, conn.server);
                         note_registrations(&mut self.phone_hosts, &got);
@@ -869,23 +857,13 @@ impl Connections {
                 self.files.extend(h.finish(end, conn.last));
             }
             App::Sip(mut sip) => {
-                let phone = conn.client;
-                let alarms = sip.take_alarms();
-                if !alarms.is_empty() {
-                    self.phone_hosts.mark(phone.ip);
-                }
-                self.alarms.extend(
-                    alarms
-                        .into_iter()
-                        .map(|(info, at)| info.into_alarm(phone, at)),
-                );
-                let got = sip.take_registers();
-                note_sip_registrations(
-                    &mut self.phone_hosts,
-                    &mut self.sip_registrations,
-                    got,
-                    phone,
+                take_sip(
+                    &mut sip,
+                    conn.client,
                     conn.server,
+                    &mut self.phone_hosts,
+                    &mut self.alarms,
+                    &mut self.sip_registrations,
                 );
                 let st = sip.stats;
                 let sum = &mut self.sip_stats;
@@ -1134,21 +1112,40 @@ fn note_registrations(phones: &mut PhoneHosts, got: &[SccpRegistration]) {
     }
 }
 
-/// Keeps the REGISTERs a SIP stream read; a host that registered as `SEP<MAC>` is a phone,
-/// as over SCCP (issue 19 item 6): its later TLS is kept.
-pub(super) fn note_sip_registrations(
+/// Takes what a SIP stream of `phone` read so far: its DeviceTLInfo alarms (which mark the
+/// sender as a phone host) and its REGISTERs.
+fn take_sip(
+    sip: &mut super::sip_tcp::SipStream,
+    phone: Endpoint,
+    registrar: Endpoint,
+    phones: &mut PhoneHosts,
+    alarms: &mut Capped<PhoneTrustAlarm>,
+    kept: &mut Capped<SipRegistration>,
+) {
+    let got = sip.take_alarms();
+    if !got.is_empty() {
+        phones.mark(phone.ip);
+    }
+    alarms.extend(got.into_iter().map(|(info, at)| info.into_alarm(phone, at)));
+    for (reg, seen) in sip.take_registers() {
+        note_sip_registration(phones, kept, reg, seen, phone, registrar);
+    }
+}
+
+/// Keeps one REGISTER; a host that registered as `SEP<MAC>` is a phone, as over SCCP (issue
+/// 19 item 6): its later TLS is kept.
+pub(super) fn note_sip_registration(
     phones: &mut PhoneHosts,
     kept: &mut Capped<SipRegistration>,
-    got: Vec<(super::sip::SipRegister, Seen)>,
+    reg: super::sip::SipRegister,
+    seen: Seen,
     phone: Endpoint,
     registrar: Endpoint,
 ) {
-    for (reg, seen) in got {
-        if reg.device_name.as_deref().is_some_and(is_phone_device_name) {
-            phones.mark(phone.ip);
-        }
-        kept.push(reg.into_registration(phone, registrar, seen));
+    if reg.device_name.as_deref().is_some_and(is_phone_device_name) {
+        phones.mark(phone.ip);
     }
+    kept.push(reg.into_registration(phone, registrar, seen));
 }
 
 /// True for a phone's device name: `SEP` and 12 hex digits.

@@ -437,10 +437,11 @@ impl Collector {
                 && let Some(reg) = sip::parse_register(dg.payload)
             {
                 // How a phone names itself over SIP (issue 19 item 6).
-                conn::note_sip_registrations(
+                conn::note_sip_registration(
                     &mut self.tcp.phone_hosts,
                     &mut self.sip_registrations,
-                    vec![(reg, dg.seen)],
+                    reg,
+                    dg.seen,
                     dg.src,
                     dg.dst,
                 );

@@ -846,18 +846,7 @@ fn is_stop_word(value: &str) -> bool {
 
 /// `text` escaped as the HTML report escapes it.
 fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::html::esc(text)
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ pub const CHUNK: usize = 64;
 const DETAILS_TYPE: &str = "application/x-itlscope-details";
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
