@@ -25,6 +25,7 @@
 use crate::diagnosis::loops::MIN_LOOP_CYCLES;
 use crate::diagnosis::names::{RequestKind, base_name, classify};
 use crate::diagnosis::phone::PhoneKey;
+use crate::diagnosis::phone::mac_from_device_name as device_mac;
 use crate::diagnosis::trust::TrustBackend;
 use crate::diagnosis::{
     DeleteItl, Diagnosis, Limits, OperatorFacts, PhoneDiagnosis, PhoneStatus, Status,
@@ -101,13 +102,6 @@ type Decided = (DeleteItl, &'static str);
 
 fn decided(p: &PhoneDiagnosis) -> Decided {
     (p.verdict.delete_itl, p.main_reason.code)
-}
-
-/// MAC of a `SEP<MAC>` device name (15 characters), upper case.
-fn device_mac(name: &str) -> Option<String> {
-    (name.len() == 15 && name.get(..3)?.eq_ignore_ascii_case("SEP"))
-        .then(|| crate::diagnosis::facts::mac_of(name))
-        .flatten()
 }
 
 fn is_trust_or_config(kind: RequestKind) -> bool {

@@ -181,7 +181,7 @@ pub const MAX_IPS_PER_PHONE: usize = 64;
 const MAX_CONFLICT_NOTES: usize = 20;
 
 /// MAC from a `DeviceName` such as `SEP0011223344AA`.
-fn mac_from_device_name(name: &str) -> Option<String> {
+pub fn mac_from_device_name(name: &str) -> Option<String> {
     if name.len() != 15 {
         return None;
     }
