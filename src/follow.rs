@@ -31,7 +31,7 @@ use crate::diagnosis::{
     DeleteItl, Diagnosis, Limits, OperatorFacts, PhoneDiagnosis, PhoneStatus, Status,
     diagnose_limited,
 };
-use crate::evidence::{CaptureSummary, Evidence, FileTransfer, PhoneTrustAlarm};
+use crate::evidence::{CaptureSummary, Evidence, FileTransfer, PhoneTrustAlarm, SipRegistration};
 use crate::net::Packet;
 use crate::pipeline::{self, CaptureResult, PipelineOptions};
 use crate::proto::{Collector, SoFar};
@@ -61,7 +61,16 @@ struct Cursors {
     udp_alarms: usize,
     tcp_alarms: usize,
     registrations: usize,
+    udp_sip_registrations: usize,
+    tcp_sip_registrations: usize,
     phone_tls: usize,
+}
+
+/// Where a SIP registration is in the collector's lists.
+#[derive(Debug, Clone, Copy)]
+enum SipRef {
+    Udp(usize),
+    Tcp(usize),
 }
 
 /// Why a phone is diagnosed again.
@@ -127,6 +136,8 @@ pub struct Follower<'b> {
     files: BTreeMap<PhoneKey, Vec<FileRef>>,
     alarms: BTreeMap<PhoneKey, Vec<AlarmRef>>,
     registrations: HashMap<String, Vec<usize>>,
+    /// SIP registrations as `SEP<MAC>`, by that MAC (as the final grouping keeps them).
+    sip_registrations: HashMap<String, Vec<SipRef>>,
     /// Phones' TLS sessions by client address (indices into the kept phone sessions).
     tls: HashMap<IpAddr, Vec<usize>>,
     /// Trust-list and config requests per phone and name (lower case), to see a loop come.
@@ -181,6 +192,7 @@ impl<'b> Follower<'b> {
             files: BTreeMap::new(),
             alarms: BTreeMap::new(),
             registrations: HashMap::new(),
+            sip_registrations: HashMap::new(),
             tls: HashMap::new(),
             requests: BTreeMap::new(),
             broken: BTreeSet::new(),
@@ -349,6 +361,35 @@ impl<'b> Follower<'b> {
             }
         }
         self.read.registrations = so_far.registrations.len();
+        // A SIP REGISTER as `SEP<MAC>` makes a phone as an SCCP one does (issue 19 item 6);
+        // another name or none is not a phone's, so it is not kept here either.
+        let new_sip: Vec<(SipRef, &SipRegistration)> = so_far
+            .udp_sip_registrations
+            .iter()
+            .enumerate()
+            .skip(self.read.udp_sip_registrations)
+            .map(|(i, r)| (SipRef::Udp(i), r))
+            .chain(
+                so_far
+                    .tcp_sip_registrations
+                    .iter()
+                    .enumerate()
+                    .skip(self.read.tcp_sip_registrations)
+                    .map(|(i, r)| (SipRef::Tcp(i), r)),
+            )
+            .collect();
+        self.read.udp_sip_registrations = so_far.udp_sip_registrations.len();
+        self.read.tcp_sip_registrations = so_far.tcp_sip_registrations.len();
+        for (at, reg) in new_sip {
+            if let Some(m) = reg.device_name.as_deref().and_then(device_mac) {
+                self.claim(reg.phone.ip, &m);
+                self.sip_registrations
+                    .entry(m.clone())
+                    .or_default()
+                    .push(at);
+                self.phones.insert(PhoneKey::Mac(m));
+            }
+        }
         for (i, session) in so_far
             .phone_tls
             .iter()
@@ -453,6 +494,17 @@ impl<'b> Follower<'b> {
             .cloned()
             .collect();
         registrations.sort_by_key(|r| r.seen.frame);
+        let mut sip_registrations: Vec<_> = mac
+            .and_then(|m| self.sip_registrations.get(m))
+            .into_iter()
+            .flatten()
+            .filter_map(|r| match r {
+                SipRef::Udp(i) => so_far.udp_sip_registrations.get(*i),
+                SipRef::Tcp(i) => so_far.tcp_sip_registrations.get(*i),
+            })
+            .cloned()
+            .collect();
+        sip_registrations.sort_by_key(|r| r.seen.frame);
         Evidence {
             captures: vec![self.summary.clone()],
             files,
@@ -461,8 +513,7 @@ impl<'b> Follower<'b> {
             alarms,
             losses: Vec::new(),
             registrations,
-            // Not followed live yet: a SIP registration shows in the final report.
-            sip_registrations: Vec::new(),
+            sip_registrations,
         }
     }
 
@@ -717,5 +768,91 @@ mod tests {
         let (lines, diagnoses) = follow(&repo.join("boot-loop.pcap"));
         assert!(diagnoses <= 12, "{diagnoses}");
         assert_eq!(lines.iter().filter(|(_, l)| l.update).count(), 1);
+    }
+
+    /// A SIP REGISTER as `SEP<MAC>` (UDP 5060), then that phone's config over TFTP, as a
+    /// pcap file in `dir`.
+    fn sip_phone_capture(dir: &Path) -> std::path::PathBuf {
+        use itlscope_gen::conv::tftp::{TftpAnswer, TftpRead};
+        use itlscope_gen::conv::{Format, Framing, Host, MS, SEC, Trace, write_capture};
+        let phone = Host::new([0x00, 0x11, 0x22, 0x33, 0xaa, 0x07], "10.1.0.7");
+        let cucm = Host::new([0x00, 0x00, 0x5e, 0x00, 0x53, 0x01], "10.9.0.1");
+        let register = "REGISTER sip:10.9.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.0.7:5060;branch=z9hG4bK7\r\nFrom: <sip:1007@10.9.0.1>;tag=7\r\nTo: <sip:1007@10.9.0.1>\r\nCall-ID: 7@10.1.0.7\r\nCSeq: 101 REGISTER\r\nUser-Agent: Cisco-CP8845/14.2.1\r\nContact: <sip:1007@10.1.0.7;transport=udp>;+u.sip!devicename.ccm.cisco.com=\"SEP00112233AA07\"\r\nReason: SIP;cause=200;text=\"cisco-alarm:25 Name=SEP00112233AA07 ActiveLoad=sip88xx.14-2-1-0001-14\"\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n";
+        let start = 1_700_000_000 * SEC;
+        let mut trace = Trace::new();
+        trace.udp(start, (&phone, 5060), (&cucm, 5060), register.as_bytes());
+        TftpRead::new(
+            (phone, 50007),
+            cucm,
+            40007,
+            "SEP00112233AA07.cnf.xml",
+            TftpAnswer::File(b"<device><loadInformation/></device>".to_vec()),
+        )
+        .write(&mut trace, start + 100 * MS);
+        let bytes = write_capture(
+            &trace.finish(),
+            Format::Pcap,
+            &Framing::Ethernet { vlans: Vec::new() },
+        );
+        let path = dir.join("sip-phone.pcap");
+        std::fs::write(&path, bytes).expect("writes");
+        path
+    }
+
+    /// Issue 19 item 6 with statement 6 (the config ends the boot): a phone that registers
+    /// over SIP as `SEP<MAC>` has that registration in its live evidence, so its live
+    /// diagnosis (model and firmware from the REGISTER) and line are the final report's.
+    #[test]
+    fn statement_6_a_sip_registered_phone_is_followed_with_its_registration() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = sip_phone_capture(dir.path());
+        let options = PipelineOptions::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut follower = Follower::new(
+            OperatorFacts::default(),
+            &CiscoBackend,
+            Limits::default(),
+            &path.display().to_string(),
+            false,
+        );
+        let key = PhoneKey::Mac("00112233AA07".to_string());
+        let reader = open_live(&path, &options, &stop).expect("opens");
+        let mut lines = Vec::new();
+        let mut live = None;
+        run_live(reader, &options, &stop, |collector, packet| {
+            lines.extend(follower.packet(collector, packet));
+            let so_far = collector.so_far();
+            live = Some((
+                follower.evidence_of(&so_far, &key),
+                follower.diagnose(&so_far, &key),
+            ));
+        });
+        let (evidence, phone) = live.expect("packets were read");
+        let phone = phone.expect("the phone is diagnosed");
+        let report_evidence = read_capture(&path, &PipelineOptions::default())
+            .expect("reads")
+            .into_evidence();
+        assert_eq!(report_evidence.sip_registrations.len(), 1);
+        assert_eq!(
+            evidence.sip_registrations,
+            report_evidence.sip_registrations
+        );
+        let report = crate::diagnosis::diagnose(&report_evidence, &OperatorFacts::default());
+        let final_phone = report
+            .phones
+            .iter()
+            .find(|p| p.mac.as_deref() == Some("00112233AA07"))
+            .expect("the phone is in the report");
+        assert_eq!(phone.sip_registration, final_phone.sip_registration);
+        assert!(phone.sip_registration.is_some());
+        assert_eq!(
+            format!("{:?}", phone.device),
+            format!("{:?}", final_phone.device)
+        );
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(
+            lines.first().map(|l| l.text.clone()),
+            Some(verdict_line(final_phone, false))
+        );
     }
 }

@@ -1091,3 +1091,63 @@ fn statement_7a_analyze_reads_a_later_not_installed_ctl_as_the_ctl_not_taken() {
     assert_ne!(path.itl.acceptance, Acceptance::Accepted, "{path:?}");
     assert!(!path.itl.explanation.contains("--phone-ctl"), "{path:?}");
 }
+
+/// The CTL recovery path `analyze` reports for the one phone of `files` and `alarms`, holding
+/// `phone_itl` (its CTL not given).
+fn ctl_path_with_alarms(
+    files: Vec<FileTransfer>,
+    alarms: Vec<PhoneTrustAlarm>,
+    phone_itl: &[u8],
+) -> itlscope::trust::recovery::RecoveryPath {
+    let evidence = Evidence {
+        files,
+        alarms,
+        ..Evidence::default()
+    };
+    let facts = OperatorFacts {
+        phone_itl: Some(PhoneItlFile {
+            name: "phone.tlv".into(),
+            bytes: phone_itl.to_vec(),
+        }),
+        ..OperatorFacts::default()
+    };
+    let d = diagnose(&evidence, &facts);
+    let phone = d.phones.first().expect("one phone");
+    phone
+        .verdict
+        .recovery
+        .paths
+        .iter()
+        .find(|p| p.id == "ctl")
+        .cloned()
+        .expect("a ctl path")
+}
+
+/// Statements 7a and 30 through `analyze`'s diagnosis: in mixed mode (a CTL served) the CTL
+/// path needs a CTL on the phone whose signer can re-sign. The phone's DeviceTLInfo alarm at
+/// frame 40, after the CTL and ITL downloads, says `CTL_Signature` "Not Installed": it holds
+/// no CTL, so the path is closed and says why. The same alarm before the CTL download (frame
+/// 0) does not settle it (the phone may have taken that CTL since), and without the alarm the
+/// path waits on the phone's CTL: neither is closed.
+#[test]
+fn statements_7a_30_a_phone_reporting_no_ctl_has_its_ctl_path_closed() {
+    use itlscope::trust::recovery::PathState;
+    let m = mixed_mode();
+    let files = || {
+        vec![
+            download(&format!("CTLSEP{MAC}.tlv"), &m.served_ctl, 1),
+            download(&format!("ITLSEP{MAC}.tlv"), &m.new, 10),
+        ]
+    };
+    let path = ctl_path_with_alarms(files(), vec![ctl_not_installed_alarm(None, 40)], &m.old);
+    assert_eq!(path.state, PathState::Closed, "{path:?}");
+    assert_eq!(
+        path.explanation,
+        "the phone holds no CTL: its DeviceTLInfo at frame 40 says Not Installed"
+    );
+
+    let before = ctl_path_with_alarms(files(), vec![ctl_not_installed_alarm(None, 0)], &m.old);
+    assert_ne!(before.state, PathState::Closed, "{before:?}");
+    let none = ctl_path_with_alarms(files(), vec![], &m.old);
+    assert_eq!(none.state, PathState::Unknown, "{none:?}");
+}

@@ -430,8 +430,11 @@ pub struct AlarmJson<'a> {
     pub itl_signature: Option<&'a str>,
     /// `ITL_Signature` as the phone wrote it.
     pub itl_signature_raw: Option<&'a str>,
-    /// `CTL_Signature`, lower-case hex.
+    /// `CTL_Signature`, lower-case hex; null when "Not Installed" or absent.
     pub ctl_signature: Option<&'a str>,
+    /// `CTL_Signature` as the phone wrote it: "Not Installed" (the phone holds no CTL) told
+    /// from a field that is absent (null).
+    pub ctl_signature_raw: Option<&'a str>,
     /// `ITL_TFTP_Server`.
     pub itl_tftp_server: Option<&'a str>,
     /// The `StatusCode`'s name (`TL_FAILED`); null when absent or unknown.
@@ -458,6 +461,7 @@ impl<'a> From<&'a PhoneTrustAlarm> for AlarmJson<'a> {
             itl_signature: a.itl_signature.as_deref(),
             itl_signature_raw: a.itl_signature_raw.as_deref(),
             ctl_signature: a.ctl_signature.as_deref(),
+            ctl_signature_raw: a.ctl_signature_raw.as_deref(),
             itl_tftp_server: a.itl_tftp_server.as_deref(),
             status: a.status_code.and_then(status_name),
             status_code: a.status_code,

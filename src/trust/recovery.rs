@@ -61,6 +61,9 @@ pub struct RecoveryInputs<'a> {
     /// The phone's CTL known only by hash (e.g. DeviceTLInfo's `CTL_Signature`), described
     /// with where it was read, when `phone_ctl` is not known exactly.
     pub phone_ctl_hash: Option<&'a str>,
+    /// Evidence that the phone holds no CTL, in words with where it was read (e.g. "its
+    /// DeviceTLInfo at frame 9 says Not Installed"); None when nothing says so.
+    pub phone_ctl_absent: Option<&'a str>,
     /// The CTL the cluster serves.
     pub served_ctl: Option<&'a TrustList<'a>>,
     /// Some(true): a CTL is served (mixed mode); Some(false): the phone's CTL request was
@@ -196,6 +199,25 @@ fn itl_recovery(i: &RecoveryInputs<'_>) -> RecoveryPath {
 
 fn ctl(i: &RecoveryInputs<'_>) -> RecoveryPath {
     let id = "ctl";
+    // Statements 7a/30: the CTL path needs a CTL on the phone whose signer re-signs; a phone
+    // that says it holds none has no such path, mixed mode or not. Said against a CTL given
+    // as the phone's, neither side wins.
+    if let Some(absent) = i.phone_ctl_absent {
+        return match i.phone_ctl {
+            Some((_, label)) => path(
+                id,
+                PathState::Unknown,
+                format!(
+                    "{label} is given as the phone's CTL, but {absent}: which is right needs the phone's own `show ctl` (or Settings > Security > Trust List)"
+                ),
+            ),
+            None => path(
+                id,
+                PathState::Closed,
+                format!("the phone holds no CTL: {absent}"),
+            ),
+        };
+    }
     match (i.phone_ctl, i.served_ctl, i.mixed_mode) {
         (Some((phone, label)), Some(served), _) => {
             let signers: Vec<usize> = phone
@@ -367,6 +389,7 @@ mod tests {
             served_itl: None,
             phone_ctl: None,
             phone_ctl_hash: None,
+            phone_ctl_absent: None,
             served_ctl: None,
             mixed_mode: None,
             tvs,
@@ -445,5 +468,81 @@ mod tests {
         assert_eq!(ctl.state, PathState::Unknown);
         assert!(ctl.explanation.contains("0123abcd"), "{ctl:?}");
         assert!(ctl.explanation.contains("CTL_Signature"), "{ctl:?}");
+    }
+
+    /// A CTL as served in mixed mode, signed by one eToken (SAST) record.
+    fn etoken_ctl() -> TrustList<'static> {
+        use crate::cisco::model::{FileFormat, Header, Record};
+        let token = Record {
+            function: Some(function::SAST),
+            subject: Some(b"CN=eToken"),
+            issuer: Some(b"CN=eToken"),
+            serial: Some(&[1]),
+            public_key: Some(b"key"),
+            certificate: Some(b"DER:CN=eToken:01"),
+            ..Record::default()
+        };
+        TrustList {
+            format: FileFormat::Ctl,
+            bytes: &[],
+            header: Header {
+                version: (1, 2),
+                signer_name: token.subject,
+                signer_serial: token.serial,
+                signer_issuer: token.issuer,
+                digest_algorithm: Some(1),
+                ..Header::default()
+            },
+            records: vec![token],
+        }
+    }
+
+    /// Statements 7a, 30: the CTL path needs a CTL on the phone whose signer can re-sign. A
+    /// phone whose DeviceTLInfo says "Not Installed" holds none, so the path is closed (with
+    /// that evidence named), in mixed mode, outside it, and when mixed mode is unknown.
+    #[test]
+    fn statements_7a_30_a_phone_holding_no_ctl_has_no_ctl_path() {
+        let served = etoken_ctl();
+        let absent = "its DeviceTLInfo at frame 9 says Not Installed";
+        for (served_ctl, mixed_mode) in [
+            (Some(&served), Some(true)),
+            (None, Some(true)),
+            (None, Some(false)),
+            (None, None),
+        ] {
+            let mut i = inputs(&[]);
+            i.served_ctl = served_ctl;
+            i.mixed_mode = mixed_mode;
+            i.phone_ctl_absent = Some(absent);
+            let paths = recovery_paths(&i);
+            let ctl = paths.iter().find(|p| p.id == "ctl").expect("ctl path");
+            assert_eq!(ctl.state, PathState::Closed, "{mixed_mode:?}: {ctl:?}");
+            assert_eq!(
+                ctl.explanation,
+                "the phone holds no CTL: its DeviceTLInfo at frame 9 says Not Installed"
+            );
+        }
+    }
+
+    /// Statements 7a, 30: a CTL given as the phone's while its DeviceTLInfo says it holds
+    /// none is a contradiction: the path is unknown with both sides named, never open.
+    #[test]
+    fn statements_7a_30_a_given_ctl_against_not_installed_leaves_the_ctl_path_unknown() {
+        let served = etoken_ctl();
+        let phone = etoken_ctl();
+        let mut i = inputs(&[]);
+        i.served_ctl = Some(&served);
+        i.mixed_mode = Some(true);
+        i.phone_ctl = Some((&phone, "the phone's CTL (CTLFile.tlv)"));
+        // Without the alarm the same eToken still signs: open.
+        let open = recovery_paths(&i);
+        let ctl = open.iter().find(|p| p.id == "ctl").expect("ctl path");
+        assert_eq!(ctl.state, PathState::Open, "{ctl:?}");
+        i.phone_ctl_absent = Some("its DeviceTLInfo at frame 9 says Not Installed");
+        let paths = recovery_paths(&i);
+        let ctl = paths.iter().find(|p| p.id == "ctl").expect("ctl path");
+        assert_eq!(ctl.state, PathState::Unknown, "{ctl:?}");
+        assert!(ctl.explanation.contains("CTLFile.tlv"), "{ctl:?}");
+        assert!(ctl.explanation.contains("Not Installed"), "{ctl:?}");
     }
 }

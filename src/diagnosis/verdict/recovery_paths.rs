@@ -6,6 +6,7 @@ use super::tvs_condition::phone_list;
 use crate::diagnosis::context::PhoneCtx;
 use crate::diagnosis::facts::KeyBackup;
 use crate::diagnosis::model::Condition;
+use crate::evidence::Seen;
 use crate::trust::recovery::{self, PathState, RecoveryInputs};
 use crate::trust::tvs::TvsNode;
 
@@ -20,11 +21,27 @@ pub(super) fn recovery(
     let (phone_itl, itl_label) = phone_list(ctx, served_is_installed);
     // DeviceTLInfo's CTL_Signature is the phone's CTL known by hash: equal to the served
     // CTL's, the phone holds that very CTL; otherwise the hash is what is known of it.
-    let ctl_hash = ctx
+    // The latest alarm that reports its CTL decides: a hash, or "Not Installed" (no CTL).
+    let ctl_report = ctx
         .alarms
         .iter()
         .rev()
-        .find_map(|(_, a)| a.ctl_signature.as_deref().map(|h| (h, a.seen)));
+        .map(|(_, a)| a)
+        .find(|a| a.ctl_signature.is_some() || a.ctl_not_installed());
+    let ctl_hash = ctl_report.and_then(|a| a.ctl_signature.as_deref().map(|h| (h, a.seen)));
+    // "Not Installed" says the phone holds no CTL at that frame only: a CTL downloaded whole
+    // after it may have been taken (statement 7a), so the report no longer settles it.
+    let ctl_after = |at: Seen| {
+        ctx.files.iter().any(|(_, f, kind)| {
+            kind.is_ctl()
+                && f.complete
+                && !f.upload
+                && (f.last.capture, f.last.frame) > (at.capture, at.frame)
+        })
+    };
+    let phone_ctl_absent = ctl_report
+        .filter(|a| a.ctl_signature.is_none() && a.ctl_not_installed() && !ctl_after(a.seen))
+        .map(|a| format!("its DeviceTLInfo at {} says Not Installed", ctx.at(a.seen)));
     let served_ctl_is_phones = match (ctl_hash, &ctx.served_ctl) {
         (Some((h, _)), Some(served)) => {
             let hashes = &served.hashes;
@@ -73,6 +90,7 @@ pub(super) fn recovery(
         served_itl: ctx.served_itl_list(),
         phone_ctl: phone_ctl.as_ref().map(|(l, n)| (*l, n.as_str())),
         phone_ctl_hash: phone_ctl_hash.as_deref(),
+        phone_ctl_absent: phone_ctl_absent.as_deref(),
         served_ctl: ctx.served_ctl_list(),
         mixed_mode: mixed_mode(ctx),
         tvs: nodes,
