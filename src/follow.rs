@@ -31,7 +31,7 @@ use crate::diagnosis::{
     DeleteItl, Diagnosis, Limits, OperatorFacts, PhoneDiagnosis, PhoneStatus, Status,
     diagnose_limited,
 };
-use crate::evidence::{CaptureSummary, Evidence, FileTransfer, PhoneTrustAlarm, SipRegistration};
+use crate::evidence::{CaptureSummary, Evidence, FileTransfer, PhoneTrustAlarm};
 use crate::net::Packet;
 use crate::pipeline::{self, CaptureResult, PipelineOptions};
 use crate::proto::{Collector, SoFar};
@@ -71,6 +71,26 @@ struct Cursors {
 enum SipRef {
     Udp(usize),
     Tcp(usize),
+}
+
+/// One of the collector's lists, how far it has been read, and how to name its items.
+type Cursor<'s, 'c, T, R> = (&'s [T], &'c mut usize, fn(usize) -> R);
+
+/// The items two of the collector's lists gained since they were last read, each named by its
+/// list and index; both cursors move to the lists' ends.
+fn fresh_pair<'s, T, R>(a: Cursor<'s, '_, T, R>, b: Cursor<'s, '_, T, R>) -> Vec<(R, &'s T)> {
+    let mut out = Vec::new();
+    for (items, read, name) in [a, b] {
+        out.extend(
+            items
+                .iter()
+                .enumerate()
+                .skip(*read)
+                .map(|(i, item)| (name(i), item)),
+        );
+        *read = items.len();
+    }
+    out
 }
 
 /// Why a phone is diagnosed again.
@@ -252,23 +272,10 @@ impl<'b> Follower<'b> {
             let slot = due.entry(key).or_insert(t);
             *slot = (*slot).max(t);
         };
-        let new_files: Vec<(FileRef, &FileTransfer)> = so_far
-            .tftp_files
-            .iter()
-            .enumerate()
-            .skip(self.read.tftp)
-            .map(|(i, f)| (FileRef::Tftp(i), f))
-            .chain(
-                so_far
-                    .http_files
-                    .iter()
-                    .enumerate()
-                    .skip(self.read.http)
-                    .map(|(i, f)| (FileRef::Http(i), f)),
-            )
-            .collect();
-        self.read.tftp = so_far.tftp_files.len();
-        self.read.http = so_far.http_files.len();
+        let new_files = fresh_pair(
+            (so_far.tftp_files, &mut self.read.tftp, FileRef::Tftp),
+            (so_far.http_files, &mut self.read.http, FileRef::Http),
+        );
         for (at, file) in new_files {
             let (kind, mac) = classify(&file.name);
             if let Some(m) = &mac {
@@ -312,23 +319,10 @@ impl<'b> Follower<'b> {
                 mark(due, key, Trigger::Maybe);
             }
         }
-        let new_alarms: Vec<(AlarmRef, &PhoneTrustAlarm)> = so_far
-            .udp_alarms
-            .iter()
-            .enumerate()
-            .skip(self.read.udp_alarms)
-            .map(|(i, a)| (AlarmRef::Udp(i), a))
-            .chain(
-                so_far
-                    .tcp_alarms
-                    .iter()
-                    .enumerate()
-                    .skip(self.read.tcp_alarms)
-                    .map(|(i, a)| (AlarmRef::Tcp(i), a)),
-            )
-            .collect();
-        self.read.udp_alarms = so_far.udp_alarms.len();
-        self.read.tcp_alarms = so_far.tcp_alarms.len();
+        let new_alarms = fresh_pair(
+            (so_far.udp_alarms, &mut self.read.udp_alarms, AlarmRef::Udp),
+            (so_far.tcp_alarms, &mut self.read.tcp_alarms, AlarmRef::Tcp),
+        );
         for (at, alarm) in new_alarms {
             let mac = alarm.device_name.as_deref().and_then(device_mac);
             if let Some(m) = &mac {
@@ -363,23 +357,18 @@ impl<'b> Follower<'b> {
         self.read.registrations = so_far.registrations.len();
         // A SIP REGISTER as `SEP<MAC>` makes a phone as an SCCP one does (issue 19 item 6);
         // another name or none is not a phone's, so it is not kept here either.
-        let new_sip: Vec<(SipRef, &SipRegistration)> = so_far
-            .udp_sip_registrations
-            .iter()
-            .enumerate()
-            .skip(self.read.udp_sip_registrations)
-            .map(|(i, r)| (SipRef::Udp(i), r))
-            .chain(
-                so_far
-                    .tcp_sip_registrations
-                    .iter()
-                    .enumerate()
-                    .skip(self.read.tcp_sip_registrations)
-                    .map(|(i, r)| (SipRef::Tcp(i), r)),
-            )
-            .collect();
-        self.read.udp_sip_registrations = so_far.udp_sip_registrations.len();
-        self.read.tcp_sip_registrations = so_far.tcp_sip_registrations.len();
+        let new_sip = fresh_pair(
+            (
+                so_far.udp_sip_registrations,
+                &mut self.read.udp_sip_registrations,
+                SipRef::Udp,
+            ),
+            (
+                so_far.tcp_sip_registrations,
+                &mut self.read.tcp_sip_registrations,
+                SipRef::Tcp,
+            ),
+        );
         for (at, reg) in new_sip {
             if let Some(m) = reg.device_name.as_deref().and_then(device_mac) {
                 self.claim(reg.phone.ip, &m);
