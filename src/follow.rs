@@ -31,7 +31,7 @@ use crate::diagnosis::{
     DeleteItl, Diagnosis, Limits, OperatorFacts, PhoneDiagnosis, PhoneStatus, Status,
     diagnose_limited,
 };
-use crate::evidence::{CaptureSummary, Evidence, FileTransfer, PhoneTrustAlarm};
+use crate::evidence::{CaptureSummary, Evidence};
 use crate::net::Packet;
 use crate::pipeline::{self, CaptureResult, PipelineOptions};
 use crate::proto::{Collector, SoFar};
@@ -39,18 +39,34 @@ use crate::report::text::verdict_line;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-/// Where an ended file transfer is in the collector's lists.
+/// Where a record is in one of the collector's pairs of lists: the UDP one (TFTP files,
+/// alarms and REGISTERs over UDP) or the TCP one (HTTP files, over TCP), and its index.
 #[derive(Debug, Clone, Copy)]
-enum FileRef {
-    Tftp(usize),
-    Http(usize),
-}
-
-/// Where an alarm is in the collector's lists.
-#[derive(Debug, Clone, Copy)]
-enum AlarmRef {
+enum Ref {
     Udp(usize),
     Tcp(usize),
+}
+
+impl Ref {
+    /// The record in `udp` or `tcp` this names.
+    fn get<'s, T>(self, udp: &'s [T], tcp: &'s [T]) -> Option<&'s T> {
+        match self {
+            Ref::Udp(i) => udp.get(i),
+            Ref::Tcp(i) => tcp.get(i),
+        }
+    }
+}
+
+/// The records `refs` names in `udp` and `tcp`, copied, in order of `frame`.
+fn gathered<'r, T: Clone, K: Ord>(
+    refs: impl Iterator<Item = &'r Ref>,
+    udp: &[T],
+    tcp: &[T],
+    frame: impl Fn(&T) -> K,
+) -> Vec<T> {
+    let mut out: Vec<T> = refs.filter_map(|r| r.get(udp, tcp)).cloned().collect();
+    out.sort_by_key(|t| frame(t));
+    out
 }
 
 /// How far each of the collector's lists has been read.
@@ -64,13 +80,6 @@ struct Cursors {
     udp_sip_registrations: usize,
     tcp_sip_registrations: usize,
     phone_tls: usize,
-}
-
-/// Where a SIP registration is in the collector's lists.
-#[derive(Debug, Clone, Copy)]
-enum SipRef {
-    Udp(usize),
-    Tcp(usize),
 }
 
 /// One of the collector's lists, how far it has been read, and how to name its items.
@@ -153,11 +162,11 @@ pub struct Follower<'b> {
     ip_mac: HashMap<IpAddr, String>,
     mac_ips: HashMap<String, Vec<IpAddr>>,
     /// Files naming a MAC under it; the others under their client's address.
-    files: BTreeMap<PhoneKey, Vec<FileRef>>,
-    alarms: BTreeMap<PhoneKey, Vec<AlarmRef>>,
+    files: BTreeMap<PhoneKey, Vec<Ref>>,
+    alarms: BTreeMap<PhoneKey, Vec<Ref>>,
     registrations: HashMap<String, Vec<usize>>,
     /// SIP registrations as `SEP<MAC>`, by that MAC (as the final grouping keeps them).
-    sip_registrations: HashMap<String, Vec<SipRef>>,
+    sip_registrations: HashMap<String, Vec<Ref>>,
     /// Phones' TLS sessions by client address (indices into the kept phone sessions).
     tls: HashMap<IpAddr, Vec<usize>>,
     /// Trust-list and config requests per phone and name (lower case), to see a loop come.
@@ -273,8 +282,8 @@ impl<'b> Follower<'b> {
             *slot = (*slot).max(t);
         };
         let new_files = fresh_pair(
-            (so_far.tftp_files, &mut self.read.tftp, FileRef::Tftp),
-            (so_far.http_files, &mut self.read.http, FileRef::Http),
+            (so_far.tftp_files, &mut self.read.tftp, Ref::Udp),
+            (so_far.http_files, &mut self.read.http, Ref::Tcp),
         );
         for (at, file) in new_files {
             let (kind, mac) = classify(&file.name);
@@ -320,8 +329,8 @@ impl<'b> Follower<'b> {
             }
         }
         let new_alarms = fresh_pair(
-            (so_far.udp_alarms, &mut self.read.udp_alarms, AlarmRef::Udp),
-            (so_far.tcp_alarms, &mut self.read.tcp_alarms, AlarmRef::Tcp),
+            (so_far.udp_alarms, &mut self.read.udp_alarms, Ref::Udp),
+            (so_far.tcp_alarms, &mut self.read.tcp_alarms, Ref::Tcp),
         );
         for (at, alarm) in new_alarms {
             let mac = alarm.device_name.as_deref().and_then(device_mac);
@@ -361,12 +370,12 @@ impl<'b> Follower<'b> {
             (
                 so_far.udp_sip_registrations,
                 &mut self.read.udp_sip_registrations,
-                SipRef::Udp,
+                Ref::Udp,
             ),
             (
                 so_far.tcp_sip_registrations,
                 &mut self.read.tcp_sip_registrations,
-                SipRef::Tcp,
+                Ref::Tcp,
             ),
         );
         for (at, reg) in new_sip {
@@ -439,28 +448,18 @@ impl<'b> Follower<'b> {
         if let Some(m) = mac {
             buckets.push(PhoneKey::Mac(m.clone()));
         }
-        let mut files: Vec<FileTransfer> = buckets
-            .iter()
-            .filter_map(|b| self.files.get(b))
-            .flatten()
-            .filter_map(|r| match r {
-                FileRef::Tftp(i) => so_far.tftp_files.get(*i),
-                FileRef::Http(i) => so_far.http_files.get(*i),
-            })
-            .cloned()
-            .collect();
-        files.sort_by_key(|f| f.first.frame);
-        let mut alarms: Vec<PhoneTrustAlarm> = buckets
-            .iter()
-            .filter_map(|b| self.alarms.get(b))
-            .flatten()
-            .filter_map(|r| match r {
-                AlarmRef::Udp(i) => so_far.udp_alarms.get(*i),
-                AlarmRef::Tcp(i) => so_far.tcp_alarms.get(*i),
-            })
-            .cloned()
-            .collect();
-        alarms.sort_by_key(|a| a.seen.frame);
+        let files = gathered(
+            buckets.iter().filter_map(|b| self.files.get(b)).flatten(),
+            so_far.tftp_files,
+            so_far.http_files,
+            |f| f.first.frame,
+        );
+        let alarms = gathered(
+            buckets.iter().filter_map(|b| self.alarms.get(b)).flatten(),
+            so_far.udp_alarms,
+            so_far.tcp_alarms,
+            |a| a.seen.frame,
+        );
         let mut tls: Vec<_> = ips
             .iter()
             .filter_map(|ip| self.tls.get(ip))
@@ -483,17 +482,14 @@ impl<'b> Follower<'b> {
             .cloned()
             .collect();
         registrations.sort_by_key(|r| r.seen.frame);
-        let mut sip_registrations: Vec<_> = mac
-            .and_then(|m| self.sip_registrations.get(m))
-            .into_iter()
-            .flatten()
-            .filter_map(|r| match r {
-                SipRef::Udp(i) => so_far.udp_sip_registrations.get(*i),
-                SipRef::Tcp(i) => so_far.tcp_sip_registrations.get(*i),
-            })
-            .cloned()
-            .collect();
-        sip_registrations.sort_by_key(|r| r.seen.frame);
+        let sip_registrations = gathered(
+            mac.and_then(|m| self.sip_registrations.get(m))
+                .into_iter()
+                .flatten(),
+            so_far.udp_sip_registrations,
+            so_far.tcp_sip_registrations,
+            |r| r.seen.frame,
+        );
         Evidence {
             captures: vec![self.summary.clone()],
             files,
