@@ -228,6 +228,19 @@ pub struct Wire<'a, 'w> {
     pub tvs: &'w dyn TvsWitness,
 }
 
+impl<'a> Wire<'a, '_> {
+    /// Every download judged in capture order from the store `before` the capture.
+    fn walk(&self, before: Store<'a>) -> store::Timeline<'a> {
+        store::walk_reported(
+            before,
+            &self.served,
+            &self.ctl_reports,
+            self.verifier,
+            self.tvs,
+        )
+    }
+}
+
 /// The trust path's two answers, and every download judged.
 #[derive(Debug, Clone)]
 pub struct PathSteps {
@@ -316,13 +329,7 @@ fn itl_judgement<'j>(
 /// part, with its CTL when known): every download judged in capture order against the store
 /// at its frame; the answers for the served ITL and config the report names.
 pub fn path<'a>(before: Store<'a>, installed: &TrustList<'_>, wire: &Wire<'a, '_>) -> PathSteps {
-    let timeline = store::walk_reported(
-        before,
-        &wire.served,
-        &wire.ctl_reports,
-        wire.verifier,
-        wire.tvs,
-    );
+    let timeline = wire.walk(before);
     let itl = match &wire.itl {
         None => Step::undetermined("no ITL was downloaded whole in the capture"),
         Some(served) if installed.bytes == served.bytes => Step::new(
@@ -373,13 +380,7 @@ pub fn path_without_itl_holding<'a>(wire: &Wire<'a, '_>, ctl: Part<'a>) -> PathS
         ctl,
         itl: Part::Absent,
     };
-    let timeline = store::walk_reported(
-        before,
-        &wire.served,
-        &wire.ctl_reports,
-        wire.verifier,
-        wire.tvs,
-    );
+    let timeline = wire.walk(before);
     let itl = match wire
         .itl
         .as_ref()

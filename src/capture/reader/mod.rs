@@ -300,17 +300,7 @@ impl CaptureReader {
                 let data = reader.data().get(RECORD_HEADER..len).unwrap_or_default();
                 self.state.last_legacy_secs = Some(secs);
                 self.pending = len;
-                let number = self
-                    .state
-                    .count_frame(&meta, data.len(), (consumed + len) as u64);
-                let frame = Frame {
-                    number,
-                    ts: meta.ts,
-                    link_type: meta.link_type,
-                    interface: meta.interface,
-                    data,
-                    orig_len: meta.orig_len,
-                };
+                let frame = self.state.frame(&meta, data, (consumed + len) as u64);
                 return Ok(Some((frame, reader.block())));
             }
             // A legacy record header that cannot be true: find the next one rather than take
@@ -372,17 +362,7 @@ impl CaptureReader {
                         return Err(err);
                     };
                     self.pending = len;
-                    let number = self
-                        .state
-                        .count_frame(&meta, data.len(), offset + len as u64);
-                    let frame = Frame {
-                        number,
-                        ts: meta.ts,
-                        link_type: meta.link_type,
-                        interface: meta.interface,
-                        data,
-                        orig_len: meta.orig_len,
-                    };
+                    let frame = self.state.frame(&meta, data, offset + len as u64);
                     return Ok(Some((frame, reader.block())));
                 }
                 Step::Skip(len) => {

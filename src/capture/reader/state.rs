@@ -5,7 +5,7 @@ use super::MAX_NOTES;
 use crate::capture::clock::TickScale;
 use crate::capture::error::CaptureError;
 use crate::capture::input::GzipCut;
-use crate::capture::{LinkType, Timestamp};
+use crate::capture::{Frame, LinkType, Timestamp};
 use crate::events::{CaptureLimit, LimitEvent};
 use crate::evidence::CaptureSummary;
 use std::sync::atomic::Ordering;
@@ -122,6 +122,19 @@ impl State {
             frame: self.summary.frames,
             offset,
             reason: reason.to_string(),
+        }
+    }
+
+    /// The frame of a packet record whose captured bytes are `data`, counted (the file read
+    /// up to `bytes`).
+    pub(super) fn frame<'d>(&mut self, meta: &Meta, data: &'d [u8], bytes: u64) -> Frame<'d> {
+        Frame {
+            number: self.count_frame(meta, data.len(), bytes),
+            ts: meta.ts,
+            link_type: meta.link_type,
+            interface: meta.interface,
+            data,
+            orig_len: meta.orig_len,
         }
     }
 
