@@ -3,7 +3,7 @@
 //! Every record carries frame numbers and times so a finding can cite "frame N". Nothing here
 //! parses bytes; these are the facts a capture showed.
 
-use crate::capture::Timestamp;
+use crate::timestamp::Timestamp;
 use crate::events::{FileCut, LimitEvent};
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -36,5 +36,6 @@ pub mod proto;
 pub mod report;
 pub mod serial;
 pub mod sidecar;
+pub mod timestamp;
 pub mod transport;
 pub mod trust;

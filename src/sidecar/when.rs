@@ -9,7 +9,7 @@
 //! that reads both as month/day and day/month gives the later of the two, so evidence is called
 //! old only when every reading is old.
 
-use crate::capture::Timestamp;
+use crate::timestamp::Timestamp;
 
 /// Seconds in a day: the slack allowed between evidence and capture (local time against UTC,
 /// a phone clock a few hours off).
