@@ -1147,8 +1147,9 @@ fn take_sip(
     }
 }
 
-/// Keeps one REGISTER; a host that registered as `SEP<MAC>` is a phone, as over SCCP (issue
-/// 19 item 6): its later TLS is kept.
+/// Keeps one REGISTER; a host that registered as `SEP<MAC>` or with a Cisco phone's agent
+/// ([`super::sip::is_phone_user_agent`]) is a phone, as over SCCP (issue 19 item 6): its
+/// later TLS is kept.
 pub(super) fn note_sip_registration(
     phones: &mut PhoneHosts,
     kept: &mut Capped<SipRegistration>,
@@ -1157,7 +1158,12 @@ pub(super) fn note_sip_registration(
     phone: Endpoint,
     registrar: Endpoint,
 ) {
-    if reg.device_name.as_deref().is_some_and(is_phone_device_name) {
+    if reg.device_name.as_deref().is_some_and(is_phone_device_name)
+        || reg
+            .user_agent
+            .as_deref()
+            .is_some_and(super::sip::is_phone_user_agent)
+    {
         phones.mark(phone.ip);
     }
     kept.push(reg.into_registration(phone, registrar, seen));
