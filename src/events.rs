@@ -6,6 +6,7 @@
 //! English and the report has one renderer (`report::limits`). This module depends on nothing
 //! else in the crate: every stage may use it and data flows one way.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// One limit that cut something off (or input a stage had to drop), from any stage.
@@ -144,6 +145,8 @@ pub enum TransportLimit {
         total: u64,
         /// The segment that forced the first skip.
         first_frame: Option<u64>,
+        /// The connection it belonged to (client, server), when known.
+        first_flow: Option<(SocketAddr, SocketAddr)>,
     },
     /// Connections of hosts that are not phones closed early to free parser memory
     /// (`--max-memory`, [`crate::budget`]).
@@ -215,6 +218,8 @@ pub enum AppLimit {
         max: u64,
         /// The packet that showed the first host refused behaving like a phone.
         first_frame: Option<u64>,
+        /// That host, when known.
+        first_host: Option<IpAddr>,
     },
 }
 

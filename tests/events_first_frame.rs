@@ -1,7 +1,8 @@
 //! Issue 19: every limit event says where it happened. Each kind below used to carry no
 //! frame (`first_frame: null`); each test builds packets that meet exactly one limit, checks
 //! the event's first frame, and checks that it is the first: the packets up to that frame
-//! meet the limit, the packets before it do not. The words end with "first at frame N".
+//! meet the limit, the packets before it do not. The words say "first at frame N" (and for
+//! out-of-order skips the connection, for refused phone hosts the host).
 //!
 //! `oversized-record` stays without a frame on purpose (the skipped record is not a frame;
 //! its byte offset says where it is): tests/issue19_limits.rs checks that.
@@ -31,7 +32,7 @@ fn assert_first_frame(pkts: &[Pkt], config: &CollectorConfig, kind: &str, expect
     assert_eq!(e.first_frame(), Some(expected), "{e:?}");
     let words = limit_text(&e);
     assert!(
-        words.ends_with(&format!("; first at frame {expected}")),
+        words.contains(&format!("; first at frame {expected}")),
         "{words}"
     );
     let upto = usize::try_from(expected).expect("frame");
@@ -113,6 +114,13 @@ fn out_of_order_skips_are_dated_at_the_segment_that_forced_one() {
     pkts.push(ahead(300));
     pkts.push(ahead(500));
     assert_first_frame(&pkts, &config, "tcp-out-of-order-skips", 6);
+    // And on which connection: the words name it.
+    let e = event(&pkts, &config, "tcp-out-of-order-skips").expect("skips");
+    assert!(
+        limit_text(&e).ends_with("; first at frame 6 (10.0.0.5:50001 → 10.9.0.1:6970)"),
+        "{}",
+        limit_text(&e)
+    );
 }
 
 /// Statement 29 (the phone asks TVS): a SIP message on TCP announcing a body over the
@@ -181,5 +189,10 @@ fn phone_hosts_refused_are_dated_at_the_first_host_refused() {
     let e = event(&pkts, &config, "phone-hosts-refused").expect("refused");
     let last = u64::try_from(max).expect("fits") + 1;
     assert_eq!((e.count(), e.first_frame()), (1, Some(last)), "{e:?}");
-    assert!(limit_text(&e).ends_with(&format!("; first at frame {last}")));
+    // The host refused is the last one that asked: 10.2.0.0.
+    assert!(
+        limit_text(&e).ends_with(&format!("; first at frame {last} (10.2.0.0)")),
+        "{}",
+        limit_text(&e)
+    );
 }

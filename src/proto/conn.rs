@@ -140,8 +140,9 @@ pub struct Connections {
     first_memory_evicted: Option<u64>,
     /// The first frame of the first connection closed to make room in the table.
     first_evicted: Option<u64>,
-    /// The segment that forced the first skip over a hole (out-of-order limits).
-    first_skip: Option<u64>,
+    /// The segment that forced the first skip over a hole (out-of-order limits), and its
+    /// connection.
+    first_skip: Option<(u64, Endpoint, Endpoint)>,
     max_flows: usize,
     max_file: u64,
     max_message: usize,
@@ -660,7 +661,8 @@ impl Connections {
             }
         }
         if self.budget.hits > 0 {
-            self.first_skip.get_or_insert(seen.frame);
+            self.first_skip
+                .get_or_insert((seen.frame, conn.client, conn.server));
         }
         if self.budget.used != self.out_of_order.held() {
             // Refused only when a parser took the same room within this segment: the
@@ -935,7 +937,13 @@ impl Connections {
                 count: self.budget.hits,
                 per_stream: self.stream_cap as u64,
                 total: self.global_cap.min(self.memory.cap()) as u64,
-                first_frame: self.first_skip,
+                first_frame: self.first_skip.map(|(f, _, _)| f),
+                first_flow: self.first_skip.map(|(_, c, s)| {
+                    (
+                        std::net::SocketAddr::new(c.ip, c.port),
+                        std::net::SocketAddr::new(s.ip, s.port),
+                    )
+                }),
             }));
         }
         limits.extend(budget::limit_events(
@@ -987,6 +995,7 @@ impl Connections {
                 count: self.phone_hosts.refused,
                 max: n(super::sessions::MAX_PHONE_HOSTS),
                 first_frame: self.phone_hosts.first_refused_frame,
+                first_host: self.phone_hosts.first_refused_host,
             }));
         }
         let first_dropped = [

@@ -45,6 +45,8 @@ pub struct PhoneHosts {
     /// The frame of the packet that showed the first of them (set by the collector, which
     /// knows the packet: [`PhoneHosts::date_refusals`]).
     pub first_refused_frame: Option<u64>,
+    /// The first host refused.
+    pub first_refused_host: Option<IpAddr>,
 }
 
 impl PhoneHosts {
@@ -54,6 +56,7 @@ impl PhoneHosts {
             self.hosts.insert(ip);
         } else if !self.hosts.contains(&ip) {
             self.refused += 1;
+            self.first_refused_host.get_or_insert(ip);
         }
     }
 

@@ -7,11 +7,24 @@ use crate::events::{
 };
 
 /// One event in words, as the reports print it, ending with "; first at frame N" when the
-/// stage knew where it started (issue 19: every event says where it happened).
+/// stage knew where it started (issue 19: every event says where it happened), then the
+/// connection or host concerned when the event carries it.
 pub fn limit_text(e: &LimitEvent) -> String {
     let mut s = event_text(e);
     if let Some(frame) = e.first_frame() {
         s.push_str(&format!("; first at frame {frame}"));
+        // Where it helps to find it: the connection or the host.
+        match e {
+            LimitEvent::Transport(TransportLimit::OutOfOrderSkips {
+                first_flow: Some((client, server)),
+                ..
+            }) => s.push_str(&format!(" ({client} → {server})")),
+            LimitEvent::Application(AppLimit::PhoneHostsRefused {
+                first_host: Some(host),
+                ..
+            }) => s.push_str(&format!(" ({host})")),
+            _ => {}
+        }
     }
     s
 }
