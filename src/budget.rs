@@ -93,6 +93,7 @@ impl MemoryPool {
             peak: AtomicUsize::new(0),
             refused: AtomicU64::new(0),
             refused_phone: AtomicU64::new(0),
+            first_refused_frame: AtomicU64::new(UNDATED),
         }))
     }
 }
@@ -119,7 +120,13 @@ struct Inner {
     peak: AtomicUsize,
     refused: AtomicU64,
     refused_phone: AtomicU64,
+    /// The frame the first refusal was dated at ([`MemoryBudget::date_refusals`]), or
+    /// [`UNDATED`].
+    first_refused_frame: AtomicU64,
 }
+
+/// No refusal dated yet (frame numbers never reach it).
+const UNDATED: u64 = u64::MAX;
 
 /// One capture's memory budget; cloning gives another handle to the same budget.
 #[derive(Debug, Clone)]
@@ -171,6 +178,32 @@ impl MemoryBudget {
             self.0.refused.load(Ordering::Relaxed),
             self.0.refused_phone.load(Ordering::Relaxed),
         )
+    }
+
+    /// Dates the first refusal at `frame` if there was one and it is not dated yet. The
+    /// collector calls it after each packet, so a refusal by one of its parsers is dated at
+    /// the packet that caused it. Refusals are counted without a frame (an [`Account`] does
+    /// not know which packet grows it), so one made by IP reassembly on the decoder's thread
+    /// is dated at the packet the collector is taking when it sees it: a few frames late at
+    /// most, by the depth of the queue between the threads.
+    pub fn date_refusals(&self, frame: u64) {
+        let inner = &*self.0;
+        if inner.first_refused_frame.load(Ordering::Relaxed) == UNDATED
+            && inner.refused.load(Ordering::Relaxed) > 0
+        {
+            // Only the first date stands.
+            let _ = inner.first_refused_frame.compare_exchange(
+                UNDATED,
+                frame,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// The frame the first refusal was dated at, if one was ([`MemoryBudget::date_refusals`]).
+    pub fn first_refusal_frame(&self) -> Option<u64> {
+        Some(self.0.first_refused_frame.load(Ordering::Relaxed)).filter(|f| *f != UNDATED)
     }
 
     /// A new account holding nothing yet.
@@ -394,6 +427,7 @@ pub fn limit_events(
             count: refused,
             phones,
             budget: cap,
+            first_frame: budget.first_refusal_frame(),
         }));
     }
     out
@@ -402,6 +436,23 @@ pub fn limit_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_refusal_is_dated_once_and_reaches_its_event() {
+        // Issue 19: every limit event says where it happened.
+        let budget = MemoryBudget::new(10);
+        budget.date_refusals(3);
+        assert_eq!(budget.first_refusal_frame(), None, "nothing refused yet");
+        let mut a = budget.account(Worth::Phone);
+        assert!(!a.hold(11));
+        budget.date_refusals(4);
+        assert!(!a.hold(12));
+        budget.date_refusals(5);
+        assert_eq!(budget.first_refusal_frame(), Some(4));
+        let events = limit_events(&budget, 0, None);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].first_frame(), Some(4));
+    }
 
     #[test]
     fn an_account_is_refused_past_the_cap_and_keeps_what_it_held() {

@@ -6,6 +6,7 @@
 //! English and the report has one renderer (`report::limits`). This module depends on nothing
 //! else in the crate: every stage may use it and data flows one way.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// One limit that cut something off (or input a stage had to drop), from any stage.
@@ -142,6 +143,10 @@ pub enum TransportLimit {
         per_stream: u64,
         /// Bytes held across streams at most.
         total: u64,
+        /// The segment that forced the first skip.
+        first_frame: Option<u64>,
+        /// The connection it belonged to (client, server), when known.
+        first_flow: Option<(SocketAddr, SocketAddr)>,
     },
     /// Connections of hosts that are not phones closed early to free parser memory
     /// (`--max-memory`, [`crate::budget`]).
@@ -162,6 +167,9 @@ pub enum TransportLimit {
         phones: u64,
         /// The capture's share of the memory budget, bytes.
         budget: u64,
+        /// The packet the collector was taking when the first refusal happened (see
+        /// [`crate::budget::MemoryBudget::date_refusals`]).
+        first_frame: Option<u64>,
     },
 }
 
@@ -190,6 +198,8 @@ pub enum AppLimit {
         count: u64,
         /// The size limit in bytes.
         max_bytes: u64,
+        /// The segment that carried the first oversized message's bytes past the limit.
+        first_frame: Option<u64>,
     },
     /// TLS sessions of non-phone hosts not summed: too many distinct servers/certificates.
     TlsNotSummed {
@@ -197,6 +207,8 @@ pub enum AppLimit {
         count: u64,
         /// Aggregates at most.
         max: u64,
+        /// The earliest first frame of the sessions not summed.
+        first_frame: Option<u64>,
     },
     /// Hosts behaving like phones not remembered as phones: too many.
     PhoneHostsRefused {
@@ -204,6 +216,10 @@ pub enum AppLimit {
         count: u64,
         /// Phone hosts remembered at most.
         max: u64,
+        /// The packet that showed the first host refused behaving like a phone.
+        first_frame: Option<u64>,
+        /// That host, when known.
+        first_host: Option<IpAddr>,
     },
 }
 
@@ -216,6 +232,8 @@ pub enum FileLimit {
         count: u64,
         /// `--max-total-file-bytes`.
         total: u64,
+        /// The packet whose file data was the first refused.
+        first_frame: Option<u64>,
     },
     /// File transfers cut short by a file limit (their [`FileCut`]).
     TransfersCut {
@@ -491,20 +509,38 @@ impl LimitEvent {
     }
 
     /// The first frame concerned, when the stage tracked it (None: not known).
+    ///
+    /// Every stage dates its events (issue 19: "with where it happened") except the
+    /// reader's `oversized-record`: the record skipped is not a frame, it has no number
+    /// (the next frame read takes the number it would have had, and Wireshark refuses such
+    /// a record outright), so its place is its [`LimitEvent::byte_offset`] and the frame
+    /// read before it (`after_frame`), both in its words.
     pub fn first_frame(&self) -> Option<u64> {
         match self {
-            LimitEvent::Application(AppLimit::TftpRequestsNotFollowed { first_frame, .. })
-            | LimitEvent::Application(AppLimit::TftpSnaplenCut { first_frame, .. })
-            | LimitEvent::Transport(TransportLimit::FlowsNotFollowed { first_frame, .. })
-            | LimitEvent::Transport(TransportLimit::FlowsEvicted { first_frame, .. })
-            | LimitEvent::Transport(TransportLimit::MemoryEvictions { first_frame, .. })
-            | LimitEvent::Files(FileLimit::TransfersCut { first_frame, .. }) => *first_frame,
+            LimitEvent::Capture(CaptureLimit::OversizedRecord { .. }) => None,
             LimitEvent::Network { first_frame, .. } => *first_frame,
+            LimitEvent::Transport(
+                TransportLimit::FlowsNotFollowed { first_frame, .. }
+                | TransportLimit::FlowsEvicted { first_frame, .. }
+                | TransportLimit::OutOfOrderSkips { first_frame, .. }
+                | TransportLimit::MemoryEvictions { first_frame, .. }
+                | TransportLimit::MemoryRefusals { first_frame, .. },
+            ) => *first_frame,
+            LimitEvent::Application(
+                AppLimit::TftpRequestsNotFollowed { first_frame, .. }
+                | AppLimit::TftpSnaplenCut { first_frame, .. }
+                | AppLimit::SipTcpOversize { first_frame, .. }
+                | AppLimit::TlsNotSummed { first_frame, .. }
+                | AppLimit::PhoneHostsRefused { first_frame, .. },
+            ) => *first_frame,
+            LimitEvent::Files(
+                FileLimit::TotalRefusals { first_frame, .. }
+                | FileLimit::TransfersCut { first_frame, .. },
+            ) => *first_frame,
             LimitEvent::Records(
                 RecordLimit::NotKept { first_frame, .. }
                 | RecordLimit::NotReported { first_frame, .. },
             ) => *first_frame,
-            _ => None,
         }
     }
 

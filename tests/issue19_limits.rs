@@ -176,6 +176,41 @@ fn the_text_report_words_the_limit_like_the_json() {
     );
 }
 
+/// Issue 19: a refusal of the all-files budget says where it happened, in the JSON and in
+/// the words of both reports. Block 1 (frame 2) and block 3 (frame 3, held ahead of block
+/// 2) fill the 1 KiB budget; block 4 (frame 4) is the first refused.
+#[test]
+fn the_all_files_budget_names_the_frame_it_first_refused() {
+    let report = analyze(&reordered_tftp(false), &["--max-total-file-bytes", "1K"]);
+    let capture = &report["captures"][0];
+    let typed = capture["limit_events"].as_array().expect("limit_events");
+    let at = typed
+        .iter()
+        .position(|e| e["kind"] == "file-total-refusals")
+        .unwrap_or_else(|| panic!("typed refusal: {typed:?}"));
+    assert_eq!(typed[at]["stage"], "files");
+    assert_eq!(typed[at]["limit"], 1024);
+    assert_eq!(typed[at]["first_frame"], 4, "{}", typed[at]);
+    let words = capture["limits_hit"][at].as_str().expect("worded");
+    assert!(
+        words.starts_with("file data over the 1024-byte total limit was not kept")
+            && words.ends_with("; first at frame 4"),
+        "{words}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tftp.pcap");
+    std::fs::write(&path, reordered_tftp(false)).expect("write capture");
+    let out = assert_cmd::Command::cargo_bin("itlscope")
+        .expect("binary")
+        .arg("analyze")
+        .arg(&path)
+        .args(["--max-total-file-bytes", "1K"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("first at frame 4"), "{text}");
+}
+
 /// The capture stage's event is typed too: a record over `--max-record-size` names where it
 /// was in the file (byte offset) and the limit, and the frames around it are still read.
 #[test]

@@ -280,7 +280,7 @@ fn a_phones_handshake_over_the_whole_budget_is_named_as_cut_by_it() {
     tvs.open();
     tvs.send(true, &client_hello(), 1460);
     tvs.send(false, &certificate_flight(120 << 10, 0), RECORD + 5);
-    let collected = run(&tvs.pkts, config);
+    let collected = run(&tvs.pkts, config.clone());
     let session = collected.tls.first().expect("the TVS session");
     assert!(session.certificates.is_empty());
     assert!(
@@ -293,6 +293,27 @@ fn a_phones_handshake_over_the_whole_budget_is_named_as_cut_by_it() {
         limits.contains("could not grow past the memory budget of 65536 bytes"),
         "{limits}"
     );
+    // Issue 19: the refusal says where it happened, and it is the first: the packets up to
+    // that frame meet the budget, the packets before it do not.
+    let refusals = |pkts: &[reassembly_support::Pkt]| {
+        run(pkts, config.clone())
+            .limits_hit
+            .into_iter()
+            .find(|e| e.kind() == "memory-budget-refusals")
+    };
+    let first = collected
+        .limits_hit
+        .iter()
+        .find(|e| e.kind() == "memory-budget-refusals")
+        .and_then(|e| e.first_frame())
+        .expect("the refusal is dated");
+    assert!(
+        limits.contains(&format!("; first at frame {first}")),
+        "{limits}"
+    );
+    let upto = usize::try_from(first).expect("frame");
+    assert!(refusals(&tvs.pkts[..upto]).is_some());
+    assert!(refusals(&tvs.pkts[..upto - 1]).is_none());
 }
 
 /// Peak resident memory allowed to four captures of held TFTP blocks or IP fragments read

@@ -523,3 +523,113 @@ fn sip_registrations_over_max_records_are_counted_with_their_first_frame() {
         "{text}"
     );
 }
+
+/// A REGISTER whose only sign of a phone is its `User-Agent`: From, To and Contact name a
+/// line number, no `SEP<MAC>`, and no cisco-alarm `Reason` (a phone's later REGISTERs).
+fn sip_register_by_agent(from: &str, agent: &str) -> Vec<u8> {
+    format!(
+        "REGISTER sip:{CUCM} SIP/2.0\r\nVia: SIP/2.0/UDP {from};branch=z9hG4bK2\r\nFrom: <sip:1002@{CUCM}>;tag=2\r\nTo: <sip:1002@{CUCM}>\r\nCall-ID: 2@{from}\r\nCSeq: 102 REGISTER\r\nUser-Agent: {agent}\r\nContact: <sip:1002@{from};transport=udp>\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The model and firmware columns of the phone rows (CSV and JSONL carry the same ones).
+fn row_device(ev: &Evidence) -> (String, serde_json::Value) {
+    let csv = itlscope::report::run_analyze(
+        ev,
+        &OperatorFacts::default(),
+        itlscope::report::OutputFormat::Csv,
+    );
+    let jsonl = itlscope::report::run_analyze(
+        ev,
+        &OperatorFacts::default(),
+        itlscope::report::OutputFormat::Jsonl,
+    );
+    let row: serde_json::Value =
+        serde_json::from_str(jsonl.lines().next().expect("one row")).expect("JSON row");
+    (csv, row)
+}
+
+/// Issue 19 item 6 and statement 6 (the phone downloads its config): a REGISTER that names
+/// no `SEP<MAC>` but comes from the address that downloaded `SEP<MAC>.cnf.xml` is that
+/// phone's; its agent gives the model and firmware the rows show.
+#[test]
+fn a_register_known_only_by_its_agent_joins_the_phone_at_its_address_statement_6() {
+    let ip = "10.5.0.97";
+    let mut pkts = tftp_read(
+        &format!("{ip}:50000"),
+        "SEP00112233AA03.cnf.xml",
+        b"<device/>",
+        40001,
+    );
+    let from = format!("{ip}:5060");
+    pkts.push(udp(
+        &from,
+        &format!("{CUCM}:5060"),
+        sip_register_by_agent(&from, "Cisco-CP8845/14.2.1"),
+    ));
+    let ev = evidence(&pkts);
+    assert_eq!(ev.sip_registrations.len(), 1);
+    assert_eq!(ev.sip_registrations[0].device_name, None);
+    let d = diagnose(&ev, &OperatorFacts::default());
+    assert_eq!(d.phones.len(), 1, "{:?}", d.notes);
+    let p = &d.phones[0];
+    assert_eq!(p.mac.as_deref(), Some("00112233AA03"));
+    assert_eq!(p.device.model.as_deref(), Some("CP-8845"));
+    assert_eq!(p.device.firmware.as_deref(), Some("14.2.1"));
+    assert!(
+        !d.notes.iter().any(|n| n.contains("registered over SIP")),
+        "{:?}",
+        d.notes
+    );
+    let (csv, row) = row_device(&ev);
+    assert_eq!(
+        (&row["model"], &row["firmware"]),
+        (&"CP-8845".into(), &"14.2.1".into())
+    );
+    assert!(csv.contains(",CP-8845,14.2.1,"), "{csv}");
+}
+
+/// Issue 19 item 6: only phones send a `Cisco-CP<model>` agent, so a REGISTER with it is a
+/// phone even alone, known by its address (no MAC was named); a Jabber or gateway agent
+/// alone is not, and is named among the hosts not diagnosed.
+#[test]
+fn a_cisco_phone_agent_alone_makes_a_phone_and_another_agent_does_not() {
+    let phone = "10.5.0.98:5060";
+    let jabber = "10.5.0.99:5060";
+    let pkts = vec![
+        udp(
+            phone,
+            &format!("{CUCM}:5060"),
+            sip_register_by_agent(phone, "Cisco-CP7821/12.1.1"),
+        ),
+        udp(
+            jabber,
+            &format!("{CUCM}:5060"),
+            sip_register_by_agent(jabber, "Cisco-CSF"),
+        ),
+    ];
+    let ev = evidence(&pkts);
+    assert_eq!(ev.sip_registrations.len(), 2);
+    let d = diagnose(&ev, &OperatorFacts::default());
+    assert_eq!(d.phones.len(), 1, "{:?}", d.phones);
+    let p = &d.phones[0];
+    assert_eq!(p.mac, None);
+    assert_eq!(p.ip, Some("10.5.0.98".parse().expect("ip")));
+    assert_eq!(p.device.model.as_deref(), Some("CP-7821"));
+    assert_eq!(p.device.firmware.as_deref(), Some("12.1.1"));
+    // Statement 15: nothing shows the ITL, so nothing is decided.
+    assert_eq!(p.verdict.delete_itl, DeleteItl::Undetermined);
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("registered over SIP") && n.contains("10.5.0.99")),
+        "{:?}",
+        d.notes
+    );
+    let (_, row) = row_device(&ev);
+    assert_eq!(
+        (&row["model"], &row["firmware"]),
+        (&"CP-7821".into(), &"12.1.1".into())
+    );
+}

@@ -9,13 +9,16 @@
 //! Routers fetching `R1.cfg` and hosts uploading files are "other TFTP clients": counted
 //! with what they fetched, not diagnosed. SCCP or SIP over TLS (2443, 5061) alone does not
 //! make a phone (voice gateways and trunks use them too), unless the client's certificate is
-//! a phone's (`CN=CP-<model>-SEP<MAC>`). At most `max_phones` are kept, the
+//! a phone's (`CN=CP-<model>-SEP<MAC>`). A SIP REGISTER that names no `SEP<MAC>` makes a phone
+//! only when its `User-Agent` names a Cisco phone model (`Cisco-CP8845/…`), and otherwise
+//! joins the phone at its address, if there is one. At most `max_phones` are kept, the
 //! first seen, and a note says how many were left out, so the diagnosis stays bounded
 //! whatever the capture holds.
 
 use super::names::{RequestKind, classify, ends_with_ci};
 use crate::evidence::Seen;
 use crate::evidence::{Evidence, FileTransfer, FileTransport, TlsSession};
+use crate::proto::sip::is_phone_user_agent;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::IpAddr;
 
@@ -45,7 +48,8 @@ pub struct PhoneEvidence {
     pub alarms: Vec<usize>,
     /// Indices into `Evidence::registrations` (SCCP registrations as this phone).
     pub registrations: Vec<usize>,
-    /// Indices into `Evidence::sip_registrations` (SIP REGISTERs as this phone's `SEP<MAC>`).
+    /// Indices into `Evidence::sip_registrations` (SIP REGISTERs as this phone's `SEP<MAC>`, or
+    /// naming no `SEP<MAC>` and sent from its address).
     pub sip_registrations: Vec<usize>,
     /// Indices into `Evidence::losses` that concern this phone: its addresses' and those no
     /// address could be given for ([`super::loss_index::LossIndex`]).
@@ -251,14 +255,20 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
             }
         }
     }
-    // A SIP REGISTER as `SEP<MAC>` is what a phone does (issue 19 item 6); another name
-    // (a gateway, a soft client) or none is not.
+    // A SIP REGISTER as `SEP<MAC>` is what a phone does (issue 19 item 6), and so is one
+    // whose `User-Agent` names a Cisco phone model (`Cisco-CP8845/14.2.1`): only phones send
+    // that agent, so the host is a phone known by its address. Another name or agent (a
+    // gateway, Jabber, a soft client) makes no phone by itself; its REGISTER still joins a
+    // host that is a phone on other evidence (below).
     let mut other_sip: BTreeSet<IpAddr> = BTreeSet::new();
     for reg in &evidence.sip_registrations {
         match reg.device_name.as_deref().and_then(mac_from_device_name) {
             Some(mac) => {
                 phone_ips.insert(reg.phone.ip);
                 claim(reg.phone.ip, mac, &mut notes);
+            }
+            None if reg.user_agent.as_deref().is_some_and(is_phone_user_agent) => {
+                phone_ips.insert(reg.phone.ip);
             }
             None => {
                 other_sip.insert(reg.phone.ip);
@@ -364,11 +374,17 @@ pub fn group(evidence: &Evidence, max_phones: usize) -> (Vec<PhoneEvidence>, Vec
         }
     }
     for (i, reg) in evidence.sip_registrations.iter().enumerate() {
-        if let Some(mac) = reg.device_name.as_deref().and_then(mac_from_device_name) {
-            entry(&mut phones, PhoneKey::Mac(mac), reg.phone.ip)
-                .sip_registrations
-                .push(i);
-        }
+        let key = match reg.device_name.as_deref().and_then(mac_from_device_name) {
+            Some(mac) => PhoneKey::Mac(mac),
+            // Naming no `SEP<MAC>`, it is the REGISTER of the phone at its address (the one
+            // that downloaded its files there, say), whose model and firmware its agent
+            // tells; a host that is no phone keeps it out of the diagnosis.
+            None if phone_ips.contains(&reg.phone.ip) => key_for_ip(reg.phone.ip),
+            None => continue,
+        };
+        entry(&mut phones, key, reg.phone.ip)
+            .sip_registrations
+            .push(i);
     }
     other_sip.retain(|ip| !phone_ips.contains(ip));
     if !other_sip.is_empty() {
@@ -591,6 +607,40 @@ mod tests {
         assert_eq!(phones[1].files, vec![3]);
         assert_eq!(phones[1].tls, vec![1]);
         assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    /// Issue 19 item 6: a REGISTER naming no `SEP<MAC>` joins the phone at its address
+    /// whatever its agent; from a host that is no phone, only a `Cisco-CP…` agent makes one.
+    #[test]
+    fn a_register_without_a_device_name_joins_the_phone_at_its_address() {
+        let reg = |ip: &str, agent: &str| crate::evidence::SipRegistration {
+            phone: format!("{ip}:5060").parse().expect("endpoint"),
+            registrar: "10.9.0.1:5060".parse().expect("endpoint"),
+            device_name: None,
+            user_agent: Some(agent.to_string()),
+            active_load: None,
+            seen: seen(1),
+        };
+        let mut ev = Evidence::default();
+        ev.files
+            .push(file("SEP0011223344AA.cnf.xml", "10.0.0.5", b"x"));
+        ev.sip_registrations
+            .push(reg("10.0.0.5", "SomePhoneAgent/1"));
+        ev.sip_registrations
+            .push(reg("10.0.0.6", "Cisco-CP8845/14.2.1"));
+        ev.sip_registrations
+            .push(reg("10.0.0.7", "Cisco-SIPGateway/IOS"));
+        let (phones, notes) = group(&ev, usize::MAX);
+        assert_eq!(phones.len(), 2, "{phones:?}");
+        assert_eq!(phones[0].mac.as_deref(), Some("0011223344AA"));
+        assert_eq!(phones[0].sip_registrations, vec![0]);
+        assert_eq!(phones[1].mac, None);
+        assert_eq!(phones[1].sip_registrations, vec![1]);
+        assert!(
+            notes.iter().any(|n| n.contains("10.0.0.7"))
+                && !notes.iter().any(|n| n.contains("10.0.0.6")),
+            "{notes:?}"
+        );
     }
 
     #[test]

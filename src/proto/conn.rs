@@ -140,6 +140,9 @@ pub struct Connections {
     first_memory_evicted: Option<u64>,
     /// The first frame of the first connection closed to make room in the table.
     first_evicted: Option<u64>,
+    /// The segment that forced the first skip over a hole (out-of-order limits), and its
+    /// connection.
+    first_skip: Option<(u64, Endpoint, Endpoint)>,
     max_flows: usize,
     max_file: u64,
     max_message: usize,
@@ -299,6 +302,7 @@ impl Connections {
             work: 0,
             first_memory_evicted: None,
             first_evicted: None,
+            first_skip: None,
             files: Capped::new(c.max_records),
             alarms: Capped::new(c.max_records),
             registrations: Capped::new(c.max_records),
@@ -656,6 +660,10 @@ impl Connections {
                 }
             }
         }
+        if self.budget.hits > 0 {
+            self.first_skip
+                .get_or_insert((seen.frame, conn.client, conn.server));
+        }
         if self.budget.used != self.out_of_order.held() {
             // Refused only when a parser took the same room within this segment: the
             // bytes are held already, so the overshoot is at most this segment's.
@@ -868,6 +876,11 @@ impl Connections {
                 let st = sip.stats;
                 let sum = &mut self.sip_stats;
                 sum.oversize += st.oversize;
+                sum.first_oversize = sum
+                    .first_oversize
+                    .into_iter()
+                    .chain(st.first_oversize)
+                    .min();
                 sum.refers_lost += st.refers_lost;
                 sum.resyncs_after_gap += st.resyncs_after_gap;
                 sum.malformed += st.malformed;
@@ -924,6 +937,13 @@ impl Connections {
                 count: self.budget.hits,
                 per_stream: self.stream_cap as u64,
                 total: self.global_cap.min(self.memory.cap()) as u64,
+                first_frame: self.first_skip.map(|(f, _, _)| f),
+                first_flow: self.first_skip.map(|(_, c, s)| {
+                    (
+                        std::net::SocketAddr::new(c.ip, c.port),
+                        std::net::SocketAddr::new(s.ip, s.port),
+                    )
+                }),
             }));
         }
         limits.extend(budget::limit_events(
@@ -936,6 +956,7 @@ impl Connections {
             limits.push(LimitEvent::Application(AppLimit::SipTcpOversize {
                 count: sip.oversize,
                 max_bytes: n(sip_tcp::MAX_MESSAGE),
+                first_frame: sip.first_oversize,
             }));
         }
         let mut notes = Vec::new();
@@ -966,12 +987,15 @@ impl Connections {
             limits.push(LimitEvent::Application(AppLimit::TlsNotSummed {
                 count: kept.unaggregated,
                 max: self.max_records as u64,
+                first_frame: kept.first_unaggregated,
             }));
         }
         if self.phone_hosts.refused > 0 {
             limits.push(LimitEvent::Application(AppLimit::PhoneHostsRefused {
                 count: self.phone_hosts.refused,
                 max: n(super::sessions::MAX_PHONE_HOSTS),
+                first_frame: self.phone_hosts.first_refused_frame,
+                first_host: self.phone_hosts.first_refused_host,
             }));
         }
         let first_dropped = [
@@ -1132,8 +1156,9 @@ fn take_sip(
     }
 }
 
-/// Keeps one REGISTER; a host that registered as `SEP<MAC>` is a phone, as over SCCP (issue
-/// 19 item 6): its later TLS is kept.
+/// Keeps one REGISTER; a host that registered as `SEP<MAC>` or with a Cisco phone's agent
+/// ([`super::sip::is_phone_user_agent`]) is a phone, as over SCCP (issue 19 item 6): its
+/// later TLS is kept.
 pub(super) fn note_sip_registration(
     phones: &mut PhoneHosts,
     kept: &mut Capped<SipRegistration>,
@@ -1142,7 +1167,12 @@ pub(super) fn note_sip_registration(
     phone: Endpoint,
     registrar: Endpoint,
 ) {
-    if reg.device_name.as_deref().is_some_and(is_phone_device_name) {
+    if reg.device_name.as_deref().is_some_and(is_phone_device_name)
+        || reg
+            .user_agent
+            .as_deref()
+            .is_some_and(super::sip::is_phone_user_agent)
+    {
         phones.mark(phone.ip);
     }
     kept.push(reg.into_registration(phone, registrar, seen));

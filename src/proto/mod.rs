@@ -174,6 +174,8 @@ pub struct FileBudget {
     cap: u64,
     /// Times a file was cut because the cap was reached.
     pub refusals: u64,
+    /// The packet whose data was refused first (dated by the collector after each packet).
+    pub first_refused_frame: Option<u64>,
 }
 
 impl FileBudget {
@@ -183,6 +185,7 @@ impl FileBudget {
             used: 0,
             cap,
             refusals: 0,
+            first_refused_frame: None,
         }
     }
 
@@ -414,6 +417,18 @@ impl Collector {
             Transport::Udp { .. } => self.udp(pkt),
             Transport::Other { .. } => {}
         }
+        self.date_limits(pkt.frame);
+    }
+
+    /// Dates the first refusal of the budgets and of the phone set at this packet: they
+    /// count without knowing the packet (issue 19: every limit event says where it
+    /// happened). Counter reads only; nothing is taken on the bulk path.
+    fn date_limits(&mut self, frame: u64) {
+        if self.files_budget.refusals > 0 {
+            self.files_budget.first_refused_frame.get_or_insert(frame);
+        }
+        self.tcp.phone_hosts.date_refusals(frame);
+        self.tcp.memory().date_refusals(frame);
     }
 
     fn udp(&mut self, pkt: &Packet<'_>) {
@@ -578,6 +593,7 @@ impl Collector {
             limits.push(LimitEvent::Files(FileLimit::TotalRefusals {
                 count: self.files_budget.refusals,
                 total: self.config.max_total_file_bytes,
+                first_frame: self.files_budget.first_refused_frame,
             }));
         }
         // A cut is a lost part of a file, so it must show among the limits, not only on the

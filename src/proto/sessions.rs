@@ -42,6 +42,11 @@ pub struct PhoneHosts {
     hosts: HashSet<IpAddr, foldhash::fast::RandomState>,
     /// Hosts not remembered because the set was full.
     pub refused: u64,
+    /// The frame of the packet that showed the first of them (set by the collector, which
+    /// knows the packet: [`PhoneHosts::date_refusals`]).
+    pub first_refused_frame: Option<u64>,
+    /// The first host refused.
+    pub first_refused_host: Option<IpAddr>,
 }
 
 impl PhoneHosts {
@@ -51,6 +56,15 @@ impl PhoneHosts {
             self.hosts.insert(ip);
         } else if !self.hosts.contains(&ip) {
             self.refused += 1;
+            self.first_refused_host.get_or_insert(ip);
+        }
+    }
+
+    /// Dates the first refusal at `frame` when there was one and it is not dated yet (called
+    /// after each packet; issue 19: the limit event says where it happened).
+    pub fn date_refusals(&mut self, frame: u64) {
+        if self.refused > 0 && self.first_refused_frame.is_none() {
+            self.first_refused_frame = Some(frame);
         }
     }
 
@@ -94,6 +108,8 @@ pub struct TlsKeeper {
     by_server: HashMap<Endpoint, ServerAggregates, foldhash::fast::RandomState>,
     /// Sessions neither kept nor summed: more distinct aggregates than the limit.
     pub unaggregated: u64,
+    /// The earliest first frame of those sessions.
+    first_unaggregated: Option<u64>,
     /// Aggregate lookups while summing: a count of work, so a test can show that summing
     /// grows linearly with the sessions (no timed tests).
     work: u64,
@@ -121,6 +137,8 @@ pub struct KeptTls {
     pub phone_first_dropped: Option<u64>,
     /// Non-phone sessions neither kept nor summed.
     pub unaggregated: u64,
+    /// The earliest first frame of those sessions.
+    pub first_unaggregated: Option<u64>,
 }
 
 impl TlsKeeper {
@@ -144,6 +162,7 @@ impl TlsKeeper {
             aggregates: Vec::new(),
             by_server: HashMap::default(),
             unaggregated: 0,
+            first_unaggregated: None,
             work: 0,
         }
     }
@@ -208,6 +227,9 @@ impl TlsKeeper {
             }
             None => {
                 self.unaggregated += 1;
+                // Sessions end out of order: the earliest start is where the loss began.
+                let f = s.first.frame;
+                self.first_unaggregated = Some(self.first_unaggregated.map_or(f, |x| x.min(f)));
                 return;
             }
         };
@@ -252,6 +274,7 @@ impl TlsKeeper {
             phone_dropped,
             phone_first_dropped,
             unaggregated: self.unaggregated,
+            first_unaggregated: self.first_unaggregated,
         }
     }
 }
@@ -381,6 +404,8 @@ mod tests {
             kept.unaggregated, 1,
             "a fourth aggregate is over the limit of 3"
         );
+        // Issue 19: the tls-not-summed event says where the first session not summed began.
+        assert_eq!(kept.first_unaggregated, Some(5));
         assert!(kept.sessions.is_empty());
     }
 

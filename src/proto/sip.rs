@@ -182,6 +182,24 @@ fn param_value(text: &str, key: &str) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
+/// True when a `User-Agent` names a Cisco phone model: `Cisco-CP` then the model number
+/// (`Cisco-CP8845/14.2.1`, `Cisco-CP-7821/12.1.1`). Only phones send such an agent: Jabber
+/// says `Cisco-CSF`, IOS gateways `Cisco-SIPGateway`, IP Communicator `Cisco-CIPC`, and other
+/// vendors' soft clients their own name, so a REGISTER with it is what a phone does (issue
+/// 19 item 6) even when it names no `SEP<MAC>`. Any other agent makes no phone by itself.
+pub fn is_phone_user_agent(agent: &str) -> bool {
+    let first = agent.split_whitespace().next().unwrap_or("");
+    let Some(model) = first
+        .get(..8)
+        .filter(|p| p.eq_ignore_ascii_case("cisco-cp"))
+        .and_then(|_| first.get(8..))
+    else {
+        return false;
+    };
+    let model = model.strip_prefix('-').unwrap_or(model);
+    model.bytes().next().is_some_and(|b| b.is_ascii_digit())
+}
+
 /// Parses one SIP message's head (the body is not needed); returns what a `REGISTER` says of
 /// the device, None for other methods and for a REGISTER that names no device and carries no
 /// `User-Agent`.
@@ -512,6 +530,30 @@ Content-Length: 0\r\n\r\n";
         let got = parse_register(msg).expect("a REGISTER");
         assert_eq!(got.device_name.as_deref(), Some("SEP001122334455"));
         assert_eq!(got.user_agent, None);
+    }
+
+    #[test]
+    fn only_a_cisco_phone_model_in_the_agent_names_a_phone() {
+        // Issue 19 item 6: what a phone says of itself, not any Cisco product.
+        for agent in [
+            "Cisco-CP8845/14.2.1",
+            "cisco-cp7821/12.1.1",
+            "Cisco-CP-7832/14.0.1 extra",
+        ] {
+            assert!(is_phone_user_agent(agent), "{agent}");
+        }
+        for agent in [
+            "Cisco-CSF",
+            "Cisco-SIPGateway/IOS-16.9",
+            "Cisco-CIPC/8.6.6",
+            "Cisco-CP",
+            "Cisco-CPX/1",
+            "Linphone/5.0",
+            "",
+            "Cisco-CP\u{e9}8845",
+        ] {
+            assert!(!is_phone_user_agent(agent), "{agent}");
+        }
     }
 
     #[test]

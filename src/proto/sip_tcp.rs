@@ -89,6 +89,8 @@ enum State {
 pub struct SipStats {
     /// Messages (or header blocks) over [`MAX_MESSAGE`], skipped unread.
     pub oversize: u64,
+    /// The frame of the segment that took the first of them past the limit.
+    pub first_oversize: Option<u64>,
     /// `REFER`s the capture lost bytes of, not read.
     pub refers_lost: u64,
     /// Times framing was lost to bytes missing from the capture.
@@ -299,11 +301,18 @@ impl SipStream {
 
     /// A header block over the cap: skip it and find the next message.
     fn oversize_head(&mut self) {
-        self.stats.oversize += 1;
+        self.count_oversize();
         self.message.clear();
         self.state = State::Resync;
         // The rest of the over-long line is dropped.
         self.discarding = true;
+    }
+
+    /// Counts a message over [`MAX_MESSAGE`], dated by the segment being read (issue 19:
+    /// the limit event says where the first one was).
+    fn count_oversize(&mut self) {
+        self.stats.oversize += 1;
+        self.stats.first_oversize.get_or_insert(self.seen.frame);
     }
 
     /// One whole line (with its line end).
@@ -321,7 +330,7 @@ impl SipStream {
     fn head_line(&mut self, line: &[u8], first: bool) {
         self.head_len += line.len();
         if self.head_len > MAX_MESSAGE {
-            self.stats.oversize += 1;
+            self.count_oversize();
             self.message.clear();
             self.state = State::Resync;
             return;
@@ -385,7 +394,7 @@ impl SipStream {
         }
         let total = (self.head_len as u64).saturating_add(body);
         if total > MAX_MESSAGE as u64 {
-            self.stats.oversize += 1;
+            self.count_oversize();
             self.message.clear();
             self.state = State::Skip(body);
             if body == 0 {
@@ -554,6 +563,9 @@ mod tests {
         let mut s = SipStream::new();
         assert_eq!(feed(&mut s, &bytes, 1460), ["SEP00005E005322"]);
         assert_eq!(s.stats.oversize, 1);
+        // `feed` dates each piece by its index: the head announcing the over-long body ends
+        // in the first piece, so the skip is dated there (issue 19: where it happened).
+        assert_eq!(s.stats.first_oversize, Some(0), "{:?}", s.stats);
         assert!(s.message.capacity() <= 2 * MAX_MESSAGE);
     }
 

@@ -6,8 +6,30 @@ use crate::events::{
     TransportLimit,
 };
 
-/// One event in words, as the reports print it.
+/// One event in words, as the reports print it, ending with "; first at frame N" when the
+/// stage knew where it started (issue 19: every event says where it happened), then the
+/// connection or host concerned when the event carries it.
 pub fn limit_text(e: &LimitEvent) -> String {
+    let mut s = event_text(e);
+    if let Some(frame) = e.first_frame() {
+        s.push_str(&format!("; first at frame {frame}"));
+        // Where it helps to find it: the connection or the host.
+        match e {
+            LimitEvent::Transport(TransportLimit::OutOfOrderSkips {
+                first_flow: Some((client, server)),
+                ..
+            }) => s.push_str(&format!(" ({client} → {server})")),
+            LimitEvent::Application(AppLimit::PhoneHostsRefused {
+                first_host: Some(host),
+                ..
+            }) => s.push_str(&format!(" ({host})")),
+            _ => {}
+        }
+    }
+    s
+}
+
+fn event_text(e: &LimitEvent) -> String {
     match e {
         LimitEvent::Capture(c) => capture_text(c),
         LimitEvent::Network {
@@ -121,6 +143,7 @@ fn transport_text(t: &TransportLimit) -> String {
             count,
             per_stream,
             total,
+            ..
         } => format!(
             "TCP out-of-order buffer limits (per stream {per_stream} bytes, total {total} bytes) forced {count} skips over holes"
         ),
@@ -131,6 +154,7 @@ fn transport_text(t: &TransportLimit) -> String {
             count,
             phones,
             budget,
+            ..
         } => format!(
             "{count} parser buffers could not grow past the memory budget of {budget} bytes per capture ({phones} of them phones' flows); what they waited for was skipped"
         ),
@@ -145,13 +169,15 @@ fn app_text(a: &AppLimit) -> String {
         AppLimit::TftpSnaplenCut { count, .. } => {
             format!("{count} TFTP packets cut by the capture's snaplen were treated as lost")
         }
-        AppLimit::SipTcpOversize { count, max_bytes } => {
+        AppLimit::SipTcpOversize {
+            count, max_bytes, ..
+        } => {
             format!("{count} SIP messages on TCP over {max_bytes} bytes were skipped unread")
         }
-        AppLimit::TlsNotSummed { count, max } => format!(
+        AppLimit::TlsNotSummed { count, max, .. } => format!(
             "{count} TLS sessions of hosts that are not phones were not summed: more than {max} distinct servers and certificates"
         ),
-        AppLimit::PhoneHostsRefused { count, max } => format!(
+        AppLimit::PhoneHostsRefused { count, max, .. } => format!(
             "{count} hosts behaving like phones were not remembered as phones: more than {max}; their TLS sessions to ordinary ports were summed"
         ),
     }
@@ -159,7 +185,7 @@ fn app_text(a: &AppLimit) -> String {
 
 fn files_text(f: &FileLimit) -> String {
     match f {
-        FileLimit::TotalRefusals { count, total } => {
+        FileLimit::TotalRefusals { count, total, .. } => {
             format!("file data over the {total}-byte total limit was not kept ({count} times)")
         }
         FileLimit::TransfersCut {
