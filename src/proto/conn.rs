@@ -1267,3 +1267,37 @@ fn feed(app: &mut App, dir: usize, ev: StreamEvent<'_>, seen: Seen, files_budget
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn the_flow_key_orders_its_ends_as_endpoints_order_and_hashes_alike_both_ways() {
+        // Issue 19 (tls-heavy): the hand-written key keeps the derived order and equality.
+        let ends: Vec<Endpoint> = [
+            "10.0.0.1:443",
+            "10.0.0.1:50000",
+            "10.0.0.2:1",
+            "9.255.255.255:65535",
+            "255.0.0.0:0",
+            "[::1]:443",
+            "[::a00:1]:443",
+            "[fe80::1]:5060",
+        ]
+        .iter()
+        .map(|s| s.parse().expect("endpoint"))
+        .collect();
+        let hasher = foldhash::fast::RandomState::default();
+        for &a in &ends {
+            for &b in &ends {
+                let key = Key::of(a, b);
+                let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                assert_eq!(key, Key(lo, hi), "{a} {b}");
+                assert_eq!(key, Key::of(b, a));
+                assert_eq!(hasher.hash_one(key), hasher.hash_one(Key::of(b, a)));
+            }
+        }
+    }
+}

@@ -1281,7 +1281,65 @@ mod tests {
         }
     }
 
+    #[test]
+    fn server_hello_extensions_are_skipped_only_when_supported_versions_cannot_be_there() {
+        // Issue 19 (tls-heavy): a TLS 1.2 ServerHello's extensions need no parsing.
+        assert!(!may_hold_supported_versions(&[]));
+        // renegotiation_info (0xff01, 1 byte), then ec_point_formats (11, 2 bytes).
+        assert!(!may_hold_supported_versions(&[
+            0xff, 0x01, 0, 1, 0, 0, 11, 0, 2, 1, 0
+        ]));
+        // supported_versions (43) after another extension: parsed.
+        assert!(may_hold_supported_versions(&[
+            0xff, 0x01, 0, 1, 0, 0, 43, 0, 2, 3, 4
+        ]));
+        // Framing that does not add up, or a stray tail: left to tls-parser.
+        assert!(may_hold_supported_versions(&[0xff, 0x01, 0, 9, 0]));
+        assert!(may_hold_supported_versions(&[0xff, 0x01, 0, 0, 7]));
+    }
+
+    /// A ServerHello record (TLS 1.2 legacy version) with these extension bytes.
+    fn server_hello_record(ext: &[u8]) -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]);
+        body.push(0); // no session id
+        body.extend_from_slice(&[0xc0, 0x2f, 0]);
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(ext);
+        let mut msg = vec![2, 0, (body.len() >> 8) as u8, body.len() as u8];
+        msg.extend_from_slice(&body);
+        let mut rec = vec![22, 3, 3, (msg.len() >> 8) as u8, msg.len() as u8];
+        rec.extend_from_slice(&msg);
+        rec
+    }
+
     proptest! {
+        #[test]
+        fn a_server_hello_reads_the_same_version_with_or_without_the_extension_shortcut(
+            exts in proptest::collection::vec((prop_oneof![Just(43u16), Just(0xff01), Just(11), any::<u16>()], proptest::collection::vec(any::<u8>(), 0..6)), 0..5),
+            tail in proptest::collection::vec(any::<u8>(), 0..3),
+        ) {
+            let mut ext = Vec::new();
+            for (ty, data) in &exts {
+                ext.extend_from_slice(&ty.to_be_bytes());
+                ext.extend_from_slice(&(data.len() as u16).to_be_bytes());
+                ext.extend_from_slice(data);
+            }
+            ext.extend_from_slice(&tail);
+            // What tls-parser alone says the version is.
+            let mut expected = 0x0303;
+            if let Ok((_, all)) = tls_parser::parse_tls_server_hello_extensions(&ext) {
+                for e in all {
+                    if let TlsExtension::SupportedVersions(v) = e && let Some(x) = v.first() {
+                        expected = x.0;
+                    }
+                }
+            }
+            let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 4096);
+            t.data(1, &server_hello_record(&ext), Seen::default());
+            prop_assert_eq!(t.session.version, Some(expected));
+        }
+
         #[test]
         fn never_panics_on_arbitrary_bytes(
             chunks in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..30),
