@@ -2,7 +2,7 @@
 //! or IPv6 without extension headers, not fragmented, carrying TCP or UDP whose headers and
 //! lengths all fit in the frame.
 //!
-//! Reads the few fields the pipeline needs with bounds-checked `get`; any frame outside that
+//! Reads the few fields the pipeline needs from fixed-size header arrays; any frame outside that
 //! shape (or with a length that does not add up) returns `None` and goes through etherparse,
 //! which also decides how to report it. For the frames it accepts, the result is exactly
 //! what the etherparse strict path gives (tested against it below, on generated frames and
@@ -28,27 +28,21 @@ pub(crate) struct Fast<'a> {
     pub transport: Transport<'a>,
 }
 
-fn be16(d: &[u8], at: usize) -> Option<u16> {
-    let b = d.get(at..at.checked_add(2)?)?;
-    Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
-}
-
-fn be32(d: &[u8], at: usize) -> Option<u32> {
-    let b: [u8; 4] = d.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    Some(u32::from_be_bytes(b))
-}
-
 /// An Ethernet II frame (link type 1).
 #[inline]
 pub(crate) fn ethernet(frame: &[u8]) -> Option<Fast<'_>> {
-    let ether_type = be16(frame, 12)?;
-    let rest = frame.get(14..)?;
+    let (h, rest) = frame.split_first_chunk::<14>()?;
+    let ether_type = u16::from_be_bytes([h[12], h[13]]);
     if ether_type == ETHERTYPE_VLAN {
-        let tci = be16(rest, 0)?;
-        let inner = be16(rest, 2)?;
-        return ip(inner, rest.get(4..)?, Some(tci & 0x0fff));
+        let (tag, inner) = rest.split_first_chunk::<4>()?;
+        let tci = u16::from_be_bytes([tag[0], tag[1]]);
+        return ip(
+            u16::from_be_bytes([tag[2], tag[3]]),
+            inner,
+            Some(tci & 0x0fff),
+        );
     }
-    ip(ether_type, frame.get(14..)?, None)
+    ip(ether_type, rest, None)
 }
 
 /// The payload of a link header that named its EtherType (Linux cooked captures).
@@ -57,6 +51,13 @@ pub(crate) fn ether_type(ether_type: u16, data: &[u8]) -> Option<Fast<'_>> {
     ip(ether_type, data, None)
 }
 
+// The headers below are read as fixed-size arrays taken once (`first_chunk`), not field by
+// field through bounds-checked `get`s (issue 19, tls-heavy: the reading thread). A frame
+// shorter than a header is declined either way: each function also needs the bytes its
+// length fields claim, which are at least the header.
+
+// Always inlined: returned from a call, the decoded headers went through memory once more.
+#[inline(always)]
 fn ip(ether_type: u16, data: &[u8], vlan: Option<u16>) -> Option<Fast<'_>> {
     let (addrs, protocol, payload) = match ether_type {
         ETHERTYPE_IPV4 => ipv4(data)?,
@@ -76,69 +77,76 @@ fn ip(ether_type: u16, data: &[u8], vlan: Option<u16>) -> Option<Fast<'_>> {
 }
 
 /// IPv4 with a 20-byte header, whole, not a fragment.
+#[inline]
 fn ipv4(d: &[u8]) -> Option<((IpAddr, IpAddr), u8, &[u8])> {
-    if *d.first()? != 0x45 {
+    let h = d.first_chunk::<20>()?;
+    if h[0] != 0x45 {
         return None;
     }
-    let total = usize::from(be16(d, 2)?);
+    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
     // More-fragments flag or a fragment offset: reassembly is etherparse's path.
-    if be16(d, 6)? & 0x3fff != 0 || total < 20 {
+    if u16::from_be_bytes([h[6], h[7]]) & 0x3fff != 0 || total < 20 {
         return None;
     }
-    let protocol = *d.get(9)?;
-    let src = Ipv4Addr::from(be32(d, 12)?);
-    let dst = Ipv4Addr::from(be32(d, 16)?);
+    let src = Ipv4Addr::new(h[12], h[13], h[14], h[15]);
+    let dst = Ipv4Addr::new(h[16], h[17], h[18], h[19]);
     let payload = d.get(20..total)?;
-    Some(((IpAddr::V4(src), IpAddr::V4(dst)), protocol, payload))
+    Some(((IpAddr::V4(src), IpAddr::V4(dst)), h[9], payload))
 }
 
 /// IPv6 without extension headers (the next header is the transport), not a jumbogram.
+#[inline]
 fn ipv6(d: &[u8]) -> Option<((IpAddr, IpAddr), u8, &[u8])> {
-    if *d.first()? >> 4 != 6 {
+    let h = d.first_chunk::<40>()?;
+    if h[0] >> 4 != 6 {
         return None;
     }
-    let len = usize::from(be16(d, 4)?);
+    let len = usize::from(u16::from_be_bytes([h[4], h[5]]));
     if len == 0 {
         return None;
     }
-    let next = *d.get(6)?;
-    let src: [u8; 16] = d.get(8..24)?.try_into().ok()?;
-    let dst: [u8; 16] = d.get(24..40)?.try_into().ok()?;
+    let (src, dst) = h[8..].split_at(16);
+    let src: [u8; 16] = src.try_into().ok()?;
+    let dst: [u8; 16] = dst.try_into().ok()?;
     let payload = d.get(40..40 + len)?;
     Some((
         (
             IpAddr::V6(Ipv6Addr::from(src)),
             IpAddr::V6(Ipv6Addr::from(dst)),
         ),
-        next,
+        h[6],
         payload,
     ))
 }
 
+#[inline]
 fn udp(d: &[u8]) -> Option<Transport<'_>> {
-    let len = usize::from(be16(d, 4)?);
+    let h = d.first_chunk::<8>()?;
+    let len = usize::from(u16::from_be_bytes([h[4], h[5]]));
     // Length 0 (jumbogram / TSO) and lengths below the header are etherparse's to judge.
     if len < 8 {
         return None;
     }
     Some(Transport::Udp {
-        src_port: be16(d, 0)?,
-        dst_port: be16(d, 2)?,
+        src_port: u16::from_be_bytes([h[0], h[1]]),
+        dst_port: u16::from_be_bytes([h[2], h[3]]),
         payload: d.get(8..len)?,
     })
 }
 
+#[inline]
 fn tcp(d: &[u8]) -> Option<Transport<'_>> {
-    let header_len = usize::from(*d.get(12)? >> 4) * 4;
+    let h = d.first_chunk::<20>()?;
+    let header_len = usize::from(h[12] >> 4) * 4;
     if header_len < 20 {
         return None;
     }
-    let flags = *d.get(13)?;
+    let flags = h[13];
     Some(Transport::Tcp(TcpSegment {
-        src_port: be16(d, 0)?,
-        dst_port: be16(d, 2)?,
-        seq: be32(d, 4)?,
-        ack: be32(d, 8)?,
+        src_port: u16::from_be_bytes([h[0], h[1]]),
+        dst_port: u16::from_be_bytes([h[2], h[3]]),
+        seq: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+        ack: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
         flags: TcpFlags {
             fin: flags & 0x01 != 0,
             syn: flags & 0x02 != 0,
@@ -146,7 +154,7 @@ fn tcp(d: &[u8]) -> Option<Transport<'_>> {
             psh: flags & 0x08 != 0,
             ack: flags & 0x10 != 0,
         },
-        window: be16(d, 14)?,
+        window: u16::from_be_bytes([h[14], h[15]]),
         payload: d.get(header_len..)?,
     }))
 }

@@ -9,7 +9,7 @@
 //! Payloads the decoder built itself (reassembled IP fragments) are copied into the batch.
 
 use crate::capture::{Frame, LinkType, SharedBlock, Timestamp};
-use crate::net::{Decoded, Decoder, Packet};
+use crate::net::{Decoded, Decoder, Packet, Transport};
 use std::sync::Arc;
 
 /// Frames per batch: big enough that the hand-over (a channel send, a wake-up) is rare,
@@ -193,9 +193,20 @@ impl Batch {
 
     /// The packets, when the reading thread decoded them.
     pub(super) fn packets(&self) -> impl Iterator<Item = Packet<'_>> {
-        self.packets
-            .iter()
-            .map(|p| p.packet.with_payload(self.slice(p.payload)))
+        self.packets.iter().map(|p| {
+            // The headers copied as they are (a `Packet<'static>` is a `Packet<'_>`), then
+            // only the payload set: half the work of rebuilding the packet field by field
+            // (`Packet::with_payload`), once a packet on the collecting thread (issue 19).
+            let mut packet: Packet<'_> = p.packet;
+            let bytes = self.slice(p.payload);
+            match &mut packet.transport {
+                Transport::Tcp(seg) => seg.payload = bytes,
+                Transport::Udp { payload, .. } | Transport::Other { payload, .. } => {
+                    *payload = bytes;
+                }
+            }
+            packet
+        })
     }
 
     fn slice(&self, bytes: Bytes) -> &[u8] {
@@ -261,7 +272,7 @@ fn packet_ref(packet: &Packet<'_>, place: &mut impl FnMut(&[u8]) -> Bytes) -> Pa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{DefragLimits, Transport};
+    use crate::net::DefragLimits;
     use etherparse::PacketBuilder;
 
     /// An Ethernet frame carrying UDP (`tcp` false) or TCP with `payload`.

@@ -22,9 +22,70 @@ use crate::net::{Packet, TcpSegment};
 use crate::transport::tcp::{Budget, HalfStream, StreamEvent};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
 
-/// Connections are keyed by their two endpoints, lower first.
-type Key = (Endpoint, Endpoint);
+/// Connections are keyed by their two endpoints, lower first ([`Key::of`]), as numbers, so
+/// that making, hashing and comparing a key is a few integer operations, where two
+/// `IpAddr` endpoints cost a match on each address's kind at every step, for every segment
+/// (issue 19, tls-heavy). Only the table uses it: a connection's ends are its `client` and
+/// `server`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    /// Two IPv4 ends: the lower end's address and port as `address << 16 | port`. Otherwise
+    /// the lower end's address (an IPv4 one in its low 32 bits).
+    lo: u128,
+    /// The other end, likewise.
+    hi: u128,
+    /// Two IPv4 ends: 0. Otherwise bit 40 set, the lower end's port (bits 0–15), the other's
+    /// (16–31), and whether each address is IPv6 (bits 32 and 33).
+    meta: u64,
+}
+
+impl Key {
+    /// The key of a segment from `src` to `dst`; the same both ways.
+    fn of(src: Endpoint, dst: Endpoint) -> Key {
+        if let (IpAddr::V4(s), IpAddr::V4(d)) = (src.ip, dst.ip) {
+            // Address and port in one number: one comparison orders the ends.
+            let s = u64::from(s.to_bits()) << 16 | u64::from(src.port);
+            let d = u64::from(d.to_bits()) << 16 | u64::from(dst.port);
+            let (lo, hi) = if s <= d { (s, d) } else { (d, s) };
+            return Key {
+                lo: u128::from(lo),
+                hi: u128::from(hi),
+                meta: 0,
+            };
+        }
+        let num = |e: Endpoint| match e.ip {
+            IpAddr::V4(v4) => (u128::from(v4.to_bits()), false, e.port),
+            IpAddr::V6(v6) => (v6.to_bits(), true, e.port),
+        };
+        let (s, d) = (num(src), num(dst));
+        let (lo, hi) = if s <= d { (s, d) } else { (d, s) };
+        Key {
+            lo: lo.0,
+            hi: hi.0,
+            meta: 1 << 40
+                | u64::from(lo.2)
+                | u64::from(hi.2) << 16
+                | u64::from(lo.1) << 32
+                | u64::from(hi.1) << 33,
+        }
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        if self.meta == 0 {
+            // Two IPv4 ends: 48 bits each, one write.
+            h.write_u128(self.lo << 64 | self.hi);
+        } else {
+            h.write_u128(self.lo);
+            h.write_u128(self.hi);
+            h.write_u64(self.meta);
+        }
+    }
+}
 
 #[derive(Debug)]
 enum App {
@@ -462,7 +523,7 @@ impl Connections {
             ip: pkt.dst,
             port: seg.dst_port,
         };
-        let key = if src <= dst { (src, dst) } else { (dst, src) };
+        let key = Key::of(src, dst);
         let seen = Seen {
             capture: 0,
             frame: pkt.frame,
@@ -1249,5 +1310,45 @@ fn feed(app: &mut App, dir: usize, ev: StreamEvent<'_>, seen: Seen, files_budget
         (App::Sccp(s), StreamEvent::Data(d)) => s.data(dir, d, seen),
         (App::Sccp(s), StreamEvent::Gap(_)) => s.gap(dir),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn the_flow_key_is_the_same_both_ways_and_tells_every_other_pair_apart() {
+        // Issue 19 (tls-heavy): the numeric key is equal exactly when the two pairs of ends
+        // are the same pair, whichever way round (IPv4 and IPv6 addresses of equal bits
+        // included: 10.0.0.1 and ::a00:1).
+        let ends: Vec<Endpoint> = [
+            "10.0.0.1:443",
+            "10.0.0.1:50000",
+            "10.0.0.2:1",
+            "9.255.255.255:65535",
+            "255.0.0.0:0",
+            "[::1]:443",
+            "[::a00:1]:443",
+            "[fe80::1]:5060",
+        ]
+        .iter()
+        .map(|s| s.parse().expect("endpoint"))
+        .collect();
+        let hasher = foldhash::fast::RandomState::default();
+        for &a in &ends {
+            for &b in &ends {
+                let key = Key::of(a, b);
+                assert_eq!(key, Key::of(b, a), "{a} {b}");
+                assert_eq!(hasher.hash_one(key), hasher.hash_one(Key::of(b, a)));
+                for &c in &ends {
+                    for &d in &ends {
+                        let same = (a, b) == (c, d) || (a, b) == (d, c);
+                        assert_eq!(key == Key::of(c, d), same, "{a} {b} / {c} {d}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -31,6 +31,27 @@ const HRR_RANDOM: [u8; 32] = [
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
+/// The `supported_versions` extension type (RFC 8446 §4.2.1).
+const SUPPORTED_VERSIONS: u16 = 43;
+
+/// Whether a ServerHello's extension block may hold `supported_versions`, the only
+/// extension read from it: false only when its (type, length) framing walks to its end
+/// without one, and then parsing every extension with tls-parser (most of a TLS 1.2
+/// ServerHello's cost, issue 19 tls-heavy) could not change the version. Anything else
+/// (the extension present, framing that does not add up) is left to tls-parser.
+fn may_hold_supported_versions(mut ext: &[u8]) -> bool {
+    while let [t0, t1, l0, l1, rest @ ..] = ext {
+        if u16::from_be_bytes([*t0, *t1]) == SUPPORTED_VERSIONS {
+            return true;
+        }
+        let Some(next) = rest.get(usize::from(u16::from_be_bytes([*l0, *l1]))..) else {
+            return true;
+        };
+        ext = next;
+    }
+    !ext.is_empty()
+}
+
 /// Most certificates decoded from one chain.
 const MAX_CHAIN: usize = 16;
 
@@ -169,9 +190,9 @@ struct Direction {
 
 impl Direction {
     /// Makes room in `rec_buf` (`hs == false`) or `hs_buf` for `n` more bytes of a unit of
-    /// `want` bytes in all (the record or the message they wait for): a record's buffer is
-    /// made its record's length at once, a message's grows by doubling, never past `want`
-    /// either way, so a buffer holds at most what its unit needs; the account is charged
+    /// `want` bytes in all (the record or the message they wait for): a record's buffer, or
+    /// a message's of at most a record's size, is made its unit's length at once, a longer
+    /// message's grows by doubling, never past `want` either way, so a buffer holds at most what its unit needs; the account is charged
     /// before the allocation. False when the budget refuses.
     fn room(&mut self, hs: bool, n: usize, want: usize) -> bool {
         let (buf, other) = if hs {
@@ -186,7 +207,10 @@ impl Direction {
         // A record's length (at most MAX_RECORD + 5) is known from its header: room for all
         // of it at once, not growth by doubling that copies it twice over (issue 19,
         // tls-heavy). A handshake message may claim far more, so its buffer still doubles.
-        let target = if hs {
+        // A message or certificate of up to a record's size is treated alike (a server's
+        // certificate cut by a segment boundary is otherwise allocated, then grown and
+        // copied, in every session).
+        let target = if hs && want > MAX_RECORD + 5 {
             need.max(buf.capacity().saturating_mul(2))
                 .min(want.max(need))
         } else {
@@ -735,6 +759,7 @@ impl TlsConn {
                     }
                     let mut version = sh.version.0;
                     if let Some(ext) = sh.ext
+                        && may_hold_supported_versions(ext)
                         && let Ok((_, exts)) = tls_parser::parse_tls_server_hello_extensions(ext)
                     {
                         for e in exts {
@@ -1256,7 +1281,65 @@ mod tests {
         }
     }
 
+    #[test]
+    fn server_hello_extensions_are_skipped_only_when_supported_versions_cannot_be_there() {
+        // Issue 19 (tls-heavy): a TLS 1.2 ServerHello's extensions need no parsing.
+        assert!(!may_hold_supported_versions(&[]));
+        // renegotiation_info (0xff01, 1 byte), then ec_point_formats (11, 2 bytes).
+        assert!(!may_hold_supported_versions(&[
+            0xff, 0x01, 0, 1, 0, 0, 11, 0, 2, 1, 0
+        ]));
+        // supported_versions (43) after another extension: parsed.
+        assert!(may_hold_supported_versions(&[
+            0xff, 0x01, 0, 1, 0, 0, 43, 0, 2, 3, 4
+        ]));
+        // Framing that does not add up, or a stray tail: left to tls-parser.
+        assert!(may_hold_supported_versions(&[0xff, 0x01, 0, 9, 0]));
+        assert!(may_hold_supported_versions(&[0xff, 0x01, 0, 0, 7]));
+    }
+
+    /// A ServerHello record (TLS 1.2 legacy version) with these extension bytes.
+    fn server_hello_record(ext: &[u8]) -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]);
+        body.push(0); // no session id
+        body.extend_from_slice(&[0xc0, 0x2f, 0]);
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(ext);
+        let mut msg = vec![2, 0, (body.len() >> 8) as u8, body.len() as u8];
+        msg.extend_from_slice(&body);
+        let mut rec = vec![22, 3, 3, (msg.len() >> 8) as u8, msg.len() as u8];
+        rec.extend_from_slice(&msg);
+        rec
+    }
+
     proptest! {
+        #[test]
+        fn a_server_hello_reads_the_same_version_with_or_without_the_extension_shortcut(
+            exts in proptest::collection::vec((prop_oneof![Just(43u16), Just(0xff01), Just(11), any::<u16>()], proptest::collection::vec(any::<u8>(), 0..6)), 0..5),
+            tail in proptest::collection::vec(any::<u8>(), 0..3),
+        ) {
+            let mut ext = Vec::new();
+            for (ty, data) in &exts {
+                ext.extend_from_slice(&ty.to_be_bytes());
+                ext.extend_from_slice(&(data.len() as u16).to_be_bytes());
+                ext.extend_from_slice(data);
+            }
+            ext.extend_from_slice(&tail);
+            // What tls-parser alone says the version is.
+            let mut expected = 0x0303;
+            if let Ok((_, all)) = tls_parser::parse_tls_server_hello_extensions(&ext) {
+                for e in all {
+                    if let TlsExtension::SupportedVersions(v) = e && let Some(x) = v.first() {
+                        expected = x.0;
+                    }
+                }
+            }
+            let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 4096);
+            t.data(1, &server_hello_record(&ext), Seen::default());
+            prop_assert_eq!(t.session.version, Some(expected));
+        }
+
         #[test]
         fn never_panics_on_arbitrary_bytes(
             chunks in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..30),
