@@ -17,6 +17,7 @@
 //! [`evidence`] holds the plain data the protocol stage hands up to the diagnosis.
 #![forbid(unsafe_code)]
 
+pub mod alarm;
 pub mod budget;
 pub mod capture;
 pub mod cisco;
@@ -39,3 +40,4 @@ pub mod sidecar;
 pub mod timestamp;
 pub mod transport;
 pub mod trust;
+pub mod x509;

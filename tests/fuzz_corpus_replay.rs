@@ -96,7 +96,7 @@ fn outside_seeds_reach_their_parsers() {
     for file in files_in(&seeds.join("device_tl_info")) {
         let data = std::fs::read(&file).expect("seed");
         let alarm = itlscope::proto::sip::parse_device_tl_info(&data)
-            .or_else(|| itlscope::proto::sip::parse_alarm_xml(&String::from_utf8_lossy(&data)));
+            .or_else(|| itlscope::alarm::parse_alarm_xml(&String::from_utf8_lossy(&data)));
         let alarm = alarm.unwrap_or_else(|| panic!("{} holds no alarm", file.display()));
         assert_eq!(alarm.device_name.as_deref(), Some("SEP0011223344AA"));
     }

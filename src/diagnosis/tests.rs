@@ -559,7 +559,7 @@ fn other_tls_and_expired_certificates() {
 #[test]
 fn a_certificate_that_cannot_be_parsed_has_unknown_validity_not_expired() {
     let mut ev = boot(ITL_A, CONFIG_A, tls_with(IP, 2445, old_tvs_cert()));
-    let (junk, note) = crate::proto::x509::certificate_info(b"\x30\x03\x02\x01\x07");
+    let (junk, note) = crate::x509::certificate_info(b"\x30\x03\x02\x01\x07");
     assert!(note.is_some());
     ev.tls.push(tls_with(IP, 8443, junk));
     let p = &diagnose_with(&ev, &OperatorFacts::default(), &cluster()).phones[0];

@@ -2,7 +2,7 @@
 //! PEM (one or more `CERTIFICATE` blocks, text around them allowed) or DER.
 
 use super::{ExportedCert, Source};
-use crate::proto::x509::certificate_info;
+use crate::x509::certificate_info;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 const BEGIN: &str = "-----BEGIN CERTIFICATE-----";

@@ -258,7 +258,7 @@ fn alarm(entry: &Entry) -> Option<LoggedAlarm> {
     if !entry.text.contains("DeviceTLInfo") {
         return None;
     }
-    let a = crate::proto::sip::parse_alarm_xml(&entry.text)?;
+    let a = crate::alarm::parse_alarm_xml(&entry.text)?;
     Some(LoggedAlarm {
         device_name: a.device_name,
         itl_signature_raw: a.itl_signature_raw,

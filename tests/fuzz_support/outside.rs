@@ -70,7 +70,7 @@ pub fn prt_archive(data: &[u8]) {
 pub fn device_tl_info(data: &[u8]) {
     let _ = itlscope::proto::sip::parse_device_tl_info(data);
     let text = String::from_utf8_lossy(data);
-    let _ = itlscope::proto::sip::parse_alarm_xml(&text);
+    let _ = itlscope::alarm::parse_alarm_xml(&text);
 }
 
 /// The changes `plan` is asked about, chosen by one byte; per-node changes name the ITL's
