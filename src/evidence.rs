@@ -130,18 +130,117 @@ pub struct FileTransfer {
     pub first: Seen,
     /// The last packet of the transfer.
     pub last: Seen,
-    /// MD5 of the file, lower-case hex, when `complete` (None when the bytes are not whole).
-    pub md5: Option<String>,
+    /// MD5 of the file, when `complete` (None when the bytes are not whole). Kept as raw
+    /// bytes (16, not a 32-character `String` on the heap: issue 20, 50,000 phones);
+    /// [`HexDigest::hex`] and its `Display` give the lower-case hex the reports print.
+    pub md5: Option<Md5Digest>,
     /// SHA-1 of the file, same rule.
-    pub sha1: Option<String>,
+    pub sha1: Option<Sha1Digest>,
     /// SHA-256 of the file, same rule.
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256Digest>,
     /// Anomalies met while reassembling (duplicate blocks that differed, gaps…). A cut by a
     /// memory limit is not here but in `cut`.
     pub notes: Vec<String>,
     /// Set when a file limit stopped keeping the bytes (the transfer is then not
     /// `complete`); the reports say it in words.
     pub cut: Option<FileCut>,
+}
+
+/// A digest of `N` bytes kept as its raw bytes. It prints (`Display`), serialises and
+/// compares with text as lower-case hex, as the `String`s it replaced did, so reports are
+/// unchanged; it takes `N` bytes inline and nothing on the heap.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HexDigest<const N: usize>(pub [u8; N]);
+
+/// An MD5 digest.
+pub type Md5Digest = HexDigest<16>;
+/// A SHA-1 digest.
+pub type Sha1Digest = HexDigest<20>;
+/// A SHA-256 digest.
+pub type Sha256Digest = HexDigest<32>;
+
+impl<const N: usize> HexDigest<N> {
+    /// The lower-case hex (`2 * N` characters).
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// The raw bytes.
+    pub fn bytes(&self) -> &[u8; N] {
+        &self.0
+    }
+
+    /// Reads `2 * N` hex digits (either case); None for anything else.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut out = [0u8; N];
+        hex::decode_to_slice(text, &mut out).ok()?;
+        Some(HexDigest(out))
+    }
+
+    /// The digest of the first `N` bytes of `bytes` (a hash function's output); None when
+    /// `bytes` is shorter.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let head = bytes.get(..N)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(head);
+        Some(HexDigest(out))
+    }
+}
+
+impl<const N: usize> fmt::Display for HexDigest<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<const N: usize> fmt::Debug for HexDigest<N> {
+    /// As the hex `String` would print: quoted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+impl<const N: usize> Serialize for HexDigest<N> {
+    /// A JSON string of lower-case hex, as before.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<const N: usize> JsonSchema for HexDigest<N> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        String::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
+
+impl<const N: usize> PartialEq<str> for HexDigest<N> {
+    /// Equal to hex text of either case.
+    fn eq(&self, other: &str) -> bool {
+        other.len() == 2 * N && Self::from_hex(other).is_some_and(|d| d == *self)
+    }
+}
+
+impl<const N: usize> PartialEq<&str> for HexDigest<N> {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
+
+impl<const N: usize> PartialEq<String> for HexDigest<N> {
+    fn eq(&self, other: &String) -> bool {
+        *self == *other.as_str()
+    }
 }
 
 /// A transferred file's bytes, reference-counted so that transfers of identical contents

@@ -818,7 +818,7 @@ impl HttpConn {
             client: self.client,
             server: self.server,
             data: if ok {
-                super::store_file(ex.body, sha256.as_deref())
+                super::store_file(ex.body, sha256.as_ref())
             } else {
                 Default::default()
             },

@@ -203,12 +203,19 @@ impl FileBudget {
     }
 }
 
-/// MD5, SHA-1 and SHA-256 of `data`, lower-case hex.
-pub(crate) fn digests(data: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
+/// MD5, SHA-1 and SHA-256 of `data`, as raw bytes (the reports print them as hex).
+pub(crate) fn digests(
+    data: &[u8],
+) -> (
+    Option<crate::evidence::Md5Digest>,
+    Option<crate::evidence::Sha1Digest>,
+    Option<crate::evidence::Sha256Digest>,
+) {
+    use crate::evidence::HexDigest;
     (
-        Some(hex::encode(md5::Md5::digest(data))),
-        Some(hex::encode(sha1::Sha1::digest(data))),
-        Some(hex::encode(sha2::Sha256::digest(data))),
+        Some(HexDigest(md5::Md5::digest(data).into())),
+        Some(HexDigest(sha1::Sha1::digest(data).into())),
+        Some(HexDigest(sha2::Sha256::digest(data).into())),
     )
 }
 
@@ -251,18 +258,20 @@ pub fn file_store_stats() -> FileStoreStats {
 
 /// Stores a finished transfer's bytes: when identical bytes are already held (same SHA-256
 /// and equal byte for byte) the transfer shares that copy and `data` is freed. `sha256` is
-/// the lower-case hex digest when the caller has computed it already (complete files).
-pub fn store_file(data: Vec<u8>, sha256: Option<&str>) -> crate::evidence::FileBytes {
+/// the digest when the caller has computed it already (complete files).
+pub fn store_file(
+    data: Vec<u8>,
+    sha256: Option<&crate::evidence::Sha256Digest>,
+) -> crate::evidence::FileBytes {
     use std::sync::Arc;
     // Empty files (failed transfers) share nothing worth the bookkeeping.
     if data.is_empty() {
         return crate::evidence::FileBytes::default();
     }
-    let mut key = [0u8; 32];
-    let known = sha256.is_some_and(|h| hex::decode_to_slice(h, &mut key).is_ok());
-    if !known {
-        key.copy_from_slice(&sha2::Sha256::digest(&data));
-    }
+    let key: [u8; 32] = match sha256 {
+        Some(d) => d.0,
+        None => sha2::Sha256::digest(&data).into(),
+    };
     let mut guard = FILE_STORE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -687,7 +696,7 @@ mod store_tests {
     fn identical_files_share_one_copy_and_different_ones_do_not() {
         let itl = b"fleet store test: the same ITL served to every phone".to_vec();
         let (_, _, sha256) = digests(&itl);
-        let a = store_file(itl.clone(), sha256.as_deref());
+        let a = store_file(itl.clone(), sha256.as_ref());
         let b = store_file(itl.clone(), None);
         assert!(a.same_copy(&b), "same bytes, one copy");
         assert_eq!(a, itl);
@@ -699,11 +708,11 @@ mod store_tests {
     fn a_wrong_digest_never_merges_different_bytes() {
         let first = b"fleet store test: first contents".to_vec();
         let (_, _, sha256) = digests(&first);
-        let a = store_file(first.clone(), sha256.as_deref());
+        let a = store_file(first.clone(), sha256.as_ref());
         // A caller's digest that does not belong to these bytes: compared byte for byte.
         let b = store_file(
             b"fleet store test: other contents".to_vec(),
-            sha256.as_deref(),
+            sha256.as_ref(),
         );
         assert!(!a.same_copy(&b));
         assert_eq!(a, first);

@@ -537,7 +537,7 @@ impl Transfer {
                 ip: self.server_ip,
                 port: self.server_port.unwrap_or(self.request_port),
             },
-            data: super::store_file(self.data, sha256.as_deref()),
+            data: super::store_file(self.data, sha256.as_ref()),
             size,
             complete,
             missing,
@@ -934,7 +934,7 @@ mod tests {
         assert_eq!(f.size, Some(1300));
         assert_eq!(f.server, ep(ST));
         assert!(f.error.is_none());
-        assert_eq!(f.sha1.as_deref().map(str::len), Some(40));
+        assert_eq!(f.sha1.map(|d| d.hex().len()), Some(40));
     }
 
     #[test]
