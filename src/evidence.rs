@@ -144,6 +144,28 @@ pub struct FileTransfer {
     /// Set when a file limit stopped keeping the bytes (the transfer is then not
     /// `complete`); the reports say it in words.
     pub cut: Option<FileCut>,
+    /// Set when a whole signed configuration's bytes were not kept (`data` is then empty):
+    /// what the diagnosis reads of it instead ([`crate::proto::summarize_signed_config`]).
+    /// A phone's own config differs from every other phone's, so at 50,000 phones its
+    /// bytes were the largest part of the evidence (issue 20).
+    pub signed_config: Option<Box<SignedConfigSummary>>,
+}
+
+/// What the diagnosis reads of a signed configuration (`SEP<MAC>.cnf.xml.sgn`) once its bytes
+/// are dropped: the header to parse, the digest its signature is checked against, and the
+/// `callManagerGroup` of the XML. `analyze` keeps only this; `extract` keeps the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignedConfigSummary {
+    /// The file's header, `bytes[..header_length]`: parsing it gives the same header as
+    /// parsing the whole file, with an empty payload.
+    pub header: Box<[u8]>,
+    /// Length of the whole file in bytes.
+    pub len: u64,
+    /// Digest of the signed message (the file less its signature element) by the header's
+    /// digest algorithm ([`crate::cisco::verify::signed_digest`]).
+    pub signed_digest: Box<[u8]>,
+    /// The config's `<callManagerGroup>` members ([`crate::cisco::config::callmanager_group`]).
+    pub callmanager_group: Option<Vec<String>>,
 }
 
 /// A digest of `N` bytes kept as its raw bytes. It prints (`Display`), serialises and
@@ -388,6 +410,30 @@ impl FileTransfer {
     /// The file's kind by its requested name.
     pub fn kind(&self) -> FileKind {
         FileKind::of_name(&self.name)
+    }
+
+    /// Bytes of the file the capture held (up to the first gap): `data`'s length, or the
+    /// whole length of a signed config whose bytes were not kept.
+    pub fn captured_len(&self) -> usize {
+        match &self.signed_config {
+            Some(s) => usize::try_from(s.len).unwrap_or(usize::MAX),
+            None => self.data.len(),
+        }
+    }
+
+    /// The bytes to parse as a signed file: the whole file, or only its header when the
+    /// bytes were not kept (the payload then reads as empty).
+    pub fn signed_bytes(&self) -> &[u8] {
+        match &self.signed_config {
+            Some(s) => &s.header,
+            None => &self.data,
+        }
+    }
+
+    /// The digest of the signed message when the bytes were not kept, for the signature
+    /// check ([`crate::cisco::model::Header::signed_digest`]).
+    pub fn signed_digest(&self) -> Option<&[u8]> {
+        self.signed_config.as_ref().map(|s| &*s.signed_digest)
     }
 }
 
@@ -895,6 +941,30 @@ impl Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 20: a SPAN of 50,000 phones holds ~225,000 transfer records, so each byte of
+    /// `FileTransfer` is ~0.2 MiB. The digests are inline bytes, not hex `String`s on the
+    /// heap; this keeps the record from growing back unnoticed.
+    #[test]
+    fn a_transfer_record_stays_small() {
+        let size = std::mem::size_of::<FileTransfer>();
+        assert!(size <= 352, "FileTransfer is {size} bytes");
+        assert_eq!(std::mem::size_of::<Option<Sha256Digest>>(), 33);
+    }
+
+    #[test]
+    fn digests_print_serialise_and_compare_as_lower_case_hex() {
+        let d = Sha1Digest::from_hex("A9993E364706816ABA3E25717850C26C9CD0D89D").expect("hex");
+        let hex = "a9993e364706816aba3e25717850c26c9cd0d89d";
+        assert_eq!(d.to_string(), hex);
+        assert_eq!(d.hex(), hex);
+        assert_eq!(format!("{d:?}"), format!("{hex:?}"));
+        assert_eq!(serde_json::to_string(&Some(d)).expect("serialises"), format!("\"{hex}\""));
+        assert!(d == *hex && d == hex.to_uppercase() && d != "a9993e");
+        assert_eq!(Sha1Digest::from_slice(d.bytes()), Some(d));
+        assert_eq!(Md5Digest::from_slice(&[0; 15]), None);
+        assert_eq!(Md5Digest::from_hex("zz"), None);
+    }
 
     #[test]
     fn endpoints_parse_back_from_their_display() {

@@ -219,6 +219,79 @@ pub(crate) fn digests(
     )
 }
 
+/// False once [`keep_signed_config_bytes`] said so: finished signed configs are then kept
+/// as [`summarize_signed_config`] makes them. True (keep the bytes) unless told.
+static KEEP_SIGNED_CONFIG_BYTES: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(true);
+
+/// Whether transfers finished from now on keep a whole signed config's bytes (the default)
+/// or only what the diagnosis reads of it ([`summarize_signed_config`]). `analyze` says
+/// false: at 50,000 phones each phone's own config was ~2.2 KB of the ~7.5 KiB of evidence
+/// held per phone (issue 20). `extract` needs the bytes and leaves it true. Process-wide,
+/// like the file store.
+pub fn keep_signed_config_bytes(keep: bool) {
+    KEEP_SIGNED_CONFIG_BYTES.store(keep, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Replaces a finished transfer's bytes by what the diagnosis reads of them
+/// ([`crate::evidence::SignedConfigSummary`]: header, signed-message digest,
+/// `callManagerGroup`) when it is a whole signed config (`.xml.sgn`, not `.enc.sgn`,
+/// whose checks read its payload) that parses and names a usable signature algorithm.
+/// Anything else keeps its bytes, so that the checks that explain a bad file are unchanged.
+/// True when the bytes were dropped.
+pub fn summarize_signed_config(file: &mut crate::evidence::FileTransfer) -> bool {
+    if file.signed_config.is_some() {
+        return false;
+    }
+    match summary_of(file, &file.data) {
+        Some(summary) => {
+            file.signed_config = Some(Box::new(summary));
+            file.data = crate::evidence::FileBytes::default();
+            true
+        }
+        None => false,
+    }
+}
+
+/// What [`summarize_signed_config`] keeps of `data`, the bytes of `file`; None when the bytes
+/// must be kept.
+fn summary_of(
+    file: &crate::evidence::FileTransfer,
+    data: &[u8],
+) -> Option<crate::evidence::SignedConfigSummary> {
+    if !file.complete
+        || file.upload
+        || file.kind() != crate::evidence::FileKind::SignedConfig
+        || file.name.to_ascii_lowercase().ends_with(".enc.sgn")
+    {
+        return None;
+    }
+    let parsed = crate::cisco::signed::parse_signed_file(data).ok()?;
+    let signed_digest = crate::cisco::verify::signed_digest(data, &parsed.header)?;
+    let header = data.get(..usize::from(parsed.header.header_length))?;
+    Some(crate::evidence::SignedConfigSummary {
+        header: header.into(),
+        len: u64::try_from(data.len()).unwrap_or(u64::MAX),
+        signed_digest: signed_digest.into_boxed_slice(),
+        callmanager_group: crate::cisco::config::callmanager_group(data),
+    })
+}
+
+/// Gives a finished transfer its bytes: [`store_file`], or, when
+/// [`keep_signed_config_bytes`] said false and the file is a signed config, only what
+/// [`summarize_signed_config`] keeps (before the store, whose weak entry would otherwise
+/// hold the whole allocation until it is pruned).
+pub(crate) fn finish_transfer(file: &mut crate::evidence::FileTransfer, data: Vec<u8>) {
+    if !KEEP_SIGNED_CONFIG_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+        && let Some(summary) = summary_of(file, &data)
+    {
+        file.signed_config = Some(Box::new(summary));
+        file.data = crate::evidence::FileBytes::default();
+        return;
+    }
+    file.data = store_file(data, file.sha256.as_ref());
+}
+
 /// Content-addressed store of finished files' bytes: every phone of a cluster downloads the
 /// same ITL and CTL, so a SPAN of N phones would otherwise hold N copies. Keyed by SHA-256;
 /// entries are weak, so a file nobody holds any more is freed (its entry is pruned later).

@@ -528,7 +528,8 @@ impl Transfer {
         } else {
             (None, None, None)
         };
-        FileTransfer {
+        let data = std::mem::take(&mut self.data);
+        let mut file = FileTransfer {
             name: self.name,
             transport: FileTransport::Tftp,
             upload: self.upload,
@@ -537,7 +538,7 @@ impl Transfer {
                 ip: self.server_ip,
                 port: self.server_port.unwrap_or(self.request_port),
             },
-            data: super::store_file(self.data, sha256.as_ref()),
+            data: Default::default(),
             size,
             complete,
             missing,
@@ -552,7 +553,10 @@ impl Transfer {
             sha256,
             notes: self.notes,
             cut: self.cut,
-        }
+            signed_config: None,
+        };
+        super::finish_transfer(&mut file, data);
+        file
     }
 }
 

@@ -150,7 +150,7 @@ impl<'a> From<&'a FileTransfer> for FileJson<'a> {
             tftp_error: f.tftp_error_code.and_then(codes::tftp_error),
             tftp_error_code: f.tftp_error_code,
             http_status: f.http_status,
-            bytes_captured: len64(f.data.len()),
+            bytes_captured: len64(f.captured_len()),
             missing: f
                 .missing
                 .iter()
