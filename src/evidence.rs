@@ -124,8 +124,9 @@ pub struct FileTransfer {
     /// TFTP error code, if the server (or client) sent an ERROR packet.
     pub tftp_error_code: Option<u16>,
     /// Negotiated or requested options (TFTP option name/value pairs; HTTP request headers
-    /// worth keeping such as `Host`).
-    pub options: Vec<(String, String)>,
+    /// worth keeping such as `Host`). Shared text: every phone of a fleet sends the same
+    /// `Host`, `User-Agent` and `blksize`, kept once ([`crate::proto::intern`], issue 20).
+    pub options: Vec<(Arc<str>, Arc<str>)>,
     /// The request.
     pub first: Seen,
     /// The last packet of the transfer.
@@ -164,8 +165,9 @@ pub struct SignedConfigSummary {
     /// Digest of the signed message (the file less its signature element) by the header's
     /// digest algorithm ([`crate::cisco::verify::signed_digest`]).
     pub signed_digest: Box<[u8]>,
-    /// The config's `<callManagerGroup>` members ([`crate::cisco::config::callmanager_group`]).
-    pub callmanager_group: Option<Vec<String>>,
+    /// The config's `<callManagerGroup>` members ([`crate::cisco::config::callmanager_group`]),
+    /// shared text: a cluster's phones name the same servers.
+    pub callmanager_group: Option<Box<[Arc<str>]>>,
 }
 
 /// A digest of `N` bytes kept as its raw bytes. It prints (`Display`), serialises and

@@ -40,7 +40,10 @@ pub fn callmanager_group(bytes: &[u8]) -> Option<Vec<String>> {
 /// were not ([`crate::evidence::SignedConfigSummary`]).
 pub fn callmanager_group_of(file: &crate::evidence::FileTransfer) -> Option<Vec<String>> {
     match &file.signed_config {
-        Some(summary) => summary.callmanager_group.clone(),
+        Some(summary) => summary
+            .callmanager_group
+            .as_ref()
+            .map(|names| names.iter().map(|n| n.to_string()).collect()),
         None => callmanager_group(&file.data),
     }
 }

@@ -824,7 +824,7 @@ impl HttpConn {
             error,
             http_status: Some(ex.status),
             tftp_error_code: None,
-            options,
+            options: super::intern_options(options),
             first,
             last: ex.last,
             md5,

@@ -273,7 +273,8 @@ fn summary_of(
         header: header.into(),
         len: u64::try_from(data.len()).unwrap_or(u64::MAX),
         signed_digest: signed_digest.into_boxed_slice(),
-        callmanager_group: crate::cisco::config::callmanager_group(data),
+        callmanager_group: crate::cisco::config::callmanager_group(data)
+            .map(|names| names.iter().map(|n| intern(n)).collect()),
     })
 }
 
@@ -290,6 +291,41 @@ pub(crate) fn finish_transfer(file: &mut crate::evidence::FileTransfer, data: Ve
         return;
     }
     file.data = store_file(data, file.sha256.as_ref());
+}
+
+/// Distinct texts [`intern`] keeps at most; past it a text is allocated on its own (a capture
+/// of crafted headers cannot grow the table without bound).
+const MAX_INTERNED: usize = 1 << 16;
+
+static INTERNED: std::sync::Mutex<Option<std::collections::HashSet<std::sync::Arc<str>>>> =
+    std::sync::Mutex::new(None);
+
+/// `text` as one shared copy: the option names and values of a fleet's transfers (`Host`,
+/// `User-Agent`, `oack:blksize` …) are the same for every phone, so 50,000 phones would
+/// otherwise hold 50,000 copies of each (issue 20). Process-wide, like the file store.
+pub fn intern(text: &str) -> std::sync::Arc<str> {
+    let mut guard = INTERNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let set = guard.get_or_insert_with(std::collections::HashSet::new);
+    if let Some(held) = set.get(text) {
+        return held.clone();
+    }
+    let new: std::sync::Arc<str> = std::sync::Arc::from(text);
+    if set.len() < MAX_INTERNED {
+        set.insert(new.clone());
+    }
+    new
+}
+
+/// A finished transfer's options, each name and value [`intern`]ed.
+pub(crate) fn intern_options(
+    options: Vec<(String, String)>,
+) -> Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> {
+    options
+        .iter()
+        .map(|(name, value)| (intern(name), intern(value)))
+        .collect()
 }
 
 /// Content-addressed store of finished files' bytes: every phone of a cluster downloads the

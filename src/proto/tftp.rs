@@ -545,7 +545,7 @@ impl Transfer {
             error,
             http_status: None,
             tftp_error_code: self.error.as_ref().map(|e| e.0),
-            options: self.options,
+            options: super::intern_options(self.options),
             first: self.first,
             last: self.last,
             md5,
@@ -1067,7 +1067,7 @@ mod tests {
         assert!(
             f.options
                 .iter()
-                .any(|(k, v)| k == "oack:blksize" && v == "8192")
+                .any(|(k, v)| &**k == "oack:blksize" && &**v == "8192")
         );
     }
 
@@ -1102,17 +1102,16 @@ mod tests {
         let files = t.finish();
         let f = &files[0];
         assert!(f.complete);
-        let oack_options: Vec<&(String, String)> = f
+        let oack_options: Vec<(&str, &str)> = f
             .options
             .iter()
             .filter(|(k, _)| k.starts_with("oack:"))
+            .map(|(k, v)| (&**k, &**v))
             .collect();
+        let tsize = content.len().to_string();
         assert_eq!(
             oack_options,
-            vec![
-                &("oack:blksize".to_string(), "1024".to_string()),
-                &("oack:tsize".to_string(), content.len().to_string())
-            ]
+            vec![("oack:blksize", "1024"), ("oack:tsize", tsize.as_str())]
         );
         assert!(f.notes.iter().all(|n| !n.contains("OACK")), "{:?}", f.notes);
     }
