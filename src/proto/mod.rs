@@ -828,4 +828,43 @@ mod store_tests {
         assert_eq!(b, b"fleet store test: other contents");
         assert!(store_file(Vec::new(), None).is_empty());
     }
+
+    #[test]
+    fn equal_texts_are_interned_as_one_copy() {
+        let a = super::intern("fleet intern test: Cisco-CP8845/14.1.1");
+        let b = super::intern(&String::from("fleet intern test: Cisco-CP8845/14.1.1"));
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert_eq!(&*a, "fleet intern test: Cisco-CP8845/14.1.1");
+        let pairs = super::intern_options(vec![("Host".into(), "10.0.0.1:6970".into())]);
+        assert_eq!(&*pairs[0].0, "Host");
+        assert_eq!(&*pairs[0].1, "10.0.0.1:6970");
+    }
+
+    /// Only a whole signed config that parses loses its bytes: anything else keeps them,
+    /// so the checks that explain a bad file read what they read before.
+    #[test]
+    fn only_a_whole_parsable_signed_config_is_summarized() {
+        use crate::evidence::FileTransfer;
+        let whole = |name: &str, data: &[u8]| FileTransfer {
+            name: name.into(),
+            data: data.into(),
+            complete: true,
+            ..FileTransfer::default()
+        };
+        // Not a signed file at all.
+        let mut f = whole("SEP0011223344AA.cnf.xml.sgn", b"<device></device>");
+        assert!(!super::summarize_signed_config(&mut f));
+        assert_eq!(f.data.as_slice(), b"<device></device>");
+        // Neither another kind, an encrypted config, an upload nor a partial download.
+        for name in ["ITLSEP0011223344AA.tlv", "SEP0011223344AA.cnf.xml.enc.sgn", "a.bin"] {
+            let mut f = whole(name, b"x");
+            assert!(!super::summarize_signed_config(&mut f), "{name}");
+        }
+        let mut f = whole("SEP0011223344AA.cnf.xml.sgn", b"x");
+        f.complete = false;
+        assert!(!super::summarize_signed_config(&mut f));
+        assert_eq!(f.captured_len(), 1);
+        assert_eq!(f.signed_bytes(), b"x");
+        assert!(f.signed_digest().is_none());
+    }
 }
