@@ -961,7 +961,10 @@ mod tests {
         assert_eq!(d.to_string(), hex);
         assert_eq!(d.hex(), hex);
         assert_eq!(format!("{d:?}"), format!("{hex:?}"));
-        assert_eq!(serde_json::to_string(&Some(d)).expect("serialises"), format!("\"{hex}\""));
+        assert_eq!(
+            serde_json::to_string(&Some(d)).expect("serialises"),
+            format!("\"{hex}\"")
+        );
         assert!(d == *hex && d == hex.to_uppercase() && d != "a9993e");
         assert_eq!(Sha1Digest::from_slice(d.bytes()), Some(d));
         assert_eq!(Md5Digest::from_slice(&[0; 15]), None);

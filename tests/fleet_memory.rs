@@ -307,7 +307,10 @@ fn a_signed_config_kept_as_header_and_digest_gives_the_same_reports() {
             assert!(header.payload.is_empty());
         }
     }
-    assert!(dropped >= 40, "every phone's signed config is summarized ({dropped})");
+    assert!(
+        dropped >= 40,
+        "every phone's signed config is summarized ({dropped})"
+    );
     // A transfer already summarized, or not a signed config, is left alone.
     for f in &mut kept.files {
         assert!(!itlscope::proto::summarize_signed_config(f));
@@ -319,8 +322,14 @@ fn a_signed_config_kept_as_header_and_digest_gives_the_same_reports() {
         json_whole.contains("its signature is valid"),
         "the span's configs verify"
     );
-    assert!(json_whole == json_kept, "JSON differs once config bytes are dropped");
-    assert!(text_whole == text_kept, "text differs once config bytes are dropped");
+    assert!(
+        json_whole == json_kept,
+        "JSON differs once config bytes are dropped"
+    );
+    assert!(
+        text_whole == text_kept,
+        "text differs once config bytes are dropped"
+    );
 
     let mut altered = kept.clone();
     for f in &mut altered.files {

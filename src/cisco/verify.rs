@@ -211,8 +211,7 @@ fn check_with_key(file: &[u8], header: &Header<'_>, key: &PublicKey) -> Result<(
     let message: &[u8] = match header.signed_digest {
         Some(d) => d,
         None => {
-            let parts =
-                signed_message(file, header).ok_or("signature element outside the file")?;
+            let parts = signed_message(file, header).ok_or("signature element outside the file")?;
             hashed = digest_with(digest, parts);
             &hashed
         }

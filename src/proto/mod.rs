@@ -856,11 +856,18 @@ mod store_tests {
         assert!(!super::summarize_signed_config(&mut f));
         assert_eq!(f.data.as_slice(), b"<device></device>");
         // Neither another kind, an encrypted config, an upload nor a partial download.
-        for name in ["ITLSEP0011223344AA.tlv", "SEP0011223344AA.cnf.xml.enc.sgn", "a.bin"] {
+        for name in [
+            "ITLSEP0011223344AA.tlv",
+            "SEP0011223344AA.cnf.xml.enc.sgn",
+            "a.bin",
+        ] {
             let mut f = whole(name, b"x");
             assert!(!super::summarize_signed_config(&mut f), "{name}");
         }
         let mut f = whole("SEP0011223344AA.cnf.xml.sgn", b"x");
+        f.upload = true;
+        assert!(!super::summarize_signed_config(&mut f));
+        f.upload = false;
         f.complete = false;
         assert!(!super::summarize_signed_config(&mut f));
         assert_eq!(f.captured_len(), 1);
