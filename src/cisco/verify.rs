@@ -279,7 +279,7 @@ fn cached_verify<D: Digest + sha1::digest::const_oid::AssociatedOid>(
         &key.n_bytes()[..],
         &key.e_bytes()[..],
         &[algorithm as u8][..],
-        &digest[..],
+        digest,
         signature,
     ] {
         id.update((field.len() as u64).to_be_bytes());
@@ -302,7 +302,7 @@ fn cached_verify<D: Digest + sha1::digest::const_oid::AssociatedOid>(
     // Not under the lock: several captures verify on several threads. Two threads may both
     // miss the same new tuple; both then count it, which the stats show honestly.
     let ok = key
-        .verify(Pkcs1v15Sign::new::<D>(), &digest, signature)
+        .verify(Pkcs1v15Sign::new::<D>(), digest, signature)
         .is_ok();
     let mut guard = VERIFY_CACHE
         .lock()
