@@ -124,24 +124,147 @@ pub struct FileTransfer {
     /// TFTP error code, if the server (or client) sent an ERROR packet.
     pub tftp_error_code: Option<u16>,
     /// Negotiated or requested options (TFTP option name/value pairs; HTTP request headers
-    /// worth keeping such as `Host`).
-    pub options: Vec<(String, String)>,
+    /// worth keeping such as `Host`). Shared text: every phone of a fleet sends the same
+    /// `Host`, `User-Agent` and `blksize`, kept once ([`crate::proto::intern`], issue 20).
+    pub options: Vec<(Arc<str>, Arc<str>)>,
     /// The request.
     pub first: Seen,
     /// The last packet of the transfer.
     pub last: Seen,
-    /// MD5 of the file, lower-case hex, when `complete` (None when the bytes are not whole).
-    pub md5: Option<String>,
+    /// MD5 of the file, when `complete` (None when the bytes are not whole). Kept as raw
+    /// bytes (16, not a 32-character `String` on the heap: issue 20, 50,000 phones);
+    /// [`HexDigest::hex`] and its `Display` give the lower-case hex the reports print.
+    pub md5: Option<Md5Digest>,
     /// SHA-1 of the file, same rule.
-    pub sha1: Option<String>,
+    pub sha1: Option<Sha1Digest>,
     /// SHA-256 of the file, same rule.
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256Digest>,
     /// Anomalies met while reassembling (duplicate blocks that differed, gaps…). A cut by a
     /// memory limit is not here but in `cut`.
     pub notes: Vec<String>,
     /// Set when a file limit stopped keeping the bytes (the transfer is then not
     /// `complete`); the reports say it in words.
     pub cut: Option<FileCut>,
+    /// Set when a whole signed configuration's bytes were not kept (`data` is then empty):
+    /// what the diagnosis reads of it instead ([`crate::proto::summarize_signed_config`]).
+    /// A phone's own config differs from every other phone's, so at 50,000 phones its
+    /// bytes were the largest part of the evidence (issue 20).
+    pub signed_config: Option<Box<SignedConfigSummary>>,
+}
+
+/// What the diagnosis reads of a signed configuration (`SEP<MAC>.cnf.xml.sgn`) once its bytes
+/// are dropped: the header to parse, the digest its signature is checked against, and the
+/// `callManagerGroup` of the XML. `analyze` keeps only this; `extract` keeps the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignedConfigSummary {
+    /// The file's header, `bytes[..header_length]`: parsing it gives the same header as
+    /// parsing the whole file, with an empty payload.
+    pub header: Box<[u8]>,
+    /// Length of the whole file in bytes.
+    pub len: u64,
+    /// Digest of the signed message (the file less its signature element) by the header's
+    /// digest algorithm ([`crate::cisco::verify::signed_digest`]).
+    pub signed_digest: Box<[u8]>,
+    /// The config's `<callManagerGroup>` members ([`crate::cisco::config::callmanager_group`]),
+    /// shared text: a cluster's phones name the same servers.
+    pub callmanager_group: Option<Box<[Arc<str>]>>,
+}
+
+/// A digest of `N` bytes kept as its raw bytes. It prints (`Display`), serialises and
+/// compares with text as lower-case hex, as the `String`s it replaced did, so reports are
+/// unchanged; it takes `N` bytes inline and nothing on the heap.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HexDigest<const N: usize>(pub [u8; N]);
+
+/// An MD5 digest.
+pub type Md5Digest = HexDigest<16>;
+/// A SHA-1 digest.
+pub type Sha1Digest = HexDigest<20>;
+/// A SHA-256 digest.
+pub type Sha256Digest = HexDigest<32>;
+
+impl<const N: usize> HexDigest<N> {
+    /// The lower-case hex (`2 * N` characters).
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// The raw bytes.
+    pub fn bytes(&self) -> &[u8; N] {
+        &self.0
+    }
+
+    /// Reads `2 * N` hex digits (either case); None for anything else.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut out = [0u8; N];
+        hex::decode_to_slice(text, &mut out).ok()?;
+        Some(HexDigest(out))
+    }
+
+    /// The digest of the first `N` bytes of `bytes` (a hash function's output); None when
+    /// `bytes` is shorter.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let head = bytes.get(..N)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(head);
+        Some(HexDigest(out))
+    }
+}
+
+impl<const N: usize> fmt::Display for HexDigest<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<const N: usize> fmt::Debug for HexDigest<N> {
+    /// As the hex `String` would print: quoted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+impl<const N: usize> Serialize for HexDigest<N> {
+    /// A JSON string of lower-case hex, as before.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<const N: usize> JsonSchema for HexDigest<N> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        String::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
+
+impl<const N: usize> PartialEq<str> for HexDigest<N> {
+    /// Equal to hex text of either case.
+    fn eq(&self, other: &str) -> bool {
+        other.len() == 2 * N && Self::from_hex(other).is_some_and(|d| d == *self)
+    }
+}
+
+impl<const N: usize> PartialEq<&str> for HexDigest<N> {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
+
+impl<const N: usize> PartialEq<String> for HexDigest<N> {
+    fn eq(&self, other: &String) -> bool {
+        *self == *other.as_str()
+    }
 }
 
 /// A transferred file's bytes, reference-counted so that transfers of identical contents
@@ -289,6 +412,30 @@ impl FileTransfer {
     /// The file's kind by its requested name.
     pub fn kind(&self) -> FileKind {
         FileKind::of_name(&self.name)
+    }
+
+    /// Bytes of the file the capture held (up to the first gap): `data`'s length, or the
+    /// whole length of a signed config whose bytes were not kept.
+    pub fn captured_len(&self) -> usize {
+        match &self.signed_config {
+            Some(s) => usize::try_from(s.len).unwrap_or(usize::MAX),
+            None => self.data.len(),
+        }
+    }
+
+    /// The bytes to parse as a signed file: the whole file, or only its header when the
+    /// bytes were not kept (the payload then reads as empty).
+    pub fn signed_bytes(&self) -> &[u8] {
+        match &self.signed_config {
+            Some(s) => &s.header,
+            None => &self.data,
+        }
+    }
+
+    /// The digest of the signed message when the bytes were not kept, for the signature
+    /// check ([`crate::cisco::model::Header::signed_digest`]).
+    pub fn signed_digest(&self) -> Option<&[u8]> {
+        self.signed_config.as_ref().map(|s| &*s.signed_digest)
     }
 }
 
@@ -796,6 +943,33 @@ impl Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 20: a SPAN of 50,000 phones holds ~225,000 transfer records, so each byte of
+    /// `FileTransfer` is ~0.2 MiB. The digests are inline bytes, not hex `String`s on the
+    /// heap; this keeps the record from growing back unnoticed.
+    #[test]
+    fn a_transfer_record_stays_small() {
+        let size = std::mem::size_of::<FileTransfer>();
+        assert!(size <= 352, "FileTransfer is {size} bytes");
+        assert_eq!(std::mem::size_of::<Option<Sha256Digest>>(), 33);
+    }
+
+    #[test]
+    fn digests_print_serialise_and_compare_as_lower_case_hex() {
+        let d = Sha1Digest::from_hex("A9993E364706816ABA3E25717850C26C9CD0D89D").expect("hex");
+        let hex = "a9993e364706816aba3e25717850c26c9cd0d89d";
+        assert_eq!(d.to_string(), hex);
+        assert_eq!(d.hex(), hex);
+        assert_eq!(format!("{d:?}"), format!("{hex:?}"));
+        assert_eq!(
+            serde_json::to_string(&Some(d)).expect("serialises"),
+            format!("\"{hex}\"")
+        );
+        assert!(d == *hex && d == hex.to_uppercase() && d != "a9993e");
+        assert_eq!(Sha1Digest::from_slice(d.bytes()), Some(d));
+        assert_eq!(Md5Digest::from_slice(&[0; 15]), None);
+        assert_eq!(Md5Digest::from_hex("zz"), None);
+    }
 
     #[test]
     fn endpoints_parse_back_from_their_display() {

@@ -715,6 +715,9 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
             args.format,
             Some(Format::Json | Format::Csv | Format::Jsonl)
         );
+    // No report of `analyze` reads a signed config's bytes once parsed: keep its header,
+    // signed digest and CallManager group only (issue 20; `extract` keeps the bytes).
+    itlscope::proto::keep_signed_config_bytes(false);
     let (evidence, skipped, facts, follower) = if args.follow {
         let color = !lines_to_stderr && use_color(args.color);
         let (evidence, skipped, mut follower) =

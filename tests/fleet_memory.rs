@@ -268,3 +268,90 @@ fn brief() -> TextOptions {
         ..Default::default()
     }
 }
+
+/// Writes the JSON and the readable report of `evidence`, diagnosed whole.
+fn reports_of(evidence: &Evidence) -> (String, String) {
+    let facts = OperatorFacts::default();
+    let held = diagnose_limited(evidence, &facts, &CiscoBackend, Limits::default());
+    let mut json_out = Vec::new();
+    json::write_with(&held, evidence, Some(&generated()), &mut json_out).expect("written");
+    let mut text_out = Vec::new();
+    text::write_with(&held, evidence, &TextOptions::default(), &mut text_out).expect("written");
+    (
+        String::from_utf8(json_out).expect("UTF-8 JSON"),
+        String::from_utf8(text_out).expect("UTF-8 text"),
+    )
+}
+
+/// Statements 2 and 9 (the config is signed by the TFTP key and verified with the ITL's
+/// CCM+TFTP record): `analyze` keeps a signed config as its header, the digest of its signed
+/// message and its CallManager group only (issue 20). The reports of every phone are the
+/// same as with the whole bytes, and the signature is really checked from that digest: a
+/// digest that is not the file's fails the check as altered bytes would.
+#[test]
+fn a_signed_config_kept_as_header_and_digest_gives_the_same_reports() {
+    let _alone = alone();
+    let whole = span_evidence(40, 5);
+    let mut kept = whole.clone();
+    let mut dropped = 0;
+    for f in &mut kept.files {
+        let before = (f.data.len(), f.data.clone());
+        if itlscope::proto::summarize_signed_config(f) {
+            dropped += 1;
+            assert!(f.data.is_empty(), "{}: bytes dropped", f.name);
+            assert_eq!(f.captured_len(), before.0, "{}: length kept", f.name);
+            let header = itlscope::cisco::signed::parse_signed_file(f.signed_bytes())
+                .expect("the kept header parses");
+            let full = itlscope::cisco::signed::parse_signed_file(&before.1).expect("parses");
+            assert_eq!(header.header, full.header, "{}: same header", f.name);
+            assert!(header.payload.is_empty());
+        }
+    }
+    assert!(
+        dropped >= 40,
+        "every phone's signed config is summarized ({dropped})"
+    );
+    // A transfer already summarized, or not a signed config, is left alone.
+    for f in &mut kept.files {
+        assert!(!itlscope::proto::summarize_signed_config(f));
+    }
+
+    let (json_whole, text_whole) = reports_of(&whole);
+    let (json_kept, text_kept) = reports_of(&kept);
+    assert!(
+        json_whole.contains("its signature is valid"),
+        "the span's configs verify"
+    );
+    assert!(
+        json_whole == json_kept,
+        "JSON differs once config bytes are dropped"
+    );
+    assert!(
+        text_whole == text_kept,
+        "text differs once config bytes are dropped"
+    );
+
+    let mut altered = kept.clone();
+    for f in &mut altered.files {
+        if let Some(s) = f.signed_config.as_mut()
+            && let Some(b) = s.signed_digest.first_mut()
+        {
+            *b ^= 1;
+        }
+    }
+    let (json_altered, _) = reports_of(&altered);
+    let valid = |json: &str| json.matches(".cnf.xml.sgn is signed by").count();
+    assert!(valid(&json_whole) >= 40, "every phone's config verifies");
+    if let Some(at) = json_altered.find(".cnf.xml.sgn is signed by") {
+        panic!(
+            "a config verified with a wrong digest: {}",
+            &json_altered[at.saturating_sub(300)..at + 200]
+        );
+    }
+    let mismatches = json_altered.matches("digest mismatch").count();
+    assert!(
+        mismatches >= 40,
+        "{mismatches} digest mismatches, {} untrusted",
+        json_altered.matches("config-signer-untrusted").count()
+    );
+}

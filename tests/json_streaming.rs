@@ -4,7 +4,7 @@
 
 use itlscope::capture::Timestamp;
 use itlscope::diagnosis::{OperatorFacts, diagnose};
-use itlscope::evidence::{Endpoint, Evidence, FileTransfer, FileTransport, Seen};
+use itlscope::evidence::{Endpoint, Evidence, FileTransfer, FileTransport, HexDigest, Seen};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -66,9 +66,10 @@ fn transfer(phone: u8, n: u64) -> FileTransfer {
         },
         size: Some(4096),
         complete: true,
-        md5: Some("0".repeat(32)),
-        sha1: Some("1".repeat(40)),
-        sha256: Some("2".repeat(64)),
+        // The hex `00…`, `11…`, `22…`.
+        md5: Some(HexDigest([0; 16])),
+        sha1: Some(HexDigest([0x11; 20])),
+        sha256: Some(HexDigest([0x22; 32])),
         first: seen,
         last: seen,
         ..Default::default()

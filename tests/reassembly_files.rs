@@ -304,7 +304,10 @@ fn extract_writes_files_certificates_and_index() {
     let files = index["files"].as_array().unwrap();
     assert_eq!(files.len(), 3);
     assert!(files[0]["path"].is_null());
-    assert_eq!(files[1]["sha1"], out.files[1].sha1.clone().unwrap());
+    assert_eq!(
+        files[1]["sha1"],
+        out.files[1].sha1.map(|d| d.hex()).unwrap()
+    );
     assert_eq!(files[2]["name"], "../../ITLSEP0011.tlv");
     assert_eq!(files[2]["transport"], "tftp");
     // Nothing escaped the directory.

@@ -72,6 +72,10 @@ pub struct Header<'a> {
     pub padding: usize,
     /// Every element in file order (including unknown tags, kept raw).
     pub elements: Vec<Element<'a>>,
+    /// The digest of the signed message by `digest_algorithm`, when the file's bytes were
+    /// not kept (only the header was, issue 20): a signature check then uses it instead of
+    /// hashing the bytes it is given. Never set by parsing.
+    pub signed_digest: Option<&'a [u8]>,
 }
 
 /// Record function (role) codes, kept raw so unknown ones survive.

@@ -92,6 +92,24 @@ fn digest_of<D: Digest>(parts: (&[u8], &[u8])) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
+fn digest_with(algorithm: DigestAlgorithm, parts: (&[u8], &[u8])) -> Vec<u8> {
+    match algorithm {
+        DigestAlgorithm::Sha1 => digest_of::<Sha1>(parts),
+        DigestAlgorithm::Sha256 => digest_of::<Sha256>(parts),
+        DigestAlgorithm::Sha512 => digest_of::<Sha512>(parts),
+    }
+}
+
+/// The digest a signature check of `file` compares (the file less its signature element, by
+/// the header's digest algorithm), so that the file's bytes can be dropped and the check made
+/// later from its header ([`Header::signed_digest`]). None when the header names no usable
+/// algorithm or signature: such a file must be kept whole for the check to say why.
+pub fn signed_digest(file: &[u8], header: &Header<'_>) -> Option<Vec<u8>> {
+    let algorithm = preflight(header).ok()?;
+    let parts = signed_message(file, header)?;
+    Some(digest_with(algorithm, parts))
+}
+
 /// An RSA public key from DER `RSAPublicKey` (PKCS#1), 512 to 8192 bits.
 pub fn rsa_key_from_pkcs1(der: &[u8]) -> Result<PublicKey, String> {
     let key = rsa::pkcs1::RsaPublicKeyRef::from_der(der)
@@ -188,11 +206,20 @@ fn check_with_key(file: &[u8], header: &Header<'_>, key: &PublicKey) -> Result<(
         )
         .into());
     }
-    let parts = signed_message(file, header).ok_or("signature element outside the file")?;
+    // A file kept only as its header carries the digest computed before its bytes went.
+    let hashed;
+    let message: &[u8] = match header.signed_digest {
+        Some(d) => d,
+        None => {
+            let parts = signed_message(file, header).ok_or("signature element outside the file")?;
+            hashed = digest_with(digest, parts);
+            &hashed
+        }
+    };
     let verified = match digest {
-        DigestAlgorithm::Sha1 => cached_verify::<Sha1>(key, digest, parts, signature),
-        DigestAlgorithm::Sha256 => cached_verify::<Sha256>(key, digest, parts, signature),
-        DigestAlgorithm::Sha512 => cached_verify::<Sha512>(key, digest, parts, signature),
+        DigestAlgorithm::Sha1 => cached_verify::<Sha1>(key, digest, message, signature),
+        DigestAlgorithm::Sha256 => cached_verify::<Sha256>(key, digest, message, signature),
+        DigestAlgorithm::Sha512 => cached_verify::<Sha512>(key, digest, message, signature),
     };
     let result = if verified { Ok(()) } else { Err(()) };
     result.map_err(|_| {
@@ -243,17 +270,16 @@ pub fn verify_stats() -> VerifyStats {
 fn cached_verify<D: Digest + sha1::digest::const_oid::AssociatedOid>(
     key: &PublicKey,
     algorithm: DigestAlgorithm,
-    parts: (&[u8], &[u8]),
+    digest: &[u8],
     signature: &[u8],
 ) -> bool {
-    let digest = digest_of::<D>(parts);
     let mut id = Sha256::new();
     // Length-prefixed so that no two different tuples hash the same input.
     for field in [
         &key.n_bytes()[..],
         &key.e_bytes()[..],
         &[algorithm as u8][..],
-        &digest[..],
+        digest,
         signature,
     ] {
         id.update((field.len() as u64).to_be_bytes());
@@ -276,7 +302,7 @@ fn cached_verify<D: Digest + sha1::digest::const_oid::AssociatedOid>(
     // Not under the lock: several captures verify on several threads. Two threads may both
     // miss the same new tuple; both then count it, which the stats show honestly.
     let ok = key
-        .verify(Pkcs1v15Sign::new::<D>(), &digest, signature)
+        .verify(Pkcs1v15Sign::new::<D>(), digest, signature)
         .is_ok();
     let mut guard = VERIFY_CACHE
         .lock()

@@ -236,7 +236,14 @@ impl<'e> PhoneCtx<'e> {
             index,
             file,
             kind,
-            parsed: backend.parse_signed_file(&file.data),
+            // Only the header when the bytes were not kept: the signature check then uses
+            // the digest computed before they went.
+            parsed: backend
+                .parse_signed_file(file.signed_bytes())
+                .map(|mut signed| {
+                    signed.header.signed_digest = file.signed_digest();
+                    signed
+                }),
         });
 
         let installed = if let Some(file) = installed_file {

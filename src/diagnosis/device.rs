@@ -126,7 +126,7 @@ mod tests {
             name: name.into(),
             transport: FileTransport::Http,
             options: agent
-                .map(|a| vec![("User-Agent".to_string(), a.to_string())])
+                .map(|a| vec![("User-Agent".into(), a.into())])
                 .unwrap_or_default(),
             ..Default::default()
         }

@@ -90,7 +90,7 @@ fn is_trust_or_config(kind: RequestKind) -> bool {
 fn server_started(f: &FileTransfer) -> bool {
     match f.transport {
         FileTransport::Http => matches!(f.http_status, Some(200 | 206)),
-        FileTransport::Tftp => !f.data.is_empty() || f.size.is_some() || f.server.port != 69,
+        FileTransport::Tftp => f.captured_len() > 0 || f.size.is_some() || f.server.port != 69,
     }
 }
 
@@ -139,7 +139,7 @@ fn stalls(ctx: &PhoneCtx<'_>) -> (Vec<Stall>, Vec<usize>) {
             name: f.name.clone(),
             kind,
             transport: f.transport,
-            received: f.data.len() as u64,
+            received: f.captured_len() as u64,
             size: f.size,
             first: f.first,
             last: f.last,

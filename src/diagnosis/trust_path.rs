@@ -68,7 +68,8 @@ fn downloads<'e>(ctx: &PhoneCtx<'e>) -> Vec<(store::At, &'e str, &'e [u8], Parse
         if !file.complete || file.upload {
             continue;
         }
-        let bytes: &'e [u8] = file.data.as_slice();
+        // A signed config kept as its header only: that header, with its signed digest.
+        let bytes: &'e [u8] = file.signed_bytes();
         let at = (file.first.capture, file.first.frame);
         let parsed = if Some(kind) == itl_kind || Some(kind) == ctl_kind {
             let what = if Some(kind) == itl_kind {
@@ -84,10 +85,10 @@ fn downloads<'e>(ctx: &PhoneCtx<'e>) -> Vec<(store::At, &'e str, &'e [u8], Parse
             kind,
             RequestKind::SignedConfig | RequestKind::EncryptedConfig
         ) {
-            ctx.backend
-                .parse_signed_file(bytes)
-                .ok()
-                .map(Parsed::Config)
+            ctx.backend.parse_signed_file(bytes).ok().map(|mut c| {
+                c.header.signed_digest = file.signed_digest();
+                Parsed::Config(c)
+            })
         } else {
             None
         };
@@ -161,7 +162,7 @@ fn with_wire(
     let config = ctx.config.as_ref().map(|c| ConfigDownload {
         at: (c.file.first.capture, c.file.first.frame),
         name: &c.file.name,
-        bytes: c.file.data.as_slice(),
+        bytes: c.file.signed_bytes(),
         parsed: c.parsed.as_ref().map_err(String::as_str),
     });
     let w = Wire {

@@ -811,24 +811,20 @@ impl HttpConn {
         } else {
             (None, None, None)
         };
-        FileTransfer {
+        let mut file = FileTransfer {
             name,
             transport: FileTransport::Http,
             upload: false,
             client: self.client,
             server: self.server,
-            data: if ok {
-                super::store_file(ex.body, sha256.as_deref())
-            } else {
-                Default::default()
-            },
+            data: Default::default(),
             size: if ok { size } else { None },
             complete: whole,
             missing: if ok { ex.missing } else { Vec::new() },
             error,
             http_status: Some(ex.status),
             tftp_error_code: None,
-            options,
+            options: super::intern_options(options),
             first,
             last: ex.last,
             md5,
@@ -836,7 +832,12 @@ impl HttpConn {
             sha256,
             notes,
             cut: ex.cut,
+            signed_config: None,
+        };
+        if ok {
+            super::finish_transfer(&mut file, ex.body);
         }
+        file
     }
 
     /// Ends the connection and returns every transfer not yet taken.
@@ -895,6 +896,7 @@ impl HttpConn {
                 sha256: None,
                 notes,
                 cut: None,
+                signed_config: None,
             });
         }
         if !self.notes.is_empty()

@@ -206,13 +206,129 @@ impl FileBudget {
     }
 }
 
-/// MD5, SHA-1 and SHA-256 of `data`, lower-case hex.
-pub(crate) fn digests(data: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
+/// MD5, SHA-1 and SHA-256 of `data`, as raw bytes (the reports print them as hex).
+pub(crate) fn digests(
+    data: &[u8],
+) -> (
+    Option<crate::evidence::Md5Digest>,
+    Option<crate::evidence::Sha1Digest>,
+    Option<crate::evidence::Sha256Digest>,
+) {
+    use crate::evidence::HexDigest;
     (
-        Some(hex::encode(md5::Md5::digest(data))),
-        Some(hex::encode(sha1::Sha1::digest(data))),
-        Some(hex::encode(sha2::Sha256::digest(data))),
+        Some(HexDigest(md5::Md5::digest(data).into())),
+        Some(HexDigest(sha1::Sha1::digest(data).into())),
+        Some(HexDigest(sha2::Sha256::digest(data).into())),
     )
+}
+
+/// False once [`keep_signed_config_bytes`] said so: finished signed configs are then kept
+/// as [`summarize_signed_config`] makes them. True (keep the bytes) unless told.
+static KEEP_SIGNED_CONFIG_BYTES: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(true);
+
+/// Whether transfers finished from now on keep a whole signed config's bytes (the default)
+/// or only what the diagnosis reads of it ([`summarize_signed_config`]). `analyze` says
+/// false: at 50,000 phones each phone's own config was ~2.2 KB of the ~7.5 KiB of evidence
+/// held per phone (issue 20). `extract` needs the bytes and leaves it true. Process-wide,
+/// like the file store.
+pub fn keep_signed_config_bytes(keep: bool) {
+    KEEP_SIGNED_CONFIG_BYTES.store(keep, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Replaces a finished transfer's bytes by what the diagnosis reads of them
+/// ([`crate::evidence::SignedConfigSummary`]: header, signed-message digest,
+/// `callManagerGroup`) when it is a whole signed config (`.xml.sgn`, not `.enc.sgn`,
+/// whose checks read its payload) that parses and names a usable signature algorithm.
+/// Anything else keeps its bytes, so that the checks that explain a bad file are unchanged.
+/// True when the bytes were dropped.
+pub fn summarize_signed_config(file: &mut crate::evidence::FileTransfer) -> bool {
+    if file.signed_config.is_some() {
+        return false;
+    }
+    match summary_of(file, &file.data) {
+        Some(summary) => {
+            file.signed_config = Some(Box::new(summary));
+            file.data = crate::evidence::FileBytes::default();
+            true
+        }
+        None => false,
+    }
+}
+
+/// What [`summarize_signed_config`] keeps of `data`, the bytes of `file`; None when the bytes
+/// must be kept.
+fn summary_of(
+    file: &crate::evidence::FileTransfer,
+    data: &[u8],
+) -> Option<crate::evidence::SignedConfigSummary> {
+    if !file.complete
+        || file.upload
+        || file.kind() != crate::evidence::FileKind::SignedConfig
+        || file.name.to_ascii_lowercase().ends_with(".enc.sgn")
+    {
+        return None;
+    }
+    let parsed = crate::cisco::signed::parse_signed_file(data).ok()?;
+    let signed_digest = crate::cisco::verify::signed_digest(data, &parsed.header)?;
+    let header = data.get(..usize::from(parsed.header.header_length))?;
+    Some(crate::evidence::SignedConfigSummary {
+        header: header.into(),
+        len: u64::try_from(data.len()).unwrap_or(u64::MAX),
+        signed_digest: signed_digest.into_boxed_slice(),
+        callmanager_group: crate::cisco::config::callmanager_group(data)
+            .map(|names| names.iter().map(|n| intern(n)).collect()),
+    })
+}
+
+/// Gives a finished transfer its bytes: [`store_file`], or, when
+/// [`keep_signed_config_bytes`] said false and the file is a signed config, only what
+/// [`summarize_signed_config`] keeps (before the store, whose weak entry would otherwise
+/// hold the whole allocation until it is pruned).
+pub(crate) fn finish_transfer(file: &mut crate::evidence::FileTransfer, data: Vec<u8>) {
+    if !KEEP_SIGNED_CONFIG_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+        && let Some(summary) = summary_of(file, &data)
+    {
+        file.signed_config = Some(Box::new(summary));
+        file.data = crate::evidence::FileBytes::default();
+        return;
+    }
+    file.data = store_file(data, file.sha256.as_ref());
+}
+
+/// Distinct texts [`intern`] keeps at most; past it a text is allocated on its own (a capture
+/// of crafted headers cannot grow the table without bound).
+const MAX_INTERNED: usize = 1 << 16;
+
+static INTERNED: std::sync::Mutex<Option<std::collections::HashSet<std::sync::Arc<str>>>> =
+    std::sync::Mutex::new(None);
+
+/// `text` as one shared copy: the option names and values of a fleet's transfers (`Host`,
+/// `User-Agent`, `oack:blksize` …) are the same for every phone, so 50,000 phones would
+/// otherwise hold 50,000 copies of each (issue 20). Process-wide, like the file store.
+pub fn intern(text: &str) -> std::sync::Arc<str> {
+    let mut guard = INTERNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let set = guard.get_or_insert_with(std::collections::HashSet::new);
+    if let Some(held) = set.get(text) {
+        return held.clone();
+    }
+    let new: std::sync::Arc<str> = std::sync::Arc::from(text);
+    if set.len() < MAX_INTERNED {
+        set.insert(new.clone());
+    }
+    new
+}
+
+/// A finished transfer's options, each name and value [`intern`]ed.
+pub(crate) fn intern_options(
+    options: Vec<(String, String)>,
+) -> Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> {
+    options
+        .iter()
+        .map(|(name, value)| (intern(name), intern(value)))
+        .collect()
 }
 
 /// Content-addressed store of finished files' bytes: every phone of a cluster downloads the
@@ -254,18 +370,20 @@ pub fn file_store_stats() -> FileStoreStats {
 
 /// Stores a finished transfer's bytes: when identical bytes are already held (same SHA-256
 /// and equal byte for byte) the transfer shares that copy and `data` is freed. `sha256` is
-/// the lower-case hex digest when the caller has computed it already (complete files).
-pub fn store_file(data: Vec<u8>, sha256: Option<&str>) -> crate::evidence::FileBytes {
+/// the digest when the caller has computed it already (complete files).
+pub fn store_file(
+    data: Vec<u8>,
+    sha256: Option<&crate::evidence::Sha256Digest>,
+) -> crate::evidence::FileBytes {
     use std::sync::Arc;
     // Empty files (failed transfers) share nothing worth the bookkeeping.
     if data.is_empty() {
         return crate::evidence::FileBytes::default();
     }
-    let mut key = [0u8; 32];
-    let known = sha256.is_some_and(|h| hex::decode_to_slice(h, &mut key).is_ok());
-    if !known {
-        key.copy_from_slice(&sha2::Sha256::digest(&data));
-    }
+    let key: [u8; 32] = match sha256 {
+        Some(d) => d.0,
+        None => sha2::Sha256::digest(&data).into(),
+    };
     let mut guard = FILE_STORE
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -703,7 +821,7 @@ mod store_tests {
     fn identical_files_share_one_copy_and_different_ones_do_not() {
         let itl = b"fleet store test: the same ITL served to every phone".to_vec();
         let (_, _, sha256) = digests(&itl);
-        let a = store_file(itl.clone(), sha256.as_deref());
+        let a = store_file(itl.clone(), sha256.as_ref());
         let b = store_file(itl.clone(), None);
         assert!(a.same_copy(&b), "same bytes, one copy");
         assert_eq!(a, itl);
@@ -715,15 +833,61 @@ mod store_tests {
     fn a_wrong_digest_never_merges_different_bytes() {
         let first = b"fleet store test: first contents".to_vec();
         let (_, _, sha256) = digests(&first);
-        let a = store_file(first.clone(), sha256.as_deref());
+        let a = store_file(first.clone(), sha256.as_ref());
         // A caller's digest that does not belong to these bytes: compared byte for byte.
         let b = store_file(
             b"fleet store test: other contents".to_vec(),
-            sha256.as_deref(),
+            sha256.as_ref(),
         );
         assert!(!a.same_copy(&b));
         assert_eq!(a, first);
         assert_eq!(b, b"fleet store test: other contents");
         assert!(store_file(Vec::new(), None).is_empty());
+    }
+
+    #[test]
+    fn equal_texts_are_interned_as_one_copy() {
+        let a = super::intern("fleet intern test: Cisco-CP8845/14.1.1");
+        let b = super::intern(&String::from("fleet intern test: Cisco-CP8845/14.1.1"));
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert_eq!(&*a, "fleet intern test: Cisco-CP8845/14.1.1");
+        let pairs = super::intern_options(vec![("Host".into(), "10.0.0.1:6970".into())]);
+        assert_eq!(&*pairs[0].0, "Host");
+        assert_eq!(&*pairs[0].1, "10.0.0.1:6970");
+    }
+
+    /// Only a whole signed config that parses loses its bytes: anything else keeps them,
+    /// so the checks that explain a bad file read what they read before.
+    #[test]
+    fn only_a_whole_parsable_signed_config_is_summarized() {
+        use crate::evidence::FileTransfer;
+        let whole = |name: &str, data: &[u8]| FileTransfer {
+            name: name.into(),
+            data: data.into(),
+            complete: true,
+            ..FileTransfer::default()
+        };
+        // Not a signed file at all.
+        let mut f = whole("SEP0011223344AA.cnf.xml.sgn", b"<device></device>");
+        assert!(!super::summarize_signed_config(&mut f));
+        assert_eq!(f.data.as_slice(), b"<device></device>");
+        // Neither another kind, an encrypted config, an upload nor a partial download.
+        for name in [
+            "ITLSEP0011223344AA.tlv",
+            "SEP0011223344AA.cnf.xml.enc.sgn",
+            "a.bin",
+        ] {
+            let mut f = whole(name, b"x");
+            assert!(!super::summarize_signed_config(&mut f), "{name}");
+        }
+        let mut f = whole("SEP0011223344AA.cnf.xml.sgn", b"x");
+        f.upload = true;
+        assert!(!super::summarize_signed_config(&mut f));
+        f.upload = false;
+        f.complete = false;
+        assert!(!super::summarize_signed_config(&mut f));
+        assert_eq!(f.captured_len(), 1);
+        assert_eq!(f.signed_bytes(), b"x");
+        assert!(f.signed_digest().is_none());
     }
 }

@@ -528,7 +528,8 @@ impl Transfer {
         } else {
             (None, None, None)
         };
-        FileTransfer {
+        let data = std::mem::take(&mut self.data);
+        let mut file = FileTransfer {
             name: self.name,
             transport: FileTransport::Tftp,
             upload: self.upload,
@@ -537,14 +538,14 @@ impl Transfer {
                 ip: self.server_ip,
                 port: self.server_port.unwrap_or(self.request_port),
             },
-            data: super::store_file(self.data, sha256.as_deref()),
+            data: Default::default(),
             size,
             complete,
             missing,
             error,
             http_status: None,
             tftp_error_code: self.error.as_ref().map(|e| e.0),
-            options: self.options,
+            options: super::intern_options(self.options),
             first: self.first,
             last: self.last,
             md5,
@@ -552,7 +553,10 @@ impl Transfer {
             sha256,
             notes: self.notes,
             cut: self.cut,
-        }
+            signed_config: None,
+        };
+        super::finish_transfer(&mut file, data);
+        file
     }
 }
 
@@ -934,7 +938,7 @@ mod tests {
         assert_eq!(f.size, Some(1300));
         assert_eq!(f.server, ep(ST));
         assert!(f.error.is_none());
-        assert_eq!(f.sha1.as_deref().map(str::len), Some(40));
+        assert_eq!(f.sha1.map(|d| d.hex().len()), Some(40));
     }
 
     #[test]
@@ -1063,7 +1067,7 @@ mod tests {
         assert!(
             f.options
                 .iter()
-                .any(|(k, v)| k == "oack:blksize" && v == "8192")
+                .any(|(k, v)| &**k == "oack:blksize" && &**v == "8192")
         );
     }
 
@@ -1098,17 +1102,16 @@ mod tests {
         let files = t.finish();
         let f = &files[0];
         assert!(f.complete);
-        let oack_options: Vec<&(String, String)> = f
+        let oack_options: Vec<(&str, &str)> = f
             .options
             .iter()
             .filter(|(k, _)| k.starts_with("oack:"))
+            .map(|(k, v)| (&**k, &**v))
             .collect();
+        let tsize = content.len().to_string();
         assert_eq!(
             oack_options,
-            vec![
-                &("oack:blksize".to_string(), "1024".to_string()),
-                &("oack:tsize".to_string(), content.len().to_string())
-            ]
+            vec![("oack:blksize", "1024"), ("oack:tsize", tsize.as_str())]
         );
         assert!(f.notes.iter().all(|n| !n.contains("OACK")), "{:?}", f.notes);
     }

@@ -99,11 +99,11 @@ pub struct FileJson<'a> {
     /// Every byte arrived and the transfer ended normally.
     pub complete: bool,
     /// MD5 of the file, lower-case hex, when complete.
-    pub md5: Option<&'a str>,
+    pub md5: Option<crate::evidence::Md5Digest>,
     /// SHA-1, same rule.
-    pub sha1: Option<&'a str>,
+    pub sha1: Option<crate::evidence::Sha1Digest>,
     /// SHA-256, same rule.
-    pub sha256: Option<&'a str>,
+    pub sha256: Option<crate::evidence::Sha256Digest>,
     /// What the file is, by its name.
     pub kind: FileKind,
     /// Why the download failed, in words; null when it did not fail.
@@ -142,15 +142,15 @@ impl<'a> From<&'a FileTransfer> for FileJson<'a> {
             server: f.server.to_string(),
             size: f.size,
             complete: f.complete,
-            md5: f.md5.as_deref(),
-            sha1: f.sha1.as_deref(),
-            sha256: f.sha256.as_deref(),
+            md5: f.md5,
+            sha1: f.sha1,
+            sha256: f.sha256,
             kind: f.kind(),
             error: f.error.as_deref(),
             tftp_error: f.tftp_error_code.and_then(codes::tftp_error),
             tftp_error_code: f.tftp_error_code,
             http_status: f.http_status,
-            bytes_captured: len64(f.data.len()),
+            bytes_captured: len64(f.captured_len()),
             missing: f
                 .missing
                 .iter()

@@ -26,7 +26,7 @@ pub(super) fn push_flag(flags: &mut Vec<&'static str>, flag: &'static str) {
 /// "ITLSEP….tlv via tftp from 10.0.0.1:69: 5438 bytes" and so on.
 pub fn transfer_outcome(file: &FileTransfer) -> String {
     if file.complete {
-        format!("{} bytes", file.data.len())
+        format!("{} bytes", file.captured_len())
     } else if let Some(error) = &file.error {
         error.clone()
     } else {
@@ -38,7 +38,7 @@ pub fn transfer_outcome(file: &FileTransfer) -> String {
             .collect();
         format!(
             "incomplete ({} bytes seen{}{})",
-            file.data.len(),
+            file.captured_len(),
             if missing.is_empty() { "" } else { ", missing " },
             missing.join(", ")
         )

@@ -142,7 +142,7 @@ pub(super) fn config(ctx: &PhoneCtx<'_>) -> Check {
     let mut failures = Vec::new();
     let mut undecided = Vec::new();
     for (name, list) in &lists {
-        match verify_config(ctx, &file.data, &parsed.header, list) {
+        match verify_config(ctx, file.signed_bytes(), &parsed.header, list) {
             SignatureCheck::Valid { signer_record } => {
                 return finish(
                     c,
