@@ -789,49 +789,78 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let mut lines = Vec::new();
     let mut html_lines = Vec::new();
     let mut comments = report::annotate::Comments::new();
-    if want_lines || args.html.is_some() || args.annotate.is_some() || follower.is_some() {
+    let gathered =
+        want_lines || args.html.is_some() || args.annotate.is_some() || follower.is_some();
+    let mut gather = |i: usize, p: &itlscope::diagnosis::PhoneDiagnosis| {
+        if let Some(line) = follower.as_ref().and_then(|f| f.final_update(p)) {
+            follow_line(&line, lines_to_stderr);
+        }
+        if want_lines {
+            lines.push(report::fleet::PhoneLine::of(p));
+        }
+        if args.html.is_some() {
+            html_lines.push(report::html::HtmlLine::of(i, p));
+        }
+        if args.annotate.is_some() {
+            report::annotate::add_comments(&mut comments, p, 0);
+        }
+    };
+    let json_file = args.output.as_deref().filter(|_| !json_to_stdout);
+    // The JSON file (`-o`), written phone by phone; `watch` sees each phone as it goes.
+    let write_json_file =
+        |path: &Path,
+         redactor: Option<&mut report::redact::Redactor>,
+         watch: Option<&mut dyn FnMut(usize, &itlscope::diagnosis::PhoneDiagnosis)>|
+         -> Result<(), Failure> {
+            let written = std::fs::File::create(path).and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                match watch {
+                    Some(watch) => report::json::write_streaming_watched(
+                        &prepared,
+                        &evidence,
+                        Some(&generated),
+                        watch,
+                        &mut out,
+                    )?,
+                    None => report::redact::write_json_streaming(
+                        redactor,
+                        &prepared,
+                        &evidence,
+                        Some(&generated),
+                        &mut out,
+                    )?,
+                }
+                out.flush()
+            });
+            written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+        };
+    // The first pass rides along another one where it can: `--redact`'s reading of the
+    // JSON, else the JSON file's writing; alone only when neither is made.
+    let mut redactor = None;
+    let mut file_written = false;
+    if args.redact {
+        // One map of pseudonyms for every report this run writes, learnt from the JSON
+        // object and the text report as they are written, neither held whole.
+        let mut learnt = report::redact::Redactor::default();
+        learnt
+            .learn_json(&prepared, &evidence, Some(&generated), &mut gather)
+            .map_err(|e| Failure::Input(format!("--redact: {e}")))?;
+        learnt
+            .learn_text(&prepared, &lines, &evidence, &text_options)
+            .map_err(|e| Failure::Input(format!("--redact: {e}")))?;
+        redactor = Some(learnt);
+    } else if let Some(path) = json_file {
+        let watch: Option<&mut dyn FnMut(usize, &itlscope::diagnosis::PhoneDiagnosis)> =
+            if gathered { Some(&mut gather) } else { None };
+        write_json_file(path, None, watch)?;
+        file_written = true;
+    } else if gathered {
         for (i, p) in prepared.phones().enumerate() {
-            if let Some(line) = follower.as_ref().and_then(|f| f.final_update(&p)) {
-                follow_line(&line, lines_to_stderr);
-            }
-            if want_lines {
-                lines.push(report::fleet::PhoneLine::of(&p));
-            }
-            if args.html.is_some() {
-                html_lines.push(report::html::HtmlLine::of(i, &p));
-            }
-            if args.annotate.is_some() {
-                report::annotate::add_comments(&mut comments, &p, 0);
-            }
+            gather(i, &p);
         }
     }
-    // `--redact`: one map of pseudonyms for every report this run writes, learnt from the
-    // JSON object and the text report as they are written, neither held whole.
-    let mut redactor = if args.redact {
-        let learnt = report::redact::Redactor::learn_streaming(
-            &prepared,
-            &lines,
-            &evidence,
-            Some(&generated),
-            &text_options,
-        );
-        Some(learnt.map_err(|e| Failure::Input(format!("--redact: {e}")))?)
-    } else {
-        None
-    };
-    if let Some(path) = args.output.as_deref().filter(|_| !json_to_stdout) {
-        let written = std::fs::File::create(path).and_then(|file| {
-            let mut out = std::io::BufWriter::new(file);
-            report::redact::write_json_streaming(
-                redactor.as_mut(),
-                &prepared,
-                &evidence,
-                Some(&generated),
-                &mut out,
-            )?;
-            out.flush()
-        });
-        written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    if let Some(path) = json_file.filter(|_| !file_written) {
+        write_json_file(path, redactor.as_mut(), None)?;
     }
     if let Some(path) = args.annotate.as_deref() {
         annotate(&args.input, &comments, path)?;

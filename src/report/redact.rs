@@ -22,7 +22,7 @@
 use super::fleet::PhoneLine;
 use super::json::{Generated, Report};
 use super::text::TextOptions;
-use crate::diagnosis::{Diagnosis, Prepared};
+use crate::diagnosis::{Diagnosis, PhoneDiagnosis, Prepared};
 use crate::evidence::Evidence;
 use std::collections::HashMap;
 use std::io::Write;
@@ -115,16 +115,20 @@ const STOP_WORDS: [&str; 24] = [
     "tomcat",
 ];
 
+/// The redactor's tables: looked up at every word of a report, never walked, so a fast
+/// hash (their order is never seen).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Replaces MACs, addresses, host names and certificate names by stable pseudonyms.
 #[derive(Default)]
 pub struct Redactor {
-    macs: HashMap<[u8; 6], usize>,
-    ips: HashMap<IpAddr, usize>,
-    names: HashMap<(Kind, Vec<u8>), String>,
+    macs: Map<[u8; 6], usize>,
+    ips: Map<IpAddr, usize>,
+    names: Map<(Kind, Vec<u8>), String>,
     /// Learnt values matched anywhere, by their first word.
-    global: HashMap<Vec<u8>, Vec<Entry>>,
+    global: Map<Vec<u8>, Vec<Entry>>,
     /// Learnt values matched only as the value of a name attribute (`O=…`), by first word.
-    context: HashMap<Vec<u8>, Vec<Entry>>,
+    context: Map<Vec<u8>, Vec<Entry>>,
     counts: Redactions,
     /// Digits of the MAC pseudonyms (`SEP-PHONE-001` with 100 phones or more), so the
     /// verdict lines stay aligned.
@@ -224,8 +228,12 @@ impl Redactor {
     /// The value starting at `i` (an ASCII letter or digit), if it is one to replace: where
     /// it ends and its pseudonym.
     fn at(&mut self, text: &[u8], i: usize) -> Option<(usize, String)> {
-        // `SEP<MAC>` inside words too: ITLSEP…, CTLSEP…, CP-8845-SEP….
-        if let Some(mac) = sep_mac(text, i) {
+        // `SEP<MAC>` inside words too: ITLSEP…, CTLSEP…, CP-8845-SEP…. (The first letter
+        // first: this runs at every letter of a report.)
+        if let Some(mac) = matches!(text[i], b'S' | b's')
+            .then(|| sep_mac(text, i))
+            .flatten()
+        {
             let n = self.mac(mac);
             let prefix = String::from_utf8_lossy(&text[i..i + 3]).into_owned();
             return Some((i + 15, format!("{prefix}-PHONE-{n:0w$}", w = self.width)));
@@ -648,20 +656,47 @@ impl Redactor {
         text: &TextOptions,
     ) -> std::io::Result<Redactor> {
         let mut r = Redactor::default();
+        r.learn_json(prepared, evidence, generated, &mut |_, _| {})?;
+        r.learn_text(prepared, lines, evidence, text)?;
+        Ok(r)
+    }
+
+    /// The first step of [`Redactor::learn_streaming`]: the values of the JSON object,
+    /// each phone's diagnosis shown to `watch` (its index, from 0) as it is read, so a
+    /// pass over the phones that other outputs need is made at the same time.
+    pub fn learn_json(
+        &mut self,
+        prepared: &Prepared<'_>,
+        evidence: &Evidence,
+        generated: Option<&Generated>,
+        watch: &mut dyn FnMut(usize, &PhoneDiagnosis),
+    ) -> std::io::Result<()> {
         let mut sink = std::io::sink();
-        let mut json = Redacting::new(&mut r, &mut sink, Cut::Line);
-        super::json::write_streaming(prepared, evidence, generated, &mut json)?;
-        json.finish()?;
+        let mut json = Redacting::new(self, &mut sink, Cut::Line);
+        super::json::write_streaming_watched(prepared, evidence, generated, watch, &mut json)?;
+        json.finish()
+    }
+
+    /// The second and last step of [`Redactor::learn_streaming`]: the values of the text
+    /// report (`lines`: its top), after which the pseudonyms' width is known.
+    pub fn learn_text(
+        &mut self,
+        prepared: &Prepared<'_>,
+        lines: &[PhoneLine],
+        evidence: &Evidence,
+        text: &TextOptions,
+    ) -> std::io::Result<()> {
+        let mut sink = std::io::sink();
         let options = TextOptions {
             color: false,
             brief: false,
             ..text.clone()
         };
-        let mut readable = Redacting::new(&mut r, &mut sink, Cut::Paragraph);
+        let mut readable = Redacting::new(self, &mut sink, Cut::Paragraph);
         super::text::write_prepared(prepared, lines, evidence, &options, &mut readable)?;
         readable.finish()?;
-        r.width = r.macs.len().max(1).to_string().len();
-        Ok(r)
+        self.width = self.macs.len().max(1).to_string().len();
+        Ok(())
     }
 }
 
