@@ -202,11 +202,14 @@ fn write_parts<P: std::borrow::Borrow<PhoneDiagnosis>>(
         )
         .as_bytes(),
     )?;
-    let mut blobs: Vec<Value> = Vec::with_capacity(CHUNK);
+    // Each phone's details written out compact at once (the JSON array's bytes: `[`, the
+    // blobs joined by `,`, `]`), so a chunk holds text, not 64 phones' trees of values.
+    let mut array = String::from("[");
+    let mut in_chunk = 0;
     let mut k = 0;
-    let mut chunk = |blobs: &mut Vec<Value>, k: &mut usize| -> std::io::Result<()> {
-        let packed =
-            gzip_base64(details(Value::Array(std::mem::take(blobs)).to_string()).as_bytes())?;
+    let mut chunk = |array: &mut String, k: &mut usize| -> std::io::Result<()> {
+        array.push(']');
+        let packed = gzip_base64(details(std::mem::replace(array, String::from("["))).as_bytes())?;
         out.write_all(
             format!("<script type=\"{DETAILS_TYPE}\" id=\"chunk-{k}\">{packed}</script>\n")
                 .as_bytes(),
@@ -215,13 +218,18 @@ fn write_parts<P: std::borrow::Borrow<PhoneDiagnosis>>(
         Ok(())
     };
     for p in phones {
-        blobs.push(phone_blob(p.borrow(), evidence));
-        if blobs.len() == CHUNK {
-            chunk(&mut blobs, &mut k)?;
+        if in_chunk > 0 {
+            array.push(',');
+        }
+        array.push_str(&phone_blob(p.borrow(), evidence).to_string());
+        in_chunk += 1;
+        if in_chunk == CHUNK {
+            chunk(&mut array, &mut k)?;
+            in_chunk = 0;
         }
     }
-    if !blobs.is_empty() {
-        chunk(&mut blobs, &mut k)?;
+    if in_chunk > 0 {
+        chunk(&mut array, &mut k)?;
     }
     drop(chunk);
     out.write_all(format!("<script>{SCRIPT}</script>\n</body>\n</html>\n").as_bytes())
