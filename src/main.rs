@@ -675,6 +675,9 @@ fn use_color(when: ColorWhen) -> bool {
     }
 }
 
+/// What sees each phone's diagnosis while an output is written (its index, from 0).
+type Watch<'w> = &'w mut dyn FnMut(usize, &itlscope::diagnosis::PhoneDiagnosis);
+
 /// Runs `analyze`; the number of captures that could not be read (reported on stderr).
 fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let mut side = itlscope::sidecar::ingest_paths(&args.evidence, &Default::default())
@@ -807,33 +810,32 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     };
     let json_file = args.output.as_deref().filter(|_| !json_to_stdout);
     // The JSON file (`-o`), written phone by phone; `watch` sees each phone as it goes.
-    let write_json_file =
-        |path: &Path,
-         redactor: Option<&mut report::redact::Redactor>,
-         watch: Option<&mut dyn FnMut(usize, &itlscope::diagnosis::PhoneDiagnosis)>|
-         -> Result<(), Failure> {
-            let written = std::fs::File::create(path).and_then(|file| {
-                let mut out = std::io::BufWriter::new(file);
-                match watch {
-                    Some(watch) => report::json::write_streaming_watched(
-                        &prepared,
-                        &evidence,
-                        Some(&generated),
-                        watch,
-                        &mut out,
-                    )?,
-                    None => report::redact::write_json_streaming(
-                        redactor,
-                        &prepared,
-                        &evidence,
-                        Some(&generated),
-                        &mut out,
-                    )?,
-                }
-                out.flush()
-            });
-            written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
-        };
+    let write_json_file = |path: &Path,
+                           redactor: Option<&mut report::redact::Redactor>,
+                           watch: Option<Watch<'_>>|
+     -> Result<(), Failure> {
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            match watch {
+                Some(watch) => report::json::write_streaming_watched(
+                    &prepared,
+                    &evidence,
+                    Some(&generated),
+                    watch,
+                    &mut out,
+                )?,
+                None => report::redact::write_json_streaming(
+                    redactor,
+                    &prepared,
+                    &evidence,
+                    Some(&generated),
+                    &mut out,
+                )?,
+            }
+            out.flush()
+        });
+        written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+    };
     // The first pass rides along another one where it can: `--redact`'s reading of the
     // JSON, else the JSON file's writing; alone only when neither is made.
     let mut redactor = None;
@@ -850,8 +852,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
             .map_err(|e| Failure::Input(format!("--redact: {e}")))?;
         redactor = Some(learnt);
     } else if let Some(path) = json_file {
-        let watch: Option<&mut dyn FnMut(usize, &itlscope::diagnosis::PhoneDiagnosis)> =
-            if gathered { Some(&mut gather) } else { None };
+        let watch: Option<Watch<'_>> = if gathered { Some(&mut gather) } else { None };
         write_json_file(path, None, watch)?;
         file_written = true;
     } else if gathered {

@@ -231,7 +231,6 @@ fn write_parts<P: std::borrow::Borrow<PhoneDiagnosis>>(
     if in_chunk > 0 {
         chunk(&mut array, &mut k)?;
     }
-    drop(chunk);
     out.write_all(format!("<script>{SCRIPT}</script>\n</body>\n</html>\n").as_bytes())
 }
 
