@@ -10,7 +10,10 @@
 #                   that takes ~20 min to generate on a busy 2-core machine)
 #   --runs          runs per tool, best time and its peak RSS kept (default 1)
 #   --reports       which reports to measure (default json): json = `--json`, text = the
-#                   readable report (no option), brief = `--brief`
+#                   readable report (no option), brief = `--brief`, redact = `--redact` (the
+#                   text report redacted), redact-json = `--redact --json`, multi = the text
+#                   report with `-o FILE --html FILE --annotate FILE` (the three files go to
+#                   $BENCH_DIR/side.*, are compared with the baseline's too, then deleted)
 #   --baseline BIN  an itlscope binary to compare with (e.g. one built before a change)
 #   --baseline-rev  a git revision to build the baseline from (git archive into
 #                   $BENCH_DIR/base-REV, its own target dir; a full release build)
@@ -119,14 +122,21 @@ for n in "${counts[@]}"; do
       json) opts=(--json) ;;
       text) opts=() ;;
       brief) opts=(--brief) ;;
-      *) echo "fleet_scale.sh: unknown report $kind (json, text or brief)" >&2; exit 2 ;;
+      redact) opts=(--redact) ;;
+      redact-json) opts=(--redact --json) ;;
+      multi) opts=(-o "$bench_dir/side.json" --html "$bench_dir/side.html" --annotate "$bench_dir/side.pcapng") ;;
+      *) echo "fleet_scale.sh: unknown report $kind (json, text, brief, redact, redact-json or multi)" >&2; exit 2 ;;
     esac
+    sides=(side.json side.html side.pcapng)
     base_out="$bench_dir/base-$n.$kind"; new_out="$bench_dir/new-$n.$kind"
     base_secs=""; base_kb=""
     if [ -n "$baseline" ]; then
       # shellcheck disable=SC2086 # ANALYZE_ARGS is a list of options
       measure base "$base_out" "$baseline" analyze "$cap" "${opts[@]}" -q ${ANALYZE_ARGS:-}
       base_secs="$SECS"; base_kb="$RSS_KB"
+      if [ "$kind" = multi ]; then
+        for f in "${sides[@]}"; do mv "$bench_dir/$f" "$bench_dir/base-$n.$f"; done
+      fi
       row "$n" "$size_mb" baseline "$kind" "$SECS" "$(mib "$RSS_KB")" "$(out_size "$base_out")" \
         "$(awk -v k="$RSS_KB" -v n="$n" 'BEGIN{printf "%.1f", k/n}')" - - ""
     fi
@@ -140,6 +150,14 @@ for n in "${counts[@]}"; do
       else
         note="$kind DIFFERS"
       fi
+      if [ "$kind" = multi ]; then
+        for f in "${sides[@]}"; do
+          cmp -s "$bench_dir/base-$n.$f" "$bench_dir/$f" || note="$note; $f DIFFERS"
+        done
+      fi
+    fi
+    if [ "$kind" = multi ]; then
+      for f in "${sides[@]}"; do rm -f "$bench_dir/base-$n.$f" "$bench_dir/$f"; done
     fi
     if [ -z "${KEEP_JSON:-}" ]; then
       for f in "$base_out" "$new_out"; do

@@ -3,8 +3,8 @@
 //! Every record carries frame numbers and times so a finding can cite "frame N". Nothing here
 //! parses bytes; these are the facts a capture showed.
 
-use crate::timestamp::Timestamp;
 use crate::events::{FileCut, LimitEvent};
+use crate::timestamp::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt;

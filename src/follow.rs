@@ -597,19 +597,24 @@ impl<'b> Follower<'b> {
         diagnosis
             .phones
             .iter()
-            .filter_map(|p| {
-                let key = match (&p.mac, p.ip) {
-                    (Some(m), _) => PhoneKey::Mac(m.clone()),
-                    (None, Some(ip)) => PhoneKey::Ip(ip),
-                    (None, None) => return None,
-                };
-                let before = self.printed.get(&key)?;
-                (*before != decided(p)).then(|| FollowLine {
-                    text: verdict_line(p, self.color),
-                    update: true,
-                })
-            })
+            .filter_map(|p| self.final_update(p))
             .collect()
+    }
+
+    /// [`Follower::final_updates`] of one phone: its update line if the whole capture
+    /// changed the verdict printed while reading (so the phones can be diagnosed one at a
+    /// time, issue 20).
+    pub fn final_update(&self, p: &PhoneDiagnosis) -> Option<FollowLine> {
+        let key = match (&p.mac, p.ip) {
+            (Some(m), _) => PhoneKey::Mac(m.clone()),
+            (None, Some(ip)) => PhoneKey::Ip(ip),
+            (None, None) => return None,
+        };
+        let before = self.printed.get(&key)?;
+        (*before != decided(p)).then(|| FollowLine {
+            text: verdict_line(p, self.color),
+            update: true,
+        })
     }
 
     /// Phones whose line was printed while reading.

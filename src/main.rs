@@ -16,7 +16,6 @@ use itlscope::evidence::Evidence;
 use itlscope::pipeline::{self, PipelineOptions};
 use itlscope::progress::Progress;
 use itlscope::report::text::TextOptions;
-use itlscope::report::{OutputFormat, write_report};
 use itlscope::{cisco, report};
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -676,6 +675,9 @@ fn use_color(when: ColorWhen) -> bool {
     }
 }
 
+/// What sees each phone's diagnosis while an output is written (its index, from 0).
+type Watch<'w> = &'w mut dyn FnMut(usize, &itlscope::diagnosis::PhoneDiagnosis);
+
 /// Runs `analyze`; the number of captures that could not be read (reported on stderr).
 fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let mut side = itlscope::sidecar::ingest_paths(&args.evidence, &Default::default())
@@ -744,9 +746,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
     let stdout_rows = matches!(args.format, Some(Format::Csv | Format::Jsonl));
     // One report written phone by phone: each phone is diagnosed while its part is written
     // and dropped after, so a fleet never holds every diagnosis (issue 20, fleet scale).
-    // The text report alone is written so too (its top from a first pass). Several reports
-    // (a file, HTML, annotate) share one whole diagnosis instead.
-    // `--redact` learns its pseudonyms from the whole diagnosis first, so it holds it too.
+    // The text report alone is written so too (its top from a first pass); so are several
+    // reports, `--redact` and `--follow`, below.
     let only_stdout = (args.output.is_none() || json_to_stdout)
         && args.html.is_none()
         && args.annotate.is_none()
@@ -784,39 +785,98 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
             _ => Ok(skipped),
         };
     }
-    let diagnosis = prepared.into_diagnosis();
-    if let Some(follower) = &follower {
-        for line in follower.final_updates(&diagnosis) {
+    // Several outputs, `--redact` or `--follow`: still phone by phone (issue 20). A first
+    // pass diagnoses each phone once for what must be known of every phone before the first
+    // phone's part is written (the text report's and the HTML page's top, the annotated
+    // capture's comments, `--follow`'s last updates) and keeps only that; then each output
+    // is written diagnosing each phone again and dropping it once written.
+    let stdout_text = !stdout_json && !stdout_rows;
+    let want_lines = stdout_text || args.redact;
+    let mut lines = Vec::new();
+    let mut html_lines = Vec::new();
+    let mut comments = report::annotate::Comments::new();
+    let gathered =
+        want_lines || args.html.is_some() || args.annotate.is_some() || follower.is_some();
+    let mut gather = |i: usize, p: &itlscope::diagnosis::PhoneDiagnosis| {
+        if let Some(line) = follower.as_ref().and_then(|f| f.final_update(p)) {
             follow_line(&line, lines_to_stderr);
         }
-    }
-    // `--redact`: one map of pseudonyms for every report this run writes.
-    let mut redactor = args.redact.then(|| {
-        report::redact::Redactor::learn(&diagnosis, &evidence, Some(&generated), &text_options)
-    });
-    if let Some(path) = args.output.as_deref().filter(|_| !json_to_stdout) {
+        if want_lines {
+            lines.push(report::fleet::PhoneLine::of(p));
+        }
+        if args.html.is_some() {
+            html_lines.push(report::html::HtmlLine::of(i, p));
+        }
+        if args.annotate.is_some() {
+            report::annotate::add_comments(&mut comments, p, 0);
+        }
+    };
+    let json_file = args.output.as_deref().filter(|_| !json_to_stdout);
+    // The JSON file (`-o`), written phone by phone; `watch` sees each phone as it goes.
+    let write_json_file = |path: &Path,
+                           redactor: Option<&mut report::redact::Redactor>,
+                           watch: Option<Watch<'_>>|
+     -> Result<(), Failure> {
         let written = std::fs::File::create(path).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
-            report::redact::write_json(
-                redactor.as_mut(),
-                &diagnosis,
-                &evidence,
-                Some(&generated),
-                &mut out,
-            )?;
+            match watch {
+                Some(watch) => report::json::write_streaming_watched(
+                    &prepared,
+                    &evidence,
+                    Some(&generated),
+                    watch,
+                    &mut out,
+                )?,
+                None => report::redact::write_json_streaming(
+                    redactor,
+                    &prepared,
+                    &evidence,
+                    Some(&generated),
+                    &mut out,
+                )?,
+            }
             out.flush()
         });
-        written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+        written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+    };
+    // The first pass rides along another one where it can: `--redact`'s reading of the
+    // JSON, else the JSON file's writing; alone only when neither is made.
+    let mut redactor = None;
+    let mut file_written = false;
+    if args.redact {
+        // One map of pseudonyms for every report this run writes, learnt from the JSON
+        // object and the text report as they are written, neither held whole.
+        let mut learnt = report::redact::Redactor::default();
+        learnt
+            .learn_json(&prepared, &evidence, Some(&generated), &mut gather)
+            .map_err(|e| Failure::Input(format!("--redact: {e}")))?;
+        learnt
+            .learn_text(&prepared, &lines, &evidence, &text_options)
+            .map_err(|e| Failure::Input(format!("--redact: {e}")))?;
+        redactor = Some(learnt);
+    } else if let Some(path) = json_file {
+        let watch: Option<Watch<'_>> = if gathered { Some(&mut gather) } else { None };
+        write_json_file(path, None, watch)?;
+        file_written = true;
+    } else if gathered {
+        for (i, p) in prepared.phones().enumerate() {
+            gather(i, &p);
+        }
+    }
+    if let Some(path) = json_file.filter(|_| !file_written) {
+        write_json_file(path, redactor.as_mut(), None)?;
     }
     if let Some(path) = args.annotate.as_deref() {
-        annotate(&args.input, &diagnosis, path)?;
+        annotate(&args.input, &comments, path)?;
     }
+    drop(comments);
     if let Some(path) = args.html.as_deref() {
         let written = std::fs::File::create(path).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
-            report::redact::write_html(
+            report::redact::write_html_streaming(
                 redactor.as_mut(),
-                &diagnosis,
+                &prepared,
+                &html_lines,
                 &evidence,
                 Some(&generated),
                 &mut out,
@@ -825,27 +885,28 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         });
         written.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
     }
+    drop(html_lines);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let rows = match args.format {
-        Some(Format::Csv) => Some(OutputFormat::Csv),
-        Some(Format::Jsonl) => Some(OutputFormat::Jsonl),
-        _ => None,
-    };
-    let written = if args.json || json_to_stdout || args.format == Some(Format::Json) {
-        report::redact::write_json(
+    let written = if stdout_json {
+        report::redact::write_json_streaming(
             redactor.as_mut(),
-            &diagnosis,
+            &prepared,
             &evidence,
             Some(&generated),
             &mut stdout,
         )
-    } else if let Some(format) = rows {
-        report::redact::write_filtered(redactor.as_mut(), false, &mut stdout, |out| {
-            write_report(&diagnosis, &evidence, format, out)
+    } else if stdout_rows {
+        let csv = args.format == Some(Format::Csv);
+        report::redact::write_filtered_streaming(redactor.as_mut(), false, &mut stdout, |out| {
+            if csv {
+                report::rows::write_csv_streaming(&prepared, &evidence, out)
+            } else {
+                report::rows::write_jsonl_streaming(&prepared, &evidence, out)
+            }
         })
     } else {
-        report::redact::write_filtered(redactor.as_mut(), true, &mut stdout, |out| {
-            report::text::write_with(&diagnosis, &evidence, &text_options, out)
+        report::redact::write_filtered_streaming(redactor.as_mut(), true, &mut stdout, |out| {
+            report::text::write_prepared(&prepared, &lines, &evidence, &text_options, out)
         })
     };
     match written.and_then(|()| stdout.flush()) {
@@ -916,10 +977,11 @@ fn follow_line(line: &itlscope::follow::FollowLine, to_stderr: bool) {
     }
 }
 
-/// `--annotate OUT`: the capture again, copied as pcapng with the diagnosis's comments.
+/// `--annotate OUT`: the capture again, copied as pcapng with the diagnosis's comments
+/// (gathered phone by phone before).
 fn annotate(
     input: &CaptureArgs,
-    diagnosis: &itlscope::diagnosis::Diagnosis,
+    comments: &report::annotate::Comments,
     out_path: &Path,
 ) -> Result<(), Failure> {
     use itlscope::report::annotate;
@@ -929,11 +991,10 @@ fn annotate(
     };
     let mut reader = itlscope::capture::CaptureReader::open_with(capture, input.options().reader)
         .map_err(|e| Failure::Input(e.to_string()))?;
-    let comments = annotate::comments(diagnosis, 0);
     let file = std::fs::File::create(out_path)
         .map_err(|e| Failure::Input(format!("{}: {e}", out_path.display())))?;
     let mut out = std::io::BufWriter::new(file);
-    annotate::write_annotated(&mut reader, &comments, &mut out)
+    annotate::write_annotated(&mut reader, comments, &mut out)
         .map_err(|e| Failure::Input(format!("{}: {e}", out_path.display())))?;
     Ok(())
 }

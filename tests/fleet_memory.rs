@@ -355,3 +355,268 @@ fn a_signed_config_kept_as_header_and_digest_gives_the_same_reports() {
         json_altered.matches("config-signer-untrusted").count()
     );
 }
+
+/// What a run with several outputs keeps of every phone in its first pass: the text
+/// report's line and the HTML page's row. (The annotated capture's comments are kept too,
+/// they are what it writes; measured apart.)
+struct Gathered {
+    lines: Vec<itlscope::report::fleet::PhoneLine>,
+    html: Vec<itlscope::report::html::HtmlLine>,
+}
+
+/// The JSON file, then the HTML page, then the text report, each written phone by phone,
+/// the first pass riding along the JSON as `analyze -o FILE --html FILE` does.
+fn several_outputs(
+    prepared: &Prepared<'_>,
+    evidence: &Evidence,
+    json_out: &mut dyn Write,
+    html_out: &mut dyn Write,
+    text_out: &mut dyn Write,
+) {
+    let mut gathered = Gathered {
+        lines: Vec::new(),
+        html: Vec::new(),
+    };
+    json::write_streaming_watched(
+        prepared,
+        evidence,
+        Some(&generated()),
+        &mut |i, p| {
+            gathered
+                .lines
+                .push(itlscope::report::fleet::PhoneLine::of(p));
+            gathered
+                .html
+                .push(itlscope::report::html::HtmlLine::of(i, p));
+        },
+        json_out,
+    )
+    .expect("written");
+    itlscope::report::html::write_streaming(
+        prepared,
+        &gathered.html,
+        evidence,
+        Some(&generated()),
+        &mut |details| details,
+        html_out,
+    )
+    .expect("written");
+    text::write_prepared(
+        prepared,
+        &gathered.lines,
+        evidence,
+        &TextOptions::default(),
+        text_out,
+    )
+    .expect("written");
+}
+
+#[test]
+fn several_outputs_written_phone_by_phone_are_the_held_diagnosis_reports_byte_for_byte() {
+    let _alone = alone();
+    // Statement 29's verdicts, unchanged in each output form: only when each phone is
+    // diagnosed moves (one pass for the tops, riding along the JSON, then one per output).
+    let evidence = span_evidence(60, 11);
+    let facts = OperatorFacts::default();
+    let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
+    let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
+    let (mut json_a, mut html_a, mut text_a) = (Vec::new(), Vec::new(), Vec::new());
+    json::write_with(&held, &evidence, Some(&generated()), &mut json_a).expect("written");
+    itlscope::report::html::write_with(&held, &evidence, Some(&generated()), &mut html_a)
+        .expect("written");
+    text::write_with(&held, &evidence, &TextOptions::default(), &mut text_a).expect("written");
+    let (mut json_b, mut html_b, mut text_b) = (Vec::new(), Vec::new(), Vec::new());
+    several_outputs(&prepared, &evidence, &mut json_b, &mut html_b, &mut text_b);
+    assert!(json_a == json_b, "JSON file differs");
+    assert!(html_a == html_b, "HTML page differs");
+    assert!(text_a == text_b, "text report differs");
+    // The annotated capture's comments, gathered phone by phone, are the held ones.
+    let mut comments = itlscope::report::annotate::Comments::new();
+    for p in prepared.phones() {
+        itlscope::report::annotate::add_comments(&mut comments, &p, 0);
+    }
+    assert_eq!(comments, itlscope::report::annotate::comments(&held, 0));
+}
+
+#[test]
+fn several_outputs_written_phone_by_phone_hold_one_diagnosis_not_the_fleets() {
+    let _alone = alone();
+    let evidence = span_evidence(200, 3);
+    let facts = OperatorFacts::default();
+    let before = CURRENT.load(Ordering::Relaxed);
+    let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
+    let held_bytes = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
+    let start = CURRENT.load(Ordering::Relaxed);
+    let comments = itlscope::report::annotate::comments(&held, 0);
+    let comments_bytes = CURRENT.load(Ordering::Relaxed).saturating_sub(start);
+    drop(comments);
+    drop(held);
+
+    let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
+    let start = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(start, Ordering::Relaxed);
+    let (mut a, mut b, mut c) = (Count(0), Count(0), Count(0));
+    several_outputs(&prepared, &evidence, &mut a, &mut b, &mut c);
+    let streamed_peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
+    eprintln!(
+        "200 phones, JSON file + HTML + text: diagnosis held {held_bytes} bytes; written phone by phone, peak {streamed_peak} bytes (annotate's comments, kept whole: {comments_bytes} bytes)"
+    );
+    // The HTML page alone: its chunks of 64 phones' details (compressed together) are the
+    // largest part of that peak.
+    let lines: Vec<_> = prepared
+        .phones()
+        .enumerate()
+        .map(|(i, p)| itlscope::report::html::HtmlLine::of(i, &p))
+        .collect();
+    let start = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(start, Ordering::Relaxed);
+    itlscope::report::html::write_streaming(
+        &prepared,
+        &lines,
+        &evidence,
+        None,
+        &mut |d| d,
+        &mut Count(0),
+    )
+    .expect("written");
+    let html_peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
+    eprintln!("200 phones, the HTML page alone: peak {html_peak} bytes");
+    assert!(a.0 > 0 && b.0 > 0 && c.0 > 0);
+    assert!(
+        held_bytes > 1_000_000,
+        "200 phones' diagnoses are worth measuring: {held_bytes} bytes"
+    );
+    // One phone's diagnosis, a line and a table row per phone, one HTML chunk of details:
+    // far below the 200 diagnoses held at once.
+    assert!(
+        streamed_peak * 3 < held_bytes,
+        "several outputs took {streamed_peak} bytes at their peak; holding every diagnosis takes {held_bytes}"
+    );
+}
+
+/// `--redact`'s reports of a held diagnosis, as the run wrote them before (learnt from the
+/// whole JSON and text, each report rewritten whole): the JSON, the text report, the HTML.
+fn redacted_held(
+    held: &itlscope::diagnosis::Diagnosis,
+    evidence: &Evidence,
+) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    use itlscope::report::redact::{self, Redactor};
+    let options = TextOptions::default();
+    let mut r = Redactor::learn(held, evidence, Some(&generated()), &options);
+    let (mut j, mut t, mut h) = (Vec::new(), Vec::new(), Vec::new());
+    redact::write_json(Some(&mut r), held, evidence, Some(&generated()), &mut j).expect("json");
+    redact::write_filtered(Some(&mut r), true, &mut t, |out| {
+        text::write_with(held, evidence, &options, out)
+    })
+    .expect("text");
+    redact::write_html(Some(&mut r), held, evidence, Some(&generated()), &mut h).expect("html");
+    (j, t, h)
+}
+
+/// The same reports phone by phone, as `analyze --redact` writes them now.
+fn redacted_streamed(
+    prepared: &Prepared<'_>,
+    evidence: &Evidence,
+    json_out: &mut dyn Write,
+    text_out: &mut dyn Write,
+    html_out: &mut dyn Write,
+) {
+    use itlscope::report::redact::{self, Redactor};
+    let options = TextOptions::default();
+    let mut lines = Vec::new();
+    let mut html = Vec::new();
+    let mut r = Redactor::default();
+    r.learn_json(prepared, evidence, Some(&generated()), &mut |i, p| {
+        lines.push(itlscope::report::fleet::PhoneLine::of(p));
+        html.push(itlscope::report::html::HtmlLine::of(i, p));
+    })
+    .expect("learnt");
+    r.learn_text(prepared, &lines, evidence, &options)
+        .expect("learnt");
+    redact::write_json_streaming(
+        Some(&mut r),
+        prepared,
+        evidence,
+        Some(&generated()),
+        json_out,
+    )
+    .expect("json");
+    redact::write_filtered_streaming(Some(&mut r), true, text_out, |out| {
+        text::write_prepared(prepared, &lines, evidence, &options, out)
+    })
+    .expect("text");
+    redact::write_html_streaming(
+        Some(&mut r),
+        prepared,
+        &html,
+        evidence,
+        Some(&generated()),
+        html_out,
+    )
+    .expect("html");
+}
+
+#[test]
+fn redacted_reports_written_phone_by_phone_are_the_held_ones_byte_for_byte() {
+    let _alone = alone();
+    // The same pseudonym for the same value in every form, numbered as before (issue 20,
+    // "Share safely"); the verdicts (statement 29 …) untouched.
+    let evidence = span_evidence(60, 11);
+    let facts = OperatorFacts::default();
+    let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
+    let (json_a, text_a, html_a) = redacted_held(&held, &evidence);
+    let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
+    let (mut json_b, mut text_b, mut html_b) = (Vec::new(), Vec::new(), Vec::new());
+    redacted_streamed(&prepared, &evidence, &mut json_b, &mut text_b, &mut html_b);
+    assert!(json_a == json_b, "redacted JSON differs");
+    assert!(text_a == text_b, "redacted text differs");
+    assert!(html_a == html_b, "redacted HTML differs");
+    let text = String::from_utf8_lossy(&text_b);
+    assert!(text.contains("SEP-PHONE-01"), "pseudonyms in the report");
+    assert!(
+        !text.contains("SEP00"),
+        "no phone name left: {}",
+        &text[..400]
+    );
+}
+
+#[test]
+fn redacting_phone_by_phone_holds_one_diagnosis_not_the_fleets() {
+    let _alone = alone();
+    let evidence = span_evidence(200, 3);
+    let facts = OperatorFacts::default();
+    let before = CURRENT.load(Ordering::Relaxed);
+    let held = diagnose_limited(&evidence, &facts, &CiscoBackend, Limits::default());
+    let held_bytes = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
+    // What the run took before: the diagnosis held, and the reports held to be rewritten.
+    PEAK.store(CURRENT.load(Ordering::Relaxed), Ordering::Relaxed);
+    let start_held = before;
+    let written = redacted_held(&held, &evidence);
+    let held_peak = PEAK.load(Ordering::Relaxed).saturating_sub(start_held);
+    drop(written);
+    drop(held);
+
+    let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, Limits::default());
+    let start = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(start, Ordering::Relaxed);
+    let (mut a, mut b, mut c) = (Count(0), Count(0), Count(0));
+    redacted_streamed(&prepared, &evidence, &mut a, &mut b, &mut c);
+    let streamed_peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
+    eprintln!(
+        "200 phones, --redact JSON + text + HTML: diagnosis held {held_bytes} bytes, the held run's peak {held_peak}; written phone by phone, peak {streamed_peak} bytes"
+    );
+    assert!(
+        held_bytes > 1_000_000,
+        "200 phones' diagnoses are worth measuring: {held_bytes} bytes"
+    );
+    // The pseudonym tables, one piece of report being rewritten and one phone's diagnosis:
+    // well below the diagnoses held, and far below the reports held to be rewritten.
+    assert!(
+        streamed_peak * 3 < held_bytes,
+        "redacting took {streamed_peak} bytes at its peak; holding every diagnosis takes {held_bytes}"
+    );
+    assert!(
+        streamed_peak * 10 < held_peak,
+        "redacting took {streamed_peak} bytes at its peak; the held run took {held_peak}"
+    );
+}

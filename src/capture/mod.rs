@@ -12,12 +12,12 @@ mod error;
 mod input;
 mod reader;
 
+/// Re-exported: frames carry one, and most stages name it through the capture stage.
+pub use crate::timestamp::Timestamp;
 pub use blocks::SharedBlock;
 pub use clock::{CONFIRM_FRAMES, CaptureClock, ClockMove};
 pub use error::CaptureError;
 pub use reader::{CaptureReader, MIN_RECORD_SIZE, ReaderOptions};
-/// Re-exported: frames carry one, and most stages name it through the capture stage.
-pub use crate::timestamp::Timestamp;
 
 /// `pcap`, `pcapng` or `gzip-compressed` when the bytes start like a capture file (legacy
 /// pcap in either byte order, microsecond or nanosecond, and its old variants).

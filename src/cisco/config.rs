@@ -36,18 +36,6 @@ pub fn callmanager_group(bytes: &[u8]) -> Option<Vec<String>> {
     (!names.is_empty()).then_some(names)
 }
 
-/// [`callmanager_group`] of a downloaded config: from what was kept of it when its bytes
-/// were not ([`crate::evidence::SignedConfigSummary`]).
-pub fn callmanager_group_of(file: &crate::evidence::FileTransfer) -> Option<Vec<String>> {
-    match &file.signed_config {
-        Some(summary) => summary
-            .callmanager_group
-            .as_ref()
-            .map(|names| names.iter().map(|n| n.to_string()).collect()),
-        None => callmanager_group(&file.data),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,9 @@ pub struct Prepared<'a> {
     evidence: &'a Evidence,
     facts: &'a OperatorFacts,
     backend: &'a dyn TrustBackend,
+    /// The signature checks made, kept for the next pass over the phones (the text report
+    /// and several outputs diagnose each phone more than once).
+    memo: Memo<'a>,
     groups: Vec<PhoneEvidence>,
     notes: Vec<String>,
     unscoped_itl: Option<InstalledFile<'a>>,
@@ -198,6 +201,7 @@ impl<'a> Prepared<'a> {
             evidence,
             facts,
             backend,
+            memo: Memo::new(backend),
             groups,
             notes,
             unscoped_itl,
@@ -287,7 +291,7 @@ impl<'a> Prepared<'a> {
         let ctx = PhoneCtx::new(
             self.evidence,
             self.facts,
-            self.backend,
+            &self.memo,
             group,
             self.inputs_of(group),
         );
@@ -307,6 +311,91 @@ impl<'a> Prepared<'a> {
             notes: self.notes,
             evidence_files: self.facts.side.files.clone(),
         }
+    }
+}
+
+/// Bytes known by where they lie, how long they are and a hash of what they hold (a
+/// pointer alone could be a freed buffer's, reused).
+type BytesKey = (usize, usize, u64);
+
+fn bytes_key(bytes: &[u8]) -> BytesKey {
+    use std::hash::BuildHasher as _;
+    let hash = foldhash::fast::FixedState::with_seed(0x1715_c0de).hash_one(bytes);
+    (bytes.as_ptr() as usize, bytes.len(), hash)
+}
+
+/// A backend that remembers its signature checks (RSA, the dearest part of a phone's
+/// diagnosis) by the bytes checked: a report that diagnoses each phone twice or more (the
+/// text report's top and sections, several outputs, issue 20) verifies each signature once.
+/// Parsing is not remembered: it borrows the bytes and is cheap. Holds one small entry per
+/// file checked.
+struct Memo<'a> {
+    inner: &'a dyn TrustBackend,
+    own: std::cell::RefCell<std::collections::HashMap<BytesKey, SignatureCheck>>,
+    with_trust: std::cell::RefCell<MemoWithTrust>,
+}
+
+/// Checks of a file against a trust list: by the file, the list and the functions allowed.
+type MemoWithTrust = std::collections::HashMap<(BytesKey, BytesKey, Vec<u16>), SignatureCheck>;
+
+impl<'a> Memo<'a> {
+    fn new(inner: &'a dyn TrustBackend) -> Self {
+        Memo {
+            inner,
+            own: Default::default(),
+            with_trust: Default::default(),
+        }
+    }
+}
+
+impl TrustBackend for Memo<'_> {
+    fn available(&self) -> bool {
+        self.inner.available()
+    }
+    fn parse_trust_list<'b>(
+        &self,
+        bytes: &'b [u8],
+    ) -> Result<crate::cisco::model::TrustList<'b>, String> {
+        self.inner.parse_trust_list(bytes)
+    }
+    fn parse_signed_file<'b>(
+        &self,
+        bytes: &'b [u8],
+    ) -> Result<crate::cisco::model::SignedFile<'b>, String> {
+        self.inner.parse_signed_file(bytes)
+    }
+    fn verify_trust_list(&self, list: &crate::cisco::model::TrustList<'_>) -> SignatureCheck {
+        let key = bytes_key(list.bytes);
+        if let Some(done) = self.own.borrow().get(&key) {
+            return done.clone();
+        }
+        let check = self.inner.verify_trust_list(list);
+        self.own.borrow_mut().insert(key, check.clone());
+        check
+    }
+}
+
+impl crate::trust::Verifier for Memo<'_> {
+    fn verify_with_trust(
+        &self,
+        file: &[u8],
+        header: &crate::cisco::model::Header<'_>,
+        trust: &crate::cisco::model::TrustList<'_>,
+        allowed_functions: &[u16],
+    ) -> SignatureCheck {
+        let key = (
+            bytes_key(file),
+            bytes_key(trust.bytes),
+            allowed_functions.to_vec(),
+        );
+        if let Some(done) = self.with_trust.borrow().get(&key) {
+            return done.clone();
+        }
+        let check = self
+            .inner
+            .verify_with_trust(file, header, trust, allowed_functions);
+        self.with_trust.borrow_mut().insert(key, check.clone());
+        check
     }
 }
 

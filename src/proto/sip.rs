@@ -5,8 +5,8 @@
 //! fills [`crate::evidence::PhoneTrustAlarm`].
 
 use crate::alarm::find_ci;
-use crate::evidence::{Endpoint, Seen};
 pub use crate::alarm::{DeviceTlInfo, parse_alarm_xml, says_not_installed};
+use crate::evidence::{Endpoint, Seen};
 
 /// Largest message examined; alarms are a few hundred bytes.
 const MAX_MESSAGE: usize = 64 * 1024;

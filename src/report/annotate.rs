@@ -12,7 +12,7 @@
 
 use crate::capture::{CaptureError, CaptureReader};
 use crate::diagnosis::Diagnosis;
-use crate::diagnosis::model::Status;
+use crate::diagnosis::model::{PhoneDiagnosis, Status};
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -27,6 +27,15 @@ pub type Comments = HashMap<u64, Vec<String>>;
 pub fn comments(diagnosis: &Diagnosis, capture: usize) -> Comments {
     let mut out: Comments = HashMap::new();
     for p in &diagnosis.phones {
+        add_comments(&mut out, p, capture);
+    }
+    out
+}
+
+/// Adds one phone's comments for capture `capture` to `out` ([`comments`] phone by phone:
+/// a fleet's diagnoses need not be held at once, issue 20).
+pub fn add_comments(out: &mut Comments, p: &PhoneDiagnosis, capture: usize) {
+    {
         let name = super::text::phone_name(p);
         let mut put = |frame: u64, line: String| {
             let lines = out.entry(frame).or_default();
@@ -128,7 +137,6 @@ pub fn comments(diagnosis: &Diagnosis, capture: usize) -> Comments {
             put(frame, format!("verdict {word}: {}", p.main_reason.text));
         }
     }
-    out
 }
 
 /// What was written.

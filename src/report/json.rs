@@ -746,11 +746,16 @@ impl ListedTls {
 
 /// Where the phones of a report come from: a diagnosis held whole, or phones diagnosed one
 /// at a time while the array is written (each dropped once written).
-#[derive(Clone, Copy)]
 enum PhoneSource<'a> {
     Held(&'a [PhoneDiagnosis]),
     Prepared(&'a Prepared<'a>),
+    /// As `Prepared`, each phone shown to the watcher (its index, its diagnosis) before it
+    /// is written: one pass over the phones serves another output too (issue 20).
+    Watched(&'a Prepared<'a>, Cell<Option<Watcher<'a>>>),
 }
+
+/// What sees each phone of a [`PhoneSource::Watched`] report.
+type Watcher<'a> = &'a mut dyn FnMut(usize, &PhoneDiagnosis);
 
 /// The `phones` array. Written from a [`Prepared`] diagnosis, only one phone's diagnosis
 /// exists at a time, so the report of 50,000 phones needs the memory of one (issue 20).
@@ -761,10 +766,10 @@ pub struct PhonesJson<'a> {
 
 impl Serialize for PhonesJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.source {
+        match &self.source {
             PhoneSource::Held(phones) => {
                 let mut seq = serializer.serialize_seq(Some(phones.len()))?;
-                for p in phones {
+                for p in phones.iter() {
                     seq.serialize_element(&PhoneJson::new(p, &self.listed))?;
                 }
                 seq.end()
@@ -772,6 +777,18 @@ impl Serialize for PhonesJson<'_> {
             PhoneSource::Prepared(prepared) => {
                 let mut seq = serializer.serialize_seq(Some(prepared.len()))?;
                 for p in prepared.phones() {
+                    seq.serialize_element(&PhoneJson::new(&p, &self.listed))?;
+                }
+                seq.end()
+            }
+            PhoneSource::Watched(prepared, watcher) => {
+                let mut seq = serializer.serialize_seq(Some(prepared.len()))?;
+                // Written once, as `Lazy`; a second serialisation would watch nothing.
+                let mut watch = watcher.take();
+                for (i, p) in prepared.phones().enumerate() {
+                    if let Some(watch) = watch.as_mut() {
+                        watch(i, &p);
+                    }
                     seq.serialize_element(&PhoneJson::new(&p, &self.listed))?;
                 }
                 seq.end()
@@ -1041,6 +1058,23 @@ pub fn write_streaming(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut report = Report::streaming(prepared, evidence);
+    report.generated = generated.cloned();
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// [`write_streaming`], each phone's diagnosis shown to `watch` (its index, from 0)
+/// before its part is written: the pass that writes the JSON also gathers what another
+/// output needs of every phone (issue 20).
+pub fn write_streaming_watched<'a>(
+    prepared: &'a Prepared<'a>,
+    evidence: &'a Evidence,
+    generated: Option<&Generated>,
+    watch: Watcher<'a>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut report = Report::streaming(prepared, evidence);
+    report.phones.source = PhoneSource::Watched(prepared, Cell::new(Some(watch)));
     report.generated = generated.cloned();
     serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
     out.write_all(b"\n")

@@ -19,9 +19,10 @@
 //! Pseudonyms: `SEP-PHONE-1` for a phone name (`ITLSEP-PHONE-1.tlv` for its files), `mac-1`
 //! for the same MAC written alone, `ip-1`, `host-1`, `cert-name-1`.
 
+use super::fleet::PhoneLine;
 use super::json::{Generated, Report};
 use super::text::TextOptions;
-use crate::diagnosis::Diagnosis;
+use crate::diagnosis::{Diagnosis, PhoneDiagnosis, Prepared};
 use crate::evidence::Evidence;
 use std::collections::HashMap;
 use std::io::Write;
@@ -114,16 +115,20 @@ const STOP_WORDS: [&str; 24] = [
     "tomcat",
 ];
 
+/// The redactor's tables: looked up at every word of a report, never walked, so a fast
+/// hash (their order is never seen).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Replaces MACs, addresses, host names and certificate names by stable pseudonyms.
 #[derive(Default)]
 pub struct Redactor {
-    macs: HashMap<[u8; 6], usize>,
-    ips: HashMap<IpAddr, usize>,
-    names: HashMap<(Kind, Vec<u8>), String>,
+    macs: Map<[u8; 6], usize>,
+    ips: Map<IpAddr, usize>,
+    names: Map<(Kind, Vec<u8>), String>,
     /// Learnt values matched anywhere, by their first word.
-    global: HashMap<Vec<u8>, Vec<Entry>>,
+    global: Map<Vec<u8>, Vec<Entry>>,
     /// Learnt values matched only as the value of a name attribute (`O=…`), by first word.
-    context: HashMap<Vec<u8>, Vec<Entry>>,
+    context: Map<Vec<u8>, Vec<Entry>>,
     counts: Redactions,
     /// Digits of the MAC pseudonyms (`SEP-PHONE-001` with 100 phones or more), so the
     /// verdict lines stay aligned.
@@ -223,8 +228,12 @@ impl Redactor {
     /// The value starting at `i` (an ASCII letter or digit), if it is one to replace: where
     /// it ends and its pseudonym.
     fn at(&mut self, text: &[u8], i: usize) -> Option<(usize, String)> {
-        // `SEP<MAC>` inside words too: ITLSEP…, CTLSEP…, CP-8845-SEP….
-        if let Some(mac) = sep_mac(text, i) {
+        // `SEP<MAC>` inside words too: ITLSEP…, CTLSEP…, CP-8845-SEP…. (The first letter
+        // first: this runs at every letter of a report.)
+        if let Some(mac) = matches!(text[i], b'S' | b's')
+            .then(|| sep_mac(text, i))
+            .flatten()
+        {
             let n = self.mac(mac);
             let prefix = String::from_utf8_lossy(&text[i..i + 3]).into_owned();
             return Some((i + 15, format!("{prefix}-PHONE-{n:0w$}", w = self.width)));
@@ -273,12 +282,27 @@ impl Redactor {
 
     /// The longest learnt value at `i`: one matched anywhere, or (`dn_value`) an attribute's.
     fn lookup(&self, text: &[u8], i: usize, dn_value: bool) -> Option<(usize, String)> {
-        let word = first_word(&text[i..]);
+        // The first word, lower case, on the stack: this runs at every word of the report.
+        let mut small = [0u8; 64];
+        let long;
+        let len = text[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let word: &[u8] = if len <= small.len() {
+            for (d, s) in small.iter_mut().zip(&text[i..i + len]) {
+                *d = s.to_ascii_lowercase();
+            }
+            &small[..len]
+        } else {
+            long = first_word(&text[i..]);
+            &long
+        };
         let tables = [Some(&self.global), dn_value.then_some(&self.context)];
         let mut best: Option<(usize, String)> = None;
         for table in tables.into_iter().flatten() {
             // Each list is longest first: its first match is its longest.
-            let found = table.get(&word).into_iter().flatten().find_map(|entry| {
+            let found = table.get(word).into_iter().flatten().find_map(|entry| {
                 match_flexible(text, i, &entry.pattern)
                     .filter(|end| ends_word(text, *end))
                     .map(|end| (end, entry.pseudonym.clone()))
@@ -469,7 +493,7 @@ pub fn write_html(
         &mut page,
     )?;
     let page = redactor.rewrite_html(&page);
-    let banner = "<p class=\"redacted\" role=\"note\" style=\"background:#fff3cd;border:1px solid #c9a100;padding:.4em .8em;font-weight:bold\">Redacted: MAC addresses, IP addresses, host names and certificate names are pseudonyms (SEP-PHONE-1, mac-1, ip-1, host-1, cert-name-1), the same value the same pseudonym throughout; hashes, serials, sizes and frame numbers are as captured.</p>\n";
+    let banner = HTML_BANNER;
     match find(&page, b"<body>\n") {
         Some(at) => {
             let split = at + b"<body>\n".len();
@@ -501,6 +525,285 @@ pub fn write_filtered(
         writeln!(out, "{TEXT_BANNER}")?;
     }
     out.write_all(&redactor.rewrite(&buf))
+}
+
+/// Where a [`Redacting`] writer may cut what it holds and rewrite the part before: where no
+/// value can run across the cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// After any line (the JSON: no string holds a line break; the CSV and JSON lines).
+    Line,
+    /// After a line followed by an empty one (the text report: a certificate name may be
+    /// wrapped over two lines, never over a paragraph).
+    Paragraph,
+}
+
+/// What is held before a piece is rewritten: large enough that the cuts cost nothing,
+/// small beside a fleet's report.
+const PIECE: usize = 256 * 1024;
+
+/// A writer that rewrites what passes through it with a [`Redactor`] piece by piece (issue
+/// 20, fleet scale: a report of thousands of phones is not held whole to be redacted). The
+/// pieces are cut where no value runs across ([`Cut`]), so the bytes are those of
+/// [`Redactor::rewrite`] over the whole report. Call [`Redacting::finish`] at the end.
+pub struct Redacting<'r, 'w> {
+    redactor: &'r mut Redactor,
+    out: &'w mut dyn Write,
+    pending: Vec<u8>,
+    cut: Cut,
+}
+
+impl<'r, 'w> Redacting<'r, 'w> {
+    /// Rewrites into `out`, cutting as `cut` says.
+    pub fn new(redactor: &'r mut Redactor, out: &'w mut dyn Write, cut: Cut) -> Self {
+        Redacting {
+            redactor,
+            out,
+            pending: Vec::new(),
+            cut,
+        }
+    }
+
+    /// Rewrites and writes what is held up to the last place it may be cut.
+    fn write_whole_pieces(&mut self) -> std::io::Result<()> {
+        let at = match self.cut {
+            Cut::Line => memchr::memrchr(b'\n', &self.pending).map(|n| n + 1),
+            Cut::Paragraph => memchr::memmem::rfind(&self.pending, b"\n\n").map(|n| n + 1),
+        };
+        let Some(at) = at.filter(|&n| n > 0) else {
+            return Ok(());
+        };
+        let piece = self.redactor.rewrite(&self.pending[..at]);
+        self.out.write_all(&piece)?;
+        self.pending.drain(..at);
+        Ok(())
+    }
+
+    /// Rewrites and writes what is still held.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        let piece = self.redactor.rewrite(&self.pending);
+        self.pending.clear();
+        self.out.write_all(&piece)?;
+        self.out.flush()
+    }
+}
+
+impl Write for Redacting<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= PIECE {
+            self.write_whole_pieces()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        // Only what may be cut: the rest waits for more or for `finish`.
+        self.write_whole_pieces()?;
+        self.out.flush()
+    }
+}
+
+/// The banner at the top of a redacted HTML page.
+const HTML_BANNER: &str = "<p class=\"redacted\" role=\"note\" style=\"background:#fff3cd;border:1px solid #c9a100;padding:.4em .8em;font-weight:bold\">Redacted: MAC addresses, IP addresses, host names and certificate names are pseudonyms (SEP-PHONE-1, mac-1, ip-1, host-1, cert-name-1), the same value the same pseudonym throughout; hashes, serials, sizes and frame numbers are as captured.</p>\n";
+
+/// A writer for the HTML page, given one whole part of it at a time (the head, each
+/// `<script>` element, the end: [`super::html::write_streaming`]), each rewritten outside
+/// its style sheet and scripts; the banner goes after `<body>` of the first part.
+struct HtmlRedacting<'r, 'w> {
+    redactor: &'r mut Redactor,
+    out: &'w mut dyn Write,
+    first: bool,
+}
+
+impl Write for HtmlRedacting<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let part = self.redactor.rewrite_html(buf);
+        if std::mem::take(&mut self.first) {
+            match find(&part, b"<body>\n") {
+                Some(at) => {
+                    let split = at + b"<body>\n".len();
+                    self.out.write_all(&part[..split])?;
+                    self.out.write_all(HTML_BANNER.as_bytes())?;
+                    self.out.write_all(&part[split..])?;
+                }
+                None => {
+                    self.out.write_all(HTML_BANNER.as_bytes())?;
+                    self.out.write_all(&part)?;
+                }
+            }
+        } else {
+            self.out.write_all(&part)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Redactor {
+    /// [`Redactor::learn`] phone by phone: the same values in the same order (the JSON
+    /// object, then the text report), each phone diagnosed while its part is read and
+    /// dropped after, no report held whole (issue 20). `lines` are the phones' lines
+    /// ([`PhoneLine::of`] each phone of `prepared`), for the text report's top.
+    pub fn learn_streaming(
+        prepared: &Prepared<'_>,
+        lines: &[PhoneLine],
+        evidence: &Evidence,
+        generated: Option<&Generated>,
+        text: &TextOptions,
+    ) -> std::io::Result<Redactor> {
+        let mut r = Redactor::default();
+        r.learn_json(prepared, evidence, generated, &mut |_, _| {})?;
+        r.learn_text(prepared, lines, evidence, text)?;
+        Ok(r)
+    }
+
+    /// The first step of [`Redactor::learn_streaming`]: the values of the JSON object,
+    /// each phone's diagnosis shown to `watch` (its index, from 0) as it is read, so a
+    /// pass over the phones that other outputs need is made at the same time.
+    pub fn learn_json(
+        &mut self,
+        prepared: &Prepared<'_>,
+        evidence: &Evidence,
+        generated: Option<&Generated>,
+        watch: &mut dyn FnMut(usize, &PhoneDiagnosis),
+    ) -> std::io::Result<()> {
+        let mut sink = std::io::sink();
+        let mut json = Redacting::new(self, &mut sink, Cut::Line);
+        super::json::write_streaming_watched(prepared, evidence, generated, watch, &mut json)?;
+        json.finish()
+    }
+
+    /// The second and last step of [`Redactor::learn_streaming`]: the values of the text
+    /// report (`lines`: its top), after which the pseudonyms' width is known.
+    pub fn learn_text(
+        &mut self,
+        prepared: &Prepared<'_>,
+        lines: &[PhoneLine],
+        evidence: &Evidence,
+        text: &TextOptions,
+    ) -> std::io::Result<()> {
+        let mut sink = std::io::sink();
+        let options = TextOptions {
+            color: false,
+            brief: false,
+            ..text.clone()
+        };
+        let mut readable = Redacting::new(self, &mut sink, Cut::Paragraph);
+        super::text::write_prepared(prepared, lines, evidence, &options, &mut readable)?;
+        readable.finish()?;
+        self.width = self.macs.len().max(1).to_string().len();
+        Ok(())
+    }
+}
+
+/// [`write_json`] phone by phone: each phone diagnosed while its part is written, the
+/// redacted JSON rewritten piece by piece (the same bytes, issue 20).
+pub fn write_json_streaming(
+    redactor: Option<&mut Redactor>,
+    prepared: &Prepared<'_>,
+    evidence: &Evidence,
+    generated: Option<&Generated>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let Some(redactor) = redactor else {
+        return super::json::write_streaming(prepared, evidence, generated, out);
+    };
+    let mut report = Report::streaming(prepared, evidence);
+    report.generated = generated.cloned();
+    report.redacted = Some(true);
+    report.redactions = Some(redactor.counts());
+    let mut w = Redacting::new(redactor, out, Cut::Line);
+    serde_json::to_writer_pretty(&mut w, &report).map_err(std::io::Error::from)?;
+    w.write_all(b"\n")?;
+    w.finish()
+}
+
+/// [`write_html`] phone by phone ([`super::html::write_streaming`]; `lines` from a first
+/// pass): the same bytes, one phone's diagnosis and one part of the page at a time.
+pub fn write_html_streaming(
+    redactor: Option<&mut Redactor>,
+    prepared: &Prepared<'_>,
+    lines: &[super::html::HtmlLine],
+    evidence: &Evidence,
+    generated: Option<&Generated>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let Some(redactor) = redactor else {
+        return super::html::write_streaming(
+            prepared,
+            lines,
+            evidence,
+            generated,
+            &mut |details| details,
+            out,
+        );
+    };
+    // The details are rewritten with the same redactor before they are compressed, so the
+    // page's parts go through a second borrow of it, one part at a time.
+    let redactor = std::cell::RefCell::new(redactor);
+    let mut details = |details: String| redactor.borrow_mut().redact_str(&details);
+    let mut parts = PartsThrough {
+        redactor: &redactor,
+        out,
+        first: true,
+    };
+    super::html::write_streaming(
+        prepared,
+        lines,
+        evidence,
+        generated,
+        &mut details,
+        &mut parts,
+    )
+}
+
+/// [`HtmlRedacting`] over a shared redactor (the details closure holds it too).
+struct PartsThrough<'a, 'r, 'w> {
+    redactor: &'a std::cell::RefCell<&'r mut Redactor>,
+    out: &'w mut dyn Write,
+    first: bool,
+}
+
+impl Write for PartsThrough<'_, '_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut guard = self.redactor.borrow_mut();
+        let mut through = HtmlRedacting {
+            redactor: &mut guard,
+            out: &mut *self.out,
+            first: self.first,
+        };
+        let n = through.write(buf)?;
+        self.first = through.first;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// [`write_filtered`] for a report written in parts (the text report, the CSV and JSON
+/// lines): rewritten piece by piece as [`Redacting`] cuts them, not held whole.
+pub fn write_filtered_streaming(
+    redactor: Option<&mut Redactor>,
+    banner: bool,
+    out: &mut dyn Write,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let Some(redactor) = redactor else {
+        return render(out);
+    };
+    if banner {
+        writeln!(out, "{TEXT_BANNER}")?;
+    }
+    let cut = if banner { Cut::Paragraph } else { Cut::Line };
+    let mut w = Redacting::new(redactor, out, cut);
+    render(&mut w)?;
+    w.finish()
 }
 
 /// Where `needle` first occurs in `hay` (memchr's substring search: linear, where a window
@@ -712,6 +1015,10 @@ fn ipv6(text: &[u8], i: usize) -> Option<(usize, IpAddr)> {
 /// Whether `token` is a DNS name: dotted labels, the last one letters (not a file
 /// extension, not `e.g`), in one case (not `document.getElementById`).
 fn is_dns_name(token: &[u8]) -> bool {
+    // Most words of a report have no dot: answered before anything is allocated.
+    if !token.contains(&b'.') {
+        return false;
+    }
     let Ok(token) = std::str::from_utf8(token) else {
         return false;
     };

@@ -562,11 +562,24 @@ pub fn write_streaming(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let lines: Vec<PhoneLine> = prepared.phones().map(|p| PhoneLine::of(&p)).collect();
+    write_prepared(prepared, &lines, evidence, options, out)
+}
+
+/// [`write_streaming`] with the phones' lines already made (by a pass over the phones that
+/// other outputs share, issue 20): `lines` are [`PhoneLine::of`] each phone of `prepared`,
+/// in order. Each phone is diagnosed again for its section (not at all with `--brief`).
+pub fn write_prepared(
+    prepared: &Prepared<'_>,
+    lines: &[PhoneLine],
+    evidence: &Evidence,
+    options: &TextOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let whole = Whole {
         notes: prepared.notes(),
         evidence_files: prepared.evidence_files(),
     };
-    write_parts(&lines, prepared.phones(), whole, evidence, options, out)
+    write_parts(lines, prepared.phones(), whole, evidence, options, out)
 }
 
 /// What the report says about the whole analysis, besides its phones.

@@ -79,7 +79,7 @@ pub(super) fn recovery(
     let cm_group = ctx
         .config
         .as_ref()
-        .and_then(|c| crate::cisco::config::callmanager_group_of(c.file));
+        .and_then(|c| crate::diagnosis::facts::callmanager_group_of(c.file));
     let inputs = RecoveryInputs {
         key_backup: match ctx.facts.key_backup {
             KeyBackup::Yes => Some(true),

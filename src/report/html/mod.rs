@@ -21,8 +21,8 @@
 //! phone N (the N-th phone of the diagnosis, from 0).
 
 use super::json::Generated;
-use crate::diagnosis::Diagnosis;
 use crate::diagnosis::model::{DeleteItl, PhoneDiagnosis, TimelineEvent};
+use crate::diagnosis::{Diagnosis, Prepared};
 use crate::evidence::{CaptureSummary, Evidence, FileTransfer};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -93,6 +93,89 @@ pub fn write_filtered(
     details: &mut dyn FnMut(String) -> String,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    let lines: Vec<HtmlLine> = diagnosis
+        .phones
+        .iter()
+        .enumerate()
+        .map(|(i, p)| HtmlLine::of(i, p))
+        .collect();
+    let page = Page {
+        lines: &lines,
+        notes: &diagnosis.notes,
+        evidence,
+        generated,
+    };
+    write_parts(page, diagnosis.phones.iter(), details, out)
+}
+
+/// [`write_filtered`] phone by phone (issue 20, fleet scale): `lines` are [`HtmlLine::of`]
+/// each phone of `prepared` (made by a first pass), then each phone is diagnosed again for
+/// its details and dropped once its chunk is written. The same bytes as [`write_filtered`]
+/// of `prepared.into_diagnosis()`. Every part of the page is given to `out` in one
+/// `write_all` (the head, each `<script>` element, the end): `--redact` rewrites them so.
+pub fn write_streaming(
+    prepared: &Prepared<'_>,
+    lines: &[HtmlLine],
+    evidence: &Evidence,
+    generated: Option<&Generated>,
+    details: &mut dyn FnMut(String) -> String,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let page = Page {
+        lines,
+        notes: prepared.notes(),
+        evidence,
+        generated,
+    };
+    write_parts(page, prepared.phones(), details, out)
+}
+
+/// What the page reads besides each phone's details.
+#[derive(Clone, Copy)]
+struct Page<'a> {
+    lines: &'a [HtmlLine],
+    notes: &'a [String],
+    evidence: &'a Evidence,
+    generated: Option<&'a Generated>,
+}
+
+/// What the page's top (fleet summary, verdict table) reads of one phone: its table row,
+/// already written, and what the summary counts (a few hundred bytes, where a diagnosis is
+/// tens of KiB).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HtmlLine {
+    delete_itl: DeleteItl,
+    reason_code: &'static str,
+    model: String,
+    firmware: String,
+    row: String,
+}
+
+impl HtmlLine {
+    /// The line of `p`, the `index`-th phone of the report (from 0).
+    pub fn of(index: usize, p: &PhoneDiagnosis) -> Self {
+        HtmlLine {
+            delete_itl: p.verdict.delete_itl,
+            reason_code: p.main_reason.code,
+            model: p.device.model.clone().unwrap_or_default(),
+            firmware: p.device.firmware.clone().unwrap_or_default(),
+            row: table_row(index, p),
+        }
+    }
+}
+
+fn write_parts<P: std::borrow::Borrow<PhoneDiagnosis>>(
+    page: Page<'_>,
+    phones: impl Iterator<Item = P>,
+    details: &mut dyn FnMut(String) -> String,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let Page {
+        lines,
+        notes,
+        evidence,
+        generated,
+    } = page;
     let mut head = String::new();
     let _ = write!(
         head,
@@ -102,13 +185,14 @@ pub fn write_filtered(
     for c in &evidence.captures {
         capture_line(&mut head, c);
     }
-    for note in &diagnosis.notes {
+    for note in notes {
         let _ = writeln!(head, "<p class=\"capture\">note: {}</p>", esc(note));
     }
     head.push_str("</header>\n");
-    fleet_summary(&mut head, diagnosis);
-    verdict_table(&mut head, diagnosis);
+    fleet_summary(&mut head, lines);
+    verdict_table(&mut head, lines);
     out.write_all(head.as_bytes())?;
+    drop(head);
     let captures = super::capture_labels(evidence);
     let labels = Value::Array(captures.iter().cloned().map(Value::String).collect());
     out.write_all(
@@ -118,13 +202,34 @@ pub fn write_filtered(
         )
         .as_bytes(),
     )?;
-    for (k, phones) in diagnosis.phones.chunks(CHUNK).enumerate() {
-        let blobs: Vec<Value> = phones.iter().map(|p| phone_blob(p, evidence)).collect();
-        let packed = gzip_base64(details(Value::Array(blobs).to_string()).as_bytes())?;
+    // Each phone's details written out compact at once (the JSON array's bytes: `[`, the
+    // blobs joined by `,`, `]`), so a chunk holds text, not 64 phones' trees of values.
+    let mut array = String::from("[");
+    let mut in_chunk = 0;
+    let mut k = 0;
+    let mut chunk = |array: &mut String, k: &mut usize| -> std::io::Result<()> {
+        array.push(']');
+        let packed = gzip_base64(details(std::mem::replace(array, String::from("["))).as_bytes())?;
         out.write_all(
             format!("<script type=\"{DETAILS_TYPE}\" id=\"chunk-{k}\">{packed}</script>\n")
                 .as_bytes(),
         )?;
+        *k += 1;
+        Ok(())
+    };
+    for p in phones {
+        if in_chunk > 0 {
+            array.push(',');
+        }
+        array.push_str(&phone_blob(p.borrow(), evidence).to_string());
+        in_chunk += 1;
+        if in_chunk == CHUNK {
+            chunk(&mut array, &mut k)?;
+            in_chunk = 0;
+        }
+    }
+    if in_chunk > 0 {
+        chunk(&mut array, &mut k)?;
     }
     out.write_all(format!("<script>{SCRIPT}</script>\n</body>\n</html>\n").as_bytes())
 }
@@ -251,8 +356,7 @@ const VERDICTS: [DeleteItl; 3] = [
 ];
 
 /// Phones per verdict, per main reason and per model and firmware, before the table.
-fn fleet_summary(out: &mut String, diagnosis: &Diagnosis) {
-    let phones = &diagnosis.phones;
+fn fleet_summary(out: &mut String, phones: &[HtmlLine]) {
     if phones.is_empty() {
         return;
     }
@@ -263,7 +367,7 @@ fn fleet_summary(out: &mut String, diagnosis: &Diagnosis) {
     );
     out.push_str("<table id=\"per-verdict\"><tr><th>delete the ITL?</th><th>phones</th></tr>\n");
     for d in VERDICTS {
-        let n = phones.iter().filter(|p| p.verdict.delete_itl == d).count();
+        let n = phones.iter().filter(|p| p.delete_itl == d).count();
         let _ = writeln!(
             out,
             "<tr><td class=\"{0}\">{0}</td><td class=\"n\">{1}</td></tr>",
@@ -281,7 +385,7 @@ fn fleet_summary(out: &mut String, diagnosis: &Diagnosis) {
     };
     let mut reasons: BTreeMap<(usize, &str), usize> = BTreeMap::new();
     for p in phones {
-        let code = p.main_reason.code;
+        let code = p.reason_code;
         *reasons.entry((order(code), code)).or_default() += 1;
     }
     for ((_, code), n) in &reasons {
@@ -296,12 +400,9 @@ fn fleet_summary(out: &mut String, diagnosis: &Diagnosis) {
     out.push_str("<table id=\"per-model\"><tr><th>model</th><th>firmware</th><th>phones</th><th>required</th><th>not-required</th><th>undetermined</th></tr>\n");
     let mut models: BTreeMap<(String, String), [usize; 3]> = BTreeMap::new();
     for p in phones {
-        let key = (
-            p.device.model.clone().unwrap_or_default(),
-            p.device.firmware.clone().unwrap_or_default(),
-        );
+        let key = (p.model.clone(), p.firmware.clone());
         let counts = models.entry(key).or_default();
-        if let Some(k) = VERDICTS.iter().position(|d| *d == p.verdict.delete_itl) {
+        if let Some(k) = VERDICTS.iter().position(|d| *d == p.delete_itl) {
             counts[k] += 1;
         }
     }
@@ -362,8 +463,8 @@ fn url_value(value: &str) -> String {
 /// The table: one row per phone, with the filters above it. Columns: phone, address,
 /// verdict, main reason (the text report's words), MAC, model and firmware, first next step
 /// (the first four in the order tests/outputs_agree.rs reads them).
-fn verdict_table(out: &mut String, diagnosis: &Diagnosis) {
-    if diagnosis.phones.is_empty() {
+fn verdict_table(out: &mut String, phones: &[HtmlLine]) {
+    if phones.is_empty() {
         out.push_str("<p>No phone traffic found: no trust-list or config download, no TLS to a phone service port, no DeviceTLInfo alarm.</p>\n");
         return;
     }
@@ -375,45 +476,52 @@ fn verdict_table(out: &mut String, diagnosis: &Diagnosis) {
         "</select></label> <label>main reason <select id=\"r\"><option value=\"\">any</option>",
     );
     for code in crate::diagnosis::reason::CODES {
-        if diagnosis.phones.iter().any(|p| p.main_reason.code == code) {
+        if phones.iter().any(|p| p.reason_code == code) {
             let _ = write!(out, "<option>{}</option>", esc(code));
         }
     }
     let _ = writeln!(
         out,
         "</select></label> <span id=\"shown\">{0} of {0} phone(s)</span> <small>(click a phone to open it, a header to sort)</small></div>",
-        diagnosis.phones.len()
+        phones.len()
     );
     out.push_str("<table id=\"verdicts\">\n<colgroup><col style=\"width:12.5%\"><col style=\"width:10%\"><col style=\"width:10%\"><col style=\"width:22%\"><col style=\"width:10.5%\"><col style=\"width:9%\"><col style=\"width:26%\"></colgroup>\n<thead><tr><th>phone</th><th>address</th><th>delete the ITL?</th><th>main reason</th><th>MAC</th><th>model</th><th>first next step</th></tr></thead>\n<tbody>\n");
-    for (i, p) in diagnosis.phones.iter().enumerate() {
-        let verdict = p.verdict.delete_itl.as_str();
-        let model = match (&p.device.model, &p.device.firmware) {
-            (Some(m), Some(f)) => format!("{}<br><small>{}</small>", esc(m), esc(f)),
-            (Some(m), None) => esc(m),
-            (None, Some(f)) => format!("<small>{}</small>", esc(f)),
-            (None, None) => String::new(),
-        };
-        let step = p
-            .verdict
-            .next_steps
-            .first()
-            .map(|s| esc(&s.text))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "<tr><td><a href=\"#phone-{i}\" class=\"phone\" id=\"phone-{i}\">{}</a></td><td>{}</td><td class=\"{verdict}\">{verdict}</td><td data-code=\"{}\">{}</td><td>{}</td><td data-model=\"{}\">{model}</td><td class=\"step\">{step}</td></tr>",
-            esc(&phone_name(p)),
-            p.ip.map(|ip| ip.to_string()).unwrap_or_default(),
-            esc(p.main_reason.code),
-            esc(&super::text::one_reason(p)),
-            esc(p.mac.as_deref().unwrap_or_default()),
-            esc(&model_key(
-                p.device.model.as_deref().unwrap_or_default(),
-                p.device.firmware.as_deref().unwrap_or_default()
-            )),
-        );
+    for line in phones {
+        out.push_str(&line.row);
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// One row of the verdict table: the `index`-th phone (from 0).
+fn table_row(i: usize, p: &PhoneDiagnosis) -> String {
+    let mut out = String::new();
+    let verdict = p.verdict.delete_itl.as_str();
+    let model = match (&p.device.model, &p.device.firmware) {
+        (Some(m), Some(f)) => format!("{}<br><small>{}</small>", esc(m), esc(f)),
+        (Some(m), None) => esc(m),
+        (None, Some(f)) => format!("<small>{}</small>", esc(f)),
+        (None, None) => String::new(),
+    };
+    let step = p
+        .verdict
+        .next_steps
+        .first()
+        .map(|s| esc(&s.text))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "<tr><td><a href=\"#phone-{i}\" class=\"phone\" id=\"phone-{i}\">{}</a></td><td>{}</td><td class=\"{verdict}\">{verdict}</td><td data-code=\"{}\">{}</td><td>{}</td><td data-model=\"{}\">{model}</td><td class=\"step\">{step}</td></tr>",
+        esc(&phone_name(p)),
+        p.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        esc(p.main_reason.code),
+        esc(&super::text::one_reason(p)),
+        esc(p.mac.as_deref().unwrap_or_default()),
+        esc(&model_key(
+            p.device.model.as_deref().unwrap_or_default(),
+            p.device.firmware.as_deref().unwrap_or_default()
+        )),
+    );
+    out
 }
 
 /// How a timeline event is drawn: 0 normal, 1 failure (red), 2 an expected answer that
