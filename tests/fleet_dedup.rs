@@ -45,9 +45,14 @@ fn each_distinct_signature_check_costs_one_rsa_operation_per_run() {
     // New tuples only: a tuple seen by an earlier test of this binary is neither verified
     // again nor counted as new, so the two move together.
     assert_eq!(rsa, distinct, "one RSA operation per new distinct check");
+    // Every phone needs two checks (its served ITL, its config); the phones share the ITL's,
+    // so the RSA operations are well under two a phone. (Repeats may be answered before they
+    // reach the counted cache — the diagnosis remembers its own checks — so `requests` is
+    // not compared with twice the phones.)
+    let phones = first.phones.len() as u64;
     assert!(
-        requests >= 2 * rsa.max(1),
-        "phones share checks: {requests} asked, {rsa} performed"
+        rsa + 10 <= 2 * phones && requests >= rsa,
+        "phones share checks: {phones} phones, {requests} asked, {rsa} performed"
     );
 
     // The same evidence again: every check is one already made.

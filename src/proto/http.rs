@@ -834,6 +834,7 @@ impl HttpConn {
             cut: ex.cut,
             signed_config: None,
         };
+        super::bound_record_text(&mut file);
         if ok {
             super::finish_transfer(&mut file, ex.body);
         }

@@ -327,8 +327,40 @@ pub(crate) fn intern_options(
 ) -> Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> {
     options
         .iter()
-        .map(|(name, value)| (intern(name), intern(value)))
+        .take(MAX_RECORD_OPTIONS)
+        .map(|(name, value)| (intern(cut_text(name)), intern(cut_text(value))))
         .collect()
+}
+
+/// Longest name, option name or option value a file record keeps, in bytes. A phone's names
+/// are short (`ITLSEP<MAC>.tlv`, `SEP<MAC>.cnf.xml.sgn`); without a cap one crafted request
+/// could make each of `--max-records` records own a 64 KiB head (issue 19: memory stays
+/// bounded whatever the input claims).
+pub const MAX_RECORD_TEXT: usize = 1024;
+/// Options (TFTP options, HTTP headers worth keeping) a file record keeps at most.
+pub const MAX_RECORD_OPTIONS: usize = 32;
+
+/// `text` cut to at most [`MAX_RECORD_TEXT`] bytes, at a character boundary.
+fn cut_text(text: &str) -> &str {
+    let mut end = text.len().min(MAX_RECORD_TEXT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Cuts a record's name to [`MAX_RECORD_TEXT`] bytes and says so in its notes: no phone's
+/// file has such a name, so the cut changes no verdict, and the record stays small.
+pub(crate) fn bound_record_text(file: &mut crate::evidence::FileTransfer) {
+    let len = file.name.len();
+    if len > MAX_RECORD_TEXT {
+        let kept = cut_text(&file.name).len();
+        file.name.truncate(kept);
+        file.name.shrink_to_fit();
+        file.notes.push(format!(
+            "the requested name is {len} bytes long: only its first {kept} are kept"
+        ));
+    }
 }
 
 /// Content-addressed store of finished files' bytes: every phone of a cluster downloads the

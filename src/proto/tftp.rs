@@ -555,6 +555,7 @@ impl Transfer {
             cut: self.cut,
             signed_config: None,
         };
+        super::bound_record_text(&mut file);
         super::finish_transfer(&mut file, data);
         file
     }

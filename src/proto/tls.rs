@@ -55,6 +55,15 @@ fn may_hold_supported_versions(mut ext: &[u8]) -> bool {
 /// Most certificates decoded from one chain.
 const MAX_CHAIN: usize = 16;
 
+/// Alerts (clear-text and encrypted) kept a session: a real handshake ends with one or two;
+/// a crafted stream of alert records would otherwise grow a session's record without bound.
+pub const MAX_KEPT_ALERTS: usize = 16;
+/// Cipher suites kept of a ClientHello's list (a phone offers a few dozen; the list's length
+/// field allows 32,767).
+pub const MAX_KEPT_SUITES: usize = 256;
+/// Longest server name kept (a DNS name has at most 253 characters).
+pub const MAX_KEPT_SNI: usize = 255;
+
 /// Service name of a TLS server port.
 pub fn service_for_port(port: u16) -> Option<&'static str> {
     Some(match port {
@@ -364,6 +373,15 @@ impl TlsConn {
         self
     }
 
+    /// Says once that alerts past [`MAX_KEPT_ALERTS`] were not kept.
+    fn alerts_not_kept(&mut self) {
+        if !self.session.notes.iter().any(|n| n.starts_with("more than ")) {
+            self.note(format!(
+                "more than {MAX_KEPT_ALERTS} alert records: the first {MAX_KEPT_ALERTS} of each kind are kept"
+            ));
+        }
+    }
+
     fn note(&mut self, s: String) {
         if self.session.notes.len() < 32 {
             self.session.notes.push(s);
@@ -541,7 +559,11 @@ impl TlsConn {
                 d.encrypted_handshake_records += 1;
             }
             if ty == content::ALERT {
-                self.session.encrypted_alerts.push((side(dir), seen));
+                if self.session.encrypted_alerts.len() < MAX_KEPT_ALERTS {
+                    self.session.encrypted_alerts.push((side(dir), seen));
+                } else {
+                    self.alerts_not_kept();
+                }
             }
             return HeaderAction::Skip(len);
         }
@@ -562,6 +584,10 @@ impl TlsConn {
             content::ALERT => {
                 for pair in body.chunks(2) {
                     if let [level, description] = pair {
+                        if self.session.alerts.len() >= MAX_KEPT_ALERTS {
+                            self.alerts_not_kept();
+                            break;
+                        }
                         self.session.alerts.push(TlsAlert {
                             from: side(dir),
                             level: *level,
@@ -741,7 +767,10 @@ impl TlsConn {
                                 TlsExtension::SNI(names) => {
                                     self.session.sni = names
                                         .first()
-                                        .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                                        .map(|(_, n)| {
+                                            let n = n.get(..MAX_KEPT_SNI).unwrap_or(n);
+                                            String::from_utf8_lossy(n).into_owned()
+                                        });
                                 }
                                 _ => {}
                             }
@@ -750,7 +779,12 @@ impl TlsConn {
                     versions.sort_unstable_by(|a, b| b.cmp(a));
                     versions.dedup();
                     self.session.offered_versions = versions;
-                    self.session.offered_cipher_suites = ch.ciphers.iter().map(|c| c.0).collect();
+                    self.session.offered_cipher_suites = ch
+                        .ciphers
+                        .iter()
+                        .take(MAX_KEPT_SUITES)
+                        .map(|c| c.0)
+                        .collect();
                 }
                 Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
                     if sh.random == HRR_RANDOM {
@@ -974,6 +1008,7 @@ impl TlsConn {
             self.session.offered_cipher_suites = ciphers
                 .chunks_exact(3)
                 .filter(|c| c[0] == 0)
+                .take(MAX_KEPT_SUITES)
                 .map(|c| u16::from_be_bytes([c[1], c[2]]))
                 .collect();
         }
@@ -1087,6 +1122,32 @@ mod tests {
             s.notes
                 .iter()
                 .any(|n| n.contains("does not start with a TLS record"))
+        );
+    }
+
+    /// Issue 19 (memory bounded whatever the input claims): a stream of alert records keeps
+    /// the first MAX_KEPT_ALERTS, says the rest were not kept, and the phone's fatal alert at
+    /// the start (statement 29's "phone rejects TVS") is still the first one read.
+    #[test]
+    fn a_flood_of_alert_records_keeps_the_first_and_says_so() {
+        let mut t = TlsConn::new(ep(1), ep(2445), Seen::default(), 1 << 20);
+        let mut stream = Vec::new();
+        stream.extend_from_slice(&[21, 3, 3, 0, 2, 2, 48]); // fatal unknown_ca
+        for _ in 0..10_000 {
+            stream.extend_from_slice(&[21, 3, 3, 0, 2, 1, 0]);
+        }
+        t.data(0, &stream, Seen::default());
+        let s = t.finish(TcpEnd::Open, Seen::default(), vec![]);
+        assert_eq!(s.alerts.len(), MAX_KEPT_ALERTS);
+        assert_eq!((s.alerts[0].level, s.alerts[0].description), (2, 48));
+        assert_eq!(
+            s.notes
+                .iter()
+                .filter(|n| n.contains("alert records: the first"))
+                .count(),
+            1,
+            "{:?}",
+            s.notes
         );
     }
 
