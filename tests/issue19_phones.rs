@@ -588,6 +588,17 @@ fn a_register_known_only_by_its_agent_joins_the_phone_at_its_address_statement_6
         (&"CP-8845".into(), &"14.2.1".into())
     );
     assert!(csv.contains(",CP-8845,14.2.1,"), "{csv}");
+    // The text says the REGISTER named no device, not "registered as ?".
+    let text = itlscope::report::run_analyze(
+        &ev,
+        &OperatorFacts::default(),
+        itlscope::report::OutputFormat::Text,
+    );
+    assert!(
+        text.contains("SIP: registered without naming a device (agent \"Cisco-CP8845/14.2.1\")"),
+        "{text}"
+    );
+    assert!(!text.contains("registered as ?"), "{text}");
 }
 
 /// Issue 19 item 6: only phones send a `Cisco-CP<model>` agent, so a REGISTER with it is a

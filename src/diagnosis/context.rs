@@ -214,7 +214,7 @@ impl<'e> PhoneCtx<'e> {
                     index,
                     file,
                     kind,
-                    hashes: Hashes::of(&file.data),
+                    hashes: Hashes::of_file(file),
                     parsed,
                     signature,
                 }

@@ -398,6 +398,20 @@ impl Hashes {
         }
     }
 
+    /// The hashes of a downloaded file: the ones the capture stage computed when the file
+    /// was whole (every phone of a fleet is served the same ITL, and the diagnosis may run
+    /// several passes), else computed from its bytes.
+    pub fn of_file(file: &crate::evidence::FileTransfer) -> Hashes {
+        match (&file.md5, &file.sha1, &file.sha256) {
+            (Some(md5), Some(sha1), Some(sha256)) => Hashes {
+                md5: md5.hex(),
+                sha1: sha1.hex(),
+                sha256: sha256.hex(),
+            },
+            _ => Hashes::of(&file.data),
+        }
+    }
+
     /// The hash of the given algorithm.
     pub fn get(&self, algorithm: HashAlgorithm) -> &str {
         match algorithm {
@@ -554,5 +568,25 @@ mod scope_tests {
         );
         assert_eq!(split_scope("failed"), (None, "failed"));
         assert_eq!(split_scope("dir=x/itl.tlv"), (None, "dir=x/itl.tlv"));
+    }
+}
+
+#[cfg(test)]
+mod hashes_tests {
+    use super::Hashes;
+    use crate::diagnosis::testkit::file;
+
+    /// Statement 16 (the served ITL's MD5 is compared with the phone's hash): the hashes taken from the
+    /// capture stage's digests are the ones computed from the bytes, and a record without
+    /// digests still gets them.
+    #[test]
+    fn a_files_own_digests_give_the_hashes_of_its_bytes() {
+        let bytes = b"an ITL's bytes".as_slice();
+        let mut served = file("ITLSEP001122334455.tlv", "10.0.0.9", bytes);
+        let computed = Hashes::of_file(&served);
+        assert_eq!(computed, Hashes::of(bytes));
+        (served.md5, served.sha1, served.sha256) = crate::proto::digests(bytes);
+        assert!(served.sha256.is_some());
+        assert_eq!(Hashes::of_file(&served), computed);
     }
 }

@@ -270,8 +270,12 @@ fn phone_block(
             "  SIP: ",
             7,
             &format!(
-                "registered as {}{said} to {} at {}",
-                r.device_name.as_deref().unwrap_or("?"),
+                "{}{said} to {} at {}",
+                match r.device_name.as_deref() {
+                    Some(name) => format!("registered as {name}"),
+                    // The REGISTER named no SEP<MAC>: say so rather than print a "?".
+                    None => "registered without naming a device".to_string(),
+                },
                 r.registrar,
                 super::frame_ref(captures, Some(r.seen.capture), r.seen.frame),
             ),
