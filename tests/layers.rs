@@ -80,17 +80,20 @@ fn module_of(src: &Path, file: &Path) -> Option<String> {
 fn crate_refs(line: &str) -> Vec<String> {
     let code = line.split("//").next().unwrap_or("");
     let mut refs = Vec::new();
-    let mut rest = code;
-    while let Some(at) = rest.find("crate::") {
-        let after = &rest[at + "crate::".len()..];
-        let name: String = after
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if !name.is_empty() {
-            refs.push(name);
+    // `itlscope::` is how the binary's own modules (`cli.rs`) name the library.
+    for root in ["crate::", "itlscope::"] {
+        let mut rest = code;
+        while let Some(at) = rest.find(root) {
+            let after = &rest[at + root.len()..];
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                refs.push(name);
+            }
+            rest = after;
         }
-        rest = after;
     }
     refs
 }
@@ -167,4 +170,5 @@ fn the_scan_sees_imports_and_skips_comments() {
         ["cisco"]
     );
     assert!(crate_refs("/// see [`crate::report`]").is_empty());
+    assert_eq!(crate_refs("use itlscope::net::DefragLimits;"), ["net"]);
 }
