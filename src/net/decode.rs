@@ -311,6 +311,7 @@ impl Decoder {
 
     /// Decodes one frame. The packet borrows from the frame, or from the decoder when it
     /// was reassembled from fragments.
+    #[inline]
     pub fn decode<'a>(&'a mut self, frame: &Frame<'a>) -> Decoded<'a> {
         // Ethernet, nearly every frame: straight to the fast decoder, without the link
         // type's dispatch in `link::strip` (which gives `LinkStart::Ethernet(data)` for it)

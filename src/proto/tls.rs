@@ -375,7 +375,12 @@ impl TlsConn {
 
     /// Says once that alerts past [`MAX_KEPT_ALERTS`] were not kept.
     fn alerts_not_kept(&mut self) {
-        if !self.session.notes.iter().any(|n| n.starts_with("more than ")) {
+        if !self
+            .session
+            .notes
+            .iter()
+            .any(|n| n.starts_with("more than "))
+        {
             self.note(format!(
                 "more than {MAX_KEPT_ALERTS} alert records: the first {MAX_KEPT_ALERTS} of each kind are kept"
             ));
@@ -765,12 +770,10 @@ impl TlsConn {
                                         .collect();
                                 }
                                 TlsExtension::SNI(names) => {
-                                    self.session.sni = names
-                                        .first()
-                                        .map(|(_, n)| {
-                                            let n = n.get(..MAX_KEPT_SNI).unwrap_or(n);
-                                            String::from_utf8_lossy(n).into_owned()
-                                        });
+                                    self.session.sni = names.first().map(|(_, n)| {
+                                        let n = n.get(..MAX_KEPT_SNI).unwrap_or(n);
+                                        String::from_utf8_lossy(n).into_owned()
+                                    });
                                 }
                                 _ => {}
                             }
