@@ -421,6 +421,7 @@ impl Decoder {
         Decoded::Malformed(reason)
     }
 
+    #[inline]
     fn packet<'a>(
         &'a mut self,
         frame: &Frame<'a>,

@@ -107,6 +107,7 @@ impl Batch {
     }
 
     /// Adds a frame that lies in `block`.
+    #[inline]
     pub(super) fn push_frame(&mut self, frame: &Frame<'_>, block: &SharedBlock) {
         let data = match self.place(frame.data, block) {
             Some(bytes) => bytes,
