@@ -131,6 +131,7 @@ impl CaptureClock {
     }
 
     /// Takes one frame's timestamp (nanoseconds) and says what it did to the clock.
+    #[inline]
     pub fn observe(&mut self, ts: i64) -> ClockMove {
         // Nearly every frame: nothing held apart, at or a little after the clock. The same
         // as the in-line case below (one comparison instead of its general one; this runs

@@ -311,7 +311,18 @@ impl Decoder {
 
     /// Decodes one frame. The packet borrows from the frame, or from the decoder when it
     /// was reassembled from fragments.
+    #[inline]
     pub fn decode<'a>(&'a mut self, frame: &Frame<'a>) -> Decoded<'a> {
+        // Ethernet, nearly every frame: straight to the fast decoder, without the link
+        // type's dispatch in `link::strip` (which gives `LinkStart::Ethernet(data)` for it)
+        // nor `decode_start`'s match on its result (issue 19, tls-heavy).
+        if frame.link_type == LinkType::ETHERNET {
+            if let Some(f) = fast::ethernet(frame.data) {
+                self.stats.frames += 1;
+                return self.packet(frame, f.addrs, f.vlan, f.transport, false);
+            }
+            return self.decode_etherparse(frame, LinkStart::Ethernet(frame.data));
+        }
         let start = link::strip(frame.link_type, frame.data);
         self.decode_start(frame, start)
     }
@@ -410,6 +421,7 @@ impl Decoder {
         Decoded::Malformed(reason)
     }
 
+    #[inline]
     fn packet<'a>(
         &'a mut self,
         frame: &Frame<'a>,

@@ -107,6 +107,7 @@ impl Batch {
     }
 
     /// Adds a frame that lies in `block`.
+    #[inline]
     pub(super) fn push_frame(&mut self, frame: &Frame<'_>, block: &SharedBlock) {
         let data = match self.place(frame.data, block) {
             Some(bytes) => bytes,
@@ -141,24 +142,35 @@ impl Batch {
             packets,
             held: _,
         } = self;
+        // Room for every frame's packet at once: no capacity check per packet (issue 19).
+        packets.reserve(frames.len());
         for f in frames.iter() {
             // A frame lies in a block or in `frames_copied`, never in `copied`.
-            let data = slice(blocks, &[], frames_copied, f.data);
-            let block = match f.data {
-                Bytes::Block { block, .. } => Some(block),
-                _ => None,
+            let (data, home) = match f.data {
+                Bytes::Block { block, start, len } => {
+                    let b = blocks.get(block as usize);
+                    let start = start as usize;
+                    let data = b
+                        .and_then(|b| b.get(start..start.saturating_add(len as usize)))
+                        .unwrap_or_default();
+                    (data, b.map(|b| (block, b)))
+                }
+                other => (slice(blocks, &[], frames_copied, other), None),
             };
             let Decoded::Packet(packet) = decoder.decode(&f.frame(data)) else {
                 continue;
             };
             // A payload inside its frame is named in the frame's block; one the decoder
             // built (reassembled fragments) is copied.
-            let home = block.and_then(|i| Some((i, blocks.get(i as usize)?)));
-            let mut place = |payload: &[u8]| match home.and_then(|(i, b)| locate(payload, i, b)) {
+            let payload = packet.transport.payload();
+            let bytes = match home.and_then(|(i, b)| locate(payload, i, b)) {
                 Some(bytes) => bytes,
                 None => copy_into(copied, payload),
             };
-            packets.push(packet_ref(&packet, &mut place));
+            packets.push(PacketRef {
+                packet: packet.with_payload(&[]),
+                payload: bytes,
+            });
         }
         frames.clear();
     }
@@ -258,14 +270,6 @@ fn copy_into(buffer: &mut Vec<u8>, bytes: &[u8]) -> Bytes {
     Bytes::Copied {
         start: u32::try_from(start).unwrap_or(u32::MAX),
         len: u32::try_from(bytes.len()).unwrap_or(0),
-    }
-}
-
-/// A packet as a [`PacketRef`], its payload placed by `place`.
-fn packet_ref(packet: &Packet<'_>, place: &mut impl FnMut(&[u8]) -> Bytes) -> PacketRef {
-    PacketRef {
-        packet: packet.with_payload(&[]),
-        payload: place(packet.transport.payload()),
     }
 }
 

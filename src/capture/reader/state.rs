@@ -127,6 +127,7 @@ impl State {
 
     /// The frame of a packet record whose captured bytes are `data`, counted (the file read
     /// up to `bytes`).
+    #[inline]
     pub(super) fn frame<'d>(&mut self, meta: &Meta, data: &'d [u8], bytes: u64) -> Frame<'d> {
         Frame {
             number: self.count_frame(meta, data.len(), bytes),
@@ -139,6 +140,7 @@ impl State {
     }
 
     /// Counts a returned frame in the summary; returns its number.
+    #[inline]
     pub(super) fn count_frame(&mut self, meta: &Meta, caplen: usize, bytes: u64) -> u64 {
         let s = &mut self.summary;
         s.frames += 1;
