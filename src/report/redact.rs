@@ -136,6 +136,15 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// `report` marked as redacted: when and how it was made, `redacted: true` and the
+    /// counts of what was replaced, at the top of the JSON.
+    fn mark<'r>(&self, mut report: Report<'r>, generated: Option<&Generated>) -> Report<'r> {
+        report.generated = generated.cloned();
+        report.redacted = Some(true);
+        report.redactions = Some(self.counts());
+        report
+    }
+
     /// A redactor that knows every value of this diagnosis: it reads the unredacted JSON
     /// object (with `generated`, the command line) and the text report (with `text`'s
     /// `--phone-itl`), so every output form numbers the values alike.
@@ -461,10 +470,7 @@ pub fn write_json(
     let Some(redactor) = redactor else {
         return super::json::write_with(diagnosis, evidence, generated, out);
     };
-    let mut report = Report::new(diagnosis, evidence);
-    report.generated = generated.cloned();
-    report.redacted = Some(true);
-    report.redactions = Some(redactor.counts());
+    let report = redactor.mark(Report::new(diagnosis, evidence), generated);
     let mut buf = Vec::new();
     serde_json::to_writer_pretty(&mut buf, &report).map_err(std::io::Error::from)?;
     buf.push(b'\n');
@@ -712,10 +718,7 @@ pub fn write_json_streaming(
     let Some(redactor) = redactor else {
         return super::json::write_streaming(prepared, evidence, generated, out);
     };
-    let mut report = Report::streaming(prepared, evidence);
-    report.generated = generated.cloned();
-    report.redacted = Some(true);
-    report.redactions = Some(redactor.counts());
+    let report = redactor.mark(Report::streaming(prepared, evidence), generated);
     let mut w = Redacting::new(redactor, out, Cut::Line);
     serde_json::to_writer_pretty(&mut w, &report).map_err(std::io::Error::from)?;
     w.write_all(b"\n")?;
