@@ -13,34 +13,12 @@ use itlscope::report::json::{self, Generated};
 use itlscope::report::rows;
 use itlscope::report::text::{self, TextOptions};
 use itlscope_gen::span::Span;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-/// Tracks the bytes allocated now and the most allocated at once since the last reset.
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+mod counting_alloc;
+use counting_alloc::{CURRENT, Count, PEAK};
 
 /// The counters are the whole process's: tests that run at once would count each other's
 /// bytes, so every test of this file runs alone.
@@ -49,19 +27,6 @@ static ALONE: Mutex<()> = Mutex::new(());
 fn alone() -> std::sync::MutexGuard<'static, ()> {
     // A failed test poisons the lock; the next test still runs alone.
     ALONE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Counts what is written and keeps nothing.
-struct Count(usize);
-
-impl Write for Count {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 fn span_evidence(phones: usize, seed: u64) -> Evidence {

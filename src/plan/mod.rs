@@ -1789,15 +1789,12 @@ mod tests {
         );
     }
 
-    #[test]
-    fn statement_32_multi_node_mixed_mode_cannot_break_permanently() {
-        // A phone whose group holds only the node regenerated: stranded, but the CTL client
-        // recovers it, and the documented orders include the CTL client path.
+    /// Statement 32's two-node mixed-mode cluster, a phone whose group holds only the
+    /// publisher, both its CallManager and TVS certificates regenerated.
+    fn pub_only_mixed_mode_plan() -> PlanReport {
         let c = two_nodes();
-        let itl = c.itl();
-        let held = itl.view();
-        let ctl = ctl_of(&c);
-        let held_ctl = ctl.view();
+        let (itl, ctl) = (c.itl(), ctl_of(&c));
+        let (held, held_ctl) = (itl.view(), ctl.view());
         let phone = PhoneItl::from_file("ITLFile.tlv", &held);
         let phones = Phones {
             cm_group: Some(vec!["cucm-pub".into()]),
@@ -1807,7 +1804,14 @@ mod tests {
             Change::Regenerate(Role::CallManager),
             Change::Regenerate(Role::Tvs),
         ];
-        let report = plan_for(&phone, &changes, &phones).expect("plan");
+        plan_for(&phone, &changes, &phones).expect("plan")
+    }
+
+    #[test]
+    fn statement_32_multi_node_mixed_mode_cannot_break_permanently() {
+        // A phone whose group holds only the node regenerated: stranded, but the CTL client
+        // recovers it, and the documented orders include the CTL client path.
+        let report = pub_only_mixed_mode_plan();
         assert_eq!(
             report.as_requested.steps[0].recovery,
             Some(Recovery::CtlClient)
@@ -1936,21 +1940,7 @@ mod tests {
 
     #[test]
     fn statement_32_multi_node_mixed_mode_safe_order_is_the_ctl_client_path() {
-        let c = two_nodes();
-        let itl = c.itl();
-        let held = itl.view();
-        let ctl = ctl_of(&c);
-        let held_ctl = ctl.view();
-        let phone = PhoneItl::from_file("ITLFile.tlv", &held);
-        let phones = Phones {
-            cm_group: Some(vec!["cucm-pub".into()]),
-            ctl: Some(("CTLFile.tlv".into(), &held_ctl)),
-        };
-        let changes = [
-            Change::Regenerate(Role::CallManager),
-            Change::Regenerate(Role::Tvs),
-        ];
-        let report = plan_for(&phone, &changes, &phones).expect("plan");
+        let report = pub_only_mixed_mode_plan();
         let safe = report.safe_order.as_ref().expect("a safe order");
         assert!(safe.safe);
         assert!(
