@@ -305,7 +305,8 @@ static INTERNED: std::sync::Mutex<Option<std::collections::HashSet<std::sync::Ar
 
 /// `text` as one shared copy: the option names and values of a fleet's transfers (`Host`,
 /// `User-Agent`, `oack:blksize` …) are the same for every phone, so 50,000 phones would
-/// otherwise hold 50,000 copies of each (issue 20). Process-wide, like the file store.
+/// otherwise hold 50,000 copies of each (issue 20). Process-wide, like the file store; a
+/// text longer than [`MAX_RECORD_TEXT`] is given its own copy, not kept in the table.
 pub fn intern(text: &str) -> std::sync::Arc<str> {
     let mut guard = INTERNED
         .lock()
@@ -315,7 +316,9 @@ pub fn intern(text: &str) -> std::sync::Arc<str> {
         return held.clone();
     }
     let new: std::sync::Arc<str> = std::sync::Arc::from(text);
-    if set.len() < MAX_INTERNED {
+    // The table outlives every capture: only short texts go in, so it holds at most
+    // MAX_INTERNED × MAX_RECORD_TEXT bytes whatever a crafted config names.
+    if set.len() < MAX_INTERNED && text.len() <= MAX_RECORD_TEXT {
         set.insert(new.clone());
     }
     new
@@ -886,6 +889,11 @@ mod store_tests {
         let pairs = super::intern_options(vec![("Host".into(), "10.0.0.1:6970".into())]);
         assert_eq!(&*pairs[0].0, "Host");
         assert_eq!(&*pairs[0].1, "10.0.0.1:6970");
+        // Issue 19: a long text is not kept in the process-wide table.
+        let long = "n".repeat(super::MAX_RECORD_TEXT + 1);
+        let (c, d) = (super::intern(&long), super::intern(&long));
+        assert_eq!(&*c, long.as_str());
+        assert!(!std::sync::Arc::ptr_eq(&c, &d));
     }
 
     /// Only a whole signed config that parses loses its bytes: anything else keeps them,

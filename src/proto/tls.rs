@@ -271,6 +271,8 @@ pub struct TlsConn {
     max_message: usize,
     server_app_records_after_client_app: u64,
     sslv2: bool,
+    /// Alerts past [`MAX_KEPT_ALERTS`] were seen and said in the notes.
+    alerts_capped: bool,
     /// Where certificates are decoded: once per distinct certificate (the connection
     /// table's cache; a cache of its own made when first needed, for a conversation followed
     /// alone).
@@ -313,6 +315,7 @@ impl TlsConn {
             max_message,
             server_app_records_after_client_app: 0,
             sslv2: false,
+            alerts_capped: false,
             certs: None,
             summed: false,
         }
@@ -375,12 +378,8 @@ impl TlsConn {
 
     /// Says once that alerts past [`MAX_KEPT_ALERTS`] were not kept.
     fn alerts_not_kept(&mut self) {
-        if !self
-            .session
-            .notes
-            .iter()
-            .any(|n| n.starts_with("more than "))
-        {
+        if !self.alerts_capped {
+            self.alerts_capped = true;
             self.note(format!(
                 "more than {MAX_KEPT_ALERTS} alert records: the first {MAX_KEPT_ALERTS} of each kind are kept"
             ));
