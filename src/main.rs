@@ -387,14 +387,27 @@ enum Failure {
 /// Reads the captures into evidence; warnings about captures cut short go to stderr. A
 /// capture that cannot be read is named on stderr and returned; the others are still read.
 /// Fails when none can be read.
-fn collect_evidence(input: &CaptureArgs, quiet: bool) -> Result<(Evidence, usize), Failure> {
+/// `analyze`'s pipeline options: no report of `analyze` reads a signed config's bytes once
+/// parsed, so only its header, signed digest and CallManager group are kept (issue 20;
+/// `extract` keeps the bytes).
+fn analyze_options(input: &CaptureArgs) -> PipelineOptions {
+    let mut options = input.options();
+    options.collector.keep_signed_config_bytes = false;
+    options
+}
+
+fn collect_evidence(
+    options: PipelineOptions,
+    input: &CaptureArgs,
+    quiet: bool,
+) -> Result<(Evidence, usize), Failure> {
     let options = PipelineOptions {
         progress: if quiet {
             Progress::silent()
         } else {
             Progress::stderr()
         },
-        ..input.options()
+        ..options
     };
     let (evidence, unreadable) = pipeline::collect_readable(&input.captures, &options);
     checked_evidence(
@@ -442,7 +455,7 @@ fn checked_evidence(
 }
 
 fn extract(input: &CaptureArgs, dir: &Path, quiet: bool) -> ExitCode {
-    let (evidence, skipped) = match collect_evidence(input, quiet) {
+    let (evidence, skipped) = match collect_evidence(input.options(), input, quiet) {
         Ok(e) => e,
         Err(Failure::Input(message)) => {
             eprintln!("itlscope: {message}");
@@ -717,9 +730,6 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
             args.format,
             Some(Format::Json | Format::Csv | Format::Jsonl)
         );
-    // No report of `analyze` reads a signed config's bytes once parsed: keep its header,
-    // signed digest and CallManager group only (issue 20; `extract` keeps the bytes).
-    itlscope::proto::keep_signed_config_bytes(false);
     let (evidence, skipped, facts, follower) = if args.follow {
         let color = !lines_to_stderr && use_color(args.color);
         let (evidence, skipped, mut follower) =
@@ -727,7 +737,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<usize, Failure> {
         let facts = follower.take_facts();
         (evidence, skipped, facts, Some(follower))
     } else {
-        let (evidence, skipped) = collect_evidence(&args.input, args.quiet)?;
+        let (evidence, skipped) =
+            collect_evidence(analyze_options(&args.input), &args.input, args.quiet)?;
         (evidence, skipped, facts, None)
     };
     let prepared = Prepared::new(&evidence, &facts, &CiscoBackend, limits);
@@ -949,7 +960,7 @@ fn follow_input(
     );
     let result = itlscope::follow::follow_capture(
         path,
-        &args.input.options(),
+        &analyze_options(&args.input),
         &mut follower,
         &stop,
         |line| follow_line(line, to_stderr),

@@ -206,6 +206,8 @@ pub struct Connections {
     first_skip: Option<(u64, Endpoint, Endpoint)>,
     max_flows: usize,
     max_file: u64,
+    /// Whether a finished signed config keeps its bytes ([`super::CollectorConfig`]).
+    keep_config_bytes: bool,
     max_message: usize,
     flows_dropped: u64,
     /// The first segment not followed for want of room (its limit event says where).
@@ -337,6 +339,7 @@ impl Connections {
             memory_evicted: 0,
             max_flows: c.max_flows,
             max_file: c.max_file_size,
+            keep_config_bytes: c.keep_signed_config_bytes,
             max_message: c.max_handshake_message,
             flows_dropped: 0,
             first_flow_dropped: None,
@@ -644,7 +647,7 @@ impl Connections {
                     &self.ports,
                     conn,
                     seg.payload,
-                    self.max_file,
+                    (self.max_file, self.keep_config_bytes),
                     self.max_message,
                     &self.certs,
                     summed,
@@ -1268,7 +1271,7 @@ fn self_decide(
     ports: &Ports,
     conn: &Conn,
     payload: &[u8],
-    max_file: u64,
+    (max_file, keep_config_bytes): (u64, bool),
     max_message: usize,
     certs: &SharedCerts,
     summed: bool,
@@ -1284,7 +1287,10 @@ fn self_decide(
         return tls();
     }
     if ports.http.contains(conn.server.port) {
-        return App::Http(Box::new(HttpConn::new(conn.client, conn.server, max_file)));
+        return App::Http(Box::new(
+            HttpConn::new(conn.client, conn.server, max_file)
+                .keeping_config_bytes(keep_config_bytes),
+        ));
     }
     if ports.sip.contains(conn.server.port) {
         return App::Sip(Box::default());

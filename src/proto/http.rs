@@ -258,6 +258,8 @@ impl ConnectTunnels {
 /// One HTTP connection being followed.
 #[derive(Debug)]
 pub struct HttpConn {
+    /// Whether a finished signed config keeps its bytes ([`super::CollectorConfig`]).
+    keep_config_bytes: bool,
     client: Endpoint,
     server: Endpoint,
     req_head: HeadBuf,
@@ -303,6 +305,7 @@ impl HttpConn {
     /// Starts following a connection; bodies are kept up to `max_file` bytes.
     pub fn new(client: Endpoint, server: Endpoint, max_file: u64) -> Self {
         HttpConn {
+            keep_config_bytes: true,
             client,
             server,
             req_head: HeadBuf::default(),
@@ -321,6 +324,13 @@ impl HttpConn {
             tunnel: None,
             tunnel_open: false,
         }
+    }
+
+    /// Whether finished signed configs keep their bytes (true unless told; see
+    /// [`super::CollectorConfig::keep_signed_config_bytes`]).
+    pub fn keeping_config_bytes(mut self, keep: bool) -> Self {
+        self.keep_config_bytes = keep;
+        self
     }
 
     /// The `CONNECT` tunnel this connection carries, if the client asked for one.
@@ -836,7 +846,7 @@ impl HttpConn {
         };
         super::bound_record_text(&mut file);
         if ok {
-            super::finish_transfer(&mut file, ex.body);
+            super::finish_transfer(&mut file, ex.body, self.keep_config_bytes);
         }
         file
     }

@@ -50,6 +50,11 @@ pub struct CollectorConfig {
     /// Ports of clear-text SIP where phones' `DeviceTLInfo` alarms are read (UDP and TCP;
     /// 5060).
     pub sip_ports: Vec<u16>,
+    /// Whether a whole signed config keeps its bytes (true, the default: `extract` and the
+    /// library's callers read them) or only what the diagnosis reads of it
+    /// ([`summarize_signed_config`]). `analyze` says false: at 50,000 phones each phone's own
+    /// config was ~2.2 KB of the ~7.5 KiB of evidence held per phone (issue 20).
+    pub keep_signed_config_bytes: bool,
     /// Largest file kept, in bytes (16 MiB by default: eight times the phones' own 2 MiB
     /// download limit; trust lists and configurations are a few KiB; larger files such as
     /// firmware images are cut and reported incomplete).
@@ -102,6 +107,7 @@ impl Default for CollectorConfig {
             max_tftp_transfers: 10_000,
             max_handshake_message: 1 << 20,
             max_records: 100_000,
+            keep_signed_config_bytes: true,
             max_other_tls_sessions: 1_000,
             tcp_timeout_new: Duration::from_secs(60),
             tcp_timeout_established: Duration::from_secs(3600),
@@ -222,20 +228,6 @@ pub(crate) fn digests(
     )
 }
 
-/// False once [`keep_signed_config_bytes`] said so: finished signed configs are then kept
-/// as [`summarize_signed_config`] makes them. True (keep the bytes) unless told.
-static KEEP_SIGNED_CONFIG_BYTES: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(true);
-
-/// Whether transfers finished from now on keep a whole signed config's bytes (the default)
-/// or only what the diagnosis reads of it ([`summarize_signed_config`]). `analyze` says
-/// false: at 50,000 phones each phone's own config was ~2.2 KB of the ~7.5 KiB of evidence
-/// held per phone (issue 20). `extract` needs the bytes and leaves it true. Process-wide,
-/// like the file store.
-pub fn keep_signed_config_bytes(keep: bool) {
-    KEEP_SIGNED_CONFIG_BYTES.store(keep, std::sync::atomic::Ordering::Relaxed);
-}
-
 /// Replaces a finished transfer's bytes by what the diagnosis reads of them
 /// ([`crate::evidence::SignedConfigSummary`]: header, signed-message digest,
 /// `callManagerGroup`) when it is a whole signed config (`.xml.sgn`, not `.enc.sgn`,
@@ -281,14 +273,16 @@ fn summary_of(
     })
 }
 
-/// Gives a finished transfer its bytes: [`store_file`], or, when
-/// [`keep_signed_config_bytes`] said false and the file is a signed config, only what
-/// [`summarize_signed_config`] keeps (before the store, whose weak entry would otherwise
-/// hold the whole allocation until it is pruned).
-pub(crate) fn finish_transfer(file: &mut crate::evidence::FileTransfer, data: Vec<u8>) {
-    if !KEEP_SIGNED_CONFIG_BYTES.load(std::sync::atomic::Ordering::Relaxed)
-        && let Some(summary) = summary_of(file, &data)
-    {
+/// Gives a finished transfer its bytes: [`store_file`], or, when `keep_config_bytes` is
+/// false ([`CollectorConfig::keep_signed_config_bytes`]) and the file is a signed config,
+/// only what [`summarize_signed_config`] keeps (before the store, whose weak entry would
+/// otherwise hold the whole allocation until it is pruned).
+pub(crate) fn finish_transfer(
+    file: &mut crate::evidence::FileTransfer,
+    data: Vec<u8>,
+    keep_config_bytes: bool,
+) {
+    if !keep_config_bytes && let Some(summary) = summary_of(file, &data) {
         file.signed_config = Some(Box::new(summary));
         file.data = crate::evidence::FileBytes::default();
         return;
@@ -497,7 +491,8 @@ impl Collector {
     pub fn new(config: CollectorConfig) -> Self {
         let mut collector = Collector {
             tftp: tftp::TftpTracker::new(config.max_tftp_transfers, config.max_file_size)
-                .with_max_records(config.max_records),
+                .with_max_records(config.max_records)
+                .keeping_config_bytes(config.keep_signed_config_bytes),
             tcp: conn::Connections::new(&config),
             sip_ports: PortSet::new(&config.sip_ports),
             tftp_ports: PortSet::new(&config.tftp_ports),

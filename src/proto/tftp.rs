@@ -456,7 +456,7 @@ impl Transfer {
         self.last_block.is_some() || self.credible_tsize().is_some_and(|sz| self.acked > sz / bs)
     }
 
-    fn finish(mut self) -> FileTransfer {
+    fn finish(mut self, keep_config_bytes: bool) -> FileTransfer {
         let bs = self.blksize as u64;
         let whole = self.complete_bytes() && self.error.is_none();
         let tsize = self.credible_tsize();
@@ -556,7 +556,7 @@ impl Transfer {
             signed_config: None,
         };
         super::bound_record_text(&mut file);
-        super::finish_transfer(&mut file, data);
+        super::finish_transfer(&mut file, data, keep_config_bytes);
         file
     }
 }
@@ -568,6 +568,8 @@ pub struct TftpTracker {
     transfers: HashMap<Key, Transfer, foldhash::fast::RandomState>,
     /// Ended transfers, at most `max_records` of them.
     done: Capped<FileTransfer>,
+    /// Whether a finished signed config keeps its bytes ([`super::CollectorConfig`]).
+    keep_config_bytes: bool,
     max_transfers: usize,
     max_file: u64,
     /// Requests dropped because too many transfers were open at once.
@@ -605,6 +607,7 @@ impl TftpTracker {
         TftpTracker {
             transfers: HashMap::default(),
             done: Capped::new(usize::MAX),
+            keep_config_bytes: true,
             max_transfers,
             max_file,
             dropped_requests: 0,
@@ -643,7 +646,7 @@ impl TftpTracker {
                 return;
             }
             if let Some(old) = self.transfers.remove(&key) {
-                self.done.push(old.finish());
+                self.done.push(old.finish(self.keep_config_bytes));
             }
         }
         if self.transfers.len() >= self.max_transfers {
@@ -776,7 +779,7 @@ impl TftpTracker {
             _ => {}
         }
         if ended && let Some(t) = self.transfers.remove(&key) {
-            self.done.push(t.finish());
+            self.done.push(t.finish(self.keep_config_bytes));
         }
         true
     }
@@ -798,7 +801,7 @@ impl TftpTracker {
         idle.sort_unstable();
         for (_, k) in &idle {
             if let Some(t) = self.transfers.remove(k) {
-                self.done.push(t.finish());
+                self.done.push(t.finish(self.keep_config_bytes));
             }
         }
         idle.len() as u64
@@ -815,6 +818,13 @@ impl TftpTracker {
         self
     }
 
+    /// Whether finished signed configs keep their bytes (true unless told; see
+    /// [`super::CollectorConfig::keep_signed_config_bytes`]).
+    pub fn keeping_config_bytes(mut self, keep: bool) -> Self {
+        self.keep_config_bytes = keep;
+        self
+    }
+
     /// Ends every open transfer; returns the transfers in order of their first frame and how
     /// many were not kept because of the record limit.
     pub fn finish_counted(self) -> (Vec<FileTransfer>, u64) {
@@ -826,7 +836,8 @@ impl TftpTracker {
     pub fn finish_counted_at(mut self) -> (Vec<FileTransfer>, u64, Option<u64>) {
         let mut open: Vec<Transfer> = self.transfers.drain().map(|(_, t)| t).collect();
         open.sort_by_key(|t| t.first.frame);
-        self.done.extend(open.into_iter().map(Transfer::finish));
+        let keep = self.keep_config_bytes;
+        self.done.extend(open.into_iter().map(|t| t.finish(keep)));
         let first_dropped = self.done.first_dropped();
         let (mut done, dropped) = self.done.into_parts();
         done.sort_by_key(|f| f.first.frame);
